@@ -1,0 +1,3 @@
+DROP TABLE section_items;
+DROP TABLE sections;
+DROP TABLE articles;

@@ -1,0 +1,72 @@
+//! Configuration: command-line options that default to environment
+//! variables, parsed once at start-up. `lamina --help` lists them all.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// Default listen address.
+pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+/// Default directory of the private PostgreSQL cluster.
+pub const DEFAULT_DATA_DIR: &str = ".lamina";
+/// Default most database connections.
+pub const DEFAULT_POOL_SIZE: usize = 16;
+/// Default `max-age` of public responses, seconds.
+pub const DEFAULT_MAX_AGE: u32 = 60;
+/// Default `s-maxage` (shared caches, CDNs) of public responses, seconds.
+pub const DEFAULT_S_MAXAGE: u32 = 300;
+/// Default `stale-while-revalidate` of public responses, seconds.
+pub const DEFAULT_STALE_WHILE_REVALIDATE: u32 = 60;
+
+/// Settings of every command.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Config {
+    /// PostgreSQL to use, e.g. postgres://user:password@localhost/lamina. Without it lamina
+    /// runs its own private PostgreSQL cluster under LAMINA_DATA_DIR.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true, global = true)]
+    pub database_url: Option<String>,
+
+    /// Where the private PostgreSQL cluster lives (used only without DATABASE_URL).
+    #[arg(long, env = "LAMINA_DATA_DIR", default_value = DEFAULT_DATA_DIR, global = true)]
+    pub data_dir: PathBuf,
+
+    /// Address and port `serve` listens on.
+    #[arg(long, env = "LAMINA_BIND", default_value = DEFAULT_BIND, global = true)]
+    pub bind: SocketAddr,
+
+    /// Most database connections held open by `serve`.
+    #[arg(long, env = "LAMINA_POOL_SIZE", default_value_t = DEFAULT_POOL_SIZE, global = true)]
+    pub pool_size: usize,
+
+    /// HTTP worker threads of `serve` (default: one per CPU core).
+    #[arg(long, env = "LAMINA_WORKERS", global = true)]
+    pub workers: Option<usize>,
+
+    /// `max-age` of public read responses, in seconds.
+    #[arg(long, env = "LAMINA_CACHE_MAX_AGE", default_value_t = DEFAULT_MAX_AGE, global = true)]
+    pub cache_max_age: u32,
+
+    /// `s-maxage` of public read responses (shared caches, CDNs), in seconds.
+    #[arg(long, env = "LAMINA_CACHE_S_MAXAGE", default_value_t = DEFAULT_S_MAXAGE, global = true)]
+    pub cache_s_maxage: u32,
+
+    /// `stale-while-revalidate` of public read responses, in seconds.
+    #[arg(long, env = "LAMINA_CACHE_STALE_WHILE_REVALIDATE", default_value_t = DEFAULT_STALE_WHILE_REVALIDATE, global = true)]
+    pub cache_stale_while_revalidate: u32,
+}
+
+impl Config {
+    /// The `Cache-Control` value of public read responses.
+    pub fn public_cache_control(&self) -> String {
+        format!(
+            "public, max-age={}, s-maxage={}, stale-while-revalidate={}",
+            self.cache_max_age, self.cache_s_maxage, self.cache_stale_while_revalidate
+        )
+    }
+}
+
+/// Printed after the options in `--help`.
+pub const ENV_HELP: &str = "\
+Every option can be set by its environment variable instead (shown as [env: …]).
+Logging: RUST_LOG (default `info`), e.g. RUST_LOG=debug or RUST_LOG=lamina=debug,actix_web=warn.
+Without DATABASE_URL, lamina runs PostgreSQL itself from the server programs on PATH,
+in `pg_config --bindir` or in /usr/lib/postgresql/*/bin (as the `postgres` OS user when run as root).";

@@ -1,0 +1,10 @@
+//! The domain: articles made of typed sections, how writes are validated, how
+//! they are stored and read back.
+
+pub mod input;
+pub mod kinds;
+pub mod model;
+pub mod seed;
+pub mod store;
+
+pub use kinds::{ArticleStatus, ItemShape, Phase, SectionKind};

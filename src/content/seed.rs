@@ -1,0 +1,65 @@
+//! The first article, micro-needling, kept as a write body in
+//! `src/content/seed/micro-needling.json` and stored through the same
+//! validation and insert path as an editor's `PUT`.
+
+use diesel_async::{AsyncConnection, AsyncPgConnection};
+
+use super::input::{ArticleInput, parse_article};
+use super::store::{self, Visibility};
+
+/// The seed article's slug.
+pub const SLUG: &str = "explore-micro-needling-for-flawless-skin-today";
+
+/// The seed article as a `PUT /v1/articles/{slug}` body.
+pub const DOCUMENT: &str = include_str!("seed/micro-needling.json");
+
+/// The seed article, validated.
+pub fn article() -> Result<ArticleInput, String> {
+    let body: serde_json::Value =
+        serde_json::from_str(DOCUMENT).map_err(|err| format!("the seed is not JSON: {err}"))?;
+    parse_article(&body, SLUG).map_err(|errors| {
+        let list: Vec<String> = errors.iter().map(|e| format!("{}: {}", e.pointer, e.message)).collect();
+        format!("the seed breaks the content rules: {}", list.join("; "))
+    })
+}
+
+/// What `seed` did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Seeded {
+    /// The article was stored now.
+    Inserted,
+    /// An article with the slug already exists; nothing was changed.
+    AlreadyPresent,
+}
+
+/// Stores the seed article unless an article with its slug exists.
+pub async fn seed(conn: &mut AsyncPgConnection) -> Result<Seeded, String> {
+    let article = article()?;
+    let outcome = conn
+        .transaction(async move |conn| {
+            if store::find_article(conn, SLUG, Visibility::All).await?.is_some() {
+                return Ok::<_, diesel::result::Error>(Seeded::AlreadyPresent);
+            }
+            store::insert_article(conn, SLUG, &article).await?;
+            Ok(Seeded::Inserted)
+        })
+        .await;
+    match outcome {
+        Ok(seeded) => Ok(seeded),
+        // Another process seeded it between our check and insert.
+        Err(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)) => {
+            Ok(Seeded::AlreadyPresent)
+        }
+        Err(err) => Err(format!("storing the seed failed: {err}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_seed_passes_validation_and_reads_in_four_minutes() {
+        let article = super::article().unwrap();
+        assert_eq!(article.sections.len(), 8);
+        assert_eq!(super::super::input::reading_time_minutes(article.word_count()), 4);
+    }
+}

@@ -1,0 +1,496 @@
+//! Queries over the content tables. Each function takes a connection and
+//! returns `QueryResult`; callers compose them inside one transaction.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use super::input::{ArticleInput, ItemInput, SectionInput, reading_time_minutes};
+use super::kinds::{ArticleStatus, Phase, SectionKind};
+use super::model::{
+    AftercareTipsSection, ArticleMeta, AudienceItem, BenefitsSection, ConclusionSection, ExpectationItem,
+    ExpectationsSection, Item, OverviewSection, PhaseHeadings, RisksSection, Section, StepsSection,
+    TargetAudiencesSection, TitledItem,
+};
+use crate::db::schema::{articles, section_items, sections};
+
+/// An `articles` row.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = articles, check_for_backend(diesel::pg::Pg))]
+pub struct ArticleRow {
+    pub id: Uuid,
+    pub slug: String,
+    pub title: String,
+    pub author: String,
+    pub published_on: NaiveDate,
+    pub status: String,
+    pub summary: String,
+    pub word_count: i32,
+    pub reading_time_minutes: i32,
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A `sections` row.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = sections, check_for_backend(diesel::pg::Pg))]
+pub struct SectionRow {
+    pub id: Uuid,
+    pub article_id: Uuid,
+    pub kind: String,
+    pub position: i32,
+    pub heading: String,
+    pub intro: Option<String>,
+    pub body: Option<String>,
+    pub note: Option<String>,
+    pub call_to_action: Option<String>,
+    pub phase_headings: Option<serde_json::Value>,
+    pub version: i64,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A `section_items` row.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = section_items, check_for_backend(diesel::pg::Pg))]
+pub struct ItemRow {
+    pub id: Uuid,
+    pub section_id: Uuid,
+    pub kind: String,
+    pub position: i32,
+    pub phase: Option<String>,
+    pub title: Option<String>,
+    pub body: Option<String>,
+    pub description: Option<String>,
+}
+
+/// A section with its items, as stored.
+#[derive(Debug, Clone)]
+pub struct StoredSection {
+    pub row: SectionRow,
+    pub items: Vec<ItemRow>,
+}
+
+/// Who is reading: anonymous readers see published articles only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Visibility {
+    /// Published articles only.
+    Published,
+    /// Drafts too.
+    All,
+}
+
+/// A stored value the model cannot represent: only possible if the database
+/// was changed behind lamina's back, since its constraints mirror the model.
+fn corrupt(what: String) -> diesel::result::Error {
+    diesel::result::Error::DeserializationError(what.into())
+}
+
+fn required(value: &Option<String>, what: &str, id: Uuid) -> QueryResult<String> {
+    value
+        .clone()
+        .ok_or_else(|| corrupt(format!("{what} is missing in {id}")))
+}
+
+impl ArticleRow {
+    /// The article metadata of the API.
+    pub fn to_meta(&self) -> QueryResult<ArticleMeta> {
+        let status =
+            ArticleStatus::parse(&self.status).ok_or_else(|| corrupt(format!("bad status {:?}", self.status)))?;
+        Ok(ArticleMeta {
+            id: self.id,
+            slug: self.slug.clone(),
+            title: self.title.clone(),
+            author: self.author.clone(),
+            published_on: self.published_on,
+            status,
+            summary: self.summary.clone(),
+            reading_time_minutes: self.reading_time_minutes,
+            word_count: self.word_count,
+            version: self.version,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        })
+    }
+}
+
+impl SectionRow {
+    /// The section's kind.
+    pub fn kind(&self) -> QueryResult<SectionKind> {
+        SectionKind::parse(&self.kind).ok_or_else(|| corrupt(format!("bad section kind {:?}", self.kind)))
+    }
+}
+
+impl ItemRow {
+    /// The item in the API shape of its kind.
+    pub fn to_api(&self) -> QueryResult<Item> {
+        let kind = SectionKind::parse(&self.kind).ok_or_else(|| corrupt(format!("bad item kind {:?}", self.kind)))?;
+        Ok(match kind {
+            SectionKind::TargetAudiences => Item::Audience(AudienceItem {
+                id: self.id,
+                description: required(&self.description, "description", self.id)?,
+            }),
+            SectionKind::Expectations => Item::Expectation(ExpectationItem {
+                id: self.id,
+                phase: self
+                    .phase
+                    .as_deref()
+                    .and_then(Phase::parse)
+                    .ok_or_else(|| corrupt(format!("bad phase in {}", self.id)))?,
+                title: required(&self.title, "title", self.id)?,
+                body: required(&self.body, "body", self.id)?,
+            }),
+            SectionKind::Overview | SectionKind::Conclusion => {
+                return Err(corrupt(format!("item {} in a section without items", self.id)));
+            }
+            _ => Item::Titled(TitledItem {
+                id: self.id,
+                title: required(&self.title, "title", self.id)?,
+                body: required(&self.body, "body", self.id)?,
+            }),
+        })
+    }
+}
+
+fn titled_items(items: &[ItemRow]) -> QueryResult<Vec<TitledItem>> {
+    items
+        .iter()
+        .map(|item| match item.to_api()? {
+            Item::Titled(item) => Ok(item),
+            _ => Err(corrupt(format!("item {} has the wrong shape", item.id))),
+        })
+        .collect()
+}
+
+impl StoredSection {
+    /// The section in the API shape of its kind.
+    pub fn to_api(&self) -> QueryResult<Section> {
+        let row = &self.row;
+        let (id, position, heading, version, updated_at) =
+            (row.id, row.position, row.heading.clone(), row.version, row.updated_at);
+        let intro = row.intro.clone();
+        Ok(match row.kind()? {
+            SectionKind::Overview => Section::Overview(OverviewSection {
+                id,
+                kind: SectionKind::Overview,
+                position,
+                heading,
+                body: required(&row.body, "body", id)?,
+                version,
+                updated_at,
+            }),
+            SectionKind::Conclusion => Section::Conclusion(ConclusionSection {
+                id,
+                kind: SectionKind::Conclusion,
+                position,
+                heading,
+                body: required(&row.body, "body", id)?,
+                call_to_action: row.call_to_action.clone(),
+                version,
+                updated_at,
+            }),
+            SectionKind::Steps => Section::Steps(StepsSection {
+                id,
+                kind: SectionKind::Steps,
+                position,
+                heading,
+                intro,
+                items: titled_items(&self.items)?,
+                version,
+                updated_at,
+            }),
+            SectionKind::Benefits => Section::Benefits(BenefitsSection {
+                id,
+                kind: SectionKind::Benefits,
+                position,
+                heading,
+                intro,
+                items: titled_items(&self.items)?,
+                version,
+                updated_at,
+            }),
+            SectionKind::AftercareTips => Section::AftercareTips(AftercareTipsSection {
+                id,
+                kind: SectionKind::AftercareTips,
+                position,
+                heading,
+                intro,
+                items: titled_items(&self.items)?,
+                version,
+                updated_at,
+            }),
+            SectionKind::Risks => Section::Risks(RisksSection {
+                id,
+                kind: SectionKind::Risks,
+                position,
+                heading,
+                intro,
+                items: titled_items(&self.items)?,
+                version,
+                updated_at,
+            }),
+            SectionKind::Expectations => Section::Expectations(ExpectationsSection {
+                id,
+                kind: SectionKind::Expectations,
+                position,
+                heading,
+                intro,
+                phase_headings: match &row.phase_headings {
+                    None => None,
+                    Some(value) => Some(
+                        serde_json::from_value::<PhaseHeadings>(value.clone())
+                            .map_err(|err| corrupt(format!("phase_headings of {id}: {err}")))?,
+                    ),
+                },
+                items: self
+                    .items
+                    .iter()
+                    .map(|item| match item.to_api()? {
+                        Item::Expectation(item) => Ok(item),
+                        _ => Err(corrupt(format!("item {} has the wrong shape", item.id))),
+                    })
+                    .collect::<QueryResult<_>>()?,
+                version,
+                updated_at,
+            }),
+            SectionKind::TargetAudiences => Section::TargetAudiences(TargetAudiencesSection {
+                id,
+                kind: SectionKind::TargetAudiences,
+                position,
+                heading,
+                intro,
+                items: self
+                    .items
+                    .iter()
+                    .map(|item| match item.to_api()? {
+                        Item::Audience(item) => Ok(item),
+                        _ => Err(corrupt(format!("item {} has the wrong shape", item.id))),
+                    })
+                    .collect::<QueryResult<_>>()?,
+                note: row.note.clone(),
+                version,
+                updated_at,
+            }),
+        })
+    }
+}
+
+/// The article with this slug, if the reader may see it.
+pub async fn find_article(
+    conn: &mut AsyncPgConnection,
+    slug: &str,
+    visibility: Visibility,
+) -> QueryResult<Option<ArticleRow>> {
+    let mut query = articles::table
+        .filter(articles::slug.eq(slug))
+        .select(ArticleRow::as_select())
+        .into_boxed();
+    if visibility == Visibility::Published {
+        query = query.filter(articles::status.eq(ArticleStatus::Published.as_str()));
+    }
+    query.first(conn).await.optional()
+}
+
+/// The sections of an article in order, with their items; only `kinds` if given.
+pub async fn load_sections(
+    conn: &mut AsyncPgConnection,
+    article_id: Uuid,
+    kinds: Option<&[SectionKind]>,
+) -> QueryResult<Vec<StoredSection>> {
+    let mut query = sections::table
+        .filter(sections::article_id.eq(article_id))
+        .order(sections::position.asc())
+        .select(SectionRow::as_select())
+        .into_boxed();
+    if let Some(kinds) = kinds {
+        query = query.filter(sections::kind.eq_any(kinds.iter().map(|kind| kind.as_str())));
+    }
+    let rows: Vec<SectionRow> = query.load(conn).await?;
+    let ids: Vec<Uuid> = rows.iter().map(|row| row.id).collect();
+    let items: Vec<ItemRow> = if !ids.is_empty() {
+        section_items::table
+            .filter(section_items::section_id.eq_any(&ids))
+            .order((section_items::section_id, section_items::position.asc()))
+            .select(ItemRow::as_select())
+            .load(conn)
+            .await?
+    } else {
+        Vec::new()
+    };
+    let mut by_section: std::collections::HashMap<Uuid, Vec<ItemRow>> = std::collections::HashMap::new();
+    for item in items {
+        by_section.entry(item.section_id).or_default().push(item);
+    }
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let items = by_section.remove(&row.id).unwrap_or_default();
+            StoredSection { row, items }
+        })
+        .collect())
+}
+
+/// Where a listing page starts: after this (published_on, id).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cursor {
+    pub published_on: NaiveDate,
+    pub id: Uuid,
+}
+
+impl Cursor {
+    /// The opaque form handed to clients.
+    pub fn encode(&self) -> String {
+        format!("{}{}", self.published_on.format("%Y%m%d"), self.id.simple())
+    }
+
+    /// Parses the opaque form; `None` if it was not made by `encode`.
+    pub fn decode(text: &str) -> Option<Cursor> {
+        if text.len() != 40 || !text.is_ascii() {
+            return None;
+        }
+        let published_on = NaiveDate::parse_from_str(&text[..8], "%Y%m%d").ok()?;
+        let id = Uuid::try_parse(&text[8..]).ok()?;
+        Some(Cursor { published_on, id })
+    }
+}
+
+/// One page of articles, newest `published_on` first, with their section kinds,
+/// plus whether more follow.
+pub async fn list_articles(
+    conn: &mut AsyncPgConnection,
+    after: Option<Cursor>,
+    limit: i64,
+    visibility: Visibility,
+) -> QueryResult<(Vec<(ArticleRow, Vec<String>)>, bool)> {
+    let mut query = articles::table
+        .order((articles::published_on.desc(), articles::id.desc()))
+        .select(ArticleRow::as_select())
+        .limit(limit + 1)
+        .into_boxed();
+    if visibility == Visibility::Published {
+        query = query.filter(articles::status.eq(ArticleStatus::Published.as_str()));
+    }
+    if let Some(cursor) = after {
+        query = query.filter(
+            articles::published_on.lt(cursor.published_on).or(articles::published_on
+                .eq(cursor.published_on)
+                .and(articles::id.lt(cursor.id))),
+        );
+    }
+    let mut rows: Vec<ArticleRow> = query.load(conn).await?;
+    let more = rows.len() as i64 > limit;
+    rows.truncate(usize::try_from(limit).unwrap_or(0));
+    let ids: Vec<Uuid> = rows.iter().map(|row| row.id).collect();
+    let kinds: Vec<(Uuid, String)> = sections::table
+        .filter(sections::article_id.eq_any(&ids))
+        .order((sections::article_id, sections::position))
+        .select((sections::article_id, sections::kind))
+        .load(conn)
+        .await?;
+    let page = rows
+        .into_iter()
+        .map(|row| {
+            let mine = kinds
+                .iter()
+                .filter(|(id, _)| *id == row.id)
+                .map(|(_, kind)| kind.clone())
+                .collect();
+            (row, mine)
+        })
+        .collect();
+    Ok((page, more))
+}
+
+/// Inserts a section and its items at `position`; new items get new ids.
+pub async fn insert_section(
+    conn: &mut AsyncPgConnection,
+    article_id: Uuid,
+    position: i32,
+    section: &SectionInput,
+    now: DateTime<Utc>,
+) -> QueryResult<Uuid> {
+    let id = Uuid::new_v4();
+    let phase_headings = match &section.phase_headings {
+        Some(headings) => Some(serde_json::to_value(headings).map_err(|err| corrupt(err.to_string()))?),
+        None => None,
+    };
+    diesel::insert_into(sections::table)
+        .values(SectionRow {
+            id,
+            article_id,
+            kind: section.kind.as_str().to_owned(),
+            position,
+            heading: section.heading.clone(),
+            intro: section.intro.clone(),
+            body: section.body.clone(),
+            note: section.note.clone(),
+            call_to_action: section.call_to_action.clone(),
+            phase_headings,
+            version: 1,
+            updated_at: now,
+        })
+        .execute(conn)
+        .await?;
+    insert_items(conn, id, section.kind, &section.items).await?;
+    Ok(id)
+}
+
+/// Inserts items in order; those without an id get a new one.
+pub async fn insert_items(
+    conn: &mut AsyncPgConnection,
+    section_id: Uuid,
+    kind: SectionKind,
+    items: &[ItemInput],
+) -> QueryResult<()> {
+    if items.is_empty() {
+        return Ok(());
+    }
+    let rows: Vec<ItemRow> = items
+        .iter()
+        .zip(1..)
+        .map(|(item, position)| ItemRow {
+            id: item.id.unwrap_or_else(Uuid::new_v4),
+            section_id,
+            kind: kind.as_str().to_owned(),
+            position,
+            phase: item.phase.map(|phase| phase.as_str().to_owned()),
+            title: item.title.clone(),
+            body: item.body.clone(),
+            description: item.description.clone(),
+        })
+        .collect();
+    diesel::insert_into(section_items::table)
+        .values(rows)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Creates an article with its sections. The caller runs it in a transaction.
+pub async fn insert_article(conn: &mut AsyncPgConnection, slug: &str, article: &ArticleInput) -> QueryResult<Uuid> {
+    let id = Uuid::new_v4();
+    let now = Utc::now();
+    let word_count = article.word_count();
+    diesel::insert_into(articles::table)
+        .values((
+            articles::id.eq(id),
+            articles::slug.eq(slug),
+            articles::title.eq(&article.title),
+            articles::author.eq(&article.author),
+            articles::published_on.eq(article.published_on),
+            articles::status.eq(article.status.as_str()),
+            articles::summary.eq(&article.summary),
+            articles::word_count.eq(word_count),
+            articles::reading_time_minutes.eq(reading_time_minutes(word_count)),
+            articles::version.eq(1),
+            articles::created_at.eq(now),
+            articles::updated_at.eq(now),
+        ))
+        .execute(conn)
+        .await?;
+    for (section, position) in article.sections.iter().zip(1..) {
+        insert_section(conn, id, position, section, now).await?;
+    }
+    Ok(id)
+}

@@ -1,0 +1,52 @@
+//! Diesel table definitions, kept in step with `migrations/` (checked by the
+//! test suite, which runs every query against the migrated schema).
+
+diesel::table! {
+    articles (id) {
+        id -> Uuid,
+        slug -> Text,
+        title -> Text,
+        author -> Text,
+        published_on -> Date,
+        status -> Text,
+        summary -> Text,
+        word_count -> Int4,
+        reading_time_minutes -> Int4,
+        version -> Int8,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    sections (id) {
+        id -> Uuid,
+        article_id -> Uuid,
+        kind -> Text,
+        position -> Int4,
+        heading -> Text,
+        intro -> Nullable<Text>,
+        body -> Nullable<Text>,
+        note -> Nullable<Text>,
+        call_to_action -> Nullable<Text>,
+        phase_headings -> Nullable<Jsonb>,
+        version -> Int8,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    section_items (id) {
+        id -> Uuid,
+        section_id -> Uuid,
+        kind -> Text,
+        position -> Int4,
+        phase -> Nullable<Text>,
+        title -> Nullable<Text>,
+        body -> Nullable<Text>,
+        description -> Nullable<Text>,
+    }
+}
+
+diesel::joinable!(sections -> articles (article_id));
+diesel::allow_tables_to_appear_in_same_query!(articles, sections, section_items);

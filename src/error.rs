@@ -1,0 +1,243 @@
+//! One error type for every failure a request can meet, answered as
+//! `application/problem+json` (RFC 9457) with a stable `code`.
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::content::input::FieldError;
+
+/// The media type of every error body.
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// An RFC 9457 problem document.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Problem {
+    /// A URI naming the kind of problem: `urn:lamina:problem:<code>`.
+    #[serde(rename = "type")]
+    #[schema(example = "urn:lamina:problem:article_not_found")]
+    pub problem_type: String,
+    /// Short summary of the kind of problem.
+    #[schema(example = "Not Found")]
+    pub title: String,
+    /// The HTTP status code.
+    #[schema(example = 404)]
+    pub status: u16,
+    /// What went wrong in this case, in plain words.
+    #[schema(example = "No article has the slug \"no-such-article\".")]
+    pub detail: String,
+    /// Stable snake_case name of the problem, for programs to branch on.
+    #[schema(example = "article_not_found")]
+    pub code: String,
+    /// For `validation_failed`: every problem of the request body.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub errors: Option<Vec<FieldError>>,
+    /// For `precondition_failed`: the current ETag of the resource.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "\"s.7f3d2a108e4b4c1fb2a60d9e8c7b6a54.3\"")]
+    pub current_etag: Option<String>,
+    /// For `precondition_failed`: the current version of the resource.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = 3)]
+    pub current_version: Option<i64>,
+}
+
+/// Everything that can go wrong while answering a request.
+#[derive(Debug)]
+pub enum AppError {
+    /// 400: the request itself is malformed (query, cursor, JSON syntax).
+    BadRequest { code: &'static str, detail: String },
+    /// 401: missing, unknown, expired or revoked token.
+    Unauthorized { detail: String },
+    /// 403: the token is valid but its role may not do this.
+    Forbidden { detail: String },
+    /// 404: no such route, article, section or item.
+    NotFound { code: &'static str, detail: String },
+    /// 405: the path exists, the method does not.
+    MethodNotAllowed { allow: String },
+    /// 409: the write conflicts with stored state.
+    Conflict { code: &'static str, detail: String },
+    /// 412: `If-Match` names another version.
+    PreconditionFailed {
+        current_etag: Option<String>,
+        current_version: Option<i64>,
+        detail: String,
+    },
+    /// 413: the body is larger than allowed.
+    PayloadTooLarge { limit: usize },
+    /// 415: the body is not JSON.
+    UnsupportedMediaType { detail: String },
+    /// 422: the body is JSON but breaks the rules; every problem is listed.
+    Validation(Vec<FieldError>),
+    /// 428: a write to an existing resource without `If-Match`.
+    PreconditionRequired,
+    /// 503: the database cannot be reached. The cause is logged, not sent.
+    Unavailable(String),
+    /// 500: a bug. The cause is logged, not sent.
+    Internal(String),
+}
+
+impl AppError {
+    /// A 404 with a code such as `article_not_found`.
+    pub fn not_found(code: &'static str, detail: impl Into<String>) -> AppError {
+        AppError::NotFound {
+            code,
+            detail: detail.into(),
+        }
+    }
+
+    /// A 400 with a code such as `invalid_query`.
+    pub fn bad_request(code: &'static str, detail: impl Into<String>) -> AppError {
+        AppError::BadRequest {
+            code,
+            detail: detail.into(),
+        }
+    }
+
+    fn code(&self) -> &'static str {
+        match self {
+            AppError::BadRequest { code, .. } | AppError::NotFound { code, .. } | AppError::Conflict { code, .. } => {
+                code
+            }
+            AppError::Unauthorized { .. } => "unauthorized",
+            AppError::Forbidden { .. } => "forbidden",
+            AppError::MethodNotAllowed { .. } => "method_not_allowed",
+            AppError::PreconditionFailed { .. } => "precondition_failed",
+            AppError::PayloadTooLarge { .. } => "payload_too_large",
+            AppError::UnsupportedMediaType { .. } => "unsupported_media_type",
+            AppError::Validation(_) => "validation_failed",
+            AppError::PreconditionRequired => "precondition_required",
+            AppError::Unavailable(_) => "service_unavailable",
+            AppError::Internal(_) => "internal_error",
+        }
+    }
+
+    fn detail(&self) -> String {
+        match self {
+            AppError::BadRequest { detail, .. }
+            | AppError::Unauthorized { detail }
+            | AppError::Forbidden { detail }
+            | AppError::NotFound { detail, .. }
+            | AppError::Conflict { detail, .. }
+            | AppError::PreconditionFailed { detail, .. }
+            | AppError::UnsupportedMediaType { detail } => detail.clone(),
+            AppError::MethodNotAllowed { allow } => format!("This resource supports {allow}."),
+            AppError::PayloadTooLarge { limit } => format!("The request body is larger than {limit} bytes."),
+            AppError::Validation(errors) => format!("The request body has {} problem(s); see `errors`.", errors.len()),
+            AppError::PreconditionRequired => {
+                "This write changes an existing resource: send If-Match with its current ETag (or `*`).".to_owned()
+            }
+            AppError::Unavailable(_) => "The database is unreachable; try again shortly.".to_owned(),
+            AppError::Internal(_) => "The server failed to answer; the cause has been logged.".to_owned(),
+        }
+    }
+
+    /// The problem document of this error.
+    pub fn problem(&self) -> Problem {
+        let status = self.status_code();
+        let (current_etag, current_version) = match self {
+            AppError::PreconditionFailed {
+                current_etag,
+                current_version,
+                ..
+            } => (current_etag.clone(), *current_version),
+            _ => (None, None),
+        };
+        Problem {
+            problem_type: format!("urn:lamina:problem:{}", self.code()),
+            title: status.canonical_reason().unwrap_or("Error").to_owned(),
+            status: status.as_u16(),
+            detail: self.detail(),
+            code: self.code().to_owned(),
+            errors: match self {
+                AppError::Validation(errors) => Some(errors.clone()),
+                _ => None,
+            },
+            current_etag,
+            current_version,
+        }
+    }
+}
+
+impl std::fmt::Display for AppError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AppError::Unavailable(cause) | AppError::Internal(cause) => write!(f, "{}: {cause}", self.code()),
+            _ => write!(f, "{}: {}", self.code(), self.detail()),
+        }
+    }
+}
+
+impl ResponseError for AppError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            AppError::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            AppError::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden { .. } => StatusCode::FORBIDDEN,
+            AppError::NotFound { .. } => StatusCode::NOT_FOUND,
+            AppError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            AppError::Conflict { .. } => StatusCode::CONFLICT,
+            AppError::PreconditionFailed { .. } => StatusCode::PRECONDITION_FAILED,
+            AppError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            AppError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
+            AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        match self {
+            AppError::Unavailable(cause) => log::warn!("database unavailable: {cause}"),
+            AppError::Internal(cause) => log::error!("internal error: {cause}"),
+            _ => {}
+        }
+        let mut response = HttpResponse::build(self.status_code());
+        response
+            .content_type(PROBLEM_JSON)
+            .insert_header((header::CACHE_CONTROL, "no-store"));
+        match self {
+            AppError::MethodNotAllowed { allow } => {
+                response.insert_header((header::ALLOW, allow.as_str()));
+            }
+            AppError::Unauthorized { .. } => {
+                response.insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"lamina\""));
+            }
+            AppError::Unavailable(_) => {
+                response.insert_header((header::RETRY_AFTER, "1"));
+            }
+            _ => {}
+        }
+        let body = serde_json::to_vec(&self.problem()).unwrap_or_else(|_| b"{}".to_vec());
+        response.body(body)
+    }
+}
+
+impl From<diesel::result::Error> for AppError {
+    fn from(err: diesel::result::Error) -> AppError {
+        use diesel::result::{DatabaseErrorKind, Error};
+        match err {
+            Error::NotFound => AppError::not_found("not_found", "The resource does not exist."),
+            Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => AppError::Conflict {
+                code: "conflict",
+                detail: format!(
+                    "The write conflicts with stored content ({}).",
+                    info.constraint_name().unwrap_or("unique")
+                ),
+            },
+            Error::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
+                AppError::Unavailable(info.message().to_owned())
+            }
+            Error::BrokenTransactionManager => AppError::Unavailable("broken transaction manager".to_owned()),
+            other => AppError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<diesel_async::pooled_connection::deadpool::PoolError> for AppError {
+    fn from(err: diesel_async::pooled_connection::deadpool::PoolError) -> AppError {
+        AppError::Unavailable(err.to_string())
+    }
+}

@@ -1,0 +1,86 @@
+//! lamina: a headless content API serving articles as typed sections.
+//!
+//! [`build_app`] is the whole HTTP application; `main` and every test use it.
+
+pub mod config;
+pub mod content;
+pub mod db;
+pub mod error;
+pub mod openapi;
+pub mod routes;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::http::Method;
+use actix_web::http::header::HeaderValue;
+use actix_web::middleware::Logger;
+use actix_web::{App, web};
+use utoipa::OpenApi;
+use utoipa_actix_web::{AppExt, UtoipaApp};
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::db::DbPool;
+use crate::routes::caching::CachePolicy;
+
+/// What every request handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    /// Database connections.
+    pub pool: DbPool,
+    /// Caching headers of public responses.
+    pub cache_policy: CachePolicy,
+}
+
+impl AppState {
+    /// State for `config`, drawing connections from `pool`.
+    pub fn new(pool: DbPool, config: &config::Config) -> AppState {
+        let public = HeaderValue::from_str(&config.public_cache_control())
+            .unwrap_or(HeaderValue::from_static("public, max-age=60"));
+        AppState {
+            pool,
+            cache_policy: CachePolicy { public },
+        }
+    }
+}
+
+/// The documented API routes on `app`, collecting their spec.
+pub fn api_app<T>(app: App<T>) -> UtoipaApp<T>
+where
+    T: ServiceFactory<ServiceRequest, Config = (), Error = actix_web::Error, InitError = ()>,
+{
+    app.into_utoipa_app()
+        .openapi(openapi::ApiDoc::openapi())
+        .service(utoipa_actix_web::scope("/v1").configure(routes::configure))
+}
+
+/// The whole application: API routes, spec and docs, JSON errors, request logs.
+pub fn build_app(
+    state: AppState,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    let app = App::new()
+        .app_data(web::Data::new(state))
+        .app_data(routes::query_config())
+        .app_data(routes::path_config());
+    let (app, api) = api_app(app).split_for_parts();
+    let route_table = routes::RouteTable::from_openapi(&api);
+    app.app_data(web::Data::new(route_table))
+        .route("/docs", web::get().to(routes::docs_redirect))
+        .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", api))
+        .default_service(web::to(routes::fallback))
+        // HEAD is GET without the body: route it as GET; actix drops the body.
+        .wrap_fn(|mut req, srv| {
+            if req.method() == Method::HEAD {
+                req.head_mut().method = Method::GET;
+            }
+            actix_web::dev::Service::call(srv, req)
+        })
+        .wrap(Logger::new("%a \"%r\" %s %b %Dms"))
+}

@@ -1,0 +1,122 @@
+//! The `lamina` command: parse the command line, set up logging, run a command.
+
+use std::process::ExitCode;
+
+use actix_web::HttpServer;
+use clap::{Parser, Subcommand};
+use lamina::config::{self, Config};
+use lamina::content::seed::{self, Seeded};
+use lamina::db::{self, cluster::PrivateCluster};
+
+/// A headless content API: articles as typed sections in PostgreSQL, served as documented JSON.
+#[derive(Debug, Parser)]
+#[command(name = "lamina", version, after_help = config::ENV_HELP)]
+struct Cli {
+    #[command(flatten)]
+    config: Config,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the API (the default): migrate, seed the first article if absent, listen on LAMINA_BIND.
+    Serve,
+    /// Apply pending database migrations.
+    Migrate,
+    /// Store the micro-needling article unless an article with its slug exists.
+    Seed,
+    /// Print the OpenAPI spec (what openapi/openapi.json holds).
+    Openapi,
+}
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
+    let cli = Cli::parse();
+    match run(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("lamina: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<(), BoxError> {
+    let command = cli.command.unwrap_or(Command::Serve);
+    if let Command::Openapi = command {
+        print!("{}", lamina::openapi::spec_json());
+        return Ok(());
+    }
+    let (url, cluster) = open_database(&cli.config).await?;
+    let result = match command {
+        Command::Serve => serve(&cli.config, &url).await,
+        Command::Migrate => migrate(&url).await.map(|_| ()),
+        Command::Seed => seed_once(&url).await,
+        Command::Openapi => Ok(()),
+    };
+    if let Some(cluster) = cluster {
+        tokio::task::block_in_place(|| cluster.stop())?;
+    }
+    result
+}
+
+/// The database URL: `DATABASE_URL`, or the private cluster's (started if needed).
+async fn open_database(config: &Config) -> Result<(String, Option<PrivateCluster>), BoxError> {
+    if let Some(url) = &config.database_url {
+        log::info!("database: DATABASE_URL {}", db::redact_url(url));
+        return Ok((url.clone(), None));
+    }
+    let cluster = tokio::task::block_in_place(|| PrivateCluster::open(&config.data_dir))?;
+    if let Err(err) = db::ensure_database(&cluster.url("postgres"), "lamina").await {
+        let _ = tokio::task::block_in_place(|| cluster.stop());
+        return Err(format!("creating the lamina database failed: {err}").into());
+    }
+    log::info!(
+        "database: private PostgreSQL cluster in {} (database lamina)",
+        cluster.data_dir().display()
+    );
+    Ok((cluster.url("lamina"), Some(cluster)))
+}
+
+async fn migrate(url: &str) -> Result<usize, BoxError> {
+    let applied = db::migrate(url)
+        .await
+        .map_err(|err| format!("migrating the database failed: {err}"))?;
+    log::info!("migrations: {applied} applied");
+    Ok(applied)
+}
+
+async fn seed_once(url: &str) -> Result<(), BoxError> {
+    migrate(url).await?;
+    let mut conn = <diesel_async::AsyncPgConnection as diesel_async::AsyncConnection>::establish(url).await?;
+    match seed::seed(&mut conn).await? {
+        Seeded::Inserted => log::info!("seed: stored the article {:?}", seed::SLUG),
+        Seeded::AlreadyPresent => log::info!("seed: the article {:?} is already present", seed::SLUG),
+    }
+    Ok(())
+}
+
+async fn serve(config: &Config, url: &str) -> Result<(), BoxError> {
+    seed_once(url).await?;
+    let pool = db::build_pool(url, config.pool_size)?;
+    let state = lamina::AppState::new(pool, config);
+    let mut server = HttpServer::new(move || lamina::build_app(state.clone())).shutdown_timeout(10);
+    if let Some(workers) = config.workers {
+        server = server.workers(workers);
+    }
+    let server = server
+        .bind(config.bind)
+        .map_err(|err| format!("cannot listen on {}: {err}", config.bind))?;
+    log::info!(
+        "listening on http://{} (docs: http://{}/docs/)",
+        config.bind,
+        config.bind
+    );
+    server.run().await?;
+    log::info!("stopped serving");
+    Ok(())
+}

@@ -1,0 +1,238 @@
+//! `/v1/articles` and `/v1/articles/{slug}`.
+
+use actix_web::{HttpRequest, HttpResponse, get, web};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use super::caching::{Representation, etag_of, respond};
+use super::{ProblemResponses, Reader, surrogate_keys};
+use crate::AppState;
+use crate::content::SectionKind;
+use crate::content::input::is_valid_slug;
+use crate::content::model::{Article, ArticlePage, ArticleSummary};
+use crate::content::store::{self, Cursor};
+use crate::error::AppError;
+
+/// Default page size of the article list.
+pub const DEFAULT_LIMIT: u32 = 20;
+/// Largest page size of the article list.
+pub const MAX_LIMIT: u32 = 100;
+
+/// Query of the article list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    /// Articles per page, 1–100 (default 20).
+    #[param(minimum = 1, maximum = 100, example = 20)]
+    limit: Option<u32>,
+    /// `next_cursor` of the previous page; leave out for the first page.
+    #[param(example = "20241124c1a7e6d4b2f04f1e9b3a5d6c7e8f9a0b")]
+    cursor: Option<String>,
+}
+
+/// List articles, newest `published_on` first.
+///
+/// Anonymous readers see published articles only.
+#[utoipa::path(
+    tag = "articles",
+    params(ListQuery),
+    responses(
+        (status = 200, description = "One page of articles", body = ArticlePage,
+            headers(("ETag" = String, description = "Strong validator of this page"))),
+        (status = 304, description = "The copy named by If-None-Match is current"),
+        (status = 400, description = "Bad `limit` or `cursor`", body = crate::error::Problem, content_type = "application/problem+json"),
+        ProblemResponses,
+    )
+)]
+#[get("/articles")]
+pub async fn list_articles(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    reader: Reader,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, AppError> {
+    let limit = query.limit.unwrap_or(DEFAULT_LIMIT);
+    if !(1..=MAX_LIMIT).contains(&limit) {
+        return Err(AppError::bad_request(
+            "invalid_limit",
+            format!("`limit` must be between 1 and {MAX_LIMIT}."),
+        ));
+    }
+    let after = match &query.cursor {
+        None => None,
+        Some(text) => Some(Cursor::decode(text).ok_or_else(|| {
+            AppError::bad_request(
+                "invalid_cursor",
+                "`cursor` is not one this server handed out; start again without it.",
+            )
+        })?),
+    };
+    let mut conn = state.pool.get().await?;
+    let (rows, more) = store::list_articles(&mut conn, after, i64::from(limit), reader.visibility()).await?;
+    let next_cursor = if more {
+        rows.last().map(|(row, _)| {
+            Cursor {
+                published_on: row.published_on,
+                id: row.id,
+            }
+            .encode()
+        })
+    } else {
+        None
+    };
+    let last_modified = rows.iter().map(|(row, _)| row.updated_at).max();
+    let items = rows
+        .iter()
+        .map(|(row, kinds)| {
+            Ok(ArticleSummary {
+                meta: row.to_meta()?,
+                section_kinds: kinds.iter().filter_map(|kind| SectionKind::parse(kind)).collect(),
+            })
+        })
+        .collect::<diesel::QueryResult<Vec<_>>>()?;
+    let keys = rows
+        .iter()
+        .map(|(row, _)| format!("article-{}", row.id))
+        .chain(["articles".to_owned()])
+        .collect::<Vec<_>>()
+        .join(" ");
+    let page = ArticlePage { items, next_cursor };
+    let body = serde_json::to_vec(&page).map_err(|err| AppError::Internal(err.to_string()))?;
+    let representation = Representation {
+        etag: etag_of("l", &body),
+        body: body.into(),
+        last_modified,
+        surrogate_keys: keys,
+    };
+    Ok(respond(
+        &req,
+        representation,
+        &state.cache_policy,
+        reader.is_authenticated(),
+    ))
+}
+
+/// Query of the article endpoint.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ArticleQuery {
+    /// Comma-separated section kinds to keep, e.g. `steps,risks`; leave out for all.
+    #[param(example = "steps,risks")]
+    sections: Option<String>,
+}
+
+/// Parses `?sections=`: known kinds, deduplicated, in canonical order.
+fn parse_kinds(text: &str) -> Result<Vec<SectionKind>, AppError> {
+    let mut kinds = Vec::new();
+    for name in text.split(',').map(str::trim) {
+        let kind = SectionKind::parse(name).ok_or_else(|| {
+            let known = SectionKind::ALL.map(SectionKind::as_str).join(", ");
+            AppError::bad_request(
+                "invalid_sections",
+                format!("`sections` names an unknown kind {name:?}; known kinds: {known}."),
+            )
+        })?;
+        if !kinds.contains(&kind) {
+            kinds.push(kind);
+        }
+    }
+    kinds.sort();
+    Ok(kinds)
+}
+
+/// Get a whole article with its typed sections.
+///
+/// `?sections=` keeps only the named kinds (each selection has its own ETag).
+#[utoipa::path(
+    tag = "articles",
+    params(
+        ("slug" = String, Path, description = "The article's slug", example = "explore-micro-needling-for-flawless-skin-today"),
+        ArticleQuery,
+    ),
+    responses(
+        (status = 200, description = "The article", body = Article,
+            headers(
+                ("ETag" = String, description = "Strong validator; changes whenever any part of the article changes"),
+                ("Last-Modified" = String, description = "When the article last changed"),
+                ("Surrogate-Key" = String, description = "CDN purge keys: the article and its sections"),
+            )),
+        (status = 304, description = "The copy named by If-None-Match (or If-Modified-Since) is current"),
+        (status = 400, description = "`sections` names an unknown kind", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such article (or a draft, to anonymous readers)", body = crate::error::Problem, content_type = "application/problem+json"),
+        ProblemResponses,
+    )
+)]
+#[get("/articles/{slug}")]
+pub async fn get_article(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    reader: Reader,
+    slug: web::Path<String>,
+    query: web::Query<ArticleQuery>,
+) -> Result<HttpResponse, AppError> {
+    let kinds = query.sections.as_deref().map(parse_kinds).transpose()?;
+    let slug = checked_slug(&req, slug.into_inner())?;
+    let mut conn = state.pool.get().await?;
+    let visibility = reader.visibility();
+    let found = conn
+        .build_transaction()
+        .read_only()
+        .repeatable_read()
+        .run(async move |conn| {
+            let Some(row) = store::find_article(conn, &slug, visibility).await? else {
+                return Ok::<_, diesel::result::Error>(None);
+            };
+            let sections = store::load_sections(conn, row.id, kinds.as_deref()).await?;
+            Ok(Some((row, sections, kinds)))
+        })
+        .await?;
+    let (row, sections, kinds) = found.ok_or_else(|| article_not_found(&req))?;
+    let mut etag = format!("a.{}.{}", row.id.simple(), row.version);
+    if let Some(kinds) = &kinds {
+        etag.push('.');
+        etag.push_str(&kinds.iter().map(|kind| kind.as_str()).collect::<Vec<_>>().join("+"));
+    }
+    let keys = surrogate_keys(row.id, sections.iter().map(|section| section.row.id));
+    let article = Article {
+        meta: row.to_meta()?,
+        sections: sections
+            .iter()
+            .map(store::StoredSection::to_api)
+            .collect::<diesel::QueryResult<_>>()?,
+    };
+    let representation = Representation::json(&article, format!("\"{etag}\""), Some(row.updated_at), keys)?;
+    Ok(respond(
+        &req,
+        representation,
+        &state.cache_policy,
+        reader.is_authenticated(),
+    ))
+}
+
+/// The slug if it is well formed; a malformed one names no article (404).
+pub fn checked_slug(req: &HttpRequest, slug: String) -> Result<String, AppError> {
+    if is_valid_slug(&slug) {
+        Ok(slug)
+    } else {
+        Err(article_not_found(req))
+    }
+}
+
+/// The 404 of an unknown (or hidden) slug.
+pub fn article_not_found(req: &HttpRequest) -> AppError {
+    let slug = req.match_info().get("slug").unwrap_or_default();
+    AppError::not_found("article_not_found", format!("No article has the slug {slug:?}."))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sections_query_is_normalised() {
+        let kinds = parse_kinds("risks, steps,risks").unwrap();
+        assert_eq!(kinds, [SectionKind::Steps, SectionKind::Risks]);
+        assert!(parse_kinds("steps,bogus").is_err());
+        assert!(parse_kinds("").is_err());
+    }
+}

@@ -1,0 +1,119 @@
+//! Validators, conditional GETs and HEAD.
+
+use actix_web::test::TestRequest;
+
+use crate::common::{SEED, TestApp, get, send};
+
+#[actix_web::test]
+async fn reads_carry_validators_and_cache_headers() {
+    let app = TestApp::new().await;
+    let service = app.service().await;
+    let reply = get(&service, SEED).await;
+    let etag = reply.header("etag").unwrap();
+    assert!(etag.starts_with('"') && etag.ends_with('"'), "a strong ETag: {etag}");
+    assert!(reply.header("last-modified").unwrap().ends_with(" GMT"));
+    let cache_control = reply.header("cache-control").unwrap();
+    assert!(
+        cache_control.contains("public")
+            && cache_control.contains("s-maxage")
+            && cache_control.contains("stale-while-revalidate")
+    );
+    let article = reply.json();
+    let keys = reply.header("surrogate-key").unwrap();
+    let article_id = article["id"].as_str().unwrap().replace('-', "");
+    assert!(keys.contains(&format!("article-{article_id}")), "{keys}");
+    for section in article["sections"].as_array().unwrap() {
+        assert!(keys.contains(&format!("section-{}", section["id"].as_str().unwrap().replace('-', ""))));
+    }
+}
+
+#[actix_web::test]
+async fn if_none_match_answers_304_without_a_body() {
+    let app = TestApp::new().await;
+    let service = app.service().await;
+    for path in [
+        SEED.to_owned(),
+        format!("{SEED}/sections/steps"),
+        format!("{SEED}/sections"),
+        "/v1/articles".to_owned(),
+    ] {
+        let etag = get(&service, &path).await.header("etag").unwrap().to_owned();
+        for condition in [
+            etag.clone(),
+            format!("W/{etag}"),
+            format!("\"other\", {etag}"),
+            "*".to_owned(),
+        ] {
+            let reply = send(
+                &service,
+                TestRequest::get()
+                    .uri(&path)
+                    .insert_header(("If-None-Match", condition.as_str())),
+            )
+            .await;
+            assert_eq!(reply.status, 304, "{path} with If-None-Match: {condition}");
+            assert!(reply.body.is_empty());
+            assert_eq!(reply.header("etag"), Some(etag.as_str()));
+            assert!(reply.header("cache-control").is_some());
+        }
+        let reply = send(
+            &service,
+            TestRequest::get()
+                .uri(&path)
+                .insert_header(("If-None-Match", "\"stale\"")),
+        )
+        .await;
+        assert_eq!(reply.status, 200, "{path}");
+        assert!(!reply.body.is_empty());
+    }
+}
+
+#[actix_web::test]
+async fn if_modified_since_is_honoured_without_if_none_match() {
+    let app = TestApp::new().await;
+    let service = app.service().await;
+    let last_modified = get(&service, SEED).await.header("last-modified").unwrap().to_owned();
+    let reply = send(
+        &service,
+        TestRequest::get()
+            .uri(SEED)
+            .insert_header(("If-Modified-Since", last_modified.as_str())),
+    )
+    .await;
+    assert_eq!(reply.status, 304);
+    let reply = send(
+        &service,
+        TestRequest::get()
+            .uri(SEED)
+            .insert_header(("If-Modified-Since", "Mon, 01 Jan 2001 00:00:00 GMT")),
+    )
+    .await;
+    assert_eq!(reply.status, 200);
+    // If-None-Match wins over If-Modified-Since.
+    let reply = send(
+        &service,
+        TestRequest::get()
+            .uri(SEED)
+            .insert_header(("If-Modified-Since", last_modified.as_str()))
+            .insert_header(("If-None-Match", "\"stale\"")),
+    )
+    .await;
+    assert_eq!(reply.status, 200);
+}
+
+#[actix_web::test]
+async fn head_answers_like_get_without_a_body() {
+    let app = TestApp::new().await;
+    let service = app.service().await;
+    let full = get(&service, &format!("{SEED}/sections/risks")).await;
+    let head = send(
+        &service,
+        TestRequest::default()
+            .method(actix_web::http::Method::HEAD)
+            .uri(&format!("{SEED}/sections/risks")),
+    )
+    .await;
+    assert_eq!(head.status, 200);
+    assert_eq!(head.header("etag"), full.header("etag"));
+    assert_eq!(head.header("content-type"), Some("application/json"));
+}

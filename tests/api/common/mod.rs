@@ -1,0 +1,264 @@
+//! The test harness: one PostgreSQL server per test binary, one database per
+//! test, cloned from a migrated template in milliseconds.
+//!
+//! With `TEST_DATABASE_URL` (or `DATABASE_URL`) set, databases are created on
+//! that server; otherwise a throwaway private cluster is started, and removed
+//! by a watchdog when the test binary exits.
+
+#![allow(dead_code)]
+
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{Service, ServiceResponse};
+use actix_web::http::StatusCode;
+use actix_web::test;
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use lamina::db::cluster::PrivateCluster;
+use serde_json::Value;
+
+const TEMPLATE: &str = "lamina_test_template";
+
+struct Server {
+    /// URL of a database on the server, with `{db}` where its name goes.
+    url_pattern: String,
+    /// Keeps the throwaway cluster's handle alive (its watchdog removes it).
+    _cluster: Option<PrivateCluster>,
+}
+
+impl Server {
+    fn url(&self, database: &str) -> String {
+        self.url_pattern.replace("{db}", database)
+    }
+}
+
+/// Replaces the database name of a `postgres://…/name?…` URL with `{db}`.
+fn url_pattern(url: &str) -> String {
+    let (base, query) = url
+        .split_once('?')
+        .map_or((url, None), |(base, query)| (base, Some(query)));
+    let scheme_end = base.find("://").map_or(0, |i| i + 3);
+    let base = match base[scheme_end..].rfind('/') {
+        Some(slash) => &base[..scheme_end + slash],
+        None => base,
+    };
+    match query {
+        Some(query) => format!("{base}/{{db}}?{query}"),
+        None => format!("{base}/{{db}}"),
+    }
+}
+
+fn server() -> &'static Server {
+    static SERVER: OnceLock<Server> = OnceLock::new();
+    SERVER.get_or_init(|| {
+        // Runs on its own thread and runtime: migrations need a multi-threaded one.
+        std::thread::spawn(start_server)
+            .join()
+            .expect("harness thread panicked")
+            .unwrap_or_else(|err| panic!("{err}"))
+    })
+}
+
+fn start_server() -> Result<Server, String> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    runtime.block_on(async {
+        let external = std::env::var("TEST_DATABASE_URL")
+            .or_else(|_| std::env::var("DATABASE_URL"))
+            .ok();
+        let (url_pattern, cluster) = match external {
+            Some(url) => (url_pattern(&url), None),
+            None => {
+                let cluster = PrivateCluster::throwaway().map_err(|err| format!("starting a test cluster: {err}"))?;
+                (url_pattern(&cluster.url("postgres")), Some(cluster))
+            }
+        };
+        let server = Server {
+            url_pattern,
+            _cluster: cluster,
+        };
+        // A template per test binary run; another run on the same server may be using its own.
+        let template = format!("{TEMPLATE}_{}", std::process::id());
+        let mut admin = AsyncPgConnection::establish(&server.url("postgres"))
+            .await
+            .map_err(|e| format!("connecting: {e}"))?;
+        diesel::sql_query(format!("DROP DATABASE IF EXISTS {template}"))
+            .execute(&mut admin)
+            .await
+            .map_err(|e| e.to_string())?;
+        diesel::sql_query(format!("CREATE DATABASE {template}"))
+            .execute(&mut admin)
+            .await
+            .map_err(|e| e.to_string())?;
+        lamina::db::migrate(&server.url(&template))
+            .await
+            .map_err(|e| format!("migrating the template: {e}"))?;
+        let mut conn = AsyncPgConnection::establish(&server.url(&template))
+            .await
+            .map_err(|e| e.to_string())?;
+        lamina::content::seed::seed(&mut conn).await?;
+        drop(conn);
+        TEMPLATE_NAME.get_or_init(|| template);
+        Ok(server)
+    })
+}
+
+static TEMPLATE_NAME: OnceLock<String> = OnceLock::new();
+
+/// A database of one test: migrated and seeded, dropped when the value is dropped.
+pub struct TestDb {
+    pub name: String,
+    pub url: String,
+}
+
+impl TestDb {
+    /// A fresh copy of the template.
+    pub async fn new() -> TestDb {
+        static COUNTER: AtomicUsize = AtomicUsize::new(0);
+        let server = server();
+        let template = TEMPLATE_NAME.get().expect("template");
+        let name = format!(
+            "lamina_test_{}_{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::SeqCst)
+        );
+        let mut admin = AsyncPgConnection::establish(&server.url("postgres"))
+            .await
+            .expect("admin connection");
+        diesel::sql_query(format!("CREATE DATABASE {name} TEMPLATE {template}"))
+            .execute(&mut admin)
+            .await
+            .expect("create test database");
+        TestDb {
+            url: server.url(&name),
+            name,
+        }
+    }
+
+    /// A plain connection, to look at what is stored.
+    pub async fn conn(&self) -> AsyncPgConnection {
+        AsyncPgConnection::establish(&self.url).await.expect("test connection")
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let admin_url = server().url("postgres");
+        let name = self.name.clone();
+        // Drop runs inside the test's runtime: do the async work on a thread of its own.
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
+            runtime.block_on(async {
+                let mut admin = AsyncPgConnection::establish(&admin_url).await.ok()?;
+                diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&mut admin)
+                    .await
+                    .ok()
+            })
+        })
+        .join();
+    }
+}
+
+/// The real application (same `build_app` as `lamina serve`) on a fresh database.
+pub struct TestApp {
+    pub db: TestDb,
+    pub config: lamina::config::Config,
+}
+
+impl TestApp {
+    pub async fn new() -> TestApp {
+        let db = TestDb::new().await;
+        let config = test_config();
+        TestApp { db, config }
+    }
+
+    pub fn state(&self) -> lamina::AppState {
+        let pool = lamina::db::build_pool(&self.db.url, 24).expect("pool");
+        lamina::AppState::new(pool, &self.config)
+    }
+
+    /// The initialised service, to send requests to.
+    pub async fn service(
+        &self,
+    ) -> impl Service<actix_http::Request, Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error> {
+        test::init_service(lamina::build_app(self.state())).await
+    }
+}
+
+/// The configuration `lamina serve` would have with no environment set.
+pub fn test_config() -> lamina::config::Config {
+    use clap::Parser;
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        config: lamina::config::Config,
+    }
+    Cli::try_parse_from(["lamina"]).expect("default config").config
+}
+
+/// A response, read whole.
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: actix_web::http::header::HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|err| panic!("body is not JSON ({err}): {}", String::from_utf8_lossy(&self.body)))
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|value| value.to_str().ok())
+    }
+
+    /// Asserts a problem+json error with this status and code; returns the body.
+    pub fn assert_problem(&self, status: u16, code: &str) -> Value {
+        assert_eq!(
+            self.status.as_u16(),
+            status,
+            "body: {}",
+            String::from_utf8_lossy(&self.body)
+        );
+        assert_eq!(self.header("content-type"), Some("application/problem+json"));
+        let body = self.json();
+        assert_eq!(body["code"], code, "{body}");
+        assert_eq!(body["status"], status);
+        assert_eq!(body["type"], format!("urn:lamina:problem:{code}"));
+        assert!(body["title"].is_string() && body["detail"].is_string(), "{body}");
+        body
+    }
+}
+
+/// Sends a request and reads the whole response.
+pub async fn send<S, B>(service: &S, request: test::TestRequest) -> Reply
+where
+    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    let response = test::call_service(service, request.to_request()).await;
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = test::read_body(response).await.to_vec();
+    Reply { status, headers, body }
+}
+
+/// `GET path`.
+pub async fn get<S, B>(service: &S, path: &str) -> Reply
+where
+    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    send(service, test::TestRequest::get().uri(path)).await
+}
+
+/// The seed article's path.
+pub const SEED: &str = "/v1/articles/explore-micro-needling-for-flawless-skin-today";

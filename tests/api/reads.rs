@@ -1,0 +1,195 @@
+//! The read endpoints: list, article, sections, one section, one item.
+
+use crate::common::{SEED, TestApp, TestDb, get};
+use serde_json::{Value, json};
+
+/// Stores an article straight through the store (as the seed does).
+pub async fn insert(db: &TestDb, slug: &str, published_on: &str, status: &str) {
+    let body = json!({
+        "title": format!("Article {slug}"),
+        "author": "tester",
+        "published_on": published_on,
+        "status": status,
+        "summary": "A short summary.",
+        "sections": [
+            {"kind": "overview", "heading": "What", "body": "Overview text."},
+            {"kind": "risks", "heading": "Risks", "items": [{"title": "Redness", "body": "Goes away."}]}
+        ]
+    });
+    let article = lamina::content::input::parse_article(&body, slug).expect("valid article");
+    let mut conn = db.conn().await;
+    lamina::content::store::insert_article(&mut conn, slug, &article)
+        .await
+        .expect("insert");
+}
+
+#[actix_web::test]
+async fn the_list_pages_newest_first_and_hides_drafts() {
+    let app = TestApp::new().await;
+    insert(&app.db, "newest", "2025-03-01", "published").await;
+    insert(&app.db, "middle", "2025-01-01", "published").await;
+    insert(&app.db, "secret", "2026-01-01", "draft").await;
+    let service = app.service().await;
+
+    let first = get(&service, "/v1/articles?limit=2").await;
+    assert_eq!(first.status, 200);
+    assert_eq!(first.header("content-type"), Some("application/json"));
+    let page = first.json();
+    let slugs: Vec<&str> = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["slug"].as_str().unwrap())
+        .collect();
+    assert_eq!(slugs, ["newest", "middle"]);
+    assert!(
+        page["items"][0].get("sections").is_none(),
+        "summaries carry no sections"
+    );
+    assert_eq!(page["items"][0]["section_kinds"], json!(["overview", "risks"]));
+
+    let cursor = page["next_cursor"].as_str().expect("a next page");
+    let second = get(&service, &format!("/v1/articles?limit=2&cursor={cursor}"))
+        .await
+        .json();
+    let slugs: Vec<&str> = second["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["slug"].as_str().unwrap())
+        .collect();
+    assert_eq!(slugs, ["explore-micro-needling-for-flawless-skin-today"]);
+    assert_eq!(second["next_cursor"], Value::Null);
+
+    let all = get(&service, "/v1/articles").await.json();
+    assert_eq!(all["items"].as_array().unwrap().len(), 3, "the draft is not listed");
+    assert_eq!(
+        get(&service, "/v1/articles/secret").await.status,
+        404,
+        "drafts are hidden from anonymous readers"
+    );
+}
+
+#[actix_web::test]
+async fn sections_can_be_selected_and_each_selection_has_its_own_etag() {
+    let app = TestApp::new().await;
+    let service = app.service().await;
+    let whole = get(&service, SEED).await;
+    let some = get(&service, &format!("{SEED}?sections=risks,steps")).await;
+    assert_eq!(some.status, 200);
+    let some_json = some.json();
+    let kinds: Vec<&str> = some_json["sections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["steps", "risks"], "article order, not query order");
+    assert_ne!(whole.header("etag"), some.header("etag"));
+    let same = get(&service, &format!("{SEED}?sections=steps,risks")).await;
+    assert_eq!(
+        same.header("etag"),
+        some.header("etag"),
+        "the same selection in another order is the same representation"
+    );
+    assert_eq!(
+        some_json["word_count"],
+        whole.json()["word_count"],
+        "article metadata is whole"
+    );
+}
+
+#[actix_web::test]
+async fn sections_one_section_and_one_item() {
+    let app = TestApp::new().await;
+    let service = app.service().await;
+    let article = get(&service, SEED).await.json();
+
+    let sections = get(&service, &format!("{SEED}/sections")).await;
+    assert_eq!(sections.status, 200);
+    assert_eq!(sections.json(), article["sections"]);
+
+    let steps = get(&service, &format!("{SEED}/sections/steps")).await;
+    assert_eq!(steps.status, 200);
+    let steps_json = steps.json();
+    assert_eq!(steps_json, article["sections"][1]);
+    assert_eq!(steps_json["kind"], "steps");
+    assert_eq!(steps_json["items"][0]["title"], "Consultation");
+    assert!(steps.header("etag").unwrap().starts_with("\"s."));
+
+    let expectations = get(&service, &format!("{SEED}/sections/expectations")).await.json();
+    assert_eq!(expectations["phase_headings"]["during"], "During the Treatment");
+    assert_eq!(expectations["items"][2]["phase"], "during");
+
+    let audiences = get(&service, &format!("{SEED}/sections/target_audiences")).await.json();
+    assert_eq!(audiences["items"].as_array().unwrap().len(), 4);
+    assert!(
+        audiences["note"]
+            .as_str()
+            .unwrap()
+            .starts_with("However, it’s essential")
+    );
+
+    let conclusion = get(&service, &format!("{SEED}/sections/conclusion")).await.json();
+    assert!(
+        conclusion["call_to_action"]
+            .as_str()
+            .unwrap()
+            .starts_with("Take the first step")
+    );
+    assert!(conclusion.get("items").is_none());
+
+    let id = steps_json["items"][2]["id"].as_str().unwrap();
+    let item = get(&service, &format!("{SEED}/sections/steps/items/{id}")).await;
+    assert_eq!(item.status, 200);
+    assert_eq!(item.json(), steps_json["items"][2]);
+    assert_eq!(item.json()["title"], "Micro Needling");
+
+    let audience_id = audiences["items"][0]["id"].as_str().unwrap();
+    let audience = get(
+        &service,
+        &format!("{SEED}/sections/target_audiences/items/{audience_id}"),
+    )
+    .await
+    .json();
+    assert_eq!(
+        audience,
+        json!({"id": audience_id, "description": "Have fine lines and wrinkles"})
+    );
+}
+
+#[actix_web::test]
+async fn unknown_things_are_404_problems() {
+    let app = TestApp::new().await;
+    insert(&app.db, "short", "2025-01-01", "published").await;
+    let service = app.service().await;
+    let steps = get(&service, &format!("{SEED}/sections/steps")).await.json();
+    let step_id = steps["items"][0]["id"].as_str().unwrap().to_owned();
+
+    get(&service, "/v1/articles/no-such-article")
+        .await
+        .assert_problem(404, "article_not_found");
+    get(&service, "/v1/articles/no-such-article/sections")
+        .await
+        .assert_problem(404, "article_not_found");
+    get(&service, "/v1/articles/Not_A_Slug")
+        .await
+        .assert_problem(404, "article_not_found");
+    get(&service, &format!("{SEED}/sections/bogus"))
+        .await
+        .assert_problem(404, "unknown_section_kind");
+    get(&service, "/v1/articles/short/sections/steps")
+        .await
+        .assert_problem(404, "section_not_found");
+    get(&service, &format!("{SEED}/sections/steps/items/not-a-uuid"))
+        .await
+        .assert_problem(404, "item_not_found");
+    let other = uuid::Uuid::new_v4();
+    get(&service, &format!("{SEED}/sections/steps/items/{other}"))
+        .await
+        .assert_problem(404, "item_not_found");
+    // A real item, asked for under another section.
+    get(&service, &format!("{SEED}/sections/risks/items/{step_id}"))
+        .await
+        .assert_problem(404, "item_not_found");
+}

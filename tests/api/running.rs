@@ -1,0 +1,112 @@
+//! The `lamina` binary as a user runs it: private cluster, a second command
+//! sharing it, clean shutdown.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// A raw HTTP/1.1 request; returns the whole response text.
+fn http(port: u16, method: &str, path: &str) -> Option<String> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).ok()?;
+    Some(String::from_utf8_lossy(&response).into_owned())
+}
+
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn serve_runs_its_own_cluster_shares_it_and_stops_it() {
+    let dir = std::env::temp_dir().join(format!("lamina-run-test-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let data_dir = dir.join("data");
+    let port = free_port();
+    let lamina = env!("CARGO_BIN_EXE_lamina");
+    let started = Instant::now();
+    let server = Command::new(lamina)
+        .env_remove("DATABASE_URL")
+        .env("LAMINA_DATA_DIR", &data_dir)
+        .env("LAMINA_BIND", format!("127.0.0.1:{port}"))
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut server = KillOnDrop(server);
+
+    let mut response = None;
+    while started.elapsed() < Duration::from_secs(90) {
+        if let Some(text) = http(
+            port,
+            "GET",
+            "/v1/articles/explore-micro-needling-for-flawless-skin-today",
+        ) {
+            response = Some(text);
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let response = response.expect("lamina serve answered within 90 s");
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    assert!(response.contains("Post-Treatment Care"));
+
+    let head = http(
+        port,
+        "HEAD",
+        "/v1/articles/explore-micro-needling-for-flawless-skin-today",
+    )
+    .unwrap();
+    assert!(head.starts_with("HTTP/1.1 200"));
+    assert!(head.ends_with("\r\n\r\n"), "HEAD has no body: {head}");
+
+    // A second command with the same data directory uses the running server.
+    let seed = Command::new(lamina)
+        .arg("seed")
+        .env_remove("DATABASE_URL")
+        .env("LAMINA_DATA_DIR", &data_dir)
+        .env("RUST_LOG", "info")
+        .output()
+        .unwrap();
+    let log = String::from_utf8_lossy(&seed.stderr);
+    assert!(seed.status.success(), "{log}");
+    assert!(log.contains("already running"), "{log}");
+    assert!(log.contains("already present"), "{log}");
+    let list = http(port, "GET", "/v1/articles").unwrap();
+    assert_eq!(list.matches("\"slug\"").count(), 1, "no duplicate: {list}");
+
+    // SIGTERM: lamina stops serving and stops the cluster it started.
+    let pid = server.0.id().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    let status = server.0.wait().unwrap();
+    assert!(status.success(), "{status}");
+    let pid_file = data_dir.join("postgres/postmaster.pid");
+    assert!(
+        data_dir.join("postgres/PG_VERSION").exists(),
+        "the cluster lives under LAMINA_DATA_DIR"
+    );
+    assert!(
+        !pid_file.exists(),
+        "{} remains: the cluster was not stopped",
+        pid_file.display()
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
