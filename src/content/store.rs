@@ -170,6 +170,21 @@ impl StoredSection {
         let (id, position, heading, version, updated_at) =
             (row.id, row.position, row.heading.clone(), row.version, row.updated_at);
         let intro = row.intro.clone();
+        // The four kinds with titled items differ only in their type.
+        macro_rules! titled {
+            ($variant:ident, $section:ident) => {
+                Section::$variant($section {
+                    id,
+                    kind: SectionKind::$variant,
+                    position,
+                    heading,
+                    intro,
+                    items: titled_items(&self.items)?,
+                    version,
+                    updated_at,
+                })
+            };
+        }
         Ok(match row.kind()? {
             SectionKind::Overview => Section::Overview(OverviewSection {
                 id,
@@ -190,46 +205,10 @@ impl StoredSection {
                 version,
                 updated_at,
             }),
-            SectionKind::Steps => Section::Steps(StepsSection {
-                id,
-                kind: SectionKind::Steps,
-                position,
-                heading,
-                intro,
-                items: titled_items(&self.items)?,
-                version,
-                updated_at,
-            }),
-            SectionKind::Benefits => Section::Benefits(BenefitsSection {
-                id,
-                kind: SectionKind::Benefits,
-                position,
-                heading,
-                intro,
-                items: titled_items(&self.items)?,
-                version,
-                updated_at,
-            }),
-            SectionKind::AftercareTips => Section::AftercareTips(AftercareTipsSection {
-                id,
-                kind: SectionKind::AftercareTips,
-                position,
-                heading,
-                intro,
-                items: titled_items(&self.items)?,
-                version,
-                updated_at,
-            }),
-            SectionKind::Risks => Section::Risks(RisksSection {
-                id,
-                kind: SectionKind::Risks,
-                position,
-                heading,
-                intro,
-                items: titled_items(&self.items)?,
-                version,
-                updated_at,
-            }),
+            SectionKind::Steps => titled!(Steps, StepsSection),
+            SectionKind::Benefits => titled!(Benefits, BenefitsSection),
+            SectionKind::AftercareTips => titled!(AftercareTips, AftercareTipsSection),
+            SectionKind::Risks => titled!(Risks, RisksSection),
             SectionKind::Expectations => Section::Expectations(ExpectationsSection {
                 id,
                 kind: SectionKind::Expectations,

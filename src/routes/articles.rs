@@ -10,7 +10,7 @@ use crate::AppState;
 use crate::content::SectionKind;
 use crate::content::input::is_valid_slug;
 use crate::content::model::{Article, ArticlePage, ArticleSummary};
-use crate::content::store::{self, Cursor};
+use crate::content::store::{self, ArticleRow, Cursor, StoredSection};
 use crate::error::AppError;
 
 /// Default page size of the article list.
@@ -171,22 +171,7 @@ pub async fn get_article(
     query: web::Query<ArticleQuery>,
 ) -> Result<HttpResponse, AppError> {
     let kinds = query.sections.as_deref().map(parse_kinds).transpose()?;
-    let slug = checked_slug(&req, slug.into_inner())?;
-    let mut conn = state.pool.get().await?;
-    let visibility = reader.visibility();
-    let found = conn
-        .build_transaction()
-        .read_only()
-        .repeatable_read()
-        .run(async move |conn| {
-            let Some(row) = store::find_article(conn, &slug, visibility).await? else {
-                return Ok::<_, diesel::result::Error>(None);
-            };
-            let sections = store::load_sections(conn, row.id, kinds.as_deref()).await?;
-            Ok(Some((row, sections, kinds)))
-        })
-        .await?;
-    let (row, sections, kinds) = found.ok_or_else(|| article_not_found(&req))?;
+    let (row, sections) = load_article(&state, &req, &reader, slug.into_inner(), kinds.clone()).await?;
     let mut etag = format!("a.{}.{}", row.id.simple(), row.version);
     if let Some(kinds) = &kinds {
         etag.push('.');
@@ -207,6 +192,32 @@ pub async fn get_article(
         &state.cache_policy,
         reader.is_authenticated(),
     ))
+}
+
+/// Loads the article and the sections of `kinds` (all if `None`) in one snapshot.
+pub async fn load_article(
+    state: &AppState,
+    req: &HttpRequest,
+    reader: &Reader,
+    slug: String,
+    kinds: Option<Vec<SectionKind>>,
+) -> Result<(ArticleRow, Vec<StoredSection>), AppError> {
+    let slug = checked_slug(req, slug)?;
+    let mut conn = state.pool.get().await?;
+    let visibility = reader.visibility();
+    let found = conn
+        .build_transaction()
+        .read_only()
+        .repeatable_read()
+        .run(async move |conn| {
+            let Some(row) = store::find_article(conn, &slug, visibility).await? else {
+                return Ok::<_, diesel::result::Error>(None);
+            };
+            let sections = store::load_sections(conn, row.id, kinds.as_deref()).await?;
+            Ok(Some((row, sections)))
+        })
+        .await?;
+    found.ok_or_else(|| article_not_found(req))
 }
 
 /// The slug if it is well formed; a malformed one names no article (404).

@@ -3,13 +3,13 @@
 use actix_web::{HttpRequest, HttpResponse, get, web};
 use uuid::Uuid;
 
-use super::articles::{article_not_found, checked_slug};
+use super::articles::load_article;
 use super::caching::{Representation, respond};
 use super::{ProblemResponses, Reader, surrogate_keys};
 use crate::AppState;
 use crate::content::SectionKind;
 use crate::content::model::{Item, Section};
-use crate::content::store::{self, ArticleRow, StoredSection};
+use crate::content::store::StoredSection;
 use crate::error::AppError;
 
 /// Parses the `{kind}` path segment.
@@ -21,32 +21,6 @@ pub fn parse_kind(name: &str) -> Result<SectionKind, AppError> {
             format!("There is no section kind {name:?}; known kinds: {known}."),
         )
     })
-}
-
-/// Loads the article and the sections of `kinds` (all if `None`) in one snapshot.
-async fn load(
-    state: &AppState,
-    req: &HttpRequest,
-    reader: &Reader,
-    slug: String,
-    kinds: Option<Vec<SectionKind>>,
-) -> Result<(ArticleRow, Vec<StoredSection>), AppError> {
-    let slug = checked_slug(req, slug)?;
-    let mut conn = state.pool.get().await?;
-    let visibility = reader.visibility();
-    let found = conn
-        .build_transaction()
-        .read_only()
-        .repeatable_read()
-        .run(async move |conn| {
-            let Some(row) = store::find_article(conn, &slug, visibility).await? else {
-                return Ok::<_, diesel::result::Error>(None);
-            };
-            let sections = store::load_sections(conn, row.id, kinds.as_deref()).await?;
-            Ok(Some((row, sections)))
-        })
-        .await?;
-    found.ok_or_else(|| article_not_found(req))
 }
 
 fn section_not_found(slug: &str, kind: SectionKind) -> AppError {
@@ -75,7 +49,7 @@ pub async fn list_sections(
     reader: Reader,
     slug: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let (row, sections) = load(&state, &req, &reader, slug.into_inner(), None).await?;
+    let (row, sections) = load_article(&state, &req, &reader, slug.into_inner(), None).await?;
     let keys = surrogate_keys(row.id, sections.iter().map(|section| section.row.id));
     let body: Vec<Section> = sections
         .iter()
@@ -118,7 +92,7 @@ pub async fn get_section(
 ) -> Result<HttpResponse, AppError> {
     let (slug, kind) = path.into_inner();
     let kind = parse_kind(&kind)?;
-    let (row, sections) = load(&state, &req, &reader, slug.clone(), Some(vec![kind])).await?;
+    let (row, sections) = load_article(&state, &req, &reader, slug.clone(), Some(vec![kind])).await?;
     let section = sections.first().ok_or_else(|| section_not_found(&slug, kind))?;
     let representation = Representation::json(
         &section.to_api()?,
@@ -166,7 +140,7 @@ pub async fn get_item(
         )
     };
     let item_id = Uuid::try_parse(&id).map_err(|_| item_not_found())?;
-    let (row, sections) = load(&state, &req, &reader, slug.clone(), Some(vec![kind])).await?;
+    let (row, sections) = load_article(&state, &req, &reader, slug.clone(), Some(vec![kind])).await?;
     let section = sections.first().ok_or_else(|| section_not_found(&slug, kind))?;
     let item = section
         .items

@@ -1,7 +1,11 @@
 //! HTTP-level tests of lamina, through the same `build_app` as production.
 //! One test binary (faster to build); each test on its own database.
 
-#![expect(clippy::unwrap_used, clippy::expect_used, reason = "a panic is how a test or its harness fails")]
+#![expect(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a panic is how a test or its harness fails"
+)]
 mod common;
 
 mod caching;
