@@ -3,7 +3,23 @@
 use crate::common::{SEED, TestApp, get};
 use serde_json::Value;
 
-const SOURCE: &str = include_str!("../../../shared/content/micro-needling-article.txt");
+/// A copy of `../shared/content/micro-needling-article.txt`, so a clone without
+/// `shared/` beside it can run the tests; see `the_fixture_is_the_shared_source`.
+const SOURCE: &str = include_str!("fixtures/micro-needling-article.txt");
+
+#[test]
+fn the_fixture_is_the_shared_source() {
+    let shared = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../shared/content/micro-needling-article.txt"
+    );
+    if let Ok(original) = std::fs::read_to_string(shared) {
+        assert_eq!(
+            original, SOURCE,
+            "tests/api/fixtures/ differs from {shared}: copy it again"
+        );
+    }
+}
 
 fn text(value: &Value) -> &str {
     value.as_str().unwrap_or_else(|| panic!("not a string: {value}"))
