@@ -17,6 +17,9 @@ pub const DEFAULT_S_MAXAGE: u32 = 300;
 /// Default `stale-while-revalidate` of public responses, seconds.
 pub const DEFAULT_STALE_WHILE_REVALIDATE: u32 = 60;
 
+/// Default revisions kept per article.
+pub const DEFAULT_REVISIONS_KEEP: u32 = 100;
+
 /// Settings of every command.
 #[derive(Debug, Clone, clap::Args)]
 pub struct Config {
@@ -40,6 +43,10 @@ pub struct Config {
     /// HTTP worker threads of `serve` (default: one per CPU core).
     #[arg(long, env = "LAMINA_WORKERS", global = true)]
     pub workers: Option<usize>,
+
+    /// Revisions kept per article; older ones are pruned on write.
+    #[arg(long, env = "LAMINA_REVISIONS_KEEP", default_value_t = DEFAULT_REVISIONS_KEEP, value_parser = clap::value_parser!(u32).range(1..), global = true)]
+    pub revisions_keep: u32,
 
     /// `max-age` of public read responses, in seconds.
     #[arg(long, env = "LAMINA_CACHE_MAX_AGE", default_value_t = DEFAULT_MAX_AGE, global = true)]

@@ -2,11 +2,13 @@
 //!
 //! [`build_app`] is the whole HTTP application; `main` and every test use it.
 
+pub mod auth;
 pub mod config;
 pub mod content;
 pub mod db;
 pub mod error;
 pub mod openapi;
+pub mod request_id;
 pub mod routes;
 
 use actix_web::body::MessageBody;
@@ -29,6 +31,8 @@ pub struct AppState {
     pub pool: DbPool,
     /// Caching headers of public responses.
     pub cache_policy: CachePolicy,
+    /// Revisions kept per article.
+    pub revisions_keep: i64,
 }
 
 impl AppState {
@@ -39,6 +43,7 @@ impl AppState {
         AppState {
             pool,
             cache_policy: CachePolicy { public },
+            revisions_keep: i64::from(config.revisions_keep),
         }
     }
 }
@@ -82,5 +87,14 @@ pub fn build_app(
             }
             actix_web::dev::Service::call(srv, req)
         })
-        .wrap(Logger::new("%a \"%r\" %s %b %Dms"))
+        .wrap_fn(|req, srv| {
+            let id = request_id::assign(&req);
+            let response = actix_web::dev::Service::call(srv, req);
+            async move {
+                let mut response = response.await?;
+                request_id::echo(&mut response, &id);
+                Ok(response)
+            }
+        })
+        .wrap(Logger::new("%a \"%r\" %s %b %Dms id=%{x-request-id}o"))
 }

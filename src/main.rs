@@ -4,6 +4,7 @@ use std::process::ExitCode;
 
 use actix_web::HttpServer;
 use clap::{Parser, Subcommand};
+use lamina::auth::{self, Role};
 use lamina::config::{self, Config};
 use lamina::content::seed::{self, Seeded};
 use lamina::db::{self, cluster::PrivateCluster};
@@ -28,6 +29,33 @@ enum Command {
     Seed,
     /// Print the OpenAPI spec (what openapi/openapi.json holds).
     Openapi,
+    /// Manage API tokens (`Authorization: Bearer <token>`).
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum TokenCommand {
+    /// Create a token and print its secret, once, alone on standard output:
+    /// TOKEN=$(lamina token create --name alice --role editor)
+    Create {
+        /// A unique name: 1-64 letters, digits, '.', '_' or '-'. Recorded as the actor of writes.
+        #[arg(long)]
+        name: String,
+        /// preview: read drafts; editor: also write content and read revisions; admin: everything.
+        #[arg(long, value_enum)]
+        role: Role,
+        /// Days until the token expires (default: never).
+        #[arg(long)]
+        expires_in_days: Option<u32>,
+    },
+    /// List tokens (never their secrets).
+    List,
+    /// Revoke a token by name; it stops working at once.
+    Revoke {
+        /// The token's name.
+        name: String,
+    },
 }
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -56,6 +84,7 @@ async fn run(cli: Cli) -> Result<(), BoxError> {
         Command::Serve => serve(&cli.config, &url).await,
         Command::Migrate => migrate(&url).await.map(|_| ()),
         Command::Seed => seed_once(&url).await,
+        Command::Token(command) => token(&url, command).await,
         Command::Openapi => Ok(()),
     };
     if let Some(cluster) = cluster {
@@ -118,5 +147,57 @@ async fn serve(config: &Config, url: &str) -> Result<(), BoxError> {
     );
     server.run().await?;
     log::info!("stopped serving");
+    Ok(())
+}
+
+async fn token(url: &str, command: TokenCommand) -> Result<(), BoxError> {
+    migrate(url).await?;
+    let mut conn = <diesel_async::AsyncPgConnection as diesel_async::AsyncConnection>::establish(url).await?;
+    match command {
+        TokenCommand::Create {
+            name,
+            role,
+            expires_in_days,
+        } => {
+            let secret = auth::create_token(&mut conn, &name, role, expires_in_days).await?;
+            log::info!(
+                "token {name:?} created with role {}; its secret is printed once",
+                role.as_str()
+            );
+            println!("{secret}");
+        }
+        TokenCommand::List => {
+            let tokens = auth::list_tokens(&mut conn).await?;
+            println!(
+                "{:<24} {:<8} {:<14} {:<20} {:<20} {:<20} status",
+                "NAME", "ROLE", "PREFIX", "CREATED", "EXPIRES", "LAST USED"
+            );
+            let time = |t: Option<chrono::DateTime<chrono::Utc>>| {
+                t.map_or("-".to_owned(), |t| t.format("%Y-%m-%d %H:%M").to_string())
+            };
+            for token in tokens {
+                let status = match (token.revoked_at, token.expires_at) {
+                    (Some(_), _) => "revoked",
+                    (None, Some(expires)) if expires <= chrono::Utc::now() => "expired",
+                    _ => "active",
+                };
+                println!(
+                    "{:<24} {:<8} {:<14} {:<20} {:<20} {:<20} {status}",
+                    token.name,
+                    token.role,
+                    format!("{}…", token.prefix),
+                    time(Some(token.created_at)),
+                    time(token.expires_at),
+                    time(token.last_used_at),
+                );
+            }
+        }
+        TokenCommand::Revoke { name } => {
+            if !auth::revoke_token(&mut conn, &name).await? {
+                return Err(format!("no active token is named {name:?}").into());
+            }
+            log::info!("token {name:?} revoked");
+        }
+    }
     Ok(())
 }

@@ -17,10 +17,29 @@ use utoipa::OpenApi;
     tags(
         (name = "articles", description = "Whole articles and the article list"),
         (name = "sections", description = "Single typed sections and their items"),
+        (name = "revisions", description = "The history of an article, for editors"),
     ),
+    modifiers(&BearerAuth),
     components(schemas(crate::error::Problem, crate::content::input::FieldError))
 )]
 pub struct ApiDoc;
+
+/// Declares the `bearer` security scheme: `Authorization: Bearer <token>`.
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        let scheme = HttpBuilder::new()
+            .scheme(HttpAuthScheme::Bearer)
+            .description(Some(
+                "A token from `lamina token create`. Roles: preview (read drafts), editor (write, history), admin.",
+            ))
+            .build();
+        components.add_security_scheme("bearer", SecurityScheme::Http(scheme));
+    }
+}
 
 /// The whole spec, as served at `/openapi.json` and committed as `openapi/openapi.json`.
 pub fn spec() -> utoipa::openapi::OpenApi {

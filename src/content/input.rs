@@ -308,15 +308,11 @@ impl Validator {
         const SERVER_OWNED: &[&str] = &["id", "position", "version", "updated_at"];
         let object = self.object(body, pointer)?;
         let kind = match (object.get("kind"), path_kind) {
-            (None, Some(kind)) => Some(kind),
             (Some(Value::String(name)), path_kind) => match (SectionKind::parse(name), path_kind) {
                 (Some(kind), Some(expected)) if kind != expected => {
                     self.error(
                         format!("{pointer}/kind"),
-                        format!(
-                            "must be {expected:?} as in the path, or be left out",
-                            expected = expected.as_str()
-                        ),
+                        format!("must be {:?}, the kind in the path", expected.as_str()),
                     );
                     None
                 }
@@ -329,7 +325,7 @@ impl Validator {
                     None
                 }
             },
-            (None, None) => {
+            (None | Some(Value::Null), _) => {
                 self.error(
                     format!("{pointer}/kind"),
                     format!("is required: one of {}", kind_names()),
@@ -564,6 +560,76 @@ pub fn reading_time_minutes(word_count: i32) -> i32 {
     ((f64::from(word_count) / 238.0).round() as i32).max(1)
 }
 
+impl ItemInput {
+    /// The item as a JSON write body.
+    pub fn to_body(&self) -> Value {
+        let mut object = Map::new();
+        if let Some(id) = self.id {
+            object.insert("id".into(), Value::String(id.to_string()));
+        }
+        if let Some(phase) = self.phase {
+            object.insert("phase".into(), Value::String(phase.as_str().into()));
+        }
+        for (key, value) in [
+            ("title", &self.title),
+            ("body", &self.body),
+            ("description", &self.description),
+        ] {
+            if let Some(value) = value {
+                object.insert(key.into(), Value::String(value.clone()));
+            }
+        }
+        Value::Object(object)
+    }
+}
+
+impl SectionInput {
+    /// The section as a JSON write body (what `parse_section` reads back).
+    pub fn to_body(&self) -> Value {
+        let mut object = Map::new();
+        object.insert("kind".into(), Value::String(self.kind.as_str().into()));
+        object.insert("heading".into(), Value::String(self.heading.clone()));
+        let texts = [
+            ("intro", &self.intro),
+            ("body", &self.body),
+            ("note", &self.note),
+            ("call_to_action", &self.call_to_action),
+        ];
+        for (key, value) in texts {
+            if let Some(value) = value {
+                object.insert(key.into(), Value::String(value.clone()));
+            }
+        }
+        if let Some(headings) = &self.phase_headings {
+            object.insert(
+                "phase_headings".into(),
+                serde_json::to_value(headings).unwrap_or(Value::Null),
+            );
+        }
+        if self.kind.item_shape().is_some() {
+            object.insert(
+                "items".into(),
+                Value::Array(self.items.iter().map(ItemInput::to_body).collect()),
+            );
+        }
+        Value::Object(object)
+    }
+}
+
+impl ArticleInput {
+    /// The article as a JSON write body (what `parse_article` reads back).
+    pub fn to_body(&self) -> Value {
+        serde_json::json!({
+            "title": self.title,
+            "author": self.author,
+            "published_on": self.published_on.format("%Y-%m-%d").to_string(),
+            "status": self.status.as_str(),
+            "summary": self.summary,
+            "sections": self.sections.iter().map(SectionInput::to_body).collect::<Vec<_>>(),
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -613,7 +679,7 @@ mod tests {
     #[test]
     fn trims_text_and_counts_words() {
         let section = parse_section(
-            &json!({"heading": "  Two words \n", "body": "three more words"}),
+            &json!({"kind": "overview", "heading": "  Two words \n", "body": "three more words"}),
             SectionKind::Overview,
         )
         .unwrap();

@@ -1,10 +1,13 @@
 //! The domain: articles made of typed sections, how writes are validated, how
 //! they are stored and read back.
 
+pub mod docs;
+pub mod history;
 pub mod input;
 pub mod kinds;
 pub mod model;
 pub mod seed;
 pub mod store;
+pub mod write;
 
 pub use kinds::{ArticleStatus, ItemShape, Phase, SectionKind};

@@ -473,3 +473,64 @@ pub async fn insert_article(conn: &mut AsyncPgConnection, slug: &str, article: &
     }
     Ok(id)
 }
+
+impl StoredSection {
+    /// The section as a write body would give it, items with their ids: for
+    /// change detection and revision snapshots.
+    pub fn to_input(&self) -> QueryResult<SectionInput> {
+        let row = &self.row;
+        let phase_headings = match &row.phase_headings {
+            None => None,
+            Some(value) => Some(
+                serde_json::from_value::<PhaseHeadings>(value.clone())
+                    .map_err(|err| corrupt(format!("phase_headings of {}: {err}", row.id)))?,
+            ),
+        };
+        let items = self
+            .items
+            .iter()
+            .map(|item| {
+                Ok(ItemInput {
+                    id: Some(item.id),
+                    phase: match &item.phase {
+                        None => None,
+                        Some(name) => {
+                            Some(Phase::parse(name).ok_or_else(|| corrupt(format!("bad phase in {}", item.id)))?)
+                        }
+                    },
+                    title: item.title.clone(),
+                    body: item.body.clone(),
+                    description: item.description.clone(),
+                })
+            })
+            .collect::<QueryResult<Vec<_>>>()?;
+        Ok(SectionInput {
+            kind: row.kind()?,
+            heading: row.heading.clone(),
+            intro: row.intro.clone(),
+            body: row.body.clone(),
+            note: row.note.clone(),
+            call_to_action: row.call_to_action.clone(),
+            phase_headings,
+            items,
+        })
+    }
+}
+
+impl ArticleRow {
+    /// The article as a write body would give it (sections in order, item ids kept).
+    pub fn to_input(&self, sections: &[StoredSection]) -> QueryResult<ArticleInput> {
+        Ok(ArticleInput {
+            title: self.title.clone(),
+            author: self.author.clone(),
+            published_on: self.published_on,
+            status: ArticleStatus::parse(&self.status)
+                .ok_or_else(|| corrupt(format!("bad status {:?}", self.status)))?,
+            summary: self.summary.clone(),
+            sections: sections
+                .iter()
+                .map(StoredSection::to_input)
+                .collect::<QueryResult<_>>()?,
+        })
+    }
+}

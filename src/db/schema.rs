@@ -49,4 +49,36 @@ diesel::table! {
 }
 
 diesel::joinable!(sections -> articles (article_id));
-diesel::allow_tables_to_appear_in_same_query!(articles, sections, section_items);
+
+diesel::table! {
+    api_tokens (id) {
+        id -> Uuid,
+        name -> Text,
+        role -> Text,
+        prefix -> Text,
+        secret_hash -> Bytea,
+        created_at -> Timestamptz,
+        expires_at -> Nullable<Timestamptz>,
+        last_used_at -> Nullable<Timestamptz>,
+        revoked_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    revisions (id) {
+        id -> Uuid,
+        seq -> Int8,
+        article_id -> Uuid,
+        slug -> Text,
+        actor -> Text,
+        request_id -> Text,
+        created_at -> Timestamptz,
+        action -> Text,
+        target -> Text,
+        section_kind -> Nullable<Text>,
+        item_id -> Nullable<Uuid>,
+        article_version -> Int8,
+        snapshot -> Nullable<Jsonb>,
+    }
+}
+diesel::allow_tables_to_appear_in_same_query!(articles, sections, section_items, api_tokens, revisions);

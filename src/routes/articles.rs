@@ -1,17 +1,22 @@
 //! `/v1/articles` and `/v1/articles/{slug}`.
 
-use actix_web::{HttpRequest, HttpResponse, get, web};
+use actix_web::{HttpRequest, HttpResponse, delete, get, put, web};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::caching::{Representation, etag_of, respond};
-use super::{ProblemResponses, Reader, surrogate_keys};
+use super::{
+    DeleteProblems, Editor, ProblemResponses, ReadProblems, Reader, WriteProblems, if_match, read_json, surrogate_keys,
+};
 use crate::AppState;
 use crate::content::SectionKind;
-use crate::content::input::is_valid_slug;
+use crate::content::docs::ArticleWrite;
+use crate::content::input::{self, is_valid_slug};
 use crate::content::model::{Article, ArticlePage, ArticleSummary};
 use crate::content::store::{self, ArticleRow, Cursor, StoredSection};
+use crate::content::write;
 use crate::error::AppError;
+use crate::request_id::RequestId;
 
 /// Default page size of the article list.
 pub const DEFAULT_LIMIT: u32 = 20;
@@ -41,6 +46,7 @@ pub struct ListQuery {
             headers(("ETag" = String, description = "Strong validator of this page"))),
         (status = 304, description = "The copy named by If-None-Match is current"),
         (status = 400, description = "Bad `limit` or `cursor`", body = crate::error::Problem, content_type = "application/problem+json"),
+        ReadProblems,
         ProblemResponses,
     )
 )]
@@ -159,6 +165,7 @@ fn parse_kinds(text: &str) -> Result<Vec<SectionKind>, AppError> {
         (status = 304, description = "The copy named by If-None-Match (or If-Modified-Since) is current"),
         (status = 400, description = "`sections` names an unknown kind", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such article (or a draft, to anonymous readers)", body = crate::error::Problem, content_type = "application/problem+json"),
+        ReadProblems,
         ProblemResponses,
     )
 )]
@@ -172,26 +179,121 @@ pub async fn get_article(
 ) -> Result<HttpResponse, AppError> {
     let kinds = query.sections.as_deref().map(parse_kinds).transpose()?;
     let (row, sections) = load_article(&state, &req, &reader, slug.into_inner(), kinds.clone()).await?;
-    let mut etag = format!("a.{}.{}", row.id.simple(), row.version);
-    if let Some(kinds) = &kinds {
-        etag.push('.');
-        etag.push_str(&kinds.iter().map(|kind| kind.as_str()).collect::<Vec<_>>().join("+"));
-    }
-    let keys = surrogate_keys(row.id, sections.iter().map(|section| section.row.id));
-    let article = Article {
-        meta: row.to_meta()?,
-        sections: sections
-            .iter()
-            .map(store::StoredSection::to_api)
-            .collect::<diesel::QueryResult<_>>()?,
-    };
-    let representation = Representation::json(&article, format!("\"{etag}\""), Some(row.updated_at), keys)?;
+    let representation = article_representation(&row, &sections, kinds.as_deref())?;
     Ok(respond(
         &req,
         representation,
         &state.cache_policy,
         reader.is_authenticated(),
     ))
+}
+
+/// The article (or a selection of its sections) as a response body with validators.
+pub fn article_representation(
+    row: &ArticleRow,
+    sections: &[StoredSection],
+    kinds: Option<&[SectionKind]>,
+) -> Result<Representation, AppError> {
+    let etag = match kinds {
+        None => write::article_etag(row.id, row.version),
+        Some(kinds) => {
+            let names: Vec<&str> = kinds.iter().map(|kind| kind.as_str()).collect();
+            format!("\"a.{}.{}.{}\"", row.id.simple(), row.version, names.join("+"))
+        }
+    };
+    let keys = surrogate_keys(row.id, sections.iter().map(|section| section.row.id));
+    let article = Article {
+        meta: row.to_meta()?,
+        sections: sections
+            .iter()
+            .map(StoredSection::to_api)
+            .collect::<diesel::QueryResult<_>>()?,
+    };
+    Representation::json(&article, etag, Some(row.updated_at), keys)
+}
+
+/// Create or replace a whole article.
+///
+/// Creating needs no `If-Match` (with one, 412). Replacing needs `If-Match`
+/// with the article's current ETag, or `*`. Sections left out are deleted;
+/// items carrying an `id` keep it.
+#[utoipa::path(
+    tag = "articles",
+    params(("slug" = String, Path, description = "The article's slug: `^[a-z0-9]+(-[a-z0-9]+)*$`, at most 100 characters", example = "explore-micro-needling-for-flawless-skin-today"),
+        ("If-Match" = Option<String>, Header, description = "The article's current ETag, or `*`; required to replace, forbidden to create")),
+    request_body(content = ArticleWrite, content_type = "application/json"),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Replaced; the stored article", body = Article, headers(("ETag" = String, description = "The new version"))),
+        (status = 201, description = "Created; the stored article", body = Article,
+            headers(("ETag" = String, description = "The new version"), ("Location" = String, description = "The article's URL"))),
+        WriteProblems,
+        ProblemResponses,
+    )
+)]
+#[put("/articles/{slug}")]
+pub async fn put_article(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    editor: Editor,
+    request_id: RequestId,
+    slug: web::Path<String>,
+    body: web::Payload,
+) -> Result<HttpResponse, AppError> {
+    let slug = slug.into_inner();
+    if !is_valid_slug(&slug) {
+        return Err(AppError::bad_request(
+            "invalid_slug",
+            "A slug is 1-100 characters of lowercase letters and digits in words joined by single hyphens.",
+        ));
+    }
+    let body = read_json(&req, body).await?;
+    let input = input::parse_article(&body, &slug).map_err(AppError::Validation)?;
+    let mut conn = state.pool.get().await?;
+    let actor = actor(&state, editor, request_id);
+    let written = write::put_article(&mut conn, &slug, input, if_match(&req), actor).await?;
+    let representation = article_representation(&written.article, &written.sections, None)?;
+    Ok(super::written(
+        representation,
+        written.created.then(|| format!("/v1/articles/{slug}")),
+    ))
+}
+
+/// Delete an article with all its sections. Needs `If-Match`.
+#[utoipa::path(
+    tag = "articles",
+    params(("slug" = String, Path, description = "The article's slug", example = "explore-micro-needling-for-flawless-skin-today"),
+        ("If-Match" = Option<String>, Header, description = "The article's current ETag, or `*` (required)")),
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Deleted"),
+        DeleteProblems,
+        ProblemResponses,
+    )
+)]
+#[delete("/articles/{slug}")]
+pub async fn delete_article(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    editor: Editor,
+    request_id: RequestId,
+    slug: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let slug = checked_slug(&req, slug.into_inner())?;
+    let mut conn = state.pool.get().await?;
+    write::delete_article(&mut conn, &slug, if_match(&req), actor(&state, editor, request_id)).await?;
+    Ok(HttpResponse::NoContent()
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
+        .finish())
+}
+
+/// The actor of a write.
+pub fn actor(state: &AppState, editor: Editor, request_id: RequestId) -> write::Actor {
+    write::Actor {
+        name: editor.name,
+        request_id: request_id.0,
+        revisions_keep: state.revisions_keep,
+    }
 }
 
 /// Loads the article and the sections of `kinds` (all if `None`) in one snapshot.

@@ -3,18 +3,16 @@
 
 pub mod articles;
 pub mod caching;
+pub mod revisions;
 pub mod sections;
 
-use std::future::{Ready, ready};
-
-use actix_web::dev::{Payload, ResourceDef};
+use actix_web::dev::ResourceDef;
 use actix_web::http::Method;
-use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use utoipa::IntoResponses;
 use utoipa::openapi::OpenApi;
 use uuid::Uuid;
 
-use crate::content::store::Visibility;
 use crate::error::{AppError, Problem};
 
 /// Registers every documented route; mounted under `/v1`.
@@ -24,7 +22,15 @@ pub fn configure(config: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(articles::get_article)
         .service(sections::list_sections)
         .service(sections::get_section)
-        .service(sections::get_item);
+        .service(articles::put_article)
+        .service(articles::delete_article)
+        .service(sections::put_section)
+        .service(sections::delete_section)
+        .service(sections::get_item)
+        .service(sections::put_item)
+        .service(revisions::list_revisions)
+        .service(revisions::get_revision)
+        .service(revisions::restore_revision);
 }
 
 /// Responses every operation can give.
@@ -35,34 +41,138 @@ pub enum ProblemResponses {
     Unavailable(Problem),
 }
 
-/// Who is reading. Drafts are visible to authenticated readers only.
-#[derive(Debug, Clone)]
-pub enum Reader {
-    /// No `Authorization` header.
-    Anonymous,
+/// The failures of a write with a body.
+#[derive(IntoResponses)]
+pub enum WriteProblems {
+    /// Malformed JSON (`malformed_json`) or a bad slug in the path (`invalid_slug`).
+    #[response(status = 400, content_type = "application/problem+json")]
+    BadRequest(Problem),
+    /// No token, or an unknown, expired or revoked one (`WWW-Authenticate: Bearer`).
+    #[response(status = 401, content_type = "application/problem+json")]
+    Unauthorized(Problem),
+    /// The token's role may not write (a `preview` token).
+    #[response(status = 403, content_type = "application/problem+json")]
+    Forbidden(Problem),
+    /// No such article, section or item.
+    #[response(status = 404, content_type = "application/problem+json")]
+    NotFound(Problem),
+    /// The resource was created by another request meanwhile.
+    #[response(status = 409, content_type = "application/problem+json")]
+    Conflict(Problem),
+    /// `If-Match` does not name the current version; the body gives the current ETag and version.
+    #[response(status = 412, content_type = "application/problem+json")]
+    PreconditionFailed(Problem),
+    /// The body is larger than 256 KiB.
+    #[response(status = 413, content_type = "application/problem+json")]
+    TooLarge(Problem),
+    /// The body is not `application/json`.
+    #[response(status = 415, content_type = "application/problem+json")]
+    UnsupportedMediaType(Problem),
+    /// The body breaks the content rules; `errors` lists every problem with a JSON pointer.
+    #[response(status = 422, content_type = "application/problem+json")]
+    Invalid(Problem),
+    /// The resource exists and `If-Match` is missing.
+    #[response(status = 428, content_type = "application/problem+json")]
+    PreconditionRequired(Problem),
 }
 
-impl Reader {
-    /// Which articles this reader may see.
-    pub fn visibility(&self) -> Visibility {
-        match self {
-            Reader::Anonymous => Visibility::Published,
+/// The failures of a write without a body (deletes).
+#[derive(IntoResponses)]
+pub enum DeleteProblems {
+    /// No token, or an unknown, expired or revoked one (`WWW-Authenticate: Bearer`).
+    #[response(status = 401, content_type = "application/problem+json")]
+    Unauthorized(Problem),
+    /// The token's role may not write (a `preview` token).
+    #[response(status = 403, content_type = "application/problem+json")]
+    Forbidden(Problem),
+    /// No such article or section.
+    #[response(status = 404, content_type = "application/problem+json")]
+    NotFound(Problem),
+    /// `If-Match` does not name the current version; the body gives the current ETag and version.
+    #[response(status = 412, content_type = "application/problem+json")]
+    PreconditionFailed(Problem),
+    /// `If-Match` is missing.
+    #[response(status = 428, content_type = "application/problem+json")]
+    PreconditionRequired(Problem),
+}
+
+/// The failures of reads that take a token.
+#[derive(IntoResponses)]
+pub enum ReadProblems {
+    /// An `Authorization` header with an unknown, expired or revoked token (never read as anonymous).
+    #[response(status = 401, content_type = "application/problem+json")]
+    Unauthorized(Problem),
+}
+
+pub use crate::auth::{Editor, Reader};
+
+/// Largest accepted request body.
+pub const MAX_BODY_BYTES: usize = 256 * 1024;
+
+/// Reads a JSON request body: 415 unless JSON, 413 past [`MAX_BODY_BYTES`], 400 unless well formed.
+pub async fn read_json(req: &HttpRequest, mut payload: web::Payload) -> Result<serde_json::Value, AppError> {
+    use futures_util::StreamExt;
+    let content_type = req
+        .headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok());
+    let essence = content_type.map(|value| value.split(';').next().unwrap_or_default().trim().to_ascii_lowercase());
+    let is_json = essence.as_deref().is_some_and(|essence| {
+        essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
+    });
+    if !is_json {
+        return Err(AppError::UnsupportedMediaType {
+            detail: format!(
+                "The body must be JSON (Content-Type: application/json), not {}.",
+                content_type.unwrap_or("unlabelled")
+            ),
+        });
+    }
+    let declared = req
+        .headers()
+        .get(actix_web::http::header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<usize>().ok());
+    if declared.is_some_and(|length| length > MAX_BODY_BYTES) {
+        return Err(AppError::PayloadTooLarge { limit: MAX_BODY_BYTES });
+    }
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk
+            .map_err(|err| AppError::bad_request("unreadable_body", format!("The body could not be read: {err}.")))?;
+        if body.len() + chunk.len() > MAX_BODY_BYTES {
+            return Err(AppError::PayloadTooLarge { limit: MAX_BODY_BYTES });
         }
+        body.extend_from_slice(&chunk);
     }
-
-    /// Whether responses are personal (and so `private, no-store`).
-    pub fn is_authenticated(&self) -> bool {
-        !matches!(self, Reader::Anonymous)
-    }
+    serde_json::from_slice(&body)
+        .map_err(|err| AppError::bad_request("malformed_json", format!("The body is not well-formed JSON: {err}.")))
 }
 
-impl FromRequest for Reader {
-    type Error = AppError;
-    type Future = Ready<Result<Reader, AppError>>;
+/// The `If-Match` header of a request.
+pub fn if_match(req: &HttpRequest) -> crate::content::write::IfMatch {
+    let value = req
+        .headers()
+        .get(actix_web::http::header::IF_MATCH)
+        .map(|value| value.to_str().unwrap_or("\"\u{0}\""));
+    crate::content::write::IfMatch::parse(value)
+}
 
-    fn from_request(_req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
-        ready(Ok(Reader::Anonymous))
+/// The answer to a successful write: the stored representation, never cached;
+/// `201` with `Location` when it created the resource.
+pub fn written(representation: caching::Representation, created: Option<String>) -> HttpResponse {
+    let mut response = match &created {
+        Some(_) => HttpResponse::Created(),
+        None => HttpResponse::Ok(),
+    };
+    if let Some(location) = created {
+        response.insert_header((actix_web::http::header::LOCATION, location));
     }
+    response
+        .insert_header((actix_web::http::header::ETAG, representation.etag.as_str()))
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
+        .content_type("application/json")
+        .body(representation.body)
 }
 
 /// `Surrogate-Key` value: the article and each section shown.

@@ -1,16 +1,21 @@
 //! `/v1/articles/{slug}/sections…`: an article's sections and their items.
 
-use actix_web::{HttpRequest, HttpResponse, get, web};
+use actix_web::{HttpRequest, HttpResponse, delete, get, put, web};
 use uuid::Uuid;
 
-use super::articles::load_article;
+use super::articles::{actor, checked_slug, load_article};
 use super::caching::{Representation, respond};
-use super::{ProblemResponses, Reader, surrogate_keys};
+use super::{
+    DeleteProblems, Editor, ProblemResponses, ReadProblems, Reader, WriteProblems, if_match, read_json, surrogate_keys,
+};
 use crate::AppState;
 use crate::content::SectionKind;
+use crate::content::docs::{ItemWrite, SectionWrite};
 use crate::content::model::{Item, Section};
-use crate::content::store::StoredSection;
+use crate::content::store::{ItemRow, StoredSection};
+use crate::content::{input, write};
 use crate::error::AppError;
+use crate::request_id::RequestId;
 
 /// Parses the `{kind}` path segment.
 pub fn parse_kind(name: &str) -> Result<SectionKind, AppError> {
@@ -39,6 +44,7 @@ fn section_not_found(slug: &str, kind: SectionKind) -> AppError {
             headers(("ETag" = String, description = "Strong validator; changes whenever any section changes"))),
         (status = 304, description = "The copy named by If-None-Match is current"),
         (status = 404, description = "No such article", body = crate::error::Problem, content_type = "application/problem+json"),
+        ReadProblems,
         ProblemResponses,
     )
 )]
@@ -80,6 +86,7 @@ pub async fn list_sections(
             )),
         (status = 304, description = "The copy named by If-None-Match is current"),
         (status = 404, description = "No such article, kind, or section", body = crate::error::Problem, content_type = "application/problem+json"),
+        ReadProblems,
         ProblemResponses,
     )
 )]
@@ -94,12 +101,7 @@ pub async fn get_section(
     let kind = parse_kind(&kind)?;
     let (row, sections) = load_article(&state, &req, &reader, slug.clone(), Some(vec![kind])).await?;
     let section = sections.first().ok_or_else(|| section_not_found(&slug, kind))?;
-    let representation = Representation::json(
-        &section.to_api()?,
-        format!("\"s.{}.{}\"", section.row.id.simple(), section.row.version),
-        Some(section.row.updated_at),
-        surrogate_keys(row.id, [section.row.id]),
-    )?;
+    let representation = section_representation(row.id, section)?;
     Ok(respond(
         &req,
         representation,
@@ -121,6 +123,7 @@ pub async fn get_section(
             headers(("ETag" = String, description = "Strong validator; changes whenever the item's section changes"))),
         (status = 304, description = "The copy named by If-None-Match is current"),
         (status = 404, description = "No such article, kind, section or item", body = crate::error::Problem, content_type = "application/problem+json"),
+        ReadProblems,
         ProblemResponses,
     )
 )]
@@ -147,16 +150,188 @@ pub async fn get_item(
         .iter()
         .find(|item| item.id == item_id)
         .ok_or_else(item_not_found)?;
-    let representation = Representation::json(
-        &item.to_api()?,
-        format!("\"i.{}.{}\"", item.id.simple(), section.row.version),
-        Some(section.row.updated_at),
-        surrogate_keys(row.id, [section.row.id]),
-    )?;
+    let representation = item_representation(row.id, section, item)?;
     Ok(respond(
         &req,
         representation,
         &state.cache_policy,
         reader.is_authenticated(),
+    ))
+}
+
+/// A section as a response body with validators.
+fn section_representation(article_id: Uuid, section: &StoredSection) -> Result<Representation, AppError> {
+    Representation::json(
+        &section.to_api()?,
+        write::section_etag(section.row.id, section.row.version),
+        Some(section.row.updated_at),
+        surrogate_keys(article_id, [section.row.id]),
+    )
+}
+
+/// An item as a response body with validators.
+fn item_representation(article_id: Uuid, section: &StoredSection, item: &ItemRow) -> Result<Representation, AppError> {
+    Representation::json(
+        &item.to_api()?,
+        write::item_etag(item.id, section.row.version),
+        Some(section.row.updated_at),
+        surrogate_keys(article_id, [section.row.id]),
+    )
+}
+
+/// Create or replace one section.
+///
+/// Creating (the article has no section of this kind) needs no `If-Match`;
+/// the section goes last. Replacing needs the section's current ETag, or `*`.
+/// Items carrying the `id` of an item of this section keep it; items without
+/// `id` are new; items left out are deleted; array order is the new order.
+#[utoipa::path(
+    tag = "sections",
+    params(
+        ("slug" = String, Path, description = "The article's slug", example = "explore-micro-needling-for-flawless-skin-today"),
+        ("kind" = SectionKind, Path, description = "The section's kind; the body's `kind` must match"),
+        ("If-Match" = Option<String>, Header, description = "The section's current ETag, or `*`; required to replace, forbidden to create"),
+    ),
+    request_body(content = SectionWrite, content_type = "application/json"),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Replaced; the stored section", body = Section, headers(("ETag" = String, description = "The new version"))),
+        (status = 201, description = "Created; the stored section", body = Section,
+            headers(("ETag" = String, description = "The new version"), ("Location" = String, description = "The section's URL"))),
+        WriteProblems,
+        ProblemResponses,
+    )
+)]
+#[put("/articles/{slug}/sections/{kind}")]
+pub async fn put_section(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    editor: Editor,
+    request_id: RequestId,
+    path: web::Path<(String, String)>,
+    body: web::Payload,
+) -> Result<HttpResponse, AppError> {
+    let (slug, kind) = path.into_inner();
+    let kind = parse_kind(&kind)?;
+    let slug = checked_slug(&req, slug)?;
+    let body = read_json(&req, body).await?;
+    let input = input::parse_section(&body, kind).map_err(AppError::Validation)?;
+    let mut conn = state.pool.get().await?;
+    let written = write::put_section(
+        &mut conn,
+        &slug,
+        input,
+        if_match(&req),
+        actor(&state, editor, request_id),
+    )
+    .await?;
+    let section = written.section(kind)?;
+    let representation = section_representation(written.article.id, section)?;
+    Ok(super::written(
+        representation,
+        written.created.then(|| format!("/v1/articles/{slug}/sections/{kind}")),
+    ))
+}
+
+/// Delete one section; later sections move up one place. Needs `If-Match`.
+#[utoipa::path(
+    tag = "sections",
+    params(
+        ("slug" = String, Path, description = "The article's slug", example = "explore-micro-needling-for-flawless-skin-today"),
+        ("kind" = SectionKind, Path, description = "The section's kind"),
+        ("If-Match" = Option<String>, Header, description = "The section's current ETag, or `*` (required)"),
+    ),
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Deleted"),
+        DeleteProblems,
+        ProblemResponses,
+    )
+)]
+#[delete("/articles/{slug}/sections/{kind}")]
+pub async fn delete_section(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    editor: Editor,
+    request_id: RequestId,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, AppError> {
+    let (slug, kind) = path.into_inner();
+    let kind = parse_kind(&kind)?;
+    let slug = checked_slug(&req, slug)?;
+    let mut conn = state.pool.get().await?;
+    write::delete_section(
+        &mut conn,
+        &slug,
+        kind,
+        if_match(&req),
+        actor(&state, editor, request_id),
+    )
+    .await?;
+    Ok(HttpResponse::NoContent()
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
+        .finish())
+}
+
+/// Replace one item of a section. Needs the item's current ETag in `If-Match`, or `*`.
+#[utoipa::path(
+    tag = "sections",
+    params(
+        ("slug" = String, Path, description = "The article's slug", example = "explore-micro-needling-for-flawless-skin-today"),
+        ("kind" = SectionKind, Path, description = "The section's kind"),
+        ("id" = Uuid, Path, description = "The item's id"),
+        ("If-Match" = Option<String>, Header, description = "The item's current ETag, or `*` (required)"),
+    ),
+    request_body(content = ItemWrite, content_type = "application/json"),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Replaced; the stored item", body = Item, headers(("ETag" = String, description = "The new version"))),
+        WriteProblems,
+        ProblemResponses,
+    )
+)]
+#[put("/articles/{slug}/sections/{kind}/items/{id}")]
+pub async fn put_item(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    editor: Editor,
+    request_id: RequestId,
+    path: web::Path<(String, String, String)>,
+    body: web::Payload,
+) -> Result<HttpResponse, AppError> {
+    let (slug, kind, id) = path.into_inner();
+    let kind = parse_kind(&kind)?;
+    let slug = checked_slug(&req, slug)?;
+    let item_id = Uuid::try_parse(&id).map_err(|_| {
+        AppError::not_found(
+            "item_not_found",
+            format!("The {kind} section of {slug:?} has no item {id:?}."),
+        )
+    })?;
+    let shape = kind
+        .item_shape()
+        .ok_or_else(|| AppError::not_found("item_not_found", format!("A {kind} section has no items.")))?;
+    let body = read_json(&req, body).await?;
+    let input = input::parse_item(&body, shape, item_id).map_err(AppError::Validation)?;
+    let mut conn = state.pool.get().await?;
+    let written = write::put_item(
+        &mut conn,
+        &slug,
+        kind,
+        item_id,
+        input,
+        if_match(&req),
+        actor(&state, editor, request_id),
+    )
+    .await?;
+    let section = written.section(kind)?;
+    let item = section
+        .items
+        .iter()
+        .find(|item| item.id == item_id)
+        .ok_or_else(|| AppError::Internal("the written item is missing".to_owned()))?;
+    Ok(super::written(
+        item_representation(written.article.id, section, item)?,
+        None,
     ))
 }

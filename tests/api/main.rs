@@ -8,9 +8,12 @@
 )]
 mod common;
 
+mod auth;
 mod caching;
+mod editing;
 mod errors;
 mod reads;
+mod revisions;
 mod running;
 mod seed;
 mod spec;

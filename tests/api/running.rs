@@ -110,3 +110,71 @@ fn serve_runs_its_own_cluster_shares_it_and_stops_it() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[actix_web::test]
+async fn token_commands_print_the_secret_once_and_never_again() {
+    use crate::common::{SEED, TestApp, bearer, send};
+    let app = TestApp::new().await;
+    let lamina = env!("CARGO_BIN_EXE_lamina");
+    let run = |args: &[&str]| {
+        Command::new(lamina)
+            .args(args)
+            .env("DATABASE_URL", &app.db.url)
+            .env("RUST_LOG", "info")
+            .output()
+            .unwrap()
+    };
+
+    let created = run(&["token", "create", "--name", "alice", "--role", "editor"]);
+    assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stderr));
+    let stdout = String::from_utf8(created.stdout).unwrap();
+    let secret = stdout.trim_end_matches('\n');
+    assert!(
+        !secret.contains('\n') && secret.starts_with("lamina_"),
+        "the secret alone on stdout: {stdout:?}"
+    );
+    let log = String::from_utf8_lossy(&created.stderr);
+    assert!(!log.contains(&secret[7..]), "the secret is not logged: {log}");
+
+    let again = run(&["token", "create", "--name", "alice", "--role", "editor"]);
+    assert!(!again.status.success(), "names are unique");
+    let bad_role = run(&["token", "create", "--name", "bob", "--role", "root"]);
+    assert!(!bad_role.status.success());
+
+    let listed = run(&["token", "list"]);
+    let table = String::from_utf8(listed.stdout).unwrap();
+    assert!(
+        table.contains("alice") && table.contains("editor") && table.contains("active"),
+        "{table}"
+    );
+    assert!(!table.contains(&secret[7..]), "list never shows secrets: {table}");
+
+    let service = app.service().await;
+    let reply = send(
+        &service,
+        actix_web::test::TestRequest::get()
+            .uri(SEED)
+            .insert_header(bearer(secret)),
+    )
+    .await;
+    assert_eq!(reply.status, 200);
+
+    assert!(run(&["token", "revoke", "alice"]).status.success());
+    assert!(
+        !run(&["token", "revoke", "alice"]).status.success(),
+        "revoking twice is an error"
+    );
+    let reply = send(
+        &service,
+        actix_web::test::TestRequest::get()
+            .uri(SEED)
+            .insert_header(bearer(secret)),
+    )
+    .await;
+    reply.assert_problem(401, "unauthorized");
+    assert!(
+        String::from_utf8(run(&["token", "list"]).stdout)
+            .unwrap()
+            .contains("revoked")
+    );
+}

@@ -262,3 +262,44 @@ where
 
 /// The seed article's path.
 pub const SEED: &str = "/v1/articles/explore-micro-needling-for-flawless-skin-today";
+
+impl TestApp {
+    /// Creates a token with `role` in this test's database; returns its secret.
+    pub async fn token(&self, name: &str, role: lamina::auth::Role) -> String {
+        let mut conn = self.db.conn().await;
+        lamina::auth::create_token(&mut conn, name, role, None)
+            .await
+            .expect("create token")
+    }
+
+    /// An editor token.
+    pub async fn editor(&self) -> String {
+        self.token("editor", lamina::auth::Role::Editor).await
+    }
+
+    /// How many revisions are stored.
+    pub async fn revision_count(&self) -> i64 {
+        use diesel::QueryDsl;
+        let mut conn = self.db.conn().await;
+        lamina::db::schema::revisions::table
+            .count()
+            .get_result(&mut conn)
+            .await
+            .expect("count revisions")
+    }
+}
+
+/// `Authorization: Bearer <token>`.
+pub fn bearer(token: &str) -> (&'static str, String) {
+    ("Authorization", format!("Bearer {token}"))
+}
+
+/// A JSON write request.
+pub fn write(method: actix_web::http::Method, path: &str, token: &str, body: &Value) -> test::TestRequest {
+    test::TestRequest::default()
+        .method(method)
+        .uri(path)
+        .insert_header(bearer(token))
+        .insert_header(("Content-Type", "application/json"))
+        .set_payload(body.to_string())
+}

@@ -1,0 +1,684 @@
+//! Writes: each runs in one transaction that locks the article row, checks
+//! the client's `If-Match` against the stored version with a conditional
+//! update, applies the change, recomputes derived fields, and records a
+//! revision. Two editors racing with the same `If-Match`: one wins, the other
+//! gets 412.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use super::input::{ArticleInput, FieldError, ItemInput, SectionInput, count_words, reading_time_minutes};
+use super::kinds::SectionKind;
+use super::store::{self, ArticleRow, StoredSection, Visibility};
+use crate::db::schema::{articles, revisions, section_items, sections};
+use crate::error::AppError;
+
+/// The entity tag of a whole article (all sections).
+pub fn article_etag(id: Uuid, version: i64) -> String {
+    format!("\"a.{}.{version}\"", id.simple())
+}
+
+/// The entity tag of a section.
+pub fn section_etag(id: Uuid, version: i64) -> String {
+    format!("\"s.{}.{version}\"", id.simple())
+}
+
+/// The entity tag of an item: it changes with its section's version.
+pub fn item_etag(id: Uuid, section_version: i64) -> String {
+    format!("\"i.{}.{section_version}\"", id.simple())
+}
+
+/// The `If-Match` header of a write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IfMatch {
+    /// No header.
+    Absent,
+    /// `*`: any current version.
+    Any,
+    /// A list of entity tags (compared strongly: weak tags never match).
+    Tags(Vec<String>),
+}
+
+impl IfMatch {
+    /// Parses the header value.
+    pub fn parse(value: Option<&str>) -> IfMatch {
+        match value.map(str::trim) {
+            None => IfMatch::Absent,
+            Some("*") => IfMatch::Any,
+            Some(list) => IfMatch::Tags(
+                list.split(',')
+                    .map(|tag| tag.trim().to_owned())
+                    .filter(|tag| !tag.is_empty())
+                    .collect(),
+            ),
+        }
+    }
+
+    /// Checks the precondition for an existing resource with `current` ETag and `version`.
+    fn check(&self, current: &str, version: i64) -> Result<(), AppError> {
+        match self {
+            IfMatch::Absent => Err(AppError::PreconditionRequired),
+            IfMatch::Any => Ok(()),
+            IfMatch::Tags(tags) if tags.iter().any(|tag| tag == current) => Ok(()),
+            IfMatch::Tags(_) => Err(AppError::PreconditionFailed {
+                current_etag: Some(current.to_owned()),
+                current_version: Some(version),
+                detail: format!(
+                    "If-Match does not name the current version ({current}); read it again and reapply your change."
+                ),
+            }),
+        }
+    }
+
+    /// For a resource that does not exist: any `If-Match` fails.
+    fn check_absent(&self) -> Result<(), AppError> {
+        match self {
+            IfMatch::Absent => Ok(()),
+            _ => Err(AppError::PreconditionFailed {
+                current_etag: None,
+                current_version: None,
+                detail: "If-Match was sent, but the resource does not exist.".to_owned(),
+            }),
+        }
+    }
+}
+
+/// Who writes, and under which request.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    /// The token name.
+    pub name: String,
+    /// The request id, recorded with the revision.
+    pub request_id: String,
+    /// How many revisions to keep per article.
+    pub revisions_keep: i64,
+}
+
+/// What changed, for the revision record.
+#[derive(Debug, Clone, Copy)]
+struct Change {
+    action: &'static str,
+    target: &'static str,
+    kind: Option<SectionKind>,
+    item: Option<Uuid>,
+}
+
+/// An article after a write, as stored.
+#[derive(Debug, Clone)]
+pub struct Written {
+    /// The article row.
+    pub article: ArticleRow,
+    /// All its sections, in order.
+    pub sections: Vec<StoredSection>,
+    /// Whether the write created the resource (201).
+    pub created: bool,
+}
+
+impl Written {
+    /// The written article's section of `kind`.
+    pub fn section(&self, kind: SectionKind) -> Result<&StoredSection, AppError> {
+        self.sections
+            .iter()
+            .find(|section| section.row.kind == kind.as_str())
+            .ok_or_else(|| AppError::Internal(format!("the written {kind} section is missing")))
+    }
+}
+
+fn article_not_found(slug: &str) -> AppError {
+    AppError::not_found("article_not_found", format!("No article has the slug {slug:?}."))
+}
+
+fn section_not_found(slug: &str, kind: SectionKind) -> AppError {
+    AppError::not_found(
+        "section_not_found",
+        format!("The article {slug:?} has no {kind} section."),
+    )
+}
+
+/// Locks the article row for the rest of the transaction.
+async fn lock_article(conn: &mut AsyncPgConnection, slug: &str) -> QueryResult<Option<ArticleRow>> {
+    articles::table
+        .filter(articles::slug.eq(slug))
+        .select(ArticleRow::as_select())
+        .for_update()
+        .first(conn)
+        .await
+        .optional()
+}
+
+/// Bumps the article's version, recomputes its derived fields, records a
+/// revision with a snapshot, prunes old revisions; returns the stored state.
+async fn finish(
+    conn: &mut AsyncPgConnection,
+    article_id: Uuid,
+    summary: &str,
+    actor: &Actor,
+    change: Change,
+    now: DateTime<Utc>,
+) -> Result<(ArticleRow, Vec<StoredSection>), AppError> {
+    let sections = store::load_sections(conn, article_id, None).await?;
+    let inputs = sections
+        .iter()
+        .map(StoredSection::to_input)
+        .collect::<QueryResult<Vec<_>>>()?;
+    let word_count = count_words(std::iter::once(summary).chain(inputs.iter().flat_map(SectionInput::texts)));
+    let article: ArticleRow = diesel::update(articles::table.find(article_id))
+        .set((
+            articles::version.eq(articles::version + 1),
+            articles::updated_at.eq(now),
+            articles::word_count.eq(word_count),
+            articles::reading_time_minutes.eq(reading_time_minutes(word_count)),
+        ))
+        .returning(ArticleRow::as_returning())
+        .get_result(conn)
+        .await?;
+    let snapshot = article.to_input(&sections)?.to_body();
+    record(conn, &article, actor, change, Some(snapshot), now).await?;
+    Ok((article, sections))
+}
+
+async fn record(
+    conn: &mut AsyncPgConnection,
+    article: &ArticleRow,
+    actor: &Actor,
+    change: Change,
+    snapshot: Option<serde_json::Value>,
+    now: DateTime<Utc>,
+) -> QueryResult<()> {
+    diesel::insert_into(revisions::table)
+        .values((
+            revisions::id.eq(Uuid::new_v4()),
+            revisions::article_id.eq(article.id),
+            revisions::slug.eq(&article.slug),
+            revisions::actor.eq(&actor.name),
+            revisions::request_id.eq(&actor.request_id),
+            revisions::created_at.eq(now),
+            revisions::action.eq(change.action),
+            revisions::target.eq(change.target),
+            revisions::section_kind.eq(change.kind.map(SectionKind::as_str)),
+            revisions::item_id.eq(change.item),
+            revisions::article_version.eq(article.version),
+            revisions::snapshot.eq(snapshot),
+        ))
+        .execute(conn)
+        .await?;
+    // Keep the newest `revisions_keep` of this article.
+    diesel::sql_query(
+        "DELETE FROM revisions WHERE article_id = $1 AND seq <= \
+         (SELECT seq FROM revisions WHERE article_id = $1 ORDER BY seq DESC OFFSET $2 LIMIT 1)",
+    )
+    .bind::<diesel::sql_types::Uuid, _>(article.id)
+    .bind::<diesel::sql_types::BigInt, _>(actor.revisions_keep)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// How item ids in a write are treated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ids {
+    /// An id must name an item of the same section (editor writes).
+    Existing,
+    /// Ids are taken as given (restoring a snapshot).
+    AsGiven,
+}
+
+/// Replaces a stored section's fields and items (items keep their ids) with
+/// a conditional update on the version read; an unchanged section is left
+/// alone unless `always`. Ids that are not items of the section are reported
+/// as validation errors.
+#[expect(clippy::too_many_arguments, reason = "one call site each, all named")]
+async fn replace_section(
+    conn: &mut AsyncPgConnection,
+    existing: &StoredSection,
+    input: &SectionInput,
+    position: i32,
+    pointer: &str,
+    ids: Ids,
+    always: bool,
+    now: DateTime<Utc>,
+    errors: &mut Vec<FieldError>,
+) -> Result<(), AppError> {
+    if ids == Ids::Existing {
+        for (index, item) in input.items.iter().enumerate() {
+            if let Some(id) = item
+                .id
+                .filter(|id| !existing.items.iter().any(|stored| stored.id == *id))
+            {
+                errors.push(FieldError {
+                    pointer: format!("{pointer}/items/{index}/id"),
+                    message: format!(
+                        "{id} is not an item of this {} section; leave `id` out for a new item",
+                        input.kind
+                    ),
+                });
+            }
+        }
+    }
+    if !errors.is_empty() {
+        return Ok(());
+    }
+    if !always && existing.to_input()? == *input && existing.row.position == position {
+        return Ok(());
+    }
+    let phase_headings = input
+        .phase_headings
+        .as_ref()
+        .map(serde_json::to_value)
+        .transpose()
+        .map_err(|err| AppError::Internal(err.to_string()))?;
+    let version = existing.row.version;
+    let updated = diesel::update(
+        sections::table
+            .find(existing.row.id)
+            .filter(sections::version.eq(version)),
+    )
+    .set((
+        sections::position.eq(position),
+        sections::heading.eq(&input.heading),
+        sections::intro.eq(&input.intro),
+        sections::body.eq(&input.body),
+        sections::note.eq(&input.note),
+        sections::call_to_action.eq(&input.call_to_action),
+        sections::phase_headings.eq(phase_headings),
+        sections::version.eq(sections::version + 1),
+        sections::updated_at.eq(now),
+    ))
+    .execute(conn)
+    .await?;
+    if updated == 0 {
+        return Err(stale(section_etag(existing.row.id, version + 1), version + 1));
+    }
+    diesel::delete(section_items::table.filter(section_items::section_id.eq(existing.row.id)))
+        .execute(conn)
+        .await?;
+    store::insert_items(conn, existing.row.id, input.kind, &input.items).await?;
+    Ok(())
+}
+
+/// Makes the article's sections those of `input`, in its order.
+async fn replace_sections(
+    conn: &mut AsyncPgConnection,
+    article_id: Uuid,
+    input: &[SectionInput],
+    ids: Ids,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let existing = store::load_sections(conn, article_id, None).await?;
+    let mut errors = Vec::new();
+    for (index, (section, position)) in input.iter().zip(1..).enumerate() {
+        let stored = existing.iter().find(|stored| stored.row.kind == section.kind.as_str());
+        match stored {
+            Some(stored) => {
+                let pointer = format!("/sections/{index}");
+                replace_section(conn, stored, section, position, &pointer, ids, false, now, &mut errors).await?;
+            }
+            None => {
+                if ids == Ids::Existing {
+                    for (item_index, item) in section.items.iter().enumerate() {
+                        if let Some(id) = item.id {
+                            errors.push(FieldError {
+                                pointer: format!("/sections/{index}/items/{item_index}/id"),
+                                message: format!(
+                                    "{id} is not an item of this article's {} section (it has none); leave `id` out",
+                                    section.kind
+                                ),
+                            });
+                        }
+                    }
+                }
+                if errors.is_empty() {
+                    // Positions are unique again by commit (a deferred constraint).
+                    store::insert_section(conn, article_id, position, section, now).await?;
+                }
+            }
+        }
+    }
+    if !errors.is_empty() {
+        return Err(AppError::Validation(errors));
+    }
+    let kept: Vec<&str> = input.iter().map(|section| section.kind.as_str()).collect();
+    diesel::delete(
+        sections::table
+            .filter(sections::article_id.eq(article_id))
+            .filter(sections::kind.ne_all(kept)),
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// `PUT /v1/articles/{slug}`: creates the article, or replaces it whole.
+pub async fn put_article(
+    conn: &mut AsyncPgConnection,
+    slug: &str,
+    input: ArticleInput,
+    if_match: IfMatch,
+    actor: Actor,
+) -> Result<Written, AppError> {
+    conn.transaction(async move |conn| {
+        let now = Utc::now();
+        let Some(current) = lock_article(conn, slug).await? else {
+            if_match.check_absent()?;
+            let id = store::insert_article(conn, slug, &input).await.map_err(|err| match err {
+                diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _) => AppError::Conflict {
+                    code: "article_exists",
+                    detail: format!("The article {slug:?} was created by another request just now; read it and retry with If-Match."),
+                },
+                other => other.into(),
+            })?;
+            let sections = store::load_sections(conn, id, None).await?;
+            let article = store::find_article(conn, slug, Visibility::All).await?.ok_or_else(|| article_not_found(slug))?;
+            let snapshot = article.to_input(&sections)?.to_body();
+            let change = Change { action: "create", target: "article", kind: None, item: None };
+            record(conn, &article, &actor, change, Some(snapshot), now).await?;
+            return Ok(Written { article, sections, created: true });
+        };
+        if_match.check(&article_etag(current.id, current.version), current.version)?;
+        let (article, sections) = replace_article(conn, &current, &input, Ids::Existing, &actor, "replace", now).await?;
+        Ok(Written { article, sections, created: false })
+    })
+    .await
+}
+
+/// Overwrites an article's metadata and sections, then finishes the write.
+async fn replace_article(
+    conn: &mut AsyncPgConnection,
+    current: &ArticleRow,
+    input: &ArticleInput,
+    ids: Ids,
+    actor: &Actor,
+    action: &'static str,
+    now: DateTime<Utc>,
+) -> Result<(ArticleRow, Vec<StoredSection>), AppError> {
+    // The version check is part of the update itself.
+    let updated = diesel::update(
+        articles::table
+            .find(current.id)
+            .filter(articles::version.eq(current.version)),
+    )
+    .set((
+        articles::title.eq(&input.title),
+        articles::author.eq(&input.author),
+        articles::published_on.eq(input.published_on),
+        articles::status.eq(input.status.as_str()),
+        articles::summary.eq(&input.summary),
+    ))
+    .execute(conn)
+    .await?;
+    if updated == 0 {
+        return Err(stale(
+            article_etag(current.id, current.version + 1),
+            current.version + 1,
+        ));
+    }
+    replace_sections(conn, current.id, &input.sections, ids, now).await?;
+    let change = Change {
+        action,
+        target: "article",
+        kind: None,
+        item: None,
+    };
+    finish(conn, current.id, &input.summary, actor, change, now).await
+}
+
+fn stale(current_etag: String, current_version: i64) -> AppError {
+    AppError::PreconditionFailed {
+        current_etag: Some(current_etag),
+        current_version: Some(current_version),
+        detail: "The resource changed while this write was applied; read it again and reapply your change.".to_owned(),
+    }
+}
+
+/// `DELETE /v1/articles/{slug}`.
+pub async fn delete_article(
+    conn: &mut AsyncPgConnection,
+    slug: &str,
+    if_match: IfMatch,
+    actor: Actor,
+) -> Result<(), AppError> {
+    conn.transaction(async move |conn| {
+        let current = lock_article(conn, slug).await?.ok_or_else(|| article_not_found(slug))?;
+        if_match.check(&article_etag(current.id, current.version), current.version)?;
+        let sections = store::load_sections(conn, current.id, None).await?;
+        let snapshot = current.to_input(&sections)?.to_body();
+        diesel::delete(articles::table.find(current.id)).execute(conn).await?;
+        let change = Change {
+            action: "delete",
+            target: "article",
+            kind: None,
+            item: None,
+        };
+        record(conn, &current, &actor, change, Some(snapshot), Utc::now()).await?;
+        Ok(())
+    })
+    .await
+}
+
+/// `PUT /v1/articles/{slug}/sections/{kind}`: creates or replaces one section.
+pub async fn put_section(
+    conn: &mut AsyncPgConnection,
+    slug: &str,
+    input: SectionInput,
+    if_match: IfMatch,
+    actor: Actor,
+) -> Result<Written, AppError> {
+    conn.transaction(async move |conn| {
+        let now = Utc::now();
+        let article = lock_article(conn, slug).await?.ok_or_else(|| article_not_found(slug))?;
+        let kind = input.kind;
+        let existing = store::load_sections(conn, article.id, Some(&[kind]))
+            .await?
+            .into_iter()
+            .next();
+        let created = existing.is_none();
+        match existing {
+            None => {
+                if_match.check_absent()?;
+                let errors: Vec<FieldError> = input
+                    .items
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(index, item)| item.id.map(|id| (index, id)))
+                    .map(|(index, id)| FieldError {
+                        pointer: format!("/items/{index}/id"),
+                        message: format!("{id} is not an item of this section (it does not exist yet); leave `id` out"),
+                    })
+                    .collect();
+                if !errors.is_empty() {
+                    return Err(AppError::Validation(errors));
+                }
+                let position: Option<i32> = sections::table
+                    .filter(sections::article_id.eq(article.id))
+                    .select(diesel::dsl::max(sections::position))
+                    .first(conn)
+                    .await?;
+                store::insert_section(conn, article.id, position.unwrap_or(0) + 1, &input, now).await?;
+            }
+            Some(stored) => {
+                if_match.check(&section_etag(stored.row.id, stored.row.version), stored.row.version)?;
+                let mut errors = Vec::new();
+                replace_section(
+                    conn,
+                    &stored,
+                    &input,
+                    stored.row.position,
+                    "",
+                    Ids::Existing,
+                    true,
+                    now,
+                    &mut errors,
+                )
+                .await?;
+                if !errors.is_empty() {
+                    return Err(AppError::Validation(errors));
+                }
+            }
+        }
+        let change = Change {
+            action: if created { "create" } else { "replace" },
+            target: "section",
+            kind: Some(kind),
+            item: None,
+        };
+        let (article, sections) = finish(conn, article.id, &article.summary, &actor, change, now).await?;
+        Ok(Written {
+            article,
+            sections,
+            created,
+        })
+    })
+    .await
+}
+
+/// `DELETE /v1/articles/{slug}/sections/{kind}`; later sections move up.
+pub async fn delete_section(
+    conn: &mut AsyncPgConnection,
+    slug: &str,
+    kind: SectionKind,
+    if_match: IfMatch,
+    actor: Actor,
+) -> Result<(), AppError> {
+    conn.transaction(async move |conn| {
+        let now = Utc::now();
+        let article = lock_article(conn, slug).await?.ok_or_else(|| article_not_found(slug))?;
+        let stored = store::load_sections(conn, article.id, Some(&[kind]))
+            .await?
+            .into_iter()
+            .next()
+            .ok_or_else(|| section_not_found(slug, kind))?;
+        if_match.check(&section_etag(stored.row.id, stored.row.version), stored.row.version)?;
+        diesel::delete(sections::table.find(stored.row.id))
+            .execute(conn)
+            .await?;
+        diesel::update(
+            sections::table
+                .filter(sections::article_id.eq(article.id))
+                .filter(sections::position.gt(stored.row.position)),
+        )
+        .set((
+            sections::position.eq(sections::position - 1),
+            sections::version.eq(sections::version + 1),
+            sections::updated_at.eq(now),
+        ))
+        .execute(conn)
+        .await?;
+        let change = Change {
+            action: "delete",
+            target: "section",
+            kind: Some(kind),
+            item: None,
+        };
+        finish(conn, article.id, &article.summary, &actor, change, now).await?;
+        Ok(())
+    })
+    .await
+}
+
+/// `PUT …/sections/{kind}/items/{id}`: replaces one existing item.
+pub async fn put_item(
+    conn: &mut AsyncPgConnection,
+    slug: &str,
+    kind: SectionKind,
+    item_id: Uuid,
+    input: ItemInput,
+    if_match: IfMatch,
+    actor: Actor,
+) -> Result<Written, AppError> {
+    conn.transaction(async move |conn| {
+        let now = Utc::now();
+        let article = lock_article(conn, slug).await?.ok_or_else(|| article_not_found(slug))?;
+        let stored = store::load_sections(conn, article.id, Some(&[kind]))
+            .await?
+            .into_iter()
+            .next()
+            .ok_or_else(|| section_not_found(slug, kind))?;
+        if !stored.items.iter().any(|item| item.id == item_id) {
+            return Err(AppError::not_found(
+                "item_not_found",
+                format!("The {kind} section of {slug:?} has no item {item_id}."),
+            ));
+        }
+        if_match.check(&item_etag(item_id, stored.row.version), stored.row.version)?;
+        let claimed = diesel::update(
+            sections::table
+                .find(stored.row.id)
+                .filter(sections::version.eq(stored.row.version)),
+        )
+        .set((
+            sections::version.eq(sections::version + 1),
+            sections::updated_at.eq(now),
+        ))
+        .execute(conn)
+        .await?;
+        if claimed == 0 {
+            return Err(stale(
+                item_etag(item_id, stored.row.version + 1),
+                stored.row.version + 1,
+            ));
+        }
+        diesel::update(section_items::table.find(item_id))
+            .set((
+                section_items::phase.eq(input.phase.map(|phase| phase.as_str())),
+                section_items::title.eq(&input.title),
+                section_items::body.eq(&input.body),
+                section_items::description.eq(&input.description),
+            ))
+            .execute(conn)
+            .await?;
+        let change = Change {
+            action: "replace",
+            target: "item",
+            kind: Some(kind),
+            item: Some(item_id),
+        };
+        let (article, sections) = finish(conn, article.id, &article.summary, &actor, change, now).await?;
+        Ok(Written {
+            article,
+            sections,
+            created: false,
+        })
+    })
+    .await
+}
+
+/// `POST …/revisions/{id}/restore`: writes a revision's snapshot back.
+pub async fn restore(
+    conn: &mut AsyncPgConnection,
+    slug: &str,
+    revision_id: Uuid,
+    if_match: IfMatch,
+    actor: Actor,
+) -> Result<Written, AppError> {
+    conn.transaction(async move |conn| {
+        let now = Utc::now();
+        let current = lock_article(conn, slug).await?.ok_or_else(|| article_not_found(slug))?;
+        let snapshot: Option<Option<serde_json::Value>> = revisions::table
+            .filter(revisions::id.eq(revision_id))
+            .filter(revisions::article_id.eq(current.id))
+            .select(revisions::snapshot)
+            .first(conn)
+            .await
+            .optional()?;
+        let not_found = || {
+            AppError::not_found(
+                "revision_not_found",
+                format!("The article {slug:?} has no revision {revision_id}."),
+            )
+        };
+        let snapshot = snapshot.ok_or_else(not_found)?.ok_or_else(not_found)?;
+        if_match.check(&article_etag(current.id, current.version), current.version)?;
+        let input = super::input::parse_article(&snapshot, slug).map_err(|errors| {
+            AppError::Internal(format!("revision {revision_id} holds an invalid snapshot: {errors:?}"))
+        })?;
+        let (article, sections) = replace_article(conn, &current, &input, Ids::AsGiven, &actor, "restore", now).await?;
+        Ok(Written {
+            article,
+            sections,
+            created: false,
+        })
+    })
+    .await
+}

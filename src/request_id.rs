@@ -1,0 +1,68 @@
+//! Request ids: taken from `X-Request-Id` when it is safe, made up otherwise;
+//! echoed on every response and recorded with revisions.
+
+use std::future::{Ready, ready};
+
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::{FromRequest, HttpMessage, HttpRequest};
+use uuid::Uuid;
+
+/// The header carrying the id.
+pub const HEADER: &str = "x-request-id";
+/// Longest id accepted from a client.
+pub const MAX_LEN: usize = 128;
+
+/// The id of the current request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestId(pub String);
+
+/// Whether a client's id is safe to log and echo: 1–128 of `A-Za-z0-9._:-`.
+pub fn acceptable(id: &str) -> bool {
+    !id.is_empty() && id.len() <= MAX_LEN && id.bytes().all(|b| b.is_ascii_alphanumeric() || b"._:-".contains(&b))
+}
+
+/// Gives the request its id (the client's, if acceptable) and returns it.
+pub fn assign(req: &ServiceRequest) -> String {
+    let given = req
+        .headers()
+        .get(HEADER)
+        .and_then(|value| value.to_str().ok())
+        .filter(|id| acceptable(id));
+    let id = given.map_or_else(|| Uuid::new_v4().to_string(), str::to_owned);
+    req.extensions_mut().insert(RequestId(id.clone()));
+    id
+}
+
+/// Puts the id on the response.
+pub fn echo<B>(response: &mut ServiceResponse<B>, id: &str) {
+    if let Ok(value) = HeaderValue::from_str(id) {
+        response.headers_mut().insert(HeaderName::from_static(HEADER), value);
+    }
+}
+
+impl FromRequest for RequestId {
+    type Error = actix_web::Error;
+    type Future = Ready<Result<RequestId, actix_web::Error>>;
+
+    fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        let id = req
+            .extensions()
+            .get::<RequestId>()
+            .cloned()
+            .unwrap_or_else(|| RequestId(Uuid::new_v4().to_string()));
+        ready(Ok(id))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn only_short_plain_ids_are_taken() {
+        assert!(super::acceptable("abc-123_X.y:z"));
+        assert!(!super::acceptable(""));
+        assert!(!super::acceptable("a b"));
+        assert!(!super::acceptable("a\nb"));
+        assert!(!super::acceptable(&"a".repeat(129)));
+    }
+}

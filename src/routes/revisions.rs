@@ -1,0 +1,202 @@
+//! `/v1/articles/{slug}/revisions…`: the history of an article, for editors.
+
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use serde::Deserialize;
+use utoipa::IntoParams;
+use uuid::Uuid;
+
+use super::articles::{actor, article_not_found, article_representation, checked_slug};
+use super::{Editor, ProblemResponses, if_match};
+use crate::AppState;
+use crate::content::history::{self, Revision, RevisionPage};
+use crate::content::model::Article;
+use crate::content::store::{self, ArticleRow, Visibility};
+use crate::content::write;
+use crate::error::{AppError, Problem};
+use crate::request_id::RequestId;
+
+/// Query of the revision list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RevisionQuery {
+    /// Revisions per page, 1–100 (default 20).
+    #[param(minimum = 1, maximum = 100, example = 20)]
+    limit: Option<u32>,
+    /// `next_cursor` of the previous page; leave out for the newest.
+    #[param(example = "r41")]
+    cursor: Option<String>,
+}
+
+/// Failures of the editor-only history endpoints.
+#[derive(utoipa::IntoResponses)]
+pub enum HistoryProblems {
+    /// Bad `limit` or `cursor`.
+    #[response(status = 400, content_type = "application/problem+json")]
+    BadRequest(Problem),
+    /// No token, or an unknown, expired or revoked one.
+    #[response(status = 401, content_type = "application/problem+json")]
+    Unauthorized(Problem),
+    /// The token's role may not read history (a `preview` token).
+    #[response(status = 403, content_type = "application/problem+json")]
+    Forbidden(Problem),
+    /// No such article or revision.
+    #[response(status = 404, content_type = "application/problem+json")]
+    NotFound(Problem),
+}
+
+async fn find_article(state: &AppState, req: &HttpRequest, slug: String) -> Result<ArticleRow, AppError> {
+    let slug = checked_slug(req, slug)?;
+    let mut conn = state.pool.get().await?;
+    store::find_article(&mut conn, &slug, Visibility::All)
+        .await?
+        .ok_or_else(|| article_not_found(req))
+}
+
+fn private_json<T: serde::Serialize>(value: &T) -> Result<HttpResponse, AppError> {
+    let body = serde_json::to_vec(value).map_err(|err| AppError::Internal(err.to_string()))?;
+    Ok(HttpResponse::Ok()
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "private, no-store"))
+        .content_type("application/json")
+        .body(body))
+}
+
+/// List an article's revisions, newest first (editor or admin).
+#[utoipa::path(
+    tag = "revisions",
+    params(("slug" = String, Path, description = "The article's slug", example = "explore-micro-needling-for-flawless-skin-today"), RevisionQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "A page of revisions", body = RevisionPage),
+        HistoryProblems,
+        ProblemResponses,
+    )
+)]
+#[get("/articles/{slug}/revisions")]
+pub async fn list_revisions(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    _editor: Editor,
+    slug: web::Path<String>,
+    query: web::Query<RevisionQuery>,
+) -> Result<HttpResponse, AppError> {
+    let limit = query.limit.unwrap_or(20);
+    if !(1..=100).contains(&limit) {
+        return Err(AppError::bad_request(
+            "invalid_limit",
+            "`limit` must be between 1 and 100.",
+        ));
+    }
+    let before = match &query.cursor {
+        None => None,
+        Some(cursor) => Some(
+            cursor
+                .strip_prefix('r')
+                .and_then(|seq| seq.parse::<i64>().ok())
+                .ok_or_else(|| {
+                    AppError::bad_request("invalid_cursor", "`cursor` is not one this server handed out.")
+                })?,
+        ),
+    };
+    let article = find_article(&state, &req, slug.into_inner()).await?;
+    let mut conn = state.pool.get().await?;
+    let (rows, more) = history::list(&mut conn, article.id, before, i64::from(limit)).await?;
+    let next_cursor = if more {
+        rows.last().map(|row| format!("r{}", row.seq))
+    } else {
+        None
+    };
+    private_json(&RevisionPage {
+        items: rows.iter().map(history::RevisionRow::summary).collect(),
+        next_cursor,
+    })
+}
+
+/// Get one revision with its snapshot (editor or admin).
+#[utoipa::path(
+    tag = "revisions",
+    params(
+        ("slug" = String, Path, description = "The article's slug", example = "explore-micro-needling-for-flawless-skin-today"),
+        ("id" = Uuid, Path, description = "The revision's id"),
+    ),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The revision", body = Revision),
+        HistoryProblems,
+        ProblemResponses,
+    )
+)]
+#[get("/articles/{slug}/revisions/{id}")]
+pub async fn get_revision(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    _editor: Editor,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, AppError> {
+    let (slug, id) = path.into_inner();
+    let not_found = || {
+        AppError::not_found(
+            "revision_not_found",
+            format!("The article {slug:?} has no revision {id:?}."),
+        )
+    };
+    let revision_id = Uuid::try_parse(&id).map_err(|_| not_found())?;
+    let article = find_article(&state, &req, slug.clone()).await?;
+    let mut conn = state.pool.get().await?;
+    let row = history::find(&mut conn, article.id, revision_id)
+        .await?
+        .ok_or_else(not_found)?;
+    private_json(&Revision {
+        summary: row.summary(),
+        snapshot: row.snapshot,
+    })
+}
+
+/// Write a revision's snapshot back as the current article (a new revision).
+///
+/// Needs `If-Match` with the article's current ETag, or `*`.
+#[utoipa::path(
+    tag = "revisions",
+    params(
+        ("slug" = String, Path, description = "The article's slug", example = "explore-micro-needling-for-flawless-skin-today"),
+        ("id" = Uuid, Path, description = "The revision's id"),
+        ("If-Match" = Option<String>, Header, description = "The article's current ETag, or `*` (required)"),
+    ),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Restored; the stored article", body = Article, headers(("ETag" = String, description = "The new version"))),
+        (status = 401, description = "No token, or an unknown, expired or revoked one", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token's role may not write", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such article or revision", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "`If-Match` does not name the current version", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "`If-Match` is missing", body = Problem, content_type = "application/problem+json"),
+        ProblemResponses,
+    )
+)]
+#[post("/articles/{slug}/revisions/{id}/restore")]
+pub async fn restore_revision(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    editor: Editor,
+    request_id: RequestId,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, AppError> {
+    let (slug, id) = path.into_inner();
+    let slug = checked_slug(&req, slug)?;
+    let revision_id = Uuid::try_parse(&id).map_err(|_| {
+        AppError::not_found(
+            "revision_not_found",
+            format!("The article {slug:?} has no revision {id:?}."),
+        )
+    })?;
+    let mut conn = state.pool.get().await?;
+    let written = write::restore(
+        &mut conn,
+        &slug,
+        revision_id,
+        if_match(&req),
+        actor(&state, editor, request_id),
+    )
+    .await?;
+    let representation = article_representation(&written.article, &written.sections, None)?;
+    Ok(super::written(representation, None))
+}

@@ -1,0 +1,188 @@
+//! Tokens: who may read drafts, who may write, and what is stored.
+
+use actix_web::http::Method;
+use actix_web::test::TestRequest;
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+use lamina::auth::Role;
+use serde_json::json;
+
+use crate::common::{SEED, TestApp, bearer, get, send, write};
+use crate::reads::insert;
+
+fn overview() -> serde_json::Value {
+    json!({"kind": "overview", "heading": "What is it?", "body": "Changed."})
+}
+
+#[actix_web::test]
+async fn writes_need_a_valid_token_with_the_editor_role() {
+    let app = TestApp::new().await;
+    let preview = app.token("front-end-preview", Role::Preview).await;
+    let service = app.service().await;
+    let path = format!("{SEED}/sections/overview");
+    let before = get(&service, &path).await;
+
+    let anonymous = send(
+        &service,
+        TestRequest::put()
+            .uri(&path)
+            .insert_header(("Content-Type", "application/json"))
+            .insert_header(("If-Match", "*"))
+            .set_payload(overview().to_string()),
+    )
+    .await;
+    anonymous.assert_problem(401, "unauthorized");
+    assert_eq!(anonymous.header("www-authenticate"), Some("Bearer realm=\"lamina\""));
+
+    let bogus = send(
+        &service,
+        write(Method::PUT, &path, "lamina_not-a-real-token", &overview()).insert_header(("If-Match", "*")),
+    )
+    .await;
+    bogus.assert_problem(401, "unauthorized");
+    assert!(bogus.header("www-authenticate").unwrap().starts_with("Bearer"));
+
+    let basic = send(
+        &service,
+        TestRequest::put()
+            .uri(&path)
+            .insert_header(("Authorization", "Basic dXNlcjpwdw=="))
+            .insert_header(("If-Match", "*")),
+    )
+    .await;
+    basic.assert_problem(401, "unauthorized");
+
+    let forbidden = send(
+        &service,
+        write(Method::PUT, &path, &preview, &overview()).insert_header(("If-Match", "*")),
+    )
+    .await;
+    forbidden.assert_problem(403, "forbidden");
+
+    let deleted = send(
+        &service,
+        TestRequest::delete()
+            .uri(&path)
+            .insert_header(bearer(&preview))
+            .insert_header(("If-Match", "*")),
+    )
+    .await;
+    deleted.assert_problem(403, "forbidden");
+
+    assert_eq!(get(&service, &path).await.body, before.body, "nothing changed");
+    assert_eq!(app.revision_count().await, 0);
+}
+
+#[actix_web::test]
+async fn an_invalid_token_on_a_read_is_401_not_anonymous() {
+    let app = TestApp::new().await;
+    let service = app.service().await;
+    for path in [
+        SEED.to_owned(),
+        "/v1/articles".to_owned(),
+        format!("{SEED}/sections/steps"),
+    ] {
+        let reply = send(
+            &service,
+            TestRequest::get().uri(&path).insert_header(bearer("lamina_wrong")),
+        )
+        .await;
+        reply.assert_problem(401, "unauthorized");
+    }
+}
+
+#[actix_web::test]
+async fn drafts_are_for_token_holders_and_never_cached() {
+    let app = TestApp::new().await;
+    insert(&app.db, "coming-soon", "2026-12-01", "draft").await;
+    let preview = app.token("preview", Role::Preview).await;
+    let service = app.service().await;
+
+    get(&service, "/v1/articles/coming-soon")
+        .await
+        .assert_problem(404, "article_not_found");
+    get(&service, "/v1/articles/coming-soon/sections/risks")
+        .await
+        .assert_problem(404, "article_not_found");
+
+    for path in [
+        "/v1/articles/coming-soon",
+        "/v1/articles/coming-soon/sections",
+        "/v1/articles/coming-soon/sections/risks",
+        "/v1/articles",
+    ] {
+        let reply = send(&service, TestRequest::get().uri(path).insert_header(bearer(&preview))).await;
+        assert_eq!(reply.status, 200, "{path}");
+        assert_eq!(reply.header("cache-control"), Some("private, no-store"), "{path}");
+        assert!(reply.header("surrogate-key").is_none());
+    }
+    let list = send(
+        &service,
+        TestRequest::get().uri("/v1/articles").insert_header(bearer(&preview)),
+    )
+    .await
+    .json();
+    assert_eq!(list["items"][0]["slug"], "coming-soon");
+    assert_eq!(list["items"][0]["status"], "draft");
+}
+
+#[actix_web::test]
+async fn expired_and_revoked_tokens_stop_working() {
+    let app = TestApp::new().await;
+    let mut conn = app.db.conn().await;
+    let expired = lamina::auth::create_token(&mut conn, "expired", Role::Editor, Some(0))
+        .await
+        .unwrap();
+    let revoked = app.token("revoked", Role::Admin).await;
+    let service = app.service().await;
+    let reply = send(&service, TestRequest::get().uri(SEED).insert_header(bearer(&revoked))).await;
+    assert_eq!(reply.status, 200);
+    assert!(lamina::auth::revoke_token(&mut conn, "revoked").await.unwrap());
+    assert!(
+        !lamina::auth::revoke_token(&mut conn, "revoked").await.unwrap(),
+        "already revoked"
+    );
+
+    let reply = send(&service, TestRequest::get().uri(SEED).insert_header(bearer(&revoked))).await;
+    let body = reply.assert_problem(401, "unauthorized");
+    assert!(body["detail"].as_str().unwrap().contains("revoked"));
+    let reply = send(&service, TestRequest::get().uri(SEED).insert_header(bearer(&expired))).await;
+    let body = reply.assert_problem(401, "unauthorized");
+    assert!(body["detail"].as_str().unwrap().contains("expired"));
+}
+
+#[actix_web::test]
+async fn only_a_hash_of_the_secret_is_stored() {
+    let app = TestApp::new().await;
+    let secret = app.editor().await;
+    assert!(secret.starts_with("lamina_") && secret.len() == 7 + 64, "{secret}");
+    let service = app.service().await;
+    send(&service, TestRequest::get().uri(SEED).insert_header(bearer(&secret))).await;
+
+    let mut conn = app.db.conn().await;
+    use lamina::db::schema::api_tokens::dsl::*;
+    let (stored_prefix, hash, used): (String, Vec<u8>, Option<chrono::DateTime<chrono::Utc>>) = api_tokens
+        .select((prefix, secret_hash, last_used_at))
+        .first(&mut conn)
+        .await
+        .unwrap();
+    assert!(secret.starts_with(&stored_prefix) && stored_prefix.len() < 16);
+    assert_eq!(hash.len(), 32);
+    assert!(!hash.windows(8).any(|w| secret.as_bytes().windows(8).any(|s| s == w)));
+    assert!(used.is_some(), "last use is recorded");
+    // Nothing in the table's text contains the secret.
+    let dump: String = diesel::sql_query("SELECT row_to_json(t)::text AS dump FROM api_tokens t")
+        .load::<Dump>(&mut conn)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|row| row.dump)
+        .collect();
+    assert!(!dump.contains(&secret[7..]), "{dump}");
+}
+
+#[derive(QueryableByName)]
+struct Dump {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    dump: String,
+}
