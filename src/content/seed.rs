@@ -2,10 +2,12 @@
 //! `src/content/seed/micro-needling.json` and stored through the same
 //! validation and insert path as an editor's `PUT`.
 
-use diesel_async::{AsyncConnection, AsyncPgConnection};
+use diesel_async::AsyncPgConnection;
 
 use super::input::{ArticleInput, parse_article};
 use super::store::{self, Visibility};
+use super::write::{self, Actor, IfMatch};
+use crate::error::AppError;
 
 /// The seed article's slug.
 pub const SLUG: &str = "explore-micro-needling-for-flawless-skin-today";
@@ -32,24 +34,30 @@ pub enum Seeded {
     AlreadyPresent,
 }
 
-/// Stores the seed article unless an article with its slug exists.
+/// The actor recorded with the seed's revision.
+pub const ACTOR: &str = "lamina-seed";
+
+/// Stores the seed article unless an article with its slug exists, through
+/// the same write path as an editor's `PUT` (so it has a first revision to
+/// restore).
 pub async fn seed(conn: &mut AsyncPgConnection) -> Result<Seeded, String> {
     let article = article()?;
-    let outcome = conn
-        .transaction(async move |conn| {
-            if store::find_article(conn, SLUG, Visibility::All).await?.is_some() {
-                return Ok::<_, diesel::result::Error>(Seeded::AlreadyPresent);
-            }
-            store::insert_article(conn, SLUG, &article).await?;
-            Ok(Seeded::Inserted)
-        })
-        .await;
-    match outcome {
-        Ok(seeded) => Ok(seeded),
-        // Another process seeded it between our check and insert.
-        Err(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)) => {
-            Ok(Seeded::AlreadyPresent)
-        }
+    if store::find_article(conn, SLUG, Visibility::All)
+        .await
+        .map_err(|err| err.to_string())?
+        .is_some()
+    {
+        return Ok(Seeded::AlreadyPresent);
+    }
+    let actor = Actor {
+        name: ACTOR.to_owned(),
+        request_id: "seed".to_owned(),
+        revisions_keep: i64::MAX,
+    };
+    match write::put_article(conn, SLUG, article, IfMatch::Absent, actor).await {
+        Ok(_) => Ok(Seeded::Inserted),
+        // Another process seeded it between our check and our write.
+        Err(AppError::Conflict { .. } | AppError::PreconditionRequired) => Ok(Seeded::AlreadyPresent),
         Err(err) => Err(format!("storing the seed failed: {err}")),
     }
 }
