@@ -17,6 +17,8 @@ pub const DEFAULT_S_MAXAGE: u32 = 300;
 /// Default `stale-while-revalidate` of public responses, seconds.
 pub const DEFAULT_STALE_WHILE_REVALIDATE: u32 = 60;
 
+/// Default most bytes of response bodies kept in the representation cache.
+pub const DEFAULT_CACHE_MAX_BYTES: usize = 32 * 1024 * 1024;
 /// Default revisions kept per article.
 pub const DEFAULT_REVISIONS_KEEP: u32 = 100;
 
@@ -47,6 +49,10 @@ pub struct Config {
     /// Revisions kept per article; older ones are pruned on write.
     #[arg(long, env = "LAMINA_REVISIONS_KEEP", default_value_t = DEFAULT_REVISIONS_KEEP, value_parser = clap::value_parser!(u32).range(1..), global = true)]
     pub revisions_keep: u32,
+
+    /// Most bytes of public response bodies kept in memory (0 turns the cache off).
+    #[arg(long, env = "LAMINA_CACHE_MAX_BYTES", default_value_t = DEFAULT_CACHE_MAX_BYTES, global = true)]
+    pub cache_max_bytes: usize,
 
     /// `max-age` of public read responses, in seconds.
     #[arg(long, env = "LAMINA_CACHE_MAX_AGE", default_value_t = DEFAULT_MAX_AGE, global = true)]

@@ -3,6 +3,7 @@
 //! [`build_app`] is the whole HTTP application; `main` and every test use it.
 
 pub mod auth;
+pub mod cache;
 pub mod config;
 pub mod content;
 pub mod db;
@@ -33,6 +34,8 @@ pub struct AppState {
     pub cache_policy: CachePolicy,
     /// Revisions kept per article.
     pub revisions_keep: i64,
+    /// Public read responses, ready to send.
+    pub cache: std::sync::Arc<cache::RepresentationCache>,
 }
 
 impl AppState {
@@ -44,6 +47,7 @@ impl AppState {
             pool,
             cache_policy: CachePolicy { public },
             revisions_keep: i64::from(config.revisions_keep),
+            cache: std::sync::Arc::new(cache::RepresentationCache::new(config.cache_max_bytes)),
         }
     }
 }

@@ -133,6 +133,7 @@ async fn serve(config: &Config, url: &str) -> Result<(), BoxError> {
     seed_once(url).await?;
     let pool = db::build_pool(url, config.pool_size)?;
     let state = lamina::AppState::new(pool, config);
+    tokio::spawn(lamina::cache::listen(url.to_owned(), state.cache.clone()));
     let mut server = HttpServer::new(move || lamina::build_app(state.clone())).shutdown_timeout(10);
     if let Some(workers) = config.workers {
         server = server.workers(workers);

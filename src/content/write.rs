@@ -204,6 +204,12 @@ async fn record(
         ))
         .execute(conn)
         .await?;
+    // Other nodes drop their cached copies when this commits.
+    diesel::sql_query("SELECT pg_notify($1, $2)")
+        .bind::<diesel::sql_types::Text, _>(crate::cache::CHANNEL)
+        .bind::<diesel::sql_types::Text, _>(&article.slug)
+        .execute(conn)
+        .await?;
     // Keep the newest `revisions_keep` of this article.
     diesel::sql_query(
         "DELETE FROM revisions WHERE article_id = $1 AND seq <= \

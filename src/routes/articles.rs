@@ -4,11 +4,12 @@ use actix_web::{HttpRequest, HttpResponse, delete, get, put, web};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::caching::{Representation, etag_of, respond};
+use super::caching::{Representation, cached, etag_of};
 use super::{
     DeleteProblems, Editor, ProblemResponses, ReadProblems, Reader, WriteProblems, if_match, read_json, surrogate_keys,
 };
 use crate::AppState;
+use crate::cache::RepresentationCache;
 use crate::content::SectionKind;
 use crate::content::docs::ArticleWrite;
 use crate::content::input::{self, is_valid_slug};
@@ -73,49 +74,43 @@ pub async fn list_articles(
             )
         })?),
     };
-    let mut conn = state.pool.get().await?;
-    let (rows, more) = store::list_articles(&mut conn, after, i64::from(limit), reader.visibility()).await?;
-    let next_cursor = if more {
-        rows.last().map(|(row, _)| {
-            Cursor {
-                published_on: row.published_on,
-                id: row.id,
-            }
-            .encode()
-        })
-    } else {
-        None
-    };
-    let last_modified = rows.iter().map(|(row, _)| row.updated_at).max();
-    let items = rows
-        .iter()
-        .map(|(row, kinds)| {
-            Ok(ArticleSummary {
-                meta: row.to_meta()?,
-                section_kinds: kinds.iter().filter_map(|kind| SectionKind::parse(kind)).collect(),
+    let visibility = reader.visibility();
+    cached(&state, &req, &reader, RepresentationCache::list_group(), || async {
+        let mut conn = state.pool.get().await?;
+        let (rows, more) = store::list_articles(&mut conn, after, i64::from(limit), visibility).await?;
+        let next_cursor = if more {
+            rows.last().map(|(row, _)| {
+                Cursor {
+                    published_on: row.published_on,
+                    id: row.id,
+                }
+                .encode()
             })
-        })
-        .collect::<diesel::QueryResult<Vec<_>>>()?;
-    let keys = rows
-        .iter()
-        .map(|(row, _)| format!("article-{}", row.id))
-        .chain(["articles".to_owned()])
-        .collect::<Vec<_>>()
-        .join(" ");
-    let page = ArticlePage { items, next_cursor };
-    let body = serde_json::to_vec(&page).map_err(|err| AppError::Internal(err.to_string()))?;
-    let representation = Representation {
-        etag: etag_of("l", &body),
-        body: body.into(),
-        last_modified,
-        surrogate_keys: keys,
-    };
-    Ok(respond(
-        &req,
-        representation,
-        &state.cache_policy,
-        reader.is_authenticated(),
-    ))
+        } else {
+            None
+        };
+        let last_modified = rows.iter().map(|(row, _)| row.updated_at).max();
+        let items = rows
+            .iter()
+            .map(|(row, kinds)| {
+                Ok(ArticleSummary {
+                    meta: row.to_meta()?,
+                    section_kinds: kinds.iter().filter_map(|kind| SectionKind::parse(kind)).collect(),
+                })
+            })
+            .collect::<diesel::QueryResult<Vec<_>>>()?;
+        let keys = rows
+            .iter()
+            .map(|(row, _)| format!("article-{}", row.id.simple()))
+            .chain(["articles".to_owned()])
+            .collect::<Vec<_>>()
+            .join(" ");
+        let page = ArticlePage { items, next_cursor };
+        let body = serde_json::to_vec(&page).map_err(|err| AppError::Internal(err.to_string()))?;
+        let etag = etag_of("l", &body);
+        Ok(Representation::new(body.into(), etag, last_modified, keys))
+    })
+    .await
 }
 
 /// Query of the article endpoint.
@@ -178,14 +173,18 @@ pub async fn get_article(
     query: web::Query<ArticleQuery>,
 ) -> Result<HttpResponse, AppError> {
     let kinds = query.sections.as_deref().map(parse_kinds).transpose()?;
-    let (row, sections) = load_article(&state, &req, &reader, slug.into_inner(), kinds.clone()).await?;
-    let representation = article_representation(&row, &sections, kinds.as_deref())?;
-    Ok(respond(
+    let slug = checked_slug(&req, slug.into_inner())?;
+    cached(
+        &state,
         &req,
-        representation,
-        &state.cache_policy,
-        reader.is_authenticated(),
-    ))
+        &reader,
+        RepresentationCache::article_group(&slug),
+        || async {
+            let (row, sections) = load_article(&state, &req, &reader, slug.clone(), kinds.clone()).await?;
+            article_representation(&row, &sections, kinds.as_deref())
+        },
+    )
+    .await
 }
 
 /// The article (or a selection of its sections) as a response body with validators.
@@ -252,6 +251,7 @@ pub async fn put_article(
     let mut conn = state.pool.get().await?;
     let actor = actor(&state, editor, request_id);
     let written = write::put_article(&mut conn, &slug, input, if_match(&req), actor).await?;
+    state.cache.invalidate(&slug);
     let representation = article_representation(&written.article, &written.sections, None)?;
     Ok(super::written(
         representation,
@@ -282,6 +282,7 @@ pub async fn delete_article(
     let slug = checked_slug(&req, slug.into_inner())?;
     let mut conn = state.pool.get().await?;
     write::delete_article(&mut conn, &slug, if_match(&req), actor(&state, editor, request_id)).await?;
+    state.cache.invalidate(&slug);
     Ok(HttpResponse::NoContent()
         .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
         .finish())

@@ -1,23 +1,53 @@
 //! Validators and conditional requests for read responses (RFC 9110 §8.8, §13).
 
-use actix_web::http::header::{self, HeaderValue};
+use std::future::Future;
+use std::sync::Arc;
+
+use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 
-/// A serialized read response with its validators.
+use crate::AppState;
+use crate::auth::Reader;
+use crate::error::AppError;
+
+/// A serialized read response with its validators, ready to send many times.
 #[derive(Debug, Clone)]
 pub struct Representation {
     /// The JSON body.
     pub body: actix_web::web::Bytes,
     /// The strong entity tag, quoted: `"s.<id>.<version>"`.
     pub etag: String,
-    /// When the resource last changed, if it has one date.
-    pub last_modified: Option<DateTime<Utc>>,
+    etag_header: HeaderValue,
+    /// When the resource last changed, as an HTTP date (and in seconds, for `If-Modified-Since`).
+    last_modified: Option<(HeaderValue, i64)>,
     /// CDN purge keys: the article and the sections the body shows.
-    pub surrogate_keys: String,
+    surrogate_keys: Option<HeaderValue>,
 }
 
 impl Representation {
+    /// A representation of `body` with its validators.
+    pub fn new(
+        body: actix_web::web::Bytes,
+        etag: String,
+        last_modified: Option<DateTime<Utc>>,
+        surrogate_keys: String,
+    ) -> Representation {
+        let etag_header = HeaderValue::from_str(&etag).unwrap_or(HeaderValue::from_static("\"invalid\""));
+        let last_modified = last_modified.and_then(|at| {
+            let text = at.format("%a, %d %b %Y %H:%M:%S GMT").to_string();
+            HeaderValue::from_str(&text).ok().map(|value| (value, at.timestamp()))
+        });
+        let surrogate_keys = HeaderValue::from_str(&surrogate_keys).ok();
+        Representation {
+            body,
+            etag,
+            etag_header,
+            last_modified,
+            surrogate_keys,
+        }
+    }
+
     /// Serializes `value` as the body.
     pub fn json<T: serde::Serialize>(
         value: &T,
@@ -27,12 +57,12 @@ impl Representation {
     ) -> Result<Representation, crate::error::AppError> {
         let body = serde_json::to_vec(value)
             .map_err(|err| crate::error::AppError::Internal(format!("serializing a response: {err}")))?;
-        Ok(Representation {
-            body: body.into(),
-            etag,
-            last_modified,
-            surrogate_keys,
-        })
+        Ok(Representation::new(body.into(), etag, last_modified, surrogate_keys))
+    }
+
+    /// The `ETag` header value.
+    pub fn etag_header(&self) -> &HeaderValue {
+        &self.etag_header
     }
 }
 
@@ -77,39 +107,70 @@ fn not_modified(req: &HttpRequest, representation: &Representation) -> bool {
         .get(header::IF_MODIFIED_SINCE)
         .and_then(|value| value.to_str().ok())
         .and_then(|value| DateTime::parse_from_rfc2822(value).ok());
-    match (since, representation.last_modified) {
-        (Some(since), Some(modified)) => modified.timestamp() <= since.timestamp(),
+    match (since, &representation.last_modified) {
+        (Some(since), Some((_, modified))) => *modified <= since.timestamp(),
         _ => false,
     }
 }
 
 /// `200` with the body, or `304` without, each with validators and caching headers.
 /// `private` responses (to authenticated readers) must not be stored by any cache.
-pub fn respond(req: &HttpRequest, representation: Representation, policy: &CachePolicy, private: bool) -> HttpResponse {
-    let fresh = not_modified(req, &representation);
+pub fn respond(
+    req: &HttpRequest,
+    representation: &Representation,
+    policy: &CachePolicy,
+    private: bool,
+) -> HttpResponse {
+    let fresh = not_modified(req, representation);
     let mut response = if fresh {
         HttpResponse::NotModified()
     } else {
         HttpResponse::Ok()
     };
-    response.insert_header((header::ETAG, representation.etag.as_str()));
-    if let Some(modified) = representation.last_modified {
-        response.insert_header((
-            header::LAST_MODIFIED,
-            modified.format("%a, %d %b %Y %H:%M:%S GMT").to_string(),
-        ));
+    response.insert_header((header::ETAG, representation.etag_header.clone()));
+    if let Some((modified, _)) = &representation.last_modified {
+        response.insert_header((header::LAST_MODIFIED, modified.clone()));
     }
     if private {
-        response.insert_header((header::CACHE_CONTROL, "private, no-store"));
+        response.insert_header((header::CACHE_CONTROL, HeaderValue::from_static("private, no-store")));
     } else {
         response.insert_header((header::CACHE_CONTROL, policy.public.clone()));
-        response.insert_header(("Surrogate-Key", representation.surrogate_keys.as_str()));
+        if let Some(keys) = &representation.surrogate_keys {
+            response.insert_header((HeaderName::from_static("surrogate-key"), keys.clone()));
+        }
     }
-    response.insert_header((header::VARY, "Authorization, Accept-Encoding"));
+    response.insert_header((header::VARY, HeaderValue::from_static("Authorization, Accept-Encoding")));
     if fresh {
         return response.finish();
     }
-    response.content_type("application/json").body(representation.body)
+    response.insert_header((header::CONTENT_TYPE, HeaderValue::from_static("application/json")));
+    response.body(representation.body.clone())
+}
+
+/// Answers a public read from the representation cache when it can; otherwise
+/// builds the representation and, for anonymous readers, keeps it.
+pub async fn cached<F, Fut>(
+    state: &AppState,
+    req: &HttpRequest,
+    reader: &Reader,
+    group: &str,
+    build: F,
+) -> Result<HttpResponse, AppError>
+where
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = Result<Representation, AppError>>,
+{
+    let public = !reader.is_authenticated();
+    let key = req.uri().path_and_query().map_or("", |target| target.as_str());
+    if public && let Some(representation) = state.cache.get(group, key) {
+        return Ok(respond(req, &representation, &state.cache_policy, false));
+    }
+    let generation = state.cache.generation();
+    let representation = Arc::new(build().await?);
+    if public {
+        state.cache.insert(group, key, representation.clone(), generation);
+    }
+    Ok(respond(req, &representation, &state.cache_policy, !public))
 }
 
 #[cfg(test)]

@@ -197,6 +197,7 @@ pub async fn restore_revision(
         actor(&state, editor, request_id),
     )
     .await?;
+    state.cache.invalidate(&slug);
     let representation = article_representation(&written.article, &written.sections, None)?;
     Ok(super::written(representation, None))
 }

@@ -4,11 +4,12 @@ use actix_web::{HttpRequest, HttpResponse, delete, get, put, web};
 use uuid::Uuid;
 
 use super::articles::{actor, checked_slug, load_article};
-use super::caching::{Representation, respond};
+use super::caching::{Representation, cached};
 use super::{
     DeleteProblems, Editor, ProblemResponses, ReadProblems, Reader, WriteProblems, if_match, read_json, surrogate_keys,
 };
 use crate::AppState;
+use crate::cache::RepresentationCache;
 use crate::content::SectionKind;
 use crate::content::docs::{ItemWrite, SectionWrite};
 use crate::content::model::{Item, Section};
@@ -55,20 +56,24 @@ pub async fn list_sections(
     reader: Reader,
     slug: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let (row, sections) = load_article(&state, &req, &reader, slug.into_inner(), None).await?;
-    let keys = surrogate_keys(row.id, sections.iter().map(|section| section.row.id));
-    let body: Vec<Section> = sections
-        .iter()
-        .map(StoredSection::to_api)
-        .collect::<diesel::QueryResult<_>>()?;
-    let etag = format!("\"ss.{}.{}\"", row.id.simple(), row.version);
-    let representation = Representation::json(&body, etag, Some(row.updated_at), keys)?;
-    Ok(respond(
+    let slug = checked_slug(&req, slug.into_inner())?;
+    cached(
+        &state,
         &req,
-        representation,
-        &state.cache_policy,
-        reader.is_authenticated(),
-    ))
+        &reader,
+        RepresentationCache::article_group(&slug),
+        || async {
+            let (row, sections) = load_article(&state, &req, &reader, slug.clone(), None).await?;
+            let keys = surrogate_keys(row.id, sections.iter().map(|section| section.row.id));
+            let body: Vec<Section> = sections
+                .iter()
+                .map(StoredSection::to_api)
+                .collect::<diesel::QueryResult<_>>()?;
+            let etag = format!("\"ss.{}.{}\"", row.id.simple(), row.version);
+            Representation::json(&body, etag, Some(row.updated_at), keys)
+        },
+    )
+    .await
 }
 
 /// Get one section of an article.
@@ -99,15 +104,19 @@ pub async fn get_section(
 ) -> Result<HttpResponse, AppError> {
     let (slug, kind) = path.into_inner();
     let kind = parse_kind(&kind)?;
-    let (row, sections) = load_article(&state, &req, &reader, slug.clone(), Some(vec![kind])).await?;
-    let section = sections.first().ok_or_else(|| section_not_found(&slug, kind))?;
-    let representation = section_representation(row.id, section)?;
-    Ok(respond(
+    let slug = checked_slug(&req, slug)?;
+    cached(
+        &state,
         &req,
-        representation,
-        &state.cache_policy,
-        reader.is_authenticated(),
-    ))
+        &reader,
+        RepresentationCache::article_group(&slug),
+        || async {
+            let (row, sections) = load_article(&state, &req, &reader, slug.clone(), Some(vec![kind])).await?;
+            let section = sections.first().ok_or_else(|| section_not_found(&slug, kind))?;
+            section_representation(row.id, section)
+        },
+    )
+    .await
 }
 
 /// Get one item of a section.
@@ -136,6 +145,7 @@ pub async fn get_item(
 ) -> Result<HttpResponse, AppError> {
     let (slug, kind, id) = path.into_inner();
     let kind = parse_kind(&kind)?;
+    let slug = checked_slug(&req, slug)?;
     let item_not_found = || {
         AppError::not_found(
             "item_not_found",
@@ -143,20 +153,23 @@ pub async fn get_item(
         )
     };
     let item_id = Uuid::try_parse(&id).map_err(|_| item_not_found())?;
-    let (row, sections) = load_article(&state, &req, &reader, slug.clone(), Some(vec![kind])).await?;
-    let section = sections.first().ok_or_else(|| section_not_found(&slug, kind))?;
-    let item = section
-        .items
-        .iter()
-        .find(|item| item.id == item_id)
-        .ok_or_else(item_not_found)?;
-    let representation = item_representation(row.id, section, item)?;
-    Ok(respond(
+    cached(
+        &state,
         &req,
-        representation,
-        &state.cache_policy,
-        reader.is_authenticated(),
-    ))
+        &reader,
+        RepresentationCache::article_group(&slug),
+        || async {
+            let (row, sections) = load_article(&state, &req, &reader, slug.clone(), Some(vec![kind])).await?;
+            let section = sections.first().ok_or_else(|| section_not_found(&slug, kind))?;
+            let item = section
+                .items
+                .iter()
+                .find(|item| item.id == item_id)
+                .ok_or_else(item_not_found)?;
+            item_representation(row.id, section, item)
+        },
+    )
+    .await
 }
 
 /// A section as a response body with validators.
@@ -225,6 +238,7 @@ pub async fn put_section(
         actor(&state, editor, request_id),
     )
     .await?;
+    state.cache.invalidate(&slug);
     let section = written.section(kind)?;
     let representation = section_representation(written.article.id, section)?;
     Ok(super::written(
@@ -268,6 +282,7 @@ pub async fn delete_section(
         actor(&state, editor, request_id),
     )
     .await?;
+    state.cache.invalidate(&slug);
     Ok(HttpResponse::NoContent()
         .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
         .finish())
@@ -324,6 +339,7 @@ pub async fn put_item(
         actor(&state, editor, request_id),
     )
     .await?;
+    state.cache.invalidate(&slug);
     let section = written.section(kind)?;
     let item = section
         .items

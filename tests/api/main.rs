@@ -9,6 +9,7 @@
 mod common;
 
 mod auth;
+mod cache;
 mod caching;
 mod editing;
 mod errors;

@@ -184,11 +184,25 @@ impl TestApp {
         lamina::AppState::new(pool, &self.config)
     }
 
-    /// The initialised service, to send requests to.
+    /// The initialised service, to send requests to, with its cache kept
+    /// coherent by a listener as in `lamina serve`.
     pub async fn service(
         &self,
     ) -> impl Service<actix_http::Request, Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error> {
-        test::init_service(lamina::build_app(self.state())).await
+        self.node().await.1
+    }
+
+    /// A node: its state and its service. Several nodes can share the database.
+    pub async fn node(
+        &self,
+    ) -> (
+        lamina::AppState,
+        impl Service<actix_http::Request, Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error>,
+    ) {
+        let state = self.state();
+        actix_web::rt::spawn(lamina::cache::listen(self.db.url.clone(), state.cache.clone()));
+        let service = test::init_service(lamina::build_app(state.clone())).await;
+        (state, service)
     }
 }
 

@@ -1,0 +1,145 @@
+//! The representation cache: hits skip the database, writes are seen at once
+//! on the same node and within 100 ms on another node.
+
+use std::time::{Duration, Instant};
+
+use actix_web::http::Method;
+use actix_web::test::TestRequest;
+use serde_json::json;
+
+use crate::common::{SEED, TestApp, bearer, get, send, write};
+
+async fn wait_until_subscribed(state: &lamina::AppState) {
+    let started = Instant::now();
+    while !state.cache.is_subscribed() {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the cache listener did not subscribe"
+        );
+        actix_web::rt::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+#[actix_web::test]
+async fn public_reads_are_served_from_memory_and_writes_are_seen_at_once() {
+    let app = TestApp::new().await;
+    let token = app.editor().await;
+    let (state, service) = app.node().await;
+    wait_until_subscribed(&state).await;
+    let path = format!("{SEED}/sections/overview");
+
+    let first = get(&service, &path).await;
+    let (hits, _) = state.cache.counts();
+    let second = get(&service, &path).await;
+    assert_eq!(state.cache.counts().0, hits + 1, "the second read is a hit");
+    assert_eq!(first.body, second.body);
+    assert_eq!(first.header("etag"), second.header("etag"));
+    let revalidated = send(
+        &service,
+        TestRequest::get()
+            .uri(&path)
+            .insert_header(("If-None-Match", first.header("etag").unwrap())),
+    )
+    .await;
+    assert_eq!(revalidated.status, 304, "a hit answers conditional requests too");
+
+    // Authenticated readers are never served from (or stored in) the shared cache.
+    let (hits, misses) = state.cache.counts();
+    let private = send(&service, TestRequest::get().uri(&path).insert_header(bearer(&token))).await;
+    assert_eq!(private.header("cache-control"), Some("private, no-store"));
+    assert_eq!(state.cache.counts(), (hits, misses));
+
+    let body = json!({"kind": "overview", "heading": "What is it?", "body": "Seen at once."});
+    let reply = send(
+        &service,
+        write(Method::PUT, &path, &token, &body).insert_header(("If-Match", "*")),
+    )
+    .await;
+    assert_eq!(reply.status, 200);
+    let after = get(&service, &path).await;
+    assert_eq!(after.json()["body"], "Seen at once.");
+    assert_eq!(after.header("etag"), reply.header("etag"));
+    assert_eq!(
+        get(&service, SEED).await.json()["sections"][0]["body"],
+        "Seen at once.",
+        "the article too"
+    );
+}
+
+#[actix_web::test]
+async fn another_node_sees_a_write_within_100_ms_twenty_times_in_a_row() {
+    let app = TestApp::new().await;
+    let token = app.editor().await;
+    let (state_a, node_a) = app.node().await;
+    let (state_b, node_b) = app.node().await;
+    wait_until_subscribed(&state_a).await;
+    wait_until_subscribed(&state_b).await;
+    let path = format!("{SEED}/sections/risks");
+
+    for round in 0..20 {
+        // B holds the current version in its cache.
+        let before = get(&node_b, &path).await;
+        let (hits, _) = state_b.cache.counts();
+        assert_eq!(get(&node_b, &path).await.header("etag"), before.header("etag"));
+        assert_eq!(
+            state_b.cache.counts().0,
+            hits + 1,
+            "round {round}: B serves from its cache"
+        );
+
+        let body = json!({"kind": "risks", "heading": format!("Risks, round {round}"), "items": []});
+        let written = send(
+            &node_a,
+            write(Method::PUT, &path, &token, &body).insert_header(("If-Match", "*")),
+        )
+        .await;
+        assert_eq!(written.status, 200);
+        let new_etag = written.header("etag").unwrap().to_owned();
+        let committed = Instant::now();
+        loop {
+            let seen = get(&node_b, &path).await;
+            if seen.header("etag") == Some(new_etag.as_str()) {
+                assert_eq!(seen.json()["heading"], format!("Risks, round {round}"));
+                break;
+            }
+            assert!(
+                committed.elapsed() < Duration::from_millis(100),
+                "round {round}: B still serves the old version after 100 ms"
+            );
+            actix_web::rt::time::sleep(Duration::from_millis(2)).await;
+        }
+    }
+    let _ = state_a;
+}
+
+#[actix_web::test]
+async fn a_lost_notification_connection_drops_the_cache_and_resubscribes() {
+    let app = TestApp::new().await;
+    let (state, service) = app.node().await;
+    wait_until_subscribed(&state).await;
+    get(&service, SEED).await;
+    get(&service, SEED).await;
+    assert!(state.cache.bytes() > 0);
+
+    // Cut every listener's connection, as a restart or network fault would.
+    let mut conn = app.db.conn().await;
+    use diesel_async::RunQueryDsl;
+    diesel::sql_query(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'LISTEN%' AND pid <> pg_backend_pid()",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    let started = Instant::now();
+    while state.cache.is_subscribed() && state.cache.bytes() > 0 {
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "the lost connection went unnoticed"
+        );
+        actix_web::rt::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert_eq!(state.cache.bytes(), 0, "the whole cache was dropped");
+    wait_until_subscribed(&state).await;
+    get(&service, SEED).await;
+    assert!(state.cache.bytes() > 0, "caching resumes once subscribed again");
+}
