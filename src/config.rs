@@ -46,6 +46,11 @@ pub struct Config {
     #[arg(long, env = "LAMINA_WORKERS", global = true)]
     pub workers: Option<usize>,
 
+    /// Origins allowed to call the API from a browser: `*`, or a comma-separated list
+    /// such as `https://example.com,https://preview.example.com`.
+    #[arg(long, env = "LAMINA_CORS_ORIGINS", default_value = "*", global = true)]
+    pub cors_origins: String,
+
     /// Revisions kept per article; older ones are pruned on write.
     #[arg(long, env = "LAMINA_REVISIONS_KEEP", default_value_t = DEFAULT_REVISIONS_KEEP, value_parser = clap::value_parser!(u32).range(1..), global = true)]
     pub revisions_keep: u32,

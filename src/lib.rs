@@ -36,6 +36,8 @@ pub struct AppState {
     pub revisions_keep: i64,
     /// Public read responses, ready to send.
     pub cache: std::sync::Arc<cache::RepresentationCache>,
+    /// Origins allowed by CORS; empty for any.
+    pub cors_origins: Vec<String>,
 }
 
 impl AppState {
@@ -48,8 +50,46 @@ impl AppState {
             cache_policy: CachePolicy { public },
             revisions_keep: i64::from(config.revisions_keep),
             cache: std::sync::Arc::new(cache::RepresentationCache::new(config.cache_max_bytes)),
+            cors_origins: config
+                .cors_origins
+                .split(',')
+                .map(str::trim)
+                .filter(|origin| !origin.is_empty() && *origin != "*")
+                .map(str::to_owned)
+                .collect(),
         }
     }
+}
+
+/// CORS for browser front ends: reads and writes from the allowed origins, with
+/// the validators (`ETag`) and ids they need exposed.
+fn cors(origins: &[String]) -> actix_cors::Cors {
+    use actix_web::http::header;
+    let mut cors = actix_cors::Cors::default()
+        .allowed_methods(["GET", "HEAD", "PUT", "DELETE", "POST"])
+        .allowed_headers([
+            header::AUTHORIZATION,
+            header::IF_MATCH,
+            header::IF_NONE_MATCH,
+            header::IF_MODIFIED_SINCE,
+            header::CONTENT_TYPE,
+            header::HeaderName::from_static(request_id::HEADER),
+        ])
+        .expose_headers([
+            header::ETAG,
+            header::LOCATION,
+            header::LAST_MODIFIED,
+            header::RETRY_AFTER,
+            header::HeaderName::from_static(request_id::HEADER),
+        ])
+        .max_age(3600);
+    if origins.is_empty() {
+        cors = cors.allow_any_origin();
+    }
+    for origin in origins {
+        cors = cors.allowed_origin(origin);
+    }
+    cors
 }
 
 /// The documented API routes on `app`, collecting their spec.
@@ -74,6 +114,7 @@ pub fn build_app(
         InitError = (),
     >,
 > {
+    let cors = cors(&state.cors_origins);
     let app = App::new()
         .app_data(web::Data::new(state))
         .app_data(routes::query_config())
@@ -100,5 +141,6 @@ pub fn build_app(
                 Ok(response)
             }
         })
+        .wrap(cors)
         .wrap(Logger::new("%a \"%r\" %s %b %Dms id=%{x-request-id}o"))
 }

@@ -117,3 +117,79 @@ async fn head_answers_like_get_without_a_body() {
     assert_eq!(head.header("etag"), full.header("etag"));
     assert_eq!(head.header("content-type"), Some("application/json"));
 }
+
+#[actix_web::test]
+async fn browsers_may_call_the_api_and_read_its_validators() {
+    let app = TestApp::new().await;
+    let service = app.service().await;
+    let reply = send(
+        &service,
+        TestRequest::get()
+            .uri(SEED)
+            .insert_header(("Origin", "https://front.example")),
+    )
+    .await;
+    assert_eq!(reply.status, 200);
+    assert!(reply.header("access-control-allow-origin").is_some());
+    let exposed = reply
+        .header("access-control-expose-headers")
+        .unwrap()
+        .to_ascii_lowercase();
+    for header in ["etag", "location", "x-request-id"] {
+        assert!(exposed.contains(header), "{exposed}");
+    }
+
+    let preflight = send(
+        &service,
+        TestRequest::default()
+            .method(actix_web::http::Method::OPTIONS)
+            .uri(&format!("{SEED}/sections/steps"))
+            .insert_header(("Origin", "https://front.example"))
+            .insert_header(("Access-Control-Request-Method", "PUT"))
+            .insert_header((
+                "Access-Control-Request-Headers",
+                "authorization, if-match, content-type",
+            )),
+    )
+    .await;
+    assert_eq!(preflight.status, 200);
+    let allowed = preflight
+        .header("access-control-allow-headers")
+        .unwrap()
+        .to_ascii_lowercase();
+    for header in ["authorization", "if-match", "content-type"] {
+        assert!(allowed.contains(header), "{allowed}");
+    }
+    assert!(
+        preflight
+            .header("access-control-allow-methods")
+            .unwrap()
+            .contains("PUT")
+    );
+}
+
+#[actix_web::test]
+async fn cors_origins_can_be_restricted() {
+    let mut app = TestApp::new().await;
+    app.config.cors_origins = "https://allowed.example".to_owned();
+    let service = app.service().await;
+    let allowed = send(
+        &service,
+        TestRequest::get()
+            .uri(SEED)
+            .insert_header(("Origin", "https://allowed.example")),
+    )
+    .await;
+    assert_eq!(
+        allowed.header("access-control-allow-origin"),
+        Some("https://allowed.example")
+    );
+    let other = send(
+        &service,
+        TestRequest::get()
+            .uri(SEED)
+            .insert_header(("Origin", "https://evil.example")),
+    )
+    .await;
+    assert!(other.header("access-control-allow-origin").is_none());
+}
