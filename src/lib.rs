@@ -8,6 +8,7 @@ pub mod config;
 pub mod content;
 pub mod db;
 pub mod error;
+pub mod logging;
 pub mod openapi;
 pub mod request_id;
 pub mod routes;

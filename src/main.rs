@@ -62,9 +62,11 @@ type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
+    lamina::logging::init();
     let cli = Cli::parse();
-    match run(cli).await {
+    let outcome = run(cli).await;
+    lamina::logging::flush();
+    match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("lamina: {err}");

@@ -2,6 +2,8 @@
 //! echoed on every response and recorded with revisions.
 
 use std::future::{Ready, ready};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
@@ -22,6 +24,15 @@ pub fn acceptable(id: &str) -> bool {
     !id.is_empty() && id.len() <= MAX_LEN && id.bytes().all(|b| b.is_ascii_alphanumeric() || b"._:-".contains(&b))
 }
 
+/// A new id: this process's random prefix and a sequence number. Unique
+/// across processes without a system call per request.
+fn generate() -> String {
+    static PREFIX: OnceLock<String> = OnceLock::new();
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    let prefix = PREFIX.get_or_init(|| Uuid::new_v4().simple().to_string()[..12].to_owned());
+    format!("{prefix}-{}", NEXT.fetch_add(1, Ordering::Relaxed))
+}
+
 /// Gives the request its id (the client's, if acceptable) and returns it.
 pub fn assign(req: &ServiceRequest) -> String {
     let given = req
@@ -29,7 +40,7 @@ pub fn assign(req: &ServiceRequest) -> String {
         .get(HEADER)
         .and_then(|value| value.to_str().ok())
         .filter(|id| acceptable(id));
-    let id = given.map_or_else(|| Uuid::new_v4().to_string(), str::to_owned);
+    let id = given.map_or_else(generate, str::to_owned);
     req.extensions_mut().insert(RequestId(id.clone()));
     id
 }
@@ -50,7 +61,7 @@ impl FromRequest for RequestId {
             .extensions()
             .get::<RequestId>()
             .cloned()
-            .unwrap_or_else(|| RequestId(Uuid::new_v4().to_string()));
+            .unwrap_or_else(|| RequestId(generate()));
         ready(Ok(id))
     }
 }
