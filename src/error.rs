@@ -41,6 +41,10 @@ pub struct Problem {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(example = 3)]
     pub current_version: Option<i64>,
+    /// The request's id (as in the `X-Request-Id` response header), for support and logs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "4f0c2a9d7e1b-1042")]
+    pub request_id: Option<String>,
 }
 
 /// Everything that can go wrong while answering a request.
@@ -156,7 +160,32 @@ impl AppError {
             },
             current_etag,
             current_version,
+            request_id: None,
         }
+    }
+
+    /// The problem+json response, naming the request's id if known.
+    pub fn to_response(&self, request_id: Option<&str>) -> HttpResponse {
+        let mut response = HttpResponse::build(self.status_code());
+        response
+            .content_type(PROBLEM_JSON)
+            .insert_header((header::CACHE_CONTROL, "no-store"));
+        match self {
+            AppError::MethodNotAllowed { allow } => {
+                response.insert_header((header::ALLOW, allow.as_str()));
+            }
+            AppError::Unauthorized { .. } => {
+                response.insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"lamina\""));
+            }
+            AppError::Unavailable(_) => {
+                response.insert_header((header::RETRY_AFTER, "1"));
+            }
+            _ => {}
+        }
+        let mut problem = self.problem();
+        problem.request_id = request_id.map(str::to_owned);
+        let body = serde_json::to_vec(&problem).unwrap_or_else(|_| b"{}".to_vec());
+        response.body(body)
     }
 }
 
@@ -194,24 +223,7 @@ impl ResponseError for AppError {
             AppError::Internal(cause) => log::error!("internal error: {cause}"),
             _ => {}
         }
-        let mut response = HttpResponse::build(self.status_code());
-        response
-            .content_type(PROBLEM_JSON)
-            .insert_header((header::CACHE_CONTROL, "no-store"));
-        match self {
-            AppError::MethodNotAllowed { allow } => {
-                response.insert_header((header::ALLOW, allow.as_str()));
-            }
-            AppError::Unauthorized { .. } => {
-                response.insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"lamina\""));
-            }
-            AppError::Unavailable(_) => {
-                response.insert_header((header::RETRY_AFTER, "1"));
-            }
-            _ => {}
-        }
-        let body = serde_json::to_vec(&self.problem()).unwrap_or_else(|_| b"{}".to_vec());
-        response.body(body)
+        self.to_response(None)
     }
 }
 

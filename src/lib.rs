@@ -9,6 +9,7 @@ pub mod content;
 pub mod db;
 pub mod error;
 pub mod logging;
+pub mod metrics;
 pub mod openapi;
 pub mod request_id;
 pub mod routes;
@@ -39,6 +40,8 @@ pub struct AppState {
     pub cache: std::sync::Arc<cache::RepresentationCache>,
     /// Origins allowed by CORS; empty for any.
     pub cors_origins: Vec<String>,
+    /// What `/metrics` reports.
+    pub metrics: std::sync::Arc<metrics::Metrics>,
 }
 
 impl AppState {
@@ -51,6 +54,7 @@ impl AppState {
             cache_policy: CachePolicy { public },
             revisions_keep: i64::from(config.revisions_keep),
             cache: std::sync::Arc::new(cache::RepresentationCache::new(config.cache_max_bytes)),
+            metrics: std::sync::Arc::default(),
             cors_origins: config
                 .cors_origins
                 .split(',')
@@ -101,6 +105,9 @@ where
     app.into_utoipa_app()
         .openapi(openapi::ApiDoc::openapi())
         .service(utoipa_actix_web::scope("/v1").configure(routes::configure))
+        .service(routes::system::healthz)
+        .service(routes::system::readyz)
+        .service(routes::system::metrics)
 }
 
 /// The whole application: API routes, spec and docs, JSON errors, request logs.
@@ -116,6 +123,7 @@ pub fn build_app(
     >,
 > {
     let cors = cors(&state.cors_origins);
+    let metrics = state.metrics.clone();
     let app = App::new()
         .app_data(web::Data::new(state))
         .app_data(routes::query_config())
@@ -133,12 +141,25 @@ pub fn build_app(
             }
             actix_web::dev::Service::call(srv, req)
         })
-        .wrap_fn(|req, srv| {
+        .wrap(actix_web::middleware::Compress::default())
+        .wrap_fn(move |req, srv| {
             let id = request_id::assign(&req);
+            let (started, method) = metrics::start(&req);
+            let metrics = metrics.clone();
             let response = actix_web::dev::Service::call(srv, req);
             async move {
-                let mut response = response.await?;
+                let mut response = response.await?.map_into_boxed_body();
+                // Problem documents carry the request id too.
+                let problem = response
+                    .response()
+                    .error()
+                    .and_then(|err| err.as_error::<error::AppError>())
+                    .map(|err| err.to_response(Some(&id)));
+                if let Some(problem) = problem {
+                    response = response.into_response(problem);
+                }
                 request_id::echo(&mut response, &id);
+                metrics.observe(&response, &method, started);
                 Ok(response)
             }
         })

@@ -18,6 +18,7 @@ use utoipa::OpenApi;
         (name = "articles", description = "Whole articles and the article list"),
         (name = "sections", description = "Single typed sections and their items"),
         (name = "revisions", description = "The history of an article, for editors"),
+        (name = "operations", description = "Health, readiness and metrics"),
     ),
     modifiers(&BearerAuth),
     components(schemas(crate::error::Problem, crate::content::input::FieldError))

@@ -5,6 +5,7 @@ pub mod articles;
 pub mod caching;
 pub mod revisions;
 pub mod sections;
+pub mod system;
 
 use actix_web::dev::ResourceDef;
 use actix_web::http::Method;

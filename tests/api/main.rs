@@ -13,6 +13,7 @@ mod cache;
 mod caching;
 mod editing;
 mod errors;
+mod ops;
 mod reads;
 mod revisions;
 mod running;

@@ -1,0 +1,159 @@
+//! Prometheus metrics (prometheus-client): requests by route template,
+//! method and status; latency; connection pool; representation cache.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+
+use crate::cache::RepresentationCache;
+use crate::db::DbPool;
+
+/// Labels of a request: the route template (not the raw path, so ids do not
+/// explode the series), the method and the status.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RequestLabels {
+    route: String,
+    method: String,
+    status: u16,
+}
+
+/// Labels of a latency observation.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RouteLabels {
+    route: String,
+    method: String,
+}
+
+/// Everything `/metrics` reports.
+pub struct Metrics {
+    registry: Registry,
+    requests: Family<RequestLabels, Counter>,
+    latency: Family<RouteLabels, Histogram>,
+    pool_size: Gauge,
+    pool_available: Gauge,
+    pool_waiting: Gauge,
+    pool_max: Gauge,
+    cache_hits: Gauge,
+    cache_misses: Gauge,
+    cache_bytes: Gauge,
+}
+
+impl Default for Metrics {
+    fn default() -> Metrics {
+        let mut registry = Registry::with_prefix("lamina");
+        let requests = Family::<RequestLabels, Counter>::default();
+        registry.register(
+            "http_requests",
+            "HTTP requests answered, by route template, method and status",
+            requests.clone(),
+        );
+        let latency = Family::<RouteLabels, Histogram>::new_with_constructor(|| {
+            // 0.1 ms to about 3.3 s.
+            Histogram::new(exponential_buckets(0.0001, 2.0, 16))
+        });
+        registry.register(
+            "http_request_duration_seconds",
+            "Time to answer a request",
+            latency.clone(),
+        );
+        let gauge = |registry: &mut Registry, name: &str, help: &str| {
+            let gauge = Gauge::default();
+            registry.register(name, help, gauge.clone());
+            gauge
+        };
+        let pool_size = gauge(&mut registry, "db_pool_connections", "Database connections open");
+        let pool_available = gauge(&mut registry, "db_pool_idle", "Database connections open and idle");
+        let pool_waiting = gauge(
+            &mut registry,
+            "db_pool_waiting",
+            "Requests waiting for a database connection",
+        );
+        let pool_max = gauge(&mut registry, "db_pool_max", "Most database connections allowed");
+        // The cache counts on its own; these are read when scraped.
+        let cache_hits = gauge(
+            &mut registry,
+            "cache_hits",
+            "Public reads answered from the representation cache",
+        );
+        let cache_misses = gauge(
+            &mut registry,
+            "cache_misses",
+            "Public reads that missed the representation cache",
+        );
+        let cache_bytes = gauge(
+            &mut registry,
+            "cache_bytes",
+            "Bytes of bodies held in the representation cache",
+        );
+        Metrics {
+            registry,
+            requests,
+            latency,
+            pool_size,
+            pool_available,
+            pool_waiting,
+            pool_max,
+            cache_hits,
+            cache_misses,
+            cache_bytes,
+        }
+    }
+}
+
+impl Metrics {
+    /// Counts a finished request.
+    pub fn observe<B>(&self, response: &ServiceResponse<B>, method: &str, started: Instant) {
+        let route = response
+            .request()
+            .match_pattern()
+            .unwrap_or_else(|| "unmatched".to_owned());
+        let status = response.status().as_u16();
+        self.latency
+            .get_or_create(&RouteLabels {
+                route: route.clone(),
+                method: method.to_owned(),
+            })
+            .observe(started.elapsed().as_secs_f64());
+        self.requests
+            .get_or_create(&RequestLabels {
+                route,
+                method: method.to_owned(),
+                status,
+            })
+            .inc();
+    }
+
+    /// The text exposition, with the pool and cache read now.
+    pub fn render(&self, pool: &DbPool, cache: &RepresentationCache) -> String {
+        let status = pool.status();
+        let to_i64 = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
+        self.pool_size.set(to_i64(status.size));
+        self.pool_available.set(to_i64(status.available));
+        self.pool_waiting.set(to_i64(status.waiting));
+        self.pool_max.set(to_i64(status.max_size));
+        let (hits, misses) = cache.counts();
+        self.cache_hits.set(i64::try_from(hits).unwrap_or(i64::MAX));
+        self.cache_misses.set(i64::try_from(misses).unwrap_or(i64::MAX));
+        self.cache_bytes.set(to_i64(cache.bytes()));
+        let mut text = String::new();
+        if prometheus_client::encoding::text::encode(&mut text, &self.registry).is_err() {
+            text.clear();
+        }
+        text
+    }
+}
+
+/// When a request started and its method, kept for [`Metrics::observe`].
+pub fn start(req: &ServiceRequest) -> (Instant, String) {
+    (Instant::now(), req.method().as_str().to_owned())
+}
+
+/// Shared handle.
+pub type SharedMetrics = Arc<Metrics>;

@@ -1,0 +1,115 @@
+//! What operators rely on: health, readiness, metrics, request ids, compression.
+
+use actix_web::test::TestRequest;
+
+use crate::common::{SEED, TestApp, get, send};
+
+#[actix_web::test]
+async fn health_readiness_and_metrics() {
+    let app = TestApp::new().await;
+    let service = app.service().await;
+    let health = get(&service, "/healthz").await;
+    assert_eq!(health.status, 200);
+    assert_eq!(health.json()["status"], "ok");
+    let ready = get(&service, "/readyz").await;
+    assert_eq!(ready.status, 200);
+    assert_eq!(ready.json()["status"], "ready");
+
+    get(&service, SEED).await;
+    get(&service, SEED).await;
+    get(&service, "/v1/articles/nope").await;
+    let metrics = get(&service, "/metrics").await;
+    assert_eq!(metrics.status, 200);
+    assert!(
+        metrics
+            .header("content-type")
+            .unwrap()
+            .starts_with("application/openmetrics-text")
+    );
+    let text = String::from_utf8(metrics.body).unwrap();
+    assert!(
+        text.contains(r#"lamina_http_requests_total{route="/v1/articles/{slug}",method="GET",status="200"} 2"#),
+        "{text}"
+    );
+    assert!(text.contains(r#"lamina_http_requests_total{route="/v1/articles/{slug}",method="GET",status="404"} 1"#));
+    assert!(text.contains("lamina_http_request_duration_seconds_bucket"));
+    for name in [
+        "lamina_db_pool_connections",
+        "lamina_db_pool_waiting",
+        "lamina_db_pool_max",
+        "lamina_cache_hits",
+        "lamina_cache_misses",
+    ] {
+        assert!(text.contains(name), "{name} missing");
+    }
+}
+
+#[actix_web::test]
+async fn request_ids_are_echoed_and_named_in_problems() {
+    let app = TestApp::new().await;
+    let service = app.service().await;
+    let reply = send(
+        &service,
+        TestRequest::get().uri(SEED).insert_header(("X-Request-Id", "trace-42")),
+    )
+    .await;
+    assert_eq!(reply.header("x-request-id"), Some("trace-42"));
+    let generated = get(&service, SEED).await;
+    let id = generated.header("x-request-id").unwrap().to_owned();
+    assert!(!id.is_empty());
+    assert_ne!(
+        get(&service, SEED).await.header("x-request-id"),
+        Some(id.as_str()),
+        "ids differ per request"
+    );
+
+    let unsafe_id = "x".repeat(200);
+    let replaced = send(
+        &service,
+        TestRequest::get()
+            .uri(SEED)
+            .insert_header(("X-Request-Id", unsafe_id.as_str())),
+    )
+    .await;
+    assert_ne!(
+        replaced.header("x-request-id"),
+        Some(unsafe_id.as_str()),
+        "an over-long id is replaced"
+    );
+
+    let problem = send(
+        &service,
+        TestRequest::get()
+            .uri("/v1/articles/nope")
+            .insert_header(("X-Request-Id", "trace-43")),
+    )
+    .await;
+    let body = problem.assert_problem(404, "article_not_found");
+    assert_eq!(body["request_id"], "trace-43");
+    assert_eq!(problem.header("x-request-id"), Some("trace-43"));
+}
+
+#[actix_web::test]
+async fn json_is_compressed_for_clients_that_ask() {
+    let app = TestApp::new().await;
+    let service = app.service().await;
+    let plain = get(&service, SEED).await;
+    for encoding in ["gzip", "br"] {
+        let reply = send(
+            &service,
+            TestRequest::get()
+                .uri(SEED)
+                .insert_header(("Accept-Encoding", encoding)),
+        )
+        .await;
+        assert_eq!(reply.status, 200);
+        assert_eq!(reply.header("content-encoding"), Some(encoding));
+        assert!(
+            reply.body.len() * 4 < plain.body.len() * 3,
+            "{encoding}: {} of {} bytes",
+            reply.body.len(),
+            plain.body.len()
+        );
+        assert_eq!(reply.header("etag"), plain.header("etag"));
+    }
+}
