@@ -6,7 +6,8 @@
 //! commit ([`RepresentationCache::invalidate`]), and its transaction sends a
 //! PostgreSQL `NOTIFY` that every node's [`listen`] task turns into the same
 //! invalidation. Entries are only added while that subscription is live; when
-//! it is lost the whole cache is dropped and the subscription renewed.
+//! it is lost the whole cache is dropped and the subscription renewed (the
+//! dropped entries are kept aside only to answer while the database is down).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -23,11 +24,16 @@ pub const CHANNEL: &str = "lamina_content";
 /// The group of list pages, which every write may change.
 const LIST_GROUP: &str = "";
 
+type Groups = HashMap<String, HashMap<String, Arc<Representation>>>;
+
 #[derive(Default)]
 struct Entries {
     /// slug (or [`LIST_GROUP`]) → request target → representation.
-    groups: HashMap<String, HashMap<String, Arc<Representation>>>,
+    groups: Groups,
     bytes: usize,
+    /// What was cached when the subscription was lost: no longer served as
+    /// current, only when the database cannot be reached (stale-if-error).
+    stale: Groups,
 }
 
 /// Bounded in-memory store of public representations.
@@ -123,11 +129,19 @@ impl RepresentationCache {
                         .map(|(key, rep)| rep.body.len() + key.len())
                         .sum::<usize>();
                 }
+                entries.stale.remove(group);
             }
         }
     }
 
-    /// Drops everything.
+    /// The last representation cached before the subscription was lost, for
+    /// answering while the database is unreachable.
+    pub fn get_stale(&self, group: &str, key: &str) -> Option<Arc<Representation>> {
+        let entries = self.entries.read().ok()?;
+        entries.stale.get(group).and_then(|group| group.get(key)).cloned()
+    }
+
+    /// Drops everything, stale copies too.
     pub fn clear(&self) {
         if let Ok(mut entries) = self.entries.write() {
             self.generation.fetch_add(1, Ordering::AcqRel);
@@ -152,8 +166,15 @@ impl RepresentationCache {
 
     fn set_subscribed(&self, on: bool) {
         self.subscribed.store(on, Ordering::Release);
-        // Whatever was cached may have missed a change while we were not listening.
-        self.clear();
+        // Whatever is cached may miss changes from now on (lost) or may have
+        // missed some (regained): it is no longer served as current. While
+        // the subscription is lost it is kept aside for stale-if-error.
+        if let Ok(mut entries) = self.entries.write() {
+            self.generation.fetch_add(1, Ordering::AcqRel);
+            let current = std::mem::take(&mut entries.groups);
+            entries.bytes = 0;
+            entries.stale = if on { Groups::new() } else { current };
+        }
     }
 }
 

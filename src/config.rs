@@ -19,6 +19,8 @@ pub const DEFAULT_STALE_WHILE_REVALIDATE: u32 = 60;
 
 /// Default most bytes of response bodies kept in the representation cache.
 pub const DEFAULT_CACHE_MAX_BYTES: usize = 32 * 1024 * 1024;
+/// How long caches may serve a stale copy while lamina answers errors.
+pub const STALE_IF_ERROR_SECONDS: u32 = 86_400;
 /// Default revisions kept per article.
 pub const DEFAULT_REVISIONS_KEEP: u32 = 100;
 
@@ -76,8 +78,8 @@ impl Config {
     /// The `Cache-Control` value of public read responses.
     pub fn public_cache_control(&self) -> String {
         format!(
-            "public, max-age={}, s-maxage={}, stale-while-revalidate={}",
-            self.cache_max_age, self.cache_s_maxage, self.cache_stale_while_revalidate
+            "public, max-age={}, s-maxage={}, stale-while-revalidate={}, stale-if-error={}",
+            self.cache_max_age, self.cache_s_maxage, self.cache_stale_while_revalidate, STALE_IF_ERROR_SECONDS
         )
     }
 }

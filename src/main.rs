@@ -134,7 +134,7 @@ async fn seed_once(url: &str) -> Result<(), BoxError> {
 async fn serve(config: &Config, url: &str) -> Result<(), BoxError> {
     seed_once(url).await?;
     let pool = db::build_pool(url, config.pool_size)?;
-    let state = lamina::AppState::new(pool, config);
+    let state = lamina::AppState::new(pool.clone(), config);
     tokio::spawn(lamina::cache::listen(url.to_owned(), state.cache.clone()));
     let mut server = HttpServer::new(move || lamina::build_app(state.clone())).shutdown_timeout(10);
     if let Some(workers) = config.workers {
@@ -148,7 +148,10 @@ async fn serve(config: &Config, url: &str) -> Result<(), BoxError> {
         config.bind,
         config.bind
     );
+    // On SIGTERM or Ctrl-C: stop accepting, finish in-flight requests (up
+    // to 10 s), then close the pool; the caller stops the private cluster.
     server.run().await?;
+    pool.close();
     log::info!("stopped serving");
     Ok(())
 }

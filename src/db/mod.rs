@@ -15,13 +15,17 @@ pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
 /// The connection pool every request draws from.
 pub type DbPool = Pool<AsyncPgConnection>;
 
+/// The longest a request waits for a database connection: past it, 503.
+pub const POOL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
+
 /// Builds a pool of at most `size` connections to `url`. Connections are opened lazily.
 pub fn build_pool(url: &str, size: usize) -> Result<DbPool, BuildError> {
     let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new(url);
     Pool::builder(manager)
         .max_size(size)
-        .wait_timeout(Some(std::time::Duration::from_secs(5)))
-        .create_timeout(Some(std::time::Duration::from_secs(5)))
+        .wait_timeout(Some(POOL_TIMEOUT))
+        .create_timeout(Some(POOL_TIMEOUT))
+        .recycle_timeout(Some(POOL_TIMEOUT))
         .runtime(deadpool::Runtime::Tokio1)
         .build()
 }

@@ -166,7 +166,18 @@ where
         return Ok(respond(req, &representation, &state.cache_policy, false));
     }
     let generation = state.cache.generation();
-    let representation = Arc::new(build().await?);
+    let representation = match build().await {
+        Ok(representation) => Arc::new(representation),
+        // The database is unreachable: the last known public copy beats a 503.
+        Err(AppError::Unavailable(cause)) if public => match state.cache.get_stale(group, key) {
+            Some(stale) => {
+                log::warn!("database unavailable ({cause}); answering {key} from the stale cache");
+                return Ok(respond(req, &stale, &state.cache_policy, false));
+            }
+            None => return Err(AppError::Unavailable(cause)),
+        },
+        Err(err) => return Err(err),
+    };
     if public {
         state.cache.insert(group, key, representation.clone(), generation);
     }

@@ -14,6 +14,7 @@ mod caching;
 mod editing;
 mod errors;
 mod ops;
+mod outage;
 mod reads;
 mod revisions;
 mod running;

@@ -180,7 +180,12 @@ impl TestApp {
     }
 
     pub fn state(&self) -> lamina::AppState {
-        let pool = lamina::db::build_pool(&self.db.url, 24).expect("pool");
+        self.state_for(&self.db.url)
+    }
+
+    /// State whose connections go to `url` (e.g. through a [`Proxy`]).
+    pub fn state_for(&self, url: &str) -> lamina::AppState {
+        let pool = lamina::db::build_pool(url, 24).expect("pool");
         lamina::AppState::new(pool, &self.config)
     }
 
@@ -199,8 +204,19 @@ impl TestApp {
         lamina::AppState,
         impl Service<actix_http::Request, Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error>,
     ) {
-        let state = self.state();
-        actix_web::rt::spawn(lamina::cache::listen(self.db.url.clone(), state.cache.clone()));
+        self.node_for(&self.db.url).await
+    }
+
+    /// A node reaching the database through `url`.
+    pub async fn node_for(
+        &self,
+        url: &str,
+    ) -> (
+        lamina::AppState,
+        impl Service<actix_http::Request, Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error>,
+    ) {
+        let state = self.state_for(url);
+        actix_web::rt::spawn(lamina::cache::listen(url.to_owned(), state.cache.clone()));
         let service = test::init_service(lamina::build_app(state.clone())).await;
         (state, service)
     }
@@ -316,4 +332,102 @@ pub fn write(method: actix_web::http::Method, path: &str, token: &str, body: &Va
         .insert_header(bearer(token))
         .insert_header(("Content-Type", "application/json"))
         .set_payload(body.to_string())
+}
+
+/// A TCP proxy in front of the test database that can cut every connection
+/// and refuse new ones, as a database outage or network fault would.
+pub struct Proxy {
+    /// A URL of the test database through the proxy.
+    pub url: String,
+    cut: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    generation: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl Proxy {
+    pub fn start(db: &TestDb) -> Proxy {
+        use std::sync::Arc;
+        use std::sync::atomic::AtomicBool;
+        let config: tokio_postgres::Config = db.url.parse().expect("a postgres URL");
+        let port = config.get_ports().first().copied().unwrap_or(5432);
+        let target = match config.get_hosts().first() {
+            Some(tokio_postgres::config::Host::Unix(dir)) => Target::Unix(dir.join(format!(".s.PGSQL.{port}"))),
+            Some(tokio_postgres::config::Host::Tcp(host)) => Target::Tcp(format!("{host}:{port}")),
+            None => Target::Tcp(format!("127.0.0.1:{port}")),
+        };
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind proxy");
+        listener.set_nonblocking(true).expect("nonblocking");
+        let address = listener.local_addr().expect("address");
+        let cut = Arc::new(AtomicBool::new(false));
+        let generation = Arc::new(AtomicUsize::new(0));
+        let (cut_flag, current) = (cut.clone(), generation.clone());
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            runtime.block_on(async move {
+                let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
+                while let Ok((mut client, _)) = listener.accept().await {
+                    if std::sync::atomic::AtomicBool::load(&cut_flag, Ordering::SeqCst) {
+                        continue; // dropped: the connection is refused
+                    }
+                    let (target, cut_flag, current) = (target.clone(), cut_flag.clone(), current.clone());
+                    let born = std::sync::atomic::AtomicUsize::load(&current, Ordering::SeqCst);
+                    tokio::spawn(async move {
+                        let pipe = async {
+                            match target {
+                                Target::Unix(path) => {
+                                    let mut server = tokio::net::UnixStream::connect(path).await?;
+                                    tokio::io::copy_bidirectional(&mut client, &mut server)
+                                        .await
+                                        .map(|_| ())
+                                }
+                                Target::Tcp(address) => {
+                                    let mut server = tokio::net::TcpStream::connect(address).await?;
+                                    tokio::io::copy_bidirectional(&mut client, &mut server)
+                                        .await
+                                        .map(|_| ())
+                                }
+                            }
+                        };
+                        let watch = async {
+                            while !std::sync::atomic::AtomicBool::load(&cut_flag, Ordering::SeqCst)
+                                && std::sync::atomic::AtomicUsize::load(&current, Ordering::SeqCst) == born
+                            {
+                                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                            }
+                        };
+                        tokio::select! { _ = pipe => {}, _ = watch => {} }
+                    });
+                }
+            });
+        });
+        let user = config.get_user().unwrap_or("postgres");
+        let dbname = config.get_dbname().unwrap_or("postgres");
+        let mut url = format!("host=127.0.0.1 port={} user={user} dbname={dbname}", address.port());
+        if let Some(password) = config.get_password() {
+            url.push_str(&format!(
+                " password='{}'",
+                String::from_utf8_lossy(password).replace('\'', "\\'")
+            ));
+        }
+        Proxy { url, cut, generation }
+    }
+
+    /// Closes every connection and refuses new ones.
+    pub fn cut(&self) {
+        self.cut.store(true, Ordering::SeqCst);
+        self.generation.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// Accepts connections again.
+    pub fn restore(&self) {
+        self.cut.store(false, Ordering::SeqCst);
+    }
+}
+
+#[derive(Clone)]
+enum Target {
+    Unix(std::path::PathBuf),
+    Tcp(String),
 }
