@@ -204,15 +204,25 @@ async fn authenticate(req: HttpRequest) -> Result<Reader, AppError> {
     let Some(value) = req.headers().get(header::AUTHORIZATION) else {
         return Ok(Reader::Anonymous);
     };
+    let state = req
+        .app_data::<web::Data<AppState>>()
+        .ok_or_else(|| AppError::Internal("application state is missing".to_owned()))?;
+    let address = req.peer_addr().map(|address| address.ip());
+    state.limits.check_address(address)?;
+    verify(state, value).await.map_err(|err| match err {
+        AppError::Unauthorized { .. } => state.limits.auth_failed(address, err),
+        other => other,
+    })
+}
+
+/// Looks the token up: its reader, or 401.
+async fn verify(state: &AppState, value: &header::HeaderValue) -> Result<Reader, AppError> {
     let secret = value
         .to_str()
         .ok()
         .and_then(|value| value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer ")))
         .map(str::trim)
         .ok_or_else(|| unauthorized("The Authorization header must be `Bearer <token>`."))?;
-    let state = req
-        .app_data::<web::Data<AppState>>()
-        .ok_or_else(|| AppError::Internal("application state is missing".to_owned()))?;
     let mut conn = state.pool.get().await?;
     let token: Option<TokenRow> = api_tokens::table
         .filter(api_tokens::secret_hash.eq(hash(secret)))
@@ -265,7 +275,9 @@ impl FromRequest for Editor {
     fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
         let req = req.clone();
         Box::pin(async move {
-            match authenticate(req).await? {
+            let reader = authenticate(req.clone()).await?;
+            let writes = req.method() != actix_web::http::Method::GET;
+            match reader {
                 Reader::Anonymous => Err(unauthorized(
                     "This needs an editor token: `Authorization: Bearer <token>`.",
                 )),
@@ -275,7 +287,12 @@ impl FromRequest for Editor {
                 } => Err(AppError::Forbidden {
                     detail: format!("The token {name:?} has the preview role; this needs editor or admin."),
                 }),
-                Reader::Token { name, .. } => Ok(Editor { name }),
+                Reader::Token { name, .. } => {
+                    if writes && let Some(state) = req.app_data::<web::Data<AppState>>() {
+                        state.limits.write(&name)?;
+                    }
+                    Ok(Editor { name })
+                }
             }
         })
     }

@@ -53,6 +53,14 @@ pub struct Config {
     #[arg(long, env = "LAMINA_CORS_ORIGINS", default_value = "*", global = true)]
     pub cors_origins: String,
 
+    /// Failed authentications allowed per client address per minute (then 429); 0: no limit.
+    #[arg(long, env = "LAMINA_AUTH_FAILURES_PER_MINUTE", default_value_t = 20, global = true)]
+    pub auth_failures_per_minute: u32,
+
+    /// Writes allowed per token per minute (then 429); 0: no limit.
+    #[arg(long, env = "LAMINA_WRITES_PER_MINUTE", default_value_t = 600, global = true)]
+    pub writes_per_minute: u32,
+
     /// Revisions kept per article; older ones are pruned on write.
     #[arg(long, env = "LAMINA_REVISIONS_KEEP", default_value_t = DEFAULT_REVISIONS_KEEP, value_parser = clap::value_parser!(u32).range(1..), global = true)]
     pub revisions_keep: u32,

@@ -76,6 +76,12 @@ pub enum AppError {
     Validation(Vec<FieldError>),
     /// 428: a write to an existing resource without `If-Match`.
     PreconditionRequired,
+    /// 429: over a rate limit of `limit` per minute; retry after `retry_after` seconds.
+    TooManyRequests {
+        limit: u32,
+        retry_after: u64,
+        detail: String,
+    },
     /// 503: the database cannot be reached. The cause is logged, not sent.
     Unavailable(String),
     /// 500: a bug. The cause is logged, not sent.
@@ -112,6 +118,7 @@ impl AppError {
             AppError::UnsupportedMediaType { .. } => "unsupported_media_type",
             AppError::Validation(_) => "validation_failed",
             AppError::PreconditionRequired => "precondition_required",
+            AppError::TooManyRequests { .. } => "too_many_requests",
             AppError::Unavailable(_) => "service_unavailable",
             AppError::Internal(_) => "internal_error",
         }
@@ -125,6 +132,7 @@ impl AppError {
             | AppError::NotFound { detail, .. }
             | AppError::Conflict { detail, .. }
             | AppError::PreconditionFailed { detail, .. }
+            | AppError::TooManyRequests { detail, .. }
             | AppError::UnsupportedMediaType { detail } => detail.clone(),
             AppError::MethodNotAllowed { allow } => format!("This resource supports {allow}."),
             AppError::PayloadTooLarge { limit } => format!("The request body is larger than {limit} bytes."),
@@ -180,6 +188,13 @@ impl AppError {
             AppError::Unavailable(_) => {
                 response.insert_header((header::RETRY_AFTER, "1"));
             }
+            AppError::TooManyRequests { limit, retry_after, .. } => {
+                response
+                    .insert_header((header::RETRY_AFTER, retry_after.to_string()))
+                    .insert_header(("RateLimit-Limit", limit.to_string()))
+                    .insert_header(("RateLimit-Remaining", "0"))
+                    .insert_header(("RateLimit-Reset", retry_after.to_string()));
+            }
             _ => {}
         }
         let mut problem = self.problem();
@@ -212,6 +227,7 @@ impl ResponseError for AppError {
             AppError::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
+            AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }

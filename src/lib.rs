@@ -8,6 +8,7 @@ pub mod config;
 pub mod content;
 pub mod db;
 pub mod error;
+pub mod limits;
 pub mod logging;
 pub mod metrics;
 pub mod openapi;
@@ -42,6 +43,8 @@ pub struct AppState {
     pub cors_origins: Vec<String>,
     /// What `/metrics` reports.
     pub metrics: std::sync::Arc<metrics::Metrics>,
+    /// Rate limits of failed authentication and of writes.
+    pub limits: std::sync::Arc<limits::Limits>,
 }
 
 impl AppState {
@@ -55,6 +58,10 @@ impl AppState {
             revisions_keep: i64::from(config.revisions_keep),
             cache: std::sync::Arc::new(cache::RepresentationCache::new(config.cache_max_bytes)),
             metrics: std::sync::Arc::default(),
+            limits: std::sync::Arc::new(limits::Limits::new(
+                config.auth_failures_per_minute,
+                config.writes_per_minute,
+            )),
             cors_origins: config
                 .cors_origins
                 .split(',')

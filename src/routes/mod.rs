@@ -75,6 +75,9 @@ pub enum WriteProblems {
     /// The resource exists and `If-Match` is missing.
     #[response(status = 428, content_type = "application/problem+json")]
     PreconditionRequired(Problem),
+    /// Too many writes by this token, or failed authentications from this address; see `Retry-After` and `RateLimit-*`.
+    #[response(status = 429, content_type = "application/problem+json")]
+    TooManyRequests(Problem),
 }
 
 /// The failures of a write without a body (deletes).
@@ -95,6 +98,9 @@ pub enum DeleteProblems {
     /// `If-Match` is missing.
     #[response(status = 428, content_type = "application/problem+json")]
     PreconditionRequired(Problem),
+    /// Too many writes by this token, or failed authentications from this address; see `Retry-After` and `RateLimit-*`.
+    #[response(status = 429, content_type = "application/problem+json")]
+    TooManyRequests(Problem),
 }
 
 /// The failures of reads that take a token.
@@ -103,6 +109,9 @@ pub enum ReadProblems {
     /// An `Authorization` header with an unknown, expired or revoked token (never read as anonymous).
     #[response(status = 401, content_type = "application/problem+json")]
     Unauthorized(Problem),
+    /// Too many writes by this token, or failed authentications from this address; see `Retry-After` and `RateLimit-*`.
+    #[response(status = 429, content_type = "application/problem+json")]
+    TooManyRequests(Problem),
 }
 
 pub use crate::auth::{Editor, Reader};

@@ -42,6 +42,9 @@ pub enum HistoryProblems {
     /// No such article or revision.
     #[response(status = 404, content_type = "application/problem+json")]
     NotFound(Problem),
+    /// Too many writes by this token, or failed authentications from this address; see `Retry-After` and `RateLimit-*`.
+    #[response(status = 429, content_type = "application/problem+json")]
+    TooManyRequests(Problem),
 }
 
 async fn find_article(state: &AppState, req: &HttpRequest, slug: String) -> Result<ArticleRow, AppError> {
@@ -169,6 +172,7 @@ pub async fn get_revision(
         (status = 404, description = "No such article or revision", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "`If-Match` does not name the current version", body = Problem, content_type = "application/problem+json"),
         (status = 428, description = "`If-Match` is missing", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many writes by this token, or failed authentications from this address", body = Problem, content_type = "application/problem+json"),
         ProblemResponses,
     )
 )]

@@ -187,3 +187,95 @@ struct Dump {
     #[diesel(sql_type = diesel::sql_types::Text)]
     dump: String,
 }
+
+#[actix_web::test]
+async fn failed_authentication_is_rate_limited_per_address() {
+    let mut app = TestApp::new().await;
+    app.config.auth_failures_per_minute = 3;
+    let token = app.editor().await;
+    let service = app.service().await;
+    let from = |address: &str, secret: &str| {
+        TestRequest::get()
+            .uri(SEED)
+            .peer_addr(address.parse().unwrap())
+            .insert_header(bearer(secret))
+    };
+    for _ in 0..3 {
+        send(&service, from("10.0.0.1:4000", "lamina_guess"))
+            .await
+            .assert_problem(401, "unauthorized");
+    }
+    let limited = send(&service, from("10.0.0.1:4000", "lamina_guess")).await;
+    limited.assert_problem(429, "too_many_requests");
+    assert!(limited.header("retry-after").unwrap().parse::<u64>().unwrap() >= 1);
+    assert_eq!(limited.header("ratelimit-limit"), Some("3"));
+    assert_eq!(limited.header("ratelimit-remaining"), Some("0"));
+    assert!(limited.header("ratelimit-reset").is_some());
+    // Blocked means blocked: even a valid token is not checked from there for now.
+    send(&service, from("10.0.0.1:4000", &token))
+        .await
+        .assert_problem(429, "too_many_requests");
+    // Other addresses, and reads without a token, are not affected.
+    assert_eq!(send(&service, from("10.0.0.2:4000", &token)).await.status, 200);
+    let anonymous = send(
+        &service,
+        TestRequest::get().uri(SEED).peer_addr("10.0.0.1:4000".parse().unwrap()),
+    )
+    .await;
+    assert_eq!(anonymous.status, 200);
+}
+
+#[actix_web::test]
+async fn writes_are_rate_limited_per_token() {
+    let mut app = TestApp::new().await;
+    app.config.writes_per_minute = 2;
+    let token = app.editor().await;
+    let other = app.token("other-editor", Role::Editor).await;
+    let service = app.service().await;
+    let path = format!("{SEED}/sections/overview");
+    for _ in 0..2 {
+        let reply = send(
+            &service,
+            write(Method::PUT, &path, &token, &overview()).insert_header(("If-Match", "*")),
+        )
+        .await;
+        assert_eq!(reply.status, 200);
+    }
+    let before = get(&service, &path).await.body;
+    let limited = send(
+        &service,
+        write(
+            Method::PUT,
+            &path,
+            &token,
+            &json!({"kind": "overview", "heading": "H", "body": "Third."}),
+        )
+        .insert_header(("If-Match", "*")),
+    )
+    .await;
+    limited.assert_problem(429, "too_many_requests");
+    assert!(limited.header("retry-after").is_some());
+    assert_eq!(
+        get(&service, &path).await.body,
+        before,
+        "the limited write changed nothing"
+    );
+    // Reads by the same token are not limited; another token may still write.
+    assert_eq!(
+        send(
+            &service,
+            TestRequest::get()
+                .uri(&format!("{SEED}/revisions"))
+                .insert_header(bearer(&token))
+        )
+        .await
+        .status,
+        200
+    );
+    let reply = send(
+        &service,
+        write(Method::PUT, &path, &other, &overview()).insert_header(("If-Match", "*")),
+    )
+    .await;
+    assert_eq!(reply.status, 200);
+}
