@@ -1,7 +1,8 @@
 //! Schemas of write bodies, for the spec only: bodies are parsed and
 //! validated by `input.rs`, which reports every problem at once. These types
 //! say the same rules to client generators (lengths, required fields, no
-//! unknown fields).
+//! unknown fields). Every text has the pattern of what lamina accepts: no
+//! control characters but newline and tab, and a character that is not white space.
 
 #![allow(dead_code, reason = "the fields are read by the OpenAPI derive, not by code")]
 
@@ -10,7 +11,6 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::kinds::{ArticleStatus, Phase, SectionKind};
-use super::model::PhaseHeadings;
 
 /// A whole article to store: metadata and every section, in order.
 #[derive(ToSchema)]
@@ -31,7 +31,12 @@ pub struct ArticleWrite {
     )]
     title: String,
     /// Author's display name, 1–200 characters.
-    #[schema(example = "sd80464", min_length = 1, max_length = 200)]
+    #[schema(
+        example = "sd80464",
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x08\x0B-\x1F\x7F-\x9F]*$"
+    )]
     author: String,
     /// Publication date, YYYY-MM-DD.
     #[schema(example = "2024-11-24")]
@@ -57,7 +62,12 @@ pub struct TitledItemWrite {
     #[schema(example = "5d1f8a52-1c39-4d1e-a3a7-6f0e2b9c4d21")]
     id: Option<Uuid>,
     /// 1–200 characters.
-    #[schema(example = "Consultation", min_length = 1, max_length = 200)]
+    #[schema(
+        example = "Consultation",
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x08\x0B-\x1F\x7F-\x9F]*$"
+    )]
     title: String,
     /// 1–5,000 characters.
     #[schema(
@@ -78,10 +88,20 @@ pub struct ExpectationItemWrite {
     /// When it applies.
     phase: Phase,
     /// 1–200 characters.
-    #[schema(example = "Numbing", min_length = 1, max_length = 200)]
+    #[schema(
+        example = "Numbing",
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x08\x0B-\x1F\x7F-\x9F]*$"
+    )]
     title: String,
     /// 1–5,000 characters.
-    #[schema(example = "A topical anesthetic will be applied.", min_length = 1, max_length = 5000)]
+    #[schema(
+        example = "A topical anesthetic will be applied.",
+        min_length = 1,
+        max_length = 5000,
+        pattern = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x08\x0B-\x1F\x7F-\x9F]*$"
+    )]
     body: String,
 }
 
@@ -93,8 +113,43 @@ pub struct AudienceItemWrite {
     #[schema(example = "3e7c1b90-2f4a-4b6d-9c8e-1a2b3c4d5e6f")]
     id: Option<Uuid>,
     /// 1–5,000 characters.
-    #[schema(example = "Have fine lines and wrinkles", min_length = 1, max_length = 5000)]
+    #[schema(
+        example = "Have fine lines and wrinkles",
+        min_length = 1,
+        max_length = 5000,
+        pattern = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x08\x0B-\x1F\x7F-\x9F]*$"
+    )]
     description: String,
+}
+
+/// Sub-headings of an `expectations` section to store, one per phase.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PhaseHeadingsWrite {
+    /// Heading over the `before` items, 1–200 characters.
+    #[schema(
+        example = "Before the Treatment",
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x08\x0B-\x1F\x7F-\x9F]*$"
+    )]
+    before: Option<String>,
+    /// Heading over the `during` items, 1–200 characters.
+    #[schema(
+        example = "During the Treatment",
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x08\x0B-\x1F\x7F-\x9F]*$"
+    )]
+    during: Option<String>,
+    /// Heading over the `after` items, 1–200 characters.
+    #[schema(
+        example = "After the Treatment",
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x08\x0B-\x1F\x7F-\x9F]*$"
+    )]
+    after: Option<String>,
 }
 
 /// One item to store: the shape of its section's kind.
@@ -134,7 +189,7 @@ macro_rules! section_write {
             #[schema(schema_with = $kind_schema)]
             kind: SectionKind,
             /// The heading, 1–200 characters.
-            #[schema(example = "How Does Micro Needling Work?", min_length = 1, max_length = 200)]
+            #[schema(example = "How Does Micro Needling Work?", min_length = 1, max_length = 200, pattern = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x08\x0B-\x1F\x7F-\x9F]*$")]
             heading: String,
             $( $(#[$field_doc])* $field: $ty, )*
         }
@@ -146,7 +201,7 @@ section_write! {
     OverviewSectionWrite, overview_write_kind = SectionKind::Overview,
     {
         /// The prose, 1–5,000 characters.
-        #[schema(example = "Micro needling is a minimally invasive cosmetic procedure.", min_length = 1, max_length = 5000)]
+        #[schema(example = "Micro needling is a minimally invasive cosmetic procedure.", min_length = 1, max_length = 5000, pattern = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x08\x0B-\x1F\x7F-\x9F]*$")]
         body: String,
     }
 }
@@ -156,7 +211,7 @@ section_write! {
     StepsSectionWrite, steps_write_kind = SectionKind::Steps,
     {
         /// Text before the items, 1–5,000 characters.
-        #[schema(example = "The procedure typically involves the following steps:", min_length = 1, max_length = 5000)]
+        #[schema(example = "The procedure typically involves the following steps:", min_length = 1, max_length = 5000, pattern = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x08\x0B-\x1F\x7F-\x9F]*$")]
         intro: Option<String>,
         /// The items in order, at most 50. Existing items left out are deleted.
         #[schema(max_items = 50)]
@@ -169,7 +224,7 @@ section_write! {
     BenefitsSectionWrite, benefits_write_kind = SectionKind::Benefits,
     {
         /// Text before the items, 1–5,000 characters.
-        #[schema(example = "Here are some of the most notable advantages:", min_length = 1, max_length = 5000)]
+        #[schema(example = "Here are some of the most notable advantages:", min_length = 1, max_length = 5000, pattern = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x08\x0B-\x1F\x7F-\x9F]*$")]
         intro: Option<String>,
         /// The items in order, at most 50. Existing items left out are deleted.
         #[schema(max_items = 50)]
@@ -182,10 +237,10 @@ section_write! {
     ExpectationsSectionWrite, expectations_write_kind = SectionKind::Expectations,
     {
         /// Text before the items, 1–5,000 characters.
-        #[schema(example = "Here’s a breakdown of the experience:", min_length = 1, max_length = 5000)]
+        #[schema(example = "Here’s a breakdown of the experience:", min_length = 1, max_length = 5000, pattern = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x08\x0B-\x1F\x7F-\x9F]*$")]
         intro: Option<String>,
         /// Sub-headings per phase, each 1–200 characters.
-        phase_headings: Option<PhaseHeadings>,
+        phase_headings: Option<PhaseHeadingsWrite>,
         /// The items in order, at most 50. Existing items left out are deleted.
         #[schema(max_items = 50)]
         items: Vec<ExpectationItemWrite>,
@@ -197,7 +252,7 @@ section_write! {
     AftercareTipsSectionWrite, aftercare_tips_write_kind = SectionKind::AftercareTips,
     {
         /// Text before the items, 1–5,000 characters.
-        #[schema(example = "Here are some tips to follow:", min_length = 1, max_length = 5000)]
+        #[schema(example = "Here are some tips to follow:", min_length = 1, max_length = 5000, pattern = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x08\x0B-\x1F\x7F-\x9F]*$")]
         intro: Option<String>,
         /// The items in order, at most 50. Existing items left out are deleted.
         #[schema(max_items = 50)]
@@ -210,13 +265,13 @@ section_write! {
     TargetAudiencesSectionWrite, target_audiences_write_kind = SectionKind::TargetAudiences,
     {
         /// Text before the items, 1–5,000 characters.
-        #[schema(example = "It may be particularly beneficial for those who:", min_length = 1, max_length = 5000)]
+        #[schema(example = "It may be particularly beneficial for those who:", min_length = 1, max_length = 5000, pattern = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x08\x0B-\x1F\x7F-\x9F]*$")]
         intro: Option<String>,
         /// The items in order, at most 50. Existing items left out are deleted.
         #[schema(max_items = 50)]
         items: Vec<AudienceItemWrite>,
         /// A closing caveat, 1–5,000 characters.
-        #[schema(example = "However, it’s essential to consult with a qualified professional.", min_length = 1, max_length = 5000)]
+        #[schema(example = "However, it’s essential to consult with a qualified professional.", min_length = 1, max_length = 5000, pattern = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x08\x0B-\x1F\x7F-\x9F]*$")]
         note: Option<String>,
     }
 }
@@ -226,7 +281,7 @@ section_write! {
     RisksSectionWrite, risks_write_kind = SectionKind::Risks,
     {
         /// Text before the items, 1–5,000 characters.
-        #[schema(example = "Be aware of potential risks and side effects, including:", min_length = 1, max_length = 5000)]
+        #[schema(example = "Be aware of potential risks and side effects, including:", min_length = 1, max_length = 5000, pattern = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x08\x0B-\x1F\x7F-\x9F]*$")]
         intro: Option<String>,
         /// The items in order, at most 50. Existing items left out are deleted.
         #[schema(max_items = 50)]
@@ -239,10 +294,10 @@ section_write! {
     ConclusionSectionWrite, conclusion_write_kind = SectionKind::Conclusion,
     {
         /// The prose, 1–5,000 characters.
-        #[schema(example = "Micro needling is a powerful tool for achieving flawless skin.", min_length = 1, max_length = 5000)]
+        #[schema(example = "Micro needling is a powerful tool for achieving flawless skin.", min_length = 1, max_length = 5000, pattern = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x08\x0B-\x1F\x7F-\x9F]*$")]
         body: String,
         /// A last line urging the reader to act, 1–5,000 characters.
-        #[schema(example = "Take the first step towards radiant skin today.", min_length = 1, max_length = 5000)]
+        #[schema(example = "Take the first step towards radiant skin today.", min_length = 1, max_length = 5000, pattern = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x08\x0B-\x1F\x7F-\x9F]*$")]
         call_to_action: Option<String>,
     }
 }

@@ -79,7 +79,7 @@ pub struct ArticlePage {
     /// The articles of this page.
     pub items: Vec<ArticleSummary>,
     /// Pass as `cursor` to get the next page; `null` on the last page.
-    #[schema(example = "20241124c1a7e6d4b2f04f1e9b3a5d6c7e8f9a0b")]
+    #[schema(example = "0b8b5ac1a7e6d4b2f04f1e9b3a5d6c7e8f9a0b")]
     pub next_cursor: Option<String>,
 }
 

@@ -1,7 +1,7 @@
 //! Queries over the content tables. Each function takes a connection and
 //! returns `QueryResult`; callers compose them inside one transaction.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
@@ -318,18 +318,24 @@ pub struct Cursor {
 }
 
 impl Cursor {
-    /// The opaque form handed to clients.
+    /// The opaque form handed to clients: the date as six hex digits of days
+    /// since the common era, then the id; every string of 38 hex digits decodes.
     pub fn encode(&self) -> String {
-        format!("{}{}", self.published_on.format("%Y%m%d"), self.id.simple())
+        format!(
+            "{:06x}{}",
+            self.published_on.num_days_from_ce().max(0),
+            self.id.simple()
+        )
     }
 
-    /// Parses the opaque form; `None` if it was not made by `encode`.
+    /// Parses the opaque form; `None` unless it is 38 hex digits.
     pub fn decode(text: &str) -> Option<Cursor> {
-        if text.len() != 40 || !text.is_ascii() {
+        if text.len() != 38 || !text.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
             return None;
         }
-        let published_on = NaiveDate::parse_from_str(&text[..8], "%Y%m%d").ok()?;
-        let id = Uuid::try_parse(&text[8..]).ok()?;
+        let days = i32::from_str_radix(&text[..6], 16).ok()?;
+        let published_on = NaiveDate::from_num_days_from_ce_opt(days)?;
+        let id = Uuid::try_parse(&text[6..]).ok()?;
         Some(Cursor { published_on, id })
     }
 }

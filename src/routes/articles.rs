@@ -32,7 +32,7 @@ pub struct ListQuery {
     #[param(minimum = 1, maximum = 100, example = 20)]
     limit: Option<u32>,
     /// `next_cursor` of the previous page; leave out for the first page.
-    #[param(example = "20241124c1a7e6d4b2f04f1e9b3a5d6c7e8f9a0b")]
+    #[param(example = "0b8b5ac1a7e6d4b2f04f1e9b3a5d6c7e8f9a0b", pattern = "^[0-9a-f]{38}$")]
     cursor: Option<String>,
 }
 
@@ -118,7 +118,10 @@ pub async fn list_articles(
 #[into_params(parameter_in = Query)]
 pub struct ArticleQuery {
     /// Comma-separated section kinds to keep, e.g. `steps,risks`; leave out for all.
-    #[param(example = "steps,risks")]
+    #[param(
+        example = "steps,risks",
+        pattern = "^(overview|steps|benefits|expectations|aftercare_tips|target_audiences|risks|conclusion)(,(overview|steps|benefits|expectations|aftercare_tips|target_audiences|risks|conclusion))*$"
+    )]
     sections: Option<String>,
 }
 
@@ -147,7 +150,7 @@ fn parse_kinds(text: &str) -> Result<Vec<SectionKind>, AppError> {
 #[utoipa::path(
     tag = "articles",
     params(
-        ("slug" = String, Path, description = "The article's slug", example = "explore-micro-needling-for-flawless-skin-today"),
+        ("slug" = String, Path, description = "The article's slug", pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 100, example = "explore-micro-needling-for-flawless-skin-today"),
         ArticleQuery,
     ),
     responses(
@@ -218,7 +221,7 @@ pub fn article_representation(
 /// items carrying an `id` keep it.
 #[utoipa::path(
     tag = "articles",
-    params(("slug" = String, Path, description = "The article's slug: `^[a-z0-9]+(-[a-z0-9]+)*$`, at most 100 characters", example = "explore-micro-needling-for-flawless-skin-today"),
+    params(("slug" = String, Path, description = "The article's slug: `^[a-z0-9]+(-[a-z0-9]+)*$`, at most 100 characters", pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 100, example = "explore-micro-needling-for-flawless-skin-today"),
         ("If-Match" = Option<String>, Header, description = "The article's current ETag, or `*`; required to replace, forbidden to create")),
     request_body(content = ArticleWrite, content_type = "application/json"),
     security(("bearer" = [])),
@@ -262,8 +265,8 @@ pub async fn put_article(
 /// Delete an article with all its sections. Needs `If-Match`.
 #[utoipa::path(
     tag = "articles",
-    params(("slug" = String, Path, description = "The article's slug", example = "explore-micro-needling-for-flawless-skin-today"),
-        ("If-Match" = Option<String>, Header, description = "The article's current ETag, or `*` (required)")),
+    params(("slug" = String, Path, description = "The article's slug", pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 100, example = "explore-micro-needling-for-flawless-skin-today"),
+        ("If-Match" = String, Header, description = "The article's current ETag, or `*`")),
     security(("bearer" = [])),
     responses(
         (status = 204, description = "Deleted"),

@@ -23,7 +23,7 @@ pub struct RevisionQuery {
     #[param(minimum = 1, maximum = 100, example = 20)]
     limit: Option<u32>,
     /// `next_cursor` of the previous page; leave out for the newest.
-    #[param(example = "r41")]
+    #[param(example = "r41", pattern = "^r[0-9]{1,18}$")]
     cursor: Option<String>,
 }
 
@@ -66,7 +66,7 @@ fn private_json<T: serde::Serialize>(value: &T) -> Result<HttpResponse, AppError
 /// List an article's revisions, newest first (editor or admin).
 #[utoipa::path(
     tag = "revisions",
-    params(("slug" = String, Path, description = "The article's slug", example = "explore-micro-needling-for-flawless-skin-today"), RevisionQuery),
+    params(("slug" = String, Path, description = "The article's slug", pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 100, example = "explore-micro-needling-for-flawless-skin-today"), RevisionQuery),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "A page of revisions", body = RevisionPage),
@@ -118,7 +118,7 @@ pub async fn list_revisions(
 #[utoipa::path(
     tag = "revisions",
     params(
-        ("slug" = String, Path, description = "The article's slug", example = "explore-micro-needling-for-flawless-skin-today"),
+        ("slug" = String, Path, description = "The article's slug", pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 100, example = "explore-micro-needling-for-flawless-skin-today"),
         ("id" = Uuid, Path, description = "The revision's id"),
     ),
     security(("bearer" = [])),
@@ -160,9 +160,9 @@ pub async fn get_revision(
 #[utoipa::path(
     tag = "revisions",
     params(
-        ("slug" = String, Path, description = "The article's slug", example = "explore-micro-needling-for-flawless-skin-today"),
+        ("slug" = String, Path, description = "The article's slug", pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 100, example = "explore-micro-needling-for-flawless-skin-today"),
         ("id" = Uuid, Path, description = "The revision's id"),
-        ("If-Match" = Option<String>, Header, description = "The article's current ETag, or `*` (required)"),
+        ("If-Match" = String, Header, description = "The article's current ETag, or `*`"),
     ),
     security(("bearer" = [])),
     responses(

@@ -39,7 +39,7 @@ fn section_not_found(slug: &str, kind: SectionKind) -> AppError {
 /// List an article's sections, in order.
 #[utoipa::path(
     tag = "sections",
-    params(("slug" = String, Path, description = "The article's slug", example = "explore-micro-needling-for-flawless-skin-today")),
+    params(("slug" = String, Path, description = "The article's slug", pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 100, example = "explore-micro-needling-for-flawless-skin-today")),
     responses(
         (status = 200, description = "The sections in order", body = Vec<Section>,
             headers(("ETag" = String, description = "Strong validator; changes whenever any section changes"))),
@@ -80,7 +80,7 @@ pub async fn list_sections(
 #[utoipa::path(
     tag = "sections",
     params(
-        ("slug" = String, Path, description = "The article's slug", example = "explore-micro-needling-for-flawless-skin-today"),
+        ("slug" = String, Path, description = "The article's slug", pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 100, example = "explore-micro-needling-for-flawless-skin-today"),
         ("kind" = SectionKind, Path, description = "The section's kind"),
     ),
     responses(
@@ -123,7 +123,7 @@ pub async fn get_section(
 #[utoipa::path(
     tag = "sections",
     params(
-        ("slug" = String, Path, description = "The article's slug", example = "explore-micro-needling-for-flawless-skin-today"),
+        ("slug" = String, Path, description = "The article's slug", pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 100, example = "explore-micro-needling-for-flawless-skin-today"),
         ("kind" = SectionKind, Path, description = "The section's kind"),
         ("id" = Uuid, Path, description = "The item's id"),
     ),
@@ -201,7 +201,7 @@ fn item_representation(article_id: Uuid, section: &StoredSection, item: &ItemRow
 #[utoipa::path(
     tag = "sections",
     params(
-        ("slug" = String, Path, description = "The article's slug", example = "explore-micro-needling-for-flawless-skin-today"),
+        ("slug" = String, Path, description = "The article's slug", pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 100, example = "explore-micro-needling-for-flawless-skin-today"),
         ("kind" = SectionKind, Path, description = "The section's kind; the body's `kind` must match"),
         ("If-Match" = Option<String>, Header, description = "The section's current ETag, or `*`; required to replace, forbidden to create"),
     ),
@@ -251,9 +251,9 @@ pub async fn put_section(
 #[utoipa::path(
     tag = "sections",
     params(
-        ("slug" = String, Path, description = "The article's slug", example = "explore-micro-needling-for-flawless-skin-today"),
+        ("slug" = String, Path, description = "The article's slug", pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 100, example = "explore-micro-needling-for-flawless-skin-today"),
         ("kind" = SectionKind, Path, description = "The section's kind"),
-        ("If-Match" = Option<String>, Header, description = "The section's current ETag, or `*` (required)"),
+        ("If-Match" = String, Header, description = "The section's current ETag, or `*`"),
     ),
     security(("bearer" = [])),
     responses(
@@ -292,10 +292,10 @@ pub async fn delete_section(
 #[utoipa::path(
     tag = "sections",
     params(
-        ("slug" = String, Path, description = "The article's slug", example = "explore-micro-needling-for-flawless-skin-today"),
+        ("slug" = String, Path, description = "The article's slug", pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 100, example = "explore-micro-needling-for-flawless-skin-today"),
         ("kind" = SectionKind, Path, description = "The section's kind"),
         ("id" = Uuid, Path, description = "The item's id"),
-        ("If-Match" = Option<String>, Header, description = "The item's current ETag, or `*` (required)"),
+        ("If-Match" = String, Header, description = "The item's current ETag, or `*`"),
     ),
     request_body(content = ItemWrite, content_type = "application/json"),
     security(("bearer" = [])),
