@@ -93,9 +93,38 @@ fn serve_runs_its_own_cluster_shares_it_and_stops_it() {
     let list = http(port, "GET", "/v1/articles").unwrap();
     assert_eq!(list.matches("\"slug\"").count(), 1, "no duplicate: {list}");
 
-    // SIGTERM: lamina stops serving and stops the cluster it started.
+    // SIGTERM: lamina stops serving and stops the cluster it started, but a
+    // request already under way is answered first.
+    let token = Command::new(lamina)
+        .args(["token", "create", "--name", "shutdown", "--role", "editor"])
+        .env_remove("DATABASE_URL")
+        .env("LAMINA_DATA_DIR", &data_dir)
+        .output()
+        .unwrap();
+    let token = String::from_utf8(token.stdout).unwrap().trim().to_owned();
+    let body = r#"{"kind":"overview","heading":"What is Micro Needling?","body":"Written across a shutdown."}"#;
+    let (first, rest) = body.split_at(20);
+    let mut in_flight = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    in_flight.set_read_timeout(Some(Duration::from_secs(15))).unwrap();
+    write!(
+        in_flight,
+        "PUT /v1/articles/explore-micro-needling-for-flawless-skin-today/sections/overview HTTP/1.1\r\nHost: localhost\r\n\
+         Authorization: Bearer {token}\r\nIf-Match: *\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\
+         Connection: close\r\n\r\n{first}",
+        body.len()
+    )
+    .unwrap();
+    std::thread::sleep(Duration::from_millis(300));
     let pid = server.0.id().to_string();
     assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    std::thread::sleep(Duration::from_millis(300));
+    write!(in_flight, "{rest}").unwrap();
+    let mut answer = String::new();
+    in_flight.read_to_string(&mut answer).unwrap();
+    assert!(
+        answer.starts_with("HTTP/1.1 200"),
+        "the in-flight request was answered: {answer:?}"
+    );
     let status = server.0.wait().unwrap();
     assert!(status.success(), "{status}");
     let pid_file = data_dir.join("postgres/postmaster.pid");
