@@ -248,12 +248,9 @@ impl From<diesel::result::Error> for AppError {
         use diesel::result::{DatabaseErrorKind, Error};
         match err {
             Error::NotFound => AppError::not_found("not_found", "The resource does not exist."),
-            Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => AppError::Conflict {
+            Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => AppError::Conflict {
                 code: "conflict",
-                detail: format!(
-                    "The write conflicts with stored content ({}).",
-                    info.constraint_name().unwrap_or("unique")
-                ),
+                detail: "The write conflicts with content stored meanwhile; read it again and retry.".to_owned(),
             },
             Error::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
                 AppError::Unavailable(info.message().to_owned())

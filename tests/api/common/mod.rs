@@ -85,6 +85,7 @@ fn start_server() -> Result<Server, String> {
         let mut admin = AsyncPgConnection::establish(&server.url("postgres"))
             .await
             .map_err(|e| format!("connecting: {e}"))?;
+        drop_leftovers(&mut admin).await;
         diesel::sql_query(format!("DROP DATABASE IF EXISTS {template}"))
             .execute(&mut admin)
             .await
@@ -107,6 +108,35 @@ fn start_server() -> Result<Server, String> {
 }
 
 static TEMPLATE_NAME: OnceLock<String> = OnceLock::new();
+
+/// Drops test databases of test runs that have ended (their process is gone),
+/// e.g. the templates left on a shared server by earlier runs.
+async fn drop_leftovers(admin: &mut AsyncPgConnection) {
+    #[derive(diesel::QueryableByName)]
+    struct Name {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        datname: String,
+    }
+    let names: Vec<Name> =
+        diesel::sql_query("SELECT datname::text AS datname FROM pg_database WHERE datname LIKE 'lamina\\_test\\_%'")
+            .load(admin)
+            .await
+            .unwrap_or_default();
+    for Name { datname } in names {
+        let pid = datname
+            .trim_start_matches("lamina_test_template_")
+            .trim_start_matches("lamina_test_");
+        let pid = pid.split('_').next().unwrap_or_default();
+        if pid
+            .parse::<u32>()
+            .is_ok_and(|pid| !std::path::Path::new(&format!("/proc/{pid}")).exists())
+        {
+            let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS \"{datname}\" WITH (FORCE)"))
+                .execute(admin)
+                .await;
+        }
+    }
+}
 
 /// A database of one test: migrated and seeded, dropped when the value is dropped.
 pub struct TestDb {
