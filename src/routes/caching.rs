@@ -1,9 +1,10 @@
 //! Validators and conditional requests for read responses (RFC 9110 §8.8, §13).
 
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 
@@ -15,7 +16,7 @@ use crate::error::AppError;
 #[derive(Debug, Clone)]
 pub struct Representation {
     /// The JSON body.
-    pub body: actix_web::web::Bytes,
+    pub body: Bytes,
     /// The strong entity tag, quoted: `"s.<id>.<version>"`.
     pub etag: String,
     etag_header: HeaderValue,
@@ -23,6 +24,63 @@ pub struct Representation {
     last_modified: Option<(HeaderValue, i64)>,
     /// CDN purge keys: the article and the sections the body shows.
     surrogate_keys: Option<HeaderValue>,
+    /// The body compressed, made on first request and kept with the rest.
+    gzip: OnceLock<Option<Bytes>>,
+    brotli: OnceLock<Option<Bytes>>,
+}
+
+/// A content coding lamina sends pre-compressed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Coding {
+    Brotli,
+    Gzip,
+}
+
+/// Bodies smaller than this are sent as they are.
+const MIN_COMPRESSED_BYTES: usize = 512;
+
+/// The coding to use for `Accept-Encoding` (brotli first), if any.
+fn preferred_coding(req: &HttpRequest) -> Option<Coding> {
+    let accepted = req.headers().get(header::ACCEPT_ENCODING)?.to_str().ok()?;
+    let mut best = None;
+    for item in accepted.split(',') {
+        let mut parts = item.split(';').map(str::trim);
+        let name = parts.next().unwrap_or_default().to_ascii_lowercase();
+        let refused = parts.any(|param| {
+            param
+                .strip_prefix("q=")
+                .is_some_and(|q| q.trim().parse::<f32>().is_ok_and(|q| q <= 0.0))
+        });
+        let coding = match name.as_str() {
+            "br" => Coding::Brotli,
+            "gzip" | "x-gzip" => Coding::Gzip,
+            _ => continue,
+        };
+        if !refused && (best.is_none() || coding == Coding::Brotli) {
+            best = Some(coding);
+        }
+    }
+    best
+}
+
+fn compress(coding: Coding, body: &[u8]) -> Option<Bytes> {
+    use std::io::Write;
+    let compressed = match coding {
+        Coding::Gzip => {
+            let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+            encoder.write_all(body).ok()?;
+            encoder.finish().ok()?
+        }
+        Coding::Brotli => {
+            let mut out = Vec::new();
+            {
+                let mut encoder = brotli::CompressorWriter::new(&mut out, 4096, 9, 22);
+                encoder.write_all(body).ok()?;
+            }
+            out
+        }
+    };
+    (compressed.len() < body.len()).then(|| compressed.into())
 }
 
 impl Representation {
@@ -45,7 +103,21 @@ impl Representation {
             etag_header,
             last_modified,
             surrogate_keys,
+            gzip: OnceLock::new(),
+            brotli: OnceLock::new(),
         }
+    }
+
+    /// The body in `coding`, compressed once and kept; `None` if not worth it.
+    fn encoded(&self, coding: Coding) -> Option<&Bytes> {
+        if self.body.len() < MIN_COMPRESSED_BYTES {
+            return None;
+        }
+        let slot = match coding {
+            Coding::Gzip => &self.gzip,
+            Coding::Brotli => &self.brotli,
+        };
+        slot.get_or_init(|| compress(coding, &self.body)).as_ref()
     }
 
     /// Serializes `value` as the body.
@@ -144,7 +216,18 @@ pub fn respond(
         return response.finish();
     }
     response.insert_header((header::CONTENT_TYPE, HeaderValue::from_static("application/json")));
-    response.body(representation.body.clone())
+    let encoded = preferred_coding(req).and_then(|coding| representation.encoded(coding).map(|bytes| (coding, bytes)));
+    match encoded {
+        Some((coding, bytes)) => {
+            let name = match coding {
+                Coding::Brotli => "br",
+                Coding::Gzip => "gzip",
+            };
+            response.insert_header((header::CONTENT_ENCODING, HeaderValue::from_static(name)));
+            response.body(bytes.clone())
+        }
+        None => response.body(representation.body.clone()),
+    }
 }
 
 /// Answers a public read from the representation cache when it can; otherwise
@@ -187,6 +270,21 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn accept_encoding_picks_brotli_then_gzip_and_honours_q_zero() {
+        let coding = |value: &str| {
+            let req = actix_web::test::TestRequest::default()
+                .insert_header(("Accept-Encoding", value))
+                .to_http_request();
+            preferred_coding(&req)
+        };
+        assert_eq!(coding("gzip, deflate, br"), Some(Coding::Brotli));
+        assert_eq!(coding("gzip"), Some(Coding::Gzip));
+        assert_eq!(coding("br;q=0, gzip;q=0.5"), Some(Coding::Gzip));
+        assert_eq!(coding("identity"), None);
+        assert_eq!(coding("gzip;q=0"), None);
+    }
 
     #[test]
     fn if_none_match_uses_weak_comparison_and_lists() {

@@ -111,5 +111,29 @@ async fn json_is_compressed_for_clients_that_ask() {
             plain.body.len()
         );
         assert_eq!(reply.header("etag"), plain.header("etag"));
+        let again = send(
+            &service,
+            TestRequest::get()
+                .uri(SEED)
+                .insert_header(("Accept-Encoding", encoding)),
+        )
+        .await;
+        assert_eq!(again.body, reply.body, "{encoding}: the cached variant is sent again");
     }
+    let gzipped = send(
+        &service,
+        TestRequest::get().uri(SEED).insert_header(("Accept-Encoding", "gzip")),
+    )
+    .await;
+    let mut decoded = Vec::new();
+    std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&gzipped.body[..]), &mut decoded).unwrap();
+    assert_eq!(decoded, plain.body, "the gzip variant is the same JSON");
+    let problem = send(
+        &service,
+        TestRequest::get()
+            .uri("/v1/articles/nope")
+            .insert_header(("Accept-Encoding", "gzip")),
+    )
+    .await;
+    assert_eq!(problem.status, 404);
 }
