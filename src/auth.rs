@@ -1,6 +1,8 @@
 //! API tokens and who is asking: bearer tokens with a role, stored as hashes.
 
-use std::future::Future;
+use std::future::{Future, Ready, ready};
+
+use futures_util::future::Either;
 use std::pin::Pin;
 
 use actix_web::dev::Payload;
@@ -254,10 +256,14 @@ async fn verify(state: &AppState, value: &header::HeaderValue) -> Result<Reader,
 
 impl FromRequest for Reader {
     type Error = AppError;
-    type Future = Pin<Box<dyn Future<Output = Result<Reader, AppError>>>>;
+    type Future = Either<Ready<Result<Reader, AppError>>, Pin<Box<dyn Future<Output = Result<Reader, AppError>>>>>;
 
     fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
-        Box::pin(authenticate(req.clone()))
+        // Most reads are anonymous: answer them without a boxed future.
+        if !req.headers().contains_key(header::AUTHORIZATION) {
+            return Either::Left(ready(Ok(Reader::Anonymous)));
+        }
+        Either::Right(Box::pin(authenticate(req.clone())))
     }
 }
 
