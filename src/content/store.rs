@@ -116,6 +116,17 @@ impl ArticleRow {
 }
 
 impl SectionRow {
+    /// The expectations section's sub-headings, if stored.
+    pub fn phase_headings(&self) -> QueryResult<Option<PhaseHeadings>> {
+        self.phase_headings
+            .as_ref()
+            .map(|value| {
+                serde_json::from_value::<PhaseHeadings>(value.clone())
+                    .map_err(|err| corrupt(format!("phase_headings of {}: {err}", self.id)))
+            })
+            .transpose()
+    }
+
     /// The section's kind.
     pub fn kind(&self) -> QueryResult<SectionKind> {
         SectionKind::parse(&self.kind).ok_or_else(|| corrupt(format!("bad section kind {:?}", self.kind)))
@@ -215,13 +226,7 @@ impl StoredSection {
                 position,
                 heading,
                 intro,
-                phase_headings: match &row.phase_headings {
-                    None => None,
-                    Some(value) => Some(
-                        serde_json::from_value::<PhaseHeadings>(value.clone())
-                            .map_err(|err| corrupt(format!("phase_headings of {id}: {err}")))?,
-                    ),
-                },
+                phase_headings: row.phase_headings()?,
                 items: self
                     .items
                     .iter()
@@ -485,13 +490,7 @@ impl StoredSection {
     /// change detection and revision snapshots.
     pub fn to_input(&self) -> QueryResult<SectionInput> {
         let row = &self.row;
-        let phase_headings = match &row.phase_headings {
-            None => None,
-            Some(value) => Some(
-                serde_json::from_value::<PhaseHeadings>(value.clone())
-                    .map_err(|err| corrupt(format!("phase_headings of {}: {err}", row.id)))?,
-            ),
-        };
+        let phase_headings = row.phase_headings()?;
         let items = self
             .items
             .iter()

@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use super::input::{ArticleInput, FieldError, ItemInput, SectionInput, count_words, reading_time_minutes};
 use super::kinds::SectionKind;
-use super::store::{self, ArticleRow, StoredSection, Visibility};
+use super::store::{self, ArticleRow, ItemRow, StoredSection, Visibility};
 use crate::db::schema::{articles, revisions, section_items, sections};
 use crate::error::AppError;
 
@@ -231,6 +231,36 @@ enum Ids {
     AsGiven,
 }
 
+/// Item ids in `items` that are not among `known` (the stored items of the
+/// section; none when the section is new), as validation errors under `pointer`.
+fn foreign_item_ids(items: &[ItemInput], known: &[ItemRow], kind: SectionKind, pointer: &str) -> Vec<FieldError> {
+    items
+        .iter()
+        .enumerate()
+        .filter_map(|(index, item)| item.id.map(|id| (index, id)))
+        .filter(|(_, id)| !known.iter().any(|stored| stored.id == *id))
+        .map(|(index, id)| FieldError {
+            pointer: format!("{pointer}/items/{index}/id"),
+            message: format!("{id} is not an item of this {kind} section; leave `id` out for a new item"),
+        })
+        .collect()
+}
+
+/// Locks the article and loads its section of `kind`; 404 if either is missing.
+async fn lock_section(
+    conn: &mut AsyncPgConnection,
+    slug: &str,
+    kind: SectionKind,
+) -> Result<(ArticleRow, StoredSection), AppError> {
+    let article = lock_article(conn, slug).await?.ok_or_else(|| article_not_found(slug))?;
+    let section = store::load_sections(conn, article.id, Some(&[kind]))
+        .await?
+        .into_iter()
+        .next()
+        .ok_or_else(|| section_not_found(slug, kind))?;
+    Ok((article, section))
+}
+
 /// Replaces a stored section's fields and items (items keep their ids) with
 /// a conditional update on the version read; an unchanged section is left
 /// alone unless `always`. Ids that are not items of the section are reported
@@ -248,20 +278,7 @@ async fn replace_section(
     errors: &mut Vec<FieldError>,
 ) -> Result<(), AppError> {
     if ids == Ids::Existing {
-        for (index, item) in input.items.iter().enumerate() {
-            if let Some(id) = item
-                .id
-                .filter(|id| !existing.items.iter().any(|stored| stored.id == *id))
-            {
-                errors.push(FieldError {
-                    pointer: format!("{pointer}/items/{index}/id"),
-                    message: format!(
-                        "{id} is not an item of this {} section; leave `id` out for a new item",
-                        input.kind
-                    ),
-                });
-            }
-        }
+        errors.extend(foreign_item_ids(&input.items, &existing.items, input.kind, pointer));
     }
     if !errors.is_empty() {
         return Ok(());
@@ -323,17 +340,12 @@ async fn replace_sections(
             }
             None => {
                 if ids == Ids::Existing {
-                    for (item_index, item) in section.items.iter().enumerate() {
-                        if let Some(id) = item.id {
-                            errors.push(FieldError {
-                                pointer: format!("/sections/{index}/items/{item_index}/id"),
-                                message: format!(
-                                    "{id} is not an item of this article's {} section (it has none); leave `id` out",
-                                    section.kind
-                                ),
-                            });
-                        }
-                    }
+                    errors.extend(foreign_item_ids(
+                        &section.items,
+                        &[],
+                        section.kind,
+                        &format!("/sections/{index}"),
+                    ));
                 }
                 if errors.is_empty() {
                     // Positions are unique again by commit (a deferred constraint).
@@ -483,16 +495,7 @@ pub async fn put_section(
         match existing {
             None => {
                 if_match.check_absent()?;
-                let errors: Vec<FieldError> = input
-                    .items
-                    .iter()
-                    .enumerate()
-                    .filter_map(|(index, item)| item.id.map(|id| (index, id)))
-                    .map(|(index, id)| FieldError {
-                        pointer: format!("/items/{index}/id"),
-                        message: format!("{id} is not an item of this section (it does not exist yet); leave `id` out"),
-                    })
-                    .collect();
+                let errors = foreign_item_ids(&input.items, &[], kind, "");
                 if !errors.is_empty() {
                     return Err(AppError::Validation(errors));
                 }
@@ -549,12 +552,7 @@ pub async fn delete_section(
 ) -> Result<(), AppError> {
     conn.transaction(async move |conn| {
         let now = Utc::now();
-        let article = lock_article(conn, slug).await?.ok_or_else(|| article_not_found(slug))?;
-        let stored = store::load_sections(conn, article.id, Some(&[kind]))
-            .await?
-            .into_iter()
-            .next()
-            .ok_or_else(|| section_not_found(slug, kind))?;
+        let (article, stored) = lock_section(conn, slug, kind).await?;
         if_match.check(&section_etag(stored.row.id, stored.row.version), stored.row.version)?;
         diesel::delete(sections::table.find(stored.row.id))
             .execute(conn)
@@ -595,12 +593,7 @@ pub async fn put_item(
 ) -> Result<Written, AppError> {
     conn.transaction(async move |conn| {
         let now = Utc::now();
-        let article = lock_article(conn, slug).await?.ok_or_else(|| article_not_found(slug))?;
-        let stored = store::load_sections(conn, article.id, Some(&[kind]))
-            .await?
-            .into_iter()
-            .next()
-            .ok_or_else(|| section_not_found(slug, kind))?;
+        let (article, stored) = lock_section(conn, slug, kind).await?;
         if !stored.items.iter().any(|item| item.id == item_id) {
             return Err(AppError::not_found(
                 "item_not_found",

@@ -24,6 +24,18 @@ pub const DEFAULT_LIMIT: u32 = 20;
 /// Largest page size of the article list.
 pub const MAX_LIMIT: u32 = 100;
 
+/// A page size from `?limit=`: [`DEFAULT_LIMIT`] if absent, 400 outside 1..=[`MAX_LIMIT`].
+pub fn page_limit(limit: Option<u32>) -> Result<u32, AppError> {
+    let limit = limit.unwrap_or(DEFAULT_LIMIT);
+    if !(1..=MAX_LIMIT).contains(&limit) {
+        return Err(AppError::bad_request(
+            "invalid_limit",
+            format!("`limit` must be between 1 and {MAX_LIMIT}."),
+        ));
+    }
+    Ok(limit)
+}
+
 /// Query of the article list.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -58,13 +70,7 @@ pub async fn list_articles(
     reader: Reader,
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let limit = query.limit.unwrap_or(DEFAULT_LIMIT);
-    if !(1..=MAX_LIMIT).contains(&limit) {
-        return Err(AppError::bad_request(
-            "invalid_limit",
-            format!("`limit` must be between 1 and {MAX_LIMIT}."),
-        ));
-    }
+    let limit = page_limit(query.limit)?;
     let after = match &query.cursor {
         None => None,
         Some(text) => Some(Cursor::decode(text).ok_or_else(|| {

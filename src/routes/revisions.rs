@@ -5,7 +5,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 use uuid::Uuid;
 
-use super::articles::{actor, article_not_found, article_representation, checked_slug};
+use super::articles::{actor, article_not_found, article_representation, checked_slug, page_limit};
 use super::{Editor, ProblemResponses, if_match};
 use crate::AppState;
 use crate::content::history::{self, Revision, RevisionPage};
@@ -82,13 +82,7 @@ pub async fn list_revisions(
     slug: web::Path<String>,
     query: web::Query<RevisionQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let limit = query.limit.unwrap_or(20);
-    if !(1..=100).contains(&limit) {
-        return Err(AppError::bad_request(
-            "invalid_limit",
-            "`limit` must be between 1 and 100.",
-        ));
-    }
+    let limit = page_limit(query.limit)?;
     let before = match &query.cursor {
         None => None,
         Some(cursor) => Some(
