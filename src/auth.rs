@@ -1,6 +1,7 @@
 //! API tokens and who is asking: bearer tokens with a role, stored as hashes.
 
 use std::future::{Future, Ready, ready};
+use std::net::IpAddr;
 
 use futures_util::future::Either;
 use std::pin::Pin;
@@ -201,30 +202,48 @@ fn unauthorized(detail: &str) -> AppError {
     }
 }
 
-/// Checks the request's bearer token, if any. An unusable token is a 401, never anonymous.
-async fn authenticate(req: HttpRequest) -> Result<Reader, AppError> {
-    let Some(value) = req.headers().get(header::AUTHORIZATION) else {
+/// Who an `Authorization` header value names: anonymous without one, the
+/// token's holder, or 401. The token is checked before the address's failure
+/// limit, so a valid token is never refused because of someone else's
+/// failures from the same address (a shared proxy, say); only failures count
+/// towards the limit, and a blocked address gets 429 for them.
+pub async fn authenticate_header(
+    state: &AppState,
+    authorization: Option<&header::HeaderValue>,
+    address: Option<IpAddr>,
+) -> Result<Reader, AppError> {
+    let Some(value) = authorization else {
         return Ok(Reader::Anonymous);
     };
+    match verify(state, value).await {
+        Err(failure @ AppError::Unauthorized { .. }) => {
+            state.limits.check_address(address)?;
+            Err(state.limits.auth_failed(address, failure))
+        }
+        outcome => outcome,
+    }
+}
+
+/// Checks the request's bearer token, if any. An unusable token is a 401, never anonymous.
+async fn authenticate(req: HttpRequest) -> Result<Reader, AppError> {
     let state = req
         .app_data::<web::Data<AppState>>()
         .ok_or_else(|| AppError::Internal("application state is missing".to_owned()))?;
     let address = req.peer_addr().map(|address| address.ip());
-    state.limits.check_address(address)?;
-    verify(state, value).await.map_err(|err| match err {
-        AppError::Unauthorized { .. } => state.limits.auth_failed(address, err),
-        other => other,
-    })
+    authenticate_header(state, req.headers().get(header::AUTHORIZATION), address).await
+}
+
+/// The secret of a `Bearer <token>` value; the scheme is case-insensitive (RFC 9110 §11.1).
+fn bearer_secret(value: &header::HeaderValue) -> Option<&str> {
+    let (scheme, secret) = value.to_str().ok()?.trim().split_once(' ')?;
+    let secret = secret.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !secret.is_empty()).then_some(secret)
 }
 
 /// Looks the token up: its reader, or 401.
 async fn verify(state: &AppState, value: &header::HeaderValue) -> Result<Reader, AppError> {
-    let secret = value
-        .to_str()
-        .ok()
-        .and_then(|value| value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer ")))
-        .map(str::trim)
-        .ok_or_else(|| unauthorized("The Authorization header must be `Bearer <token>`."))?;
+    let secret =
+        bearer_secret(value).ok_or_else(|| unauthorized("The Authorization header must be `Bearer <token>`."))?;
     let mut conn = state.pool.get().await?;
     let token: Option<TokenRow> = api_tokens::table
         .filter(api_tokens::secret_hash.eq(hash(secret)))
@@ -301,5 +320,21 @@ impl FromRequest for Editor {
                 }
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use actix_web::http::header::HeaderValue;
+
+    #[test]
+    fn the_bearer_scheme_is_case_insensitive() {
+        let secret = |value: &'static str| super::bearer_secret(&HeaderValue::from_static(value));
+        for value in ["Bearer abc", "bearer abc", "BEARER abc", "BeArEr   abc  "] {
+            assert_eq!(secret(value), Some("abc"), "{value}");
+        }
+        for value in ["Basic abc", "Bearer", "Bearer  ", "Bearerabc", ""] {
+            assert_eq!(secret(value), None, "{value}");
+        }
     }
 }

@@ -211,8 +211,19 @@ async fn failed_authentication_is_rate_limited_per_address() {
     assert_eq!(limited.header("ratelimit-limit"), Some("3"));
     assert_eq!(limited.header("ratelimit-remaining"), Some("0"));
     assert!(limited.header("ratelimit-reset").is_some());
-    // Blocked means blocked: even a valid token is not checked from there for now.
-    send(&service, from("10.0.0.1:4000", &token))
+    // A valid token is never refused for someone else's failures from the same
+    // address (a shared proxy); bad tokens from there stay refused.
+    assert_eq!(send(&service, from("10.0.0.1:4000", &token)).await.status, 200);
+    let lowercase = TestRequest::get()
+        .uri(SEED)
+        .peer_addr("10.0.0.1:4000".parse().unwrap())
+        .insert_header(("Authorization", format!("BEARER {token}")));
+    assert_eq!(
+        send(&service, lowercase).await.status,
+        200,
+        "the scheme is case-insensitive"
+    );
+    send(&service, from("10.0.0.1:4000", "lamina_guess"))
         .await
         .assert_problem(429, "too_many_requests");
     // Other addresses, and reads without a token, are not affected.
