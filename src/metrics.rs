@@ -15,12 +15,14 @@ use prometheus_client::registry::Registry;
 use crate::cache::RepresentationCache;
 use crate::db::DbPool;
 
-/// Labels of a request: the route template (not the raw path, so ids do not
-/// explode the series), the method and the status.
+/// Labels of a request. Every label comes from a closed set, so no client
+/// can grow the series: the route template (not the raw path; `unmatched`
+/// for anything the router does not know), a known method or `other`, and
+/// the status lamina answered.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
     route: String,
-    method: String,
+    method: &'static str,
     status: u16,
 }
 
@@ -28,7 +30,18 @@ struct RequestLabels {
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RouteLabels {
     route: String,
-    method: String,
+    method: &'static str,
+}
+
+/// The methods counted by name; every other method is `other`.
+const KNOWN_METHODS: [&str; 7] = ["GET", "HEAD", "PUT", "POST", "DELETE", "PATCH", "OPTIONS"];
+
+/// The metric label of a request method: a known method, or `other`.
+pub fn method_label(method: &actix_web::http::Method) -> &'static str {
+    KNOWN_METHODS
+        .into_iter()
+        .find(|known| *known == method.as_str())
+        .unwrap_or("other")
 }
 
 /// Everything `/metrics` reports.
@@ -109,7 +122,7 @@ impl Default for Metrics {
 
 impl Metrics {
     /// Counts a finished request.
-    pub fn observe<B>(&self, response: &ServiceResponse<B>, method: &str, started: Instant) {
+    pub fn observe<B>(&self, response: &ServiceResponse<B>, method: &'static str, started: Instant) {
         let route = response
             .request()
             .match_pattern()
@@ -118,15 +131,11 @@ impl Metrics {
         self.latency
             .get_or_create(&RouteLabels {
                 route: route.clone(),
-                method: method.to_owned(),
+                method,
             })
             .observe(started.elapsed().as_secs_f64());
         self.requests
-            .get_or_create(&RequestLabels {
-                route,
-                method: method.to_owned(),
-                status,
-            })
+            .get_or_create(&RequestLabels { route, method, status })
             .inc();
     }
 
@@ -151,9 +160,22 @@ impl Metrics {
 }
 
 /// When a request started and its method, kept for [`Metrics::observe`].
-pub fn start(req: &ServiceRequest) -> (Instant, String) {
-    (Instant::now(), req.method().as_str().to_owned())
+pub fn start(req: &ServiceRequest) -> (Instant, &'static str) {
+    (Instant::now(), method_label(req.method()))
 }
 
 /// Shared handle.
 pub type SharedMetrics = Arc<Metrics>;
+
+#[cfg(test)]
+mod tests {
+    use actix_web::http::Method;
+
+    #[test]
+    fn made_up_methods_share_one_label() {
+        assert_eq!(super::method_label(&Method::GET), "GET");
+        assert_eq!(super::method_label(&Method::OPTIONS), "OPTIONS");
+        let made_up = Method::from_bytes(b"MABCDEFGHIJKL").unwrap();
+        assert_eq!(super::method_label(&made_up), "other");
+    }
+}
