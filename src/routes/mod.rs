@@ -119,24 +119,48 @@ pub use crate::auth::{Editor, Reader};
 /// Largest accepted request body.
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
 
-/// Reads a JSON request body: 415 unless JSON, 413 past [`MAX_BODY_BYTES`], 400 unless well formed.
+/// Why a body's `Content-Type`/`Content-Encoding` is refused (415), if it is:
+/// lamina reads `application/json` in UTF-8, as sent.
+fn unsupported_body(req: &HttpRequest) -> Option<String> {
+    use actix_web::http::header;
+    let headers = req.headers();
+    if let Some(coding) = headers.get(header::CONTENT_ENCODING) {
+        let coding = coding.to_str().unwrap_or("?").trim();
+        if !coding.eq_ignore_ascii_case("identity") {
+            return Some(format!(
+                "The body is encoded with {coding:?}; send it without a Content-Encoding."
+            ));
+        }
+    }
+    let Some(content_type) = headers.get(header::CONTENT_TYPE) else {
+        return Some("The body must be JSON: send Content-Type: application/json.".to_owned());
+    };
+    let content_type = content_type.to_str().unwrap_or("?");
+    let mut parts = content_type.split(';').map(str::trim);
+    let essence = parts.next().unwrap_or_default();
+    if !essence.eq_ignore_ascii_case("application/json") {
+        return Some(format!(
+            "The body must be JSON (Content-Type: application/json), not {content_type:?}."
+        ));
+    }
+    for parameter in parts.filter(|parameter| !parameter.is_empty()) {
+        let (name, value) = parameter.split_once('=').unwrap_or((parameter, ""));
+        let value = value.trim().trim_matches('"');
+        if !name.trim().eq_ignore_ascii_case("charset") || !value.eq_ignore_ascii_case("utf-8") {
+            return Some(format!(
+                "The body must be UTF-8 JSON; {parameter:?} is not accepted (send Content-Type: application/json)."
+            ));
+        }
+    }
+    None
+}
+
+/// Reads a JSON request body: 415 unless UTF-8 `application/json` without a
+/// content coding, 413 past [`MAX_BODY_BYTES`], 400 unless well formed.
 pub async fn read_json(req: &HttpRequest, mut payload: web::Payload) -> Result<serde_json::Value, AppError> {
     use futures_util::StreamExt;
-    let content_type = req
-        .headers()
-        .get(actix_web::http::header::CONTENT_TYPE)
-        .and_then(|value| value.to_str().ok());
-    let essence = content_type.map(|value| value.split(';').next().unwrap_or_default().trim().to_ascii_lowercase());
-    let is_json = essence.as_deref().is_some_and(|essence| {
-        essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
-    });
-    if !is_json {
-        return Err(AppError::UnsupportedMediaType {
-            detail: format!(
-                "The body must be JSON (Content-Type: application/json), not {}.",
-                content_type.unwrap_or("unlabelled")
-            ),
-        });
+    if let Some(detail) = unsupported_body(req) {
+        return Err(AppError::UnsupportedMediaType { detail });
     }
     let declared = req
         .headers()

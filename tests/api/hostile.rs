@@ -4,7 +4,9 @@
 use actix_web::http::Method;
 use actix_web::test::TestRequest;
 
-use crate::common::{TestApp, get, send};
+use serde_json::json;
+
+use crate::common::{SEED, TestApp, bearer, get, send};
 
 /// Made-up method names share the `other` label: 20,000 of them leave
 /// `/metrics` as large as one does.
@@ -35,4 +37,52 @@ async fn made_up_methods_do_not_grow_the_metrics() {
         "/metrics grew from {before} to {} bytes",
         text.len()
     );
+}
+
+/// Only UTF-8 `application/json` without a content coding is read as JSON.
+#[actix_web::test]
+async fn bodies_that_are_not_plain_utf8_json_get_415_and_change_nothing() {
+    let app = TestApp::new().await;
+    let token = app.editor().await;
+    let service = app.service().await;
+    let path = format!("{SEED}/sections/overview");
+    let before = get(&service, &path).await.body;
+    let body = json!({"kind": "overview", "heading": "H", "body": "Sent as something else."}).to_string();
+    let put = |headers: &[(&str, &str)]| {
+        let mut request = TestRequest::put()
+            .uri(&path)
+            .insert_header(bearer(&token))
+            .insert_header(("If-Match", "*"))
+            .set_payload(body.clone());
+        for header in headers {
+            request = request.insert_header(*header);
+        }
+        request
+    };
+    for headers in [
+        &[("Content-Type", "application/merge-patch+json")][..],
+        &[("Content-Type", "application/problem+json")],
+        &[("Content-Type", "application/json; charset=latin1")],
+        &[("Content-Type", "application/json; boundary=x")],
+        &[("Content-Type", "application/json"), ("Content-Encoding", "gzip")],
+        &[("Content-Type", "application/json"), ("Content-Encoding", "br")],
+    ] {
+        send(&service, put(headers))
+            .await
+            .assert_problem(415, "unsupported_media_type");
+    }
+    assert_eq!(get(&service, &path).await.body, before, "nothing was written");
+    for content_type in [
+        "application/json",
+        "Application/JSON; charset=UTF-8",
+        "application/json;charset=\"utf-8\"",
+    ] {
+        let reply = send(&service, put(&[("Content-Type", content_type)])).await;
+        assert_eq!(
+            reply.status,
+            200,
+            "{content_type}: {}",
+            String::from_utf8_lossy(&reply.body)
+        );
+    }
 }
