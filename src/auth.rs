@@ -81,7 +81,7 @@ fn hash(secret: &str) -> Vec<u8> {
 /// Why a token could not be created.
 #[derive(Debug)]
 pub enum TokenError {
-    /// The name is taken or malformed.
+    /// The name is taken or malformed, or the expiry is not in the future.
     BadName(String),
     /// The operating system's random source failed.
     Random(String),
@@ -111,6 +111,11 @@ pub async fn create_token(
         && name.len() <= 64
         && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
         && name.as_bytes()[0].is_ascii_alphanumeric();
+    if expires_in_days == Some(0) {
+        return Err(TokenError::BadName(
+            "a token must live at least one day: --expires-in-days 1 or more".to_owned(),
+        ));
+    }
     if !valid_name {
         return Err(TokenError::BadName(format!(
             "token name {name:?} must be 1-64 characters of letters, digits, '.', '_' or '-', starting with a letter or digit"
@@ -138,7 +143,7 @@ pub async fn create_token(
         Ok(_) => Ok(secret),
         Err(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)) => {
             Err(TokenError::BadName(format!(
-                "a token named {name:?} exists; revoke it or choose another name"
+                "an active token is named {name:?}; revoke it or choose another name"
             )))
         }
         Err(err) => Err(TokenError::Database(err)),
@@ -329,9 +334,9 @@ mod tests {
 
     #[test]
     fn the_bearer_scheme_is_case_insensitive() {
-        let secret = |value: &'static str| super::bearer_secret(&HeaderValue::from_static(value));
+        let secret = |value: &'static str| super::bearer_secret(&HeaderValue::from_static(value)).map(str::to_owned);
         for value in ["Bearer abc", "bearer abc", "BEARER abc", "BeArEr   abc  "] {
-            assert_eq!(secret(value), Some("abc"), "{value}");
+            assert_eq!(secret(value).as_deref(), Some("abc"), "{value}");
         }
         for value in ["Basic abc", "Bearer", "Bearer  ", "Bearerabc", ""] {
             assert_eq!(secret(value), None, "{value}");

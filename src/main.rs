@@ -45,8 +45,8 @@ enum TokenCommand {
         /// preview: read drafts; editor: also write content and read revisions; admin: everything.
         #[arg(long, value_enum)]
         role: Role,
-        /// Days until the token expires (default: never).
-        #[arg(long)]
+        /// Days until the token expires, at least 1 (default: never).
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
         expires_in_days: Option<u32>,
     },
     /// List tokens (never their secrets).

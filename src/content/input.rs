@@ -21,6 +21,24 @@ pub const MAX_BODY_CHARS: usize = 5_000;
 pub const MAX_ITEMS: usize = 50;
 /// Longest slug, in characters.
 pub const MAX_SLUG_CHARS: usize = 100;
+/// Earliest `published_on` accepted.
+pub const MIN_PUBLISHED_ON: NaiveDate = NaiveDate::from_ymd_opt(1000, 1, 1).expect("a valid date");
+/// Latest `published_on` accepted.
+pub const MAX_PUBLISHED_ON: NaiveDate = NaiveDate::from_ymd_opt(9999, 12, 31).expect("a valid date");
+
+/// Characters that take no space: text made only of these (and white space) is empty.
+fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}' | '\u{00AD}' | '\u{180E}'
+    )
+}
+
+/// Bidirectional embedding, override and isolate controls: they can make
+/// text display differently from what it says (CVE-2021-42574), so are refused.
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
 
 /// One problem with a request body.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
@@ -180,7 +198,7 @@ impl Validator {
     fn check_text(&mut self, pointer: &str, text: &str, max: usize) -> Option<String> {
         let trimmed = text.trim();
         let chars = trimmed.chars().count();
-        if chars == 0 {
+        if trimmed.chars().all(|c| c.is_whitespace() || is_invisible(c)) {
             self.error(pointer, "must not be empty");
             None
         } else if chars > max {
@@ -190,6 +208,12 @@ impl Validator {
             self.error(
                 pointer,
                 "must not contain control characters other than newline and tab",
+            );
+            None
+        } else if trimmed.chars().any(is_bidi_control) {
+            self.error(
+                pointer,
+                "must not contain bidirectional override or isolate characters (U+202A-U+202E, U+2066-U+2069)",
             );
             None
         } else {
@@ -234,13 +258,20 @@ impl Validator {
                 None
             }
             Some(Value::String(date)) => {
-                let parsed = NaiveDate::parse_from_str(date, "%Y-%m-%d")
+                match NaiveDate::parse_from_str(date, "%Y-%m-%d")
                     .ok()
-                    .filter(|_| date.len() == 10);
-                if parsed.is_none() {
-                    self.error("/published_on", "must be a calendar date, YYYY-MM-DD");
+                    .filter(|_| date.len() == 10)
+                {
+                    None => {
+                        self.error("/published_on", "must be a calendar date, YYYY-MM-DD");
+                        None
+                    }
+                    Some(day) if !(MIN_PUBLISHED_ON..=MAX_PUBLISHED_ON).contains(&day) => {
+                        self.error("/published_on", "must lie between 1000-01-01 and 9999-12-31");
+                        None
+                    }
+                    day => day,
                 }
-                parsed
             }
             Some(_) => {
                 self.error("/published_on", "must be a string, YYYY-MM-DD");
@@ -664,6 +695,35 @@ mod tests {
                 "/version"
             ]
         );
+    }
+
+    #[test]
+    fn invisible_text_is_empty_and_bidi_controls_are_refused() {
+        let pointers = |heading: &str| -> Vec<String> {
+            let body = json!({"kind": "overview", "heading": heading, "body": "fine"});
+            parse_section(&body, SectionKind::Overview)
+                .err()
+                .unwrap_or_default()
+                .into_iter()
+                .map(|e| format!("{} {}", e.pointer, e.message))
+                .collect()
+        };
+        assert_eq!(pointers("\u{200B}\u{200D} \u{FEFF}"), ["/heading must not be empty"]);
+        assert!(pointers("abc\u{202E}cba")[0].contains("bidirectional"));
+        assert!(pointers("a\u{2067}b")[0].contains("bidirectional"));
+        assert!(pointers("Zero\u{200B}width inside is fine").is_empty());
+    }
+
+    #[test]
+    fn published_on_is_bounded() {
+        let article = |date: &str| json!({"title": "T", "author": "A", "published_on": date, "status": "draft", "summary": "S", "sections": []});
+        for bad in ["0000-01-01", "0999-12-31", "-001-01-01", "+10000-01-01"] {
+            let errors = parse_article(&article(bad), "a").unwrap_err();
+            assert_eq!(errors[0].pointer, "/published_on", "{bad}");
+        }
+        for good in ["1000-01-01", "2024-11-24", "9999-12-31"] {
+            assert!(parse_article(&article(good), "a").is_ok(), "{good}");
+        }
     }
 
     #[test]

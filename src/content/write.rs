@@ -380,6 +380,18 @@ pub async fn put_article(
         let now = Utc::now();
         let Some(current) = lock_article(conn, slug).await? else {
             if_match.check_absent()?;
+            // Item ids are the server's: a new article has no items to keep.
+            let errors: Vec<FieldError> = input
+                .sections
+                .iter()
+                .enumerate()
+                .flat_map(|(index, section)| {
+                    foreign_item_ids(&section.items, &[], section.kind, &format!("/sections/{index}"))
+                })
+                .collect();
+            if !errors.is_empty() {
+                return Err(AppError::Validation(errors));
+            }
             let id = store::insert_article(conn, slug, &input).await.map_err(|err| match err {
                 diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _) => AppError::Conflict {
                     code: "article_exists",

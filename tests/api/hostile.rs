@@ -4,9 +4,9 @@
 use actix_web::http::Method;
 use actix_web::test::TestRequest;
 
-use serde_json::json;
+use serde_json::{Value, json};
 
-use crate::common::{SEED, TestApp, bearer, get, send};
+use crate::common::{SEED, TestApp, bearer, get, send, write};
 
 /// Made-up method names share the `other` label: 20,000 of them leave
 /// `/metrics` as large as one does.
@@ -85,4 +85,56 @@ async fn bodies_that_are_not_plain_utf8_json_get_415_and_change_nothing() {
             String::from_utf8_lossy(&reply.body)
         );
     }
+}
+
+/// Dates outside 1000-01-01..9999-12-31 (which broke paging) and item ids the
+/// client made up (or copied from another article) are 422s with pointers,
+/// also when creating; nothing is stored.
+#[actix_web::test]
+async fn out_of_range_dates_and_client_chosen_item_ids_are_refused() {
+    let app = TestApp::new().await;
+    let token = app.editor().await;
+    let service = app.service().await;
+    let seeded = get(&service, SEED).await.json();
+    let copied_id = seeded["sections"][1]["items"][0]["id"].as_str().unwrap().to_owned();
+    let article = |date: &str, item: Value| {
+        json!({
+            "title": "New", "author": "A", "published_on": date, "status": "published", "summary": "S",
+            "sections": [{"kind": "steps", "heading": "Steps", "items": [item]}]
+        })
+    };
+    let path = "/v1/articles/brand-new";
+    for date in ["0000-06-01", "0999-12-31"] {
+        let reply = send(
+            &service,
+            write(
+                Method::PUT,
+                path,
+                &token,
+                &article(date, json!({"title": "T", "body": "B"})),
+            ),
+        )
+        .await;
+        let problem = reply.assert_problem(422, "validation_failed");
+        assert_eq!(problem["errors"][0]["pointer"], "/published_on");
+    }
+    for id in [copied_id.as_str(), "5d1f8a52-1c39-4d1e-a3a7-6f0e2b9c4d21"] {
+        let item = json!({"id": id, "title": "T", "body": "B"});
+        let reply = send(&service, write(Method::PUT, path, &token, &article("2025-01-01", item))).await;
+        let problem = reply.assert_problem(422, "validation_failed");
+        assert_eq!(problem["errors"][0]["pointer"], "/sections/0/items/0/id", "{problem}");
+    }
+    assert_eq!(get(&service, path).await.status, 404, "nothing was created");
+    let created = send(
+        &service,
+        write(
+            Method::PUT,
+            path,
+            &token,
+            &article("2025-01-01", json!({"title": "T", "body": "B"})),
+        ),
+    )
+    .await;
+    assert_eq!(created.status, 201);
+    assert_ne!(created.json()["sections"][0]["items"][0]["id"], copied_id.as_str());
 }

@@ -193,3 +193,55 @@ async fn unknown_things_are_404_problems() {
         .await
         .assert_problem(404, "item_not_found");
 }
+
+/// Paging with `?limit=1` over articles with random dates (the whole accepted
+/// range, many on the same day) and random ids sees each exactly once, in
+/// order; dates outside 1000-01-01..9999-12-31 are refused.
+#[actix_web::test]
+async fn paging_sees_every_article_exactly_once() {
+    use std::collections::BTreeSet;
+    let app = TestApp::new().await;
+    let mut rng = fastrand::Rng::with_seed(0x1a31a);
+    let mut expected: BTreeSet<String> = ["explore-micro-needling-for-flawless-skin-today".to_owned()].into();
+    for n in 0..40 {
+        let date = match rng.u8(0..4) {
+            0 => "1000-01-01".to_owned(),
+            1 => "9999-12-31".to_owned(),
+            2 => "2024-11-24".to_owned(),
+            _ => format!(
+                "{:04}-{:02}-{:02}",
+                rng.u16(1000..=9999),
+                rng.u8(1..=12),
+                rng.u8(1..=28)
+            ),
+        };
+        let slug = format!("a{n}-{}", rng.u32(..));
+        insert(&app.db, &slug, &date, "published").await;
+        expected.insert(slug);
+    }
+    let service = app.service().await;
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let path = match &cursor {
+            Some(cursor) => format!("/v1/articles?limit=1&cursor={cursor}"),
+            None => "/v1/articles?limit=1".to_owned(),
+        };
+        let page = get(&service, &path).await.json();
+        for item in page["items"].as_array().unwrap() {
+            seen.push((
+                item["published_on"].as_str().unwrap().to_owned(),
+                item["slug"].as_str().unwrap().to_owned(),
+            ));
+        }
+        assert!(seen.len() <= expected.len(), "paging loops: {seen:?}");
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_owned()),
+            None => break,
+        }
+    }
+    let slugs: BTreeSet<String> = seen.iter().map(|(_, slug)| slug.clone()).collect();
+    assert_eq!(slugs.len(), seen.len(), "an article was listed twice");
+    assert_eq!(slugs, expected);
+    assert!(seen.windows(2).all(|pair| pair[0].0 >= pair[1].0), "newest first");
+}

@@ -206,4 +206,31 @@ async fn token_commands_print_the_secret_once_and_never_again() {
             .unwrap()
             .contains("revoked")
     );
+
+    // A revoked token's name can be used again; the old secret stays revoked.
+    let renewed = run(&["token", "create", "--name", "alice", "--role", "editor"]);
+    assert!(renewed.status.success(), "{}", String::from_utf8_lossy(&renewed.stderr));
+    let renewed = String::from_utf8(renewed.stdout).unwrap().trim().to_owned();
+    let read = |secret: &str| {
+        send(
+            &service,
+            actix_web::test::TestRequest::get()
+                .uri(SEED)
+                .insert_header(bearer(secret)),
+        )
+    };
+    assert_eq!(read(&renewed).await.status, 200);
+    read(secret).await.assert_problem(401, "unauthorized");
+    // A token that would be born expired is refused.
+    let expired = run(&[
+        "token",
+        "create",
+        "--name",
+        "carol",
+        "--role",
+        "editor",
+        "--expires-in-days",
+        "0",
+    ]);
+    assert!(!expired.status.success());
 }
