@@ -234,7 +234,9 @@ async fn authenticate(req: HttpRequest) -> Result<Reader, AppError> {
     let state = req
         .app_data::<web::Data<AppState>>()
         .ok_or_else(|| AppError::Internal("application state is missing".to_owned()))?;
-    let address = req.peer_addr().map(|address| address.ip());
+    let address = state
+        .limits
+        .client_address(req.peer_addr().map(|address| address.ip()), req.headers());
     authenticate_header(state, req.headers().get(header::AUTHORIZATION), address).await
 }
 

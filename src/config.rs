@@ -23,6 +23,31 @@ pub const DEFAULT_CACHE_MAX_BYTES: usize = 32 * 1024 * 1024;
 pub const STALE_IF_ERROR_SECONDS: u32 = 86_400;
 /// Default revisions kept per article.
 pub const DEFAULT_REVISIONS_KEEP: u32 = 100;
+/// Default longest wait for a request body, seconds.
+pub const DEFAULT_BODY_TIMEOUT_SECS: u64 = 10;
+
+/// Networks whose connections are proxies that may name the client
+/// (`Forwarded`, `X-Forwarded-For`).
+#[derive(Debug, Clone, Default)]
+pub struct TrustedProxies(pub Vec<ipnet::IpNet>);
+
+impl std::str::FromStr for TrustedProxies {
+    type Err = String;
+
+    /// A comma-separated list of CIDRs or single addresses; empty for none.
+    fn from_str(text: &str) -> Result<TrustedProxies, String> {
+        text.split(',')
+            .map(str::trim)
+            .filter(|part| !part.is_empty())
+            .map(|part| {
+                part.parse::<ipnet::IpNet>()
+                    .or_else(|_| part.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                    .map_err(|_| format!("{part:?} is not a CIDR (e.g. 10.0.0.0/8) or an IP address"))
+            })
+            .collect::<Result<_, _>>()
+            .map(TrustedProxies)
+    }
+}
 
 /// Settings of every command.
 #[derive(Debug, Clone, clap::Args)]
@@ -60,6 +85,16 @@ pub struct Config {
     /// Writes allowed per token per minute (then 429); 0: no limit.
     #[arg(long, env = "LAMINA_WRITES_PER_MINUTE", default_value_t = 600, global = true)]
     pub writes_per_minute: u32,
+
+    /// Reverse proxies (comma-separated CIDRs, e.g. `10.0.0.0/8,::1`) whose
+    /// `Forwarded`/`X-Forwarded-For` headers name the client address used for
+    /// rate limits; from anyone else those headers are ignored. Empty: none.
+    #[arg(long, env = "LAMINA_TRUSTED_PROXIES", default_value = "", value_parser = clap::value_parser!(TrustedProxies), global = true)]
+    pub trusted_proxies: TrustedProxies,
+
+    /// Longest wait, in seconds, for a request body to arrive (then 408).
+    #[arg(long, env = "LAMINA_BODY_TIMEOUT_SECS", default_value_t = DEFAULT_BODY_TIMEOUT_SECS, value_parser = clap::value_parser!(u64).range(1..), global = true)]
+    pub body_timeout_secs: u64,
 
     /// Revisions kept per article; older ones are pruned on write.
     #[arg(long, env = "LAMINA_REVISIONS_KEEP", default_value_t = DEFAULT_REVISIONS_KEEP, value_parser = clap::value_parser!(u32).range(1..), global = true)]

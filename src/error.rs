@@ -68,6 +68,8 @@ pub enum AppError {
         current_version: Option<i64>,
         detail: String,
     },
+    /// 408: the request body did not arrive in time; the connection is closed.
+    RequestTimeout { seconds: u64 },
     /// 413: the body is larger than allowed.
     PayloadTooLarge { limit: usize },
     /// 415: the body is not JSON.
@@ -114,6 +116,7 @@ impl AppError {
             AppError::Forbidden { .. } => "forbidden",
             AppError::MethodNotAllowed { .. } => "method_not_allowed",
             AppError::PreconditionFailed { .. } => "precondition_failed",
+            AppError::RequestTimeout { .. } => "request_timeout",
             AppError::PayloadTooLarge { .. } => "payload_too_large",
             AppError::UnsupportedMediaType { .. } => "unsupported_media_type",
             AppError::Validation(_) => "validation_failed",
@@ -135,6 +138,9 @@ impl AppError {
             | AppError::TooManyRequests { detail, .. }
             | AppError::UnsupportedMediaType { detail } => detail.clone(),
             AppError::MethodNotAllowed { allow } => format!("This resource supports {allow}."),
+            AppError::RequestTimeout { seconds } => {
+                format!("The request body did not arrive within {seconds} s; the connection is closed.")
+            }
             AppError::PayloadTooLarge { limit } => format!("The request body is larger than {limit} bytes."),
             AppError::Validation(errors) => format!("The request body has {} problem(s); see `errors`.", errors.len()),
             AppError::PreconditionRequired => {
@@ -185,6 +191,10 @@ impl AppError {
             AppError::Unauthorized { .. } => {
                 response.insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"lamina\""));
             }
+            AppError::RequestTimeout { .. } => {
+                // The rest of the body may still come: the connection cannot be reused.
+                response.force_close();
+            }
             AppError::Unavailable(_) => {
                 response.insert_header((header::RETRY_AFTER, "1"));
             }
@@ -223,6 +233,7 @@ impl ResponseError for AppError {
             AppError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             AppError::Conflict { .. } => StatusCode::CONFLICT,
             AppError::PreconditionFailed { .. } => StatusCode::PRECONDITION_FAILED,
+            AppError::RequestTimeout { .. } => StatusCode::REQUEST_TIMEOUT,
             AppError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,

@@ -45,6 +45,8 @@ pub struct AppState {
     pub metrics: std::sync::Arc<metrics::Metrics>,
     /// Rate limits of failed authentication and of writes.
     pub limits: std::sync::Arc<limits::Limits>,
+    /// Longest wait for a request body.
+    pub body_timeout: std::time::Duration,
 }
 
 impl AppState {
@@ -61,7 +63,9 @@ impl AppState {
             limits: std::sync::Arc::new(limits::Limits::new(
                 config.auth_failures_per_minute,
                 config.writes_per_minute,
+                config.trusted_proxies.0.clone(),
             )),
+            body_timeout: std::time::Duration::from_secs(config.body_timeout_secs),
             cors_origins: config
                 .cors_origins
                 .split(',')

@@ -1,5 +1,6 @@
 //! Rate limits (governor): failed authentication per client address, and
-//! writes per token. Reads are not limited.
+//! writes per token. Reads are not limited. The client address is the TCP
+//! peer, or what a trusted proxy says it forwarded for.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr};
@@ -12,7 +13,31 @@ use governor::middleware::StateInformationMiddleware;
 use governor::state::keyed::DefaultKeyedStateStore;
 use governor::{Quota, RateLimiter};
 
+use actix_web::http::header::{self, HeaderMap, HeaderName};
+
 use crate::error::AppError;
+
+/// Every comma-separated element of every `name` header, in order.
+fn header_values(headers: &HeaderMap, name: HeaderName) -> impl Iterator<Item = &str> {
+    headers
+        .get_all(name)
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .map(str::trim)
+}
+
+/// An address from a forwarding header: `192.0.2.1`, `192.0.2.1:4711`,
+/// `"[2001:db8::1]:4711"` or `2001:db8::1`; `None` for anything else
+/// (`unknown`, obfuscated names), which makes the whole header untrusted.
+fn parse_node(node: &str) -> Option<IpAddr> {
+    let node = node.trim().trim_matches('"');
+    if let Some(rest) = node.strip_prefix('[') {
+        return rest.split_once(']')?.0.parse().ok();
+    }
+    node.parse()
+        .ok()
+        .or_else(|| node.rsplit_once(':').and_then(|(address, _port)| address.parse().ok()))
+}
 
 type Keyed<K> = RateLimiter<K, DefaultKeyedStateStore<K>, DefaultClock, StateInformationMiddleware>;
 
@@ -21,6 +46,8 @@ const MAX_BLOCKED: usize = 10_000;
 
 /// The configured limits; a limit of 0 is no limit.
 pub struct Limits {
+    /// Proxies whose forwarding headers name the client.
+    trusted_proxies: Vec<ipnet::IpNet>,
     auth_failures: Option<(Keyed<IpAddr>, u32)>,
     /// Addresses that used up their failures, until when.
     blocked: Mutex<HashMap<IpAddr, Instant>>,
@@ -43,12 +70,46 @@ fn too_many(limit: u32, wait: Duration, detail: String) -> AppError {
 
 impl Limits {
     /// Limits of `auth_failures_per_minute` per client address and `writes_per_minute` per token.
-    pub fn new(auth_failures_per_minute: u32, writes_per_minute: u32) -> Limits {
+    pub fn new(auth_failures_per_minute: u32, writes_per_minute: u32, trusted_proxies: Vec<ipnet::IpNet>) -> Limits {
         Limits {
+            trusted_proxies,
             auth_failures: limiter(auth_failures_per_minute),
             blocked: Mutex::default(),
             writes: limiter(writes_per_minute),
         }
+    }
+
+    /// The client's address: the TCP `peer`, unless the peer is a trusted
+    /// proxy; then the nearest address in `Forwarded` (or, without it,
+    /// `X-Forwarded-For`) that is not a trusted proxy itself, read from the
+    /// right, where the trusted proxies appended what they saw.
+    pub fn client_address(&self, peer: Option<IpAddr>, headers: &HeaderMap) -> Option<IpAddr> {
+        let trusted = |address: &IpAddr| self.trusted_proxies.iter().any(|net| net.contains(address));
+        let peer = peer?;
+        if !trusted(&peer) {
+            return Some(peer);
+        }
+        let forwarded: Vec<IpAddr> = if headers.contains_key(header::FORWARDED) {
+            header_values(headers, header::FORWARDED)
+                .flat_map(|element| element.split(';'))
+                .filter_map(|pair| pair.trim().split_once('='))
+                .filter(|(name, _)| name.trim().eq_ignore_ascii_case("for"))
+                .map(|(_, node)| parse_node(node))
+                .collect::<Option<_>>()
+                .unwrap_or_default()
+        } else {
+            header_values(headers, header::X_FORWARDED_FOR)
+                .map(parse_node)
+                .collect::<Option<_>>()
+                .unwrap_or_default()
+        };
+        Some(
+            forwarded
+                .into_iter()
+                .rev()
+                .find(|address| !trusted(address))
+                .unwrap_or(peer),
+        )
     }
 
     /// 429 if `address` recently failed to authenticate too often.
@@ -116,5 +177,52 @@ impl Limits {
                 ))
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::http::header::HeaderValue;
+
+    fn limits(trusted: &str) -> Limits {
+        let trusted: crate::config::TrustedProxies = trusted.parse().unwrap();
+        Limits::new(1, 1, trusted.0)
+    }
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.append(HeaderName::from_static(name), HeaderValue::from_static(value));
+        }
+        map
+    }
+
+    #[test]
+    fn forwarding_headers_count_only_from_trusted_proxies() {
+        let ip = |text: &str| Some(text.parse::<IpAddr>().unwrap());
+        let spoofed = headers(&[("x-forwarded-for", "1.2.3.4")]);
+        assert_eq!(
+            limits("").client_address(ip("203.0.113.9"), &spoofed),
+            ip("203.0.113.9")
+        );
+        let proxies = limits("10.0.0.0/8, ::1");
+        assert_eq!(
+            proxies.client_address(ip("203.0.113.9"), &spoofed),
+            ip("203.0.113.9"),
+            "not a proxy"
+        );
+        assert_eq!(proxies.client_address(ip("10.0.0.5"), &spoofed), ip("1.2.3.4"));
+        // The client may prepend lies; the rightmost untrusted address is what the proxy saw.
+        let chain = headers(&[
+            ("x-forwarded-for", "6.6.6.6, 198.51.100.7"),
+            ("x-forwarded-for", "10.1.1.1"),
+        ]);
+        assert_eq!(proxies.client_address(ip("10.0.0.5"), &chain), ip("198.51.100.7"));
+        let forwarded = headers(&[("forwarded", r#"for="[2001:db8::17]:4711";proto=https, for=10.2.2.2"#)]);
+        assert_eq!(proxies.client_address(ip("::1"), &forwarded), ip("2001:db8::17"));
+        let junk = headers(&[("x-forwarded-for", "unknown")]);
+        assert_eq!(proxies.client_address(ip("10.0.0.5"), &junk), ip("10.0.0.5"));
+        assert!("10.0.0.0/33".parse::<crate::config::TrustedProxies>().is_err());
     }
 }

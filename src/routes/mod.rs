@@ -170,15 +170,28 @@ pub async fn read_json(req: &HttpRequest, mut payload: web::Payload) -> Result<s
     if declared.is_some_and(|length| length > MAX_BODY_BYTES) {
         return Err(AppError::PayloadTooLarge { limit: MAX_BODY_BYTES });
     }
-    let mut body = web::BytesMut::new();
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk
-            .map_err(|err| AppError::bad_request("unreadable_body", format!("The body could not be read: {err}.")))?;
-        if body.len() + chunk.len() > MAX_BODY_BYTES {
-            return Err(AppError::PayloadTooLarge { limit: MAX_BODY_BYTES });
+    let timeout = req.app_data::<web::Data<crate::AppState>>().map_or(
+        std::time::Duration::from_secs(crate::config::DEFAULT_BODY_TIMEOUT_SECS),
+        |state| state.body_timeout,
+    );
+    let read = async {
+        let mut body = web::BytesMut::new();
+        while let Some(chunk) = payload.next().await {
+            let chunk = chunk.map_err(|err| {
+                AppError::bad_request("unreadable_body", format!("The body could not be read: {err}."))
+            })?;
+            if body.len() + chunk.len() > MAX_BODY_BYTES {
+                return Err(AppError::PayloadTooLarge { limit: MAX_BODY_BYTES });
+            }
+            body.extend_from_slice(&chunk);
         }
-        body.extend_from_slice(&chunk);
-    }
+        Ok(body)
+    };
+    let body = tokio::time::timeout(timeout, read)
+        .await
+        .map_err(|_| AppError::RequestTimeout {
+            seconds: timeout.as_secs(),
+        })??;
     serde_json::from_slice(&body)
         .map_err(|err| AppError::bad_request("malformed_json", format!("The body is not well-formed JSON: {err}.")))
 }

@@ -131,7 +131,17 @@ async fn drafts_are_for_token_holders_and_never_cached() {
 async fn expired_and_revoked_tokens_stop_working() {
     let app = TestApp::new().await;
     let mut conn = app.db.conn().await;
-    let expired = lamina::auth::create_token(&mut conn, "expired", Role::Editor, Some(0))
+    let expired = lamina::auth::create_token(&mut conn, "expired", Role::Editor, Some(1))
+        .await
+        .unwrap();
+    assert!(
+        lamina::auth::create_token(&mut conn, "born-expired", Role::Editor, Some(0))
+            .await
+            .is_err(),
+        "a token cannot be born expired"
+    );
+    diesel::sql_query("UPDATE api_tokens SET expires_at = now() - interval '1 second' WHERE name = 'expired'")
+        .execute(&mut conn)
         .await
         .unwrap();
     let revoked = app.token("revoked", Role::Admin).await;

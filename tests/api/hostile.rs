@@ -3,6 +3,7 @@
 
 use actix_web::http::Method;
 use actix_web::test::TestRequest;
+use futures_util::StreamExt;
 
 use serde_json::{Value, json};
 
@@ -137,4 +138,83 @@ async fn out_of_range_dates_and_client_chosen_item_ids_are_refused() {
     .await;
     assert_eq!(created.status, 201);
     assert_ne!(created.json()["sections"][0]["items"][0]["id"], copied_id.as_str());
+}
+
+/// A body that stops arriving is cut off after `LAMINA_BODY_TIMEOUT_SECS`
+/// with a 408 problem, even from an authenticated client; nothing is written.
+#[actix_web::test]
+async fn a_slow_body_is_timed_out_with_408() {
+    use actix_web::web::Bytes;
+    let mut app = TestApp::new().await;
+    app.config.body_timeout_secs = 1;
+    let token = app.editor().await;
+    let service = app.service().await;
+    let path = format!("{SEED}/sections/overview");
+    let before = get(&service, &path).await.body;
+    let trickle: actix_http::BoxedPayloadStream = Box::pin(
+        futures_util::stream::iter([Ok::<_, actix_http::error::PayloadError>(Bytes::from_static(
+            b"{\"kind\":",
+        ))])
+        .chain(futures_util::stream::pending()),
+    );
+    let request = TestRequest::put()
+        .uri(&path)
+        .insert_header(bearer(&token))
+        .insert_header(("If-Match", "*"))
+        .insert_header(("Content-Type", "application/json"))
+        .to_request();
+    let (request, _) = request.replace_payload(actix_http::Payload::from(trickle));
+    let started = std::time::Instant::now();
+    let response = actix_web::test::call_service(&service, request).await;
+    assert_eq!(response.status(), 408);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+    let body = actix_web::test::read_body(response).await;
+    let problem: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(problem["code"], "request_timeout");
+    assert_eq!(get(&service, &path).await.body, before);
+}
+
+/// Behind a trusted proxy, failed authentication is counted per forwarded
+/// client, so one attacker does not lock out everyone behind the proxy;
+/// from an untrusted peer the header is ignored.
+#[actix_web::test]
+async fn trusted_proxies_name_the_client_for_rate_limits() {
+    let mut app = TestApp::new().await;
+    app.config.auth_failures_per_minute = 2;
+    app.config.trusted_proxies = "10.0.0.0/8".parse().unwrap();
+    let service = app.service().await;
+    let attempt = |peer: &str, forwarded_for: &str| {
+        TestRequest::get()
+            .uri(SEED)
+            .peer_addr(peer.parse().unwrap())
+            .insert_header(("X-Forwarded-For", forwarded_for.to_owned()))
+            .insert_header(bearer("lamina_guess"))
+    };
+    for _ in 0..2 {
+        send(&service, attempt("10.0.0.1:1000", "198.51.100.1"))
+            .await
+            .assert_problem(401, "unauthorized");
+    }
+    send(&service, attempt("10.0.0.1:1000", "198.51.100.1"))
+        .await
+        .assert_problem(429, "too_many_requests");
+    // Another client behind the same proxy is not affected.
+    send(&service, attempt("10.0.0.1:1000", "198.51.100.2"))
+        .await
+        .assert_problem(401, "unauthorized");
+    // An untrusted peer cannot choose its address by header: it is its own peer address.
+    for _ in 0..2 {
+        send(
+            &service,
+            attempt("203.0.113.5:1000", &format!("192.0.2.{}", fastrand::u8(..))),
+        )
+        .await;
+    }
+    send(&service, attempt("203.0.113.5:1000", "192.0.2.250"))
+        .await
+        .assert_problem(429, "too_many_requests");
 }
