@@ -170,7 +170,7 @@ pub fn build_app(
                     response = response.into_response(problem);
                 }
                 request_id::echo(&mut response, &id);
-                metrics.observe(&response, &method, started);
+                metrics.observe(&response, method, started);
                 Ok(response)
             }
         })
