@@ -1,61 +1,246 @@
 //! The representation cache: published read responses kept in memory as
-//! serialized bytes with their validators, so a hit costs no database round
-//! trip and no JSON serialization.
+//! serialized bytes with their validators and compressed variants, so a hit
+//! costs no database round trip, no JSON serialization and no compression.
 //!
-//! Coherence: a write drops its article's entries on this node right after
-//! commit ([`RepresentationCache::invalidate`]), and its transaction sends a
-//! PostgreSQL `NOTIFY` that every node's [`listen`] task turns into the same
-//! invalidation. Entries are only added while that subscription is live; when
-//! it is lost the whole cache is dropped and the subscription renewed (the
-//! dropped entries are kept aside only to answer while the database is down).
+//! Bounded by bytes: each entry weighs what it really holds (key, body,
+//! compressed variants, header values and a fixed overhead), and eviction
+//! is per entry (quick_cache: CLOCK-Pro-like admission, so a scan of one-off
+//! keys cannot push out the entries read again and again). Keys are built by
+//! the routes from parsed, normalized values, never from the raw request.
+//!
+//! Coherence: a write invalidates its article's group (its entries and the
+//! list pages) on this node right after commit ([`RepresentationCache::invalidate`]),
+//! and its transaction sends a PostgreSQL `NOTIFY` that every node's
+//! [`listen`] task turns into the same invalidation. Invalidating a group
+//! bumps its generation; an entry is current only while its group's
+//! generation and the subscription epoch are the ones it was read under, so
+//! a read that raced a write can never be stored as current. Entries are only
+//! served while the subscription is live; when it is lost they are kept
+//! aside (the previous epoch) only to answer while the database is down.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
+use actix_web::http::header::HeaderValue;
+use actix_web::web::Bytes;
+use chrono::{DateTime, Utc};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use futures_util::StreamExt;
-
-use crate::routes::caching::Representation;
 
 /// The `NOTIFY` channel of content changes; the payload is the article's slug.
 pub const CHANNEL: &str = "lamina_content";
 /// The group of list pages, which every write may change.
 const LIST_GROUP: &str = "";
+/// Bodies smaller than this are sent as they are.
+const MIN_COMPRESSED_BYTES: usize = 512;
+/// What an entry holds besides its key and byte buffers: the entry and
+/// representation structs, three header values, the `Arc`s and the cache's
+/// own slot (measured: RSS growth per small entry, rounded up).
+const ENTRY_OVERHEAD_BYTES: u64 = 512;
 
-type Groups = HashMap<String, HashMap<String, Arc<Representation>>>;
+/// A content coding lamina keeps pre-compressed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Coding {
+    /// `br`
+    Brotli,
+    /// `gzip`
+    Gzip,
+}
 
-#[derive(Default)]
-struct Entries {
-    /// slug (or [`LIST_GROUP`]) → request target → representation.
-    groups: Groups,
-    bytes: usize,
-    /// What was cached when the subscription was lost: no longer served as
-    /// current, only when the database cannot be reached (stale-if-error).
-    stale: Groups,
+impl Coding {
+    /// The `Content-Encoding` name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Coding::Brotli => "br",
+            Coding::Gzip => "gzip",
+        }
+    }
+}
+
+/// A serialized read response with its validators, ready to send many times.
+#[derive(Debug, Clone)]
+pub struct Representation {
+    /// The JSON body.
+    pub body: Bytes,
+    /// The strong entity tag, quoted: `"s.<id>.<version>"`.
+    pub etag: String,
+    etag_header: HeaderValue,
+    /// When the resource last changed, as an HTTP date and in seconds (for `If-Modified-Since`).
+    last_modified: Option<(HeaderValue, i64)>,
+    /// CDN purge keys: the article and the sections the body shows.
+    surrogate_keys: Option<HeaderValue>,
+    /// The body compressed, for representations kept in the cache.
+    brotli: Option<Bytes>,
+    gzip: Option<Bytes>,
+}
+
+fn compress(coding: Coding, body: &[u8]) -> Option<Bytes> {
+    use std::io::Write;
+    let compressed = match coding {
+        Coding::Gzip => {
+            let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+            encoder.write_all(body).ok()?;
+            encoder.finish().ok()?
+        }
+        Coding::Brotli => {
+            let mut out = Vec::new();
+            {
+                let mut encoder = brotli::CompressorWriter::new(&mut out, 4096, 9, 22);
+                encoder.write_all(body).ok()?;
+            }
+            out
+        }
+    };
+    (compressed.len() < body.len()).then(|| compressed.into())
+}
+
+impl Representation {
+    /// A representation of `body` with its validators.
+    pub fn new(
+        body: Bytes,
+        etag: String,
+        last_modified: Option<DateTime<Utc>>,
+        surrogate_keys: String,
+    ) -> Representation {
+        let etag_header = HeaderValue::from_str(&etag).unwrap_or(HeaderValue::from_static("\"invalid\""));
+        let last_modified = last_modified.and_then(|at| {
+            let text = at.format("%a, %d %b %Y %H:%M:%S GMT").to_string();
+            HeaderValue::from_str(&text).ok().map(|value| (value, at.timestamp()))
+        });
+        Representation {
+            body,
+            etag,
+            etag_header,
+            last_modified,
+            surrogate_keys: HeaderValue::from_str(&surrogate_keys).ok(),
+            brotli: None,
+            gzip: None,
+        }
+    }
+
+    /// Serializes `value` as the body.
+    pub fn json<T: serde::Serialize>(
+        value: &T,
+        etag: String,
+        last_modified: Option<DateTime<Utc>>,
+        surrogate_keys: String,
+    ) -> Result<Representation, serde_json::Error> {
+        let body = serde_json::to_vec(value)?;
+        Ok(Representation::new(body.into(), etag, last_modified, surrogate_keys))
+    }
+
+    /// The same with brotli and gzip variants made now (for the cache: a hit
+    /// then never compresses, and the entry's weight is known when stored).
+    pub fn with_compressed_variants(mut self) -> Representation {
+        if self.body.len() >= MIN_COMPRESSED_BYTES {
+            self.brotli = compress(Coding::Brotli, &self.body);
+            self.gzip = compress(Coding::Gzip, &self.body);
+        }
+        self
+    }
+
+    /// The body in `coding`, if a variant was made and is smaller.
+    pub fn encoded(&self, coding: Coding) -> Option<&Bytes> {
+        match coding {
+            Coding::Brotli => self.brotli.as_ref(),
+            Coding::Gzip => self.gzip.as_ref(),
+        }
+    }
+
+    /// The `ETag` header value.
+    pub fn etag_header(&self) -> &HeaderValue {
+        &self.etag_header
+    }
+
+    /// The `Last-Modified` header value and its time in seconds.
+    pub fn last_modified(&self) -> Option<&(HeaderValue, i64)> {
+        self.last_modified.as_ref()
+    }
+
+    /// The `Surrogate-Key` header value.
+    pub fn surrogate_keys(&self) -> Option<&HeaderValue> {
+        self.surrogate_keys.as_ref()
+    }
+
+    /// Bytes this representation holds, with its fixed overhead.
+    fn weight(&self) -> u64 {
+        let variants = [&self.brotli, &self.gzip]
+            .into_iter()
+            .flatten()
+            .map(Bytes::len)
+            .sum::<usize>();
+        let headers = self.etag.len()
+            + self.etag_header.len()
+            + self.last_modified.as_ref().map_or(0, |(value, _)| value.len())
+            + self.surrogate_keys.as_ref().map_or(0, HeaderValue::len);
+        u64::try_from(self.body.len() + variants + headers).unwrap_or(u64::MAX) + ENTRY_OVERHEAD_BYTES
+    }
+}
+
+/// A cached representation and what it was read under.
+#[derive(Clone)]
+struct Entry {
+    representation: Arc<Representation>,
+    /// The generation of its group when the read began.
+    group_generation: u64,
+    /// The subscription epoch when the read began.
+    epoch: u64,
+}
+
+/// Weighs an entry by the bytes it holds.
+#[derive(Clone)]
+struct ByBytes;
+
+impl quick_cache::Weighter<String, Entry> for ByBytes {
+    fn weight(&self, key: &String, entry: &Entry) -> u64 {
+        entry.representation.weight() + key.len() as u64
+    }
+}
+
+/// What a read must present to store its result: the state it was read under.
+#[derive(Debug, Clone, Copy)]
+pub struct Ticket {
+    group_generation: u64,
+    epoch: u64,
 }
 
 /// Bounded in-memory store of public representations.
 pub struct RepresentationCache {
-    entries: RwLock<Entries>,
-    /// Bumped by every invalidation; a read that started before it may not insert.
-    generation: AtomicU64,
+    entries: Option<quick_cache::sync::Cache<String, Entry, ByBytes>>,
+    /// Generation of each group (an article's slug, or the list pages), bumped by invalidation.
+    groups: RwLock<HashMap<String, u64>>,
+    /// Bumped whenever the subscription is gained or lost; odd while subscribed.
+    epoch: AtomicU64,
     /// Whether this node currently hears other nodes' writes.
     subscribed: AtomicBool,
-    max_bytes: usize,
     hits: AtomicU64,
     misses: AtomicU64,
 }
 
 impl RepresentationCache {
-    /// An empty cache holding at most `max_bytes` of bodies (0 turns it off).
+    /// An empty cache holding at most `max_bytes` (0 turns it off).
     pub fn new(max_bytes: usize) -> RepresentationCache {
+        // Few shards: each holds a share of the bytes, and an entry must fit in one.
+        let entries = (max_bytes > 0)
+            .then(|| {
+                quick_cache::OptionsBuilder::new()
+                    .estimated_items_capacity((max_bytes / 8192).max(16))
+                    .weight_capacity(max_bytes as u64)
+                    .shards(4)
+                    .build()
+                    .ok()
+            })
+            .flatten()
+            .map(|options| {
+                quick_cache::sync::Cache::with_options(options, ByBytes, Default::default(), Default::default())
+            });
         RepresentationCache {
-            entries: RwLock::default(),
-            generation: AtomicU64::new(0),
+            entries,
+            groups: RwLock::default(),
+            epoch: AtomicU64::new(0),
             subscribed: AtomicBool::new(false),
-            max_bytes,
             hits: AtomicU64::new(0),
             misses: AtomicU64::new(0),
         }
@@ -71,81 +256,80 @@ impl RepresentationCache {
         LIST_GROUP
     }
 
-    /// The cached representation of `key` in `group`, counting the hit or miss.
-    pub fn get(&self, group: &str, key: &str) -> Option<Arc<Representation>> {
-        let found = self
-            .entries
+    fn group_generation(&self, group: &str) -> u64 {
+        self.groups
             .read()
             .ok()
-            .and_then(|entries| entries.groups.get(group).and_then(|group| group.get(key)).cloned());
+            .and_then(|groups| groups.get(group).copied())
+            .unwrap_or(0)
+    }
+
+    /// The current representation of `key` in `group`, counting the hit or miss.
+    pub fn get(&self, group: &str, key: &str) -> Option<Arc<Representation>> {
+        let found = self.entries.as_ref().and_then(|entries| {
+            let entry = entries.get(key)?;
+            let current = self.subscribed.load(Ordering::Acquire)
+                && entry.epoch == self.epoch.load(Ordering::Acquire)
+                && entry.group_generation == self.group_generation(group);
+            current.then_some(entry.representation)
+        });
         let counter = if found.is_some() { &self.hits } else { &self.misses };
         counter.fetch_add(1, Ordering::Relaxed);
         found
     }
 
-    /// The generation to pass to [`insert`](Self::insert), taken before reading the database.
-    pub fn generation(&self) -> u64 {
-        self.generation.load(Ordering::Acquire)
+    /// Taken before reading the database, to pass to [`insert`](Self::insert).
+    pub fn ticket(&self, group: &str) -> Ticket {
+        Ticket {
+            epoch: self.epoch.load(Ordering::Acquire),
+            group_generation: self.group_generation(group),
+        }
     }
 
-    /// Stores a representation read at `generation`, unless a write has
-    /// invalidated anything since (the read may be stale) or this node is
-    /// not hearing other nodes' writes.
-    pub fn insert(&self, group: &str, key: &str, representation: Arc<Representation>, generation: u64) {
-        if self.max_bytes == 0 || !self.subscribed.load(Ordering::Acquire) {
-            return;
-        }
-        let Ok(mut entries) = self.entries.write() else { return };
-        if self.generation.load(Ordering::Acquire) != generation {
-            return;
-        }
-        let size = representation.body.len() + key.len();
-        if size > self.max_bytes {
-            return;
-        }
-        if entries.bytes + size > self.max_bytes {
-            // Simple and bounded: start afresh rather than track recency.
-            *entries = Entries::default();
-        }
-        entries.bytes += size;
-        if let Some(old) = entries
-            .groups
-            .entry(group.to_owned())
-            .or_default()
-            .insert(key.to_owned(), representation)
+    /// Stores a representation read under `ticket`, unless this node is not
+    /// hearing other nodes' writes or the group changed since (the read may
+    /// be stale: such an entry would never be served anyway).
+    pub fn insert(&self, group: &str, key: String, representation: Arc<Representation>, ticket: Ticket) {
+        let Some(entries) = &self.entries else { return };
+        if !self.subscribed.load(Ordering::Acquire)
+            || ticket.epoch != self.epoch.load(Ordering::Acquire)
+            || ticket.group_generation != self.group_generation(group)
         {
-            entries.bytes -= old.body.len() + key.len();
+            return;
         }
+        entries.insert(
+            key,
+            Entry {
+                representation,
+                group_generation: ticket.group_generation,
+                epoch: ticket.epoch,
+            },
+        );
     }
 
-    /// Drops every entry an article's change can affect: its own and the list pages.
+    /// Makes every entry an article's change can affect stale: its own and the list pages.
     pub fn invalidate(&self, slug: &str) {
-        if let Ok(mut entries) = self.entries.write() {
-            self.generation.fetch_add(1, Ordering::AcqRel);
+        if let Ok(mut groups) = self.groups.write() {
             for group in [slug, LIST_GROUP] {
-                if let Some(removed) = entries.groups.remove(group) {
-                    entries.bytes -= removed
-                        .iter()
-                        .map(|(key, rep)| rep.body.len() + key.len())
-                        .sum::<usize>();
-                }
-                entries.stale.remove(group);
+                *groups.entry(group.to_owned()).or_default() += 1;
             }
         }
     }
 
-    /// The last representation cached before the subscription was lost, for
-    /// answering while the database is unreachable.
+    /// The last representation cached before the subscription was lost (and
+    /// not invalidated since), for answering while the database is unreachable.
     pub fn get_stale(&self, group: &str, key: &str) -> Option<Arc<Representation>> {
-        let entries = self.entries.read().ok()?;
-        entries.stale.get(group).and_then(|group| group.get(key)).cloned()
+        let entry = self.entries.as_ref()?.peek(key)?;
+        let previous = !self.subscribed.load(Ordering::Acquire)
+            && entry.epoch + 1 == self.epoch.load(Ordering::Acquire)
+            && entry.group_generation == self.group_generation(group);
+        previous.then_some(entry.representation)
     }
 
     /// Drops everything, stale copies too.
     pub fn clear(&self) {
-        if let Ok(mut entries) = self.entries.write() {
-            self.generation.fetch_add(1, Ordering::AcqRel);
-            *entries = Entries::default();
+        if let Some(entries) = &self.entries {
+            entries.clear();
         }
     }
 
@@ -154,33 +338,33 @@ impl RepresentationCache {
         (self.hits.load(Ordering::Relaxed), self.misses.load(Ordering::Relaxed))
     }
 
-    /// Bytes of bodies held.
+    /// Bytes held (the weight of every entry, current or not yet evicted).
     pub fn bytes(&self) -> usize {
-        self.entries.read().map(|entries| entries.bytes).unwrap_or(0)
+        self.entries
+            .as_ref()
+            .map_or(0, |entries| usize::try_from(entries.weight()).unwrap_or(usize::MAX))
     }
 
-    /// Whether this node currently hears other nodes' writes (and so keeps entries).
+    /// Whether this node currently hears other nodes' writes (and so serves entries).
     pub fn is_subscribed(&self) -> bool {
         self.subscribed.load(Ordering::Acquire)
     }
 
     fn set_subscribed(&self, on: bool) {
-        self.subscribed.store(on, Ordering::Release);
         // Whatever is cached may miss changes from now on (lost) or may have
         // missed some (regained): it is no longer served as current. While
-        // the subscription is lost it is kept aside for stale-if-error.
-        if let Ok(mut entries) = self.entries.write() {
-            self.generation.fetch_add(1, Ordering::AcqRel);
-            let current = std::mem::take(&mut entries.groups);
-            entries.bytes = 0;
-            entries.stale = if on { Groups::new() } else { current };
+        // the subscription is lost it stays available for stale-if-error.
+        self.epoch.fetch_add(1, Ordering::AcqRel);
+        self.subscribed.store(on, Ordering::Release);
+        if on {
+            self.clear();
         }
     }
 }
 
 /// Keeps `cache` coherent with writes of other nodes: `LISTEN`s on
 /// [`CHANNEL`] and invalidates what each notification names; reconnects (and
-/// drops the cache) whenever the connection is lost. Runs until the process ends.
+/// stops serving the cache) whenever the connection is lost. Runs until the process ends.
 pub async fn listen(url: String, cache: Arc<RepresentationCache>) {
     use diesel_async::RunQueryDsl;
     let mut delay = Duration::from_millis(100);
@@ -228,31 +412,55 @@ mod tests {
 
     #[test]
     fn stale_reads_and_unsubscribed_nodes_do_not_fill_the_cache() {
-        let cache = RepresentationCache::new(1024);
-        let generation = cache.generation();
-        cache.insert("a", "/a", rep("x"), generation);
+        let cache = RepresentationCache::new(1 << 20);
+        let ticket = cache.ticket("a");
+        cache.insert("a", "/a".into(), rep("x"), ticket);
         assert!(cache.get("a", "/a").is_none(), "not subscribed: nothing is kept");
         cache.set_subscribed(true);
-        let generation = cache.generation();
-        cache.invalidate("b");
-        cache.insert("a", "/a", rep("x"), generation);
-        assert!(cache.get("a", "/a").is_none(), "a write happened during the read");
-        let generation = cache.generation();
-        cache.insert("a", "/a", rep("x"), generation);
-        cache.insert("", "/list", rep("l"), generation);
-        assert!(cache.get("a", "/a").is_some());
+        let ticket = cache.ticket("a");
         cache.invalidate("a");
-        assert!(cache.get("a", "/a").is_none() && cache.get("", "/list").is_none());
-        assert_eq!(cache.counts(), (1, 4));
+        cache.insert("a", "/a".into(), rep("x"), ticket);
+        assert!(cache.get("a", "/a").is_none(), "a write happened during the read");
+        cache.insert("a", "/a".into(), rep("x"), cache.ticket("a"));
+        cache.insert("", "/list".into(), rep("l"), cache.ticket(""));
+        assert!(cache.get("a", "/a").is_some());
+        cache.invalidate("b");
+        assert!(cache.get("a", "/a").is_some(), "another article's write leaves it");
+        assert!(cache.get("", "/list").is_none(), "but not the list");
+        cache.invalidate("a");
+        assert!(cache.get("a", "/a").is_none());
+        assert_eq!(cache.counts(), (2, 5));
     }
 
     #[test]
-    fn the_cache_stays_within_its_bound() {
-        let cache = RepresentationCache::new(100);
+    fn a_lost_subscription_keeps_entries_only_for_stale_if_error() {
+        let cache = RepresentationCache::new(1 << 20);
         cache.set_subscribed(true);
-        for n in 0..50 {
-            cache.insert("a", &format!("/{n}"), rep(&"x".repeat(20)), cache.generation());
-            assert!(cache.bytes() <= 100);
+        cache.insert("a", "/a".into(), rep("x"), cache.ticket("a"));
+        cache.insert("b", "/b".into(), rep("y"), cache.ticket("b"));
+        cache.set_subscribed(false);
+        assert!(cache.get("a", "/a").is_none());
+        assert!(cache.get_stale("a", "/a").is_some());
+        cache.invalidate("b");
+        assert!(cache.get_stale("b", "/b").is_none(), "a later write makes it unusable");
+        cache.set_subscribed(true);
+        assert!(cache.get_stale("a", "/a").is_none() && cache.get("a", "/a").is_none());
+    }
+
+    #[test]
+    fn the_cache_stays_within_its_bound_and_weighs_what_entries_hold() {
+        let cache = RepresentationCache::new(64 * 1024);
+        cache.set_subscribed(true);
+        let body = "word ".repeat(400);
+        for n in 0..500 {
+            let representation = Arc::new(
+                Representation::new(body.clone().into_bytes().into(), "\"e\"".into(), None, String::new())
+                    .with_compressed_variants(),
+            );
+            assert!(representation.encoded(Coding::Brotli).is_some());
+            cache.insert("a", format!("/{n}"), representation, cache.ticket("a"));
+            assert!(cache.bytes() <= 64 * 1024, "{} bytes", cache.bytes());
         }
+        assert!(cache.bytes() > 32 * 1024, "entries are kept up to the bound");
     }
 }

@@ -272,6 +272,12 @@ impl From<diesel::result::Error> for AppError {
     }
 }
 
+impl From<serde_json::Error> for AppError {
+    fn from(err: serde_json::Error) -> AppError {
+        AppError::Internal(format!("serializing a response: {err}"))
+    }
+}
+
 impl From<diesel_async::pooled_connection::deadpool::PoolError> for AppError {
     fn from(err: diesel_async::pooled_connection::deadpool::PoolError) -> AppError {
         AppError::Unavailable(err.to_string())

@@ -6,7 +6,8 @@ use utoipa::IntoParams;
 
 use super::caching::{Representation, cached, etag_of};
 use super::{
-    DeleteProblems, Editor, ProblemResponses, ReadProblems, Reader, WriteProblems, if_match, read_json, surrogate_keys,
+    DeleteProblems, Editor, NoParams, ProblemResponses, Query, ReadProblems, Reader, WriteProblems, if_match,
+    read_json, surrogate_keys,
 };
 use crate::AppState;
 use crate::cache::RepresentationCache;
@@ -48,6 +49,10 @@ pub struct ListQuery {
     cursor: Option<String>,
 }
 
+impl super::KnownParams for ListQuery {
+    const NAMES: &'static [&'static str] = &["limit", "cursor"];
+}
+
 /// List articles, newest `published_on` first.
 ///
 /// Anonymous readers see published articles only.
@@ -68,7 +73,7 @@ pub async fn list_articles(
     state: web::Data<AppState>,
     req: HttpRequest,
     reader: Reader,
-    query: web::Query<ListQuery>,
+    query: Query<ListQuery>,
 ) -> Result<HttpResponse, AppError> {
     let limit = page_limit(query.limit)?;
     let after = match &query.cursor {
@@ -81,41 +86,52 @@ pub async fn list_articles(
         })?),
     };
     let visibility = reader.visibility();
-    cached(&state, &req, &reader, RepresentationCache::list_group(), || async {
-        let mut conn = state.pool.get().await?;
-        let (rows, more) = store::list_articles(&mut conn, after, i64::from(limit), visibility).await?;
-        let next_cursor = if more {
-            rows.last().map(|(row, _)| {
-                Cursor {
-                    published_on: row.published_on,
-                    id: row.id,
-                }
-                .encode()
-            })
-        } else {
-            None
-        };
-        let last_modified = rows.iter().map(|(row, _)| row.updated_at).max();
-        let items = rows
-            .iter()
-            .map(|(row, kinds)| {
-                Ok(ArticleSummary {
-                    meta: row.to_meta()?,
-                    section_kinds: kinds.iter().filter_map(|kind| SectionKind::parse(kind)).collect(),
+    let key = format!(
+        "list?limit={limit}&cursor={}",
+        after.map(|cursor| cursor.encode()).unwrap_or_default()
+    );
+    cached(
+        &state,
+        &req,
+        &reader,
+        RepresentationCache::list_group(),
+        key,
+        || async {
+            let mut conn = state.pool.get().await?;
+            let (rows, more) = store::list_articles(&mut conn, after, i64::from(limit), visibility).await?;
+            let next_cursor = if more {
+                rows.last().map(|(row, _)| {
+                    Cursor {
+                        published_on: row.published_on,
+                        id: row.id,
+                    }
+                    .encode()
                 })
-            })
-            .collect::<diesel::QueryResult<Vec<_>>>()?;
-        let keys = rows
-            .iter()
-            .map(|(row, _)| format!("article-{}", row.id.simple()))
-            .chain(["articles".to_owned()])
-            .collect::<Vec<_>>()
-            .join(" ");
-        let page = ArticlePage { items, next_cursor };
-        let body = serde_json::to_vec(&page).map_err(|err| AppError::Internal(err.to_string()))?;
-        let etag = etag_of("l", &body);
-        Ok(Representation::new(body.into(), etag, last_modified, keys))
-    })
+            } else {
+                None
+            };
+            let last_modified = rows.iter().map(|(row, _)| row.updated_at).max();
+            let items = rows
+                .iter()
+                .map(|(row, kinds)| {
+                    Ok(ArticleSummary {
+                        meta: row.to_meta()?,
+                        section_kinds: kinds.iter().filter_map(|kind| SectionKind::parse(kind)).collect(),
+                    })
+                })
+                .collect::<diesel::QueryResult<Vec<_>>>()?;
+            let keys = rows
+                .iter()
+                .map(|(row, _)| format!("article-{}", row.id.simple()))
+                .chain(["articles".to_owned()])
+                .collect::<Vec<_>>()
+                .join(" ");
+            let page = ArticlePage { items, next_cursor };
+            let body = serde_json::to_vec(&page).map_err(|err| AppError::Internal(err.to_string()))?;
+            let etag = etag_of("l", &body);
+            Ok(Representation::new(body.into(), etag, last_modified, keys))
+        },
+    )
     .await
 }
 
@@ -129,6 +145,10 @@ pub struct ArticleQuery {
         pattern = "^(overview|steps|benefits|expectations|aftercare_tips|target_audiences|risks|conclusion)(,(overview|steps|benefits|expectations|aftercare_tips|target_audiences|risks|conclusion))*$"
     )]
     sections: Option<String>,
+}
+
+impl super::KnownParams for ArticleQuery {
+    const NAMES: &'static [&'static str] = &["sections"];
 }
 
 /// Parses `?sections=`: known kinds, deduplicated, in canonical order.
@@ -179,15 +199,18 @@ pub async fn get_article(
     req: HttpRequest,
     reader: Reader,
     slug: web::Path<String>,
-    query: web::Query<ArticleQuery>,
+    query: Query<ArticleQuery>,
 ) -> Result<HttpResponse, AppError> {
     let kinds = query.sections.as_deref().map(parse_kinds).transpose()?;
     let slug = checked_slug(&req, slug.into_inner())?;
+    let selection: Vec<&str> = kinds.iter().flatten().map(|kind| kind.as_str()).collect();
+    let key = format!("article/{slug}?sections={}", selection.join(","));
     cached(
         &state,
         &req,
         &reader,
         RepresentationCache::article_group(&slug),
+        key,
         || async {
             let (row, sections) = load_article(&state, &req, &reader, slug.clone(), kinds.clone()).await?;
             article_representation(&row, &sections, kinds.as_deref())
@@ -217,7 +240,7 @@ pub fn article_representation(
             .map(StoredSection::to_api)
             .collect::<diesel::QueryResult<_>>()?,
     };
-    Representation::json(&article, etag, Some(row.updated_at), keys)
+    Ok(Representation::json(&article, etag, Some(row.updated_at), keys)?)
 }
 
 /// Create or replace a whole article.
@@ -246,6 +269,7 @@ pub async fn put_article(
     editor: Editor,
     request_id: RequestId,
     slug: web::Path<String>,
+    _query: Query<NoParams>,
     body: web::Payload,
 ) -> Result<HttpResponse, AppError> {
     let slug = slug.into_inner();
@@ -287,6 +311,7 @@ pub async fn delete_article(
     editor: Editor,
     request_id: RequestId,
     slug: web::Path<String>,
+    _query: Query<NoParams>,
 ) -> Result<HttpResponse, AppError> {
     let slug = checked_slug(&req, slug.into_inner())?;
     let mut conn = state.pool.get().await?;

@@ -1,43 +1,17 @@
 //! Validators and conditional requests for read responses (RFC 9110 §8.8, §13).
 
 use std::future::Future;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use actix_web::http::header::{self, HeaderName, HeaderValue};
-use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse};
-use chrono::{DateTime, Utc};
+use chrono::DateTime;
 
 use crate::AppState;
 use crate::auth::Reader;
+use crate::cache::Coding;
+pub use crate::cache::Representation;
 use crate::error::AppError;
-
-/// A serialized read response with its validators, ready to send many times.
-#[derive(Debug, Clone)]
-pub struct Representation {
-    /// The JSON body.
-    pub body: Bytes,
-    /// The strong entity tag, quoted: `"s.<id>.<version>"`.
-    pub etag: String,
-    etag_header: HeaderValue,
-    /// When the resource last changed, as an HTTP date (and in seconds, for `If-Modified-Since`).
-    last_modified: Option<(HeaderValue, i64)>,
-    /// CDN purge keys: the article and the sections the body shows.
-    surrogate_keys: Option<HeaderValue>,
-    /// The body compressed, made on first request and kept with the rest.
-    gzip: OnceLock<Option<Bytes>>,
-    brotli: OnceLock<Option<Bytes>>,
-}
-
-/// A content coding lamina sends pre-compressed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Coding {
-    Brotli,
-    Gzip,
-}
-
-/// Bodies smaller than this are sent as they are.
-const MIN_COMPRESSED_BYTES: usize = 512;
 
 /// The coding to use for `Accept-Encoding` (brotli first), if any.
 fn preferred_coding(req: &HttpRequest) -> Option<Coding> {
@@ -61,81 +35,6 @@ fn preferred_coding(req: &HttpRequest) -> Option<Coding> {
         }
     }
     best
-}
-
-fn compress(coding: Coding, body: &[u8]) -> Option<Bytes> {
-    use std::io::Write;
-    let compressed = match coding {
-        Coding::Gzip => {
-            let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-            encoder.write_all(body).ok()?;
-            encoder.finish().ok()?
-        }
-        Coding::Brotli => {
-            let mut out = Vec::new();
-            {
-                let mut encoder = brotli::CompressorWriter::new(&mut out, 4096, 9, 22);
-                encoder.write_all(body).ok()?;
-            }
-            out
-        }
-    };
-    (compressed.len() < body.len()).then(|| compressed.into())
-}
-
-impl Representation {
-    /// A representation of `body` with its validators.
-    pub fn new(
-        body: actix_web::web::Bytes,
-        etag: String,
-        last_modified: Option<DateTime<Utc>>,
-        surrogate_keys: String,
-    ) -> Representation {
-        let etag_header = HeaderValue::from_str(&etag).unwrap_or(HeaderValue::from_static("\"invalid\""));
-        let last_modified = last_modified.and_then(|at| {
-            let text = at.format("%a, %d %b %Y %H:%M:%S GMT").to_string();
-            HeaderValue::from_str(&text).ok().map(|value| (value, at.timestamp()))
-        });
-        let surrogate_keys = HeaderValue::from_str(&surrogate_keys).ok();
-        Representation {
-            body,
-            etag,
-            etag_header,
-            last_modified,
-            surrogate_keys,
-            gzip: OnceLock::new(),
-            brotli: OnceLock::new(),
-        }
-    }
-
-    /// The body in `coding`, compressed once and kept; `None` if not worth it.
-    fn encoded(&self, coding: Coding) -> Option<&Bytes> {
-        if self.body.len() < MIN_COMPRESSED_BYTES {
-            return None;
-        }
-        let slot = match coding {
-            Coding::Gzip => &self.gzip,
-            Coding::Brotli => &self.brotli,
-        };
-        slot.get_or_init(|| compress(coding, &self.body)).as_ref()
-    }
-
-    /// Serializes `value` as the body.
-    pub fn json<T: serde::Serialize>(
-        value: &T,
-        etag: String,
-        last_modified: Option<DateTime<Utc>>,
-        surrogate_keys: String,
-    ) -> Result<Representation, crate::error::AppError> {
-        let body = serde_json::to_vec(value)
-            .map_err(|err| crate::error::AppError::Internal(format!("serializing a response: {err}")))?;
-        Ok(Representation::new(body.into(), etag, last_modified, surrogate_keys))
-    }
-
-    /// The `ETag` header value.
-    pub fn etag_header(&self) -> &HeaderValue {
-        &self.etag_header
-    }
 }
 
 /// How shared caches may keep public responses.
@@ -179,7 +78,7 @@ fn not_modified(req: &HttpRequest, representation: &Representation) -> bool {
         .get(header::IF_MODIFIED_SINCE)
         .and_then(|value| value.to_str().ok())
         .and_then(|value| DateTime::parse_from_rfc2822(value).ok());
-    match (since, &representation.last_modified) {
+    match (since, representation.last_modified()) {
         (Some(since), Some((_, modified))) => *modified <= since.timestamp(),
         _ => false,
     }
@@ -199,15 +98,15 @@ pub fn respond(
     } else {
         HttpResponse::Ok()
     };
-    response.insert_header((header::ETAG, representation.etag_header.clone()));
-    if let Some((modified, _)) = &representation.last_modified {
+    response.insert_header((header::ETAG, representation.etag_header().clone()));
+    if let Some((modified, _)) = representation.last_modified() {
         response.insert_header((header::LAST_MODIFIED, modified.clone()));
     }
     if private {
         response.insert_header((header::CACHE_CONTROL, HeaderValue::from_static("private, no-store")));
     } else {
         response.insert_header((header::CACHE_CONTROL, policy.public.clone()));
-        if let Some(keys) = &representation.surrogate_keys {
+        if let Some(keys) = representation.surrogate_keys() {
             response.insert_header((HeaderName::from_static("surrogate-key"), keys.clone()));
         }
     }
@@ -216,14 +115,12 @@ pub fn respond(
         return response.finish();
     }
     response.insert_header((header::CONTENT_TYPE, HeaderValue::from_static("application/json")));
+    // Cached representations carry their compressed variants; others are
+    // left to the Compress middleware (off the worker thread, at a cheap level).
     let encoded = preferred_coding(req).and_then(|coding| representation.encoded(coding).map(|bytes| (coding, bytes)));
     match encoded {
         Some((coding, bytes)) => {
-            let name = match coding {
-                Coding::Brotli => "br",
-                Coding::Gzip => "gzip",
-            };
-            response.insert_header((header::CONTENT_ENCODING, HeaderValue::from_static(name)));
+            response.insert_header((header::CONTENT_ENCODING, HeaderValue::from_static(coding.name())));
             response.body(bytes.clone())
         }
         None => response.body(representation.body.clone()),
@@ -231,12 +128,14 @@ pub fn respond(
 }
 
 /// Answers a public read from the representation cache when it can; otherwise
-/// builds the representation and, for anonymous readers, keeps it.
+/// builds the representation and, for anonymous readers, keeps it under
+/// `key` (built by the route from parsed, normalized parameters).
 pub async fn cached<F, Fut>(
     state: &AppState,
     req: &HttpRequest,
     reader: &Reader,
     group: &str,
+    key: String,
     build: F,
 ) -> Result<HttpResponse, AppError>
 where
@@ -244,15 +143,14 @@ where
     Fut: Future<Output = Result<Representation, AppError>>,
 {
     let public = !reader.is_authenticated();
-    let key = req.uri().path_and_query().map_or("", |target| target.as_str());
-    if public && let Some(representation) = state.cache.get(group, key) {
+    if public && let Some(representation) = state.cache.get(group, &key) {
         return Ok(respond(req, &representation, &state.cache_policy, false));
     }
-    let generation = state.cache.generation();
+    let ticket = state.cache.ticket(group);
     let representation = match build().await {
-        Ok(representation) => Arc::new(representation),
+        Ok(representation) => representation,
         // The database is unreachable: the last known public copy beats a 503.
-        Err(AppError::Unavailable(cause)) if public => match state.cache.get_stale(group, key) {
+        Err(AppError::Unavailable(cause)) if public => match state.cache.get_stale(group, &key) {
             Some(stale) => {
                 log::warn!("database unavailable ({cause}); answering {key} from the stale cache");
                 return Ok(respond(req, &stale, &state.cache_policy, false));
@@ -261,10 +159,12 @@ where
         },
         Err(err) => return Err(err),
     };
-    if public {
-        state.cache.insert(group, key, representation.clone(), generation);
+    if !public {
+        return Ok(respond(req, &representation, &state.cache_policy, true));
     }
-    Ok(respond(req, &representation, &state.cache_policy, !public))
+    let representation = Arc::new(representation.with_compressed_variants());
+    state.cache.insert(group, key, representation.clone(), ticket);
+    Ok(respond(req, &representation, &state.cache_policy, false))
 }
 
 #[cfg(test)]

@@ -300,6 +300,81 @@ pub async fn docs_redirect() -> HttpResponse {
         .finish()
 }
 
+/// The query parameters a route knows; any other is a 400.
+pub trait KnownParams {
+    /// Their names.
+    const NAMES: &'static [&'static str];
+}
+
+/// A route's query: only the parameters it knows (400
+/// `unknown_query_parameter` naming the others, so a typo such as
+/// `?section=` never silently returns everything), parsed as `T` (400
+/// `invalid_query` when malformed).
+#[derive(Debug)]
+pub struct Query<T>(pub T);
+
+impl<T> std::ops::Deref for Query<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+/// Most unknown names a problem lists, and most characters of each.
+const LISTED_UNKNOWN: usize = 5;
+const LISTED_NAME_CHARS: usize = 40;
+
+fn parse_query<T: serde::de::DeserializeOwned + KnownParams>(text: &str) -> Result<T, AppError> {
+    let invalid = |err: actix_web::error::QueryPayloadError| {
+        AppError::bad_request("invalid_query", format!("The query string is invalid: {err}."))
+    };
+    let pairs = web::Query::<Vec<(String, String)>>::from_query(text).map_err(invalid)?;
+    let mut unknown: Vec<String> = Vec::new();
+    for (name, _) in pairs.iter() {
+        if !T::NAMES.contains(&name.as_str()) && !unknown.contains(name) {
+            unknown.push(name.clone());
+        }
+    }
+    if !unknown.is_empty() {
+        let listed: Vec<String> = unknown
+            .iter()
+            .take(LISTED_UNKNOWN)
+            .map(|name| format!("{:?}", name.chars().take(LISTED_NAME_CHARS).collect::<String>()))
+            .collect();
+        let known = if T::NAMES.is_empty() {
+            "this route takes none".to_owned()
+        } else {
+            format!("known: {}", T::NAMES.join(", "))
+        };
+        let more = if unknown.len() > LISTED_UNKNOWN { ", …" } else { "" };
+        return Err(AppError::bad_request(
+            "unknown_query_parameter",
+            format!("Unknown query parameter(s) {}{more}; {known}.", listed.join(", ")),
+        ));
+    }
+    web::Query::<T>::from_query(text)
+        .map(web::Query::into_inner)
+        .map_err(invalid)
+}
+
+impl<T: serde::de::DeserializeOwned + KnownParams> actix_web::FromRequest for Query<T> {
+    type Error = AppError;
+    type Future = std::future::Ready<Result<Query<T>, AppError>>;
+
+    fn from_request(req: &HttpRequest, _payload: &mut actix_web::dev::Payload) -> Self::Future {
+        std::future::ready(parse_query(req.query_string()).map(Query))
+    }
+}
+
+/// The query of routes that take no parameters.
+#[derive(Debug, serde::Deserialize)]
+pub struct NoParams {}
+
+impl KnownParams for NoParams {
+    const NAMES: &'static [&'static str] = &[];
+}
+
 /// Answers malformed query strings with problem+json.
 pub fn query_config() -> web::QueryConfig {
     web::QueryConfig::default().error_handler(|err, _req| {

@@ -6,7 +6,7 @@ use utoipa::IntoParams;
 use uuid::Uuid;
 
 use super::articles::{actor, article_not_found, article_representation, checked_slug, page_limit};
-use super::{Editor, ProblemResponses, if_match};
+use super::{Editor, NoParams, ProblemResponses, Query, if_match};
 use crate::AppState;
 use crate::content::history::{self, Revision, RevisionPage};
 use crate::content::model::Article;
@@ -25,6 +25,10 @@ pub struct RevisionQuery {
     /// `next_cursor` of the previous page; leave out for the newest.
     #[param(example = "r41", pattern = "^r[0-9]{1,18}$")]
     cursor: Option<String>,
+}
+
+impl super::KnownParams for RevisionQuery {
+    const NAMES: &'static [&'static str] = &["limit", "cursor"];
 }
 
 /// Failures of the editor-only history endpoints.
@@ -80,7 +84,7 @@ pub async fn list_revisions(
     req: HttpRequest,
     _editor: Editor,
     slug: web::Path<String>,
-    query: web::Query<RevisionQuery>,
+    query: Query<RevisionQuery>,
 ) -> Result<HttpResponse, AppError> {
     let limit = page_limit(query.limit)?;
     let before = match &query.cursor {
@@ -128,6 +132,7 @@ pub async fn get_revision(
     req: HttpRequest,
     _editor: Editor,
     path: web::Path<(String, String)>,
+    _query: Query<NoParams>,
 ) -> Result<HttpResponse, AppError> {
     let (slug, id) = path.into_inner();
     let not_found = || {
@@ -177,6 +182,7 @@ pub async fn restore_revision(
     editor: Editor,
     request_id: RequestId,
     path: web::Path<(String, String)>,
+    _query: Query<NoParams>,
 ) -> Result<HttpResponse, AppError> {
     let (slug, id) = path.into_inner();
     let slug = checked_slug(&req, slug)?;

@@ -6,7 +6,8 @@ use uuid::Uuid;
 use super::articles::{actor, checked_slug, load_article};
 use super::caching::{Representation, cached};
 use super::{
-    DeleteProblems, Editor, ProblemResponses, ReadProblems, Reader, WriteProblems, if_match, read_json, surrogate_keys,
+    DeleteProblems, Editor, NoParams, ProblemResponses, Query, ReadProblems, Reader, WriteProblems, if_match,
+    read_json, surrogate_keys,
 };
 use crate::AppState;
 use crate::cache::RepresentationCache;
@@ -55,13 +56,16 @@ pub async fn list_sections(
     req: HttpRequest,
     reader: Reader,
     slug: web::Path<String>,
+    _query: Query<NoParams>,
 ) -> Result<HttpResponse, AppError> {
     let slug = checked_slug(&req, slug.into_inner())?;
+    let key = format!("sections/{slug}");
     cached(
         &state,
         &req,
         &reader,
         RepresentationCache::article_group(&slug),
+        key,
         || async {
             let (row, sections) = load_article(&state, &req, &reader, slug.clone(), None).await?;
             let keys = surrogate_keys(row.id, sections.iter().map(|section| section.row.id));
@@ -70,7 +74,7 @@ pub async fn list_sections(
                 .map(StoredSection::to_api)
                 .collect::<diesel::QueryResult<_>>()?;
             let etag = format!("\"ss.{}.{}\"", row.id.simple(), row.version);
-            Representation::json(&body, etag, Some(row.updated_at), keys)
+            Ok(Representation::json(&body, etag, Some(row.updated_at), keys)?)
         },
     )
     .await
@@ -101,15 +105,18 @@ pub async fn get_section(
     req: HttpRequest,
     reader: Reader,
     path: web::Path<(String, String)>,
+    _query: Query<NoParams>,
 ) -> Result<HttpResponse, AppError> {
     let (slug, kind) = path.into_inner();
     let kind = parse_kind(&kind)?;
     let slug = checked_slug(&req, slug)?;
+    let key = format!("section/{slug}/{kind}");
     cached(
         &state,
         &req,
         &reader,
         RepresentationCache::article_group(&slug),
+        key,
         || async {
             let (row, sections) = load_article(&state, &req, &reader, slug.clone(), Some(vec![kind])).await?;
             let section = sections.first().ok_or_else(|| section_not_found(&slug, kind))?;
@@ -142,6 +149,7 @@ pub async fn get_item(
     req: HttpRequest,
     reader: Reader,
     path: web::Path<(String, String, String)>,
+    _query: Query<NoParams>,
 ) -> Result<HttpResponse, AppError> {
     let (slug, kind, id) = path.into_inner();
     let kind = parse_kind(&kind)?;
@@ -153,11 +161,13 @@ pub async fn get_item(
         )
     };
     let item_id = Uuid::try_parse(&id).map_err(|_| item_not_found())?;
+    let key = format!("item/{slug}/{kind}/{item_id}");
     cached(
         &state,
         &req,
         &reader,
         RepresentationCache::article_group(&slug),
+        key,
         || async {
             let (row, sections) = load_article(&state, &req, &reader, slug.clone(), Some(vec![kind])).await?;
             let section = sections.first().ok_or_else(|| section_not_found(&slug, kind))?;
@@ -174,22 +184,22 @@ pub async fn get_item(
 
 /// A section as a response body with validators.
 fn section_representation(article_id: Uuid, section: &StoredSection) -> Result<Representation, AppError> {
-    Representation::json(
+    Ok(Representation::json(
         &section.to_api()?,
         write::section_etag(section.row.id, section.row.version),
         Some(section.row.updated_at),
         surrogate_keys(article_id, [section.row.id]),
-    )
+    )?)
 }
 
 /// An item as a response body with validators.
 fn item_representation(article_id: Uuid, section: &StoredSection, item: &ItemRow) -> Result<Representation, AppError> {
-    Representation::json(
+    Ok(Representation::json(
         &item.to_api()?,
         write::item_etag(item.id, section.row.version),
         Some(section.row.updated_at),
         surrogate_keys(article_id, [section.row.id]),
-    )
+    )?)
 }
 
 /// Create or replace one section.
@@ -222,6 +232,7 @@ pub async fn put_section(
     editor: Editor,
     request_id: RequestId,
     path: web::Path<(String, String)>,
+    _query: Query<NoParams>,
     body: web::Payload,
 ) -> Result<HttpResponse, AppError> {
     let (slug, kind) = path.into_inner();
@@ -269,6 +280,7 @@ pub async fn delete_section(
     editor: Editor,
     request_id: RequestId,
     path: web::Path<(String, String)>,
+    _query: Query<NoParams>,
 ) -> Result<HttpResponse, AppError> {
     let (slug, kind) = path.into_inner();
     let kind = parse_kind(&kind)?;
@@ -312,6 +324,7 @@ pub async fn put_item(
     editor: Editor,
     request_id: RequestId,
     path: web::Path<(String, String, String)>,
+    _query: Query<NoParams>,
     body: web::Payload,
 ) -> Result<HttpResponse, AppError> {
     let (slug, kind, id) = path.into_inner();

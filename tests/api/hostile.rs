@@ -218,3 +218,84 @@ async fn trusted_proxies_name_the_client_for_rate_limits() {
         .await
         .assert_problem(429, "too_many_requests");
 }
+
+async fn wait_until_subscribed(state: &lamina::AppState) {
+    let started = std::time::Instant::now();
+    while !state.cache.is_subscribed() {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(10),
+            "the cache listener did not subscribe"
+        );
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+}
+
+/// Unknown query parameters are 400s naming them and never reach the cache:
+/// 10,000 distinct junk queries change neither the hits of the real URLs nor
+/// what the cache holds; and a scan of many distinct valid URLs does not push
+/// out what is read again and again, nor the cache past its bound.
+#[actix_web::test]
+async fn junk_queries_neither_flush_nor_grow_the_cache() {
+    let mut app = TestApp::new().await;
+    app.config.cache_max_bytes = 512 * 1024;
+    let (state, service) = app.node().await;
+    wait_until_subscribed(&state).await;
+    let steps = format!("{SEED}/sections/steps");
+    let item_id = get(&service, &steps).await.json()["items"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let item = format!("{steps}/items/{item_id}");
+    let real = [SEED.to_owned(), steps.clone(), item.clone()];
+    for _ in 0..3 {
+        for url in &real {
+            assert_eq!(get(&service, url).await.status, 200);
+        }
+    }
+
+    let typo = get(&service, &format!("{SEED}?section=steps")).await;
+    let problem = typo.assert_problem(400, "unknown_query_parameter");
+    assert!(problem["detail"].as_str().unwrap().contains("\"section\""), "{problem}");
+    get(&service, &format!("{item}?123"))
+        .await
+        .assert_problem(400, "unknown_query_parameter");
+    get(&service, "/v1/articles?limit=5&utm_source=x")
+        .await
+        .assert_problem(400, "unknown_query_parameter");
+
+    let (hits, misses) = state.cache.counts();
+    let bytes = state.cache.bytes();
+    for n in 0..10_000 {
+        let url = &real[n % 3];
+        let reply = get(&service, &format!("{url}?junk{n}={n}")).await;
+        assert_eq!(reply.status, 400);
+    }
+    assert_eq!(state.cache.counts(), (hits, misses), "junk never reached the cache");
+    assert_eq!(state.cache.bytes(), bytes);
+    for url in &real {
+        get(&service, url).await;
+    }
+    assert_eq!(state.cache.counts(), (hits + 3, misses), "the real URLs still hit");
+
+    // A scan of every distinct `?sections=` selection (255 of them, far more
+    // than fit) keeps the cache within its bound and the hot URLs in it.
+    let kinds = lamina::content::SectionKind::ALL.map(|kind| kind.as_str());
+    for mask in 1u32..256 {
+        let selection: Vec<&str> = (0..8)
+            .filter(|bit| mask & (1 << bit) != 0)
+            .map(|bit| kinds[bit])
+            .collect();
+        let reply = get(&service, &format!("{SEED}?sections={}", selection.join(","))).await;
+        assert_eq!(reply.status, 200);
+        assert!(
+            state.cache.bytes() <= 512 * 1024,
+            "{} bytes cached",
+            state.cache.bytes()
+        );
+    }
+    let (hits, _) = state.cache.counts();
+    for url in &real {
+        get(&service, url).await;
+    }
+    assert_eq!(state.cache.counts().0, hits + 3, "the hot URLs survived the scan");
+}
