@@ -45,6 +45,8 @@ pub struct AppState {
     pub metrics: std::sync::Arc<metrics::Metrics>,
     /// Rate limits of failed authentication and of writes.
     pub limits: std::sync::Arc<limits::Limits>,
+    /// The private cluster's supervisor's view, for readiness; `None` with `DATABASE_URL`.
+    pub cluster: Option<std::sync::Arc<db::cluster::ClusterHealth>>,
 }
 
 impl AppState {
@@ -62,6 +64,7 @@ impl AppState {
                 config.auth_failures_per_minute,
                 config.writes_per_minute,
             )),
+            cluster: None,
             cors_origins: config
                 .cors_origins
                 .split(',')

@@ -20,3 +20,4 @@ mod revisions;
 mod running;
 mod seed;
 mod spec;
+mod supervision;
