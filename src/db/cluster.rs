@@ -16,8 +16,9 @@ use std::fmt;
 use std::fs::File;
 use std::io::{Read, Write};
 use std::os::unix::fs::MetadataExt;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -50,7 +51,10 @@ pub enum ClusterError {
     /// A file system operation failed.
     Io { what: String, source: std::io::Error },
     /// Another `lamina` (process `holder`, if known) owns the cluster in `lamina_dir`.
-    InUse { lamina_dir: PathBuf, holder: Option<String> },
+    InUse {
+        lamina_dir: PathBuf,
+        holder: Option<String>,
+    },
     /// `postmaster.pid` names a live process that is not a PostgreSQL server on this data directory.
     StalePidFile {
         pid_file: PathBuf,
@@ -74,7 +78,9 @@ impl fmt::Display for ClusterError {
             ClusterError::Command { what, output } => write!(f, "{what} failed: {}", output.trim()),
             ClusterError::Io { what, source } => write!(f, "{what}: {source}"),
             ClusterError::InUse { lamina_dir, holder } => {
-                let holder = holder.as_deref().map_or_else(String::new, |holder| format!(" ({holder})"));
+                let holder = holder
+                    .as_deref()
+                    .map_or_else(String::new, |holder| format!(" ({holder})"));
                 write!(
                     f,
                     "another lamina{holder} is serving with the data directory {dir} and owns the PostgreSQL \
@@ -145,6 +151,10 @@ struct Server {
     data_dir: PathBuf,
     socket_dir: PathBuf,
     as_postgres_user: bool,
+    /// The server this process started: `postgres`, or `runuser` running it.
+    /// Being its parent, this process reaps it at once when it dies; an
+    /// unreaped postmaster still counts as running for a new one.
+    child: Arc<Mutex<Option<Child>>>,
 }
 
 /// What `postmaster.pid` says about the data directory.
@@ -248,6 +258,7 @@ impl PrivateCluster {
                 bin_dir,
                 data_dir,
                 as_postgres_user,
+                child: Arc::default(),
             },
             owned: false,
             lock: None,
@@ -307,6 +318,7 @@ impl PrivateCluster {
             bin_dir,
             data_dir,
             as_postgres_user: running_as_root(),
+            child: Arc::default(),
         };
         server.init(true)?;
         server.choose_socket_dir()?;
@@ -367,7 +379,11 @@ impl PrivateCluster {
             "pg_ctl stop",
             "pg_ctl",
             &["stop", "-D", &data_dir, "-m", "fast", "-w", "-t", "60"],
-        )
+        )?;
+        if let Some(mut child) = self.server.child.lock().unwrap_or_else(PoisonError::into_inner).take() {
+            let _ = child.wait();
+        }
+        Ok(())
     }
 
     /// Starts supervising the server (within a tokio runtime): when it dies,
@@ -452,6 +468,7 @@ async fn supervise(server: Server, health: Arc<ClusterHealth>, stop: Arc<tokio::
             () = stop.notified() => return,
             () = tokio::time::sleep(POLL_INTERVAL) => {}
         }
+        server.reap();
         if let Found::Running { .. } = server.inspect() {
             continue;
         }
@@ -579,8 +596,10 @@ impl Server {
     /// the data directory's path is too long or odd for a socket path.
     fn choose_socket_dir(&mut self) -> Result<(), ClusterError> {
         let data_dir = self.data_dir.to_string_lossy();
-        let safe =
-            data_dir.len() <= MAX_SOCKET_DIR_LEN && data_dir.bytes().all(|b| b.is_ascii_alphanumeric() || b"/._-".contains(&b));
+        let safe = data_dir.len() <= MAX_SOCKET_DIR_LEN
+            && data_dir
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"/._-".contains(&b));
         if safe {
             self.socket_dir = self.data_dir.clone();
             return Ok(());
@@ -596,33 +615,82 @@ impl Server {
         Ok(())
     }
 
-    /// Starts the server and waits until it accepts connections.
+    /// Starts the server as a child of this process (in its own process
+    /// group, so a terminal's Ctrl-C reaches lamina only) and waits, like
+    /// `pg_ctl start -w`, until it accepts connections.
     fn start(&self) -> Result<(), ClusterError> {
-        let data_dir = self.data_dir.to_string_lossy().into_owned();
-        let options = format!("-k '{}' -p {PORT}", self.socket_dir.display());
+        log::info!("starting the private PostgreSQL server in {}", self.data_dir.display());
         let log_path = self.data_dir.join("lamina-postgres.log");
-        let log_file = log_path.to_string_lossy().into_owned();
-        log::info!("starting the private PostgreSQL server in {data_dir}");
-        self.run(
-            "pg_ctl start",
-            "pg_ctl",
-            &[
-                "start", "-w", "-t", "120", "-D", &data_dir, "-l", &log_file, "-o", &options,
-            ],
-        )
-        .map_err(|err| match err {
-            // pg_ctl says "Examine the log output": quote its end.
-            ClusterError::Command { what, mut output } => {
-                let log = std::fs::read_to_string(&log_path).unwrap_or_default();
-                let tail: Vec<&str> = log.lines().rev().take(3).collect();
-                for line in tail.into_iter().rev() {
-                    output.push_str("\n  ");
-                    output.push_str(line);
-                }
-                ClusterError::Command { what, output }
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log_path)
+            .map_err(io_error(format!("opening {}", log_path.display())))?;
+        let log_too = log
+            .try_clone()
+            .map_err(io_error(format!("opening {}", log_path.display())))?;
+        let postgres = self.bin_dir.join("postgres");
+        let mut command = if self.as_postgres_user {
+            let mut command = Command::new("runuser");
+            command.args(["-u", POSTGRES_OS_USER, "--"]).arg(&postgres);
+            command
+        } else {
+            Command::new(&postgres)
+        };
+        let mut child = command
+            .arg("-D")
+            .arg(&self.data_dir)
+            .arg("-k")
+            .arg(&self.socket_dir)
+            .args(["-p", &PORT.to_string()])
+            .current_dir("/")
+            .stdin(Stdio::null())
+            .stdout(log)
+            .stderr(log_too)
+            .process_group(0)
+            .spawn()
+            .map_err(io_error(format!("running {}", postgres.display())))?;
+        let started = Instant::now();
+        let failure = loop {
+            match child.try_wait() {
+                Ok(Some(status)) => break format!("postgres exited ({status})"),
+                Err(err) => break format!("waiting for postgres: {err}"),
+                Ok(None) => {}
             }
-            other => other,
+            if let Found::Running { ready: true, .. } = self.inspect() {
+                *self.child.lock().unwrap_or_else(PoisonError::into_inner) = Some(child);
+                return Ok(());
+            }
+            if started.elapsed() > READY_WAIT {
+                let _ = child.kill();
+                let _ = child.wait();
+                break format!("it did not accept connections within {} s", READY_WAIT.as_secs());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        // The reason is in the server's log: quote its end.
+        let mut output = failure;
+        let log = std::fs::read_to_string(&log_path).unwrap_or_default();
+        let tail: Vec<&str> = log.lines().rev().take(3).collect();
+        for line in tail.into_iter().rev() {
+            output.push_str("\n  ");
+            output.push_str(line);
+        }
+        Err(ClusterError::Command {
+            what: format!("starting the PostgreSQL server in {}", self.data_dir.display()),
+            output,
         })
+    }
+
+    /// Reaps the server this process started if it has exited.
+    fn reap(&self) {
+        let mut child = self.child.lock().unwrap_or_else(PoisonError::into_inner);
+        if child
+            .as_mut()
+            .is_some_and(|running| !matches!(running.try_wait(), Ok(None)))
+        {
+            *child = None;
+        }
     }
 
     /// What `postmaster.pid` says: whether a PostgreSQL server runs on the data directory.
