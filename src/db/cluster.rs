@@ -83,8 +83,8 @@ impl fmt::Display for ClusterError {
                     .map_or_else(String::new, |holder| format!(" ({holder})"));
                 write!(
                     f,
-                    "another lamina{holder} is serving with the data directory {dir} and owns the PostgreSQL \
-                     server there, so this one does not start (it would share that server and could stop it \
+                    "another lamina{holder} is using the data directory {dir} and owns the PostgreSQL server \
+                     there, so this `lamina serve` does not start (it would share that server and could stop it \
                      under the other). Stop the other lamina first, or give this one its own data directory \
                      (LAMINA_DATA_DIR=/some/other/dir), or set DATABASE_URL to a PostgreSQL server both can share.",
                     dir = lamina_dir.display()

@@ -37,9 +37,7 @@ pub async fn healthz() -> HttpResponse {
     health("ok")
 }
 
-/// Readiness: the database answers within 2 seconds. When the private
-/// cluster's supervisor knows why it cannot (the server is being restarted),
-/// the problem's `detail` says so.
+/// Readiness: the database answers within 2 seconds.
 #[utoipa::path(
     tag = "operations",
     responses(
@@ -50,6 +48,8 @@ pub async fn healthz() -> HttpResponse {
 )]
 #[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>, request_id: RequestId) -> Result<HttpResponse, AppError> {
+    // Say why the database cannot answer when the private cluster's supervisor
+    // knows (it is restarting the server), without waiting for a timeout.
     if let Some(reason) = state.cluster.as_ref().and_then(|cluster| cluster.problem()) {
         return Ok(not_ready(reason, request_id));
     }
