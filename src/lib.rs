@@ -47,6 +47,8 @@ pub struct AppState {
     pub limits: std::sync::Arc<limits::Limits>,
     /// Longest wait for a request body.
     pub body_timeout: std::time::Duration,
+    /// The private cluster's supervisor's view, for readiness; `None` with `DATABASE_URL`.
+    pub cluster: Option<std::sync::Arc<db::cluster::ClusterHealth>>,
 }
 
 impl AppState {
@@ -66,6 +68,7 @@ impl AppState {
                 config.trusted_proxies.0.clone(),
             )),
             body_timeout: std::time::Duration::from_secs(config.body_timeout_secs),
+            cluster: None,
             cors_origins: config
                 .cors_origins
                 .split(',')

@@ -1,13 +1,17 @@
 //! The `lamina` command: parse the command line, set up logging, run a command.
 
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use actix_web::HttpServer;
 use clap::{Parser, Subcommand};
 use lamina::auth::{self, Role};
 use lamina::config::{self, Config};
 use lamina::content::seed::{self, Seeded};
-use lamina::db::{self, cluster::PrivateCluster};
+use lamina::db::{
+    self,
+    cluster::{ClusterHealth, PrivateCluster, Usage},
+};
 
 /// A headless content API: articles as typed sections in PostgreSQL, served as documented JSON.
 #[derive(Debug, Parser)]
@@ -81,14 +85,29 @@ async fn run(cli: Cli) -> Result<(), BoxError> {
         print!("{}", lamina::openapi::spec_json());
         return Ok(());
     }
-    let (url, cluster) = open_database(&cli.config).await?;
+    let usage = match &command {
+        Command::Serve => Usage::Serve,
+        Command::Migrate => Usage::Command("migrate"),
+        Command::Seed => Usage::Command("seed"),
+        Command::Token(_) => Usage::Command("token"),
+        Command::Openapi => Usage::Command("openapi"),
+    };
+    let (url, cluster) = open_database(&cli.config, usage).await?;
+    // `serve` owns the private cluster: it restarts the server if it dies.
+    let supervisor = cluster
+        .as_ref()
+        .filter(|cluster| usage == Usage::Serve && cluster.owned())
+        .map(PrivateCluster::supervise);
     let result = match command {
-        Command::Serve => serve(&cli.config, &url).await,
+        Command::Serve => serve(&cli.config, &url, supervisor.as_ref().map(|s| s.health())).await,
         Command::Migrate => migrate(&url).await.map(|_| ()),
         Command::Seed => seed_once(&url).await,
         Command::Token(command) => token(&url, command).await,
         Command::Openapi => Ok(()),
     };
+    if let Some(supervisor) = supervisor {
+        supervisor.stop().await;
+    }
     if let Some(cluster) = cluster {
         tokio::task::block_in_place(|| cluster.stop())?;
     }
@@ -96,12 +115,12 @@ async fn run(cli: Cli) -> Result<(), BoxError> {
 }
 
 /// The database URL: `DATABASE_URL`, or the private cluster's (started if needed).
-async fn open_database(config: &Config) -> Result<(String, Option<PrivateCluster>), BoxError> {
+async fn open_database(config: &Config, usage: Usage) -> Result<(String, Option<PrivateCluster>), BoxError> {
     if let Some(url) = &config.database_url {
         log::info!("database: DATABASE_URL {}", db::redact_url(url));
         return Ok((url.clone(), None));
     }
-    let cluster = tokio::task::block_in_place(|| PrivateCluster::open(&config.data_dir))?;
+    let cluster = tokio::task::block_in_place(|| PrivateCluster::open(&config.data_dir, usage))?;
     if let Err(err) = db::ensure_database(&cluster.url("postgres"), "lamina").await {
         let _ = tokio::task::block_in_place(|| cluster.stop());
         return Err(format!("creating the lamina database failed: {err}").into());
@@ -131,10 +150,13 @@ async fn seed_once(url: &str) -> Result<(), BoxError> {
     Ok(())
 }
 
-async fn serve(config: &Config, url: &str) -> Result<(), BoxError> {
+async fn serve(config: &Config, url: &str, cluster: Option<Arc<ClusterHealth>>) -> Result<(), BoxError> {
     seed_once(url).await?;
     let pool = db::build_pool(url, config.pool_size)?;
-    let state = lamina::AppState::new(pool.clone(), config);
+    let state = lamina::AppState {
+        cluster,
+        ..lamina::AppState::new(pool.clone(), config)
+    };
     tokio::spawn(lamina::cache::listen(url.to_owned(), state.cache.clone()));
     let mut server = HttpServer::new(move || lamina::build_app(state.clone())).shutdown_timeout(10);
     if let Some(workers) = config.workers {

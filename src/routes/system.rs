@@ -8,7 +8,8 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::AppState;
-use crate::error::{AppError, Problem};
+use crate::error::{AppError, PROBLEM_JSON, Problem};
+use crate::request_id::RequestId;
 
 /// How long readiness waits for the database.
 const READY_TIMEOUT: Duration = Duration::from_secs(2);
@@ -46,7 +47,12 @@ pub async fn healthz() -> HttpResponse {
     )
 )]
 #[get("/readyz")]
-pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+pub async fn readyz(state: web::Data<AppState>, request_id: RequestId) -> Result<HttpResponse, AppError> {
+    // Say why the database cannot answer when the private cluster's supervisor
+    // knows (it is restarting the server), without waiting for a timeout.
+    if let Some(reason) = state.cluster.as_ref().and_then(|cluster| cluster.problem()) {
+        return Ok(not_ready(reason, request_id));
+    }
     let check = async {
         let mut conn = state.pool.get().await?;
         diesel::sql_query("SELECT 1").execute(&mut conn).await?;
@@ -59,6 +65,18 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, AppError
             "readiness: the database did not answer in time".to_owned(),
         )),
     }
+}
+
+/// The 503 problem of `/readyz`, its `detail` saying why.
+fn not_ready(reason: String, request_id: RequestId) -> HttpResponse {
+    let mut problem = AppError::Unavailable(String::new()).problem();
+    problem.detail = format!("Not ready: {reason}.");
+    problem.request_id = Some(request_id.0);
+    HttpResponse::ServiceUnavailable()
+        .content_type(PROBLEM_JSON)
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
+        .insert_header((actix_web::http::header::RETRY_AFTER, "1"))
+        .body(serde_json::to_vec(&problem).unwrap_or_default())
 }
 
 /// Metrics in the Prometheus (OpenMetrics) text format.

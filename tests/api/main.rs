@@ -21,3 +21,4 @@ mod revisions;
 mod running;
 mod seed;
 mod spec;
+mod supervision;
