@@ -329,9 +329,9 @@ mod tests {
 
     #[test]
     fn the_bearer_scheme_is_case_insensitive() {
-        let secret = |value: &'static str| super::bearer_secret(&HeaderValue::from_static(value));
+        let secret = |value: &'static str| super::bearer_secret(&HeaderValue::from_static(value)).map(str::to_owned);
         for value in ["Bearer abc", "bearer abc", "BEARER abc", "BeArEr   abc  "] {
-            assert_eq!(secret(value), Some("abc"), "{value}");
+            assert_eq!(secret(value).as_deref(), Some("abc"), "{value}");
         }
         for value in ["Basic abc", "Bearer", "Bearer  ", "Bearerabc", ""] {
             assert_eq!(secret(value), None, "{value}");
