@@ -23,6 +23,8 @@ pub const DEFAULT_CACHE_MAX_BYTES: usize = 32 * 1024 * 1024;
 pub const STALE_IF_ERROR_SECONDS: u32 = 86_400;
 /// Default revisions kept per article.
 pub const DEFAULT_REVISIONS_KEEP: u32 = 100;
+/// Default time a client has to send a new connection's first request head, milliseconds.
+pub const DEFAULT_CLIENT_HEADER_TIMEOUT_MS: u64 = 5_000;
 
 /// Settings of every command.
 #[derive(Debug, Clone, clap::Args)]
@@ -47,6 +49,11 @@ pub struct Config {
     /// HTTP worker threads of `serve` (default: one per CPU core).
     #[arg(long, env = "LAMINA_WORKERS", global = true)]
     pub workers: Option<usize>,
+
+    /// Milliseconds a new connection has to send its first request head; a slower
+    /// client gets 408 and is disconnected.
+    #[arg(long, env = "LAMINA_CLIENT_HEADER_TIMEOUT_MS", default_value_t = DEFAULT_CLIENT_HEADER_TIMEOUT_MS, value_parser = clap::value_parser!(u64).range(1..), global = true)]
+    pub client_header_timeout_ms: u64,
 
     /// Origins allowed to call the API from a browser: `*`, or a comma-separated list
     /// such as `https://example.com,https://preview.example.com`.
