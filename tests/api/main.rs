@@ -13,6 +13,7 @@ mod cache;
 mod caching;
 mod editing;
 mod errors;
+mod http_layer;
 mod ops;
 mod outage;
 mod reads;
