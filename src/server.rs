@@ -25,6 +25,7 @@ use crate::AppState;
 use crate::auth::{self, Reader, Role};
 use crate::config::Config;
 use crate::error::{AppError, PROBLEM_JSON, Problem};
+use crate::request_id;
 
 /// After a stop signal, in-flight requests have this long to finish.
 const SHUTDOWN_TIMEOUT_SECONDS: u64 = 10;
@@ -86,38 +87,58 @@ pub async fn run(state: AppState, config: &Config) -> io::Result<()> {
 async fn check_expectation(state: AppState, req: Request) -> Result<Request, Refusal> {
     let head = req.head();
     let address = head.peer_addr.map(|address| address.ip());
+    let refuse = |error: AppError| {
+        let given = head
+            .headers
+            .get(request_id::HEADER)
+            .and_then(|value| value.to_str().ok());
+        let request_id = given
+            .filter(|id| request_id::acceptable(id))
+            .map_or_else(request_id::generate, str::to_owned);
+        log::info!(
+            "refused Expect: 100-continue for {} {} ({error}; request {request_id})",
+            head.method,
+            head.uri.path()
+        );
+        Refusal { error, request_id }
+    };
     let reader = auth::authenticate_header(&state, head.headers.get(header::AUTHORIZATION), address)
         .await
-        .map_err(Refusal)?;
+        .map_err(refuse)?;
     let writes = matches!(head.method, Method::PUT | Method::POST | Method::DELETE | Method::PATCH);
-    if writes {
-        match reader {
-            Reader::Anonymous => {
-                return Err(Refusal(AppError::Unauthorized {
-                    detail: "This needs an editor token: `Authorization: Bearer <token>`.".to_owned(),
-                }));
-            }
-            Reader::Token {
-                role: Role::Preview,
-                name,
-            } => {
-                return Err(Refusal(AppError::Forbidden {
-                    detail: format!("The token {name:?} has the preview role; this needs editor or admin."),
-                }));
-            }
-            Reader::Token { .. } => {}
-        }
+    match reader {
+        Reader::Anonymous if writes => Err(refuse(AppError::Unauthorized {
+            detail: "This needs an editor token: `Authorization: Bearer <token>`.".to_owned(),
+        })),
+        Reader::Token {
+            role: Role::Preview,
+            name,
+        } if writes => Err(refuse(AppError::Forbidden {
+            detail: format!("The token {name:?} has the preview role; this needs editor or admin."),
+        })),
+        _ => Ok(req),
     }
-    Ok(req)
 }
 
 /// Why a request expecting `100 Continue` gets its final answer at once.
 #[derive(Debug)]
-struct Refusal(AppError);
+struct Refusal {
+    error: AppError,
+    request_id: String,
+}
 
 impl From<Refusal> for Response<BoxBody> {
     fn from(refusal: Refusal) -> Response<BoxBody> {
-        actix_web::ResponseError::error_response(&refusal.0).into()
+        if let AppError::Unavailable(cause) | AppError::Internal(cause) = &refusal.error {
+            log::warn!("checking a token before 100 Continue failed: {cause}");
+        }
+        let mut response = refusal.error.to_response(Some(&refusal.request_id));
+        if let Ok(value) = header::HeaderValue::from_str(&refusal.request_id) {
+            response
+                .headers_mut()
+                .insert(header::HeaderName::from_static(request_id::HEADER), value);
+        }
+        response.into()
     }
 }
 
@@ -202,6 +223,10 @@ fn rewrite_own_error(written: &[u8]) -> Option<Vec<u8>> {
         return None;
     }
     let problem = dispatcher_problem(status)?;
+    log::debug!(
+        "the HTTP layer answered {status} ({}); sent as problem+json",
+        problem.code
+    );
     let body = serde_json::to_vec(&problem).ok()?;
     let mut replacement = Vec::with_capacity(head_start + 256 + body.len());
     replacement.extend_from_slice(&written[..head_start]);

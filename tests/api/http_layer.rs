@@ -91,7 +91,7 @@ fn read_to_close(stream: &mut TcpStream) -> Answer {
 struct Answer {
     status_line: String,
     head: String,
-    body: Vec<u8>,
+    body: String,
 }
 
 impl Answer {
@@ -100,7 +100,7 @@ impl Answer {
         let (head, _) = text
             .split_once("\r\n\r\n")
             .unwrap_or_else(|| panic!("no complete response: {text:?}"));
-        let body = bytes[head.len() + 4..].to_vec();
+        let body = String::from_utf8_lossy(&bytes[head.len() + 4..]).into_owned();
         let status_line = head.lines().next().unwrap_or_default().to_owned();
         Answer {
             status_line,
@@ -129,7 +129,7 @@ impl Answer {
             Some(self.body.len().to_string().as_str()),
             "{self:?}"
         );
-        let problem: Value = serde_json::from_slice(&self.body).unwrap();
+        let problem: Value = serde_json::from_str(&self.body).unwrap();
         assert_eq!(problem["status"], status, "{problem}");
         assert_eq!(problem["code"], code, "{problem}");
         assert_eq!(problem["type"], format!("urn:lamina:problem:{code}"), "{problem}");
@@ -200,15 +200,27 @@ async fn expect_continue_is_answered_only_to_those_who_may_write() {
     };
 
     // Refused before the body is sent: the final answer, never 100.
-    let anonymous = server.exchange(put("").as_bytes());
-    anonymous.assert_problem(401, "unauthorized");
+    let anonymous = server.exchange(put("X-Request-Id: expect-1\r\n").as_bytes());
+    let problem = anonymous.assert_problem(401, "unauthorized");
     assert_eq!(anonymous.header("www-authenticate"), Some("Bearer realm=\"lamina\""));
+    assert_eq!(anonymous.header("x-request-id"), Some("expect-1"));
+    assert_eq!(problem["request_id"], "expect-1");
     let bad = server.exchange(put("Authorization: Bearer lamina_not-a-token\r\n").as_bytes());
     bad.assert_problem(401, "unauthorized");
     assert_eq!(bad.header("www-authenticate"), Some("Bearer realm=\"lamina\""));
     server
         .exchange(put(&format!("Authorization: Bearer {preview}\r\n")).as_bytes())
         .assert_problem(403, "forbidden");
+
+    // Reads need no token.
+    let mut read = server.connect();
+    read.write_all(
+        format!("GET {SEED} HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n").as_bytes(),
+    )
+    .unwrap();
+    let mut text = String::new();
+    read.read_to_string(&mut text).unwrap();
+    assert!(text.starts_with("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 "), "{text}");
 
     // An editor is invited to send the body, then answered.
     let mut stream = server.connect();
@@ -226,6 +238,6 @@ async fn expect_continue_is_answered_only_to_those_who_may_write() {
     stream.shutdown(std::net::Shutdown::Write).unwrap();
     let answer = read_to_close(&mut stream);
     assert!(answer.status_line.starts_with("HTTP/1.1 200 "), "{answer:?}");
-    let section: Value = serde_json::from_slice(&answer.body).unwrap();
+    let section: Value = serde_json::from_str(&answer.body).unwrap();
     assert_eq!(section["body"], "Sent after 100 Continue.", "{section}");
 }
