@@ -64,14 +64,15 @@ pub async fn run(state: AppState, config: &Config) -> io::Result<()> {
             .expect(fn_service(move |req: Request| {
                 check_expectation(expect_state.clone(), req)
             }))
+            // `AppConfig::new` is private; its host is only a fallback for a
+            // request without `Host`, which lamina does not use.
             .h1(map_config(app, |()| AppConfig::default()));
+        // As actix-http's own `tcp()`: the peer address goes along, for
+        // `req.peer_addr()` (rate limits, logs).
         fn_service(|stream: TcpStream| async move {
             let peer = stream.peer_addr().ok();
-            // Small responses go out at once rather than waiting for Nagle.
-            stream.set_nodelay(true)?;
-            Ok::<_, io::Error>((ProblemIo::new(stream), peer))
+            Ok::<_, ()>((ProblemIo::new(stream), peer))
         })
-        .map_err(|err| log::debug!("accepting a connection failed: {err}"))
         .and_then(http.map_err(|err| log::debug!("connection ended: {err:?}")))
     };
     let server = builder

@@ -17,12 +17,15 @@ const HEAD_TIMEOUT_MS: u64 = 1_000;
 struct Server {
     child: Child,
     port: u16,
+    /// Where its standard error (the request log) goes.
+    log: std::path::PathBuf,
 }
 
 impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        let _ = std::fs::remove_file(&self.log);
     }
 }
 
@@ -30,17 +33,18 @@ impl Server {
     /// `lamina serve` on this test's database, once it answers.
     fn start(app: &TestApp) -> Server {
         let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let log = std::env::temp_dir().join(format!("lamina-http-layer-{}-{port}.log", std::process::id()));
         let child = Command::new(env!("CARGO_BIN_EXE_lamina"))
             .env("DATABASE_URL", &app.db.url)
             .env("LAMINA_BIND", format!("127.0.0.1:{port}"))
             .env("LAMINA_WORKERS", "1")
             .env("LAMINA_CLIENT_HEADER_TIMEOUT_MS", HEAD_TIMEOUT_MS.to_string())
-            .env("RUST_LOG", "warn")
+            .env("RUST_LOG", "info")
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
             .spawn()
             .unwrap();
-        let server = Server { child, port };
+        let server = Server { child, port, log };
         let started = Instant::now();
         while started.elapsed() < Duration::from_secs(60) {
             if let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) {
@@ -182,6 +186,15 @@ async fn the_http_layers_own_errors_are_problems() {
     let ok = server.exchange(format!("GET {SEED} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes());
     assert!(ok.status_line.starts_with("HTTP/1.1 200 "), "{ok:?}");
     assert_eq!(ok.header("content-type"), Some("application/json"), "{ok:?}");
+    // The client's address reaches the application (rate limits key on it).
+    let line = format!("127.0.0.1 \"GET {SEED} HTTP/1.1\" 200");
+    let started = Instant::now();
+    let mut log = String::new();
+    while !log.contains(&line) && started.elapsed() < Duration::from_secs(5) {
+        std::thread::sleep(Duration::from_millis(50));
+        log = std::fs::read_to_string(&server.log).unwrap();
+    }
+    assert!(log.contains(&line), "no {line:?} in {log}");
 }
 
 #[actix_web::test]
