@@ -185,19 +185,40 @@ fn dispatcher_problem(status: u16) -> Option<Problem> {
     })
 }
 
-/// Every response head the dispatcher writes ends with its `date` header
-/// (`date: Wed, 25 Nov 2026 12:00:00 GMT`) and the blank line.
-const HEAD_END: &[u8] = b" GMT\r\n\r\n";
+/// Every response head ends with the `date` header actix-http writes last
+/// (`date: Wed, 25 Nov 2026 12:00:00 GMT`, always 29 characters of value)
+/// and the blank line: 39 bytes.
+const DATE_TAIL: usize = "date: Wed, 25 Nov 2026 12:00:00 GMT\r\n\r\n".len();
 /// The longest response head of the dispatcher's own (status line,
 /// `content-length: 0`, `connection`, `date`), with room to spare.
 const OWN_HEAD_MAX: usize = 160;
+
+/// Whether `written` may end with a head the dispatcher wrote by itself: it
+/// ends with the `date` line, and the line before is one actix-http writes
+/// (`content-length: 0` or `connection`), not one of lamina's headers. Two
+/// or three short comparisons: every write pays for this.
+fn may_end_with_own_head(written: &[u8]) -> bool {
+    let Some(split) = written.len().checked_sub(DATE_TAIL) else {
+        return false;
+    };
+    let (before, tail) = written.split_at(split);
+    tail.starts_with(b"date: ")
+        && tail.ends_with(b" GMT\r\n\r\n")
+        && [
+            &b"\r\ncontent-length: 0\r\n"[..],
+            b"\r\nconnection: close\r\n",
+            b"\r\nconnection: keep-alive\r\n",
+        ]
+        .iter()
+        .any(|line| before.ends_with(line))
+}
 
 /// If `written` ends with a response head the dispatcher wrote by itself (an
 /// error status, `content-length: 0`, no `content-type`: lamina's own
 /// responses always have one), the bytes to send instead: everything before
 /// it, then the same status with a problem+json body.
 fn rewrite_own_error(written: &[u8]) -> Option<Vec<u8>> {
-    if !written.ends_with(HEAD_END) {
+    if !may_end_with_own_head(written) {
         return None;
     }
     let window_start = written.len().saturating_sub(OWN_HEAD_MAX);
