@@ -48,6 +48,8 @@ impl std::str::FromStr for TrustedProxies {
             .map(TrustedProxies)
     }
 }
+/// Default time a client has to send a new connection's first request head, milliseconds.
+pub const DEFAULT_CLIENT_HEADER_TIMEOUT_MS: u64 = 5_000;
 
 /// Settings of every command.
 #[derive(Debug, Clone, clap::Args)]
@@ -72,6 +74,11 @@ pub struct Config {
     /// HTTP worker threads of `serve` (default: one per CPU core).
     #[arg(long, env = "LAMINA_WORKERS", global = true)]
     pub workers: Option<usize>,
+
+    /// Milliseconds a new connection has to send its first request head; a slower
+    /// client gets 408 and is disconnected.
+    #[arg(long, env = "LAMINA_CLIENT_HEADER_TIMEOUT_MS", default_value_t = DEFAULT_CLIENT_HEADER_TIMEOUT_MS, value_parser = clap::value_parser!(u64).range(1..), global = true)]
+    pub client_header_timeout_ms: u64,
 
     /// Origins allowed to call the API from a browser: `*`, or a comma-separated list
     /// such as `https://example.com,https://preview.example.com`.

@@ -3,7 +3,6 @@
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use actix_web::HttpServer;
 use clap::{Parser, Subcommand};
 use lamina::auth::{self, Role};
 use lamina::config::{self, Config};
@@ -158,21 +157,9 @@ async fn serve(config: &Config, url: &str, cluster: Option<Arc<ClusterHealth>>) 
         ..lamina::AppState::new(pool.clone(), config)
     };
     tokio::spawn(lamina::cache::listen(url.to_owned(), state.cache.clone()));
-    let mut server = HttpServer::new(move || lamina::build_app(state.clone())).shutdown_timeout(10);
-    if let Some(workers) = config.workers {
-        server = server.workers(workers);
-    }
-    let server = server
-        .bind(config.bind)
-        .map_err(|err| format!("cannot listen on {}: {err}", config.bind))?;
-    log::info!(
-        "listening on http://{} (docs: http://{}/docs/)",
-        config.bind,
-        config.bind
-    );
     // On SIGTERM or Ctrl-C: stop accepting, finish in-flight requests (up
     // to 10 s), then close the pool; the caller stops the private cluster.
-    server.run().await?;
+    lamina::server::run(state, config).await?;
     pool.close();
     log::info!("stopped serving");
     Ok(())

@@ -26,7 +26,7 @@ pub fn acceptable(id: &str) -> bool {
 
 /// A new id: this process's random prefix and a sequence number. Unique
 /// across processes without a system call per request.
-fn generate() -> String {
+pub fn generate() -> String {
     static PREFIX: OnceLock<String> = OnceLock::new();
     static NEXT: AtomicU64 = AtomicU64::new(1);
     let prefix = PREFIX.get_or_init(|| Uuid::new_v4().simple().to_string()[..12].to_owned());

@@ -14,6 +14,7 @@ mod caching;
 mod editing;
 mod errors;
 mod hostile;
+mod http_layer;
 mod ops;
 mod outage;
 mod reads;

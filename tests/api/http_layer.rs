@@ -1,0 +1,256 @@
+//! What the HTTP layer answers before a request reaches a handler, over raw
+//! TCP against the real `lamina serve`: framing errors, oversized and slow
+//! request heads, and `Expect: 100-continue`.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::common::{SEED, TestApp};
+
+/// The head timeout the server under test runs with.
+const HEAD_TIMEOUT_MS: u64 = 1_000;
+
+struct Server {
+    child: Child,
+    port: u16,
+    /// Where its standard error (the request log) goes.
+    log: std::path::PathBuf,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_file(&self.log);
+    }
+}
+
+impl Server {
+    /// `lamina serve` on this test's database, once it answers.
+    fn start(app: &TestApp) -> Server {
+        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let log = std::env::temp_dir().join(format!("lamina-http-layer-{}-{port}.log", std::process::id()));
+        let child = Command::new(env!("CARGO_BIN_EXE_lamina"))
+            .env("DATABASE_URL", &app.db.url)
+            .env("LAMINA_BIND", format!("127.0.0.1:{port}"))
+            .env("LAMINA_WORKERS", "1")
+            .env("LAMINA_CLIENT_HEADER_TIMEOUT_MS", HEAD_TIMEOUT_MS.to_string())
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .unwrap();
+        let server = Server { child, port, log };
+        let started = Instant::now();
+        while started.elapsed() < Duration::from_secs(60) {
+            if let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) {
+                let _ = stream.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+                let mut answer = Vec::new();
+                let _ = stream.read_to_end(&mut answer);
+                if answer.starts_with(b"HTTP/1.1 200") {
+                    return server;
+                }
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("lamina serve did not answer within 60 s");
+    }
+
+    fn connect(&self) -> TcpStream {
+        let stream = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
+        stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        stream
+    }
+
+    /// Sends `bytes` and reads until the server closes the connection.
+    fn exchange(&self, bytes: &[u8]) -> Answer {
+        let mut stream = self.connect();
+        stream.write_all(bytes).unwrap();
+        read_to_close(&mut stream)
+    }
+}
+
+/// Reads until the server closes the connection. A server that stops reading
+/// a request midway may reset the connection after its answer: that is an end too.
+fn read_to_close(stream: &mut TcpStream) -> Answer {
+    let mut bytes = Vec::new();
+    let mut chunk = [0u8; 4096];
+    loop {
+        match stream.read(&mut chunk) {
+            Ok(0) => break,
+            Ok(n) => bytes.extend_from_slice(&chunk[..n]),
+            Err(err) if err.kind() == std::io::ErrorKind::ConnectionReset && !bytes.is_empty() => break,
+            Err(err) => panic!("reading failed ({err}) after {:?}", String::from_utf8_lossy(&bytes)),
+        }
+    }
+    Answer::parse(&bytes)
+}
+
+/// One response, read whole.
+#[derive(Debug)]
+struct Answer {
+    status_line: String,
+    head: String,
+    body: String,
+}
+
+impl Answer {
+    fn parse(bytes: &[u8]) -> Answer {
+        let text = String::from_utf8_lossy(bytes);
+        let (head, _) = text
+            .split_once("\r\n\r\n")
+            .unwrap_or_else(|| panic!("no complete response: {text:?}"));
+        let body = String::from_utf8_lossy(&bytes[head.len() + 4..]).into_owned();
+        let status_line = head.lines().next().unwrap_or_default().to_owned();
+        Answer {
+            status_line,
+            head: head.to_owned(),
+            body,
+        }
+    }
+
+    fn header(&self, name: &str) -> Option<&str> {
+        self.head.lines().skip(1).find_map(|line| {
+            let (key, value) = line.split_once(':')?;
+            key.eq_ignore_ascii_case(name).then(|| value.trim())
+        })
+    }
+
+    /// Asserts a whole problem+json answer with this status and code.
+    fn assert_problem(&self, status: u16, code: &str) -> Value {
+        assert!(self.status_line.starts_with(&format!("HTTP/1.1 {status} ")), "{self:?}");
+        assert_eq!(
+            self.header("content-type"),
+            Some("application/problem+json"),
+            "{self:?}"
+        );
+        assert_eq!(
+            self.header("content-length"),
+            Some(self.body.len().to_string().as_str()),
+            "{self:?}"
+        );
+        let problem: Value = serde_json::from_str(&self.body).unwrap();
+        assert_eq!(problem["status"], status, "{problem}");
+        assert_eq!(problem["code"], code, "{problem}");
+        assert_eq!(problem["type"], format!("urn:lamina:problem:{code}"), "{problem}");
+        assert!(
+            problem["title"].is_string() && problem["detail"].is_string(),
+            "{problem}"
+        );
+        problem
+    }
+}
+
+#[actix_web::test]
+async fn the_http_layers_own_errors_are_problems() {
+    let app = TestApp::new().await;
+    let server = Server::start(&app);
+
+    let framing = server.exchange(b"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n");
+    framing.assert_problem(400, "bad_request_framing");
+    assert_eq!(framing.header("connection"), Some("close"));
+
+    let mut many_headers = String::from("GET /v1/articles HTTP/1.1\r\nHost: x\r\n");
+    for n in 0..100 {
+        many_headers.push_str(&format!("X-Filler-{n}: {n}\r\n"));
+    }
+    many_headers.push_str("\r\n");
+    server
+        .exchange(many_headers.as_bytes())
+        .assert_problem(431, "request_header_too_large");
+
+    let huge = format!(
+        "GET /v1/articles HTTP/1.1\r\nHost: x\r\nX-Filler: {}\r\n\r\n",
+        "a".repeat(160 * 1024)
+    );
+    server
+        .exchange(huge.as_bytes())
+        .assert_problem(431, "request_header_too_large");
+
+    // A head trickled in slower than the head timeout.
+    let mut slow = server.connect();
+    let started = Instant::now();
+    for byte in b"GET /v1/articles HTTP/1.1\r\nHost: x\r\n" {
+        if started.elapsed() > Duration::from_millis(HEAD_TIMEOUT_MS * 2) || slow.write_all(&[*byte]).is_err() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    read_to_close(&mut slow).assert_problem(408, "request_timeout");
+
+    // The server still answers ordinary requests as before.
+    let ok = server.exchange(format!("GET {SEED} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes());
+    assert!(ok.status_line.starts_with("HTTP/1.1 200 "), "{ok:?}");
+    assert_eq!(ok.header("content-type"), Some("application/json"), "{ok:?}");
+    // The client's address reaches the application (rate limits key on it).
+    let line = format!("127.0.0.1 \"GET {SEED} HTTP/1.1\" 200");
+    let started = Instant::now();
+    let mut log = String::new();
+    while !log.contains(&line) && started.elapsed() < Duration::from_secs(5) {
+        std::thread::sleep(Duration::from_millis(50));
+        log = std::fs::read_to_string(&server.log).unwrap();
+    }
+    assert!(log.contains(&line), "no {line:?} in {log}");
+}
+
+#[actix_web::test]
+async fn expect_continue_is_answered_only_to_those_who_may_write() {
+    let app = TestApp::new().await;
+    let editor = app.editor().await;
+    let preview = app.token("preview", lamina::auth::Role::Preview).await;
+    let server = Server::start(&app);
+    let body = r#"{"kind":"overview","heading":"What is Micro Needling?","body":"Sent after 100 Continue."}"#;
+    let put = |authorization: &str| {
+        format!(
+            "PUT {SEED}/sections/overview HTTP/1.1\r\nHost: x\r\n{authorization}If-Match: *\r\n\
+             Content-Type: application/json\r\nContent-Length: {}\r\nExpect: 100-continue\r\n\r\n",
+            body.len()
+        )
+    };
+
+    // Refused before the body is sent: the final answer, never 100.
+    let anonymous = server.exchange(put("X-Request-Id: expect-1\r\n").as_bytes());
+    let problem = anonymous.assert_problem(401, "unauthorized");
+    assert_eq!(anonymous.header("www-authenticate"), Some("Bearer realm=\"lamina\""));
+    assert_eq!(anonymous.header("x-request-id"), Some("expect-1"));
+    assert_eq!(problem["request_id"], "expect-1");
+    let bad = server.exchange(put("Authorization: Bearer lamina_not-a-token\r\n").as_bytes());
+    bad.assert_problem(401, "unauthorized");
+    assert_eq!(bad.header("www-authenticate"), Some("Bearer realm=\"lamina\""));
+    server
+        .exchange(put(&format!("Authorization: Bearer {preview}\r\n")).as_bytes())
+        .assert_problem(403, "forbidden");
+
+    // Reads need no token.
+    let mut read = server.connect();
+    read.write_all(
+        format!("GET {SEED} HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n").as_bytes(),
+    )
+    .unwrap();
+    let mut text = String::new();
+    read.read_to_string(&mut text).unwrap();
+    assert!(text.starts_with("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 "), "{text}");
+
+    // An editor is invited to send the body, then answered.
+    let mut stream = server.connect();
+    stream
+        .write_all(put(&format!("Authorization: Bearer {editor}\r\n")).as_bytes())
+        .unwrap();
+    let mut interim = Vec::new();
+    let mut byte = [0u8; 1];
+    while !interim.ends_with(b"\r\n\r\n") {
+        assert_eq!(stream.read(&mut byte).unwrap(), 1, "closed after {interim:?}");
+        interim.push(byte[0]);
+    }
+    assert_eq!(interim, b"HTTP/1.1 100 Continue\r\n\r\n");
+    stream.write_all(body.as_bytes()).unwrap();
+    stream.shutdown(std::net::Shutdown::Write).unwrap();
+    let answer = read_to_close(&mut stream);
+    assert!(answer.status_line.starts_with("HTTP/1.1 200 "), "{answer:?}");
+    let section: Value = serde_json::from_str(&answer.body).unwrap();
+    assert_eq!(section["body"], "Sent after 100 Continue.", "{section}");
+}
