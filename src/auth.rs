@@ -220,7 +220,7 @@ pub async fn authenticate_header(
     let Some(value) = authorization else {
         return Ok(Reader::Anonymous);
     };
-    match verify(state, value).await {
+    match crate::db::deadline(verify(state, value)).await {
         Err(failure @ AppError::Unauthorized { .. }) => {
             state.limits.check_address(address)?;
             Err(state.limits.auth_failed(address, failure))

@@ -86,6 +86,9 @@ pub enum AppError {
     },
     /// 503: the database cannot be reached. The cause is logged, not sent.
     Unavailable(String),
+    /// 503: the database was lost during a write; `maybe_committed` if that
+    /// happened while committing, so the write may have been stored.
+    WriteInterrupted { maybe_committed: bool, cause: String },
     /// 500: a bug. The cause is logged, not sent.
     Internal(String),
 }
@@ -122,7 +125,7 @@ impl AppError {
             AppError::Validation(_) => "validation_failed",
             AppError::PreconditionRequired => "precondition_required",
             AppError::TooManyRequests { .. } => "too_many_requests",
-            AppError::Unavailable(_) => "service_unavailable",
+            AppError::Unavailable(_) | AppError::WriteInterrupted { .. } => "service_unavailable",
             AppError::Internal(_) => "internal_error",
         }
     }
@@ -147,6 +150,16 @@ impl AppError {
                 "This write changes an existing resource: send If-Match with its current ETag (or `*`).".to_owned()
             }
             AppError::Unavailable(_) => "The database is unreachable; try again shortly.".to_owned(),
+            AppError::WriteInterrupted {
+                maybe_committed: false, ..
+            } => "The database connection was lost before this write was committed: nothing was written. \
+                  Try again shortly."
+                .to_owned(),
+            AppError::WriteInterrupted {
+                maybe_committed: true, ..
+            } => "The database connection was lost while this write was being committed: it may or may not \
+                  have been stored. Read the resource (or its revisions) before retrying."
+                .to_owned(),
             AppError::Internal(_) => "The server failed to answer; the cause has been logged.".to_owned(),
         }
     }
@@ -195,7 +208,7 @@ impl AppError {
                 // The rest of the body may still come: the connection cannot be reused.
                 response.force_close();
             }
-            AppError::Unavailable(_) => {
+            AppError::Unavailable(_) | AppError::WriteInterrupted { .. } => {
                 response.insert_header((header::RETRY_AFTER, "1"));
             }
             AppError::TooManyRequests { limit, retry_after, .. } => {
@@ -217,7 +230,9 @@ impl AppError {
 impl std::fmt::Display for AppError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            AppError::Unavailable(cause) | AppError::Internal(cause) => write!(f, "{}: {cause}", self.code()),
+            AppError::Unavailable(cause) | AppError::Internal(cause) | AppError::WriteInterrupted { cause, .. } => {
+                write!(f, "{}: {cause}", self.code())
+            }
             _ => write!(f, "{}: {}", self.code(), self.detail()),
         }
     }
@@ -239,7 +254,7 @@ impl ResponseError for AppError {
             AppError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Unavailable(_) | AppError::WriteInterrupted { .. } => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -247,6 +262,9 @@ impl ResponseError for AppError {
     fn error_response(&self) -> HttpResponse {
         match self {
             AppError::Unavailable(cause) => log::warn!("database unavailable: {cause}"),
+            AppError::WriteInterrupted { maybe_committed, cause } => {
+                log::warn!("database lost during a write (maybe committed: {maybe_committed}): {cause}")
+            }
             AppError::Internal(cause) => log::error!("internal error: {cause}"),
             _ => {}
         }
@@ -257,17 +275,40 @@ impl ResponseError for AppError {
 impl From<diesel::result::Error> for AppError {
     fn from(err: diesel::result::Error) -> AppError {
         use diesel::result::{DatabaseErrorKind, Error};
+        if crate::db::is_unavailable(&err) {
+            return AppError::Unavailable(err.to_string());
+        }
         match err {
             Error::NotFound => AppError::not_found("not_found", "The resource does not exist."),
             Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => AppError::Conflict {
                 code: "conflict",
                 detail: "The write conflicts with content stored meanwhile; read it again and retry.".to_owned(),
             },
-            Error::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
-                AppError::Unavailable(info.message().to_owned())
-            }
-            Error::BrokenTransactionManager => AppError::Unavailable("broken transaction manager".to_owned()),
             other => AppError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<crate::db::DeadlineExceeded> for AppError {
+    fn from(_: crate::db::DeadlineExceeded) -> AppError {
+        AppError::Unavailable(format!(
+            "the database did not answer within {} s",
+            crate::db::DEADLINE.as_secs()
+        ))
+    }
+}
+
+impl AppError {
+    /// This error as the outcome of a write transaction: a lost database
+    /// becomes [`AppError::WriteInterrupted`], saying whether COMMIT had been
+    /// reached (`committing`).
+    pub fn of_write(self, committing: bool) -> AppError {
+        match self {
+            AppError::Unavailable(cause) => AppError::WriteInterrupted {
+                maybe_committed: committing,
+                cause,
+            },
+            other => other,
         }
     }
 }

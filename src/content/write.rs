@@ -4,6 +4,8 @@
 //! revision. Two editors racing with the same `If-Match`: one wins, the other
 //! gets 412.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
@@ -83,6 +85,18 @@ impl IfMatch {
             }),
         }
     }
+}
+
+/// The outcome of a write transaction, cut off at the database deadline; a
+/// lost database says whether the transaction had reached its COMMIT
+/// (`committing`, set by the transaction as its last step).
+async fn settle<T>(
+    committing: &AtomicBool,
+    transaction: impl std::future::Future<Output = Result<T, AppError>>,
+) -> Result<T, AppError> {
+    crate::db::deadline(transaction)
+        .await
+        .map_err(|err| err.of_write(committing.load(Ordering::Acquire)))
 }
 
 /// Who writes, and under which request.
@@ -376,7 +390,9 @@ pub async fn put_article(
     if_match: IfMatch,
     actor: Actor,
 ) -> Result<Written, AppError> {
-    conn.transaction(async move |conn| {
+    let committing = AtomicBool::new(false);
+    let reached_commit = &committing;
+    settle(&committing, conn.transaction(async move |conn| {
         let now = Utc::now();
         let Some(current) = lock_article(conn, slug).await? else {
             if_match.check_absent()?;
@@ -404,12 +420,14 @@ pub async fn put_article(
             let snapshot = article.to_input(&sections)?.to_body();
             let change = Change { action: "create", target: "article", kind: None, item: None };
             record(conn, &article, &actor, change, Some(snapshot), now).await?;
+            reached_commit.store(true, Ordering::Release);
             return Ok(Written { article, sections, created: true });
         };
         if_match.check(&article_etag(current.id, current.version), current.version)?;
         let (article, sections) = replace_article(conn, &current, &input, Ids::Existing, &actor, "replace", now).await?;
+        reached_commit.store(true, Ordering::Release);
         Ok(Written { article, sections, created: false })
-    })
+    }))
     .await
 }
 
@@ -469,21 +487,27 @@ pub async fn delete_article(
     if_match: IfMatch,
     actor: Actor,
 ) -> Result<(), AppError> {
-    conn.transaction(async move |conn| {
-        let current = lock_article(conn, slug).await?.ok_or_else(|| article_not_found(slug))?;
-        if_match.check(&article_etag(current.id, current.version), current.version)?;
-        let sections = store::load_sections(conn, current.id, None).await?;
-        let snapshot = current.to_input(&sections)?.to_body();
-        diesel::delete(articles::table.find(current.id)).execute(conn).await?;
-        let change = Change {
-            action: "delete",
-            target: "article",
-            kind: None,
-            item: None,
-        };
-        record(conn, &current, &actor, change, Some(snapshot), Utc::now()).await?;
-        Ok(())
-    })
+    let committing = AtomicBool::new(false);
+    let reached_commit = &committing;
+    settle(
+        &committing,
+        conn.transaction(async move |conn| {
+            let current = lock_article(conn, slug).await?.ok_or_else(|| article_not_found(slug))?;
+            if_match.check(&article_etag(current.id, current.version), current.version)?;
+            let sections = store::load_sections(conn, current.id, None).await?;
+            let snapshot = current.to_input(&sections)?.to_body();
+            diesel::delete(articles::table.find(current.id)).execute(conn).await?;
+            let change = Change {
+                action: "delete",
+                target: "article",
+                kind: None,
+                item: None,
+            };
+            record(conn, &current, &actor, change, Some(snapshot), Utc::now()).await?;
+            reached_commit.store(true, Ordering::Release);
+            Ok(())
+        }),
+    )
     .await
 }
 
@@ -495,62 +519,68 @@ pub async fn put_section(
     if_match: IfMatch,
     actor: Actor,
 ) -> Result<Written, AppError> {
-    conn.transaction(async move |conn| {
-        let now = Utc::now();
-        let article = lock_article(conn, slug).await?.ok_or_else(|| article_not_found(slug))?;
-        let kind = input.kind;
-        let existing = store::load_sections(conn, article.id, Some(&[kind]))
-            .await?
-            .into_iter()
-            .next();
-        let created = existing.is_none();
-        match existing {
-            None => {
-                if_match.check_absent()?;
-                let errors = foreign_item_ids(&input.items, &[], kind, "");
-                if !errors.is_empty() {
-                    return Err(AppError::Validation(errors));
+    let committing = AtomicBool::new(false);
+    let reached_commit = &committing;
+    settle(
+        &committing,
+        conn.transaction(async move |conn| {
+            let now = Utc::now();
+            let article = lock_article(conn, slug).await?.ok_or_else(|| article_not_found(slug))?;
+            let kind = input.kind;
+            let existing = store::load_sections(conn, article.id, Some(&[kind]))
+                .await?
+                .into_iter()
+                .next();
+            let created = existing.is_none();
+            match existing {
+                None => {
+                    if_match.check_absent()?;
+                    let errors = foreign_item_ids(&input.items, &[], kind, "");
+                    if !errors.is_empty() {
+                        return Err(AppError::Validation(errors));
+                    }
+                    let position: Option<i32> = sections::table
+                        .filter(sections::article_id.eq(article.id))
+                        .select(diesel::dsl::max(sections::position))
+                        .first(conn)
+                        .await?;
+                    store::insert_section(conn, article.id, position.unwrap_or(0) + 1, &input, now).await?;
                 }
-                let position: Option<i32> = sections::table
-                    .filter(sections::article_id.eq(article.id))
-                    .select(diesel::dsl::max(sections::position))
-                    .first(conn)
+                Some(stored) => {
+                    if_match.check(&section_etag(stored.row.id, stored.row.version), stored.row.version)?;
+                    let mut errors = Vec::new();
+                    replace_section(
+                        conn,
+                        &stored,
+                        &input,
+                        stored.row.position,
+                        "",
+                        Ids::Existing,
+                        true,
+                        now,
+                        &mut errors,
+                    )
                     .await?;
-                store::insert_section(conn, article.id, position.unwrap_or(0) + 1, &input, now).await?;
-            }
-            Some(stored) => {
-                if_match.check(&section_etag(stored.row.id, stored.row.version), stored.row.version)?;
-                let mut errors = Vec::new();
-                replace_section(
-                    conn,
-                    &stored,
-                    &input,
-                    stored.row.position,
-                    "",
-                    Ids::Existing,
-                    true,
-                    now,
-                    &mut errors,
-                )
-                .await?;
-                if !errors.is_empty() {
-                    return Err(AppError::Validation(errors));
+                    if !errors.is_empty() {
+                        return Err(AppError::Validation(errors));
+                    }
                 }
             }
-        }
-        let change = Change {
-            action: if created { "create" } else { "replace" },
-            target: "section",
-            kind: Some(kind),
-            item: None,
-        };
-        let (article, sections) = finish(conn, article.id, &article.summary, &actor, change, now).await?;
-        Ok(Written {
-            article,
-            sections,
-            created,
-        })
-    })
+            let change = Change {
+                action: if created { "create" } else { "replace" },
+                target: "section",
+                kind: Some(kind),
+                item: None,
+            };
+            let (article, sections) = finish(conn, article.id, &article.summary, &actor, change, now).await?;
+            reached_commit.store(true, Ordering::Release);
+            Ok(Written {
+                article,
+                sections,
+                created,
+            })
+        }),
+    )
     .await
 }
 
@@ -562,34 +592,40 @@ pub async fn delete_section(
     if_match: IfMatch,
     actor: Actor,
 ) -> Result<(), AppError> {
-    conn.transaction(async move |conn| {
-        let now = Utc::now();
-        let (article, stored) = lock_section(conn, slug, kind).await?;
-        if_match.check(&section_etag(stored.row.id, stored.row.version), stored.row.version)?;
-        diesel::delete(sections::table.find(stored.row.id))
+    let committing = AtomicBool::new(false);
+    let reached_commit = &committing;
+    settle(
+        &committing,
+        conn.transaction(async move |conn| {
+            let now = Utc::now();
+            let (article, stored) = lock_section(conn, slug, kind).await?;
+            if_match.check(&section_etag(stored.row.id, stored.row.version), stored.row.version)?;
+            diesel::delete(sections::table.find(stored.row.id))
+                .execute(conn)
+                .await?;
+            diesel::update(
+                sections::table
+                    .filter(sections::article_id.eq(article.id))
+                    .filter(sections::position.gt(stored.row.position)),
+            )
+            .set((
+                sections::position.eq(sections::position - 1),
+                sections::version.eq(sections::version + 1),
+                sections::updated_at.eq(now),
+            ))
             .execute(conn)
             .await?;
-        diesel::update(
-            sections::table
-                .filter(sections::article_id.eq(article.id))
-                .filter(sections::position.gt(stored.row.position)),
-        )
-        .set((
-            sections::position.eq(sections::position - 1),
-            sections::version.eq(sections::version + 1),
-            sections::updated_at.eq(now),
-        ))
-        .execute(conn)
-        .await?;
-        let change = Change {
-            action: "delete",
-            target: "section",
-            kind: Some(kind),
-            item: None,
-        };
-        finish(conn, article.id, &article.summary, &actor, change, now).await?;
-        Ok(())
-    })
+            let change = Change {
+                action: "delete",
+                target: "section",
+                kind: Some(kind),
+                item: None,
+            };
+            finish(conn, article.id, &article.summary, &actor, change, now).await?;
+            reached_commit.store(true, Ordering::Release);
+            Ok(())
+        }),
+    )
     .await
 }
 
@@ -603,55 +639,61 @@ pub async fn put_item(
     if_match: IfMatch,
     actor: Actor,
 ) -> Result<Written, AppError> {
-    conn.transaction(async move |conn| {
-        let now = Utc::now();
-        let (article, stored) = lock_section(conn, slug, kind).await?;
-        if !stored.items.iter().any(|item| item.id == item_id) {
-            return Err(AppError::not_found(
-                "item_not_found",
-                format!("The {kind} section of {slug:?} has no item {item_id}."),
-            ));
-        }
-        if_match.check(&item_etag(item_id, stored.row.version), stored.row.version)?;
-        let claimed = diesel::update(
-            sections::table
-                .find(stored.row.id)
-                .filter(sections::version.eq(stored.row.version)),
-        )
-        .set((
-            sections::version.eq(sections::version + 1),
-            sections::updated_at.eq(now),
-        ))
-        .execute(conn)
-        .await?;
-        if claimed == 0 {
-            return Err(stale(
-                item_etag(item_id, stored.row.version + 1),
-                stored.row.version + 1,
-            ));
-        }
-        diesel::update(section_items::table.find(item_id))
+    let committing = AtomicBool::new(false);
+    let reached_commit = &committing;
+    settle(
+        &committing,
+        conn.transaction(async move |conn| {
+            let now = Utc::now();
+            let (article, stored) = lock_section(conn, slug, kind).await?;
+            if !stored.items.iter().any(|item| item.id == item_id) {
+                return Err(AppError::not_found(
+                    "item_not_found",
+                    format!("The {kind} section of {slug:?} has no item {item_id}."),
+                ));
+            }
+            if_match.check(&item_etag(item_id, stored.row.version), stored.row.version)?;
+            let claimed = diesel::update(
+                sections::table
+                    .find(stored.row.id)
+                    .filter(sections::version.eq(stored.row.version)),
+            )
             .set((
-                section_items::phase.eq(input.phase.map(|phase| phase.as_str())),
-                section_items::title.eq(&input.title),
-                section_items::body.eq(&input.body),
-                section_items::description.eq(&input.description),
+                sections::version.eq(sections::version + 1),
+                sections::updated_at.eq(now),
             ))
             .execute(conn)
             .await?;
-        let change = Change {
-            action: "replace",
-            target: "item",
-            kind: Some(kind),
-            item: Some(item_id),
-        };
-        let (article, sections) = finish(conn, article.id, &article.summary, &actor, change, now).await?;
-        Ok(Written {
-            article,
-            sections,
-            created: false,
-        })
-    })
+            if claimed == 0 {
+                return Err(stale(
+                    item_etag(item_id, stored.row.version + 1),
+                    stored.row.version + 1,
+                ));
+            }
+            diesel::update(section_items::table.find(item_id))
+                .set((
+                    section_items::phase.eq(input.phase.map(|phase| phase.as_str())),
+                    section_items::title.eq(&input.title),
+                    section_items::body.eq(&input.body),
+                    section_items::description.eq(&input.description),
+                ))
+                .execute(conn)
+                .await?;
+            let change = Change {
+                action: "replace",
+                target: "item",
+                kind: Some(kind),
+                item: Some(item_id),
+            };
+            let (article, sections) = finish(conn, article.id, &article.summary, &actor, change, now).await?;
+            reached_commit.store(true, Ordering::Release);
+            Ok(Written {
+                article,
+                sections,
+                created: false,
+            })
+        }),
+    )
     .await
 }
 
@@ -663,33 +705,40 @@ pub async fn restore(
     if_match: IfMatch,
     actor: Actor,
 ) -> Result<Written, AppError> {
-    conn.transaction(async move |conn| {
-        let now = Utc::now();
-        let current = lock_article(conn, slug).await?.ok_or_else(|| article_not_found(slug))?;
-        let snapshot: Option<Option<serde_json::Value>> = revisions::table
-            .filter(revisions::id.eq(revision_id))
-            .filter(revisions::article_id.eq(current.id))
-            .select(revisions::snapshot)
-            .first(conn)
-            .await
-            .optional()?;
-        let not_found = || {
-            AppError::not_found(
-                "revision_not_found",
-                format!("The article {slug:?} has no revision {revision_id}."),
-            )
-        };
-        let snapshot = snapshot.ok_or_else(not_found)?.ok_or_else(not_found)?;
-        if_match.check(&article_etag(current.id, current.version), current.version)?;
-        let input = super::input::parse_article(&snapshot, slug).map_err(|errors| {
-            AppError::Internal(format!("revision {revision_id} holds an invalid snapshot: {errors:?}"))
-        })?;
-        let (article, sections) = replace_article(conn, &current, &input, Ids::AsGiven, &actor, "restore", now).await?;
-        Ok(Written {
-            article,
-            sections,
-            created: false,
-        })
-    })
+    let committing = AtomicBool::new(false);
+    let reached_commit = &committing;
+    settle(
+        &committing,
+        conn.transaction(async move |conn| {
+            let now = Utc::now();
+            let current = lock_article(conn, slug).await?.ok_or_else(|| article_not_found(slug))?;
+            let snapshot: Option<Option<serde_json::Value>> = revisions::table
+                .filter(revisions::id.eq(revision_id))
+                .filter(revisions::article_id.eq(current.id))
+                .select(revisions::snapshot)
+                .first(conn)
+                .await
+                .optional()?;
+            let not_found = || {
+                AppError::not_found(
+                    "revision_not_found",
+                    format!("The article {slug:?} has no revision {revision_id}."),
+                )
+            };
+            let snapshot = snapshot.ok_or_else(not_found)?.ok_or_else(not_found)?;
+            if_match.check(&article_etag(current.id, current.version), current.version)?;
+            let input = super::input::parse_article(&snapshot, slug).map_err(|errors| {
+                AppError::Internal(format!("revision {revision_id} holds an invalid snapshot: {errors:?}"))
+            })?;
+            let (article, sections) =
+                replace_article(conn, &current, &input, Ids::AsGiven, &actor, "restore", now).await?;
+            reached_commit.store(true, Ordering::Release);
+            Ok(Written {
+                article,
+                sections,
+                created: false,
+            })
+        }),
+    )
     .await
 }

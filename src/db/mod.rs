@@ -4,8 +4,11 @@
 pub mod cluster;
 pub mod schema;
 
-use diesel_async::pooled_connection::AsyncDieselConnectionManager;
+use std::future::Future;
+use std::time::Duration;
+
 use diesel_async::pooled_connection::deadpool::{BuildError, Pool};
+use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig};
 use diesel_async::{AsyncConnection, AsyncMigrationHarness, AsyncPgConnection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
@@ -16,11 +19,74 @@ pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
 pub type DbPool = Pool<AsyncPgConnection>;
 
 /// The longest a request waits for a database connection: past it, 503.
-pub const POOL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
+pub const POOL_TIMEOUT: Duration = Duration::from_secs(2);
+/// The longest one statement may run on the server (`statement_timeout`).
+pub const STATEMENT_TIMEOUT: Duration = Duration::from_secs(3);
+/// The longest a statement waits for a lock (`lock_timeout`).
+pub const LOCK_TIMEOUT: Duration = Duration::from_secs(2);
+/// The longest a request's database work may take, whatever the server
+/// does (a stalled server enforces no timeout of its own): then 503, so every
+/// request is answered within 5 s.
+pub const DEADLINE: Duration = Duration::from_secs(4);
+
+/// The database did not answer within [`DEADLINE`].
+#[derive(Debug, Clone, Copy)]
+pub struct DeadlineExceeded;
+
+/// Runs `work` (database work of one request) within [`DEADLINE`]. Dropping
+/// work cut short drops its connection too: one taken out mid-transaction
+/// is broken, and the pool discards it.
+pub async fn deadline<T, E: From<DeadlineExceeded>>(work: impl Future<Output = Result<T, E>>) -> Result<T, E> {
+    tokio::time::timeout(DEADLINE, work)
+        .await
+        .unwrap_or_else(|_| Err(DeadlineExceeded.into()))
+}
+
+/// Whether `err` means the database could not be used (connection lost,
+/// server shutting down, starting or recovering, a statement or lock
+/// timeout) rather than a fault of the query. PostgreSQL's SQLSTATE is not
+/// exposed through diesel's error, so its (English) message is matched.
+pub fn is_unavailable(err: &diesel::result::Error) -> bool {
+    use diesel::result::{DatabaseErrorKind, Error};
+    match err {
+        Error::DatabaseError(DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand, _)
+        | Error::BrokenTransactionManager => true,
+        Error::DatabaseError(_, info) => {
+            let message = info.message();
+            [
+                "terminating connection",
+                "canceling statement due to statement timeout",
+                "canceling statement due to lock timeout",
+                "the database system is",
+                "connection to server",
+                "server closed the connection",
+            ]
+            .iter()
+            .any(|prefix| message.starts_with(prefix))
+        }
+        _ => false,
+    }
+}
+
+/// Opens a connection with lamina's session settings: statement and lock timeouts.
+async fn establish(url: &str) -> diesel::ConnectionResult<AsyncPgConnection> {
+    use diesel_async::SimpleAsyncConnection;
+    let mut conn = AsyncPgConnection::establish(url).await?;
+    conn.batch_execute(&format!(
+        "SET statement_timeout = {}; SET lock_timeout = {}",
+        STATEMENT_TIMEOUT.as_millis(),
+        LOCK_TIMEOUT.as_millis()
+    ))
+    .await
+    .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+    Ok(conn)
+}
 
 /// Builds a pool of at most `size` connections to `url`. Connections are opened lazily.
 pub fn build_pool(url: &str, size: usize) -> Result<DbPool, BuildError> {
-    let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new(url);
+    let mut config = ManagerConfig::default();
+    config.custom_setup = Box::new(|url| Box::pin(establish(url)));
+    let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(url, config);
     Pool::builder(manager)
         .max_size(size)
         .wait_timeout(Some(POOL_TIMEOUT))

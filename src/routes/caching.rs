@@ -147,7 +147,7 @@ where
         return Ok(respond(req, &representation, &state.cache_policy, false));
     }
     let ticket = state.cache.ticket(group);
-    let representation = match build().await {
+    let representation = match crate::db::deadline(build()).await {
         Ok(representation) => representation,
         // The database is unreachable: the last known public copy beats a 503.
         Err(AppError::Unavailable(cause)) if public => match state.cache.get_stale(group, &key) {

@@ -98,9 +98,12 @@ pub async fn list_revisions(
                 })?,
         ),
     };
-    let article = find_article(&state, &req, slug.into_inner()).await?;
-    let mut conn = state.pool.get().await?;
-    let (rows, more) = history::list(&mut conn, article.id, before, i64::from(limit)).await?;
+    let (rows, more) = crate::db::deadline(async {
+        let article = find_article(&state, &req, slug.into_inner()).await?;
+        let mut conn = state.pool.get().await?;
+        Ok::<_, AppError>(history::list(&mut conn, article.id, before, i64::from(limit)).await?)
+    })
+    .await?;
     let next_cursor = if more {
         rows.last().map(|row| format!("r{}", row.seq))
     } else {
@@ -142,11 +145,13 @@ pub async fn get_revision(
         )
     };
     let revision_id = Uuid::try_parse(&id).map_err(|_| not_found())?;
-    let article = find_article(&state, &req, slug.clone()).await?;
-    let mut conn = state.pool.get().await?;
-    let row = history::find(&mut conn, article.id, revision_id)
-        .await?
-        .ok_or_else(not_found)?;
+    let row = crate::db::deadline(async {
+        let article = find_article(&state, &req, slug.clone()).await?;
+        let mut conn = state.pool.get().await?;
+        Ok::<_, AppError>(history::find(&mut conn, article.id, revision_id).await?)
+    })
+    .await?
+    .ok_or_else(not_found)?;
     private_json(&Revision {
         summary: row.summary(),
         snapshot: row.snapshot,
