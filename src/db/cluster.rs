@@ -151,7 +151,7 @@ struct Server {
     data_dir: PathBuf,
     socket_dir: PathBuf,
     as_postgres_user: bool,
-    /// The server this process started: `postgres`, or `runuser` running it.
+    /// The server this process started.
     /// Being its parent, this process reaps it at once when it dies; an
     /// unreaped postmaster still counts as running for a new one.
     child: Arc<Mutex<Option<Child>>>,
@@ -630,13 +630,17 @@ impl Server {
             .try_clone()
             .map_err(io_error(format!("opening {}", log_path.display())))?;
         let postgres = self.bin_dir.join("postgres");
-        let mut command = if self.as_postgres_user {
-            let mut command = Command::new("runuser");
-            command.args(["-u", POSTGRES_OS_USER, "--"]).arg(&postgres);
-            command
-        } else {
-            Command::new(&postgres)
-        };
+        let mut command = Command::new(&postgres);
+        if self.as_postgres_user {
+            // Not through `runuser`: a wrapper between lamina and the
+            // postmaster would stop itself whenever the server is stopped
+            // (SIGSTOP), and would outlive or hide the server's exit.
+            let (uid, gid) = postgres_ids().ok_or_else(|| ClusterError::Command {
+                what: format!("finding the {POSTGRES_OS_USER} OS user"),
+                output: format!("no {POSTGRES_OS_USER} entry in /etc/passwd"),
+            })?;
+            command.uid(uid).gid(gid);
+        }
         let mut child = command
             .arg("-D")
             .arg(&self.data_dir)
@@ -835,6 +839,20 @@ fn process_alive(pid: u32) -> bool {
         .rsplit_once(')')
         .and_then(|(_, rest)| rest.trim_start().chars().next());
     !matches!(state, Some('Z' | 'X'))
+}
+
+/// The uid and gid of the `postgres` OS user, from `/etc/passwd`.
+fn postgres_ids() -> Option<(u32, u32)> {
+    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
+    passwd.lines().find_map(|line| {
+        let mut fields = line.split(':');
+        if fields.next()? != POSTGRES_OS_USER {
+            return None;
+        }
+        let uid = fields.nth(1)?.parse().ok()?;
+        let gid = fields.next()?.parse().ok()?;
+        Some((uid, gid))
+    })
 }
 
 /// Whether the `postgres` OS user can search `dir` (and so every ancestor).

@@ -83,3 +83,68 @@ async fn an_outage_serves_cached_reads_answers_503_and_recovers_within_5_s() {
     .await;
     assert_eq!(reply.status, 200, "authenticated requests work again");
 }
+
+/// A connection dropped in the middle of a write (here: the backend is
+/// terminated while the write waits for a row lock) answers 503 with
+/// `Retry-After` saying nothing was written, never 500; the revision list
+/// tells the same; and every pooled connection carries lamina's timeouts.
+#[actix_web::test]
+async fn a_connection_lost_mid_write_is_503_saying_nothing_was_written() {
+    use diesel_async::RunQueryDsl;
+    let app = TestApp::new().await;
+    let token = app.editor().await;
+    let (state, service) = app.node().await;
+
+    #[derive(diesel::QueryableByName)]
+    struct Setting {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        statement_timeout: String,
+    }
+    let mut pooled = state.pool.get().await.unwrap();
+    let setting: Setting = diesel::sql_query("SHOW statement_timeout")
+        .get_result(&mut pooled)
+        .await
+        .unwrap();
+    assert_eq!(setting.statement_timeout, "3s");
+    drop(pooled);
+
+    let revisions = app.revision_count().await;
+    let (locker, connection) = tokio_postgres::connect(&app.db.url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    actix_web::rt::spawn(connection);
+    locker
+        .batch_execute("BEGIN; SELECT 1 FROM articles FOR UPDATE")
+        .await
+        .unwrap();
+    let path = format!("{SEED}/sections/overview");
+    let body = json!({"kind": "overview", "heading": "Lost", "body": "Written while the connection dies."});
+    let terminate = async {
+        actix_web::rt::time::sleep(Duration::from_millis(500)).await;
+        let rows = locker
+            .query(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                 WHERE datname = current_database() AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()",
+                &[],
+            )
+            .await
+            .unwrap();
+        assert_eq!(rows.len(), 1, "the write was waiting for the lock");
+    };
+    let (reply, ()) = tokio::join!(
+        send(
+            &service,
+            write(Method::PUT, &path, &token, &body).insert_header(("If-Match", "*"))
+        ),
+        terminate
+    );
+    let problem = reply.assert_problem(503, "service_unavailable");
+    assert_eq!(reply.header("retry-after"), Some("1"));
+    assert!(
+        problem["detail"].as_str().unwrap().contains("nothing was written"),
+        "{problem}"
+    );
+    locker.batch_execute("ROLLBACK").await.unwrap();
+    assert_eq!(app.revision_count().await, revisions, "no revision was recorded");
+    assert_ne!(get(&service, &path).await.json()["heading"], "Lost");
+}

@@ -374,3 +374,120 @@ async fn readiness_says_why_while_the_server_is_restarted() {
     health.set_problem(None);
     assert_eq!(send(&service, TestRequest::get().uri("/readyz")).await.status, 200);
 }
+
+/// One raw HTTP/1.1 exchange; the response text and how long it took.
+fn exchange(port: u16, request: &str) -> (String, Duration) {
+    let started = Instant::now();
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut response = Vec::new();
+    let _ = stream.read_to_end(&mut response);
+    (String::from_utf8_lossy(&response).into_owned(), started.elapsed())
+}
+
+/// The postmaster and every process it started.
+fn cluster_processes(postmaster: u32) -> Vec<u32> {
+    let mut pids = vec![postmaster];
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        let parent = stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().nth(1))
+            .and_then(|ppid| ppid.parse::<u32>().ok());
+        if parent == Some(postmaster) {
+            pids.push(pid);
+        }
+    }
+    pids
+}
+
+fn signal(pids: &[u32], name: &str) {
+    for pid in pids {
+        let _ = Command::new("kill").args([name, &pid.to_string()]).status();
+    }
+}
+
+/// A stalled database (every PostgreSQL process stopped with SIGSTOP, so no
+/// server-side timeout can fire): every request that needs it answers 503
+/// with Retry-After within 5 s, cached public reads go on, and lamina
+/// recovers by itself once the database runs again.
+#[test]
+fn a_stalled_database_answers_503_within_5_s_and_recovers() {
+    let scratch = Scratch::new("stall");
+    let mut lamina = scratch.lamina(&[], free_port(), "serve");
+    lamina.wait_serving();
+    let token = Command::new(env!("CARGO_BIN_EXE_lamina"))
+        .args(["token", "create", "--name", "staller", "--role", "editor"])
+        .env_remove("DATABASE_URL")
+        .env("LAMINA_DATA_DIR", scratch.data_dir())
+        .output()
+        .unwrap();
+    let token = String::from_utf8(token.stdout).unwrap().trim().to_owned();
+    assert!(token.starts_with("lamina_"));
+    let port = lamina.port;
+    get(port, ARTICLE).unwrap();
+
+    let processes = cluster_processes(scratch.postmaster().unwrap());
+    assert!(processes.len() > 2, "{processes:?}");
+    signal(&processes, "-STOP");
+    let body = r#"{"kind":"overview","heading":"Stalled","body":"Written while the database stalls."}"#;
+    let requests = [
+        format!("GET {ARTICLE}/sections/steps HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
+        format!(
+            "PUT {ARTICLE}/sections/overview HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nIf-Match: *\r\n\
+             Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        ),
+        "GET /readyz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".to_owned(),
+        format!(
+            "GET {ARTICLE}/revisions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n"
+        ),
+    ];
+    let answers: Vec<(String, Duration)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = requests
+            .iter()
+            .map(|request| scope.spawn(|| exchange(port, request)))
+            .collect();
+        handles.into_iter().map(|handle| handle.join().unwrap()).collect()
+    });
+    let cached = exchange(
+        port,
+        &format!("GET {ARTICLE} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
+    );
+    signal(&processes, "-CONT");
+    for (answer, took) in &answers {
+        eprintln!(
+            "stalled database: answered in {} ms: {}",
+            took.as_millis(),
+            answer.lines().next().unwrap_or("")
+        );
+        assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
+        assert!(answer.to_ascii_lowercase().contains("retry-after: 1"), "{answer}");
+        assert!(answer.contains("application/problem+json"), "{answer}");
+        assert!(*took < Duration::from_secs(5), "took {took:?}");
+    }
+    assert!(cached.0.starts_with("HTTP/1.1 200"), "cached reads go on: {}", cached.0);
+
+    let resumed = Instant::now();
+    loop {
+        let (steps, _) = exchange(port, &requests[0]);
+        let (put, _) = exchange(port, &requests[1]);
+        if steps.starts_with("HTTP/1.1 200") && put.starts_with("HTTP/1.1 200") {
+            break;
+        }
+        assert!(
+            resumed.elapsed() < Duration::from_secs(10),
+            "not recovered: {steps}\n{put}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    eprintln!(
+        "stalled database: recovered {} ms after SIGCONT",
+        resumed.elapsed().as_millis()
+    );
+    lamina.terminate();
+}
