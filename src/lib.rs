@@ -21,7 +21,7 @@ use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::Method;
 use actix_web::http::header::HeaderValue;
 use actix_web::middleware::Logger;
-use actix_web::{App, web};
+use actix_web::{App, HttpMessage, web};
 use utoipa::OpenApi;
 use utoipa_actix_web::{AppExt, UtoipaApp};
 use utoipa_swagger_ui::SwaggerUi;
@@ -157,6 +157,27 @@ pub fn build_app(
             actix_web::dev::Service::call(srv, req)
         })
         .wrap(actix_web::middleware::Compress::default())
+        // Problem documents carry the request id (given by the outer layer).
+        .wrap_fn(|req, srv| {
+            let response = actix_web::dev::Service::call(srv, req);
+            async move {
+                let response = response.await?.map_into_boxed_body();
+                let problem = response
+                    .response()
+                    .error()
+                    .and_then(|err| err.as_error::<error::AppError>())
+                    .map(|err| {
+                        let id = response.request().extensions().get::<request_id::RequestId>().cloned();
+                        err.to_response(id.as_ref().map(|id| id.0.as_str()))
+                    });
+                Ok(match problem {
+                    Some(problem) => response.into_response(problem),
+                    None => response,
+                })
+            }
+        })
+        .wrap(cors)
+        // Outermost: the request id, metrics, and problem+json for what CORS refuses.
         .wrap_fn(move |req, srv| {
             let id = request_id::assign(&req);
             let (started, method) = metrics::start(&req);
@@ -164,13 +185,15 @@ pub fn build_app(
             let response = actix_web::dev::Service::call(srv, req);
             async move {
                 let mut response = response.await?.map_into_boxed_body();
-                // Problem documents carry the request id too.
-                let problem = response
+                let refused = response
                     .response()
                     .error()
-                    .and_then(|err| err.as_error::<error::AppError>())
-                    .map(|err| err.to_response(Some(&id)));
-                if let Some(problem) = problem {
+                    .and_then(|err| err.as_error::<actix_cors::CorsError>())
+                    .map(|err| {
+                        error::AppError::bad_request("cors_request_refused", format!("CORS: {err}."))
+                            .to_response(Some(&id))
+                    });
+                if let Some(problem) = refused {
                     response = response.into_response(problem);
                 }
                 request_id::echo(&mut response, &id);
@@ -178,6 +201,5 @@ pub fn build_app(
                 Ok(response)
             }
         })
-        .wrap(cors)
         .wrap(Logger::new("%a \"%r\" %s %b %Dms id=%{x-request-id}o"))
 }

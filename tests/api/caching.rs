@@ -192,4 +192,16 @@ async fn cors_origins_can_be_restricted() {
     )
     .await;
     assert!(other.header("access-control-allow-origin").is_none());
+    // A refused preflight is a problem document like every other error.
+    let preflight = send(
+        &service,
+        TestRequest::default()
+            .method(actix_web::http::Method::OPTIONS)
+            .uri(SEED)
+            .insert_header(("Origin", "https://evil.example"))
+            .insert_header(("Access-Control-Request-Method", "PUT")),
+    )
+    .await;
+    preflight.assert_problem(400, "cors_request_refused");
+    assert!(preflight.header("x-request-id").is_some());
 }
