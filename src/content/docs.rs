@@ -61,6 +61,9 @@ pub struct TitledItemWrite {
     /// An existing item of this section to keep (its id stays); leave out for a new item.
     #[schema(example = "5d1f8a52-1c39-4d1e-a3a7-6f0e2b9c4d21")]
     id: Option<Uuid>,
+    /// The kind of the item's section, as in a read; if given, it must be the section's.
+    #[schema(schema_with = titled_item_kinds)]
+    kind: Option<SectionKind>,
     /// 1–200 characters.
     #[schema(
         example = "Consultation",
@@ -85,6 +88,9 @@ pub struct ExpectationItemWrite {
     /// An existing item of this section to keep; leave out for a new item.
     #[schema(example = "9b2e4f61-7a0d-4c55-8e13-2d4c6b8a0f37")]
     id: Option<Uuid>,
+    /// `expectations`, as in a read; may be left out.
+    #[schema(schema_with = expectations_item_kind)]
+    kind: Option<SectionKind>,
     /// When it applies.
     phase: Phase,
     /// 1–200 characters.
@@ -112,6 +118,9 @@ pub struct AudienceItemWrite {
     /// An existing item of this section to keep; leave out for a new item.
     #[schema(example = "3e7c1b90-2f4a-4b6d-9c8e-1a2b3c4d5e6f")]
     id: Option<Uuid>,
+    /// `target_audiences`, as in a read; may be left out.
+    #[schema(schema_with = target_audiences_item_kind)]
+    kind: Option<SectionKind>,
     /// 1–5,000 characters.
     #[schema(
         example = "Have fine lines and wrinkles",
@@ -152,16 +161,119 @@ pub struct PhaseHeadingsWrite {
     after: Option<String>,
 }
 
-/// One item to store: the shape of its section's kind.
+/// A string schema allowing the given section kinds.
+fn kinds_schema(kinds: &[SectionKind], description: &str) -> utoipa::openapi::schema::Object {
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .enum_values(Some(kinds.iter().map(|kind| kind.as_str())))
+        .description(Some(description))
+        .examples([kinds[0].as_str()])
+        .build()
+}
+
+fn titled_item_kinds() -> utoipa::openapi::schema::Object {
+    kinds_schema(
+        &[
+            SectionKind::Steps,
+            SectionKind::Benefits,
+            SectionKind::AftercareTips,
+            SectionKind::Risks,
+        ],
+        "The kind of the item's section, as in a read; if given, it must be the section's.",
+    )
+}
+
+fn expectations_item_kind() -> utoipa::openapi::schema::Object {
+    kinds_schema(
+        &[SectionKind::Expectations],
+        "`expectations`, as in a read; may be left out.",
+    )
+}
+
+fn target_audiences_item_kind() -> utoipa::openapi::schema::Object {
+    kinds_schema(
+        &[SectionKind::TargetAudiences],
+        "`target_audiences`, as in a read; may be left out.",
+    )
+}
+
+/// Declares the `PUT …/items/{id}` body of one section kind: the item write
+/// of its shape, with `kind` required (it must equal the kind in the path).
+macro_rules! item_put {
+    ($(#[$doc:meta])* $name:ident = $kind:expr, $kind_name:literal, $shape:ty) => {
+        $(#[$doc])*
+        pub struct $name;
+
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                use utoipa::openapi::schema::{AllOfBuilder, ObjectBuilder};
+                let kind = kinds_schema(&[$kind], "The kind of the item's section: must equal the kind in the path.");
+                AllOfBuilder::new()
+                    .item(utoipa::openapi::Ref::from_schema_name(<$shape as utoipa::ToSchema>::name()))
+                    .item(ObjectBuilder::new().property("kind", kind).required("kind"))
+                    .description(Some(concat!("An item of a `", $kind_name, "` section to store; `kind` is required.")))
+                    .into()
+            }
+        }
+
+        impl utoipa::ToSchema for $name {
+            fn schemas(schemas: &mut Vec<(String, utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>)>) {
+                schemas.push((<$shape as utoipa::ToSchema>::name().into_owned(), <$shape as utoipa::PartialSchema>::schema()));
+                <$shape as utoipa::ToSchema>::schemas(schemas);
+            }
+        }
+    };
+}
+
+item_put!(
+    /// A `steps` item to store.
+    StepsItemWrite = SectionKind::Steps, "steps", TitledItemWrite
+);
+item_put!(
+    /// A `benefits` item to store.
+    BenefitsItemWrite = SectionKind::Benefits, "benefits", TitledItemWrite
+);
+item_put!(
+    /// An `expectations` item to store.
+    ExpectationsItemWrite = SectionKind::Expectations, "expectations", ExpectationItemWrite
+);
+item_put!(
+    /// An `aftercare_tips` item to store.
+    AftercareTipsItemWrite = SectionKind::AftercareTips, "aftercare_tips", TitledItemWrite
+);
+item_put!(
+    /// A `target_audiences` item to store.
+    TargetAudiencesItemWrite = SectionKind::TargetAudiences, "target_audiences", AudienceItemWrite
+);
+item_put!(
+    /// A `risks` item to store.
+    RisksItemWrite = SectionKind::Risks, "risks", TitledItemWrite
+);
+
+/// One item to store (`PUT …/items/{id}`): the shape of its section's kind, tagged by `kind`.
 #[derive(ToSchema)]
 #[serde(untagged)]
+#[schema(discriminator(property_name = "kind", mapping(
+    ("steps" = "#/components/schemas/StepsItemWrite"),
+    ("benefits" = "#/components/schemas/BenefitsItemWrite"),
+    ("expectations" = "#/components/schemas/ExpectationsItemWrite"),
+    ("aftercare_tips" = "#/components/schemas/AftercareTipsItemWrite"),
+    ("target_audiences" = "#/components/schemas/TargetAudiencesItemWrite"),
+    ("risks" = "#/components/schemas/RisksItemWrite"),
+)))]
 pub enum ItemWrite {
-    /// `steps`, `benefits`, `aftercare_tips`, `risks`.
-    Titled(TitledItemWrite),
-    /// `expectations`.
-    Expectation(ExpectationItemWrite),
-    /// `target_audiences`.
-    Audience(AudienceItemWrite),
+    /// `steps`
+    Steps(StepsItemWrite),
+    /// `benefits`
+    Benefits(BenefitsItemWrite),
+    /// `expectations`
+    Expectations(ExpectationsItemWrite),
+    /// `aftercare_tips`
+    AftercareTips(AftercareTipsItemWrite),
+    /// `target_audiences`
+    TargetAudiences(TargetAudiencesItemWrite),
+    /// `risks`
+    Risks(RisksItemWrite),
 }
 
 /// Declares the write schema of one section kind.

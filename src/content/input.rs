@@ -108,10 +108,11 @@ pub fn parse_section(body: &Value, kind: SectionKind) -> Result<SectionInput, Ve
     v.finish(section)
 }
 
-/// Validates an item body (`PUT …/items/{id}`) of a section of the given shape.
-pub fn parse_item(body: &Value, shape: ItemShape, id: Uuid) -> Result<ItemInput, Vec<FieldError>> {
+/// Validates an item body (`PUT …/items/{id}`) of a section of `kind`, which
+/// has items of `shape`: its `kind` is required, as in the item read.
+pub fn parse_item(body: &Value, kind: SectionKind, shape: ItemShape, id: Uuid) -> Result<ItemInput, Vec<FieldError>> {
     let mut v = Validator::default();
-    let item = v.item(body, "", shape, Some(id));
+    let item = v.item(body, "", kind, shape, Some(id), Presence::Required);
     v.finish(item)
 }
 
@@ -406,7 +407,7 @@ impl Validator {
                     allowed.push("phase_headings");
                     section.phase_headings = self.phase_headings(object, pointer);
                 }
-                let items = self.items(object, pointer, shape);
+                let items = self.items(object, pointer, kind, shape);
                 let complete = items.is_some();
                 section.items = items.unwrap_or_default();
                 complete
@@ -434,7 +435,13 @@ impl Validator {
         (parsed != PhaseHeadings::default()).then_some(parsed)
     }
 
-    fn items(&mut self, object: &Map<String, Value>, pointer: &str, shape: ItemShape) -> Option<Vec<ItemInput>> {
+    fn items(
+        &mut self,
+        object: &Map<String, Value>,
+        pointer: &str,
+        kind: SectionKind,
+        shape: ItemShape,
+    ) -> Option<Vec<ItemInput>> {
         let pointer = format!("{pointer}/items");
         let items = match object.get("items") {
             Some(Value::Array(items)) => items,
@@ -457,7 +464,7 @@ impl Validator {
         let mut ids = Vec::new();
         for (index, item) in items.iter().enumerate() {
             let item_pointer = format!("{pointer}/{index}");
-            if let Some(item) = self.item(item, &item_pointer, shape, None) {
+            if let Some(item) = self.item(item, &item_pointer, kind, shape, None, Presence::Optional) {
                 if let Some(id) = item.id {
                     if ids.contains(&id) {
                         self.error(format!("{item_pointer}/id"), "appears twice in this section");
@@ -471,14 +478,36 @@ impl Validator {
     }
 
     /// An item body. `path_id` is the id named by the URL, if any.
-    fn item(&mut self, body: &Value, pointer: &str, shape: ItemShape, path_id: Option<Uuid>) -> Option<ItemInput> {
+    /// An item body of a section of `kind`. `path_id` is the id named by the
+    /// URL, if any; the item's `kind`, if given, must be the section's.
+    fn item(
+        &mut self,
+        body: &Value,
+        pointer: &str,
+        kind: SectionKind,
+        shape: ItemShape,
+        path_id: Option<Uuid>,
+        kind_presence: Presence,
+    ) -> Option<ItemInput> {
         let object = self.object(body, pointer)?;
         let allowed: &[&str] = match shape {
-            ItemShape::Titled => &["id", "title", "body"],
-            ItemShape::Phased => &["id", "phase", "title", "body"],
-            ItemShape::Described => &["id", "description"],
+            ItemShape::Titled => &["id", "kind", "title", "body"],
+            ItemShape::Phased => &["id", "kind", "phase", "title", "body"],
+            ItemShape::Described => &["id", "kind", "description"],
         };
         self.known_fields(object, pointer, allowed, &[]);
+        match object.get("kind") {
+            Some(Value::String(name)) if name == kind.as_str() => {}
+            None | Some(Value::Null) if kind_presence == Presence::Optional => {}
+            None | Some(Value::Null) => self.error(
+                format!("{pointer}/kind"),
+                format!("is required: {:?}, the kind of the item's section", kind.as_str()),
+            ),
+            Some(_) => self.error(
+                format!("{pointer}/kind"),
+                format!("must be {:?}, the kind of the item's section", kind.as_str()),
+            ),
+        }
         let id = match object.get("id") {
             None | Some(Value::Null) => Ok(path_id),
             Some(Value::String(text)) => match (Uuid::parse_str(text), path_id) {

@@ -79,73 +79,146 @@ pub struct ArticlePage {
     /// The articles of this page.
     pub items: Vec<ArticleSummary>,
     /// Pass as `cursor` to get the next page; `null` on the last page.
-    #[schema(example = "0b8b5ac1a7e6d4b2f04f1e9b3a5d6c7e8f9a0b")]
+    #[schema(example = "0b8b5ac1a7e6d4b2f04f1e9b3a5d6c7e8f9a0b", required = true)]
     pub next_cursor: Option<String>,
 }
 
-/// An item of a `steps`, `benefits`, `aftercare_tips` or `risks` section.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct TitledItem {
-    /// Stable identifier of the item, kept across edits.
-    #[schema(example = "5d1f8a52-1c39-4d1e-a3a7-6f0e2b9c4d21")]
-    pub id: Uuid,
-    /// The item's title, without numbering.
-    #[schema(example = "Consultation")]
-    pub title: String,
-    /// The item's text.
-    #[schema(example = "Before the treatment, a consultation with a licensed professional is essential.")]
-    pub body: String,
+/// The schema of a `kind` tag with one value: the discriminator of `Section` and of `Item`.
+fn kind_tag(kind: SectionKind, description: &str) -> utoipa::openapi::schema::Object {
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .enum_values(Some([kind.as_str()]))
+        .description(Some(description))
+        .examples([kind.as_str()])
+        .build()
 }
 
-/// An item of an `expectations` section.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ExpectationItem {
-    /// Stable identifier of the item, kept across edits.
-    #[schema(example = "9b2e4f61-7a0d-4c55-8e13-2d4c6b8a0f37")]
-    pub id: Uuid,
-    /// When this expectation applies.
-    pub phase: Phase,
-    /// The item's title.
-    #[schema(example = "Numbing")]
-    pub title: String,
-    /// The item's text.
-    #[schema(example = "A topical anesthetic will be applied to minimize discomfort.")]
-    pub body: String,
+/// Declares the item type of one section kind: `id`, `kind` (the section's
+/// kind, the discriminator of `Item`) and the fields of its shape.
+macro_rules! item_schema {
+    (
+        $(#[$doc:meta])*
+        $name:ident, $kind_schema:ident = $kind:expr,
+        { $( $(#[$field_doc:meta])* $field:ident : $ty:ty ),* $(,)? }
+    ) => {
+        fn $kind_schema() -> utoipa::openapi::schema::Object {
+            kind_tag($kind, "The kind of the item's section: the discriminator of `Item`.")
+        }
+
+        $(#[$doc])*
+        #[derive(Debug, Clone, Serialize, ToSchema)]
+        pub struct $name {
+            /// Stable identifier of the item, kept across edits.
+            #[schema(example = "5d1f8a52-1c39-4d1e-a3a7-6f0e2b9c4d21")]
+            pub id: Uuid,
+            /// The kind of the item's section: the discriminator of `Item`.
+            #[schema(schema_with = $kind_schema)]
+            pub kind: SectionKind,
+            $( $(#[$field_doc])* pub $field: $ty, )*
+        }
+    };
 }
 
-/// An item of a `target_audiences` section.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct AudienceItem {
-    /// Stable identifier of the item, kept across edits.
-    #[schema(example = "3e7c1b90-2f4a-4b6d-9c8e-1a2b3c4d5e6f")]
-    pub id: Uuid,
-    /// Who the treatment suits.
-    #[schema(example = "Have fine lines and wrinkles")]
-    pub description: String,
+/// The items of the kinds whose items have a title and a body.
+macro_rules! titled_item {
+    ($(#[$doc:meta])* $name:ident, $kind_schema:ident = $kind:expr, $title:literal, $body:literal) => {
+        item_schema! {
+            $(#[$doc])*
+            $name, $kind_schema = $kind,
+            {
+                /// The item's title, without numbering.
+                #[schema(example = $title)]
+                title: String,
+                /// The item's text.
+                #[schema(example = $body)]
+                body: String,
+            }
+        }
+    };
 }
 
-/// One item of a section, in the shape of its section's kind.
+titled_item! {
+    /// A step of a `steps` section.
+    StepsItem, steps_item_kind = SectionKind::Steps, "Consultation",
+    "Before the treatment, a consultation with a licensed professional is essential."
+}
+titled_item! {
+    /// A benefit of a `benefits` section.
+    BenefitsItem, benefits_item_kind = SectionKind::Benefits, "Improved Skin Texture",
+    "Micro needling can help smooth out rough skin."
+}
+titled_item! {
+    /// A tip of an `aftercare_tips` section.
+    AftercareTipsItem, aftercare_tips_item_kind = SectionKind::AftercareTips, "Avoid Sun Exposure",
+    "Protect your skin from direct sunlight for at least a week."
+}
+titled_item! {
+    /// A risk of a `risks` section.
+    RisksItem, risks_item_kind = SectionKind::Risks, "Redness and Swelling",
+    "Temporary redness and swelling are common."
+}
+
+item_schema! {
+    /// An item of an `expectations` section.
+    ExpectationsItem, expectations_item_kind = SectionKind::Expectations,
+    {
+        /// When this expectation applies.
+        phase: Phase,
+        /// The item's title.
+        #[schema(example = "Numbing")]
+        title: String,
+        /// The item's text.
+        #[schema(example = "A topical anesthetic will be applied to minimize discomfort.")]
+        body: String,
+    }
+}
+
+item_schema! {
+    /// An item of a `target_audiences` section.
+    TargetAudiencesItem, target_audiences_item_kind = SectionKind::TargetAudiences,
+    {
+        /// Who the treatment suits.
+        #[schema(example = "Have fine lines and wrinkles")]
+        description: String,
+    }
+}
+
+/// One item of a section, in the shape of its section's kind, tagged by `kind`.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(untagged)]
+#[schema(discriminator(property_name = "kind", mapping(
+    ("steps" = "#/components/schemas/StepsItem"),
+    ("benefits" = "#/components/schemas/BenefitsItem"),
+    ("expectations" = "#/components/schemas/ExpectationsItem"),
+    ("aftercare_tips" = "#/components/schemas/AftercareTipsItem"),
+    ("target_audiences" = "#/components/schemas/TargetAudiencesItem"),
+    ("risks" = "#/components/schemas/RisksItem"),
+)))]
 pub enum Item {
-    /// `steps`, `benefits`, `aftercare_tips`, `risks`.
-    Titled(TitledItem),
-    /// `expectations`.
-    Expectation(ExpectationItem),
-    /// `target_audiences`.
-    Audience(AudienceItem),
+    /// `steps`
+    Steps(StepsItem),
+    /// `benefits`
+    Benefits(BenefitsItem),
+    /// `expectations`
+    Expectations(ExpectationsItem),
+    /// `aftercare_tips`
+    AftercareTips(AftercareTipsItem),
+    /// `target_audiences`
+    TargetAudiences(TargetAudiencesItem),
+    /// `risks`
+    Risks(RisksItem),
 }
 
 impl Item {
     /// The item's stable id.
     pub fn id(&self) -> Uuid {
         match self {
-            Item::Titled(item) => item.id,
-            Item::Expectation(item) => item.id,
-            Item::Audience(item) => item.id,
+            Item::Steps(item) => item.id,
+            Item::Benefits(item) => item.id,
+            Item::Expectations(item) => item.id,
+            Item::AftercareTips(item) => item.id,
+            Item::TargetAudiences(item) => item.id,
+            Item::Risks(item) => item.id,
         }
     }
 }
@@ -154,14 +227,14 @@ impl Item {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PhaseHeadings {
-    /// Heading over the `before` items.
-    #[schema(example = "Before the Treatment")]
+    /// Heading over the `before` items; `null` if they have none.
+    #[schema(example = "Before the Treatment", required = true)]
     pub before: Option<String>,
-    /// Heading over the `during` items.
-    #[schema(example = "During the Treatment")]
+    /// Heading over the `during` items; `null` if they have none.
+    #[schema(example = "During the Treatment", required = true)]
     pub during: Option<String>,
-    /// Heading over the `after` items.
-    #[schema(example = "After the Treatment")]
+    /// Heading over the `after` items; `null` if they have none.
+    #[schema(example = "After the Treatment", required = true)]
     pub after: Option<String>,
 }
 
@@ -174,13 +247,7 @@ macro_rules! section_schema {
     ) => {
         /// The schema of the `kind` tag: the one kind of this section type.
         fn $kind_schema() -> utoipa::openapi::schema::Object {
-            let kind: SectionKind = $kind;
-            utoipa::openapi::schema::ObjectBuilder::new()
-                .schema_type(utoipa::openapi::schema::Type::String)
-                .enum_values(Some([kind.as_str()]))
-                .description(Some("The section's kind: the discriminator of `Section`."))
-                .examples([kind.as_str()])
-                .build()
+            kind_tag($kind, "The section's kind: the discriminator of `Section`.")
         }
 
         $(#[$doc])*
@@ -223,11 +290,11 @@ section_schema! {
     /// Ordered procedure steps.
     StepsSection, steps_kind_schema = SectionKind::Steps, heading = "How Does Micro Needling Work?",
     {
-        /// Text before the steps.
-        #[schema(example = "The procedure typically involves the following steps:")]
+        /// Text before the steps; `null` if none.
+        #[schema(example = "The procedure typically involves the following steps:", required = true)]
         intro: Option<String>,
         /// The steps, in order.
-        items: Vec<TitledItem>,
+        items: Vec<StepsItem>,
     }
 }
 
@@ -236,10 +303,10 @@ section_schema! {
     BenefitsSection, benefits_kind_schema = SectionKind::Benefits, heading = "Benefits of Micro Needling",
     {
         /// Text before the benefits.
-        #[schema(example = "Here are some of the most notable advantages:")]
+        #[schema(example = "Here are some of the most notable advantages:", required = true)]
         intro: Option<String>,
         /// The benefits, in order.
-        items: Vec<TitledItem>,
+        items: Vec<BenefitsItem>,
     }
 }
 
@@ -248,12 +315,13 @@ section_schema! {
     ExpectationsSection, expectations_kind_schema = SectionKind::Expectations, heading = "What to Expect During the Procedure",
     {
         /// Text before the items.
-        #[schema(example = "Here’s a breakdown of the experience:")]
+        #[schema(example = "Here’s a breakdown of the experience:", required = true)]
         intro: Option<String>,
-        /// Sub-headings over each phase's items, where the article has them.
+        /// Sub-headings over each phase's items; `null` where the article has none.
+        #[schema(required = true)]
         phase_headings: Option<PhaseHeadings>,
         /// The items, in order; each says its phase.
-        items: Vec<ExpectationItem>,
+        items: Vec<ExpectationsItem>,
     }
 }
 
@@ -262,10 +330,10 @@ section_schema! {
     AftercareTipsSection, aftercare_tips_kind_schema = SectionKind::AftercareTips, heading = "Post-Treatment Care",
     {
         /// Text before the tips.
-        #[schema(example = "Here are some tips to follow:")]
+        #[schema(example = "Here are some tips to follow:", required = true)]
         intro: Option<String>,
         /// The tips, in order.
-        items: Vec<TitledItem>,
+        items: Vec<AftercareTipsItem>,
     }
 }
 
@@ -274,12 +342,12 @@ section_schema! {
     TargetAudiencesSection, target_audiences_kind_schema = SectionKind::TargetAudiences, heading = "Who Should Consider Micro Needling?",
     {
         /// Text before the list.
-        #[schema(example = "It may be particularly beneficial for those who:")]
+        #[schema(example = "It may be particularly beneficial for those who:", required = true)]
         intro: Option<String>,
         /// The audiences, in order.
-        items: Vec<AudienceItem>,
+        items: Vec<TargetAudiencesItem>,
         /// A closing caveat after the list.
-        #[schema(example = "However, it’s essential to consult with a qualified professional.")]
+        #[schema(example = "However, it’s essential to consult with a qualified professional.", required = true)]
         note: Option<String>,
     }
 }
@@ -289,10 +357,10 @@ section_schema! {
     RisksSection, risks_kind_schema = SectionKind::Risks, heading = "Potential Risks and Side Effects",
     {
         /// Text before the risks.
-        #[schema(example = "It’s important to be aware of potential risks and side effects, including:")]
+        #[schema(example = "It’s important to be aware of potential risks and side effects, including:", required = true)]
         intro: Option<String>,
         /// The risks, in order.
-        items: Vec<TitledItem>,
+        items: Vec<RisksItem>,
     }
 }
 
@@ -304,7 +372,7 @@ section_schema! {
         #[schema(example = "Micro needling is a powerful tool for achieving flawless skin.")]
         body: String,
         /// A last line urging the reader to act.
-        #[schema(example = "Take the first step towards radiant skin today.")]
+        #[schema(example = "Take the first step towards radiant skin today.", required = true)]
         call_to_action: Option<String>,
     }
 }

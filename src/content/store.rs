@@ -9,9 +9,9 @@ use uuid::Uuid;
 use super::input::{ArticleInput, ItemInput, SectionInput, reading_time_minutes};
 use super::kinds::{ArticleStatus, Phase, SectionKind};
 use super::model::{
-    AftercareTipsSection, ArticleMeta, AudienceItem, BenefitsSection, ConclusionSection, ExpectationItem,
-    ExpectationsSection, Item, OverviewSection, PhaseHeadings, RisksSection, Section, StepsSection,
-    TargetAudiencesSection, TitledItem,
+    AftercareTipsItem, AftercareTipsSection, ArticleMeta, BenefitsItem, BenefitsSection, ConclusionSection,
+    ExpectationsItem, ExpectationsSection, Item, OverviewSection, PhaseHeadings, RisksItem, RisksSection, Section,
+    StepsItem, StepsSection, TargetAudiencesItem, TargetAudiencesSection,
 };
 use crate::db::schema::{articles, section_items, sections};
 
@@ -137,40 +137,62 @@ impl ItemRow {
     /// The item in the API shape of its kind.
     pub fn to_api(&self) -> QueryResult<Item> {
         let kind = SectionKind::parse(&self.kind).ok_or_else(|| corrupt(format!("bad item kind {:?}", self.kind)))?;
+        let id = self.id;
+        let title = || required(&self.title, "title", id);
+        let body = || required(&self.body, "body", id);
         Ok(match kind {
-            SectionKind::TargetAudiences => Item::Audience(AudienceItem {
-                id: self.id,
-                description: required(&self.description, "description", self.id)?,
+            SectionKind::Steps => Item::Steps(StepsItem {
+                id,
+                kind,
+                title: title()?,
+                body: body()?,
             }),
-            SectionKind::Expectations => Item::Expectation(ExpectationItem {
-                id: self.id,
+            SectionKind::Benefits => Item::Benefits(BenefitsItem {
+                id,
+                kind,
+                title: title()?,
+                body: body()?,
+            }),
+            SectionKind::AftercareTips => Item::AftercareTips(AftercareTipsItem {
+                id,
+                kind,
+                title: title()?,
+                body: body()?,
+            }),
+            SectionKind::Risks => Item::Risks(RisksItem {
+                id,
+                kind,
+                title: title()?,
+                body: body()?,
+            }),
+            SectionKind::Expectations => Item::Expectations(ExpectationsItem {
+                id,
+                kind,
                 phase: self
                     .phase
                     .as_deref()
                     .and_then(Phase::parse)
-                    .ok_or_else(|| corrupt(format!("bad phase in {}", self.id)))?,
-                title: required(&self.title, "title", self.id)?,
-                body: required(&self.body, "body", self.id)?,
+                    .ok_or_else(|| corrupt(format!("bad phase in {id}")))?,
+                title: title()?,
+                body: body()?,
+            }),
+            SectionKind::TargetAudiences => Item::TargetAudiences(TargetAudiencesItem {
+                id,
+                kind,
+                description: required(&self.description, "description", id)?,
             }),
             SectionKind::Overview | SectionKind::Conclusion => {
-                return Err(corrupt(format!("item {} in a section without items", self.id)));
+                return Err(corrupt(format!("item {id} in a section without items")));
             }
-            _ => Item::Titled(TitledItem {
-                id: self.id,
-                title: required(&self.title, "title", self.id)?,
-                body: required(&self.body, "body", self.id)?,
-            }),
         })
     }
 }
 
-fn titled_items(items: &[ItemRow]) -> QueryResult<Vec<TitledItem>> {
+/// The items of a section, each in the shape `pick` takes from [`Item`].
+fn items_as<T>(items: &[ItemRow], pick: impl Fn(Item) -> Option<T>) -> QueryResult<Vec<T>> {
     items
         .iter()
-        .map(|item| match item.to_api()? {
-            Item::Titled(item) => Ok(item),
-            _ => Err(corrupt(format!("item {} has the wrong shape", item.id))),
-        })
+        .map(|item| pick(item.to_api()?).ok_or_else(|| corrupt(format!("item {} has the wrong shape", item.id))))
         .collect()
 }
 
@@ -181,8 +203,8 @@ impl StoredSection {
         let (id, position, heading, version, updated_at) =
             (row.id, row.position, row.heading.clone(), row.version, row.updated_at);
         let intro = row.intro.clone();
-        // The four kinds with titled items differ only in their type.
-        macro_rules! titled {
+        // The kinds with items differ only in their types.
+        macro_rules! with_items {
             ($variant:ident, $section:ident) => {
                 Section::$variant($section {
                     id,
@@ -190,7 +212,10 @@ impl StoredSection {
                     position,
                     heading,
                     intro,
-                    items: titled_items(&self.items)?,
+                    items: items_as(&self.items, |item| match item {
+                        Item::$variant(item) => Some(item),
+                        _ => None,
+                    })?,
                     version,
                     updated_at,
                 })
@@ -216,10 +241,10 @@ impl StoredSection {
                 version,
                 updated_at,
             }),
-            SectionKind::Steps => titled!(Steps, StepsSection),
-            SectionKind::Benefits => titled!(Benefits, BenefitsSection),
-            SectionKind::AftercareTips => titled!(AftercareTips, AftercareTipsSection),
-            SectionKind::Risks => titled!(Risks, RisksSection),
+            SectionKind::Steps => with_items!(Steps, StepsSection),
+            SectionKind::Benefits => with_items!(Benefits, BenefitsSection),
+            SectionKind::AftercareTips => with_items!(AftercareTips, AftercareTipsSection),
+            SectionKind::Risks => with_items!(Risks, RisksSection),
             SectionKind::Expectations => Section::Expectations(ExpectationsSection {
                 id,
                 kind: SectionKind::Expectations,
@@ -227,14 +252,10 @@ impl StoredSection {
                 heading,
                 intro,
                 phase_headings: row.phase_headings()?,
-                items: self
-                    .items
-                    .iter()
-                    .map(|item| match item.to_api()? {
-                        Item::Expectation(item) => Ok(item),
-                        _ => Err(corrupt(format!("item {} has the wrong shape", item.id))),
-                    })
-                    .collect::<QueryResult<_>>()?,
+                items: items_as(&self.items, |item| match item {
+                    Item::Expectations(item) => Some(item),
+                    _ => None,
+                })?,
                 version,
                 updated_at,
             }),
@@ -244,14 +265,10 @@ impl StoredSection {
                 position,
                 heading,
                 intro,
-                items: self
-                    .items
-                    .iter()
-                    .map(|item| match item.to_api()? {
-                        Item::Audience(item) => Ok(item),
-                        _ => Err(corrupt(format!("item {} has the wrong shape", item.id))),
-                    })
-                    .collect::<QueryResult<_>>()?,
+                items: items_as(&self.items, |item| match item {
+                    Item::TargetAudiences(item) => Some(item),
+                    _ => None,
+                })?,
                 note: row.note.clone(),
                 version,
                 updated_at,

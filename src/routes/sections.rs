@@ -340,7 +340,7 @@ pub async fn put_item(
         .item_shape()
         .ok_or_else(|| AppError::not_found("item_not_found", format!("A {kind} section has no items.")))?;
     let body = read_json(&req, body).await?;
-    let input = input::parse_item(&body, shape, item_id).map_err(AppError::Validation)?;
+    let input = input::parse_item(&body, kind, shape, item_id).map_err(AppError::Validation)?;
     let mut conn = state.pool.get().await?;
     let written = write::put_item(
         &mut conn,

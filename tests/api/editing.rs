@@ -279,7 +279,27 @@ async fn an_item_put_replaces_one_item() {
     let id = section["items"][1]["id"].as_str().unwrap();
     let path = format!("{SEED}/sections/expectations/items/{id}");
     let item = get(&service, &path).await;
-    let body = json!({"phase": "before", "title": "Numbing cream", "body": "Applied 30 minutes before."});
+    // The body is the item as read, without its id: `kind` included.
+    for (bad, message) in [
+        (json!({"phase": "before", "title": "T", "body": "B"}), "is required"),
+        (
+            json!({"kind": "steps", "phase": "before", "title": "T", "body": "B"}),
+            "must be \"expectations\"",
+        ),
+    ] {
+        let problem = send(
+            &service,
+            write(Method::PUT, &path, &token, &bad).insert_header(("If-Match", "*")),
+        )
+        .await
+        .assert_problem(422, "validation_failed");
+        assert_eq!(problem["errors"][0]["pointer"], "/kind", "{problem}");
+        assert!(
+            problem["errors"][0]["message"].as_str().unwrap().starts_with(message),
+            "{problem}"
+        );
+    }
+    let body = json!({"kind": "expectations", "phase": "before", "title": "Numbing cream", "body": "Applied 30 minutes before."});
     send(&service, write(Method::PUT, &path, &token, &body))
         .await
         .assert_problem(428, "precondition_required");
@@ -291,7 +311,7 @@ async fn an_item_put_replaces_one_item() {
     assert_eq!(reply.status, 200, "{}", String::from_utf8_lossy(&reply.body));
     assert_eq!(
         reply.json(),
-        json!({"id": id, "phase": "before", "title": "Numbing cream", "body": "Applied 30 minutes before."})
+        json!({"id": id, "kind": "expectations", "phase": "before", "title": "Numbing cream", "body": "Applied 30 minutes before."})
     );
     let after = get(&service, &format!("{SEED}/sections/expectations")).await.json();
     assert_eq!(after["items"][0], section["items"][0]);

@@ -154,7 +154,7 @@ async fn sections_one_section_and_one_item() {
     .json();
     assert_eq!(
         audience,
-        json!({"id": audience_id, "description": "Have fine lines and wrinkles"})
+        json!({"id": audience_id, "kind": "target_audiences", "description": "Have fine lines and wrinkles"})
     );
 }
 
