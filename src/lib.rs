@@ -100,6 +100,10 @@ fn cors(origins: &[String]) -> actix_cors::Cors {
             header::LOCATION,
             header::LAST_MODIFIED,
             header::RETRY_AFTER,
+            header::WWW_AUTHENTICATE,
+            header::HeaderName::from_static("ratelimit-limit"),
+            header::HeaderName::from_static("ratelimit-remaining"),
+            header::HeaderName::from_static("ratelimit-reset"),
             header::HeaderName::from_static(request_id::HEADER),
         ])
         .max_age(3600);
@@ -147,7 +151,7 @@ pub fn build_app(
     let route_table = routes::RouteTable::from_openapi(&api);
     app.app_data(web::Data::new(route_table))
         .route("/docs", web::get().to(routes::docs_redirect))
-        .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", api))
+        .service(SwaggerUi::new("/docs/{_:.*}").external_url_unchecked("/openapi.json", openapi::finish(&api)))
         .default_service(web::to(routes::fallback))
         // HEAD is GET without the body: route it as GET; actix drops the body.
         .wrap_fn(|mut req, srv| {

@@ -20,6 +20,10 @@ use utoipa::OpenApi;
         (name = "revisions", description = "The history of an article, for editors"),
         (name = "operations", description = "Health, readiness and metrics"),
     ),
+    servers(
+        (url = "/", description = "The server that serves this document"),
+        (url = "http://127.0.0.1:8080", description = "A local `cargo run --release`"),
+    ),
     modifiers(&BearerAuth),
     components(schemas(crate::error::Problem, crate::content::input::FieldError))
 )]
@@ -42,15 +46,165 @@ impl utoipa::Modify for BearerAuth {
     }
 }
 
-/// The whole spec, as served at `/openapi.json` and committed as `openapi/openapi.json`.
+/// The HTTP protocol around the JSON, declared once for every operation it
+/// applies to (generated clients read it): `X-Request-Id` on every request
+/// and response; conditional headers on cacheable reads (those with a 304),
+/// optional security on public reads, `ETag`/`Last-Modified` on their 304s,
+/// `WWW-Authenticate` on 401s, `Retry-After` on 429s and 503s, and the
+/// `RateLimit-*` headers on 429s.
+struct ProtocolHeaders;
+
+fn string_schema() -> utoipa::openapi::schema::Object {
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .build()
+}
+
+fn header(description: &str) -> utoipa::openapi::RefOr<utoipa::openapi::header::Header> {
+    let mut header = utoipa::openapi::header::Header::new(string_schema());
+    header.description = Some(description.to_owned());
+    header.into()
+}
+
+fn request_header(name: &str, description: &str) -> utoipa::openapi::RefOr<utoipa::openapi::path::Parameter> {
+    use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
+    ParameterBuilder::new()
+        .name(name)
+        .parameter_in(ParameterIn::Header)
+        .required(utoipa::openapi::Required::False)
+        .description(Some(description))
+        .schema(Some(string_schema()))
+        .build()
+        .into()
+}
+
+impl utoipa::Modify for ProtocolHeaders {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::RefOr;
+        use utoipa::openapi::security::SecurityRequirement;
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let public_api = path.starts_with("/v1/");
+            let operations = [&mut item.get, &mut item.put, &mut item.post, &mut item.delete];
+            for (index, operation) in operations.into_iter().enumerate() {
+                let Some(operation) = operation else { continue };
+                let is_get = index == 0;
+                let conditional = is_get && operation.responses.responses.contains_key("304");
+                let parameters = operation.parameters.get_or_insert_with(Vec::new);
+                if conditional {
+                    parameters.push(request_header(
+                        "If-None-Match",
+                        "ETags of copies the client holds (or `*`): 304 without a body if one is current.",
+                    ));
+                    parameters.push(request_header(
+                        "If-Modified-Since",
+                        "An HTTP date: 304 if the resource has not changed since (ignored with If-None-Match).",
+                    ));
+                }
+                parameters.push(request_header(
+                    "X-Request-Id",
+                    "An id for this request (1-128 of `A-Za-z0-9._:-`), echoed and logged; one is made if absent.",
+                ));
+                if public_api && is_get && operation.security.is_none() {
+                    // Anonymous, or with a token to see drafts.
+                    operation.security = Some(vec![
+                        SecurityRequirement::default(),
+                        SecurityRequirement::new("bearer", Vec::<String>::new()),
+                    ]);
+                }
+                for (status, response) in operation.responses.responses.iter_mut() {
+                    let RefOr::T(response) = response else { continue };
+                    let headers = &mut response.headers;
+                    headers.insert(
+                        "X-Request-Id".to_owned(),
+                        header("The request's id: the client's, or one made for it."),
+                    );
+                    match status.as_str() {
+                        "304" => {
+                            headers.insert("ETag".to_owned(), header("The current strong validator."));
+                        }
+                        "401" => {
+                            headers.insert(
+                                "WWW-Authenticate".to_owned(),
+                                header("`Bearer realm=\"lamina\"`: send `Authorization: Bearer <token>`."),
+                            );
+                        }
+                        "429" => {
+                            headers.insert("Retry-After".to_owned(), header("Seconds to wait before retrying."));
+                            headers.insert("RateLimit-Limit".to_owned(), header("Requests allowed per minute."));
+                            headers.insert("RateLimit-Remaining".to_owned(), header("Requests left now: 0."));
+                            headers.insert("RateLimit-Reset".to_owned(), header("Seconds until the limit resets."));
+                        }
+                        "503" => {
+                            headers.insert("Retry-After".to_owned(), header("Seconds to wait before retrying."));
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The whole spec as a structure (the routes' own parts and the global ones).
 pub fn spec() -> utoipa::openapi::OpenApi {
     let (_, api) = crate::api_app(actix_web::App::new()).split_for_parts();
     api
 }
 
+/// The spec as served and committed: the routes' spec with the protocol
+/// headers added, and `ETag` a required header of every 200 and 201
+/// (utoipa's header type cannot say so).
+pub fn finish(api: &utoipa::openapi::OpenApi) -> serde_json::Value {
+    use utoipa::Modify;
+    let mut api = api.clone();
+    ProtocolHeaders.modify(&mut api);
+    let mut value = serde_json::to_value(&api).unwrap_or_default();
+    nullable_refs_as_any_of(&mut value);
+    if let Some(paths) = value.get_mut("paths").and_then(serde_json::Value::as_object_mut) {
+        for operation in paths
+            .values_mut()
+            .filter_map(serde_json::Value::as_object_mut)
+            .flat_map(|item| item.values_mut())
+        {
+            for status in ["200", "201"] {
+                if let Some(etag) = operation.pointer_mut(&format!("/responses/{status}/headers/ETag")) {
+                    etag["required"] = serde_json::Value::Bool(true);
+                }
+            }
+        }
+    }
+    value
+}
+
+/// utoipa writes a nullable reference as `oneOf: [{$ref}, {type: null}]`;
+/// no discriminator can tell those apart, so it becomes `anyOf` (every other
+/// `oneOf` in the spec is a discriminated union).
+fn nullable_refs_as_any_of(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Object(map) => {
+            let nullable_ref = map
+                .get("oneOf")
+                .and_then(serde_json::Value::as_array)
+                .is_some_and(|variants| {
+                    variants.len() == 2
+                        && variants.iter().any(|variant| variant.get("$ref").is_some())
+                        && variants
+                            .iter()
+                            .any(|variant| variant.get("type").is_some_and(|t| t == "null"))
+                });
+            if nullable_ref && let Some(variants) = map.remove("oneOf") {
+                map.insert("anyOf".to_owned(), variants);
+            }
+            map.values_mut().for_each(nullable_refs_as_any_of);
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(nullable_refs_as_any_of),
+        _ => {}
+    }
+}
+
 /// The spec as committed: pretty JSON with a final newline.
 pub fn spec_json() -> String {
-    let mut text = spec().to_pretty_json().unwrap_or_default();
+    let mut text = serde_json::to_string_pretty(&finish(&spec())).unwrap_or_default();
     text.push('\n');
     text
 }

@@ -50,10 +50,11 @@ pub struct RevisionSummary {
     /// What was written: `article`, `section` or `item`.
     #[schema(example = "section")]
     pub target: String,
-    /// The section written, for section and item writes.
+    /// The section written, for section and item writes; `null` for article writes.
+    #[schema(required = true)]
     pub section_kind: Option<SectionKind>,
-    /// The item written, for item writes.
-    #[schema(example = "5d1f8a52-1c39-4d1e-a3a7-6f0e2b9c4d21")]
+    /// The item written, for item writes; `null` otherwise.
+    #[schema(example = "5d1f8a52-1c39-4d1e-a3a7-6f0e2b9c4d21", required = true)]
     pub item_id: Option<Uuid>,
     /// The article's version after the write.
     #[schema(example = 7)]
@@ -68,7 +69,7 @@ pub struct Revision {
     pub summary: RevisionSummary,
     /// The whole article after the write, as a `PUT` body (item ids included).
     /// For a deleted article: the article as it was before the delete.
-    #[schema(value_type = Option<crate::content::docs::ArticleWrite>)]
+    #[schema(value_type = Option<crate::content::docs::ArticleWrite>, required = true)]
     pub snapshot: Option<serde_json::Value>,
 }
 
@@ -78,7 +79,7 @@ pub struct RevisionPage {
     /// The revisions of this page.
     pub items: Vec<RevisionSummary>,
     /// Pass as `cursor` to get the next page; `null` on the last page.
-    #[schema(example = "r41")]
+    #[schema(example = "r41", required = true)]
     pub next_cursor: Option<String>,
 }
 

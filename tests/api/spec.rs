@@ -72,10 +72,12 @@ fn every_schema_field_is_documented_with_an_example() {
             for (field, property) in part["properties"].as_object().into_iter().flatten() {
                 let documented = property.get("description").is_some()
                     || property.get("$ref").is_some()
-                    || property["oneOf"]
-                        .as_array()
-                        .is_some_and(|variants| variants.iter().any(|v| v.get("description").is_some()));
-                let composite = ["$ref", "items", "oneOf", "allOf", "enum"]
+                    || ["oneOf", "anyOf"].iter().any(|key| {
+                        property[*key]
+                            .as_array()
+                            .is_some_and(|variants| variants.iter().any(|v| v.get("description").is_some()))
+                    });
+                let composite = ["$ref", "items", "oneOf", "anyOf", "allOf", "enum"]
                     .iter()
                     .any(|key| property.get(*key).is_some())
                     || property["type"]
@@ -110,6 +112,92 @@ fn operations_document_problem_responses() {
                     assert!(
                         response["content"].get("application/problem+json").is_some(),
                         "{method} {path} {status}"
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// API.md §12: every `oneOf` is discriminated (items too), always-present
+/// fields are required, the protocol headers and optional security of public
+/// reads are declared, and `servers` is present.
+#[test]
+fn the_spec_gives_generated_clients_what_they_need() {
+    let spec = spec();
+    fn walk<'a>(value: &'a Value, found: &mut Vec<&'a Value>) {
+        match value {
+            Value::Object(map) => {
+                if map.contains_key("oneOf") {
+                    found.push(value);
+                }
+                map.values().for_each(|v| walk(v, found));
+            }
+            Value::Array(items) => items.iter().for_each(|v| walk(v, found)),
+            _ => {}
+        }
+    }
+    let mut one_ofs = Vec::new();
+    walk(&spec["components"], &mut one_ofs);
+    assert!(one_ofs.len() >= 4);
+    for one_of in one_ofs {
+        assert!(
+            one_of.get("discriminator").is_some(),
+            "a oneOf without discriminator: {one_of}"
+        );
+    }
+    let item = &spec["components"]["schemas"]["Item"];
+    assert_eq!(item["discriminator"]["propertyName"], "kind");
+    assert_eq!(
+        spec["components"]["schemas"]["ExpectationsItem"]["properties"]["kind"]["enum"],
+        serde_json::json!(["expectations"])
+    );
+    for (schema, field) in [
+        ("StepsSection", "intro"),
+        ("TargetAudiencesSection", "note"),
+        ("ConclusionSection", "call_to_action"),
+        ("ExpectationsSection", "phase_headings"),
+        ("ArticlePage", "next_cursor"),
+        ("StepsItem", "kind"),
+    ] {
+        let required = spec["components"]["schemas"][schema]["required"].as_array().unwrap();
+        assert!(
+            required.iter().any(|name| name == field),
+            "{schema}.{field} is not required"
+        );
+    }
+    assert!(!spec["servers"].as_array().unwrap().is_empty());
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            let names: Vec<&str> = operation["parameters"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|p| p["in"] == "header")
+                .map(|p| p["name"].as_str().unwrap())
+                .collect();
+            assert!(names.contains(&"X-Request-Id"), "{method} {path}");
+            let responses = operation["responses"].as_object().unwrap();
+            if method == "get" && responses.contains_key("304") {
+                assert!(
+                    names.contains(&"If-None-Match") && names.contains(&"If-Modified-Since"),
+                    "{path}"
+                );
+                assert_eq!(responses["200"]["headers"]["ETag"]["required"], true, "{path}");
+                if path.starts_with("/v1/") && !path.contains("revisions") {
+                    assert_eq!(operation["security"], serde_json::json!([{}, {"bearer": []}]), "{path}");
+                }
+            }
+            for (status, header) in [
+                ("401", "WWW-Authenticate"),
+                ("429", "Retry-After"),
+                ("429", "RateLimit-Reset"),
+                ("503", "Retry-After"),
+            ] {
+                if let Some(response) = responses.get(status) {
+                    assert!(
+                        response["headers"].get(header).is_some(),
+                        "{method} {path} {status} {header}"
                     );
                 }
             }
