@@ -11,6 +11,121 @@ use crate::content::input::FieldError;
 /// The media type of every error body.
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
+/// Every problem `code` lamina sends: a closed set, listed in the spec, for
+/// programs to branch on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[schema(example = "article_not_found")]
+pub enum Code {
+    /// 404: no route has this path.
+    RouteNotFound,
+    /// 405: the path exists, the method does not (see `Allow`).
+    MethodNotAllowed,
+    /// 404: no article has this slug (or it is a draft and the reader is anonymous).
+    ArticleNotFound,
+    /// 404: the path names no section kind.
+    UnknownSectionKind,
+    /// 404: the article has no section of this kind.
+    SectionNotFound,
+    /// 404: the section has no item with this id.
+    ItemNotFound,
+    /// 404: the article has no revision with this id.
+    RevisionNotFound,
+    /// 400: the query string is malformed.
+    InvalidQuery,
+    /// 400: the query names a parameter the route does not know.
+    UnknownQueryParameter,
+    /// 400: `limit` is out of range.
+    InvalidLimit,
+    /// 400: `cursor` is not one the server handed out.
+    InvalidCursor,
+    /// 400: `sections` names an unknown kind.
+    InvalidSections,
+    /// 400: a slug to create is malformed.
+    InvalidSlug,
+    /// 400: the body is not well-formed JSON.
+    MalformedJson,
+    /// 400: the body could not be read.
+    UnreadableBody,
+    /// 415: the body is not UTF-8 `application/json` without a content coding.
+    UnsupportedMediaType,
+    /// 413: the body is larger than 256 KiB.
+    PayloadTooLarge,
+    /// 408: the request (head or body) did not arrive in time.
+    RequestTimeout,
+    /// 422: the body breaks the content rules; `errors` lists every problem.
+    ValidationFailed,
+    /// 401: no token, or an unknown, expired or revoked one.
+    Unauthorized,
+    /// 403: the token's role may not do this.
+    Forbidden,
+    /// 428: a write to an existing resource needs `If-Match`.
+    PreconditionRequired,
+    /// 412: `If-Match` does not name the current version.
+    PreconditionFailed,
+    /// 409: another request created the article meanwhile.
+    ArticleExists,
+    /// 409: the write conflicts with content stored meanwhile.
+    Conflict,
+    /// 429: over a rate limit; see `Retry-After`.
+    TooManyRequests,
+    /// 503: the database is unreachable; see `Retry-After`.
+    ServiceUnavailable,
+    /// 500: a fault of the server; its cause is logged.
+    InternalError,
+    /// 400: a cross-origin request the CORS policy refuses.
+    CorsRequestRefused,
+    /// 400: the request is not well-formed HTTP/1.1.
+    BadRequestFraming,
+    /// 431: the request head is too large.
+    RequestHeaderTooLarge,
+}
+
+impl Code {
+    /// The wire name, e.g. `article_not_found`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Code::RouteNotFound => "route_not_found",
+            Code::MethodNotAllowed => "method_not_allowed",
+            Code::ArticleNotFound => "article_not_found",
+            Code::UnknownSectionKind => "unknown_section_kind",
+            Code::SectionNotFound => "section_not_found",
+            Code::ItemNotFound => "item_not_found",
+            Code::RevisionNotFound => "revision_not_found",
+            Code::InvalidQuery => "invalid_query",
+            Code::UnknownQueryParameter => "unknown_query_parameter",
+            Code::InvalidLimit => "invalid_limit",
+            Code::InvalidCursor => "invalid_cursor",
+            Code::InvalidSections => "invalid_sections",
+            Code::InvalidSlug => "invalid_slug",
+            Code::MalformedJson => "malformed_json",
+            Code::UnreadableBody => "unreadable_body",
+            Code::UnsupportedMediaType => "unsupported_media_type",
+            Code::PayloadTooLarge => "payload_too_large",
+            Code::RequestTimeout => "request_timeout",
+            Code::ValidationFailed => "validation_failed",
+            Code::Unauthorized => "unauthorized",
+            Code::Forbidden => "forbidden",
+            Code::PreconditionRequired => "precondition_required",
+            Code::PreconditionFailed => "precondition_failed",
+            Code::ArticleExists => "article_exists",
+            Code::Conflict => "conflict",
+            Code::TooManyRequests => "too_many_requests",
+            Code::ServiceUnavailable => "service_unavailable",
+            Code::InternalError => "internal_error",
+            Code::CorsRequestRefused => "cors_request_refused",
+            Code::BadRequestFraming => "bad_request_framing",
+            Code::RequestHeaderTooLarge => "request_header_too_large",
+        }
+    }
+}
+
+impl std::fmt::Display for Code {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// An RFC 9457 problem document.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Problem {
@@ -28,8 +143,7 @@ pub struct Problem {
     #[schema(example = "No article has the slug \"no-such-article\".")]
     pub detail: String,
     /// Stable snake_case name of the problem, for programs to branch on.
-    #[schema(example = "article_not_found")]
-    pub code: String,
+    pub code: Code,
     /// For `validation_failed`: every problem of the request body.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub errors: Option<Vec<FieldError>>,
@@ -51,17 +165,17 @@ pub struct Problem {
 #[derive(Debug)]
 pub enum AppError {
     /// 400: the request itself is malformed (query, cursor, JSON syntax).
-    BadRequest { code: &'static str, detail: String },
+    BadRequest { code: Code, detail: String },
     /// 401: missing, unknown, expired or revoked token.
     Unauthorized { detail: String },
     /// 403: the token is valid but its role may not do this.
     Forbidden { detail: String },
     /// 404: no such route, article, section or item.
-    NotFound { code: &'static str, detail: String },
+    NotFound { code: Code, detail: String },
     /// 405: the path exists, the method does not.
     MethodNotAllowed { allow: String },
     /// 409: the write conflicts with stored state.
-    Conflict { code: &'static str, detail: String },
+    Conflict { code: Code, detail: String },
     /// 412: `If-Match` names another version.
     PreconditionFailed {
         current_etag: Option<String>,
@@ -95,7 +209,7 @@ pub enum AppError {
 
 impl AppError {
     /// A 404 with a code such as `article_not_found`.
-    pub fn not_found(code: &'static str, detail: impl Into<String>) -> AppError {
+    pub fn not_found(code: Code, detail: impl Into<String>) -> AppError {
         AppError::NotFound {
             code,
             detail: detail.into(),
@@ -103,30 +217,30 @@ impl AppError {
     }
 
     /// A 400 with a code such as `invalid_query`.
-    pub fn bad_request(code: &'static str, detail: impl Into<String>) -> AppError {
+    pub fn bad_request(code: Code, detail: impl Into<String>) -> AppError {
         AppError::BadRequest {
             code,
             detail: detail.into(),
         }
     }
 
-    fn code(&self) -> &'static str {
+    fn code(&self) -> Code {
         match self {
             AppError::BadRequest { code, .. } | AppError::NotFound { code, .. } | AppError::Conflict { code, .. } => {
-                code
+                *code
             }
-            AppError::Unauthorized { .. } => "unauthorized",
-            AppError::Forbidden { .. } => "forbidden",
-            AppError::MethodNotAllowed { .. } => "method_not_allowed",
-            AppError::PreconditionFailed { .. } => "precondition_failed",
-            AppError::RequestTimeout { .. } => "request_timeout",
-            AppError::PayloadTooLarge { .. } => "payload_too_large",
-            AppError::UnsupportedMediaType { .. } => "unsupported_media_type",
-            AppError::Validation(_) => "validation_failed",
-            AppError::PreconditionRequired => "precondition_required",
-            AppError::TooManyRequests { .. } => "too_many_requests",
-            AppError::Unavailable(_) | AppError::WriteInterrupted { .. } => "service_unavailable",
-            AppError::Internal(_) => "internal_error",
+            AppError::Unauthorized { .. } => Code::Unauthorized,
+            AppError::Forbidden { .. } => Code::Forbidden,
+            AppError::MethodNotAllowed { .. } => Code::MethodNotAllowed,
+            AppError::PreconditionFailed { .. } => Code::PreconditionFailed,
+            AppError::RequestTimeout { .. } => Code::RequestTimeout,
+            AppError::PayloadTooLarge { .. } => Code::PayloadTooLarge,
+            AppError::UnsupportedMediaType { .. } => Code::UnsupportedMediaType,
+            AppError::Validation(_) => Code::ValidationFailed,
+            AppError::PreconditionRequired => Code::PreconditionRequired,
+            AppError::TooManyRequests { .. } => Code::TooManyRequests,
+            AppError::Unavailable(_) | AppError::WriteInterrupted { .. } => Code::ServiceUnavailable,
+            AppError::Internal(_) => Code::InternalError,
         }
     }
 
@@ -180,7 +294,7 @@ impl AppError {
             title: status.canonical_reason().unwrap_or("Error").to_owned(),
             status: status.as_u16(),
             detail: self.detail(),
-            code: self.code().to_owned(),
+            code: self.code(),
             errors: match self {
                 AppError::Validation(errors) => Some(errors.clone()),
                 _ => None,
@@ -279,9 +393,10 @@ impl From<diesel::result::Error> for AppError {
             return AppError::Unavailable(err.to_string());
         }
         match err {
-            Error::NotFound => AppError::not_found("not_found", "The resource does not exist."),
+            // Every query that may find nothing asks for an `Option`.
+            Error::NotFound => AppError::Internal("a row the query expected is missing".to_owned()),
             Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => AppError::Conflict {
-                code: "conflict",
+                code: Code::Conflict,
                 detail: "The write conflicts with content stored meanwhile; read it again and retry.".to_owned(),
             },
             other => AppError::Internal(other.to_string()),

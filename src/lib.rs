@@ -194,7 +194,7 @@ pub fn build_app(
                     .error()
                     .and_then(|err| err.as_error::<actix_cors::CorsError>())
                     .map(|err| {
-                        error::AppError::bad_request("cors_request_refused", format!("CORS: {err}."))
+                        error::AppError::bad_request(error::Code::CorsRequestRefused, format!("CORS: {err}."))
                             .to_response(Some(&id))
                     });
                 if let Some(problem) = refused {

@@ -104,12 +104,17 @@ impl utoipa::Modify for ProtocolHeaders {
                     "X-Request-Id",
                     "An id for this request (1-128 of `A-Za-z0-9._:-`), echoed and logged; one is made if absent.",
                 ));
-                if public_api && is_get && operation.security.is_none() {
-                    // Anonymous, or with a token to see drafts.
-                    operation.security = Some(vec![
-                        SecurityRequirement::default(),
-                        SecurityRequirement::new("bearer", Vec::<String>::new()),
-                    ]);
+                if operation.security.is_none() {
+                    operation.security = Some(if public_api {
+                        // Anonymous, or with a token to see drafts.
+                        vec![
+                            SecurityRequirement::default(),
+                            SecurityRequirement::new("bearer", Vec::<String>::new()),
+                        ]
+                    } else {
+                        // Operations: open to anyone who can reach the port.
+                        Vec::new()
+                    });
                 }
                 for (status, response) in operation.responses.responses.iter_mut() {
                     let RefOr::T(response) = response else { continue };

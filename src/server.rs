@@ -24,7 +24,7 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use crate::AppState;
 use crate::auth::{self, Reader, Role};
 use crate::config::Config;
-use crate::error::{AppError, PROBLEM_JSON, Problem};
+use crate::error::{AppError, Code, PROBLEM_JSON, Problem};
 use crate::request_id;
 
 /// After a stop signal, in-flight requests have this long to finish.
@@ -148,25 +148,25 @@ impl From<Refusal> for Response<BoxBody> {
 fn dispatcher_problem(status: u16) -> Option<Problem> {
     let (code, detail) = match status {
         400 => (
-            "bad_request_framing",
+            Code::BadRequestFraming,
             "The request is not well-formed HTTP/1.1 (request line, header syntax, Content-Length or \
              Transfer-Encoding); the connection is closed.",
         ),
         408 => (
-            "request_timeout",
+            Code::RequestTimeout,
             "The request head did not arrive in time; the connection is closed.",
         ),
         413 => (
-            "payload_too_large",
+            Code::PayloadTooLarge,
             "The request is larger than allowed; the connection is closed.",
         ),
         431 => (
-            "request_header_too_large",
+            Code::RequestHeaderTooLarge,
             "The request head is larger than 128 KiB or has more than 96 header fields; the connection is \
              closed.",
         ),
         500 => (
-            "internal_error",
+            Code::InternalError,
             "The server could not read the request; the connection is closed.",
         ),
         _ => return None,
@@ -177,7 +177,7 @@ fn dispatcher_problem(status: u16) -> Option<Problem> {
         title: status.canonical_reason().unwrap_or("Error").to_owned(),
         status: status.as_u16(),
         detail: detail.to_owned(),
-        code: code.to_owned(),
+        code,
         errors: None,
         current_etag: None,
         current_version: None,

@@ -15,7 +15,7 @@ use super::input::{ArticleInput, FieldError, ItemInput, SectionInput, count_word
 use super::kinds::SectionKind;
 use super::store::{self, ArticleRow, ItemRow, StoredSection, Visibility};
 use crate::db::schema::{articles, revisions, section_items, sections};
-use crate::error::AppError;
+use crate::error::{AppError, Code};
 
 /// The entity tag of a whole article (all sections).
 pub fn article_etag(id: Uuid, version: i64) -> String {
@@ -141,12 +141,12 @@ impl Written {
 }
 
 fn article_not_found(slug: &str) -> AppError {
-    AppError::not_found("article_not_found", format!("No article has the slug {slug:?}."))
+    AppError::not_found(Code::ArticleNotFound, format!("No article has the slug {slug:?}."))
 }
 
 fn section_not_found(slug: &str, kind: SectionKind) -> AppError {
     AppError::not_found(
-        "section_not_found",
+        Code::SectionNotFound,
         format!("The article {slug:?} has no {kind} section."),
     )
 }
@@ -410,7 +410,7 @@ pub async fn put_article(
             }
             let id = store::insert_article(conn, slug, &input).await.map_err(|err| match err {
                 diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _) => AppError::Conflict {
-                    code: "article_exists",
+                    code: Code::ArticleExists,
                     detail: format!("The article {slug:?} was created by another request just now; read it and retry with If-Match."),
                 },
                 other => other.into(),
@@ -648,7 +648,7 @@ pub async fn put_item(
             let (article, stored) = lock_section(conn, slug, kind).await?;
             if !stored.items.iter().any(|item| item.id == item_id) {
                 return Err(AppError::not_found(
-                    "item_not_found",
+                    Code::ItemNotFound,
                     format!("The {kind} section of {slug:?} has no item {item_id}."),
                 ));
             }
@@ -721,7 +721,7 @@ pub async fn restore(
                 .optional()?;
             let not_found = || {
                 AppError::not_found(
-                    "revision_not_found",
+                    Code::RevisionNotFound,
                     format!("The article {slug:?} has no revision {revision_id}."),
                 )
             };

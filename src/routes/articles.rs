@@ -17,7 +17,7 @@ use crate::content::input::{self, is_valid_slug};
 use crate::content::model::{Article, ArticlePage, ArticleSummary};
 use crate::content::store::{self, ArticleRow, Cursor, StoredSection};
 use crate::content::write;
-use crate::error::AppError;
+use crate::error::{AppError, Code};
 use crate::request_id::RequestId;
 
 /// Default page size of the article list.
@@ -30,7 +30,7 @@ pub fn page_limit(limit: Option<u32>) -> Result<u32, AppError> {
     let limit = limit.unwrap_or(DEFAULT_LIMIT);
     if !(1..=MAX_LIMIT).contains(&limit) {
         return Err(AppError::bad_request(
-            "invalid_limit",
+            Code::InvalidLimit,
             format!("`limit` must be between 1 and {MAX_LIMIT}."),
         ));
     }
@@ -80,7 +80,7 @@ pub async fn list_articles(
         None => None,
         Some(text) => Some(Cursor::decode(text).ok_or_else(|| {
             AppError::bad_request(
-                "invalid_cursor",
+                Code::InvalidCursor,
                 "`cursor` is not one this server handed out; start again without it.",
             )
         })?),
@@ -158,7 +158,7 @@ fn parse_kinds(text: &str) -> Result<Vec<SectionKind>, AppError> {
         let kind = SectionKind::parse(name).ok_or_else(|| {
             let known = SectionKind::ALL.map(SectionKind::as_str).join(", ");
             AppError::bad_request(
-                "invalid_sections",
+                Code::InvalidSections,
                 format!("`sections` names an unknown kind {name:?}; known kinds: {known}."),
             )
         })?;
@@ -275,7 +275,7 @@ pub async fn put_article(
     let slug = slug.into_inner();
     if !is_valid_slug(&slug) {
         return Err(AppError::bad_request(
-            "invalid_slug",
+            Code::InvalidSlug,
             "A slug is 1-100 characters of lowercase letters and digits in words joined by single hyphens.",
         ));
     }
@@ -369,7 +369,7 @@ pub fn checked_slug(req: &HttpRequest, slug: String) -> Result<String, AppError>
 /// The 404 of an unknown (or hidden) slug.
 pub fn article_not_found(req: &HttpRequest) -> AppError {
     let slug = req.match_info().get("slug").unwrap_or_default();
-    AppError::not_found("article_not_found", format!("No article has the slug {slug:?}."))
+    AppError::not_found(Code::ArticleNotFound, format!("No article has the slug {slug:?}."))
 }
 
 #[cfg(test)]

@@ -14,7 +14,7 @@ use utoipa::IntoResponses;
 use utoipa::openapi::OpenApi;
 use uuid::Uuid;
 
-use crate::error::{AppError, Problem};
+use crate::error::{AppError, Code, Problem};
 
 /// Registers every documented route; mounted under `/v1`.
 pub fn configure(config: &mut utoipa_actix_web::service_config::ServiceConfig) {
@@ -178,7 +178,7 @@ pub async fn read_json(req: &HttpRequest, mut payload: web::Payload) -> Result<s
         let mut body = web::BytesMut::new();
         while let Some(chunk) = payload.next().await {
             let chunk = chunk.map_err(|err| {
-                AppError::bad_request("unreadable_body", format!("The body could not be read: {err}."))
+                AppError::bad_request(Code::UnreadableBody, format!("The body could not be read: {err}."))
             })?;
             if body.len() + chunk.len() > MAX_BODY_BYTES {
                 return Err(AppError::PayloadTooLarge { limit: MAX_BODY_BYTES });
@@ -193,7 +193,7 @@ pub async fn read_json(req: &HttpRequest, mut payload: web::Payload) -> Result<s
             seconds: timeout.as_secs(),
         })??;
     serde_json::from_slice(&body)
-        .map_err(|err| AppError::bad_request("malformed_json", format!("The body is not well-formed JSON: {err}.")))
+        .map_err(|err| AppError::bad_request(Code::MalformedJson, format!("The body is not well-formed JSON: {err}.")))
 }
 
 /// The `If-Match` header of a request.
@@ -287,7 +287,7 @@ pub async fn fallback(req: HttpRequest, routes: web::Data<RouteTable>) -> Result
     match routes.allow(req.path()) {
         Some(allow) => Err(AppError::MethodNotAllowed { allow }),
         None => Err(AppError::not_found(
-            "route_not_found",
+            Code::RouteNotFound,
             format!("There is no route {:?}; see /docs/ for the API.", req.path()),
         )),
     }
@@ -327,7 +327,7 @@ const LISTED_NAME_CHARS: usize = 40;
 
 fn parse_query<T: serde::de::DeserializeOwned + KnownParams>(text: &str) -> Result<T, AppError> {
     let invalid = |err: actix_web::error::QueryPayloadError| {
-        AppError::bad_request("invalid_query", format!("The query string is invalid: {err}."))
+        AppError::bad_request(Code::InvalidQuery, format!("The query string is invalid: {err}."))
     };
     let pairs = web::Query::<Vec<(String, String)>>::from_query(text).map_err(invalid)?;
     let mut unknown: Vec<String> = Vec::new();
@@ -349,7 +349,7 @@ fn parse_query<T: serde::de::DeserializeOwned + KnownParams>(text: &str) -> Resu
         };
         let more = if unknown.len() > LISTED_UNKNOWN { ", …" } else { "" };
         return Err(AppError::bad_request(
-            "unknown_query_parameter",
+            Code::UnknownQueryParameter,
             format!("Unknown query parameter(s) {}{more}; {known}.", listed.join(", ")),
         ));
     }
@@ -378,13 +378,13 @@ impl KnownParams for NoParams {
 /// Answers malformed query strings with problem+json.
 pub fn query_config() -> web::QueryConfig {
     web::QueryConfig::default().error_handler(|err, _req| {
-        AppError::bad_request("invalid_query", format!("The query string is invalid: {err}.")).into()
+        AppError::bad_request(Code::InvalidQuery, format!("The query string is invalid: {err}.")).into()
     })
 }
 
 /// Answers malformed path segments with problem+json.
 pub fn path_config() -> web::PathConfig {
     web::PathConfig::default().error_handler(|err, _req| {
-        AppError::not_found("route_not_found", format!("The path is invalid: {err}.")).into()
+        AppError::not_found(Code::RouteNotFound, format!("The path is invalid: {err}.")).into()
     })
 }

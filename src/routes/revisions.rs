@@ -12,7 +12,7 @@ use crate::content::history::{self, Revision, RevisionPage};
 use crate::content::model::Article;
 use crate::content::store::{self, ArticleRow, Visibility};
 use crate::content::write;
-use crate::error::{AppError, Problem};
+use crate::error::{AppError, Code, Problem};
 use crate::request_id::RequestId;
 
 /// Query of the revision list.
@@ -94,7 +94,7 @@ pub async fn list_revisions(
                 .strip_prefix('r')
                 .and_then(|seq| seq.parse::<i64>().ok())
                 .ok_or_else(|| {
-                    AppError::bad_request("invalid_cursor", "`cursor` is not one this server handed out.")
+                    AppError::bad_request(Code::InvalidCursor, "`cursor` is not one this server handed out.")
                 })?,
         ),
     };
@@ -140,7 +140,7 @@ pub async fn get_revision(
     let (slug, id) = path.into_inner();
     let not_found = || {
         AppError::not_found(
-            "revision_not_found",
+            Code::RevisionNotFound,
             format!("The article {slug:?} has no revision {id:?}."),
         )
     };
@@ -193,7 +193,7 @@ pub async fn restore_revision(
     let slug = checked_slug(&req, slug)?;
     let revision_id = Uuid::try_parse(&id).map_err(|_| {
         AppError::not_found(
-            "revision_not_found",
+            Code::RevisionNotFound,
             format!("The article {slug:?} has no revision {id:?}."),
         )
     })?;

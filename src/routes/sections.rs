@@ -16,7 +16,7 @@ use crate::content::docs::{ItemWrite, SectionWrite};
 use crate::content::model::{Item, Section};
 use crate::content::store::{ItemRow, StoredSection};
 use crate::content::{input, write};
-use crate::error::AppError;
+use crate::error::{AppError, Code};
 use crate::request_id::RequestId;
 
 /// Parses the `{kind}` path segment.
@@ -24,7 +24,7 @@ pub fn parse_kind(name: &str) -> Result<SectionKind, AppError> {
     SectionKind::parse(name).ok_or_else(|| {
         let known = SectionKind::ALL.map(SectionKind::as_str).join(", ");
         AppError::not_found(
-            "unknown_section_kind",
+            Code::UnknownSectionKind,
             format!("There is no section kind {name:?}; known kinds: {known}."),
         )
     })
@@ -32,7 +32,7 @@ pub fn parse_kind(name: &str) -> Result<SectionKind, AppError> {
 
 fn section_not_found(slug: &str, kind: SectionKind) -> AppError {
     AppError::not_found(
-        "section_not_found",
+        Code::SectionNotFound,
         format!("The article {slug:?} has no {kind} section."),
     )
 }
@@ -156,7 +156,7 @@ pub async fn get_item(
     let slug = checked_slug(&req, slug)?;
     let item_not_found = || {
         AppError::not_found(
-            "item_not_found",
+            Code::ItemNotFound,
             format!("The {kind} section of {slug:?} has no item {id:?}."),
         )
     };
@@ -332,13 +332,13 @@ pub async fn put_item(
     let slug = checked_slug(&req, slug)?;
     let item_id = Uuid::try_parse(&id).map_err(|_| {
         AppError::not_found(
-            "item_not_found",
+            Code::ItemNotFound,
             format!("The {kind} section of {slug:?} has no item {id:?}."),
         )
     })?;
     let shape = kind
         .item_shape()
-        .ok_or_else(|| AppError::not_found("item_not_found", format!("A {kind} section has no items.")))?;
+        .ok_or_else(|| AppError::not_found(Code::ItemNotFound, format!("A {kind} section has no items.")))?;
     let body = read_json(&req, body).await?;
     let input = input::parse_item(&body, kind, shape, item_id).map_err(AppError::Validation)?;
     let mut conn = state.pool.get().await?;

@@ -204,3 +204,23 @@ fn the_spec_gives_generated_clients_what_they_need() {
         }
     }
 }
+
+/// Problem codes are a closed set the spec lists, sent ones included.
+#[test]
+fn problem_codes_are_listed() {
+    let spec = spec();
+    let codes = spec["components"]["schemas"]["Code"]["enum"].as_array().unwrap();
+    for code in [
+        "unreadable_body",
+        "conflict",
+        "unknown_query_parameter",
+        "article_not_found",
+        "request_timeout",
+    ] {
+        assert!(codes.iter().any(|listed| listed == code), "{code} is not listed");
+    }
+    assert_eq!(
+        spec["components"]["schemas"]["Problem"]["properties"]["code"]["$ref"],
+        "#/components/schemas/Code"
+    );
+}
