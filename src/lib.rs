@@ -143,10 +143,7 @@ pub fn build_app(
 > {
     let cors = cors(&state.cors_origins);
     let metrics = state.metrics.clone();
-    let app = App::new()
-        .app_data(web::Data::new(state))
-        .app_data(routes::query_config())
-        .app_data(routes::path_config());
+    let app = App::new().app_data(web::Data::new(state));
     let (app, api) = api_app(app).split_for_parts();
     let route_table = routes::RouteTable::from_openapi(&api);
     app.app_data(web::Data::new(route_table))

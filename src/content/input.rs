@@ -498,8 +498,8 @@ impl Validator {
         self.known_fields(object, pointer, allowed, &[]);
         match object.get("kind") {
             Some(Value::String(name)) if name == kind.as_str() => {}
-            None | Some(Value::Null) if kind_presence == Presence::Optional => {}
-            None | Some(Value::Null) => self.error(
+            None if kind_presence == Presence::Optional => {}
+            None => self.error(
                 format!("{pointer}/kind"),
                 format!("is required: {:?}, the kind of the item's section", kind.as_str()),
             ),

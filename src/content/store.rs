@@ -293,6 +293,27 @@ pub async fn find_article(
     query.first(conn).await.optional()
 }
 
+/// The article with this slug, if the reader may see it, and its sections of
+/// `kinds` (all if `None`), read in one snapshot.
+pub async fn load_article(
+    conn: &mut AsyncPgConnection,
+    slug: &str,
+    visibility: Visibility,
+    kinds: Option<&[SectionKind]>,
+) -> QueryResult<Option<(ArticleRow, Vec<StoredSection>)>> {
+    conn.build_transaction()
+        .read_only()
+        .repeatable_read()
+        .run(async move |conn| {
+            let Some(row) = find_article(conn, slug, visibility).await? else {
+                return Ok(None);
+            };
+            let sections = load_sections(conn, row.id, kinds).await?;
+            Ok(Some((row, sections)))
+        })
+        .await
+}
+
 /// The sections of an article in order, with their items; only `kinds` if given.
 pub async fn load_sections(
     conn: &mut AsyncPgConnection,

@@ -5,6 +5,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::caching::{Representation, cached, etag_of};
+use super::paths::{ArticlePath, article_not_found};
 use super::{
     DeleteProblems, Editor, NoParams, ProblemResponses, Query, ReadProblems, Reader, WriteProblems, if_match,
     read_json, surrogate_keys,
@@ -13,7 +14,7 @@ use crate::AppState;
 use crate::cache::RepresentationCache;
 use crate::content::SectionKind;
 use crate::content::docs::ArticleWrite;
-use crate::content::input::{self, is_valid_slug};
+use crate::content::input;
 use crate::content::model::{Article, ArticlePage, ArticleSummary};
 use crate::content::store::{self, ArticleRow, Cursor, StoredSection};
 use crate::content::write;
@@ -176,7 +177,7 @@ fn parse_kinds(text: &str) -> Result<Vec<SectionKind>, AppError> {
 #[utoipa::path(
     tag = "articles",
     params(
-        ("slug" = String, Path, description = "The article's slug", pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 100, example = "explore-micro-needling-for-flawless-skin-today"),
+        ArticlePath,
         ArticleQuery,
     ),
     responses(
@@ -198,11 +199,10 @@ pub async fn get_article(
     state: web::Data<AppState>,
     req: HttpRequest,
     reader: Reader,
-    slug: web::Path<String>,
+    ArticlePath { slug }: ArticlePath,
     query: Query<ArticleQuery>,
 ) -> Result<HttpResponse, AppError> {
     let kinds = query.sections.as_deref().map(parse_kinds).transpose()?;
-    let slug = checked_slug(&req, slug.into_inner())?;
     let selection: Vec<&str> = kinds.iter().flatten().map(|kind| kind.as_str()).collect();
     let key = format!("article/{slug}?sections={}", selection.join(","));
     cached(
@@ -212,7 +212,7 @@ pub async fn get_article(
         RepresentationCache::article_group(&slug),
         key,
         || async {
-            let (row, sections) = load_article(&state, &req, &reader, slug.clone(), kinds.clone()).await?;
+            let (row, sections) = load_article(&state, &reader, &slug, kinds.as_deref()).await?;
             article_representation(&row, &sections, kinds.as_deref())
         },
     )
@@ -250,7 +250,7 @@ pub fn article_representation(
 /// items carrying an `id` keep it.
 #[utoipa::path(
     tag = "articles",
-    params(("slug" = String, Path, description = "The article's slug: `^[a-z0-9]+(-[a-z0-9]+)*$`, at most 100 characters", pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 100, example = "explore-micro-needling-for-flawless-skin-today"),
+    params(ArticlePath,
         ("If-Match" = Option<String>, Header, description = "The article's current ETag, or `*`; required to replace, forbidden to create")),
     request_body(content = ArticleWrite, content_type = "application/json"),
     security(("bearer" = [])),
@@ -268,17 +268,10 @@ pub async fn put_article(
     req: HttpRequest,
     editor: Editor,
     request_id: RequestId,
-    slug: web::Path<String>,
+    ArticlePath { slug }: ArticlePath,
     _query: Query<NoParams>,
     body: web::Payload,
 ) -> Result<HttpResponse, AppError> {
-    let slug = slug.into_inner();
-    if !is_valid_slug(&slug) {
-        return Err(AppError::bad_request(
-            Code::InvalidSlug,
-            "A slug is 1-100 characters of lowercase letters and digits in words joined by single hyphens.",
-        ));
-    }
     let body = read_json(&req, body).await?;
     let input = input::parse_article(&body, &slug).map_err(AppError::Validation)?;
     let mut conn = state.pool.get().await?;
@@ -295,7 +288,7 @@ pub async fn put_article(
 /// Delete an article with all its sections. Needs `If-Match`.
 #[utoipa::path(
     tag = "articles",
-    params(("slug" = String, Path, description = "The article's slug", pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 100, example = "explore-micro-needling-for-flawless-skin-today"),
+    params(ArticlePath,
         ("If-Match" = String, Header, description = "The article's current ETag, or `*`")),
     security(("bearer" = [])),
     responses(
@@ -310,10 +303,9 @@ pub async fn delete_article(
     req: HttpRequest,
     editor: Editor,
     request_id: RequestId,
-    slug: web::Path<String>,
+    ArticlePath { slug }: ArticlePath,
     _query: Query<NoParams>,
 ) -> Result<HttpResponse, AppError> {
-    let slug = checked_slug(&req, slug.into_inner())?;
     let mut conn = state.pool.get().await?;
     write::delete_article(&mut conn, &slug, if_match(&req), actor(&state, editor, request_id)).await?;
     state.cache.invalidate(&slug);
@@ -331,45 +323,17 @@ pub fn actor(state: &AppState, editor: Editor, request_id: RequestId) -> write::
     }
 }
 
-/// Loads the article and the sections of `kinds` (all if `None`) in one snapshot.
+/// The article and the sections of `kinds` (all if `None`), as `reader` may see them; 404 otherwise.
 pub async fn load_article(
     state: &AppState,
-    req: &HttpRequest,
     reader: &Reader,
-    slug: String,
-    kinds: Option<Vec<SectionKind>>,
+    slug: &str,
+    kinds: Option<&[SectionKind]>,
 ) -> Result<(ArticleRow, Vec<StoredSection>), AppError> {
-    let slug = checked_slug(req, slug)?;
     let mut conn = state.pool.get().await?;
-    let visibility = reader.visibility();
-    let found = conn
-        .build_transaction()
-        .read_only()
-        .repeatable_read()
-        .run(async move |conn| {
-            let Some(row) = store::find_article(conn, &slug, visibility).await? else {
-                return Ok::<_, diesel::result::Error>(None);
-            };
-            let sections = store::load_sections(conn, row.id, kinds.as_deref()).await?;
-            Ok(Some((row, sections)))
-        })
-        .await?;
-    found.ok_or_else(|| article_not_found(req))
-}
-
-/// The slug if it is well formed; a malformed one names no article (404).
-pub fn checked_slug(req: &HttpRequest, slug: String) -> Result<String, AppError> {
-    if is_valid_slug(&slug) {
-        Ok(slug)
-    } else {
-        Err(article_not_found(req))
-    }
-}
-
-/// The 404 of an unknown (or hidden) slug.
-pub fn article_not_found(req: &HttpRequest) -> AppError {
-    let slug = req.match_info().get("slug").unwrap_or_default();
-    AppError::not_found(Code::ArticleNotFound, format!("No article has the slug {slug:?}."))
+    store::load_article(&mut conn, slug, reader.visibility(), kinds)
+        .await?
+        .ok_or_else(|| article_not_found(slug))
 }
 
 #[cfg(test)]

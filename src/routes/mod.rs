@@ -3,6 +3,7 @@
 
 pub mod articles;
 pub mod caching;
+pub mod paths;
 pub mod revisions;
 pub mod sections;
 pub mod system;
@@ -373,18 +374,4 @@ pub struct NoParams {}
 
 impl KnownParams for NoParams {
     const NAMES: &'static [&'static str] = &[];
-}
-
-/// Answers malformed query strings with problem+json.
-pub fn query_config() -> web::QueryConfig {
-    web::QueryConfig::default().error_handler(|err, _req| {
-        AppError::bad_request(Code::InvalidQuery, format!("The query string is invalid: {err}.")).into()
-    })
-}
-
-/// Answers malformed path segments with problem+json.
-pub fn path_config() -> web::PathConfig {
-    web::PathConfig::default().error_handler(|err, _req| {
-        AppError::not_found(Code::RouteNotFound, format!("The path is invalid: {err}.")).into()
-    })
 }

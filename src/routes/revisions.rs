@@ -3,9 +3,9 @@
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use serde::Deserialize;
 use utoipa::IntoParams;
-use uuid::Uuid;
 
-use super::articles::{actor, article_not_found, article_representation, checked_slug, page_limit};
+use super::articles::{actor, article_representation, page_limit};
+use super::paths::{ArticlePath, RevisionPath, article_not_found, revision_not_found};
 use super::{Editor, NoParams, ProblemResponses, Query, if_match};
 use crate::AppState;
 use crate::content::history::{self, Revision, RevisionPage};
@@ -51,12 +51,11 @@ pub enum HistoryProblems {
     TooManyRequests(Problem),
 }
 
-async fn find_article(state: &AppState, req: &HttpRequest, slug: String) -> Result<ArticleRow, AppError> {
-    let slug = checked_slug(req, slug)?;
+async fn find_article(state: &AppState, slug: &str) -> Result<ArticleRow, AppError> {
     let mut conn = state.pool.get().await?;
-    store::find_article(&mut conn, &slug, Visibility::All)
+    store::find_article(&mut conn, slug, Visibility::All)
         .await?
-        .ok_or_else(|| article_not_found(req))
+        .ok_or_else(|| article_not_found(slug))
 }
 
 fn private_json<T: serde::Serialize>(value: &T) -> Result<HttpResponse, AppError> {
@@ -70,7 +69,7 @@ fn private_json<T: serde::Serialize>(value: &T) -> Result<HttpResponse, AppError
 /// List an article's revisions, newest first (editor or admin).
 #[utoipa::path(
     tag = "revisions",
-    params(("slug" = String, Path, description = "The article's slug", pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 100, example = "explore-micro-needling-for-flawless-skin-today"), RevisionQuery),
+    params(ArticlePath, RevisionQuery),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "A page of revisions", body = RevisionPage),
@@ -81,9 +80,8 @@ fn private_json<T: serde::Serialize>(value: &T) -> Result<HttpResponse, AppError
 #[get("/articles/{slug}/revisions")]
 pub async fn list_revisions(
     state: web::Data<AppState>,
-    req: HttpRequest,
     _editor: Editor,
-    slug: web::Path<String>,
+    ArticlePath { slug }: ArticlePath,
     query: Query<RevisionQuery>,
 ) -> Result<HttpResponse, AppError> {
     let limit = page_limit(query.limit)?;
@@ -99,7 +97,7 @@ pub async fn list_revisions(
         ),
     };
     let (rows, more) = crate::db::deadline(async {
-        let article = find_article(&state, &req, slug.into_inner()).await?;
+        let article = find_article(&state, &slug).await?;
         let mut conn = state.pool.get().await?;
         Ok::<_, AppError>(history::list(&mut conn, article.id, before, i64::from(limit)).await?)
     })
@@ -119,8 +117,7 @@ pub async fn list_revisions(
 #[utoipa::path(
     tag = "revisions",
     params(
-        ("slug" = String, Path, description = "The article's slug", pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 100, example = "explore-micro-needling-for-flawless-skin-today"),
-        ("id" = Uuid, Path, description = "The revision's id"),
+        RevisionPath,
     ),
     security(("bearer" = [])),
     responses(
@@ -132,26 +129,17 @@ pub async fn list_revisions(
 #[get("/articles/{slug}/revisions/{id}")]
 pub async fn get_revision(
     state: web::Data<AppState>,
-    req: HttpRequest,
     _editor: Editor,
-    path: web::Path<(String, String)>,
+    RevisionPath { slug, id: revision_id }: RevisionPath,
     _query: Query<NoParams>,
 ) -> Result<HttpResponse, AppError> {
-    let (slug, id) = path.into_inner();
-    let not_found = || {
-        AppError::not_found(
-            Code::RevisionNotFound,
-            format!("The article {slug:?} has no revision {id:?}."),
-        )
-    };
-    let revision_id = Uuid::try_parse(&id).map_err(|_| not_found())?;
     let row = crate::db::deadline(async {
-        let article = find_article(&state, &req, slug.clone()).await?;
+        let article = find_article(&state, &slug).await?;
         let mut conn = state.pool.get().await?;
         Ok::<_, AppError>(history::find(&mut conn, article.id, revision_id).await?)
     })
     .await?
-    .ok_or_else(not_found)?;
+    .ok_or_else(|| revision_not_found(&slug, revision_id))?;
     private_json(&Revision {
         summary: row.summary(),
         snapshot: row.snapshot,
@@ -164,8 +152,7 @@ pub async fn get_revision(
 #[utoipa::path(
     tag = "revisions",
     params(
-        ("slug" = String, Path, description = "The article's slug", pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 100, example = "explore-micro-needling-for-flawless-skin-today"),
-        ("id" = Uuid, Path, description = "The revision's id"),
+        RevisionPath,
         ("If-Match" = String, Header, description = "The article's current ETag, or `*`"),
     ),
     security(("bearer" = [])),
@@ -186,17 +173,9 @@ pub async fn restore_revision(
     req: HttpRequest,
     editor: Editor,
     request_id: RequestId,
-    path: web::Path<(String, String)>,
+    RevisionPath { slug, id: revision_id }: RevisionPath,
     _query: Query<NoParams>,
 ) -> Result<HttpResponse, AppError> {
-    let (slug, id) = path.into_inner();
-    let slug = checked_slug(&req, slug)?;
-    let revision_id = Uuid::try_parse(&id).map_err(|_| {
-        AppError::not_found(
-            Code::RevisionNotFound,
-            format!("The article {slug:?} has no revision {id:?}."),
-        )
-    })?;
     let mut conn = state.pool.get().await?;
     let written = write::restore(
         &mut conn,

@@ -3,44 +3,26 @@
 use actix_web::{HttpRequest, HttpResponse, delete, get, put, web};
 use uuid::Uuid;
 
-use super::articles::{actor, checked_slug, load_article};
+use super::articles::{actor, load_article};
 use super::caching::{Representation, cached};
+use super::paths::{ArticlePath, ItemPath, SectionPath, item_not_found, section_not_found};
 use super::{
     DeleteProblems, Editor, NoParams, ProblemResponses, Query, ReadProblems, Reader, WriteProblems, if_match,
     read_json, surrogate_keys,
 };
 use crate::AppState;
 use crate::cache::RepresentationCache;
-use crate::content::SectionKind;
 use crate::content::docs::{ItemWrite, SectionWrite};
 use crate::content::model::{Item, Section};
 use crate::content::store::{ItemRow, StoredSection};
 use crate::content::{input, write};
-use crate::error::{AppError, Code};
+use crate::error::AppError;
 use crate::request_id::RequestId;
-
-/// Parses the `{kind}` path segment.
-pub fn parse_kind(name: &str) -> Result<SectionKind, AppError> {
-    SectionKind::parse(name).ok_or_else(|| {
-        let known = SectionKind::ALL.map(SectionKind::as_str).join(", ");
-        AppError::not_found(
-            Code::UnknownSectionKind,
-            format!("There is no section kind {name:?}; known kinds: {known}."),
-        )
-    })
-}
-
-fn section_not_found(slug: &str, kind: SectionKind) -> AppError {
-    AppError::not_found(
-        Code::SectionNotFound,
-        format!("The article {slug:?} has no {kind} section."),
-    )
-}
 
 /// List an article's sections, in order.
 #[utoipa::path(
     tag = "sections",
-    params(("slug" = String, Path, description = "The article's slug", pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 100, example = "explore-micro-needling-for-flawless-skin-today")),
+    params(ArticlePath),
     responses(
         (status = 200, description = "The sections in order", body = Vec<Section>,
             headers(("ETag" = String, description = "Strong validator; changes whenever any section changes"))),
@@ -55,10 +37,9 @@ pub async fn list_sections(
     state: web::Data<AppState>,
     req: HttpRequest,
     reader: Reader,
-    slug: web::Path<String>,
+    ArticlePath { slug }: ArticlePath,
     _query: Query<NoParams>,
 ) -> Result<HttpResponse, AppError> {
-    let slug = checked_slug(&req, slug.into_inner())?;
     let key = format!("sections/{slug}");
     cached(
         &state,
@@ -67,7 +48,7 @@ pub async fn list_sections(
         RepresentationCache::article_group(&slug),
         key,
         || async {
-            let (row, sections) = load_article(&state, &req, &reader, slug.clone(), None).await?;
+            let (row, sections) = load_article(&state, &reader, &slug, None).await?;
             let keys = surrogate_keys(row.id, sections.iter().map(|section| section.row.id));
             let body: Vec<Section> = sections
                 .iter()
@@ -84,8 +65,7 @@ pub async fn list_sections(
 #[utoipa::path(
     tag = "sections",
     params(
-        ("slug" = String, Path, description = "The article's slug", pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 100, example = "explore-micro-needling-for-flawless-skin-today"),
-        ("kind" = SectionKind, Path, description = "The section's kind"),
+        SectionPath,
     ),
     responses(
         (status = 200, description = "The section", body = Section,
@@ -104,12 +84,9 @@ pub async fn get_section(
     state: web::Data<AppState>,
     req: HttpRequest,
     reader: Reader,
-    path: web::Path<(String, String)>,
+    SectionPath { slug, kind }: SectionPath,
     _query: Query<NoParams>,
 ) -> Result<HttpResponse, AppError> {
-    let (slug, kind) = path.into_inner();
-    let kind = parse_kind(&kind)?;
-    let slug = checked_slug(&req, slug)?;
     let key = format!("section/{slug}/{kind}");
     cached(
         &state,
@@ -118,7 +95,7 @@ pub async fn get_section(
         RepresentationCache::article_group(&slug),
         key,
         || async {
-            let (row, sections) = load_article(&state, &req, &reader, slug.clone(), Some(vec![kind])).await?;
+            let (row, sections) = load_article(&state, &reader, &slug, Some(&[kind])).await?;
             let section = sections.first().ok_or_else(|| section_not_found(&slug, kind))?;
             section_representation(row.id, section)
         },
@@ -130,9 +107,7 @@ pub async fn get_section(
 #[utoipa::path(
     tag = "sections",
     params(
-        ("slug" = String, Path, description = "The article's slug", pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 100, example = "explore-micro-needling-for-flawless-skin-today"),
-        ("kind" = SectionKind, Path, description = "The section's kind"),
-        ("id" = Uuid, Path, description = "The item's id"),
+        ItemPath,
     ),
     responses(
         (status = 200, description = "The item, in the shape of its section's kind", body = Item,
@@ -148,19 +123,13 @@ pub async fn get_item(
     state: web::Data<AppState>,
     req: HttpRequest,
     reader: Reader,
-    path: web::Path<(String, String, String)>,
+    ItemPath {
+        slug,
+        kind,
+        id: item_id,
+    }: ItemPath,
     _query: Query<NoParams>,
 ) -> Result<HttpResponse, AppError> {
-    let (slug, kind, id) = path.into_inner();
-    let kind = parse_kind(&kind)?;
-    let slug = checked_slug(&req, slug)?;
-    let item_not_found = || {
-        AppError::not_found(
-            Code::ItemNotFound,
-            format!("The {kind} section of {slug:?} has no item {id:?}."),
-        )
-    };
-    let item_id = Uuid::try_parse(&id).map_err(|_| item_not_found())?;
     let key = format!("item/{slug}/{kind}/{item_id}");
     cached(
         &state,
@@ -169,13 +138,13 @@ pub async fn get_item(
         RepresentationCache::article_group(&slug),
         key,
         || async {
-            let (row, sections) = load_article(&state, &req, &reader, slug.clone(), Some(vec![kind])).await?;
+            let (row, sections) = load_article(&state, &reader, &slug, Some(&[kind])).await?;
             let section = sections.first().ok_or_else(|| section_not_found(&slug, kind))?;
             let item = section
                 .items
                 .iter()
                 .find(|item| item.id == item_id)
-                .ok_or_else(item_not_found)?;
+                .ok_or_else(|| item_not_found(&slug, kind, item_id))?;
             item_representation(row.id, section, item)
         },
     )
@@ -211,8 +180,7 @@ fn item_representation(article_id: Uuid, section: &StoredSection, item: &ItemRow
 #[utoipa::path(
     tag = "sections",
     params(
-        ("slug" = String, Path, description = "The article's slug", pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 100, example = "explore-micro-needling-for-flawless-skin-today"),
-        ("kind" = SectionKind, Path, description = "The section's kind; the body's `kind` must match"),
+        SectionPath,
         ("If-Match" = Option<String>, Header, description = "The section's current ETag, or `*`; required to replace, forbidden to create"),
     ),
     request_body(content = SectionWrite, content_type = "application/json"),
@@ -231,13 +199,10 @@ pub async fn put_section(
     req: HttpRequest,
     editor: Editor,
     request_id: RequestId,
-    path: web::Path<(String, String)>,
+    SectionPath { slug, kind }: SectionPath,
     _query: Query<NoParams>,
     body: web::Payload,
 ) -> Result<HttpResponse, AppError> {
-    let (slug, kind) = path.into_inner();
-    let kind = parse_kind(&kind)?;
-    let slug = checked_slug(&req, slug)?;
     let body = read_json(&req, body).await?;
     let input = input::parse_section(&body, kind).map_err(AppError::Validation)?;
     let mut conn = state.pool.get().await?;
@@ -262,8 +227,7 @@ pub async fn put_section(
 #[utoipa::path(
     tag = "sections",
     params(
-        ("slug" = String, Path, description = "The article's slug", pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 100, example = "explore-micro-needling-for-flawless-skin-today"),
-        ("kind" = SectionKind, Path, description = "The section's kind"),
+        SectionPath,
         ("If-Match" = String, Header, description = "The section's current ETag, or `*`"),
     ),
     security(("bearer" = [])),
@@ -279,12 +243,9 @@ pub async fn delete_section(
     req: HttpRequest,
     editor: Editor,
     request_id: RequestId,
-    path: web::Path<(String, String)>,
+    SectionPath { slug, kind }: SectionPath,
     _query: Query<NoParams>,
 ) -> Result<HttpResponse, AppError> {
-    let (slug, kind) = path.into_inner();
-    let kind = parse_kind(&kind)?;
-    let slug = checked_slug(&req, slug)?;
     let mut conn = state.pool.get().await?;
     write::delete_section(
         &mut conn,
@@ -304,9 +265,7 @@ pub async fn delete_section(
 #[utoipa::path(
     tag = "sections",
     params(
-        ("slug" = String, Path, description = "The article's slug", pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 100, example = "explore-micro-needling-for-flawless-skin-today"),
-        ("kind" = SectionKind, Path, description = "The section's kind"),
-        ("id" = Uuid, Path, description = "The item's id"),
+        ItemPath,
         ("If-Match" = String, Header, description = "The item's current ETag, or `*`"),
     ),
     request_body(content = ItemWrite, content_type = "application/json"),
@@ -323,22 +282,15 @@ pub async fn put_item(
     req: HttpRequest,
     editor: Editor,
     request_id: RequestId,
-    path: web::Path<(String, String, String)>,
+    ItemPath {
+        slug,
+        kind,
+        id: item_id,
+    }: ItemPath,
     _query: Query<NoParams>,
     body: web::Payload,
 ) -> Result<HttpResponse, AppError> {
-    let (slug, kind, id) = path.into_inner();
-    let kind = parse_kind(&kind)?;
-    let slug = checked_slug(&req, slug)?;
-    let item_id = Uuid::try_parse(&id).map_err(|_| {
-        AppError::not_found(
-            Code::ItemNotFound,
-            format!("The {kind} section of {slug:?} has no item {id:?}."),
-        )
-    })?;
-    let shape = kind
-        .item_shape()
-        .ok_or_else(|| AppError::not_found(Code::ItemNotFound, format!("A {kind} section has no items.")))?;
+    let shape = kind.item_shape().ok_or_else(|| item_not_found(&slug, kind, item_id))?;
     let body = read_json(&req, body).await?;
     let input = input::parse_item(&body, kind, shape, item_id).map_err(AppError::Validation)?;
     let mut conn = state.pool.get().await?;

@@ -1,0 +1,210 @@
+//! Path parameters as types, parsed once: a malformed segment names nothing
+//! (404 with the code of what it would have named), except the slug of an
+//! article being created (400 `invalid_slug`).
+
+use std::future::{Ready, ready};
+
+use actix_web::dev::Payload;
+use actix_web::http::Method;
+use actix_web::{FromRequest, HttpRequest};
+use utoipa::IntoParams;
+use uuid::Uuid;
+
+use crate::content::SectionKind;
+use crate::content::input::{MAX_SLUG_CHARS, is_valid_slug};
+use crate::error::{AppError, Code};
+
+/// The 404 of an unknown (or hidden) slug.
+pub fn article_not_found(slug: &str) -> AppError {
+    AppError::not_found(Code::ArticleNotFound, format!("No article has the slug {slug:?}."))
+}
+
+/// The 404 of a section the article does not have.
+pub fn section_not_found(slug: &str, kind: SectionKind) -> AppError {
+    AppError::not_found(
+        Code::SectionNotFound,
+        format!("The article {slug:?} has no {kind} section."),
+    )
+}
+
+/// The 404 of an item the section does not have.
+pub fn item_not_found(slug: &str, kind: SectionKind, id: impl std::fmt::Display) -> AppError {
+    AppError::not_found(
+        Code::ItemNotFound,
+        format!("The {kind} section of {slug:?} has no item {id}."),
+    )
+}
+
+/// The 404 of a revision the article does not have.
+pub fn revision_not_found(slug: &str, id: impl std::fmt::Display) -> AppError {
+    AppError::not_found(
+        Code::RevisionNotFound,
+        format!("The article {slug:?} has no revision {id}."),
+    )
+}
+
+/// What a slug looks like (with at most [`MAX_SLUG_CHARS`] characters).
+pub const SLUG_PATTERN: &str = "^[a-z0-9]+(-[a-z0-9]+)*$";
+
+fn segment<'a>(req: &'a HttpRequest, name: &str) -> &'a str {
+    req.match_info().get(name).unwrap_or_default()
+}
+
+/// The `{slug}` segment, well formed.
+fn slug(req: &HttpRequest) -> Result<String, AppError> {
+    let slug = segment(req, "slug");
+    if is_valid_slug(slug) {
+        Ok(slug.to_owned())
+    } else if req.method() == Method::PUT && req.match_info().get("kind").is_none() {
+        Err(AppError::bad_request(
+            Code::InvalidSlug,
+            "A slug is 1-100 characters of lowercase letters and digits in words joined by single hyphens.",
+        ))
+    } else {
+        Err(article_not_found(slug))
+    }
+}
+
+/// The `{kind}` segment: a known section kind.
+fn kind(req: &HttpRequest) -> Result<SectionKind, AppError> {
+    let name = segment(req, "kind");
+    SectionKind::parse(name).ok_or_else(|| {
+        let known = SectionKind::ALL.map(SectionKind::as_str).join(", ");
+        AppError::not_found(
+            Code::UnknownSectionKind,
+            format!("There is no section kind {name:?}; known kinds: {known}."),
+        )
+    })
+}
+
+/// The `{id}` segment as a UUID, or `missing`.
+fn id(req: &HttpRequest, missing: impl FnOnce(&str) -> AppError) -> Result<Uuid, AppError> {
+    let text = segment(req, "id");
+    Uuid::try_parse(text).map_err(|_| missing(text))
+}
+
+/// The documented path parameters of a route, built from these.
+fn path_param(
+    name: &str,
+    description: &str,
+    schema: impl Into<utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>>,
+) -> utoipa::openapi::path::Parameter {
+    use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
+    ParameterBuilder::new()
+        .name(name)
+        .parameter_in(ParameterIn::Path)
+        .required(utoipa::openapi::Required::True)
+        .description(Some(description))
+        .schema(Some(schema))
+        .build()
+}
+
+fn slug_param() -> utoipa::openapi::path::Parameter {
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    let schema = ObjectBuilder::new()
+        .schema_type(Type::String)
+        .pattern(Some(SLUG_PATTERN))
+        .max_length(Some(MAX_SLUG_CHARS))
+        .examples([crate::content::seed::SLUG]);
+    path_param("slug", "The article's slug.", schema)
+}
+
+fn kind_param() -> utoipa::openapi::path::Parameter {
+    path_param(
+        "kind",
+        "The section's kind.",
+        utoipa::openapi::Ref::from_schema_name("SectionKind"),
+    )
+}
+
+fn id_param(description: &str) -> utoipa::openapi::path::Parameter {
+    use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+    let schema = ObjectBuilder::new()
+        .schema_type(Type::String)
+        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Uuid)));
+    path_param("id", description, schema)
+}
+
+/// Implements `FromRequest` (with a parsing function) and `IntoParams`
+/// (with the parameters' documentation) for a path type.
+macro_rules! path_type {
+    ($type:ty, [$($param:expr),*], $parse:expr) => {
+        impl FromRequest for $type {
+            type Error = AppError;
+            type Future = Ready<Result<$type, AppError>>;
+
+            fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+                let parse: fn(&HttpRequest) -> Result<$type, AppError> = $parse;
+                ready(parse(req))
+            }
+        }
+
+        impl IntoParams for $type {
+            fn into_params(
+                _: impl Fn() -> Option<utoipa::openapi::path::ParameterIn>,
+            ) -> Vec<utoipa::openapi::path::Parameter> {
+                vec![$($param),*]
+            }
+        }
+    };
+}
+
+/// `/articles/{slug}`.
+#[derive(Debug, Clone)]
+pub struct ArticlePath {
+    /// The article's slug, well formed.
+    pub slug: String,
+}
+
+path_type!(ArticlePath, [slug_param()], |req| Ok(ArticlePath { slug: slug(req)? }));
+
+/// `/articles/{slug}/sections/{kind}`.
+#[derive(Debug, Clone)]
+pub struct SectionPath {
+    /// The article's slug, well formed.
+    pub slug: String,
+    /// The section's kind.
+    pub kind: SectionKind,
+}
+
+path_type!(SectionPath, [slug_param(), kind_param()], |req| {
+    let kind = kind(req)?;
+    Ok(SectionPath { slug: slug(req)?, kind })
+});
+
+/// `/articles/{slug}/sections/{kind}/items/{id}`.
+#[derive(Debug, Clone)]
+pub struct ItemPath {
+    /// The article's slug, well formed.
+    pub slug: String,
+    /// The section's kind.
+    pub kind: SectionKind,
+    /// The item's id.
+    pub id: Uuid,
+}
+
+path_type!(
+    ItemPath,
+    [slug_param(), kind_param(), id_param("The item's id.")],
+    |req| {
+        let kind = kind(req)?;
+        let slug = slug(req)?;
+        let id = id(req, |text| item_not_found(&slug, kind, format!("{text:?}")))?;
+        Ok(ItemPath { slug, kind, id })
+    }
+);
+
+/// `/articles/{slug}/revisions/{id}`.
+#[derive(Debug, Clone)]
+pub struct RevisionPath {
+    /// The article's slug, well formed.
+    pub slug: String,
+    /// The revision's id.
+    pub id: Uuid,
+}
+
+path_type!(RevisionPath, [slug_param(), id_param("The revision's id.")], |req| {
+    let slug = slug(req)?;
+    let id = id(req, |text| revision_not_found(&slug, format!("{text:?}")))?;
+    Ok(RevisionPath { slug, id })
+});
