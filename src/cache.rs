@@ -29,8 +29,8 @@ use chrono::{DateTime, Utc};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use futures_util::StreamExt;
 
-/// The `NOTIFY` channel of content changes; the payload is the article's slug.
-pub const CHANNEL: &str = "lamina_content";
+/// The `NOTIFY` channel of content changes, which writes send in their transaction.
+pub use crate::db::CONTENT_CHANNEL as CHANNEL;
 /// The group of list pages, which every write may change.
 const LIST_GROUP: &str = "";
 /// Bodies smaller than this are sent as they are.

@@ -413,21 +413,6 @@ impl From<crate::db::DeadlineExceeded> for AppError {
     }
 }
 
-impl AppError {
-    /// This error as the outcome of a write transaction: a lost database
-    /// becomes [`AppError::WriteInterrupted`], saying whether COMMIT had been
-    /// reached (`committing`).
-    pub fn of_write(self, committing: bool) -> AppError {
-        match self {
-            AppError::Unavailable(cause) => AppError::WriteInterrupted {
-                maybe_committed: committing,
-                cause,
-            },
-            other => other,
-        }
-    }
-}
-
 impl From<serde_json::Error> for AppError {
     fn from(err: serde_json::Error) -> AppError {
         AppError::Internal(format!("serializing a response: {err}"))

@@ -2,6 +2,7 @@
 //! they are stored and read back.
 
 pub mod docs;
+pub mod error;
 pub mod history;
 pub mod input;
 pub mod kinds;
@@ -10,4 +11,5 @@ pub mod seed;
 pub mod store;
 pub mod write;
 
+pub use error::{Error, Precondition, Resource, Version};
 pub use kinds::{ArticleStatus, ItemShape, Phase, SectionKind};

@@ -4,10 +4,10 @@
 
 use diesel_async::AsyncPgConnection;
 
+use super::error::{Error, Precondition};
 use super::input::{ArticleInput, parse_article};
 use super::store::{self, Visibility};
-use super::write::{self, Actor, IfMatch};
-use crate::error::AppError;
+use super::write::{self, Actor};
 
 /// The seed article's slug.
 pub const SLUG: &str = "explore-micro-needling-for-flawless-skin-today";
@@ -54,10 +54,10 @@ pub async fn seed(conn: &mut AsyncPgConnection) -> Result<Seeded, String> {
         request_id: "seed".to_owned(),
         revisions_keep: i64::MAX,
     };
-    match write::put_article(conn, SLUG, article, IfMatch::Absent, actor).await {
+    match write::put_article(conn, SLUG, article, Precondition::Absent, actor).await {
         Ok(_) => Ok(Seeded::Inserted),
         // Another process seeded it between our check and our write.
-        Err(AppError::Conflict { .. } | AppError::PreconditionRequired) => Ok(Seeded::AlreadyPresent),
+        Err(Error::ArticleExists { .. } | Error::PreconditionFailed { .. }) => Ok(Seeded::AlreadyPresent),
         Err(err) => Err(format!("storing the seed failed: {err}")),
     }
 }

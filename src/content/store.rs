@@ -94,6 +94,14 @@ fn required(value: &Option<String>, what: &str, id: Uuid) -> QueryResult<String>
 }
 
 impl ArticleRow {
+    /// The article's id and version.
+    pub fn version(&self) -> super::Version {
+        super::Version {
+            id: self.id,
+            version: self.version,
+        }
+    }
+
     /// The article metadata of the API.
     pub fn to_meta(&self) -> QueryResult<ArticleMeta> {
         let status =
@@ -116,6 +124,14 @@ impl ArticleRow {
 }
 
 impl SectionRow {
+    /// The section's id and version.
+    pub fn version(&self) -> super::Version {
+        super::Version {
+            id: self.id,
+            version: self.version,
+        }
+    }
+
     /// The expectations section's sub-headings, if stored.
     pub fn phase_headings(&self) -> QueryResult<Option<PhaseHeadings>> {
         self.phase_headings

@@ -11,89 +11,19 @@ use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
+use super::error::{Error, Precondition, Resource, Version};
 use super::input::{ArticleInput, FieldError, ItemInput, SectionInput, count_words, reading_time_minutes};
 use super::kinds::SectionKind;
 use super::store::{self, ArticleRow, ItemRow, StoredSection, Visibility};
 use crate::db::schema::{articles, revisions, section_items, sections};
-use crate::error::{AppError, Code};
-
-/// The entity tag of a whole article (all sections).
-pub fn article_etag(id: Uuid, version: i64) -> String {
-    format!("\"a.{}.{version}\"", id.simple())
-}
-
-/// The entity tag of a section.
-pub fn section_etag(id: Uuid, version: i64) -> String {
-    format!("\"s.{}.{version}\"", id.simple())
-}
-
-/// The entity tag of an item: it changes with its section's version.
-pub fn item_etag(id: Uuid, section_version: i64) -> String {
-    format!("\"i.{}.{section_version}\"", id.simple())
-}
-
-/// The `If-Match` header of a write.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum IfMatch {
-    /// No header.
-    Absent,
-    /// `*`: any current version.
-    Any,
-    /// A list of entity tags (compared strongly: weak tags never match).
-    Tags(Vec<String>),
-}
-
-impl IfMatch {
-    /// Parses the header value.
-    pub fn parse(value: Option<&str>) -> IfMatch {
-        match value.map(str::trim) {
-            None => IfMatch::Absent,
-            Some("*") => IfMatch::Any,
-            Some(list) => IfMatch::Tags(
-                list.split(',')
-                    .map(|tag| tag.trim().to_owned())
-                    .filter(|tag| !tag.is_empty())
-                    .collect(),
-            ),
-        }
-    }
-
-    /// Checks the precondition for an existing resource with `current` ETag and `version`.
-    fn check(&self, current: &str, version: i64) -> Result<(), AppError> {
-        match self {
-            IfMatch::Absent => Err(AppError::PreconditionRequired),
-            IfMatch::Any => Ok(()),
-            IfMatch::Tags(tags) if tags.iter().any(|tag| tag == current) => Ok(()),
-            IfMatch::Tags(_) => Err(AppError::PreconditionFailed {
-                current_etag: Some(current.to_owned()),
-                current_version: Some(version),
-                detail: format!(
-                    "If-Match does not name the current version ({current}); read it again and reapply your change."
-                ),
-            }),
-        }
-    }
-
-    /// For a resource that does not exist: any `If-Match` fails.
-    fn check_absent(&self) -> Result<(), AppError> {
-        match self {
-            IfMatch::Absent => Ok(()),
-            _ => Err(AppError::PreconditionFailed {
-                current_etag: None,
-                current_version: None,
-                detail: "If-Match was sent, but the resource does not exist.".to_owned(),
-            }),
-        }
-    }
-}
 
 /// The outcome of a write transaction, cut off at the database deadline; a
 /// lost database says whether the transaction had reached its COMMIT
 /// (`committing`, set by the transaction as its last step).
 async fn settle<T>(
     committing: &AtomicBool,
-    transaction: impl std::future::Future<Output = Result<T, AppError>>,
-) -> Result<T, AppError> {
+    transaction: impl std::future::Future<Output = Result<T, Error>>,
+) -> Result<T, Error> {
     crate::db::deadline(transaction)
         .await
         .map_err(|err| err.of_write(committing.load(Ordering::Acquire)))
@@ -132,23 +62,23 @@ pub struct Written {
 
 impl Written {
     /// The written article's section of `kind`.
-    pub fn section(&self, kind: SectionKind) -> Result<&StoredSection, AppError> {
+    pub fn section(&self, kind: SectionKind) -> Result<&StoredSection, Error> {
         self.sections
             .iter()
             .find(|section| section.row.kind == kind.as_str())
-            .ok_or_else(|| AppError::Internal(format!("the written {kind} section is missing")))
+            .ok_or_else(|| Error::Corrupt(format!("the written {kind} section is missing")))
     }
 }
 
-fn article_not_found(slug: &str) -> AppError {
-    AppError::not_found(Code::ArticleNotFound, format!("No article has the slug {slug:?}."))
+fn article_not_found(slug: &str) -> Error {
+    Error::ArticleNotFound { slug: slug.to_owned() }
 }
 
-fn section_not_found(slug: &str, kind: SectionKind) -> AppError {
-    AppError::not_found(
-        Code::SectionNotFound,
-        format!("The article {slug:?} has no {kind} section."),
-    )
+fn section_not_found(slug: &str, kind: SectionKind) -> Error {
+    Error::SectionNotFound {
+        slug: slug.to_owned(),
+        kind,
+    }
 }
 
 /// Locks the article row for the rest of the transaction.
@@ -171,7 +101,7 @@ async fn finish(
     actor: &Actor,
     change: Change,
     now: DateTime<Utc>,
-) -> Result<(ArticleRow, Vec<StoredSection>), AppError> {
+) -> Result<(ArticleRow, Vec<StoredSection>), Error> {
     let sections = store::load_sections(conn, article_id, None).await?;
     let inputs = sections
         .iter()
@@ -220,7 +150,7 @@ async fn record(
         .await?;
     // Other nodes drop their cached copies when this commits.
     diesel::sql_query("SELECT pg_notify($1, $2)")
-        .bind::<diesel::sql_types::Text, _>(crate::cache::CHANNEL)
+        .bind::<diesel::sql_types::Text, _>(crate::db::CONTENT_CHANNEL)
         .bind::<diesel::sql_types::Text, _>(&article.slug)
         .execute(conn)
         .await?;
@@ -265,7 +195,7 @@ async fn lock_section(
     conn: &mut AsyncPgConnection,
     slug: &str,
     kind: SectionKind,
-) -> Result<(ArticleRow, StoredSection), AppError> {
+) -> Result<(ArticleRow, StoredSection), Error> {
     let article = lock_article(conn, slug).await?.ok_or_else(|| article_not_found(slug))?;
     let section = store::load_sections(conn, article.id, Some(&[kind]))
         .await?
@@ -290,7 +220,7 @@ async fn replace_section(
     always: bool,
     now: DateTime<Utc>,
     errors: &mut Vec<FieldError>,
-) -> Result<(), AppError> {
+) -> Result<(), Error> {
     if ids == Ids::Existing {
         errors.extend(foreign_item_ids(&input.items, &existing.items, input.kind, pointer));
     }
@@ -305,7 +235,7 @@ async fn replace_section(
         .as_ref()
         .map(serde_json::to_value)
         .transpose()
-        .map_err(|err| AppError::Internal(err.to_string()))?;
+        .map_err(|err| Error::Corrupt(err.to_string()))?;
     let version = existing.row.version;
     let updated = diesel::update(
         sections::table
@@ -326,7 +256,7 @@ async fn replace_section(
     .execute(conn)
     .await?;
     if updated == 0 {
-        return Err(stale(section_etag(existing.row.id, version + 1), version + 1));
+        return Err(stale(Resource::Section, existing.row.id, version + 1));
     }
     diesel::delete(section_items::table.filter(section_items::section_id.eq(existing.row.id)))
         .execute(conn)
@@ -342,7 +272,7 @@ async fn replace_sections(
     input: &[SectionInput],
     ids: Ids,
     now: DateTime<Utc>,
-) -> Result<(), AppError> {
+) -> Result<(), Error> {
     let existing = store::load_sections(conn, article_id, None).await?;
     let mut errors = Vec::new();
     for (index, (section, position)) in input.iter().zip(1..).enumerate() {
@@ -369,7 +299,7 @@ async fn replace_sections(
         }
     }
     if !errors.is_empty() {
-        return Err(AppError::Validation(errors));
+        return Err(Error::Invalid(errors));
     }
     let kept: Vec<&str> = input.iter().map(|section| section.kind.as_str()).collect();
     diesel::delete(
@@ -387,47 +317,73 @@ pub async fn put_article(
     conn: &mut AsyncPgConnection,
     slug: &str,
     input: ArticleInput,
-    if_match: IfMatch,
+    precondition: Precondition,
     actor: Actor,
-) -> Result<Written, AppError> {
+) -> Result<Written, Error> {
     let committing = AtomicBool::new(false);
     let reached_commit = &committing;
-    settle(&committing, conn.transaction(async move |conn| {
-        let now = Utc::now();
-        let Some(current) = lock_article(conn, slug).await? else {
-            if_match.check_absent()?;
-            // Item ids are the server's: a new article has no items to keep.
-            let errors: Vec<FieldError> = input
-                .sections
-                .iter()
-                .enumerate()
-                .flat_map(|(index, section)| {
-                    foreign_item_ids(&section.items, &[], section.kind, &format!("/sections/{index}"))
-                })
-                .collect();
-            if !errors.is_empty() {
-                return Err(AppError::Validation(errors));
-            }
-            let id = store::insert_article(conn, slug, &input).await.map_err(|err| match err {
-                diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _) => AppError::Conflict {
-                    code: Code::ArticleExists,
-                    detail: format!("The article {slug:?} was created by another request just now; read it and retry with If-Match."),
+    settle(
+        &committing,
+        conn.transaction(async move |conn| {
+            let now = Utc::now();
+            let Some(current) = lock_article(conn, slug).await? else {
+                precondition.check_absent()?;
+                // Item ids are the server's: a new article has no items to keep.
+                let errors: Vec<FieldError> = input
+                    .sections
+                    .iter()
+                    .enumerate()
+                    .flat_map(|(index, section)| {
+                        foreign_item_ids(&section.items, &[], section.kind, &format!("/sections/{index}"))
+                    })
+                    .collect();
+                if !errors.is_empty() {
+                    return Err(Error::Invalid(errors));
+                }
+                let id = store::insert_article(conn, slug, &input)
+                    .await
+                    .map_err(|err| match err {
+                        diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _) => {
+                            Error::ArticleExists { slug: slug.to_owned() }
+                        }
+                        other => other.into(),
+                    })?;
+                let sections = store::load_sections(conn, id, None).await?;
+                let article = store::find_article(conn, slug, Visibility::All)
+                    .await?
+                    .ok_or_else(|| article_not_found(slug))?;
+                let snapshot = article.to_input(&sections)?.to_body();
+                let change = Change {
+                    action: "create",
+                    target: "article",
+                    kind: None,
+                    item: None,
+                };
+                record(conn, &article, &actor, change, Some(snapshot), now).await?;
+                reached_commit.store(true, Ordering::Release);
+                return Ok(Written {
+                    article,
+                    sections,
+                    created: true,
+                });
+            };
+            precondition.check(
+                Resource::Article,
+                Version {
+                    id: current.id,
+                    version: current.version,
                 },
-                other => other.into(),
-            })?;
-            let sections = store::load_sections(conn, id, None).await?;
-            let article = store::find_article(conn, slug, Visibility::All).await?.ok_or_else(|| article_not_found(slug))?;
-            let snapshot = article.to_input(&sections)?.to_body();
-            let change = Change { action: "create", target: "article", kind: None, item: None };
-            record(conn, &article, &actor, change, Some(snapshot), now).await?;
+            )?;
+            let (article, sections) =
+                replace_article(conn, &current, &input, Ids::Existing, &actor, "replace", now).await?;
             reached_commit.store(true, Ordering::Release);
-            return Ok(Written { article, sections, created: true });
-        };
-        if_match.check(&article_etag(current.id, current.version), current.version)?;
-        let (article, sections) = replace_article(conn, &current, &input, Ids::Existing, &actor, "replace", now).await?;
-        reached_commit.store(true, Ordering::Release);
-        Ok(Written { article, sections, created: false })
-    }))
+            Ok(Written {
+                article,
+                sections,
+                created: false,
+            })
+        }),
+    )
     .await
 }
 
@@ -440,7 +396,7 @@ async fn replace_article(
     actor: &Actor,
     action: &'static str,
     now: DateTime<Utc>,
-) -> Result<(ArticleRow, Vec<StoredSection>), AppError> {
+) -> Result<(ArticleRow, Vec<StoredSection>), Error> {
     // The version check is part of the update itself.
     let updated = diesel::update(
         articles::table
@@ -457,10 +413,7 @@ async fn replace_article(
     .execute(conn)
     .await?;
     if updated == 0 {
-        return Err(stale(
-            article_etag(current.id, current.version + 1),
-            current.version + 1,
-        ));
+        return Err(stale(Resource::Article, current.id, current.version + 1));
     }
     replace_sections(conn, current.id, &input.sections, ids, now).await?;
     let change = Change {
@@ -472,11 +425,10 @@ async fn replace_article(
     finish(conn, current.id, &input.summary, actor, change, now).await
 }
 
-fn stale(current_etag: String, current_version: i64) -> AppError {
-    AppError::PreconditionFailed {
-        current_etag: Some(current_etag),
-        current_version: Some(current_version),
-        detail: "The resource changed while this write was applied; read it again and reapply your change.".to_owned(),
+/// The resource changed between its lock and its conditional update: the precondition failed.
+fn stale(resource: Resource, id: Uuid, version: i64) -> Error {
+    Error::PreconditionFailed {
+        current: Some((resource, Version { id, version })),
     }
 }
 
@@ -484,16 +436,22 @@ fn stale(current_etag: String, current_version: i64) -> AppError {
 pub async fn delete_article(
     conn: &mut AsyncPgConnection,
     slug: &str,
-    if_match: IfMatch,
+    precondition: Precondition,
     actor: Actor,
-) -> Result<(), AppError> {
+) -> Result<(), Error> {
     let committing = AtomicBool::new(false);
     let reached_commit = &committing;
     settle(
         &committing,
         conn.transaction(async move |conn| {
             let current = lock_article(conn, slug).await?.ok_or_else(|| article_not_found(slug))?;
-            if_match.check(&article_etag(current.id, current.version), current.version)?;
+            precondition.check(
+                Resource::Article,
+                Version {
+                    id: current.id,
+                    version: current.version,
+                },
+            )?;
             let sections = store::load_sections(conn, current.id, None).await?;
             let snapshot = current.to_input(&sections)?.to_body();
             diesel::delete(articles::table.find(current.id)).execute(conn).await?;
@@ -516,9 +474,9 @@ pub async fn put_section(
     conn: &mut AsyncPgConnection,
     slug: &str,
     input: SectionInput,
-    if_match: IfMatch,
+    precondition: Precondition,
     actor: Actor,
-) -> Result<Written, AppError> {
+) -> Result<Written, Error> {
     let committing = AtomicBool::new(false);
     let reached_commit = &committing;
     settle(
@@ -534,10 +492,10 @@ pub async fn put_section(
             let created = existing.is_none();
             match existing {
                 None => {
-                    if_match.check_absent()?;
+                    precondition.check_absent()?;
                     let errors = foreign_item_ids(&input.items, &[], kind, "");
                     if !errors.is_empty() {
-                        return Err(AppError::Validation(errors));
+                        return Err(Error::Invalid(errors));
                     }
                     let position: Option<i32> = sections::table
                         .filter(sections::article_id.eq(article.id))
@@ -547,7 +505,13 @@ pub async fn put_section(
                     store::insert_section(conn, article.id, position.unwrap_or(0) + 1, &input, now).await?;
                 }
                 Some(stored) => {
-                    if_match.check(&section_etag(stored.row.id, stored.row.version), stored.row.version)?;
+                    precondition.check(
+                        Resource::Section,
+                        Version {
+                            id: stored.row.id,
+                            version: stored.row.version,
+                        },
+                    )?;
                     let mut errors = Vec::new();
                     replace_section(
                         conn,
@@ -562,7 +526,7 @@ pub async fn put_section(
                     )
                     .await?;
                     if !errors.is_empty() {
-                        return Err(AppError::Validation(errors));
+                        return Err(Error::Invalid(errors));
                     }
                 }
             }
@@ -589,9 +553,9 @@ pub async fn delete_section(
     conn: &mut AsyncPgConnection,
     slug: &str,
     kind: SectionKind,
-    if_match: IfMatch,
+    precondition: Precondition,
     actor: Actor,
-) -> Result<(), AppError> {
+) -> Result<(), Error> {
     let committing = AtomicBool::new(false);
     let reached_commit = &committing;
     settle(
@@ -599,7 +563,13 @@ pub async fn delete_section(
         conn.transaction(async move |conn| {
             let now = Utc::now();
             let (article, stored) = lock_section(conn, slug, kind).await?;
-            if_match.check(&section_etag(stored.row.id, stored.row.version), stored.row.version)?;
+            precondition.check(
+                Resource::Section,
+                Version {
+                    id: stored.row.id,
+                    version: stored.row.version,
+                },
+            )?;
             diesel::delete(sections::table.find(stored.row.id))
                 .execute(conn)
                 .await?;
@@ -636,9 +606,9 @@ pub async fn put_item(
     kind: SectionKind,
     item_id: Uuid,
     input: ItemInput,
-    if_match: IfMatch,
+    precondition: Precondition,
     actor: Actor,
-) -> Result<Written, AppError> {
+) -> Result<Written, Error> {
     let committing = AtomicBool::new(false);
     let reached_commit = &committing;
     settle(
@@ -647,12 +617,19 @@ pub async fn put_item(
             let now = Utc::now();
             let (article, stored) = lock_section(conn, slug, kind).await?;
             if !stored.items.iter().any(|item| item.id == item_id) {
-                return Err(AppError::not_found(
-                    Code::ItemNotFound,
-                    format!("The {kind} section of {slug:?} has no item {item_id}."),
-                ));
+                return Err(Error::ItemNotFound {
+                    slug: slug.to_owned(),
+                    kind,
+                    id: item_id,
+                });
             }
-            if_match.check(&item_etag(item_id, stored.row.version), stored.row.version)?;
+            precondition.check(
+                Resource::Item,
+                Version {
+                    id: item_id,
+                    version: stored.row.version,
+                },
+            )?;
             let claimed = diesel::update(
                 sections::table
                     .find(stored.row.id)
@@ -665,10 +642,7 @@ pub async fn put_item(
             .execute(conn)
             .await?;
             if claimed == 0 {
-                return Err(stale(
-                    item_etag(item_id, stored.row.version + 1),
-                    stored.row.version + 1,
-                ));
+                return Err(stale(Resource::Item, item_id, stored.row.version + 1));
             }
             diesel::update(section_items::table.find(item_id))
                 .set((
@@ -702,9 +676,9 @@ pub async fn restore(
     conn: &mut AsyncPgConnection,
     slug: &str,
     revision_id: Uuid,
-    if_match: IfMatch,
+    precondition: Precondition,
     actor: Actor,
-) -> Result<Written, AppError> {
+) -> Result<Written, Error> {
     let committing = AtomicBool::new(false);
     let reached_commit = &committing;
     settle(
@@ -719,16 +693,20 @@ pub async fn restore(
                 .first(conn)
                 .await
                 .optional()?;
-            let not_found = || {
-                AppError::not_found(
-                    Code::RevisionNotFound,
-                    format!("The article {slug:?} has no revision {revision_id}."),
-                )
+            let not_found = || Error::RevisionNotFound {
+                slug: slug.to_owned(),
+                id: revision_id,
             };
             let snapshot = snapshot.ok_or_else(not_found)?.ok_or_else(not_found)?;
-            if_match.check(&article_etag(current.id, current.version), current.version)?;
+            precondition.check(
+                Resource::Article,
+                Version {
+                    id: current.id,
+                    version: current.version,
+                },
+            )?;
             let input = super::input::parse_article(&snapshot, slug).map_err(|errors| {
-                AppError::Internal(format!("revision {revision_id} holds an invalid snapshot: {errors:?}"))
+                Error::Corrupt(format!("revision {revision_id} holds an invalid snapshot: {errors:?}"))
             })?;
             let (article, sections) =
                 replace_article(conn, &current, &input, Ids::AsGiven, &actor, "restore", now).await?;

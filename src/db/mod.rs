@@ -15,6 +15,12 @@ use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 /// The migrations of `migrations/`, compiled into the binary.
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
 
+/// The `NOTIFY` channel of content changes; the payload is the article's slug.
+pub const CONTENT_CHANNEL: &str = "lamina_content";
+
+/// Why no connection could be had from the pool.
+pub use diesel_async::pooled_connection::deadpool::PoolError;
+
 /// The connection pool every request draws from.
 pub type DbPool = Pool<AsyncPgConnection>;
 

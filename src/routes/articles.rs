@@ -5,19 +5,20 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::caching::{Representation, cached, etag_of};
+use super::etags::{etag, selection_etag};
 use super::paths::{ArticlePath, article_not_found};
 use super::{
-    DeleteProblems, Editor, NoParams, ProblemResponses, Query, ReadProblems, Reader, WriteProblems, if_match,
-    read_json, surrogate_keys,
+    DeleteProblems, Editor, NoParams, ProblemResponses, Query, ReadProblems, Reader, WriteProblems, read_json,
+    surrogate_keys,
 };
 use crate::AppState;
 use crate::cache::RepresentationCache;
-use crate::content::SectionKind;
 use crate::content::docs::ArticleWrite;
 use crate::content::input;
 use crate::content::model::{Article, ArticlePage, ArticleSummary};
 use crate::content::store::{self, ArticleRow, Cursor, StoredSection};
 use crate::content::write;
+use crate::content::{Resource, SectionKind};
 use crate::error::{AppError, Code};
 use crate::request_id::RequestId;
 
@@ -226,11 +227,8 @@ pub fn article_representation(
     kinds: Option<&[SectionKind]>,
 ) -> Result<Representation, AppError> {
     let etag = match kinds {
-        None => write::article_etag(row.id, row.version),
-        Some(kinds) => {
-            let names: Vec<&str> = kinds.iter().map(|kind| kind.as_str()).collect();
-            format!("\"a.{}.{}.{}\"", row.id.simple(), row.version, names.join("+"))
-        }
+        None => etag(Resource::Article, row.version()),
+        Some(kinds) => selection_etag(row.version(), kinds),
     };
     let keys = surrogate_keys(row.id, sections.iter().map(|section| section.row.id));
     let article = Article {
@@ -276,7 +274,14 @@ pub async fn put_article(
     let input = input::parse_article(&body, &slug).map_err(AppError::Validation)?;
     let mut conn = state.pool.get().await?;
     let actor = actor(&state, editor, request_id);
-    let written = write::put_article(&mut conn, &slug, input, if_match(&req), actor).await?;
+    let written = write::put_article(
+        &mut conn,
+        &slug,
+        input,
+        super::etags::precondition(&req, Resource::Article),
+        actor,
+    )
+    .await?;
     state.cache.invalidate(&slug);
     let representation = article_representation(&written.article, &written.sections, None)?;
     Ok(super::written(
@@ -307,7 +312,13 @@ pub async fn delete_article(
     _query: Query<NoParams>,
 ) -> Result<HttpResponse, AppError> {
     let mut conn = state.pool.get().await?;
-    write::delete_article(&mut conn, &slug, if_match(&req), actor(&state, editor, request_id)).await?;
+    write::delete_article(
+        &mut conn,
+        &slug,
+        super::etags::precondition(&req, Resource::Article),
+        actor(&state, editor, request_id),
+    )
+    .await?;
     state.cache.invalidate(&slug);
     Ok(HttpResponse::NoContent()
         .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))

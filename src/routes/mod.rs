@@ -3,6 +3,7 @@
 
 pub mod articles;
 pub mod caching;
+pub mod etags;
 pub mod paths;
 pub mod revisions;
 pub mod sections;
@@ -197,13 +198,46 @@ pub async fn read_json(req: &HttpRequest, mut payload: web::Payload) -> Result<s
         .map_err(|err| AppError::bad_request(Code::MalformedJson, format!("The body is not well-formed JSON: {err}.")))
 }
 
-/// The `If-Match` header of a request.
-pub fn if_match(req: &HttpRequest) -> crate::content::write::IfMatch {
-    let value = req
-        .headers()
-        .get(actix_web::http::header::IF_MATCH)
-        .map(|value| value.to_str().unwrap_or("\"\u{0}\""));
-    crate::content::write::IfMatch::parse(value)
+/// The problem answering a domain error.
+impl From<crate::content::Error> for AppError {
+    fn from(err: crate::content::Error) -> AppError {
+        use crate::content::Error;
+        match err {
+            Error::ArticleNotFound { slug } => paths::article_not_found(&slug),
+            Error::SectionNotFound { slug, kind } => paths::section_not_found(&slug, kind),
+            Error::ItemNotFound { slug, kind, id } => paths::item_not_found(&slug, kind, id),
+            Error::RevisionNotFound { slug, id } => paths::revision_not_found(&slug, id),
+            Error::ArticleExists { slug } => AppError::Conflict {
+                code: Code::ArticleExists,
+                detail: format!(
+                    "The article {slug:?} was created by another request just now; read it and retry with If-Match."
+                ),
+            },
+            Error::PreconditionRequired => AppError::PreconditionRequired,
+            Error::PreconditionFailed { current: None } => AppError::PreconditionFailed {
+                current_etag: None,
+                current_version: None,
+                detail: "If-Match was sent, but the resource does not exist.".to_owned(),
+            },
+            Error::PreconditionFailed {
+                current: Some((resource, version)),
+            } => {
+                let current = etags::etag(resource, version);
+                AppError::PreconditionFailed {
+                    detail: format!(
+                        "If-Match does not name the current version ({current}); read it again and reapply your change."
+                    ),
+                    current_etag: Some(current),
+                    current_version: Some(version.version),
+                }
+            }
+            Error::Invalid(errors) => AppError::Validation(errors),
+            Error::Unavailable(cause) => AppError::Unavailable(cause),
+            Error::WriteInterrupted { maybe_committed, cause } => AppError::WriteInterrupted { maybe_committed, cause },
+            Error::Database(err) => err.into(),
+            Error::Corrupt(what) => AppError::Internal(what),
+        }
+    }
 }
 
 /// The answer to a successful write: the stored representation, never cached;

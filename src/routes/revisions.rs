@@ -6,7 +6,7 @@ use utoipa::IntoParams;
 
 use super::articles::{actor, article_representation, page_limit};
 use super::paths::{ArticlePath, RevisionPath, article_not_found, revision_not_found};
-use super::{Editor, NoParams, ProblemResponses, Query, if_match};
+use super::{Editor, NoParams, ProblemResponses, Query};
 use crate::AppState;
 use crate::content::history::{self, Revision, RevisionPage};
 use crate::content::model::Article;
@@ -181,7 +181,7 @@ pub async fn restore_revision(
         &mut conn,
         &slug,
         revision_id,
-        if_match(&req),
+        super::etags::precondition(&req, crate::content::Resource::Article),
         actor(&state, editor, request_id),
     )
     .await?;

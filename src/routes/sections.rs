@@ -5,17 +5,18 @@ use uuid::Uuid;
 
 use super::articles::{actor, load_article};
 use super::caching::{Representation, cached};
+use super::etags::{etag, section_list_etag};
 use super::paths::{ArticlePath, ItemPath, SectionPath, item_not_found, section_not_found};
 use super::{
-    DeleteProblems, Editor, NoParams, ProblemResponses, Query, ReadProblems, Reader, WriteProblems, if_match,
-    read_json, surrogate_keys,
+    DeleteProblems, Editor, NoParams, ProblemResponses, Query, ReadProblems, Reader, WriteProblems, read_json,
+    surrogate_keys,
 };
 use crate::AppState;
 use crate::cache::RepresentationCache;
 use crate::content::docs::{ItemWrite, SectionWrite};
 use crate::content::model::{Item, Section};
 use crate::content::store::{ItemRow, StoredSection};
-use crate::content::{input, write};
+use crate::content::{Resource, Version, input, write};
 use crate::error::AppError;
 use crate::request_id::RequestId;
 
@@ -54,7 +55,7 @@ pub async fn list_sections(
                 .iter()
                 .map(StoredSection::to_api)
                 .collect::<diesel::QueryResult<_>>()?;
-            let etag = format!("\"ss.{}.{}\"", row.id.simple(), row.version);
+            let etag = section_list_etag(row.version());
             Ok(Representation::json(&body, etag, Some(row.updated_at), keys)?)
         },
     )
@@ -155,7 +156,7 @@ pub async fn get_item(
 fn section_representation(article_id: Uuid, section: &StoredSection) -> Result<Representation, AppError> {
     Ok(Representation::json(
         &section.to_api()?,
-        write::section_etag(section.row.id, section.row.version),
+        etag(Resource::Section, section.row.version()),
         Some(section.row.updated_at),
         surrogate_keys(article_id, [section.row.id]),
     )?)
@@ -165,7 +166,13 @@ fn section_representation(article_id: Uuid, section: &StoredSection) -> Result<R
 fn item_representation(article_id: Uuid, section: &StoredSection, item: &ItemRow) -> Result<Representation, AppError> {
     Ok(Representation::json(
         &item.to_api()?,
-        write::item_etag(item.id, section.row.version),
+        etag(
+            Resource::Item,
+            Version {
+                id: item.id,
+                version: section.row.version,
+            },
+        ),
         Some(section.row.updated_at),
         surrogate_keys(article_id, [section.row.id]),
     )?)
@@ -210,7 +217,7 @@ pub async fn put_section(
         &mut conn,
         &slug,
         input,
-        if_match(&req),
+        super::etags::precondition(&req, Resource::Section),
         actor(&state, editor, request_id),
     )
     .await?;
@@ -251,7 +258,7 @@ pub async fn delete_section(
         &mut conn,
         &slug,
         kind,
-        if_match(&req),
+        super::etags::precondition(&req, Resource::Section),
         actor(&state, editor, request_id),
     )
     .await?;
@@ -300,7 +307,7 @@ pub async fn put_item(
         kind,
         item_id,
         input,
-        if_match(&req),
+        super::etags::precondition(&req, Resource::Item),
         actor(&state, editor, request_id),
     )
     .await?;

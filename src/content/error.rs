@@ -1,0 +1,138 @@
+//! What can go wrong in the domain, said without HTTP: routes map each case
+//! to a problem (as omicron maps its `Error` to `HttpError`).
+
+use uuid::Uuid;
+
+use super::input::FieldError;
+use super::kinds::SectionKind;
+
+/// A resource that carries a version, and so can be the target of a precondition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resource {
+    /// A whole article: its version.
+    Article,
+    /// A section: its version.
+    Section,
+    /// An item: the version of its section.
+    Item,
+}
+
+/// A resource at one version: what a client's precondition names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Version {
+    /// The article's, section's or item's id.
+    pub id: Uuid,
+    /// Its version (an item's is its section's).
+    pub version: i64,
+}
+
+/// What a write requires of the resource's current state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Precondition {
+    /// Nothing said: the resource must not exist (to create), otherwise the
+    /// write needs a precondition.
+    Absent,
+    /// Any current version.
+    Any,
+    /// One of these versions (none: nothing can match).
+    OneOf(Vec<Version>),
+}
+
+impl Precondition {
+    /// Checks the precondition against an existing `resource` at `current`.
+    pub fn check(&self, resource: Resource, current: Version) -> Result<(), Error> {
+        match self {
+            Precondition::Absent => Err(Error::PreconditionRequired),
+            Precondition::Any => Ok(()),
+            Precondition::OneOf(versions) if versions.contains(&current) => Ok(()),
+            Precondition::OneOf(_) => Err(Error::PreconditionFailed {
+                current: Some((resource, current)),
+            }),
+        }
+    }
+
+    /// For a resource that does not exist: only [`Precondition::Absent`] holds.
+    pub fn check_absent(&self) -> Result<(), Error> {
+        match self {
+            Precondition::Absent => Ok(()),
+            _ => Err(Error::PreconditionFailed { current: None }),
+        }
+    }
+}
+
+/// Everything a read or write of content can fail with.
+#[derive(Debug)]
+pub enum Error {
+    /// No article has this slug (or the reader may not see it).
+    ArticleNotFound { slug: String },
+    /// The article has no section of this kind.
+    SectionNotFound { slug: String, kind: SectionKind },
+    /// The section has no such item.
+    ItemNotFound { slug: String, kind: SectionKind, id: Uuid },
+    /// The article has no such revision (or it holds no snapshot).
+    RevisionNotFound { slug: String, id: Uuid },
+    /// Another write created the article first.
+    ArticleExists { slug: String },
+    /// A write to an existing resource said nothing of its version.
+    PreconditionRequired,
+    /// The precondition does not hold: the resource's current version, if it exists.
+    PreconditionFailed { current: Option<(Resource, Version)> },
+    /// The write breaks the content rules.
+    Invalid(Vec<FieldError>),
+    /// The database did not answer or could not be used.
+    Unavailable(String),
+    /// The database was lost during a write; `maybe_committed` if while committing.
+    WriteInterrupted { maybe_committed: bool, cause: String },
+    /// Any other database failure.
+    Database(diesel::result::Error),
+    /// Stored content the model cannot represent.
+    Corrupt(String),
+}
+
+impl From<diesel::result::Error> for Error {
+    fn from(err: diesel::result::Error) -> Error {
+        if crate::db::is_unavailable(&err) {
+            Error::Unavailable(err.to_string())
+        } else {
+            Error::Database(err)
+        }
+    }
+}
+
+impl From<crate::db::DeadlineExceeded> for Error {
+    fn from(_: crate::db::DeadlineExceeded) -> Error {
+        Error::Unavailable(format!(
+            "the database did not answer within {} s",
+            crate::db::DEADLINE.as_secs()
+        ))
+    }
+}
+
+impl From<crate::db::PoolError> for Error {
+    fn from(err: crate::db::PoolError) -> Error {
+        Error::Unavailable(err.to_string())
+    }
+}
+
+impl Error {
+    /// This error as the outcome of a write transaction: a lost database
+    /// becomes [`Error::WriteInterrupted`], saying whether COMMIT had been
+    /// reached (`committing`).
+    pub fn of_write(self, committing: bool) -> Error {
+        match self {
+            Error::Unavailable(cause) => Error::WriteInterrupted {
+                maybe_committed: committing,
+                cause,
+            },
+            other => other,
+        }
+    }
+}
+
+impl std::fmt::Display for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{self:?}")
+    }
+}
+
+impl std::error::Error for Error {}
