@@ -12,7 +12,7 @@ use super::{
 use crate::AppState;
 use crate::cache::RepresentationCache;
 use crate::content::SectionKind;
-use crate::content::docs::ArticleWrite;
+use crate::content::body::ArticleWrite;
 use crate::content::input::{self, is_valid_slug};
 use crate::content::model::{Article, ArticlePage, ArticleSummary};
 use crate::content::store::{self, ArticleRow, Cursor, StoredSection};
