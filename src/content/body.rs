@@ -348,6 +348,10 @@ impl<const MAX: usize> Text<MAX> {
 
     /// The schema of a text field: its limits, pattern, description and example.
     /// `description` is completed with the length limits.
+    #[allow(
+        deprecated,
+        reason = "`example`, like the derived field schemas of the spec, not `examples`"
+    )]
     pub fn field_schema(description: &str, example: &str, optional: bool) -> Object {
         let limits = format!("1–{} characters.", thousands(MAX));
         let description = if description.is_empty() {
@@ -365,7 +369,7 @@ impl<const MAX: usize> Text<MAX> {
             .max_length(Some(MAX))
             .pattern(Some(TEXT_PATTERN))
             .description(Some(description))
-            .examples([example])
+            .example(Some(example.into()))
             .build()
     }
 }
@@ -440,13 +444,17 @@ pub fn is_valid_slug(slug: &str) -> bool {
             .all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()))
 }
 
+#[allow(
+    deprecated,
+    reason = "`example`, like the derived field schemas of the spec, not `examples`"
+)]
 fn slug_schema() -> Object {
     ObjectBuilder::new()
         .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
         .max_length(Some(MAX_SLUG_CHARS))
         .pattern(Some(SLUG_PATTERN))
         .description(Some("Must equal the slug in the path if given."))
-        .examples(["explore-micro-needling-for-flawless-skin-today"])
+        .example(Some("explore-micro-needling-for-flawless-skin-today".into()))
         .build()
 }
 
