@@ -238,7 +238,11 @@ impl MergeWithError<BodyErrors> for BodyErrors {
 }
 
 impl DeserializeError for BodyErrors {
-    fn error<V: IntoValue>(self_: Option<Self>, error: ErrorKind<V>, location: ValuePointerRef) -> ControlFlow<Self, Self> {
+    fn error<V: IntoValue>(
+        self_: Option<Self>,
+        error: ErrorKind<V>,
+        location: ValuePointerRef,
+    ) -> ControlFlow<Self, Self> {
         let mut errors = self_.unwrap_or_default();
         match error {
             ErrorKind::IncorrectValueKind { actual, accepted } => {
@@ -257,7 +261,9 @@ impl DeserializeError for BodyErrors {
                 errors.push(location, message);
             }
             ErrorKind::MissingField { field } => errors.push(location.push_key(field), required_message(field)),
-            ErrorKind::UnknownKey { key, accepted } => errors.extend(BodyErrors::unknown_field(location, key, accepted, &[])),
+            ErrorKind::UnknownKey { key, accepted } => {
+                errors.extend(BodyErrors::unknown_field(location, key, accepted, &[]))
+            }
             ErrorKind::UnknownValue { accepted, .. } => errors.push(location, format!("must be {}", one_of(accepted))),
             ErrorKind::BadSequenceLen { expected, .. } => {
                 errors.push(location, format!("must have {expected} elements"));
@@ -611,7 +617,11 @@ impl Deserr<BodyErrors> for Sections {
                 Err(problems) => errors.extend(problems),
             }
         }
-        if errors.is_empty() { Ok(Sections(sections)) } else { Err(errors) }
+        if errors.is_empty() {
+            Ok(Sections(sections))
+        } else {
+            Err(errors)
+        }
     }
 }
 
