@@ -437,7 +437,13 @@ pub struct Slug(pub String);
 
 impl Slug {
     fn parse(slug: String) -> Result<Self, Invalid> {
-        Ok(Slug(slug))
+        if is_valid_slug(&slug) {
+            Ok(Slug(slug))
+        } else {
+            Err(Invalid(format!(
+                "must be a slug: lowercase letters and digits, words joined by single hyphens, at most {MAX_SLUG_CHARS} characters"
+            )))
+        }
     }
 }
 

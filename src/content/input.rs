@@ -67,7 +67,7 @@ pub struct ItemInput {
 pub fn parse_article(body: &Value, slug: &str) -> Result<ArticleInput, Vec<FieldError>> {
     // The slug in the body, if any, must be the one in the path.
     let mut errors = match body.get("slug") {
-        Some(Value::String(given)) if given != slug => BodyErrors::at(
+        Some(Value::String(given)) if given != slug && is_valid_slug(given) => BodyErrors::at(
             deserr::ValuePointerRef::Origin.push_key("slug"),
             format!("must equal the slug in the path, {slug:?}, or be left out"),
         ),
@@ -301,6 +301,115 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(errors[0].pointer, "/kind");
+    }
+
+    fn problems(errors: Vec<FieldError>) -> Vec<String> {
+        errors
+            .into_iter()
+            .map(|e| format!("{} {}", e.pointer, e.message))
+            .collect()
+    }
+
+    #[test]
+    fn unknown_and_server_owned_fields() {
+        let article = json!({
+            "id": "x", "word_count": 3, "colour": "red", "slug": "other",
+            "title": "T", "author": "A", "published_on": "2024-11-24", "status": "draft", "summary": "S",
+            "sections": [{"kind": "overview", "heading": "H", "body": "B", "position": 1, "items": []}]
+        });
+        let errors = problems(parse_article(&article, "a").unwrap_err());
+        assert_eq!(
+            errors[0],
+            "/slug must equal the slug in the path, \"a\", or be left out"
+        );
+        assert!(
+            errors.contains(&"/id is set by the server; leave it out".to_owned()),
+            "{errors:?}"
+        );
+        assert!(
+            errors.contains(&"/word_count is set by the server; leave it out".to_owned()),
+            "{errors:?}"
+        );
+        assert!(
+            errors.contains(
+                &"/colour unknown field; expected one of: slug, title, author, published_on, status, summary, sections"
+                    .to_owned()
+            ),
+            "{errors:?}"
+        );
+        assert!(
+            errors.contains(&"/sections/0/position is set by the server; leave it out".to_owned()),
+            "{errors:?}"
+        );
+        assert!(
+            errors.iter().any(|e| e.starts_with("/sections/0/items unknown field")),
+            "{errors:?}"
+        );
+        assert_eq!(errors.len(), 6, "{errors:?}");
+    }
+
+    #[test]
+    fn cross_checks_of_sections_and_items() {
+        let id = Uuid::new_v4();
+        let item = json!({"id": id, "kind": "expectations", "phase": "before", "title": "T", "body": "B"});
+        let article = json!({
+            "title": "T", "author": "A", "published_on": "2024-11-24", "status": "draft", "summary": "S",
+            "sections": [
+                {"kind": "expectations", "heading": "H", "phase_headings": {"before": " "}, "items": [item, item, {"kind": "steps", "phase": "later", "title": "T", "body": "B"}]},
+                {"kind": "overview", "heading": "H", "body": "B"},
+                {"kind": "overview", "heading": "H", "body": "B"},
+            ]
+        });
+        assert_eq!(
+            problems(parse_article(&article, "a").unwrap_err()),
+            [
+                "/sections/0/phase_headings/before must not be empty",
+                "/sections/0/items/1/id appears twice in this section",
+                "/sections/0/items/2/phase must be \"before\", \"during\" or \"after\"",
+                "/sections/2/kind an article has at most one overview section",
+            ]
+        );
+        let section = json!({"kind": "expectations", "heading": "H", "phase_headings": {"before": null}, "items": [{"kind": "steps", "phase": "after", "title": "T", "body": "B"}]});
+        assert_eq!(
+            problems(parse_section(&section, SectionKind::Expectations).unwrap_err()),
+            ["/items/0/kind must be \"expectations\", the kind of the item's section"]
+        );
+        let section = json!({"kind": "expectations", "heading": "H", "phase_headings": {}, "items": [{"phase": "after", "title": "T", "body": "B"}]});
+        let parsed = parse_section(&section, SectionKind::Expectations).unwrap();
+        assert_eq!(parsed.phase_headings, None);
+        assert_eq!(parsed.items[0].phase, Some(Phase::After));
+        let many: Vec<Value> = (0..=MAX_ITEMS).map(|_| json!({"description": "d"})).collect();
+        let section = json!({"kind": "target_audiences", "heading": "H", "items": many});
+        assert_eq!(
+            problems(parse_section(&section, SectionKind::TargetAudiences).unwrap_err()),
+            ["/items must have at most 50 items (got 51)"]
+        );
+    }
+
+    #[test]
+    fn item_puts_need_their_kind_and_the_path_id() {
+        let id = Uuid::new_v4();
+        let item = |body: Value| parse_item(&body, SectionKind::Steps, ItemShape::Titled, id).map_err(problems);
+        assert_eq!(
+            item(json!({"kind": "steps", "title": "T", "body": "B"})).unwrap().id,
+            Some(id)
+        );
+        assert_eq!(
+            item(json!({"title": "T", "bogus": 1})).unwrap_err(),
+            [
+                "/kind is required: \"steps\", the kind of the item's section",
+                "/body is required",
+                "/bogus unknown field; expected one of: id, kind, title, body",
+            ]
+        );
+        assert_eq!(
+            item(json!({"kind": "steps", "id": Uuid::new_v4(), "title": "T", "body": "B"})).unwrap_err(),
+            ["/id must equal the item id in the path, or be left out"]
+        );
+        assert_eq!(
+            item(json!({"kind": "steps", "id": 5, "title": 5, "body": null})).unwrap_err(),
+            ["/id must be a string", "/title must be a string", "/body is required"]
+        );
     }
 
     #[test]
