@@ -69,7 +69,7 @@ pub struct Revision {
     pub summary: RevisionSummary,
     /// The whole article after the write, as a `PUT` body (item ids included).
     /// For a deleted article: the article as it was before the delete.
-    #[schema(value_type = Option<crate::content::docs::ArticleWrite>, required = true)]
+    #[schema(value_type = Option<crate::content::body::ArticleWrite>, required = true)]
     pub snapshot: Option<serde_json::Value>,
 }
 

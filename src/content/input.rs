@@ -10,35 +10,13 @@ use serde_json::{Map, Value};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::body::{ArticleWrite, BodyErrors, ItemWrite, SectionWrite};
 use super::kinds::{ArticleStatus, ItemShape, Phase, SectionKind};
 use super::model::PhaseHeadings;
 
-/// Longest title, heading, author name or phase heading, in characters.
-pub const MAX_TITLE_CHARS: usize = 200;
-/// Longest body, intro, note, summary, description or call to action, in characters.
-pub const MAX_BODY_CHARS: usize = 5_000;
-/// Most items in one section.
-pub const MAX_ITEMS: usize = 50;
-/// Longest slug, in characters.
-pub const MAX_SLUG_CHARS: usize = 100;
-/// Earliest `published_on` accepted.
-pub const MIN_PUBLISHED_ON: NaiveDate = NaiveDate::from_ymd_opt(1000, 1, 1).expect("a valid date");
-/// Latest `published_on` accepted.
-pub const MAX_PUBLISHED_ON: NaiveDate = NaiveDate::from_ymd_opt(9999, 12, 31).expect("a valid date");
-
-/// Characters that take no space: text made only of these (and white space) is empty.
-fn is_invisible(c: char) -> bool {
-    matches!(
-        c,
-        '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}' | '\u{00AD}' | '\u{180E}'
-    )
-}
-
-/// Bidirectional embedding, override and isolate controls: they can make
-/// text display differently from what it says (CVE-2021-42574), so are refused.
-fn is_bidi_control(c: char) -> bool {
-    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
-}
+pub use super::body::{
+    MAX_BODY_CHARS, MAX_ITEMS, MAX_PUBLISHED_ON, MAX_SLUG_CHARS, MAX_TITLE_CHARS, MIN_PUBLISHED_ON, is_valid_slug,
+};
 
 /// One problem with a request body.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
@@ -85,498 +63,58 @@ pub struct ItemInput {
     pub description: Option<String>,
 }
 
-/// Whether a slug is well formed.
-pub fn is_valid_slug(slug: &str) -> bool {
-    !slug.is_empty()
-        && slug.len() <= MAX_SLUG_CHARS
-        && slug
-            .split('-')
-            .all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()))
-}
-
 /// Validates an article body (`PUT /v1/articles/{slug}`).
 pub fn parse_article(body: &Value, slug: &str) -> Result<ArticleInput, Vec<FieldError>> {
-    let mut v = Validator::default();
-    let article = v.article(body, slug);
-    v.finish(article)
+    // The slug in the body, if any, must be the one in the path.
+    let mut errors = match body.get("slug") {
+        Some(Value::String(given)) if given != slug && is_valid_slug(given) => BodyErrors::at(
+            deserr::ValuePointerRef::Origin.push_key("slug"),
+            format!("must equal the slug in the path, {slug:?}, or be left out"),
+        ),
+        _ => BodyErrors::default(),
+    };
+    match deserr::deserialize::<ArticleWrite, _, BodyErrors>(body.clone()) {
+        Ok(article) if errors.is_empty() => Ok(article.into_input()),
+        Ok(_) => Err(errors.into_field_errors()),
+        Err(problems) => {
+            errors.extend(problems);
+            Err(errors.into_field_errors())
+        }
+    }
 }
 
 /// Validates a section body (`PUT …/sections/{kind}`).
 pub fn parse_section(body: &Value, kind: SectionKind) -> Result<SectionInput, Vec<FieldError>> {
-    let mut v = Validator::default();
-    let section = v.section(body, "", Some(kind));
-    v.finish(section)
+    // A kind other than the path's: the other fields would be judged by the wrong shape.
+    if let Some(given) = body.get("kind").and_then(Value::as_str).and_then(SectionKind::parse)
+        && given != kind
+    {
+        return Err(BodyErrors::at(
+            deserr::ValuePointerRef::Origin.push_key("kind"),
+            format!("must be {:?}, the kind in the path", kind.as_str()),
+        )
+        .into_field_errors());
+    }
+    deserr::deserialize::<SectionWrite, _, BodyErrors>(body.clone())
+        .map(SectionWrite::into_input)
+        .map_err(BodyErrors::into_field_errors)
 }
 
 /// Validates an item body (`PUT …/items/{id}`) of a section of `kind`, which
 /// has items of `shape`: its `kind` is required, as in the item read.
 pub fn parse_item(body: &Value, kind: SectionKind, shape: ItemShape, id: Uuid) -> Result<ItemInput, Vec<FieldError>> {
-    let mut v = Validator::default();
-    let item = v.item(body, "", kind, shape, Some(id), Presence::Required);
-    v.finish(item)
-}
-
-/// Escapes one reference token of a JSON pointer (RFC 6901 §3).
-fn escape_token(token: &str) -> String {
-    token.replace('~', "~0").replace('/', "~1")
-}
-
-#[derive(Default)]
-struct Validator {
-    errors: Vec<FieldError>,
-}
-
-/// Whether a text field may be left out.
-#[derive(Clone, Copy, PartialEq)]
-enum Presence {
-    Required,
-    Optional,
-}
-
-impl Validator {
-    fn finish<T>(self, value: Option<T>) -> Result<T, Vec<FieldError>> {
-        match value {
-            Some(value) if self.errors.is_empty() => Ok(value),
-            _ => Err(self.errors),
+    debug_assert_eq!(kind.item_shape(), Some(shape));
+    let mut item = ItemWrite::deserialize_for(kind, body.clone()).map_err(BodyErrors::into_field_errors)?;
+    match item.id {
+        Some(given) if given != id => Err(vec![FieldError {
+            pointer: "/id".into(),
+            message: "must equal the item id in the path, or be left out".into(),
+        }]),
+        _ => {
+            item.id = Some(id);
+            Ok(item)
         }
     }
-
-    fn error(&mut self, pointer: impl Into<String>, message: impl Into<String>) {
-        self.errors.push(FieldError {
-            pointer: pointer.into(),
-            message: message.into(),
-        });
-    }
-
-    fn object<'a>(&mut self, value: &'a Value, pointer: &str) -> Option<&'a Map<String, Value>> {
-        let object = value.as_object();
-        if object.is_none() {
-            self.error(pointer, "must be a JSON object");
-        }
-        object
-    }
-
-    /// Reports every key that is not in `allowed`; `server_owned` keys get a hint.
-    fn known_fields(&mut self, object: &Map<String, Value>, pointer: &str, allowed: &[&str], server_owned: &[&str]) {
-        for key in object.keys() {
-            if allowed.contains(&key.as_str()) {
-                continue;
-            }
-            let message = if server_owned.contains(&key.as_str()) {
-                "is set by the server; leave it out".to_owned()
-            } else {
-                format!("unknown field; expected one of: {}", allowed.join(", "))
-            };
-            self.error(format!("{pointer}/{}", escape_token(key)), message);
-        }
-    }
-
-    /// A text field: a string, trimmed, 1..=max characters, no control characters but `\n` and `\t`.
-    fn text(
-        &mut self,
-        object: &Map<String, Value>,
-        pointer: &str,
-        key: &str,
-        max: usize,
-        presence: Presence,
-    ) -> Option<String> {
-        let pointer = format!("{pointer}/{key}");
-        match object.get(key) {
-            None | Some(Value::Null) => {
-                if presence == Presence::Required {
-                    self.error(pointer, "is required");
-                }
-                None
-            }
-            Some(Value::String(text)) => self.check_text(&pointer, text, max),
-            Some(_) => {
-                self.error(pointer, "must be a string");
-                None
-            }
-        }
-    }
-
-    fn check_text(&mut self, pointer: &str, text: &str, max: usize) -> Option<String> {
-        let trimmed = text.trim();
-        let chars = trimmed.chars().count();
-        if trimmed.chars().all(|c| c.is_whitespace() || is_invisible(c)) {
-            self.error(pointer, "must not be empty");
-            None
-        } else if chars > max {
-            self.error(pointer, format!("must be at most {max} characters (got {chars})"));
-            None
-        } else if trimmed.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
-            self.error(
-                pointer,
-                "must not contain control characters other than newline and tab",
-            );
-            None
-        } else if trimmed.chars().any(is_bidi_control) {
-            self.error(
-                pointer,
-                "must not contain bidirectional override or isolate characters (U+202A-U+202E, U+2066-U+2069)",
-            );
-            None
-        } else {
-            Some(trimmed.to_owned())
-        }
-    }
-
-    fn article(&mut self, body: &Value, slug: &str) -> Option<ArticleInput> {
-        const FIELDS: &[&str] = &[
-            "slug",
-            "title",
-            "author",
-            "published_on",
-            "status",
-            "summary",
-            "sections",
-        ];
-        const SERVER_OWNED: &[&str] = &[
-            "id",
-            "version",
-            "word_count",
-            "reading_time_minutes",
-            "created_at",
-            "updated_at",
-        ];
-        let object = self.object(body, "")?;
-        self.known_fields(object, "", FIELDS, SERVER_OWNED);
-        match object.get("slug") {
-            None => {}
-            Some(Value::String(given)) if given == slug => {}
-            Some(_) => self.error(
-                "/slug",
-                format!("must equal the slug in the path, {slug:?}, or be left out"),
-            ),
-        }
-        let title = self.text(object, "", "title", MAX_TITLE_CHARS, Presence::Required);
-        let author = self.text(object, "", "author", MAX_TITLE_CHARS, Presence::Required);
-        let summary = self.text(object, "", "summary", MAX_BODY_CHARS, Presence::Required);
-        let published_on = match object.get("published_on") {
-            None | Some(Value::Null) => {
-                self.error("/published_on", "is required");
-                None
-            }
-            Some(Value::String(date)) => {
-                match NaiveDate::parse_from_str(date, "%Y-%m-%d")
-                    .ok()
-                    .filter(|_| date.len() == 10)
-                {
-                    None => {
-                        self.error("/published_on", "must be a calendar date, YYYY-MM-DD");
-                        None
-                    }
-                    Some(day) if !(MIN_PUBLISHED_ON..=MAX_PUBLISHED_ON).contains(&day) => {
-                        self.error("/published_on", "must lie between 1000-01-01 and 9999-12-31");
-                        None
-                    }
-                    day => day,
-                }
-            }
-            Some(_) => {
-                self.error("/published_on", "must be a string, YYYY-MM-DD");
-                None
-            }
-        };
-        let status = match object.get("status") {
-            Some(Value::String(status)) => {
-                let parsed = ArticleStatus::parse(status);
-                if parsed.is_none() {
-                    self.error("/status", "must be \"draft\" or \"published\"");
-                }
-                parsed
-            }
-            None | Some(Value::Null) => {
-                self.error("/status", "is required: \"draft\" or \"published\"");
-                None
-            }
-            Some(_) => {
-                self.error("/status", "must be \"draft\" or \"published\"");
-                None
-            }
-        };
-        let sections = match object.get("sections") {
-            Some(Value::Array(sections)) => {
-                let mut parsed = Vec::with_capacity(sections.len());
-                let mut seen = Vec::new();
-                for (index, section) in sections.iter().enumerate() {
-                    let pointer = format!("/sections/{index}");
-                    let Some(section) = self.section(section, &pointer, None) else {
-                        continue;
-                    };
-                    if seen.contains(&section.kind) {
-                        self.error(
-                            format!("{pointer}/kind"),
-                            format!("an article has at most one {} section", section.kind),
-                        );
-                    }
-                    seen.push(section.kind);
-                    parsed.push(section);
-                }
-                Some(parsed)
-            }
-            None | Some(Value::Null) => {
-                self.error("/sections", "is required (an array, possibly empty)");
-                None
-            }
-            Some(_) => {
-                self.error("/sections", "must be an array");
-                None
-            }
-        };
-        Some(ArticleInput {
-            title: title?,
-            author: author?,
-            published_on: published_on?,
-            status: status?,
-            summary: summary?,
-            sections: sections?,
-        })
-    }
-
-    /// A section body. `path_kind` is the kind named by the URL, if any.
-    fn section(&mut self, body: &Value, pointer: &str, path_kind: Option<SectionKind>) -> Option<SectionInput> {
-        const SERVER_OWNED: &[&str] = &["id", "position", "version", "updated_at"];
-        let object = self.object(body, pointer)?;
-        let kind = match (object.get("kind"), path_kind) {
-            (Some(Value::String(name)), path_kind) => match (SectionKind::parse(name), path_kind) {
-                (Some(kind), Some(expected)) if kind != expected => {
-                    self.error(
-                        format!("{pointer}/kind"),
-                        format!("must be {:?}, the kind in the path", expected.as_str()),
-                    );
-                    None
-                }
-                (Some(kind), _) => Some(kind),
-                (None, _) => {
-                    self.error(
-                        format!("{pointer}/kind"),
-                        format!("unknown section kind; expected one of: {}", kind_names()),
-                    );
-                    None
-                }
-            },
-            (None | Some(Value::Null), _) => {
-                self.error(
-                    format!("{pointer}/kind"),
-                    format!("is required: one of {}", kind_names()),
-                );
-                None
-            }
-            (Some(_), _) => {
-                self.error(format!("{pointer}/kind"), "must be a string");
-                None
-            }
-        };
-        let Some(kind) = kind else {
-            // Without a kind the allowed fields are unknown; report the rest later.
-            return None;
-        };
-        let heading = self.text(object, pointer, "heading", MAX_TITLE_CHARS, Presence::Required);
-        let mut allowed = vec!["kind", "heading"];
-        let mut section = SectionInput {
-            kind,
-            heading: String::new(),
-            intro: None,
-            body: None,
-            note: None,
-            call_to_action: None,
-            phase_headings: None,
-            items: Vec::new(),
-        };
-        let complete = match kind.item_shape() {
-            None => {
-                allowed.push("body");
-                section.body = self.text(object, pointer, "body", MAX_BODY_CHARS, Presence::Required);
-                if kind == SectionKind::Conclusion {
-                    allowed.push("call_to_action");
-                    section.call_to_action =
-                        self.text(object, pointer, "call_to_action", MAX_BODY_CHARS, Presence::Optional);
-                }
-                section.body.is_some()
-            }
-            Some(shape) => {
-                allowed.extend(["intro", "items"]);
-                section.intro = self.text(object, pointer, "intro", MAX_BODY_CHARS, Presence::Optional);
-                if kind == SectionKind::TargetAudiences {
-                    allowed.push("note");
-                    section.note = self.text(object, pointer, "note", MAX_BODY_CHARS, Presence::Optional);
-                }
-                if kind == SectionKind::Expectations {
-                    allowed.push("phase_headings");
-                    section.phase_headings = self.phase_headings(object, pointer);
-                }
-                let items = self.items(object, pointer, kind, shape);
-                let complete = items.is_some();
-                section.items = items.unwrap_or_default();
-                complete
-            }
-        };
-        // Unknown fields are reported even when other fields already failed.
-        self.known_fields(object, pointer, &allowed, SERVER_OWNED);
-        if !complete {
-            return None;
-        }
-        section.heading = heading?;
-        Some(section)
-    }
-
-    fn phase_headings(&mut self, object: &Map<String, Value>, pointer: &str) -> Option<PhaseHeadings> {
-        let pointer = format!("{pointer}/phase_headings");
-        let value = object.get("phase_headings").filter(|value| !value.is_null())?;
-        let headings = self.object(value, &pointer)?;
-        self.known_fields(headings, &pointer, &["before", "during", "after"], &[]);
-        let parsed = PhaseHeadings {
-            before: self.text(headings, &pointer, "before", MAX_TITLE_CHARS, Presence::Optional),
-            during: self.text(headings, &pointer, "during", MAX_TITLE_CHARS, Presence::Optional),
-            after: self.text(headings, &pointer, "after", MAX_TITLE_CHARS, Presence::Optional),
-        };
-        (parsed != PhaseHeadings::default()).then_some(parsed)
-    }
-
-    fn items(
-        &mut self,
-        object: &Map<String, Value>,
-        pointer: &str,
-        kind: SectionKind,
-        shape: ItemShape,
-    ) -> Option<Vec<ItemInput>> {
-        let pointer = format!("{pointer}/items");
-        let items = match object.get("items") {
-            Some(Value::Array(items)) => items,
-            None | Some(Value::Null) => {
-                self.error(pointer, "is required (an array, possibly empty)");
-                return None;
-            }
-            Some(_) => {
-                self.error(pointer, "must be an array");
-                return None;
-            }
-        };
-        if items.len() > MAX_ITEMS {
-            self.error(
-                &pointer,
-                format!("must have at most {MAX_ITEMS} items (got {})", items.len()),
-            );
-        }
-        let mut parsed = Vec::with_capacity(items.len());
-        let mut ids = Vec::new();
-        for (index, item) in items.iter().enumerate() {
-            let item_pointer = format!("{pointer}/{index}");
-            if let Some(item) = self.item(item, &item_pointer, kind, shape, None, Presence::Optional) {
-                if let Some(id) = item.id {
-                    if ids.contains(&id) {
-                        self.error(format!("{item_pointer}/id"), "appears twice in this section");
-                    }
-                    ids.push(id);
-                }
-                parsed.push(item);
-            }
-        }
-        (parsed.len() == items.len()).then_some(parsed)
-    }
-
-    /// An item body. `path_id` is the id named by the URL, if any.
-    /// An item body of a section of `kind`. `path_id` is the id named by the
-    /// URL, if any; the item's `kind`, if given, must be the section's.
-    fn item(
-        &mut self,
-        body: &Value,
-        pointer: &str,
-        kind: SectionKind,
-        shape: ItemShape,
-        path_id: Option<Uuid>,
-        kind_presence: Presence,
-    ) -> Option<ItemInput> {
-        let object = self.object(body, pointer)?;
-        let allowed: &[&str] = match shape {
-            ItemShape::Titled => &["id", "kind", "title", "body"],
-            ItemShape::Phased => &["id", "kind", "phase", "title", "body"],
-            ItemShape::Described => &["id", "kind", "description"],
-        };
-        self.known_fields(object, pointer, allowed, &[]);
-        match object.get("kind") {
-            Some(Value::String(name)) if name == kind.as_str() => {}
-            None if kind_presence == Presence::Optional => {}
-            None => self.error(
-                format!("{pointer}/kind"),
-                format!("is required: {:?}, the kind of the item's section", kind.as_str()),
-            ),
-            Some(_) => self.error(
-                format!("{pointer}/kind"),
-                format!("must be {:?}, the kind of the item's section", kind.as_str()),
-            ),
-        }
-        let id = match object.get("id") {
-            None | Some(Value::Null) => Ok(path_id),
-            Some(Value::String(text)) => match (Uuid::parse_str(text), path_id) {
-                (Ok(id), Some(expected)) if id != expected => {
-                    self.error(
-                        format!("{pointer}/id"),
-                        "must equal the item id in the path, or be left out",
-                    );
-                    Err(())
-                }
-                (Ok(id), _) => Ok(Some(id)),
-                (Err(_), _) => {
-                    self.error(format!("{pointer}/id"), "must be a UUID");
-                    Err(())
-                }
-            },
-            Some(_) => {
-                self.error(format!("{pointer}/id"), "must be a UUID string");
-                Err(())
-            }
-        };
-        let mut item = ItemInput {
-            id: None,
-            phase: None,
-            title: None,
-            body: None,
-            description: None,
-        };
-        let complete = match shape {
-            ItemShape::Described => {
-                item.description = self.text(object, pointer, "description", MAX_BODY_CHARS, Presence::Required);
-                item.description.is_some()
-            }
-            ItemShape::Titled | ItemShape::Phased => {
-                if shape == ItemShape::Phased {
-                    item.phase = match object.get("phase") {
-                        Some(Value::String(name)) if Phase::parse(name).is_some() => Phase::parse(name),
-                        None | Some(Value::Null) => {
-                            self.error(
-                                format!("{pointer}/phase"),
-                                "is required: \"before\", \"during\" or \"after\"",
-                            );
-                            None
-                        }
-                        Some(_) => {
-                            self.error(
-                                format!("{pointer}/phase"),
-                                "must be \"before\", \"during\" or \"after\"",
-                            );
-                            None
-                        }
-                    };
-                }
-                item.title = self.text(object, pointer, "title", MAX_TITLE_CHARS, Presence::Required);
-                item.body = self.text(object, pointer, "body", MAX_BODY_CHARS, Presence::Required);
-                item.title.is_some() && item.body.is_some() && (shape == ItemShape::Titled || item.phase.is_some())
-            }
-        };
-        item.id = id.ok()?;
-        complete.then_some(item)
-    }
-}
-
-fn kind_names() -> String {
-    SectionKind::ALL
-        .iter()
-        .map(|kind| kind.as_str())
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 impl SectionInput {
@@ -763,6 +301,115 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(errors[0].pointer, "/kind");
+    }
+
+    fn problems(errors: Vec<FieldError>) -> Vec<String> {
+        errors
+            .into_iter()
+            .map(|e| format!("{} {}", e.pointer, e.message))
+            .collect()
+    }
+
+    #[test]
+    fn unknown_and_server_owned_fields() {
+        let article = json!({
+            "id": "x", "word_count": 3, "colour": "red", "slug": "other",
+            "title": "T", "author": "A", "published_on": "2024-11-24", "status": "draft", "summary": "S",
+            "sections": [{"kind": "overview", "heading": "H", "body": "B", "position": 1, "items": []}]
+        });
+        let errors = problems(parse_article(&article, "a").unwrap_err());
+        assert_eq!(
+            errors[0],
+            "/slug must equal the slug in the path, \"a\", or be left out"
+        );
+        assert!(
+            errors.contains(&"/id is set by the server; leave it out".to_owned()),
+            "{errors:?}"
+        );
+        assert!(
+            errors.contains(&"/word_count is set by the server; leave it out".to_owned()),
+            "{errors:?}"
+        );
+        assert!(
+            errors.contains(
+                &"/colour unknown field; expected one of: slug, title, author, published_on, status, summary, sections"
+                    .to_owned()
+            ),
+            "{errors:?}"
+        );
+        assert!(
+            errors.contains(&"/sections/0/position is set by the server; leave it out".to_owned()),
+            "{errors:?}"
+        );
+        assert!(
+            errors.iter().any(|e| e.starts_with("/sections/0/items unknown field")),
+            "{errors:?}"
+        );
+        assert_eq!(errors.len(), 6, "{errors:?}");
+    }
+
+    #[test]
+    fn cross_checks_of_sections_and_items() {
+        let id = Uuid::new_v4();
+        let item = json!({"id": id, "kind": "expectations", "phase": "before", "title": "T", "body": "B"});
+        let article = json!({
+            "title": "T", "author": "A", "published_on": "2024-11-24", "status": "draft", "summary": "S",
+            "sections": [
+                {"kind": "expectations", "heading": "H", "phase_headings": {"before": " "}, "items": [item, item, {"kind": "steps", "phase": "later", "title": "T", "body": "B"}]},
+                {"kind": "overview", "heading": "H", "body": "B"},
+                {"kind": "overview", "heading": "H", "body": "B"},
+            ]
+        });
+        assert_eq!(
+            problems(parse_article(&article, "a").unwrap_err()),
+            [
+                "/sections/0/phase_headings/before must not be empty",
+                "/sections/0/items/1/id appears twice in this section",
+                "/sections/0/items/2/phase must be \"before\", \"during\" or \"after\"",
+                "/sections/2/kind an article has at most one overview section",
+            ]
+        );
+        let section = json!({"kind": "expectations", "heading": "H", "phase_headings": {"before": null}, "items": [{"kind": "steps", "phase": "after", "title": "T", "body": "B"}]});
+        assert_eq!(
+            problems(parse_section(&section, SectionKind::Expectations).unwrap_err()),
+            ["/items/0/kind must be \"expectations\", the kind of the item's section"]
+        );
+        let section = json!({"kind": "expectations", "heading": "H", "phase_headings": {}, "items": [{"phase": "after", "title": "T", "body": "B"}]});
+        let parsed = parse_section(&section, SectionKind::Expectations).unwrap();
+        assert_eq!(parsed.phase_headings, None);
+        assert_eq!(parsed.items[0].phase, Some(Phase::After));
+        let many: Vec<Value> = (0..=MAX_ITEMS).map(|_| json!({"description": "d"})).collect();
+        let section = json!({"kind": "target_audiences", "heading": "H", "items": many});
+        assert_eq!(
+            problems(parse_section(&section, SectionKind::TargetAudiences).unwrap_err()),
+            ["/items must have at most 50 items (got 51)"]
+        );
+    }
+
+    #[test]
+    fn item_puts_need_their_kind_and_the_path_id() {
+        let id = Uuid::new_v4();
+        let item = |body: Value| parse_item(&body, SectionKind::Steps, ItemShape::Titled, id).map_err(problems);
+        assert_eq!(
+            item(json!({"kind": "steps", "title": "T", "body": "B"})).unwrap().id,
+            Some(id)
+        );
+        assert_eq!(
+            item(json!({"title": "T", "bogus": 1})).unwrap_err(),
+            [
+                "/kind is required: \"steps\", the kind of the item's section",
+                "/body is required",
+                "/bogus unknown field; expected one of: id, kind, title, body",
+            ]
+        );
+        assert_eq!(
+            item(json!({"kind": "steps", "id": Uuid::new_v4(), "title": "T", "body": "B"})).unwrap_err(),
+            ["/id must equal the item id in the path, or be left out"]
+        );
+        assert_eq!(
+            item(json!({"kind": "steps", "id": 5, "title": 5, "body": null})).unwrap_err(),
+            ["/id must be a string", "/title must be a string", "/body is required"]
+        );
     }
 
     #[test]

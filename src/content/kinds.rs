@@ -1,11 +1,13 @@
 //! The closed vocabularies of the content model: section kinds, phases, statuses.
 
+use deserr::Deserr;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 /// The kind of a section. An article has at most one section of each kind.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Deserr, ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[deserr(rename_all = lowercase)]
 #[schema(example = "steps")]
 pub enum SectionKind {
     /// What the treatment is: one body of prose.
@@ -17,8 +19,10 @@ pub enum SectionKind {
     /// What to expect before, during and after.
     Expectations,
     /// Post-treatment care: titled tips.
+    #[deserr(rename = "aftercare_tips")]
     AftercareTips,
     /// Who should consider it: short descriptions, with a closing note.
+    #[deserr(rename = "target_audiences")]
     TargetAudiences,
     /// Potential risks and side effects.
     Risks,
@@ -89,8 +93,9 @@ pub enum ItemShape {
 }
 
 /// When an expectation applies.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Deserr, ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[deserr(rename_all = lowercase)]
 #[schema(example = "before")]
 pub enum Phase {
     /// Before the treatment.
@@ -121,8 +126,9 @@ impl Phase {
 }
 
 /// Whether anonymous readers can see an article.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Deserr, ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[deserr(rename_all = lowercase)]
 #[schema(example = "published")]
 pub enum ArticleStatus {
     /// Visible only to authenticated readers (preview, editor, admin).

@@ -13,7 +13,7 @@ use super::{
 };
 use crate::AppState;
 use crate::cache::RepresentationCache;
-use crate::content::docs::ArticleWrite;
+use crate::content::body::ArticleWrite;
 use crate::content::input;
 use crate::content::model::{Article, ArticlePage, ArticleSummary};
 use crate::content::store::{self, ArticleRow, Cursor, StoredSection};

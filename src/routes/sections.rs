@@ -13,7 +13,7 @@ use super::{
 };
 use crate::AppState;
 use crate::cache::RepresentationCache;
-use crate::content::docs::{ItemWrite, SectionWrite};
+use crate::content::body::{ItemWrite, SectionWrite};
 use crate::content::model::{Item, Section};
 use crate::content::store::{ItemRow, StoredSection};
 use crate::content::{Resource, Version, input, write};
