@@ -9,7 +9,7 @@ use std::time::Duration;
 
 /// How long a line may wait before it is written.
 const FLUSH_EVERY: Duration = Duration::from_millis(20);
-/// Past this many buffered bytes, the logging thread writes them itself.
+/// Past this many buffered bytes, the thread that logs writes them out itself.
 const MAX_BUFFERED: usize = 1 << 20;
 
 static BUFFER: Mutex<Vec<u8>> = Mutex::new(Vec::new());

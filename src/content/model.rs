@@ -1,7 +1,7 @@
 //! The response shapes of the API: articles, typed sections and items.
 //!
-//! Storage rows live in `crate::db`; these types are the contract and carry the
-//! OpenAPI documentation.
+//! Storage rows live in `content::store`; these types are the contract and
+//! carry the OpenAPI documentation.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;

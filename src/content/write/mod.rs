@@ -1,8 +1,16 @@
-//! Writes: each runs in one transaction that locks the article row, checks
-//! the client's `If-Match` against the stored version with a conditional
-//! update, applies the change, recomputes derived fields, and records a
-//! revision. Two editors racing with the same `If-Match`: one wins, the other
-//! gets 412.
+//! Writes: each runs in one transaction that locks the article row
+//! (`SELECT … FOR UPDATE`), checks the precondition against the locked
+//! version, applies the change (sections with a conditional update on the
+//! version read, as a second guard), recomputes derived fields and records a
+//! revision ([`record`]). Two editors racing with the same `If-Match`: the
+//! second waits for the lock, then finds a newer version and fails. Section
+//! merging is in [`merge`].
+
+mod merge;
+mod record;
+
+use merge::{Ids, foreign_item_ids, replace_section, replace_sections};
+use record::{Change, finish, record};
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -12,9 +20,9 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use super::error::{Error, Precondition, Resource, Version};
-use super::input::{ArticleInput, FieldError, ItemInput, SectionInput, count_words, reading_time_minutes};
+use super::input::{ArticleInput, FieldError, ItemInput, SectionInput};
 use super::kinds::SectionKind;
-use super::store::{self, ArticleRow, ItemRow, StoredSection, Visibility};
+use super::store::{self, ArticleRow, StoredSection, Visibility};
 use crate::db::schema::{articles, revisions, section_items, sections};
 
 /// The outcome of a write transaction, cut off at the database deadline; a
@@ -38,15 +46,6 @@ pub struct Actor {
     pub request_id: String,
     /// How many revisions to keep per article.
     pub revisions_keep: i64,
-}
-
-/// What changed, for the revision record.
-#[derive(Debug, Clone, Copy)]
-struct Change {
-    action: &'static str,
-    target: &'static str,
-    kind: Option<SectionKind>,
-    item: Option<Uuid>,
 }
 
 /// An article after a write, as stored.
@@ -82,7 +81,7 @@ fn section_not_found(slug: &str, kind: SectionKind) -> Error {
 }
 
 /// Locks the article row for the rest of the transaction.
-async fn lock_article(conn: &mut AsyncPgConnection, slug: &str) -> QueryResult<Option<ArticleRow>> {
+pub(super) async fn lock_article(conn: &mut AsyncPgConnection, slug: &str) -> QueryResult<Option<ArticleRow>> {
     articles::table
         .filter(articles::slug.eq(slug))
         .select(ArticleRow::as_select())
@@ -90,104 +89,6 @@ async fn lock_article(conn: &mut AsyncPgConnection, slug: &str) -> QueryResult<O
         .first(conn)
         .await
         .optional()
-}
-
-/// Bumps the article's version, recomputes its derived fields, records a
-/// revision with a snapshot, prunes old revisions; returns the stored state.
-async fn finish(
-    conn: &mut AsyncPgConnection,
-    article_id: Uuid,
-    summary: &str,
-    actor: &Actor,
-    change: Change,
-    now: DateTime<Utc>,
-) -> Result<(ArticleRow, Vec<StoredSection>), Error> {
-    let sections = store::load_sections(conn, article_id, None).await?;
-    let inputs = sections
-        .iter()
-        .map(StoredSection::to_input)
-        .collect::<QueryResult<Vec<_>>>()?;
-    let word_count = count_words(std::iter::once(summary).chain(inputs.iter().flat_map(SectionInput::texts)));
-    let article: ArticleRow = diesel::update(articles::table.find(article_id))
-        .set((
-            articles::version.eq(articles::version + 1),
-            articles::updated_at.eq(now),
-            articles::word_count.eq(word_count),
-            articles::reading_time_minutes.eq(reading_time_minutes(word_count)),
-        ))
-        .returning(ArticleRow::as_returning())
-        .get_result(conn)
-        .await?;
-    let snapshot = article.to_input(&sections)?.to_body();
-    record(conn, &article, actor, change, Some(snapshot), now).await?;
-    Ok((article, sections))
-}
-
-async fn record(
-    conn: &mut AsyncPgConnection,
-    article: &ArticleRow,
-    actor: &Actor,
-    change: Change,
-    snapshot: Option<serde_json::Value>,
-    now: DateTime<Utc>,
-) -> QueryResult<()> {
-    diesel::insert_into(revisions::table)
-        .values((
-            revisions::id.eq(Uuid::new_v4()),
-            revisions::article_id.eq(article.id),
-            revisions::slug.eq(&article.slug),
-            revisions::actor.eq(&actor.name),
-            revisions::request_id.eq(&actor.request_id),
-            revisions::created_at.eq(now),
-            revisions::action.eq(change.action),
-            revisions::target.eq(change.target),
-            revisions::section_kind.eq(change.kind.map(SectionKind::as_str)),
-            revisions::item_id.eq(change.item),
-            revisions::article_version.eq(article.version),
-            revisions::snapshot.eq(snapshot),
-        ))
-        .execute(conn)
-        .await?;
-    // Other nodes drop their cached copies when this commits.
-    diesel::sql_query("SELECT pg_notify($1, $2)")
-        .bind::<diesel::sql_types::Text, _>(crate::db::CONTENT_CHANNEL)
-        .bind::<diesel::sql_types::Text, _>(&article.slug)
-        .execute(conn)
-        .await?;
-    // Keep the newest `revisions_keep` of this article.
-    diesel::sql_query(
-        "DELETE FROM revisions WHERE article_id = $1 AND seq <= \
-         (SELECT seq FROM revisions WHERE article_id = $1 ORDER BY seq DESC OFFSET $2 LIMIT 1)",
-    )
-    .bind::<diesel::sql_types::Uuid, _>(article.id)
-    .bind::<diesel::sql_types::BigInt, _>(actor.revisions_keep)
-    .execute(conn)
-    .await?;
-    Ok(())
-}
-
-/// How item ids in a write are treated.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Ids {
-    /// An id must name an item of the same section (editor writes).
-    Existing,
-    /// Ids are taken as given (restoring a snapshot).
-    AsGiven,
-}
-
-/// Item ids in `items` that are not among `known` (the stored items of the
-/// section; none when the section is new), as validation errors under `pointer`.
-fn foreign_item_ids(items: &[ItemInput], known: &[ItemRow], kind: SectionKind, pointer: &str) -> Vec<FieldError> {
-    items
-        .iter()
-        .enumerate()
-        .filter_map(|(index, item)| item.id.map(|id| (index, id)))
-        .filter(|(_, id)| !known.iter().any(|stored| stored.id == *id))
-        .map(|(index, id)| FieldError {
-            pointer: format!("{pointer}/items/{index}/id"),
-            message: format!("{id} is not an item of this {kind} section; leave `id` out for a new item"),
-        })
-        .collect()
 }
 
 /// Locks the article and loads its section of `kind`; 404 if either is missing.
@@ -203,113 +104,6 @@ async fn lock_section(
         .next()
         .ok_or_else(|| section_not_found(slug, kind))?;
     Ok((article, section))
-}
-
-/// Replaces a stored section's fields and items (items keep their ids) with
-/// a conditional update on the version read; an unchanged section is left
-/// alone unless `always`. Ids that are not items of the section are reported
-/// as validation errors.
-#[expect(clippy::too_many_arguments, reason = "one call site each, all named")]
-async fn replace_section(
-    conn: &mut AsyncPgConnection,
-    existing: &StoredSection,
-    input: &SectionInput,
-    position: i32,
-    pointer: &str,
-    ids: Ids,
-    always: bool,
-    now: DateTime<Utc>,
-    errors: &mut Vec<FieldError>,
-) -> Result<(), Error> {
-    if ids == Ids::Existing {
-        errors.extend(foreign_item_ids(&input.items, &existing.items, input.kind, pointer));
-    }
-    if !errors.is_empty() {
-        return Ok(());
-    }
-    if !always && existing.to_input()? == *input && existing.row.position == position {
-        return Ok(());
-    }
-    let phase_headings = input
-        .phase_headings
-        .as_ref()
-        .map(serde_json::to_value)
-        .transpose()
-        .map_err(|err| Error::Corrupt(err.to_string()))?;
-    let version = existing.row.version;
-    let updated = diesel::update(
-        sections::table
-            .find(existing.row.id)
-            .filter(sections::version.eq(version)),
-    )
-    .set((
-        sections::position.eq(position),
-        sections::heading.eq(&input.heading),
-        sections::intro.eq(&input.intro),
-        sections::body.eq(&input.body),
-        sections::note.eq(&input.note),
-        sections::call_to_action.eq(&input.call_to_action),
-        sections::phase_headings.eq(phase_headings),
-        sections::version.eq(sections::version + 1),
-        sections::updated_at.eq(now),
-    ))
-    .execute(conn)
-    .await?;
-    if updated == 0 {
-        return Err(stale(Resource::Section, existing.row.id, version + 1));
-    }
-    diesel::delete(section_items::table.filter(section_items::section_id.eq(existing.row.id)))
-        .execute(conn)
-        .await?;
-    store::insert_items(conn, existing.row.id, input.kind, &input.items).await?;
-    Ok(())
-}
-
-/// Makes the article's sections those of `input`, in its order.
-async fn replace_sections(
-    conn: &mut AsyncPgConnection,
-    article_id: Uuid,
-    input: &[SectionInput],
-    ids: Ids,
-    now: DateTime<Utc>,
-) -> Result<(), Error> {
-    let existing = store::load_sections(conn, article_id, None).await?;
-    let mut errors = Vec::new();
-    for (index, (section, position)) in input.iter().zip(1..).enumerate() {
-        let stored = existing.iter().find(|stored| stored.row.kind == section.kind.as_str());
-        match stored {
-            Some(stored) => {
-                let pointer = format!("/sections/{index}");
-                replace_section(conn, stored, section, position, &pointer, ids, false, now, &mut errors).await?;
-            }
-            None => {
-                if ids == Ids::Existing {
-                    errors.extend(foreign_item_ids(
-                        &section.items,
-                        &[],
-                        section.kind,
-                        &format!("/sections/{index}"),
-                    ));
-                }
-                if errors.is_empty() {
-                    // Positions are unique again by commit (a deferred constraint).
-                    store::insert_section(conn, article_id, position, section, now).await?;
-                }
-            }
-        }
-    }
-    if !errors.is_empty() {
-        return Err(Error::Invalid(errors));
-    }
-    let kept: Vec<&str> = input.iter().map(|section| section.kind.as_str()).collect();
-    diesel::delete(
-        sections::table
-            .filter(sections::article_id.eq(article_id))
-            .filter(sections::kind.ne_all(kept)),
-    )
-    .execute(conn)
-    .await?;
-    Ok(())
 }
 
 /// `PUT /v1/articles/{slug}`: creates the article, or replaces it whole.
@@ -426,7 +220,7 @@ async fn replace_article(
 }
 
 /// The resource changed between its lock and its conditional update: the precondition failed.
-fn stale(resource: Resource, id: Uuid, version: i64) -> Error {
+pub(super) fn stale(resource: Resource, id: Uuid, version: i64) -> Error {
     Error::PreconditionFailed {
         current: Some((resource, Version { id, version })),
     }

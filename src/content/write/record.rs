@@ -1,0 +1,97 @@
+//! What every write ends with: the article's version and derived fields,
+//! a revision with a snapshot, the change notification, and pruning.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use super::Actor;
+use crate::content::error::Error;
+use crate::content::input::{SectionInput, count_words, reading_time_minutes};
+use crate::content::kinds::SectionKind;
+use crate::content::store::{self, ArticleRow, StoredSection};
+use crate::db::schema::{articles, revisions};
+
+/// What changed, for the revision record.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Change {
+    pub(super) action: &'static str,
+    pub(super) target: &'static str,
+    pub(super) kind: Option<SectionKind>,
+    pub(super) item: Option<Uuid>,
+}
+
+/// Bumps the article's version, recomputes its derived fields, records a
+/// revision with a snapshot, prunes old revisions; returns the stored state.
+pub(super) async fn finish(
+    conn: &mut AsyncPgConnection,
+    article_id: Uuid,
+    summary: &str,
+    actor: &Actor,
+    change: Change,
+    now: DateTime<Utc>,
+) -> Result<(ArticleRow, Vec<StoredSection>), Error> {
+    let sections = store::load_sections(conn, article_id, None).await?;
+    let inputs = sections
+        .iter()
+        .map(StoredSection::to_input)
+        .collect::<QueryResult<Vec<_>>>()?;
+    let word_count = count_words(std::iter::once(summary).chain(inputs.iter().flat_map(SectionInput::texts)));
+    let article: ArticleRow = diesel::update(articles::table.find(article_id))
+        .set((
+            articles::version.eq(articles::version + 1),
+            articles::updated_at.eq(now),
+            articles::word_count.eq(word_count),
+            articles::reading_time_minutes.eq(reading_time_minutes(word_count)),
+        ))
+        .returning(ArticleRow::as_returning())
+        .get_result(conn)
+        .await?;
+    let snapshot = article.to_input(&sections)?.to_body();
+    record(conn, &article, actor, change, Some(snapshot), now).await?;
+    Ok((article, sections))
+}
+
+pub(super) async fn record(
+    conn: &mut AsyncPgConnection,
+    article: &ArticleRow,
+    actor: &Actor,
+    change: Change,
+    snapshot: Option<serde_json::Value>,
+    now: DateTime<Utc>,
+) -> QueryResult<()> {
+    diesel::insert_into(revisions::table)
+        .values((
+            revisions::id.eq(Uuid::new_v4()),
+            revisions::article_id.eq(article.id),
+            revisions::slug.eq(&article.slug),
+            revisions::actor.eq(&actor.name),
+            revisions::request_id.eq(&actor.request_id),
+            revisions::created_at.eq(now),
+            revisions::action.eq(change.action),
+            revisions::target.eq(change.target),
+            revisions::section_kind.eq(change.kind.map(SectionKind::as_str)),
+            revisions::item_id.eq(change.item),
+            revisions::article_version.eq(article.version),
+            revisions::snapshot.eq(snapshot),
+        ))
+        .execute(conn)
+        .await?;
+    // Other nodes drop their cached copies when this commits.
+    diesel::sql_query("SELECT pg_notify($1, $2)")
+        .bind::<diesel::sql_types::Text, _>(crate::db::CONTENT_CHANNEL)
+        .bind::<diesel::sql_types::Text, _>(&article.slug)
+        .execute(conn)
+        .await?;
+    // Keep the newest `revisions_keep` of this article.
+    diesel::sql_query(
+        "DELETE FROM revisions WHERE article_id = $1 AND seq <= \
+         (SELECT seq FROM revisions WHERE article_id = $1 ORDER BY seq DESC OFFSET $2 LIMIT 1)",
+    )
+    .bind::<diesel::sql_types::Uuid, _>(article.id)
+    .bind::<diesel::sql_types::BigInt, _>(actor.revisions_keep)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
