@@ -25,16 +25,22 @@ use super::kinds::SectionKind;
 use super::store::{self, ArticleRow, StoredSection, Visibility};
 use crate::db::schema::{articles, revisions, section_items, sections};
 
-/// The outcome of a write transaction, cut off at the database deadline; a
-/// lost database says whether the transaction had reached its COMMIT
-/// (`committing`, set by the transaction as its last step).
-async fn settle<T>(
-    committing: &AtomicBool,
-    transaction: impl std::future::Future<Output = Result<T, Error>>,
-) -> Result<T, Error> {
-    crate::db::deadline(transaction)
-        .await
-        .map_err(|err| err.of_write(committing.load(Ordering::Acquire)))
+/// Runs `$body` (with the transaction's connection as `$tx`) as one transaction on `$conn`, cut off
+/// at the database deadline. If the database is lost, the error says whether
+/// the body had finished, i.e. whether COMMIT may have been sent.
+macro_rules! write_transaction {
+    ($conn:ident, |$tx:ident| $body:block) => {{
+        let committing = AtomicBool::new(false);
+        let reached_commit = &committing;
+        let transaction = $conn.transaction(async move |$tx| {
+            let outcome: Result<_, Error> = async { $body }.await;
+            reached_commit.store(outcome.is_ok(), Ordering::Release);
+            outcome
+        });
+        crate::db::deadline(transaction)
+            .await
+            .map_err(|err: Error| err.of_write(AtomicBool::load(&committing, Ordering::Acquire)))
+    }};
 }
 
 /// Who writes, and under which request.
@@ -114,71 +120,63 @@ pub async fn put_article(
     precondition: Precondition,
     actor: Actor,
 ) -> Result<Written, Error> {
-    let committing = AtomicBool::new(false);
-    let reached_commit = &committing;
-    settle(
-        &committing,
-        conn.transaction(async move |conn| {
-            let now = Utc::now();
-            let Some(current) = lock_article(conn, slug).await? else {
-                precondition.check_absent()?;
-                // Item ids are the server's: a new article has no items to keep.
-                let errors: Vec<FieldError> = input
-                    .sections
-                    .iter()
-                    .enumerate()
-                    .flat_map(|(index, section)| {
-                        foreign_item_ids(&section.items, &[], section.kind, &format!("/sections/{index}"))
-                    })
-                    .collect();
-                if !errors.is_empty() {
-                    return Err(Error::Invalid(errors));
-                }
-                let id = store::insert_article(conn, slug, &input)
-                    .await
-                    .map_err(|err| match err {
-                        diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _) => {
-                            Error::ArticleExists { slug: slug.to_owned() }
-                        }
-                        other => other.into(),
-                    })?;
-                let sections = store::load_sections(conn, id, None).await?;
-                let article = store::find_article(conn, slug, Visibility::All)
-                    .await?
-                    .ok_or_else(|| article_not_found(slug))?;
-                let snapshot = article.to_input(&sections)?.to_body();
-                let change = Change {
-                    action: "create",
-                    target: "article",
-                    kind: None,
-                    item: None,
-                };
-                record(conn, &article, &actor, change, Some(snapshot), now).await?;
-                reached_commit.store(true, Ordering::Release);
-                return Ok(Written {
-                    article,
-                    sections,
-                    created: true,
-                });
+    write_transaction!(conn, |conn| {
+        let now = Utc::now();
+        let Some(current) = lock_article(conn, slug).await? else {
+            precondition.check_absent()?;
+            // Item ids are the server's: a new article has no items to keep.
+            let errors: Vec<FieldError> = input
+                .sections
+                .iter()
+                .enumerate()
+                .flat_map(|(index, section)| {
+                    foreign_item_ids(&section.items, &[], section.kind, &format!("/sections/{index}"))
+                })
+                .collect();
+            if !errors.is_empty() {
+                return Err(Error::Invalid(errors));
+            }
+            let id = store::insert_article(conn, slug, &input)
+                .await
+                .map_err(|err| match err {
+                    diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _) => {
+                        Error::ArticleExists { slug: slug.to_owned() }
+                    }
+                    other => other.into(),
+                })?;
+            let sections = store::load_sections(conn, id, None).await?;
+            let article = store::find_article(conn, slug, Visibility::All)
+                .await?
+                .ok_or_else(|| article_not_found(slug))?;
+            let snapshot = article.to_input(&sections)?.to_body();
+            let change = Change {
+                action: "create",
+                target: "article",
+                kind: None,
+                item: None,
             };
-            precondition.check(
-                Resource::Article,
-                Version {
-                    id: current.id,
-                    version: current.version,
-                },
-            )?;
-            let (article, sections) =
-                replace_article(conn, &current, &input, Ids::Existing, &actor, "replace", now).await?;
-            reached_commit.store(true, Ordering::Release);
-            Ok(Written {
+            record(conn, &article, &actor, change, Some(snapshot), now).await?;
+            return Ok(Written {
                 article,
                 sections,
-                created: false,
-            })
-        }),
-    )
-    .await
+                created: true,
+            });
+        };
+        precondition.check(
+            Resource::Article,
+            Version {
+                id: current.id,
+                version: current.version,
+            },
+        )?;
+        let (article, sections) =
+            replace_article(conn, &current, &input, Ids::Existing, &actor, "replace", now).await?;
+        Ok(Written {
+            article,
+            sections,
+            created: false,
+        })
+    })
 }
 
 /// Overwrites an article's metadata and sections, then finishes the write.
@@ -233,34 +231,27 @@ pub async fn delete_article(
     precondition: Precondition,
     actor: Actor,
 ) -> Result<(), Error> {
-    let committing = AtomicBool::new(false);
-    let reached_commit = &committing;
-    settle(
-        &committing,
-        conn.transaction(async move |conn| {
-            let current = lock_article(conn, slug).await?.ok_or_else(|| article_not_found(slug))?;
-            precondition.check(
-                Resource::Article,
-                Version {
-                    id: current.id,
-                    version: current.version,
-                },
-            )?;
-            let sections = store::load_sections(conn, current.id, None).await?;
-            let snapshot = current.to_input(&sections)?.to_body();
-            diesel::delete(articles::table.find(current.id)).execute(conn).await?;
-            let change = Change {
-                action: "delete",
-                target: "article",
-                kind: None,
-                item: None,
-            };
-            record(conn, &current, &actor, change, Some(snapshot), Utc::now()).await?;
-            reached_commit.store(true, Ordering::Release);
-            Ok(())
-        }),
-    )
-    .await
+    write_transaction!(conn, |conn| {
+        let current = lock_article(conn, slug).await?.ok_or_else(|| article_not_found(slug))?;
+        precondition.check(
+            Resource::Article,
+            Version {
+                id: current.id,
+                version: current.version,
+            },
+        )?;
+        let sections = store::load_sections(conn, current.id, None).await?;
+        let snapshot = current.to_input(&sections)?.to_body();
+        diesel::delete(articles::table.find(current.id)).execute(conn).await?;
+        let change = Change {
+            action: "delete",
+            target: "article",
+            kind: None,
+            item: None,
+        };
+        record(conn, &current, &actor, change, Some(snapshot), Utc::now()).await?;
+        Ok(())
+    })
 }
 
 /// `PUT /v1/articles/{slug}/sections/{kind}`: creates or replaces one section.
@@ -271,75 +262,68 @@ pub async fn put_section(
     precondition: Precondition,
     actor: Actor,
 ) -> Result<Written, Error> {
-    let committing = AtomicBool::new(false);
-    let reached_commit = &committing;
-    settle(
-        &committing,
-        conn.transaction(async move |conn| {
-            let now = Utc::now();
-            let article = lock_article(conn, slug).await?.ok_or_else(|| article_not_found(slug))?;
-            let kind = input.kind;
-            let existing = store::load_sections(conn, article.id, Some(&[kind]))
-                .await?
-                .into_iter()
-                .next();
-            let created = existing.is_none();
-            match existing {
-                None => {
-                    precondition.check_absent()?;
-                    let errors = foreign_item_ids(&input.items, &[], kind, "");
-                    if !errors.is_empty() {
-                        return Err(Error::Invalid(errors));
-                    }
-                    let position: Option<i32> = sections::table
-                        .filter(sections::article_id.eq(article.id))
-                        .select(diesel::dsl::max(sections::position))
-                        .first(conn)
-                        .await?;
-                    store::insert_section(conn, article.id, position.unwrap_or(0) + 1, &input, now).await?;
+    write_transaction!(conn, |conn| {
+        let now = Utc::now();
+        let article = lock_article(conn, slug).await?.ok_or_else(|| article_not_found(slug))?;
+        let kind = input.kind;
+        let existing = store::load_sections(conn, article.id, Some(&[kind]))
+            .await?
+            .into_iter()
+            .next();
+        let created = existing.is_none();
+        match existing {
+            None => {
+                precondition.check_absent()?;
+                let errors = foreign_item_ids(&input.items, &[], kind, "");
+                if !errors.is_empty() {
+                    return Err(Error::Invalid(errors));
                 }
-                Some(stored) => {
-                    precondition.check(
-                        Resource::Section,
-                        Version {
-                            id: stored.row.id,
-                            version: stored.row.version,
-                        },
-                    )?;
-                    let mut errors = Vec::new();
-                    replace_section(
-                        conn,
-                        &stored,
-                        &input,
-                        stored.row.position,
-                        "",
-                        Ids::Existing,
-                        true,
-                        now,
-                        &mut errors,
-                    )
+                let position: Option<i32> = sections::table
+                    .filter(sections::article_id.eq(article.id))
+                    .select(diesel::dsl::max(sections::position))
+                    .first(conn)
                     .await?;
-                    if !errors.is_empty() {
-                        return Err(Error::Invalid(errors));
-                    }
+                store::insert_section(conn, article.id, position.unwrap_or(0) + 1, &input, now).await?;
+            }
+            Some(stored) => {
+                precondition.check(
+                    Resource::Section,
+                    Version {
+                        id: stored.row.id,
+                        version: stored.row.version,
+                    },
+                )?;
+                let mut errors = Vec::new();
+                replace_section(
+                    conn,
+                    &stored,
+                    &input,
+                    stored.row.position,
+                    "",
+                    Ids::Existing,
+                    true,
+                    now,
+                    &mut errors,
+                )
+                .await?;
+                if !errors.is_empty() {
+                    return Err(Error::Invalid(errors));
                 }
             }
-            let change = Change {
-                action: if created { "create" } else { "replace" },
-                target: "section",
-                kind: Some(kind),
-                item: None,
-            };
-            let (article, sections) = finish(conn, article.id, &article.summary, &actor, change, now).await?;
-            reached_commit.store(true, Ordering::Release);
-            Ok(Written {
-                article,
-                sections,
-                created,
-            })
-        }),
-    )
-    .await
+        }
+        let change = Change {
+            action: if created { "create" } else { "replace" },
+            target: "section",
+            kind: Some(kind),
+            item: None,
+        };
+        let (article, sections) = finish(conn, article.id, &article.summary, &actor, change, now).await?;
+        Ok(Written {
+            article,
+            sections,
+            created,
+        })
+    })
 }
 
 /// `DELETE /v1/articles/{slug}/sections/{kind}`; later sections move up.
@@ -350,47 +334,40 @@ pub async fn delete_section(
     precondition: Precondition,
     actor: Actor,
 ) -> Result<(), Error> {
-    let committing = AtomicBool::new(false);
-    let reached_commit = &committing;
-    settle(
-        &committing,
-        conn.transaction(async move |conn| {
-            let now = Utc::now();
-            let (article, stored) = lock_section(conn, slug, kind).await?;
-            precondition.check(
-                Resource::Section,
-                Version {
-                    id: stored.row.id,
-                    version: stored.row.version,
-                },
-            )?;
-            diesel::delete(sections::table.find(stored.row.id))
-                .execute(conn)
-                .await?;
-            diesel::update(
-                sections::table
-                    .filter(sections::article_id.eq(article.id))
-                    .filter(sections::position.gt(stored.row.position)),
-            )
-            .set((
-                sections::position.eq(sections::position - 1),
-                sections::version.eq(sections::version + 1),
-                sections::updated_at.eq(now),
-            ))
+    write_transaction!(conn, |conn| {
+        let now = Utc::now();
+        let (article, stored) = lock_section(conn, slug, kind).await?;
+        precondition.check(
+            Resource::Section,
+            Version {
+                id: stored.row.id,
+                version: stored.row.version,
+            },
+        )?;
+        diesel::delete(sections::table.find(stored.row.id))
             .execute(conn)
             .await?;
-            let change = Change {
-                action: "delete",
-                target: "section",
-                kind: Some(kind),
-                item: None,
-            };
-            finish(conn, article.id, &article.summary, &actor, change, now).await?;
-            reached_commit.store(true, Ordering::Release);
-            Ok(())
-        }),
-    )
-    .await
+        diesel::update(
+            sections::table
+                .filter(sections::article_id.eq(article.id))
+                .filter(sections::position.gt(stored.row.position)),
+        )
+        .set((
+            sections::position.eq(sections::position - 1),
+            sections::version.eq(sections::version + 1),
+            sections::updated_at.eq(now),
+        ))
+        .execute(conn)
+        .await?;
+        let change = Change {
+            action: "delete",
+            target: "section",
+            kind: Some(kind),
+            item: None,
+        };
+        finish(conn, article.id, &article.summary, &actor, change, now).await?;
+        Ok(())
+    })
 }
 
 /// `PUT …/sections/{kind}/items/{id}`: replaces one existing item.
@@ -403,66 +380,59 @@ pub async fn put_item(
     precondition: Precondition,
     actor: Actor,
 ) -> Result<Written, Error> {
-    let committing = AtomicBool::new(false);
-    let reached_commit = &committing;
-    settle(
-        &committing,
-        conn.transaction(async move |conn| {
-            let now = Utc::now();
-            let (article, stored) = lock_section(conn, slug, kind).await?;
-            if !stored.items.iter().any(|item| item.id == item_id) {
-                return Err(Error::ItemNotFound {
-                    slug: slug.to_owned(),
-                    kind,
-                    id: item_id,
-                });
-            }
-            precondition.check(
-                Resource::Item,
-                Version {
-                    id: item_id,
-                    version: stored.row.version,
-                },
-            )?;
-            let claimed = diesel::update(
-                sections::table
-                    .find(stored.row.id)
-                    .filter(sections::version.eq(stored.row.version)),
-            )
+    write_transaction!(conn, |conn| {
+        let now = Utc::now();
+        let (article, stored) = lock_section(conn, slug, kind).await?;
+        if !stored.items.iter().any(|item| item.id == item_id) {
+            return Err(Error::ItemNotFound {
+                slug: slug.to_owned(),
+                kind,
+                id: item_id,
+            });
+        }
+        precondition.check(
+            Resource::Item,
+            Version {
+                id: item_id,
+                version: stored.row.version,
+            },
+        )?;
+        let claimed = diesel::update(
+            sections::table
+                .find(stored.row.id)
+                .filter(sections::version.eq(stored.row.version)),
+        )
+        .set((
+            sections::version.eq(sections::version + 1),
+            sections::updated_at.eq(now),
+        ))
+        .execute(conn)
+        .await?;
+        if claimed == 0 {
+            return Err(stale(Resource::Item, item_id, stored.row.version + 1));
+        }
+        diesel::update(section_items::table.find(item_id))
             .set((
-                sections::version.eq(sections::version + 1),
-                sections::updated_at.eq(now),
+                section_items::phase.eq(input.phase.map(|phase| phase.as_str())),
+                section_items::title.eq(&input.title),
+                section_items::body.eq(&input.body),
+                section_items::description.eq(&input.description),
             ))
             .execute(conn)
             .await?;
-            if claimed == 0 {
-                return Err(stale(Resource::Item, item_id, stored.row.version + 1));
-            }
-            diesel::update(section_items::table.find(item_id))
-                .set((
-                    section_items::phase.eq(input.phase.map(|phase| phase.as_str())),
-                    section_items::title.eq(&input.title),
-                    section_items::body.eq(&input.body),
-                    section_items::description.eq(&input.description),
-                ))
-                .execute(conn)
-                .await?;
-            let change = Change {
-                action: "replace",
-                target: "item",
-                kind: Some(kind),
-                item: Some(item_id),
-            };
-            let (article, sections) = finish(conn, article.id, &article.summary, &actor, change, now).await?;
-            reached_commit.store(true, Ordering::Release);
-            Ok(Written {
-                article,
-                sections,
-                created: false,
-            })
-        }),
-    )
-    .await
+        let change = Change {
+            action: "replace",
+            target: "item",
+            kind: Some(kind),
+            item: Some(item_id),
+        };
+        let (article, sections) = finish(conn, article.id, &article.summary, &actor, change, now).await?;
+        Ok(Written {
+            article,
+            sections,
+            created: false,
+        })
+    })
 }
 
 /// `POST …/revisions/{id}/restore`: writes a revision's snapshot back.
@@ -473,44 +443,36 @@ pub async fn restore(
     precondition: Precondition,
     actor: Actor,
 ) -> Result<Written, Error> {
-    let committing = AtomicBool::new(false);
-    let reached_commit = &committing;
-    settle(
-        &committing,
-        conn.transaction(async move |conn| {
-            let now = Utc::now();
-            let current = lock_article(conn, slug).await?.ok_or_else(|| article_not_found(slug))?;
-            let snapshot: Option<Option<serde_json::Value>> = revisions::table
-                .filter(revisions::id.eq(revision_id))
-                .filter(revisions::article_id.eq(current.id))
-                .select(revisions::snapshot)
-                .first(conn)
-                .await
-                .optional()?;
-            let not_found = || Error::RevisionNotFound {
-                slug: slug.to_owned(),
-                id: revision_id,
-            };
-            let snapshot = snapshot.ok_or_else(not_found)?.ok_or_else(not_found)?;
-            precondition.check(
-                Resource::Article,
-                Version {
-                    id: current.id,
-                    version: current.version,
-                },
-            )?;
-            let input = super::input::parse_article(&snapshot, slug).map_err(|errors| {
-                Error::Corrupt(format!("revision {revision_id} holds an invalid snapshot: {errors:?}"))
-            })?;
-            let (article, sections) =
-                replace_article(conn, &current, &input, Ids::AsGiven, &actor, "restore", now).await?;
-            reached_commit.store(true, Ordering::Release);
-            Ok(Written {
-                article,
-                sections,
-                created: false,
-            })
-        }),
-    )
-    .await
+    write_transaction!(conn, |conn| {
+        let now = Utc::now();
+        let current = lock_article(conn, slug).await?.ok_or_else(|| article_not_found(slug))?;
+        let snapshot: Option<Option<serde_json::Value>> = revisions::table
+            .filter(revisions::id.eq(revision_id))
+            .filter(revisions::article_id.eq(current.id))
+            .select(revisions::snapshot)
+            .first(conn)
+            .await
+            .optional()?;
+        let not_found = || Error::RevisionNotFound {
+            slug: slug.to_owned(),
+            id: revision_id,
+        };
+        let snapshot = snapshot.ok_or_else(not_found)?.ok_or_else(not_found)?;
+        precondition.check(
+            Resource::Article,
+            Version {
+                id: current.id,
+                version: current.version,
+            },
+        )?;
+        let input = super::input::parse_article(&snapshot, slug).map_err(|errors| {
+            Error::Corrupt(format!("revision {revision_id} holds an invalid snapshot: {errors:?}"))
+        })?;
+        let (article, sections) = replace_article(conn, &current, &input, Ids::AsGiven, &actor, "restore", now).await?;
+        Ok(Written {
+            article,
+            sections,
+            created: false,
+        })
+    })
 }
