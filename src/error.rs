@@ -6,8 +6,6 @@ use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::content::input::FieldError;
-
 /// The media type of every error body.
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
@@ -124,6 +122,17 @@ impl std::fmt::Display for Code {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
+}
+
+/// One problem with a request body, as a problem document lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct FieldError {
+    /// RFC 6901 pointer to the offending value in the request body (`""` is the whole body).
+    #[schema(example = "/items/2/title")]
+    pub pointer: String,
+    /// What is wrong, in plain words.
+    #[schema(example = "must not be empty")]
+    pub message: String,
 }
 
 /// An RFC 9457 problem document.

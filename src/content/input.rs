@@ -5,9 +5,7 @@
 //! not returned on the first one, each with an RFC 6901 pointer into the body.
 
 use chrono::NaiveDate;
-use serde::Serialize;
 use serde_json::{Map, Value};
-use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::body::{ArticleWrite, BodyErrors, ItemWrite, SectionWrite};
@@ -18,14 +16,12 @@ pub use super::body::{
     MAX_BODY_CHARS, MAX_ITEMS, MAX_PUBLISHED_ON, MAX_SLUG_CHARS, MAX_TITLE_CHARS, MIN_PUBLISHED_ON, is_valid_slug,
 };
 
-/// One problem with a request body.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+/// One problem with a write body: where (an RFC 6901 pointer) and what.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldError {
     /// RFC 6901 pointer to the offending value in the request body (`""` is the whole body).
-    #[schema(example = "/items/2/title")]
     pub pointer: String,
     /// What is wrong, in plain words.
-    #[schema(example = "must not be empty")]
     pub message: String,
 }
 

@@ -271,7 +271,7 @@ pub async fn put_article(
     body: web::Payload,
 ) -> Result<HttpResponse, AppError> {
     let body = read_json(&req, body).await?;
-    let input = input::parse_article(&body, &slug).map_err(AppError::Validation)?;
+    let input = input::parse_article(&body, &slug).map_err(crate::content::Error::Invalid)?;
     let mut conn = state.pool.get().await?;
     let actor = actor(&state, editor, request_id);
     let written = write::put_article(

@@ -231,7 +231,15 @@ impl From<crate::content::Error> for AppError {
                     current_version: Some(version.version),
                 }
             }
-            Error::Invalid(errors) => AppError::Validation(errors),
+            Error::Invalid(errors) => AppError::Validation(
+                errors
+                    .into_iter()
+                    .map(|error| crate::error::FieldError {
+                        pointer: error.pointer,
+                        message: error.message,
+                    })
+                    .collect(),
+            ),
             Error::Unavailable(cause) => AppError::Unavailable(cause),
             Error::WriteInterrupted { maybe_committed, cause } => AppError::WriteInterrupted { maybe_committed, cause },
             Error::Database(err) => err.into(),

@@ -211,7 +211,7 @@ pub async fn put_section(
     body: web::Payload,
 ) -> Result<HttpResponse, AppError> {
     let body = read_json(&req, body).await?;
-    let input = input::parse_section(&body, kind).map_err(AppError::Validation)?;
+    let input = input::parse_section(&body, kind).map_err(crate::content::Error::Invalid)?;
     let mut conn = state.pool.get().await?;
     let written = write::put_section(
         &mut conn,
@@ -299,7 +299,7 @@ pub async fn put_item(
 ) -> Result<HttpResponse, AppError> {
     let shape = kind.item_shape().ok_or_else(|| item_not_found(&slug, kind, item_id))?;
     let body = read_json(&req, body).await?;
-    let input = input::parse_item(&body, kind, shape, item_id).map_err(AppError::Validation)?;
+    let input = input::parse_item(&body, kind, shape, item_id).map_err(crate::content::Error::Invalid)?;
     let mut conn = state.pool.get().await?;
     let written = write::put_item(
         &mut conn,
