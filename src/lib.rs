@@ -20,7 +20,6 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::Method;
 use actix_web::http::header::HeaderValue;
-use actix_web::middleware::Logger;
 use actix_web::{App, HttpMessage, web};
 use utoipa::OpenApi;
 use utoipa_actix_web::{AppExt, UtoipaApp};
@@ -149,13 +148,6 @@ pub fn build_app(
         .route("/docs", web::get().to(routes::docs_redirect))
         .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", api))
         .default_service(web::to(routes::fallback))
-        // HEAD is GET without the body: route it as GET; actix drops the body.
-        .wrap_fn(|mut req, srv| {
-            if req.method() == Method::HEAD {
-                req.head_mut().method = Method::GET;
-            }
-            actix_web::dev::Service::call(srv, req)
-        })
         .wrap(actix_web::middleware::Compress::default())
         // Problem documents carry the request id (given by the outer layer).
         .wrap_fn(|req, srv| {
@@ -177,10 +169,16 @@ pub fn build_app(
             }
         })
         .wrap(cors)
-        // Outermost: the request id, metrics, and problem+json for what CORS refuses.
-        .wrap_fn(move |req, srv| {
+        // Outermost: the request id, metrics, the access log, problem+json for
+        // what CORS refuses; and HEAD, which is GET without the body, routed
+        // as GET (actix drops the body; logs and metrics still say HEAD).
+        .wrap_fn(move |mut req, srv| {
             let id = request_id::assign(&req);
             let (started, method) = metrics::start(&req);
+            let head = req.method() == Method::HEAD;
+            if head {
+                req.head_mut().method = Method::GET;
+            }
             let metrics = metrics.clone();
             let response = actix_web::dev::Service::call(srv, req);
             async move {
@@ -198,8 +196,51 @@ pub fn build_app(
                 }
                 request_id::echo(&mut response, &id);
                 metrics.observe(&response, method, started);
+                if logging::access_enabled() {
+                    log_access(&response, head, started, &id);
+                }
                 Ok(response)
             }
         })
-        .wrap(Logger::new("%a \"%r\" %s %b %Dms id=%{x-request-id}o"))
+}
+
+/// The access line of a request: `<client address> "<request line>" <status>
+/// <body bytes, - while unknown> <milliseconds to the response head>ms id=<request id>`.
+fn log_access<B: MessageBody>(response: &ServiceResponse<B>, head: bool, started: std::time::Instant, id: &str) {
+    use actix_web::body::BodySize;
+    use std::fmt;
+    struct Ip(Option<std::net::SocketAddr>);
+    impl fmt::Display for Ip {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            match self.0 {
+                Some(address) => address.ip().fmt(f),
+                None => f.write_str("-"),
+            }
+        }
+    }
+    struct Size(BodySize);
+    impl fmt::Display for Size {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            match self.0 {
+                BodySize::None => f.write_str("0"),
+                BodySize::Sized(bytes) => bytes.fmt(f),
+                BodySize::Stream => f.write_str("-"),
+            }
+        }
+    }
+    let req = response.request();
+    let method = if head { "HEAD" } else { req.method().as_str() };
+    let (query_mark, query) = match req.query_string() {
+        "" => ("", ""),
+        query => ("?", query),
+    };
+    logging::access(format_args!(
+        "{} \"{method} {}{query_mark}{query} {:?}\" {} {} {:.6}ms id={id}",
+        Ip(req.peer_addr()),
+        req.path(),
+        req.version(),
+        response.status().as_u16(),
+        Size(response.response().body().size()),
+        started.elapsed().as_secs_f64() * 1000.0,
+    ));
 }
