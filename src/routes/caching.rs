@@ -1,6 +1,7 @@
 //! Validators and conditional requests for read responses (RFC 9110 §8.8, §13).
 
-use std::future::Future;
+use std::future::{Future, Ready, ready};
+use std::pin::Pin;
 use std::sync::Arc;
 
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -10,6 +11,7 @@ use actix_web::http::header::{
     Quality,
 };
 use actix_web::{HttpRequest, HttpResponse};
+use futures_util::future::Either;
 
 use crate::AppState;
 use crate::auth::Reader;
@@ -161,10 +163,34 @@ pub fn respond(
 /// Answers a public read from the representation cache when it can; otherwise
 /// builds the representation and, for anonymous readers, keeps it under
 /// `key` (built by the route from parsed, normalized parameters).
-pub async fn cached<F, Fut>(
+///
+/// A hit is answered without awaiting anything: the returned future is then
+/// ready and small, and the (large) database future of a miss lives in a box
+/// of its own, so the handler's future stays small to allocate and move.
+pub fn cached<'a, F, Fut>(
+    state: &'a AppState,
+    req: &'a HttpRequest,
+    reader: &'a Reader,
+    group: &'a str,
+    key: String,
+    build: F,
+) -> Either<Ready<Result<HttpResponse, AppError>>, Pin<Box<dyn Future<Output = Result<HttpResponse, AppError>> + 'a>>>
+where
+    F: FnOnce() -> Fut + 'a,
+    Fut: Future<Output = Result<Representation, AppError>> + 'a,
+{
+    let public = !reader.is_authenticated();
+    if public && let Some(representation) = state.cache.get(group, &key) {
+        return Either::Left(ready(Ok(respond(req, &representation, &state.cache_policy, false))));
+    }
+    Either::Right(Box::pin(build_and_keep(state, req, public, group, key, build)))
+}
+
+/// The miss path of [`cached`].
+async fn build_and_keep<F, Fut>(
     state: &AppState,
     req: &HttpRequest,
-    reader: &Reader,
+    public: bool,
     group: &str,
     key: String,
     build: F,
@@ -173,10 +199,6 @@ where
     F: FnOnce() -> Fut,
     Fut: Future<Output = Result<Representation, AppError>>,
 {
-    let public = !reader.is_authenticated();
-    if public && let Some(representation) = state.cache.get(group, &key) {
-        return Ok(respond(req, &representation, &state.cache_policy, false));
-    }
     let ticket = state.cache.ticket(group);
     let representation = match crate::db::deadline(build()).await {
         Ok(representation) => representation,
