@@ -30,14 +30,40 @@ pub fn generate() -> String {
     static PREFIX: OnceLock<String> = OnceLock::new();
     static NEXT: AtomicU64 = AtomicU64::new(1);
     let prefix = PREFIX.get_or_init(|| Uuid::new_v4().simple().to_string()[..12].to_owned());
-    format!("{prefix}-{}", NEXT.fetch_add(1, Ordering::Relaxed))
+    let mut id = String::with_capacity(prefix.len() + 21);
+    id.push_str(prefix);
+    id.push('-');
+    id.push_str(itoa_u64(NEXT.fetch_add(1, Ordering::Relaxed)).as_str());
+    id
+}
+
+/// Decimal digits of `n` without the formatting machinery.
+fn itoa_u64(mut n: u64) -> Digits {
+    let mut digits = Digits([0; 20], 20);
+    loop {
+        digits.1 -= 1;
+        digits.0[digits.1] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            return digits;
+        }
+    }
+}
+
+/// Up to 20 ASCII digits, written from the end.
+struct Digits([u8; 20], usize);
+
+impl Digits {
+    fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.0[self.1..]).unwrap_or("0")
+    }
 }
 
 /// Gives the request its id (the client's, if acceptable) and returns it.
 pub fn assign(req: &ServiceRequest) -> String {
     let given = req
         .headers()
-        .get(HEADER)
+        .get(HeaderName::from_static(HEADER))
         .and_then(|value| value.to_str().ok())
         .filter(|id| acceptable(id));
     let id = given.map_or_else(generate, str::to_owned);
@@ -75,5 +101,14 @@ mod tests {
         assert!(!super::acceptable("a b"));
         assert!(!super::acceptable("a\nb"));
         assert!(!super::acceptable(&"a".repeat(129)));
+    }
+
+    #[test]
+    fn generated_ids_count_up() {
+        assert_eq!(super::itoa_u64(0).as_str(), "0");
+        assert_eq!(super::itoa_u64(1_234_567).as_str(), "1234567");
+        assert_eq!(super::itoa_u64(u64::MAX).as_str(), u64::MAX.to_string());
+        let (a, b) = (super::generate(), super::generate());
+        assert!(super::acceptable(&a) && a != b);
     }
 }
