@@ -228,6 +228,7 @@ fn log_access<B: MessageBody>(response: &ServiceResponse<B>, head: bool, started
             }
         }
     }
+    let nanos = started.elapsed().as_nanos();
     let req = response.request();
     let method = if head { "HEAD" } else { req.method().as_str() };
     let (query_mark, query) = match req.query_string() {
@@ -235,12 +236,13 @@ fn log_access<B: MessageBody>(response: &ServiceResponse<B>, head: bool, started
         query => ("?", query),
     };
     logging::access(format_args!(
-        "{} \"{method} {}{query_mark}{query} {:?}\" {} {} {:.6}ms id={id}",
+        "{} \"{method} {}{query_mark}{query} {:?}\" {} {} {}.{:06}ms id={id}",
         Ip(req.peer_addr()),
         req.path(),
         req.version(),
         response.status().as_u16(),
         Size(response.response().body().size()),
-        started.elapsed().as_secs_f64() * 1000.0,
+        nanos / 1_000_000,
+        nanos % 1_000_000,
     ));
 }

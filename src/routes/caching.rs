@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use actix_web::http::StatusCode;
 use actix_web::http::header::{
     self, AcceptEncoding, Encoding, Header as _, HeaderName, HeaderValue, IfModifiedSince, IfNoneMatch, Preference,
     Quality,
@@ -126,38 +127,41 @@ pub fn respond(
     private: bool,
 ) -> HttpResponse {
     let fresh = not_modified(req, representation);
-    let mut response = if fresh {
-        HttpResponse::NotModified()
+    let mut response = HttpResponse::new(if fresh {
+        StatusCode::NOT_MODIFIED
     } else {
-        HttpResponse::Ok()
-    };
-    response.insert_header((header::ETAG, representation.etag_header().clone()));
+        StatusCode::OK
+    });
+    // Straight into the header map: every name and value is already checked.
+    let headers = response.headers_mut();
+    headers.insert(header::ETAG, representation.etag_header().clone());
     if let Some((modified, _)) = representation.last_modified() {
-        response.insert_header((header::LAST_MODIFIED, modified.clone()));
+        headers.insert(header::LAST_MODIFIED, modified.clone());
     }
     if private {
-        response.insert_header((header::CACHE_CONTROL, HeaderValue::from_static("private, no-store")));
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
     } else {
-        response.insert_header((header::CACHE_CONTROL, policy.public.clone()));
+        headers.insert(header::CACHE_CONTROL, policy.public.clone());
         if let Some(keys) = representation.surrogate_keys() {
-            response.insert_header((HeaderName::from_static("surrogate-key"), keys.clone()));
+            headers.insert(HeaderName::from_static("surrogate-key"), keys.clone());
         }
     }
-    response.insert_header((header::VARY, HeaderValue::from_static("Authorization, Accept-Encoding")));
+    headers.insert(header::VARY, HeaderValue::from_static("Authorization, Accept-Encoding"));
     if fresh {
-        return response.finish();
+        return response;
     }
-    response.insert_header((header::CONTENT_TYPE, HeaderValue::from_static("application/json")));
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     // Cached representations carry their compressed variants; others are
     // left to the Compress middleware (off the worker thread, at a cheap level).
     let encoded = preferred_coding(req).and_then(|coding| representation.encoded(coding).map(|bytes| (coding, bytes)));
-    match encoded {
+    let body = match encoded {
         Some((coding, bytes)) => {
-            response.insert_header((header::CONTENT_ENCODING, HeaderValue::from_static(coding.name())));
-            response.body(bytes.clone())
+            headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static(coding.name()));
+            bytes.clone()
         }
-        None => response.body(representation.body.clone()),
-    }
+        None => representation.body.clone(),
+    };
+    response.set_body(body).map_into_boxed_body()
 }
 
 /// Answers a public read from the representation cache when it can; otherwise
