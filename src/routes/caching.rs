@@ -164,6 +164,9 @@ pub fn respond(
     response.set_body(body).map_into_boxed_body()
 }
 
+/// What a read handler answers.
+type Answer = Result<HttpResponse, AppError>;
+
 /// Answers a public read from the representation cache when it can; otherwise
 /// builds the representation and, for anonymous readers, keeps it under
 /// `key` (built by the route from parsed, normalized parameters).
@@ -178,7 +181,7 @@ pub fn cached<'a, F, Fut>(
     group: &'a str,
     key: String,
     build: F,
-) -> Either<Ready<Result<HttpResponse, AppError>>, Pin<Box<dyn Future<Output = Result<HttpResponse, AppError>> + 'a>>>
+) -> Either<Ready<Answer>, Pin<Box<dyn Future<Output = Answer> + 'a>>>
 where
     F: FnOnce() -> Fut + 'a,
     Fut: Future<Output = Result<Representation, AppError>> + 'a,
