@@ -206,43 +206,60 @@ pub fn build_app(
 
 /// The access line of a request: `<client address> "<request line>" <status>
 /// <body bytes, - while unknown> <milliseconds to the response head>ms id=<request id>`.
+/// Built by appending, not through `format!`: it is written for every request.
 fn log_access<B: MessageBody>(response: &ServiceResponse<B>, head: bool, started: std::time::Instant, id: &str) {
     use actix_web::body::BodySize;
-    use std::fmt;
-    struct Ip(Option<std::net::SocketAddr>);
-    impl fmt::Display for Ip {
-        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            match self.0 {
-                Some(address) => address.ip().fmt(f),
-                None => f.write_str("-"),
-            }
-        }
-    }
-    struct Size(BodySize);
-    impl fmt::Display for Size {
-        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            match self.0 {
-                BodySize::None => f.write_str("0"),
-                BodySize::Sized(bytes) => bytes.fmt(f),
-                BodySize::Stream => f.write_str("-"),
-            }
-        }
-    }
-    let nanos = started.elapsed().as_nanos();
+    use actix_web::http::Version;
+    use logging::push_decimal;
+    use std::fmt::Write as _;
+    let nanos = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
     let req = response.request();
-    let method = if head { "HEAD" } else { req.method().as_str() };
-    let (query_mark, query) = match req.query_string() {
-        "" => ("", ""),
-        query => ("?", query),
-    };
-    logging::access(format_args!(
-        "{} \"{method} {}{query_mark}{query} {:?}\" {} {} {}.{:06}ms id={id}",
-        Ip(req.peer_addr()),
-        req.path(),
-        req.version(),
-        response.status().as_u16(),
-        Size(response.response().body().size()),
-        nanos / 1_000_000,
-        nanos % 1_000_000,
-    ));
+    logging::access(|line| {
+        match req.peer_addr().map(|address| address.ip()) {
+            Some(std::net::IpAddr::V4(ip)) => {
+                for (n, octet) in ip.octets().into_iter().enumerate() {
+                    if n > 0 {
+                        line.push('.');
+                    }
+                    push_decimal(line, u64::from(octet));
+                }
+            }
+            Some(ip) => {
+                let _ = write!(line, "{ip}");
+            }
+            None => line.push('-'),
+        }
+        line.push_str(" \"");
+        line.push_str(if head { "HEAD" } else { req.method().as_str() });
+        line.push(' ');
+        line.push_str(req.path());
+        if !req.query_string().is_empty() {
+            line.push('?');
+            line.push_str(req.query_string());
+        }
+        line.push_str(match req.version() {
+            Version::HTTP_09 => " HTTP/0.9\" ",
+            Version::HTTP_10 => " HTTP/1.0\" ",
+            Version::HTTP_11 => " HTTP/1.1\" ",
+            Version::HTTP_2 => " HTTP/2.0\" ",
+            Version::HTTP_3 => " HTTP/3.0\" ",
+            _ => " HTTP/?\" ",
+        });
+        push_decimal(line, u64::from(response.status().as_u16()));
+        line.push(' ');
+        match response.response().body().size() {
+            BodySize::None => line.push('0'),
+            BodySize::Sized(bytes) => push_decimal(line, bytes),
+            BodySize::Stream => line.push('-'),
+        }
+        line.push(' ');
+        push_decimal(line, nanos / 1_000_000);
+        line.push('.');
+        let fraction = nanos % 1_000_000;
+        for scale in [100_000, 10_000, 1_000, 100, 10, 1] {
+            line.push(char::from(b'0' + ((fraction / scale) % 10) as u8));
+        }
+        line.push_str("ms id=");
+        line.push_str(id);
+    });
 }

@@ -86,20 +86,24 @@ thread_local! {
     static LINE: RefCell<(String, u64, String)> = const { RefCell::new((String::new(), u64::MAX, String::new())) };
 }
 
-/// Logs an access line as env_logger would (`[<time> INFO  lamina::access] <args>`),
-/// without its formatting machinery: one buffer append per request. Call only
-/// when [`access_enabled`].
-pub fn access(args: std::fmt::Arguments<'_>) {
-    if !BUFFERED.load(Ordering::Acquire) {
-        log::info!(target: ACCESS_TARGET, "{args}");
-        return;
-    }
+/// Logs an access line as env_logger would (`[<time> INFO  lamina::access] <line>`),
+/// without its formatting machinery: `write` appends the line's text, then
+/// it goes to the buffer in one append. Call only when [`access_enabled`].
+pub fn access(write: impl FnOnce(&mut String)) {
     LINE.with(|line| {
         let Ok(mut line) = line.try_borrow_mut() else {
-            log::info!(target: ACCESS_TARGET, "{args}");
+            let mut text = String::new();
+            write(&mut text);
+            log::info!(target: ACCESS_TARGET, "{text}");
             return;
         };
         let (text, second, stamp) = &mut *line;
+        text.clear();
+        if !BUFFERED.load(Ordering::Acquire) {
+            write(text);
+            log::info!(target: ACCESS_TARGET, "{text}");
+            return;
+        }
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |since| since.as_secs());
@@ -110,14 +114,30 @@ pub fn access(args: std::fmt::Arguments<'_>) {
                 .ok()
                 .and_then(|now| chrono::DateTime::from_timestamp(now, 0))
                 .unwrap_or_default();
-            let _ = write!(stamp, "{}", at.format("%Y-%m-%dT%H:%M:%SZ"));
+            let _ = write!(stamp, "[{} INFO  {ACCESS_TARGET}] ", at.format("%Y-%m-%dT%H:%M:%SZ"));
         }
-        text.clear();
-        let _ = writeln!(text, "[{stamp} INFO  {ACCESS_TARGET}] {args}");
+        text.push_str(stamp);
+        write(text);
+        text.push('\n');
         let _ = Buffered.write(text.as_bytes());
         // Keep the buffer from growing without bound after an odd long line.
         if text.capacity() > 4096 {
             *text = String::new();
         }
     });
+}
+
+/// Appends `n` in decimal.
+pub fn push_decimal(text: &mut String, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut start = digits.len();
+    loop {
+        start -= 1;
+        digits[start] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    text.push_str(std::str::from_utf8(&digits[start..]).unwrap_or("?"));
 }

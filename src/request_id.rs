@@ -33,30 +33,8 @@ pub fn generate() -> String {
     let mut id = String::with_capacity(prefix.len() + 21);
     id.push_str(prefix);
     id.push('-');
-    id.push_str(itoa_u64(NEXT.fetch_add(1, Ordering::Relaxed)).as_str());
+    crate::logging::push_decimal(&mut id, NEXT.fetch_add(1, Ordering::Relaxed));
     id
-}
-
-/// Decimal digits of `n` without the formatting machinery.
-fn itoa_u64(mut n: u64) -> Digits {
-    let mut digits = Digits([0; 20], 20);
-    loop {
-        digits.1 -= 1;
-        digits.0[digits.1] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            return digits;
-        }
-    }
-}
-
-/// Up to 20 ASCII digits, written from the end.
-struct Digits([u8; 20], usize);
-
-impl Digits {
-    fn as_str(&self) -> &str {
-        std::str::from_utf8(&self.0[self.1..]).unwrap_or("0")
-    }
 }
 
 /// Gives the request its id (the client's, if acceptable) and returns it.
@@ -105,9 +83,11 @@ mod tests {
 
     #[test]
     fn generated_ids_count_up() {
-        assert_eq!(super::itoa_u64(0).as_str(), "0");
-        assert_eq!(super::itoa_u64(1_234_567).as_str(), "1234567");
-        assert_eq!(super::itoa_u64(u64::MAX).as_str(), u64::MAX.to_string());
+        for n in [0, 7, 1_234_567, u64::MAX] {
+            let mut text = String::new();
+            crate::logging::push_decimal(&mut text, n);
+            assert_eq!(text, n.to_string());
+        }
         let (a, b) = (super::generate(), super::generate());
         assert!(super::acceptable(&a) && a != b);
     }
