@@ -194,11 +194,12 @@ pub fn build_app(
                 if let Some(problem) = refused {
                     response = response.into_response(problem);
                 }
-                request_id::echo(&mut response, &id);
-                metrics.observe(&response, method, started);
+                let elapsed = started.elapsed();
+                metrics.observe(&response, method, elapsed);
                 if logging::access_enabled() {
-                    log_access(&response, head, started, &id);
+                    log_access(&response, head, elapsed, &id);
                 }
+                request_id::echo(&mut response, id);
                 Ok(response)
             }
         })
@@ -207,12 +208,12 @@ pub fn build_app(
 /// The access line of a request: `<client address> "<request line>" <status>
 /// <body bytes, - while unknown> <milliseconds to the response head>ms id=<request id>`.
 /// Built by appending, not through `format!`: it is written for every request.
-fn log_access<B: MessageBody>(response: &ServiceResponse<B>, head: bool, started: std::time::Instant, id: &str) {
+fn log_access<B: MessageBody>(response: &ServiceResponse<B>, head: bool, elapsed: std::time::Duration, id: &str) {
     use actix_web::body::BodySize;
     use actix_web::http::Version;
     use logging::push_decimal;
     use std::fmt::Write as _;
-    let nanos = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
+    let nanos = u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX);
     let req = response.request();
     logging::access(|line| {
         match req.peer_addr().map(|address| address.ip()) {

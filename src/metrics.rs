@@ -5,7 +5,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use prometheus_client::encoding::EncodeLabelSet;
@@ -144,13 +144,13 @@ impl Default for Metrics {
 
 impl Metrics {
     /// Counts a finished request.
-    pub fn observe<B>(&self, response: &ServiceResponse<B>, method: &'static str, started: Instant) {
+    pub fn observe<B>(&self, response: &ServiceResponse<B>, method: &'static str, elapsed: Duration) {
         let route = response
             .request()
             .match_pattern()
             .unwrap_or_else(|| "unmatched".to_owned());
         let status = response.status().as_u16();
-        let elapsed = started.elapsed().as_secs_f64();
+        let elapsed = elapsed.as_secs_f64();
         let key = (self.id, route, method, status);
         let counted = SERIES.try_with(|series| {
             let Ok(mut series) = series.try_borrow_mut() else {

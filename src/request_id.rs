@@ -49,9 +49,9 @@ pub fn assign(req: &ServiceRequest) -> String {
     id
 }
 
-/// Puts the id on the response.
-pub fn echo<B>(response: &mut ServiceResponse<B>, id: &str) {
-    if let Ok(value) = HeaderValue::from_str(id) {
+/// Puts the id on the response (its bytes become the header value, uncopied).
+pub fn echo<B>(response: &mut ServiceResponse<B>, id: String) {
+    if let Ok(value) = HeaderValue::from_maybe_shared(actix_web::web::Bytes::from(id)) {
         response.headers_mut().insert(HeaderName::from_static(HEADER), value);
     }
 }
