@@ -179,14 +179,24 @@ impl Representation {
     }
 }
 
-/// A cached representation and what it was read under.
-#[derive(Clone)]
-struct Entry {
+/// A cached representation and what it was read under (shared: a hit clones one `Arc`).
+type Entry = Arc<EntryData>;
+
+struct EntryData {
     representation: Arc<Representation>,
+    /// Its group's generation counter, so a hit checks it without a lock or a lookup.
+    group: Arc<AtomicU64>,
     /// The generation of its group when the read began.
     group_generation: u64,
     /// The subscription epoch when the read began.
     epoch: u64,
+}
+
+impl EntryData {
+    /// Whether no write to its group happened since it was read.
+    fn group_unchanged(&self) -> bool {
+        self.group.load(Ordering::Acquire) == self.group_generation
+    }
 }
 
 /// Weighs an entry by the bytes it holds.
@@ -209,8 +219,9 @@ pub struct Ticket {
 /// Bounded in-memory store of public representations.
 pub struct RepresentationCache {
     entries: Option<quick_cache::sync::Cache<String, Entry, ByBytes>>,
-    /// Generation of each group (an article's slug, or the list pages), bumped by invalidation.
-    groups: RwLock<HashMap<String, u64>>,
+    /// Generation of each group (an article's slug, or the list pages), bumped by
+    /// invalidation; entries hold their group's counter.
+    groups: RwLock<HashMap<String, Arc<AtomicU64>>>,
     /// Bumped whenever the subscription is gained or lost; odd while subscribed.
     epoch: AtomicU64,
     /// Whether this node currently hears other nodes' writes.
@@ -260,18 +271,30 @@ impl RepresentationCache {
         self.groups
             .read()
             .ok()
-            .and_then(|groups| groups.get(group).copied())
+            .and_then(|groups| groups.get(group).map(|generation| generation.load(Ordering::Acquire)))
             .unwrap_or(0)
     }
 
-    /// The current representation of `key` in `group`, counting the hit or miss.
+    /// The generation counter of `group`, made (at 0) if it has none yet.
+    fn group_counter(&self, group: &str) -> Option<Arc<AtomicU64>> {
+        if let Some(counter) = self.groups.read().ok()?.get(group) {
+            return Some(counter.clone());
+        }
+        let mut groups = self.groups.write().ok()?;
+        Some(groups.entry(group.to_owned()).or_default().clone())
+    }
+
+    /// The current representation of `key` in `group`, counting the hit or
+    /// miss. (`group` is the one the key was stored under: keys are built from
+    /// it, and the entry checks its own group's counter.)
     pub fn get(&self, group: &str, key: &str) -> Option<Arc<Representation>> {
+        let _ = group;
         let found = self.entries.as_ref().and_then(|entries| {
             let entry = entries.get(key)?;
             let current = self.subscribed.load(Ordering::Acquire)
                 && entry.epoch == self.epoch.load(Ordering::Acquire)
-                && entry.group_generation == self.group_generation(group);
-            current.then_some(entry.representation)
+                && entry.group_unchanged();
+            current.then(|| entry.representation.clone())
         });
         let counter = if found.is_some() { &self.hits } else { &self.misses };
         counter.fetch_add(1, Ordering::Relaxed);
@@ -291,19 +314,23 @@ impl RepresentationCache {
     /// be stale: such an entry would never be served anyway).
     pub fn insert(&self, group: &str, key: String, representation: Arc<Representation>, ticket: Ticket) {
         let Some(entries) = &self.entries else { return };
+        let Some(counter) = self.group_counter(group) else {
+            return;
+        };
         if !self.subscribed.load(Ordering::Acquire)
             || ticket.epoch != self.epoch.load(Ordering::Acquire)
-            || ticket.group_generation != self.group_generation(group)
+            || ticket.group_generation != counter.load(Ordering::Acquire)
         {
             return;
         }
         entries.insert(
             key,
-            Entry {
+            Arc::new(EntryData {
                 representation,
+                group: counter,
                 group_generation: ticket.group_generation,
                 epoch: ticket.epoch,
-            },
+            }),
         );
     }
 
@@ -311,7 +338,13 @@ impl RepresentationCache {
     pub fn invalidate(&self, slug: &str) {
         if let Ok(mut groups) = self.groups.write() {
             for group in [slug, LIST_GROUP] {
-                *groups.entry(group.to_owned()).or_default() += 1;
+                match groups.get(group) {
+                    Some(counter) => counter.fetch_add(1, Ordering::AcqRel),
+                    None => {
+                        groups.insert(group.to_owned(), Arc::new(AtomicU64::new(1)));
+                        0
+                    }
+                };
             }
         }
     }
@@ -319,11 +352,12 @@ impl RepresentationCache {
     /// The last representation cached before the subscription was lost (and
     /// not invalidated since), for answering while the database is unreachable.
     pub fn get_stale(&self, group: &str, key: &str) -> Option<Arc<Representation>> {
+        let _ = group;
         let entry = self.entries.as_ref()?.peek(key)?;
         let previous = !self.subscribed.load(Ordering::Acquire)
             && entry.epoch + 1 == self.epoch.load(Ordering::Acquire)
-            && entry.group_generation == self.group_generation(group);
-        previous.then_some(entry.representation)
+            && entry.group_unchanged();
+        previous.then(|| entry.representation.clone())
     }
 
     /// Drops everything, stale copies too.

@@ -20,7 +20,6 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::Method;
 use actix_web::http::header::HeaderValue;
-use actix_web::middleware::Logger;
 use actix_web::{App, HttpMessage, web};
 use utoipa::OpenApi;
 use utoipa_actix_web::{AppExt, UtoipaApp};
@@ -150,13 +149,6 @@ pub fn build_app(
         .route("/docs", web::get().to(routes::docs_redirect))
         .service(SwaggerUi::new("/docs/{_:.*}").external_url_unchecked("/openapi.json", openapi::finish(&api)))
         .default_service(web::to(routes::fallback))
-        // HEAD is GET without the body: route it as GET; actix drops the body.
-        .wrap_fn(|mut req, srv| {
-            if req.method() == Method::HEAD {
-                req.head_mut().method = Method::GET;
-            }
-            actix_web::dev::Service::call(srv, req)
-        })
         .wrap(actix_web::middleware::Compress::default())
         // Problem documents carry the request id (given by the outer layer).
         .wrap_fn(|req, srv| {
@@ -178,10 +170,16 @@ pub fn build_app(
             }
         })
         .wrap(cors)
-        // Outermost: the request id, metrics, and problem+json for what CORS refuses.
-        .wrap_fn(move |req, srv| {
+        // Outermost: the request id, metrics, the access log, problem+json for
+        // what CORS refuses; and HEAD, which is GET without the body, routed
+        // as GET (actix drops the body; logs and metrics still say HEAD).
+        .wrap_fn(move |mut req, srv| {
             let id = request_id::assign(&req);
             let (started, method) = metrics::start(&req);
+            let head = req.method() == Method::HEAD;
+            if head {
+                req.head_mut().method = Method::GET;
+            }
             let metrics = metrics.clone();
             let response = actix_web::dev::Service::call(srv, req);
             async move {
@@ -197,10 +195,73 @@ pub fn build_app(
                 if let Some(problem) = refused {
                     response = response.into_response(problem);
                 }
-                request_id::echo(&mut response, &id);
-                metrics.observe(&response, method, started);
+                let elapsed = started.elapsed();
+                metrics.observe(&response, method, elapsed);
+                if logging::access_enabled() {
+                    log_access(&response, head, elapsed, &id);
+                }
+                request_id::echo(&mut response, id);
                 Ok(response)
             }
         })
-        .wrap(Logger::new("%a \"%r\" %s %b %Dms id=%{x-request-id}o"))
+}
+
+/// The access line of a request: `<client address> "<request line>" <status>
+/// <body bytes, - while unknown> <milliseconds to the response head>ms id=<request id>`.
+/// Built by appending, not through `format!`: it is written for every request.
+fn log_access<B: MessageBody>(response: &ServiceResponse<B>, head: bool, elapsed: std::time::Duration, id: &str) {
+    use actix_web::body::BodySize;
+    use actix_web::http::Version;
+    use logging::push_decimal;
+    use std::fmt::Write as _;
+    let nanos = u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX);
+    let req = response.request();
+    logging::access(|line| {
+        match req.peer_addr().map(|address| address.ip()) {
+            Some(std::net::IpAddr::V4(ip)) => {
+                for (n, octet) in ip.octets().into_iter().enumerate() {
+                    if n > 0 {
+                        line.push('.');
+                    }
+                    push_decimal(line, u64::from(octet));
+                }
+            }
+            Some(ip) => {
+                let _ = write!(line, "{ip}");
+            }
+            None => line.push('-'),
+        }
+        line.push_str(" \"");
+        line.push_str(if head { "HEAD" } else { req.method().as_str() });
+        line.push(' ');
+        line.push_str(req.path());
+        if !req.query_string().is_empty() {
+            line.push('?');
+            line.push_str(req.query_string());
+        }
+        line.push_str(match req.version() {
+            Version::HTTP_09 => " HTTP/0.9\" ",
+            Version::HTTP_10 => " HTTP/1.0\" ",
+            Version::HTTP_11 => " HTTP/1.1\" ",
+            Version::HTTP_2 => " HTTP/2.0\" ",
+            Version::HTTP_3 => " HTTP/3.0\" ",
+            _ => " HTTP/?\" ",
+        });
+        push_decimal(line, u64::from(response.status().as_u16()));
+        line.push(' ');
+        match response.response().body().size() {
+            BodySize::None => line.push('0'),
+            BodySize::Sized(bytes) => push_decimal(line, bytes),
+            BodySize::Stream => line.push('-'),
+        }
+        line.push(' ');
+        push_decimal(line, nanos / 1_000_000);
+        line.push('.');
+        let fraction = nanos % 1_000_000;
+        for scale in [100_000, 10_000, 1_000, 100, 10, 1] {
+            line.push(char::from(b'0' + ((fraction / scale) % 10) as u8));
+        }
+        line.push_str("ms id=");
+        line.push_str(id);
+    });
 }

@@ -2,10 +2,17 @@
 //! error by a background thread every few milliseconds, so a request never
 //! waits for a terminal or a pipe (one line per request would otherwise cost
 //! a system call and a thread wake-up on the request path).
+//!
+//! Access lines ([`access`]) skip env_logger's formatting: they are written
+//! straight into the same buffer, in the same layout, with a timestamp made
+//! once a second per thread.
 
+use std::cell::RefCell;
+use std::fmt::Write as _;
 use std::io::Write;
 use std::sync::Mutex;
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// How long a line may wait before it is written.
 const FLUSH_EVERY: Duration = Duration::from_millis(20);
@@ -13,6 +20,11 @@ const FLUSH_EVERY: Duration = Duration::from_millis(20);
 const MAX_BUFFERED: usize = 1 << 20;
 
 static BUFFER: Mutex<Vec<u8>> = Mutex::new(Vec::new());
+/// Whether env_logger writes through [`BUFFER`] (set by [`init`]).
+static BUFFERED: AtomicBool = AtomicBool::new(false);
+
+/// The target of access log lines (one per request, at `info`).
+pub const ACCESS_TARGET: &str = "lamina::access";
 
 /// Writes out everything buffered so far.
 pub fn flush() {
@@ -61,4 +73,71 @@ pub fn init() {
         builder.target(env_logger::Target::Pipe(Box::new(Buffered)));
     }
     builder.write_style(env_logger::WriteStyle::Never).init();
+    BUFFERED.store(spawned.is_ok(), Ordering::Release);
+}
+
+/// Whether access lines are logged (`RUST_LOG` lets `lamina::access` through at `info`).
+pub fn access_enabled() -> bool {
+    log::log_enabled!(target: ACCESS_TARGET, log::Level::Info)
+}
+
+thread_local! {
+    /// This thread's line being built, and the second and text of its last timestamp.
+    static LINE: RefCell<(String, u64, String)> = const { RefCell::new((String::new(), u64::MAX, String::new())) };
+}
+
+/// Logs an access line as env_logger would (`[<time> INFO  lamina::access] <line>`),
+/// without its formatting machinery: `write` appends the line's text, then
+/// it goes to the buffer in one append. Call only when [`access_enabled`].
+pub fn access(write: impl FnOnce(&mut String)) {
+    LINE.with(|line| {
+        let Ok(mut line) = line.try_borrow_mut() else {
+            let mut text = String::new();
+            write(&mut text);
+            log::info!(target: ACCESS_TARGET, "{text}");
+            return;
+        };
+        let (text, second, stamp) = &mut *line;
+        text.clear();
+        if !BUFFERED.load(Ordering::Acquire) {
+            write(text);
+            log::info!(target: ACCESS_TARGET, "{text}");
+            return;
+        }
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |since| since.as_secs());
+        if now != *second {
+            *second = now;
+            stamp.clear();
+            let at = i64::try_from(now)
+                .ok()
+                .and_then(|now| chrono::DateTime::from_timestamp(now, 0))
+                .unwrap_or_default();
+            let _ = write!(stamp, "[{} INFO  {ACCESS_TARGET}] ", at.format("%Y-%m-%dT%H:%M:%SZ"));
+        }
+        text.push_str(stamp);
+        write(text);
+        text.push('\n');
+        let _ = Buffered.write(text.as_bytes());
+        // Keep the buffer from growing without bound after an odd long line.
+        if text.capacity() > 4096 {
+            *text = String::new();
+        }
+    });
+}
+
+/// Appends `n` in decimal.
+pub fn push_decimal(text: &mut String, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut start = digits.len();
+    loop {
+        start -= 1;
+        digits[start] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    text.push_str(std::str::from_utf8(&digits[start..]).unwrap_or("?"));
 }

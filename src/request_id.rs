@@ -30,14 +30,18 @@ pub fn generate() -> String {
     static PREFIX: OnceLock<String> = OnceLock::new();
     static NEXT: AtomicU64 = AtomicU64::new(1);
     let prefix = PREFIX.get_or_init(|| Uuid::new_v4().simple().to_string()[..12].to_owned());
-    format!("{prefix}-{}", NEXT.fetch_add(1, Ordering::Relaxed))
+    let mut id = String::with_capacity(prefix.len() + 21);
+    id.push_str(prefix);
+    id.push('-');
+    crate::logging::push_decimal(&mut id, NEXT.fetch_add(1, Ordering::Relaxed));
+    id
 }
 
 /// Gives the request its id (the client's, if acceptable) and returns it.
 pub fn assign(req: &ServiceRequest) -> String {
     let given = req
         .headers()
-        .get(HEADER)
+        .get(HeaderName::from_static(HEADER))
         .and_then(|value| value.to_str().ok())
         .filter(|id| acceptable(id));
     let id = given.map_or_else(generate, str::to_owned);
@@ -45,9 +49,9 @@ pub fn assign(req: &ServiceRequest) -> String {
     id
 }
 
-/// Puts the id on the response.
-pub fn echo<B>(response: &mut ServiceResponse<B>, id: &str) {
-    if let Ok(value) = HeaderValue::from_str(id) {
+/// Puts the id on the response (its bytes become the header value, uncopied).
+pub fn echo<B>(response: &mut ServiceResponse<B>, id: String) {
+    if let Ok(value) = HeaderValue::from_maybe_shared(actix_web::web::Bytes::from(id)) {
         response.headers_mut().insert(HeaderName::from_static(HEADER), value);
     }
 }
@@ -75,5 +79,16 @@ mod tests {
         assert!(!super::acceptable("a b"));
         assert!(!super::acceptable("a\nb"));
         assert!(!super::acceptable(&"a".repeat(129)));
+    }
+
+    #[test]
+    fn generated_ids_count_up() {
+        for n in [0, 7, 1_234_567, u64::MAX] {
+            let mut text = String::new();
+            crate::logging::push_decimal(&mut text, n);
+            assert_eq!(text, n.to_string());
+        }
+        let (a, b) = (super::generate(), super::generate());
+        assert!(super::acceptable(&a) && a != b);
     }
 }

@@ -1,11 +1,18 @@
 //! Validators and conditional requests for read responses (RFC 9110 §8.8, §13).
 
-use std::future::Future;
+use std::future::{Future, Ready, ready};
+use std::pin::Pin;
 use std::sync::Arc;
 
-use actix_web::http::header::{self, HeaderName, HeaderValue};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{
+    self, AcceptEncoding, Encoding, Header as _, HeaderName, HeaderValue, IfModifiedSince, IfNoneMatch, Preference,
+    Quality,
+};
 use actix_web::{HttpRequest, HttpResponse};
-use chrono::DateTime;
+use futures_util::future::Either;
 
 use crate::AppState;
 use crate::auth::Reader;
@@ -13,28 +20,44 @@ use crate::cache::Coding;
 pub use crate::cache::Representation;
 use crate::error::AppError;
 
-/// The coding to use for `Accept-Encoding` (brotli first), if any.
+/// The coding to use for `Accept-Encoding`, if any: the one of brotli and
+/// gzip the client rates highest (brotli on a tie), by name or through `*`;
+/// none when it rates neither above zero or names `identity` with a higher rating.
 fn preferred_coding(req: &HttpRequest) -> Option<Coding> {
-    let accepted = req.headers().get(header::ACCEPT_ENCODING)?.to_str().ok()?;
-    let mut best = None;
-    for item in accepted.split(',') {
-        let mut parts = item.split(';').map(str::trim);
-        let name = parts.next().unwrap_or_default().to_ascii_lowercase();
-        let refused = parts.any(|param| {
-            param
-                .strip_prefix("q=")
-                .is_some_and(|q| q.trim().parse::<f32>().is_ok_and(|q| q <= 0.0))
-        });
-        let coding = match name.as_str() {
-            "br" => Coding::Brotli,
-            "gzip" | "x-gzip" => Coding::Gzip,
-            _ => continue,
-        };
-        if !refused && (best.is_none() || coding == Coding::Brotli) {
-            best = Some(coding);
-        }
+    // Most clients without compression send no header at all: nothing to parse.
+    if !req.headers().contains_key(header::ACCEPT_ENCODING) {
+        return None;
     }
-    best
+    let accepted = AcceptEncoding::parse(req).ok()?;
+    let quality_of = |wanted: &[&str], through_any: bool| {
+        let mut any = None;
+        for item in &accepted.0 {
+            match &item.item {
+                Preference::Specific(Encoding::Known(coding)) if wanted.contains(&coding.as_str()) => {
+                    return Some(item.quality);
+                }
+                Preference::Specific(Encoding::Unknown(name))
+                    if wanted.iter().any(|wanted| name.eq_ignore_ascii_case(wanted)) =>
+                {
+                    return Some(item.quality);
+                }
+                Preference::Any if through_any => any = Some(item.quality),
+                Preference::Any => {}
+                Preference::Specific(_) => {}
+            }
+        }
+        any
+    };
+    let brotli = quality_of(&["br"], true).unwrap_or(Quality::ZERO);
+    let gzip = quality_of(&["gzip", "x-gzip"], true).unwrap_or(Quality::ZERO);
+    let (coding, quality) = if brotli >= gzip {
+        (Coding::Brotli, brotli)
+    } else {
+        (Coding::Gzip, gzip)
+    };
+    // Uncompressed only when the client rates `identity` itself higher.
+    let identity = quality_of(&["identity"], false).unwrap_or(Quality::ZERO);
+    (quality > Quality::ZERO && quality >= identity).then_some(coding)
 }
 
 /// How shared caches may keep public responses.
@@ -52,36 +75,47 @@ pub fn etag_of(prefix: &str, bytes: &[u8]) -> String {
     format!("\"{prefix}.{hex}\"")
 }
 
-/// The opaque part of each entity tag in a header value (`W/` prefixes dropped).
-fn entity_tags(value: &str) -> impl Iterator<Item = &str> {
-    value
-        .split(',')
-        .map(str::trim)
-        .filter(|tag| !tag.is_empty())
-        .map(|tag| tag.strip_prefix("W/").unwrap_or(tag))
-}
-
-/// Whether `If-None-Match` (weak comparison) matches `etag`.
-fn none_match_hits(value: &str, etag: &str) -> bool {
-    value.trim() == "*" || entity_tags(value).any(|tag| tag == etag)
-}
-
-/// `true` if the request's preconditions say the client's copy is current.
-fn not_modified(req: &HttpRequest, representation: &Representation) -> bool {
+/// Whether `If-None-Match` (weak comparison, RFC 9110 §13.1.2) names `etag`
+/// (quoted, strong). The usual request repeats the ETag as it was sent: that
+/// is compared as bytes; anything else is parsed as the typed header.
+fn none_match_hits(req: &HttpRequest, etag: &str) -> bool {
     let headers = req.headers();
-    if let Some(value) = headers.get(header::IF_NONE_MATCH) {
-        return value
-            .to_str()
-            .is_ok_and(|value| none_match_hits(value, &representation.etag));
+    let Some(first) = headers.get(header::IF_NONE_MATCH) else {
+        return false;
+    };
+    let raw = first.as_bytes();
+    if raw == etag.as_bytes() || raw.strip_prefix(b"W/") == Some(etag.as_bytes()) {
+        return true;
     }
-    let since = headers
-        .get(header::IF_MODIFIED_SINCE)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| DateTime::parse_from_rfc2822(value).ok());
-    match (since, representation.last_modified()) {
-        (Some(since), Some((_, modified))) => *modified <= since.timestamp(),
-        _ => false,
+    let opaque = etag.strip_prefix('"').and_then(|etag| etag.strip_suffix('"'));
+    match IfNoneMatch::parse(req) {
+        Ok(IfNoneMatch::Any) => true,
+        Ok(IfNoneMatch::Items(tags)) => opaque.is_some_and(|opaque| tags.iter().any(|tag| tag.tag() == opaque)),
+        Err(_) => false,
     }
+}
+
+/// `true` if the request's preconditions say the client's copy is current:
+/// `If-None-Match` when sent, otherwise `If-Modified-Since` (any HTTP date format).
+fn not_modified(req: &HttpRequest, representation: &Representation) -> bool {
+    if req.headers().contains_key(header::IF_NONE_MATCH) {
+        return none_match_hits(req, &representation.etag);
+    }
+    let Some((_, modified)) = representation.last_modified() else {
+        return false;
+    };
+    if !req.headers().contains_key(header::IF_MODIFIED_SINCE) {
+        return false;
+    }
+    let Ok(IfModifiedSince(since)) = IfModifiedSince::parse(req) else {
+        return false;
+    };
+    let since = SystemTime::from(since);
+    let since = match since.duration_since(UNIX_EPOCH) {
+        Ok(after) => i64::try_from(after.as_secs()).unwrap_or(i64::MAX),
+        Err(before) => -i64::try_from(before.duration().as_secs()).unwrap_or(i64::MAX),
+    };
+    *modified <= since
 }
 
 /// `200` with the body, or `304` without, each with validators and caching headers.
@@ -93,47 +127,77 @@ pub fn respond(
     private: bool,
 ) -> HttpResponse {
     let fresh = not_modified(req, representation);
-    let mut response = if fresh {
-        HttpResponse::NotModified()
+    let mut response = HttpResponse::new(if fresh {
+        StatusCode::NOT_MODIFIED
     } else {
-        HttpResponse::Ok()
-    };
-    response.insert_header((header::ETAG, representation.etag_header().clone()));
+        StatusCode::OK
+    });
+    // Straight into the header map: every name and value is already checked.
+    let headers = response.headers_mut();
+    headers.insert(header::ETAG, representation.etag_header().clone());
     if let Some((modified, _)) = representation.last_modified() {
-        response.insert_header((header::LAST_MODIFIED, modified.clone()));
+        headers.insert(header::LAST_MODIFIED, modified.clone());
     }
     if private {
-        response.insert_header((header::CACHE_CONTROL, HeaderValue::from_static("private, no-store")));
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
     } else {
-        response.insert_header((header::CACHE_CONTROL, policy.public.clone()));
+        headers.insert(header::CACHE_CONTROL, policy.public.clone());
         if let Some(keys) = representation.surrogate_keys() {
-            response.insert_header((HeaderName::from_static("surrogate-key"), keys.clone()));
+            headers.insert(HeaderName::from_static("surrogate-key"), keys.clone());
         }
     }
-    response.insert_header((header::VARY, HeaderValue::from_static("Authorization, Accept-Encoding")));
+    headers.insert(header::VARY, HeaderValue::from_static("Authorization, Accept-Encoding"));
     if fresh {
-        return response.finish();
+        return response;
     }
-    response.insert_header((header::CONTENT_TYPE, HeaderValue::from_static("application/json")));
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     // Cached representations carry their compressed variants; others are
     // left to the Compress middleware (off the worker thread, at a cheap level).
     let encoded = preferred_coding(req).and_then(|coding| representation.encoded(coding).map(|bytes| (coding, bytes)));
-    match encoded {
+    let body = match encoded {
         Some((coding, bytes)) => {
-            response.insert_header((header::CONTENT_ENCODING, HeaderValue::from_static(coding.name())));
-            response.body(bytes.clone())
+            headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static(coding.name()));
+            bytes.clone()
         }
-        None => response.body(representation.body.clone()),
-    }
+        None => representation.body.clone(),
+    };
+    response.set_body(body).map_into_boxed_body()
 }
+
+/// What a read handler answers.
+type Answer = Result<HttpResponse, AppError>;
 
 /// Answers a public read from the representation cache when it can; otherwise
 /// builds the representation and, for anonymous readers, keeps it under
 /// `key` (built by the route from parsed, normalized parameters).
-pub async fn cached<F, Fut>(
+///
+/// A hit is answered without awaiting anything: the returned future is then
+/// ready and small, and the (large) database future of a miss lives in a box
+/// of its own, so the handler's future stays small to allocate and move.
+pub fn cached<'a, F, Fut>(
+    state: &'a AppState,
+    req: &'a HttpRequest,
+    reader: &'a Reader,
+    group: &'a str,
+    key: String,
+    build: F,
+) -> Either<Ready<Answer>, Pin<Box<dyn Future<Output = Answer> + 'a>>>
+where
+    F: FnOnce() -> Fut + 'a,
+    Fut: Future<Output = Result<Representation, AppError>> + 'a,
+{
+    let public = !reader.is_authenticated();
+    if public && let Some(representation) = state.cache.get(group, &key) {
+        return Either::Left(ready(Ok(respond(req, &representation, &state.cache_policy, false))));
+    }
+    Either::Right(Box::pin(build_and_keep(state, req, public, group, key, build)))
+}
+
+/// The miss path of [`cached`].
+async fn build_and_keep<F, Fut>(
     state: &AppState,
     req: &HttpRequest,
-    reader: &Reader,
+    public: bool,
     group: &str,
     key: String,
     build: F,
@@ -142,10 +206,6 @@ where
     F: FnOnce() -> Fut,
     Fut: Future<Output = Result<Representation, AppError>>,
 {
-    let public = !reader.is_authenticated();
-    if public && let Some(representation) = state.cache.get(group, &key) {
-        return Ok(respond(req, &representation, &state.cache_policy, false));
-    }
     let ticket = state.cache.ticket(group);
     let representation = match crate::db::deadline(build()).await {
         Ok(representation) => representation,
@@ -171,29 +231,81 @@ where
 mod tests {
     use super::*;
 
+    fn request(headers: &[(&str, &str)]) -> HttpRequest {
+        let mut req = actix_web::test::TestRequest::default();
+        for header in headers {
+            req = req.append_header(*header);
+        }
+        req.to_http_request()
+    }
+
     #[test]
-    fn accept_encoding_picks_brotli_then_gzip_and_honours_q_zero() {
-        let coding = |value: &str| {
-            let req = actix_web::test::TestRequest::default()
-                .insert_header(("Accept-Encoding", value))
-                .to_http_request();
-            preferred_coding(&req)
-        };
+    fn accept_encoding_picks_brotli_then_gzip_and_honours_q_values() {
+        let coding = |value: &str| preferred_coding(&request(&[("Accept-Encoding", value)]));
         assert_eq!(coding("gzip, deflate, br"), Some(Coding::Brotli));
+        assert_eq!(coding("gzip, deflate, br, zstd"), Some(Coding::Brotli));
         assert_eq!(coding("gzip"), Some(Coding::Gzip));
+        assert_eq!(coding("x-gzip"), Some(Coding::Gzip));
+        assert_eq!(coding("GZIP"), Some(Coding::Gzip));
         assert_eq!(coding("br;q=0, gzip;q=0.5"), Some(Coding::Gzip));
+        assert_eq!(coding("br;q=0.4, gzip;q=0.5"), Some(Coding::Gzip));
+        assert_eq!(coding("br;q=0.5, gzip;q=0.5"), Some(Coding::Brotli));
         assert_eq!(coding("identity"), None);
+        assert_eq!(coding(""), None);
         assert_eq!(coding("gzip;q=0"), None);
+        assert_eq!(coding("*"), Some(Coding::Brotli), "`*` is any coding, brotli included");
+        assert_eq!(coding("*;q=0"), None);
+        assert_eq!(coding("br;q=0, *"), Some(Coding::Gzip));
+        assert_eq!(coding("gzip;q=0.2, identity;q=0.5"), None, "identity is preferred");
+        assert_eq!(coding("gzip;q=0.2, identity;q=0"), Some(Coding::Gzip));
+        assert_eq!(coding("gzip;q=nonsense, br"), Some(Coding::Brotli));
+        assert_eq!(preferred_coding(&request(&[])), None);
+        let split = request(&[("Accept-Encoding", "deflate"), ("Accept-Encoding", "gzip")]);
+        assert_eq!(preferred_coding(&split), Some(Coding::Gzip), "every header line counts");
     }
 
     #[test]
     fn if_none_match_uses_weak_comparison_and_lists() {
         let etag = "\"s.1.2\"";
-        assert!(none_match_hits("\"s.1.2\"", etag));
-        assert!(none_match_hits("W/\"s.1.2\"", etag));
-        assert!(none_match_hits("\"x\", W/\"s.1.2\"", etag));
-        assert!(none_match_hits("*", etag));
-        assert!(!none_match_hits("\"s.1.3\"", etag));
-        assert!(!none_match_hits("", etag));
+        let hits = |value: &str| none_match_hits(&request(&[("If-None-Match", value)]), etag);
+        assert!(hits("\"s.1.2\""));
+        assert!(hits("W/\"s.1.2\""));
+        assert!(hits("\"x\", W/\"s.1.2\""));
+        assert!(hits("\"x\",\"s.1.2\""));
+        assert!(hits(" \"s.1.2\" "));
+        assert!(hits("*"));
+        assert!(!hits("\"s.1.3\""));
+        assert!(!hits("s.1.2"), "an unquoted tag is not an entity tag");
+        assert!(!hits(""));
+        assert!(!none_match_hits(&request(&[]), etag));
+        let split = request(&[("If-None-Match", "\"x\""), ("If-None-Match", "\"s.1.2\"")]);
+        assert!(none_match_hits(&split, etag), "every header line counts");
+    }
+
+    #[test]
+    fn if_modified_since_takes_every_http_date_format() {
+        // Sun, 06 Nov 1994 08:49:37 GMT
+        let modified = chrono::DateTime::from_timestamp(784_111_777, 0).unwrap();
+        let representation = Representation::new(Vec::new().into(), "\"e\"".into(), Some(modified), String::new());
+        let fresh = |headers: &[(&str, &str)]| not_modified(&request(headers), &representation);
+        for same in [
+            "Sun, 06 Nov 1994 08:49:37 GMT",
+            "Sunday, 06-Nov-94 08:49:37 GMT",
+            "Sun Nov  6 08:49:37 1994",
+        ] {
+            assert!(fresh(&[("If-Modified-Since", same)]), "{same}");
+        }
+        assert!(fresh(&[("If-Modified-Since", "Mon, 07 Nov 1994 00:00:00 GMT")]));
+        assert!(!fresh(&[("If-Modified-Since", "Sun, 06 Nov 1994 08:49:36 GMT")]));
+        assert!(!fresh(&[("If-Modified-Since", "yesterday")]));
+        assert!(!fresh(&[("If-Modified-Since", "Thu, 01 Jan 1970 00:00:00 GMT")]));
+        assert!(
+            !fresh(&[
+                ("If-None-Match", "\"other\""),
+                ("If-Modified-Since", "Mon, 07 Nov 1994 00:00:00 GMT")
+            ]),
+            "If-None-Match wins over If-Modified-Since"
+        );
+        assert!(fresh(&[("If-None-Match", "\"e\"")]));
     }
 }
