@@ -284,11 +284,9 @@ impl RepresentationCache {
         Some(groups.entry(group.to_owned()).or_default().clone())
     }
 
-    /// The current representation of `key` in `group`, counting the hit or
-    /// miss. (`group` is the one the key was stored under: keys are built from
-    /// it, and the entry checks its own group's counter.)
-    pub fn get(&self, group: &str, key: &str) -> Option<Arc<Representation>> {
-        let _ = group;
+    /// The current representation of `key`, counting the hit or miss (the
+    /// entry checks its own group's counter).
+    pub fn get(&self, key: &str) -> Option<Arc<Representation>> {
         let found = self.entries.as_ref().and_then(|entries| {
             let entry = entries.get(key)?;
             let current = self.subscribed.load(Ordering::Acquire)
@@ -351,8 +349,7 @@ impl RepresentationCache {
 
     /// The last representation cached before the subscription was lost (and
     /// not invalidated since), for answering while the database is unreachable.
-    pub fn get_stale(&self, group: &str, key: &str) -> Option<Arc<Representation>> {
-        let _ = group;
+    pub fn get_stale(&self, key: &str) -> Option<Arc<Representation>> {
         let entry = self.entries.as_ref()?.peek(key)?;
         let previous = !self.subscribed.load(Ordering::Acquire)
             && entry.epoch + 1 == self.epoch.load(Ordering::Acquire)
@@ -449,20 +446,20 @@ mod tests {
         let cache = RepresentationCache::new(1 << 20);
         let ticket = cache.ticket("a");
         cache.insert("a", "/a".into(), rep("x"), ticket);
-        assert!(cache.get("a", "/a").is_none(), "not subscribed: nothing is kept");
+        assert!(cache.get("/a").is_none(), "not subscribed: nothing is kept");
         cache.set_subscribed(true);
         let ticket = cache.ticket("a");
         cache.invalidate("a");
         cache.insert("a", "/a".into(), rep("x"), ticket);
-        assert!(cache.get("a", "/a").is_none(), "a write happened during the read");
+        assert!(cache.get("/a").is_none(), "a write happened during the read");
         cache.insert("a", "/a".into(), rep("x"), cache.ticket("a"));
         cache.insert("", "/list".into(), rep("l"), cache.ticket(""));
-        assert!(cache.get("a", "/a").is_some());
+        assert!(cache.get("/a").is_some());
         cache.invalidate("b");
-        assert!(cache.get("a", "/a").is_some(), "another article's write leaves it");
-        assert!(cache.get("", "/list").is_none(), "but not the list");
+        assert!(cache.get("/a").is_some(), "another article's write leaves it");
+        assert!(cache.get("/list").is_none(), "but not the list");
         cache.invalidate("a");
-        assert!(cache.get("a", "/a").is_none());
+        assert!(cache.get("/a").is_none());
         assert_eq!(cache.counts(), (2, 4));
     }
 
@@ -473,12 +470,12 @@ mod tests {
         cache.insert("a", "/a".into(), rep("x"), cache.ticket("a"));
         cache.insert("b", "/b".into(), rep("y"), cache.ticket("b"));
         cache.set_subscribed(false);
-        assert!(cache.get("a", "/a").is_none());
-        assert!(cache.get_stale("a", "/a").is_some());
+        assert!(cache.get("/a").is_none());
+        assert!(cache.get_stale("/a").is_some());
         cache.invalidate("b");
-        assert!(cache.get_stale("b", "/b").is_none(), "a later write makes it unusable");
+        assert!(cache.get_stale("/b").is_none(), "a later write makes it unusable");
         cache.set_subscribed(true);
-        assert!(cache.get_stale("a", "/a").is_none() && cache.get("a", "/a").is_none());
+        assert!(cache.get_stale("/a").is_none() && cache.get("/a").is_none());
     }
 
     #[test]

@@ -187,7 +187,7 @@ where
     Fut: Future<Output = Result<Representation, AppError>> + 'a,
 {
     let public = !reader.is_authenticated();
-    if public && let Some(representation) = state.cache.get(group, &key) {
+    if public && let Some(representation) = state.cache.get(&key) {
         return Either::Left(ready(Ok(respond(req, &representation, &state.cache_policy, false))));
     }
     Either::Right(Box::pin(build_and_keep(state, req, public, group, key, build)))
@@ -210,7 +210,7 @@ where
     let representation = match crate::db::deadline(build()).await {
         Ok(representation) => representation,
         // The database is unreachable: the last known public copy beats a 503.
-        Err(AppError::Unavailable(cause)) if public => match state.cache.get_stale(group, &key) {
+        Err(AppError::Unavailable(cause)) if public => match state.cache.get_stale(&key) {
             Some(stale) => {
                 log::warn!("database unavailable ({cause}); answering {key} from the stale cache");
                 return Ok(respond(req, &stale, &state.cache_policy, false));
