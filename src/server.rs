@@ -47,6 +47,7 @@ pub async fn run(state: AppState, config: &Config) -> io::Result<()> {
     }
     let shutdown = builder.graceful_shutdown_signal();
     let head_timeout = Duration::from_millis(config.client_header_timeout_ms);
+    let request_time = Duration::from_secs(config.body_timeout_secs) + crate::db::DEADLINE + REQUEST_DEADLINE_MARGIN;
     let bind = config.bind;
     let factory = move || {
         let shutdown = shutdown.clone();
@@ -69,9 +70,9 @@ pub async fn run(state: AppState, config: &Config) -> io::Result<()> {
             .h1(map_config(app, |()| AppConfig::default()));
         // As actix-http's own `tcp()`: the peer address goes along, for
         // `req.peer_addr()` (rate limits, logs).
-        fn_service(|stream: TcpStream| async move {
+        fn_service(move |stream: TcpStream| async move {
             let peer = stream.peer_addr().ok();
-            Ok::<_, ()>((ProblemIo::new(stream), peer))
+            Ok::<_, ()>((ProblemIo::new(stream, request_time), peer))
         })
         .and_then(http.map_err(|err| log::debug!("connection ended: {err:?}")))
     };
@@ -87,7 +88,9 @@ pub async fn run(state: AppState, config: &Config) -> io::Result<()> {
 /// request with a bad token is refused at once.
 async fn check_expectation(state: AppState, req: Request) -> Result<Request, Refusal> {
     let head = req.head();
-    let address = head.peer_addr.map(|address| address.ip());
+    let address = state
+        .limits
+        .client_address(head.peer_addr.map(|address| address.ip()), &head.headers);
     let refuse = |error: AppError| {
         let given = head
             .headers
@@ -283,17 +286,66 @@ pub struct ProblemIo<T> {
     /// Rewritten bytes not yet sent, and how many of them have been.
     pending: Vec<u8>,
     sent: usize,
+    /// Set when a request's first bytes arrive, cleared when its response
+    /// starts: a request (head, body and handling) must be answered within
+    /// `request_time`. actix-http times only a connection's first head, so
+    /// without this a client could trickle a second request forever.
+    request_deadline: Option<Pin<Box<tokio::time::Sleep>>>,
+    request_time: Duration,
+    /// Set while a write is blocked (the client does not read): it must
+    /// progress within [`WRITE_STALL`].
+    write_deadline: Option<Pin<Box<tokio::time::Sleep>>>,
 }
 
+/// How much longer than its body timeout and the database deadline a request
+/// may take from its first byte to its response.
+const REQUEST_DEADLINE_MARGIN: Duration = Duration::from_secs(5);
+/// The longest a response may wait for a client that does not read it.
+pub const WRITE_STALL: Duration = Duration::from_secs(30);
+
 impl<T> ProblemIo<T> {
-    /// Wraps `inner`.
-    pub fn new(inner: T) -> ProblemIo<T> {
+    /// Wraps `inner`, whose requests must each be answered within `request_time`.
+    pub fn new(inner: T, request_time: Duration) -> ProblemIo<T> {
         ProblemIo {
             inner,
             pending: Vec::new(),
             sent: 0,
+            request_deadline: None,
+            request_time,
+            write_deadline: None,
         }
     }
+}
+
+/// A blocked write (the client does not read) starts `deadline`; past
+/// [`WRITE_STALL`] it is `TimedOut`; progress clears it.
+fn watch_stall<R>(
+    deadline: &mut Option<Pin<Box<tokio::time::Sleep>>>,
+    cx: &mut Context<'_>,
+    outcome: Poll<io::Result<R>>,
+) -> Poll<io::Result<R>> {
+    if outcome.is_pending() {
+        let sleep = deadline.get_or_insert_with(|| Box::pin(tokio::time::sleep(WRITE_STALL)));
+        if sleep.as_mut().poll(cx).is_ready() {
+            log::debug!("closing a connection: the client does not read its response");
+            return Poll::Ready(Err(io::Error::new(io::ErrorKind::TimedOut, "the client does not read")));
+        }
+    } else {
+        *deadline = None;
+    }
+    outcome
+}
+
+/// `TimedOut` once `deadline` has passed (registering the waker until then).
+fn expired(deadline: &mut Option<Pin<Box<tokio::time::Sleep>>>, cx: &mut Context<'_>, what: &str) -> io::Result<()> {
+    let passed = deadline
+        .as_mut()
+        .is_some_and(|sleep| sleep.as_mut().poll(cx).is_ready());
+    if passed {
+        log::debug!("closing a connection: {what}");
+        return Err(io::Error::new(io::ErrorKind::TimedOut, what.to_owned()));
+    }
+    Ok(())
 }
 
 impl<T: AsyncWrite + Unpin> ProblemIo<T> {
@@ -316,13 +368,49 @@ impl<T: AsyncWrite + Unpin> ProblemIo<T> {
 
 impl<T: AsyncRead + Unpin> AsyncRead for ProblemIo<T> {
     fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_read(cx, buf)
+        let this = &mut *self;
+        expired(&mut this.request_deadline, cx, "a request was not answered in time")?;
+        let before = buf.filled().len();
+        let read = Pin::new(&mut this.inner).poll_read(cx, buf);
+        if buf.filled().len() > before && this.request_deadline.is_none() {
+            let mut deadline = Box::pin(tokio::time::sleep(this.request_time));
+            // Registers the waker, so an idle trickle is still cut off.
+            let _ = deadline.as_mut().poll(cx);
+            this.request_deadline = Some(deadline);
+        }
+        read
     }
 }
 
 impl<T: AsyncWrite + Unpin> AsyncWrite for ProblemIo<T> {
     fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
         let this = &mut *self;
+        // A response is under way: its request is answered.
+        this.request_deadline = None;
+        let written = this.poll_write_inner(cx, buf);
+        watch_stall(&mut this.write_deadline, cx, written)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = &mut *self;
+        let flushed = this.poll_flush_inner(cx);
+        watch_stall(&mut this.write_deadline, cx, flushed)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        ready!(self.poll_pending(cx))?;
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+impl<T: AsyncWrite + Unpin> ProblemIo<T> {
+    fn poll_flush_inner(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        ready!(self.poll_pending(cx))?;
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_write_inner(&mut self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        let this = self;
         ready!(this.poll_pending(cx))?;
         let Some(replacement) = rewrite_own_error(buf) else {
             return Pin::new(&mut this.inner).poll_write(cx, buf);
@@ -333,16 +421,6 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for ProblemIo<T> {
             return Poll::Ready(Err(err));
         }
         Poll::Ready(Ok(buf.len()))
-    }
-
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        ready!(self.poll_pending(cx))?;
-        Pin::new(&mut self.inner).poll_flush(cx)
-    }
-
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        ready!(self.poll_pending(cx))?;
-        Pin::new(&mut self.inner).poll_shutdown(cx)
     }
 }
 

@@ -39,6 +39,7 @@ impl Server {
             .env("LAMINA_BIND", format!("127.0.0.1:{port}"))
             .env("LAMINA_WORKERS", "1")
             .env("LAMINA_CLIENT_HEADER_TIMEOUT_MS", HEAD_TIMEOUT_MS.to_string())
+            .env("LAMINA_BODY_TIMEOUT_SECS", "1")
             .env("RUST_LOG", "info")
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log).unwrap())
@@ -253,4 +254,37 @@ async fn expect_continue_is_answered_only_to_those_who_may_write() {
     assert!(answer.status_line.starts_with("HTTP/1.1 200 "), "{answer:?}");
     let section: Value = serde_json::from_str(&answer.body).unwrap();
     assert_eq!(section["body"], "Sent after 100 Continue.", "{section}");
+}
+
+/// actix-http times only a connection's first request head: a second request
+/// trickled after a keep-alive answer must still be cut off (here after the
+/// body timeout of 1 s + the 4 s database deadline + 5 s).
+#[actix_web::test]
+async fn a_trickled_second_request_does_not_hold_the_connection() {
+    let app = TestApp::new().await;
+    let server = Server::start(&app);
+    let mut stream = server.connect();
+    stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    stream.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    let mut first = [0u8; 512];
+    let n = stream.read(&mut first).unwrap();
+    assert!(
+        first[..n].starts_with(b"HTTP/1.1 200"),
+        "{}",
+        String::from_utf8_lossy(&first[..n])
+    );
+    stream.write_all(b"G").unwrap();
+    let started = Instant::now();
+    let mut rest = Vec::new();
+    let outcome = stream.read_to_end(&mut rest);
+    assert!(
+        outcome.is_ok() || started.elapsed() < Duration::from_secs(29),
+        "the connection was still open after {:?}",
+        started.elapsed()
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(15),
+        "closed after {:?}",
+        started.elapsed()
+    );
 }
