@@ -99,6 +99,11 @@ pub struct Config {
     #[arg(long, env = "LAMINA_TRUSTED_PROXIES", default_value = "", value_parser = clap::value_parser!(TrustedProxies), global = true)]
     pub trusted_proxies: TrustedProxies,
 
+    /// The forwarding header the trusted proxies write (the other is ignored:
+    /// a proxy passes it on as the client sent it).
+    #[arg(long, env = "LAMINA_TRUSTED_PROXY_HEADER", value_enum, default_value_t = crate::limits::ProxyHeader::XForwardedFor, global = true)]
+    pub trusted_proxy_header: crate::limits::ProxyHeader,
+
     /// Longest wait, in seconds, for a request body to arrive (then 408).
     #[arg(long, env = "LAMINA_BODY_TIMEOUT_SECS", default_value_t = DEFAULT_BODY_TIMEOUT_SECS, value_parser = clap::value_parser!(u64).range(1..), global = true)]
     pub body_timeout_secs: u64,

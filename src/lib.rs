@@ -66,6 +66,7 @@ impl AppState {
                 config.auth_failures_per_minute,
                 config.writes_per_minute,
                 config.trusted_proxies.0.clone(),
+                config.trusted_proxy_header,
             )),
             body_timeout: std::time::Duration::from_secs(config.body_timeout_secs),
             cluster: None,

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr};
 use std::num::NonZeroU32;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use governor::clock::{Clock, DefaultClock};
@@ -44,10 +45,26 @@ type Keyed<K> = RateLimiter<K, DefaultKeyedStateStore<K>, DefaultClock, StateInf
 /// Addresses blocked at most this many at once (oldest forgotten first).
 const MAX_BLOCKED: usize = 10_000;
 
+/// Failed authentications between two sweeps of quiet addresses.
+const FORGET_EVERY: u64 = 1024;
+
+/// The forwarding header trusted proxies write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum ProxyHeader {
+    /// `X-Forwarded-For: client, proxy1, …`
+    #[default]
+    XForwardedFor,
+    /// `Forwarded: for=client, for=proxy1, …` (RFC 7239)
+    Forwarded,
+}
+
 /// The configured limits; a limit of 0 is no limit.
 pub struct Limits {
-    /// Proxies whose forwarding headers name the client.
+    /// Proxies whose forwarding header names the client.
     trusted_proxies: Vec<ipnet::IpNet>,
+    proxy_header: ProxyHeader,
+    /// Failed authentications seen, to sweep the limiter's state now and then.
+    failures_seen: AtomicU64,
     auth_failures: Option<(Keyed<IpAddr>, u32)>,
     /// Addresses that used up their failures, until when.
     blocked: Mutex<HashMap<IpAddr, Instant>>,
@@ -70,9 +87,16 @@ fn too_many(limit: u32, wait: Duration, detail: String) -> AppError {
 
 impl Limits {
     /// Limits of `auth_failures_per_minute` per client address and `writes_per_minute` per token.
-    pub fn new(auth_failures_per_minute: u32, writes_per_minute: u32, trusted_proxies: Vec<ipnet::IpNet>) -> Limits {
+    pub fn new(
+        auth_failures_per_minute: u32,
+        writes_per_minute: u32,
+        trusted_proxies: Vec<ipnet::IpNet>,
+        proxy_header: ProxyHeader,
+    ) -> Limits {
         Limits {
             trusted_proxies,
+            proxy_header,
+            failures_seen: AtomicU64::new(0),
             auth_failures: limiter(auth_failures_per_minute),
             blocked: Mutex::default(),
             writes: limiter(writes_per_minute),
@@ -80,28 +104,29 @@ impl Limits {
     }
 
     /// The client's address: the TCP `peer`, unless the peer is a trusted
-    /// proxy; then the nearest address in `Forwarded` (or, without it,
-    /// `X-Forwarded-For`) that is not a trusted proxy itself, read from the
-    /// right, where the trusted proxies appended what they saw.
+    /// proxy; then the nearest address in the forwarding header the proxies
+    /// write (`X-Forwarded-For`, or `Forwarded`: only that one, since a proxy
+    /// passes the other on as the client sent it) that is not a trusted proxy
+    /// itself, read from the right, where the trusted proxies appended what
+    /// they saw.
     pub fn client_address(&self, peer: Option<IpAddr>, headers: &HeaderMap) -> Option<IpAddr> {
         let trusted = |address: &IpAddr| self.trusted_proxies.iter().any(|net| net.contains(address));
         let peer = peer?;
         if !trusted(&peer) {
             return Some(peer);
         }
-        let forwarded: Vec<IpAddr> = if headers.contains_key(header::FORWARDED) {
-            header_values(headers, header::FORWARDED)
+        let forwarded: Vec<IpAddr> = match self.proxy_header {
+            ProxyHeader::Forwarded => header_values(headers, header::FORWARDED)
                 .flat_map(|element| element.split(';'))
                 .filter_map(|pair| pair.trim().split_once('='))
                 .filter(|(name, _)| name.trim().eq_ignore_ascii_case("for"))
                 .map(|(_, node)| parse_node(node))
                 .collect::<Option<_>>()
-                .unwrap_or_default()
-        } else {
-            header_values(headers, header::X_FORWARDED_FOR)
+                .unwrap_or_default(),
+            ProxyHeader::XForwardedFor => header_values(headers, header::X_FORWARDED_FOR)
                 .map(parse_node)
                 .collect::<Option<_>>()
-                .unwrap_or_default()
+                .unwrap_or_default(),
         };
         Some(
             forwarded
@@ -139,6 +164,12 @@ impl Limits {
             return failure;
         };
         let address = address.unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+        // The limiter keeps a state per address: forget the quiet ones now
+        // and then, so addresses that come and go do not add up.
+        if self.failures_seen.fetch_add(1, Ordering::Relaxed) % FORGET_EVERY == FORGET_EVERY - 1 {
+            limiter.retain_recent();
+            limiter.shrink_to_fit();
+        }
         match limiter.check_key(&address) {
             Ok(_) => failure,
             Err(not_until) => {
@@ -187,7 +218,7 @@ mod tests {
 
     fn limits(trusted: &str) -> Limits {
         let trusted: crate::config::TrustedProxies = trusted.parse().unwrap();
-        Limits::new(1, 1, trusted.0)
+        Limits::new(1, 1, trusted.0, ProxyHeader::XForwardedFor)
     }
 
     fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
@@ -220,7 +251,15 @@ mod tests {
         ]);
         assert_eq!(proxies.client_address(ip("10.0.0.5"), &chain), ip("198.51.100.7"));
         let forwarded = headers(&[("forwarded", r#"for="[2001:db8::17]:4711";proto=https, for=10.2.2.2"#)]);
-        assert_eq!(proxies.client_address(ip("::1"), &forwarded), ip("2001:db8::17"));
+        assert_eq!(
+            proxies.client_address(ip("::1"), &forwarded),
+            ip("::1"),
+            "the header the proxies do not write is the client's"
+        );
+        let trusted: crate::config::TrustedProxies = "10.0.0.0/8, ::1".parse().unwrap();
+        let rfc7239 = Limits::new(1, 1, trusted.0, ProxyHeader::Forwarded);
+        assert_eq!(rfc7239.client_address(ip("::1"), &forwarded), ip("2001:db8::17"));
+        assert_eq!(rfc7239.client_address(ip("10.0.0.5"), &spoofed), ip("10.0.0.5"));
         let junk = headers(&[("x-forwarded-for", "unknown")]);
         assert_eq!(proxies.client_address(ip("10.0.0.5"), &junk), ip("10.0.0.5"));
         assert!("10.0.0.0/33".parse::<crate::config::TrustedProxies>().is_err());
