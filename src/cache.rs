@@ -393,6 +393,45 @@ impl RepresentationCache {
     }
 }
 
+/// How long the notification connection may be quiet before it is checked.
+const LISTEN_CHECK_EVERY: Duration = Duration::from_secs(15);
+/// How long that check may take before the connection counts as lost.
+const LISTEN_CHECK_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Invalidates what each notification on `conn` names until the connection
+/// fails. A connection quiet for [`LISTEN_CHECK_EVERY`] is checked with a
+/// query: a half-open one (a dropped NAT entry, say) would otherwise leave
+/// this node serving its cache as current forever.
+async fn listen_until_lost(conn: &mut AsyncPgConnection, cache: &RepresentationCache) {
+    use diesel_async::RunQueryDsl;
+    loop {
+        let quiet = {
+            let mut notifications = std::pin::pin!(conn.notifications_stream());
+            let heard = tokio::time::timeout(LISTEN_CHECK_EVERY, async {
+                while let Some(notification) = notifications.next().await {
+                    match notification {
+                        Ok(notification) => cache.invalidate(&notification.payload),
+                        Err(err) => {
+                            log::warn!("cache: notification connection failed: {err}");
+                            return;
+                        }
+                    }
+                }
+            })
+            .await;
+            heard.is_err()
+        };
+        if !quiet {
+            return;
+        }
+        let check = tokio::time::timeout(LISTEN_CHECK_TIMEOUT, diesel::sql_query("SELECT 1").execute(conn)).await;
+        if !matches!(check, Ok(Ok(_))) {
+            log::warn!("cache: the notification connection does not answer");
+            return;
+        }
+    }
+}
+
 /// Keeps `cache` coherent with writes of other nodes: `LISTEN`s on
 /// [`CHANNEL`] and invalidates what each notification names; reconnects (and
 /// stops serving the cache) whenever the connection is lost. Runs until the process ends.
@@ -406,16 +445,7 @@ pub async fn listen(url: String, cache: Arc<RepresentationCache>) {
                     cache.set_subscribed(true);
                     log::debug!("cache: listening for content changes");
                     delay = Duration::from_millis(100);
-                    let mut notifications = std::pin::pin!(conn.notifications_stream());
-                    while let Some(notification) = notifications.next().await {
-                        match notification {
-                            Ok(notification) => cache.invalidate(&notification.payload),
-                            Err(err) => {
-                                log::warn!("cache: notification connection failed: {err}");
-                                break;
-                            }
-                        }
-                    }
+                    listen_until_lost(&mut conn, &cache).await;
                     cache.set_subscribed(false);
                     log::warn!("cache: lost the notification connection; cache dropped, reconnecting");
                 }

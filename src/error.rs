@@ -63,6 +63,8 @@ pub enum Code {
     PreconditionFailed,
     /// 409: another request created the article meanwhile.
     ArticleExists,
+    /// 409: the revision's snapshot breaks today's content rules; it cannot be restored as it is.
+    RevisionNotRestorable,
     /// 409: the write conflicts with content stored meanwhile.
     Conflict,
     /// 429: over a rate limit; see `Retry-After`.
@@ -107,6 +109,7 @@ impl Code {
             Code::PreconditionRequired => "precondition_required",
             Code::PreconditionFailed => "precondition_failed",
             Code::ArticleExists => "article_exists",
+            Code::RevisionNotRestorable => "revision_not_restorable",
             Code::Conflict => "conflict",
             Code::TooManyRequests => "too_many_requests",
             Code::ServiceUnavailable => "service_unavailable",

@@ -235,10 +235,10 @@ fn log_access<B: MessageBody>(response: &ServiceResponse<B>, head: bool, elapsed
         line.push_str(" \"");
         line.push_str(if head { "HEAD" } else { req.method().as_str() });
         line.push(' ');
-        line.push_str(req.path());
+        push_escaped(line, req.path());
         if !req.query_string().is_empty() {
             line.push('?');
-            line.push_str(req.query_string());
+            push_escaped(line, req.query_string());
         }
         line.push_str(match req.version() {
             Version::HTTP_09 => " HTTP/0.9\" ",
@@ -265,4 +265,20 @@ fn log_access<B: MessageBody>(response: &ServiceResponse<B>, head: bool, elapsed
         line.push_str("ms id=");
         line.push_str(id);
     });
+}
+
+/// Appends client-sent text to the access line with `"` and `\` escaped, so
+/// the quoted request field cannot be ended early (the HTTP parser already
+/// refuses control characters in the target).
+fn push_escaped(line: &mut String, text: &str) {
+    if !text.contains(['"', '\\']) {
+        line.push_str(text);
+        return;
+    }
+    for c in text.chars() {
+        if matches!(c, '"' | '\\') {
+            line.push('\\');
+        }
+        line.push(c);
+    }
 }

@@ -116,7 +116,8 @@ async fn run(cli: Cli) -> Result<(), BoxError> {
 /// The database URL: `DATABASE_URL`, or the private cluster's (started if needed).
 async fn open_database(config: &Config, usage: Usage) -> Result<(String, Option<PrivateCluster>), BoxError> {
     if let Some(url) = &config.database_url {
-        log::info!("database: DATABASE_URL {}", db::redact_url(url));
+        // Not the URL itself: it may hold a password in any of several forms.
+        log::info!("database: the PostgreSQL server of DATABASE_URL");
         return Ok((url.clone(), None));
     }
     let cluster = tokio::task::block_in_place(|| PrivateCluster::open(&config.data_dir, usage))?;

@@ -40,10 +40,10 @@ pub const MAX_PUBLISHED_ON: NaiveDate = NaiveDate::from_ymd_opt(9999, 12, 31).ex
 
 /// The pattern of a slug.
 pub const SLUG_PATTERN: &str = "^[a-z0-9]+(-[a-z0-9]+)*$";
-/// The pattern of every text: no control characters but newline and tab, and
-/// at least one character that is not white space.
-pub const TEXT_PATTERN: &str =
-    r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x08\x0B-\x1F\x7F-\x9F]*$";
+/// The pattern of every text: no control characters but newline and tab, no
+/// bidirectional overrides or isolates, and at least one character that is
+/// neither white space nor zero-width.
+pub const TEXT_PATTERN: &str = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F\u202A-\u202E\u2066-\u2069]*[^\s\x00-\x1F\x7F-\x9F\u00AD\u180E\u200B-\u200D\u2060\uFEFF\u202A-\u202E\u2066-\u2069][^\x00-\x08\x0B-\x1F\x7F-\x9F\u202A-\u202E\u2066-\u2069]*$";
 
 /// Server-owned fields of an article, refused with a hint.
 const ARTICLE_SERVER_OWNED: &[&str] = &[

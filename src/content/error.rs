@@ -71,6 +71,8 @@ pub enum Error {
     ItemNotFound { slug: String, kind: SectionKind, id: Uuid },
     /// The article has no such revision (or it holds no snapshot).
     RevisionNotFound { slug: String, id: Uuid },
+    /// The revision's snapshot breaks today's content rules (it was stored under older ones).
+    RevisionNotRestorable { id: Uuid, errors: Vec<FieldError> },
     /// Another write created the article first.
     ArticleExists { slug: String },
     /// A write to an existing resource said nothing of its version.

@@ -363,12 +363,23 @@ impl PrivateCluster {
         if !self.owned {
             return Ok(());
         }
-        if let Found::Nothing = self.server.inspect() {
-            log::warn!(
-                "the private PostgreSQL server in {} was not running any more",
-                self.server.data_dir.display()
-            );
-            return Ok(());
+        match self.server.inspect() {
+            Found::Running { .. } => {}
+            Found::Nothing => {
+                log::warn!(
+                    "the private PostgreSQL server in {} was not running any more",
+                    self.server.data_dir.display()
+                );
+                return Ok(());
+            }
+            // pg_ctl would signal that pid, whatever process has it now.
+            Found::Foreign { pid, what } => {
+                log::warn!(
+                    "not stopping anything in {}: postmaster.pid names process {pid} ({what}), which is not its PostgreSQL server",
+                    self.server.data_dir.display()
+                );
+                return Ok(());
+            }
         }
         log::info!(
             "stopping the private PostgreSQL server in {}",
@@ -469,8 +480,17 @@ async fn supervise(server: Server, health: Arc<ClusterHealth>, stop: Arc<tokio::
             () = tokio::time::sleep(POLL_INTERVAL) => {}
         }
         server.reap();
-        if let Found::Running { .. } = server.inspect() {
-            continue;
+        match server.inspect() {
+            Found::Running { .. } => continue,
+            Found::Foreign { pid, what } => {
+                // Restarting cannot work while that process lives; say why and wait.
+                health.set_problem(Some(format!(
+                    "the private PostgreSQL server is gone and its postmaster.pid names process {pid} ({what}); \
+                     delete the file if no PostgreSQL runs there"
+                )));
+                continue;
+            }
+            Found::Nothing => {}
         }
         log::warn!(
             "the private PostgreSQL server in {} exited unexpectedly; restarting it",

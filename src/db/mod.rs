@@ -110,20 +110,6 @@ pub async fn migrate(url: &str) -> Result<usize, Box<dyn std::error::Error + Sen
     Ok(applied)
 }
 
-/// The URL with any password replaced by `***`, for log lines.
-pub fn redact_url(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_owned();
-    };
-    let Some((credentials, host)) = rest.split_once('@') else {
-        return url.to_owned();
-    };
-    match credentials.split_once(':') {
-        Some((user, _password)) => format!("{scheme}://{user}:***@{host}"),
-        None => url.to_owned(),
-    }
-}
-
 /// Creates database `name` on the server of `admin_url` unless it exists.
 pub async fn ensure_database(admin_url: &str, name: &str) -> Result<(), diesel::result::Error> {
     use diesel::prelude::*;
@@ -151,17 +137,4 @@ pub async fn ensure_database(admin_url: &str, name: &str) -> Result<(), diesel::
             .await?;
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn redacts_passwords() {
-        assert_eq!(super::redact_url("postgres://u:secret@h/db"), "postgres://u:***@h/db");
-        assert_eq!(super::redact_url("postgres://u@h/db"), "postgres://u@h/db");
-        assert_eq!(
-            super::redact_url("postgresql:///db?host=/tmp"),
-            "postgresql:///db?host=/tmp"
-        );
-    }
 }

@@ -112,7 +112,6 @@ pub async fn list_articles(
             } else {
                 None
             };
-            let last_modified = rows.iter().map(|(row, _)| row.updated_at).max();
             let items = rows
                 .iter()
                 .map(|(row, kinds)| {
@@ -131,7 +130,9 @@ pub async fn list_articles(
             let page = ArticlePage { items, next_cursor };
             let body = serde_json::to_vec(&page).map_err(|err| AppError::Internal(err.to_string()))?;
             let etag = etag_of("l", &body);
-            Ok(Representation::new(body.into(), etag, last_modified, keys))
+            // No Last-Modified: a delete or unpublish changes the page without
+            // raising any listed article's time; the strong ETag validates it.
+            Ok(Representation::new(body.into(), etag, None, keys))
         },
     )
     .await

@@ -213,6 +213,20 @@ impl From<crate::content::Error> for AppError {
                     "The article {slug:?} was created by another request just now; read it and retry with If-Match."
                 ),
             },
+            Error::RevisionNotRestorable { id, errors } => {
+                let problems: Vec<String> = errors
+                    .iter()
+                    .take(3)
+                    .map(|error| format!("{} {}", error.pointer, error.message))
+                    .collect();
+                AppError::Conflict {
+                    code: Code::RevisionNotRestorable,
+                    detail: format!(
+                        "Revision {id} was stored under older content rules and breaks today's ({}); edit the article instead.",
+                        problems.join("; ")
+                    ),
+                }
+            }
             Error::PreconditionRequired => AppError::PreconditionRequired,
             Error::PreconditionFailed { current: None } => AppError::PreconditionFailed {
                 current_etag: None,
@@ -380,15 +394,21 @@ fn parse_query<T: serde::de::DeserializeOwned + KnownParams>(text: &str) -> Resu
     }
     let pairs = web::Query::<Vec<(String, String)>>::from_query(text).map_err(invalid)?;
     let mut unknown: Vec<String> = Vec::new();
+    let mut more_unknown = false;
     for (name, _) in pairs.iter() {
-        if !T::NAMES.contains(&name.as_str()) && !unknown.contains(name) {
-            unknown.push(name.clone());
+        if T::NAMES.contains(&name.as_str()) || unknown.contains(name) {
+            continue;
         }
+        // Only a few are named: the rest need no (quadratic) bookkeeping.
+        if unknown.len() == LISTED_UNKNOWN {
+            more_unknown = true;
+            break;
+        }
+        unknown.push(name.clone());
     }
     if !unknown.is_empty() {
         let listed: Vec<String> = unknown
             .iter()
-            .take(LISTED_UNKNOWN)
             .map(|name| format!("{:?}", name.chars().take(LISTED_NAME_CHARS).collect::<String>()))
             .collect();
         let known = if T::NAMES.is_empty() {
@@ -396,7 +416,7 @@ fn parse_query<T: serde::de::DeserializeOwned + KnownParams>(text: &str) -> Resu
         } else {
             format!("known: {}", T::NAMES.join(", "))
         };
-        let more = if unknown.len() > LISTED_UNKNOWN { ", …" } else { "" };
+        let more = if more_unknown { ", …" } else { "" };
         return Err(AppError::bad_request(
             Code::UnknownQueryParameter,
             format!("Unknown query parameter(s) {}{more}; {known}.", listed.join(", ")),

@@ -299,3 +299,41 @@ async fn junk_queries_neither_flush_nor_grow_the_cache() {
     }
     assert_eq!(state.cache.counts().0, hits + 3, "the hot URLs survived the scan");
 }
+
+/// A revision stored under older, looser content rules cannot be restored as
+/// it is: 409 `revision_not_restorable`, never a 500, and nothing changes.
+#[actix_web::test]
+async fn restoring_a_revision_that_breaks_todays_rules_is_409() {
+    use diesel_async::RunQueryDsl;
+    let app = TestApp::new().await;
+    let token = app.editor().await;
+    let service = app.service().await;
+    let before = get(&service, SEED).await;
+    let mut conn = app.db.conn().await;
+    diesel::sql_query(
+        "UPDATE revisions SET snapshot = jsonb_set(snapshot, '{title}', to_jsonb(E'Bidi \\u202E text'::text))",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    let revisions = send(
+        &service,
+        TestRequest::get()
+            .uri(&format!("{SEED}/revisions"))
+            .insert_header(bearer(&token)),
+    )
+    .await
+    .json();
+    let id = revisions["items"][0]["id"].as_str().unwrap();
+    let reply = send(
+        &service,
+        TestRequest::post()
+            .uri(&format!("{SEED}/revisions/{id}/restore"))
+            .insert_header(bearer(&token))
+            .insert_header(("If-Match", "*")),
+    )
+    .await;
+    let problem = reply.assert_problem(409, "revision_not_restorable");
+    assert!(problem["detail"].as_str().unwrap().contains("/title"), "{problem}");
+    assert_eq!(get(&service, SEED).await.body, before.body);
+}

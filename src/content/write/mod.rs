@@ -465,8 +465,9 @@ pub async fn restore(
                 version: current.version,
             },
         )?;
-        let input = super::input::parse_article(&snapshot, slug).map_err(|errors| {
-            Error::Corrupt(format!("revision {revision_id} holds an invalid snapshot: {errors:?}"))
+        let input = super::input::parse_article(&snapshot, slug).map_err(|errors| Error::RevisionNotRestorable {
+            id: revision_id,
+            errors,
         })?;
         let (article, sections) = replace_article(conn, &current, &input, Ids::AsGiven, &actor, "restore", now).await?;
         Ok(Written {
