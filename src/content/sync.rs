@@ -261,11 +261,15 @@ async fn initial_page(
         },
         _ => SyncCursor::Since { horizon },
     };
-    let mut entries = Vec::with_capacity(rows.len());
-    for row in rows {
-        let sections = store::load_sections(conn, row.id, None).await?;
-        entries.push(SyncEntry::Article(row, sections));
-    }
+    let ids: Vec<Uuid> = rows.iter().map(|row| row.id).collect();
+    let mut sections = store::load_sections_of(conn, &ids).await?;
+    let entries = rows
+        .into_iter()
+        .map(|row| {
+            let sections = sections.remove(&row.id).unwrap_or_default();
+            SyncEntry::Article(row, sections)
+        })
+        .collect();
     Ok(SyncPage {
         entries,
         next,
@@ -303,24 +307,28 @@ async fn delta_page(
         },
         _ => SyncCursor::Since { horizon: to },
     };
-    let mut entries = Vec::with_capacity(changed.len());
-    for Changed { article_id, slug } in changed {
-        let mut query = articles::table
-            .find(article_id)
-            .select(ArticleRow::as_select())
-            .into_boxed();
-        if visibility == Visibility::Published {
-            query = query.filter(articles::status.eq(ArticleStatus::Published.as_str()));
-        }
-        let entry = match query.first(conn).await.optional()? {
+    let ids: Vec<Uuid> = changed.iter().map(|change| change.article_id).collect();
+    let mut query = articles::table
+        .filter(articles::id.eq_any(&ids))
+        .select(ArticleRow::as_select())
+        .into_boxed();
+    if visibility == Visibility::Published {
+        query = query.filter(articles::status.eq(ArticleStatus::Published.as_str()));
+    }
+    let rows: Vec<ArticleRow> = query.load(conn).await?;
+    let visible: Vec<Uuid> = rows.iter().map(|row| row.id).collect();
+    let mut sections = store::load_sections_of(conn, &visible).await?;
+    let mut rows: std::collections::HashMap<Uuid, ArticleRow> = rows.into_iter().map(|row| (row.id, row)).collect();
+    let entries = changed
+        .into_iter()
+        .map(|Changed { article_id, slug }| match rows.remove(&article_id) {
             Some(row) => {
-                let sections = store::load_sections(conn, row.id, None).await?;
+                let sections = sections.remove(&article_id).unwrap_or_default();
                 SyncEntry::Article(row, sections)
             }
             None => SyncEntry::Deleted { id: article_id, slug },
-        };
-        entries.push(entry);
-    }
+        })
+        .collect();
     Ok(SyncPage {
         entries,
         next,

@@ -361,27 +361,26 @@ async fn the_feed_reproduces_get_bodies_through_random_writes() {
         sync_all!(&service, &mut fresh, 2);
         assert_same(&fresh, &preview_client.copy, &format!("initial sync, round {round}"));
     }
-    // The writes were of every kind.
+    // The writes were of every kind (published or unpublished, depending on the seed).
     let (db, connection) = tokio_postgres::connect(&app.db.url, tokio_postgres::NoTls)
         .await
         .unwrap();
     actix_web::rt::spawn(connection);
     let events: Vec<String> = db
-        .query("SELECT DISTINCT event FROM changes ORDER BY event", &[])
+        .query("SELECT DISTINCT event FROM changes", &[])
         .await
         .unwrap()
         .iter()
         .map(|row| row.get(0))
         .collect();
-    assert_eq!(
-        events,
-        [
-            "article.created",
-            "article.deleted",
-            "article.published",
-            "article.unpublished",
-            "article.updated"
-        ]
+    for event in ["article.created", "article.updated", "article.deleted"] {
+        assert!(events.iter().any(|found| found == event), "no {event}: {events:?}");
+    }
+    assert!(
+        events
+            .iter()
+            .any(|found| found == "article.published" || found == "article.unpublished"),
+        "no status change: {events:?}"
     );
 }
 
