@@ -17,15 +17,17 @@
 //! `xid >= H2` (xids are handed out in increasing order, and none below `H2`
 //! is still running). Transactions of other databases of the same cluster
 //! are left out of that minimum when they can be told apart (see
-//! [`HORIZONS`]): they write no change row here. The call delivers the articles named by rows with
-//! `H <= xid < H2` and hands out `H2` as the next cursor, so each change row
-//! falls in exactly one window, whatever order transactions commit in.
+//! `HORIZONS`): they write no change row here. The call delivers the
+//! articles named by rows with `H <= xid < H2` and hands out `H2` as the
+//! next cursor, so each change row falls in exactly one window, whatever
+//! order transactions commit in.
 //!
 //! The price: a change reaches sync once every *older* transaction has ended
 //! too, so one long transaction in lamina's database holds back the changes
-//! of all younger ones (they are delayed, never lost). Entries carry the article's state as of
-//! the call, which may already include changes of later windows; those are
-//! delivered again by the next call (applying an entry twice is harmless).
+//! of all younger ones (they are delayed, never lost). Entries carry the
+//! article's state as of the call, which may already include changes of
+//! later windows; those are delivered again by the next call (applying an
+//! entry twice is harmless).
 //!
 //! An initial sync takes its horizon the same way before it lists any
 //! article: whatever commits while it pages is at or above that horizon and
