@@ -21,6 +21,11 @@ pub const DEFAULT_STALE_WHILE_REVALIDATE: u32 = 60;
 pub const DEFAULT_CACHE_MAX_BYTES: usize = 32 * 1024 * 1024;
 /// How long caches may serve a stale copy while lamina answers errors.
 pub const STALE_IF_ERROR_SECONDS: u32 = 86_400;
+/// Default days the change log (`GET /v1/sync`) keeps a change.
+pub const DEFAULT_SYNC_KEEP_DAYS: u32 = 30;
+/// Most days the change log can be told to keep a change (a century).
+pub const MAX_SYNC_KEEP_DAYS: u32 = 36_500;
+
 /// Default revisions kept per article.
 pub const DEFAULT_REVISIONS_KEEP: u32 = 100;
 /// Default longest wait for a request body, seconds.
@@ -111,6 +116,11 @@ pub struct Config {
     /// Revisions kept per article; older ones are pruned on write.
     #[arg(long, env = "LAMINA_REVISIONS_KEEP", default_value_t = DEFAULT_REVISIONS_KEEP, value_parser = clap::value_parser!(u32).range(1..), global = true)]
     pub revisions_keep: u32,
+
+    /// Days the change log keeps a change; sync cursors older than that are
+    /// expired (410 `sync_cursor_expired`: start again without a cursor).
+    #[arg(long, env = "LAMINA_SYNC_KEEP_DAYS", default_value_t = DEFAULT_SYNC_KEEP_DAYS, value_parser = clap::value_parser!(u32).range(1..=i64::from(MAX_SYNC_KEEP_DAYS)), global = true)]
+    pub sync_keep_days: u32,
 
     /// Most bytes of public response bodies kept in memory (0 turns the cache off).
     #[arg(long, env = "LAMINA_CACHE_MAX_BYTES", default_value_t = DEFAULT_CACHE_MAX_BYTES, global = true)]

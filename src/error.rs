@@ -37,6 +37,8 @@ pub enum Code {
     InvalidLimit,
     /// 400: `cursor` is not one the server handed out.
     InvalidCursor,
+    /// 410: the sync cursor is older than the change log keeps; start again without a cursor.
+    SyncCursorExpired,
     /// 400: `sections` names an unknown kind.
     InvalidSections,
     /// 400: a slug to create is malformed.
@@ -96,6 +98,7 @@ impl Code {
             Code::UnknownQueryParameter => "unknown_query_parameter",
             Code::InvalidLimit => "invalid_limit",
             Code::InvalidCursor => "invalid_cursor",
+            Code::SyncCursorExpired => "sync_cursor_expired",
             Code::InvalidSections => "invalid_sections",
             Code::InvalidSlug => "invalid_slug",
             Code::MalformedJson => "malformed_json",
@@ -188,6 +191,8 @@ pub enum AppError {
     MethodNotAllowed { allow: String },
     /// 409: the write conflicts with stored state.
     Conflict { code: Code, detail: String },
+    /// 410: what the request names existed once and is gone for good.
+    Gone { code: Code, detail: String },
     /// 412: `If-Match` names another version.
     PreconditionFailed {
         current_etag: Option<String>,
@@ -238,9 +243,10 @@ impl AppError {
 
     fn code(&self) -> Code {
         match self {
-            AppError::BadRequest { code, .. } | AppError::NotFound { code, .. } | AppError::Conflict { code, .. } => {
-                *code
-            }
+            AppError::BadRequest { code, .. }
+            | AppError::NotFound { code, .. }
+            | AppError::Conflict { code, .. }
+            | AppError::Gone { code, .. } => *code,
             AppError::Unauthorized { .. } => Code::Unauthorized,
             AppError::Forbidden { .. } => Code::Forbidden,
             AppError::MethodNotAllowed { .. } => Code::MethodNotAllowed,
@@ -263,6 +269,7 @@ impl AppError {
             | AppError::Forbidden { detail }
             | AppError::NotFound { detail, .. }
             | AppError::Conflict { detail, .. }
+            | AppError::Gone { detail, .. }
             | AppError::PreconditionFailed { detail, .. }
             | AppError::TooManyRequests { detail, .. }
             | AppError::UnsupportedMediaType { detail } => detail.clone(),
@@ -373,6 +380,7 @@ impl ResponseError for AppError {
             AppError::NotFound { .. } => StatusCode::NOT_FOUND,
             AppError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             AppError::Conflict { .. } => StatusCode::CONFLICT,
+            AppError::Gone { .. } => StatusCode::GONE,
             AppError::PreconditionFailed { .. } => StatusCode::PRECONDITION_FAILED,
             AppError::RequestTimeout { .. } => StatusCode::REQUEST_TIMEOUT,
             AppError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,

@@ -37,6 +37,8 @@ pub struct AppState {
     pub cache_policy: CachePolicy,
     /// Revisions kept per article.
     pub revisions_keep: i64,
+    /// Days the change log keeps a change.
+    pub sync_keep_days: i32,
     /// Public read responses, ready to send.
     pub cache: std::sync::Arc<cache::RepresentationCache>,
     /// Origins allowed by CORS; empty for any.
@@ -60,6 +62,7 @@ impl AppState {
             pool,
             cache_policy: CachePolicy { public },
             revisions_keep: i64::from(config.revisions_keep),
+            sync_keep_days: i32::try_from(config.sync_keep_days).unwrap_or(i32::MAX),
             cache: std::sync::Arc::new(cache::RepresentationCache::new(config.cache_max_bytes)),
             metrics: std::sync::Arc::default(),
             limits: std::sync::Arc::new(limits::Limits::new(

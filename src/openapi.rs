@@ -18,6 +18,7 @@ use utoipa::OpenApi;
         (name = "articles", description = "Whole articles and the article list"),
         (name = "sections", description = "Single typed sections and their items"),
         (name = "revisions", description = "The history of an article, for editors"),
+        (name = "sync", description = "The change feed: an initial sync, then the changes since a cursor"),
         (name = "operations", description = "Health, readiness and metrics"),
     ),
     servers(

@@ -89,6 +89,8 @@ pub enum Error {
     Database(diesel::result::Error),
     /// Stored content the model cannot represent.
     Corrupt(String),
+    /// A sync cursor from before the pruned horizon: changes it needs are gone.
+    SyncCursorExpired,
 }
 
 impl From<diesel::result::Error> for Error {

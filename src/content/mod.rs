@@ -9,6 +9,7 @@ pub mod kinds;
 pub mod model;
 pub mod seed;
 pub mod store;
+pub mod sync;
 pub mod write;
 
 pub use error::{Error, Precondition, Resource, Version};

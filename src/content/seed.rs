@@ -53,6 +53,7 @@ pub async fn seed(conn: &mut AsyncPgConnection) -> Result<Seeded, String> {
         name: ACTOR.to_owned(),
         request_id: "seed".to_owned(),
         revisions_keep: i64::MAX,
+        sync_keep_days: crate::config::DEFAULT_SYNC_KEEP_DAYS.cast_signed(),
     };
     match write::put_article(conn, SLUG, article, Precondition::Absent, actor).await {
         Ok(_) => Ok(Seeded::Inserted),

@@ -345,6 +345,34 @@ pub async fn load_sections(
         query = query.filter(sections::kind.eq_any(kinds.iter().map(|kind| kind.as_str())));
     }
     let rows: Vec<SectionRow> = query.load(conn).await?;
+    with_items(conn, rows).await
+}
+
+/// The sections of several articles, each article's in order, with their
+/// items: two queries however many articles.
+pub async fn load_sections_of(
+    conn: &mut AsyncPgConnection,
+    article_ids: &[Uuid],
+) -> QueryResult<std::collections::HashMap<Uuid, Vec<StoredSection>>> {
+    let rows: Vec<SectionRow> = if article_ids.is_empty() {
+        Vec::new()
+    } else {
+        sections::table
+            .filter(sections::article_id.eq_any(article_ids))
+            .order((sections::article_id, sections::position.asc()))
+            .select(SectionRow::as_select())
+            .load(conn)
+            .await?
+    };
+    let mut by_article: std::collections::HashMap<Uuid, Vec<StoredSection>> = std::collections::HashMap::new();
+    for section in with_items(conn, rows).await? {
+        by_article.entry(section.row.article_id).or_default().push(section);
+    }
+    Ok(by_article)
+}
+
+/// Section rows with their items, in the rows' order.
+async fn with_items(conn: &mut AsyncPgConnection, rows: Vec<SectionRow>) -> QueryResult<Vec<StoredSection>> {
     let ids: Vec<Uuid> = rows.iter().map(|row| row.id).collect();
     let items: Vec<ItemRow> = if !ids.is_empty() {
         section_items::table

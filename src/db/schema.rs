@@ -81,4 +81,19 @@ diesel::table! {
         snapshot -> Nullable<Jsonb>,
     }
 }
-diesel::allow_tables_to_appear_in_same_query!(articles, sections, section_items, api_tokens, revisions);
+// `changes.xid` (xid8) and `sync_horizon` have no diesel type: the sync
+// queries read them as text through `sql_query`, and inserts leave `xid` to
+// its default, `pg_current_xact_id()`.
+diesel::table! {
+    changes (seq) {
+        seq -> Int8,
+        article_id -> Uuid,
+        slug -> Text,
+        event -> Text,
+        version -> Int8,
+        revision_id -> Uuid,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(articles, sections, section_items, api_tokens, revisions, changes);

@@ -232,14 +232,20 @@ pub fn article_representation(
         Some(kinds) => selection_etag(row.version(), kinds),
     };
     let keys = surrogate_keys(row.id, sections.iter().map(|section| section.row.id));
-    let article = Article {
+    let article = article_body(row, sections)?;
+    Ok(Representation::json(&article, etag, Some(row.updated_at), keys)?)
+}
+
+/// The article in its API shape: serialized, the body of `GET /v1/articles/{slug}`
+/// (and the `article` of a sync entry, which is so the same bytes).
+pub fn article_body(row: &ArticleRow, sections: &[StoredSection]) -> diesel::QueryResult<Article> {
+    Ok(Article {
         meta: row.to_meta()?,
         sections: sections
             .iter()
             .map(StoredSection::to_api)
             .collect::<diesel::QueryResult<_>>()?,
-    };
-    Ok(Representation::json(&article, etag, Some(row.updated_at), keys)?)
+    })
 }
 
 /// Create or replace a whole article.
@@ -332,6 +338,7 @@ pub fn actor(state: &AppState, editor: Editor, request_id: RequestId) -> write::
         name: editor.name,
         request_id: request_id.0,
         revisions_keep: state.revisions_keep,
+        sync_keep_days: state.sync_keep_days,
     }
 }
 

@@ -7,6 +7,7 @@ pub mod etags;
 pub mod paths;
 pub mod revisions;
 pub mod sections;
+pub mod sync;
 pub mod system;
 
 use actix_web::dev::ResourceDef;
@@ -33,7 +34,8 @@ pub fn configure(config: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(sections::put_item)
         .service(revisions::list_revisions)
         .service(revisions::get_revision)
-        .service(revisions::restore_revision);
+        .service(revisions::restore_revision)
+        .service(sync::sync);
 }
 
 /// Responses every operation can give.
@@ -258,6 +260,10 @@ impl From<crate::content::Error> for AppError {
             Error::WriteInterrupted { maybe_committed, cause } => AppError::WriteInterrupted { maybe_committed, cause },
             Error::Database(err) => err.into(),
             Error::Corrupt(what) => AppError::Internal(what),
+            Error::SyncCursorExpired => AppError::Gone {
+                code: Code::SyncCursorExpired,
+                detail: "This cursor is older than the change log keeps; start again without a cursor.".to_owned(),
+            },
         }
     }
 }

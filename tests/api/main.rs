@@ -23,3 +23,4 @@ mod running;
 mod seed;
 mod spec;
 mod supervision;
+mod sync;

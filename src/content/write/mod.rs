@@ -52,6 +52,8 @@ pub struct Actor {
     pub request_id: String,
     /// How many revisions to keep per article.
     pub revisions_keep: i64,
+    /// How many days the change log keeps a change (`LAMINA_SYNC_KEEP_DAYS`).
+    pub sync_keep_days: i32,
 }
 
 /// An article after a write, as stored.
@@ -154,6 +156,7 @@ pub async fn put_article(
                 target: "article",
                 kind: None,
                 item: None,
+                was_published: None,
             };
             record(conn, &article, &actor, change, Some(snapshot), now).await?;
             return Ok(Written {
@@ -213,6 +216,7 @@ async fn replace_article(
         target: "article",
         kind: None,
         item: None,
+        was_published: Some(current.status == super::kinds::ArticleStatus::Published.as_str()),
     };
     finish(conn, current.id, &input.summary, actor, change, now).await
 }
@@ -248,6 +252,7 @@ pub async fn delete_article(
             target: "article",
             kind: None,
             item: None,
+            was_published: None,
         };
         record(conn, &current, &actor, change, Some(snapshot), Utc::now()).await?;
         Ok(())
@@ -316,6 +321,7 @@ pub async fn put_section(
             target: "section",
             kind: Some(kind),
             item: None,
+            was_published: None,
         };
         let (article, sections) = finish(conn, article.id, &article.summary, &actor, change, now).await?;
         Ok(Written {
@@ -364,6 +370,7 @@ pub async fn delete_section(
             target: "section",
             kind: Some(kind),
             item: None,
+            was_published: None,
         };
         finish(conn, article.id, &article.summary, &actor, change, now).await?;
         Ok(())
@@ -425,6 +432,7 @@ pub async fn put_item(
             target: "item",
             kind: Some(kind),
             item: Some(item_id),
+            was_published: None,
         };
         let (article, sections) = finish(conn, article.id, &article.summary, &actor, change, now).await?;
         Ok(Written {

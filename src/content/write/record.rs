@@ -1,5 +1,6 @@
 //! What every write ends with: the article's version and derived fields,
-//! a revision with a snapshot, the change notification, and pruning.
+//! a revision with a snapshot, a row of the change log (what `GET /v1/sync`
+//! reads), the change notification, and pruning.
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -11,7 +12,7 @@ use crate::content::error::Error;
 use crate::content::input::{SectionInput, count_words, reading_time_minutes};
 use crate::content::kinds::SectionKind;
 use crate::content::store::{self, ArticleRow, StoredSection};
-use crate::db::schema::{articles, revisions};
+use crate::db::schema::{articles, changes, revisions};
 
 /// What changed, for the revision record.
 #[derive(Debug, Clone, Copy)]
@@ -20,6 +21,26 @@ pub(super) struct Change {
     pub(super) target: &'static str,
     pub(super) kind: Option<SectionKind>,
     pub(super) item: Option<Uuid>,
+    /// For writes that may change the status: whether the article was published before.
+    pub(super) was_published: Option<bool>,
+}
+
+impl Change {
+    /// The change-log event of this change, the article being `article` after it.
+    fn event(&self, article: &ArticleRow) -> &'static str {
+        match (self.target, self.action) {
+            ("article", "create") => "article.created",
+            ("article", "delete") => "article.deleted",
+            _ => {
+                let published = article.status == crate::content::kinds::ArticleStatus::Published.as_str();
+                match self.was_published {
+                    Some(false) if published => "article.published",
+                    Some(true) if !published => "article.unpublished",
+                    _ => "article.updated",
+                }
+            }
+        }
+    }
 }
 
 /// Bumps the article's version, recomputes its derived fields, records a
@@ -61,9 +82,10 @@ pub(super) async fn record(
     snapshot: Option<serde_json::Value>,
     now: DateTime<Utc>,
 ) -> QueryResult<()> {
+    let revision_id = Uuid::new_v4();
     diesel::insert_into(revisions::table)
         .values((
-            revisions::id.eq(Uuid::new_v4()),
+            revisions::id.eq(revision_id),
             revisions::article_id.eq(article.id),
             revisions::slug.eq(&article.slug),
             revisions::actor.eq(&actor.name),
@@ -78,6 +100,20 @@ pub(super) async fn record(
         ))
         .execute(conn)
         .await?;
+    // The change log: `xid` defaults to this transaction's id, which is what
+    // lets sync deliver the change exactly once, whenever it commits.
+    diesel::insert_into(changes::table)
+        .values((
+            changes::article_id.eq(article.id),
+            changes::slug.eq(&article.slug),
+            changes::event.eq(change.event(article)),
+            changes::version.eq(article.version),
+            changes::revision_id.eq(revision_id),
+            changes::created_at.eq(now),
+        ))
+        .execute(conn)
+        .await?;
+    prune_changes(conn, actor.sync_keep_days).await?;
     // Other nodes drop their cached copies when this commits.
     diesel::sql_query("SELECT pg_notify($1, $2)")
         .bind::<diesel::sql_types::Text, _>(crate::db::CONTENT_CHANNEL)
@@ -91,6 +127,33 @@ pub(super) async fn record(
     )
     .bind::<diesel::sql_types::Uuid, _>(article.id)
     .bind::<diesel::sql_types::BigInt, _>(actor.revisions_keep)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Most change rows one write prunes: the work a write takes on stays small
+/// even after a long quiet spell; later writes take the rest.
+const PRUNE_BATCH: i64 = 1000;
+
+/// Deletes change rows older than `keep_days` days (a batch at a time, skipping
+/// rows a concurrent write is pruning) and raises the pruned horizon past
+/// them, so that cursors that would need them answer 410 instead of
+/// silently missing changes. The bound: a cursor stays usable for at least
+/// `keep_days` days after its newest change.
+async fn prune_changes(conn: &mut AsyncPgConnection, keep_days: i32) -> QueryResult<()> {
+    diesel::sql_query(
+        "WITH pruned AS ( \
+             DELETE FROM changes WHERE seq IN ( \
+                 SELECT seq FROM changes WHERE created_at < now() - make_interval(days => $1) \
+                 ORDER BY created_at LIMIT $2 FOR UPDATE SKIP LOCKED) \
+             RETURNING xid) \
+         UPDATE sync_horizon SET pruned_before = greatest(pruned_before, \
+             ((SELECT max(xid::text::bigint) FROM pruned) + 1)::text::xid8) \
+         WHERE EXISTS (SELECT 1 FROM pruned)",
+    )
+    .bind::<diesel::sql_types::Integer, _>(keep_days)
+    .bind::<diesel::sql_types::BigInt, _>(PRUNE_BATCH)
     .execute(conn)
     .await?;
     Ok(())

@@ -1,0 +1,2 @@
+DROP TABLE sync_horizon;
+DROP TABLE changes;
