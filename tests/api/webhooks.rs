@@ -587,3 +587,104 @@ async fn two_workers_on_one_database_deliver_each_event_once() {
     assert_eq!(received.len(), 8, "each event once");
     assert_eq!(ids.len(), 8);
 }
+
+#[actix_web::test]
+async fn https_receivers_are_reached_over_tls() {
+    let app = webhook_app().await;
+    let admin = app.token("admin", Role::Admin).await;
+    let service = app.service().await;
+    // Not a TLS server: it records the first bytes the worker sends and hangs up.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("https://{}/hook", listener.local_addr().unwrap());
+    let (first_bytes, mut received) = tokio::sync::mpsc::unbounded_channel();
+    actix_web::rt::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let mut buffer = [0u8; 16];
+            let read = stream.read(&mut buffer).await.unwrap_or(0);
+            let _ = first_bytes.send(buffer[..read].to_vec());
+        }
+    });
+    let (id, _) = register(&service, &admin, &url, json!(["*"])).await;
+    let _worker = worker(&app);
+    let ping = send(
+        &service,
+        TestRequest::post()
+            .uri(&format!("/v1/webhooks/{id}/ping"))
+            .insert_header(bearer(&admin)),
+    )
+    .await;
+    assert_eq!(ping.status, 202);
+    let bytes = tokio::time::timeout(Duration::from_secs(10), received.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(bytes.first(), Some(&0x16), "a TLS handshake record: {bytes:?}");
+    let delivery = wait_for_state(&service, &admin, &id, "pending").await;
+    for _ in 0..100 {
+        let items = deliveries(&service, &admin, &id).await;
+        if items[0]["last_error"].is_string() {
+            assert_eq!(items[0]["last_status"], Value::Null);
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the failed handshake was not recorded: {delivery}");
+}
+
+#[actix_web::test]
+async fn deletes_list_the_sections_they_removed() {
+    let app = webhook_app().await;
+    let admin = app.token("admin", Role::Admin).await;
+    let editor = app.editor().await;
+    let service = app.service().await;
+    let receiver = Receiver::start(&[200]).await;
+    let (_, secret) = register(
+        &service,
+        &admin,
+        &receiver.url,
+        json!(["article.updated", "article.deleted"]),
+    )
+    .await;
+    let _worker = worker(&app);
+    let sections = get(&service, &format!("{SEED}/sections")).await.json();
+    let sections = sections.as_array().unwrap().clone();
+    let first = &sections[0];
+    let kind = first["kind"].as_str().unwrap();
+
+    let reply = send(
+        &service,
+        TestRequest::delete()
+            .uri(&format!("{SEED}/sections/{kind}"))
+            .insert_header(bearer(&editor))
+            .insert_header(("If-Match", "*")),
+    )
+    .await;
+    assert_eq!(reply.status, 204);
+    let received = receiver.wait_for(1).await;
+    received[0].verify(&secret);
+    let changed = received[0].json()["data"]["changed_sections"].clone();
+    let changed = changed.as_array().unwrap();
+    assert_eq!(
+        changed[0],
+        json!({"kind": kind, "id": first["id"], "change": "deleted"})
+    );
+    // The others moved up one place: updated.
+    assert_eq!(changed.len(), sections.len(), "{changed:?}");
+    assert!(changed[1..].iter().all(|section| section["change"] == "updated"));
+
+    let reply = send(
+        &service,
+        TestRequest::delete()
+            .uri(SEED)
+            .insert_header(bearer(&editor))
+            .insert_header(("If-Match", "*")),
+    )
+    .await;
+    assert_eq!(reply.status, 204);
+    let received = receiver.wait_for(2).await;
+    let body = received[1].json();
+    assert_eq!(body["type"], "article.deleted");
+    let changed = body["data"]["changed_sections"].as_array().unwrap();
+    assert_eq!(changed.len(), sections.len() - 1);
+    assert!(changed.iter().all(|section| section["change"] == "deleted"));
+}
