@@ -330,6 +330,43 @@ impl FromRequest for Editor {
     }
 }
 
+/// The holder of an `admin` token: the only ones who manage webhooks.
+#[derive(Debug, Clone)]
+pub struct Admin {
+    /// The token's name.
+    pub name: String,
+}
+
+impl FromRequest for Admin {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Admin, AppError>>>>;
+
+    fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            match authenticate(req.clone()).await? {
+                Reader::Anonymous => Err(unauthorized(
+                    "This needs an admin token: `Authorization: Bearer <token>`.",
+                )),
+                Reader::Token {
+                    role: Role::Admin,
+                    name,
+                } => {
+                    if req.method() != actix_web::http::Method::GET
+                        && let Some(state) = req.app_data::<web::Data<AppState>>()
+                    {
+                        state.limits.write(&name)?;
+                    }
+                    Ok(Admin { name })
+                }
+                Reader::Token { name, role } => Err(AppError::Forbidden {
+                    detail: format!("The token {name:?} has the {} role; this needs admin.", role.as_str()),
+                }),
+            }
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use actix_web::http::header::HeaderValue;

@@ -53,6 +53,11 @@ impl std::str::FromStr for TrustedProxies {
             .map(TrustedProxies)
     }
 }
+/// Default attempts of a webhook delivery before it is `failed`.
+pub const DEFAULT_WEBHOOK_MAX_ATTEMPTS: u32 = 12;
+/// Default delay before a webhook's first retry, milliseconds (then doubling).
+pub const DEFAULT_WEBHOOK_RETRY_BASE_MS: u64 = 5_000;
+
 /// Default time a client has to send a new connection's first request head, milliseconds.
 pub const DEFAULT_CLIENT_HEADER_TIMEOUT_MS: u64 = 5_000;
 
@@ -137,6 +142,20 @@ pub struct Config {
     /// `stale-while-revalidate` of public read responses, in seconds.
     #[arg(long, env = "LAMINA_CACHE_STALE_WHILE_REVALIDATE", default_value_t = DEFAULT_STALE_WHILE_REVALIDATE, global = true)]
     pub cache_stale_while_revalidate: u32,
+
+    /// Attempts of a webhook delivery before it is marked `failed`.
+    #[arg(long, env = "LAMINA_WEBHOOK_MAX_ATTEMPTS", default_value_t = DEFAULT_WEBHOOK_MAX_ATTEMPTS, value_parser = clap::value_parser!(u32).range(1..=1000), global = true)]
+    pub webhook_max_attempts: u32,
+
+    /// Milliseconds before a failed webhook delivery is retried the first time;
+    /// each further retry waits twice as long (with jitter), at most 6 hours.
+    #[arg(long, env = "LAMINA_WEBHOOK_RETRY_BASE_MS", default_value_t = DEFAULT_WEBHOOK_RETRY_BASE_MS, value_parser = clap::value_parser!(u64).range(1..), global = true)]
+    pub webhook_retry_base_ms: u64,
+
+    /// Allow webhook URLs whose host resolves to a loopback, private, link-local
+    /// or unspecified address (for tests and local use; refused otherwise).
+    #[arg(long, env = "LAMINA_WEBHOOK_ALLOW_PRIVATE", default_value_t = false, action = clap::ArgAction::Set, global = true)]
+    pub webhook_allow_private: bool,
 }
 
 impl Config {

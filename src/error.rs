@@ -29,6 +29,10 @@ pub enum Code {
     ItemNotFound,
     /// 404: the article has no revision with this id.
     RevisionNotFound,
+    /// 404: no webhook endpoint has this id.
+    WebhookNotFound,
+    /// 404: the webhook endpoint has no delivery with this id.
+    DeliveryNotFound,
     /// 400: the query string is malformed.
     InvalidQuery,
     /// 400: the query names a parameter the route does not know.
@@ -94,6 +98,8 @@ impl Code {
             Code::SectionNotFound => "section_not_found",
             Code::ItemNotFound => "item_not_found",
             Code::RevisionNotFound => "revision_not_found",
+            Code::WebhookNotFound => "webhook_not_found",
+            Code::DeliveryNotFound => "delivery_not_found",
             Code::InvalidQuery => "invalid_query",
             Code::UnknownQueryParameter => "unknown_query_parameter",
             Code::InvalidLimit => "invalid_limit",

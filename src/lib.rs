@@ -15,6 +15,7 @@ pub mod openapi;
 pub mod request_id;
 pub mod routes;
 pub mod server;
+pub mod webhooks;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
@@ -51,6 +52,8 @@ pub struct AppState {
     pub body_timeout: std::time::Duration,
     /// The private cluster's supervisor's view, for readiness; `None` with `DATABASE_URL`.
     pub cluster: Option<std::sync::Arc<db::cluster::ClusterHealth>>,
+    /// Whether webhook URLs may name loopback, private or link-local addresses.
+    pub webhook_allow_private: bool,
 }
 
 impl AppState {
@@ -73,6 +76,7 @@ impl AppState {
             )),
             body_timeout: std::time::Duration::from_secs(config.body_timeout_secs),
             cluster: None,
+            webhook_allow_private: config.webhook_allow_private,
             cors_origins: config
                 .cors_origins
                 .split(',')

@@ -19,6 +19,7 @@ use utoipa::OpenApi;
         (name = "sections", description = "Single typed sections and their items"),
         (name = "revisions", description = "The history of an article, for editors"),
         (name = "sync", description = "The change feed: an initial sync, then the changes since a cursor"),
+        (name = "webhooks", description = "Receivers of signed change events (Standard Webhooks), managed by admins"),
         (name = "operations", description = "Health, readiness and metrics"),
     ),
     servers(

@@ -10,6 +10,7 @@ pub mod model;
 pub mod seed;
 pub mod store;
 pub mod sync;
+pub mod webhooks;
 pub mod write;
 
 pub use error::{Error, Precondition, Resource, Version};

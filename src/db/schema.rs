@@ -96,4 +96,47 @@ diesel::table! {
     }
 }
 
-diesel::allow_tables_to_appear_in_same_query!(articles, sections, section_items, api_tokens, revisions, changes);
+diesel::table! {
+    webhook_endpoints (id) {
+        id -> Uuid,
+        url -> Text,
+        events -> Array<Text>,
+        description -> Text,
+        secret -> Text,
+        enabled -> Bool,
+        disabled_reason -> Nullable<Text>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    webhook_deliveries (id) {
+        seq -> Int8,
+        id -> Uuid,
+        endpoint_id -> Uuid,
+        event -> Text,
+        payload -> Jsonb,
+        article_id -> Nullable<Uuid>,
+        state -> Text,
+        attempts -> Int4,
+        next_attempt_at -> Timestamptz,
+        last_status -> Nullable<Int4>,
+        last_error -> Nullable<Text>,
+        leased_until -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::joinable!(webhook_deliveries -> webhook_endpoints (endpoint_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    articles,
+    sections,
+    section_items,
+    api_tokens,
+    revisions,
+    changes,
+    webhook_endpoints,
+    webhook_deliveries
+);

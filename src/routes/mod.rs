@@ -9,6 +9,7 @@ pub mod revisions;
 pub mod sections;
 pub mod sync;
 pub mod system;
+pub mod webhooks;
 
 use actix_web::dev::ResourceDef;
 use actix_web::http::Method;
@@ -35,7 +36,15 @@ pub fn configure(config: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(revisions::list_revisions)
         .service(revisions::get_revision)
         .service(revisions::restore_revision)
-        .service(sync::sync);
+        .service(sync::sync)
+        .service(webhooks::create_webhook)
+        .service(webhooks::list_webhooks)
+        .service(webhooks::get_webhook)
+        .service(webhooks::put_webhook)
+        .service(webhooks::delete_webhook)
+        .service(webhooks::list_deliveries)
+        .service(webhooks::retry_delivery)
+        .service(webhooks::ping_webhook);
 }
 
 /// Responses every operation can give.

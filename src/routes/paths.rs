@@ -208,3 +208,56 @@ path_type!(RevisionPath, [slug_param(), id_param("The revision's id.")], |req| {
     let id = id(req, |text| revision_not_found(&slug, format!("{text:?}")))?;
     Ok(RevisionPath { slug, id })
 });
+
+/// The 404 of an unknown webhook endpoint.
+pub fn webhook_not_found(id: impl std::fmt::Display) -> AppError {
+    AppError::not_found(Code::WebhookNotFound, format!("No webhook endpoint has the id {id}."))
+}
+
+/// The 404 of a delivery the endpoint does not have.
+pub fn delivery_not_found(id: impl std::fmt::Display) -> AppError {
+    AppError::not_found(
+        Code::DeliveryNotFound,
+        format!("The webhook endpoint has no delivery {id}."),
+    )
+}
+
+/// `/webhooks/{id}`.
+#[derive(Debug, Clone)]
+pub struct WebhookPath {
+    /// The endpoint's id.
+    pub id: Uuid,
+}
+
+path_type!(WebhookPath, [id_param("The webhook endpoint's id.")], |req| {
+    let id = id(req, |text| webhook_not_found(format!("{text:?}")))?;
+    Ok(WebhookPath { id })
+});
+
+/// `/webhooks/{id}/deliveries/{delivery_id}`.
+#[derive(Debug, Clone)]
+pub struct DeliveryPath {
+    /// The endpoint's id.
+    pub id: Uuid,
+    /// The delivery's id (its `webhook-id`).
+    pub delivery_id: Uuid,
+}
+
+fn delivery_id_param() -> utoipa::openapi::path::Parameter {
+    use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+    let schema = ObjectBuilder::new()
+        .schema_type(Type::String)
+        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Uuid)));
+    path_param("delivery_id", "The delivery's id (its `webhook-id` header).", schema)
+}
+
+path_type!(
+    DeliveryPath,
+    [id_param("The webhook endpoint's id."), delivery_id_param()],
+    |req| {
+        let id = id(req, |text| webhook_not_found(format!("{text:?}")))?;
+        let text = segment(req, "delivery_id");
+        let delivery_id = Uuid::try_parse(text).map_err(|_| delivery_not_found(format!("{text:?}")))?;
+        Ok(DeliveryPath { id, delivery_id })
+    }
+);

@@ -24,3 +24,4 @@ mod seed;
 mod spec;
 mod supervision;
 mod sync;
+mod webhooks;

@@ -156,9 +156,10 @@ pub async fn put_article(
                 target: "article",
                 kind: None,
                 item: None,
+                section: None,
                 was_published: None,
             };
-            record(conn, &article, &actor, change, Some(snapshot), now).await?;
+            record(conn, &article, &sections, &actor, change, Some(snapshot), now).await?;
             return Ok(Written {
                 article,
                 sections,
@@ -216,6 +217,7 @@ async fn replace_article(
         target: "article",
         kind: None,
         item: None,
+        section: None,
         was_published: Some(current.status == super::kinds::ArticleStatus::Published.as_str()),
     };
     finish(conn, current.id, &input.summary, actor, change, now).await
@@ -252,9 +254,10 @@ pub async fn delete_article(
             target: "article",
             kind: None,
             item: None,
+            section: None,
             was_published: None,
         };
-        record(conn, &current, &actor, change, Some(snapshot), Utc::now()).await?;
+        record(conn, &current, &sections, &actor, change, Some(snapshot), Utc::now()).await?;
         Ok(())
     })
 }
@@ -321,6 +324,7 @@ pub async fn put_section(
             target: "section",
             kind: Some(kind),
             item: None,
+            section: None,
             was_published: None,
         };
         let (article, sections) = finish(conn, article.id, &article.summary, &actor, change, now).await?;
@@ -370,6 +374,7 @@ pub async fn delete_section(
             target: "section",
             kind: Some(kind),
             item: None,
+            section: Some(stored.row.id),
             was_published: None,
         };
         finish(conn, article.id, &article.summary, &actor, change, now).await?;
@@ -432,6 +437,7 @@ pub async fn put_item(
             target: "item",
             kind: Some(kind),
             item: Some(item_id),
+            section: None,
             was_published: None,
         };
         let (article, sections) = finish(conn, article.id, &article.summary, &actor, change, now).await?;

@@ -12,6 +12,7 @@ use crate::content::error::Error;
 use crate::content::input::{SectionInput, count_words, reading_time_minutes};
 use crate::content::kinds::SectionKind;
 use crate::content::store::{self, ArticleRow, StoredSection};
+use crate::content::webhooks::{self, ChangedSection};
 use crate::db::schema::{articles, changes, revisions};
 
 /// What changed, for the revision record.
@@ -21,6 +22,8 @@ pub(super) struct Change {
     pub(super) target: &'static str,
     pub(super) kind: Option<SectionKind>,
     pub(super) item: Option<Uuid>,
+    /// For a section delete: the deleted section's id.
+    pub(super) section: Option<Uuid>,
     /// For writes that may change the status: whether the article was published before.
     pub(super) was_published: Option<bool>,
 }
@@ -70,13 +73,17 @@ pub(super) async fn finish(
         .get_result(conn)
         .await?;
     let snapshot = article.to_input(&sections)?.to_body();
-    record(conn, &article, actor, change, Some(snapshot), now).await?;
+    record(conn, &article, &sections, actor, change, Some(snapshot), now).await?;
     Ok((article, sections))
 }
 
+/// Records the write: revision, change log, webhook outbox, notification,
+/// pruning. `sections` are the article's sections after the write (before
+/// it, for a delete).
 pub(super) async fn record(
     conn: &mut AsyncPgConnection,
     article: &ArticleRow,
+    sections: &[StoredSection],
     actor: &Actor,
     change: Change,
     snapshot: Option<serde_json::Value>,
@@ -100,13 +107,14 @@ pub(super) async fn record(
         ))
         .execute(conn)
         .await?;
+    let event = change.event(article);
     // The change log: `xid` defaults to this transaction's id, which is what
     // lets sync deliver the change exactly once, whenever it commits.
     diesel::insert_into(changes::table)
         .values((
             changes::article_id.eq(article.id),
             changes::slug.eq(&article.slug),
-            changes::event.eq(change.event(article)),
+            changes::event.eq(event),
             changes::version.eq(article.version),
             changes::revision_id.eq(revision_id),
             changes::created_at.eq(now),
@@ -114,6 +122,12 @@ pub(super) async fn record(
         .execute(conn)
         .await?;
     prune_changes(conn, actor.sync_keep_days).await?;
+    // The webhook outbox, in this transaction: events exist once the write commits.
+    if webhooks::wanted(conn, event).await? {
+        let changed = changed_sections(&change, sections, now);
+        let payload = webhooks::article_event(event, now, article, revision_id, &changed, sections);
+        webhooks::enqueue(conn, event, Some(article.id), &payload).await?;
+    }
     // Other nodes drop their cached copies when this commits.
     diesel::sql_query("SELECT pg_notify($1, $2)")
         .bind::<diesel::sql_types::Text, _>(crate::db::CONTENT_CHANNEL)
@@ -130,6 +144,52 @@ pub(super) async fn record(
     .execute(conn)
     .await?;
     Ok(())
+}
+
+/// The sections a write touched, for webhook events. Section and item
+/// writes name their section (a section delete also lists the sections that
+/// moved up, as updated); creating or deleting an article lists all its
+/// sections. Whole-article replaces and restores list the sections whose
+/// `updated_at` is this write's (new ones, version 1, as created); sections
+/// they delete are not listed (best effort: the article's `etag` and
+/// `version` say everything changed).
+fn changed_sections(change: &Change, sections: &[StoredSection], now: DateTime<Utc>) -> Vec<ChangedSection> {
+    let listed = |section: &StoredSection, what: &'static str| ChangedSection {
+        kind: section.row.kind.clone(),
+        id: section.row.id,
+        change: what,
+    };
+    match (change.target, change.action) {
+        ("article", "create") => sections.iter().map(|section| listed(section, "created")).collect(),
+        ("article", "delete") => sections.iter().map(|section| listed(section, "deleted")).collect(),
+        _ => {
+            let mut changed: Vec<ChangedSection> = change
+                .section
+                .zip(change.kind)
+                .map(|(id, kind)| ChangedSection {
+                    kind: kind.as_str().to_owned(),
+                    id,
+                    change: "deleted",
+                })
+                .into_iter()
+                .collect();
+            // Stored timestamps keep microseconds.
+            let touched = |section: &StoredSection| {
+                section.row.updated_at.timestamp_micros() == now.timestamp_micros()
+                    || (change.target != "article" && change.kind.is_some_and(|kind| kind.as_str() == section.row.kind))
+            };
+            changed.extend(sections.iter().filter(|section| touched(section)).map(|section| {
+                let targeted = change.kind.is_some_and(|kind| kind.as_str() == section.row.kind);
+                let created = if change.target == "article" {
+                    section.row.version == 1
+                } else {
+                    targeted && change.action == "create"
+                };
+                listed(section, if created { "created" } else { "updated" })
+            }));
+            changed
+        }
+    }
 }
 
 /// Most change rows one write prunes: the work a write takes on stays small

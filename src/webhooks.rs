@@ -1,0 +1,466 @@
+//! Webhook delivery: signing (Standard Webhooks), the refusal of private
+//! addresses, and the worker that drains the outbox
+//! ([`crate::content::webhooks`]).
+//!
+//! Every node runs a worker ([`spawn`]). A worker claims one due delivery at a
+//! time in a short transaction (`FOR UPDATE SKIP LOCKED`, then a lease in
+//! `leased_until`), so however many nodes run, one sends each attempt; a
+//! node that dies mid-send leaves a lease that expires, and another node
+//! sends again (at least once). A delivery waits while an older pending one
+//! of the same endpoint and article exists, so each article's events reach
+//! each endpoint in order. A delivery is sent only once its row is
+//! [`SETTLE`] old: by then every node has seen the write's notification, so
+//! a read through any node returns at least the version the event names.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use chrono::{DateTime, Utc};
+use diesel::sql_types::{Integer, Nullable, Text, Timestamptz};
+use diesel::{OptionalExtension, QueryableByName};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use hmac::{Hmac, KeyInit, Mac};
+use uuid::Uuid;
+
+use crate::content::webhooks::state;
+use crate::db::DbPool;
+
+/// Every secret starts with this (Standard Webhooks).
+pub const SECRET_PREFIX: &str = "whsec_";
+/// Random bytes in a secret.
+const SECRET_BYTES: usize = 32;
+/// Longest wait for one attempt (connect, send, answer).
+pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
+/// How old an outbox row must be before it is sent: longer than the other
+/// nodes need to drop their cached copies (within 100 ms, API.md §6).
+pub const SETTLE: Duration = Duration::from_millis(150);
+/// How often an idle worker looks for due deliveries.
+pub const POLL: Duration = Duration::from_millis(200);
+/// How long a claimed delivery is reserved for the worker sending it; past
+/// it, another worker may send it again. Longer than [`ATTEMPT_TIMEOUT`].
+const LEASE_SECONDS: i32 = 60;
+/// The longest backoff between attempts, and the longest `Retry-After` honoured.
+const MAX_DELAY: Duration = Duration::from_secs(6 * 3600);
+/// Most characters of an error kept with a delivery.
+const MAX_ERROR_CHARS: usize = 500;
+
+/// How the worker delivers.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Attempts before a delivery is `failed`.
+    pub max_attempts: u32,
+    /// The delay before the first retry; it doubles with each further one.
+    pub retry_base: Duration,
+    /// Whether receivers on loopback, private, link-local or unspecified addresses are allowed.
+    pub allow_private: bool,
+}
+
+impl Settings {
+    /// The settings of `config`.
+    pub fn new(config: &crate::config::Config) -> Settings {
+        Settings {
+            max_attempts: config.webhook_max_attempts,
+            retry_base: Duration::from_millis(config.webhook_retry_base_ms),
+            allow_private: config.webhook_allow_private,
+        }
+    }
+}
+
+/// A new endpoint secret: `whsec_` and the base64 of 32 random bytes.
+pub fn new_secret() -> Result<String, getrandom::Error> {
+    let mut bytes = [0u8; SECRET_BYTES];
+    getrandom::fill(&mut bytes)?;
+    Ok(format!("{SECRET_PREFIX}{}", BASE64.encode(bytes)))
+}
+
+/// The `webhook-signature` value of `body` sent as `id` at `timestamp`:
+/// `v1,` and the base64 HMAC-SHA256 of `{id}.{timestamp}.{body}`, keyed with
+/// the secret's bytes (the base64 after `whsec_`).
+pub fn sign(secret: &str, id: &str, timestamp: i64, body: &[u8]) -> Result<String, String> {
+    let key = BASE64
+        .decode(secret.strip_prefix(SECRET_PREFIX).unwrap_or(secret))
+        .map_err(|err| format!("the endpoint's secret is not base64: {err}"))?;
+    let mut mac = Hmac::<sha2_v11::Sha256>::new_from_slice(&key).map_err(|err| err.to_string())?;
+    mac.update(format!("{id}.{timestamp}.").as_bytes());
+    mac.update(body);
+    Ok(format!("v1,{}", BASE64.encode(mac.finalize().into_bytes())))
+}
+
+/// Whether `address` is loopback, private, link-local or unspecified (or
+/// otherwise not on the public internet: CGNAT, broadcast, documentation,
+/// IPv6 unique-local and IPv4-mapped forms of those).
+pub fn is_private(address: IpAddr) -> bool {
+    match address {
+        IpAddr::V4(v4) => {
+            let [a, b, ..] = v4.octets();
+            v4.is_loopback()
+                || v4.is_private()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                || v4.is_documentation()
+                || a == 0
+                || (a == 100 && (64..128).contains(&b))
+        }
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return is_private(IpAddr::V4(v4));
+            }
+            let first = v6.segments()[0];
+            v6.is_loopback() || v6.is_unspecified() || (first & 0xfe00) == 0xfc00 || (first & 0xffc0) == 0xfe80
+        }
+    }
+}
+
+/// Why a receiver URL is refused: not `http(s)`, no host, or (unless
+/// `allow_private`) a host that does not resolve or resolves to a private address.
+pub async fn check_url(url: &str, allow_private: bool) -> Result<(), String> {
+    let uri: actix_web::http::Uri = url.parse().map_err(|_| "must be an absolute http(s) URL".to_owned())?;
+    let port = match uri.scheme_str() {
+        Some("http") => 80,
+        Some("https") => 443,
+        _ => return Err("must be an http or https URL".to_owned()),
+    };
+    let host = uri.host().filter(|host| !host.is_empty()).ok_or("must name a host")?;
+    if uri
+        .authority()
+        .is_some_and(|authority| authority.as_str().contains('@'))
+    {
+        return Err("must not carry credentials".to_owned());
+    }
+    if allow_private {
+        return Ok(());
+    }
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let addresses: Vec<IpAddr> = match host.parse::<IpAddr>() {
+        Ok(address) => vec![address],
+        Err(_) => tokio::net::lookup_host((host, uri.port_u16().unwrap_or(port)))
+            .await
+            .map_err(|err| format!("the host {host:?} does not resolve: {err}"))?
+            .map(|address| address.ip())
+            .collect(),
+    };
+    if addresses.is_empty() {
+        return Err(format!("the host {host:?} does not resolve"));
+    }
+    if let Some(address) = addresses.into_iter().find(|address| is_private(*address)) {
+        return Err(format!(
+            "resolves to {address}, a loopback, private, link-local or unspecified address \
+             (allowed only with LAMINA_WEBHOOK_ALLOW_PRIVATE=true)"
+        ));
+    }
+    Ok(())
+}
+
+/// A delivery claimed for sending.
+#[derive(Debug, QueryableByName)]
+struct Claimed {
+    #[diesel(sql_type = diesel::sql_types::Uuid)]
+    id: Uuid,
+    #[diesel(sql_type = diesel::sql_types::Uuid)]
+    endpoint_id: Uuid,
+    #[diesel(sql_type = Text)]
+    payload: String,
+    #[diesel(sql_type = Integer)]
+    attempts: i32,
+    #[diesel(sql_type = Text)]
+    url: String,
+    #[diesel(sql_type = Text)]
+    secret: String,
+}
+
+/// Claims the next due delivery: pending, not leased, old enough, of an
+/// enabled endpoint, with no older pending delivery of the same endpoint and
+/// article. Counts the attempt and leases it.
+async fn claim(conn: &mut AsyncPgConnection) -> diesel::QueryResult<Option<Claimed>> {
+    diesel::sql_query(
+        "UPDATE webhook_deliveries d \
+         SET attempts = d.attempts + 1, leased_until = now() + make_interval(secs => $1) \
+         FROM webhook_endpoints e \
+         WHERE e.id = d.endpoint_id AND d.id = ( \
+             SELECT c.id FROM webhook_deliveries c JOIN webhook_endpoints ce ON ce.id = c.endpoint_id \
+             WHERE c.state = 'pending' AND ce.enabled \
+               AND c.next_attempt_at <= now() \
+               AND c.created_at <= now() - make_interval(secs => $2) \
+               AND (c.leased_until IS NULL OR c.leased_until < now()) \
+               AND NOT EXISTS (SELECT 1 FROM webhook_deliveries o \
+                   WHERE o.endpoint_id = c.endpoint_id AND o.article_id = c.article_id \
+                     AND o.state = 'pending' AND o.seq < c.seq) \
+             ORDER BY c.next_attempt_at, c.seq LIMIT 1 \
+             FOR UPDATE OF c SKIP LOCKED) \
+         RETURNING d.id, d.endpoint_id, d.payload::text AS payload, d.attempts, e.url, e.secret",
+    )
+    .bind::<Integer, _>(LEASE_SECONDS)
+    .bind::<diesel::sql_types::Double, _>(SETTLE.as_secs_f64())
+    .get_result(conn)
+    .await
+    .optional()
+}
+
+/// What one attempt came to.
+#[derive(Debug)]
+enum Outcome {
+    /// The receiver answered with this status (and `Retry-After`, if any).
+    Status(u16, Option<Duration>),
+    /// No answer: the error.
+    Error(String),
+}
+
+/// Sends one attempt.
+async fn send(client: &awc::Client, claimed: &Claimed, allow_private: bool) -> Outcome {
+    // Checked again at each attempt: DNS may have changed since the endpoint was saved.
+    if let Err(reason) = check_url(&claimed.url, allow_private).await {
+        return Outcome::Error(format!("refused: the URL {reason}"));
+    }
+    let id = claimed.id.to_string();
+    let timestamp = Utc::now().timestamp();
+    let signature = match sign(&claimed.secret, &id, timestamp, claimed.payload.as_bytes()) {
+        Ok(signature) => signature,
+        Err(err) => return Outcome::Error(err),
+    };
+    let request = client
+        .post(claimed.url.as_str())
+        .insert_header(("content-type", "application/json"))
+        .insert_header(("webhook-id", id))
+        .insert_header(("webhook-timestamp", timestamp.to_string()))
+        .insert_header(("webhook-signature", signature));
+    match request.send_body(claimed.payload.clone()).await {
+        Ok(mut response) => {
+            // Read (a little of) the answer so the connection can be reused.
+            let _ = response.body().limit(64 * 1024).await;
+            let retry_after = response
+                .headers()
+                .get("retry-after")
+                .and_then(|value| value.to_str().ok())
+                .and_then(parse_retry_after);
+            Outcome::Status(response.status().as_u16(), retry_after)
+        }
+        Err(err) => Outcome::Error(err.to_string()),
+    }
+}
+
+/// A `Retry-After` value: seconds, or an HTTP date.
+fn parse_retry_after(value: &str) -> Option<Duration> {
+    if let Ok(seconds) = value.trim().parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let at = DateTime::parse_from_rfc2822(value.trim()).ok()?;
+    Some((at.with_timezone(&Utc) - Utc::now()).to_std().unwrap_or(Duration::ZERO))
+}
+
+/// The wait before attempt `attempts + 1`: `base` doubled per earlier
+/// retry, with ±20 % jitter, at most [`MAX_DELAY`].
+pub fn backoff(base: Duration, attempts: u32) -> Duration {
+    let doubled = base.saturating_mul(1u32 << attempts.saturating_sub(1).min(20));
+    let jitter = f64::from(getrandom::u32().unwrap_or(0) % 401) / 1000.0 + 0.8;
+    doubled.mul_f64(jitter).min(MAX_DELAY)
+}
+
+/// Records the outcome of an attempt of `claimed`.
+async fn complete(
+    conn: &mut AsyncPgConnection,
+    claimed: &Claimed,
+    outcome: &Outcome,
+    settings: &Settings,
+) -> diesel::QueryResult<()> {
+    let attempts = u32::try_from(claimed.attempts).unwrap_or(0);
+    let (status, error) = match outcome {
+        Outcome::Status(status, _) => (Some(i32::from(*status)), None),
+        Outcome::Error(err) => (None, Some(err.chars().take(MAX_ERROR_CHARS).collect::<String>())),
+    };
+    let delivered = matches!(outcome, Outcome::Status(200..=299, _));
+    let gone = matches!(outcome, Outcome::Status(410, _));
+    let next_state = if delivered {
+        state::DELIVERED
+    } else if gone || attempts >= settings.max_attempts {
+        state::FAILED
+    } else {
+        state::PENDING
+    };
+    let delay = match outcome {
+        Outcome::Status(429 | 503, Some(after)) => (*after).min(MAX_DELAY),
+        _ => backoff(settings.retry_base, attempts),
+    };
+    let next_attempt = Utc::now() + chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::zero());
+    // Only while the lease is ours: a worker whose lease ran out leaves the row to the next one.
+    diesel::sql_query(
+        "UPDATE webhook_deliveries SET state = $2, last_status = $3, last_error = $4, \
+         next_attempt_at = CASE WHEN $2 = 'pending' THEN $5 ELSE next_attempt_at END, leased_until = NULL \
+         WHERE id = $1 AND attempts = $6 AND state = 'pending'",
+    )
+    .bind::<diesel::sql_types::Uuid, _>(claimed.id)
+    .bind::<Text, _>(next_state)
+    .bind::<Nullable<Integer>, _>(status)
+    .bind::<Nullable<Text>, _>(error)
+    .bind::<Timestamptz, _>(next_attempt)
+    .bind::<Integer, _>(claimed.attempts)
+    .execute(conn)
+    .await?;
+    if gone {
+        diesel::sql_query(
+            "UPDATE webhook_endpoints SET enabled = false, updated_at = now(), \
+             disabled_reason = 'the receiver answered 410 Gone at ' || now()::text WHERE id = $1",
+        )
+        .bind::<diesel::sql_types::Uuid, _>(claimed.endpoint_id)
+        .execute(conn)
+        .await?;
+        log::info!("webhooks: endpoint {} answered 410 Gone; disabled", claimed.endpoint_id);
+    }
+    Ok(())
+}
+
+/// Sends due deliveries until none is left; returns how many were attempted.
+async fn drain(pool: &DbPool, client: &awc::Client, settings: &Settings, stop: &AtomicBool) -> Result<u64, String> {
+    let mut sent = 0;
+    while !AtomicBool::load(stop, Ordering::Relaxed) {
+        let mut conn = pool.get().await.map_err(|err| err.to_string())?;
+        let Some(claimed) = claim(&mut conn).await.map_err(|err| err.to_string())? else {
+            return Ok(sent);
+        };
+        // No connection is held while the receiver takes its time.
+        drop(conn);
+        let outcome = send(client, &claimed, settings.allow_private).await;
+        log::debug!(
+            "webhooks: delivery {} attempt {}: {outcome:?}",
+            claimed.id,
+            claimed.attempts
+        );
+        let mut conn = pool.get().await.map_err(|err| err.to_string())?;
+        complete(&mut conn, &claimed, &outcome, settings)
+            .await
+            .map_err(|err| err.to_string())?;
+        sent += 1;
+    }
+    Ok(sent)
+}
+
+/// A running worker; dropping it (or [`Worker::stop`]) stops it after the attempt in flight.
+#[derive(Debug)]
+pub struct Worker {
+    stop: Arc<AtomicBool>,
+}
+
+impl Worker {
+    /// Asks the worker to stop.
+    pub fn stop(&self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Starts a delivery worker for the database at `url` on a thread of its
+/// own (awc's client lives on one thread), with a small pool of its own.
+pub fn spawn(url: String, settings: Settings) -> std::io::Result<Worker> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = stop.clone();
+    std::thread::Builder::new()
+        .name("lamina-webhooks".to_owned())
+        .spawn(move || actix_rt::System::new().block_on(run(url, settings, flag)))?;
+    Ok(Worker { stop })
+}
+
+/// The worker's loop: drain what is due, then wait [`POLL`].
+async fn run(url: String, settings: Settings, stop: Arc<AtomicBool>) {
+    let pool = match crate::db::build_pool(&url, 2) {
+        Ok(pool) => pool,
+        Err(err) => {
+            log::error!("webhooks: no connection pool, no deliveries: {err}");
+            return;
+        }
+    };
+    let client = awc::Client::builder()
+        .timeout(ATTEMPT_TIMEOUT)
+        .disable_redirects()
+        .add_default_header(("user-agent", concat!("lamina-webhooks/", env!("CARGO_PKG_VERSION"))))
+        .finish();
+    let mut failing = false;
+    while !AtomicBool::load(&stop, Ordering::Relaxed) {
+        match drain(&pool, &client, &settings, &stop).await {
+            Ok(_) => failing = false,
+            Err(err) if !failing => {
+                failing = true;
+                log::warn!("webhooks: cannot read the outbox (retrying): {err}");
+            }
+            Err(_) => {}
+        }
+        tokio::time::sleep(POLL).await;
+    }
+    pool.close();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn private_ranges_are_recognised() {
+        for address in [
+            "127.0.0.1",
+            "10.0.0.1",
+            "172.16.5.4",
+            "192.168.1.1",
+            "169.254.169.254",
+            "0.0.0.0",
+            "100.64.0.1",
+            "::1",
+            "::",
+            "fe80::1",
+            "fd00::1",
+            "::ffff:127.0.0.1",
+        ] {
+            assert!(is_private(address.parse().unwrap()), "{address}");
+        }
+        for address in ["93.184.216.34", "8.8.8.8", "2606:4700::1111"] {
+            assert!(!is_private(address.parse().unwrap()), "{address}");
+        }
+    }
+
+    #[test]
+    fn secrets_are_whsec_and_32_bytes() {
+        let secret = new_secret().unwrap();
+        let bytes = BASE64.decode(secret.strip_prefix(SECRET_PREFIX).unwrap()).unwrap();
+        assert_eq!(bytes.len(), SECRET_BYTES);
+        assert_ne!(secret, new_secret().unwrap());
+    }
+
+    /// The example of the Standard Webhooks specification.
+    #[test]
+    fn signatures_match_the_specifications_example() {
+        let signature = sign(
+            "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+            "msg_p5jXN8AQM9LWM0D4loKWxJek",
+            1614265330,
+            br#"{"test": 2432232314}"#,
+        )
+        .unwrap();
+        assert_eq!(signature, "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
+    }
+
+    #[test]
+    fn backoff_doubles_with_jitter_and_is_bounded() {
+        let base = Duration::from_secs(5);
+        for attempts in 1..=12 {
+            let expected = base * (1 << (attempts - 1));
+            let delay = backoff(base, attempts);
+            assert!(delay >= expected.mul_f64(0.8).min(MAX_DELAY), "{attempts}: {delay:?}");
+            assert!(delay <= expected.mul_f64(1.2).min(MAX_DELAY), "{attempts}: {delay:?}");
+        }
+        assert_eq!(backoff(base, 60), MAX_DELAY);
+    }
+
+    #[test]
+    fn retry_after_is_seconds_or_a_date() {
+        assert_eq!(parse_retry_after("120"), Some(Duration::from_secs(120)));
+        assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), Some(Duration::ZERO));
+        assert_eq!(parse_retry_after("soon"), None);
+    }
+}

@@ -1,0 +1,690 @@
+//! Webhooks: management (admin only), signed deliveries checked with the
+//! official Standard Webhooks verifier, retries, order, 410, failure, ping,
+//! private addresses, and one delivery per event with several workers.
+
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use actix_web::http::Method;
+use actix_web::test::TestRequest;
+use lamina::auth::Role;
+use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::common::{SEED, TestApp, bearer, get, send, write};
+
+/// One request a receiver got.
+#[derive(Debug, Clone)]
+struct Received {
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Received {
+    fn header(&self, name: &str) -> &str {
+        self.headers
+            .iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.as_str())
+            .unwrap_or_else(|| panic!("no {name} header"))
+    }
+
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).expect("a JSON body")
+    }
+
+    /// Checks the signature with the official verifier.
+    fn verify(&self, secret: &str) {
+        let mut headers = http::HeaderMap::new();
+        for (name, value) in &self.headers {
+            headers.insert(
+                http::HeaderName::from_bytes(name.as_bytes()).unwrap(),
+                http::HeaderValue::from_str(value).unwrap(),
+            );
+        }
+        standardwebhooks::Webhook::new(secret)
+            .unwrap()
+            .verify(&self.body, &headers)
+            .expect("a valid Standard Webhooks signature");
+    }
+}
+
+/// A local HTTP/1.1 receiver answering a scripted sequence of statuses (the
+/// last one repeats), recording every request.
+struct Receiver {
+    url: String,
+    requests: Arc<Mutex<Vec<Received>>>,
+}
+
+impl Receiver {
+    async fn start(script: &[u16]) -> Receiver {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/hook", listener.local_addr().unwrap());
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let recorded = requests.clone();
+        let script = script.to_vec();
+        actix_web::rt::spawn(async move {
+            let mut answered = 0;
+            while let Ok((mut stream, _)) = listener.accept().await {
+                let Some(request) = read_request(&mut stream).await else {
+                    continue;
+                };
+                recorded.lock().unwrap().push(request);
+                let status = script[answered.min(script.len() - 1)];
+                answered += 1;
+                let response = format!("HTTP/1.1 {status} Scripted\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+                let _ = stream.write_all(response.as_bytes()).await;
+                let _ = stream.shutdown().await;
+            }
+        });
+        Receiver { url, requests }
+    }
+
+    fn received(&self) -> Vec<Received> {
+        self.requests.lock().unwrap().clone()
+    }
+
+    /// Waits until `count` requests have arrived.
+    async fn wait_for(&self, count: usize) -> Vec<Received> {
+        for _ in 0..200 {
+            let received = self.received();
+            if received.len() >= count {
+                return received;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("expected {count} requests, got {:?}", self.received().len());
+    }
+}
+
+async fn read_request(stream: &mut tokio::net::TcpStream) -> Option<Received> {
+    let mut data = Vec::new();
+    let mut buffer = [0u8; 4096];
+    let head_end = loop {
+        let read = stream.read(&mut buffer).await.ok()?;
+        if read == 0 {
+            return None;
+        }
+        data.extend_from_slice(&buffer[..read]);
+        if let Some(at) = data.windows(4).position(|window| window == b"\r\n\r\n") {
+            break at + 4;
+        }
+    };
+    let head = String::from_utf8_lossy(&data[..head_end]).to_string();
+    let headers: Vec<(String, String)> = head
+        .lines()
+        .skip(1)
+        .filter_map(|line| line.split_once(':'))
+        .map(|(name, value)| (name.trim().to_ascii_lowercase(), value.trim().to_owned()))
+        .collect();
+    let length: usize = headers
+        .iter()
+        .find(|(name, _)| name == "content-length")
+        .and_then(|(_, value)| value.parse().ok())
+        .unwrap_or(0);
+    while data.len() < head_end + length {
+        let read = stream.read(&mut buffer).await.ok()?;
+        if read == 0 {
+            return None;
+        }
+        data.extend_from_slice(&buffer[..read]);
+    }
+    Some(Received {
+        headers,
+        body: data[head_end..head_end + length].to_vec(),
+    })
+}
+
+/// A test app whose workers may reach the local receiver and retry quickly.
+async fn webhook_app() -> TestApp {
+    let mut app = TestApp::new().await;
+    app.config.webhook_allow_private = true;
+    app.config.webhook_retry_base_ms = 50;
+    app
+}
+
+fn worker(app: &TestApp) -> lamina::webhooks::Worker {
+    lamina::webhooks::spawn(app.db.url.clone(), lamina::webhooks::Settings::new(&app.config)).unwrap()
+}
+
+/// Registers an endpoint; returns its id and secret.
+async fn register(
+    service: &impl actix_web::dev::Service<
+        actix_http::Request,
+        Response = actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>,
+        Error = actix_web::Error,
+    >,
+    admin: &str,
+    url: &str,
+    events: Value,
+) -> (String, String) {
+    let reply = send(
+        service,
+        write(
+            Method::POST,
+            "/v1/webhooks",
+            admin,
+            &json!({"url": url, "events": events}),
+        ),
+    )
+    .await;
+    assert_eq!(reply.status, 201, "{}", String::from_utf8_lossy(&reply.body));
+    let body = reply.json();
+    (
+        body["id"].as_str().unwrap().to_owned(),
+        body["secret"].as_str().unwrap().to_owned(),
+    )
+}
+
+/// Replaces the seed's overview section.
+fn overview_put(token: &str, text: &str) -> TestRequest {
+    let body = json!({"kind": "overview", "heading": "What is it?", "body": text});
+    write(Method::PUT, &format!("{SEED}/sections/overview"), token, &body).insert_header(("If-Match", "*"))
+}
+
+async fn deliveries(
+    service: &impl actix_web::dev::Service<
+        actix_http::Request,
+        Response = actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>,
+        Error = actix_web::Error,
+    >,
+    admin: &str,
+    id: &str,
+) -> Vec<Value> {
+    let reply = send(
+        service,
+        TestRequest::get()
+            .uri(&format!("/v1/webhooks/{id}/deliveries"))
+            .insert_header(bearer(admin)),
+    )
+    .await;
+    assert_eq!(reply.status, 200);
+    reply.json()["items"].as_array().unwrap().clone()
+}
+
+/// Waits until the newest delivery is in `state`; returns it.
+async fn wait_for_state(
+    service: &impl actix_web::dev::Service<
+        actix_http::Request,
+        Response = actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>,
+        Error = actix_web::Error,
+    >,
+    admin: &str,
+    id: &str,
+    state: &str,
+) -> Value {
+    for _ in 0..200 {
+        let items = deliveries(service, admin, id).await;
+        if items.first().is_some_and(|item| item["state"] == state) {
+            return items[0].clone();
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!(
+        "the newest delivery never became {state}: {:?}",
+        deliveries(service, admin, id).await
+    );
+}
+
+#[actix_web::test]
+async fn a_section_put_delivers_a_signed_article_updated_event() {
+    let app = webhook_app().await;
+    let admin = app.token("admin", Role::Admin).await;
+    let editor = app.editor().await;
+    let service = app.service().await;
+    let receiver = Receiver::start(&[200]).await;
+    let (id, secret) = register(&service, &admin, &receiver.url, json!(["article.updated"])).await;
+    let _worker = worker(&app);
+
+    let reply = send(&service, overview_put(&editor, "Signed and delivered.")).await;
+    assert_eq!(reply.status, 200);
+    let section = reply.json();
+    let received = receiver.wait_for(1).await;
+    let event = &received[0];
+    event.verify(&secret);
+    assert_eq!(event.header("content-type"), "application/json");
+    let body = event.json();
+    assert_eq!(body["type"], "article.updated");
+    assert!(chrono::DateTime::parse_from_rfc3339(body["timestamp"].as_str().unwrap()).is_ok());
+    let article = get(&service, SEED).await;
+    let data = &body["data"];
+    // A read after the event returns at least the version it names.
+    assert_eq!(data["version"], article.json()["version"]);
+    assert_eq!(data["etag"], article.header("etag").unwrap());
+    assert_eq!(data["article_id"], article.json()["id"]);
+    assert_eq!(data["slug"], "explore-micro-needling-for-flawless-skin-today");
+    assert_eq!(data["url"], SEED);
+    assert!(data["revision_id"].is_string());
+    assert_eq!(
+        data["changed_sections"],
+        json!([{"kind": "overview", "id": section["id"], "change": "updated"}])
+    );
+    let keys: Vec<&str> = data["surrogate_keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|key| key.as_str().unwrap())
+        .collect();
+    let article_id = article.json()["id"].as_str().unwrap().replace('-', "");
+    let section_id = section["id"].as_str().unwrap().replace('-', "");
+    assert!(keys.contains(&format!("article-{article_id}").as_str()), "{keys:?}");
+    assert!(keys.contains(&format!("section-{section_id}").as_str()), "{keys:?}");
+
+    let delivery = wait_for_state(&service, &admin, &id, "delivered").await;
+    assert_eq!(delivery["id"], event.header("webhook-id"));
+    assert_eq!(delivery["event"], "article.updated");
+    assert_eq!(delivery["attempts"], 1);
+    assert_eq!(delivery["last_status"], 200);
+    assert_eq!(delivery["next_attempt_at"], Value::Null);
+}
+
+#[actix_web::test]
+async fn a_failed_attempt_is_retried_with_the_same_webhook_id() {
+    let app = webhook_app().await;
+    let admin = app.token("admin", Role::Admin).await;
+    let editor = app.editor().await;
+    let service = app.service().await;
+    let receiver = Receiver::start(&[500, 200]).await;
+    let (id, secret) = register(&service, &admin, &receiver.url, json!(["*"])).await;
+    let _worker = worker(&app);
+
+    assert_eq!(send(&service, overview_put(&editor, "Retried.")).await.status, 200);
+    let received = receiver.wait_for(2).await;
+    assert_eq!(received[0].header("webhook-id"), received[1].header("webhook-id"));
+    assert_eq!(received[0].body, received[1].body, "the same event");
+    received[0].verify(&secret);
+    received[1].verify(&secret);
+    let delivery = wait_for_state(&service, &admin, &id, "delivered").await;
+    assert_eq!(delivery["attempts"], 2);
+    assert_eq!(delivery["last_status"], 200);
+}
+
+#[actix_web::test]
+async fn events_of_one_article_arrive_in_order() {
+    let app = webhook_app().await;
+    let admin = app.token("admin", Role::Admin).await;
+    let editor = app.editor().await;
+    let service = app.service().await;
+    // The first event fails twice: the later ones must wait for it.
+    let receiver = Receiver::start(&[500, 503, 200]).await;
+    register(&service, &admin, &receiver.url, json!(["article.updated"])).await;
+    let _worker = worker(&app);
+
+    for text in ["One.", "Two.", "Three."] {
+        assert_eq!(send(&service, overview_put(&editor, text)).await.status, 200);
+    }
+    let received = receiver.wait_for(5).await;
+    let versions: Vec<i64> = received
+        .iter()
+        .map(|r| r.json()["data"]["version"].as_i64().unwrap())
+        .collect();
+    assert_eq!(versions[0], versions[1]);
+    assert_eq!(versions[1], versions[2]);
+    assert_eq!(versions[3], versions[0] + 1, "{versions:?}");
+    assert_eq!(versions[4], versions[0] + 2, "{versions:?}");
+}
+
+#[actix_web::test]
+async fn a_410_disables_the_endpoint() {
+    let app = webhook_app().await;
+    let admin = app.token("admin", Role::Admin).await;
+    let editor = app.editor().await;
+    let service = app.service().await;
+    let receiver = Receiver::start(&[410]).await;
+    let (id, _) = register(&service, &admin, &receiver.url, json!(["*"])).await;
+    let _worker = worker(&app);
+
+    assert_eq!(send(&service, overview_put(&editor, "Gone.")).await.status, 200);
+    receiver.wait_for(1).await;
+    let delivery = wait_for_state(&service, &admin, &id, "failed").await;
+    assert_eq!(delivery["last_status"], 410);
+    let endpoint = send(
+        &service,
+        TestRequest::get()
+            .uri(&format!("/v1/webhooks/{id}"))
+            .insert_header(bearer(&admin)),
+    )
+    .await
+    .json();
+    assert_eq!(endpoint["enabled"], false);
+    assert!(endpoint["disabled_reason"].as_str().unwrap().contains("410"));
+    // A disabled endpoint gets no new events.
+    assert_eq!(send(&service, overview_put(&editor, "Unheard.")).await.status, 200);
+    assert_eq!(deliveries(&service, &admin, &id).await.len(), 1);
+}
+
+#[actix_web::test]
+async fn a_delivery_fails_after_the_last_attempt_and_can_be_retried() {
+    let mut app = webhook_app().await;
+    app.config.webhook_max_attempts = 3;
+    let admin = app.token("admin", Role::Admin).await;
+    let editor = app.editor().await;
+    let service = app.service().await;
+    let receiver = Receiver::start(&[500, 500, 500, 200]).await;
+    let (id, _) = register(&service, &admin, &receiver.url, json!(["article.updated"])).await;
+    let _worker = worker(&app);
+
+    assert_eq!(send(&service, overview_put(&editor, "Failing.")).await.status, 200);
+    let delivery = wait_for_state(&service, &admin, &id, "failed").await;
+    assert_eq!(delivery["attempts"], 3);
+    assert_eq!(delivery["last_status"], 500);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(receiver.received().len(), 3, "no attempt after the last");
+
+    let retry = send(
+        &service,
+        TestRequest::post()
+            .uri(&format!(
+                "/v1/webhooks/{id}/deliveries/{}/retry",
+                delivery["id"].as_str().unwrap()
+            ))
+            .insert_header(bearer(&admin)),
+    )
+    .await;
+    assert_eq!(retry.status, 202);
+    assert_eq!(retry.json()["state"], "pending");
+    let received = receiver.wait_for(4).await;
+    assert_eq!(received[3].header("webhook-id"), delivery["id"].as_str().unwrap());
+    wait_for_state(&service, &admin, &id, "delivered").await;
+
+    let unknown = send(
+        &service,
+        TestRequest::post()
+            .uri(&format!("/v1/webhooks/{id}/deliveries/{}/retry", uuid::Uuid::new_v4()))
+            .insert_header(bearer(&admin)),
+    )
+    .await;
+    unknown.assert_problem(404, "delivery_not_found");
+}
+
+#[actix_web::test]
+async fn a_ping_is_a_signed_webhook_ping_event() {
+    let app = webhook_app().await;
+    let admin = app.token("admin", Role::Admin).await;
+    let service = app.service().await;
+    let receiver = Receiver::start(&[204]).await;
+    let (id, secret) = register(&service, &admin, &receiver.url, json!(["article.deleted"])).await;
+    let _worker = worker(&app);
+
+    let reply = send(
+        &service,
+        TestRequest::post()
+            .uri(&format!("/v1/webhooks/{id}/ping"))
+            .insert_header(bearer(&admin)),
+    )
+    .await;
+    assert_eq!(reply.status, 202);
+    assert_eq!(reply.json()["event"], "webhook.ping");
+    let received = receiver.wait_for(1).await;
+    received[0].verify(&secret);
+    assert_eq!(received[0].json()["type"], "webhook.ping");
+    assert_eq!(received[0].json()["data"]["endpoint_id"], id.as_str());
+    assert_eq!(received[0].header("webhook-id"), reply.json()["id"].as_str().unwrap());
+}
+
+#[actix_web::test]
+async fn webhooks_are_admin_only_and_the_secret_is_shown_once() {
+    let app = webhook_app().await;
+    let admin = app.token("admin", Role::Admin).await;
+    let editor = app.editor().await;
+    let service = app.service().await;
+    let body = json!({"url": "https://example.com/hook", "events": ["*"], "description": "CDN"});
+
+    send(&service, write(Method::POST, "/v1/webhooks", &editor, &body))
+        .await
+        .assert_problem(403, "forbidden");
+    send(
+        &service,
+        TestRequest::get().uri("/v1/webhooks").insert_header(bearer(&editor)),
+    )
+    .await
+    .assert_problem(403, "forbidden");
+    get(&service, "/v1/webhooks").await.assert_problem(401, "unauthorized");
+
+    let created = send(&service, write(Method::POST, "/v1/webhooks", &admin, &body)).await;
+    assert_eq!(created.status, 201);
+    let created = created.json();
+    let secret = created["secret"].as_str().unwrap();
+    let bytes = {
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD
+            .decode(secret.strip_prefix("whsec_").unwrap())
+            .unwrap()
+    };
+    assert!(bytes.len() >= 24);
+    assert_eq!(created["description"], "CDN");
+    assert_eq!(created["enabled"], true);
+    let id = created["id"].as_str().unwrap();
+
+    let one = send(
+        &service,
+        TestRequest::get()
+            .uri(&format!("/v1/webhooks/{id}"))
+            .insert_header(bearer(&admin)),
+    )
+    .await;
+    assert_eq!(one.status, 200);
+    assert!(one.json().get("secret").is_none(), "{}", one.json());
+    let list = send(
+        &service,
+        TestRequest::get().uri("/v1/webhooks").insert_header(bearer(&admin)),
+    )
+    .await;
+    assert_eq!(list.json()["items"].as_array().unwrap().len(), 1);
+    assert!(list.json()["items"][0].get("secret").is_none());
+
+    let replaced = send(
+        &service,
+        write(
+            Method::PUT,
+            &format!("/v1/webhooks/{id}"),
+            &admin,
+            &json!({"url": "https://example.org/h", "events": ["article.created"], "enabled": false}),
+        ),
+    )
+    .await;
+    assert_eq!(replaced.status, 200);
+    assert_eq!(replaced.json()["events"], json!(["article.created"]));
+    assert_eq!(replaced.json()["enabled"], false);
+    assert_eq!(replaced.json()["description"], "");
+
+    let deleted = send(
+        &service,
+        TestRequest::delete()
+            .uri(&format!("/v1/webhooks/{id}"))
+            .insert_header(bearer(&admin)),
+    )
+    .await;
+    assert_eq!(deleted.status, 204);
+    send(
+        &service,
+        TestRequest::get()
+            .uri(&format!("/v1/webhooks/{id}"))
+            .insert_header(bearer(&admin)),
+    )
+    .await
+    .assert_problem(404, "webhook_not_found");
+}
+
+#[actix_web::test]
+async fn private_addresses_and_unknown_events_are_refused() {
+    let app = TestApp::new().await;
+    assert!(!app.config.webhook_allow_private);
+    let admin = app.token("admin", Role::Admin).await;
+    let service = app.service().await;
+
+    for url in [
+        "http://127.0.0.1/",
+        "http://10.1.2.3/h",
+        "http://[::1]:8080/",
+        "http://169.254.169.254/",
+    ] {
+        let reply = send(
+            &service,
+            write(
+                Method::POST,
+                "/v1/webhooks",
+                &admin,
+                &json!({"url": url, "events": ["*"]}),
+            ),
+        )
+        .await;
+        let problem = reply.assert_problem(422, "validation_failed");
+        assert_eq!(problem["errors"][0]["pointer"], "/url", "{url}: {problem}");
+    }
+    let reply = send(
+        &service,
+        write(
+            Method::POST,
+            "/v1/webhooks",
+            &admin,
+            &json!({"url": "ftp://example.com/", "events": ["article.updated", "article.renamed"], "extra": 1}),
+        ),
+    )
+    .await;
+    let problem = reply.assert_problem(422, "validation_failed");
+    let pointers: BTreeSet<&str> = problem["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|error| error["pointer"].as_str().unwrap())
+        .collect();
+    assert_eq!(pointers, BTreeSet::from(["/url", "/events/1", "/extra"]), "{problem}");
+}
+
+#[actix_web::test]
+async fn two_workers_on_one_database_deliver_each_event_once() {
+    let app = webhook_app().await;
+    let admin = app.token("admin", Role::Admin).await;
+    let editor = app.editor().await;
+    let service = app.service().await;
+    let receiver = Receiver::start(&[200]).await;
+    let (id, _) = register(&service, &admin, &receiver.url, json!(["*"])).await;
+    let _first = worker(&app);
+    let _second = worker(&app);
+
+    for round in 0..4 {
+        assert_eq!(
+            send(&service, overview_put(&editor, &format!("Round {round}.")))
+                .await
+                .status,
+            200
+        );
+        let ping = send(
+            &service,
+            TestRequest::post()
+                .uri(&format!("/v1/webhooks/{id}/ping"))
+                .insert_header(bearer(&admin)),
+        )
+        .await;
+        assert_eq!(ping.status, 202);
+    }
+    receiver.wait_for(8).await;
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let received = receiver.received();
+    let ids: BTreeSet<&str> = received.iter().map(|r| r.header("webhook-id")).collect();
+    assert_eq!(received.len(), 8, "each event once");
+    assert_eq!(ids.len(), 8);
+}
+
+#[actix_web::test]
+async fn https_receivers_are_reached_over_tls() {
+    let app = webhook_app().await;
+    let admin = app.token("admin", Role::Admin).await;
+    let service = app.service().await;
+    // Not a TLS server: it records the first bytes the worker sends and hangs up.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("https://{}/hook", listener.local_addr().unwrap());
+    let (first_bytes, mut received) = tokio::sync::mpsc::unbounded_channel();
+    actix_web::rt::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let mut buffer = [0u8; 16];
+            let read = stream.read(&mut buffer).await.unwrap_or(0);
+            let _ = first_bytes.send(buffer[..read].to_vec());
+        }
+    });
+    let (id, _) = register(&service, &admin, &url, json!(["*"])).await;
+    let _worker = worker(&app);
+    let ping = send(
+        &service,
+        TestRequest::post()
+            .uri(&format!("/v1/webhooks/{id}/ping"))
+            .insert_header(bearer(&admin)),
+    )
+    .await;
+    assert_eq!(ping.status, 202);
+    let bytes = tokio::time::timeout(Duration::from_secs(10), received.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(bytes.first(), Some(&0x16), "a TLS handshake record: {bytes:?}");
+    let delivery = wait_for_state(&service, &admin, &id, "pending").await;
+    for _ in 0..100 {
+        let items = deliveries(&service, &admin, &id).await;
+        if items[0]["last_error"].is_string() {
+            assert_eq!(items[0]["last_status"], Value::Null);
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the failed handshake was not recorded: {delivery}");
+}
+
+#[actix_web::test]
+async fn deletes_list_the_sections_they_removed() {
+    let app = webhook_app().await;
+    let admin = app.token("admin", Role::Admin).await;
+    let editor = app.editor().await;
+    let service = app.service().await;
+    let receiver = Receiver::start(&[200]).await;
+    let (_, secret) = register(
+        &service,
+        &admin,
+        &receiver.url,
+        json!(["article.updated", "article.deleted"]),
+    )
+    .await;
+    let _worker = worker(&app);
+    let sections = get(&service, &format!("{SEED}/sections")).await.json();
+    let sections = sections.as_array().unwrap().clone();
+    let first = &sections[0];
+    let kind = first["kind"].as_str().unwrap();
+
+    let reply = send(
+        &service,
+        TestRequest::delete()
+            .uri(&format!("{SEED}/sections/{kind}"))
+            .insert_header(bearer(&editor))
+            .insert_header(("If-Match", "*")),
+    )
+    .await;
+    assert_eq!(reply.status, 204);
+    let received = receiver.wait_for(1).await;
+    received[0].verify(&secret);
+    let changed = received[0].json()["data"]["changed_sections"].clone();
+    let changed = changed.as_array().unwrap();
+    assert_eq!(
+        changed[0],
+        json!({"kind": kind, "id": first["id"], "change": "deleted"})
+    );
+    // The others moved up one place: updated.
+    assert_eq!(changed.len(), sections.len(), "{changed:?}");
+    assert!(changed[1..].iter().all(|section| section["change"] == "updated"));
+
+    let reply = send(
+        &service,
+        TestRequest::delete()
+            .uri(SEED)
+            .insert_header(bearer(&editor))
+            .insert_header(("If-Match", "*")),
+    )
+    .await;
+    assert_eq!(reply.status, 204);
+    let received = receiver.wait_for(2).await;
+    let body = received[1].json();
+    assert_eq!(body["type"], "article.deleted");
+    let changed = body["data"]["changed_sections"].as_array().unwrap();
+    assert_eq!(changed.len(), sections.len() - 1);
+    assert!(changed.iter().all(|section| section["change"] == "deleted"));
+}
