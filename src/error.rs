@@ -33,6 +33,12 @@ pub enum Code {
     WebhookNotFound,
     /// 404: the webhook endpoint has no delivery with this id.
     DeliveryNotFound,
+    /// 404: no release has this id.
+    ReleaseNotFound,
+    /// 409: the release is published or failed: it can no longer change.
+    ReleaseClosed,
+    /// 409: staged articles or sections changed live since they were staged.
+    ReleaseConflict,
     /// 400: the query string is malformed.
     InvalidQuery,
     /// 400: the query names a parameter the route does not know.
@@ -100,6 +106,9 @@ impl Code {
             Code::RevisionNotFound => "revision_not_found",
             Code::WebhookNotFound => "webhook_not_found",
             Code::DeliveryNotFound => "delivery_not_found",
+            Code::ReleaseNotFound => "release_not_found",
+            Code::ReleaseClosed => "release_closed",
+            Code::ReleaseConflict => "release_conflict",
             Code::InvalidQuery => "invalid_query",
             Code::UnknownQueryParameter => "unknown_query_parameter",
             Code::InvalidLimit => "invalid_limit",

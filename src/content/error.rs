@@ -15,6 +15,8 @@ pub enum Resource {
     Section,
     /// An item: the version of its section.
     Item,
+    /// A release: its version.
+    Release,
 }
 
 /// A resource at one version: what a client's precondition names.

@@ -5,6 +5,7 @@ pub mod articles;
 pub mod caching;
 pub mod etags;
 pub mod paths;
+pub mod releases;
 pub mod revisions;
 pub mod sections;
 pub mod sync;
@@ -44,7 +45,16 @@ pub fn configure(config: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(webhooks::delete_webhook)
         .service(webhooks::list_deliveries)
         .service(webhooks::retry_delivery)
-        .service(webhooks::ping_webhook);
+        .service(webhooks::ping_webhook)
+        .service(releases::create_release)
+        .service(releases::list_releases)
+        .service(releases::get_release)
+        .service(releases::put_release)
+        .service(releases::delete_release)
+        .service(releases::stage_article)
+        .service(releases::unstage_article)
+        .service(releases::stage_section)
+        .service(releases::unstage_section);
 }
 
 /// Responses every operation can give.

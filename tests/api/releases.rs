@@ -1,0 +1,241 @@
+//! Releases (API.md §10): management, staging, preview, publishing with
+//! conflicts and atomicity, and scheduled publishing across nodes.
+
+use actix_web::http::Method;
+use actix_web::test::TestRequest;
+use lamina::auth::Role;
+use serde_json::{Value, json};
+
+use crate::common::{Reply, SEED, TestApp, bearer, get, send, write};
+
+fn etag(reply: &Reply) -> String {
+    reply.header("etag").expect("an ETag").to_owned()
+}
+
+/// An article read back as a write body: without the fields the server sets.
+fn writable(read: &Value) -> Value {
+    let mut body = read.clone();
+    let object = body.as_object_mut().unwrap();
+    for name in [
+        "id",
+        "version",
+        "created_at",
+        "updated_at",
+        "reading_time_minutes",
+        "word_count",
+    ] {
+        object.remove(name);
+    }
+    for section in object["sections"].as_array_mut().unwrap() {
+        let section = section.as_object_mut().unwrap();
+        for name in ["id", "position", "updated_at", "version"] {
+            section.remove(name);
+        }
+    }
+    body
+}
+
+fn article(title: &str) -> Value {
+    json!({
+        "title": title, "author": "sd80464", "published_on": "2025-02-01", "status": "published",
+        "summary": "Peels renew the skin.",
+        "sections": [{"kind": "overview", "heading": "What is a peel?", "body": "An acid solution."}]
+    })
+}
+
+#[actix_web::test]
+async fn releases_are_created_read_changed_and_deleted_by_editors() {
+    let app = TestApp::new().await;
+    let token = app.editor().await;
+    let preview = app.token("preview", Role::Preview).await;
+    let service = app.service().await;
+
+    send(&service, TestRequest::get().uri("/v1/releases"))
+        .await
+        .assert_problem(401, "unauthorized");
+    send(
+        &service,
+        TestRequest::get().uri("/v1/releases").insert_header(bearer(&preview)),
+    )
+    .await
+    .assert_problem(403, "forbidden");
+
+    let created = send(
+        &service,
+        write(
+            Method::POST,
+            "/v1/releases",
+            &token,
+            &json!({"title": "Spring", "publish_at": null}),
+        ),
+    )
+    .await;
+    assert_eq!(created.status, 201, "{}", String::from_utf8_lossy(&created.body));
+    let release = created.json();
+    assert_eq!(release["state"], "open");
+    let id = release["id"].as_str().unwrap().to_owned();
+    let path = format!("/v1/releases/{id}");
+    assert_eq!(created.header("location"), Some(path.as_str()));
+    assert!(etag(&created).starts_with("\"r."));
+
+    let past = send(
+        &service,
+        write(
+            Method::POST,
+            "/v1/releases",
+            &token,
+            &json!({"title": "Late", "publish_at": "2020-01-01T00:00:00Z"}),
+        ),
+    )
+    .await
+    .assert_problem(422, "validation_failed");
+    assert_eq!(past["errors"][0]["pointer"], "/publish_at");
+
+    let read = send(&service, TestRequest::get().uri(&path).insert_header(bearer(&token))).await;
+    assert_eq!(read.status, 200);
+    assert_eq!(etag(&read), etag(&created));
+
+    let change = json!({"title": "Spring menu", "publish_at": "2099-01-01T00:00:00Z"});
+    send(&service, write(Method::PUT, &path, &token, &change))
+        .await
+        .assert_problem(428, "precondition_required");
+    send(
+        &service,
+        write(Method::PUT, &path, &token, &change)
+            .insert_header(("If-Match", format!("\"r.{}.9\"", id.replace('-', "")))),
+    )
+    .await
+    .assert_problem(412, "precondition_failed");
+    let changed = send(
+        &service,
+        write(Method::PUT, &path, &token, &change).insert_header(("If-Match", etag(&read))),
+    )
+    .await;
+    assert_eq!(changed.status, 200);
+    assert_eq!(changed.json()["state"], "scheduled");
+    assert_eq!(changed.json()["title"], "Spring menu");
+
+    let list = send(
+        &service,
+        TestRequest::get().uri("/v1/releases").insert_header(bearer(&token)),
+    )
+    .await;
+    assert_eq!(list.json()["items"].as_array().unwrap().len(), 1);
+
+    send(&service, TestRequest::delete().uri(&path).insert_header(bearer(&token)))
+        .await
+        .assert_problem(428, "precondition_required");
+    let deleted = send(
+        &service,
+        TestRequest::delete()
+            .uri(&path)
+            .insert_header(bearer(&token))
+            .insert_header(("If-Match", etag(&changed))),
+    )
+    .await;
+    assert_eq!(deleted.status, 204);
+    send(&service, TestRequest::get().uri(&path).insert_header(bearer(&token)))
+        .await
+        .assert_problem(404, "release_not_found");
+}
+
+#[actix_web::test]
+async fn staging_validates_records_the_base_version_and_leaves_live_alone() {
+    let app = TestApp::new().await;
+    let token = app.editor().await;
+    let service = app.service().await;
+    let created = send(
+        &service,
+        write(Method::POST, "/v1/releases", &token, &json!({"title": "R"})),
+    )
+    .await;
+    let id = created.json()["id"].as_str().unwrap().to_owned();
+    let before = get(&service, SEED).await;
+    let live = before.json();
+
+    let mut changed = writable(&live);
+    changed["title"] = json!("A new title");
+    let staged = send(
+        &service,
+        write(
+            Method::PUT,
+            &format!("/v1/releases/{id}{}", &SEED[3..]),
+            &token,
+            &changed,
+        ),
+    )
+    .await;
+    assert_eq!(staged.status, 200, "{}", String::from_utf8_lossy(&staged.body));
+    let items = staged.json()["items"].clone();
+    assert_eq!(items[0]["kind"], Value::Null);
+    assert_eq!(items[0]["base_version"], live["version"]);
+    assert_eq!(
+        get(&service, SEED).await.body,
+        before.body,
+        "the live article does not change"
+    );
+
+    let section = json!({"kind": "risks", "heading": "Risks", "items": [{"title": "Peeling", "body": "Expected."}]});
+    let staged = send(
+        &service,
+        write(
+            Method::PUT,
+            &format!("/v1/releases/{id}{}/sections/risks", &SEED[3..]),
+            &token,
+            &section,
+        ),
+    )
+    .await;
+    assert_eq!(staged.status, 200, "{}", String::from_utf8_lossy(&staged.body));
+    assert_eq!(staged.json()["items"].as_array().unwrap().len(), 2);
+
+    // A new article stages with no base version.
+    let staged = send(
+        &service,
+        write(
+            Method::PUT,
+            &format!("/v1/releases/{id}/articles/peels"),
+            &token,
+            &article("Peels"),
+        ),
+    )
+    .await;
+    assert_eq!(staged.json()["items"][2]["base_version"], Value::Null);
+
+    // The same validation as the live PUT.
+    send(
+        &service,
+        write(
+            Method::PUT,
+            &format!("/v1/releases/{id}/articles/peels"),
+            &token,
+            &json!({"title": ""}),
+        ),
+    )
+    .await
+    .assert_problem(422, "validation_failed");
+
+    // Unstaging.
+    let unstaged = send(
+        &service,
+        TestRequest::delete()
+            .uri(&format!("/v1/releases/{id}/articles/peels"))
+            .insert_header(bearer(&token)),
+    )
+    .await;
+    assert_eq!(unstaged.status, 200);
+    assert_eq!(unstaged.json()["items"].as_array().unwrap().len(), 2);
+
+    // An unknown release.
+    send(
+        &service,
+        write(
+            Method::PUT,
+            &format!("/v1/releases/{}/articles/peels", uuid::Uuid::new_v4()),
+            &token,
+            &article("Peels"),
+        ),
+    )
+    .await
+    .assert_problem(404, "release_not_found");
+}
