@@ -15,9 +15,11 @@ use super::paths::{ReleaseArticlePath, ReleasePath, ReleaseSectionPath, release_
 use super::{NoParams, ProblemResponses, Query, read_json};
 use crate::AppState;
 use crate::auth::Editor;
-use crate::content::{Resource, Version, input, store};
+use crate::content::error::ReleaseConflict;
+use crate::content::{Resource, Version, input, store, write};
 use crate::db::schema::{release_items, releases};
 use crate::error::{AppError, Code, FieldError, Problem};
+use crate::request_id::RequestId;
 
 /// Longest release title.
 pub const MAX_TITLE_CHARS: usize = 200;
@@ -74,23 +76,6 @@ pub enum ReleaseState {
     Published,
     /// Its scheduled publication met conflicts; nothing was applied.
     Failed,
-}
-
-/// A staged article or section that changed live since it was staged.
-#[derive(Debug, Clone, Serialize, serde::Deserialize, ToSchema)]
-pub struct ReleaseConflict {
-    /// The article's slug.
-    #[schema(example = "tomato-soup")]
-    pub slug: String,
-    /// The section's kind, or `null` for a whole article.
-    #[schema(example = json!(null))]
-    pub kind: Option<String>,
-    /// The live version it was staged on (`null`: it did not exist).
-    #[schema(example = 3)]
-    pub staged_base_version: Option<i64>,
-    /// The live version now (`null`: it does not exist).
-    #[schema(example = 4)]
-    pub current_version: Option<i64>,
 }
 
 /// One staged change.
@@ -161,7 +146,8 @@ pub enum ReleaseProblems {
     /// No such release (`release_not_found`), or a malformed slug or kind.
     #[response(status = 404, content_type = "application/problem+json")]
     NotFound(Problem),
-    /// The release is published or failed (`release_closed`).
+    /// The release is published or failed (`release_closed`), or, when publishing, staged
+    /// changes moved live since they were staged (`release_conflict`, listing `conflicts`).
     #[response(status = 409, content_type = "application/problem+json")]
     Conflict(Problem),
     /// `If-Match` does not name the release's current version.
@@ -749,5 +735,46 @@ pub async fn unstage_section(
 ) -> Result<HttpResponse, AppError> {
     let mut conn = state.pool.get().await?;
     let row = unstage(&mut conn, id, &slug, Some(kind.as_str())).await?;
+    respond(&mut conn, StatusCode::OK, row, false).await
+}
+
+/// Publish a release now (editor; needs `If-Match` of the release).
+///
+/// Applies every staged change in one transaction, each a revision by
+/// `release:<id>`, then answers the `published` release. If any staged
+/// article or section changed live since it was staged: 409
+/// `release_conflict` listing them, nothing applied, the release unchanged.
+#[utoipa::path(
+    tag = "releases",
+    params(ReleasePath, ("If-Match" = String, Header, description = "The release's current ETag, or `*`")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Published; the release", body = Release, headers(("ETag" = String, description = "The release's new version"))),
+        ReleaseProblems,
+        ProblemResponses,
+    )
+)]
+#[post("/releases/{id}/publish")]
+pub async fn publish_release(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    editor: Editor,
+    request_id: RequestId,
+    ReleasePath { id }: ReleasePath,
+    _query: Query<NoParams>,
+) -> Result<HttpResponse, AppError> {
+    let mut conn = state.pool.get().await?;
+    let actor = super::articles::actor(&state, editor, request_id);
+    let slugs = write::publish_release(
+        &mut conn,
+        id,
+        super::etags::precondition(&req, Resource::Release),
+        actor,
+    )
+    .await?;
+    for slug in &slugs {
+        state.cache.invalidate(slug);
+    }
+    let row = find_release(&mut conn, id).await?;
     respond(&mut conn, StatusCode::OK, row, false).await
 }

@@ -239,3 +239,251 @@ async fn staging_validates_records_the_base_version_and_leaves_live_alone() {
     .await
     .assert_problem(404, "release_not_found");
 }
+
+/// A new release; its path and ETag.
+async fn new_release<S, B>(service: &S, token: &str) -> (String, String)
+where
+    S: actix_web::dev::Service<
+            actix_http::Request,
+            Response = actix_web::dev::ServiceResponse<B>,
+            Error = actix_web::Error,
+        >,
+    B: actix_web::body::MessageBody,
+{
+    let created = send(
+        service,
+        write(Method::POST, "/v1/releases", token, &json!({"title": "R"})),
+    )
+    .await;
+    assert_eq!(created.status, 201);
+    let id = created.json()["id"].as_str().unwrap().to_owned();
+    (format!("/v1/releases/{id}"), etag(&created))
+}
+
+/// The revisions written by a release's actor.
+async fn release_revisions(app: &TestApp, release: &str) -> Vec<String> {
+    use diesel::{ExpressionMethods, QueryDsl};
+    use diesel_async::RunQueryDsl;
+    let id = release.rsplit('/').next().unwrap();
+    let mut conn = app.db.conn().await;
+    lamina::db::schema::revisions::table
+        .filter(lamina::db::schema::revisions::actor.eq(format!("release:{id}")))
+        .select(lamina::db::schema::revisions::slug)
+        .order(lamina::db::schema::revisions::seq.asc())
+        .load(&mut conn)
+        .await
+        .unwrap()
+}
+
+async fn current_etag<S, B>(service: &S, path: &str, token: &str) -> String
+where
+    S: actix_web::dev::Service<
+            actix_http::Request,
+            Response = actix_web::dev::ServiceResponse<B>,
+            Error = actix_web::Error,
+        >,
+    B: actix_web::body::MessageBody,
+{
+    etag(&send(service, TestRequest::get().uri(path).insert_header(bearer(token))).await)
+}
+
+#[actix_web::test]
+async fn publishing_applies_everything_and_closes_the_release() {
+    let app = TestApp::new().await;
+    let token = app.editor().await;
+    let service = app.service().await;
+    let (release, _) = new_release(&service, &token).await;
+    let mut changed = writable(&get(&service, SEED).await.json());
+    changed["title"] = json!("Staged title");
+    let staged = send(
+        &service,
+        write(Method::PUT, &format!("{release}{}", &SEED[3..]), &token, &changed),
+    )
+    .await;
+    assert_eq!(staged.status, 200);
+    let section = json!({"kind": "risks", "heading": "Risks", "items": [{"title": "Peeling", "body": "Expected."}]});
+    send(
+        &service,
+        write(
+            Method::PUT,
+            &format!("{release}/articles/peels"),
+            &token,
+            &article("Peels"),
+        ),
+    )
+    .await;
+    send(
+        &service,
+        write(
+            Method::PUT,
+            &format!("{release}/articles/peels/sections/risks"),
+            &token,
+            &section,
+        ),
+    )
+    .await;
+
+    send(
+        &service,
+        TestRequest::post()
+            .uri(&format!("{release}/publish"))
+            .insert_header(bearer(&token)),
+    )
+    .await
+    .assert_problem(428, "precondition_required");
+    let published = send(
+        &service,
+        TestRequest::post()
+            .uri(&format!("{release}/publish"))
+            .insert_header(bearer(&token))
+            .insert_header(("If-Match", current_etag(&service, &release, &token).await)),
+    )
+    .await;
+    assert_eq!(published.status, 200, "{}", String::from_utf8_lossy(&published.body));
+    assert_eq!(published.json()["state"], "published");
+    assert!(published.json()["published_at"].is_string());
+
+    assert_eq!(get(&service, SEED).await.json()["title"], "Staged title");
+    let peels = get(&service, "/v1/articles/peels").await.json();
+    assert_eq!(peels["title"], "Peels");
+    assert_eq!(peels["sections"][1]["kind"], "risks");
+    let slugs = release_revisions(&app, &release).await;
+    assert_eq!(slugs.len(), 3, "one revision per staged change: {slugs:?}");
+
+    // A published release no longer changes.
+    send(
+        &service,
+        write(
+            Method::PUT,
+            &format!("{release}/articles/peels"),
+            &token,
+            &article("Again"),
+        ),
+    )
+    .await
+    .assert_problem(409, "release_closed");
+    send(
+        &service,
+        TestRequest::post()
+            .uri(&format!("{release}/publish"))
+            .insert_header(bearer(&token))
+            .insert_header(("If-Match", "*")),
+    )
+    .await
+    .assert_problem(409, "release_closed");
+}
+
+#[actix_web::test]
+async fn a_conflict_applies_nothing_and_leaves_the_release_open() {
+    let app = TestApp::new().await;
+    let token = app.editor().await;
+    let service = app.service().await;
+    let (release, _) = new_release(&service, &token).await;
+    let live = get(&service, SEED).await;
+    let mut staged = writable(&live.json());
+    staged["title"] = json!("Staged title");
+    send(
+        &service,
+        write(Method::PUT, &format!("{release}{}", &SEED[3..]), &token, &staged),
+    )
+    .await;
+    send(
+        &service,
+        write(
+            Method::PUT,
+            &format!("{release}/articles/peels"),
+            &token,
+            &article("Peels"),
+        ),
+    )
+    .await;
+
+    // The live article moves on.
+    let mut edit = writable(&live.json());
+    edit["title"] = json!("Edited live");
+    let edited = send(
+        &service,
+        write(Method::PUT, SEED, &token, &edit).insert_header(("If-Match", etag(&live))),
+    )
+    .await;
+    assert_eq!(edited.status, 200);
+
+    let before = get(&service, SEED).await.body;
+    let conflict = send(
+        &service,
+        TestRequest::post()
+            .uri(&format!("{release}/publish"))
+            .insert_header(bearer(&token))
+            .insert_header(("If-Match", "*")),
+    )
+    .await
+    .assert_problem(409, "release_conflict");
+    let slug = &SEED["/v1/articles/".len()..];
+    assert_eq!(
+        conflict["conflicts"],
+        json!([{
+            "slug": slug, "kind": null,
+            "staged_base_version": live.json()["version"],
+            "current_version": edited.json()["version"],
+        }])
+    );
+    assert_eq!(get(&service, SEED).await.body, before);
+    get(&service, "/v1/articles/peels")
+        .await
+        .assert_problem(404, "article_not_found");
+    assert!(release_revisions(&app, &release).await.is_empty());
+    let read = send(&service, TestRequest::get().uri(&release).insert_header(bearer(&token))).await;
+    assert_eq!(read.json()["state"], "open");
+}
+
+#[actix_web::test]
+async fn a_release_applies_all_or_nothing() {
+    let app = TestApp::new().await;
+    let token = app.editor().await;
+    let service = app.service().await;
+    let (release, _) = new_release(&service, &token).await;
+    for slug in ["one", "two"] {
+        let staged = send(
+            &service,
+            write(
+                Method::PUT,
+                &format!("{release}/articles/{slug}"),
+                &token,
+                &article(slug),
+            ),
+        )
+        .await;
+        assert_eq!(staged.status, 200);
+    }
+    // The third is a section of an article that will not exist: it cannot be applied.
+    let section = json!({"kind": "risks", "heading": "Risks", "items": [{"title": "Peeling", "body": "Expected."}]});
+    let staged = send(
+        &service,
+        write(
+            Method::PUT,
+            &format!("{release}/articles/three/sections/risks"),
+            &token,
+            &section,
+        ),
+    )
+    .await;
+    assert_eq!(staged.status, 200);
+    let revisions = app.revision_count().await;
+    let failed = send(
+        &service,
+        TestRequest::post()
+            .uri(&format!("{release}/publish"))
+            .insert_header(bearer(&token))
+            .insert_header(("If-Match", "*")),
+    )
+    .await;
+    failed.assert_problem(404, "article_not_found");
+    for slug in ["one", "two"] {
+        get(&service, &format!("/v1/articles/{slug}"))
+            .await
+            .assert_problem(404, "article_not_found");
+    }
+    assert_eq!(app.revision_count().await, revisions);
+    let read = send(&service, TestRequest::get().uri(&release).insert_header(bearer(&token))).await;
+    assert_eq!(read.json()["state"], "open");
+}
