@@ -487,3 +487,113 @@ async fn a_release_applies_all_or_nothing() {
     let read = send(&service, TestRequest::get().uri(&release).insert_header(bearer(&token))).await;
     assert_eq!(read.json()["state"], "open");
 }
+
+/// Waits (up to 5 s) until the release leaves `scheduled`; its body.
+async fn settled<S, B>(service: &S, release: &str, token: &str) -> Value
+where
+    S: actix_web::dev::Service<
+            actix_http::Request,
+            Response = actix_web::dev::ServiceResponse<B>,
+            Error = actix_web::Error,
+        >,
+    B: actix_web::body::MessageBody,
+{
+    for _ in 0..100 {
+        let read = send(service, TestRequest::get().uri(release).insert_header(bearer(token))).await;
+        let body = read.json();
+        if body["state"] != "scheduled" {
+            return body;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the release {release} never left `scheduled`");
+}
+
+#[actix_web::test]
+async fn a_scheduled_release_publishes_once_across_two_nodes() {
+    let app = TestApp::new().await;
+    let token = app.editor().await;
+    let (state_a, service) = app.node().await;
+    let (state_b, _other) = app.node().await;
+    let publish_at = (chrono::Utc::now() + chrono::Duration::seconds(1)).to_rfc3339();
+    let created = send(
+        &service,
+        write(
+            Method::POST,
+            "/v1/releases",
+            &token,
+            &json!({"title": "Soon", "publish_at": publish_at}),
+        ),
+    )
+    .await;
+    assert_eq!(created.status, 201);
+    assert_eq!(created.json()["state"], "scheduled");
+    let release = format!("/v1/releases/{}", created.json()["id"].as_str().unwrap());
+    for slug in ["one", "two"] {
+        send(
+            &service,
+            write(
+                Method::PUT,
+                &format!("{release}/articles/{slug}"),
+                &token,
+                &article(slug),
+            ),
+        )
+        .await;
+    }
+    let _a = lamina::releases::spawn(state_a);
+    let _b = lamina::releases::spawn(state_b);
+    let started = std::time::Instant::now();
+    let body = settled(&service, &release, &token).await;
+    assert_eq!(body["state"], "published", "{body}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(3));
+    // Both nodes keep polling: still exactly one revision per article.
+    tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+    let mut slugs = release_revisions(&app, &release).await;
+    slugs.sort();
+    assert_eq!(slugs, ["one", "two"]);
+    assert_eq!(get(&service, "/v1/articles/one").await.json()["title"], "one");
+}
+
+#[actix_web::test]
+async fn a_scheduled_release_with_a_conflict_fails_and_applies_nothing() {
+    let app = TestApp::new().await;
+    let token = app.editor().await;
+    let (state, service) = app.node().await;
+    let publish_at = (chrono::Utc::now() + chrono::Duration::milliseconds(800)).to_rfc3339();
+    let created = send(
+        &service,
+        write(
+            Method::POST,
+            "/v1/releases",
+            &token,
+            &json!({"title": "Soon", "publish_at": publish_at}),
+        ),
+    )
+    .await;
+    let release = format!("/v1/releases/{}", created.json()["id"].as_str().unwrap());
+    send(
+        &service,
+        write(
+            Method::PUT,
+            &format!("{release}/articles/peels"),
+            &token,
+            &article("Staged"),
+        ),
+    )
+    .await;
+    // The article appears live before the release is due.
+    send(
+        &service,
+        write(Method::PUT, "/v1/articles/peels", &token, &article("Live")),
+    )
+    .await;
+    let _scheduler = lamina::releases::spawn(state);
+    let body = settled(&service, &release, &token).await;
+    assert_eq!(body["state"], "failed");
+    assert_eq!(body["conflicts"][0]["slug"], "peels");
+    assert_eq!(body["conflicts"][0]["staged_base_version"], Value::Null);
+    assert_eq!(body["conflicts"][0]["current_version"], 1);
+    assert_eq!(get(&service, "/v1/articles/peels").await.json()["title"], "Live");
+    assert!(release_revisions(&app, &release).await.is_empty());
+}

@@ -44,7 +44,7 @@ macro_rules! write_transaction {
 }
 
 mod release;
-pub use release::{Outcome, fail_unappliable, publish_due, publish_release};
+pub use release::{Outcome, publish_due, publish_release};
 
 /// Who writes, and under which request.
 #[derive(Debug, Clone)]

@@ -23,6 +23,8 @@ pub enum Outcome {
     Published(Vec<String>),
     /// Staged changes moved live meanwhile: the release is now `failed`, nothing applied (scheduled only).
     Failed(Vec<ReleaseConflict>),
+    /// Its changes could not be applied (not a conflict): `failed`, nothing applied.
+    Unappliable(String),
     /// No scheduled release was due (or another node holds it).
     NothingDue,
 }
@@ -90,37 +92,24 @@ pub async fn publish_due(conn: &mut AsyncPgConnection, actor: Actor) -> Result<O
         let Some(id) = due else {
             return Ok((None, Outcome::NothingDue));
         };
-        match apply(conn, id, &release_actor(id, &actor)).await? {
-            Ok(slugs) => Ok((Some(id), Outcome::Published(slugs))),
-            Err(conflicts) => {
+        let actor = release_actor(id, &actor);
+        // A savepoint: changes that cannot be applied roll back alone, and
+        // the release is failed while this transaction still holds it.
+        let applied = conn.transaction(async |conn| apply(conn, id, &actor).await).await;
+        match applied {
+            Ok(Ok(slugs)) => Ok((Some(id), Outcome::Published(slugs))),
+            Ok(Err(conflicts)) => {
                 mark_failed(conn, id, &conflicts).await?;
                 Ok((Some(id), Outcome::Failed(conflicts)))
+            }
+            Err(err @ (Error::Unavailable(_) | Error::WriteInterrupted { .. })) => Err(err),
+            Err(err) => {
+                mark_failed(conn, id, &[]).await?;
+                Ok((Some(id), Outcome::Unappliable(err.to_string())))
             }
         }
     });
     claimed.map(|(_, outcome)| outcome)
-}
-
-/// Marks a scheduled release `failed` after its changes could not be applied
-/// (outside the rolled-back transaction); a database outage is retried instead.
-pub async fn fail_unappliable(conn: &mut AsyncPgConnection, err: &Error) -> Result<(), Error> {
-    if matches!(err, Error::Unavailable(_) | Error::WriteInterrupted { .. }) {
-        return Ok(());
-    }
-    // The first due release is the one that failed; another node may have
-    // failed it already, and the state filter keeps that idempotent.
-    let due: Option<Uuid> = releases::table
-        .filter(releases::state.eq("scheduled"))
-        .filter(releases::publish_at.le(diesel::dsl::now))
-        .order(releases::publish_at.asc())
-        .select(releases::id)
-        .first(conn)
-        .await
-        .optional()?;
-    if let Some(id) = due {
-        mark_failed(conn, id, &[]).await?;
-    }
-    Ok(())
 }
 
 async fn mark_failed(conn: &mut AsyncPgConnection, id: Uuid, conflicts: &[ReleaseConflict]) -> Result<(), Error> {
