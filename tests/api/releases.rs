@@ -597,3 +597,115 @@ async fn a_scheduled_release_with_a_conflict_fails_and_applies_nothing() {
     assert_eq!(get(&service, "/v1/articles/peels").await.json()["title"], "Live");
     assert!(release_revisions(&app, &release).await.is_empty());
 }
+
+/// A body without what the server assigns anew on each write (ids, versions, times).
+fn content_of(value: &Value) -> Value {
+    match value {
+        Value::Object(object) => Value::Object(
+            object
+                .iter()
+                .filter(|(name, _)| !["id", "version", "created_at", "updated_at"].contains(&name.as_str()))
+                .map(|(name, value)| (name.clone(), content_of(value)))
+                .collect(),
+        ),
+        Value::Array(values) => Value::Array(values.iter().map(content_of).collect()),
+        other => other.clone(),
+    }
+}
+
+#[actix_web::test]
+async fn a_preview_shows_what_publishing_will_store() {
+    let app = TestApp::new().await;
+    let token = app.editor().await;
+    let preview_token = app.token("previewer", Role::Preview).await;
+    let service = app.service().await;
+    let (release, _) = new_release(&service, &token).await;
+    let live = get(&service, SEED).await;
+    let mut staged = writable(&live.json());
+    staged["title"] = json!("Staged title");
+    staged["sections"].as_array_mut().unwrap().pop();
+    send(
+        &service,
+        write(Method::PUT, &format!("{release}{}", &SEED[3..]), &token, &staged),
+    )
+    .await;
+    let risks =
+        json!({"kind": "risks", "heading": "Staged risks", "items": [{"title": "Peeling", "body": "Expected."}]});
+    send(
+        &service,
+        write(
+            Method::PUT,
+            &format!("{release}{}/sections/risks", &SEED[3..]),
+            &token,
+            &risks,
+        ),
+    )
+    .await;
+    send(
+        &service,
+        write(
+            Method::PUT,
+            &format!("{release}/articles/peels"),
+            &token,
+            &article("Peels"),
+        ),
+    )
+    .await;
+    let id = release.rsplit('/').next().unwrap();
+    let preview_path = format!("{SEED}?release={id}");
+
+    send(&service, TestRequest::get().uri(&preview_path))
+        .await
+        .assert_problem(401, "unauthorized");
+    let revisions = app.revision_count().await;
+    let preview = send(
+        &service,
+        TestRequest::get()
+            .uri(&preview_path)
+            .insert_header(bearer(&preview_token)),
+    )
+    .await;
+    assert_eq!(preview.status, 200, "{}", String::from_utf8_lossy(&preview.body));
+    assert_eq!(preview.header("cache-control"), Some("private, no-store"));
+    assert_eq!(preview.json()["title"], "Staged title");
+    let new_article = send(
+        &service,
+        TestRequest::get()
+            .uri(&format!("/v1/articles/peels?release={id}"))
+            .insert_header(bearer(&token)),
+    )
+    .await;
+    assert_eq!(new_article.status, 200);
+    // Nothing live changed, nothing recorded; anonymous readers still get the live article.
+    assert_eq!(get(&service, SEED).await.body, live.body);
+    get(&service, "/v1/articles/peels")
+        .await
+        .assert_problem(404, "article_not_found");
+    assert_eq!(app.revision_count().await, revisions);
+    send(
+        &service,
+        TestRequest::get()
+            .uri(&format!("{SEED}?release={}", uuid::Uuid::new_v4()))
+            .insert_header(bearer(&token)),
+    )
+    .await
+    .assert_problem(404, "release_not_found");
+
+    let published = send(
+        &service,
+        TestRequest::post()
+            .uri(&format!("{release}/publish"))
+            .insert_header(bearer(&token))
+            .insert_header(("If-Match", "*")),
+    )
+    .await;
+    assert_eq!(published.status, 200);
+    assert_eq!(
+        content_of(&get(&service, SEED).await.json()),
+        content_of(&preview.json())
+    );
+    assert_eq!(
+        content_of(&get(&service, "/v1/articles/peels").await.json()),
+        content_of(&new_article.json())
+    );
+}

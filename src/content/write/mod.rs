@@ -44,7 +44,7 @@ macro_rules! write_transaction {
 }
 
 mod release;
-pub use release::{Outcome, publish_due, publish_release};
+pub use release::{Outcome, preview_article, publish_due, publish_release};
 
 /// Who writes, and under which request.
 #[derive(Debug, Clone)]

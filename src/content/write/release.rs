@@ -232,3 +232,94 @@ fn parse_kind(kind: Option<&str>) -> Result<Option<SectionKind>, Error> {
     })
     .transpose()
 }
+
+/// Why a preview transaction ended: it always rolls back.
+enum PreviewExit {
+    /// The article as the release would leave it (`None`: it would not exist).
+    Done(Option<(store::ArticleRow, Vec<store::StoredSection>)>),
+    /// Something failed.
+    Failed(Error),
+}
+
+impl From<diesel::result::Error> for PreviewExit {
+    fn from(err: diesel::result::Error) -> PreviewExit {
+        PreviewExit::Failed(err.into())
+    }
+}
+
+impl From<crate::db::DeadlineExceeded> for PreviewExit {
+    fn from(err: crate::db::DeadlineExceeded) -> PreviewExit {
+        PreviewExit::Failed(err.into())
+    }
+}
+
+impl From<Error> for PreviewExit {
+    fn from(err: Error) -> PreviewExit {
+        PreviewExit::Failed(err)
+    }
+}
+
+/// The article `slug` as it will be once the release is published: its
+/// staged changes applied through the write code in a transaction that is
+/// always rolled back (so derived fields and item ids are exactly what
+/// publishing stores; nothing is recorded, notified or sent).
+pub async fn preview_article(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    slug: &str,
+    visibility: store::Visibility,
+    actor: Actor,
+) -> Result<Option<(store::ArticleRow, Vec<store::StoredSection>)>, Error> {
+    let outcome: Result<(), PreviewExit> = crate::db::deadline(conn.transaction(async |conn| {
+        let exists: bool = diesel::select(diesel::dsl::exists(releases::table.find(id)))
+            .get_result(conn)
+            .await?;
+        if !exists {
+            return Err(PreviewExit::Failed(Error::ReleaseNotFound { id }));
+        }
+        let rows: Vec<(Option<String>, Value)> = release_items::table
+            .filter(release_items::release_id.eq(id))
+            .filter(release_items::slug.eq(slug))
+            .order((
+                release_items::kind.is_not_null(),
+                release_items::staged_at.asc(),
+                release_items::id.asc(),
+            ))
+            .select((release_items::kind, release_items::body))
+            .load(conn)
+            .await?;
+        let actor = release_actor(id, &actor);
+        for (kind, body) in rows {
+            match parse_kind(kind.as_deref())? {
+                None => {
+                    let exists = lock_article(conn, slug).await?.is_some();
+                    let input = input::parse_article(&body, slug).map_err(Error::Invalid)?;
+                    put_article_in(conn, slug, input, any_or_absent(exists), &actor).await?;
+                }
+                Some(kind) => {
+                    let exists = match lock_article(conn, slug).await? {
+                        Some(article) => !store::load_sections(conn, article.id, Some(&[kind])).await?.is_empty(),
+                        None => false,
+                    };
+                    let input = input::parse_section(&body, kind).map_err(Error::Invalid)?;
+                    put_section_in(conn, slug, input, any_or_absent(exists), &actor).await?;
+                }
+            }
+        }
+        // (Not `store::load_article`: it opens a transaction of its own.)
+        let article = match store::find_article(conn, slug, visibility).await? {
+            Some(row) => {
+                let sections = store::load_sections(conn, row.id, None).await?;
+                Some((row, sections))
+            }
+            None => None,
+        };
+        Err(PreviewExit::Done(article))
+    }))
+    .await;
+    match outcome {
+        Ok(()) => Ok(None),
+        Err(PreviewExit::Done(article)) => Ok(article),
+        Err(PreviewExit::Failed(err)) => Err(err),
+    }
+}
