@@ -138,6 +138,20 @@ pub async fn list_articles(
     .await
 }
 
+/// Query of the section endpoint: an optional release to preview.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PreviewQuery {
+    /// A release's id: the section as it will be once that release is
+    /// published (any token; `private, no-store`, never cached).
+    #[param(example = "3f0c6f2e-8a41-4c3b-9d7e-2f5a1b3c4d5e", format = Uuid)]
+    pub release: Option<String>,
+}
+
+impl super::KnownParams for PreviewQuery {
+    const NAMES: &'static [&'static str] = &["release"];
+}
+
 /// Query of the article endpoint.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]

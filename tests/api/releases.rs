@@ -676,6 +676,22 @@ async fn a_preview_shows_what_publishing_will_store() {
     )
     .await;
     assert_eq!(new_article.status, 200);
+    let section_preview = send(
+        &service,
+        TestRequest::get()
+            .uri(&format!("{SEED}/sections/risks?release={id}"))
+            .insert_header(bearer(&preview_token)),
+    )
+    .await;
+    assert_eq!(section_preview.status, 200);
+    assert_eq!(section_preview.header("cache-control"), Some("private, no-store"));
+    assert_eq!(section_preview.json()["heading"], "Staged risks");
+    send(
+        &service,
+        TestRequest::get().uri(&format!("{SEED}/sections/risks?release={id}")),
+    )
+    .await
+    .assert_problem(401, "unauthorized");
     // Nothing live changed, nothing recorded; anonymous readers still get the live article.
     assert_eq!(get(&service, SEED).await.body, live.body);
     get(&service, "/v1/articles/peels")
