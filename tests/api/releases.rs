@@ -293,6 +293,24 @@ async fn publishing_applies_everything_and_closes_the_release() {
     let token = app.editor().await;
     let service = app.service().await;
     let (release, _) = new_release(&service, &token).await;
+    // An endpoint subscribed to release events (stored directly: no receiver needed).
+    {
+        use diesel::ExpressionMethods;
+        use diesel_async::RunQueryDsl;
+        use lamina::db::schema::webhook_endpoints as endpoints;
+        let mut conn = app.db.conn().await;
+        diesel::insert_into(endpoints::table)
+            .values((
+                endpoints::id.eq(uuid::Uuid::new_v4()),
+                endpoints::url.eq("https://example.com/hooks"),
+                endpoints::events.eq(vec!["release.published".to_owned()]),
+                endpoints::secret.eq("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"),
+                endpoints::enabled.eq(true),
+            ))
+            .execute(&mut conn)
+            .await
+            .unwrap();
+    }
     let mut changed = writable(&get(&service, SEED).await.json());
     changed["title"] = json!("Staged title");
     let staged = send(
@@ -349,6 +367,20 @@ async fn publishing_applies_everything_and_closes_the_release() {
     assert_eq!(peels["sections"][1]["kind"], "risks");
     let slugs = release_revisions(&app, &release).await;
     assert_eq!(slugs.len(), 3, "one revision per staged change: {slugs:?}");
+    {
+        use diesel::{ExpressionMethods, QueryDsl};
+        use diesel_async::RunQueryDsl;
+        use lamina::db::schema::webhook_deliveries as deliveries;
+        let mut conn = app.db.conn().await;
+        let payloads: Vec<Value> = deliveries::table
+            .filter(deliveries::event.eq("release.published"))
+            .select(deliveries::payload)
+            .load(&mut conn)
+            .await
+            .unwrap();
+        assert_eq!(payloads.len(), 1, "{payloads:?}");
+        assert_eq!(payloads[0]["data"]["url"], release.as_str());
+    }
 
     // A published release no longer changes.
     send(
@@ -724,4 +756,47 @@ async fn a_preview_shows_what_publishing_will_store() {
         content_of(&get(&service, "/v1/articles/peels").await.json()),
         content_of(&new_article.json())
     );
+}
+
+#[actix_web::test]
+async fn an_overdue_release_publishes_when_the_scheduler_starts() {
+    use diesel::{ExpressionMethods, QueryDsl};
+    use diesel_async::RunQueryDsl;
+    let app = TestApp::new().await;
+    let token = app.editor().await;
+    let (state, service) = app.node().await;
+    let publish_at = (chrono::Utc::now() + chrono::Duration::hours(1)).to_rfc3339();
+    let created = send(
+        &service,
+        write(
+            Method::POST,
+            "/v1/releases",
+            &token,
+            &json!({"title": "Later", "publish_at": publish_at}),
+        ),
+    )
+    .await;
+    let id: uuid::Uuid = created.json()["id"].as_str().unwrap().parse().unwrap();
+    let release = format!("/v1/releases/{id}");
+    send(
+        &service,
+        write(
+            Method::PUT,
+            &format!("{release}/articles/peels"),
+            &token,
+            &article("Peels"),
+        ),
+    )
+    .await;
+    // While no node ran, its time passed.
+    let mut conn = app.db.conn().await;
+    diesel::update(lamina::db::schema::releases::table.find(id))
+        .set(lamina::db::schema::releases::publish_at.eq(chrono::Utc::now() - chrono::Duration::minutes(5)))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let _scheduler = lamina::releases::spawn(state);
+    let body = settled(&service, &release, &token).await;
+    assert_eq!(body["state"], "published");
+    assert_eq!(get(&service, "/v1/articles/peels").await.json()["title"], "Peels");
 }

@@ -117,12 +117,31 @@ async fn mark_failed(conn: &mut AsyncPgConnection, id: Uuid, conflicts: &[Releas
     diesel::update(releases::table.find(id).filter(releases::state.eq("scheduled")))
         .set((
             releases::state.eq("failed"),
-            releases::conflicts.eq(conflicts),
+            releases::conflicts.eq(&conflicts),
             releases::version.eq(releases::version + 1),
             releases::updated_at.eq(Utc::now()),
         ))
         .execute(conn)
         .await?;
+    release_event(conn, "release.failed", id, serde_json::json!({"conflicts": conflicts})).await?;
+    Ok(())
+}
+
+/// Adds a release event to the webhook outbox, in the publishing transaction.
+async fn release_event(conn: &mut AsyncPgConnection, event: &str, id: Uuid, mut data: Value) -> Result<(), Error> {
+    if !crate::content::webhooks::wanted(conn, event).await? {
+        return Ok(());
+    }
+    if let Some(object) = data.as_object_mut() {
+        object.insert("release_id".to_owned(), Value::String(id.to_string()));
+        object.insert("url".to_owned(), Value::String(format!("/v1/releases/{id}")));
+    }
+    let payload = serde_json::json!({
+        "type": event,
+        "timestamp": Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        "data": data,
+    });
+    crate::content::webhooks::enqueue(conn, event, None, &payload).await?;
     Ok(())
 }
 
@@ -215,6 +234,7 @@ async fn apply(
         ))
         .execute(conn)
         .await?;
+    release_event(conn, "release.published", id, serde_json::json!({"slugs": slugs})).await?;
     Ok(Ok(slugs))
 }
 
