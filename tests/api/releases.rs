@@ -718,6 +718,23 @@ async fn a_preview_shows_what_publishing_will_store() {
     assert_eq!(section_preview.status, 200);
     assert_eq!(section_preview.header("cache-control"), Some("private, no-store"));
     assert_eq!(section_preview.json()["heading"], "Staged risks");
+    // An item the release keeps (staged with its id) previews on the item route.
+    let steps = get(&service, &format!("{SEED}/sections/steps")).await.json();
+    let item_id = steps["items"][0]["id"].as_str().unwrap().to_owned();
+    let item_preview = send(
+        &service,
+        TestRequest::get()
+            .uri(&format!("{SEED}/sections/steps/items/{item_id}?release={id}"))
+            .insert_header(bearer(&preview_token)),
+    )
+    .await;
+    assert_eq!(
+        item_preview.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&item_preview.body)
+    );
+    assert_eq!(item_preview.header("cache-control"), Some("private, no-store"));
     send(
         &service,
         TestRequest::get().uri(&format!("{SEED}/sections/risks?release={id}")),
