@@ -33,6 +33,12 @@ pub enum Code {
     WebhookNotFound,
     /// 404: the webhook endpoint has no delivery with this id.
     DeliveryNotFound,
+    /// 404: no release has this id.
+    ReleaseNotFound,
+    /// 409: the release is published or failed: it can no longer change.
+    ReleaseClosed,
+    /// 409: staged articles or sections changed live since they were staged.
+    ReleaseConflict,
     /// 400: the query string is malformed.
     InvalidQuery,
     /// 400: the query names a parameter the route does not know.
@@ -100,6 +106,9 @@ impl Code {
             Code::RevisionNotFound => "revision_not_found",
             Code::WebhookNotFound => "webhook_not_found",
             Code::DeliveryNotFound => "delivery_not_found",
+            Code::ReleaseNotFound => "release_not_found",
+            Code::ReleaseClosed => "release_closed",
+            Code::ReleaseConflict => "release_conflict",
             Code::InvalidQuery => "invalid_query",
             Code::UnknownQueryParameter => "unknown_query_parameter",
             Code::InvalidLimit => "invalid_limit",
@@ -176,6 +185,9 @@ pub struct Problem {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(example = 3)]
     pub current_version: Option<i64>,
+    /// For `release_conflict`: every staged article or section that changed live since it was staged.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub conflicts: Option<Vec<crate::content::error::ReleaseConflict>>,
     /// The request's id (as in the `X-Request-Id` response header), for support and logs.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(example = "4f0c2a9d7e1b-1042")]
@@ -197,6 +209,8 @@ pub enum AppError {
     MethodNotAllowed { allow: String },
     /// 409: the write conflicts with stored state.
     Conflict { code: Code, detail: String },
+    /// 409 `release_conflict`: staged changes whose live versions moved.
+    ReleaseConflict(Vec<crate::content::error::ReleaseConflict>),
     /// 410: what the request names existed once and is gone for good.
     Gone { code: Code, detail: String },
     /// 412: `If-Match` names another version.
@@ -257,6 +271,7 @@ impl AppError {
             AppError::Forbidden { .. } => Code::Forbidden,
             AppError::MethodNotAllowed { .. } => Code::MethodNotAllowed,
             AppError::PreconditionFailed { .. } => Code::PreconditionFailed,
+            AppError::ReleaseConflict(_) => Code::ReleaseConflict,
             AppError::RequestTimeout { .. } => Code::RequestTimeout,
             AppError::PayloadTooLarge { .. } => Code::PayloadTooLarge,
             AppError::UnsupportedMediaType { .. } => Code::UnsupportedMediaType,
@@ -284,6 +299,10 @@ impl AppError {
                 format!("The request body did not arrive within {seconds} s; the connection is closed.")
             }
             AppError::PayloadTooLarge { limit } => format!("The request body is larger than {limit} bytes."),
+            AppError::ReleaseConflict(conflicts) => format!(
+                "{} staged article(s) or section(s) changed live since they were staged; see `conflicts`. Nothing was applied.",
+                conflicts.len()
+            ),
             AppError::Validation(errors) => format!("The request body has {} problem(s); see `errors`.", errors.len()),
             AppError::PreconditionRequired => {
                 "This write changes an existing resource: send If-Match with its current ETag (or `*`).".to_owned()
@@ -326,6 +345,10 @@ impl AppError {
             },
             current_etag,
             current_version,
+            conflicts: match self {
+                AppError::ReleaseConflict(conflicts) => Some(conflicts.clone()),
+                _ => None,
+            },
             request_id: None,
         }
     }
@@ -385,7 +408,7 @@ impl ResponseError for AppError {
             AppError::Forbidden { .. } => StatusCode::FORBIDDEN,
             AppError::NotFound { .. } => StatusCode::NOT_FOUND,
             AppError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
-            AppError::Conflict { .. } => StatusCode::CONFLICT,
+            AppError::Conflict { .. } | AppError::ReleaseConflict(_) => StatusCode::CONFLICT,
             AppError::Gone { .. } => StatusCode::GONE,
             AppError::PreconditionFailed { .. } => StatusCode::PRECONDITION_FAILED,
             AppError::RequestTimeout { .. } => StatusCode::REQUEST_TIMEOUT,

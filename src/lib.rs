@@ -12,6 +12,7 @@ pub mod limits;
 pub mod logging;
 pub mod metrics;
 pub mod openapi;
+pub mod releases;
 pub mod request_id;
 pub mod routes;
 pub mod server;

@@ -160,6 +160,8 @@ async fn serve(config: &Config, url: &str, cluster: Option<Arc<ClusterHealth>>) 
     tokio::spawn(lamina::cache::listen(url.to_owned(), state.cache.clone()));
     // Stops when dropped, at the end of serving.
     let _webhooks = lamina::webhooks::spawn(url.to_owned(), lamina::webhooks::Settings::new(config))?;
+    // Publishes scheduled releases (overdue ones now); stops when dropped.
+    let _releases = lamina::releases::spawn(state.clone());
     // On SIGTERM or Ctrl-C: stop accepting, finish in-flight requests (up
     // to 10 s), then close the pool; the caller stops the private cluster.
     lamina::server::run(state, config).await?;

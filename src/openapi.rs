@@ -20,6 +20,7 @@ use utoipa::OpenApi;
         (name = "revisions", description = "The history of an article, for editors"),
         (name = "sync", description = "The change feed: an initial sync, then the changes since a cursor"),
         (name = "webhooks", description = "Receivers of signed change events (Standard Webhooks), managed by admins"),
+        (name = "releases", description = "Changes staged to go live together, by hand or at a scheduled time"),
         (name = "operations", description = "Health, readiness and metrics"),
     ),
     servers(

@@ -182,6 +182,7 @@ fn dispatcher_problem(status: u16) -> Option<Problem> {
         detail: detail.to_owned(),
         code,
         errors: None,
+        conflicts: None,
         current_etag: None,
         current_version: None,
         request_id: None,

@@ -15,6 +15,8 @@ pub enum Resource {
     Section,
     /// An item: the version of its section.
     Item,
+    /// A release: its version.
+    Release,
 }
 
 /// A resource at one version: what a client's precondition names.
@@ -60,6 +62,23 @@ impl Precondition {
     }
 }
 
+/// A staged article or section that changed live since it was staged.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct ReleaseConflict {
+    /// The article's slug.
+    #[schema(example = "tomato-soup")]
+    pub slug: String,
+    /// The section's kind, or `null` for a whole article.
+    #[schema(example = json!(null))]
+    pub kind: Option<String>,
+    /// The live version it was staged on (`null`: it did not exist).
+    #[schema(example = 3)]
+    pub staged_base_version: Option<i64>,
+    /// The live version now (`null`: it does not exist).
+    #[schema(example = 4)]
+    pub current_version: Option<i64>,
+}
+
 /// Everything a read or write of content can fail with.
 #[derive(Debug)]
 pub enum Error {
@@ -89,6 +108,12 @@ pub enum Error {
     Database(diesel::result::Error),
     /// Stored content the model cannot represent.
     Corrupt(String),
+    /// No release has this id.
+    ReleaseNotFound { id: Uuid },
+    /// The release is published or failed.
+    ReleaseClosed { id: Uuid, state: String },
+    /// Staged changes whose live versions moved: nothing was applied.
+    ReleaseConflict(Vec<ReleaseConflict>),
     /// A sync cursor from before the pruned horizon: changes it needs are gone.
     SyncCursorExpired,
 }

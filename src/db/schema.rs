@@ -128,6 +128,33 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    releases (id) {
+        id -> Uuid,
+        title -> Text,
+        publish_at -> Nullable<Timestamptz>,
+        state -> Text,
+        conflicts -> Jsonb,
+        version -> Int8,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        published_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    release_items (id) {
+        id -> Uuid,
+        release_id -> Uuid,
+        slug -> Text,
+        kind -> Nullable<Text>,
+        body -> Jsonb,
+        base_version -> Nullable<Int8>,
+        staged_at -> Timestamptz,
+    }
+}
+
+diesel::joinable!(release_items -> releases (release_id));
 diesel::joinable!(webhook_deliveries -> webhook_endpoints (endpoint_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
@@ -138,5 +165,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     revisions,
     changes,
     webhook_endpoints,
-    webhook_deliveries
+    webhook_deliveries,
+    releases,
+    release_items
 );

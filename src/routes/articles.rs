@@ -138,6 +138,20 @@ pub async fn list_articles(
     .await
 }
 
+/// Query of the section endpoint: an optional release to preview.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PreviewQuery {
+    /// A release's id: the section as it will be once that release is
+    /// published (any token; `private, no-store`, never cached).
+    #[param(example = "3f0c6f2e-8a41-4c3b-9d7e-2f5a1b3c4d5e", format = Uuid)]
+    pub release: Option<String>,
+}
+
+impl super::KnownParams for PreviewQuery {
+    const NAMES: &'static [&'static str] = &["release"];
+}
+
 /// Query of the article endpoint.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -148,10 +162,14 @@ pub struct ArticleQuery {
         pattern = "^(overview|steps|benefits|expectations|aftercare_tips|target_audiences|risks|conclusion)(,(overview|steps|benefits|expectations|aftercare_tips|target_audiences|risks|conclusion))*$"
     )]
     sections: Option<String>,
+    /// A release's id: the article as it will be once that release is
+    /// published (any token; `private, no-store`, never cached).
+    #[param(example = "3f0c6f2e-8a41-4c3b-9d7e-2f5a1b3c4d5e", format = Uuid)]
+    release: Option<String>,
 }
 
 impl super::KnownParams for ArticleQuery {
-    const NAMES: &'static [&'static str] = &["sections"];
+    const NAMES: &'static [&'static str] = &["sections", "release"];
 }
 
 /// Parses `?sections=`: known kinds, deduplicated, in canonical order.
@@ -201,10 +219,35 @@ pub async fn get_article(
     state: web::Data<AppState>,
     req: HttpRequest,
     reader: Reader,
+    request_id: RequestId,
     ArticlePath { slug }: ArticlePath,
     query: Query<ArticleQuery>,
 ) -> Result<HttpResponse, AppError> {
     let kinds = query.sections.as_deref().map(parse_kinds).transpose()?;
+    if let Some(release) = query.release.as_deref() {
+        let (row, sections) = preview(&state, &reader, release, &slug, request_id).await?;
+        let sections: Vec<StoredSection> = match kinds.as_deref() {
+            Some(kinds) => sections
+                .into_iter()
+                .filter(|section| kinds.iter().any(|kind| kind.as_str() == section.row.kind))
+                .collect(),
+            None => sections,
+        };
+        let article = article_body(&row, &sections)?;
+        let bytes = serde_json::to_vec(&article)?;
+        let representation = Representation::json(
+            &article,
+            super::caching::etag_of("p", &bytes),
+            Some(row.updated_at),
+            String::new(),
+        )?;
+        return Ok(super::caching::respond(
+            &req,
+            &representation,
+            &state.cache_policy,
+            true,
+        ));
+    }
     let selection: Vec<&str> = kinds.iter().flatten().map(|kind| kind.as_str()).collect();
     let key = format!("article/{slug}?sections={}", selection.join(","));
     cached(
@@ -340,6 +383,33 @@ pub fn actor(state: &AppState, editor: Editor, request_id: RequestId) -> write::
         revisions_keep: state.revisions_keep,
         sync_keep_days: state.sync_keep_days,
     }
+}
+
+/// The article as the release `release` will leave it (401 to anonymous
+/// readers; 404 if the release is unknown or the article would not exist).
+pub async fn preview(
+    state: &AppState,
+    reader: &Reader,
+    release: &str,
+    slug: &str,
+    request_id: RequestId,
+) -> Result<(ArticleRow, Vec<StoredSection>), AppError> {
+    let Reader::Token { name, .. } = reader else {
+        return Err(AppError::Unauthorized {
+            detail: "Previewing a release needs a preview, editor or admin token.".to_owned(),
+        });
+    };
+    let id = uuid::Uuid::try_parse(release).map_err(|_| super::paths::release_not_found(format!("{release:?}")))?;
+    let mut conn = state.pool.get().await?;
+    let actor = write::Actor {
+        name: name.clone(),
+        request_id: request_id.0,
+        revisions_keep: state.revisions_keep,
+        sync_keep_days: state.sync_keep_days,
+    };
+    write::preview_article(&mut conn, id, slug, reader.visibility(), actor)
+        .await?
+        .ok_or_else(|| article_not_found(slug))
 }
 
 /// The article and the sections of `kinds` (all if `None`), as `reader` may see them; 404 otherwise.

@@ -14,6 +14,7 @@ fn prefix(resource: Resource) -> &'static str {
         Resource::Article => "a",
         Resource::Section => "s",
         Resource::Item => "i",
+        Resource::Release => "r",
     }
 }
 

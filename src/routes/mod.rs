@@ -5,6 +5,7 @@ pub mod articles;
 pub mod caching;
 pub mod etags;
 pub mod paths;
+pub mod releases;
 pub mod revisions;
 pub mod sections;
 pub mod sync;
@@ -44,7 +45,17 @@ pub fn configure(config: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(webhooks::delete_webhook)
         .service(webhooks::list_deliveries)
         .service(webhooks::retry_delivery)
-        .service(webhooks::ping_webhook);
+        .service(webhooks::ping_webhook)
+        .service(releases::create_release)
+        .service(releases::list_releases)
+        .service(releases::get_release)
+        .service(releases::put_release)
+        .service(releases::delete_release)
+        .service(releases::stage_article)
+        .service(releases::unstage_article)
+        .service(releases::stage_section)
+        .service(releases::unstage_section)
+        .service(releases::publish_release);
 }
 
 /// Responses every operation can give.
@@ -269,6 +280,12 @@ impl From<crate::content::Error> for AppError {
             Error::WriteInterrupted { maybe_committed, cause } => AppError::WriteInterrupted { maybe_committed, cause },
             Error::Database(err) => err.into(),
             Error::Corrupt(what) => AppError::Internal(what),
+            Error::ReleaseNotFound { id } => paths::release_not_found(id),
+            Error::ReleaseClosed { id, state } => AppError::Conflict {
+                code: Code::ReleaseClosed,
+                detail: format!("The release {id} is {state} and can no longer change."),
+            },
+            Error::ReleaseConflict(conflicts) => AppError::ReleaseConflict(conflicts),
             Error::SyncCursorExpired => AppError::Gone {
                 code: Code::SyncCursorExpired,
                 detail: "This cursor is older than the change log keeps; start again without a cursor.".to_owned(),

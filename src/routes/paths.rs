@@ -261,3 +261,63 @@ path_type!(
         Ok(DeliveryPath { id, delivery_id })
     }
 );
+
+/// The 404 of a release that does not exist.
+pub fn release_not_found(id: impl std::fmt::Display) -> AppError {
+    AppError::not_found(Code::ReleaseNotFound, format!("No release has the id {id}."))
+}
+
+/// `/releases/{id}`.
+#[derive(Debug, Clone)]
+pub struct ReleasePath {
+    /// The release's id.
+    pub id: Uuid,
+}
+
+path_type!(ReleasePath, [id_param("The release's id.")], |req| {
+    let id = id(req, |text| release_not_found(format!("{text:?}")))?;
+    Ok(ReleasePath { id })
+});
+
+/// `/releases/{id}/articles/{slug}`.
+#[derive(Debug, Clone)]
+pub struct ReleaseArticlePath {
+    /// The release's id.
+    pub id: Uuid,
+    /// The article's slug, well formed.
+    pub slug: String,
+}
+
+path_type!(
+    ReleaseArticlePath,
+    [id_param("The release's id."), slug_param()],
+    |req| {
+        let id = id(req, |text| release_not_found(format!("{text:?}")))?;
+        Ok(ReleaseArticlePath { id, slug: slug(req)? })
+    }
+);
+
+/// `/releases/{id}/articles/{slug}/sections/{kind}`.
+#[derive(Debug, Clone)]
+pub struct ReleaseSectionPath {
+    /// The release's id.
+    pub id: Uuid,
+    /// The article's slug, well formed.
+    pub slug: String,
+    /// The section's kind.
+    pub kind: SectionKind,
+}
+
+path_type!(
+    ReleaseSectionPath,
+    [id_param("The release's id."), slug_param(), kind_param()],
+    |req| {
+        let id = id(req, |text| release_not_found(format!("{text:?}")))?;
+        let kind = kind(req)?;
+        Ok(ReleaseSectionPath {
+            id,
+            slug: slug(req)?,
+            kind,
+        })
+    }
+);

@@ -67,6 +67,7 @@ pub async fn list_sections(
     tag = "sections",
     params(
         SectionPath,
+        super::articles::PreviewQuery,
     ),
     responses(
         (status = 200, description = "The section", body = Section,
@@ -85,9 +86,31 @@ pub async fn get_section(
     state: web::Data<AppState>,
     req: HttpRequest,
     reader: Reader,
+    request_id: crate::request_id::RequestId,
     SectionPath { slug, kind }: SectionPath,
-    _query: Query<NoParams>,
+    query: Query<super::articles::PreviewQuery>,
 ) -> Result<HttpResponse, AppError> {
+    if let Some(release) = query.release.as_deref() {
+        let (row, sections) = super::articles::preview(&state, &reader, release, &slug, request_id).await?;
+        let section = sections
+            .iter()
+            .find(|section| section.row.kind == kind.as_str())
+            .ok_or_else(|| section_not_found(&slug, kind))?;
+        let api = section.to_api()?;
+        let bytes = serde_json::to_vec(&api)?;
+        let representation = Representation::json(
+            &api,
+            super::caching::etag_of("p", &bytes),
+            Some(section.row.updated_at),
+            surrogate_keys(row.id, [section.row.id]),
+        )?;
+        return Ok(super::caching::respond(
+            &req,
+            &representation,
+            &state.cache_policy,
+            true,
+        ));
+    }
     let key = format!("section/{slug}/{kind}");
     cached(
         &state,
@@ -109,6 +132,7 @@ pub async fn get_section(
     tag = "sections",
     params(
         ItemPath,
+        super::articles::PreviewQuery,
     ),
     responses(
         (status = 200, description = "The item, in the shape of its section's kind", body = Item,
@@ -129,8 +153,35 @@ pub async fn get_item(
         kind,
         id: item_id,
     }: ItemPath,
-    _query: Query<NoParams>,
+    request_id: crate::request_id::RequestId,
+    query: Query<super::articles::PreviewQuery>,
 ) -> Result<HttpResponse, AppError> {
+    if let Some(release) = query.release.as_deref() {
+        let (row, sections) = super::articles::preview(&state, &reader, release, &slug, request_id).await?;
+        let section = sections
+            .iter()
+            .find(|section| section.row.kind == kind.as_str())
+            .ok_or_else(|| section_not_found(&slug, kind))?;
+        let item = section
+            .items
+            .iter()
+            .find(|item| item.id == item_id)
+            .ok_or_else(|| item_not_found(&slug, kind, item_id))?;
+        let api = item.to_api()?;
+        let bytes = serde_json::to_vec(&api)?;
+        let representation = Representation::json(
+            &api,
+            super::caching::etag_of("p", &bytes),
+            Some(section.row.updated_at),
+            surrogate_keys(row.id, [section.row.id]),
+        )?;
+        return Ok(super::caching::respond(
+            &req,
+            &representation,
+            &state.cache_policy,
+            true,
+        ));
+    }
     let key = format!("item/{slug}/{kind}/{item_id}");
     cached(
         &state,

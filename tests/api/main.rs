@@ -18,6 +18,7 @@ mod http_layer;
 mod ops;
 mod outage;
 mod reads;
+mod releases;
 mod revisions;
 mod running;
 mod seed;

@@ -43,6 +43,9 @@ macro_rules! write_transaction {
     }};
 }
 
+mod release;
+pub use release::{Outcome, preview_article, publish_due, publish_release};
+
 /// Who writes, and under which request.
 #[derive(Debug, Clone)]
 pub struct Actor {
@@ -123,6 +126,19 @@ pub async fn put_article(
     actor: Actor,
 ) -> Result<Written, Error> {
     write_transaction!(conn, |conn| {
+        put_article_in(conn, slug, input, precondition, &actor).await
+    })
+}
+
+/// The body of [`put_article`], inside a transaction the caller holds (a release publishes several).
+pub(crate) async fn put_article_in(
+    conn: &mut AsyncPgConnection,
+    slug: &str,
+    input: ArticleInput,
+    precondition: Precondition,
+    actor: &Actor,
+) -> Result<Written, Error> {
+    {
         let now = Utc::now();
         let Some(current) = lock_article(conn, slug).await? else {
             precondition.check_absent()?;
@@ -159,7 +175,7 @@ pub async fn put_article(
                 section: None,
                 was_published: None,
             };
-            record(conn, &article, &sections, &actor, change, Some(snapshot), now).await?;
+            record(conn, &article, &sections, actor, change, Some(snapshot), now).await?;
             return Ok(Written {
                 article,
                 sections,
@@ -173,14 +189,13 @@ pub async fn put_article(
                 version: current.version,
             },
         )?;
-        let (article, sections) =
-            replace_article(conn, &current, &input, Ids::Existing, &actor, "replace", now).await?;
+        let (article, sections) = replace_article(conn, &current, &input, Ids::Existing, actor, "replace", now).await?;
         Ok(Written {
             article,
             sections,
             created: false,
         })
-    })
+    }
 }
 
 /// Overwrites an article's metadata and sections, then finishes the write.
@@ -271,6 +286,19 @@ pub async fn put_section(
     actor: Actor,
 ) -> Result<Written, Error> {
     write_transaction!(conn, |conn| {
+        put_section_in(conn, slug, input, precondition, &actor).await
+    })
+}
+
+/// The body of [`put_section`], inside a transaction the caller holds (a release publishes several).
+pub(crate) async fn put_section_in(
+    conn: &mut AsyncPgConnection,
+    slug: &str,
+    input: SectionInput,
+    precondition: Precondition,
+    actor: &Actor,
+) -> Result<Written, Error> {
+    {
         let now = Utc::now();
         let article = lock_article(conn, slug).await?.ok_or_else(|| article_not_found(slug))?;
         let kind = input.kind;
@@ -327,13 +355,13 @@ pub async fn put_section(
             section: None,
             was_published: None,
         };
-        let (article, sections) = finish(conn, article.id, &article.summary, &actor, change, now).await?;
+        let (article, sections) = finish(conn, article.id, &article.summary, actor, change, now).await?;
         Ok(Written {
             article,
             sections,
             created,
         })
-    })
+    }
 }
 
 /// `DELETE /v1/articles/{slug}/sections/{kind}`; later sections move up.

@@ -1,0 +1,2 @@
+DROP TABLE release_items;
+DROP TABLE releases;

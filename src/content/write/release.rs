@@ -1,0 +1,345 @@
+//! Publishing a release: every staged change goes through the same write
+//! code as a live PUT, all in one transaction, after checking that nothing
+//! staged changed live since it was staged.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use chrono::Utc;
+use diesel::prelude::*;
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use serde_json::Value;
+use uuid::Uuid;
+
+use super::{Actor, lock_article, put_article_in, put_section_in};
+use crate::content::error::{Error, Precondition, ReleaseConflict, Resource, Version};
+use crate::content::kinds::SectionKind;
+use crate::content::{input, store};
+use crate::db::schema::{release_items, releases};
+
+/// How a publication ended.
+#[derive(Debug)]
+pub enum Outcome {
+    /// Every staged change is live; the slugs written.
+    Published(Vec<String>),
+    /// Staged changes moved live meanwhile: the release is now `failed`, nothing applied (scheduled only).
+    Failed(Vec<ReleaseConflict>),
+    /// Its changes could not be applied (not a conflict): `failed`, nothing applied.
+    Unappliable(String),
+    /// No scheduled release was due (or another node holds it).
+    NothingDue,
+}
+
+/// One staged change, as read for publishing.
+struct Staged {
+    slug: String,
+    kind: Option<String>,
+    body: Value,
+    base_version: Option<i64>,
+}
+
+/// The actor of a release's writes: `release:<id>`.
+fn release_actor(id: Uuid, actor: &Actor) -> Actor {
+    Actor {
+        name: format!("release:{id}"),
+        ..actor.clone()
+    }
+}
+
+/// `POST /v1/releases/{id}/publish`: publishes now if `precondition` holds
+/// for the release. A conflict is an error ([`Error::ReleaseConflict`]) and
+/// leaves everything as it was.
+pub async fn publish_release(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    precondition: Precondition,
+    actor: Actor,
+) -> Result<Vec<String>, Error> {
+    write_transaction!(conn, |conn| {
+        let row: Option<(i64, String)> = releases::table
+            .find(id)
+            .select((releases::version, releases::state))
+            .for_update()
+            .first(conn)
+            .await
+            .optional()?;
+        let (version, state) = row.ok_or(Error::ReleaseNotFound { id })?;
+        precondition.check(Resource::Release, Version { id, version })?;
+        if state != "open" && state != "scheduled" {
+            return Err(Error::ReleaseClosed { id, state });
+        }
+        match apply(conn, id, &release_actor(id, &actor)).await? {
+            Ok(slugs) => Ok(slugs),
+            Err(conflicts) => Err(Error::ReleaseConflict(conflicts)),
+        }
+    })
+}
+
+/// Claims one due scheduled release (`FOR UPDATE SKIP LOCKED`, so exactly
+/// one node takes it) and publishes it in the same transaction; a conflict
+/// leaves it `failed` with its conflicts.
+pub async fn publish_due(conn: &mut AsyncPgConnection, actor: Actor) -> Result<Outcome, Error> {
+    let claimed: Result<(Option<Uuid>, Outcome), Error> = write_transaction!(conn, |conn| {
+        let due: Option<Uuid> = releases::table
+            .filter(releases::state.eq("scheduled"))
+            .filter(releases::publish_at.le(diesel::dsl::now))
+            .order(releases::publish_at.asc())
+            .select(releases::id)
+            .for_update()
+            .skip_locked()
+            .first(conn)
+            .await
+            .optional()?;
+        let Some(id) = due else {
+            return Ok((None, Outcome::NothingDue));
+        };
+        let actor = release_actor(id, &actor);
+        // A savepoint: changes that cannot be applied roll back alone, and
+        // the release is failed while this transaction still holds it.
+        let applied = conn.transaction(async |conn| apply(conn, id, &actor).await).await;
+        match applied {
+            Ok(Ok(slugs)) => Ok((Some(id), Outcome::Published(slugs))),
+            Ok(Err(conflicts)) => {
+                mark_failed(conn, id, &conflicts).await?;
+                Ok((Some(id), Outcome::Failed(conflicts)))
+            }
+            Err(err @ (Error::Unavailable(_) | Error::WriteInterrupted { .. })) => Err(err),
+            Err(err) => {
+                mark_failed(conn, id, &[]).await?;
+                Ok((Some(id), Outcome::Unappliable(err.to_string())))
+            }
+        }
+    });
+    claimed.map(|(_, outcome)| outcome)
+}
+
+async fn mark_failed(conn: &mut AsyncPgConnection, id: Uuid, conflicts: &[ReleaseConflict]) -> Result<(), Error> {
+    let conflicts = serde_json::to_value(conflicts).map_err(|err| Error::Corrupt(err.to_string()))?;
+    diesel::update(releases::table.find(id).filter(releases::state.eq("scheduled")))
+        .set((
+            releases::state.eq("failed"),
+            releases::conflicts.eq(&conflicts),
+            releases::version.eq(releases::version + 1),
+            releases::updated_at.eq(Utc::now()),
+        ))
+        .execute(conn)
+        .await?;
+    release_event(conn, "release.failed", id, serde_json::json!({"conflicts": conflicts})).await?;
+    Ok(())
+}
+
+/// Adds a release event to the webhook outbox, in the publishing transaction.
+async fn release_event(conn: &mut AsyncPgConnection, event: &str, id: Uuid, mut data: Value) -> Result<(), Error> {
+    if !crate::content::webhooks::wanted(conn, event).await? {
+        return Ok(());
+    }
+    if let Some(object) = data.as_object_mut() {
+        object.insert("release_id".to_owned(), Value::String(id.to_string()));
+        object.insert("url".to_owned(), Value::String(format!("/v1/releases/{id}")));
+    }
+    let payload = serde_json::json!({
+        "type": event,
+        "timestamp": Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        "data": data,
+    });
+    crate::content::webhooks::enqueue(conn, event, None, &payload).await?;
+    Ok(())
+}
+
+/// Checks every staged change against the live versions (locking each
+/// article), then applies them all: whole articles first, then sections.
+/// The conflicts, if any, with nothing applied.
+async fn apply(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    actor: &Actor,
+) -> Result<Result<Vec<String>, Vec<ReleaseConflict>>, Error> {
+    let rows: Vec<(String, Option<String>, Value, Option<i64>)> = release_items::table
+        .filter(release_items::release_id.eq(id))
+        .order((
+            release_items::kind.is_not_null(),
+            release_items::staged_at.asc(),
+            release_items::id.asc(),
+        ))
+        .select((
+            release_items::slug,
+            release_items::kind,
+            release_items::body,
+            release_items::base_version,
+        ))
+        .load(conn)
+        .await?;
+    let staged: Vec<Staged> = rows
+        .into_iter()
+        .map(|(slug, kind, body, base_version)| Staged {
+            slug,
+            kind,
+            body,
+            base_version,
+        })
+        .collect();
+    let mut conflicts = Vec::new();
+    for item in &staged {
+        let kind = parse_kind(item.kind.as_deref())?;
+        let article = lock_article(conn, &item.slug).await?;
+        let version = match (article, kind) {
+            (None, _) => None,
+            (Some(article), None) => Some(article.version),
+            (Some(article), Some(kind)) => store::load_sections(conn, article.id, Some(&[kind]))
+                .await?
+                .into_iter()
+                .next()
+                .map(|section| section.row.version),
+        };
+        if version != item.base_version {
+            conflicts.push(ReleaseConflict {
+                slug: item.slug.clone(),
+                kind: item.kind.clone(),
+                staged_base_version: item.base_version,
+                current_version: version,
+            });
+        }
+    }
+    if !conflicts.is_empty() {
+        return Ok(Err(conflicts));
+    }
+    let mut slugs: Vec<String> = Vec::new();
+    for item in staged {
+        match parse_kind(item.kind.as_deref())? {
+            None => {
+                // A new article staged whole does not exist yet (its base version is null).
+                let exists = lock_article(conn, &item.slug).await?.is_some();
+                let input = input::parse_article(&item.body, &item.slug).map_err(Error::Invalid)?;
+                put_article_in(conn, &item.slug, input, any_or_absent(exists), actor).await?;
+            }
+            Some(kind) => {
+                let exists = match lock_article(conn, &item.slug).await? {
+                    Some(article) => !store::load_sections(conn, article.id, Some(&[kind])).await?.is_empty(),
+                    None => false,
+                };
+                let input = input::parse_section(&item.body, kind).map_err(Error::Invalid)?;
+                put_section_in(conn, &item.slug, input, any_or_absent(exists), actor).await?;
+            }
+        }
+        if !slugs.contains(&item.slug) {
+            slugs.push(item.slug);
+        }
+    }
+    diesel::update(releases::table.find(id))
+        .set((
+            releases::state.eq("published"),
+            releases::published_at.eq(Utc::now()),
+            releases::conflicts.eq(Value::Array(Vec::new())),
+            releases::version.eq(releases::version + 1),
+            releases::updated_at.eq(Utc::now()),
+        ))
+        .execute(conn)
+        .await?;
+    release_event(conn, "release.published", id, serde_json::json!({"slugs": slugs})).await?;
+    Ok(Ok(slugs))
+}
+
+fn any_or_absent(exists: bool) -> Precondition {
+    if exists {
+        Precondition::Any
+    } else {
+        Precondition::Absent
+    }
+}
+
+fn parse_kind(kind: Option<&str>) -> Result<Option<SectionKind>, Error> {
+    kind.map(|name| {
+        SectionKind::parse(name).ok_or_else(|| Error::Corrupt(format!("a staged section of kind {name:?}")))
+    })
+    .transpose()
+}
+
+/// Why a preview transaction ended: it always rolls back.
+enum PreviewExit {
+    /// The article as the release would leave it (`None`: it would not exist).
+    Done(Option<(store::ArticleRow, Vec<store::StoredSection>)>),
+    /// Something failed.
+    Failed(Error),
+}
+
+impl From<diesel::result::Error> for PreviewExit {
+    fn from(err: diesel::result::Error) -> PreviewExit {
+        PreviewExit::Failed(err.into())
+    }
+}
+
+impl From<crate::db::DeadlineExceeded> for PreviewExit {
+    fn from(err: crate::db::DeadlineExceeded) -> PreviewExit {
+        PreviewExit::Failed(err.into())
+    }
+}
+
+impl From<Error> for PreviewExit {
+    fn from(err: Error) -> PreviewExit {
+        PreviewExit::Failed(err)
+    }
+}
+
+/// The article `slug` as it will be once the release is published: its
+/// staged changes applied through the write code in a transaction that is
+/// always rolled back (so derived fields and item ids are exactly what
+/// publishing stores; nothing is recorded, notified or sent).
+pub async fn preview_article(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    slug: &str,
+    visibility: store::Visibility,
+    actor: Actor,
+) -> Result<Option<(store::ArticleRow, Vec<store::StoredSection>)>, Error> {
+    let outcome: Result<(), PreviewExit> = crate::db::deadline(conn.transaction(async |conn| {
+        let exists: bool = diesel::select(diesel::dsl::exists(releases::table.find(id)))
+            .get_result(conn)
+            .await?;
+        if !exists {
+            return Err(PreviewExit::Failed(Error::ReleaseNotFound { id }));
+        }
+        let rows: Vec<(Option<String>, Value)> = release_items::table
+            .filter(release_items::release_id.eq(id))
+            .filter(release_items::slug.eq(slug))
+            .order((
+                release_items::kind.is_not_null(),
+                release_items::staged_at.asc(),
+                release_items::id.asc(),
+            ))
+            .select((release_items::kind, release_items::body))
+            .load(conn)
+            .await?;
+        let actor = release_actor(id, &actor);
+        for (kind, body) in rows {
+            match parse_kind(kind.as_deref())? {
+                None => {
+                    let exists = lock_article(conn, slug).await?.is_some();
+                    let input = input::parse_article(&body, slug).map_err(Error::Invalid)?;
+                    put_article_in(conn, slug, input, any_or_absent(exists), &actor).await?;
+                }
+                Some(kind) => {
+                    let exists = match lock_article(conn, slug).await? {
+                        Some(article) => !store::load_sections(conn, article.id, Some(&[kind])).await?.is_empty(),
+                        None => false,
+                    };
+                    let input = input::parse_section(&body, kind).map_err(Error::Invalid)?;
+                    put_section_in(conn, slug, input, any_or_absent(exists), &actor).await?;
+                }
+            }
+        }
+        // (Not `store::load_article`: it opens a transaction of its own.)
+        let article = match store::find_article(conn, slug, visibility).await? {
+            Some(row) => {
+                let sections = store::load_sections(conn, row.id, None).await?;
+                Some((row, sections))
+            }
+            None => None,
+        };
+        Err(PreviewExit::Done(article))
+    }))
+    .await;
+    match outcome {
+        Ok(()) => Ok(None),
+        Err(PreviewExit::Done(article)) => Ok(article),
+        Err(PreviewExit::Failed(err)) => Err(err),
+    }
+}

@@ -1,0 +1,75 @@
+//! The release scheduler: on every node, a task that publishes due
+//! scheduled releases. Each claim is `FOR UPDATE SKIP LOCKED` inside the
+//! publishing transaction, so a release publishes exactly once across nodes
+//! and restarts; overdue ones publish at start-up.
+
+use std::time::Duration;
+
+use crate::AppState;
+use crate::content::write::{self, Outcome};
+
+/// How often each node looks for due releases.
+pub const POLL: Duration = Duration::from_millis(250);
+
+/// The running scheduler; it stops when dropped.
+pub struct Scheduler(tokio::task::JoinHandle<()>);
+
+impl Drop for Scheduler {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Starts the scheduler of this node.
+pub fn spawn(state: AppState) -> Scheduler {
+    Scheduler(tokio::spawn(run(state)))
+}
+
+/// Publishes due releases every [`POLL`], forever.
+pub async fn run(state: AppState) {
+    loop {
+        publish_due(&state).await;
+        tokio::time::sleep(POLL).await;
+    }
+}
+
+/// Publishes every release due now; errors are logged and retried at the next poll.
+pub async fn publish_due(state: &AppState) {
+    let mut conn = match state.pool.get().await {
+        Ok(conn) => conn,
+        Err(err) => {
+            log::debug!("releases: no database connection: {err}");
+            return;
+        }
+    };
+    loop {
+        let actor = write::Actor {
+            name: "scheduler".to_owned(),
+            request_id: "scheduler".to_owned(),
+            revisions_keep: state.revisions_keep,
+            sync_keep_days: state.sync_keep_days,
+        };
+        match write::publish_due(&mut conn, actor).await {
+            Ok(Outcome::NothingDue) => return,
+            Ok(Outcome::Published(slugs)) => {
+                log::info!("releases: published a scheduled release ({} article(s))", slugs.len());
+                for slug in &slugs {
+                    state.cache.invalidate(slug);
+                }
+            }
+            Ok(Outcome::Failed(conflicts)) => {
+                log::warn!(
+                    "releases: a scheduled release failed with {} conflict(s)",
+                    conflicts.len()
+                );
+            }
+            Ok(Outcome::Unappliable(cause)) => {
+                log::warn!("releases: a scheduled release failed: {cause}");
+            }
+            Err(err) => {
+                log::warn!("releases: publishing a due release failed, retrying: {err}");
+                return;
+            }
+        }
+    }
+}

@@ -1,0 +1,819 @@
+//! Releases (API.md §10): management, staging, preview, publishing with
+//! conflicts and atomicity, and scheduled publishing across nodes.
+
+use actix_web::http::Method;
+use actix_web::test::TestRequest;
+use lamina::auth::Role;
+use serde_json::{Value, json};
+
+use crate::common::{Reply, SEED, TestApp, bearer, get, send, write};
+
+fn etag(reply: &Reply) -> String {
+    reply.header("etag").expect("an ETag").to_owned()
+}
+
+/// An article read back as a write body: without the fields the server sets.
+fn writable(read: &Value) -> Value {
+    let mut body = read.clone();
+    let object = body.as_object_mut().unwrap();
+    for name in [
+        "id",
+        "version",
+        "created_at",
+        "updated_at",
+        "reading_time_minutes",
+        "word_count",
+    ] {
+        object.remove(name);
+    }
+    for section in object["sections"].as_array_mut().unwrap() {
+        let section = section.as_object_mut().unwrap();
+        for name in ["id", "position", "updated_at", "version"] {
+            section.remove(name);
+        }
+    }
+    body
+}
+
+fn article(title: &str) -> Value {
+    json!({
+        "title": title, "author": "sd80464", "published_on": "2025-02-01", "status": "published",
+        "summary": "Peels renew the skin.",
+        "sections": [{"kind": "overview", "heading": "What is a peel?", "body": "An acid solution."}]
+    })
+}
+
+#[actix_web::test]
+async fn releases_are_created_read_changed_and_deleted_by_editors() {
+    let app = TestApp::new().await;
+    let token = app.editor().await;
+    let preview = app.token("preview", Role::Preview).await;
+    let service = app.service().await;
+
+    send(&service, TestRequest::get().uri("/v1/releases"))
+        .await
+        .assert_problem(401, "unauthorized");
+    send(
+        &service,
+        TestRequest::get().uri("/v1/releases").insert_header(bearer(&preview)),
+    )
+    .await
+    .assert_problem(403, "forbidden");
+
+    let created = send(
+        &service,
+        write(
+            Method::POST,
+            "/v1/releases",
+            &token,
+            &json!({"title": "Spring", "publish_at": null}),
+        ),
+    )
+    .await;
+    assert_eq!(created.status, 201, "{}", String::from_utf8_lossy(&created.body));
+    let release = created.json();
+    assert_eq!(release["state"], "open");
+    let id = release["id"].as_str().unwrap().to_owned();
+    let path = format!("/v1/releases/{id}");
+    assert_eq!(created.header("location"), Some(path.as_str()));
+    assert!(etag(&created).starts_with("\"r."));
+
+    let past = send(
+        &service,
+        write(
+            Method::POST,
+            "/v1/releases",
+            &token,
+            &json!({"title": "Late", "publish_at": "2020-01-01T00:00:00Z"}),
+        ),
+    )
+    .await
+    .assert_problem(422, "validation_failed");
+    assert_eq!(past["errors"][0]["pointer"], "/publish_at");
+
+    let read = send(&service, TestRequest::get().uri(&path).insert_header(bearer(&token))).await;
+    assert_eq!(read.status, 200);
+    assert_eq!(etag(&read), etag(&created));
+
+    let change = json!({"title": "Spring menu", "publish_at": "2099-01-01T00:00:00Z"});
+    send(&service, write(Method::PUT, &path, &token, &change))
+        .await
+        .assert_problem(428, "precondition_required");
+    send(
+        &service,
+        write(Method::PUT, &path, &token, &change)
+            .insert_header(("If-Match", format!("\"r.{}.9\"", id.replace('-', "")))),
+    )
+    .await
+    .assert_problem(412, "precondition_failed");
+    let changed = send(
+        &service,
+        write(Method::PUT, &path, &token, &change).insert_header(("If-Match", etag(&read))),
+    )
+    .await;
+    assert_eq!(changed.status, 200);
+    assert_eq!(changed.json()["state"], "scheduled");
+    assert_eq!(changed.json()["title"], "Spring menu");
+
+    let list = send(
+        &service,
+        TestRequest::get().uri("/v1/releases").insert_header(bearer(&token)),
+    )
+    .await;
+    assert_eq!(list.json()["items"].as_array().unwrap().len(), 1);
+
+    send(&service, TestRequest::delete().uri(&path).insert_header(bearer(&token)))
+        .await
+        .assert_problem(428, "precondition_required");
+    let deleted = send(
+        &service,
+        TestRequest::delete()
+            .uri(&path)
+            .insert_header(bearer(&token))
+            .insert_header(("If-Match", etag(&changed))),
+    )
+    .await;
+    assert_eq!(deleted.status, 204);
+    send(&service, TestRequest::get().uri(&path).insert_header(bearer(&token)))
+        .await
+        .assert_problem(404, "release_not_found");
+}
+
+#[actix_web::test]
+async fn staging_validates_records_the_base_version_and_leaves_live_alone() {
+    let app = TestApp::new().await;
+    let token = app.editor().await;
+    let service = app.service().await;
+    let created = send(
+        &service,
+        write(Method::POST, "/v1/releases", &token, &json!({"title": "R"})),
+    )
+    .await;
+    let id = created.json()["id"].as_str().unwrap().to_owned();
+    let before = get(&service, SEED).await;
+    let live = before.json();
+
+    let mut changed = writable(&live);
+    changed["title"] = json!("A new title");
+    let staged = send(
+        &service,
+        write(
+            Method::PUT,
+            &format!("/v1/releases/{id}{}", &SEED[3..]),
+            &token,
+            &changed,
+        ),
+    )
+    .await;
+    assert_eq!(staged.status, 200, "{}", String::from_utf8_lossy(&staged.body));
+    let items = staged.json()["items"].clone();
+    assert_eq!(items[0]["kind"], Value::Null);
+    assert_eq!(items[0]["base_version"], live["version"]);
+    assert_eq!(
+        get(&service, SEED).await.body,
+        before.body,
+        "the live article does not change"
+    );
+
+    let section = json!({"kind": "risks", "heading": "Risks", "items": [{"title": "Peeling", "body": "Expected."}]});
+    let staged = send(
+        &service,
+        write(
+            Method::PUT,
+            &format!("/v1/releases/{id}{}/sections/risks", &SEED[3..]),
+            &token,
+            &section,
+        ),
+    )
+    .await;
+    assert_eq!(staged.status, 200, "{}", String::from_utf8_lossy(&staged.body));
+    assert_eq!(staged.json()["items"].as_array().unwrap().len(), 2);
+
+    // A new article stages with no base version.
+    let staged = send(
+        &service,
+        write(
+            Method::PUT,
+            &format!("/v1/releases/{id}/articles/peels"),
+            &token,
+            &article("Peels"),
+        ),
+    )
+    .await;
+    assert_eq!(staged.json()["items"][2]["base_version"], Value::Null);
+
+    // The same validation as the live PUT.
+    send(
+        &service,
+        write(
+            Method::PUT,
+            &format!("/v1/releases/{id}/articles/peels"),
+            &token,
+            &json!({"title": ""}),
+        ),
+    )
+    .await
+    .assert_problem(422, "validation_failed");
+
+    // Unstaging.
+    let unstaged = send(
+        &service,
+        TestRequest::delete()
+            .uri(&format!("/v1/releases/{id}/articles/peels"))
+            .insert_header(bearer(&token)),
+    )
+    .await;
+    assert_eq!(unstaged.status, 200);
+    assert_eq!(unstaged.json()["items"].as_array().unwrap().len(), 2);
+
+    // An unknown release.
+    send(
+        &service,
+        write(
+            Method::PUT,
+            &format!("/v1/releases/{}/articles/peels", uuid::Uuid::new_v4()),
+            &token,
+            &article("Peels"),
+        ),
+    )
+    .await
+    .assert_problem(404, "release_not_found");
+}
+
+/// A new release; its path and ETag.
+async fn new_release<S, B>(service: &S, token: &str) -> (String, String)
+where
+    S: actix_web::dev::Service<
+            actix_http::Request,
+            Response = actix_web::dev::ServiceResponse<B>,
+            Error = actix_web::Error,
+        >,
+    B: actix_web::body::MessageBody,
+{
+    let created = send(
+        service,
+        write(Method::POST, "/v1/releases", token, &json!({"title": "R"})),
+    )
+    .await;
+    assert_eq!(created.status, 201);
+    let id = created.json()["id"].as_str().unwrap().to_owned();
+    (format!("/v1/releases/{id}"), etag(&created))
+}
+
+/// The revisions written by a release's actor.
+async fn release_revisions(app: &TestApp, release: &str) -> Vec<String> {
+    use diesel::{ExpressionMethods, QueryDsl};
+    use diesel_async::RunQueryDsl;
+    let id = release.rsplit('/').next().unwrap();
+    let mut conn = app.db.conn().await;
+    lamina::db::schema::revisions::table
+        .filter(lamina::db::schema::revisions::actor.eq(format!("release:{id}")))
+        .select(lamina::db::schema::revisions::slug)
+        .order(lamina::db::schema::revisions::seq.asc())
+        .load(&mut conn)
+        .await
+        .unwrap()
+}
+
+async fn current_etag<S, B>(service: &S, path: &str, token: &str) -> String
+where
+    S: actix_web::dev::Service<
+            actix_http::Request,
+            Response = actix_web::dev::ServiceResponse<B>,
+            Error = actix_web::Error,
+        >,
+    B: actix_web::body::MessageBody,
+{
+    etag(&send(service, TestRequest::get().uri(path).insert_header(bearer(token))).await)
+}
+
+#[actix_web::test]
+async fn publishing_applies_everything_and_closes_the_release() {
+    let app = TestApp::new().await;
+    let token = app.editor().await;
+    let service = app.service().await;
+    let (release, _) = new_release(&service, &token).await;
+    // An endpoint subscribed to release events (stored directly: no receiver needed).
+    {
+        use diesel::ExpressionMethods;
+        use diesel_async::RunQueryDsl;
+        use lamina::db::schema::webhook_endpoints as endpoints;
+        let mut conn = app.db.conn().await;
+        diesel::insert_into(endpoints::table)
+            .values((
+                endpoints::id.eq(uuid::Uuid::new_v4()),
+                endpoints::url.eq("https://example.com/hooks"),
+                endpoints::events.eq(vec!["release.published".to_owned()]),
+                endpoints::secret.eq("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"),
+                endpoints::enabled.eq(true),
+            ))
+            .execute(&mut conn)
+            .await
+            .unwrap();
+    }
+    let mut changed = writable(&get(&service, SEED).await.json());
+    changed["title"] = json!("Staged title");
+    let staged = send(
+        &service,
+        write(Method::PUT, &format!("{release}{}", &SEED[3..]), &token, &changed),
+    )
+    .await;
+    assert_eq!(staged.status, 200);
+    let section = json!({"kind": "risks", "heading": "Risks", "items": [{"title": "Peeling", "body": "Expected."}]});
+    send(
+        &service,
+        write(
+            Method::PUT,
+            &format!("{release}/articles/peels"),
+            &token,
+            &article("Peels"),
+        ),
+    )
+    .await;
+    send(
+        &service,
+        write(
+            Method::PUT,
+            &format!("{release}/articles/peels/sections/risks"),
+            &token,
+            &section,
+        ),
+    )
+    .await;
+
+    send(
+        &service,
+        TestRequest::post()
+            .uri(&format!("{release}/publish"))
+            .insert_header(bearer(&token)),
+    )
+    .await
+    .assert_problem(428, "precondition_required");
+    let published = send(
+        &service,
+        TestRequest::post()
+            .uri(&format!("{release}/publish"))
+            .insert_header(bearer(&token))
+            .insert_header(("If-Match", current_etag(&service, &release, &token).await)),
+    )
+    .await;
+    assert_eq!(published.status, 200, "{}", String::from_utf8_lossy(&published.body));
+    assert_eq!(published.json()["state"], "published");
+    assert!(published.json()["published_at"].is_string());
+
+    assert_eq!(get(&service, SEED).await.json()["title"], "Staged title");
+    let peels = get(&service, "/v1/articles/peels").await.json();
+    assert_eq!(peels["title"], "Peels");
+    assert_eq!(peels["sections"][1]["kind"], "risks");
+    let slugs = release_revisions(&app, &release).await;
+    assert_eq!(slugs.len(), 3, "one revision per staged change: {slugs:?}");
+    {
+        use diesel::{ExpressionMethods, QueryDsl};
+        use diesel_async::RunQueryDsl;
+        use lamina::db::schema::webhook_deliveries as deliveries;
+        let mut conn = app.db.conn().await;
+        let payloads: Vec<Value> = deliveries::table
+            .filter(deliveries::event.eq("release.published"))
+            .select(deliveries::payload)
+            .load(&mut conn)
+            .await
+            .unwrap();
+        assert_eq!(payloads.len(), 1, "{payloads:?}");
+        assert_eq!(payloads[0]["data"]["url"], release.as_str());
+    }
+
+    // A published release no longer changes.
+    send(
+        &service,
+        write(
+            Method::PUT,
+            &format!("{release}/articles/peels"),
+            &token,
+            &article("Again"),
+        ),
+    )
+    .await
+    .assert_problem(409, "release_closed");
+    send(
+        &service,
+        TestRequest::post()
+            .uri(&format!("{release}/publish"))
+            .insert_header(bearer(&token))
+            .insert_header(("If-Match", "*")),
+    )
+    .await
+    .assert_problem(409, "release_closed");
+}
+
+#[actix_web::test]
+async fn a_conflict_applies_nothing_and_leaves_the_release_open() {
+    let app = TestApp::new().await;
+    let token = app.editor().await;
+    let service = app.service().await;
+    let (release, _) = new_release(&service, &token).await;
+    let live = get(&service, SEED).await;
+    let mut staged = writable(&live.json());
+    staged["title"] = json!("Staged title");
+    send(
+        &service,
+        write(Method::PUT, &format!("{release}{}", &SEED[3..]), &token, &staged),
+    )
+    .await;
+    send(
+        &service,
+        write(
+            Method::PUT,
+            &format!("{release}/articles/peels"),
+            &token,
+            &article("Peels"),
+        ),
+    )
+    .await;
+
+    // The live article moves on.
+    let mut edit = writable(&live.json());
+    edit["title"] = json!("Edited live");
+    let edited = send(
+        &service,
+        write(Method::PUT, SEED, &token, &edit).insert_header(("If-Match", etag(&live))),
+    )
+    .await;
+    assert_eq!(edited.status, 200);
+
+    let before = get(&service, SEED).await.body;
+    let conflict = send(
+        &service,
+        TestRequest::post()
+            .uri(&format!("{release}/publish"))
+            .insert_header(bearer(&token))
+            .insert_header(("If-Match", "*")),
+    )
+    .await
+    .assert_problem(409, "release_conflict");
+    let slug = &SEED["/v1/articles/".len()..];
+    assert_eq!(
+        conflict["conflicts"],
+        json!([{
+            "slug": slug, "kind": null,
+            "staged_base_version": live.json()["version"],
+            "current_version": edited.json()["version"],
+        }])
+    );
+    assert_eq!(get(&service, SEED).await.body, before);
+    get(&service, "/v1/articles/peels")
+        .await
+        .assert_problem(404, "article_not_found");
+    assert!(release_revisions(&app, &release).await.is_empty());
+    let read = send(&service, TestRequest::get().uri(&release).insert_header(bearer(&token))).await;
+    assert_eq!(read.json()["state"], "open");
+}
+
+#[actix_web::test]
+async fn a_release_applies_all_or_nothing() {
+    let app = TestApp::new().await;
+    let token = app.editor().await;
+    let service = app.service().await;
+    let (release, _) = new_release(&service, &token).await;
+    for slug in ["one", "two"] {
+        let staged = send(
+            &service,
+            write(
+                Method::PUT,
+                &format!("{release}/articles/{slug}"),
+                &token,
+                &article(slug),
+            ),
+        )
+        .await;
+        assert_eq!(staged.status, 200);
+    }
+    // The third is a section of an article that will not exist: it cannot be applied.
+    let section = json!({"kind": "risks", "heading": "Risks", "items": [{"title": "Peeling", "body": "Expected."}]});
+    let staged = send(
+        &service,
+        write(
+            Method::PUT,
+            &format!("{release}/articles/three/sections/risks"),
+            &token,
+            &section,
+        ),
+    )
+    .await;
+    assert_eq!(staged.status, 200);
+    let revisions = app.revision_count().await;
+    let failed = send(
+        &service,
+        TestRequest::post()
+            .uri(&format!("{release}/publish"))
+            .insert_header(bearer(&token))
+            .insert_header(("If-Match", "*")),
+    )
+    .await;
+    failed.assert_problem(404, "article_not_found");
+    for slug in ["one", "two"] {
+        get(&service, &format!("/v1/articles/{slug}"))
+            .await
+            .assert_problem(404, "article_not_found");
+    }
+    assert_eq!(app.revision_count().await, revisions);
+    let read = send(&service, TestRequest::get().uri(&release).insert_header(bearer(&token))).await;
+    assert_eq!(read.json()["state"], "open");
+}
+
+/// Waits (up to 5 s) until the release leaves `scheduled`; its body.
+async fn settled<S, B>(service: &S, release: &str, token: &str) -> Value
+where
+    S: actix_web::dev::Service<
+            actix_http::Request,
+            Response = actix_web::dev::ServiceResponse<B>,
+            Error = actix_web::Error,
+        >,
+    B: actix_web::body::MessageBody,
+{
+    for _ in 0..100 {
+        let read = send(service, TestRequest::get().uri(release).insert_header(bearer(token))).await;
+        let body = read.json();
+        if body["state"] != "scheduled" {
+            return body;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the release {release} never left `scheduled`");
+}
+
+#[actix_web::test]
+async fn a_scheduled_release_publishes_once_across_two_nodes() {
+    let app = TestApp::new().await;
+    let token = app.editor().await;
+    let (state_a, service) = app.node().await;
+    let (state_b, _other) = app.node().await;
+    let publish_at = (chrono::Utc::now() + chrono::Duration::seconds(1)).to_rfc3339();
+    let created = send(
+        &service,
+        write(
+            Method::POST,
+            "/v1/releases",
+            &token,
+            &json!({"title": "Soon", "publish_at": publish_at}),
+        ),
+    )
+    .await;
+    assert_eq!(created.status, 201);
+    assert_eq!(created.json()["state"], "scheduled");
+    let release = format!("/v1/releases/{}", created.json()["id"].as_str().unwrap());
+    for slug in ["one", "two"] {
+        send(
+            &service,
+            write(
+                Method::PUT,
+                &format!("{release}/articles/{slug}"),
+                &token,
+                &article(slug),
+            ),
+        )
+        .await;
+    }
+    let _a = lamina::releases::spawn(state_a);
+    let _b = lamina::releases::spawn(state_b);
+    let started = std::time::Instant::now();
+    let body = settled(&service, &release, &token).await;
+    assert_eq!(body["state"], "published", "{body}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(3));
+    // Both nodes keep polling: still exactly one revision per article.
+    tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+    let mut slugs = release_revisions(&app, &release).await;
+    slugs.sort();
+    assert_eq!(slugs, ["one", "two"]);
+    assert_eq!(get(&service, "/v1/articles/one").await.json()["title"], "one");
+}
+
+#[actix_web::test]
+async fn a_scheduled_release_with_a_conflict_fails_and_applies_nothing() {
+    let app = TestApp::new().await;
+    let token = app.editor().await;
+    let (state, service) = app.node().await;
+    let publish_at = (chrono::Utc::now() + chrono::Duration::milliseconds(800)).to_rfc3339();
+    let created = send(
+        &service,
+        write(
+            Method::POST,
+            "/v1/releases",
+            &token,
+            &json!({"title": "Soon", "publish_at": publish_at}),
+        ),
+    )
+    .await;
+    let release = format!("/v1/releases/{}", created.json()["id"].as_str().unwrap());
+    send(
+        &service,
+        write(
+            Method::PUT,
+            &format!("{release}/articles/peels"),
+            &token,
+            &article("Staged"),
+        ),
+    )
+    .await;
+    // The article appears live before the release is due.
+    send(
+        &service,
+        write(Method::PUT, "/v1/articles/peels", &token, &article("Live")),
+    )
+    .await;
+    let _scheduler = lamina::releases::spawn(state);
+    let body = settled(&service, &release, &token).await;
+    assert_eq!(body["state"], "failed");
+    assert_eq!(body["conflicts"][0]["slug"], "peels");
+    assert_eq!(body["conflicts"][0]["staged_base_version"], Value::Null);
+    assert_eq!(body["conflicts"][0]["current_version"], 1);
+    assert_eq!(get(&service, "/v1/articles/peels").await.json()["title"], "Live");
+    assert!(release_revisions(&app, &release).await.is_empty());
+}
+
+/// A body without what the server assigns anew on each write (ids, versions, times).
+fn content_of(value: &Value) -> Value {
+    match value {
+        Value::Object(object) => Value::Object(
+            object
+                .iter()
+                .filter(|(name, _)| !["id", "version", "created_at", "updated_at"].contains(&name.as_str()))
+                .map(|(name, value)| (name.clone(), content_of(value)))
+                .collect(),
+        ),
+        Value::Array(values) => Value::Array(values.iter().map(content_of).collect()),
+        other => other.clone(),
+    }
+}
+
+#[actix_web::test]
+async fn a_preview_shows_what_publishing_will_store() {
+    let app = TestApp::new().await;
+    let token = app.editor().await;
+    let preview_token = app.token("previewer", Role::Preview).await;
+    let service = app.service().await;
+    let (release, _) = new_release(&service, &token).await;
+    let live = get(&service, SEED).await;
+    let mut staged = writable(&live.json());
+    staged["title"] = json!("Staged title");
+    staged["sections"].as_array_mut().unwrap().pop();
+    send(
+        &service,
+        write(Method::PUT, &format!("{release}{}", &SEED[3..]), &token, &staged),
+    )
+    .await;
+    let risks =
+        json!({"kind": "risks", "heading": "Staged risks", "items": [{"title": "Peeling", "body": "Expected."}]});
+    send(
+        &service,
+        write(
+            Method::PUT,
+            &format!("{release}{}/sections/risks", &SEED[3..]),
+            &token,
+            &risks,
+        ),
+    )
+    .await;
+    send(
+        &service,
+        write(
+            Method::PUT,
+            &format!("{release}/articles/peels"),
+            &token,
+            &article("Peels"),
+        ),
+    )
+    .await;
+    let id = release.rsplit('/').next().unwrap();
+    let preview_path = format!("{SEED}?release={id}");
+
+    send(&service, TestRequest::get().uri(&preview_path))
+        .await
+        .assert_problem(401, "unauthorized");
+    let revisions = app.revision_count().await;
+    let preview = send(
+        &service,
+        TestRequest::get()
+            .uri(&preview_path)
+            .insert_header(bearer(&preview_token)),
+    )
+    .await;
+    assert_eq!(preview.status, 200, "{}", String::from_utf8_lossy(&preview.body));
+    assert_eq!(preview.header("cache-control"), Some("private, no-store"));
+    assert_eq!(preview.json()["title"], "Staged title");
+    let new_article = send(
+        &service,
+        TestRequest::get()
+            .uri(&format!("/v1/articles/peels?release={id}"))
+            .insert_header(bearer(&token)),
+    )
+    .await;
+    assert_eq!(new_article.status, 200);
+    let section_preview = send(
+        &service,
+        TestRequest::get()
+            .uri(&format!("{SEED}/sections/risks?release={id}"))
+            .insert_header(bearer(&preview_token)),
+    )
+    .await;
+    assert_eq!(section_preview.status, 200);
+    assert_eq!(section_preview.header("cache-control"), Some("private, no-store"));
+    assert_eq!(section_preview.json()["heading"], "Staged risks");
+    // An item the release keeps (staged with its id) previews on the item route.
+    let steps = get(&service, &format!("{SEED}/sections/steps")).await.json();
+    let item_id = steps["items"][0]["id"].as_str().unwrap().to_owned();
+    let item_preview = send(
+        &service,
+        TestRequest::get()
+            .uri(&format!("{SEED}/sections/steps/items/{item_id}?release={id}"))
+            .insert_header(bearer(&preview_token)),
+    )
+    .await;
+    assert_eq!(
+        item_preview.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&item_preview.body)
+    );
+    assert_eq!(item_preview.header("cache-control"), Some("private, no-store"));
+    send(
+        &service,
+        TestRequest::get().uri(&format!("{SEED}/sections/risks?release={id}")),
+    )
+    .await
+    .assert_problem(401, "unauthorized");
+    // Nothing live changed, nothing recorded; anonymous readers still get the live article.
+    assert_eq!(get(&service, SEED).await.body, live.body);
+    get(&service, "/v1/articles/peels")
+        .await
+        .assert_problem(404, "article_not_found");
+    assert_eq!(app.revision_count().await, revisions);
+    send(
+        &service,
+        TestRequest::get()
+            .uri(&format!("{SEED}?release={}", uuid::Uuid::new_v4()))
+            .insert_header(bearer(&token)),
+    )
+    .await
+    .assert_problem(404, "release_not_found");
+
+    let published = send(
+        &service,
+        TestRequest::post()
+            .uri(&format!("{release}/publish"))
+            .insert_header(bearer(&token))
+            .insert_header(("If-Match", "*")),
+    )
+    .await;
+    assert_eq!(published.status, 200);
+    assert_eq!(
+        content_of(&get(&service, SEED).await.json()),
+        content_of(&preview.json())
+    );
+    assert_eq!(
+        content_of(&get(&service, "/v1/articles/peels").await.json()),
+        content_of(&new_article.json())
+    );
+}
+
+#[actix_web::test]
+async fn an_overdue_release_publishes_when_the_scheduler_starts() {
+    use diesel::{ExpressionMethods, QueryDsl};
+    use diesel_async::RunQueryDsl;
+    let app = TestApp::new().await;
+    let token = app.editor().await;
+    let (state, service) = app.node().await;
+    let publish_at = (chrono::Utc::now() + chrono::Duration::hours(1)).to_rfc3339();
+    let created = send(
+        &service,
+        write(
+            Method::POST,
+            "/v1/releases",
+            &token,
+            &json!({"title": "Later", "publish_at": publish_at}),
+        ),
+    )
+    .await;
+    let id: uuid::Uuid = created.json()["id"].as_str().unwrap().parse().unwrap();
+    let release = format!("/v1/releases/{id}");
+    send(
+        &service,
+        write(
+            Method::PUT,
+            &format!("{release}/articles/peels"),
+            &token,
+            &article("Peels"),
+        ),
+    )
+    .await;
+    // While no node ran, its time passed.
+    let mut conn = app.db.conn().await;
+    diesel::update(lamina::db::schema::releases::table.find(id))
+        .set(lamina::db::schema::releases::publish_at.eq(chrono::Utc::now() - chrono::Duration::minutes(5)))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let _scheduler = lamina::releases::spawn(state);
+    let body = settled(&service, &release, &token).await;
+    assert_eq!(body["state"], "published");
+    assert_eq!(get(&service, "/v1/articles/peels").await.json()["title"], "Peels");
+}
