@@ -465,11 +465,12 @@ pub async fn put_release(
     body: web::Payload,
 ) -> Result<HttpResponse, AppError> {
     let body = read_json(&req, body).await?;
+    // A malformed body is a 422 whatever the release's state, as in every write.
+    let (title, publish_at) = parse_write(&body, Utc::now())?;
     let mut conn = state.pool.get().await?;
     let current = find_release(&mut conn, id).await?;
     check_precondition(&req, &current)?;
     check_open(&current)?;
-    let (title, publish_at) = parse_write(&body, Utc::now())?;
     let row = diesel::update(
         releases::table
             .find(id)
