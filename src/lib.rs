@@ -16,6 +16,7 @@ pub mod releases;
 pub mod request_id;
 pub mod routes;
 pub mod server;
+pub mod studio;
 pub mod webhooks;
 
 use actix_web::body::MessageBody;
@@ -157,6 +158,7 @@ pub fn build_app(
     app.app_data(web::Data::new(route_table))
         .route("/docs", web::get().to(routes::docs_redirect))
         .service(SwaggerUi::new("/docs/{_:.*}").external_url_unchecked("/openapi.json", openapi::finish(&api)))
+        .configure(studio::configure)
         .default_service(web::to(routes::fallback))
         .wrap(actix_web::middleware::Compress::default())
         // Problem documents carry the request id (given by the outer layer).

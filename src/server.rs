@@ -39,6 +39,8 @@ const BACKLOG: u32 = 1024;
 /// Serves `build_app(state)` on `config.bind` until SIGTERM or Ctrl-C, then
 /// stops accepting and lets in-flight requests finish (up to 10 s).
 pub async fn run(state: AppState, config: &Config) -> io::Result<()> {
+    // The studio's compressed assets are made once, off the request path.
+    std::thread::spawn(crate::studio::prepare);
     let mut builder = actix_server::Server::build()
         .backlog(BACKLOG)
         .shutdown_timeout(SHUTDOWN_TIMEOUT_SECONDS);

@@ -97,7 +97,7 @@ fn none_match_hits(req: &HttpRequest, etag: &str) -> bool {
 
 /// `true` if the request's preconditions say the client's copy is current:
 /// `If-None-Match` when sent, otherwise `If-Modified-Since` (any HTTP date format).
-fn not_modified(req: &HttpRequest, representation: &Representation) -> bool {
+pub(crate) fn not_modified(req: &HttpRequest, representation: &Representation) -> bool {
     if req.headers().contains_key(header::IF_NONE_MATCH) {
         return none_match_hits(req, &representation.etag);
     }
@@ -151,17 +151,26 @@ pub fn respond(
         return response;
     }
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    // Cached representations carry their compressed variants; others are
-    // left to the Compress middleware (off the worker thread, at a cheap level).
+    let body = negotiated_body(req, representation, headers);
+    response.set_body(body).map_into_boxed_body()
+}
+
+/// The body in the client's preferred coding when `representation` has it
+/// pre-compressed (setting `Content-Encoding`), otherwise as it is: others are
+/// left to the Compress middleware (off the worker thread, at a cheap level).
+pub(crate) fn negotiated_body(
+    req: &HttpRequest,
+    representation: &Representation,
+    headers: &mut actix_web::http::header::HeaderMap,
+) -> actix_web::web::Bytes {
     let encoded = preferred_coding(req).and_then(|coding| representation.encoded(coding).map(|bytes| (coding, bytes)));
-    let body = match encoded {
+    match encoded {
         Some((coding, bytes)) => {
             headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static(coding.name()));
             bytes.clone()
         }
         None => representation.body.clone(),
-    };
-    response.set_body(body).map_into_boxed_body()
+    }
 }
 
 /// What a read handler answers.

@@ -324,7 +324,7 @@ pub fn surrogate_keys(article: Uuid, sections: impl IntoIterator<Item = Uuid>) -
 pub struct RouteTable(Vec<(ResourceDef, Vec<Method>)>);
 
 impl RouteTable {
-    /// The routes of the spec, plus the undocumented ones (spec and docs).
+    /// The routes of the spec, plus the undocumented ones (spec, docs and studio).
     pub fn from_openapi(api: &OpenApi) -> RouteTable {
         let mut routes: Vec<(ResourceDef, Vec<Method>)> = api
             .paths
@@ -344,7 +344,14 @@ impl RouteTable {
                 )
             })
             .collect();
-        for path in ["/openapi.json", "/docs", "/docs/{tail:.*}"] {
+        for path in [
+            "/openapi.json",
+            "/docs",
+            "/docs/{tail:.*}",
+            "/studio",
+            "/studio/",
+            "/studio/assets/{version}/{file}",
+        ] {
             routes.push((ResourceDef::new(path), vec![Method::GET]));
         }
         RouteTable(routes)

@@ -23,6 +23,7 @@ mod revisions;
 mod running;
 mod seed;
 mod spec;
+mod studio;
 mod supervision;
 mod sync;
 mod webhooks;

@@ -1,0 +1,154 @@
+// The studio's entry: sign-in, the header, and the routes (in the address's
+// fragment, which never holds the token):
+//   #/                       articles
+//   #/new                    new article
+//   #/a/{slug}[?release=id]  editor (with a release preview)
+//   #/a/{slug}/revisions     revisions, diff, restore
+//   #/releases[/{id}]        releases
+
+import { ApiError, get, roleOf, session } from "./api.js";
+import { field, h, replace, say, when } from "./dom.js";
+import { newArticle, openEditor } from "./editor.js";
+
+const main = document.getElementById("main");
+
+function showChrome() {
+  const signedIn = Boolean(session.token);
+  document.getElementById("nav").hidden = !signedIn;
+  document.getElementById("who").hidden = !signedIn;
+  document.getElementById("role").textContent = signedIn ? `${session.role} token` : "";
+  for (const element of document.querySelectorAll("[data-needs=editor]")) element.hidden = !session.canEdit;
+}
+
+function signIn() {
+  const token = h("input", { type: "password", autocomplete: "off", spellcheck: "false", required: true });
+  const error = h("p", { class: "field-error", role: "alert", hidden: true });
+  const form = h("form", {
+    class: "sign-in",
+    "aria-labelledby": "sign-in-title",
+    onsubmit: async (event) => {
+      event.preventDefault();
+      const secret = token.value.trim();
+      error.hidden = true;
+      if (!secret) {
+        error.textContent = "Paste a token first.";
+        error.hidden = false;
+        token.focus();
+        return;
+      }
+      try {
+        const role = await roleOf(secret);
+        session.start(secret, role);
+        token.value = "";
+        showChrome();
+        say(`Signed in with a ${role} token.`);
+        route();
+      } catch (failure) {
+        error.textContent = failure.status === 401
+          ? "That token is not valid (unknown, expired or revoked)."
+          : `Could not sign in: ${failure.message}`;
+        error.hidden = false;
+        token.focus();
+      }
+    },
+  },
+  h("h1", { id: "sign-in-title" }, "Sign in"),
+  h("p", {}, "Paste a token made with ", h("code", {}, "lamina token create"), ". It is kept in this tab only and forgotten when you sign out or close the tab."),
+  field("API token", token),
+  error,
+  h("button", { type: "submit", class: "primary" }, "Sign in"));
+  replace(main, form);
+  token.focus();
+}
+
+async function articles() {
+  replace(main, h("h1", {}, "Articles"), h("p", { class: "loading" }, "Loading…"));
+  const table = h("tbody", {});
+  const more = h("button", { type: "button", hidden: true }, "Load more");
+  let cursor = null;
+  const load = async () => {
+    const query = cursor ? `?limit=50&cursor=${encodeURIComponent(cursor)}` : "?limit=50";
+    const { data } = await get(`/v1/articles${query}`);
+    for (const a of data.items) {
+      table.append(h("tr", {},
+        h("td", {}, h("a", { href: `#/a/${encodeURIComponent(a.slug)}` }, a.title)),
+        h("td", {}, h("span", { class: `badge ${a.status}` }, a.status)),
+        h("td", {}, a.published_on),
+        h("td", {}, when(a.updated_at)),
+        h("td", { class: "num" }, a.reading_time_minutes)));
+    }
+    cursor = data.next_cursor;
+    more.hidden = !cursor;
+  };
+  more.addEventListener("click", () => load().catch(failed));
+  replace(main,
+    h("div", { class: "page-head" },
+      h("h1", {}, "Articles"),
+      session.canEdit ? h("a", { class: "button primary", href: "#/new" }, "New article") : null),
+    h("div", { class: "table-scroll" },
+      h("table", { class: "list" },
+        h("caption", {}, "Every article, drafts included, newest publication date first"),
+        h("thead", {}, h("tr", {},
+          h("th", { scope: "col" }, "Title"),
+          h("th", { scope: "col" }, "Status"),
+          h("th", { scope: "col" }, "Published on"),
+          h("th", { scope: "col" }, "Updated"),
+          h("th", { scope: "col", class: "num" }, "Minutes"))),
+        table)),
+    more);
+  await load();
+}
+
+function failed(error) {
+  if (error instanceof ApiError && error.status === 401) {
+    session.end();
+    showChrome();
+    say("Your token is no longer valid; sign in again.", "error");
+    signIn();
+    return;
+  }
+  say(error.message || String(error), "error");
+  replace(main, h("h1", {}, "Something went wrong"), h("p", {}, error.message || String(error)), h("a", { href: "#/" }, "Back to the articles"));
+}
+
+async function route() {
+  showChrome();
+  if (!session.token) {
+    signIn();
+    document.body.dataset.ready = "true";
+    return;
+  }
+  const hash = decodeURIComponent(location.hash.replace(/^#/, "")) || "/";
+  const [path, query] = hash.split("?");
+  const params = new URLSearchParams(query || "");
+  const parts = path.split("/").filter(Boolean);
+  try {
+    if (parts.length === 0) await articles();
+    else if (parts[0] === "new") newArticle(main);
+    else if (parts[0] === "a" && parts.length === 2) await openEditor(main, parts[1], params.get("release"));
+    else if (parts[0] === "a" && parts[2] === "revisions") {
+      const { openRevisions } = await import("./revisions.js");
+      await openRevisions(main, parts[1]);
+    } else if (parts[0] === "releases") {
+      const { openReleases } = await import("./releases.js");
+      await openReleases(main, parts[1]);
+    } else replace(main, h("h1", {}, "Not found"), h("a", { href: "#/" }, "Back to the articles"));
+  } catch (error) {
+    failed(error);
+  }
+  document.body.dataset.ready = "true";
+}
+
+document.getElementById("sign-out").addEventListener("click", () => {
+  session.end();
+  showChrome();
+  location.hash = "#/";
+  signIn();
+  say("Signed out: the token is forgotten.");
+});
+
+window.addEventListener("hashchange", () => {
+  route();
+  main.focus({ preventScroll: true });
+});
+route().then(() => performance.mark("studio-interactive"));

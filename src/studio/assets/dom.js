@@ -1,0 +1,108 @@
+// Tiny DOM helpers: elements are built with h(), text is always text
+// (never parsed as HTML), and the status line announces outcomes.
+
+/** Creates an element: attributes, `on*` listeners, then children. */
+export function h(tag, attributes = {}, ...children) {
+  const element = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) {
+    if (value === undefined || value === null || value === false) continue;
+    if (name.startsWith("on") && typeof value === "function") {
+      element.addEventListener(name.slice(2).toLowerCase(), value);
+    } else if (name === "class") {
+      element.className = value;
+    } else if (name === "dataset") {
+      Object.assign(element.dataset, value);
+    } else if (name === "value" || name === "checked" || name === "selected") {
+      element[name] = value;
+    } else {
+      element.setAttribute(name, value === true ? "" : String(value));
+    }
+  }
+  append(element, children);
+  return element;
+}
+
+function append(element, children) {
+  for (const child of children) {
+    if (child === undefined || child === null || child === false) continue;
+    if (Array.isArray(child)) append(element, child);
+    else if (child instanceof Node) element.appendChild(child);
+    else element.appendChild(document.createTextNode(String(child)));
+  }
+}
+
+/** Replaces an element's children. */
+export function replace(element, ...children) {
+  element.replaceChildren();
+  append(element, children);
+  return element;
+}
+
+let statusTimer = 0;
+
+/** Says something in the status line (announced to screen readers). */
+export function say(message, kind = "info") {
+  const status = document.getElementById("status");
+  if (!status) return;
+  status.textContent = message;
+  status.dataset.kind = kind;
+  clearTimeout(statusTimer);
+  if (kind !== "error") {
+    statusTimer = setTimeout(() => {
+      if (status.textContent === message) status.textContent = "";
+    }, 6000);
+  }
+}
+
+/** A unique id for label/aria wiring. */
+let counter = 0;
+export function uid(prefix = "f") {
+  counter += 1;
+  return `${prefix}-${counter}`;
+}
+
+/** A labelled input, textarea or select; `attributes` go to the control. */
+export function field(label, control, hint) {
+  const id = control.id || uid();
+  control.id = id;
+  const error = h("p", { class: "field-error", id: `${id}-error`, hidden: true });
+  const hintElement = hint ? h("p", { class: "hint", id: `${id}-hint` }, hint) : null;
+  if (hintElement) control.setAttribute("aria-describedby", hintElement.id);
+  return h("div", { class: "field" }, h("label", { for: id }, label), control, hintElement, error);
+}
+
+/** Formats an RFC 3339 time for people, in their time zone. */
+export function when(value) {
+  if (!value) return "—";
+  const date = new Date(value);
+  if (Number.isNaN(date.getTime())) return value;
+  return date.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+}
+
+/** Asks a yes/no question in a modal dialog; resolves true for yes. */
+export function confirmDialog(title, message, yes = "Yes", no = "Cancel") {
+  return new Promise((resolve) => {
+    const titleId = uid("dialog");
+    const dialog = h("dialog", { class: "confirm", "aria-labelledby": titleId });
+    const done = (answer) => {
+      dialog.close();
+      dialog.remove();
+      resolve(answer);
+    };
+    const cancel = h("button", { type: "button", onclick: () => done(false) }, no);
+    dialog.append(
+      h("h2", { id: titleId }, title),
+      h("p", {}, message),
+      h("div", { class: "actions" },
+        h("button", { type: "button", class: "danger", onclick: () => done(true) }, yes),
+        cancel),
+    );
+    dialog.addEventListener("cancel", (event) => {
+      event.preventDefault();
+      done(false);
+    });
+    document.body.append(dialog);
+    dialog.showModal();
+    cancel.focus();
+  });
+}

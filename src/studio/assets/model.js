@@ -1,0 +1,335 @@
+// The article as the studio edits it: the API's write shape (ArticleWrite),
+// what each section kind holds, word counts as the server makes them, and
+// the field-by-field comparison and three-way merge behind the conflict view
+// and the revision diff.
+
+const line = (name, label, optional = false) => ({ name, label, type: "line", optional });
+const text = (name, label, optional = false) => ({ name, label, type: "text", optional });
+const titled = (label) => ({ label, fields: [line("title", "Title"), text("body", "Text")] });
+
+/** Every section kind, in the order a new article offers them. */
+export const KINDS = {
+  overview: { label: "Overview", fields: [line("heading", "Heading"), text("body", "Body")] },
+  steps: { label: "Procedure steps", fields: [line("heading", "Heading"), text("intro", "Introduction", true)], items: titled("Step") },
+  benefits: { label: "Benefits", fields: [line("heading", "Heading"), text("intro", "Introduction", true)], items: titled("Benefit") },
+  expectations: {
+    label: "What to expect",
+    fields: [line("heading", "Heading"), text("intro", "Introduction", true)],
+    phaseHeadings: true,
+    items: {
+      label: "Expectation",
+      fields: [{ name: "phase", label: "Phase", type: "phase" }, line("title", "Title"), text("body", "Text")],
+    },
+  },
+  aftercare_tips: { label: "Aftercare tips", fields: [line("heading", "Heading"), text("intro", "Introduction", true)], items: titled("Tip") },
+  target_audiences: {
+    label: "Who it is for",
+    fields: [line("heading", "Heading"), text("intro", "Introduction", true), text("note", "Closing note", true)],
+    items: { label: "Audience", fields: [text("description", "Description")] },
+  },
+  risks: { label: "Risks", fields: [line("heading", "Heading"), text("intro", "Introduction", true)], items: titled("Risk") },
+  conclusion: {
+    label: "Conclusion",
+    fields: [line("heading", "Heading"), text("body", "Body"), text("call_to_action", "Call to action", true)],
+  },
+};
+
+export const PHASES = ["before", "during", "after"];
+export const PHASE_LABELS = { before: "Before", during: "During", after: "After" };
+
+/** The metadata an editor sets. */
+export const META = [
+  line("title", "Title"),
+  line("author", "Author"),
+  { name: "published_on", label: "Publication date", type: "date" },
+  { name: "status", label: "Status", type: "status" },
+  text("summary", "Summary (lead paragraph)"),
+];
+
+/** Joins names in the "order of …" rows of a comparison. */
+export const ORDER_SEPARATOR = " · ";
+
+let temporary = 0;
+/** A key for an item that has no id yet (not sent to the server). */
+export function newKey() {
+  temporary += 1;
+  return `new-${temporary}`;
+}
+
+/** An item's identity in the studio: its id, or its temporary key. */
+export const keyOf = (item) => item.id || item._key;
+
+const itemToWrite = (item) => {
+  const out = { id: item.id };
+  for (const name of ["phase", "title", "body", "description"]) if (name in item) out[name] = item[name];
+  return out;
+};
+
+/** The write shape of a section read (server-owned fields dropped). */
+export function sectionToWrite(section) {
+  const spec = KINDS[section.kind];
+  const out = { kind: section.kind };
+  for (const f of spec.fields) out[f.name] = section[f.name] ?? null;
+  if (spec.phaseHeadings) out.phase_headings = section.phase_headings ?? null;
+  if (spec.items) out.items = (section.items || []).map(itemToWrite);
+  return out;
+}
+
+/** The write shape of an article read (or of a revision snapshot). */
+export function toWrite(article) {
+  const out = {};
+  for (const f of META) out[f.name] = article[f.name] ?? "";
+  out.sections = (article.sections || []).filter((s) => KINDS[s.kind]).map(sectionToWrite);
+  return out;
+}
+
+/** An empty section of `kind`. */
+export function emptySection(kind) {
+  const spec = KINDS[kind];
+  const out = { kind };
+  for (const f of spec.fields) out[f.name] = f.optional ? null : "";
+  if (spec.phaseHeadings) out.phase_headings = null;
+  if (spec.items) out.items = [];
+  return out;
+}
+
+/** An empty item for a section of `kind`. */
+export function emptyItem(kind) {
+  const item = { _key: newKey() };
+  for (const f of KINDS[kind].items.fields) item[f.name] = f.type === "phase" ? "before" : "";
+  return item;
+}
+
+/** The request body: temporary keys dropped, empty optional texts as null. */
+export function toBody(write) {
+  return JSON.parse(JSON.stringify(write, (name, value) => (name === "_key" ? undefined : value)));
+}
+
+export const clone = (value) => JSON.parse(JSON.stringify(value));
+
+/** Words as the server counts them: whitespace-separated, in the summary and every section text. */
+export function wordCount(write) {
+  const texts = [write.summary];
+  for (const s of write.sections || []) {
+    texts.push(s.heading, s.intro, s.body, s.note, s.call_to_action);
+    if (s.phase_headings) texts.push(s.phase_headings.before, s.phase_headings.during, s.phase_headings.after);
+    for (const item of s.items || []) texts.push(item.title, item.body, item.description);
+  }
+  return texts.reduce((sum, t) => sum + (typeof t === "string" ? t.split(/\s+/).filter(Boolean).length : 0), 0);
+}
+
+/** round(words / 238), at least 1: the server's reading time. */
+export const readingTime = (words) => Math.max(1, Math.round(words / 238));
+
+const same = (a, b) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+
+/**
+ * The article as a flat list of labelled values, keyed by identity (items by
+ * id), for comparisons that people read: [{ key, label, value }].
+ */
+export function flatten(write) {
+  const rows = [];
+  for (const f of META) rows.push({ key: f.name, label: f.label, value: write[f.name] ?? null });
+  rows.push({ key: "section-order", label: "Order of sections", value: (write.sections || []).map((s) => KINDS[s.kind]?.label || s.kind).join(ORDER_SEPARATOR) });
+  for (const s of write.sections || []) {
+    const spec = KINDS[s.kind];
+    if (!spec) continue;
+    const at = `${s.kind}`;
+    for (const f of spec.fields) rows.push({ key: `${at}.${f.name}`, label: `${spec.label} › ${f.label}`, value: s[f.name] ?? null });
+    if (spec.phaseHeadings) {
+      for (const p of PHASES) rows.push({ key: `${at}.phase.${p}`, label: `${spec.label} › ${PHASE_LABELS[p]} heading`, value: s.phase_headings?.[p] ?? null });
+    }
+    if (spec.items) {
+      const items = s.items || [];
+      rows.push({ key: `${at}.order`, label: `${spec.label} › order of items`, value: items.map((item, i) => itemName(spec, item, i)).join(ORDER_SEPARATOR) });
+      items.forEach((item, i) => {
+        for (const f of spec.items.fields) {
+          rows.push({ key: `${at}.item.${keyOf(item)}.${f.name}`, label: `${spec.label} › ${spec.items.label} “${itemName(spec, item, i)}” › ${f.label}`, value: item[f.name] ?? null });
+        }
+      });
+    }
+  }
+  return rows;
+}
+
+function itemName(spec, item, index) {
+  const name = item.title || item.description || "";
+  return name.length > 40 ? `${name.slice(0, 40)}…` : name || `${spec.items.label} ${index + 1}`;
+}
+
+/**
+ * Rows where `a` and `b` differ, by key: [{ key, label, a, b }]. A value
+ * missing on one side (a section or item that is not there) is `undefined`.
+ */
+export function differences(a, b) {
+  const left = new Map(flatten(a).map((r) => [r.key, r]));
+  const right = new Map(flatten(b).map((r) => [r.key, r]));
+  const keys = [...left.keys()];
+  for (const key of right.keys()) if (!left.has(key)) keys.push(key);
+  const rows = [];
+  for (const key of keys) {
+    const l = left.get(key);
+    const r = right.get(key);
+    if (l && r && same(l.value, r.value)) continue;
+    rows.push({ key, label: (r || l).label, a: l ? l.value : undefined, b: r ? r.value : undefined });
+  }
+  return rows;
+}
+
+/** `mine` if I changed it since `base`, otherwise `theirs`. */
+const pick = (base, mine, theirs) => (same(mine, base) ? theirs : mine);
+
+/**
+ * Applies my changes (base → mine) on top of theirs: every field I changed
+ * takes my value, every other keeps theirs, so both edits survive. Items and
+ * sections are matched by identity; ones I added are added, ones I removed
+ * are removed unless they changed them meanwhile; ids they deleted become
+ * new items if I had changed them.
+ */
+export function mergeOnTop(base, mine, theirs) {
+  const out = {};
+  for (const f of META) out[f.name] = pick(base[f.name], mine[f.name], theirs[f.name]);
+  const byKind = (w) => new Map((w.sections || []).map((s) => [s.kind, s]));
+  const b = byKind(base);
+  const m = byKind(mine);
+  const t = byKind(theirs);
+  const orderOf = (w) => (w.sections || []).map((s) => s.kind);
+  const reordered = !same(orderOf(base).filter((k) => m.has(k)), orderOf(mine).filter((k) => b.has(k)));
+  const order = reordered ? orderOf(mine) : orderOf(theirs);
+  for (const kind of [...orderOf(mine), ...orderOf(theirs)]) if (!order.includes(kind)) order.push(kind);
+  out.sections = [];
+  for (const kind of order) {
+    const [bs, ms, ts] = [b.get(kind), m.get(kind), t.get(kind)];
+    let section;
+    if (!ms) section = bs && (!ts || same(ts, bs)) ? null : ts || null;
+    else if (!bs) section = ms;
+    else if (!ts) section = same(ms, bs) ? null : withoutIds(ms);
+    else section = mergeSection(bs, ms, ts);
+    if (section) out.sections.push(section);
+  }
+  return out;
+}
+
+function withoutIds(section) {
+  const copy = clone(section);
+  for (const item of copy.items || []) {
+    delete item.id;
+    item._key = newKey();
+  }
+  return copy;
+}
+
+function mergeSection(b, m, t) {
+  const spec = KINDS[m.kind];
+  const out = { kind: m.kind };
+  for (const f of spec.fields) out[f.name] = pick(b[f.name], m[f.name], t[f.name]);
+  if (spec.phaseHeadings) {
+    if (same(m.phase_headings, b.phase_headings)) out.phase_headings = t.phase_headings ?? null;
+    else if (!m.phase_headings) out.phase_headings = null;
+    else {
+      out.phase_headings = {};
+      for (const p of PHASES) out.phase_headings[p] = pick(b.phase_headings?.[p] ?? null, m.phase_headings[p] ?? null, t.phase_headings?.[p] ?? null);
+    }
+  }
+  if (spec.items) out.items = mergeItems(spec, b.items || [], m.items || [], t.items || []);
+  return out;
+}
+
+function mergeItems(spec, base, mine, theirs) {
+  const index = (list) => new Map(list.map((item) => [keyOf(item), item]));
+  const [b, m, t] = [index(base), index(mine), index(theirs)];
+  const merged = new Map();
+  for (const item of theirs) {
+    const key = keyOf(item);
+    const bi = b.get(key);
+    const mi = m.get(key);
+    if (bi && !mi) {
+      if (!same(item, bi)) merged.set(key, item); // I removed it, they changed it: keep theirs.
+    } else if (bi && mi) {
+      const out = { id: item.id };
+      for (const f of spec.items.fields) out[f.name] = pick(bi[f.name], mi[f.name], item[f.name]);
+      merged.set(key, out);
+    } else {
+      merged.set(key, item); // Theirs, new.
+    }
+  }
+  for (const item of mine) {
+    const key = keyOf(item);
+    if (t.has(key)) continue;
+    if (!item.id) merged.set(key, item); // Mine, new.
+    else if (b.has(key) && !same(item, b.get(key))) {
+      const copy = { ...item, _key: newKey() }; // They removed it, I changed it: keep mine, as a new item.
+      delete copy.id;
+      merged.set(key, copy);
+    }
+  }
+  const reordered = !same(
+    base.map(keyOf).filter((k) => m.has(k)),
+    mine.map(keyOf).filter((k) => b.has(k)),
+  );
+  const order = [];
+  const lead = reordered ? mine : theirs;
+  for (const item of lead) if (merged.has(keyOf(item)) && !order.includes(keyOf(item))) order.push(keyOf(item));
+  // The rest where they were in the other list: after the nearest neighbour before them.
+  const other = reordered ? theirs : mine;
+  other.forEach((item, i) => {
+    const key = keyOf(item);
+    if (!merged.has(key) || order.includes(key)) return;
+    let at = 0;
+    for (let j = i - 1; j >= 0; j -= 1) {
+      const found = order.indexOf(keyOf(other[j]));
+      if (found >= 0) {
+        at = found + 1;
+        break;
+      }
+    }
+    order.splice(at, 0, key);
+  });
+  for (const key of merged.keys()) if (!order.includes(key)) order.push(key);
+  return order.map((key) => merged.get(key));
+}
+
+/**
+ * Marks what was removed and added between two texts (longest common
+ * subsequence), by words and spaces, or by `separator`-joined parts (lists).
+ */
+export function wordDiff(before, after, separator) {
+  const split = (value) => separator
+    ? String(value ?? "").split(separator).flatMap((part, i) => (i === 0 ? [part] : [separator, part])).filter((t) => t !== "")
+    : String(value ?? "").split(/(\s+)/).filter((t) => t !== "");
+  const a = split(before);
+  const b = split(after);
+  if (a.length * b.length > 4_000_000) return [{ op: "del", text: a.join("") }, { op: "ins", text: b.join("") }];
+  const rows = a.length + 1;
+  const cols = b.length + 1;
+  const table = new Uint32Array(rows * cols);
+  for (let i = a.length - 1; i >= 0; i -= 1) {
+    for (let j = b.length - 1; j >= 0; j -= 1) {
+      table[i * cols + j] = a[i] === b[j] ? table[(i + 1) * cols + j + 1] + 1 : Math.max(table[(i + 1) * cols + j], table[i * cols + j + 1]);
+    }
+  }
+  const parts = [];
+  const push = (op, textPart) => {
+    const last = parts[parts.length - 1];
+    if (last && last.op === op) last.text += textPart;
+    else parts.push({ op, text: textPart });
+  };
+  let i = 0;
+  let j = 0;
+  while (i < a.length && j < b.length) {
+    if (a[i] === b[j]) {
+      push("same", a[i]);
+      i += 1;
+      j += 1;
+    } else if (table[(i + 1) * cols + j] >= table[i * cols + j + 1]) {
+      push("del", a[i]);
+      i += 1;
+    } else {
+      push("ins", b[j]);
+      j += 1;
+    }
+  }
+  while (i < a.length) push("del", a[i++]);
+  while (j < b.length) push("ins", b[j++]);
+  return parts;
+}

@@ -1,0 +1,177 @@
+// Releases: changes staged together, previewed, scheduled or published at
+// once. Stage from the editor; here: create, schedule, publish, unstage,
+// see conflicts.
+
+import { del, get, post, put } from "./api.js";
+import { confirmDialog, field, h, replace, say, when } from "./dom.js";
+import { KINDS } from "./model.js";
+
+const releasePath = (id, rest = "") => `/v1/releases/${encodeURIComponent(id)}${rest}`;
+
+function conflictList(conflicts) {
+  if (!conflicts?.length) return null;
+  return h("section", { class: "conflicts", "aria-labelledby": "conflicts-title" },
+    h("h2", { id: "conflicts-title" }, "Conflicts: changed live since staged"),
+    h("ul", {}, conflicts.map((c) => h("li", {},
+      h("a", { href: `#/a/${encodeURIComponent(c.slug)}` }, c.slug),
+      c.kind ? ` › ${KINDS[c.kind]?.label || c.kind}` : " (whole article)",
+      `: staged on version ${c.staged_base_version ?? "none"}, live is now version ${c.current_version ?? "deleted"}. Stage it again from the editor to publish.`))));
+}
+
+/** A datetime-local value for an RFC 3339 time, in the browser's zone. */
+function localInput(value) {
+  if (!value) return "";
+  const date = new Date(value);
+  const offset = date.getTimezoneOffset() * 60000;
+  return new Date(date.getTime() - offset).toISOString().slice(0, 16);
+}
+
+async function list(main) {
+  const { data } = await get("/v1/releases");
+  const title = h("input", { type: "text", required: true, maxlength: 200, autocomplete: "off" });
+  const create = h("form", {
+    class: "inline-form",
+    "aria-label": "New release",
+    onsubmit: async (event) => {
+      event.preventDefault();
+      try {
+        const created = await post("/v1/releases", { title: title.value, publish_at: null });
+        say(`Created the release “${created.data.title}”.`);
+        location.hash = `#/releases/${created.data.id}`;
+      } catch (error) {
+        say(`Not created: ${error.errors?.[0]?.message || error.message}`, "error");
+        title.setAttribute("aria-invalid", "true");
+        title.focus();
+      }
+    },
+  }, field("Title of a new release", title), h("button", { type: "submit", class: "primary" }, "Create release"));
+  replace(main,
+    h("h1", {}, "Releases"),
+    h("p", {}, "A release gathers edits that go live together, by hand or at a set time. Stage edits from an article’s editor."),
+    create,
+    data.items.length === 0
+      ? h("p", {}, "No releases yet.")
+      : h("div", { class: "table-scroll" }, h("table", { class: "list" },
+        h("caption", {}, "Every release, newest first"),
+        h("thead", {}, h("tr", {}, ["Title", "State", "Publishes at", "Staged"].map((t) => h("th", { scope: "col" }, t)))),
+        h("tbody", {}, data.items.map((r) => h("tr", {},
+          h("td", {}, h("a", { href: `#/releases/${r.id}` }, r.title)),
+          h("td", {}, h("span", { class: `badge ${r.state}` }, r.state)),
+          h("td", {}, r.published_at ? `published ${when(r.published_at)}` : when(r.publish_at)),
+          h("td", { class: "num" }, r.items.length)))))));
+}
+
+async function detail(main, id) {
+  let { data: release, etag } = await get(releasePath(id));
+  const render = () => {
+    const editable = release.state === "open" || release.state === "scheduled";
+    const title = h("input", { type: "text", value: release.title, maxlength: 200, readonly: !editable });
+    const at = h("input", { type: "datetime-local", value: localInput(release.publish_at), readonly: !editable });
+    const change = async (publishAt) => {
+      try {
+        const saved = await put(releasePath(id), { title: title.value, publish_at: publishAt }, { ifMatch: etag });
+        release = saved.data;
+        etag = saved.etag;
+        say(release.publish_at ? `Scheduled for ${when(release.publish_at)}.` : "Saved; publishes by hand.");
+        render();
+      } catch (error) {
+        say(error.status === 412 ? "Someone changed the release meanwhile; it was reloaded." : `Not saved: ${error.errors?.[0]?.message || error.message}`, "error");
+        if (error.status === 412) ({ data: release, etag } = await get(releasePath(id)));
+        render();
+      }
+    };
+    const publish = async () => {
+      if (!(await confirmDialog(`Publish “${release.title}” now?`, `Its ${release.items.length} staged change(s) go live together.`, "Publish now"))) return;
+      try {
+        const published = await post(releasePath(id, "/publish"), undefined, { ifMatch: etag });
+        release = published.data;
+        etag = published.etag;
+        say(`Published “${release.title}”.`);
+      } catch (error) {
+        if (error.status === 409 && error.problem.conflicts) {
+          release = { ...release, conflicts: error.problem.conflicts };
+          say("Not published: some staged changes conflict with live edits. Nothing was applied.", "error");
+        } else {
+          say(`Not published: ${error.message}`, "error");
+          ({ data: release, etag } = await get(releasePath(id)));
+        }
+      }
+      render();
+    };
+    replace(main,
+      h("p", { class: "crumbs" }, h("a", { href: "#/releases" }, "Releases"), " › ", release.title),
+      h("h1", {}, release.title, " ", h("span", { class: `badge ${release.state}` }, release.state)),
+      h("p", {}, release.state === "published" ? `Published ${when(release.published_at)}.` : release.publish_at ? `Publishes by itself at ${when(release.publish_at)}.` : "Publishes when someone presses Publish."),
+      conflictList(release.conflicts),
+      editable
+        ? h("form", { class: "release-form", "aria-label": "Release settings", onsubmit: (event) => { event.preventDefault(); change(release.publish_at); } },
+          field("Title", title),
+          field("Publish at (your time zone)", at),
+          h("div", { class: "toolbar" },
+            h("button", { type: "submit" }, "Save title"),
+            h("button", {
+              type: "button",
+              onclick: () => {
+                if (!at.value) {
+                  say("Choose a time first.", "error");
+                  at.focus();
+                  return;
+                }
+                change(new Date(at.value).toISOString());
+              },
+            }, "Schedule"),
+            release.publish_at ? h("button", { type: "button", onclick: () => change(null) }, "Unschedule") : null,
+            h("button", { type: "button", class: "primary", onclick: publish, disabled: release.items.length === 0 }, "Publish now"),
+            h("button", {
+              type: "button",
+              class: "danger quiet",
+              onclick: async () => {
+                if (!(await confirmDialog(`Delete “${release.title}”?`, "Its staged changes are dropped; live articles are not touched.", "Delete release"))) return;
+                try {
+                  await del(releasePath(id), { ifMatch: etag });
+                  say("Release deleted.");
+                  location.hash = "#/releases";
+                } catch (error) {
+                  say(`Not deleted: ${error.message}`, "error");
+                }
+              },
+            }, "Delete release")))
+        : null,
+      h("h2", {}, "Staged changes"),
+      release.items.length === 0
+        ? h("p", {}, "Nothing staged yet: open an article and use “Stage this edit in the release”.")
+        : h("ul", { class: "staged" }, release.items.map((item) => {
+          const what = item.kind ? `section ${KINDS[item.kind]?.label || item.kind} of ` : "";
+          const path = item.kind ? `/articles/${encodeURIComponent(item.slug)}/sections/${item.kind}` : `/articles/${encodeURIComponent(item.slug)}`;
+          return h("li", {},
+            `${what}${item.slug}`,
+            ` — staged ${when(item.staged_at)} on ${item.base_version === null || item.base_version === undefined ? "a new article" : `version ${item.base_version}`}. `,
+            h("a", { href: `#/a/${encodeURIComponent(item.slug)}?release=${release.id}` }, `Preview ${item.slug}`),
+            editable
+              ? h("button", {
+                type: "button",
+                class: "quiet",
+                "aria-label": `Unstage ${what}${item.slug}`,
+                onclick: async () => {
+                  try {
+                    const after = await del(releasePath(id, path));
+                    release = after.data;
+                    etag = after.etag;
+                    say("Unstaged.");
+                    render();
+                  } catch (error) {
+                    say(`Not unstaged: ${error.message}`, "error");
+                  }
+                },
+              }, "Unstage")
+              : null);
+        })));
+  };
+  render();
+}
+
+export async function openReleases(main, id) {
+  replace(main, h("h1", {}, "Releases"), h("p", { class: "loading" }, "Loading…"));
+  if (id) await detail(main, id);
+  else await list(main);
+}

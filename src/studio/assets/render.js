@@ -1,0 +1,66 @@
+// The article as a reader sees it, drawn from the write shape (the studio's
+// unsaved edit or a server read). Text is always set as text, never as HTML.
+
+import { h } from "./dom.js";
+import { PHASES, readingTime, wordCount } from "./model.js";
+
+const paragraphs = (value, attributes = {}) =>
+  String(value ?? "")
+    .split(/\n\s*\n/)
+    .filter((p) => p.trim() !== "")
+    .map((p) => h("p", attributes, p));
+
+function titledList(items, tag) {
+  return h(tag, {}, items.map((item) => h("li", {}, h("strong", {}, item.title || "Untitled"), item.body ? [" ", item.body] : null)));
+}
+
+function renderSection(section) {
+  const out = [h("h2", {}, section.heading || "(no heading)")];
+  if (section.intro) out.push(...paragraphs(section.intro));
+  switch (section.kind) {
+    case "overview":
+      out.push(...paragraphs(section.body));
+      break;
+    case "steps":
+      out.push(titledList(section.items || [], "ol"));
+      break;
+    case "benefits":
+    case "aftercare_tips":
+    case "risks":
+      out.push(titledList(section.items || [], "ul"));
+      break;
+    case "expectations":
+      for (const phase of PHASES) {
+        const items = (section.items || []).filter((item) => item.phase === phase);
+        if (items.length === 0) continue;
+        const heading = section.phase_headings?.[phase];
+        if (heading) out.push(h("h3", {}, heading));
+        out.push(titledList(items, "ul"));
+      }
+      break;
+    case "target_audiences":
+      out.push(h("ul", {}, (section.items || []).map((item) => h("li", {}, item.description))));
+      if (section.note) out.push(...paragraphs(section.note));
+      break;
+    case "conclusion":
+      out.push(...paragraphs(section.body));
+      if (section.call_to_action) out.push(...paragraphs(section.call_to_action, { class: "cta" }));
+      break;
+    default:
+      break;
+  }
+  return h("section", { class: `read-${section.kind}` }, out);
+}
+
+/** The reader's view of `write` (ArticleWrite shape). */
+export function renderArticle(write) {
+  const words = wordCount(write);
+  return h(
+    "article",
+    { class: "reader" },
+    h("h1", {}, write.title || "(untitled)"),
+    h("p", { class: "byline" }, [write.author, write.published_on, `${readingTime(words)} min read`].filter(Boolean).join(" · ")),
+    paragraphs(write.summary, { class: "lead" }),
+    (write.sections || []).map(renderSection),
+  );
+}

@@ -1,0 +1,426 @@
+// The studio in a real browser: Playwright drives Debian's Chromium against a
+// running lamina (release build, private cluster). Every step asserts what a
+// user sees and what the API stores afterwards; axe-core checks every screen;
+// console errors and CSP violations fail the run. Screenshots go to docs/.
+//
+// Env: LAMINA_URL, LAMINA_EDITOR_TOKEN, LAMINA_PREVIEW_TOKEN,
+//      CHROMIUM (default /usr/bin/chromium), SCREENSHOTS (default ../../docs).
+
+import { readFileSync, mkdirSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import assert from "node:assert/strict";
+import { chromium } from "playwright-core";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const require = createRequire(import.meta.url);
+const BASE = process.env.LAMINA_URL || "http://127.0.0.1:8080";
+const EDITOR = process.env.LAMINA_EDITOR_TOKEN;
+const PREVIEW = process.env.LAMINA_PREVIEW_TOKEN;
+const SHOTS = resolve(process.env.SCREENSHOTS || join(here, "..", "..", "docs"));
+const SLUG = "explore-micro-needling-for-flawless-skin-today";
+const AXE = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
+assert.ok(EDITOR && PREVIEW, "LAMINA_EDITOR_TOKEN and LAMINA_PREVIEW_TOKEN are required");
+mkdirSync(SHOTS, { recursive: true });
+
+// ---- the API, as a second editor and as an anonymous reader ----
+async function api(method, path, { token, body, ifMatch } = {}) {
+  const headers = { Accept: "application/json" };
+  if (token) headers.Authorization = `Bearer ${token}`;
+  if (ifMatch) headers["If-Match"] = ifMatch;
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  const response = await fetch(BASE + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const text = await response.text();
+  return { status: response.status, etag: response.headers.get("etag"), json: text ? JSON.parse(text) : null };
+}
+const publicArticle = async (slug = SLUG) => api("GET", `/v1/articles/${slug}`);
+const section = (article, kind) => article.sections.find((s) => s.kind === kind);
+
+// ---- the run's bookkeeping ----
+const problems = [];
+const results = [];
+const started = Date.now();
+async function step(name, body) {
+  const t0 = Date.now();
+  try {
+    await body();
+    results.push({ name, ok: true, ms: Date.now() - t0 });
+    console.log(`ok   ${name} (${Date.now() - t0} ms)`);
+  } catch (error) {
+    results.push({ name, ok: false, ms: Date.now() - t0 });
+    console.log(`FAIL ${name}\n${error.stack || error}`);
+    console.log(`problems so far: ${JSON.stringify(problems)}`);
+    await page.screenshot({ path: "/tmp/studio-failure.png", fullPage: true }).catch(() => {});
+    throw error;
+  }
+}
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+  args: ["--no-sandbox", "--disable-dev-shm-usage"],
+});
+const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, reducedMotion: "reduce" });
+const page = await context.newPage();
+page.setDefaultTimeout(10_000);
+await page.addInitScript(() => {
+  window.__csp = [];
+  document.addEventListener("securitypolicyviolation", (event) => {
+    window.__csp.push(`${event.violatedDirective}: ${event.blockedURI}`);
+  });
+});
+// Every answer >= 400 the page got, to check against what the run provokes on purpose.
+const failedResponses = [];
+page.on("response", (response) => {
+  if (response.status() >= 400) failedResponses.push(`${response.status()} ${response.request().method()} ${new URL(response.url()).pathname}`);
+});
+page.on("console", (message) => {
+  if (message.type() !== "error") return;
+  // Chromium logs every 4xx answer to fetch() as a console error; those are
+  // checked below against the answers the run provokes, not counted here.
+  if (/^Failed to load resource: the server responded with a status of 4\d\d/.test(message.text())) return;
+  problems.push(`console error: ${message.text()}`);
+});
+page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
+page.on("dialog", (dialog) => dialog.accept());
+
+/** axe-core on the current screen: no serious or critical violations. */
+const axeReport = [];
+async function accessible(screen) {
+  await page.evaluate(AXE);
+  const violations = await page.evaluate(async () => {
+    const result = await window.axe.run(document, { resultTypes: ["violations"] });
+    return result.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.length, help: v.help, target: v.nodes[0]?.target?.join(" ") }));
+  });
+  const bad = violations.filter((v) => v.impact === "serious" || v.impact === "critical");
+  axeReport.push({ screen, violations: violations.length, serious: bad.length });
+  assert.deepEqual(bad, [], `axe on ${screen}: ${JSON.stringify(bad, null, 1)}`);
+}
+async function shot(name) {
+  await page.screenshot({ path: join(SHOTS, `studio-${name}.png`) });
+}
+const status = () => page.locator("#status");
+async function openArticle(slug = SLUG) {
+  await page.goto(`${BASE}/studio/#/a/${slug}`);
+  await page.locator("#article-form").waitFor();
+}
+const stepItem = (index) => page.locator('[data-kind="steps"] li.item').nth(index);
+
+// ---- 1. first load: weight and time to interactive ----
+let weight = 0;
+let interactive = 0;
+await step("first load: the sign-in screen, its weight and time to interactive", async () => {
+  const cdp = await context.newCDPSession(page);
+  await cdp.send("Network.enable");
+  await cdp.send("Network.clearBrowserCache");
+  let bytes = 0;
+  cdp.on("Network.loadingFinished", (event) => { bytes += event.encodedDataLength; });
+  const response = await page.goto(`${BASE}/studio`);
+  assert.equal(new URL(page.url()).pathname, "/studio/", "/studio redirects to /studio/");
+  const headers = response.headers();
+  assert.match(headers["content-security-policy"], /script-src 'self'/);
+  assert.doesNotMatch(headers["content-security-policy"], /unsafe-inline|unsafe-eval/);
+  assert.equal(headers["x-content-type-options"], "nosniff");
+  await page.getByRole("heading", { name: "Sign in" }).waitFor();
+  await page.waitForFunction(() => document.body.dataset.ready === "true");
+  interactive = await page.evaluate(() => {
+    const mark = performance.getEntriesByName("studio-interactive")[0];
+    return Math.round(mark ? mark.startTime : performance.now());
+  });
+  await page.waitForLoadState("networkidle");
+  weight = bytes;
+  await cdp.detach();
+  const asset = await fetch(`${BASE}${await page.locator('link[rel="stylesheet"]').getAttribute("href")}`);
+  assert.match(asset.headers.get("cache-control"), /immutable/);
+  await shot("sign-in");
+  await accessible("sign-in");
+});
+
+// ---- 2. sign in ----
+await step("sign in: a bad token is refused, an editor token shows the articles and its role", async () => {
+  await page.getByLabel("API token").fill("lamina_not-a-real-token");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByText("That token is not valid").waitFor();
+  await page.getByLabel("API token").fill(EDITOR);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("link", { name: "Explore Micro Needling for Flawless Skin Today" }).waitFor();
+  assert.equal(await page.locator("#role").textContent(), "editor token");
+  const storage = await page.evaluate(() => ({ session: sessionStorage.getItem("lamina.studio.token"), local: localStorage.length }));
+  assert.equal(storage.session, EDITOR, "the token is kept in sessionStorage");
+  assert.equal(storage.local, 0, "nothing in localStorage");
+  assert.ok(!page.url().includes(EDITOR), "the token is never in the URL");
+  await shot("articles");
+  await accessible("articles");
+});
+
+// ---- 3. edit a step's title and save ----
+await step("edit a step's title and save: the public GET shows it", async () => {
+  await page.getByRole("link", { name: "Explore Micro Needling for Flawless Skin Today" }).click();
+  await page.locator("#article-form").waitFor();
+  const title = stepItem(0).getByLabel("Title");
+  assert.equal(await title.inputValue(), "Consultation");
+  await title.fill("Consultation with a professional");
+  await page.locator(".preview-body").getByText("Consultation with a professional").waitFor();
+  await page.getByRole("button", { name: "Save", exact: true }).click();
+  await status().getByText(/Saved version/).waitFor();
+  const { json } = await publicArticle();
+  assert.equal(section(json, "steps").items[0].title, "Consultation with a professional");
+  await shot("editor");
+  await accessible("editor");
+});
+
+// ---- 4. reorder by keyboard ----
+await step("reorder items by keyboard (Alt+Arrow Up) and save: the API has the new order", async () => {
+  const before = section((await publicArticle()).json, "steps").items.map((i) => i.id);
+  await stepItem(1).getByRole("button", { name: /^Reorder step 2/ }).focus();
+  await page.keyboard.press("Alt+ArrowUp");
+  await status().getByText(/to position 1 of/).waitFor();
+  const focused = await page.evaluate(() => document.activeElement?.getAttribute("aria-label"));
+  assert.match(focused, /^Reorder step 1/, "focus stays on the moved item");
+  await page.keyboard.press("Tab"); // Focus moves on as usual.
+  await page.getByRole("button", { name: "Save", exact: true }).click();
+  await status().getByText(/Saved version/).waitFor();
+  const after = section((await publicArticle()).json, "steps").items.map((i) => i.id);
+  assert.deepEqual(after, [before[1], before[0], ...before.slice(2)]);
+});
+
+// ---- 4b. the mouse: add, remove, move, drag and drop ----
+await step("add, remove and reorder items with the mouse (buttons, drag and drop): the API has the result", async () => {
+  const before = section((await publicArticle()).json, "benefits").items.map((i) => i.id);
+  const benefits = page.locator('[data-kind="benefits"]');
+  const items = benefits.locator("li.item");
+  await benefits.getByRole("button", { name: "Add benefit" }).click();
+  const added = items.last();
+  await added.getByLabel("Title").fill("Quick recovery");
+  await added.getByLabel("Text").fill("Most people return to their day within 24 hours.");
+  await added.getByRole("button", { name: /^Move benefit \d+ up$/ }).click();
+  await items.nth(0).getByRole("button", { name: /^Remove benefit 1$/ }).click();
+  await items.nth(0).locator(".handle").dragTo(items.nth(1));
+  await status().getByText(/Moved benefit .* to position 2 of/).waitFor();
+  await page.getByRole("button", { name: "Save", exact: true }).click();
+  await status().getByText(/Saved version/).waitFor();
+  const after = section((await publicArticle()).json, "benefits").items;
+  // [b0 b1 b2 b3 b4] + new → new up one → b0 removed → b1 dragged below b2.
+  assert.deepEqual(after.map((i) => i.id).filter((id) => before.includes(id)), [before[2], before[1], before[3], before[4]]);
+  assert.equal(after[3].title, "Quick recovery");
+  assert.ok(!before.includes(after[3].id), "the added item got a new id");
+});
+
+// ---- 5. a 422 at its field ----
+await step("a 422 is shown at its field and focuses it; nothing is stored", async () => {
+  const version = (await publicArticle()).json.version;
+  const title = stepItem(1).getByLabel("Title");
+  await title.fill("   ");
+  await page.getByRole("button", { name: "Save", exact: true }).click();
+  await page.locator("#form-errors").getByText(/1 problem/).waitFor();
+  assert.equal(await title.getAttribute("aria-invalid"), "true");
+  const error = await title.evaluate((input) => document.getElementById(`${input.id}-error`).textContent);
+  assert.ok(error.length > 0, "the message is next to the field");
+  assert.ok(await title.evaluate((input) => document.activeElement === input), "the field has focus");
+  await shot("validation");
+  await accessible("validation");
+  assert.equal((await publicArticle()).json.version, version, "nothing was stored");
+  await title.fill("Consultation with a professional");
+  await page.getByRole("button", { name: "Save", exact: true }).click();
+  await status().getByText(/Saved version/).waitFor();
+  assert.equal(await title.getAttribute("aria-invalid"), null);
+});
+
+// ---- 6. a 412 resolved with "apply mine on top" ----
+await step("a 412 from a concurrent API write: conflict view, apply mine on top, both stored", async () => {
+  await openArticle();
+  // A colleague changes the risks heading through the API meanwhile.
+  const risks = await api("GET", `/v1/articles/${SLUG}/sections/risks`, { token: EDITOR });
+  const theirs = { ...risks.json, heading: "Risks and side effects (reviewed)" };
+  for (const key of ["id", "position", "version", "updated_at"]) delete theirs[key];
+  theirs.items = theirs.items.map(({ id, title, body }) => ({ id, title, body }));
+  const written = await api("PUT", `/v1/articles/${SLUG}/sections/risks`, { token: EDITOR, body: theirs, ifMatch: risks.etag });
+  assert.equal(written.status, 200, JSON.stringify(written.json));
+  // I change a benefit's text in the page, which still has the old ETag.
+  const body = page.locator('[data-kind="benefits"] li.item').nth(0).getByLabel("Text");
+  const mine = "Boosts collagen production, for firmer skin.";
+  await body.fill(mine);
+  await page.getByRole("button", { name: "Save", exact: true }).click();
+  const dialog = page.getByRole("dialog", { name: "Someone else saved this article meanwhile" });
+  await dialog.waitFor();
+  await dialog.getByText("Risks and side effects (reviewed)").waitFor();
+  await dialog.getByText(mine).waitFor();
+  await shot("conflict");
+  await accessible("conflict");
+  await dialog.getByRole("button", { name: "Apply my changes on top of theirs" }).click();
+  await status().getByText(/Saved version/).waitFor();
+  const { json } = await publicArticle();
+  assert.equal(section(json, "risks").heading, "Risks and side effects (reviewed)", "their change is kept");
+  assert.equal(section(json, "benefits").items[0].body, mine, "my change is stored");
+});
+
+// ---- 7. revisions: diff and restore ----
+await step("revisions: a readable diff, then restore", async () => {
+  await page.getByRole("link", { name: "Revisions" }).click();
+  await page.getByRole("heading", { name: /^Revisions of/ }).waitFor();
+  // The seed's revision (version 1): the step title differs from now.
+  await page.getByRole("button", { name: "Compare version 1" }).click();
+  const diff = page.locator(".diff-table");
+  await diff.waitFor();
+  await diff.locator("ins", { hasText: "with a professional" }).first().waitFor();
+  await shot("revisions");
+  await accessible("revisions");
+  await page.getByRole("button", { name: "Restore version 1" }).click();
+  await page.getByRole("dialog").getByRole("button", { name: "Restore" }).click();
+  await status().getByText(/Restored version 1 as version/).waitFor();
+  const { json } = await publicArticle();
+  assert.equal(section(json, "steps").items[0].title, "Consultation", "the seeded text is back");
+  assert.equal(section(json, "risks").heading, "Potential Risks and Side Effects", "the colleague's later change is undone too");
+});
+
+// ---- 8. create a draft, publish it, delete it ----
+const NEW = `chemical-peels-${Date.now().toString(36)}`;
+await step("create a draft article, publish it, delete it", async () => {
+  await page.goto(`${BASE}/studio/#/`);
+  await page.getByRole("link", { name: "New article" }).click();
+  await page.getByLabel("Slug (URL name)").fill(NEW);
+  await page.getByLabel("Title").fill("Chemical Peels Explained");
+  await page.getByLabel("Author").fill("studio test");
+  await page.getByLabel("Summary (lead paragraph)").fill("What a chemical peel does, and who it is for.");
+  await page.getByRole("button", { name: "Create draft" }).click();
+  await page.locator("#article-form").waitFor();
+  assert.equal((await publicArticle(NEW)).status, 404, "a draft is hidden from anonymous readers");
+  await page.getByLabel("Section kind to add").selectOption("overview");
+  await page.getByRole("button", { name: "Add section" }).click();
+  const overview = page.locator('[data-kind="overview"]');
+  await overview.getByLabel("Heading").fill("What is a chemical peel?");
+  await overview.getByLabel("Body").fill("A chemical solution removes the outer layers of the skin.");
+  await page.getByLabel("Status").selectOption("published");
+  await page.getByRole("button", { name: "Save", exact: true }).click();
+  await status().getByText(/Saved version/).waitFor();
+  const live = await publicArticle(NEW);
+  assert.equal(live.status, 200);
+  assert.equal(section(live.json, "overview").body, "A chemical solution removes the outer layers of the skin.");
+  await page.getByRole("button", { name: "Delete article" }).click();
+  const confirm = page.getByRole("dialog");
+  await shot("delete");
+  await accessible("delete confirmation");
+  await confirm.getByRole("button", { name: "Delete article" }).click();
+  await status().getByText("Deleted.").waitFor();
+  assert.equal((await publicArticle(NEW)).status, 404);
+});
+
+// ---- 9. releases: stage, preview, publish; schedule; conflicts ----
+await step("releases: stage an edit, preview it, publish it", async () => {
+  await page.getByRole("link", { name: "Releases" }).click();
+  await page.getByLabel("Title of a new release").fill("Winter update");
+  await page.getByRole("button", { name: "Create release" }).click();
+  await page.getByRole("heading", { name: /Winter update/ }).waitFor();
+  await openArticle();
+  const staged = "Aftercare for the first week";
+  await page.locator('[data-kind="aftercare_tips"]').getByLabel("Heading").fill(staged);
+  await page.getByLabel("Release").selectOption({ label: "Winter update (open)" });
+  await page.getByRole("button", { name: "Stage this edit in the release" }).click();
+  await status().getByText(/Staged in/).waitFor();
+  await page.locator(".preview-body").getByText("As it will be when the release is published").waitFor();
+  await page.locator(".preview-body h2", { hasText: staged }).waitFor();
+  assert.notEqual(section((await publicArticle()).json, "aftercare_tips").heading, staged, "live is unchanged");
+  // Leave the page clean: the edit lives in the release, not live.
+  await page.getByRole("link", { name: "Articles" }).first().click();
+  await page.getByRole("link", { name: "Releases" }).click();
+  await page.getByRole("link", { name: "Winter update" }).click();
+  await page.getByText(/staged .* on version/).waitFor();
+  await shot("release");
+  await accessible("release");
+  await page.getByRole("button", { name: "Publish now" }).click();
+  await page.getByRole("dialog").getByRole("button", { name: "Publish now" }).click();
+  await status().getByText(/Published/).waitFor();
+  assert.equal(section((await publicArticle()).json, "aftercare_tips").heading, staged, "published");
+});
+
+await step("releases: a conflict is listed and nothing applied; a scheduled release publishes by itself", async () => {
+  // Stage the overview, change it live through the API, then publish: 409 shown.
+  const created = await api("POST", "/v1/releases", { token: EDITOR, body: { title: "Conflicting", publish_at: null } });
+  const live = await api("GET", `/v1/articles/${SLUG}/sections/overview`, { token: EDITOR });
+  const { kind, heading, body } = live.json;
+  await api("PUT", `/v1/releases/${created.json.id}/articles/${SLUG}/sections/overview`, { token: EDITOR, body: { kind, heading: `${heading} (staged)`, body } });
+  const changed = await api("PUT", `/v1/articles/${SLUG}/sections/overview`, { token: EDITOR, body: { kind, heading: `${heading} (live)`, body }, ifMatch: live.etag });
+  assert.equal(changed.status, 200);
+  await page.goto(`${BASE}/studio/#/releases/${created.json.id}`);
+  await page.getByRole("button", { name: "Publish now" }).click();
+  await page.getByRole("dialog").getByRole("button", { name: "Publish now" }).click();
+  await page.getByRole("heading", { name: /Conflicts/ }).waitFor();
+  await page.getByText(/staged on version \d+, live is now version \d+/).waitFor();
+  await accessible("release conflict");
+  assert.equal(section((await publicArticle()).json, "overview").heading, `${heading} (live)`, "nothing applied");
+
+  // Schedule: a release staged from the API, scheduled in the page 3 s ahead.
+  const scheduled = await api("POST", "/v1/releases", { token: EDITOR, body: { title: "Scheduled", publish_at: null } });
+  await api("PUT", `/v1/releases/${scheduled.json.id}/articles/${SLUG}/sections/overview`, { token: EDITOR, body: { kind, heading, body } });
+  await page.goto(`${BASE}/studio/#/releases/${scheduled.json.id}`);
+  const at = new Date(Date.now() + 65_000);
+  const local = new Date(at.getTime() - at.getTimezoneOffset() * 60000).toISOString().slice(0, 16);
+  await page.getByLabel("Publish at (your time zone)").fill(local);
+  await page.getByRole("button", { name: "Schedule" }).click();
+  await status().getByText(/Scheduled for/).waitFor();
+  const state = await api("GET", `/v1/releases/${scheduled.json.id}`, { token: EDITOR });
+  assert.equal(state.json.state, "scheduled");
+  // datetime-local has minute precision; move it to 2 s from now through the API to keep the run short.
+  const soon = new Date(Date.now() + 2000).toISOString();
+  const moved = await api("PUT", `/v1/releases/${scheduled.json.id}`, { token: EDITOR, body: { title: "Scheduled", publish_at: soon }, ifMatch: state.etag });
+  assert.equal(moved.status, 200, JSON.stringify(moved.json));
+  const deadline = Date.now() + 10_000;
+  while ((await api("GET", `/v1/releases/${scheduled.json.id}`, { token: EDITOR })).json.state !== "published") {
+    assert.ok(Date.now() < deadline, "the scheduled release published within 10 s");
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await page.reload();
+  await page.getByText(/^Published /).waitFor();
+  assert.equal(section((await publicArticle()).json, "overview").heading, heading);
+});
+
+// ---- 10. 390 px wide ----
+await step("at 390 px wide: one column, nothing wider than the screen", async () => {
+  await page.setViewportSize({ width: 390, height: 844 });
+  await openArticle();
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth);
+  assert.ok(overflow <= 390, `page is ${overflow} px wide`);
+  await shot("mobile");
+  await accessible("editor at 390 px");
+  await page.setViewportSize({ width: 1280, height: 900 });
+});
+
+// ---- 11. a preview token sees but cannot change ----
+await step("sign out, then a preview token: read only, no releases, no save", async () => {
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await page.getByRole("heading", { name: "Sign in" }).waitFor();
+  assert.equal(await page.evaluate(() => sessionStorage.length), 0, "signing out forgets the token");
+  await page.getByLabel("API token").fill(PREVIEW);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("link", { name: "Explore Micro Needling for Flawless Skin Today" }).waitFor();
+  assert.equal(await page.locator("#role").textContent(), "preview token");
+  assert.equal(await page.getByRole("link", { name: "Releases" }).count(), 0, "releases are hidden");
+  assert.equal(await page.getByRole("link", { name: "New article" }).count(), 0);
+  await openArticle();
+  assert.equal(await page.getByRole("button", { name: "Save", exact: true }).count(), 0);
+  assert.equal(await page.getByRole("link", { name: "Revisions" }).count(), 0, "revisions need an editor");
+  assert.equal(await stepItem(0).getByLabel("Title").getAttribute("readonly"), "");
+  await accessible("editor, preview token");
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await page.getByRole("heading", { name: "Sign in" }).waitFor();
+  assert.equal(await page.evaluate(() => sessionStorage.length), 0);
+});
+
+await step("no console errors, page errors or CSP violations during the run", async () => {
+  const csp = await page.evaluate(() => window.__csp);
+  assert.deepEqual([...problems, ...csp.map((v) => `CSP violation: ${v}`)], []);
+  // The 4xx answers are the ones the run provokes: a bad token (401), the
+  // role check of an editor token (403 from the admin-only webhook list), a
+  // 422, a 412, a release conflict (409), and the deleted draft (404).
+  const unexpected = failedResponses.filter((line) => !/^(401|403|404|409|412|422) /.test(line));
+  assert.deepEqual(unexpected, [], "no 5xx and no other error answers");
+  for (const code of ["401", "412", "422", "409"]) {
+    assert.ok(failedResponses.some((line) => line.startsWith(code)), `the run saw its provoked ${code}`);
+  }
+  console.log(`error answers the run provoked: ${failedResponses.join(", ")}`);
+});
+
+await browser.close();
+console.log(`\nfirst load: ${weight} bytes transferred, interactive at ${interactive} ms`);
+console.log(`axe: ${axeReport.map((r) => `${r.screen} ${r.serious}/${r.violations}`).join("; ")} (serious-or-critical/all)`);
+console.log(`studio browser tests: ${results.filter((r) => r.ok).length}/${results.length} passed in ${((Date.now() - started) / 1000).toFixed(1)} s`);
