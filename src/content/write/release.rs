@@ -25,8 +25,6 @@ pub enum Outcome {
     Failed(Vec<ReleaseConflict>),
     /// Its changes could not be applied (not a conflict): `failed`, nothing applied.
     Unappliable(String),
-    /// No scheduled release was due (or another node holds it).
-    NothingDue,
 }
 
 /// One staged change, as read for publishing.
@@ -76,9 +74,10 @@ pub async fn publish_release(
 
 /// Claims one due scheduled release (`FOR UPDATE SKIP LOCKED`, so exactly
 /// one node takes it) and publishes it in the same transaction; a conflict
-/// leaves it `failed` with its conflicts.
-pub async fn publish_due(conn: &mut AsyncPgConnection, actor: Actor) -> Result<Outcome, Error> {
-    let claimed: Result<(Option<Uuid>, Outcome), Error> = write_transaction!(conn, |conn| {
+/// leaves it `failed` with its conflicts. The release and how it ended, or
+/// `None` if none was due (or another node holds it).
+pub async fn publish_due(conn: &mut AsyncPgConnection, actor: Actor) -> Result<Option<(Uuid, Outcome)>, Error> {
+    write_transaction!(conn, |conn| {
         let due: Option<Uuid> = releases::table
             .filter(releases::state.eq("scheduled"))
             .filter(releases::publish_at.le(diesel::dsl::now))
@@ -90,26 +89,25 @@ pub async fn publish_due(conn: &mut AsyncPgConnection, actor: Actor) -> Result<O
             .await
             .optional()?;
         let Some(id) = due else {
-            return Ok((None, Outcome::NothingDue));
+            return Ok(None);
         };
         let actor = release_actor(id, &actor);
         // A savepoint: changes that cannot be applied roll back alone, and
         // the release is failed while this transaction still holds it.
         let applied = conn.transaction(async |conn| apply(conn, id, &actor).await).await;
         match applied {
-            Ok(Ok(slugs)) => Ok((Some(id), Outcome::Published(slugs))),
+            Ok(Ok(slugs)) => Ok(Some((id, Outcome::Published(slugs)))),
             Ok(Err(conflicts)) => {
                 mark_failed(conn, id, &conflicts).await?;
-                Ok((Some(id), Outcome::Failed(conflicts)))
+                Ok(Some((id, Outcome::Failed(conflicts))))
             }
             Err(err @ (Error::Unavailable(_) | Error::WriteInterrupted { .. })) => Err(err),
             Err(err) => {
                 mark_failed(conn, id, &[]).await?;
-                Ok((Some(id), Outcome::Unappliable(err.to_string())))
+                Ok(Some((id, Outcome::Unappliable(err.to_string()))))
             }
         }
-    });
-    claimed.map(|(_, outcome)| outcome)
+    })
 }
 
 async fn mark_failed(conn: &mut AsyncPgConnection, id: Uuid, conflicts: &[ReleaseConflict]) -> Result<(), Error> {
