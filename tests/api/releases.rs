@@ -509,7 +509,15 @@ async fn a_release_applies_all_or_nothing() {
             .insert_header(("If-Match", "*")),
     )
     .await;
-    failed.assert_problem(404, "article_not_found");
+    // Not a 404 (the release exists) nor a 422 (the request has no body): the staged section is named.
+    let problem = failed.assert_problem(409, "release_unappliable");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("The section risks of \"three\" staged in this release cannot be applied: the article \"three\" does not exist."),
+        "{problem}"
+    );
     for slug in ["one", "two"] {
         get(&service, &format!("/v1/articles/{slug}"))
             .await
@@ -627,6 +635,57 @@ async fn a_scheduled_release_with_a_conflict_fails_and_applies_nothing() {
     assert_eq!(body["conflicts"][0]["staged_base_version"], Value::Null);
     assert_eq!(body["conflicts"][0]["current_version"], 1);
     assert_eq!(get(&service, "/v1/articles/peels").await.json()["title"], "Live");
+    assert!(release_revisions(&app, &release).await.is_empty());
+}
+
+#[actix_web::test]
+async fn a_scheduled_release_that_cannot_be_applied_fails_and_applies_nothing() {
+    use diesel::{ExpressionMethods, QueryDsl};
+    use diesel_async::RunQueryDsl;
+    let app = TestApp::new().await;
+    let token = app.editor().await;
+    let (state, service) = app.node().await;
+    let (release, _) = new_release(&service, &token).await;
+    send(
+        &service,
+        write(
+            Method::PUT,
+            &format!("{release}/articles/peels"),
+            &token,
+            &article("Peels"),
+        ),
+    )
+    .await;
+    // A section of an article that neither exists nor is staged.
+    let section = json!({"kind": "risks", "heading": "Risks", "items": [{"title": "Peeling", "body": "Expected."}]});
+    let staged = send(
+        &service,
+        write(
+            Method::PUT,
+            &format!("{release}/articles/three/sections/risks"),
+            &token,
+            &section,
+        ),
+    )
+    .await;
+    assert_eq!(staged.status, 200);
+    let id: uuid::Uuid = release.rsplit('/').next().unwrap().parse().unwrap();
+    let mut conn = app.db.conn().await;
+    diesel::update(lamina::db::schema::releases::table.find(id))
+        .set((
+            lamina::db::schema::releases::state.eq("scheduled"),
+            lamina::db::schema::releases::publish_at.eq(chrono::Utc::now() - chrono::Duration::seconds(1)),
+        ))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let _scheduler = lamina::releases::spawn(state);
+    let body = settled(&service, &release, &token).await;
+    assert_eq!(body["state"], "failed", "{body}");
+    assert_eq!(body["conflicts"], json!([]));
+    get(&service, "/v1/articles/peels")
+        .await
+        .assert_problem(404, "article_not_found");
     assert!(release_revisions(&app, &release).await.is_empty());
 }
 
