@@ -39,6 +39,9 @@ pub enum Code {
     ReleaseClosed,
     /// 409: staged articles or sections changed live since they were staged.
     ReleaseConflict,
+    /// 409: a staged change cannot be applied as it stands though nothing moved live
+    /// (e.g. a section of an article that does not exist); nothing was applied.
+    ReleaseUnappliable,
     /// 400: the query string is malformed.
     InvalidQuery,
     /// 400: the query names a parameter the route does not know.
@@ -109,6 +112,7 @@ impl Code {
             Code::ReleaseNotFound => "release_not_found",
             Code::ReleaseClosed => "release_closed",
             Code::ReleaseConflict => "release_conflict",
+            Code::ReleaseUnappliable => "release_unappliable",
             Code::InvalidQuery => "invalid_query",
             Code::UnknownQueryParameter => "unknown_query_parameter",
             Code::InvalidLimit => "invalid_limit",

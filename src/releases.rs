@@ -50,21 +50,24 @@ pub async fn publish_due(state: &AppState) {
             sync_keep_days: state.sync_keep_days,
         };
         match write::publish_due(&mut conn, actor).await {
-            Ok(Outcome::NothingDue) => return,
-            Ok(Outcome::Published(slugs)) => {
-                log::info!("releases: published a scheduled release ({} article(s))", slugs.len());
+            Ok(None) => return,
+            Ok(Some((id, Outcome::Published(slugs)))) => {
                 for slug in &slugs {
                     state.cache.invalidate(slug);
                 }
+                log::info!(
+                    "releases: published the scheduled release {id} ({} article(s))",
+                    slugs.len()
+                );
             }
-            Ok(Outcome::Failed(conflicts)) => {
+            Ok(Some((id, Outcome::Failed(conflicts)))) => {
                 log::warn!(
-                    "releases: a scheduled release failed with {} conflict(s)",
+                    "releases: the scheduled release {id} failed with {} conflict(s)",
                     conflicts.len()
                 );
             }
-            Ok(Outcome::Unappliable(cause)) => {
-                log::warn!("releases: a scheduled release failed: {cause}");
+            Ok(Some((id, Outcome::Unappliable(cause)))) => {
+                log::warn!("releases: the scheduled release {id} failed: {cause}");
             }
             Err(err) => {
                 log::warn!("releases: publishing a due release failed, retrying: {err}");

@@ -114,6 +114,14 @@ pub enum Error {
     ReleaseClosed { id: Uuid, state: String },
     /// Staged changes whose live versions moved: nothing was applied.
     ReleaseConflict(Vec<ReleaseConflict>),
+    /// A staged change cannot be applied as it stands, though nothing moved
+    /// live (a section of an article that does not exist, a body that breaks
+    /// today's rules): nothing was applied.
+    ReleaseUnappliable {
+        slug: String,
+        kind: Option<String>,
+        reason: String,
+    },
     /// A sync cursor from before the pruned horizon: changes it needs are gone.
     SyncCursorExpired,
 }

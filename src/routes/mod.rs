@@ -286,6 +286,19 @@ impl From<crate::content::Error> for AppError {
                 detail: format!("The release {id} is {state} and can no longer change."),
             },
             Error::ReleaseConflict(conflicts) => AppError::ReleaseConflict(conflicts),
+            Error::ReleaseUnappliable { slug, kind, reason } => AppError::Conflict {
+                code: Code::ReleaseUnappliable,
+                detail: match kind {
+                    None => format!(
+                        "The article {slug:?} staged in this release cannot be applied: {reason}. \
+                         Nothing was applied; unstage or restage it."
+                    ),
+                    Some(kind) => format!(
+                        "The section {kind} of {slug:?} staged in this release cannot be applied: {reason}. \
+                         Nothing was applied; unstage or restage it."
+                    ),
+                },
+            },
             Error::SyncCursorExpired => AppError::Gone {
                 code: Code::SyncCursorExpired,
                 detail: "This cursor is older than the change log keeps; start again without a cursor.".to_owned(),

@@ -147,7 +147,9 @@ pub enum ReleaseProblems {
     #[response(status = 404, content_type = "application/problem+json")]
     NotFound(Problem),
     /// The release is published or failed (`release_closed`), or, when publishing, staged
-    /// changes moved live since they were staged (`release_conflict`, listing `conflicts`).
+    /// changes moved live since they were staged (`release_conflict`, listing `conflicts`)
+    /// or one cannot be applied as it stands (`release_unappliable`, e.g. a section of an
+    /// article that does not exist).
     #[response(status = 409, content_type = "application/problem+json")]
     Conflict(Problem),
     /// `If-Match` does not name the release's current version.
@@ -745,6 +747,9 @@ pub async fn unstage_section(
 /// `release:<id>`, then answers the `published` release. If any staged
 /// article or section changed live since it was staged: 409
 /// `release_conflict` listing them, nothing applied, the release unchanged.
+/// A staged change that cannot be applied as it stands (a section of an
+/// article that does not exist): 409 `release_unappliable`, naming it, the
+/// same way.
 #[utoipa::path(
     tag = "releases",
     params(ReleasePath, ("If-Match" = String, Header, description = "The release's current ETag, or `*`")),

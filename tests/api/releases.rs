@@ -509,7 +509,15 @@ async fn a_release_applies_all_or_nothing() {
             .insert_header(("If-Match", "*")),
     )
     .await;
-    failed.assert_problem(404, "article_not_found");
+    // Not a 404 (the release exists) nor a 422 (the request has no body): the staged section is named.
+    let problem = failed.assert_problem(409, "release_unappliable");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("The section risks of \"three\" staged in this release cannot be applied: the article \"three\" does not exist."),
+        "{problem}"
+    );
     for slug in ["one", "two"] {
         get(&service, &format!("/v1/articles/{slug}"))
             .await
@@ -627,6 +635,57 @@ async fn a_scheduled_release_with_a_conflict_fails_and_applies_nothing() {
     assert_eq!(body["conflicts"][0]["staged_base_version"], Value::Null);
     assert_eq!(body["conflicts"][0]["current_version"], 1);
     assert_eq!(get(&service, "/v1/articles/peels").await.json()["title"], "Live");
+    assert!(release_revisions(&app, &release).await.is_empty());
+}
+
+#[actix_web::test]
+async fn a_scheduled_release_that_cannot_be_applied_fails_and_applies_nothing() {
+    use diesel::{ExpressionMethods, QueryDsl};
+    use diesel_async::RunQueryDsl;
+    let app = TestApp::new().await;
+    let token = app.editor().await;
+    let (state, service) = app.node().await;
+    let (release, _) = new_release(&service, &token).await;
+    send(
+        &service,
+        write(
+            Method::PUT,
+            &format!("{release}/articles/peels"),
+            &token,
+            &article("Peels"),
+        ),
+    )
+    .await;
+    // A section of an article that neither exists nor is staged.
+    let section = json!({"kind": "risks", "heading": "Risks", "items": [{"title": "Peeling", "body": "Expected."}]});
+    let staged = send(
+        &service,
+        write(
+            Method::PUT,
+            &format!("{release}/articles/three/sections/risks"),
+            &token,
+            &section,
+        ),
+    )
+    .await;
+    assert_eq!(staged.status, 200);
+    let id: uuid::Uuid = release.rsplit('/').next().unwrap().parse().unwrap();
+    let mut conn = app.db.conn().await;
+    diesel::update(lamina::db::schema::releases::table.find(id))
+        .set((
+            lamina::db::schema::releases::state.eq("scheduled"),
+            lamina::db::schema::releases::publish_at.eq(chrono::Utc::now() - chrono::Duration::seconds(1)),
+        ))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let _scheduler = lamina::releases::spawn(state);
+    let body = settled(&service, &release, &token).await;
+    assert_eq!(body["state"], "failed", "{body}");
+    assert_eq!(body["conflicts"], json!([]));
+    get(&service, "/v1/articles/peels")
+        .await
+        .assert_problem(404, "article_not_found");
     assert!(release_revisions(&app, &release).await.is_empty());
 }
 
@@ -816,4 +875,258 @@ async fn an_overdue_release_publishes_when_the_scheduler_starts() {
     let body = settled(&service, &release, &token).await;
     assert_eq!(body["state"], "published");
     assert_eq!(get(&service, "/v1/articles/peels").await.json()["title"], "Peels");
+}
+
+/// The backends of the test database that wait for a lock: pid,
+/// `application_name` and query, with the pids blocking each.
+async fn lock_waiters(db: &tokio_postgres::Client) -> Vec<(i32, String, String, Vec<i32>)> {
+    db.query(
+        "SELECT pid, application_name, query, pg_blocking_pids(pid) FROM pg_stat_activity \
+         WHERE datname = current_database() AND wait_event_type = 'Lock' ORDER BY pid",
+        &[],
+    )
+    .await
+    .unwrap()
+    .into_iter()
+    .map(|row| (row.get(0), row.get(1), row.get(2), row.get(3)))
+    .collect()
+}
+
+/// Issue 11: "kill the process holding the claim mid-publish → the other
+/// publishes it, once". Two real `lamina serve` processes on one database;
+/// a release of two new articles is due in 1 s. The test's own open
+/// transaction has inserted the second article's row, so whichever node
+/// claims the release stalls inside its publishing transaction: the first
+/// article and its revision written, the claim (the release's row lock)
+/// held, its INSERT of the second article waiting on the test's. That node
+/// is found through `pg_stat_activity` (each names itself with
+/// `application_name`) and SIGKILLed; then the test rolls back. A dead
+/// client's transaction never commits: PostgreSQL aborts it when the
+/// backend next talks to the gone client, and the claim is free again.
+///
+/// It fails if the claim were not exclusive (the other node would also be
+/// inside the publication, waiting on a lock, while the first holds it), if
+/// the claim were committed apart from the publication (a "claimed" mark
+/// would outlive the killed node: the release would never publish), or if
+/// the changes were not written in the claiming transaction (the killed
+/// node's first article and revision would survive, and the other node
+/// would write a second revision, or fail the release on a conflict).
+#[actix_web::test]
+async fn a_release_claimed_by_a_killed_node_is_published_once_by_the_other() {
+    use actix_web::http::Method;
+    use std::os::unix::process::ExitStatusExt;
+    use std::time::{Duration, Instant};
+
+    use crate::common::{LaminaProcess, call, with_application_name};
+
+    let app = TestApp::new().await;
+    let token = app.editor().await;
+    let names = ["lamina-node-0", "lamina-node-1"];
+    let mut nodes = names.map(|name| LaminaProcess::serve(&with_application_name(&app.db.url, name), name));
+    for node in &mut nodes {
+        node.wait_ready().await;
+    }
+    let (db, connection) = tokio_postgres::connect(&app.db.url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    actix_web::rt::spawn(connection);
+    // Release events go to the outbox in the publishing transaction: one is expected.
+    db.batch_execute(
+        "INSERT INTO webhook_endpoints (id, url, events, secret) VALUES \
+         (gen_random_uuid(), 'https://example.com/hooks', ARRAY['release.published'], \
+          'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw')",
+    )
+    .await
+    .unwrap();
+
+    let (status, release) = call(
+        Method::POST,
+        &nodes[0].url("/v1/releases"),
+        Some(&token),
+        None,
+        Some(&json!({"title": "Killed mid-publish", "publish_at": null})),
+    )
+    .await;
+    assert_eq!(status, 201, "{release}");
+    let id = release["id"].as_str().unwrap().to_owned();
+    let path = format!("/v1/releases/{id}");
+    // Staged in this order, published in this order: "one" is written before "two".
+    for slug in ["one", "two"] {
+        let (status, body) = call(
+            Method::PUT,
+            &nodes[0].url(&format!("{path}/articles/{slug}")),
+            Some(&token),
+            None,
+            Some(&article(slug)),
+        )
+        .await;
+        assert_eq!(status, 200, "{body}");
+    }
+
+    let (blocker, connection) = tokio_postgres::connect(&app.db.url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    actix_web::rt::spawn(connection);
+    let blocker_pid: i32 = blocker.query_one("SELECT pg_backend_pid()", &[]).await.unwrap().get(0);
+    blocker
+        .batch_execute(
+            "BEGIN; INSERT INTO articles \
+             (id, slug, title, author, published_on, status, summary, word_count, reading_time_minutes) \
+             VALUES (gen_random_uuid(), 'two', 'Blocker', 'test', '2025-01-01', 'draft', 'Holds the slug.', 0, 1)",
+        )
+        .await
+        .unwrap();
+
+    let publish_at = (chrono::Utc::now() + chrono::Duration::seconds(1)).to_rfc3339();
+    let (status, body) = call(
+        Method::PUT,
+        &nodes[0].url(&path),
+        Some(&token),
+        Some("*"),
+        Some(&json!({"title": "Killed mid-publish", "publish_at": publish_at})),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["state"], "scheduled");
+
+    // The claimer reaches the test's row (within a few polls of publish_at).
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let (claimer_pid, claimer_name, query) = loop {
+        let waiters = lock_waiters(&db).await;
+        if let [(pid, name, query, blocking)] = waiters.as_slice() {
+            assert_eq!(
+                blocking,
+                &[blocker_pid],
+                "the one node inside the publication waits for the test's row, not for another publication: {waiters:?}"
+            );
+            break (*pid, name.clone(), query.clone());
+        }
+        assert!(waiters.is_empty(), "only one node publishes: {waiters:?}");
+        assert!(
+            Instant::now() < deadline,
+            "no node reached the publication within 10 s:\n{}\n{}",
+            nodes[0].log(),
+            nodes[1].log()
+        );
+        actix_web::rt::time::sleep(Duration::from_millis(10)).await;
+    };
+    let stalled_at = Instant::now();
+    let killed = names
+        .iter()
+        .position(|name| *name == claimer_name)
+        .unwrap_or_else(|| panic!("a lamina node waits, not {claimer_name:?}"));
+    let survivor = 1 - killed;
+    assert!(query.starts_with("INSERT INTO \"articles\""), "{query}");
+    // Mid-publish: its transaction already wrote the first article's revision…
+    let wrote: bool = db
+        .query_one(
+            "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE pid = $1 \
+             AND relation = 'revisions'::regclass AND mode = 'RowExclusiveLock' AND granted)",
+            &[&claimer_pid],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert!(wrote, "the claimer had written a revision before it stalled");
+    // …which no one else sees, and it holds the claim.
+    let visible: i64 = db
+        .query_one("SELECT count(*) FROM revisions WHERE slug IN ('one', 'two')", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(visible, 0);
+    let free = db
+        .query(
+            "SELECT id FROM releases WHERE id = $1::text::uuid FOR UPDATE SKIP LOCKED",
+            &[&id],
+        )
+        .await
+        .unwrap();
+    assert!(free.is_empty(), "the claimer holds the release's row");
+
+    // The other node polls meanwhile and keeps out: nothing else waits, nothing is published.
+    while stalled_at.elapsed() < lamina::releases::POLL * 2 + Duration::from_millis(100) {
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+        let waiters = lock_waiters(&db).await;
+        assert_eq!(
+            waiters.iter().map(|waiter| waiter.0).collect::<Vec<_>>(),
+            [claimer_pid],
+            "only the claimer publishes: {waiters:?}"
+        );
+    }
+    let (_, read) = call(Method::GET, &nodes[survivor].url(&path), Some(&token), None, None).await;
+    assert_eq!(read["state"], "scheduled", "{read}");
+    // Killed while it still waits (lamina's lock timeout would end the wait
+    // by itself after lamina::db::LOCK_TIMEOUT).
+    assert!(
+        stalled_at.elapsed() < lamina::db::LOCK_TIMEOUT,
+        "the hold outlasted the lock timeout"
+    );
+    let status = nodes[killed].kill();
+    assert_eq!(status.signal(), Some(9), "{status}");
+    blocker.batch_execute("ROLLBACK").await.unwrap();
+    let killed_at = Instant::now();
+
+    let body = loop {
+        let (status, body) = call(Method::GET, &nodes[survivor].url(&path), Some(&token), None, None).await;
+        assert_eq!(status, 200, "{body}");
+        if body["state"] != "scheduled" {
+            break body;
+        }
+        assert!(
+            killed_at.elapsed() < Duration::from_secs(10),
+            "not published within 10 s of the kill:\n{}",
+            nodes[survivor].log()
+        );
+        actix_web::rt::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert_eq!(body["state"], "published", "{body}");
+    eprintln!(
+        "{claimer_name} claimed the release and was killed after stalling {} ms; the other node published it {} ms later",
+        (killed_at - stalled_at).as_millis(),
+        killed_at.elapsed().as_millis()
+    );
+    let log = nodes[survivor]
+        .log_with(&format!("published the scheduled release {id}"))
+        .await;
+    assert!(
+        log.contains(&format!("published the scheduled release {id}")),
+        "the surviving node published it:\n{log}"
+    );
+
+    // Once: one revision per article, by the release, the articles at version 1, one event.
+    let mut slugs = release_revisions(&app, &path).await;
+    slugs.sort();
+    assert_eq!(slugs, ["one", "two"]);
+    let all: i64 = db
+        .query_one("SELECT count(*) FROM revisions WHERE slug IN ('one', 'two')", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(all, 2);
+    for slug in ["one", "two"] {
+        let (status, live) = call(
+            Method::GET,
+            &nodes[survivor].url(&format!("/v1/articles/{slug}")),
+            None,
+            None,
+            None,
+        )
+        .await;
+        assert_eq!(status, 200, "{live}");
+        assert_eq!(live["title"], slug);
+        assert_eq!(live["version"], 1, "{live}");
+    }
+    let events: Vec<Value> = db
+        .query(
+            "SELECT payload::text FROM webhook_deliveries WHERE event = 'release.published'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|row| serde_json::from_str(row.get(0)).unwrap())
+        .collect();
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(events[0]["data"]["release_id"], id.as_str());
 }

@@ -25,8 +25,6 @@ pub enum Outcome {
     Failed(Vec<ReleaseConflict>),
     /// Its changes could not be applied (not a conflict): `failed`, nothing applied.
     Unappliable(String),
-    /// No scheduled release was due (or another node holds it).
-    NothingDue,
 }
 
 /// One staged change, as read for publishing.
@@ -46,8 +44,9 @@ fn release_actor(id: Uuid, actor: &Actor) -> Actor {
 }
 
 /// `POST /v1/releases/{id}/publish`: publishes now if `precondition` holds
-/// for the release. A conflict is an error ([`Error::ReleaseConflict`]) and
-/// leaves everything as it was.
+/// for the release. A conflict ([`Error::ReleaseConflict`]) or a change that
+/// cannot be applied ([`Error::ReleaseUnappliable`]) is an error and leaves
+/// everything as it was.
 pub async fn publish_release(
     conn: &mut AsyncPgConnection,
     id: Uuid,
@@ -76,9 +75,10 @@ pub async fn publish_release(
 
 /// Claims one due scheduled release (`FOR UPDATE SKIP LOCKED`, so exactly
 /// one node takes it) and publishes it in the same transaction; a conflict
-/// leaves it `failed` with its conflicts.
-pub async fn publish_due(conn: &mut AsyncPgConnection, actor: Actor) -> Result<Outcome, Error> {
-    let claimed: Result<(Option<Uuid>, Outcome), Error> = write_transaction!(conn, |conn| {
+/// leaves it `failed` with its conflicts. The release and how it ended, or
+/// `None` if none was due (or another node holds it).
+pub async fn publish_due(conn: &mut AsyncPgConnection, actor: Actor) -> Result<Option<(Uuid, Outcome)>, Error> {
+    write_transaction!(conn, |conn| {
         let due: Option<Uuid> = releases::table
             .filter(releases::state.eq("scheduled"))
             .filter(releases::publish_at.le(diesel::dsl::now))
@@ -90,26 +90,33 @@ pub async fn publish_due(conn: &mut AsyncPgConnection, actor: Actor) -> Result<O
             .await
             .optional()?;
         let Some(id) = due else {
-            return Ok((None, Outcome::NothingDue));
+            return Ok(None);
         };
         let actor = release_actor(id, &actor);
         // A savepoint: changes that cannot be applied roll back alone, and
         // the release is failed while this transaction still holds it.
         let applied = conn.transaction(async |conn| apply(conn, id, &actor).await).await;
         match applied {
-            Ok(Ok(slugs)) => Ok((Some(id), Outcome::Published(slugs))),
+            Ok(Ok(slugs)) => Ok(Some((id, Outcome::Published(slugs)))),
             Ok(Err(conflicts)) => {
                 mark_failed(conn, id, &conflicts).await?;
-                Ok((Some(id), Outcome::Failed(conflicts)))
+                Ok(Some((id, Outcome::Failed(conflicts))))
             }
             Err(err @ (Error::Unavailable(_) | Error::WriteInterrupted { .. })) => Err(err),
+            Err(Error::ReleaseUnappliable { slug, kind, reason }) => {
+                mark_failed(conn, id, &[]).await?;
+                let what = kind.map_or_else(
+                    || format!("the article {slug:?}"),
+                    |kind| format!("the section {kind} of {slug:?}"),
+                );
+                Ok(Some((id, Outcome::Unappliable(format!("{what}: {reason}")))))
+            }
             Err(err) => {
                 mark_failed(conn, id, &[]).await?;
-                Ok((Some(id), Outcome::Unappliable(err.to_string())))
+                Ok(Some((id, Outcome::Unappliable(err.to_string()))))
             }
         }
-    });
-    claimed.map(|(_, outcome)| outcome)
+    })
 }
 
 async fn mark_failed(conn: &mut AsyncPgConnection, id: Uuid, conflicts: &[ReleaseConflict]) -> Result<(), Error> {
@@ -204,22 +211,9 @@ async fn apply(
     }
     let mut slugs: Vec<String> = Vec::new();
     for item in staged {
-        match parse_kind(item.kind.as_deref())? {
-            None => {
-                // A new article staged whole does not exist yet (its base version is null).
-                let exists = lock_article(conn, &item.slug).await?.is_some();
-                let input = input::parse_article(&item.body, &item.slug).map_err(Error::Invalid)?;
-                put_article_in(conn, &item.slug, input, any_or_absent(exists), actor).await?;
-            }
-            Some(kind) => {
-                let exists = match lock_article(conn, &item.slug).await? {
-                    Some(article) => !store::load_sections(conn, article.id, Some(&[kind])).await?.is_empty(),
-                    None => false,
-                };
-                let input = input::parse_section(&item.body, kind).map_err(Error::Invalid)?;
-                put_section_in(conn, &item.slug, input, any_or_absent(exists), actor).await?;
-            }
-        }
+        apply_one(conn, &item, actor)
+            .await
+            .map_err(|err| unappliable(&item, err))?;
         if !slugs.contains(&item.slug) {
             slugs.push(item.slug);
         }
@@ -236,6 +230,50 @@ async fn apply(
         .await?;
     release_event(conn, "release.published", id, serde_json::json!({"slugs": slugs})).await?;
     Ok(Ok(slugs))
+}
+
+/// Applies one staged change through the live write code.
+async fn apply_one(conn: &mut AsyncPgConnection, item: &Staged, actor: &Actor) -> Result<(), Error> {
+    match parse_kind(item.kind.as_deref())? {
+        None => {
+            // A new article staged whole does not exist yet (its base version is null).
+            let exists = lock_article(conn, &item.slug).await?.is_some();
+            let input = input::parse_article(&item.body, &item.slug).map_err(Error::Invalid)?;
+            put_article_in(conn, &item.slug, input, any_or_absent(exists), actor).await?;
+        }
+        Some(kind) => {
+            let exists = match lock_article(conn, &item.slug).await? {
+                Some(article) => !store::load_sections(conn, article.id, Some(&[kind])).await?.is_empty(),
+                None => false,
+            };
+            let input = input::parse_section(&item.body, kind).map_err(Error::Invalid)?;
+            put_section_in(conn, &item.slug, input, any_or_absent(exists), actor).await?;
+        }
+    }
+    Ok(())
+}
+
+/// A staged change the write code refused though nothing it was based on
+/// moved live: [`Error::ReleaseUnappliable`], said for the editor (the
+/// publish request itself names no article and has no body, so a bare 404 or
+/// 422 would point at the wrong thing). Other errors pass as they are.
+fn unappliable(item: &Staged, err: Error) -> Error {
+    let reason = match err {
+        Error::ArticleNotFound { slug } => format!("the article {slug:?} does not exist"),
+        Error::Invalid(errors) => {
+            let problems: Vec<String> = errors
+                .iter()
+                .map(|error| format!("{} {}", error.pointer, error.message))
+                .collect();
+            format!("the staged body breaks today's content rules ({})", problems.join("; "))
+        }
+        other => return other,
+    };
+    Error::ReleaseUnappliable {
+        slug: item.slug.clone(),
+        kind: item.kind.clone(),
+        reason,
+    }
 }
 
 fn any_or_absent(exists: bool) -> Precondition {

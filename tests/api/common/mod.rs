@@ -461,3 +461,129 @@ enum Target {
     Unix(std::path::PathBuf),
     Tcp(String),
 }
+
+/// `url` with `application_name` set, so a node's connections can be told
+/// apart in `pg_stat_activity`.
+pub fn with_application_name(url: &str, name: &str) -> String {
+    let separator = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{separator}application_name={name}")
+}
+
+/// The real `lamina serve` as a separate process on a database URL (a node
+/// that can be SIGKILLed); its log in a temporary file. Killed on drop.
+pub struct LaminaProcess {
+    pub child: std::process::Child,
+    pub port: u16,
+    log: std::path::PathBuf,
+}
+
+impl LaminaProcess {
+    /// Starts `lamina serve` on the database at `url`, logging at `info`.
+    pub fn serve(url: &str, name: &str) -> LaminaProcess {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|listener| listener.local_addr())
+            .expect("a free port")
+            .port();
+        let log = std::env::temp_dir().join(format!("lamina-{name}-{}-{port}.log", std::process::id()));
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_lamina"))
+            .arg("serve")
+            .env("DATABASE_URL", url)
+            .env("LAMINA_BIND", format!("127.0.0.1:{port}"))
+            .env("RUST_LOG", "info")
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::fs::File::create(&log).expect("a log file"))
+            .spawn()
+            .expect("lamina starts");
+        LaminaProcess { child, port, log }
+    }
+
+    /// `http://127.0.0.1:<port>` followed by `path`.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    /// What it logged so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// The log once it holds `text`, or after 5 s (lamina writes its log every few milliseconds).
+    pub async fn log_with(&self, text: &str) -> String {
+        let started = std::time::Instant::now();
+        loop {
+            let log = self.log();
+            if log.contains(text) || started.elapsed() > std::time::Duration::from_secs(5) {
+                return log;
+            }
+            actix_web::rt::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Waits (up to 60 s) until `/readyz` answers 200.
+    pub async fn wait_ready(&mut self) {
+        let client = awc::Client::default();
+        let started = std::time::Instant::now();
+        while started.elapsed() < std::time::Duration::from_secs(60) {
+            if let Ok(response) = client.get(self.url("/readyz")).send().await
+                && response.status() == 200
+            {
+                return;
+            }
+            if let Some(status) = self.child.try_wait().expect("try_wait") {
+                panic!("lamina exited ({status}) before it was ready:\n{}", self.log());
+            }
+            actix_web::rt::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("lamina was not ready within 60 s:\n{}", self.log());
+    }
+
+    /// SIGKILL, as a crash or the OOM killer would; waits for the process to end.
+    pub fn kill(&mut self) -> std::process::ExitStatus {
+        self.child.kill().expect("SIGKILL");
+        self.child.wait().expect("wait")
+    }
+}
+
+impl Drop for LaminaProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_file(&self.log);
+    }
+}
+
+/// One HTTP exchange with a running `lamina`: the status and the JSON body
+/// (`Null` if there is none), with an optional bearer token, `If-Match` and JSON body.
+pub async fn call(
+    method: actix_web::http::Method,
+    url: &str,
+    token: Option<&str>,
+    if_match: Option<&str>,
+    body: Option<&Value>,
+) -> (u16, Value) {
+    let client = awc::Client::builder()
+        .timeout(std::time::Duration::from_secs(10))
+        .finish();
+    let mut request = client.request(method.clone(), url);
+    if let Some(token) = token {
+        request = request.insert_header(bearer(token));
+    }
+    if let Some(etag) = if_match {
+        request = request.insert_header(("If-Match", etag));
+    }
+    let sent = match body {
+        Some(body) => request.send_json(body).await,
+        None => request.send().await,
+    };
+    let mut response = sent.unwrap_or_else(|err| panic!("{method} {url}: {err}"));
+    let status = response.status().as_u16();
+    let bytes = response.body().limit(1 << 22).await.expect("a body");
+    let body = if bytes.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&bytes)
+            .unwrap_or_else(|err| panic!("{method} {url}: not JSON ({err}): {}", String::from_utf8_lossy(&bytes)))
+    };
+    (status, body)
+}
