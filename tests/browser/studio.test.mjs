@@ -93,7 +93,7 @@ async function accessible(screen) {
     return result.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.length, help: v.help, target: v.nodes[0]?.target?.join(" ") }));
   });
   const bad = violations.filter((v) => v.impact === "serious" || v.impact === "critical");
-  axeReport.push({ screen, violations: violations.length, serious: bad.length });
+  axeReport.push({ screen, violations: violations.length, serious: bad.length, ids: violations.map((v) => `${v.id}:${v.impact}`) });
   assert.deepEqual(bad, [], `axe on ${screen}: ${JSON.stringify(bad, null, 1)}`);
 }
 async function shot(name) {
@@ -220,6 +220,13 @@ await step("a 422 is shown at its field and focuses it; nothing is stored", asyn
   await shot("validation");
   await accessible("validation");
   assert.equal((await publicArticle()).json.version, version, "nothing was stored");
+  // Leaving with unsaved changes asks first; "Stay" keeps the edit and the address.
+  const address = page.url();
+  await page.getByRole("navigation").getByRole("link", { name: "Articles" }).click();
+  const leave = page.getByRole("dialog", { name: "Leave without saving?" });
+  await leave.getByRole("button", { name: "Stay" }).click();
+  assert.equal(page.url(), address);
+  assert.equal(await title.inputValue(), "   ", "the edit is still there");
   await title.fill("Consultation with a professional");
   await page.getByRole("button", { name: "Save", exact: true }).click();
   await status().getByText(/Saved version/).waitFor();
@@ -318,7 +325,7 @@ await step("releases: stage an edit, preview it, publish it", async () => {
   await page.getByRole("button", { name: "Stage this edit in the release" }).click();
   await status().getByText(/Staged in/).waitFor();
   await page.locator(".preview-body").getByText("As it will be when the release is published").waitFor();
-  await page.locator(".preview-body h2", { hasText: staged }).waitFor();
+  await page.locator(".preview-body h4", { hasText: staged }).waitFor();
   assert.notEqual(section((await publicArticle()).json, "aftercare_tips").heading, staged, "live is unchanged");
   // Leave the page clean: the edit lives in the release, not live.
   await page.getByRole("link", { name: "Articles" }).first().click();
@@ -422,5 +429,5 @@ await step("no console errors, page errors or CSP violations during the run", as
 
 await browser.close();
 console.log(`\nfirst load: ${weight} bytes transferred, interactive at ${interactive} ms`);
-console.log(`axe: ${axeReport.map((r) => `${r.screen} ${r.serious}/${r.violations}`).join("; ")} (serious-or-critical/all)`);
+console.log(`axe: ${axeReport.map((r) => `${r.screen} ${r.serious}/${r.violations}${r.ids.length ? ` [${r.ids.join(" ")}]` : ""}`).join("; ")} (serious-or-critical/all)`);
 console.log(`studio browser tests: ${results.filter((r) => r.ok).length}/${results.length} passed in ${((Date.now() - started) / 1000).toFixed(1)} s`);

@@ -8,7 +8,7 @@
 
 import { ApiError, get, roleOf, session } from "./api.js";
 import { field, h, replace, say, when } from "./dom.js";
-import { newArticle, openEditor } from "./editor.js";
+import { leaveEditor, newArticle, openEditor } from "./editor.js";
 
 const main = document.getElementById("main");
 
@@ -139,7 +139,8 @@ async function route() {
   document.body.dataset.ready = "true";
 }
 
-document.getElementById("sign-out").addEventListener("click", () => {
+document.getElementById("sign-out").addEventListener("click", async () => {
+  if (!(await leaveEditor())) return;
   session.end();
   showChrome();
   location.hash = "#/";
@@ -147,8 +148,15 @@ document.getElementById("sign-out").addEventListener("click", () => {
   say("Signed out: the token is forgotten.");
 });
 
-window.addEventListener("hashchange", () => {
-  route();
+// Leaving an editor with unsaved changes asks first; staying puts the address back.
+let shown = location.href;
+window.addEventListener("hashchange", async () => {
+  if (!(await leaveEditor())) {
+    history.replaceState(null, "", shown);
+    return;
+  }
+  shown = location.href;
+  await route();
   main.focus({ preventScroll: true });
 });
 route().then(() => performance.mark("studio-interactive"));

@@ -25,8 +25,20 @@ function setAt(object, path, value) {
   parent[path[path.length - 1]] = value;
 }
 
+/** Whether the edit holds changes that are neither saved nor staged in a release. */
 function dirty() {
-  return ed && JSON.stringify(toBody(ed.draft)) !== JSON.stringify(toBody(ed.base));
+  if (!ed) return false;
+  const draft = JSON.stringify(toBody(ed.draft));
+  return draft !== JSON.stringify(toBody(ed.base)) && draft !== ed.staged;
+}
+
+/** Leaves the editor: asks first when there are unsaved changes; resolves false to stay. */
+export async function leaveEditor() {
+  if (dirty() && !(await confirmDialog("Leave without saving?", "Your changes to this article are neither saved nor staged in a release; they will be lost.", "Leave", "Stay"))) {
+    return false;
+  }
+  ed = null;
+  return true;
 }
 
 window.addEventListener("beforeunload", (event) => {
@@ -95,7 +107,9 @@ function updateCounts() {
   const server = ed.article
     ? `Saved: ${ed.article.word_count} words · ${ed.article.reading_time_minutes} min read (version ${ed.article.version}).`
     : "";
-  const edit = dirty() ? ` This edit: ${words} words · ${readingTime(words)} min read — not saved.` : " No unsaved changes.";
+  const staged = ed.staged && ed.staged === JSON.stringify(toBody(ed.draft));
+  const changedText = staged ? "staged in a release, not live" : "not saved";
+  const edit = dirty() || staged ? ` This edit: ${words} words · ${readingTime(words)} min read — ${changedText}.` : " No unsaved changes.";
   counts.textContent = server + edit;
   document.getElementById("editor-root")?.classList.toggle("is-dirty", Boolean(dirty()));
 }
@@ -181,7 +195,7 @@ function itemEditor(sectionIndex, itemIndex) {
       }, "Remove"))
     : null;
   replace(li,
-    h("div", { class: "item-head" }, h("h4", { id: headingId }, `${spec.label} ${itemIndex + 1}`), tools),
+    h("div", { class: "item-head" }, h("h3", { id: headingId }, `${spec.label} ${itemIndex + 1}`), tools),
     h("p", { class: "field-error", dataset: { errorFor: pointerOf(base) }, hidden: true }),
     spec.fields.map((f) => control([...base, f.name], f, item[f.name])));
   if (editable) {
@@ -264,7 +278,7 @@ function sectionEditor(sectionIndex) {
     dataset: { pointer: pointerOf(path), kind: section.kind },
     "aria-labelledby": headingId,
   },
-  h("div", { class: "section-head" }, h("h3", { id: headingId }, spec.label), tools),
+  h("div", { class: "section-head" }, h("h2", { id: headingId }, spec.label), tools),
   h("p", { class: "field-error", dataset: { errorFor: pointerOf(path) }, hidden: true }),
   spec.fields.map((f) => control([...path, f.name], f, section[f.name])),
   spec.phaseHeadings ? h("fieldset", { class: "phase-headings" }, h("legend", {}, "Phase headings"), PHASES.map((p) => phaseHeading(sectionIndex, p))) : null,
@@ -305,16 +319,16 @@ async function renderPreview() {
   const mode = document.getElementById("preview-mode")?.value || "edit";
   if (!target || !ed) return;
   if (mode === "edit") {
-    replace(target, renderArticle(ed.draft));
+    replace(target, renderArticle(ed.draft, 3));
     return;
   }
   if (mode === "live") {
-    replace(target, ed.article ? renderArticle(toWrite(ed.article)) : h("p", {}, "Not live yet."));
+    replace(target, ed.article ? renderArticle(toWrite(ed.article), 3) : h("p", {}, "Not live yet."));
     return;
   }
   try {
     const { data } = await get(`${articlePath(ed.slug)}?release=${encodeURIComponent(mode)}`);
-    replace(target, h("p", { class: "note" }, "As it will be when the release is published:"), renderArticle(toWrite(data)));
+    replace(target, h("p", { class: "note" }, "As it will be when the release is published:"), renderArticle(toWrite(data), 3));
   } catch (error) {
     replace(target, h("p", { class: "field-error" }, `No preview: ${error.message}`));
   }
@@ -533,6 +547,8 @@ async function stage(releaseId) {
   const release = ed.releases.find((r) => r.id === releaseId);
   try {
     await put(`/v1/releases/${encodeURIComponent(releaseId)}/articles/${encodeURIComponent(ed.slug)}`, toBody(ed.draft));
+    ed.staged = JSON.stringify(toBody(ed.draft));
+    updateCounts();
     say(`Staged in “${release?.title}”. The live article is unchanged until the release is published.`);
     const mode = document.getElementById("preview-mode");
     if (mode) {
@@ -569,7 +585,7 @@ export async function openEditor(main, slug, release) {
       return;
     }
   }
-  ed = { slug, article: null, etag: null, base: null, draft: null, discarded: null, releases: [] };
+  ed = { slug, article: null, etag: null, base: null, draft: null, discarded: null, staged: null, releases: [] };
   if (read) applyRead(read.data, read.etag);
   else {
     // Only in a release so far: show its preview.

@@ -14,8 +14,8 @@ function titledList(items, tag) {
   return h(tag, {}, items.map((item) => h("li", {}, h("strong", {}, item.title || "Untitled"), item.body ? [" ", item.body] : null)));
 }
 
-function renderSection(section) {
-  const out = [h("h2", {}, section.heading || "(no heading)")];
+function renderSection(section, level) {
+  const out = [h(`h${level}`, {}, section.heading || "(no heading)")];
   if (section.intro) out.push(...paragraphs(section.intro));
   switch (section.kind) {
     case "overview":
@@ -34,7 +34,7 @@ function renderSection(section) {
         const items = (section.items || []).filter((item) => item.phase === phase);
         if (items.length === 0) continue;
         const heading = section.phase_headings?.[phase];
-        if (heading) out.push(h("h3", {}, heading));
+        if (heading) out.push(h(`h${level + 1}`, {}, heading));
         out.push(titledList(items, "ul"));
       }
       break;
@@ -52,15 +52,15 @@ function renderSection(section) {
   return h("section", { class: `read-${section.kind}` }, out);
 }
 
-/** The reader's view of `write` (ArticleWrite shape). */
-export function renderArticle(write) {
+/** The reader's view of `write` (ArticleWrite shape); its title a heading of `level`. */
+export function renderArticle(write, level = 1) {
   const words = wordCount(write);
   return h(
     "article",
     { class: "reader" },
-    h("h1", {}, write.title || "(untitled)"),
+    h(`h${level}`, { class: "reader-title" }, write.title || "(untitled)"),
     h("p", { class: "byline" }, [write.author, write.published_on, `${readingTime(words)} min read`].filter(Boolean).join(" · ")),
     paragraphs(write.summary, { class: "lead" }),
-    (write.sections || []).map(renderSection),
+    (write.sections || []).map((section) => renderSection(section, Math.min(level + 1, 6))),
   );
 }
