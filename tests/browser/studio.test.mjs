@@ -165,6 +165,7 @@ await step("edit a step's title and save: the public GET shows it", async () => 
   await status().getByText(/Saved version/).waitFor();
   const { json } = await publicArticle();
   assert.equal(section(json, "steps").items[0].title, "Consultation with a professional");
+  await page.locator('[data-kind="steps"]').evaluate((element) => { element.scrollIntoView(); window.scrollBy(0, -60); });
   await shot("editor");
   await accessible("editor");
 });

@@ -15,7 +15,7 @@ function titledList(items, tag) {
 }
 
 function renderSection(section, level) {
-  const out = [h(`h${level}`, {}, section.heading || "(no heading)")];
+  const out = [h(`h${level}`, { class: "reader-section" }, section.heading || "(no heading)")];
   if (section.intro) out.push(...paragraphs(section.intro));
   switch (section.kind) {
     case "overview":
@@ -34,7 +34,7 @@ function renderSection(section, level) {
         const items = (section.items || []).filter((item) => item.phase === phase);
         if (items.length === 0) continue;
         const heading = section.phase_headings?.[phase];
-        if (heading) out.push(h(`h${level + 1}`, {}, heading));
+        if (heading) out.push(h(`h${level + 1}`, { class: "reader-phase" }, heading));
         out.push(titledList(items, "ul"));
       }
       break;
