@@ -5,7 +5,7 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { clone, differences, mergeOnTop, readingTime, toBody, wordCount, wordDiff } from "../../src/studio/assets/model.js";
+import { clone, differences, keepKnownIds, mergeOnTop, readingTime, toBody, withoutItemIds, wordCount, wordDiff } from "../../src/studio/assets/model.js";
 
 const base = {
   title: "Peels",
@@ -87,6 +87,50 @@ test("sections: one I added is added, one they removed that I did not touch stay
   assert.deepEqual(merged.sections.map((s) => s.kind), ["steps", "conclusion"]);
 });
 
+test("a section I add between others stays there; one both added keeps both sides' items", () => {
+  const mine = clone(base);
+  const theirs = clone(base);
+  mine.sections.splice(1, 0, { kind: "benefits", heading: "Why", intro: null, items: [{ _key: "new-m", title: "Mine", body: "." }] });
+  theirs.sections.push({ kind: "benefits", heading: "Why not", intro: "Theirs.", items: [{ id: "t1", title: "Theirs", body: "." }] });
+  const alone = mergeOnTop(base, mine, { ...clone(base), title: "Theirs" });
+  assert.deepEqual(alone.sections.map((s) => s.kind), ["overview", "benefits", "steps"], "where I put it");
+  const merged = mergeOnTop(base, mine, theirs);
+  const benefits = merged.sections.find((s) => s.kind === "benefits");
+  assert.equal(benefits.heading, "Why", "mine, where both set it");
+  assert.equal(benefits.intro, "Theirs.", "theirs, where I left it empty");
+  assert.deepEqual(benefits.items.map((i) => i.title).sort(), ["Mine", "Theirs"]);
+});
+
+test("phase headings: I clear them all, they change one: theirs survives", () => {
+  const withPhases = clone(base);
+  withPhases.sections.push({ kind: "expectations", heading: "Expect", intro: null, phase_headings: { before: "Before", during: "During", after: null }, items: [] });
+  const mine = clone(withPhases);
+  const theirs = clone(withPhases);
+  mine.sections[2].phase_headings = null;
+  theirs.sections[2].phase_headings.after = "After";
+  const merged = mergeOnTop(withPhases, mine, theirs);
+  assert.deepEqual(merged.sections[2].phase_headings, { before: null, during: null, after: "After" });
+});
+
+test("the merge shares no object with theirs (later edits must not change the base)", () => {
+  const mine = clone(base);
+  const theirs = clone(base);
+  mine.title = "Changed";
+  const merged = mergeOnTop(base, mine, theirs);
+  steps(merged).items[0].title = "Edited after the merge";
+  merged.sections[0].heading = "Edited too";
+  assert.equal(steps(theirs).items[0].title, "One");
+  assert.equal(theirs.sections[0].heading, "What");
+});
+
+test("ids the live article lacks are dropped (a release preview's new items); all ids when re-creating", () => {
+  const preview = clone(base);
+  steps(preview).items.push({ id: "from-a-rolled-back-transaction", title: "New", body: "." });
+  const sendable = keepKnownIds(preview, base);
+  assert.deepEqual(steps(toBody(sendable)).items.map((i) => i.id), ["a", "b", "c", undefined]);
+  assert.ok(steps(toBody(withoutItemIds(base))).items.every((i) => i.id === undefined));
+});
+
 test("differences name the fields that differ, items matched by id", () => {
   const other = clone(base);
   steps(other).items[1].title = "Second step";
@@ -102,6 +146,8 @@ test("word count and reading time are the server's", () => {
   assert.equal(readingTime(0), 1);
   assert.equal(readingTime(1052), 4);
   assert.equal(readingTime(357), 2);
+  // Rust's split_whitespace: U+FEFF is not a space, U+0085 and U+3000 are.
+  assert.equal(wordCount({ summary: "a\uFEFFb c\u0085d e\u3000f", sections: [] }), 5);
 });
 
 test("word diff marks removed and added words", () => {

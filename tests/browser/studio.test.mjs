@@ -251,8 +251,13 @@ await step("a 412 from a concurrent API write: conflict view, apply mine on top,
   await page.getByRole("button", { name: "Save", exact: true }).click();
   const dialog = page.getByRole("dialog", { name: "Someone else saved this article meanwhile" });
   await dialog.waitFor();
-  await dialog.getByText("Risks and side effects (reviewed)").waitFor();
-  await dialog.getByText(mine).waitFor();
+  // Each row: the server's value, mine, and what "apply mine on top" gives: both changes.
+  const theirsRow = dialog.getByRole("row", { name: /Risks › Heading/ });
+  assert.equal(await theirsRow.locator("td.theirs").textContent(), "Risks and side effects (reviewed)");
+  assert.equal(await theirsRow.locator("td.merged").textContent(), "Risks and side effects (reviewed)");
+  const mineRow = dialog.getByRole("row", { name: /Benefits › Benefit .* › Text/ });
+  assert.equal(await mineRow.locator("td.mine").textContent(), mine);
+  assert.equal(await mineRow.locator("td.merged").textContent(), mine);
   await shot("conflict");
   await accessible("conflict");
   await dialog.getByRole("button", { name: "Apply my changes on top of theirs" }).click();
@@ -322,8 +327,17 @@ await step("releases: stage an edit, preview it, publish it", async () => {
   await openArticle();
   const staged = "Aftercare for the first week";
   await page.locator('[data-kind="aftercare_tips"]').getByLabel("Heading").fill(staged);
+  // A colleague changes the conclusion live meanwhile: staging my older copy
+  // would undo that when the release publishes, so staging opens the conflict view first.
+  const conclusion = await api("GET", `/v1/articles/${SLUG}/sections/conclusion`, { token: EDITOR });
+  const cta = "Book a consultation this week.";
+  const { kind, heading, body } = conclusion.json;
+  const live = await api("PUT", `/v1/articles/${SLUG}/sections/conclusion`, { token: EDITOR, body: { kind, heading, body, call_to_action: cta }, ifMatch: conclusion.etag });
+  assert.equal(live.status, 200, JSON.stringify(live.json));
   await page.getByLabel("Release").selectOption({ label: "Winter update (open)" });
   await page.getByRole("button", { name: "Stage this edit in the release" }).click();
+  await page.getByRole("dialog", { name: "Someone else saved this article meanwhile" })
+    .getByRole("button", { name: "Apply my changes on top of theirs" }).click();
   await status().getByText(/Staged in/).waitFor();
   await page.locator(".preview-body").getByText("As it will be when the release is published").waitFor();
   await page.locator(".preview-body h4", { hasText: staged }).waitFor();
@@ -335,10 +349,17 @@ await step("releases: stage an edit, preview it, publish it", async () => {
   await page.getByText(/staged .* on version/).waitFor();
   await shot("release");
   await accessible("release");
+  // Opened from the release, the editor holds what the release stages (not live), and is not "unsaved".
+  await page.getByRole("link", { name: `Preview ${SLUG}` }).click();
+  assert.equal(await page.locator('[data-kind="aftercare_tips"]').getByLabel("Heading").inputValue(), staged);
+  await page.getByText(/staged in a release, not live/).waitFor();
+  await page.goBack();
   await page.getByRole("button", { name: "Publish now" }).click();
   await page.getByRole("dialog").getByRole("button", { name: "Publish now" }).click();
   await status().getByText(/Published/).waitFor();
-  assert.equal(section((await publicArticle()).json, "aftercare_tips").heading, staged, "published");
+  const published = (await publicArticle()).json;
+  assert.equal(section(published, "aftercare_tips").heading, staged, "published");
+  assert.equal(section(published, "conclusion").call_to_action, cta, "the colleague's live change survived the release");
 });
 
 await step("releases: a conflict is listed and nothing applied; a scheduled release publishes by itself", async () => {

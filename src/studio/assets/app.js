@@ -21,7 +21,8 @@ function showChrome() {
 }
 
 function signIn() {
-  const token = h("input", { type: "password", autocomplete: "off", spellcheck: "false", required: true });
+  // Text, masked by the stylesheet: a password field would make browsers offer to store the token.
+  const token = h("input", { type: "text", class: "secret", autocomplete: "off", autocapitalize: "off", spellcheck: "false", required: true });
   const error = h("p", { class: "field-error", role: "alert", hidden: true });
   const form = h("form", {
     class: "sign-in",
@@ -99,6 +100,26 @@ async function articles() {
   await load();
 }
 
+/**
+ * Imports a module on demand. A page loaded before lamina was upgraded asks
+ * for assets of the old version, which are gone: reload once to get the new ones.
+ */
+async function load(module) {
+  try {
+    const loaded = await import(module);
+    sessionStorage.removeItem("lamina.studio.reloaded");
+    return loaded;
+  } catch (error) {
+    if (!sessionStorage.getItem("lamina.studio.reloaded")) {
+      sessionStorage.setItem("lamina.studio.reloaded", "1");
+      say("lamina was updated: reloading the studio…");
+      location.reload();
+      await new Promise(() => {});
+    }
+    throw error;
+  }
+}
+
 function failed(error) {
   if (error instanceof ApiError && error.status === 401) {
     session.end();
@@ -118,19 +139,19 @@ async function route() {
     document.body.dataset.ready = "true";
     return;
   }
-  const hash = decodeURIComponent(location.hash.replace(/^#/, "")) || "/";
-  const [path, query] = hash.split("?");
-  const params = new URLSearchParams(query || "");
-  const parts = path.split("/").filter(Boolean);
   try {
+    const hash = decodeURIComponent(location.hash.replace(/^#/, "")) || "/";
+    const [path, query] = hash.split("?");
+    const params = new URLSearchParams(query || "");
+    const parts = path.split("/").filter(Boolean);
     if (parts.length === 0) await articles();
     else if (parts[0] === "new") newArticle(main);
     else if (parts[0] === "a" && parts.length === 2) await openEditor(main, parts[1], params.get("release"));
     else if (parts[0] === "a" && parts[2] === "revisions") {
-      const { openRevisions } = await import("./revisions.js");
+      const { openRevisions } = await load("./revisions.js");
       await openRevisions(main, parts[1]);
     } else if (parts[0] === "releases") {
-      const { openReleases } = await import("./releases.js");
+      const { openReleases } = await load("./releases.js");
       await openReleases(main, parts[1]);
     } else replace(main, h("h1", {}, "Not found"), h("a", { href: "#/" }, "Back to the articles"));
   } catch (error) {
@@ -148,9 +169,20 @@ document.getElementById("sign-out").addEventListener("click", async () => {
   say("Signed out: the token is forgotten.");
 });
 
+// The skip link moves focus, not the route.
+document.querySelector(".skip").addEventListener("click", (event) => {
+  event.preventDefault();
+  main.focus();
+});
+
 // Leaving an editor with unsaved changes asks first; staying puts the address back.
+// Fragments that are not routes (#/…) are not navigation.
 let shown = location.href;
 window.addEventListener("hashchange", async () => {
+  if (location.hash !== "" && !location.hash.startsWith("#/")) {
+    history.replaceState(null, "", shown);
+    return;
+  }
   if (!(await leaveEditor())) {
     history.replaceState(null, "", shown);
     return;

@@ -6,13 +6,22 @@
 import { ApiError, articlePath, del, get, put, session } from "./api.js";
 import { confirmDialog, field, h, replace, say, uid } from "./dom.js";
 import {
-  KINDS, META, PHASES, PHASE_LABELS, clone, differences, emptyItem, emptySection, keyOf,
-  mergeOnTop, readingTime, toBody, toWrite, wordCount,
+  KINDS, META, PHASES, PHASE_LABELS, clone, differences, emptyItem, emptySection, keepKnownIds, keyOf,
+  mergeOnTop, readingTime, toBody, toWrite, withoutItemIds, wordCount,
 } from "./model.js";
 import { renderArticle } from "./render.js";
 
 /** The editor's state; one article at a time. */
 let ed = null;
+
+/** Where focus goes once a write in flight ends (an inert form takes none meanwhile). */
+let focusAfterWrite = null;
+
+function focusSoon(element) {
+  if (!element) return;
+  focusAfterWrite = element;
+  element.focus();
+}
 
 const pointerOf = (path) => `/${path.join("/")}`;
 
@@ -126,7 +135,15 @@ function rerender(focusKey) {
   const key = focusKey ?? document.activeElement?.dataset?.focus;
   renderForm();
   changed();
-  if (key) document.querySelector(`[data-focus="${CSS.escape(key)}"]`)?.focus();
+  focusKey_(key);
+}
+
+/** Focuses the control with `key`; a disabled one (moved to the end) hands focus to its item's or section's first enabled button. */
+function focusKey_(key) {
+  if (!key) return;
+  let target = document.querySelector(`[data-focus="${CSS.escape(key)}"]`);
+  if (target?.disabled) target = target.closest(".item, .section-editor")?.querySelector("button:not(:disabled)");
+  target?.focus();
 }
 
 function moveItem(sectionIndex, from, to) {
@@ -156,7 +173,6 @@ function itemEditor(sectionIndex, itemIndex) {
   const li = h("li", {
     class: "item",
     dataset: { pointer: pointerOf(base), key },
-    "aria-labelledby": headingId,
     draggable: editable ? "true" : null,
   });
   const tools = editable
@@ -195,9 +211,10 @@ function itemEditor(sectionIndex, itemIndex) {
       }, "Remove"))
     : null;
   replace(li,
-    h("div", { class: "item-head" }, h("h3", { id: headingId }, `${spec.label} ${itemIndex + 1}`), tools),
-    h("p", { class: "field-error", dataset: { errorFor: pointerOf(base) }, hidden: true }),
-    spec.fields.map((f) => control([...base, f.name], f, item[f.name])));
+    h("div", { role: "group", "aria-labelledby": headingId },
+      h("div", { class: "item-head" }, h("h3", { id: headingId }, `${spec.label} ${itemIndex + 1}`), tools),
+      h("p", { class: "field-error", dataset: { errorFor: pointerOf(base) }, hidden: true }),
+      spec.fields.map((f) => control([...base, f.name], f, item[f.name]))));
   if (editable) {
     li.addEventListener("keydown", (event) => {
       if (!event.altKey || (event.key !== "ArrowUp" && event.key !== "ArrowDown")) return;
@@ -392,8 +409,39 @@ export function showFieldErrors(errors, title = "The article was not saved") {
     summary.append(h("h2", {}, `${title}: ${errors.length} problem${errors.length === 1 ? "" : "s"}`), list);
     summary.hidden = false;
   }
-  (first || summary)?.focus();
+  focusSoon(first || summary);
   say(`${title}: fix the marked fields.`, "error");
+}
+
+/**
+ * Runs a write with the form inert (nothing can be typed while the request is
+ * in flight, so nothing typed is lost when the answer re-renders it) and
+ * refuses a second one meanwhile.
+ */
+async function busy(work) {
+  if (ed.busy) return;
+  ed.busy = true;
+  const root = document.getElementById("editor-root");
+  const focus = document.activeElement?.id || document.activeElement?.dataset?.focus;
+  root?.setAttribute("aria-busy", "true");
+  if (root) root.inert = true;
+  try {
+    await work();
+  } finally {
+    if (ed) ed.busy = false;
+    if (root) {
+      root.inert = false;
+      root.removeAttribute("aria-busy");
+    }
+    // To what the write chose (a field's error), else back to where the editor was,
+    // unless focus moved on purpose meanwhile (a dialog).
+    if (focusAfterWrite) {
+      focusAfterWrite.focus();
+      focusAfterWrite = null;
+    } else if (document.activeElement === document.body && focus) {
+      (document.getElementById(focus) || document.querySelector(`[data-focus="${CSS.escape(focus)}"]`))?.focus();
+    }
+  }
 }
 
 function applyRead(data, etag) {
@@ -403,34 +451,44 @@ function applyRead(data, etag) {
   ed.draft = clone(ed.base);
 }
 
-async function save() {
-  clearErrors();
-  const button = document.getElementById("save");
-  if (button) button.disabled = true;
-  try {
-    const { data, etag } = await put(articlePath(ed.slug), toBody(ed.draft), { ifMatch: ed.etag });
-    applyRead(data, etag);
-    renderHead();
-    rerender();
-    say(`Saved version ${data.version}.`);
-  } catch (error) {
-    if (error.status === 422 || error.status === 409) showFieldErrors(error.errors.length ? error.errors : [{ pointer: "", message: error.message }]);
-    else if (error.status === 412) await conflict();
-    else say(`Not saved: ${error.message}`, "error");
-  } finally {
-    if (button) button.disabled = false;
-  }
+function save() {
+  return busy(async () => {
+    clearErrors();
+    try {
+      const { data, etag } = await put(articlePath(ed.slug), toBody(ed.draft), { ifMatch: ed.etag || undefined });
+      applyRead(data, etag);
+      ed.staged = null;
+      renderHead();
+      rerender();
+      focusSoon(document.getElementById("save"));
+      say(`Saved version ${data.version}.`);
+    } catch (error) {
+      if (error.status === 422 || error.status === 409) showFieldErrors(error.errors.length ? error.errors : [{ pointer: "", message: error.message }]);
+      else if (error.status === 412) await conflict(save);
+      else say(`Not saved: ${error.message}`, "error");
+    }
+  });
 }
 
-/** The 412 view: theirs beside mine, field by field; apply mine on top, or discard mine (kept to undo). */
-async function conflict() {
+/**
+ * The 412 view: theirs beside mine, field by field, and what applying mine on
+ * top gives; apply (then `then`, the save or stage that met the conflict), or
+ * discard mine (kept, to bring back).
+ */
+async function conflict(then) {
   let theirs;
   try {
     theirs = await get(articlePath(ed.slug));
   } catch (error) {
     if (error.status === 404) {
-      say("Someone deleted this article while you edited it. Your edit is still here: save to create it again.", "error");
+      // Saving creates it again: as new items, since the old ids went with it.
+      ed.draft = withoutItemIds(ed.draft);
+      ed.base = withoutItemIds(ed.base);
       ed.etag = null;
+      ed.article = null;
+      renderHead();
+      rerender();
+      say("Someone deleted this article while you edited it. Your edit is still here: save to create it again.", "error");
       return;
     }
     say(`Could not load the current version: ${error.message}`, "error");
@@ -450,6 +508,8 @@ async function conflict() {
   const rows = differences(theirsWrite, mine);
   const mineChanged = new Set(differences(base, mine).map((r) => r.key));
   const theirsChanged = new Set(differences(base, theirsWrite).map((r) => r.key));
+  const merged = mergeOnTop(base, mine, theirsWrite);
+  const result = new Map(differences(theirsWrite, merged).map((r) => [r.key, r.b]));
   const titleId = uid("conflict");
   const dialog = h("dialog", { class: "conflict", "aria-labelledby": titleId });
   const show = (value) => (value === undefined ? h("em", {}, "(not there)") : value === null || value === "" ? h("em", {}, "(empty)") : String(value));
@@ -459,28 +519,36 @@ async function conflict() {
   };
   const table = h("table", {},
     h("caption", {}, "Fields that differ between the server and your edit"),
-    h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Field"), h("th", { scope: "col" }, `On the server now (version ${theirs.data.version})`), h("th", { scope: "col" }, "Your unsaved edit"))),
+    h("thead", {}, h("tr", {},
+      h("th", { scope: "col" }, "Field"),
+      h("th", { scope: "col" }, `On the server now (version ${theirs.data.version})`),
+      h("th", { scope: "col" }, "Your unsaved edit"),
+      h("th", { scope: "col" }, "After “apply mine on top”"))),
     h("tbody", {}, rows.map((row) => {
       const both = mineChanged.has(row.key) && theirsChanged.has(row.key);
-      const note = both ? "both changed: yours wins if you apply" : mineChanged.has(row.key) ? "you changed" : "they changed";
+      const note = both ? "both changed" : mineChanged.has(row.key) ? "you changed" : "they changed";
+      // What applying gives: theirs unless the merge differs from theirs there.
+      const after = result.has(row.key) ? result.get(row.key) : row.a;
       return h("tr", { class: both ? "both" : mineChanged.has(row.key) ? "mine" : "theirs" },
         h("th", { scope: "row" }, row.label, h("span", { class: "why" }, ` (${note})`)),
         h("td", { class: "theirs" }, show(row.a)),
-        h("td", { class: "mine" }, show(row.b)));
+        h("td", { class: "mine" }, show(row.b)),
+        h("td", { class: "merged" }, show(after)));
     })));
   const apply = h("button", {
     type: "button",
     class: "primary",
     onclick: async () => {
       close();
-      ed.draft = mergeOnTop(base, mine, theirsWrite);
+      ed.draft = merged;
       ed.article = theirs.data;
       ed.base = theirsWrite;
       ed.etag = theirs.etag;
       renderHead();
       rerender();
-      say("Your changes were applied on top of theirs; saving…");
-      await save();
+      say("Your changes were applied on top of theirs…");
+      ed.busy = false;
+      await then();
     },
   }, "Apply my changes on top of theirs");
   const discard = h("button", {
@@ -488,10 +556,11 @@ async function conflict() {
     class: "danger",
     onclick: () => {
       close();
-      ed.discarded = mine;
+      ed.discarded = { base, draft: mine };
       applyRead(theirs.data, theirs.etag);
       renderHead();
       rerender();
+      document.getElementById("save")?.focus();
       say("You now see their version. Your discarded edit can be brought back with “Bring back my discarded edit”.");
     },
   }, "Discard mine");
@@ -524,11 +593,13 @@ function renderHead() {
         ? h("button", {
           type: "button",
           onclick: () => {
-            ed.draft = ed.discarded;
+            // Mine again, on top of what is current now (their changes stay).
+            ed.draft = mergeOnTop(ed.discarded.base, ed.discarded.draft, ed.base);
             ed.discarded = null;
             renderHead();
             rerender();
-            say("Your discarded edit is back (not saved).");
+            document.getElementById("save")?.focus();
+            say("Your discarded edit is back, on top of the current version (not saved).");
           },
         }, "Bring back my discarded edit")
         : null,
@@ -541,13 +612,36 @@ function renderHead() {
   updateCounts();
 }
 
-async function stage(releaseId) {
-  if (!releaseId) return;
-  clearErrors();
+function stage(releaseId) {
+  if (!releaseId) return Promise.resolve();
+  const again = () => stage(releaseId);
+  return busy(async () => {
+    clearErrors();
+    // The release records the live version at staging as its base: an edit
+    // of an older version would overwrite what changed since, unseen. So
+    // first the same conflict view as a 412.
+    if (ed.article) {
+      try {
+        const live = await get(articlePath(ed.slug));
+        if (live.etag !== ed.etag) {
+          await conflict(again);
+          return;
+        }
+      } catch (error) {
+        say(`Not staged: ${error.message}`, "error");
+        return;
+      }
+    }
+    await stageNow(releaseId);
+  });
+}
+
+async function stageNow(releaseId) {
   const release = ed.releases.find((r) => r.id === releaseId);
+  const body = toBody(ed.draft);
   try {
-    await put(`/v1/releases/${encodeURIComponent(releaseId)}/articles/${encodeURIComponent(ed.slug)}`, toBody(ed.draft));
-    ed.staged = JSON.stringify(toBody(ed.draft));
+    await put(`/v1/releases/${encodeURIComponent(releaseId)}/articles/${encodeURIComponent(ed.slug)}`, body);
+    ed.staged = JSON.stringify(body);
     updateCounts();
     say(`Staged in “${release?.title}”. The live article is unchanged until the release is published.`);
     const mode = document.getElementById("preview-mode");
@@ -585,12 +679,20 @@ export async function openEditor(main, slug, release) {
       return;
     }
   }
-  ed = { slug, article: null, etag: null, base: null, draft: null, discarded: null, staged: null, releases: [] };
+  ed = { slug, article: null, etag: null, base: null, draft: null, discarded: null, staged: null, busy: false, releases: [] };
   if (read) applyRead(read.data, read.etag);
-  else {
-    // Only in a release so far: show its preview.
-    const { data } = await get(`${articlePath(slug)}?release=${encodeURIComponent(release)}`).catch(() => ({ data: null }));
-    ed.base = data ? toWrite(data) : toWrite({ sections: [] });
+  if (release) {
+    // Opened from a release: edit what it stages (staging again replaces it).
+    // Items new in the release carry ids of a preview only: they go as new items.
+    const preview = await get(`${articlePath(slug)}?release=${encodeURIComponent(release)}`).catch(() => null);
+    if (preview) {
+      ed.draft = keepKnownIds(toWrite(preview.data), read ? read.data : null);
+      ed.staged = JSON.stringify(toBody(ed.draft));
+      if (!read) ed.base = toWrite({ sections: [] });
+    }
+  }
+  if (!ed.draft) {
+    ed.base = toWrite({ sections: [] });
     ed.draft = clone(ed.base);
   }
   if (session.canEdit) {
@@ -625,7 +727,8 @@ export async function openEditor(main, slug, release) {
   renderForm();
   updateCounts();
   renderPreview();
-  if (!read) say("This article exists only in a release so far: the preview shows it as it will be.");
+  if (!read) say("This article exists only in the release so far: you edit what it stages.");
+  else if (release && ed.staged) say("You edit what the release stages; “Stage this edit” replaces it, “Save” makes it live now.");
 }
 
 /** The "new article" form: creates a draft with no sections (PUT without If-Match), then opens it. */

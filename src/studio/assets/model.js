@@ -107,6 +107,9 @@ export function toBody(write) {
 
 export const clone = (value) => JSON.parse(JSON.stringify(value));
 
+/** Unicode White_Space, as Rust's `split_whitespace` splits (JavaScript's `\s` differs: U+FEFF, U+0085). */
+const WHITE_SPACE = /[\t\n\v\f\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]+/;
+
 /** Words as the server counts them: whitespace-separated, in the summary and every section text. */
 export function wordCount(write) {
   const texts = [write.summary];
@@ -115,7 +118,7 @@ export function wordCount(write) {
     if (s.phase_headings) texts.push(s.phase_headings.before, s.phase_headings.during, s.phase_headings.after);
     for (const item of s.items || []) texts.push(item.title, item.body, item.description);
   }
-  return texts.reduce((sum, t) => sum + (typeof t === "string" ? t.split(/\s+/).filter(Boolean).length : 0), 0);
+  return texts.reduce((sum, t) => sum + (typeof t === "string" ? t.split(WHITE_SPACE).filter(Boolean).length : 0), 0);
 }
 
 /** round(words / 238), at least 1: the server's reading time. */
@@ -181,33 +184,56 @@ const pick = (base, mine, theirs) => (same(mine, base) ? theirs : mine);
 
 /**
  * Applies my changes (base → mine) on top of theirs: every field I changed
- * takes my value, every other keeps theirs, so both edits survive. Items and
- * sections are matched by identity; ones I added are added, ones I removed
- * are removed unless they changed them meanwhile; ids they deleted become
- * new items if I had changed them.
+ * takes my value, every other keeps theirs, so both edits survive (where both
+ * changed the same field, mine). Items and sections are matched by identity;
+ * ones I added are added (where I put them), ones I removed are removed unless
+ * they changed them meanwhile; items they deleted come back as new items if I
+ * had changed them. The result shares no object with its inputs.
  */
 export function mergeOnTop(base, mine, theirs) {
   const out = {};
   for (const f of META) out[f.name] = pick(base[f.name], mine[f.name], theirs[f.name]);
   const byKind = (w) => new Map((w.sections || []).map((s) => [s.kind, s]));
-  const b = byKind(base);
-  const m = byKind(mine);
-  const t = byKind(theirs);
-  const orderOf = (w) => (w.sections || []).map((s) => s.kind);
-  const reordered = !same(orderOf(base).filter((k) => m.has(k)), orderOf(mine).filter((k) => b.has(k)));
-  const order = reordered ? orderOf(mine) : orderOf(theirs);
-  for (const kind of [...orderOf(mine), ...orderOf(theirs)]) if (!order.includes(kind)) order.push(kind);
-  out.sections = [];
-  for (const kind of order) {
+  const [b, m, t] = [byKind(base), byKind(mine), byKind(theirs)];
+  const merged = new Map();
+  for (const kind of new Set([...m.keys(), ...t.keys()])) {
     const [bs, ms, ts] = [b.get(kind), m.get(kind), t.get(kind)];
     let section;
-    if (!ms) section = bs && (!ts || same(ts, bs)) ? null : ts || null;
-    else if (!bs) section = ms;
-    else if (!ts) section = same(ms, bs) ? null : withoutIds(ms);
-    else section = mergeSection(bs, ms, ts);
-    if (section) out.sections.push(section);
+    if (!ms) section = bs && (!ts || same(ts, bs)) ? null : ts || null; // I removed it: gone, unless they changed it.
+    else if (!ts) section = bs && same(ms, bs) ? null : withoutIds(ms); // They removed it: gone, unless I changed it.
+    else section = mergeSection(bs || emptySection(kind), ms, ts); // Both have it (both may have added it).
+    if (section) merged.set(kind, section);
   }
-  return out;
+  const kinds = (w) => (w.sections || []).map((s) => s.kind);
+  out.sections = mergeOrder(kinds(base), kinds(mine), kinds(theirs), merged).map((kind) => merged.get(kind));
+  return clone(out);
+}
+
+/**
+ * The order of the merged keys: mine if I reordered what was there, theirs
+ * otherwise; each key the leading list lacks goes after its nearest
+ * predecessor in the list it comes from.
+ */
+function mergeOrder(base, mine, theirs, merged) {
+  const inBase = new Set(base);
+  const inMine = new Set(mine);
+  const reordered = !same(base.filter((k) => inMine.has(k)), mine.filter((k) => inBase.has(k)));
+  const [lead, other] = reordered ? [mine, theirs] : [theirs, mine];
+  const order = lead.filter((key, i) => merged.has(key) && lead.indexOf(key) === i);
+  other.forEach((key, i) => {
+    if (!merged.has(key) || order.includes(key)) return;
+    let at = 0;
+    for (let j = i - 1; j >= 0; j -= 1) {
+      const found = order.indexOf(other[j]);
+      if (found >= 0) {
+        at = found + 1;
+        break;
+      }
+    }
+    order.splice(at, 0, key);
+  });
+  for (const key of merged.keys()) if (!order.includes(key)) order.push(key);
+  return order;
 }
 
 function withoutIds(section) {
@@ -219,17 +245,38 @@ function withoutIds(section) {
   return copy;
 }
 
+/** The write with every item id dropped (its items become new ones), e.g. to create a deleted article again. */
+export function withoutItemIds(write) {
+  return { ...clone(write), sections: (write.sections || []).map(withoutIds) };
+}
+
+/**
+ * `write` with the ids dropped of items that `live` does not have (e.g. a
+ * release preview's items that are new in the release), so it can be sent.
+ */
+export function keepKnownIds(write, live) {
+  const known = new Set();
+  for (const s of live?.sections || []) for (const item of s.items || []) known.add(`${s.kind}:${item.id}`);
+  const copy = clone(write);
+  for (const s of copy.sections || []) {
+    for (const item of s.items || []) {
+      if (item.id && !known.has(`${s.kind}:${item.id}`)) {
+        delete item.id;
+        item._key = newKey();
+      }
+    }
+  }
+  return copy;
+}
+
 function mergeSection(b, m, t) {
   const spec = KINDS[m.kind];
   const out = { kind: m.kind };
-  for (const f of spec.fields) out[f.name] = pick(b[f.name], m[f.name], t[f.name]);
+  for (const f of spec.fields) out[f.name] = pick(b[f.name] ?? null, m[f.name] ?? null, t[f.name] ?? null);
   if (spec.phaseHeadings) {
-    if (same(m.phase_headings, b.phase_headings)) out.phase_headings = t.phase_headings ?? null;
-    else if (!m.phase_headings) out.phase_headings = null;
-    else {
-      out.phase_headings = {};
-      for (const p of PHASES) out.phase_headings[p] = pick(b.phase_headings?.[p] ?? null, m.phase_headings[p] ?? null, t.phase_headings?.[p] ?? null);
-    }
+    const headings = {};
+    for (const p of PHASES) headings[p] = pick(b.phase_headings?.[p] ?? null, m.phase_headings?.[p] ?? null, t.phase_headings?.[p] ?? null);
+    out.phase_headings = PHASES.some((p) => headings[p] !== null) ? headings : null;
   }
   if (spec.items) out.items = mergeItems(spec, b.items || [], m.items || [], t.items || []);
   return out;
@@ -263,30 +310,8 @@ function mergeItems(spec, base, mine, theirs) {
       merged.set(key, copy);
     }
   }
-  const reordered = !same(
-    base.map(keyOf).filter((k) => m.has(k)),
-    mine.map(keyOf).filter((k) => b.has(k)),
-  );
-  const order = [];
-  const lead = reordered ? mine : theirs;
-  for (const item of lead) if (merged.has(keyOf(item)) && !order.includes(keyOf(item))) order.push(keyOf(item));
-  // The rest where they were in the other list: after the nearest neighbour before them.
-  const other = reordered ? theirs : mine;
-  other.forEach((item, i) => {
-    const key = keyOf(item);
-    if (!merged.has(key) || order.includes(key)) return;
-    let at = 0;
-    for (let j = i - 1; j >= 0; j -= 1) {
-      const found = order.indexOf(keyOf(other[j]));
-      if (found >= 0) {
-        at = found + 1;
-        break;
-      }
-    }
-    order.splice(at, 0, key);
-  });
-  for (const key of merged.keys()) if (!order.includes(key)) order.push(key);
-  return order.map((key) => merged.get(key));
+  const keys = (list) => list.map(keyOf);
+  return mergeOrder(keys(base), keys(mine), keys(theirs), merged).map((key) => merged.get(key));
 }
 
 /**

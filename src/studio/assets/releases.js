@@ -63,6 +63,14 @@ async function list(main) {
 
 async function detail(main, id) {
   let { data: release, etag } = await get(releasePath(id));
+  /** The release as stored now; on failure the page keeps what it shows. */
+  const reload = async () => {
+    try {
+      ({ data: release, etag } = await get(releasePath(id)));
+    } catch (error) {
+      say(`Could not reload the release: ${error.message}`, "error");
+    }
+  };
   const render = () => {
     const editable = release.state === "open" || release.state === "scheduled";
     const title = h("input", { type: "text", value: release.title, maxlength: 200, readonly: !editable });
@@ -76,12 +84,13 @@ async function detail(main, id) {
         render();
       } catch (error) {
         say(error.status === 412 ? "Someone changed the release meanwhile; it was reloaded." : `Not saved: ${error.errors?.[0]?.message || error.message}`, "error");
-        if (error.status === 412) ({ data: release, etag } = await get(releasePath(id)));
+        if (error.status === 412) await reload();
         render();
       }
     };
-    const publish = async () => {
+    const publish = async (event) => {
       if (!(await confirmDialog(`Publish “${release.title}” now?`, `Its ${release.items.length} staged change(s) go live together.`, "Publish now"))) return;
+      event.target.disabled = true;
       try {
         const published = await post(releasePath(id, "/publish"), undefined, { ifMatch: etag });
         release = published.data;
@@ -93,7 +102,7 @@ async function detail(main, id) {
           say("Not published: some staged changes conflict with live edits. Nothing was applied.", "error");
         } else {
           say(`Not published: ${error.message}`, "error");
-          ({ data: release, etag } = await get(releasePath(id)));
+          await reload();
         }
       }
       render();

@@ -49,7 +49,13 @@ export async function openRevisions(main, slug) {
     more.hidden = !cursor;
   };
   const showRevision = async (summary) => {
-    const { data } = await get(`${articlePath(slug)}/revisions/${encodeURIComponent(summary.id)}`);
+    let data;
+    try {
+      ({ data } = await get(`${articlePath(slug)}/revisions/${encodeURIComponent(summary.id)}`));
+    } catch (error) {
+      say(`Could not load version ${summary.article_version}: ${error.message}`, "error");
+      return;
+    }
     if (!data.snapshot) {
       replace(detail, h("h2", { id: "detail-title" }, `Version ${summary.article_version}`), h("p", {}, "This revision has no snapshot to compare."));
       return;
@@ -83,7 +89,7 @@ export async function openRevisions(main, slug) {
         : null);
     detail.querySelector("h2").focus();
   };
-  more.addEventListener("click", () => load());
+  more.addEventListener("click", () => load().catch((error) => say(`Could not load older revisions: ${error.message}`, "error")));
   replace(main,
     h("p", { class: "crumbs" }, h("a", { href: "#/" }, "Articles"), " › ", h("a", { href: `#/a/${encodeURIComponent(slug)}` }, current.data.title), " › Revisions"),
     h("h1", {}, `Revisions of “${current.data.title}”`),
