@@ -16,7 +16,7 @@ use super::{NoParams, ProblemResponses, Query, read_json};
 use crate::AppState;
 use crate::auth::Editor;
 use crate::content::error::ReleaseConflict;
-use crate::content::{Resource, Version, input, store, write};
+use crate::content::{Precondition, Resource, Version, input, store, write};
 use crate::db::schema::{release_items, releases};
 use crate::error::{AppError, Code, FieldError, Problem};
 use crate::request_id::RequestId;
@@ -618,10 +618,13 @@ async fn unstage(
 ///
 /// Same body and validation as `PUT /v1/articles/{slug}`; needs no
 /// `If-Match`: it records the live version it is based on. The live article
-/// does not change.
+/// does not change. An `If-Match` with the live article's ETag says which
+/// version the staged copy was made from: 412 if the article changed since
+/// (or, with any `If-Match`, does not exist), so an out-of-date copy cannot
+/// be staged over changes its author never saw.
 #[utoipa::path(
     tag = "releases",
-    params(ReleaseArticlePath),
+    params(ReleaseArticlePath, ("If-Match" = Option<String>, Header, description = "Optional: the live article's ETag the staged copy is based on; 412 if it is no longer current")),
     request_body(content = crate::content::body::ArticleWrite, content_type = "application/json"),
     security(("bearer" = [])),
     responses(
@@ -644,6 +647,19 @@ pub async fn stage_article(
     find_release(&mut conn, id).await?;
     let parsed = input::parse_article(&body, &slug).map_err(crate::content::Error::Invalid)?;
     let live = store::find_article(&mut conn, &slug, store::Visibility::All).await?;
+    let based_on = super::etags::precondition(&req, Resource::Article);
+    if based_on != Precondition::Absent {
+        match &live {
+            Some(article) => based_on.check(
+                Resource::Article,
+                Version {
+                    id: article.id,
+                    version: article.version,
+                },
+            ),
+            None => based_on.check_absent(),
+        }?;
+    }
     let row = stage(
         &mut conn,
         id,
@@ -659,9 +675,11 @@ pub async fn stage_article(
 /// Stage one section of an article (editor).
 ///
 /// Same body and validation as `PUT /v1/articles/{slug}/sections/{kind}`.
+/// An optional `If-Match` with the live section's ETag is checked as for a
+/// staged article.
 #[utoipa::path(
     tag = "releases",
-    params(ReleaseSectionPath),
+    params(ReleaseSectionPath, ("If-Match" = Option<String>, Header, description = "Optional: the live section's ETag the staged copy is based on; 412 if it is no longer current")),
     request_body(content = crate::content::body::SectionWrite, content_type = "application/json"),
     security(("bearer" = [])),
     responses(
@@ -683,14 +701,25 @@ pub async fn stage_section(
     let mut conn = state.pool.get().await?;
     find_release(&mut conn, id).await?;
     let parsed = input::parse_section(&body, kind).map_err(crate::content::Error::Invalid)?;
-    let base = match store::find_article(&mut conn, &slug, store::Visibility::All).await? {
+    let live = match store::find_article(&mut conn, &slug, store::Visibility::All).await? {
         Some(article) => store::load_sections(&mut conn, article.id, Some(&[kind]))
             .await?
             .into_iter()
             .next()
-            .map(|section| section.row.version),
+            .map(|section| Version {
+                id: section.row.id,
+                version: section.row.version,
+            }),
         None => None,
     };
+    let based_on = super::etags::precondition(&req, Resource::Section);
+    if based_on != Precondition::Absent {
+        match live {
+            Some(current) => based_on.check(Resource::Section, current),
+            None => based_on.check_absent(),
+        }?;
+    }
+    let base = live.map(|current| current.version);
     let row = stage(&mut conn, id, &slug, Some(kind.as_str()), parsed.to_body(), base).await?;
     respond(&mut conn, StatusCode::OK, row, false).await
 }

@@ -240,6 +240,115 @@ async fn staging_validates_records_the_base_version_and_leaves_live_alone() {
     .assert_problem(404, "release_not_found");
 }
 
+#[actix_web::test]
+async fn an_if_match_on_staging_refuses_a_copy_of_an_older_version() {
+    let app = TestApp::new().await;
+    let token = app.editor().await;
+    let service = app.service().await;
+    let created = send(
+        &service,
+        write(Method::POST, "/v1/releases", &token, &json!({"title": "R"})),
+    )
+    .await;
+    let id = created.json()["id"].as_str().unwrap().to_owned();
+    let stage = |path: String, body: Value, if_match: Option<String>| {
+        let mut request = write(Method::PUT, &path, &token, &body);
+        if let Some(tag) = if_match {
+            request = request.insert_header(("If-Match", tag));
+        }
+        request
+    };
+    let article_path = format!("/v1/releases/{id}{}", &SEED[3..]);
+    let section_path = format!("{article_path}/sections/risks");
+
+    // An editor reads the article and a section; a colleague then changes the article live.
+    let read = get(&service, SEED).await;
+    let old_article = etag(&read);
+    let old_section = etag(&get(&service, &format!("{SEED}/sections/risks")).await);
+    let mut copy = writable(&read.json());
+    copy["title"] = json!("Staged from version 1");
+    let mut theirs = writable(&read.json());
+    theirs["summary"] = json!("A colleague's live change.");
+    let live = send(
+        &service,
+        write(Method::PUT, SEED, &token, &theirs).insert_header(("If-Match", old_article.clone())),
+    )
+    .await;
+    assert_eq!(live.status, 200);
+
+    // Staging the old copy with the ETag it was made from: 412 with the current ETag, nothing staged.
+    let refused = send(
+        &service,
+        stage(article_path.clone(), copy.clone(), Some(old_article.clone())),
+    )
+    .await;
+    let problem = refused.assert_problem(412, "precondition_failed");
+    assert_eq!(problem["current_etag"], json!(etag(&live)));
+    let section = json!({"kind": "risks", "heading": "Risks", "items": []});
+    let unchanged_section = send(
+        &service,
+        stage(section_path.clone(), section.clone(), Some(old_section.clone())),
+    )
+    .await;
+    assert_eq!(
+        unchanged_section.status, 200,
+        "the section itself did not change: its old ETag is current"
+    );
+    let after_section = unchanged_section.json()["items"].as_array().unwrap().len();
+    assert_eq!(after_section, 1, "only the section is staged");
+
+    // With the current ETag (or none, as before) it is staged, based on the current version.
+    let staged = send(&service, stage(article_path.clone(), copy.clone(), Some(etag(&live)))).await;
+    assert_eq!(staged.status, 200, "{}", String::from_utf8_lossy(&staged.body));
+    let items = staged.json()["items"].clone();
+    let whole = items
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|item| item["kind"].is_null())
+        .unwrap()
+        .clone();
+    assert_eq!(whole["base_version"], live.json()["version"]);
+
+    // A section whose ETag is stale, and any If-Match on an article that does not exist: 412.
+    let mut risks = get(&service, &format!("{SEED}/sections/risks")).await.json();
+    for name in ["id", "position", "updated_at", "version"] {
+        risks.as_object_mut().unwrap().remove(name);
+    }
+    risks["heading"] = json!("Risks, changed live");
+    let changed = send(
+        &service,
+        write(Method::PUT, &format!("{SEED}/sections/risks"), &token, &risks).insert_header(("If-Match", "*")),
+    )
+    .await;
+    assert_eq!(changed.status, 200);
+    send(&service, stage(section_path, section, Some(old_section)))
+        .await
+        .assert_problem(412, "precondition_failed");
+    send(
+        &service,
+        stage(
+            format!("/v1/releases/{id}/articles/peels"),
+            article("Peels"),
+            Some("*".into()),
+        ),
+    )
+    .await
+    .assert_problem(412, "precondition_failed");
+    let listed = send(
+        &service,
+        TestRequest::get()
+            .uri(&format!("/v1/releases/{id}"))
+            .insert_header(bearer(&token)),
+    )
+    .await;
+    assert_eq!(
+        listed.json()["items"].as_array().unwrap().len(),
+        2,
+        "nothing more was staged by the refused requests"
+    );
+}
+
 /// A new release; its path and ETag.
 async fn new_release<S, B>(service: &S, token: &str) -> (String, String)
 where

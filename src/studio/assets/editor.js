@@ -617,30 +617,18 @@ function stage(releaseId) {
   const again = () => stage(releaseId);
   return busy(async () => {
     clearErrors();
-    // The release records the live version at staging as its base: an edit
-    // of an older version would overwrite what changed since, unseen. So
-    // first the same conflict view as a 412.
-    if (ed.article) {
-      try {
-        const live = await get(articlePath(ed.slug));
-        if (live.etag !== ed.etag) {
-          await conflict(again);
-          return;
-        }
-      } catch (error) {
-        say(`Not staged: ${error.message}`, "error");
-        return;
-      }
-    }
-    await stageNow(releaseId);
+    await stageNow(releaseId, again);
   });
 }
 
-async function stageNow(releaseId) {
+async function stageNow(releaseId, again) {
   const release = ed.releases.find((r) => r.id === releaseId);
   const body = toBody(ed.draft);
   try {
-    await put(`/v1/releases/${encodeURIComponent(releaseId)}/articles/${encodeURIComponent(ed.slug)}`, body);
+    // The release records the live version at staging as its base: an edit of
+    // an older version would undo, unseen, what changed since. With If-Match
+    // the server refuses it (412), and the conflict view resolves it first.
+    await put(`/v1/releases/${encodeURIComponent(releaseId)}/articles/${encodeURIComponent(ed.slug)}`, body, { ifMatch: ed.etag || undefined });
     ed.staged = JSON.stringify(body);
     updateCounts();
     say(`Staged in “${release?.title}”. The live article is unchanged until the release is published.`);
@@ -651,6 +639,7 @@ async function stageNow(releaseId) {
     }
   } catch (error) {
     if (error.status === 422) showFieldErrors(error.errors, "Not staged");
+    else if (error.status === 412) await conflict(again);
     else say(`Not staged: ${error.message}`, "error");
   }
 }
