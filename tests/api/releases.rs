@@ -245,12 +245,7 @@ async fn an_if_match_on_staging_refuses_a_copy_of_an_older_version() {
     let app = TestApp::new().await;
     let token = app.editor().await;
     let service = app.service().await;
-    let created = send(
-        &service,
-        write(Method::POST, "/v1/releases", &token, &json!({"title": "R"})),
-    )
-    .await;
-    let id = created.json()["id"].as_str().unwrap().to_owned();
+    let (release, _) = new_release(&service, &token).await;
     let stage = |path: String, body: Value, if_match: Option<String>| {
         let mut request = write(Method::PUT, &path, &token, &body);
         if let Some(tag) = if_match {
@@ -258,7 +253,7 @@ async fn an_if_match_on_staging_refuses_a_copy_of_an_older_version() {
         }
         request
     };
-    let article_path = format!("/v1/releases/{id}{}", &SEED[3..]);
+    let article_path = format!("{release}{}", &SEED[3..]);
     let section_path = format!("{article_path}/sections/risks");
 
     // An editor reads the article and a section; a colleague then changes the article live.
@@ -327,21 +322,11 @@ async fn an_if_match_on_staging_refuses_a_copy_of_an_older_version() {
         .assert_problem(412, "precondition_failed");
     send(
         &service,
-        stage(
-            format!("/v1/releases/{id}/articles/peels"),
-            article("Peels"),
-            Some("*".into()),
-        ),
+        stage(format!("{release}/articles/peels"), article("Peels"), Some("*".into())),
     )
     .await
     .assert_problem(412, "precondition_failed");
-    let listed = send(
-        &service,
-        TestRequest::get()
-            .uri(&format!("/v1/releases/{id}"))
-            .insert_header(bearer(&token)),
-    )
-    .await;
+    let listed = send(&service, TestRequest::get().uri(&release).insert_header(bearer(&token))).await;
     assert_eq!(
         listed.json()["items"].as_array().unwrap().len(),
         2,
