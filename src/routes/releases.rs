@@ -621,7 +621,8 @@ async fn unstage(
 /// does not change. An `If-Match` with the live article's ETag says which
 /// version the staged copy was made from: 412 if the article changed since
 /// (or, with any `If-Match`, does not exist), so an out-of-date copy cannot
-/// be staged over changes its author never saw.
+/// be staged over changes its author never saw. (The tag of a `?sections=`
+/// selection names no whole article: it never matches.)
 #[utoipa::path(
     tag = "releases",
     params(ReleaseArticlePath, ("If-Match" = Option<String>, Header, description = "Optional: the live article's ETag the staged copy is based on; 412 if it is no longer current")),
@@ -644,7 +645,8 @@ pub async fn stage_article(
 ) -> Result<HttpResponse, AppError> {
     let body = read_json(&req, body).await?;
     let mut conn = state.pool.get().await?;
-    find_release(&mut conn, id).await?;
+    // A closed release says so before any If-Match is weighed.
+    check_open(&find_release(&mut conn, id).await?)?;
     let parsed = input::parse_article(&body, &slug).map_err(crate::content::Error::Invalid)?;
     let live = store::find_article(&mut conn, &slug, store::Visibility::All).await?;
     let based_on = super::etags::precondition(&req, Resource::Article);
@@ -699,7 +701,8 @@ pub async fn stage_section(
 ) -> Result<HttpResponse, AppError> {
     let body = read_json(&req, body).await?;
     let mut conn = state.pool.get().await?;
-    find_release(&mut conn, id).await?;
+    // A closed release says so before any If-Match is weighed.
+    check_open(&find_release(&mut conn, id).await?)?;
     let parsed = input::parse_section(&body, kind).map_err(crate::content::Error::Invalid)?;
     let live = match store::find_article(&mut conn, &slug, store::Visibility::All).await? {
         Some(article) => store::load_sections(&mut conn, article.id, Some(&[kind]))

@@ -349,9 +349,20 @@ await step("releases: stage an edit, preview it, publish it", async () => {
   await page.getByText(/staged .* on version/).waitFor();
   await shot("release");
   await accessible("release");
-  // Opened from the release, the editor holds what the release stages (not live), and is not "unsaved".
+  // The benefits heading changes live after staging. Opened from the release, the
+  // editor holds what the release stages, and, since live moved on, compares first.
+  const benefits = await api("GET", `/v1/articles/${SLUG}/sections/benefits`, { token: EDITOR });
+  const liveHeading = "Benefits, reviewed live";
+  const benefitsBody = { kind: "benefits", heading: liveHeading, intro: benefits.json.intro, items: benefits.json.items.map(({ id, title, body: text }) => ({ id, title, body: text })) };
+  assert.equal((await api("PUT", `/v1/articles/${SLUG}/sections/benefits`, { token: EDITOR, body: benefitsBody, ifMatch: benefits.etag })).status, 200);
   await page.getByRole("link", { name: `Preview ${SLUG}` }).click();
-  assert.equal(await page.locator('[data-kind="aftercare_tips"]').getByLabel("Heading").inputValue(), staged);
+  const stale = page.getByRole("dialog", { name: "Someone else saved this article meanwhile" });
+  await stale.getByText(/this edit was made from/).waitFor();
+  await stale.getByRole("button", { name: "Apply my changes on top of theirs" }).click();
+  assert.equal(await page.locator('[data-kind="aftercare_tips"]').getByLabel("Heading").inputValue(), staged, "the staged copy");
+  assert.equal(await page.locator('[data-kind="benefits"]').getByLabel("Heading").inputValue(), liveHeading, "with the live change");
+  await page.getByRole("button", { name: "Stage this edit in the release" }).click();
+  await status().getByText(/Staged in/).waitFor();
   await page.getByText(/staged in a release, not live/).waitFor();
   await page.goBack();
   await page.getByRole("button", { name: "Publish now" }).click();
@@ -360,6 +371,7 @@ await step("releases: stage an edit, preview it, publish it", async () => {
   const published = (await publicArticle()).json;
   assert.equal(section(published, "aftercare_tips").heading, staged, "published");
   assert.equal(section(published, "conclusion").call_to_action, cta, "the colleague's live change survived the release");
+  assert.equal(section(published, "benefits").heading, liveHeading, "and the one made after staging");
 });
 
 await step("releases: a conflict is listed and nothing applied; a scheduled release publishes by itself", async () => {

@@ -17,9 +17,10 @@ let ed = null;
 /** Where focus goes once a write in flight ends (an inert form takes none meanwhile). */
 let focusAfterWrite = null;
 
+/** Focuses `element`, now or, while a write keeps the form inert, once it ends. */
 function focusSoon(element) {
   if (!element) return;
-  focusAfterWrite = element;
+  if (ed?.busy) focusAfterWrite = element;
   element.focus();
 }
 
@@ -43,9 +44,14 @@ function dirty() {
 
 /** Leaves the editor: asks first when there are unsaved changes; resolves false to stay. */
 export async function leaveEditor() {
+  if (ed?.busy) {
+    say("A save is under way: wait for its answer before leaving.", "error");
+    return false;
+  }
   if (dirty() && !(await confirmDialog("Leave without saving?", "Your changes to this article are neither saved nor staged in a release; they will be lost.", "Leave", "Stay"))) {
     return false;
   }
+  for (const dialog of document.querySelectorAll("dialog.conflict")) dialog.remove();
   ed = null;
   return true;
 }
@@ -419,28 +425,34 @@ export function showFieldErrors(errors, title = "The article was not saved") {
  * refuses a second one meanwhile.
  */
 async function busy(work) {
-  if (ed.busy) return;
-  ed.busy = true;
+  if (!ed || ed.busy) return;
+  const mine = ed;
+  mine.busy = true;
+  focusAfterWrite = null;
   const root = document.getElementById("editor-root");
-  const focus = document.activeElement?.id || document.activeElement?.dataset?.focus;
+  const focused = document.activeElement;
+  const focus = focused?.id || focused?.dataset?.focus;
   root?.setAttribute("aria-busy", "true");
   if (root) root.inert = true;
   try {
     await work();
   } finally {
-    if (ed) ed.busy = false;
+    mine.busy = false;
     if (root) {
       root.inert = false;
       root.removeAttribute("aria-busy");
     }
-    // To what the write chose (a field's error), else back to where the editor was,
-    // unless focus moved on purpose meanwhile (a dialog).
-    if (focusAfterWrite) {
+    // To what the write chose (a field's error), else back to where the editor was
+    // (the same element, or its re-rendered twin), unless focus moved on purpose (a dialog).
+    if (ed === mine && focusAfterWrite?.isConnected) {
       focusAfterWrite.focus();
-      focusAfterWrite = null;
-    } else if (document.activeElement === document.body && focus) {
-      (document.getElementById(focus) || document.querySelector(`[data-focus="${CSS.escape(focus)}"]`))?.focus();
+    } else if (ed === mine && document.activeElement === document.body) {
+      const again = focused?.isConnected
+        ? focused
+        : focus && (document.getElementById(focus) || document.querySelector(`[data-focus="${CSS.escape(focus)}"]`));
+      (again || document.getElementById("save"))?.focus();
     }
+    focusAfterWrite = null;
   }
 }
 
@@ -451,23 +463,59 @@ function applyRead(data, etag) {
   ed.draft = clone(ed.base);
 }
 
-function save() {
+async function save() {
+  if (ed?.release && !(await confirmDialog(
+    "Make this live now?",
+    `You are editing what the release “${ed.release.title}” stages. Saving makes it live now and takes it out of the release.`,
+    "Save live", "Cancel",
+  ))) {
+    document.getElementById("save")?.focus();
+    return;
+  }
   return busy(async () => {
+    const mine = ed;
     clearErrors();
+    if (mine.stale) {
+      await conflict(save);
+      return;
+    }
     try {
-      const { data, etag } = await put(articlePath(ed.slug), toBody(ed.draft), { ifMatch: ed.etag || undefined });
+      const { data, etag } = await put(articlePath(mine.slug), toBody(mine.draft), { ifMatch: mine.etag || undefined });
+      if (ed !== mine) return;
       applyRead(data, etag);
       ed.staged = null;
+      let note = "";
+      if (ed.release) {
+        note = await unstageAll(ed.release) ? ` It left the release “${ed.release.title}”.` : ` It is still staged in “${ed.release.title}”: unstage it there.`;
+        ed.release = null;
+      }
       renderHead();
       rerender();
       focusSoon(document.getElementById("save"));
-      say(`Saved version ${data.version}.`);
+      say(`Saved version ${data.version}.${note}`);
     } catch (error) {
+      if (ed !== mine) return;
       if (error.status === 422 || error.status === 409) showFieldErrors(error.errors.length ? error.errors : [{ pointer: "", message: error.message }]);
       else if (error.status === 412) await conflict(save);
       else say(`Not saved: ${error.message}`, "error");
     }
   });
+}
+
+/** Takes the article (and its sections) out of `release`; true if all went. */
+async function unstageAll(release, { sectionsOnly = false } = {}) {
+  const base = `/v1/releases/${encodeURIComponent(release.id)}/articles/${encodeURIComponent(ed.slug)}`;
+  const paths = release.sections.map((kind) => `${base}/sections/${kind}`);
+  if (!sectionsOnly && release.whole) paths.push(base);
+  let ok = true;
+  for (const path of paths) {
+    try {
+      await del(path);
+    } catch (error) {
+      if (error.status !== 404) ok = false;
+    }
+  }
+  return ok;
 }
 
 /**
@@ -476,10 +524,12 @@ function save() {
  * discard mine (kept, to bring back).
  */
 async function conflict(then) {
+  const owner = ed;
   let theirs;
   try {
     theirs = await get(articlePath(ed.slug));
   } catch (error) {
+    if (ed !== owner) return;
     if (error.status === 404) {
       // Saving creates it again: as new items, since the old ids went with it.
       ed.draft = withoutItemIds(ed.draft);
@@ -488,7 +538,7 @@ async function conflict(then) {
       ed.article = null;
       renderHead();
       rerender();
-      say("Someone deleted this article while you edited it. Your edit is still here: save to create it again.", "error");
+      say("Someone deleted this article while you edited it. Your edit is still here: save (or stage) to create it again.", "error");
       return;
     }
     say(`Could not load the current version: ${error.message}`, "error");
@@ -502,6 +552,7 @@ async function conflict(then) {
   } catch {
     // The name is a courtesy; the view works without it.
   }
+  if (ed !== owner) return;
   const theirsWrite = toWrite(theirs.data);
   const mine = clone(ed.draft);
   const base = ed.base;
@@ -516,6 +567,7 @@ async function conflict(then) {
   const close = () => {
     dialog.close();
     dialog.remove();
+    if (ed === owner) document.getElementById("save")?.focus();
   };
   const table = h("table", {},
     h("caption", {}, "Fields that differ between the server and your edit"),
@@ -540,6 +592,9 @@ async function conflict(then) {
     class: "primary",
     onclick: async () => {
       close();
+      if (ed !== owner) return;
+      ed.stale = false;
+      ed.baseVersion = null;
       ed.draft = merged;
       ed.article = theirs.data;
       ed.base = theirsWrite;
@@ -547,7 +602,6 @@ async function conflict(then) {
       renderHead();
       rerender();
       say("Your changes were applied on top of theirs…");
-      ed.busy = false;
       await then();
     },
   }, "Apply my changes on top of theirs");
@@ -556,6 +610,9 @@ async function conflict(then) {
     class: "danger",
     onclick: () => {
       close();
+      if (ed !== owner) return;
+      ed.stale = false;
+      ed.baseVersion = null;
       ed.discarded = { base, draft: mine };
       applyRead(theirs.data, theirs.etag);
       renderHead();
@@ -566,7 +623,7 @@ async function conflict(then) {
   }, "Discard mine");
   dialog.append(
     h("h2", { id: titleId }, "Someone else saved this article meanwhile"),
-    h("p", {}, `Version ${theirs.data.version} was saved${who} after you opened version ${ed.article?.version ?? "?"}. Nothing is lost: compare, then choose.`),
+    h("p", {}, `Version ${theirs.data.version} was saved${who} after ${ed.baseVersion ? `the version ${ed.baseVersion} this edit was made from` : `you opened version ${ed.article?.version ?? "?"}`}. Nothing is lost: compare, then choose.`),
     h("div", { class: "table-scroll" }, table),
     h("div", { class: "actions" }, apply, discard, h("button", { type: "button", onclick: close }, "Keep editing")),
   );
@@ -581,7 +638,7 @@ function renderHead() {
   if (!head) return;
   const editable = session.canEdit;
   const releaseSelect = h("select", { id: "stage-release" },
-    (ed.releases || []).filter((r) => r.state === "open" || r.state === "scheduled").map((r) => h("option", { value: r.id }, `${r.title} (${r.state})`)));
+    (ed.releases || []).filter((r) => r.state === "open" || r.state === "scheduled").map((r) => h("option", { value: r.id, selected: r.id === ed.release?.id }, `${r.title} (${r.state})`)));
   replace(head,
     h("p", { class: "crumbs" }, h("a", { href: "#/" }, "Articles"), " › ", ed.slug),
     h("h1", { id: "editor-title" }, ed.draft.title || ed.slug),
@@ -594,12 +651,12 @@ function renderHead() {
           type: "button",
           onclick: () => {
             // Mine again, on top of what is current now (their changes stay).
-            ed.draft = mergeOnTop(ed.discarded.base, ed.discarded.draft, ed.base);
+            ed.draft = mergeOnTop(ed.discarded.base, ed.discarded.draft, ed.draft);
             ed.discarded = null;
             renderHead();
             rerender();
             document.getElementById("save")?.focus();
-            say("Your discarded edit is back, on top of the current version (not saved).");
+            say("Your discarded edit is back, on top of the current one (not saved).");
           },
         }, "Bring back my discarded edit")
         : null,
@@ -607,7 +664,7 @@ function renderHead() {
     editable && ed.releases?.length
       ? h("div", { class: "toolbar release-bar" },
         field("Release", releaseSelect),
-        h("button", { type: "button", onclick: () => stage(releaseSelect.value) }, "Stage this edit in the release"))
+        h("button", { type: "button", id: "stage", onclick: () => stage(releaseSelect.value) }, "Stage this edit in the release"))
       : null);
   updateCounts();
 }
@@ -622,14 +679,27 @@ function stage(releaseId) {
 }
 
 async function stageNow(releaseId, again) {
+  const mine = ed;
   const release = ed.releases.find((r) => r.id === releaseId);
   const body = toBody(ed.draft);
+  if (ed.stale) {
+    await conflict(again);
+    return;
+  }
   try {
     // The release records the live version at staging as its base: an edit of
     // an older version would undo, unseen, what changed since. With If-Match
     // the server refuses it (412), and the conflict view resolves it first.
     await put(`/v1/releases/${encodeURIComponent(releaseId)}/articles/${encodeURIComponent(ed.slug)}`, body, { ifMatch: ed.etag || undefined });
+    if (ed !== mine) return;
     ed.staged = JSON.stringify(body);
+    // The whole article now holds the sections this release staged apart (they
+    // were in the copy opened from it): those would otherwise override it.
+    if (ed.release?.id === releaseId && ed.release.sections.length) {
+      await unstageAll(ed.release, { sectionsOnly: true });
+      ed.release.sections = [];
+    }
+    if (ed.release?.id === releaseId) ed.release.whole = true;
     updateCounts();
     say(`Staged in “${release?.title}”. The live article is unchanged until the release is published.`);
     const mode = document.getElementById("preview-mode");
@@ -638,6 +708,7 @@ async function stageNow(releaseId, again) {
       renderPreview();
     }
   } catch (error) {
+    if (ed !== mine) return;
     if (error.status === 422) showFieldErrors(error.errors, "Not staged");
     else if (error.status === 412) await conflict(again);
     else say(`Not staged: ${error.message}`, "error");
@@ -668,18 +739,13 @@ export async function openEditor(main, slug, release) {
       return;
     }
   }
-  ed = { slug, article: null, etag: null, base: null, draft: null, discarded: null, staged: null, busy: false, releases: [] };
+  ed = {
+    slug, article: null, etag: null, base: null, draft: null, discarded: null, staged: null,
+    busy: false, releases: [], release: null, stale: false, baseVersion: null,
+  };
   if (read) applyRead(read.data, read.etag);
-  if (release) {
-    // Opened from a release: edit what it stages (staging again replaces it).
-    // Items new in the release carry ids of a preview only: they go as new items.
-    const preview = await get(`${articlePath(slug)}?release=${encodeURIComponent(release)}`).catch(() => null);
-    if (preview) {
-      ed.draft = keepKnownIds(toWrite(preview.data), read ? read.data : null);
-      ed.staged = JSON.stringify(toBody(ed.draft));
-      if (!read) ed.base = toWrite({ sections: [] });
-    }
-  }
+  let notice = null;
+  if (release && session.canEdit) notice = await openStaged(slug, release, read);
   if (!ed.draft) {
     ed.base = toWrite({ sections: [] });
     ed.draft = clone(ed.base);
@@ -716,8 +782,71 @@ export async function openEditor(main, slug, release) {
   renderForm();
   updateCounts();
   renderPreview();
-  if (!read) say("This article exists only in the release so far: you edit what it stages.");
-  else if (release && ed.staged) say("You edit what the release stages; “Stage this edit” replaces it, “Save” makes it live now.");
+  if (notice) say(notice);
+  if (ed.stale) await conflict(() => say("Merged: “Stage this edit” puts it in the release."));
+}
+
+/**
+ * Opened from a release that stages this article: the editor holds the staged
+ * copy (items new in the release carry ids of a preview only: they go as new
+ * items). If the live article changed since it was staged, the copy's base is
+ * the revision it was staged on, and the conflict view comes first. Returns
+ * what to tell the editor.
+ */
+async function openStaged(slug, releaseId, read) {
+  let release;
+  try {
+    release = (await get(`/v1/releases/${encodeURIComponent(releaseId)}`)).data;
+  } catch {
+    return null;
+  }
+  const staged = release.items.filter((item) => item.slug === slug);
+  if (staged.length === 0) return `The release “${release.title}” does not stage this article: you edit the live one.`;
+  if (release.state !== "open" && release.state !== "scheduled") return `The release “${release.title}” is ${release.state}: you edit the live article.`;
+  const whole = staged.find((item) => !item.kind);
+  const sections = staged.filter((item) => item.kind);
+  const liveSection = (kind) => read?.data.sections.find((s) => s.kind === kind)?.version ?? null;
+  if (!whole && sections.some((item) => item.base_version !== liveSection(item.kind))) {
+    return `Sections staged in “${release.title}” changed live since: you edit the live article; publishing the release will list the conflict.`;
+  }
+  let preview;
+  try {
+    preview = await get(`${articlePath(slug)}?release=${encodeURIComponent(releaseId)}`);
+  } catch {
+    return null;
+  }
+  ed.draft = keepKnownIds(toWrite(preview.data), read ? read.data : null);
+  ed.staged = JSON.stringify(toBody(ed.draft));
+  ed.release = { id: releaseId, title: release.title, whole: Boolean(whole), sections: sections.map((item) => item.kind) };
+  if (!read) {
+    ed.base = toWrite({ sections: [] });
+    return "This article exists only in the release so far: you edit what it stages.";
+  }
+  if (whole && whole.base_version !== null && whole.base_version !== read.data.version) {
+    // Staged on an older version: that version is the base of a three-way merge.
+    ed.stale = true;
+    ed.baseVersion = whole.base_version;
+    const snapshot = await revisionAt(slug, whole.base_version).catch(() => null);
+    if (snapshot) {
+      ed.base = toWrite(snapshot);
+      return `The live article changed since this was staged (on version ${whole.base_version}): compare first.`;
+    }
+    return `The live article changed since this was staged (on version ${whole.base_version}), and that version is no longer kept: where the two differ, applying keeps the staged text. Compare first.`;
+  }
+  return `You edit what “${release.title}” stages: “Stage this edit” replaces it, “Save” makes it live now.`;
+}
+
+/** The article as revision `version` left it, if that revision is still kept. */
+async function revisionAt(slug, version) {
+  let cursor = null;
+  for (let page = 0; page < 20; page += 1) {
+    const { data } = await get(`${articlePath(slug)}/revisions?limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`);
+    const found = data.items.find((r) => r.article_version === version);
+    if (found) return (await get(`${articlePath(slug)}/revisions/${encodeURIComponent(found.id)}`)).data.snapshot;
+    if (!data.next_cursor) return null;
+    cursor = data.next_cursor;
+  }
+  return null;
 }
 
 /** The "new article" form: creates a draft with no sections (PUT without If-Match), then opens it. */

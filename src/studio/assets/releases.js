@@ -155,7 +155,7 @@ async function detail(main, id) {
           return h("li", {},
             `${what}${item.slug}`,
             ` — staged ${when(item.staged_at)} on ${item.base_version === null || item.base_version === undefined ? "a new article" : `version ${item.base_version}`}. `,
-            h("a", { href: `#/a/${encodeURIComponent(item.slug)}?release=${release.id}` }, `Preview ${item.slug}`),
+            editable ? h("a", { href: `#/a/${encodeURIComponent(item.slug)}?release=${release.id}` }, `Preview ${item.slug}`) : null,
             editable
               ? h("button", {
                 type: "button",
