@@ -53,6 +53,17 @@ impl Precondition {
         }
     }
 
+    /// For a write that needs no precondition but honours one (staging):
+    /// nothing said always holds; otherwise as [`check`](Self::check) against
+    /// `current`, or [`check_absent`](Self::check_absent) when there is none.
+    pub fn check_if_given(&self, resource: Resource, current: Option<Version>) -> Result<(), Error> {
+        match (self, current) {
+            (Precondition::Absent, _) => Ok(()),
+            (_, Some(current)) => self.check(resource, current),
+            (_, None) => self.check_absent(),
+        }
+    }
+
     /// For a resource that does not exist: only [`Precondition::Absent`] holds.
     pub fn check_absent(&self) -> Result<(), Error> {
         match self {

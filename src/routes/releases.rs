@@ -16,7 +16,7 @@ use super::{NoParams, ProblemResponses, Query, read_json};
 use crate::AppState;
 use crate::auth::Editor;
 use crate::content::error::ReleaseConflict;
-use crate::content::{Precondition, Resource, Version, input, store, write};
+use crate::content::{Resource, Version, input, store, write};
 use crate::db::schema::{release_items, releases};
 use crate::error::{AppError, Code, FieldError, Problem};
 use crate::request_id::RequestId;
@@ -152,7 +152,8 @@ pub enum ReleaseProblems {
     /// article that does not exist).
     #[response(status = 409, content_type = "application/problem+json")]
     Conflict(Problem),
-    /// `If-Match` does not name the release's current version.
+    /// `If-Match` does not name the release's current version (when staging: the live
+    /// article's or section's, which the staged copy was made from).
     #[response(status = 412, content_type = "application/problem+json")]
     PreconditionFailed(Problem),
     /// The body is larger than allowed.
@@ -538,7 +539,8 @@ pub async fn delete_release(
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// Stores a staged change, replacing an earlier one of the same target, and bumps the release.
+/// Stores a staged change, replacing an earlier one of the same target, and
+/// bumps the release (which the caller has found open).
 async fn stage(
     conn: &mut AsyncPgConnection,
     id: Uuid,
@@ -547,8 +549,6 @@ async fn stage(
     body: Value,
     base_version: Option<i64>,
 ) -> Result<ReleaseRow, AppError> {
-    let release = find_release(conn, id).await?;
-    check_open(&release)?;
     let mut delete = diesel::delete(release_items::table)
         .filter(release_items::release_id.eq(id))
         .filter(release_items::slug.eq(slug))
@@ -649,19 +649,13 @@ pub async fn stage_article(
     check_open(&find_release(&mut conn, id).await?)?;
     let parsed = input::parse_article(&body, &slug).map_err(crate::content::Error::Invalid)?;
     let live = store::find_article(&mut conn, &slug, store::Visibility::All).await?;
-    let based_on = super::etags::precondition(&req, Resource::Article);
-    if based_on != Precondition::Absent {
-        match &live {
-            Some(article) => based_on.check(
-                Resource::Article,
-                Version {
-                    id: article.id,
-                    version: article.version,
-                },
-            ),
-            None => based_on.check_absent(),
-        }?;
-    }
+    super::etags::precondition(&req, Resource::Article).check_if_given(
+        Resource::Article,
+        live.as_ref().map(|article| Version {
+            id: article.id,
+            version: article.version,
+        }),
+    )?;
     let row = stage(
         &mut conn,
         id,
@@ -715,13 +709,7 @@ pub async fn stage_section(
             }),
         None => None,
     };
-    let based_on = super::etags::precondition(&req, Resource::Section);
-    if based_on != Precondition::Absent {
-        match live {
-            Some(current) => based_on.check(Resource::Section, current),
-            None => based_on.check_absent(),
-        }?;
-    }
+    super::etags::precondition(&req, Resource::Section).check_if_given(Resource::Section, live)?;
     let base = live.map(|current| current.version);
     let row = stage(&mut conn, id, &slug, Some(kind.as_str()), parsed.to_body(), base).await?;
     respond(&mut conn, StatusCode::OK, row, false).await
