@@ -69,10 +69,17 @@ pub struct CachePolicy {
 
 /// A strong ETag over bytes, for resources without a version of their own.
 pub fn etag_of(prefix: &str, bytes: &[u8]) -> String {
+    format!("\"{prefix}.{}\"", content_hash(bytes))
+}
+
+/// 24 hex digits of the SHA-256 of `bytes`: a name that changes with them.
+pub fn content_hash(bytes: &[u8]) -> String {
     use sha2::Digest;
-    let digest = sha2::Sha256::digest(bytes);
-    let hex: String = digest.iter().take(12).map(|b| format!("{b:02x}")).collect();
-    format!("\"{prefix}.{hex}\"")
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .take(12)
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// Whether `If-None-Match` (weak comparison, RFC 9110 §13.1.2) names `etag`

@@ -15,7 +15,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 
 use crate::cache::Representation;
 use crate::error::{AppError, Code};
-use crate::routes::caching::{etag_of, negotiated_body, not_modified};
+use crate::routes::caching::{content_hash, etag_of, negotiated_body, not_modified};
 
 /// The policy of every studio response.
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
@@ -90,7 +90,7 @@ static STUDIO: LazyLock<Studio> = LazyLock::new(|| {
         all.push(0);
         all.extend_from_slice(bytes);
     }
-    let version = etag_of("v", &all).trim_matches('"').trim_start_matches("v.").to_owned();
+    let version = content_hash(&all);
     let page = INDEX.replace("{{assets}}", &format!("/studio/assets/{version}"));
     let index = Representation::new(
         page.clone().into(),

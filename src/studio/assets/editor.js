@@ -3,7 +3,7 @@
 // with If-Match; 422 problems shown at their fields, a 412 resolved in the
 // conflict view; staging into a release; the reader's preview beside it.
 
-import { ApiError, articlePath, del, get, put, session } from "./api.js";
+import { articlePath, del, get, put, session } from "./api.js";
 import { confirmDialog, field, h, replace, say, uid } from "./dom.js";
 import {
   KINDS, META, PHASES, PHASE_LABELS, clone, differences, emptyItem, emptySection, keepKnownIds, keyOf,
@@ -141,11 +141,11 @@ function rerender(focusKey) {
   const key = focusKey ?? document.activeElement?.dataset?.focus;
   renderForm();
   changed();
-  focusKey_(key);
+  focusByKey(key);
 }
 
 /** Focuses the control with `key`; a disabled one (moved to the end) hands focus to its item's or section's first enabled button. */
-function focusKey_(key) {
+function focusByKey(key) {
   if (!key) return;
   let target = document.querySelector(`[data-focus="${CSS.escape(key)}"]`);
   if (target?.disabled) target = target.closest(".item, .section-editor")?.querySelector("button:not(:disabled)");
@@ -902,4 +902,3 @@ export function newArticle(main) {
   ed = null;
 }
 
-export { ApiError };
