@@ -4,6 +4,7 @@
 
 pub mod auth;
 pub mod cache;
+pub mod clock;
 pub mod config;
 pub mod content;
 pub mod db;
@@ -56,6 +57,8 @@ pub struct AppState {
     pub cluster: Option<std::sync::Arc<db::cluster::ClusterHealth>>,
     /// Whether webhook URLs may name loopback, private or link-local addresses.
     pub webhook_allow_private: bool,
+    /// "Now", for validating what clients send.
+    pub clock: clock::Clock,
 }
 
 impl AppState {
@@ -79,6 +82,7 @@ impl AppState {
             body_timeout: std::time::Duration::from_secs(config.body_timeout_secs),
             cluster: None,
             webhook_allow_private: config.webhook_allow_private,
+            clock: clock::Clock::system(),
             cors_origins: config
                 .cors_origins
                 .split(',')

@@ -528,7 +528,8 @@ fn optional_kinds_schema(kinds: &[SectionKind], description: &str) -> Object {
                 .chain([serde_json::Value::Null]),
         ))
         .description(Some(description))
-        .examples(kinds.first().map(|kind| kind.as_str()))
+        // Left out is right for every section of these kinds; a kind would be wrong for all but one.
+        .examples([serde_json::Value::Null])
         .build()
 }
 
@@ -664,9 +665,9 @@ pub trait ItemBody: Deserr<BodyErrors> {
 #[deserr(error = BodyErrors, deny_unknown_fields)]
 #[serde(deny_unknown_fields)]
 pub struct TitledItemWrite {
-    /// An existing item of this section to keep (its id stays); leave out for a new item.
+    /// An existing item of this section to keep (its id stays); leave out (or `null`) for a new item.
     #[deserr(default)]
-    #[schema(value_type = Option<Uuid>, example = "5d1f8a52-1c39-4d1e-a3a7-6f0e2b9c4d21")]
+    #[schema(value_type = Option<Uuid>, example = json!(null))]
     pub id: Option<ItemId>,
     /// The kind of the item's section, as in a read; if given, it must be the section's.
     #[deserr(default)]
@@ -703,9 +704,9 @@ impl ItemBody for TitledItemWrite {
 #[deserr(error = BodyErrors, deny_unknown_fields)]
 #[serde(deny_unknown_fields)]
 pub struct ExpectationItemWrite {
-    /// An existing item of this section to keep; leave out for a new item.
+    /// An existing item of this section to keep; leave out (or `null`) for a new item.
     #[deserr(default)]
-    #[schema(value_type = Option<Uuid>, example = "9b2e4f61-7a0d-4c55-8e13-2d4c6b8a0f37")]
+    #[schema(value_type = Option<Uuid>, example = json!(null))]
     pub id: Option<ItemId>,
     /// `expectations`, as in a read; may be left out.
     #[deserr(default)]
@@ -744,9 +745,9 @@ impl ItemBody for ExpectationItemWrite {
 #[deserr(error = BodyErrors, deny_unknown_fields)]
 #[serde(deny_unknown_fields)]
 pub struct AudienceItemWrite {
-    /// An existing item of this section to keep; leave out for a new item.
+    /// An existing item of this section to keep; leave out (or `null`) for a new item.
     #[deserr(default)]
-    #[schema(value_type = Option<Uuid>, example = "3e7c1b90-2f4a-4b6d-9c8e-1a2b3c4d5e6f")]
+    #[schema(value_type = Option<Uuid>, example = json!(null))]
     pub id: Option<ItemId>,
     /// `target_audiences`, as in a read; may be left out.
     #[deserr(default)]

@@ -60,7 +60,7 @@ pub struct ReleaseWrite {
     #[schema(example = "Spring menu", max_length = 200)]
     title: String,
     /// When it publishes by itself (RFC 3339, in the future), or `null` to publish by hand.
-    #[schema(example = "2026-12-01T08:00:00Z")]
+    #[schema(example = "2999-12-01T08:00:00Z")]
     publish_at: Option<DateTime<Utc>>,
 }
 
@@ -376,7 +376,7 @@ pub async fn create_release(
     body: web::Payload,
 ) -> Result<HttpResponse, AppError> {
     let body = read_json(&req, body).await?;
-    let (title, publish_at) = parse_write(&body, Utc::now())?;
+    let (title, publish_at) = parse_write(&body, state.clock.now())?;
     let mut conn = state.pool.get().await?;
     let row = diesel::insert_into(releases::table)
         .values((
@@ -469,7 +469,7 @@ pub async fn put_release(
 ) -> Result<HttpResponse, AppError> {
     let body = read_json(&req, body).await?;
     // A malformed body is a 422 whatever the release's state, as in every write.
-    let (title, publish_at) = parse_write(&body, Utc::now())?;
+    let (title, publish_at) = parse_write(&body, state.clock.now())?;
     let mut conn = state.pool.get().await?;
     let current = find_release(&mut conn, id).await?;
     check_precondition(&req, &current)?;

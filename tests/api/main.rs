@@ -26,4 +26,5 @@ mod spec;
 mod studio;
 mod supervision;
 mod sync;
+mod timeless;
 mod webhooks;
