@@ -4,6 +4,7 @@
 pub mod articles;
 pub mod caching;
 pub mod etags;
+pub mod parts;
 pub mod paths;
 pub mod releases;
 pub mod revisions;
