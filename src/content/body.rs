@@ -51,9 +51,10 @@ pub const MAX_PUBLISHED_ON: NaiveDate = NaiveDate::from_ymd_opt(9999, 12, 31).ex
 /// The pattern of a slug.
 pub const SLUG_PATTERN: &str = "^[a-z0-9]+(-[a-z0-9]+)*$";
 /// The pattern of every text: no control characters but newline and tab, no
-/// bidirectional overrides or isolates, and at least one character that is
-/// neither white space nor zero-width.
-pub const TEXT_PATTERN: &str = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F\u202A-\u202E\u2066-\u2069]*[^\s\x00-\x1F\x7F-\x9F\u00AD\u180E\u200B-\u200D\u2060\uFEFF\u202A-\u202E\u2066-\u2069][^\x00-\x08\x0B-\x1F\x7F-\x9F\u202A-\u202E\u2066-\u2069]*$";
+/// bidirectional overrides or isolates, and at least one character that shows
+/// (the pattern names the invisible characters of the Basic Multilingual
+/// Plane; the server's check, `is_invisible`, goes by Unicode properties).
+pub const TEXT_PATTERN: &str = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F\u202A-\u202E\u2066-\u2069]*[^\s\x00-\x1F\x7F-\x9F\u00AD\u0300-\u036F\u115F\u1160\u17B4\u17B5\u180B-\u180F\u200B-\u200F\u202A-\u202E\u2060-\u206F\u20D0-\u20FF\u2800\u3164\uFE00-\uFE0F\uFE20-\uFE2F\uFEFF\uFFA0\uFFF9-\uFFFB][^\x00-\x08\x0B-\x1F\x7F-\x9F\u202A-\u202E\u2066-\u2069]*$";
 
 /// Server-owned fields of an article, refused with a hint.
 const ARTICLE_SERVER_OWNED: &[&str] = &[
@@ -312,12 +313,16 @@ fn incorrect<V: IntoValue>(actual: Value<V>, accepted: &[ValueKind], location: V
 // ---------------------------------------------------------------------------
 // Validating newtypes
 
-/// Characters that take no space: text made only of these (and white space) is empty.
+/// Characters that show nothing by themselves: format characters (general
+/// category Cf: zero-width spaces and joiners, invisible operators, tags),
+/// marks (M: combining marks and variation selectors only decorate a base
+/// character), the Hangul fillers (letters by category, but default-ignorable)
+/// and the blank Braille pattern. Text made only of these and white space is empty.
 fn is_invisible(c: char) -> bool {
-    matches!(
-        c,
-        '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}' | '\u{00AD}' | '\u{180E}'
-    )
+    use unicode_properties::{GeneralCategory, GeneralCategoryGroup, UnicodeGeneralCategory};
+    c.general_category_group() == GeneralCategoryGroup::Mark
+        || c.general_category() == GeneralCategory::Format
+        || matches!(c, '\u{115F}' | '\u{1160}' | '\u{3164}' | '\u{FFA0}' | '\u{2800}')
 }
 
 /// Bidirectional embedding, override and isolate controls: they can make

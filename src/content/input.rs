@@ -175,6 +175,24 @@ mod tests {
                 .collect()
         };
         assert_eq!(pointers("\u{200B}\u{200D} \u{FEFF}"), ["/heading must not be empty"]);
+        // Nothing that shows: invisible operators, variation selectors, Hangul
+        // fillers, Khmer inherent vowels, the blank Braille pattern, tags, lone marks.
+        for invisible in [
+            "\u{2062}",
+            "\u{FE0F}",
+            "\u{3164}",
+            "\u{1160}",
+            "\u{17B4}",
+            "\u{2800}",
+            "\u{E0041}",
+            "\u{0301}",
+            "\u{0301}\u{0302} \u{20DD}",
+            "\u{200E}",
+        ] {
+            assert_eq!(pointers(invisible), ["/heading must not be empty"], "{invisible:?}");
+        }
+        assert!(pointers("e\u{0301}").is_empty(), "a mark on a letter shows");
+        assert!(pointers("\u{1F642}").is_empty(), "an emoji shows");
         assert!(pointers("abc\u{202E}cba")[0].contains("bidirectional"));
         assert!(pointers("a\u{2067}b")[0].contains("bidirectional"));
         assert!(pointers("Zero\u{200B}width inside is fine").is_empty());
