@@ -553,6 +553,49 @@ pub struct ArticleWrite {
     #[deserr(from(Sections) = Sections::into_vec)]
     #[schema(schema_with = sections_schema)]
     pub sections: Vec<SectionWrite>,
+    /// As a read gives it; ignored.
+    #[deserr(skip)]
+    #[schema(schema_with = locale_as_read)]
+    pub locale: AsRead,
+    /// As a read gives it; ignored.
+    #[deserr(skip)]
+    #[schema(schema_with = fallbacks_as_read)]
+    pub fallbacks: AsRead,
+}
+
+/// `locale` and `fallbacks` in a write body: a read's, sent back as read
+/// (clients round-trip what they read), and ignored (API.md §13). The
+/// parsers in `content::input` take them out before a body is read.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AsRead;
+
+/// The keys of a read that a write body may repeat and that are ignored.
+pub const AS_READ: [&str; 2] = ["locale", "fallbacks"];
+
+fn locale_as_read() -> Object {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .read_only(true)
+        .description(Some(
+            "The locale of the read this body was made from; ignored (write a locale with `?locale=`).",
+        ))
+        .examples(["en"])
+        .build()
+}
+
+fn fallbacks_as_read() -> RefOr<Schema> {
+    described_ref(
+        "Fallbacks",
+        "The fallbacks of the read this body was made from; ignored.",
+    )
+    .into()
+}
+
+/// `object` with the `locale` and `fallbacks` a read gives, which a write may send back.
+fn as_read(object: ObjectBuilder) -> ObjectBuilder {
+    object
+        .property("locale", locale_as_read())
+        .property("fallbacks", fallbacks_as_read())
 }
 
 impl Slug {
@@ -974,7 +1017,7 @@ fn section_write_schema(kind: SectionKind) -> Schema {
             object = object.required(field.name());
         }
     }
-    object.into()
+    as_read(object).into()
 }
 
 /// The schema of an item of `shape` in a section write.
@@ -1038,7 +1081,7 @@ fn shape_write_schema(shape: ItemShape) -> Schema {
 fn item_put_schema(kind: SectionKind, shape: ItemShape) -> Schema {
     AllOfBuilder::new()
         .item(Ref::from_schema_name(shape_write_name(shape)))
-        .item(
+        .item(as_read(
             ObjectBuilder::new()
                 .property(
                     "kind",
@@ -1048,7 +1091,7 @@ fn item_put_schema(kind: SectionKind, shape: ItemShape) -> Schema {
                     ),
                 )
                 .required("kind"),
-        )
+        ))
         .description(Some(format!(
             "An item of {} `{kind}` section to store; `kind` is required.",
             kind.article()

@@ -9,7 +9,7 @@
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::body::{ArticleWrite, BodyErrors, ItemWrite, SectionWrite};
+use super::body::{AS_READ, ArticleWrite, BodyErrors, ItemWrite, SectionWrite};
 use super::kinds::{ItemShape, SectionKind};
 
 pub use super::body::{
@@ -24,8 +24,28 @@ pub type SectionInput = SectionWrite;
 /// A validated item write.
 pub type ItemInput = ItemWrite;
 
+/// `body` without what a read gives and a write ignores (`locale`,
+/// `fallbacks`), at its top and, for an article, in its sections.
+fn without_read_only(body: &Value) -> Value {
+    let mut body = body.clone();
+    if let Some(object) = body.as_object_mut() {
+        for key in AS_READ {
+            object.remove(key);
+        }
+        if let Some(Value::Array(sections)) = object.get_mut("sections") {
+            for section in sections.iter_mut().filter_map(Value::as_object_mut) {
+                for key in AS_READ {
+                    section.remove(key);
+                }
+            }
+        }
+    }
+    body
+}
+
 /// Validates an article body (`PUT /v1/articles/{slug}`).
 pub fn parse_article(body: &Value, slug: &str) -> Result<ArticleWrite, Vec<FieldError>> {
+    let body = &without_read_only(body);
     // The slug in the body, if any, must be the one in the path.
     let mut errors = match body.get("slug") {
         Some(Value::String(given)) if given != slug && is_valid_slug(given) => BodyErrors::at(
@@ -46,6 +66,7 @@ pub fn parse_article(body: &Value, slug: &str) -> Result<ArticleWrite, Vec<Field
 
 /// Validates a section body (`PUT …/sections/{kind}`).
 pub fn parse_section(body: &Value, kind: SectionKind) -> Result<SectionWrite, Vec<FieldError>> {
+    let body = &without_read_only(body);
     // A kind other than the path's: the other fields would be judged by the wrong shape.
     if let Some(given) = body.get("kind").and_then(Value::as_str).and_then(SectionKind::parse)
         && given != kind
@@ -63,6 +84,7 @@ pub fn parse_section(body: &Value, kind: SectionKind) -> Result<SectionWrite, Ve
 /// has items of `shape`: its `kind` is required, as in the item read.
 pub fn parse_item(body: &Value, kind: SectionKind, shape: ItemShape, id: Uuid) -> Result<ItemWrite, Vec<FieldError>> {
     debug_assert_eq!(kind.item_shape(), Some(shape));
+    let body = &without_read_only(body);
     let mut item = ItemWrite::deserialize_for(kind, body.clone()).map_err(BodyErrors::into_field_errors)?;
     match item.id {
         Some(given) if given != id => Err(vec![FieldError {

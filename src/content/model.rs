@@ -65,6 +65,62 @@ pub struct Article {
     pub meta: ArticleMeta,
     /// The sections in reading order (`position` 1, 2, …).
     pub sections: Vec<Section>,
+    /// The locale the texts were resolved for (API.md §13).
+    #[schema(example = "de-AT")]
+    pub locale: String,
+    /// Each text served from another locale than `locale`: its JSON pointer
+    /// in this body, and the locale it came from (set `lang` on it).
+    pub fallbacks: Fallbacks,
+}
+
+/// Which locale each text served from another locale came from: the JSON
+/// pointer of the text in the body it is part of, and the locale's code.
+/// Empty when every text is in the requested locale.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Fallbacks(pub Vec<(String, String)>);
+
+impl Fallbacks {
+    /// Notes that the text at `pointer` came from `locale`.
+    pub fn push(&mut self, pointer: String, locale: &str) {
+        self.0.push((pointer, locale.to_owned()));
+    }
+}
+
+impl Serialize for Fallbacks {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.0.iter().map(|(pointer, locale)| (pointer, locale)))
+    }
+}
+
+impl utoipa::PartialSchema for Fallbacks {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        ObjectBuilder::new()
+            .additional_properties(Some(ObjectBuilder::new().schema_type(Type::String)))
+            .description(Some(
+                "Each text served from another locale than `locale`: its JSON pointer in this body, and the \
+                 locale it came from. Empty when every text is in `locale`.",
+            ))
+            .examples([serde_json::json!({"/sections/2/items/1/body": "de", "/summary": "en"})])
+            .into()
+    }
+}
+
+impl ToSchema for Fallbacks {
+    fn name() -> std::borrow::Cow<'static, str> {
+        std::borrow::Cow::Borrowed("Fallbacks")
+    }
+}
+
+/// A section or item read on its own, or a section of a section list: its
+/// body with the locale its texts were resolved for.
+#[derive(Debug, Clone, Serialize)]
+pub struct Localized<T> {
+    #[serde(flatten)]
+    pub body: T,
+    /// The locale the texts were resolved for.
+    pub locale: String,
+    /// Each text served from another locale: pointer (in this body) → locale.
+    pub fallbacks: Fallbacks,
 }
 
 /// An article in a listing: its metadata and which section kinds it has.
@@ -86,6 +142,11 @@ pub struct ArticlePage {
     /// Pass as `cursor` to get the next page; `null` on the last page.
     #[schema(example = "0b8b5ac1a7e6d4b2f04f1e9b3a5d6c7e8f9a0b", required = true)]
     pub next_cursor: Option<String>,
+    /// The locale the texts were resolved for (API.md §13).
+    #[schema(example = "de-AT")]
+    pub locale: String,
+    /// Each text served from another locale than `locale`: pointer (`/items/3/title`) → locale.
+    pub fallbacks: Fallbacks,
 }
 
 /// Sub-headings of an `expectations` section, one per phase.
@@ -481,7 +542,23 @@ fn section_schema(kind: SectionKind) -> Schema {
     {
         object = object.required(name);
     }
-    object.into()
+    localized(object, "section").into()
+}
+
+/// `object` with the `locale` and `fallbacks` a `what` (section or item) has
+/// when read on its own (or in a section list), not inside an article.
+fn localized(object: ObjectBuilder, what: &str) -> ObjectBuilder {
+    object
+        .property(
+            "locale",
+            text(
+                &format!(
+                    "The locale the texts were resolved for; present when the {what} is read on its own, not inside an article."
+                ),
+                "de-AT",
+            ),
+        )
+        .property("fallbacks", Ref::from_schema_name("Fallbacks"))
 }
 
 /// The read schema of an item of a section of `kind`, named `<Kind>Item`.
@@ -503,7 +580,7 @@ fn item_schema(kind: SectionKind, shape: ItemShape) -> Schema {
         };
         object = object.property(item_field.name(), schema).required(item_field.name());
     }
-    object.into()
+    localized(object, "item").into()
 }
 
 /// `<Kind><union>`: the name of the member of a union for one kind
@@ -564,6 +641,7 @@ kind_union!(
     |kind| Some(section_schema(kind)),
     |schemas| {
         schemas.push(("PhaseHeadings".to_owned(), PhaseHeadings::schema()));
+        schemas.push(("Fallbacks".to_owned(), Fallbacks::schema()));
         schemas.push(("Item".to_owned(), Item::schema()));
         Item::schemas(schemas);
     }

@@ -4,7 +4,7 @@ use actix_web::{HttpRequest, HttpResponse, delete, get, put, web};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::caching::{Representation, cached, etag_of};
+use super::caching::{Representation, etag_of};
 use super::parts::{self, Part, PartProblems, read};
 use super::paths::ArticlePath;
 use super::{
@@ -16,10 +16,11 @@ use crate::content::body::ArticleWrite;
 use crate::content::input;
 use crate::content::model::{Article, ArticlePage, ArticleSummary};
 use crate::content::store::{self, Cursor};
+use crate::content::translations::{Resolver, load_texts};
 use crate::content::write;
 use crate::content::{Resource, SectionKind};
 
-pub use super::parts::{actor, article_body, article_representation};
+pub use super::parts::{actor, article_body};
 use crate::error::{AppError, Code};
 use crate::request_id::RequestId;
 
@@ -50,10 +51,14 @@ pub struct ListQuery {
     /// `next_cursor` of the previous page; leave out for the first page.
     #[param(example = "0b8b5ac1a7e6d4b2f04f1e9b3a5d6c7e8f9a0b", pattern = "^[0-9a-f]{38}$")]
     cursor: Option<String>,
+    /// A configured locale (`GET /v1/locales`): its texts, each missing one
+    /// from its fallback chain. Without it, `Accept-Language` chooses.
+    #[param(example = "en")]
+    pub locale: Option<String>,
 }
 
 impl super::KnownParams for ListQuery {
-    const NAMES: &'static [&'static str] = &["limit", "cursor"];
+    const NAMES: &'static [&'static str] = &["limit", "cursor", "locale"];
 }
 
 /// List articles, newest `published_on` first.
@@ -93,53 +98,75 @@ pub async fn list_articles(
         "list?limit={limit}&cursor={}",
         after.map(|cursor| cursor.encode()).unwrap_or_default()
     );
-    cached(
-        &state,
-        &req,
-        &reader,
-        RepresentationCache::list_group(),
-        key,
-        || async {
-            let mut conn = state.pool.get().await?;
-            let (rows, more) = store::list_articles(&mut conn, after, i64::from(limit), visibility).await?;
-            let next_cursor = if more {
-                rows.last().map(|(row, _)| {
-                    Cursor {
-                        published_on: row.published_on,
-                        id: row.id,
-                    }
-                    .encode()
+    let choice = parts::locale_of(&state, &req, query.locale.as_deref()).await?;
+    let group = RepresentationCache::list_group();
+    let state = &state;
+    parts::cached_in(state, &req, &reader, group, key, choice, |locale| async move {
+        let mut conn = state.pool.get().await?;
+        let (rows, more) = store::list_articles(&mut conn, after, i64::from(limit), visibility).await?;
+        let ids: Vec<uuid::Uuid> = rows.iter().map(|(row, _)| row.id).collect();
+        let drafts = visibility == store::Visibility::All;
+        let texts = load_texts(&mut conn, &ids, &locale, drafts, Some(&["title", "summary"])).await?;
+        let mut resolver = Resolver::new(&locale, None);
+        let next_cursor = if more {
+            rows.last().map(|(row, _)| {
+                Cursor {
+                    published_on: row.published_on,
+                    id: row.id,
+                }
+                .encode()
+            })
+        } else {
+            None
+        };
+        let items = rows
+            .iter()
+            .enumerate()
+            .map(|(index, (row, kinds))| {
+                let mut meta = row.to_meta()?;
+                resolver.meta(&mut meta, texts.get(&row.id), &format!("/items/{index}"));
+                Ok(ArticleSummary {
+                    meta,
+                    section_kinds: kinds.iter().filter_map(|kind| SectionKind::parse(kind)).collect(),
                 })
-            } else {
-                None
-            };
-            let items = rows
-                .iter()
-                .map(|(row, kinds)| {
-                    Ok(ArticleSummary {
-                        meta: row.to_meta()?,
-                        section_kinds: kinds.iter().filter_map(|kind| SectionKind::parse(kind)).collect(),
-                    })
-                })
-                .collect::<diesel::QueryResult<Vec<_>>>()?;
-            let keys = rows
-                .iter()
-                .map(|(row, _)| format!("article-{}", row.id.simple()))
-                .chain(["articles".to_owned()])
-                .collect::<Vec<_>>()
-                .join(" ");
-            let page = ArticlePage { items, next_cursor };
-            let body = serde_json::to_vec(&page).map_err(|err| AppError::Internal(err.to_string()))?;
-            let etag = etag_of("l", &body);
-            // No Last-Modified: a delete or unpublish changes the page without
-            // raising any listed article's time; the strong ETag validates it.
-            Ok(Representation::new(body.into(), etag, None, keys))
-        },
-    )
+            })
+            .collect::<diesel::QueryResult<Vec<_>>>()?;
+        let keys = rows
+            .iter()
+            .map(|(row, _)| format!("article-{}", row.id.simple()))
+            .chain(["articles".to_owned()])
+            .collect::<Vec<_>>()
+            .join(" ");
+        let page = ArticlePage {
+            items,
+            next_cursor,
+            locale: locale.code().to_owned(),
+            fallbacks: resolver.fallbacks,
+        };
+        let body = serde_json::to_vec(&page).map_err(|err| AppError::Internal(err.to_string()))?;
+        let etag = etag_of("l", &body);
+        // No Last-Modified: a delete or unpublish changes the page without
+        // raising any listed article's time; the strong ETag validates it.
+        Ok(Representation::new(body.into(), etag, None, keys))
+    })
     .await
 }
 
-/// Query of the section endpoint: an optional release to preview.
+/// Query of the section list: the locale.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct LocaleQuery {
+    /// A configured locale (`GET /v1/locales`): its texts, each missing one
+    /// from its fallback chain. Without it, `Accept-Language` chooses.
+    #[param(example = "en")]
+    pub locale: Option<String>,
+}
+
+impl super::KnownParams for LocaleQuery {
+    const NAMES: &'static [&'static str] = &["locale"];
+}
+
+/// Query of the section and item endpoints: an optional release to preview, the locale.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct PreviewQuery {
@@ -147,10 +174,14 @@ pub struct PreviewQuery {
     /// published (any token; `private, no-store`, never cached).
     #[param(example = "3f0c6f2e-8a41-4c3b-9d7e-2f5a1b3c4d5e", format = Uuid)]
     pub release: Option<String>,
+    /// A configured locale (`GET /v1/locales`): its texts, each missing one
+    /// from its fallback chain. Without it, `Accept-Language` chooses.
+    #[param(example = "en")]
+    pub locale: Option<String>,
 }
 
 impl super::KnownParams for PreviewQuery {
-    const NAMES: &'static [&'static str] = &["release"];
+    const NAMES: &'static [&'static str] = &["release", "locale"];
 }
 
 /// Query of the article endpoint.
@@ -167,10 +198,14 @@ pub struct ArticleQuery {
     /// published (any token; `private, no-store`, never cached).
     #[param(example = "3f0c6f2e-8a41-4c3b-9d7e-2f5a1b3c4d5e", format = Uuid)]
     release: Option<String>,
+    /// A configured locale (`GET /v1/locales`): its texts, each missing one
+    /// from its fallback chain. Without it, `Accept-Language` chooses.
+    #[param(example = "en")]
+    pub locale: Option<String>,
 }
 
 impl super::KnownParams for ArticleQuery {
-    const NAMES: &'static [&'static str] = &["sections", "release"];
+    const NAMES: &'static [&'static str] = &["sections", "release", "locale"];
 }
 
 /// Parses `?sections=`: known kinds, deduplicated, in canonical order.
@@ -231,6 +266,7 @@ pub async fn get_article(
         &slug,
         Part::Article(kinds),
         query.release.as_deref(),
+        query.locale.as_deref(),
     )
     .await
 }

@@ -17,7 +17,7 @@ use crate::request_id::RequestId;
 /// List an article's sections, in order.
 #[utoipa::path(
     tag = "sections",
-    params(ArticlePath),
+    params(ArticlePath, super::articles::LocaleQuery),
     responses(
         (status = 200, description = "The sections in order", body = Vec<Section>,
             headers(("ETag" = String, description = "Strong validator; changes whenever any section changes"))),
@@ -33,9 +33,19 @@ pub async fn list_sections(
     reader: Reader,
     request_id: RequestId,
     ArticlePath { slug }: ArticlePath,
-    _query: Query<NoParams>,
+    query: Query<super::articles::LocaleQuery>,
 ) -> Result<HttpResponse, AppError> {
-    read(&state, &req, &reader, request_id, &slug, Part::Sections, None).await
+    read(
+        &state,
+        &req,
+        &reader,
+        request_id,
+        &slug,
+        Part::Sections,
+        None,
+        query.locale.as_deref(),
+    )
+    .await
 }
 
 /// Get one section of an article.
@@ -66,7 +76,17 @@ pub async fn get_section(
     query: Query<super::articles::PreviewQuery>,
 ) -> Result<HttpResponse, AppError> {
     let part = Part::Section(kind);
-    read(&state, &req, &reader, request_id, &slug, part, query.release.as_deref()).await
+    read(
+        &state,
+        &req,
+        &reader,
+        request_id,
+        &slug,
+        part,
+        query.release.as_deref(),
+        query.locale.as_deref(),
+    )
+    .await
 }
 
 /// Get one item of a section.
@@ -98,7 +118,17 @@ pub async fn get_item(
     query: Query<super::articles::PreviewQuery>,
 ) -> Result<HttpResponse, AppError> {
     let part = Part::Item(kind, item_id);
-    read(&state, &req, &reader, request_id, &slug, part, query.release.as_deref()).await
+    read(
+        &state,
+        &req,
+        &reader,
+        request_id,
+        &slug,
+        part,
+        query.release.as_deref(),
+        query.locale.as_deref(),
+    )
+    .await
 }
 
 /// Create or replace one section.
