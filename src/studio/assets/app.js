@@ -8,7 +8,8 @@
 
 import { ApiError, get, roleOf, session } from "./api.js";
 import { field, h, replace, say, when } from "./dom.js";
-import { leaveEditor, newArticle, openEditor } from "./editor.js";
+import { leaveEditor, openEditor } from "./editor.js";
+import { newArticle } from "./new-article.js";
 
 const main = document.getElementById("main");
 
