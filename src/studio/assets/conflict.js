@@ -57,23 +57,25 @@ export async function conflict(then) {
     dialog.remove();
     if (ed === owner) document.getElementById("save")?.focus();
   };
+  // Each value's cell names its column too: the stylesheet shows that name where the columns stack (a phone).
+  const columns = [
+    ["theirs", `On the server now (version ${theirs.data.version})`],
+    ["mine", "Your unsaved edit"],
+    ["merged", "After “apply mine on top”"],
+  ];
   const table = h("table", {},
     h("caption", {}, "Fields that differ between the server and your edit"),
     h("thead", {}, h("tr", {},
       h("th", { scope: "col" }, "Field"),
-      h("th", { scope: "col" }, `On the server now (version ${theirs.data.version})`),
-      h("th", { scope: "col" }, "Your unsaved edit"),
-      h("th", { scope: "col" }, "After “apply mine on top”"))),
+      columns.map(([, name]) => h("th", { scope: "col" }, name)))),
     h("tbody", {}, rows.map((row) => {
       const both = mineChanged.has(row.key) && theirsChanged.has(row.key);
       const note = both ? "both changed" : mineChanged.has(row.key) ? "you changed" : "they changed";
       // What applying gives: theirs unless the merge differs from theirs there.
-      const after = result.has(row.key) ? result.get(row.key) : row.a;
+      const values = { theirs: row.a, mine: row.b, merged: result.has(row.key) ? result.get(row.key) : row.a };
       return h("tr", { class: both ? "both" : mineChanged.has(row.key) ? "mine" : "theirs" },
         h("th", { scope: "row" }, row.label, h("span", { class: "why" }, ` (${note})`)),
-        h("td", { class: "theirs" }, show(row.a)),
-        h("td", { class: "mine" }, show(row.b)),
-        h("td", { class: "merged" }, show(after)));
+        columns.map(([kind, name]) => h("td", { class: kind, dataset: { label: name } }, show(values[kind]))));
     })));
   const apply = h("button", {
     type: "button",

@@ -19,6 +19,25 @@ function setAt(object, path, value) {
   parent[path[path.length - 1]] = value;
 }
 
+/**
+ * A one-line text box that wraps a long line instead of cutting it off (a
+ * textarea the stylesheet sizes to its text). As in a text input, Enter adds
+ * no line break (it submits a form that has a submit button), and pasted line
+ * breaks become spaces.
+ */
+export function lineBox(attributes, value) {
+  const box = h("textarea", { ...attributes, class: "line", rows: 1, autocomplete: "off" }, value ?? "");
+  box.addEventListener("keydown", (event) => {
+    if (event.key !== "Enter" || event.isComposing) return;
+    event.preventDefault();
+    [...(box.form?.elements || [])].find((element) => element.type === "submit" && !element.disabled)?.click();
+  });
+  box.addEventListener("input", () => {
+    if (/[\r\n]/.test(box.value)) box.value = box.value.replace(/\r\n?|\n/g, " ");
+  });
+  return box;
+}
+
 /** A form control bound to `path` in the draft. */
 export function control(path, spec, value) {
   const readOnly = !session.canEdit;
@@ -35,8 +54,10 @@ export function control(path, spec, value) {
     element = h("select", { ...common, disabled: readOnly },
       h("option", { value: "draft", selected: value === "draft" }, "Draft (only token holders see it)"),
       h("option", { value: "published", selected: value === "published" }, "Published (public)"));
+  } else if (spec.type === "line") {
+    element = lineBox({ ...common, readonly: readOnly }, value);
   } else {
-    element = h("input", { ...common, type: spec.type === "date" ? "date" : "text", value: value ?? "", readonly: readOnly, autocomplete: "off" });
+    element = h("input", { ...common, type: "date", value: value ?? "", readonly: readOnly, autocomplete: "off" });
   }
   element.addEventListener(spec.type === "phase" || spec.type === "status" ? "change" : "input", () => {
     let next = element.value;
@@ -51,13 +72,10 @@ export function control(path, spec, value) {
 export function phaseHeading(sectionIndex, phase) {
   const section = ed.draft.sections[sectionIndex];
   const path = ["sections", sectionIndex, "phase_headings", phase];
-  const input = h("input", {
-    type: "text",
-    value: section.phase_headings?.[phase] ?? "",
+  const input = lineBox({
     readonly: !session.canEdit,
     dataset: { pointer: pointerOf(path), focus: path.join(".") },
-    autocomplete: "off",
-  });
+  }, section.phase_headings?.[phase]);
   input.addEventListener("input", () => {
     const headings = ed.draft.sections[sectionIndex].phase_headings || { before: null, during: null, after: null };
     headings[phase] = input.value.trim() === "" ? null : input.value;

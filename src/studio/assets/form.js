@@ -5,7 +5,7 @@ import { session } from "./api.js";
 import { confirmDialog, field, h, replace, say, uid } from "./dom.js";
 import { KINDS, META, PHASES, emptySection } from "./model.js";
 import { ed, rerender } from "./editing.js";
-import { control, phaseHeading, pointerOf } from "./fields.js";
+import { control, lineBox, phaseHeading, pointerOf } from "./fields.js";
 import { itemList, move } from "./items.js";
 
 function sectionEditor(sectionIndex) {
@@ -58,7 +58,7 @@ export function renderForm() {
     form,
     h("fieldset", { class: "meta" },
       h("legend", {}, "Article"),
-      field("Slug (URL name)", h("input", { type: "text", value: ed.slug, readonly: true })),
+      field("Slug (URL name)", lineBox({ readonly: true }, ed.slug)),
       META.map((f) => control([f.name], f, ed.draft[f.name]))),
     h("p", { class: "field-error", dataset: { errorFor: "/sections" }, hidden: true }),
     ed.draft.sections.map((_, i) => sectionEditor(i)),

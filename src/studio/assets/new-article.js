@@ -4,15 +4,15 @@
 import { articlePath, put } from "./api.js";
 import { field, h, replace, say } from "./dom.js";
 import { endEditing } from "./editing.js";
-import { clearErrors, showFieldErrors } from "./fields.js";
+import { clearErrors, lineBox, showFieldErrors } from "./fields.js";
 
 /** The "new article" form: creates a draft with no sections (PUT without If-Match), then opens it. */
 export function newArticle(main) {
   const today = new Date().toISOString().slice(0, 10);
   const inputs = {
     slug: h("input", { type: "text", dataset: { pointer: "/slug" }, autocomplete: "off", pattern: "[a-z0-9]+(-[a-z0-9]+)*", required: true }),
-    title: h("input", { type: "text", dataset: { pointer: "/title" }, autocomplete: "off", required: true }),
-    author: h("input", { type: "text", dataset: { pointer: "/author" }, autocomplete: "off", required: true }),
+    title: lineBox({ dataset: { pointer: "/title" }, required: true }),
+    author: lineBox({ dataset: { pointer: "/author" }, required: true }),
     published_on: h("input", { type: "date", dataset: { pointer: "/published_on" }, value: today, required: true }),
     summary: h("textarea", { dataset: { pointer: "/summary" }, rows: 3, required: true }),
   };
