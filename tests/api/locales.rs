@@ -575,6 +575,15 @@ async fn revisions_record_the_locale_and_a_restore_brings_back_every_locale() {
     let revisions = send(&service, read(&format!("{SEED}/revisions"), Some(&editor), &[]))
         .await
         .json();
+    assert_eq!(
+        revisions["items"][0]["locale"], "de",
+        "a revision says the locale of its write"
+    );
+    assert_eq!(
+        revisions["items"][1]["locale"],
+        Value::Null,
+        "the default's writes say null"
+    );
     let german_revision = revisions["items"][0]["id"].as_str().unwrap().to_owned();
 
     let body = translated(&article, &[("/title", "Mikronadelung")]);
