@@ -108,6 +108,7 @@ pub fn article_event(
     revision_id: Uuid,
     changed: &[ChangedSection],
     sections: &[StoredSection],
+    locales: &[String],
 ) -> serde_json::Value {
     let mut section_ids: Vec<Uuid> = sections.iter().map(|section| section.row.id).collect();
     for change in changed {
@@ -134,6 +135,7 @@ pub fn article_event(
             })).collect::<Vec<_>>(),
             "surrogate_keys": surrogate_keys,
             "url": format!("/v1/articles/{}", article.slug),
+            "locales": locales,
         }
     })
 }

@@ -4,12 +4,15 @@
 pub mod articles;
 pub mod caching;
 pub mod etags;
+pub mod locales;
+pub mod parts;
 pub mod paths;
 pub mod releases;
 pub mod revisions;
 pub mod sections;
 pub mod sync;
 pub mod system;
+pub mod translations;
 pub mod webhooks;
 
 use actix_web::dev::ResourceDef;
@@ -55,7 +58,12 @@ pub fn configure(config: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(releases::unstage_article)
         .service(releases::stage_section)
         .service(releases::unstage_section)
-        .service(releases::publish_release);
+        .service(releases::publish_release)
+        .service(locales::list_locales)
+        .service(locales::put_locale)
+        .service(locales::delete_locale)
+        .service(translations::list_translations)
+        .service(translations::put_translation_status);
 }
 
 /// Responses every operation can give.

@@ -12,6 +12,7 @@ use crate::AppState;
 use crate::content::error::Error as ContentError;
 use crate::content::model::Article;
 use crate::content::sync::{self as feed, Expiry, PageLimits, SyncError};
+use crate::content::translations::ReadLocale;
 use crate::error::{AppError, Code, Problem};
 
 /// Default page size of the feed.
@@ -171,7 +172,7 @@ pub async fn sync(
     };
     let visibility = reader.visibility();
     // The page is written as its entries come, and measured as it grows.
-    let mut body = PageBody::new();
+    let mut body = PageBody::new(super::parts::default_locale(&state));
     let end = crate::db::deadline(async {
         let mut conn = state.pool.get().await.map_err(|err| SyncError::Content(err.into()))?;
         feed::sync(&mut conn, query.cursor.as_deref(), limits, visibility, &mut |entry| {
@@ -199,15 +200,18 @@ pub async fn sync(
 struct PageBody {
     bytes: Vec<u8>,
     entries: usize,
+    /// The locale articles are written in.
+    locale: ReadLocale,
 }
 
 impl PageBody {
     const HEAD: &[u8] = br#"{"entries":["#;
 
-    fn new() -> PageBody {
+    fn new(locale: ReadLocale) -> PageBody {
         PageBody {
             bytes: Self::HEAD.to_vec(),
             entries: 0,
+            locale,
         }
     }
 
@@ -216,7 +220,7 @@ impl PageBody {
         let entry = match entry {
             feed::SyncEntry::Article(row, sections) => SyncEntry::Article(SyncArticle {
                 entry_type: SyncArticleType::Article,
-                article: article_body(&row, &sections)?,
+                article: article_body(&row, &sections, &self.locale, &Default::default())?,
             }),
             feed::SyncEntry::Deleted { id, slug } => SyncEntry::Deleted(SyncDeleted {
                 entry_type: SyncDeletedType::Deleted,
@@ -284,7 +288,8 @@ mod tests {
     #[test]
     fn a_page_written_entry_by_entry_is_a_sync_page() {
         let id = Uuid::new_v4();
-        let mut body = PageBody::new();
+        let locale = || ReadLocale::new(&Default::default(), "en");
+        let mut body = PageBody::new(locale());
         for slug in ["one", "two"] {
             body.push(feed::SyncEntry::Deleted {
                 id,
@@ -309,7 +314,7 @@ mod tests {
             serde_json::to_string(&page).unwrap()
         );
         assert_eq!(
-            String::from_utf8(PageBody::new().finish("c", false).unwrap()).unwrap(),
+            String::from_utf8(PageBody::new(locale()).finish("c", false).unwrap()).unwrap(),
             r#"{"entries":[],"next_cursor":"c","has_more":false}"#
         );
     }

@@ -45,6 +45,8 @@ macro_rules! write_transaction {
 
 mod release;
 pub use release::{Outcome, preview_article, publish_due, publish_release};
+mod translate;
+pub use translate::{TranslationOf, put_status, put_texts};
 
 /// Who writes, and under which request.
 #[derive(Debug, Clone)]
@@ -117,20 +119,41 @@ async fn lock_section(
     Ok((article, section))
 }
 
-/// `PUT /v1/articles/{slug}`: creates the article, or replaces it whole.
-pub async fn put_article(
+/// A write of a whole article or of one of its sections.
+#[derive(Debug, Clone)]
+pub enum Put {
+    /// `PUT /v1/articles/{slug}`: creates the article, or replaces it whole.
+    Article(ArticleInput),
+    /// `PUT /v1/articles/{slug}/sections/{kind}`: creates or replaces one section.
+    Section(SectionInput),
+}
+
+/// Applies `put` to the article `slug` in a transaction of its own.
+pub async fn put(
     conn: &mut AsyncPgConnection,
     slug: &str,
-    input: ArticleInput,
+    put: Put,
     precondition: Precondition,
     actor: Actor,
 ) -> Result<Written, Error> {
-    write_transaction!(conn, |conn| {
-        put_article_in(conn, slug, input, precondition, &actor).await
-    })
+    write_transaction!(conn, |conn| { put_in(conn, slug, put, precondition, &actor).await })
 }
 
-/// The body of [`put_article`], inside a transaction the caller holds (a release publishes several).
+/// Applies `put` inside a transaction the caller holds (a release publishes several).
+pub(crate) async fn put_in(
+    conn: &mut AsyncPgConnection,
+    slug: &str,
+    put: Put,
+    precondition: Precondition,
+    actor: &Actor,
+) -> Result<Written, Error> {
+    match put {
+        Put::Article(input) => put_article_in(conn, slug, input, precondition, actor).await,
+        Put::Section(input) => put_section_in(conn, slug, input, precondition, actor).await,
+    }
+}
+
+/// [`Put::Article`], inside a transaction the caller holds.
 pub(crate) async fn put_article_in(
     conn: &mut AsyncPgConnection,
     slug: &str,
@@ -167,14 +190,7 @@ pub(crate) async fn put_article_in(
                 .await?
                 .ok_or_else(|| article_not_found(slug))?;
             let snapshot = article.to_input(&sections)?.to_body();
-            let change = Change {
-                action: "create",
-                target: "article",
-                kind: None,
-                item: None,
-                section: None,
-                was_published: None,
-            };
+            let change = Change::new("create", "article");
             record(conn, &article, &sections, actor, change, Some(snapshot), now).await?;
             return Ok(Written {
                 article,
@@ -189,6 +205,20 @@ pub(crate) async fn put_article_in(
                 version: current.version,
             },
         )?;
+        // A write that changes nothing records nothing (API.md §3).
+        let stored = store::load_sections(conn, current.id, None).await?;
+        if current.to_input(&stored)?
+            == (ArticleInput {
+                slug: None,
+                ..input.clone()
+            })
+        {
+            return Ok(Written {
+                article: current,
+                sections: stored,
+                created: false,
+            });
+        }
         let (article, sections) = replace_article(conn, &current, &input, Ids::Existing, actor, "replace", now).await?;
         Ok(Written {
             article,
@@ -228,12 +258,8 @@ async fn replace_article(
     }
     replace_sections(conn, current.id, &input.sections, ids, now).await?;
     let change = Change {
-        action,
-        target: "article",
-        kind: None,
-        item: None,
-        section: None,
         was_published: Some(current.status == super::kinds::ArticleStatus::Published.as_str()),
+        ..Change::new(action, "article")
     };
     finish(conn, current.id, &input.summary, actor, change, now).await
 }
@@ -264,33 +290,13 @@ pub async fn delete_article(
         let sections = store::load_sections(conn, current.id, None).await?;
         let snapshot = current.to_input(&sections)?.to_body();
         diesel::delete(articles::table.find(current.id)).execute(conn).await?;
-        let change = Change {
-            action: "delete",
-            target: "article",
-            kind: None,
-            item: None,
-            section: None,
-            was_published: None,
-        };
+        let change = Change::new("delete", "article");
         record(conn, &current, &sections, &actor, change, Some(snapshot), Utc::now()).await?;
         Ok(())
     })
 }
 
-/// `PUT /v1/articles/{slug}/sections/{kind}`: creates or replaces one section.
-pub async fn put_section(
-    conn: &mut AsyncPgConnection,
-    slug: &str,
-    input: SectionInput,
-    precondition: Precondition,
-    actor: Actor,
-) -> Result<Written, Error> {
-    write_transaction!(conn, |conn| {
-        put_section_in(conn, slug, input, precondition, &actor).await
-    })
-}
-
-/// The body of [`put_section`], inside a transaction the caller holds (a release publishes several).
+/// [`Put::Section`], inside a transaction the caller holds.
 pub(crate) async fn put_section_in(
     conn: &mut AsyncPgConnection,
     slug: &str,
@@ -329,6 +335,14 @@ pub(crate) async fn put_section_in(
                         version: stored.row.version,
                     },
                 )?;
+                if stored.to_input()? == input {
+                    let sections = store::load_sections(conn, article.id, None).await?;
+                    return Ok(Written {
+                        article,
+                        sections,
+                        created: false,
+                    });
+                }
                 let mut errors = Vec::new();
                 replace_section(
                     conn,
@@ -348,12 +362,8 @@ pub(crate) async fn put_section_in(
             }
         }
         let change = Change {
-            action: if created { "create" } else { "replace" },
-            target: "section",
             kind: Some(kind),
-            item: None,
-            section: None,
-            was_published: None,
+            ..Change::new(if created { "create" } else { "replace" }, "section")
         };
         let (article, sections) = finish(conn, article.id, &article.summary, actor, change, now).await?;
         Ok(Written {
@@ -398,12 +408,9 @@ pub async fn delete_section(
         .execute(conn)
         .await?;
         let change = Change {
-            action: "delete",
-            target: "section",
             kind: Some(kind),
-            item: None,
             section: Some(stored.row.id),
-            was_published: None,
+            ..Change::new("delete", "section")
         };
         finish(conn, article.id, &article.summary, &actor, change, now).await?;
         Ok(())
@@ -437,6 +444,19 @@ pub async fn put_item(
                 version: stored.row.version,
             },
         )?;
+        let unchanged = stored
+            .to_input()?
+            .items
+            .iter()
+            .any(|item| item.id == Some(item_id) && item.content == input.content);
+        if unchanged {
+            let sections = store::load_sections(conn, article.id, None).await?;
+            return Ok(Written {
+                article,
+                sections,
+                created: false,
+            });
+        }
         let claimed = diesel::update(
             sections::table
                 .find(stored.row.id)
@@ -453,20 +473,17 @@ pub async fn put_item(
         }
         diesel::update(section_items::table.find(item_id))
             .set((
-                section_items::phase.eq(input.phase.map(|phase| phase.as_str())),
-                section_items::title.eq(&input.title),
-                section_items::body.eq(&input.body),
-                section_items::description.eq(&input.description),
+                section_items::phase.eq(input.content.phase.map(|phase| phase.as_str())),
+                section_items::title.eq(&input.content.title),
+                section_items::body.eq(&input.content.body),
+                section_items::description.eq(&input.content.description),
             ))
             .execute(conn)
             .await?;
         let change = Change {
-            action: "replace",
-            target: "item",
             kind: Some(kind),
             item: Some(item_id),
-            section: None,
-            was_published: None,
+            ..Change::new("replace", "item")
         };
         let (article, sections) = finish(conn, article.id, &article.summary, &actor, change, now).await?;
         Ok(Written {
@@ -488,13 +505,14 @@ pub async fn restore(
     write_transaction!(conn, |conn| {
         let now = Utc::now();
         let current = lock_article(conn, slug).await?.ok_or_else(|| article_not_found(slug))?;
-        let snapshot: Option<Option<serde_json::Value>> = revisions::table
+        let found: Option<(Option<serde_json::Value>, Option<serde_json::Value>)> = revisions::table
             .filter(revisions::id.eq(revision_id))
             .filter(revisions::article_id.eq(current.id))
-            .select(revisions::snapshot)
+            .select((revisions::snapshot, revisions::translations))
             .first(conn)
             .await
             .optional()?;
+        let (snapshot, translations) = found.unzip();
         let not_found = || Error::RevisionNotFound {
             slug: slug.to_owned(),
             id: revision_id,
@@ -511,6 +529,10 @@ pub async fn restore(
             id: revision_id,
             errors,
         })?;
+        // Every locale's text as it was: restored first, so that the
+        // restored structure keeps them and the new revision records them.
+        let locales = super::locales::Locales::load(conn).await?;
+        super::translations::restore(conn, current.id, translations.flatten().as_ref(), &locales).await?;
         let (article, sections) = replace_article(conn, &current, &input, Ids::AsGiven, &actor, "restore", now).await?;
         Ok(Written {
             article,
