@@ -129,6 +129,7 @@ use uuid::Uuid;
 use super::error::Error;
 use super::kinds::ArticleStatus;
 use super::store::{self, ArticleRow, StoredSection, Visibility};
+use super::translations::{ReadLocale, Texts, load_texts};
 use crate::db::schema::articles;
 
 /// A page takes no further entry once its body is this long (it always
@@ -155,8 +156,9 @@ pub struct PageLimits {
 /// One entry of the feed.
 #[derive(Debug, Clone)]
 pub enum SyncEntry {
-    /// The article's current state, as the reader may see it.
-    Article(ArticleRow, Vec<StoredSection>),
+    /// The article's current state, as the reader may see it, with the
+    /// translations its locale uses.
+    Article(ArticleRow, Vec<StoredSection>, Texts),
     /// The article is gone, or no longer visible to the reader.
     Deleted {
         /// Its id.
@@ -528,6 +530,7 @@ pub async fn sync(
     cursor: Option<&str>,
     limits: PageLimits,
     visibility: Visibility,
+    locale: &ReadLocale,
     emit: &mut Emit<'_>,
 ) -> Result<PageEnd, SyncError> {
     let elsewhere: Elsewhere = diesel::sql_query(ELSEWHERE).get_result(conn).await?;
@@ -540,6 +543,7 @@ pub async fn sync(
                 state: &state,
                 limits,
                 visibility,
+                locale,
                 sink: Sink::new(emit, limits),
             };
             let next = match cursor {
@@ -575,6 +579,8 @@ struct Page<'s, 'e, 'a> {
     state: &'s State,
     limits: PageLimits,
     visibility: Visibility,
+    /// The locale the articles are read in (their translations are loaded with them).
+    locale: &'s ReadLocale,
     sink: Sink<'e, 'a>,
 }
 
@@ -819,6 +825,8 @@ impl Page<'_, '_, '_> {
             let rows: Vec<ArticleRow> = query.load(conn).await?;
             let visible: Vec<Uuid> = rows.iter().map(|row| row.id).collect();
             let mut sections = store::load_sections_of(conn, &visible).await?;
+            let drafts = self.visibility == Visibility::All;
+            let mut texts = load_texts(conn, &visible, self.locale, drafts, None).await?;
             let mut rows: HashMap<Uuid, ArticleRow> = rows.into_iter().map(|row| (row.id, row)).collect();
             for candidate in &candidates[consumed..end] {
                 if self.sink.full() {
@@ -828,7 +836,8 @@ impl Page<'_, '_, '_> {
                     match (rows.remove(id), gone) {
                         (Some(row), _) => {
                             let sections = sections.remove(id).unwrap_or_default();
-                            self.sink.push(SyncEntry::Article(row, sections))?;
+                            let texts = texts.remove(id).unwrap_or_default();
+                            self.sink.push(SyncEntry::Article(row, sections, texts))?;
                         }
                         (None, Some(slug)) => self.sink.push(SyncEntry::Deleted {
                             id: *id,

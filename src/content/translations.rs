@@ -195,7 +195,7 @@ pub fn walk_meta(title: &mut String, summary: &mut String, base: &str, visit: &m
 
 /// The translations of articles a read may use: per article and key, the
 /// text of each locale of the chain that has one (by its place in the chain).
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Texts {
     by_key: HashMap<String, Vec<(usize, String)>>,
 }

@@ -32,10 +32,15 @@ pub struct SyncQuery {
     /// that handed it out); leave out to start an initial sync.
     #[param(pattern = "^[A-Za-z0-9_-]{92}$")]
     cursor: Option<String>,
+    /// A configured locale: articles as `?locale=` reads them (API.md §13);
+    /// a change to a text it falls back to is a change for it. Without it,
+    /// `Accept-Language` chooses. Keep one locale per cursor.
+    #[param(example = "en")]
+    locale: Option<String>,
 }
 
 impl super::KnownParams for SyncQuery {
-    const NAMES: &'static [&'static str] = &["limit", "cursor"];
+    const NAMES: &'static [&'static str] = &["limit", "cursor", "locale"];
 }
 
 /// The `type` of an article entry.
@@ -156,6 +161,7 @@ pub enum SyncProblems {
 #[get("/sync")]
 pub async fn sync(
     state: web::Data<AppState>,
+    req: actix_web::HttpRequest,
     reader: Reader,
     query: Query<SyncQuery>,
 ) -> Result<HttpResponse, AppError> {
@@ -172,12 +178,19 @@ pub async fn sync(
     };
     let visibility = reader.visibility();
     // The page is written as its entries come, and measured as it grows.
-    let mut body = PageBody::new(super::parts::default_locale(&state));
+    let choice = super::parts::locale_of(&state, &req, query.locale.as_deref()).await?;
+    let locale = choice.read_locale();
+    let mut body = PageBody::new(locale.clone());
     let end = crate::db::deadline(async {
         let mut conn = state.pool.get().await.map_err(|err| SyncError::Content(err.into()))?;
-        feed::sync(&mut conn, query.cursor.as_deref(), limits, visibility, &mut |entry| {
-            body.push(entry)
-        })
+        feed::sync(
+            &mut conn,
+            query.cursor.as_deref(),
+            limits,
+            visibility,
+            &locale,
+            &mut |entry| body.push(entry),
+        )
         .await
     })
     .await
@@ -189,10 +202,14 @@ pub async fn sync(
     } else {
         "no-store"
     };
-    Ok(HttpResponse::Ok()
+    let mut response = HttpResponse::Ok();
+    response
         .insert_header((actix_web::http::header::CACHE_CONTROL, cache_control))
-        .content_type("application/json")
-        .body(body))
+        .insert_header((actix_web::http::header::CONTENT_LANGUAGE, choice.code.as_str()));
+    if query.locale.is_none() {
+        response.insert_header((actix_web::http::header::VARY, "Authorization, Accept-Language"));
+    }
+    Ok(response.content_type("application/json").body(body))
 }
 
 /// A [`SyncPage`] written as its entries come: `{"entries":[`, the entries,
@@ -218,9 +235,9 @@ impl PageBody {
     /// Appends one entry; returns the length of the body so far.
     fn push(&mut self, entry: feed::SyncEntry) -> Result<usize, ContentError> {
         let entry = match entry {
-            feed::SyncEntry::Article(row, sections) => SyncEntry::Article(SyncArticle {
+            feed::SyncEntry::Article(row, sections, texts) => SyncEntry::Article(SyncArticle {
                 entry_type: SyncArticleType::Article,
-                article: article_body(&row, &sections, &self.locale, &Default::default())?,
+                article: article_body(&row, &sections, &self.locale, &texts)?,
             }),
             feed::SyncEntry::Deleted { id, slug } => SyncEntry::Deleted(SyncDeleted {
                 entry_type: SyncDeletedType::Deleted,

@@ -617,3 +617,63 @@ async fn revisions_record_the_locale_and_a_restore_brings_back_every_locale() {
     assert_eq!(restored["title"], "Microneedling");
     assert_eq!(restored["summary"], article["summary"]);
 }
+
+#[actix_web::test]
+async fn sync_in_a_locale_delivers_its_reads_and_the_changes_it_falls_back_to() {
+    let app = TestApp::new().await;
+    let admin = app.token("admin", lamina::auth::Role::Admin).await;
+    let editor = app.editor().await;
+    let service = app.service().await;
+    german(&service, &admin).await;
+    let article = get(&service, SEED).await.json();
+    let body = translated(&article, &[("/title", "Microneedling für makellose Haut")]);
+    let reply = send(
+        &service,
+        write(Method::PUT, &format!("{SEED}?locale=de"), &editor, &body).insert_header(("If-Match", "*")),
+    )
+    .await;
+    assert_eq!(reply.status, 200);
+    let etag = reply.header("etag").unwrap().to_owned();
+    let publish = send(
+        &service,
+        write(
+            Method::PUT,
+            &format!("{SEED}/translations/de"),
+            &editor,
+            &json!({"status": "published"}),
+        )
+        .insert_header(("If-Match", etag.as_str())),
+    )
+    .await;
+    assert_eq!(publish.status, 200);
+
+    // The initial sync in German gives the article as ?locale=de reads it.
+    let initial = get(&service, "/v1/sync?locale=de").await;
+    assert_eq!(initial.header("content-language"), Some("de"));
+    let page = initial.json();
+    let entry = &page["entries"][0]["article"];
+    assert_eq!(entry, &get(&service, &format!("{SEED}?locale=de")).await.json());
+    assert_eq!(entry["title"], "Microneedling für makellose Haut");
+    let cursor = page["next_cursor"].as_str().unwrap().to_owned();
+
+    // An English change to a text German falls back to is a German change.
+    let overview = get(&service, &format!("{SEED}/sections/overview")).await.json();
+    let changed = json!({"kind": "overview", "heading": "What Micro Needling Is", "body": overview["body"]});
+    let reply = send(
+        &service,
+        write(Method::PUT, &format!("{SEED}/sections/overview"), &editor, &changed).insert_header(("If-Match", "*")),
+    )
+    .await;
+    assert_eq!(reply.status, 200);
+    let delta = get(&service, &format!("/v1/sync?locale=de&cursor={cursor}"))
+        .await
+        .json();
+    let entry = &delta["entries"][0]["article"];
+    assert_eq!(entry["locale"], "de");
+    assert_eq!(entry["title"], "Microneedling für makellose Haut");
+    assert_eq!(entry["sections"][0]["heading"], "What Micro Needling Is");
+    assert_eq!(entry["fallbacks"]["/sections/0/heading"], "en");
+    get(&service, "/v1/sync?locale=xx")
+        .await
+        .assert_problem(400, "unknown_locale");
+}
