@@ -155,6 +155,10 @@ pub struct PageLimits {
 
 /// One entry of the feed.
 #[derive(Debug, Clone)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "entries go to the page one at a time, never held in bulk"
+)]
 pub enum SyncEntry {
     /// The article's current state, as the reader may see it, with the
     /// translations its locale uses.
