@@ -35,6 +35,8 @@ pub enum Code {
     DeliveryNotFound,
     /// 404: no release has this id.
     ReleaseNotFound,
+    /// 404: the release stages nothing for this article or section.
+    StagedChangeNotFound,
     /// 409: the release is published or failed: it can no longer change.
     ReleaseClosed,
     /// 409: staged articles or sections changed live since they were staged.
@@ -110,6 +112,7 @@ impl Code {
             Code::WebhookNotFound => "webhook_not_found",
             Code::DeliveryNotFound => "delivery_not_found",
             Code::ReleaseNotFound => "release_not_found",
+            Code::StagedChangeNotFound => "staged_change_not_found",
             Code::ReleaseClosed => "release_closed",
             Code::ReleaseConflict => "release_conflict",
             Code::ReleaseUnappliable => "release_unappliable",

@@ -121,6 +121,12 @@ pub enum Error {
     Corrupt(String),
     /// No release has this id.
     ReleaseNotFound { id: Uuid },
+    /// The release stages nothing for this article or section.
+    NotStaged {
+        id: Uuid,
+        slug: String,
+        kind: Option<SectionKind>,
+    },
     /// The release is published or failed.
     ReleaseClosed { id: Uuid, state: String },
     /// Staged changes whose live versions moved: nothing was applied.
@@ -135,6 +141,10 @@ pub enum Error {
     },
     /// A sync cursor from before the pruned horizon: changes it needs are gone.
     SyncCursorExpired,
+    /// No webhook endpoint has this id.
+    WebhookNotFound { id: Uuid },
+    /// The webhook endpoint has no such delivery.
+    DeliveryNotFound { id: Uuid },
 }
 
 impl From<diesel::result::Error> for Error {

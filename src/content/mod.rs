@@ -7,9 +7,11 @@ pub mod history;
 pub mod input;
 pub mod kinds;
 pub mod model;
+pub mod releases;
 pub mod seed;
 pub mod store;
 pub mod sync;
+pub mod transaction;
 pub mod webhooks;
 pub mod write;
 

@@ -1225,3 +1225,29 @@ async fn a_release_claimed_by_a_killed_node_is_published_once_by_the_other() {
     assert_eq!(events.len(), 1, "{events:?}");
     assert_eq!(events[0]["data"]["release_id"], id.as_str());
 }
+
+#[actix_web::test]
+async fn unstaging_what_was_never_staged_is_its_own_404() {
+    let app = TestApp::new().await;
+    let token = app.editor().await;
+    let service = app.service().await;
+    let (release, _) = new_release(&service, &token).await;
+    for path in [
+        format!("{release}/articles/peels"),
+        format!("{release}/articles/peels/sections/risks"),
+    ] {
+        let problem = send(&service, TestRequest::delete().uri(&path).insert_header(bearer(&token)))
+            .await
+            .assert_problem(404, "staged_change_not_found");
+        assert!(problem["detail"].as_str().unwrap().contains("peels"), "{problem}");
+    }
+    // An unknown release is still `release_not_found`.
+    send(
+        &service,
+        TestRequest::delete()
+            .uri(&format!("/v1/releases/{}/articles/peels", uuid::Uuid::new_v4()))
+            .insert_header(bearer(&token)),
+    )
+    .await
+    .assert_problem(404, "release_not_found");
+}

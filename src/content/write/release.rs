@@ -11,9 +11,11 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::{Actor, lock_article, put_article_in, put_section_in};
-use crate::content::error::{Error, Precondition, ReleaseConflict, Resource, Version};
+use crate::content::error::{Error, Precondition, ReleaseConflict, Resource};
 use crate::content::kinds::SectionKind;
-use crate::content::{input, store};
+use crate::content::releases::{self as release_store, StoredRelease};
+use crate::content::{input, store, transaction};
+use crate::db::DbPool;
 use crate::db::schema::{release_items, releases};
 
 /// How a publication ended.
@@ -44,33 +46,28 @@ fn release_actor(id: Uuid, actor: &Actor) -> Actor {
 }
 
 /// `POST /v1/releases/{id}/publish`: publishes now if `precondition` holds
-/// for the release. A conflict ([`Error::ReleaseConflict`]) or a change that
-/// cannot be applied ([`Error::ReleaseUnappliable`]) is an error and leaves
-/// everything as it was.
+/// for the release; the slugs written and the published release. A
+/// conflict ([`Error::ReleaseConflict`]) or a change that cannot be applied
+/// ([`Error::ReleaseUnappliable`]) is an error and leaves everything as it was.
 pub async fn publish_release(
-    conn: &mut AsyncPgConnection,
+    pool: &DbPool,
     id: Uuid,
     precondition: Precondition,
     actor: Actor,
-) -> Result<Vec<String>, Error> {
-    write_transaction!(conn, |conn| {
-        let row: Option<(i64, String)> = releases::table
-            .find(id)
-            .select((releases::version, releases::state))
-            .for_update()
-            .first(conn)
-            .await
-            .optional()?;
-        let (version, state) = row.ok_or(Error::ReleaseNotFound { id })?;
-        precondition.check(Resource::Release, Version { id, version })?;
-        if state != "open" && state != "scheduled" {
-            return Err(Error::ReleaseClosed { id, state });
-        }
+) -> Result<(Vec<String>, StoredRelease), Error> {
+    transaction::write(pool, async |conn| {
+        let release = release_store::lock(conn, id).await?;
+        precondition.check(Resource::Release, release.version())?;
+        release.check_open()?;
         match apply(conn, id, &release_actor(id, &actor)).await? {
-            Ok(slugs) => Ok(slugs),
+            Ok(slugs) => {
+                let published = release_store::lock(conn, id).await?;
+                Ok((slugs, release_store::stored(conn, published).await?))
+            }
             Err(conflicts) => Err(Error::ReleaseConflict(conflicts)),
         }
     })
+    .await
 }
 
 /// Claims one due scheduled release (`FOR UPDATE SKIP LOCKED`, so exactly
