@@ -298,6 +298,102 @@ impl Reply {
     }
 }
 
+/// What the helpers take as the test service: `TestApp::service()` and the like.
+pub trait TestService<B>:
+    Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>
+{
+}
+
+impl<S, B> TestService<B> for S where
+    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>
+{
+}
+
+impl Reply {
+    /// The `ETag` header, which must be there.
+    pub fn etag(&self) -> String {
+        self.header("etag").expect("an ETag").to_owned()
+    }
+}
+
+/// `method path` without a body, with `token`.
+pub async fn call_as<S: TestService<B>, B: MessageBody>(
+    service: &S,
+    method: actix_web::http::Method,
+    path: &str,
+    token: &str,
+) -> Reply {
+    send(
+        service,
+        test::TestRequest::default()
+            .method(method)
+            .uri(path)
+            .insert_header(bearer(token)),
+    )
+    .await
+}
+
+/// `method path` without a body, with `token` and `If-Match: tag`.
+pub async fn call_if_match<S: TestService<B>, B: MessageBody>(
+    service: &S,
+    method: actix_web::http::Method,
+    path: &str,
+    token: &str,
+    tag: &str,
+) -> Reply {
+    let request = test::TestRequest::default()
+        .method(method)
+        .uri(path)
+        .insert_header(bearer(token))
+        .insert_header(("If-Match", tag));
+    send(service, request).await
+}
+
+/// `GET path` with `token`.
+pub async fn get_as<S: TestService<B>, B: MessageBody>(service: &S, path: &str, token: &str) -> Reply {
+    call_as(service, actix_web::http::Method::GET, path, token).await
+}
+
+/// A JSON write of `body` with `token`, sent.
+pub async fn write_as<S: TestService<B>, B: MessageBody>(
+    service: &S,
+    method: actix_web::http::Method,
+    path: &str,
+    token: &str,
+    body: &Value,
+) -> Reply {
+    send(service, write(method, path, token, body)).await
+}
+
+/// `PUT path` of the JSON `body` with `token` and no `If-Match` (a create,
+/// or staging in a release), sent.
+pub async fn put_as<S: TestService<B>, B: MessageBody>(service: &S, path: &str, token: &str, body: &Value) -> Reply {
+    write_as(service, actix_web::http::Method::PUT, path, token, body).await
+}
+
+/// A `PUT` with `token` and `If-Match: *` whose body is `payload` as is,
+/// with `Content-Type: content_type` if given (to send what is not JSON).
+pub fn raw_put(path: &str, token: &str, content_type: Option<&str>, payload: &'static str) -> test::TestRequest {
+    let mut request = test::TestRequest::put()
+        .uri(path)
+        .insert_header(bearer(token))
+        .insert_header(("If-Match", "*"));
+    if let Some(content_type) = content_type {
+        request = request.insert_header(("Content-Type", content_type));
+    }
+    request.set_payload(payload)
+}
+
+/// The pointers of the `errors` of a 422 problem, in order.
+pub fn pointers(problem: &Value) -> Vec<&str> {
+    problem["errors"]
+        .as_array()
+        .expect("an errors array")
+        .iter()
+        .map(|error| error["pointer"].as_str().expect("a pointer"))
+        .collect()
+}
+
 /// Sends a request and reads the whole response.
 pub async fn send<S, B>(service: &S, request: test::TestRequest) -> Reply
 where
