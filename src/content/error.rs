@@ -115,6 +115,10 @@ pub enum Error {
     Unavailable(String),
     /// The database was lost during a write; `maybe_committed` if while committing.
     WriteInterrupted { maybe_committed: bool, cause: String },
+    /// A write did not finish in time: the request's deadline passed, or a
+    /// statement or lock wait ran past its timeout (`cause` says which);
+    /// `maybe_committed` if that happened while committing.
+    TimedOut { maybe_committed: bool, cause: String },
     /// Any other database failure.
     Database(diesel::result::Error),
     /// Stored content the model cannot represent.
@@ -159,10 +163,7 @@ impl From<diesel::result::Error> for Error {
 
 impl From<crate::db::DeadlineExceeded> for Error {
     fn from(_: crate::db::DeadlineExceeded) -> Error {
-        Error::Unavailable(format!(
-            "the database did not answer within {} s",
-            crate::db::DEADLINE.as_secs()
-        ))
+        Error::Unavailable(crate::db::deadline_cause())
     }
 }
 
@@ -178,6 +179,10 @@ impl Error {
     /// reached (`committing`).
     pub fn of_write(self, committing: bool) -> Error {
         match self {
+            Error::Unavailable(cause) if crate::db::is_timeout(&cause) => Error::TimedOut {
+                maybe_committed: committing,
+                cause,
+            },
             Error::Unavailable(cause) => Error::WriteInterrupted {
                 maybe_committed: committing,
                 cause,

@@ -187,6 +187,58 @@ pub async fn lock(conn: &mut AsyncPgConnection, id: Uuid) -> Result<ReleaseRow, 
     find_row(conn, id, true).await
 }
 
+/// The namespace of the advisory locks of releases (`pg_advisory_xact_lock(int, int)`).
+const RELEASE_LOCKS: i32 = 0x6c61_6d72;
+
+/// An advisory lock of the release `id`, for the rest of the transaction:
+/// `exclusive` (publishing) or shared (any other change), waiting for it
+/// (`wait`) or not; whether it was taken. Publishing holds it exclusively
+/// for its whole transaction, so a change meets a publication in progress at
+/// once, and a publication waits only for changes already under way (which
+/// are short). Staging therefore never lands in a release that is being
+/// published: it is either applied by the publication or refused.
+pub async fn advisory_lock(conn: &mut AsyncPgConnection, id: Uuid, exclusive: bool, wait: bool) -> Result<bool, Error> {
+    let (high, low) = id.as_u64_pair();
+    let folded = high ^ low;
+    // Two ids sharing these 32 bits only make a change wait or meet a 409 while the other publishes.
+    let key = (folded as u32 ^ (folded >> 32) as u32).cast_signed();
+    let function = match (exclusive, wait) {
+        (true, true) => "pg_advisory_xact_lock",
+        (true, false) => "pg_try_advisory_xact_lock",
+        (false, true) => "pg_advisory_xact_lock_shared",
+        (false, false) => "pg_try_advisory_xact_lock_shared",
+    };
+    #[derive(QueryableByName)]
+    struct Taken {
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        taken: bool,
+    }
+    let query = if wait {
+        // These return void: waiting is taking.
+        format!("SELECT true AS taken FROM (SELECT {function}($1, $2)) AS locked")
+    } else {
+        format!("SELECT {function}($1, $2) AS taken")
+    };
+    let taken: Taken = diesel::sql_query(query)
+        .bind::<diesel::sql_types::Integer, _>(RELEASE_LOCKS)
+        .bind::<diesel::sql_types::Integer, _>(key)
+        .get_result(conn)
+        .await?;
+    Ok(taken.taken)
+}
+
+/// The release, locked for a change (staging, unstaging, its settings, its
+/// deletion): at once [`Error::ReleaseClosed`] while it is being published.
+async fn take(conn: &mut AsyncPgConnection, id: Uuid) -> Result<ReleaseRow, Error> {
+    if !advisory_lock(conn, id, false, false).await? {
+        return Err(Error::ReleaseClosed {
+            id,
+            state: "being published".to_owned(),
+        });
+    }
+    find_row(conn, id, true).await
+}
+
 /// The release with its staged changes.
 pub async fn stored(conn: &mut AsyncPgConnection, row: ReleaseRow) -> Result<StoredRelease, Error> {
     let items = staged_items(conn, row.id).await?;
@@ -265,7 +317,7 @@ pub async fn update(
     input: ReleaseInput,
 ) -> Result<StoredRelease, Error> {
     transaction::write(pool, async |conn| {
-        let current = find_row(conn, id, true).await?;
+        let current = take(conn, id).await?;
         precondition.check(Resource::Release, current.version())?;
         current.check_open()?;
         diesel::update(releases::table.find(id))
@@ -284,7 +336,7 @@ pub async fn update(
 /// Deletes a release and what it stages, if `precondition` holds.
 pub async fn delete(pool: &DbPool, id: Uuid, precondition: Precondition) -> Result<(), Error> {
     transaction::write(pool, async |conn| {
-        let current = find_row(conn, id, true).await?;
+        let current = take(conn, id).await?;
         precondition.check(Resource::Release, current.version())?;
         diesel::delete(releases::table.find(id)).execute(conn).await?;
         Ok(())
@@ -391,7 +443,7 @@ pub async fn stage(
     if_match: Precondition,
 ) -> Result<StoredRelease, Error> {
     transaction::write(pool, async |conn| {
-        find_row(conn, id, true).await?.check_open()?;
+        take(conn, id).await?.check_open()?;
         let staged = target.parse(body)?;
         let live = target.live(conn).await?;
         if_match.check_if_given(target.resource(), live)?;
@@ -416,7 +468,7 @@ pub async fn stage(
 /// Removes what an open release stages for `target`.
 pub async fn unstage(pool: &DbPool, id: Uuid, target: Target<'_>) -> Result<StoredRelease, Error> {
     transaction::write(pool, async |conn| {
-        find_row(conn, id, true).await?.check_open()?;
+        take(conn, id).await?.check_open()?;
         if target.remove(conn, id).await? == 0 {
             return Err(Error::NotStaged {
                 id,
@@ -427,4 +479,101 @@ pub async fn unstage(pool: &DbPool, id: Uuid, target: Target<'_>) -> Result<Stor
         bump(conn, id).await
     })
     .await
+}
+
+// ---------------------------------------------------------------------------
+// Scheduled publications that fail
+
+/// Failed attempts to publish a scheduled release (the database failed or
+/// timed out) before it is `failed` for good.
+pub const MAX_PUBLISH_ATTEMPTS: i32 = 5;
+
+/// How long the scheduler waits before the next attempt after `attempts`
+/// failed ones: 2, 4, 8, 16 s.
+fn retry_delay(attempts: i32) -> chrono::TimeDelta {
+    chrono::TimeDelta::seconds(1_i64 << attempts.clamp(1, 6))
+}
+
+/// What [`postpone`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Postponed {
+    /// The scheduler tries again at this time.
+    Until(DateTime<Utc>),
+    /// Out of attempts: the release is `failed`, nothing applied.
+    Failed,
+    /// The release is no longer scheduled (published, changed or deleted meanwhile).
+    Gone,
+}
+
+/// Records a failed attempt to publish the scheduled release `id`: it is
+/// tried again after a growing delay, and after [`MAX_PUBLISH_ATTEMPTS`]
+/// failures it is `failed`, so a release that cannot be published is not
+/// retried at every poll for ever.
+pub async fn postpone(pool: &DbPool, id: Uuid) -> Result<Postponed, Error> {
+    transaction::write(pool, async |conn| {
+        let attempts: Option<i32> =
+            diesel::update(releases::table.find(id).filter(releases::state.eq(state::SCHEDULED)))
+                .set(releases::publish_attempts.eq(releases::publish_attempts + 1))
+                .returning(releases::publish_attempts)
+                .get_result(conn)
+                .await
+                .optional()?;
+        let Some(attempts) = attempts else {
+            return Ok(Postponed::Gone);
+        };
+        if attempts >= MAX_PUBLISH_ATTEMPTS {
+            mark_failed(conn, id, &[]).await?;
+            return Ok(Postponed::Failed);
+        }
+        let at = Utc::now() + retry_delay(attempts);
+        diesel::update(releases::table.find(id))
+            .set(releases::retry_at.eq(at))
+            .execute(conn)
+            .await?;
+        Ok(Postponed::Until(at))
+    })
+    .await
+}
+
+/// Fails a scheduled release with `conflicts` (empty: it could not be
+/// applied), and says so to the webhooks.
+pub(crate) async fn mark_failed(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    conflicts: &[super::error::ReleaseConflict],
+) -> Result<(), Error> {
+    let conflicts = serde_json::to_value(conflicts).map_err(|err| Error::Corrupt(err.to_string()))?;
+    diesel::update(releases::table.find(id).filter(releases::state.eq(state::SCHEDULED)))
+        .set((
+            releases::state.eq(state::FAILED),
+            releases::conflicts.eq(&conflicts),
+            releases::version.eq(releases::version + 1),
+            releases::updated_at.eq(Utc::now()),
+        ))
+        .execute(conn)
+        .await?;
+    release_event(conn, "release.failed", id, serde_json::json!({"conflicts": conflicts})).await
+}
+
+/// Adds a release event to the webhook outbox, in the publishing transaction.
+pub(crate) async fn release_event(
+    conn: &mut AsyncPgConnection,
+    event: &str,
+    id: Uuid,
+    mut data: Value,
+) -> Result<(), Error> {
+    if !super::webhooks::wanted(conn, event).await? {
+        return Ok(());
+    }
+    if let Some(object) = data.as_object_mut() {
+        object.insert("release_id".to_owned(), Value::String(id.to_string()));
+        object.insert("url".to_owned(), Value::String(format!("/v1/releases/{id}")));
+    }
+    let payload = serde_json::json!({
+        "type": event,
+        "timestamp": Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        "data": data,
+    });
+    super::webhooks::enqueue(conn, event, None, &payload).await?;
+    Ok(())
 }

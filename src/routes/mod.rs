@@ -293,6 +293,7 @@ impl From<crate::content::Error> for AppError {
             ),
             Error::Unavailable(cause) => AppError::Unavailable(cause),
             Error::WriteInterrupted { maybe_committed, cause } => AppError::WriteInterrupted { maybe_committed, cause },
+            Error::TimedOut { maybe_committed, cause } => AppError::TimedOut { maybe_committed, cause },
             Error::Database(err) => err.into(),
             Error::Corrupt(what) => AppError::Internal(what),
             Error::ReleaseNotFound { id } => paths::release_not_found(id),

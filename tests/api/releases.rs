@@ -1049,3 +1049,54 @@ async fn unstaging_what_was_never_staged_is_its_own_404() {
     .await
     .assert_problem(404, "release_not_found");
 }
+
+/// Issue 24, item 2: staging while a publication runs was acknowledged and
+/// then dropped (checked open, stored after the publication had read what to
+/// apply). Twelve stagers race one publication of forty staged articles:
+/// every acknowledged stage must be live afterwards, every other one refused
+/// with 409 `release_closed`; and the race must really have happened (some
+/// stage met the publication).
+#[actix_web::test]
+async fn staging_during_a_publication_is_applied_or_refused_never_dropped() {
+    use futures_util::future::join_all;
+    let app = TestApp::new().await;
+    let token = app.editor().await;
+    let service = app.service().await;
+    let (release, _) = new_release(&service, &token).await;
+    for n in 0..40 {
+        let path = format!("{release}/articles/bulk-{n}");
+        let staged = put_as(&service, &path, &token, &article(&format!("Bulk {n}"))).await;
+        assert_eq!(staged.status, 200, "{}", String::from_utf8_lossy(&staged.body));
+    }
+    let publish_path = format!("{release}/publish");
+    // The first stagers come just before the publication, the others during it.
+    let publish = async {
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        call_if_match(&service, Method::POST, &publish_path, &token, "*").await
+    };
+    let stagers = (0..12).map(|n| {
+        let (service, token, release) = (&service, &token, &release);
+        async move {
+            tokio::time::sleep(std::time::Duration::from_millis(10 * n)).await;
+            let path = format!("{release}/articles/late-{n}");
+            (n, put_as(service, &path, token, &article(&format!("Late {n}"))).await)
+        }
+    });
+    let (published, staged) = tokio::join!(publish, join_all(stagers));
+    assert_eq!(published.status, 200, "{}", String::from_utf8_lossy(&published.body));
+    let mut refused = 0;
+    for (n, reply) in staged {
+        match reply.status.as_u16() {
+            200 => {
+                let live = get(&service, &format!("/v1/articles/late-{n}")).await;
+                assert_eq!(live.status, 200, "stage {n} was acknowledged, then dropped");
+            }
+            _ => {
+                let problem = reply.assert_problem(409, "release_closed");
+                eprintln!("stage {n}: {}", problem["detail"]);
+                refused += 1;
+            }
+        }
+    }
+    assert!(refused > 0, "no stage met the publication: the race did not happen");
+}

@@ -2,8 +2,6 @@
 //! code as a live PUT, all in one transaction, after checking that nothing
 //! staged changed live since it was staged.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-
 use chrono::Utc;
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
@@ -56,6 +54,8 @@ pub async fn publish_release(
     actor: Actor,
 ) -> Result<(Vec<String>, StoredRelease), Error> {
     transaction::write(pool, async |conn| {
+        // Changes under way finish first; later ones meet a 409 until this ends.
+        release_store::advisory_lock(conn, id, true, true).await?;
         let release = release_store::lock(conn, id).await?;
         precondition.check(Resource::Release, release.version())?;
         release.check_open()?;
@@ -70,15 +70,27 @@ pub async fn publish_release(
     .await
 }
 
+/// A scheduled publication that failed: the release it had claimed, if it
+/// got that far, and why.
+#[derive(Debug)]
+pub struct DueFailure {
+    pub release: Option<Uuid>,
+    pub error: Error,
+}
+
 /// Claims one due scheduled release (`FOR UPDATE SKIP LOCKED`, so exactly
 /// one node takes it) and publishes it in the same transaction; a conflict
 /// leaves it `failed` with its conflicts. The release and how it ended, or
-/// `None` if none was due (or another node holds it).
-pub async fn publish_due(conn: &mut AsyncPgConnection, actor: Actor) -> Result<Option<(Uuid, Outcome)>, Error> {
-    write_transaction!(conn, |conn| {
+/// `None` if none was due (or another node holds it, or a change to it is
+/// under way: it is tried again at the next poll). A release whose earlier
+/// attempts failed waits for its `retry_at`.
+pub async fn publish_due(pool: &DbPool, actor: Actor) -> Result<Option<(Uuid, Outcome)>, DueFailure> {
+    let claimed = std::sync::Mutex::new(None);
+    let outcome = transaction::write(pool, async |conn| {
         let due: Option<Uuid> = releases::table
-            .filter(releases::state.eq("scheduled"))
+            .filter(releases::state.eq(release_store::state::SCHEDULED))
             .filter(releases::publish_at.le(diesel::dsl::now))
+            .filter(releases::retry_at.is_null().or(releases::retry_at.le(diesel::dsl::now)))
             .order(releases::publish_at.asc())
             .select(releases::id)
             .for_update()
@@ -89,6 +101,12 @@ pub async fn publish_due(conn: &mut AsyncPgConnection, actor: Actor) -> Result<O
         let Some(id) = due else {
             return Ok(None);
         };
+        if !release_store::advisory_lock(conn, id, true, false).await? {
+            return Ok(None);
+        }
+        if let Ok(mut claimed) = claimed.lock() {
+            *claimed = Some(id);
+        }
         let actor = release_actor(id, &actor);
         // A savepoint: changes that cannot be applied roll back alone, and
         // the release is failed while this transaction still holds it.
@@ -96,12 +114,12 @@ pub async fn publish_due(conn: &mut AsyncPgConnection, actor: Actor) -> Result<O
         match applied {
             Ok(Ok(slugs)) => Ok(Some((id, Outcome::Published(slugs)))),
             Ok(Err(conflicts)) => {
-                mark_failed(conn, id, &conflicts).await?;
+                release_store::mark_failed(conn, id, &conflicts).await?;
                 Ok(Some((id, Outcome::Failed(conflicts))))
             }
-            Err(err @ (Error::Unavailable(_) | Error::WriteInterrupted { .. })) => Err(err),
+            Err(err @ (Error::Unavailable(_) | Error::WriteInterrupted { .. } | Error::TimedOut { .. })) => Err(err),
             Err(Error::ReleaseUnappliable { slug, kind, reason }) => {
-                mark_failed(conn, id, &[]).await?;
+                release_store::mark_failed(conn, id, &[]).await?;
                 let what = kind.map_or_else(
                     || format!("the article {slug:?}"),
                     |kind| format!("the section {kind} of {slug:?}"),
@@ -109,44 +127,16 @@ pub async fn publish_due(conn: &mut AsyncPgConnection, actor: Actor) -> Result<O
                 Ok(Some((id, Outcome::Unappliable(format!("{what}: {reason}")))))
             }
             Err(err) => {
-                mark_failed(conn, id, &[]).await?;
+                release_store::mark_failed(conn, id, &[]).await?;
                 Ok(Some((id, Outcome::Unappliable(err.to_string()))))
             }
         }
     })
-}
-
-async fn mark_failed(conn: &mut AsyncPgConnection, id: Uuid, conflicts: &[ReleaseConflict]) -> Result<(), Error> {
-    let conflicts = serde_json::to_value(conflicts).map_err(|err| Error::Corrupt(err.to_string()))?;
-    diesel::update(releases::table.find(id).filter(releases::state.eq("scheduled")))
-        .set((
-            releases::state.eq("failed"),
-            releases::conflicts.eq(&conflicts),
-            releases::version.eq(releases::version + 1),
-            releases::updated_at.eq(Utc::now()),
-        ))
-        .execute(conn)
-        .await?;
-    release_event(conn, "release.failed", id, serde_json::json!({"conflicts": conflicts})).await?;
-    Ok(())
-}
-
-/// Adds a release event to the webhook outbox, in the publishing transaction.
-async fn release_event(conn: &mut AsyncPgConnection, event: &str, id: Uuid, mut data: Value) -> Result<(), Error> {
-    if !crate::content::webhooks::wanted(conn, event).await? {
-        return Ok(());
-    }
-    if let Some(object) = data.as_object_mut() {
-        object.insert("release_id".to_owned(), Value::String(id.to_string()));
-        object.insert("url".to_owned(), Value::String(format!("/v1/releases/{id}")));
-    }
-    let payload = serde_json::json!({
-        "type": event,
-        "timestamp": Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-        "data": data,
-    });
-    crate::content::webhooks::enqueue(conn, event, None, &payload).await?;
-    Ok(())
+    .await;
+    outcome.map_err(|error| DueFailure {
+        release: claimed.lock().ok().and_then(|claimed| *claimed),
+        error,
+    })
 }
 
 /// Checks every staged change against the live versions (locking each
@@ -217,7 +207,7 @@ async fn apply(
     }
     diesel::update(releases::table.find(id))
         .set((
-            releases::state.eq("published"),
+            releases::state.eq(release_store::state::PUBLISHED),
             releases::published_at.eq(Utc::now()),
             releases::conflicts.eq(Value::Array(Vec::new())),
             releases::version.eq(releases::version + 1),
@@ -225,7 +215,7 @@ async fn apply(
         ))
         .execute(conn)
         .await?;
-    release_event(conn, "release.published", id, serde_json::json!({"slugs": slugs})).await?;
+    release_store::release_event(conn, "release.published", id, serde_json::json!({"slugs": slugs})).await?;
     Ok(Ok(slugs))
 }
 
