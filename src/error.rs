@@ -39,6 +39,8 @@ pub enum Code {
     StagedChangeNotFound,
     /// 409: the release is published or failed: it can no longer change.
     ReleaseClosed,
+    /// 409: the release already stages as many changes as one publication can apply (200).
+    ReleaseTooLarge,
     /// 409: staged articles or sections changed live since they were staged.
     ReleaseConflict,
     /// 409: a staged change cannot be applied as it stands though nothing moved live
@@ -114,6 +116,7 @@ impl Code {
             Code::ReleaseNotFound => "release_not_found",
             Code::StagedChangeNotFound => "staged_change_not_found",
             Code::ReleaseClosed => "release_closed",
+            Code::ReleaseTooLarge => "release_too_large",
             Code::ReleaseConflict => "release_conflict",
             Code::ReleaseUnappliable => "release_unappliable",
             Code::InvalidQuery => "invalid_query",

@@ -133,6 +133,8 @@ pub enum Error {
     },
     /// The release is published or failed.
     ReleaseClosed { id: Uuid, state: String },
+    /// The release already stages as many changes as one publication can apply.
+    ReleaseTooLarge { id: Uuid, limit: i64 },
     /// Staged changes whose live versions moved: nothing was applied.
     ReleaseConflict(Vec<ReleaseConflict>),
     /// A staged change cannot be applied as it stands, though nothing moved

@@ -100,7 +100,7 @@ pub mod problems {
         Forbidden = 403;
         /// Nothing has this path; `code` says what is missing (`article_not_found`, `release_not_found`, `webhook_not_found`, …).
         NotFound = 404;
-        /// The write conflicts with what is stored (`article_exists`, `release_closed`, `release_conflict` listing `conflicts`, `release_unappliable`).
+        /// The write conflicts with what is stored (`article_exists`, `release_closed`, `release_too_large`, `release_conflict` listing `conflicts`, `release_unappliable`).
         Conflict = 409;
         /// `If-Match` does not name the current version; the body gives the current ETag and version.
         PreconditionFailed = 412;
@@ -309,6 +309,13 @@ impl From<crate::content::Error> for AppError {
             Error::ReleaseClosed { id, state } => AppError::Conflict {
                 code: Code::ReleaseClosed,
                 detail: format!("The release {id} is {state} and can no longer change."),
+            },
+            Error::ReleaseTooLarge { id, limit } => AppError::Conflict {
+                code: Code::ReleaseTooLarge,
+                detail: format!(
+                    "The release {id} already stages {limit} changes, the most one release can publish at once; \
+                     publish it, or stage the rest in another release."
+                ),
             },
             Error::ReleaseConflict(conflicts) => AppError::ReleaseConflict(conflicts),
             Error::ReleaseUnappliable { slug, kind, reason } => AppError::Conflict {

@@ -280,7 +280,9 @@ async fn stage(
 /// version the staged copy was made from: 412 if the article changed since
 /// (or, with any `If-Match`, does not exist), so an out-of-date copy cannot
 /// be staged over changes its author never saw. (The tag of a `?sections=`
-/// selection names no whole article: it never matches.)
+/// selection names no whole article: it never matches.) A release stages at
+/// most 200 changes (409 `release_too_large`); while it is being published,
+/// staging is 409 `release_closed`.
 #[utoipa::path(
     tag = "releases",
     params(ReleaseArticlePath, ("If-Match" = Option<String>, Header, description = "Optional: the live article's ETag the staged copy is based on; 412 if it is no longer current")),
@@ -308,7 +310,7 @@ pub async fn stage_article(
 ///
 /// Same body and validation as `PUT /v1/articles/{slug}/sections/{kind}`.
 /// An optional `If-Match` with the live section's ETag is checked as for a
-/// staged article.
+/// staged article, and the same limits hold.
 #[utoipa::path(
     tag = "releases",
     params(ReleaseSectionPath, ("If-Match" = Option<String>, Header, description = "Optional: the live section's ETag the staged copy is based on; 412 if it is no longer current")),

@@ -1100,3 +1100,226 @@ async fn staging_during_a_publication_is_applied_or_refused_never_dropped() {
     }
     assert!(refused > 0, "no stage met the publication: the race did not happen");
 }
+
+/// A transaction of its own that holds the seed article's row, so a
+/// publication touching it waits into the lock timeout; dropped, it ends.
+async fn hold_the_seed(app: &TestApp) -> tokio_postgres::Client {
+    let (blocker, connection) = tokio_postgres::connect(&app.db.url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    actix_web::rt::spawn(connection);
+    blocker
+        .batch_execute(&format!(
+            "BEGIN; SELECT 1 FROM articles WHERE slug = '{}' FOR UPDATE",
+            &SEED["/v1/articles/".len()..]
+        ))
+        .await
+        .unwrap();
+    blocker
+}
+
+/// Issue 24, item 3: a publication that runs out of time said "the
+/// connection was lost before this write was committed". It says what
+/// happened: it did not finish in time (here: a lock wait past the lock
+/// timeout), nothing was written.
+#[actix_web::test]
+async fn a_publication_that_times_out_says_so() {
+    let app = TestApp::new().await;
+    let token = app.editor().await;
+    let service = app.service().await;
+    let (release, _) = new_release(&service, &token).await;
+    let mut changed = writable(&get(&service, SEED).await.json());
+    changed["title"] = json!("Staged title");
+    assert_eq!(
+        put_as(&service, &format!("{release}{}", &SEED[3..]), &token, &changed)
+            .await
+            .status,
+        200
+    );
+    let blocker = hold_the_seed(&app).await;
+    let started = std::time::Instant::now();
+    let reply = call_if_match(&service, Method::POST, &format!("{release}/publish"), &token, "*").await;
+    let problem = reply.assert_problem(503, "service_unavailable");
+    let detail = problem["detail"].as_str().unwrap();
+    assert!(detail.contains("did not finish in time"), "{detail}");
+    assert!(detail.contains("nothing was written"), "{detail}");
+    assert!(!detail.contains("connection was lost"), "{detail}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    drop(blocker);
+    let published = call_if_match(&service, Method::POST, &format!("{release}/publish"), &token, "*").await;
+    assert_eq!(published.status, 200, "{}", String::from_utf8_lossy(&published.body));
+}
+
+/// Issue 24, item 3: a scheduled release that cannot be published was
+/// retried at every poll for ever. Each failure now postpones it (2 s, then
+/// longer), and after `MAX_PUBLISH_ATTEMPTS` failures it is `failed` with
+/// nothing applied.
+#[actix_web::test]
+async fn a_scheduled_release_that_cannot_publish_backs_off_then_fails() {
+    use diesel::{ExpressionMethods, QueryDsl};
+    use diesel_async::RunQueryDsl;
+    use lamina::db::schema::releases;
+    let app = TestApp::new().await;
+    let token = app.editor().await;
+    let (state, service) = app.node().await;
+    let (release, _) = new_release(&service, &token).await;
+    let live = get(&service, SEED).await;
+    let mut changed = writable(&live.json());
+    changed["title"] = json!("Staged title");
+    assert_eq!(
+        put_as(&service, &format!("{release}{}", &SEED[3..]), &token, &changed)
+            .await
+            .status,
+        200
+    );
+    let id: uuid::Uuid = release.rsplit('/').next().unwrap().parse().unwrap();
+    let mut conn = app.db.conn().await;
+    diesel::update(releases::table.find(id))
+        .set((
+            releases::state.eq("scheduled"),
+            releases::publish_at.eq(chrono::Utc::now() - chrono::Duration::seconds(1)),
+        ))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let blocker = hold_the_seed(&app).await;
+    let _scheduler = lamina::releases::spawn(state);
+
+    // The first attempt waits into the lock timeout, fails, and is postponed.
+    let attempts = || async {
+        let mut conn = app.db.conn().await;
+        releases::table
+            .find(id)
+            .select((releases::publish_attempts, releases::retry_at, releases::state))
+            .first::<(i32, Option<chrono::DateTime<chrono::Utc>>, String)>(&mut conn)
+            .await
+            .unwrap()
+    };
+    let started = std::time::Instant::now();
+    let (count, retry_at, state) = loop {
+        let row = attempts().await;
+        if row.0 > 0 {
+            break row;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(10),
+            "no attempt was recorded"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    assert_eq!((count, state.as_str()), (1, "scheduled"));
+    let wait = retry_at.unwrap() - chrono::Utc::now();
+    assert!(wait > chrono::Duration::milliseconds(1500), "retried after {wait}");
+    // Not at every poll: nothing more until retry_at.
+    tokio::time::sleep(std::time::Duration::from_millis(1000)).await;
+    assert_eq!(attempts().await.0, 1, "tried again before retry_at");
+
+    // The last allowed attempt fails too: the release is failed, nothing applied.
+    diesel::update(releases::table.find(id))
+        .set((
+            releases::publish_attempts.eq(lamina::content::releases::MAX_PUBLISH_ATTEMPTS - 1),
+            releases::retry_at.eq(chrono::Utc::now()),
+        ))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let body = settled(&service, &release, &token).await;
+    assert_eq!(body["state"], "failed", "{body}");
+    drop(blocker);
+    assert_eq!(get(&service, SEED).await.body, live.body, "nothing was applied");
+}
+
+/// Issue 24, item 3: a release too large to publish within the deadline
+/// could be staged, and then never published. Staging refuses the change
+/// past `MAX_STAGED_CHANGES` with 409 `release_too_large` (restaging a
+/// staged target still replaces it); the README states the same limit.
+#[actix_web::test]
+async fn a_release_stages_at_most_the_documented_number_of_changes() {
+    let limit = lamina::content::releases::MAX_STAGED_CHANGES;
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    assert!(
+        readme.contains(&format!("a release stages at most {limit} changes")),
+        "the README states the limit"
+    );
+    let app = TestApp::new().await;
+    let token = app.editor().await;
+    let service = app.service().await;
+    let (release, _) = new_release(&service, &token).await;
+    assert_eq!(
+        put_as(
+            &service,
+            &format!("{release}/articles/many-0"),
+            &token,
+            &article("Many")
+        )
+        .await
+        .status,
+        200
+    );
+    // The rest of the limit, copies of the first (staging each through the API takes long in a debug build).
+    let (client, connection) = tokio_postgres::connect(&app.db.url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    actix_web::rt::spawn(connection);
+    client
+        .batch_execute(&format!(
+            "INSERT INTO release_items (id, release_id, slug, kind, body, base_version, staged_at) \
+             SELECT gen_random_uuid(), release_id, 'many-' || n, kind, body, base_version, now() \
+             FROM release_items, generate_series(1, {}) AS n WHERE slug = 'many-0'",
+            limit - 1
+        ))
+        .await
+        .unwrap();
+    let refused = put_as(
+        &service,
+        &format!("{release}/articles/one-more"),
+        &token,
+        &article("One more"),
+    )
+    .await;
+    let problem = refused.assert_problem(409, "release_too_large");
+    assert!(
+        problem["detail"].as_str().unwrap().contains(&limit.to_string()),
+        "{problem}"
+    );
+    let section = json!({"kind": "risks", "heading": "Risks", "items": []});
+    put_as(
+        &service,
+        &format!("{release}/articles/many-1/sections/risks"),
+        &token,
+        &section,
+    )
+    .await
+    .assert_problem(409, "release_too_large");
+    // Restaging what is staged replaces it; unstaging makes room.
+    assert_eq!(
+        put_as(
+            &service,
+            &format!("{release}/articles/many-7"),
+            &token,
+            &article("Again")
+        )
+        .await
+        .status,
+        200
+    );
+    assert_eq!(
+        call_as(&service, Method::DELETE, &format!("{release}/articles/many-7"), &token)
+            .await
+            .status,
+        200
+    );
+    let read = get_as(&service, &release, &token).await.json();
+    assert_eq!(read["items"].as_array().unwrap().len() as i64, limit - 1);
+    assert_eq!(
+        put_as(
+            &service,
+            &format!("{release}/articles/one-more"),
+            &token,
+            &article("One more")
+        )
+        .await
+        .status,
+        200
+    );
+}
