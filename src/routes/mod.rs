@@ -155,6 +155,26 @@ problem_set! {
 
 pub use crate::auth::{Editor, Reader};
 
+/// Runs `work` on a pooled connection, the wait for it included, so that a
+/// request is answered within 5 s even when the database stalls (when
+/// recycling a pooled connection, each ping can take the pool's timeout).
+/// Writes in `work` run under the deadline themselves (their answer says
+/// whether they may have been committed); this bounds the whole a little
+/// later, so theirs wins unless the wait for the connection was long.
+pub async fn with_connection<T>(
+    state: &crate::AppState,
+    work: impl AsyncFnOnce(&mut diesel_async::AsyncPgConnection) -> Result<T, AppError>,
+) -> Result<T, AppError> {
+    let bound = crate::db::DEADLINE + std::time::Duration::from_millis(800);
+    let run = async {
+        let mut conn = state.pool.get().await?;
+        work(&mut conn).await
+    };
+    tokio::time::timeout(bound, run)
+        .await
+        .unwrap_or_else(|_| Err(AppError::Unavailable(crate::db::deadline_cause())))
+}
+
 /// Largest accepted request body.
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
 

@@ -151,14 +151,11 @@ pub async fn restore_revision(
     RevisionPath { slug, id: revision_id }: RevisionPath,
     _query: Query<NoParams>,
 ) -> Result<HttpResponse, AppError> {
-    let mut conn = state.pool.get().await?;
-    let written = write::restore(
-        &mut conn,
-        &slug,
-        revision_id,
-        super::etags::precondition(&req, crate::content::Resource::Article),
-        actor(&state, editor, request_id),
-    )
+    let precondition = super::etags::precondition(&req, crate::content::Resource::Article);
+    let actor = actor(&state, editor, request_id);
+    let written = super::with_connection(&state, async |conn| {
+        Ok(write::restore(conn, &slug, revision_id, precondition, actor).await?)
+    })
     .await?;
     state.cache.invalidate(&slug);
     let representation = article_representation(&written.article, &written.sections, None)?;

@@ -1101,6 +1101,20 @@ async fn staging_during_a_publication_is_applied_or_refused_never_dropped() {
     assert!(refused > 0, "no stage met the publication: the race did not happen");
 }
 
+/// Stages the seed article with a new title in `release`; the live article.
+async fn stage_a_new_title<S, B>(service: &S, token: &str, release: &str) -> crate::common::Reply
+where
+    S: TestService<B>,
+    B: actix_web::body::MessageBody,
+{
+    let live = get(service, SEED).await;
+    let mut changed = writable(&live.json());
+    changed["title"] = json!("Staged title");
+    let staged = put_as(service, &format!("{release}{}", &SEED[3..]), token, &changed).await;
+    assert_eq!(staged.status, 200, "{}", String::from_utf8_lossy(&staged.body));
+    live
+}
+
 /// A transaction of its own that holds the seed article's row, so a
 /// publication touching it waits into the lock timeout; dropped, it ends.
 async fn hold_the_seed(app: &TestApp) -> tokio_postgres::Client {
@@ -1128,14 +1142,7 @@ async fn a_publication_that_times_out_says_so() {
     let token = app.editor().await;
     let service = app.service().await;
     let (release, _) = new_release(&service, &token).await;
-    let mut changed = writable(&get(&service, SEED).await.json());
-    changed["title"] = json!("Staged title");
-    assert_eq!(
-        put_as(&service, &format!("{release}{}", &SEED[3..]), &token, &changed)
-            .await
-            .status,
-        200
-    );
+    stage_a_new_title(&service, &token, &release).await;
     let blocker = hold_the_seed(&app).await;
     let started = std::time::Instant::now();
     let reply = call_if_match(&service, Method::POST, &format!("{release}/publish"), &token, "*").await;
@@ -1163,15 +1170,7 @@ async fn a_scheduled_release_that_cannot_publish_backs_off_then_fails() {
     let token = app.editor().await;
     let (state, service) = app.node().await;
     let (release, _) = new_release(&service, &token).await;
-    let live = get(&service, SEED).await;
-    let mut changed = writable(&live.json());
-    changed["title"] = json!("Staged title");
-    assert_eq!(
-        put_as(&service, &format!("{release}{}", &SEED[3..]), &token, &changed)
-            .await
-            .status,
-        200
-    );
+    let live = stage_a_new_title(&service, &token, &release).await;
     let id: uuid::Uuid = release.rsplit('/').next().unwrap().parse().unwrap();
     let mut conn = app.db.conn().await;
     diesel::update(releases::table.find(id))
@@ -1321,5 +1320,76 @@ async fn a_release_stages_at_most_the_documented_number_of_changes() {
         .await
         .status,
         200
+    );
+}
+
+/// Issue 24, item 9: a preview ran the release's staged writes on the live
+/// rows in a rolled-back transaction, and its row locks made editors wait
+/// (24 preview clients: editor write p50 7 → 514 ms). Here a preview's
+/// transaction is held open at its very end (a proxy in front of the
+/// previewing node holds back its ROLLBACK, so it keeps whatever it locked)
+/// while an editor writes the same article through another node: the write
+/// completes at once.
+#[actix_web::test]
+async fn a_preview_in_flight_does_not_block_a_write() {
+    use crate::common::{Hold, Proxy};
+    use std::time::{Duration, Instant};
+    let app = TestApp::new().await;
+    let token = app.editor().await;
+    let service = app.service().await;
+    let (release, _) = new_release(&service, &token).await;
+    stage_a_new_title(&service, &token, &release).await;
+    let risks =
+        json!({"kind": "risks", "heading": "Staged risks", "items": [{"title": "Peeling", "body": "Expected."}]});
+    let staged = put_as(
+        &service,
+        &format!("{release}{}/sections/risks", &SEED[3..]),
+        &token,
+        &risks,
+    )
+    .await;
+    assert_eq!(staged.status, 200);
+    let proxy = Proxy::start(&app.db);
+    let (_, previewer) = app.node_for(&proxy.url).await;
+    let id = release.rsplit('/').next().unwrap();
+    let preview_path = format!("{SEED}?release={id}");
+    assert_eq!(
+        get_as(&previewer, &preview_path, &token).await.status,
+        200,
+        "previews work through the proxy"
+    );
+
+    proxy.hold(Hold::Matching(vec![b"ROLLBACK".to_vec()]));
+    let preview = get_as(&previewer, &preview_path, &token);
+    let write = async {
+        // The preview has done its work and waits, its transaction open.
+        let started = Instant::now();
+        while proxy.held() == 0 {
+            assert!(
+                started.elapsed() < Duration::from_secs(3),
+                "the preview never got that far"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        let mut overview = get(&service, &format!("{SEED}/sections/overview")).await.json();
+        for name in ["id", "position", "updated_at", "version"] {
+            overview.as_object_mut().unwrap().remove(name);
+        }
+        overview["heading"] = json!("Written while a preview is in flight");
+        let started = Instant::now();
+        let written = send(
+            &service,
+            write(Method::PUT, &format!("{SEED}/sections/overview"), &token, &overview)
+                .insert_header(("If-Match", "*")),
+        )
+        .await;
+        (written, started.elapsed())
+    };
+    let (_, (written, took)) = tokio::join!(preview, write);
+    proxy.release();
+    assert_eq!(written.status, 200, "{}", String::from_utf8_lossy(&written.body));
+    assert!(
+        took < Duration::from_millis(1000),
+        "the write waited {took:?} for the preview"
     );
 }
