@@ -152,6 +152,12 @@ pub struct Config {
     #[arg(long, env = "LAMINA_WEBHOOK_RETRY_BASE_MS", default_value_t = DEFAULT_WEBHOOK_RETRY_BASE_MS, value_parser = clap::value_parser!(u64).range(1..), global = true)]
     pub webhook_retry_base_ms: u64,
 
+    /// The default locale (a BCP 47 tag such as `en` or `de-AT`): the locale of
+    /// the text every write gives without `?locale`, and the end of every
+    /// fallback chain. Takes effect on a database that holds no other locale yet.
+    #[arg(long, env = "LAMINA_DEFAULT_LOCALE", default_value = "en", global = true)]
+    pub default_locale: String,
+
     /// Allow webhook URLs whose host resolves to a loopback, private, link-local
     /// or unspecified address (for tests and local use; refused otherwise).
     #[arg(long, env = "LAMINA_WEBHOOK_ALLOW_PRIVATE", default_value_t = false, action = clap::ArgAction::Set, global = true)]

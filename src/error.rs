@@ -60,6 +60,12 @@ pub enum Code {
     InvalidSections,
     /// 400: a slug to create is malformed.
     InvalidSlug,
+    /// 400: `locale` names no configured locale (or is no BCP 47 tag).
+    UnknownLocale,
+    /// 404: no locale has this code.
+    LocaleNotFound,
+    /// 409: the locale holds text, is another locale's fallback, or is the default.
+    LocaleInUse,
     /// 400: the body is not well-formed JSON.
     MalformedJson,
     /// 400: the body could not be read.
@@ -125,6 +131,9 @@ impl Code {
             Code::InvalidCursor => "invalid_cursor",
             Code::SyncCursorExpired => "sync_cursor_expired",
             Code::InvalidSections => "invalid_sections",
+            Code::UnknownLocale => "unknown_locale",
+            Code::LocaleNotFound => "locale_not_found",
+            Code::LocaleInUse => "locale_in_use",
             Code::InvalidSlug => "invalid_slug",
             Code::MalformedJson => "malformed_json",
             Code::UnreadableBody => "unreadable_body",

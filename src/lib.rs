@@ -59,6 +59,8 @@ pub struct AppState {
     pub webhook_allow_private: bool,
     /// "Now", for validating what clients send.
     pub clock: clock::Clock,
+    /// The configured locales, as this node last read them.
+    pub locales: std::sync::Arc<content::locales::LocaleRegistry>,
 }
 
 impl AppState {
@@ -83,6 +85,7 @@ impl AppState {
             cluster: None,
             webhook_allow_private: config.webhook_allow_private,
             clock: clock::Clock::system(),
+            locales: std::sync::Arc::default(),
             cors_origins: config
                 .cors_origins
                 .split(',')

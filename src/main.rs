@@ -100,7 +100,7 @@ async fn run(cli: Cli) -> Result<(), BoxError> {
     let result = match command {
         Command::Serve => serve(&cli.config, &url, supervisor.as_ref().map(|s| s.health())).await,
         Command::Migrate => migrate(&url).await.map(|_| ()),
-        Command::Seed => seed_once(&url).await,
+        Command::Seed => seed_once(&url, &cli.config).await,
         Command::Token(command) => token(&url, command).await,
         Command::Openapi => Ok(()),
     };
@@ -140,9 +140,10 @@ async fn migrate(url: &str) -> Result<usize, BoxError> {
     Ok(applied)
 }
 
-async fn seed_once(url: &str) -> Result<(), BoxError> {
+async fn seed_once(url: &str, config: &Config) -> Result<(), BoxError> {
     migrate(url).await?;
     let mut conn = <diesel_async::AsyncPgConnection as diesel_async::AsyncConnection>::establish(url).await?;
+    lamina::content::locales::configure_default(&mut conn, &config.default_locale).await?;
     match seed::seed(&mut conn).await? {
         Seeded::Inserted => log::info!("seed: stored the article {:?}", seed::SLUG),
         Seeded::AlreadyPresent => log::info!("seed: the article {:?} is already present", seed::SLUG),
@@ -151,13 +152,18 @@ async fn seed_once(url: &str) -> Result<(), BoxError> {
 }
 
 async fn serve(config: &Config, url: &str, cluster: Option<Arc<ClusterHealth>>) -> Result<(), BoxError> {
-    seed_once(url).await?;
+    seed_once(url, config).await?;
     let pool = db::build_pool(url, config.pool_size)?;
     let state = lamina::AppState {
         cluster,
         ..lamina::AppState::new(pool.clone(), config)
     };
     tokio::spawn(lamina::cache::listen(url.to_owned(), state.cache.clone()));
+    tokio::spawn(lamina::content::locales::refresh(
+        pool.clone(),
+        state.locales.clone(),
+        state.cache.clone(),
+    ));
     // Stops when dropped, at the end of serving.
     let _webhooks = lamina::webhooks::spawn(url.to_owned(), lamina::webhooks::Settings::new(config))?;
     // Publishes scheduled releases (overdue ones now); stops when dropped.

@@ -21,6 +21,7 @@ use utoipa::OpenApi;
         (name = "sync", description = "The change feed: an initial sync, then the changes since a cursor"),
         (name = "webhooks", description = "Receivers of signed change events (Standard Webhooks), managed by admins"),
         (name = "releases", description = "Changes staged to go live together, by hand or at a scheduled time"),
+        (name = "locales", description = "The locales texts are written in, and their fallback chains"),
         (name = "operations", description = "Health, readiness and metrics"),
     ),
     servers(

@@ -8,7 +8,6 @@
 //! newtypes and their schemas both read them.
 
 use std::fmt::Write as _;
-use std::marker::PhantomData;
 use std::ops::ControlFlow;
 
 use chrono::NaiveDate;
@@ -16,14 +15,25 @@ use deserr::{
     DeserializeError, Deserr, ErrorKind, IntoValue, Map as _, MergeWithError, Sequence as _, Value, ValueKind,
     ValuePointerRef, take_cf_content,
 };
-use utoipa::ToSchema;
-use utoipa::openapi::schema::{ArrayBuilder, Object, ObjectBuilder, Schema, SchemaType, Type};
+use utoipa::openapi::schema::{
+    AdditionalProperties, AllOfBuilder, ArrayBuilder, KnownFormat, Object, ObjectBuilder, Schema, SchemaFormat,
+    SchemaType, Type,
+};
 use utoipa::openapi::{Ref, RefOr};
+use utoipa::{PartialSchema, ToSchema};
 use uuid::Uuid;
 
-use super::input::{ArticleInput, FieldError, ItemInput, SectionInput};
-use super::kinds::{ArticleStatus, Phase, SectionKind};
-use super::model::PhaseHeadings;
+use super::kinds::{ArticleStatus, ItemField, ItemShape, Phase, SectionField, SectionKind};
+use super::model::{ItemContent, PhaseHeadings, SectionContent, described_ref, kind_union, nullable_ref};
+
+/// One problem with a write body: where (an RFC 6901 pointer) and what.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    /// RFC 6901 pointer to the offending value in the request body (`""` is the whole body).
+    pub pointer: String,
+    /// What is wrong, in plain words.
+    pub message: String,
+}
 
 /// Longest title, heading, author name or phase heading, in characters.
 pub const MAX_TITLE_CHARS: usize = 200;
@@ -41,9 +51,10 @@ pub const MAX_PUBLISHED_ON: NaiveDate = NaiveDate::from_ymd_opt(9999, 12, 31).ex
 /// The pattern of a slug.
 pub const SLUG_PATTERN: &str = "^[a-z0-9]+(-[a-z0-9]+)*$";
 /// The pattern of every text: no control characters but newline and tab, no
-/// bidirectional overrides or isolates, and at least one character that is
-/// neither white space nor zero-width.
-pub const TEXT_PATTERN: &str = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F\u202A-\u202E\u2066-\u2069]*[^\s\x00-\x1F\x7F-\x9F\u00AD\u180E\u200B-\u200D\u2060\uFEFF\u202A-\u202E\u2066-\u2069][^\x00-\x08\x0B-\x1F\x7F-\x9F\u202A-\u202E\u2066-\u2069]*$";
+/// bidirectional overrides or isolates, and at least one character that shows
+/// (the pattern names the invisible characters of the Basic Multilingual
+/// Plane; the server's check, `is_invisible`, goes by Unicode properties).
+pub const TEXT_PATTERN: &str = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F\u202A-\u202E\u2066-\u2069]*[^\s\x00-\x1F\x7F-\x9F\u00AD\u0300-\u036F\u115F\u1160\u17B4\u17B5\u180B-\u180F\u200B-\u200F\u202A-\u202E\u2060-\u206F\u20D0-\u20FF\u2800\u3164\uFE00-\uFE0F\uFE20-\uFE2F\uFEFF\uFFA0\uFFF9-\uFFFB][^\x00-\x08\x0B-\x1F\x7F-\x9F\u202A-\u202E\u2066-\u2069]*$";
 
 /// Server-owned fields of an article, refused with a hint.
 const ARTICLE_SERVER_OWNED: &[&str] = &[
@@ -290,10 +301,6 @@ fn unknown_article_field(key: &str, accepted: &[&str], location: ValuePointerRef
     BodyErrors::unknown_field(location, key, accepted, ARTICLE_SERVER_OWNED)
 }
 
-fn unknown_section_field(key: &str, accepted: &[&str], location: ValuePointerRef) -> BodyErrors {
-    BodyErrors::unknown_field(location, key, accepted, SECTION_SERVER_OWNED)
-}
-
 /// "Expected a JSON value of another kind" at `location`.
 fn incorrect<V: IntoValue>(actual: Value<V>, accepted: &[ValueKind], location: ValuePointerRef) -> BodyErrors {
     take_cf_content(BodyErrors::error(
@@ -306,12 +313,16 @@ fn incorrect<V: IntoValue>(actual: Value<V>, accepted: &[ValueKind], location: V
 // ---------------------------------------------------------------------------
 // Validating newtypes
 
-/// Characters that take no space: text made only of these (and white space) is empty.
+/// Characters that show nothing by themselves: format characters (general
+/// category Cf: zero-width spaces and joiners, invisible operators, tags),
+/// marks (M: combining marks and variation selectors only decorate a base
+/// character), the Hangul fillers (letters by category, but default-ignorable)
+/// and the blank Braille pattern. Text made only of these and white space is empty.
 fn is_invisible(c: char) -> bool {
-    matches!(
-        c,
-        '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}' | '\u{00AD}' | '\u{180E}'
-    )
+    use unicode_properties::{GeneralCategory, GeneralCategoryGroup, UnicodeGeneralCategory};
+    c.general_category_group() == GeneralCategoryGroup::Mark
+        || c.general_category() == GeneralCategory::Format
+        || matches!(c, '\u{115F}' | '\u{1160}' | '\u{3164}' | '\u{FFA0}' | '\u{2800}')
 }
 
 /// Bidirectional embedding, override and isolate controls: they can make
@@ -389,6 +400,13 @@ fn thousands(n: usize) -> String {
     }
 }
 
+impl<const MAX: usize> Text<MAX> {
+    /// The validated text.
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
 impl<const MAX: usize> Deserr<BodyErrors> for Text<MAX> {
     fn deserialize_from_value<V: IntoValue>(value: Value<V>, location: ValuePointerRef) -> Result<Self, BodyErrors> {
         let text = String::deserialize_from_value(value, location)?;
@@ -402,6 +420,11 @@ impl<const MAX: usize> Deserr<BodyErrors> for Text<MAX> {
 pub struct PublishedOn(pub NaiveDate);
 
 impl PublishedOn {
+    /// The validated date.
+    pub fn into_date(self) -> NaiveDate {
+        self.0
+    }
+
     fn parse(date: String) -> Result<Self, Invalid> {
         match NaiveDate::parse_from_str(&date, "%Y-%m-%d")
             .ok()
@@ -470,41 +493,20 @@ fn slug_schema() -> Object {
         .build()
 }
 
-/// Declares schema functions of text fields (`schema_with` takes a function
-/// without arguments), each with its description and example.
-macro_rules! text_schemas {
-    ($($name:ident: $text:ty, $optional:literal, $description:literal, $example:literal;)*) => {
-        $(
-            fn $name() -> Object {
-                <$text>::field_schema($description, $example, $optional)
-            }
-        )*
-    };
+fn article_title() -> Object {
+    Title::field_schema("Title", "Explore Micro Needling for Flawless Skin Today", false)
 }
 
-text_schemas! {
-    article_title: Title, false, "Title", "Explore Micro Needling for Flawless Skin Today";
-    article_author: Title, false, "Author's display name", "sd80464";
-    article_summary: Prose, false, "The lead paragraph", "Micro needling has emerged as a popular skincare treatment.";
-    titled_item_title: Title, false, "", "Consultation";
-    titled_item_body: Prose, false, "", "A consultation with a licensed professional is essential.";
-    expectation_item_title: Title, false, "", "Numbing";
-    expectation_item_body: Prose, false, "", "A topical anesthetic will be applied.";
-    audience_item_description: Prose, false, "", "Have fine lines and wrinkles";
-    phase_before: Title, true, "Heading over the `before` items", "Before the Treatment";
-    phase_during: Title, true, "Heading over the `during` items", "During the Treatment";
-    phase_after: Title, true, "Heading over the `after` items", "After the Treatment";
-    section_heading: Title, false, "The heading", "How Does Micro Needling Work?";
-    overview_body: Prose, false, "The prose", "Micro needling is a minimally invasive cosmetic procedure.";
-    steps_intro: Prose, true, "Text before the items", "The procedure typically involves the following steps:";
-    benefits_intro: Prose, true, "Text before the items", "Here are some of the most notable advantages:";
-    expectations_intro: Prose, true, "Text before the items", "Here’s a breakdown of the experience:";
-    aftercare_tips_intro: Prose, true, "Text before the items", "Here are some tips to follow:";
-    target_audiences_intro: Prose, true, "Text before the items", "It may be particularly beneficial for those who:";
-    target_audiences_note: Prose, true, "A closing caveat", "However, it’s essential to consult with a qualified professional.";
-    risks_intro: Prose, true, "Text before the items", "Be aware of potential risks and side effects, including:";
-    conclusion_body: Prose, false, "The prose", "Micro needling is a powerful tool for achieving flawless skin.";
-    conclusion_call_to_action: Prose, true, "A last line urging the reader to act", "Take the first step towards radiant skin today.";
+fn article_author() -> Object {
+    Title::field_schema("Author's display name", "sd80464", false)
+}
+
+fn article_summary() -> Object {
+    Prose::field_schema(
+        "The lead paragraph",
+        "Micro needling has emerged as a popular skincare treatment.",
+        false,
+    )
 }
 
 /// A string schema allowing the given section kinds.
@@ -517,96 +519,100 @@ fn kinds_schema(kinds: &[SectionKind], description: &str) -> Object {
         .build()
 }
 
-/// The optional `kind` of an item in a section write: the section's kind, or `null` (as if left out).
-fn optional_kinds_schema(kinds: &[SectionKind], description: &str) -> Object {
-    ObjectBuilder::new()
-        .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
-        .enum_values(Some(
-            kinds
-                .iter()
-                .map(|kind| serde_json::Value::from(kind.as_str()))
-                .chain([serde_json::Value::Null]),
-        ))
-        .description(Some(description))
-        // Left out is right for every section of these kinds; a kind would be wrong for all but one.
-        .examples([serde_json::Value::Null])
-        .build()
-}
-
-fn titled_item_kinds() -> Object {
-    optional_kinds_schema(
-        &[
-            SectionKind::Steps,
-            SectionKind::Benefits,
-            SectionKind::AftercareTips,
-            SectionKind::Risks,
-        ],
-        "The kind of the item's section, as in a read; if given, it must be the section's.",
-    )
-}
-
-fn expectations_item_kind() -> Object {
-    optional_kinds_schema(
-        &[SectionKind::Expectations],
-        "`expectations`, as in a read; may be left out.",
-    )
-}
-
-fn target_audiences_item_kind() -> Object {
-    optional_kinds_schema(
-        &[SectionKind::TargetAudiences],
-        "`target_audiences`, as in a read; may be left out.",
-    )
-}
-
 // ---------------------------------------------------------------------------
 // Articles
 
 /// A whole article to store: metadata and every section, in order.
-#[derive(Debug, Deserr, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Deserr, ToSchema)]
 #[deserr(error = BodyErrors, deny_unknown_fields = unknown_article_field)]
 #[serde(deny_unknown_fields)]
 pub struct ArticleWrite {
     /// Must equal the slug in the path if given.
-    #[deserr(default)]
+    #[deserr(default, from(Option<Slug>) = Slug::into_option)]
     #[schema(schema_with = slug_schema)]
-    pub slug: Option<Slug>,
+    pub slug: Option<String>,
     /// Title.
+    #[deserr(from(Title) = Text::into_string)]
     #[schema(schema_with = article_title)]
-    pub title: Title,
+    pub title: String,
     /// Author's display name.
+    #[deserr(from(Title) = Text::into_string)]
     #[schema(schema_with = article_author)]
-    pub author: Title,
+    pub author: String,
     /// Publication date, YYYY-MM-DD.
-    #[schema(value_type = NaiveDate, example = "2024-11-24")]
-    pub published_on: PublishedOn,
+    #[deserr(from(PublishedOn) = PublishedOn::into_date)]
+    #[schema(example = "2024-11-24")]
+    pub published_on: NaiveDate,
     /// `draft` (hidden from anonymous readers) or `published`.
     pub status: ArticleStatus,
     /// The lead paragraph.
+    #[deserr(from(Prose) = Text::into_string)]
     #[schema(schema_with = article_summary)]
-    pub summary: Prose,
+    pub summary: String,
     /// The sections in order; at most one of each kind. Sections left out are deleted.
+    #[deserr(from(Sections) = Sections::into_vec)]
     #[schema(schema_with = sections_schema)]
-    pub sections: Sections,
+    pub sections: Vec<SectionWrite>,
+    /// As a read gives it; ignored.
+    #[deserr(skip)]
+    #[schema(schema_with = locale_as_read)]
+    pub locale: AsRead,
+    /// As a read gives it; ignored.
+    #[deserr(skip)]
+    #[schema(schema_with = fallbacks_as_read)]
+    pub fallbacks: AsRead,
 }
 
-impl ArticleWrite {
-    /// The validated article.
-    pub fn into_input(self) -> ArticleInput {
-        ArticleInput {
-            title: self.title.0,
-            author: self.author.0,
-            published_on: self.published_on.0,
-            status: self.status,
-            summary: self.summary.0,
-            sections: self.sections.0.into_iter().map(SectionWrite::into_input).collect(),
-        }
+/// `locale` and `fallbacks` in a write body: a read's, sent back as read
+/// (clients round-trip what they read), and ignored (API.md §13). The
+/// parsers in `content::input` take them out before a body is read.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AsRead;
+
+/// The keys of a read that a write body may repeat and that are ignored.
+pub const AS_READ: [&str; 2] = ["locale", "fallbacks"];
+
+fn locale_as_read() -> Object {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .read_only(true)
+        .description(Some(
+            "The locale of the read this body was made from; ignored (write a locale with `?locale=`).",
+        ))
+        .examples(["en"])
+        .build()
+}
+
+fn fallbacks_as_read() -> RefOr<Schema> {
+    described_ref(
+        "Fallbacks",
+        "The fallbacks of the read this body was made from; ignored.",
+    )
+    .into()
+}
+
+/// `object` with the `locale` and `fallbacks` a read gives, which a write may send back.
+fn as_read(object: ObjectBuilder) -> ObjectBuilder {
+    object
+        .property("locale", locale_as_read())
+        .property("fallbacks", fallbacks_as_read())
+}
+
+impl Slug {
+    fn into_option(slug: Option<Slug>) -> Option<String> {
+        slug.map(|slug| slug.0)
     }
 }
 
 /// The sections of an article: at most one of each kind.
 #[derive(Debug)]
-pub struct Sections(pub Vec<SectionWrite>);
+pub struct Sections(Vec<SectionWrite>);
+
+impl Sections {
+    fn into_vec(self) -> Vec<SectionWrite> {
+        self.0
+    }
+}
 
 fn sections_schema() -> ArrayBuilder {
     ArrayBuilder::new()
@@ -627,8 +633,8 @@ impl Deserr<BodyErrors> for Sections {
             let location = location.push_index(index);
             match SectionWrite::deserialize_from_value(section.into_value(), location) {
                 Ok(section) => {
-                    let kind = section.kind();
-                    if sections.iter().any(|seen| seen.kind() == kind) {
+                    let kind = section.kind;
+                    if sections.iter().any(|seen| seen.kind == kind) {
                         errors.push(
                             location.push_key("kind"),
                             format!("an article has at most one {kind} section"),
@@ -648,338 +654,21 @@ impl Deserr<BodyErrors> for Sections {
 }
 
 // ---------------------------------------------------------------------------
-// Items
+// Sections and items: one parser and one schema builder for every kind,
+// driven by the kind's fields (`SectionKind::fields`, `ItemShape::fields`).
 
-/// What the sections need to know of an item of any shape.
-pub trait ItemBody: Deserr<BodyErrors> {
-    /// The kind given in the body, if any.
-    fn kind(&self) -> Option<SectionKind>;
-    /// The id given in the body, if any.
-    fn id(&self) -> Option<Uuid>;
-    /// The validated item.
-    fn into_input(self) -> ItemInput;
+/// A section to store: the content of a section of any kind, validated.
+pub type SectionWrite = SectionContent<ItemWrite>;
+
+/// An item to store. With `id`: that existing item of the section, kept
+/// (its id stays); without: a new item.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ItemWrite {
+    /// The existing item this is, if any.
+    pub id: Option<Uuid>,
+    /// The fields of the item's shape.
+    pub content: ItemContent,
 }
-
-/// An item of `steps`, `benefits`, `aftercare_tips` or `risks`. With `id`: that item, kept; without: a new item.
-#[derive(Debug, Deserr, ToSchema)]
-#[deserr(error = BodyErrors, deny_unknown_fields)]
-#[serde(deny_unknown_fields)]
-pub struct TitledItemWrite {
-    /// An existing item of this section to keep (its id stays); leave out (or `null`) for a new item.
-    #[deserr(default)]
-    #[schema(value_type = Option<Uuid>, example = json!(null))]
-    pub id: Option<ItemId>,
-    /// The kind of the item's section, as in a read; if given, it must be the section's.
-    #[deserr(default)]
-    #[schema(schema_with = titled_item_kinds)]
-    pub kind: Option<SectionKind>,
-    /// 1–200 characters.
-    #[schema(schema_with = titled_item_title)]
-    pub title: Title,
-    /// 1–5,000 characters.
-    #[schema(schema_with = titled_item_body)]
-    pub body: Prose,
-}
-
-impl ItemBody for TitledItemWrite {
-    fn kind(&self) -> Option<SectionKind> {
-        self.kind
-    }
-    fn id(&self) -> Option<Uuid> {
-        self.id.map(|id| id.0)
-    }
-    fn into_input(self) -> ItemInput {
-        ItemInput {
-            id: self.id.map(|id| id.0),
-            phase: None,
-            title: Some(self.title.0),
-            body: Some(self.body.0),
-            description: None,
-        }
-    }
-}
-
-/// An item of `expectations`.
-#[derive(Debug, Deserr, ToSchema)]
-#[deserr(error = BodyErrors, deny_unknown_fields)]
-#[serde(deny_unknown_fields)]
-pub struct ExpectationItemWrite {
-    /// An existing item of this section to keep; leave out (or `null`) for a new item.
-    #[deserr(default)]
-    #[schema(value_type = Option<Uuid>, example = json!(null))]
-    pub id: Option<ItemId>,
-    /// `expectations`, as in a read; may be left out.
-    #[deserr(default)]
-    #[schema(schema_with = expectations_item_kind)]
-    pub kind: Option<SectionKind>,
-    /// When it applies.
-    pub phase: Phase,
-    /// 1–200 characters.
-    #[schema(schema_with = expectation_item_title)]
-    pub title: Title,
-    /// 1–5,000 characters.
-    #[schema(schema_with = expectation_item_body)]
-    pub body: Prose,
-}
-
-impl ItemBody for ExpectationItemWrite {
-    fn kind(&self) -> Option<SectionKind> {
-        self.kind
-    }
-    fn id(&self) -> Option<Uuid> {
-        self.id.map(|id| id.0)
-    }
-    fn into_input(self) -> ItemInput {
-        ItemInput {
-            id: self.id.map(|id| id.0),
-            phase: Some(self.phase),
-            title: Some(self.title.0),
-            body: Some(self.body.0),
-            description: None,
-        }
-    }
-}
-
-/// An item of `target_audiences`.
-#[derive(Debug, Deserr, ToSchema)]
-#[deserr(error = BodyErrors, deny_unknown_fields)]
-#[serde(deny_unknown_fields)]
-pub struct AudienceItemWrite {
-    /// An existing item of this section to keep; leave out (or `null`) for a new item.
-    #[deserr(default)]
-    #[schema(value_type = Option<Uuid>, example = json!(null))]
-    pub id: Option<ItemId>,
-    /// `target_audiences`, as in a read; may be left out.
-    #[deserr(default)]
-    #[schema(schema_with = target_audiences_item_kind)]
-    pub kind: Option<SectionKind>,
-    /// 1–5,000 characters.
-    #[schema(schema_with = audience_item_description)]
-    pub description: Prose,
-}
-
-impl ItemBody for AudienceItemWrite {
-    fn kind(&self) -> Option<SectionKind> {
-        self.kind
-    }
-    fn id(&self) -> Option<Uuid> {
-        self.id.map(|id| id.0)
-    }
-    fn into_input(self) -> ItemInput {
-        ItemInput {
-            id: self.id.map(|id| id.0),
-            phase: None,
-            title: None,
-            body: None,
-            description: Some(self.description.0),
-        }
-    }
-}
-
-/// A section kind known from the type, for the checks of its items.
-pub trait OfKind {
-    const KIND: SectionKind;
-}
-
-/// The items of a section of kind `K`, in order: at most [`MAX_ITEMS`], each
-/// id at most once, each `kind` (if given) the section's.
-#[derive(Debug)]
-pub struct Items<T, K>(pub Vec<T>, PhantomData<fn() -> K>);
-
-impl<T: ItemBody, K: OfKind> Deserr<BodyErrors> for Items<T, K> {
-    fn deserialize_from_value<V: IntoValue>(value: Value<V>, location: ValuePointerRef) -> Result<Self, BodyErrors> {
-        let Value::Sequence(sequence) = value else {
-            return Err(incorrect(value, &[ValueKind::Sequence], location));
-        };
-        let mut errors = BodyErrors::default();
-        if sequence.len() > MAX_ITEMS {
-            errors.push(
-                location,
-                format!("must have at most {MAX_ITEMS} items (got {})", sequence.len()),
-            );
-        }
-        let mut items: Vec<T> = Vec::with_capacity(sequence.len());
-        for (index, item) in sequence.into_iter().enumerate() {
-            let location = location.push_index(index);
-            match T::deserialize_from_value(item.into_value(), location) {
-                Ok(item) => {
-                    if item.kind().is_some_and(|kind| kind != K::KIND) {
-                        errors.push(
-                            location.push_key("kind"),
-                            format!("must be {:?}, the kind of the item's section", K::KIND.as_str()),
-                        );
-                    }
-                    if let Some(id) = item.id()
-                        && items.iter().any(|seen| seen.id() == Some(id))
-                    {
-                        errors.push(location.push_key("id"), "appears twice in this section");
-                    }
-                    items.push(item);
-                }
-                Err(problems) => errors.extend(problems),
-            }
-        }
-        if errors.is_empty() {
-            Ok(Items(items, PhantomData))
-        } else {
-            Err(errors)
-        }
-    }
-}
-
-/// The schema of the `items` of a section: at most [`MAX_ITEMS`] of `T`.
-fn items_schema<T: ToSchema>() -> ArrayBuilder {
-    ArrayBuilder::new()
-        .items(Ref::from_schema_name(T::name()))
-        .max_items(Some(MAX_ITEMS))
-        .description(Some(format!(
-            "The items in order, at most {MAX_ITEMS}. Existing items left out are deleted."
-        )))
-}
-
-/// Declares the `PUT …/items/{id}` body of one section kind: the item write
-/// of its shape, with `kind` required (it must equal the kind in the path).
-macro_rules! item_put {
-    ($(#[$doc:meta])* $name:ident = $kind:expr, $kind_name:literal, $shape:ty) => {
-        $(#[$doc])*
-        #[derive(Debug)]
-        pub struct $name(pub $shape);
-
-        impl utoipa::PartialSchema for $name {
-            fn schema() -> RefOr<Schema> {
-                use utoipa::openapi::schema::AllOfBuilder;
-                let kind = kinds_schema(&[$kind], "The kind of the item's section: must equal the kind in the path.");
-                AllOfBuilder::new()
-                    .item(Ref::from_schema_name(<$shape as ToSchema>::name()))
-                    .item(ObjectBuilder::new().property("kind", kind).required("kind"))
-                    .description(Some(concat!("An item of a `", $kind_name, "` section to store; `kind` is required.")))
-                    .into()
-            }
-        }
-
-        impl ToSchema for $name {
-            fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
-                schemas.push((<$shape as ToSchema>::name().into_owned(), <$shape as utoipa::PartialSchema>::schema()));
-                <$shape as ToSchema>::schemas(schemas);
-            }
-        }
-
-        impl Deserr<BodyErrors> for $name {
-            fn deserialize_from_value<V: IntoValue>(value: Value<V>, location: ValuePointerRef) -> Result<Self, BodyErrors> {
-                let kind: SectionKind = $kind;
-                let Value::Map(mut map) = value else {
-                    return Err(incorrect(value, &[ValueKind::Map], location));
-                };
-                let mut errors = BodyErrors::default();
-                match map.remove("kind").map(IntoValue::into_value) {
-                    Some(Value::String(given)) if given == kind.as_str() => {}
-                    None | Some(Value::Null) => errors.push(
-                        location.push_key("kind"),
-                        format!("is required: {:?}, the kind of the item's section", kind.as_str()),
-                    ),
-                    Some(_) => errors.push(
-                        location.push_key("kind"),
-                        format!("must be {:?}, the kind of the item's section", kind.as_str()),
-                    ),
-                }
-                match <$shape as Deserr<BodyErrors>>::deserialize_from_value(Value::<V>::Map(map), location) {
-                    Ok(item) if errors.is_empty() => Ok($name(item)),
-                    Ok(_) => Err(errors),
-                    Err(problems) => {
-                        errors.extend(problems);
-                        Err(errors)
-                    }
-                }
-            }
-        }
-    };
-}
-
-item_put!(
-    /// A `steps` item to store.
-    StepsItemWrite = SectionKind::Steps, "steps", TitledItemWrite
-);
-item_put!(
-    /// A `benefits` item to store.
-    BenefitsItemWrite = SectionKind::Benefits, "benefits", TitledItemWrite
-);
-item_put!(
-    /// An `expectations` item to store.
-    ExpectationsItemWrite = SectionKind::Expectations, "expectations", ExpectationItemWrite
-);
-item_put!(
-    /// An `aftercare_tips` item to store.
-    AftercareTipsItemWrite = SectionKind::AftercareTips, "aftercare_tips", TitledItemWrite
-);
-item_put!(
-    /// A `target_audiences` item to store.
-    TargetAudiencesItemWrite = SectionKind::TargetAudiences, "target_audiences", AudienceItemWrite
-);
-item_put!(
-    /// A `risks` item to store.
-    RisksItemWrite = SectionKind::Risks, "risks", TitledItemWrite
-);
-
-/// One item to store (`PUT …/items/{id}`): the shape of its section's kind, tagged by `kind`.
-#[derive(Debug, ToSchema)]
-#[serde(untagged)]
-#[schema(discriminator(property_name = "kind", mapping(
-    ("steps" = "#/components/schemas/StepsItemWrite"),
-    ("benefits" = "#/components/schemas/BenefitsItemWrite"),
-    ("expectations" = "#/components/schemas/ExpectationsItemWrite"),
-    ("aftercare_tips" = "#/components/schemas/AftercareTipsItemWrite"),
-    ("target_audiences" = "#/components/schemas/TargetAudiencesItemWrite"),
-    ("risks" = "#/components/schemas/RisksItemWrite"),
-)))]
-pub enum ItemWrite {
-    /// `steps`
-    Steps(StepsItemWrite),
-    /// `benefits`
-    Benefits(BenefitsItemWrite),
-    /// `expectations`
-    Expectations(ExpectationsItemWrite),
-    /// `aftercare_tips`
-    AftercareTips(AftercareTipsItemWrite),
-    /// `target_audiences`
-    TargetAudiences(TargetAudiencesItemWrite),
-    /// `risks`
-    Risks(RisksItemWrite),
-}
-
-impl ItemWrite {
-    /// Reads an item body of a section of `kind` (the kind in the path): the
-    /// body's `kind` is required and must be that one.
-    pub fn deserialize_for(kind: SectionKind, body: serde_json::Value) -> Result<ItemInput, BodyErrors> {
-        fn read<T: Deserr<BodyErrors>>(body: serde_json::Value) -> Result<T, BodyErrors> {
-            deserr::deserialize::<T, _, BodyErrors>(body)
-        }
-        let item = match kind {
-            SectionKind::Steps => ItemWrite::Steps(read(body)?),
-            SectionKind::Benefits => ItemWrite::Benefits(read(body)?),
-            SectionKind::Expectations => ItemWrite::Expectations(read(body)?),
-            SectionKind::AftercareTips => ItemWrite::AftercareTips(read(body)?),
-            SectionKind::TargetAudiences => ItemWrite::TargetAudiences(read(body)?),
-            SectionKind::Risks => ItemWrite::Risks(read(body)?),
-            SectionKind::Overview | SectionKind::Conclusion => {
-                return Err(BodyErrors::at(
-                    ValuePointerRef::Origin,
-                    format!("a {kind} section has no items"),
-                ));
-            }
-        };
-        Ok(match item {
-            ItemWrite::Steps(item) => item.0.into_input(),
-            ItemWrite::Benefits(item) => item.0.into_input(),
-            ItemWrite::Expectations(item) => item.0.into_input(),
-            ItemWrite::AftercareTips(item) => item.0.into_input(),
-            ItemWrite::TargetAudiences(item) => item.0.into_input(),
-            ItemWrite::Risks(item) => item.0.into_input(),
-        })
-    }
-}
-
-// ---------------------------------------------------------------------------
-// Sections
 
 /// Sub-headings of an `expectations` section to store, one per phase.
 #[derive(Debug, Deserr, ToSchema)]
@@ -1000,201 +689,227 @@ pub struct PhaseHeadingsWrite {
     pub after: Option<Title>,
 }
 
+fn phase_before() -> Object {
+    Title::field_schema("Heading over the `before` items", "Before the Treatment", true)
+}
+
+fn phase_during() -> Object {
+    Title::field_schema("Heading over the `during` items", "During the Treatment", true)
+}
+
+fn phase_after() -> Object {
+    Title::field_schema("Heading over the `after` items", "After the Treatment", true)
+}
+
 impl PhaseHeadingsWrite {
     /// The headings; `None` when none is given.
     fn into_headings(self) -> Option<PhaseHeadings> {
         let headings = PhaseHeadings {
-            before: self.before.map(|text| text.0),
-            during: self.during.map(|text| text.0),
-            after: self.after.map(|text| text.0),
+            before: self.before.map(Text::into_string),
+            during: self.during.map(Text::into_string),
+            after: self.after.map(Text::into_string),
         };
         (headings != PhaseHeadings::default()).then_some(headings)
     }
 }
 
-/// The `kind` of a section body: read by [`SectionWrite`] to choose the
-/// shape, so the shape itself only documents it.
-#[derive(Debug, Default)]
-pub struct KindTag;
+/// Runs a field's parser, keeping its value or its problems.
+fn collect<T>(errors: &mut BodyErrors, parsed: Result<T, BodyErrors>) -> Option<T> {
+    parsed.map_err(|problems| errors.extend(problems)).ok()
+}
 
-/// Declares the write type of one section kind.
-macro_rules! section_write {
-    (
-        $(#[$doc:meta])*
-        $name:ident, $kind_schema:ident = $kind:expr,
-        { $( $(#[$field_attr:meta])* $field:ident : $ty:ty ),* $(,)? }
-    ) => {
-        fn $kind_schema() -> Object {
-            let kind: SectionKind = $kind;
-            kinds_schema(&[kind], "The section's kind; must equal the kind in the path of a section write.")
-        }
+/// The problem of a field a shape requires but the body left out.
+fn missing(errors: &mut BodyErrors, location: ValuePointerRef, field: &str) {
+    errors.push(location.push_key(field), required_message(field));
+}
 
-        $(#[$doc])*
-        #[derive(Debug, Deserr, ToSchema)]
-        #[deserr(error = BodyErrors, deny_unknown_fields = unknown_section_field)]
-        #[serde(deny_unknown_fields)]
-        pub struct $name {
-            /// The section's kind.
-            #[deserr(skip)]
-            #[schema(schema_with = $kind_schema)]
-            pub kind: KindTag,
-            /// The heading.
-            #[schema(schema_with = section_heading)]
-            pub heading: Title,
-            $( $(#[$field_attr])* pub $field: $ty, )*
-        }
+/// Checks an item's optional `kind` (a section item) or required one (an item `PUT`).
+fn check_item_kind<V: IntoValue>(
+    given: Option<Value<V>>,
+    kind: SectionKind,
+    required: bool,
+    location: ValuePointerRef,
+    errors: &mut BodyErrors,
+) {
+    let at = location.push_key("kind");
+    match given {
+        Some(Value::String(name)) if name == kind.as_str() => {}
+        None | Some(Value::Null) if !required => {}
+        None | Some(Value::Null) => errors.push(
+            at,
+            format!("is required: {:?}, the kind of the item's section", kind.as_str()),
+        ),
+        Some(_) => errors.push(
+            at,
+            format!("must be {:?}, the kind of the item's section", kind.as_str()),
+        ),
+    }
+}
 
-        impl OfKind for $name {
-            const KIND: SectionKind = $kind;
-        }
+/// Reads an item of a section of `kind` (which has items of `shape`).
+fn read_item<V: IntoValue>(
+    kind: SectionKind,
+    shape: ItemShape,
+    value: Value<V>,
+    location: ValuePointerRef,
+    kind_required: bool,
+) -> Result<ItemWrite, BodyErrors> {
+    let Value::Map(mut map) = value else {
+        return Err(incorrect(value, &[ValueKind::Map], location));
     };
-}
-
-section_write! {
-    /// An `overview` section to store.
-    OverviewSectionWrite, overview_write_kind = SectionKind::Overview,
-    {
-        /// The prose.
-        #[schema(schema_with = overview_body)]
-        body: Prose,
+    let mut errors = BodyErrors::default();
+    check_item_kind(
+        map.remove("kind").map(IntoValue::into_value),
+        kind,
+        kind_required,
+        location,
+        &mut errors,
+    );
+    let id = match map.remove("id") {
+        None => None,
+        Some(id) => collect(
+            &mut errors,
+            Option::<ItemId>::deserialize_from_value(id.into_value(), location.push_key("id")),
+        )
+        .flatten()
+        .map(|id| id.0),
+    };
+    let accepted: Vec<&str> = ["id", "kind"]
+        .into_iter()
+        .chain(shape.fields().iter().map(|field| field.name()))
+        .collect();
+    let mut content = ItemContent::default();
+    let mut given = Vec::new();
+    for (key, value) in map.into_iter() {
+        let Some(&field) = shape.fields().iter().find(|field| field.name() == key) else {
+            errors.extend(BodyErrors::unknown_field(location, &key, &accepted, &[]));
+            continue;
+        };
+        given.push(field);
+        let (value, at) = (value.into_value(), location.push_key(&key));
+        match field {
+            ItemField::Phase => content.phase = collect(&mut errors, Phase::deserialize_from_value(value, at)),
+            ItemField::Title => {
+                content.title = collect(&mut errors, Title::deserialize_from_value(value, at)).map(Text::into_string);
+            }
+            ItemField::Body | ItemField::Description => {
+                let text = collect(&mut errors, Prose::deserialize_from_value(value, at)).map(Text::into_string);
+                if let Some(slot) = content.text_mut(field) {
+                    *slot = text;
+                }
+            }
+        }
+    }
+    for field in shape.fields().iter().filter(|field| !given.contains(field)) {
+        missing(&mut errors, location, field.name());
+    }
+    if errors.is_empty() {
+        Ok(ItemWrite { id, content })
+    } else {
+        Err(errors)
     }
 }
 
-section_write! {
-    /// A `steps` section to store.
-    StepsSectionWrite, steps_write_kind = SectionKind::Steps,
-    {
-        /// Text before the items.
-        #[deserr(default)]
-        #[schema(schema_with = steps_intro)]
-        intro: Option<Prose>,
-        /// The items in order. Existing items left out are deleted.
-        #[schema(schema_with = items_schema::<TitledItemWrite>)]
-        items: Items<TitledItemWrite, StepsSectionWrite>,
+/// Reads the items of a section of `kind`: at most [`MAX_ITEMS`], each id at
+/// most once, each `kind` (if given) the section's.
+fn read_items<V: IntoValue>(
+    kind: SectionKind,
+    shape: ItemShape,
+    value: Value<V>,
+    location: ValuePointerRef,
+) -> Result<Vec<ItemWrite>, BodyErrors> {
+    let Value::Sequence(sequence) = value else {
+        return Err(incorrect(value, &[ValueKind::Sequence], location));
+    };
+    let mut errors = BodyErrors::default();
+    if sequence.len() > MAX_ITEMS {
+        errors.push(
+            location,
+            format!("must have at most {MAX_ITEMS} items (got {})", sequence.len()),
+        );
     }
+    let mut items: Vec<ItemWrite> = Vec::with_capacity(sequence.len().min(MAX_ITEMS));
+    for (index, item) in sequence.into_iter().enumerate() {
+        let location = location.push_index(index);
+        if let Some(item) = collect(&mut errors, read_item(kind, shape, item.into_value(), location, false)) {
+            if item.id.is_some() && items.iter().any(|seen| seen.id == item.id) {
+                errors.push(location.push_key("id"), "appears twice in this section");
+            }
+            items.push(item);
+        }
+    }
+    if errors.is_empty() { Ok(items) } else { Err(errors) }
 }
 
-section_write! {
-    /// A `benefits` section to store.
-    BenefitsSectionWrite, benefits_write_kind = SectionKind::Benefits,
-    {
-        /// Text before the items.
-        #[deserr(default)]
-        #[schema(schema_with = benefits_intro)]
-        intro: Option<Prose>,
-        /// The items in order. Existing items left out are deleted.
-        #[schema(schema_with = items_schema::<TitledItemWrite>)]
-        items: Items<TitledItemWrite, BenefitsSectionWrite>,
+/// Reads the fields of a section of `kind` (its `kind` already taken out of `map`).
+fn read_section<M: deserr::Map>(
+    kind: SectionKind,
+    map: M,
+    location: ValuePointerRef,
+) -> Result<SectionWrite, BodyErrors> {
+    let mut errors = BodyErrors::default();
+    let mut section = SectionWrite::new(kind, String::new());
+    let accepted: Vec<&str> = ["kind", "heading"]
+        .into_iter()
+        .chain(kind.fields().iter().map(|field| field.name()))
+        .collect();
+    let mut heading_given = false;
+    let mut given = Vec::new();
+    for (key, value) in map.into_iter() {
+        let (value, at) = (value.into_value(), location.push_key(&key));
+        if key == "heading" {
+            heading_given = true;
+            if let Some(heading) = collect(&mut errors, Title::deserialize_from_value(value, at)) {
+                section.heading = heading.into_string();
+            }
+            continue;
+        }
+        let Some(&field) = kind.fields().iter().find(|field| field.name() == key) else {
+            errors.extend(BodyErrors::unknown_field(
+                location,
+                &key,
+                &accepted,
+                SECTION_SERVER_OWNED,
+            ));
+            continue;
+        };
+        given.push(field);
+        match field {
+            SectionField::Items => {
+                if let Some(shape) = kind.item_shape() {
+                    section.items = collect(&mut errors, read_items(kind, shape, value, at)).unwrap_or_default();
+                }
+            }
+            SectionField::PhaseHeadings => {
+                section.phase_headings = collect(
+                    &mut errors,
+                    Option::<PhaseHeadingsWrite>::deserialize_from_value(value, at),
+                )
+                .flatten()
+                .and_then(PhaseHeadingsWrite::into_headings);
+            }
+            SectionField::Body => {
+                section.body = collect(&mut errors, Prose::deserialize_from_value(value, at)).map(Text::into_string);
+            }
+            SectionField::Intro | SectionField::Note | SectionField::CallToAction => {
+                let text = collect(&mut errors, Option::<Prose>::deserialize_from_value(value, at)).flatten();
+                if let Some(slot) = section.text_mut(field) {
+                    *slot = text.map(Text::into_string);
+                }
+            }
+        }
     }
-}
-
-section_write! {
-    /// An `expectations` section to store.
-    ExpectationsSectionWrite, expectations_write_kind = SectionKind::Expectations,
-    {
-        /// Text before the items.
-        #[deserr(default)]
-        #[schema(schema_with = expectations_intro)]
-        intro: Option<Prose>,
-        /// Sub-headings per phase, each 1–200 characters.
-        #[deserr(default)]
-        phase_headings: Option<PhaseHeadingsWrite>,
-        /// The items in order. Existing items left out are deleted.
-        #[schema(schema_with = items_schema::<ExpectationItemWrite>)]
-        items: Items<ExpectationItemWrite, ExpectationsSectionWrite>,
+    if !heading_given {
+        missing(&mut errors, location, "heading");
     }
-}
-
-section_write! {
-    /// An `aftercare_tips` section to store.
-    AftercareTipsSectionWrite, aftercare_tips_write_kind = SectionKind::AftercareTips,
+    for field in kind
+        .fields()
+        .iter()
+        .filter(|field| field.required() && !given.contains(field))
     {
-        /// Text before the items.
-        #[deserr(default)]
-        #[schema(schema_with = aftercare_tips_intro)]
-        intro: Option<Prose>,
-        /// The items in order. Existing items left out are deleted.
-        #[schema(schema_with = items_schema::<TitledItemWrite>)]
-        items: Items<TitledItemWrite, AftercareTipsSectionWrite>,
+        missing(&mut errors, location, field.name());
     }
-}
-
-section_write! {
-    /// A `target_audiences` section to store.
-    TargetAudiencesSectionWrite, target_audiences_write_kind = SectionKind::TargetAudiences,
-    {
-        /// Text before the items.
-        #[deserr(default)]
-        #[schema(schema_with = target_audiences_intro)]
-        intro: Option<Prose>,
-        /// The items in order. Existing items left out are deleted.
-        #[schema(schema_with = items_schema::<AudienceItemWrite>)]
-        items: Items<AudienceItemWrite, TargetAudiencesSectionWrite>,
-        /// A closing caveat.
-        #[deserr(default)]
-        #[schema(schema_with = target_audiences_note)]
-        note: Option<Prose>,
-    }
-}
-
-section_write! {
-    /// A `risks` section to store.
-    RisksSectionWrite, risks_write_kind = SectionKind::Risks,
-    {
-        /// Text before the items.
-        #[deserr(default)]
-        #[schema(schema_with = risks_intro)]
-        intro: Option<Prose>,
-        /// The items in order. Existing items left out are deleted.
-        #[schema(schema_with = items_schema::<TitledItemWrite>)]
-        items: Items<TitledItemWrite, RisksSectionWrite>,
-    }
-}
-
-section_write! {
-    /// A `conclusion` section to store.
-    ConclusionSectionWrite, conclusion_write_kind = SectionKind::Conclusion,
-    {
-        /// The prose.
-        #[schema(schema_with = conclusion_body)]
-        body: Prose,
-        /// A last line urging the reader to act.
-        #[deserr(default)]
-        #[schema(schema_with = conclusion_call_to_action)]
-        call_to_action: Option<Prose>,
-    }
-}
-
-/// A section to store, typed by its `kind`.
-#[derive(Debug, ToSchema)]
-#[serde(untagged)]
-#[schema(discriminator(property_name = "kind", mapping(
-    ("overview" = "#/components/schemas/OverviewSectionWrite"),
-    ("steps" = "#/components/schemas/StepsSectionWrite"),
-    ("benefits" = "#/components/schemas/BenefitsSectionWrite"),
-    ("expectations" = "#/components/schemas/ExpectationsSectionWrite"),
-    ("aftercare_tips" = "#/components/schemas/AftercareTipsSectionWrite"),
-    ("target_audiences" = "#/components/schemas/TargetAudiencesSectionWrite"),
-    ("risks" = "#/components/schemas/RisksSectionWrite"),
-    ("conclusion" = "#/components/schemas/ConclusionSectionWrite"),
-)))]
-pub enum SectionWrite {
-    /// `overview`
-    Overview(OverviewSectionWrite),
-    /// `steps`
-    Steps(StepsSectionWrite),
-    /// `benefits`
-    Benefits(BenefitsSectionWrite),
-    /// `expectations`
-    Expectations(ExpectationsSectionWrite),
-    /// `aftercare_tips`
-    AftercareTips(AftercareTipsSectionWrite),
-    /// `target_audiences`
-    TargetAudiences(TargetAudiencesSectionWrite),
-    /// `risks`
-    Risks(RisksSectionWrite),
-    /// `conclusion`
-    Conclusion(ConclusionSectionWrite),
+    if errors.is_empty() { Ok(section) } else { Err(errors) }
 }
 
 fn kind_names() -> String {
@@ -1205,7 +920,7 @@ fn kind_names() -> String {
         .join(", ")
 }
 
-/// Reads `kind`, then the rest of the body as the shape of that kind.
+/// Reads `kind`, then the rest of the body as the fields of that kind.
 impl Deserr<BodyErrors> for SectionWrite {
     fn deserialize_from_value<V: IntoValue>(value: Value<V>, location: ValuePointerRef) -> Result<Self, BodyErrors> {
         let Value::Map(mut map) = value else {
@@ -1219,97 +934,227 @@ impl Deserr<BodyErrors> for SectionWrite {
         };
         // Without a kind the allowed fields are unknown: nothing more to say.
         let kind = kind.map_err(|message| BodyErrors::at(location.push_key("kind"), message))?;
-        let rest = Value::<V>::Map(map);
-        Ok(match kind {
-            SectionKind::Overview => SectionWrite::Overview(Deserr::deserialize_from_value(rest, location)?),
-            SectionKind::Steps => SectionWrite::Steps(Deserr::deserialize_from_value(rest, location)?),
-            SectionKind::Benefits => SectionWrite::Benefits(Deserr::deserialize_from_value(rest, location)?),
-            SectionKind::Expectations => SectionWrite::Expectations(Deserr::deserialize_from_value(rest, location)?),
-            SectionKind::AftercareTips => SectionWrite::AftercareTips(Deserr::deserialize_from_value(rest, location)?),
-            SectionKind::TargetAudiences => {
-                SectionWrite::TargetAudiences(Deserr::deserialize_from_value(rest, location)?)
-            }
-            SectionKind::Risks => SectionWrite::Risks(Deserr::deserialize_from_value(rest, location)?),
-            SectionKind::Conclusion => SectionWrite::Conclusion(Deserr::deserialize_from_value(rest, location)?),
-        })
+        read_section(kind, map, location)
     }
 }
 
-fn items_input<T: ItemBody, K>(items: Items<T, K>) -> Vec<ItemInput> {
-    items.0.into_iter().map(ItemBody::into_input).collect()
-}
-
-impl SectionWrite {
-    /// The kind of the section.
-    pub fn kind(&self) -> SectionKind {
-        match self {
-            SectionWrite::Overview(_) => SectionKind::Overview,
-            SectionWrite::Steps(_) => SectionKind::Steps,
-            SectionWrite::Benefits(_) => SectionKind::Benefits,
-            SectionWrite::Expectations(_) => SectionKind::Expectations,
-            SectionWrite::AftercareTips(_) => SectionKind::AftercareTips,
-            SectionWrite::TargetAudiences(_) => SectionKind::TargetAudiences,
-            SectionWrite::Risks(_) => SectionKind::Risks,
-            SectionWrite::Conclusion(_) => SectionKind::Conclusion,
-        }
-    }
-
-    /// The validated section.
-    pub fn into_input(self) -> SectionInput {
-        let mut input = SectionInput {
-            kind: self.kind(),
-            heading: String::new(),
-            intro: None,
-            body: None,
-            note: None,
-            call_to_action: None,
-            phase_headings: None,
-            items: Vec::new(),
+impl ItemWrite {
+    /// Reads an item body (`PUT …/items/{id}`) of a section of `kind` (the
+    /// kind in the path): the body's `kind` is required and must be that one.
+    pub fn deserialize_for(kind: SectionKind, body: serde_json::Value) -> Result<ItemWrite, BodyErrors> {
+        let Some(shape) = kind.item_shape() else {
+            return Err(BodyErrors::at(
+                ValuePointerRef::Origin,
+                format!("a {kind} section has no items"),
+            ));
         };
-        let text = |text: Option<Prose>| text.map(|text| text.0);
-        match self {
-            SectionWrite::Overview(s) => {
-                input.heading = s.heading.0;
-                input.body = Some(s.body.0);
+        read_item(kind, shape, body.into_value(), ValuePointerRef::Origin, true)
+    }
+}
+
+// The write schemas, from the same tables.
+
+/// The name of the schema of an item of `shape` inside a section write.
+fn shape_write_name(shape: ItemShape) -> &'static str {
+    match shape {
+        ItemShape::Titled => "TitledItemWrite",
+        ItemShape::Phased => "ExpectationItemWrite",
+        ItemShape::Described => "AudienceItemWrite",
+    }
+}
+
+/// `` `a`, `b` or `c` ``.
+fn code_list(kinds: impl Iterator<Item = SectionKind>) -> String {
+    let names: Vec<String> = kinds.map(|kind| format!("`{kind}`")).collect();
+    match names.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} or {last}", rest.join(", ")),
+        _ => names.concat(),
+    }
+}
+
+/// The schema of a section write of `kind`, named `<Kind>SectionWrite`.
+fn section_write_schema(kind: SectionKind) -> Schema {
+    let docs = kind.docs();
+    let article = kind.article();
+    let mut object = ObjectBuilder::new()
+        .additional_properties(Some(AdditionalProperties::FreeForm(false)))
+        .description(Some(format!(
+            "{}{} `{kind}` section to store.",
+            article[..1].to_uppercase(),
+            &article[1..]
+        )))
+        .property(
+            "kind",
+            kinds_schema(
+                &[kind],
+                "The section's kind; must equal the kind in the path of a section write.",
+            ),
+        )
+        .property("heading", Title::field_schema("The heading", docs.heading, false))
+        .required("kind")
+        .required("heading");
+    for &field in kind.fields() {
+        let schema: RefOr<Schema> = match field {
+            SectionField::Body => Prose::field_schema("The prose", docs.prose, false).into(),
+            SectionField::Intro => Prose::field_schema("Text before the items", docs.prose, true).into(),
+            SectionField::Note => Prose::field_schema("A closing caveat", docs.last, true).into(),
+            SectionField::CallToAction => {
+                Prose::field_schema("A last line urging the reader to act", docs.last, true).into()
             }
-            SectionWrite::Steps(s) => {
-                input.heading = s.heading.0;
-                input.intro = text(s.intro);
-                input.items = items_input(s.items);
+            SectionField::PhaseHeadings => {
+                nullable_ref("PhaseHeadingsWrite", "Sub-headings per phase, each 1–200 characters.")
             }
-            SectionWrite::Benefits(s) => {
-                input.heading = s.heading.0;
-                input.intro = text(s.intro);
-                input.items = items_input(s.items);
-            }
-            SectionWrite::Expectations(s) => {
-                input.heading = s.heading.0;
-                input.intro = text(s.intro);
-                input.phase_headings = s.phase_headings.and_then(PhaseHeadingsWrite::into_headings);
-                input.items = items_input(s.items);
-            }
-            SectionWrite::AftercareTips(s) => {
-                input.heading = s.heading.0;
-                input.intro = text(s.intro);
-                input.items = items_input(s.items);
-            }
-            SectionWrite::TargetAudiences(s) => {
-                input.heading = s.heading.0;
-                input.intro = text(s.intro);
-                input.note = text(s.note);
-                input.items = items_input(s.items);
-            }
-            SectionWrite::Risks(s) => {
-                input.heading = s.heading.0;
-                input.intro = text(s.intro);
-                input.items = items_input(s.items);
-            }
-            SectionWrite::Conclusion(s) => {
-                input.heading = s.heading.0;
-                input.body = Some(s.body.0);
-                input.call_to_action = text(s.call_to_action);
+            SectionField::Items => ArrayBuilder::new()
+                .items(Ref::from_schema_name(kind.item_shape().map_or("", shape_write_name)))
+                .max_items(Some(MAX_ITEMS))
+                .description(Some(format!(
+                    "The items in order, at most {MAX_ITEMS}. Existing items left out are deleted."
+                )))
+                .into(),
+        };
+        object = object.property(field.name(), schema);
+        if field.required() {
+            object = object.required(field.name());
+        }
+    }
+    as_read(object).into()
+}
+
+/// The schema of an item of `shape` in a section write.
+#[allow(
+    deprecated,
+    reason = "`example`, like the derived field schemas of the spec, not `examples`"
+)]
+fn shape_write_schema(shape: ItemShape) -> Schema {
+    let docs = shape
+        .kinds()
+        .next()
+        .map(SectionKind::docs)
+        .unwrap_or(SectionKind::Steps.docs());
+    let kinds: Vec<SectionKind> = shape.kinds().collect();
+    let mut object = ObjectBuilder::new()
+        .additional_properties(Some(AdditionalProperties::FreeForm(false)))
+        .description(Some(format!(
+            "An item of {}. With `id`: that item, kept; without: a new item.",
+            code_list(kinds.iter().copied())
+        )))
+        .property(
+            "id",
+            ObjectBuilder::new()
+                .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+                .format(Some(SchemaFormat::KnownFormat(KnownFormat::Uuid)))
+                .description(Some(
+                    "An existing item of this section to keep (its id stays); leave out (or `null`) for a new item.",
+                ))
+                .example(Some(serde_json::Value::Null)),
+        )
+        .property(
+            "kind",
+            ObjectBuilder::new()
+                .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+                .enum_values(Some(
+                    kinds
+                        .iter()
+                        .map(|kind| serde_json::Value::from(kind.as_str()))
+                        .chain([serde_json::Value::Null]),
+                ))
+                .description(Some(
+                    "The kind of the item's section, as in a read; if given, it must be the section's.",
+                ))
+                // Left out is right for every section of these kinds; a kind would be wrong for all but one.
+                .examples([serde_json::Value::Null]),
+        );
+    for &field in shape.fields() {
+        let schema: RefOr<Schema> = match field {
+            ItemField::Phase => described_ref("Phase", "When it applies.").into(),
+            ItemField::Title => Title::field_schema("", docs.item_title, false).into(),
+            ItemField::Body => Prose::field_schema("", docs.item_body, false).into(),
+            ItemField::Description => Prose::field_schema("", docs.item_title, false).into(),
+        };
+        object = object.property(field.name(), schema).required(field.name());
+    }
+    object.into()
+}
+
+/// The `PUT …/items/{id}` body of a section of `kind`, named
+/// `<Kind>ItemWrite`: its shape's item, with `kind` required.
+fn item_put_schema(kind: SectionKind, shape: ItemShape) -> Schema {
+    AllOfBuilder::new()
+        .item(Ref::from_schema_name(shape_write_name(shape)))
+        .item(as_read(
+            ObjectBuilder::new()
+                .property(
+                    "kind",
+                    kinds_schema(
+                        &[kind],
+                        "The kind of the item's section: must equal the kind in the path.",
+                    ),
+                )
+                .required("kind"),
+        ))
+        .description(Some(format!(
+            "An item of {} `{kind}` section to store; `kind` is required.",
+            kind.article()
+        )))
+        .into()
+}
+
+/// The item shapes' schemas (and what they name).
+fn push_shape_schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+    for shape in [ItemShape::Titled, ItemShape::Phased, ItemShape::Described] {
+        schemas.push((shape_write_name(shape).to_owned(), shape_write_schema(shape).into()));
+    }
+    schemas.push(("Phase".to_owned(), Phase::schema()));
+}
+
+kind_union!(
+    SectionWrite,
+    "SectionWrite",
+    "A section to store, typed by its `kind`.",
+    |kind| Some(section_write_schema(kind)),
+    |schemas| {
+        schemas.push(("PhaseHeadingsWrite".to_owned(), PhaseHeadingsWrite::schema()));
+        push_shape_schemas(schemas);
+    }
+);
+
+kind_union!(
+    ItemWrite,
+    "ItemWrite",
+    "One item to store (`PUT …/items/{id}`): the shape of its section's kind, tagged by `kind`.",
+    |kind| Some(item_put_schema(kind, kind.item_shape()?)),
+    push_shape_schemas
+);
+
+// ---------------------------------------------------------------------------
+// Write bodies as JSON: what the parsers above read back (revision
+// snapshots, staged release bodies).
+
+impl serde::Serialize for ItemWrite {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut out = serializer.serialize_map(None)?;
+        if let Some(id) = self.id {
+            out.serialize_entry("id", &id)?;
+        }
+        if let Some(phase) = self.content.phase {
+            out.serialize_entry("phase", &phase)?;
+        }
+        for field in [ItemField::Title, ItemField::Body, ItemField::Description] {
+            if let Some(text) = self.content.text(field).and_then(Option::as_ref) {
+                out.serialize_entry(field.name(), text)?;
             }
         }
-        input
+        out.end()
+    }
+}
+
+impl serde::Serialize for SectionWrite {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut out = serializer.serialize_struct("SectionWrite", 8)?;
+        out.serialize_field("kind", &self.kind)?;
+        self.serialize_fields(&mut out, true)?;
+        out.end()
     }
 }

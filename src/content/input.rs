@@ -1,66 +1,51 @@
-//! Write bodies: parsed from JSON, validated all at once, normalised.
+//! The entry points of every write: a JSON body in, a validated write out
+//! (or every problem, each with an RFC 6901 pointer), plus what is derived
+//! from a write (word counts) and the write back as JSON.
 //!
-//! Every write (editor `PUT`s and the seed) goes through these functions, so
-//! what is stored always satisfies the same rules. Problems are collected,
-//! not returned on the first one, each with an RFC 6901 pointer into the body.
+//! Every write (editor `PUT`s, staged releases, restores, the seed) goes
+//! through these functions, so what is stored always satisfies the same
+//! rules. The shapes and their validation are `content::body`'s.
 
-use chrono::NaiveDate;
-use serde_json::{Map, Value};
+use serde_json::Value;
 use uuid::Uuid;
 
-use super::body::{ArticleWrite, BodyErrors, ItemWrite, SectionWrite};
-use super::kinds::{ArticleStatus, ItemShape, Phase, SectionKind};
-use super::model::PhaseHeadings;
+use super::body::{AS_READ, ArticleWrite, BodyErrors, ItemWrite, SectionWrite};
+use super::kinds::{ItemShape, SectionKind};
 
 pub use super::body::{
-    MAX_BODY_CHARS, MAX_ITEMS, MAX_PUBLISHED_ON, MAX_SLUG_CHARS, MAX_TITLE_CHARS, MIN_PUBLISHED_ON, is_valid_slug,
+    FieldError, MAX_BODY_CHARS, MAX_ITEMS, MAX_PUBLISHED_ON, MAX_SLUG_CHARS, MAX_TITLE_CHARS, MIN_PUBLISHED_ON,
+    is_valid_slug,
 };
 
-/// One problem with a write body: where (an RFC 6901 pointer) and what.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FieldError {
-    /// RFC 6901 pointer to the offending value in the request body (`""` is the whole body).
-    pub pointer: String,
-    /// What is wrong, in plain words.
-    pub message: String,
-}
+/// A validated article write.
+pub type ArticleInput = ArticleWrite;
+/// A validated section write.
+pub type SectionInput = SectionWrite;
+/// A validated item write.
+pub type ItemInput = ItemWrite;
 
-/// A validated article write: everything an editor may set.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ArticleInput {
-    pub title: String,
-    pub author: String,
-    pub published_on: NaiveDate,
-    pub status: ArticleStatus,
-    pub summary: String,
-    pub sections: Vec<SectionInput>,
-}
-
-/// A validated section write. Fields a kind does not have are `None`/empty.
-#[derive(Debug, Clone, PartialEq)]
-pub struct SectionInput {
-    pub kind: SectionKind,
-    pub heading: String,
-    pub intro: Option<String>,
-    pub body: Option<String>,
-    pub note: Option<String>,
-    pub call_to_action: Option<String>,
-    pub phase_headings: Option<PhaseHeadings>,
-    pub items: Vec<ItemInput>,
-}
-
-/// A validated item write. `id` names an existing item to keep; `None` is a new item.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ItemInput {
-    pub id: Option<Uuid>,
-    pub phase: Option<Phase>,
-    pub title: Option<String>,
-    pub body: Option<String>,
-    pub description: Option<String>,
+/// `body` without what a read gives and a write ignores (`locale`,
+/// `fallbacks`), at its top and, for an article, in its sections.
+fn without_read_only(body: &Value) -> Value {
+    let mut body = body.clone();
+    if let Some(object) = body.as_object_mut() {
+        for key in AS_READ {
+            object.remove(key);
+        }
+        if let Some(Value::Array(sections)) = object.get_mut("sections") {
+            for section in sections.iter_mut().filter_map(Value::as_object_mut) {
+                for key in AS_READ {
+                    section.remove(key);
+                }
+            }
+        }
+    }
+    body
 }
 
 /// Validates an article body (`PUT /v1/articles/{slug}`).
-pub fn parse_article(body: &Value, slug: &str) -> Result<ArticleInput, Vec<FieldError>> {
+pub fn parse_article(body: &Value, slug: &str) -> Result<ArticleWrite, Vec<FieldError>> {
+    let body = &without_read_only(body);
     // The slug in the body, if any, must be the one in the path.
     let mut errors = match body.get("slug") {
         Some(Value::String(given)) if given != slug && is_valid_slug(given) => BodyErrors::at(
@@ -70,7 +55,7 @@ pub fn parse_article(body: &Value, slug: &str) -> Result<ArticleInput, Vec<Field
         _ => BodyErrors::default(),
     };
     match deserr::deserialize::<ArticleWrite, _, BodyErrors>(body.clone()) {
-        Ok(article) if errors.is_empty() => Ok(article.into_input()),
+        Ok(article) if errors.is_empty() => Ok(article),
         Ok(_) => Err(errors.into_field_errors()),
         Err(problems) => {
             errors.extend(problems);
@@ -80,7 +65,8 @@ pub fn parse_article(body: &Value, slug: &str) -> Result<ArticleInput, Vec<Field
 }
 
 /// Validates a section body (`PUT …/sections/{kind}`).
-pub fn parse_section(body: &Value, kind: SectionKind) -> Result<SectionInput, Vec<FieldError>> {
+pub fn parse_section(body: &Value, kind: SectionKind) -> Result<SectionWrite, Vec<FieldError>> {
+    let body = &without_read_only(body);
     // A kind other than the path's: the other fields would be judged by the wrong shape.
     if let Some(given) = body.get("kind").and_then(Value::as_str).and_then(SectionKind::parse)
         && given != kind
@@ -91,15 +77,14 @@ pub fn parse_section(body: &Value, kind: SectionKind) -> Result<SectionInput, Ve
         )
         .into_field_errors());
     }
-    deserr::deserialize::<SectionWrite, _, BodyErrors>(body.clone())
-        .map(SectionWrite::into_input)
-        .map_err(BodyErrors::into_field_errors)
+    deserr::deserialize::<SectionWrite, _, BodyErrors>(body.clone()).map_err(BodyErrors::into_field_errors)
 }
 
 /// Validates an item body (`PUT …/items/{id}`) of a section of `kind`, which
 /// has items of `shape`: its `kind` is required, as in the item read.
-pub fn parse_item(body: &Value, kind: SectionKind, shape: ItemShape, id: Uuid) -> Result<ItemInput, Vec<FieldError>> {
+pub fn parse_item(body: &Value, kind: SectionKind, shape: ItemShape, id: Uuid) -> Result<ItemWrite, Vec<FieldError>> {
     debug_assert_eq!(kind.item_shape(), Some(shape));
+    let body = &without_read_only(body);
     let mut item = ItemWrite::deserialize_for(kind, body.clone()).map_err(BodyErrors::into_field_errors)?;
     match item.id {
         Some(given) if given != id => Err(vec![FieldError {
@@ -113,33 +98,43 @@ pub fn parse_item(body: &Value, kind: SectionKind, shape: ItemShape, id: Uuid) -
     }
 }
 
-impl SectionInput {
-    /// Every text of the section, for word counts.
+impl SectionWrite {
+    /// Every text of the section and its items, for word counts.
     pub fn texts(&self) -> impl Iterator<Item = &str> {
-        let headings = self
-            .phase_headings
-            .iter()
-            .flat_map(|h| [&h.before, &h.during, &h.after]);
-        [&self.intro, &self.body, &self.note, &self.call_to_action]
-            .into_iter()
-            .chain(headings)
-            .flatten()
-            .map(String::as_str)
-            .chain(std::iter::once(self.heading.as_str()))
-            .chain(self.items.iter().flat_map(|item| {
-                [&item.title, &item.body, &item.description]
-                    .into_iter()
-                    .flatten()
-                    .map(String::as_str)
-            }))
+        self.own_texts()
+            .chain(self.items.iter().flat_map(|item| item.content.texts()))
+    }
+
+    /// The section as a JSON write body (what `parse_section` reads back).
+    pub fn to_body(&self) -> Value {
+        serde_json::to_value(self).unwrap_or(Value::Null)
     }
 }
 
-impl ArticleInput {
+impl ItemWrite {
+    /// The item as a JSON write body.
+    pub fn to_body(&self) -> Value {
+        serde_json::to_value(self).unwrap_or(Value::Null)
+    }
+}
+
+impl ArticleWrite {
     /// Words in the summary and every text of every section.
     pub fn word_count(&self) -> i32 {
-        let texts = std::iter::once(self.summary.as_str()).chain(self.sections.iter().flat_map(SectionInput::texts));
+        let texts = std::iter::once(self.summary.as_str()).chain(self.sections.iter().flat_map(SectionWrite::texts));
         count_words(texts)
+    }
+
+    /// The article as a JSON write body (what `parse_article` reads back).
+    pub fn to_body(&self) -> Value {
+        serde_json::json!({
+            "title": self.title,
+            "author": self.author,
+            "published_on": self.published_on.format("%Y-%m-%d").to_string(),
+            "status": self.status.as_str(),
+            "summary": self.summary,
+            "sections": self.sections.iter().map(SectionWrite::to_body).collect::<Vec<_>>(),
+        })
     }
 }
 
@@ -152,76 +147,6 @@ pub fn count_words<'a>(texts: impl Iterator<Item = &'a str>) -> i32 {
 /// round(words / 238), at least 1.
 pub fn reading_time_minutes(word_count: i32) -> i32 {
     ((f64::from(word_count) / 238.0).round() as i32).max(1)
-}
-
-impl ItemInput {
-    /// The item as a JSON write body.
-    pub fn to_body(&self) -> Value {
-        let mut object = Map::new();
-        if let Some(id) = self.id {
-            object.insert("id".into(), Value::String(id.to_string()));
-        }
-        if let Some(phase) = self.phase {
-            object.insert("phase".into(), Value::String(phase.as_str().into()));
-        }
-        for (key, value) in [
-            ("title", &self.title),
-            ("body", &self.body),
-            ("description", &self.description),
-        ] {
-            if let Some(value) = value {
-                object.insert(key.into(), Value::String(value.clone()));
-            }
-        }
-        Value::Object(object)
-    }
-}
-
-impl SectionInput {
-    /// The section as a JSON write body (what `parse_section` reads back).
-    pub fn to_body(&self) -> Value {
-        let mut object = Map::new();
-        object.insert("kind".into(), Value::String(self.kind.as_str().into()));
-        object.insert("heading".into(), Value::String(self.heading.clone()));
-        let texts = [
-            ("intro", &self.intro),
-            ("body", &self.body),
-            ("note", &self.note),
-            ("call_to_action", &self.call_to_action),
-        ];
-        for (key, value) in texts {
-            if let Some(value) = value {
-                object.insert(key.into(), Value::String(value.clone()));
-            }
-        }
-        if let Some(headings) = &self.phase_headings {
-            object.insert(
-                "phase_headings".into(),
-                serde_json::to_value(headings).unwrap_or(Value::Null),
-            );
-        }
-        if self.kind.item_shape().is_some() {
-            object.insert(
-                "items".into(),
-                Value::Array(self.items.iter().map(ItemInput::to_body).collect()),
-            );
-        }
-        Value::Object(object)
-    }
-}
-
-impl ArticleInput {
-    /// The article as a JSON write body (what `parse_article` reads back).
-    pub fn to_body(&self) -> Value {
-        serde_json::json!({
-            "title": self.title,
-            "author": self.author,
-            "published_on": self.published_on.format("%Y-%m-%d").to_string(),
-            "status": self.status.as_str(),
-            "summary": self.summary,
-            "sections": self.sections.iter().map(SectionInput::to_body).collect::<Vec<_>>(),
-        })
-    }
 }
 
 #[cfg(test)]
@@ -272,6 +197,24 @@ mod tests {
                 .collect()
         };
         assert_eq!(pointers("\u{200B}\u{200D} \u{FEFF}"), ["/heading must not be empty"]);
+        // Nothing that shows: invisible operators, variation selectors, Hangul
+        // fillers, Khmer inherent vowels, the blank Braille pattern, tags, lone marks.
+        for invisible in [
+            "\u{2062}",
+            "\u{FE0F}",
+            "\u{3164}",
+            "\u{1160}",
+            "\u{17B4}",
+            "\u{2800}",
+            "\u{E0041}",
+            "\u{0301}",
+            "\u{0301}\u{0302} \u{20DD}",
+            "\u{200E}",
+        ] {
+            assert_eq!(pointers(invisible), ["/heading must not be empty"], "{invisible:?}");
+        }
+        assert!(pointers("e\u{0301}").is_empty(), "a mark on a letter shows");
+        assert!(pointers("\u{1F642}").is_empty(), "an emoji shows");
         assert!(pointers("abc\u{202E}cba")[0].contains("bidirectional"));
         assert!(pointers("a\u{2067}b")[0].contains("bidirectional"));
         assert!(pointers("Zero\u{200B}width inside is fine").is_empty());
@@ -361,6 +304,7 @@ mod tests {
             [
                 "/sections/0/phase_headings/before must not be empty",
                 "/sections/0/items/1/id appears twice in this section",
+                "/sections/0/items/2/kind must be \"expectations\", the kind of the item's section",
                 "/sections/0/items/2/phase must be \"before\", \"during\" or \"after\"",
                 "/sections/2/kind an article has at most one overview section",
             ]
@@ -373,7 +317,7 @@ mod tests {
         let section = json!({"kind": "expectations", "heading": "H", "phase_headings": {}, "items": [{"phase": "after", "title": "T", "body": "B"}]});
         let parsed = parse_section(&section, SectionKind::Expectations).unwrap();
         assert_eq!(parsed.phase_headings, None);
-        assert_eq!(parsed.items[0].phase, Some(Phase::After));
+        assert_eq!(parsed.items[0].content.phase, Some(crate::content::Phase::After));
         let many: Vec<Value> = (0..=MAX_ITEMS).map(|_| json!({"description": "d"})).collect();
         let section = json!({"kind": "target_audiences", "heading": "H", "items": many});
         assert_eq!(

@@ -6,12 +6,14 @@ pub mod error;
 pub mod history;
 pub mod input;
 pub mod kinds;
+pub mod locales;
 pub mod model;
 pub mod releases;
 pub mod seed;
 pub mod store;
 pub mod sync;
 pub mod transaction;
+pub mod translations;
 pub mod webhooks;
 pub mod write;
 

@@ -1,14 +1,19 @@
-//! The response shapes of the API: articles, typed sections and items.
+//! The content model: what a section and an item hold ([`SectionContent`],
+//! [`ItemContent`], shared by reads and writes), and the response shapes of
+//! the API built on them: articles, typed sections and items.
 //!
-//! Storage rows live in `content::store`; these types are the contract and
-//! carry the OpenAPI documentation.
+//! A section of any kind is one [`Section`]; which fields it has, and in
+//! which order they are read and written, is its kind's
+//! [`SectionKind::fields`]. Storage rows live in `content::store`; the spec's
+//! per-kind schemas are drawn from the same table in `content::schema`.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
+use serde::ser::SerializeStruct;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::kinds::{ArticleStatus, Phase, SectionKind};
+use super::kinds::{ArticleStatus, ItemField, Phase, SectionField, SectionKind};
 
 /// An article's metadata, without its sections.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -60,6 +65,62 @@ pub struct Article {
     pub meta: ArticleMeta,
     /// The sections in reading order (`position` 1, 2, …).
     pub sections: Vec<Section>,
+    /// The locale the texts were resolved for (API.md §13).
+    #[schema(example = "de-AT")]
+    pub locale: String,
+    /// Each text served from another locale than `locale`: its JSON pointer
+    /// in this body, and the locale it came from (set `lang` on it).
+    pub fallbacks: Fallbacks,
+}
+
+/// Which locale each text served from another locale came from: the JSON
+/// pointer of the text in the body it is part of, and the locale's code.
+/// Empty when every text is in the requested locale.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Fallbacks(pub Vec<(String, String)>);
+
+impl Fallbacks {
+    /// Notes that the text at `pointer` came from `locale`.
+    pub fn push(&mut self, pointer: String, locale: &str) {
+        self.0.push((pointer, locale.to_owned()));
+    }
+}
+
+impl Serialize for Fallbacks {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.0.iter().map(|(pointer, locale)| (pointer, locale)))
+    }
+}
+
+impl utoipa::PartialSchema for Fallbacks {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        ObjectBuilder::new()
+            .additional_properties(Some(ObjectBuilder::new().schema_type(Type::String)))
+            .description(Some(
+                "Each text served from another locale than `locale`: its JSON pointer in this body, and the \
+                 locale it came from. Empty when every text is in `locale`.",
+            ))
+            .examples([serde_json::json!({"/sections/2/items/1/body": "de", "/summary": "en"})])
+            .into()
+    }
+}
+
+impl ToSchema for Fallbacks {
+    fn name() -> std::borrow::Cow<'static, str> {
+        std::borrow::Cow::Borrowed("Fallbacks")
+    }
+}
+
+/// A section or item read on its own, or a section of a section list: its
+/// body with the locale its texts were resolved for.
+#[derive(Debug, Clone, Serialize)]
+pub struct Localized<T> {
+    #[serde(flatten)]
+    pub body: T,
+    /// The locale the texts were resolved for.
+    pub locale: String,
+    /// Each text served from another locale: pointer (in this body) → locale.
+    pub fallbacks: Fallbacks,
 }
 
 /// An article in a listing: its metadata and which section kinds it has.
@@ -81,146 +142,11 @@ pub struct ArticlePage {
     /// Pass as `cursor` to get the next page; `null` on the last page.
     #[schema(example = "0b8b5ac1a7e6d4b2f04f1e9b3a5d6c7e8f9a0b", required = true)]
     pub next_cursor: Option<String>,
-}
-
-/// The schema of a `kind` tag with one value: the discriminator of `Section` and of `Item`.
-fn kind_tag(kind: SectionKind, description: &str) -> utoipa::openapi::schema::Object {
-    utoipa::openapi::schema::ObjectBuilder::new()
-        .schema_type(utoipa::openapi::schema::Type::String)
-        .enum_values(Some([kind.as_str()]))
-        .description(Some(description))
-        .examples([kind.as_str()])
-        .build()
-}
-
-/// Declares the item type of one section kind: `id`, `kind` (the section's
-/// kind, the discriminator of `Item`) and the fields of its shape.
-macro_rules! item_schema {
-    (
-        $(#[$doc:meta])*
-        $name:ident, $kind_schema:ident = $kind:expr,
-        { $( $(#[$field_doc:meta])* $field:ident : $ty:ty ),* $(,)? }
-    ) => {
-        fn $kind_schema() -> utoipa::openapi::schema::Object {
-            kind_tag($kind, "The kind of the item's section: the discriminator of `Item`.")
-        }
-
-        $(#[$doc])*
-        #[derive(Debug, Clone, Serialize, ToSchema)]
-        pub struct $name {
-            /// Stable identifier of the item, kept across edits.
-            #[schema(example = "5d1f8a52-1c39-4d1e-a3a7-6f0e2b9c4d21")]
-            pub id: Uuid,
-            /// The kind of the item's section: the discriminator of `Item`.
-            #[schema(schema_with = $kind_schema)]
-            pub kind: SectionKind,
-            $( $(#[$field_doc])* pub $field: $ty, )*
-        }
-    };
-}
-
-/// The items of the kinds whose items have a title and a body.
-macro_rules! titled_item {
-    ($(#[$doc:meta])* $name:ident, $kind_schema:ident = $kind:expr, $title:literal, $body:literal) => {
-        item_schema! {
-            $(#[$doc])*
-            $name, $kind_schema = $kind,
-            {
-                /// The item's title, without numbering.
-                #[schema(example = $title)]
-                title: String,
-                /// The item's text.
-                #[schema(example = $body)]
-                body: String,
-            }
-        }
-    };
-}
-
-titled_item! {
-    /// A step of a `steps` section.
-    StepsItem, steps_item_kind = SectionKind::Steps, "Consultation",
-    "Before the treatment, a consultation with a licensed professional is essential."
-}
-titled_item! {
-    /// A benefit of a `benefits` section.
-    BenefitsItem, benefits_item_kind = SectionKind::Benefits, "Improved Skin Texture",
-    "Micro needling can help smooth out rough skin."
-}
-titled_item! {
-    /// A tip of an `aftercare_tips` section.
-    AftercareTipsItem, aftercare_tips_item_kind = SectionKind::AftercareTips, "Avoid Sun Exposure",
-    "Protect your skin from direct sunlight for at least a week."
-}
-titled_item! {
-    /// A risk of a `risks` section.
-    RisksItem, risks_item_kind = SectionKind::Risks, "Redness and Swelling",
-    "Temporary redness and swelling are common."
-}
-
-item_schema! {
-    /// An item of an `expectations` section.
-    ExpectationsItem, expectations_item_kind = SectionKind::Expectations,
-    {
-        /// When this expectation applies.
-        phase: Phase,
-        /// The item's title.
-        #[schema(example = "Numbing")]
-        title: String,
-        /// The item's text.
-        #[schema(example = "A topical anesthetic will be applied to minimize discomfort.")]
-        body: String,
-    }
-}
-
-item_schema! {
-    /// An item of a `target_audiences` section.
-    TargetAudiencesItem, target_audiences_item_kind = SectionKind::TargetAudiences,
-    {
-        /// Who the treatment suits.
-        #[schema(example = "Have fine lines and wrinkles")]
-        description: String,
-    }
-}
-
-/// One item of a section, in the shape of its section's kind, tagged by `kind`.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-#[serde(untagged)]
-#[schema(discriminator(property_name = "kind", mapping(
-    ("steps" = "#/components/schemas/StepsItem"),
-    ("benefits" = "#/components/schemas/BenefitsItem"),
-    ("expectations" = "#/components/schemas/ExpectationsItem"),
-    ("aftercare_tips" = "#/components/schemas/AftercareTipsItem"),
-    ("target_audiences" = "#/components/schemas/TargetAudiencesItem"),
-    ("risks" = "#/components/schemas/RisksItem"),
-)))]
-pub enum Item {
-    /// `steps`
-    Steps(StepsItem),
-    /// `benefits`
-    Benefits(BenefitsItem),
-    /// `expectations`
-    Expectations(ExpectationsItem),
-    /// `aftercare_tips`
-    AftercareTips(AftercareTipsItem),
-    /// `target_audiences`
-    TargetAudiences(TargetAudiencesItem),
-    /// `risks`
-    Risks(RisksItem),
-}
-
-impl Item {
-    /// The item's stable id.
-    pub fn id(&self) -> Uuid {
-        match self {
-            Item::Steps(item) => item.id,
-            Item::Benefits(item) => item.id,
-            Item::Expectations(item) => item.id,
-            Item::AftercareTips(item) => item.id,
-            Item::TargetAudiences(item) => item.id,
-            Item::Risks(item) => item.id,
-        }
-    }
+    /// The locale the texts were resolved for (API.md §13).
+    #[schema(example = "de-AT")]
+    pub locale: String,
+    /// Each text served from another locale than `locale`: pointer (`/items/3/title`) → locale.
+    pub fallbacks: Fallbacks,
 }
 
 /// Sub-headings of an `expectations` section, one per phase.
@@ -238,173 +164,493 @@ pub struct PhaseHeadings {
     pub after: Option<String>,
 }
 
-/// Declares one section schema: the fields every kind has, plus its own.
-macro_rules! section_schema {
-    (
-        $(#[$doc:meta])*
-        $name:ident, $kind_schema:ident = $kind:expr, heading = $heading:literal,
-        { $( $(#[$field_doc:meta])* $field:ident : $ty:ty ),* $(,)? }
-    ) => {
-        /// The schema of the `kind` tag: the one kind of this section type.
-        fn $kind_schema() -> utoipa::openapi::schema::Object {
-            kind_tag($kind, "The section's kind: the discriminator of `Section`.")
+impl PhaseHeadings {
+    /// The headings that are set, with their phase's name.
+    pub fn texts(&self) -> impl Iterator<Item = (&'static str, &str)> {
+        [
+            ("before", &self.before),
+            ("during", &self.during),
+            ("after", &self.after),
+        ]
+        .into_iter()
+        .filter_map(|(phase, text)| Some((phase, text.as_deref()?)))
+    }
+}
+
+/// The content of a section of any kind: what an editor writes and a reader
+/// reads, without the server's bookkeeping. Fields its kind does not have
+/// are `None` (or empty `items`); `I` is the item of a read or of a write.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SectionContent<I> {
+    /// The section's kind, which says which of the fields below it has.
+    pub kind: SectionKind,
+    /// The section heading.
+    pub heading: String,
+    /// Text before the items.
+    pub intro: Option<String>,
+    /// The prose of an `overview` or `conclusion`.
+    pub body: Option<String>,
+    /// A closing caveat (`target_audiences`).
+    pub note: Option<String>,
+    /// A last line urging the reader to act (`conclusion`).
+    pub call_to_action: Option<String>,
+    /// Sub-headings per phase (`expectations`).
+    pub phase_headings: Option<PhaseHeadings>,
+    /// The items, in order.
+    pub items: Vec<I>,
+}
+
+impl<I> SectionContent<I> {
+    /// A section of `kind` with `heading` and nothing else yet.
+    pub fn new(kind: SectionKind, heading: String) -> Self {
+        SectionContent {
+            kind,
+            heading,
+            intro: None,
+            body: None,
+            note: None,
+            call_to_action: None,
+            phase_headings: None,
+            items: Vec::new(),
         }
+    }
 
-        $(#[$doc])*
-        #[derive(Debug, Clone, Serialize, ToSchema)]
-        pub struct $name {
-            /// Stable identifier of the section, kept across edits.
-            #[schema(example = "7f3d2a10-8e4b-4c1f-b2a6-0d9e8c7b6a54")]
-            pub id: Uuid,
-            /// The section's kind: the discriminator of `Section`.
-            #[schema(schema_with = $kind_schema)]
-            pub kind: SectionKind,
-            /// 1-based place of the section in its article.
-            #[schema(example = 2)]
-            pub position: i32,
-            /// The section heading, as written.
-            #[schema(example = $heading)]
-            pub heading: String,
-            $( $(#[$field_doc])* pub $field: $ty, )*
-            /// Incremented on every change to the section or its items.
-            #[schema(example = 1)]
-            pub version: i64,
-            /// When the section or one of its items last changed.
-            #[schema(example = "2026-11-23T10:00:00Z")]
-            pub updated_at: DateTime<Utc>,
+    /// The optional text of `field`, if `field` is one.
+    pub fn text(&self, field: SectionField) -> Option<&Option<String>> {
+        match field {
+            SectionField::Body => Some(&self.body),
+            SectionField::CallToAction => Some(&self.call_to_action),
+            SectionField::Intro => Some(&self.intro),
+            SectionField::Note => Some(&self.note),
+            SectionField::PhaseHeadings | SectionField::Items => None,
         }
-    };
-}
+    }
 
-section_schema! {
-    /// A section of prose explaining what the treatment is.
-    OverviewSection, overview_kind_schema = SectionKind::Overview, heading = "What is Micro Needling?",
+    /// The text of `field` to set, if `field` is one.
+    pub fn text_mut(&mut self, field: SectionField) -> Option<&mut Option<String>> {
+        match field {
+            SectionField::Body => Some(&mut self.body),
+            SectionField::CallToAction => Some(&mut self.call_to_action),
+            SectionField::Intro => Some(&mut self.intro),
+            SectionField::Note => Some(&mut self.note),
+            SectionField::PhaseHeadings | SectionField::Items => None,
+        }
+    }
+
+    /// Every text of the section itself (not of its items), heading first.
+    pub fn own_texts(&self) -> impl Iterator<Item = &str> {
+        let headings = self
+            .phase_headings
+            .iter()
+            .flat_map(PhaseHeadings::texts)
+            .map(|(_, text)| text);
+        std::iter::once(self.heading.as_str())
+            .chain(
+                [&self.intro, &self.body, &self.note, &self.call_to_action]
+                    .into_iter()
+                    .flatten()
+                    .map(String::as_str),
+            )
+            .chain(headings)
+    }
+
+    /// Writes `heading` and the kind's fields, in order. A write body leaves
+    /// out optional fields that are `None`; a read gives them as `null`.
+    pub fn serialize_fields<S: SerializeStruct>(&self, out: &mut S, leave_out_absent: bool) -> Result<(), S::Error>
+    where
+        I: Serialize,
     {
-        /// The section's prose.
-        #[schema(example = "Micro needling, also known as collagen induction therapy, is a minimally invasive cosmetic procedure.")]
-        body: String,
+        out.serialize_field("heading", &self.heading)?;
+        for &field in self.kind.fields() {
+            let name = field.name();
+            match field {
+                SectionField::Items => out.serialize_field(name, &self.items)?,
+                SectionField::PhaseHeadings => match &self.phase_headings {
+                    None if leave_out_absent => out.skip_field(name)?,
+                    headings => out.serialize_field(name, headings)?,
+                },
+                _ => match self.text(field).and_then(Option::as_ref) {
+                    None if leave_out_absent => out.skip_field(name)?,
+                    text => out.serialize_field(name, &text)?,
+                },
+            }
+        }
+        Ok(())
     }
 }
 
-section_schema! {
-    /// Ordered procedure steps.
-    StepsSection, steps_kind_schema = SectionKind::Steps, heading = "How Does Micro Needling Work?",
-    {
-        /// Text before the steps; `null` if none.
-        #[schema(example = "The procedure typically involves the following steps:", required = true)]
-        intro: Option<String>,
-        /// The steps, in order.
-        items: Vec<StepsItem>,
+/// The content of an item: the fields of its shape (the others are `None`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ItemContent {
+    /// When an expectation applies.
+    pub phase: Option<Phase>,
+    /// The item's title.
+    pub title: Option<String>,
+    /// The item's text.
+    pub body: Option<String>,
+    /// A target audience's description.
+    pub description: Option<String>,
+}
+
+impl ItemContent {
+    /// The text of `field`, if `field` is a text.
+    pub fn text(&self, field: ItemField) -> Option<&Option<String>> {
+        match field {
+            ItemField::Title => Some(&self.title),
+            ItemField::Body => Some(&self.body),
+            ItemField::Description => Some(&self.description),
+            ItemField::Phase => None,
+        }
+    }
+
+    /// The text of `field` to set, if `field` is a text.
+    pub fn text_mut(&mut self, field: ItemField) -> Option<&mut Option<String>> {
+        match field {
+            ItemField::Title => Some(&mut self.title),
+            ItemField::Body => Some(&mut self.body),
+            ItemField::Description => Some(&mut self.description),
+            ItemField::Phase => None,
+        }
+    }
+
+    /// Every text of the item.
+    pub fn texts(&self) -> impl Iterator<Item = &str> {
+        [&self.title, &self.body, &self.description]
+            .into_iter()
+            .flatten()
+            .map(String::as_str)
+    }
+
+    /// Writes the fields of the shape of `kind`, in order.
+    pub fn serialize_fields<S: SerializeStruct>(&self, kind: SectionKind, out: &mut S) -> Result<(), S::Error> {
+        for &field in kind.item_shape().map_or(&[][..], |shape| shape.fields()) {
+            match field {
+                ItemField::Phase => out.serialize_field("phase", &self.phase)?,
+                _ => out.serialize_field(field.name(), &self.text(field).and_then(Option::as_ref))?,
+            }
+        }
+        Ok(())
     }
 }
 
-section_schema! {
-    /// Titled benefits.
-    BenefitsSection, benefits_kind_schema = SectionKind::Benefits, heading = "Benefits of Micro Needling",
-    {
-        /// Text before the benefits.
-        #[schema(example = "Here are some of the most notable advantages:", required = true)]
-        intro: Option<String>,
-        /// The benefits, in order.
-        items: Vec<BenefitsItem>,
-    }
+/// One item of a section, in the shape of its section's kind, tagged by `kind`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Item {
+    /// Stable identifier of the item, kept across edits.
+    pub id: Uuid,
+    /// The kind of the item's section: the discriminator of `Item`.
+    pub kind: SectionKind,
+    /// The fields of its shape.
+    pub content: ItemContent,
 }
 
-section_schema! {
-    /// What to expect before, during and after the treatment.
-    ExpectationsSection, expectations_kind_schema = SectionKind::Expectations, heading = "What to Expect During the Procedure",
-    {
-        /// Text before the items.
-        #[schema(example = "Here’s a breakdown of the experience:", required = true)]
-        intro: Option<String>,
-        /// Sub-headings over each phase's items; `null` where the article has none.
-        #[schema(required = true)]
-        phase_headings: Option<PhaseHeadings>,
-        /// The items, in order; each says its phase.
-        items: Vec<ExpectationsItem>,
-    }
-}
-
-section_schema! {
-    /// Post-treatment care tips.
-    AftercareTipsSection, aftercare_tips_kind_schema = SectionKind::AftercareTips, heading = "Post-Treatment Care",
-    {
-        /// Text before the tips.
-        #[schema(example = "Here are some tips to follow:", required = true)]
-        intro: Option<String>,
-        /// The tips, in order.
-        items: Vec<AftercareTipsItem>,
-    }
-}
-
-section_schema! {
-    /// Who should consider the treatment.
-    TargetAudiencesSection, target_audiences_kind_schema = SectionKind::TargetAudiences, heading = "Who Should Consider Micro Needling?",
-    {
-        /// Text before the list.
-        #[schema(example = "It may be particularly beneficial for those who:", required = true)]
-        intro: Option<String>,
-        /// The audiences, in order.
-        items: Vec<TargetAudiencesItem>,
-        /// A closing caveat after the list.
-        #[schema(example = "However, it’s essential to consult with a qualified professional.", required = true)]
-        note: Option<String>,
-    }
-}
-
-section_schema! {
-    /// Potential risks and side effects.
-    RisksSection, risks_kind_schema = SectionKind::Risks, heading = "Potential Risks and Side Effects",
-    {
-        /// Text before the risks.
-        #[schema(example = "It’s important to be aware of potential risks and side effects, including:", required = true)]
-        intro: Option<String>,
-        /// The risks, in order.
-        items: Vec<RisksItem>,
-    }
-}
-
-section_schema! {
-    /// The closing section.
-    ConclusionSection, conclusion_kind_schema = SectionKind::Conclusion, heading = "Conclusion",
-    {
-        /// The section's prose.
-        #[schema(example = "Micro needling is a powerful tool for achieving flawless skin.")]
-        body: String,
-        /// A last line urging the reader to act.
-        #[schema(example = "Take the first step towards radiant skin today.", required = true)]
-        call_to_action: Option<String>,
+impl Serialize for Item {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut out = serializer.serialize_struct("Item", 5)?;
+        out.serialize_field("id", &self.id)?;
+        out.serialize_field("kind", &self.kind)?;
+        self.content.serialize_fields(self.kind, &mut out)?;
+        out.end()
     }
 }
 
 /// A section of an article, typed by its `kind`.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-#[serde(untagged)]
-#[schema(discriminator(property_name = "kind", mapping(
-    ("overview" = "#/components/schemas/OverviewSection"),
-    ("steps" = "#/components/schemas/StepsSection"),
-    ("benefits" = "#/components/schemas/BenefitsSection"),
-    ("expectations" = "#/components/schemas/ExpectationsSection"),
-    ("aftercare_tips" = "#/components/schemas/AftercareTipsSection"),
-    ("target_audiences" = "#/components/schemas/TargetAudiencesSection"),
-    ("risks" = "#/components/schemas/RisksSection"),
-    ("conclusion" = "#/components/schemas/ConclusionSection"),
-)))]
-pub enum Section {
-    /// `overview`
-    Overview(OverviewSection),
-    /// `steps`
-    Steps(StepsSection),
-    /// `benefits`
-    Benefits(BenefitsSection),
-    /// `expectations`
-    Expectations(ExpectationsSection),
-    /// `aftercare_tips`
-    AftercareTips(AftercareTipsSection),
-    /// `target_audiences`
-    TargetAudiences(TargetAudiencesSection),
-    /// `risks`
-    Risks(RisksSection),
-    /// `conclusion`
-    Conclusion(ConclusionSection),
+#[derive(Debug, Clone, PartialEq)]
+pub struct Section {
+    /// Stable identifier of the section, kept across edits.
+    pub id: Uuid,
+    /// 1-based place of the section in its article.
+    pub position: i32,
+    /// Its kind, heading and the fields of its kind.
+    pub content: SectionContent<Item>,
+    /// Incremented on every change to the section or its items.
+    pub version: i64,
+    /// When the section or one of its items last changed.
+    pub updated_at: DateTime<Utc>,
 }
+
+impl Serialize for Section {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut out = serializer.serialize_struct("Section", 9)?;
+        out.serialize_field("id", &self.id)?;
+        out.serialize_field("kind", &self.content.kind)?;
+        out.serialize_field("position", &self.position)?;
+        self.content.serialize_fields(&mut out, false)?;
+        out.serialize_field("version", &self.version)?;
+        out.serialize_field("updated_at", &self.updated_at)?;
+        out.end()
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The spec's read schemas: one named schema per kind, drawn from the kinds'
+// field table, and the discriminated unions over them.
+
+use utoipa::PartialSchema;
+use utoipa::openapi::schema::{
+    ArrayBuilder, Discriminator, KnownFormat, Object, ObjectBuilder, OneOfBuilder, Schema, SchemaFormat, SchemaType,
+    Type,
+};
+use utoipa::openapi::{Ref, RefOr};
+
+use super::kinds::ItemShape;
+
+/// The schema of a `kind` tag with one value: the discriminator of `Section` and of `Item`.
+pub fn kind_tag(kind: SectionKind, description: &str) -> Object {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some([kind.as_str()]))
+        .description(Some(description))
+        .examples([kind.as_str()])
+        .build()
+}
+
+/// A `oneOf` of one named schema per kind (`name` gives it), discriminated by `kind`.
+pub fn discriminated(
+    description: &str,
+    kinds: impl IntoIterator<Item = SectionKind>,
+    name: impl Fn(SectionKind) -> String,
+) -> RefOr<Schema> {
+    let mut one_of = OneOfBuilder::new().description(Some(description));
+    let mut mapping = Vec::new();
+    for kind in kinds {
+        let reference = format!("#/components/schemas/{}", name(kind));
+        one_of = one_of.item(Ref::new(reference.clone()));
+        mapping.push((kind.as_str(), reference));
+    }
+    one_of
+        .discriminator(Some(Discriminator::with_mapping("kind", mapping)))
+        .into()
+}
+
+/// A `$ref` to the schema `name`, with a description of its own.
+pub fn described_ref(name: &str, description: &str) -> Ref {
+    let mut reference = Ref::from_schema_name(name);
+    reference.description = description.to_owned();
+    reference
+}
+
+/// A `$ref` to `name`, or `null`.
+pub fn nullable_ref(name: &str, description: &str) -> RefOr<Schema> {
+    OneOfBuilder::new()
+        .item(described_ref(name, description))
+        .item(ObjectBuilder::new().schema_type(Type::Null))
+        .into()
+}
+
+/// A documented read field of `schema_type` (and `format`) with an example.
+#[allow(
+    deprecated,
+    reason = "`example`, like the derived field schemas of the spec, not `examples`"
+)]
+fn field(
+    schema_type: impl Into<SchemaType>,
+    format: Option<KnownFormat>,
+    description: &str,
+    example: serde_json::Value,
+) -> Object {
+    ObjectBuilder::new()
+        .schema_type(schema_type)
+        .format(format.map(SchemaFormat::KnownFormat))
+        .description(Some(description))
+        .example(Some(example))
+        .build()
+}
+
+fn text(description: &str, example: &str) -> Object {
+    field(Type::String, None, description, example.into())
+}
+
+fn nullable_text(description: &str, example: &str) -> Object {
+    field(
+        SchemaType::from_iter([Type::String, Type::Null]),
+        None,
+        description,
+        example.into(),
+    )
+}
+
+/// An object schema described by `description` whose first property is the
+/// `id` of a `what` (section or item).
+fn identified(description: &str, what: &str, example: &str) -> ObjectBuilder {
+    let id = format!("Stable identifier of the {what}, kept across edits.");
+    ObjectBuilder::new()
+        .description(Some(description))
+        .property("id", field(Type::String, Some(KnownFormat::Uuid), &id, example.into()))
+}
+
+/// The read schema of a section of `kind`, named `<Kind>Section`.
+fn section_schema(kind: SectionKind) -> Schema {
+    let docs = kind.docs();
+    let mut object = identified(docs.section, "section", "7f3d2a10-8e4b-4c1f-b2a6-0d9e8c7b6a54")
+        .property(
+            "kind",
+            kind_tag(kind, "The section's kind: the discriminator of `Section`."),
+        )
+        .property(
+            "position",
+            field(
+                Type::Integer,
+                Some(KnownFormat::Int32),
+                "1-based place of the section in its article.",
+                2.into(),
+            ),
+        )
+        .property("heading", text("The section heading, as written.", docs.heading));
+    for &section_field in kind.fields() {
+        let schema: RefOr<Schema> = match section_field {
+            SectionField::Body => text("The section's prose.", docs.prose).into(),
+            SectionField::Intro => nullable_text("Text before the items; `null` if none.", docs.prose).into(),
+            SectionField::Note => nullable_text("A closing caveat after the items; `null` if none.", docs.last).into(),
+            SectionField::CallToAction => {
+                nullable_text("A last line urging the reader to act; `null` if none.", docs.last).into()
+            }
+            SectionField::PhaseHeadings => nullable_ref(
+                "PhaseHeadings",
+                "Sub-headings over each phase's items; `null` where the article has none.",
+            ),
+            SectionField::Items => ArrayBuilder::new()
+                .items(Ref::from_schema_name(format!("{}Item", kind.type_name())))
+                .description(Some(docs.items))
+                .into(),
+        };
+        object = object.property(section_field.name(), schema);
+    }
+    object = object
+        .property(
+            "version",
+            field(
+                Type::Integer,
+                Some(KnownFormat::Int64),
+                "Incremented on every change to the section or its items.",
+                1.into(),
+            ),
+        )
+        .property(
+            "updated_at",
+            field(
+                Type::String,
+                Some(KnownFormat::DateTime),
+                "When the section or one of its items last changed.",
+                "2026-11-23T10:00:00Z".into(),
+            ),
+        );
+    for name in ["id", "kind", "position", "heading"]
+        .into_iter()
+        .chain(kind.fields().iter().map(|field| field.name()))
+        .chain(["version", "updated_at"])
+    {
+        object = object.required(name);
+    }
+    localized(object, "section").into()
+}
+
+/// `object` with the `locale` and `fallbacks` a `what` (section or item) has
+/// when read on its own (or in a section list), not inside an article.
+fn localized(object: ObjectBuilder, what: &str) -> ObjectBuilder {
+    object
+        .property(
+            "locale",
+            text(
+                &format!(
+                    "The locale the texts were resolved for; present when the {what} is read on its own, not inside an article."
+                ),
+                "de-AT",
+            ),
+        )
+        .property("fallbacks", Ref::from_schema_name("Fallbacks"))
+}
+
+/// The read schema of an item of a section of `kind`, named `<Kind>Item`.
+fn item_schema(kind: SectionKind, shape: ItemShape) -> Schema {
+    let docs = kind.docs();
+    let mut object = identified(docs.item, "item", "5d1f8a52-1c39-4d1e-a3a7-6f0e2b9c4d21")
+        .property(
+            "kind",
+            kind_tag(kind, "The kind of the item's section: the discriminator of `Item`."),
+        )
+        .required("id")
+        .required("kind");
+    for &item_field in shape.fields() {
+        let schema: RefOr<Schema> = match item_field {
+            ItemField::Phase => described_ref("Phase", "When this expectation applies.").into(),
+            ItemField::Title => text("The item's title, without numbering.", docs.item_title).into(),
+            ItemField::Body => text("The item's text.", docs.item_body).into(),
+            ItemField::Description => text("Who the treatment suits.", docs.item_title).into(),
+        };
+        object = object.property(item_field.name(), schema).required(item_field.name());
+    }
+    localized(object, "item").into()
+}
+
+/// `<Kind><union>`: the name of the member of a union for one kind
+/// (`StepsSection` in `Section`, `StepsItemWrite` in `ItemWrite`).
+fn member_name(kind: SectionKind, union: &str) -> String {
+    format!("{}{union}", kind.type_name())
+}
+
+/// The discriminated union `union` over the kinds `member` makes a schema for.
+pub fn union_schema(union: &str, description: &str, member: fn(SectionKind) -> Option<Schema>) -> RefOr<Schema> {
+    let kinds = SectionKind::ALL.into_iter().filter(|kind| member(*kind).is_some());
+    discriminated(description, kinds, |kind| member_name(kind, union))
+}
+
+/// The members of the union `union`, each under its name.
+pub fn push_members(
+    schemas: &mut Vec<(String, RefOr<Schema>)>,
+    union: &str,
+    member: fn(SectionKind) -> Option<Schema>,
+) {
+    for kind in SectionKind::ALL {
+        if let Some(schema) = member(kind) {
+            schemas.push((member_name(kind, union), schema.into()));
+        }
+    }
+}
+
+/// Implements `ToSchema` for a union over kinds (`Section`, `Item`,
+/// `SectionWrite`, `ItemWrite`): its members are made by `$member`, named
+/// `<Kind><union>`, and `$more` pushes the schemas they name.
+macro_rules! kind_union {
+    ($type:ty, $union:literal, $description:literal, $member:expr, $more:expr) => {
+        impl utoipa::PartialSchema for $type {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                $crate::content::model::union_schema($union, $description, $member)
+            }
+        }
+
+        impl utoipa::ToSchema for $type {
+            fn name() -> std::borrow::Cow<'static, str> {
+                std::borrow::Cow::Borrowed($union)
+            }
+
+            fn schemas(schemas: &mut Vec<(String, utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>)>) {
+                $crate::content::model::push_members(schemas, $union, $member);
+                let more: fn(&mut Vec<(String, utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>)>) = $more;
+                more(schemas);
+            }
+        }
+    };
+}
+pub(crate) use kind_union;
+
+kind_union!(
+    Section,
+    "Section",
+    "A section of an article, typed by its `kind`.",
+    |kind| Some(section_schema(kind)),
+    |schemas| {
+        schemas.push(("PhaseHeadings".to_owned(), PhaseHeadings::schema()));
+        schemas.push(("Fallbacks".to_owned(), Fallbacks::schema()));
+        schemas.push(("Item".to_owned(), Item::schema()));
+        Item::schemas(schemas);
+    }
+);
+
+kind_union!(
+    Item,
+    "Item",
+    "One item of a section, in the shape of its section's kind, tagged by `kind`.",
+    |kind| Some(item_schema(kind, kind.item_shape()?)),
+    |schemas| schemas.push(("Phase".to_owned(), Phase::schema()))
+);

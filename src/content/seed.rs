@@ -55,7 +55,7 @@ pub async fn seed(conn: &mut AsyncPgConnection) -> Result<Seeded, String> {
         revisions_keep: i64::MAX,
         sync_keep_days: crate::config::DEFAULT_SYNC_KEEP_DAYS.cast_signed(),
     };
-    match write::put_article(conn, SLUG, article, Precondition::Absent, actor).await {
+    match write::put(conn, SLUG, write::Put::Article(article), Precondition::Absent, actor).await {
         Ok(_) => Ok(Seeded::Inserted),
         // Another process seeded it between our check and our write.
         Err(Error::ArticleExists { .. } | Error::PreconditionFailed { .. }) => Ok(Seeded::AlreadyPresent),

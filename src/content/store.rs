@@ -6,13 +6,11 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
+use super::body::AsRead;
 use super::input::{ArticleInput, ItemInput, SectionInput, reading_time_minutes};
 use super::kinds::{ArticleStatus, Phase, SectionKind};
-use super::model::{
-    AftercareTipsItem, AftercareTipsSection, ArticleMeta, BenefitsItem, BenefitsSection, ConclusionSection,
-    ExpectationsItem, ExpectationsSection, Item, OverviewSection, PhaseHeadings, RisksItem, RisksSection, Section,
-    StepsItem, StepsSection, TargetAudiencesItem, TargetAudiencesSection,
-};
+use super::model::{ArticleMeta, Item, ItemContent, PhaseHeadings, Section, SectionContent};
+use super::translations::{ReadLocale, Texts, load_texts};
 use crate::db::schema::{articles, section_items, sections};
 
 /// An `articles` row.
@@ -87,12 +85,6 @@ fn corrupt(what: String) -> diesel::result::Error {
     diesel::result::Error::DeserializationError(what.into())
 }
 
-fn required(value: &Option<String>, what: &str, id: Uuid) -> QueryResult<String> {
-    value
-        .clone()
-        .ok_or_else(|| corrupt(format!("{what} is missing in {id}")))
-}
-
 impl ArticleRow {
     /// The article's id and version.
     pub fn version(&self) -> super::Version {
@@ -150,146 +142,88 @@ impl SectionRow {
 }
 
 impl ItemRow {
+    /// The item's fields, checked against the shape of its kind.
+    fn content(&self, kind: SectionKind) -> QueryResult<ItemContent> {
+        let phase = match &self.phase {
+            None => None,
+            Some(name) => Some(Phase::parse(name).ok_or_else(|| corrupt(format!("bad phase in {}", self.id)))?),
+        };
+        let content = ItemContent {
+            phase,
+            title: self.title.clone(),
+            body: self.body.clone(),
+            description: self.description.clone(),
+        };
+        let shape = kind
+            .item_shape()
+            .ok_or_else(|| corrupt(format!("item {} in a section without items", self.id)))?;
+        for &field in shape.fields() {
+            let present = content.text(field).map_or(content.phase.is_some(), Option::is_some);
+            if !present {
+                return Err(corrupt(format!("{} is missing in {}", field.name(), self.id)));
+            }
+        }
+        Ok(content)
+    }
+
     /// The item in the API shape of its kind.
     pub fn to_api(&self) -> QueryResult<Item> {
         let kind = SectionKind::parse(&self.kind).ok_or_else(|| corrupt(format!("bad item kind {:?}", self.kind)))?;
-        let id = self.id;
-        let title = || required(&self.title, "title", id);
-        let body = || required(&self.body, "body", id);
-        Ok(match kind {
-            SectionKind::Steps => Item::Steps(StepsItem {
-                id,
-                kind,
-                title: title()?,
-                body: body()?,
-            }),
-            SectionKind::Benefits => Item::Benefits(BenefitsItem {
-                id,
-                kind,
-                title: title()?,
-                body: body()?,
-            }),
-            SectionKind::AftercareTips => Item::AftercareTips(AftercareTipsItem {
-                id,
-                kind,
-                title: title()?,
-                body: body()?,
-            }),
-            SectionKind::Risks => Item::Risks(RisksItem {
-                id,
-                kind,
-                title: title()?,
-                body: body()?,
-            }),
-            SectionKind::Expectations => Item::Expectations(ExpectationsItem {
-                id,
-                kind,
-                phase: self
-                    .phase
-                    .as_deref()
-                    .and_then(Phase::parse)
-                    .ok_or_else(|| corrupt(format!("bad phase in {id}")))?,
-                title: title()?,
-                body: body()?,
-            }),
-            SectionKind::TargetAudiences => Item::TargetAudiences(TargetAudiencesItem {
-                id,
-                kind,
-                description: required(&self.description, "description", id)?,
-            }),
-            SectionKind::Overview | SectionKind::Conclusion => {
-                return Err(corrupt(format!("item {id} in a section without items")));
-            }
+        Ok(Item {
+            id: self.id,
+            kind,
+            content: self.content(kind)?,
+        })
+    }
+
+    /// The item as a write body would give it, with its id.
+    fn to_input(&self, kind: SectionKind) -> QueryResult<ItemInput> {
+        Ok(ItemInput {
+            id: Some(self.id),
+            content: self.content(kind)?,
         })
     }
 }
 
-/// The items of a section, each in the shape `pick` takes from [`Item`].
-fn items_as<T>(items: &[ItemRow], pick: impl Fn(Item) -> Option<T>) -> QueryResult<Vec<T>> {
-    items
-        .iter()
-        .map(|item| pick(item.to_api()?).ok_or_else(|| corrupt(format!("item {} has the wrong shape", item.id))))
-        .collect()
-}
-
 impl StoredSection {
+    /// The section's content with `items`.
+    fn content<I>(&self, items: Vec<I>) -> QueryResult<SectionContent<I>> {
+        let row = &self.row;
+        let content = SectionContent {
+            kind: row.kind()?,
+            heading: row.heading.clone(),
+            intro: row.intro.clone(),
+            body: row.body.clone(),
+            note: row.note.clone(),
+            call_to_action: row.call_to_action.clone(),
+            phase_headings: row.phase_headings()?,
+            items,
+        };
+        Ok(content)
+    }
+
     /// The section in the API shape of its kind.
     pub fn to_api(&self) -> QueryResult<Section> {
-        let row = &self.row;
-        let (id, position, heading, version, updated_at) =
-            (row.id, row.position, row.heading.clone(), row.version, row.updated_at);
-        let intro = row.intro.clone();
-        // The kinds with items differ only in their types.
-        macro_rules! with_items {
-            ($variant:ident, $section:ident) => {
-                Section::$variant($section {
-                    id,
-                    kind: SectionKind::$variant,
-                    position,
-                    heading,
-                    intro,
-                    items: items_as(&self.items, |item| match item {
-                        Item::$variant(item) => Some(item),
-                        _ => None,
-                    })?,
-                    version,
-                    updated_at,
-                })
-            };
-        }
-        Ok(match row.kind()? {
-            SectionKind::Overview => Section::Overview(OverviewSection {
-                id,
-                kind: SectionKind::Overview,
-                position,
-                heading,
-                body: required(&row.body, "body", id)?,
-                version,
-                updated_at,
-            }),
-            SectionKind::Conclusion => Section::Conclusion(ConclusionSection {
-                id,
-                kind: SectionKind::Conclusion,
-                position,
-                heading,
-                body: required(&row.body, "body", id)?,
-                call_to_action: row.call_to_action.clone(),
-                version,
-                updated_at,
-            }),
-            SectionKind::Steps => with_items!(Steps, StepsSection),
-            SectionKind::Benefits => with_items!(Benefits, BenefitsSection),
-            SectionKind::AftercareTips => with_items!(AftercareTips, AftercareTipsSection),
-            SectionKind::Risks => with_items!(Risks, RisksSection),
-            SectionKind::Expectations => Section::Expectations(ExpectationsSection {
-                id,
-                kind: SectionKind::Expectations,
-                position,
-                heading,
-                intro,
-                phase_headings: row.phase_headings()?,
-                items: items_as(&self.items, |item| match item {
-                    Item::Expectations(item) => Some(item),
-                    _ => None,
-                })?,
-                version,
-                updated_at,
-            }),
-            SectionKind::TargetAudiences => Section::TargetAudiences(TargetAudiencesSection {
-                id,
-                kind: SectionKind::TargetAudiences,
-                position,
-                heading,
-                intro,
-                items: items_as(&self.items, |item| match item {
-                    Item::TargetAudiences(item) => Some(item),
-                    _ => None,
-                })?,
-                note: row.note.clone(),
-                version,
-                updated_at,
-            }),
+        let items = self.items.iter().map(ItemRow::to_api).collect::<QueryResult<_>>()?;
+        Ok(Section {
+            id: self.row.id,
+            position: self.row.position,
+            content: self.content(items)?,
+            version: self.row.version,
+            updated_at: self.row.updated_at,
         })
+    }
+
+    /// The section as a write body would give it, items with their ids: for
+    /// change detection and revision snapshots.
+    pub fn to_input(&self) -> QueryResult<SectionInput> {
+        let kind = self.row.kind()?;
+        let items = self
+            .items
+            .iter()
+            .map(|item| item.to_input(kind))
+            .collect::<QueryResult<_>>()?;
+        self.content(items)
     }
 }
 
@@ -326,6 +260,37 @@ pub async fn load_article(
             };
             let sections = load_sections(conn, row.id, kinds).await?;
             Ok(Some((row, sections)))
+        })
+        .await
+}
+
+/// The same as [`load_article`], with the article's translations a read in
+/// `locale` may use (drafts too if `drafts`), in the same snapshot.
+pub async fn load_localized(
+    conn: &mut AsyncPgConnection,
+    slug: &str,
+    visibility: Visibility,
+    kinds: Option<&[SectionKind]>,
+    locale: &ReadLocale,
+) -> QueryResult<Option<(ArticleRow, Vec<StoredSection>, Texts)>> {
+    if locale.is_default() {
+        let loaded = load_article(conn, slug, visibility, kinds).await?;
+        return Ok(loaded.map(|(row, sections)| (row, sections, Texts::default())));
+    }
+    conn.build_transaction()
+        .read_only()
+        .repeatable_read()
+        .run(async move |conn| {
+            let Some(row) = find_article(conn, slug, visibility).await? else {
+                return Ok(None);
+            };
+            let sections = load_sections(conn, row.id, kinds).await?;
+            let drafts = visibility == Visibility::All;
+            let texts = load_texts(conn, &[row.id], locale, drafts, None)
+                .await?
+                .remove(&row.id)
+                .unwrap_or_default();
+            Ok(Some((row, sections, texts)))
         })
         .await
 }
@@ -526,10 +491,10 @@ pub async fn insert_items(
             section_id,
             kind: kind.as_str().to_owned(),
             position,
-            phase: item.phase.map(|phase| phase.as_str().to_owned()),
-            title: item.title.clone(),
-            body: item.body.clone(),
-            description: item.description.clone(),
+            phase: item.content.phase.map(|phase| phase.as_str().to_owned()),
+            title: item.content.title.clone(),
+            body: item.content.body.clone(),
+            description: item.content.description.clone(),
         })
         .collect();
     diesel::insert_into(section_items::table)
@@ -567,47 +532,11 @@ pub async fn insert_article(conn: &mut AsyncPgConnection, slug: &str, article: &
     Ok(id)
 }
 
-impl StoredSection {
-    /// The section as a write body would give it, items with their ids: for
-    /// change detection and revision snapshots.
-    pub fn to_input(&self) -> QueryResult<SectionInput> {
-        let row = &self.row;
-        let phase_headings = row.phase_headings()?;
-        let items = self
-            .items
-            .iter()
-            .map(|item| {
-                Ok(ItemInput {
-                    id: Some(item.id),
-                    phase: match &item.phase {
-                        None => None,
-                        Some(name) => {
-                            Some(Phase::parse(name).ok_or_else(|| corrupt(format!("bad phase in {}", item.id)))?)
-                        }
-                    },
-                    title: item.title.clone(),
-                    body: item.body.clone(),
-                    description: item.description.clone(),
-                })
-            })
-            .collect::<QueryResult<Vec<_>>>()?;
-        Ok(SectionInput {
-            kind: row.kind()?,
-            heading: row.heading.clone(),
-            intro: row.intro.clone(),
-            body: row.body.clone(),
-            note: row.note.clone(),
-            call_to_action: row.call_to_action.clone(),
-            phase_headings,
-            items,
-        })
-    }
-}
-
 impl ArticleRow {
     /// The article as a write body would give it (sections in order, item ids kept).
     pub fn to_input(&self, sections: &[StoredSection]) -> QueryResult<ArticleInput> {
         Ok(ArticleInput {
+            slug: None,
             title: self.title.clone(),
             author: self.author.clone(),
             published_on: self.published_on,
@@ -618,6 +547,8 @@ impl ArticleRow {
                 .iter()
                 .map(StoredSection::to_input)
                 .collect::<QueryResult<_>>()?,
+            locale: AsRead,
+            fallbacks: AsRead,
         })
     }
 }

@@ -79,6 +79,8 @@ diesel::table! {
         item_id -> Nullable<Uuid>,
         article_version -> Int8,
         snapshot -> Nullable<Jsonb>,
+        locale -> Nullable<Text>,
+        translations -> Nullable<Jsonb>,
     }
 }
 // `changes.xid` (xid8) and `sync_horizon` have no diesel type: the sync
@@ -156,7 +158,40 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    locales (code) {
+        code -> Text,
+        name -> Text,
+        fallback -> Nullable<Text>,
+        is_default -> Bool,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    translations (article_id, locale, key) {
+        article_id -> Uuid,
+        locale -> Text,
+        key -> Text,
+        text -> Text,
+        source_hash -> Text,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    article_locales (article_id, locale) {
+        article_id -> Uuid,
+        locale -> Text,
+        status -> Text,
+        updated_at -> Timestamptz,
+    }
+}
+
 diesel::joinable!(release_items -> releases (release_id));
+diesel::joinable!(translations -> articles (article_id));
+diesel::joinable!(article_locales -> articles (article_id));
 diesel::joinable!(webhook_deliveries -> webhook_endpoints (endpoint_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
@@ -169,5 +204,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     webhook_endpoints,
     webhook_deliveries,
     releases,
-    release_items
+    release_items,
+    locales,
+    translations,
+    article_locales
 );

@@ -4,21 +4,23 @@ use actix_web::{HttpRequest, HttpResponse, delete, get, put, web};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::caching::{Representation, cached, etag_of};
-use super::etags::{etag, selection_etag};
-use super::paths::{ArticlePath, article_not_found};
+use super::caching::{Representation, etag_of};
+use super::parts::{self, Part, PartProblems, read};
+use super::paths::ArticlePath;
 use super::{
     DeleteProblems, Editor, NoParams, ProblemResponses, Query, ReadProblems, Reader, WriteProblems, read_json,
-    surrogate_keys,
 };
 use crate::AppState;
 use crate::cache::RepresentationCache;
 use crate::content::body::ArticleWrite;
 use crate::content::input;
 use crate::content::model::{Article, ArticlePage, ArticleSummary};
-use crate::content::store::{self, ArticleRow, Cursor, StoredSection};
+use crate::content::store::{self, Cursor};
+use crate::content::translations::{Resolver, load_texts};
 use crate::content::write;
 use crate::content::{Resource, SectionKind};
+
+pub use super::parts::{actor, article_body};
 use crate::error::{AppError, Code};
 use crate::request_id::RequestId;
 
@@ -49,10 +51,14 @@ pub struct ListQuery {
     /// `next_cursor` of the previous page; leave out for the first page.
     #[param(example = "0b8b5ac1a7e6d4b2f04f1e9b3a5d6c7e8f9a0b", pattern = "^[0-9a-f]{38}$")]
     cursor: Option<String>,
+    /// A configured locale (`GET /v1/locales`): its texts, each missing one
+    /// from its fallback chain. Without it, `Accept-Language` chooses.
+    #[param(example = "en")]
+    pub locale: Option<String>,
 }
 
 impl super::KnownParams for ListQuery {
-    const NAMES: &'static [&'static str] = &["limit", "cursor"];
+    const NAMES: &'static [&'static str] = &["limit", "cursor", "locale"];
 }
 
 /// List articles, newest `published_on` first.
@@ -92,53 +98,75 @@ pub async fn list_articles(
         "list?limit={limit}&cursor={}",
         after.map(|cursor| cursor.encode()).unwrap_or_default()
     );
-    cached(
-        &state,
-        &req,
-        &reader,
-        RepresentationCache::list_group(),
-        key,
-        || async {
-            let mut conn = state.pool.get().await?;
-            let (rows, more) = store::list_articles(&mut conn, after, i64::from(limit), visibility).await?;
-            let next_cursor = if more {
-                rows.last().map(|(row, _)| {
-                    Cursor {
-                        published_on: row.published_on,
-                        id: row.id,
-                    }
-                    .encode()
+    let choice = parts::locale_of(&state, &req, query.locale.as_deref()).await?;
+    let group = RepresentationCache::list_group();
+    let state = &state;
+    parts::cached_in(state, &req, &reader, group, key, choice, |locale| async move {
+        let mut conn = state.pool.get().await?;
+        let (rows, more) = store::list_articles(&mut conn, after, i64::from(limit), visibility).await?;
+        let ids: Vec<uuid::Uuid> = rows.iter().map(|(row, _)| row.id).collect();
+        let drafts = visibility == store::Visibility::All;
+        let texts = load_texts(&mut conn, &ids, &locale, drafts, Some(&["title", "summary"])).await?;
+        let mut resolver = Resolver::new(&locale, None);
+        let next_cursor = if more {
+            rows.last().map(|(row, _)| {
+                Cursor {
+                    published_on: row.published_on,
+                    id: row.id,
+                }
+                .encode()
+            })
+        } else {
+            None
+        };
+        let items = rows
+            .iter()
+            .enumerate()
+            .map(|(index, (row, kinds))| {
+                let mut meta = row.to_meta()?;
+                resolver.meta(&mut meta, texts.get(&row.id), &format!("/items/{index}"));
+                Ok(ArticleSummary {
+                    meta,
+                    section_kinds: kinds.iter().filter_map(|kind| SectionKind::parse(kind)).collect(),
                 })
-            } else {
-                None
-            };
-            let items = rows
-                .iter()
-                .map(|(row, kinds)| {
-                    Ok(ArticleSummary {
-                        meta: row.to_meta()?,
-                        section_kinds: kinds.iter().filter_map(|kind| SectionKind::parse(kind)).collect(),
-                    })
-                })
-                .collect::<diesel::QueryResult<Vec<_>>>()?;
-            let keys = rows
-                .iter()
-                .map(|(row, _)| format!("article-{}", row.id.simple()))
-                .chain(["articles".to_owned()])
-                .collect::<Vec<_>>()
-                .join(" ");
-            let page = ArticlePage { items, next_cursor };
-            let body = serde_json::to_vec(&page).map_err(|err| AppError::Internal(err.to_string()))?;
-            let etag = etag_of("l", &body);
-            // No Last-Modified: a delete or unpublish changes the page without
-            // raising any listed article's time; the strong ETag validates it.
-            Ok(Representation::new(body.into(), etag, None, keys))
-        },
-    )
+            })
+            .collect::<diesel::QueryResult<Vec<_>>>()?;
+        let keys = rows
+            .iter()
+            .map(|(row, _)| format!("article-{}", row.id.simple()))
+            .chain(["articles".to_owned()])
+            .collect::<Vec<_>>()
+            .join(" ");
+        let page = ArticlePage {
+            items,
+            next_cursor,
+            locale: locale.code().to_owned(),
+            fallbacks: resolver.fallbacks,
+        };
+        let body = serde_json::to_vec(&page).map_err(|err| AppError::Internal(err.to_string()))?;
+        let etag = etag_of("l", &body);
+        // No Last-Modified: a delete or unpublish changes the page without
+        // raising any listed article's time; the strong ETag validates it.
+        Ok(Representation::new(body.into(), etag, None, keys))
+    })
     .await
 }
 
-/// Query of the section endpoint: an optional release to preview.
+/// Query of the section list: the locale.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct LocaleQuery {
+    /// A configured locale (`GET /v1/locales`): its texts, each missing one
+    /// from its fallback chain. Without it, `Accept-Language` chooses.
+    #[param(example = "en")]
+    pub locale: Option<String>,
+}
+
+impl super::KnownParams for LocaleQuery {
+    const NAMES: &'static [&'static str] = &["locale"];
+}
+
+/// Query of the section and item endpoints: an optional release to preview, the locale.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct PreviewQuery {
@@ -146,10 +174,14 @@ pub struct PreviewQuery {
     /// published (any token; `private, no-store`, never cached).
     #[param(example = "3f0c6f2e-8a41-4c3b-9d7e-2f5a1b3c4d5e", format = Uuid)]
     pub release: Option<String>,
+    /// A configured locale (`GET /v1/locales`): its texts, each missing one
+    /// from its fallback chain. Without it, `Accept-Language` chooses.
+    #[param(example = "en")]
+    pub locale: Option<String>,
 }
 
 impl super::KnownParams for PreviewQuery {
-    const NAMES: &'static [&'static str] = &["release"];
+    const NAMES: &'static [&'static str] = &["release", "locale"];
 }
 
 /// Query of the article endpoint.
@@ -166,10 +198,14 @@ pub struct ArticleQuery {
     /// published (any token; `private, no-store`, never cached).
     #[param(example = "3f0c6f2e-8a41-4c3b-9d7e-2f5a1b3c4d5e", format = Uuid)]
     release: Option<String>,
+    /// A configured locale (`GET /v1/locales`): its texts, each missing one
+    /// from its fallback chain. Without it, `Accept-Language` chooses.
+    #[param(example = "en")]
+    pub locale: Option<String>,
 }
 
 impl super::KnownParams for ArticleQuery {
-    const NAMES: &'static [&'static str] = &["sections", "release"];
+    const NAMES: &'static [&'static str] = &["sections", "release", "locale"];
 }
 
 /// Parses `?sections=`: known kinds, deduplicated, in canonical order.
@@ -207,9 +243,7 @@ fn parse_kinds(text: &str) -> Result<Vec<SectionKind>, AppError> {
                 ("Last-Modified" = String, description = "When the article last changed"),
                 ("Surrogate-Key" = String, description = "CDN purge keys: the article and its sections"),
             )),
-        (status = 304, description = "The copy named by If-None-Match (or If-Modified-Since) is current"),
-        (status = 400, description = "`sections` names an unknown kind", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such article (or a draft, to anonymous readers)", body = crate::error::Problem, content_type = "application/problem+json"),
+        PartProblems,
         ReadProblems,
         ProblemResponses,
     )
@@ -224,71 +258,17 @@ pub async fn get_article(
     query: Query<ArticleQuery>,
 ) -> Result<HttpResponse, AppError> {
     let kinds = query.sections.as_deref().map(parse_kinds).transpose()?;
-    if let Some(release) = query.release.as_deref() {
-        let (row, sections) = preview(&state, &reader, release, &slug, request_id).await?;
-        let sections: Vec<StoredSection> = match kinds.as_deref() {
-            Some(kinds) => sections
-                .into_iter()
-                .filter(|section| kinds.iter().any(|kind| kind.as_str() == section.row.kind))
-                .collect(),
-            None => sections,
-        };
-        let article = article_body(&row, &sections)?;
-        let bytes = serde_json::to_vec(&article)?;
-        let representation = Representation::json(
-            &article,
-            super::caching::etag_of("p", &bytes),
-            Some(row.updated_at),
-            String::new(),
-        )?;
-        return Ok(super::caching::respond(
-            &req,
-            &representation,
-            &state.cache_policy,
-            true,
-        ));
-    }
-    let selection: Vec<&str> = kinds.iter().flatten().map(|kind| kind.as_str()).collect();
-    let key = format!("article/{slug}?sections={}", selection.join(","));
-    cached(
+    read(
         &state,
         &req,
         &reader,
-        RepresentationCache::article_group(&slug),
-        key,
-        || async {
-            let (row, sections) = load_article(&state, &reader, &slug, kinds.as_deref()).await?;
-            article_representation(&row, &sections, kinds.as_deref())
-        },
+        request_id,
+        &slug,
+        Part::Article(kinds),
+        query.release.as_deref(),
+        query.locale.as_deref(),
     )
     .await
-}
-
-/// The article (or a selection of its sections) as a response body with validators.
-pub fn article_representation(
-    row: &ArticleRow,
-    sections: &[StoredSection],
-    kinds: Option<&[SectionKind]>,
-) -> Result<Representation, AppError> {
-    let etag = match kinds {
-        None => etag(Resource::Article, row.version()),
-        Some(kinds) => selection_etag(row.version(), kinds),
-    };
-    let keys = surrogate_keys(row.id, sections.iter().map(|section| section.row.id));
-    let article = article_body(row, sections)?;
-    Ok(Representation::json(&article, etag, Some(row.updated_at), keys)?)
-}
-
-/// The article in its API shape: serialized, the body of `GET /v1/articles/{slug}`
-/// (and the `article` of a sync entry, which is so the same bytes).
-pub fn article_body(row: &ArticleRow, sections: &[StoredSection]) -> diesel::QueryResult<Article> {
-    Ok(Article {
-        meta: row.to_meta()?,
-        sections: sections
-            .iter()
-            .map(StoredSection::to_api)
-            .collect::<diesel::QueryResult<_>>()?,
-    })
 }
 
 /// Create or replace a whole article.
@@ -323,21 +303,17 @@ pub async fn put_article(
     let body = read_json(&req, body).await?;
     let input = input::parse_article(&body, &slug).map_err(crate::content::Error::Invalid)?;
     let mut conn = state.pool.get().await?;
-    let actor = actor(&state, editor, request_id);
-    let written = write::put_article(
+    let precondition = super::etags::precondition(&req, Resource::Article);
+    let written = write::put(
         &mut conn,
         &slug,
-        input,
-        super::etags::precondition(&req, Resource::Article),
-        actor,
+        write::Put::Article(input),
+        precondition,
+        actor(&state, editor, request_id),
     )
     .await?;
-    state.cache.invalidate(&slug);
-    let representation = article_representation(&written.article, &written.sections, None)?;
-    Ok(super::written(
-        representation,
-        written.created.then(|| format!("/v1/articles/{slug}")),
-    ))
+    let location = format!("/v1/articles/{slug}");
+    parts::written(&state, &slug, Part::Article(None), &written, Some(location))
 }
 
 /// Delete an article with all its sections. Needs `If-Match`.
@@ -362,67 +338,9 @@ pub async fn delete_article(
     _query: Query<NoParams>,
 ) -> Result<HttpResponse, AppError> {
     let mut conn = state.pool.get().await?;
-    write::delete_article(
-        &mut conn,
-        &slug,
-        super::etags::precondition(&req, Resource::Article),
-        actor(&state, editor, request_id),
-    )
-    .await?;
-    state.cache.invalidate(&slug);
-    Ok(HttpResponse::NoContent()
-        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
-        .finish())
-}
-
-/// The actor of a write.
-pub fn actor(state: &AppState, editor: Editor, request_id: RequestId) -> write::Actor {
-    write::Actor {
-        name: editor.name,
-        request_id: request_id.0,
-        revisions_keep: state.revisions_keep,
-        sync_keep_days: state.sync_keep_days,
-    }
-}
-
-/// The article as the release `release` will leave it (401 to anonymous
-/// readers; 404 if the release is unknown or the article would not exist).
-pub async fn preview(
-    state: &AppState,
-    reader: &Reader,
-    release: &str,
-    slug: &str,
-    request_id: RequestId,
-) -> Result<(ArticleRow, Vec<StoredSection>), AppError> {
-    let Reader::Token { name, .. } = reader else {
-        return Err(AppError::Unauthorized {
-            detail: "Previewing a release needs a preview, editor or admin token.".to_owned(),
-        });
-    };
-    let id = uuid::Uuid::try_parse(release).map_err(|_| super::paths::release_not_found(format!("{release:?}")))?;
-    let mut conn = state.pool.get().await?;
-    let actor = write::Actor {
-        name: name.clone(),
-        request_id: request_id.0,
-        revisions_keep: state.revisions_keep,
-        sync_keep_days: state.sync_keep_days,
-    };
-    write::preview_article(&mut conn, id, slug, reader.visibility(), actor)
-        .await?
-        .ok_or_else(|| article_not_found(slug))
-}
-
-/// The article and the sections of `kinds` (all if `None`), as `reader` may see them; 404 otherwise.
-pub async fn load_article(
-    state: &AppState,
-    reader: &Reader,
-    slug: &str,
-    kinds: Option<&[SectionKind]>,
-) -> Result<(ArticleRow, Vec<StoredSection>), AppError> {
-    let mut conn = state.pool.get().await?;
-    store::load_article(&mut conn, slug, reader.visibility(), kinds)
-        .await?
-        .ok_or_else(|| article_not_found(slug))
+    let precondition = super::etags::precondition(&req, Resource::Article);
+    write::delete_article(&mut conn, &slug, precondition, actor(&state, editor, request_id)).await?;
+    Ok(parts::deleted(&state, &slug))
 }
 
 #[cfg(test)]

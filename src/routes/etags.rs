@@ -6,6 +6,7 @@ use actix_web::HttpRequest;
 use actix_web::http::header::{Header, IfMatch};
 use uuid::Uuid;
 
+use crate::content::translations::ReadLocale;
 use crate::content::{Precondition, Resource, SectionKind, Version};
 
 /// The tag's prefix for each resource, so a tag of one kind never matches another.
@@ -34,8 +35,23 @@ pub fn section_list_etag(article: Version) -> String {
     format!("\"ss.{}.{}\"", article.id.simple(), article.version)
 }
 
-/// The version a strong tag of `resource` names, if it is one of ours.
+/// The tag of a representation in a locale other than the default: the
+/// version's tag with `@<locale>` (each locale's answer has its own tag; the
+/// default locale's is the tag lamina always gave).
+pub fn in_locale(etag: String, locale: &ReadLocale) -> String {
+    if locale.is_default() {
+        return etag;
+    }
+    match etag.strip_suffix('"') {
+        Some(open) => format!("{open}@{}\"", locale.code()),
+        None => etag,
+    }
+}
+
+/// The version a strong tag of `resource` names, if it is one of ours. The
+/// tag of any locale's answer names its version (`@<locale>` is ignored).
 fn parse(resource: Resource, tag: &str) -> Option<Version> {
+    let tag = tag.split_once('@').map_or(tag, |(version, _)| version);
     let mut parts = tag.split('.');
     let (kind, id, version) = (parts.next()?, parts.next()?, parts.next()?);
     if kind != prefix(resource) || parts.next().is_some() {

@@ -4,6 +4,8 @@
 pub mod articles;
 pub mod caching;
 pub mod etags;
+pub mod locales;
+pub mod parts;
 pub mod paths;
 pub mod releases;
 pub mod revisions;
@@ -55,7 +57,10 @@ pub fn configure(config: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(releases::unstage_article)
         .service(releases::stage_section)
         .service(releases::unstage_section)
-        .service(releases::publish_release);
+        .service(releases::publish_release)
+        .service(locales::list_locales)
+        .service(locales::put_locale)
+        .service(locales::delete_locale);
 }
 
 /// The problem responses of the API, one type per status, each described

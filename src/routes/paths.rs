@@ -321,3 +321,26 @@ path_type!(
         })
     }
 );
+
+/// `/locales/{code}`: any text; whether it is a well-formed tag, and a
+/// configured locale, is the route's to say.
+#[derive(Debug, Clone)]
+pub struct LocalePath {
+    /// The locale's code as given.
+    pub code: String,
+}
+
+path_type!(
+    LocalePath,
+    [path_param(
+        "code",
+        "A BCP 47 language tag in canonical case, e.g. `de-AT`.",
+        utoipa::openapi::schema::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .max_length(Some(crate::content::locales::MAX_TAG_CHARS))
+            .examples(["de-AT"])
+    )],
+    |req| Ok(LocalePath {
+        code: segment(req, "code").to_owned()
+    })
+);

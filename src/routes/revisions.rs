@@ -4,7 +4,7 @@ use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::articles::{actor, article_representation, page_limit};
+use super::articles::{actor, page_limit};
 use super::paths::{ArticlePath, RevisionPath, article_not_found, revision_not_found};
 use super::{DeleteProblems, Editor, HistoryProblems, NoParams, ProblemResponses, Query};
 use crate::AppState;
@@ -157,7 +157,5 @@ pub async fn restore_revision(
         Ok(write::restore(conn, &slug, revision_id, precondition, actor).await?)
     })
     .await?;
-    state.cache.invalidate(&slug);
-    let representation = article_representation(&written.article, &written.sections, None)?;
-    Ok(super::written(representation, None))
+    super::parts::written(&state, &slug, super::parts::Part::Article(None), &written, None)
 }

@@ -1,34 +1,27 @@
 //! `/v1/articles/{slug}/sections…`: an article's sections and their items.
 
 use actix_web::{HttpRequest, HttpResponse, delete, get, put, web};
-use uuid::Uuid;
 
-use super::articles::{actor, load_article};
-use super::caching::{Representation, cached};
-use super::etags::{etag, section_list_etag};
-use super::paths::{ArticlePath, ItemPath, SectionPath, item_not_found, section_not_found};
+use super::parts::{self, Part, PartProblems, actor, read};
+use super::paths::{ArticlePath, ItemPath, SectionPath, item_not_found};
 use super::{
     DeleteProblems, Editor, NoParams, ProblemResponses, Query, ReadProblems, Reader, WriteProblems, read_json,
-    surrogate_keys,
 };
 use crate::AppState;
-use crate::cache::RepresentationCache;
 use crate::content::body::{ItemWrite, SectionWrite};
 use crate::content::model::{Item, Section};
-use crate::content::store::{ItemRow, StoredSection};
-use crate::content::{Resource, Version, input, write};
+use crate::content::{Resource, input, write};
 use crate::error::AppError;
 use crate::request_id::RequestId;
 
 /// List an article's sections, in order.
 #[utoipa::path(
     tag = "sections",
-    params(ArticlePath),
+    params(ArticlePath, super::articles::LocaleQuery),
     responses(
         (status = 200, description = "The sections in order", body = Vec<Section>,
             headers(("ETag" = String, description = "Strong validator; changes whenever any section changes"))),
-        (status = 304, description = "The copy named by If-None-Match is current"),
-        (status = 404, description = "No such article", body = crate::error::Problem, content_type = "application/problem+json"),
+        PartProblems,
         ReadProblems,
         ProblemResponses,
     )
@@ -38,26 +31,19 @@ pub async fn list_sections(
     state: web::Data<AppState>,
     req: HttpRequest,
     reader: Reader,
+    request_id: RequestId,
     ArticlePath { slug }: ArticlePath,
-    _query: Query<NoParams>,
+    query: Query<super::articles::LocaleQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let key = format!("sections/{slug}");
-    cached(
+    read(
         &state,
         &req,
         &reader,
-        RepresentationCache::article_group(&slug),
-        key,
-        || async {
-            let (row, sections) = load_article(&state, &reader, &slug, None).await?;
-            let keys = surrogate_keys(row.id, sections.iter().map(|section| section.row.id));
-            let body: Vec<Section> = sections
-                .iter()
-                .map(StoredSection::to_api)
-                .collect::<diesel::QueryResult<_>>()?;
-            let etag = section_list_etag(row.version());
-            Ok(Representation::json(&body, etag, Some(row.updated_at), keys)?)
-        },
+        request_id,
+        &slug,
+        Part::Sections,
+        None,
+        query.locale.as_deref(),
     )
     .await
 }
@@ -75,9 +61,7 @@ pub async fn list_sections(
                 ("ETag" = String, description = "Strong validator; changes whenever the section or its items change"),
                 ("Last-Modified" = String, description = "When the section last changed"),
             )),
-        (status = 304, description = "The copy named by If-None-Match is current"),
-        (status = 400, description = "A malformed or unknown query parameter (`release` given twice, say)", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such article, kind, or section", body = crate::error::Problem, content_type = "application/problem+json"),
+        PartProblems,
         ReadProblems,
         ProblemResponses,
     )
@@ -87,43 +71,20 @@ pub async fn get_section(
     state: web::Data<AppState>,
     req: HttpRequest,
     reader: Reader,
-    request_id: crate::request_id::RequestId,
+    request_id: RequestId,
     SectionPath { slug, kind }: SectionPath,
     query: Query<super::articles::PreviewQuery>,
 ) -> Result<HttpResponse, AppError> {
-    if let Some(release) = query.release.as_deref() {
-        let (row, sections) = super::articles::preview(&state, &reader, release, &slug, request_id).await?;
-        let section = sections
-            .iter()
-            .find(|section| section.row.kind == kind.as_str())
-            .ok_or_else(|| section_not_found(&slug, kind))?;
-        let api = section.to_api()?;
-        let bytes = serde_json::to_vec(&api)?;
-        let representation = Representation::json(
-            &api,
-            super::caching::etag_of("p", &bytes),
-            Some(section.row.updated_at),
-            surrogate_keys(row.id, [section.row.id]),
-        )?;
-        return Ok(super::caching::respond(
-            &req,
-            &representation,
-            &state.cache_policy,
-            true,
-        ));
-    }
-    let key = format!("section/{slug}/{kind}");
-    cached(
+    let part = Part::Section(kind);
+    read(
         &state,
         &req,
         &reader,
-        RepresentationCache::article_group(&slug),
-        key,
-        || async {
-            let (row, sections) = load_article(&state, &reader, &slug, Some(&[kind])).await?;
-            let section = sections.first().ok_or_else(|| section_not_found(&slug, kind))?;
-            section_representation(row.id, section)
-        },
+        request_id,
+        &slug,
+        part,
+        query.release.as_deref(),
+        query.locale.as_deref(),
     )
     .await
 }
@@ -138,9 +99,7 @@ pub async fn get_section(
     responses(
         (status = 200, description = "The item, in the shape of its section's kind", body = Item,
             headers(("ETag" = String, description = "Strong validator; changes whenever the item's section changes"))),
-        (status = 304, description = "The copy named by If-None-Match is current"),
-        (status = 400, description = "A malformed or unknown query parameter (`release` given twice, say)", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such article, kind, section or item", body = crate::error::Problem, content_type = "application/problem+json"),
+        PartProblems,
         ReadProblems,
         ProblemResponses,
     )
@@ -155,80 +114,21 @@ pub async fn get_item(
         kind,
         id: item_id,
     }: ItemPath,
-    request_id: crate::request_id::RequestId,
+    request_id: RequestId,
     query: Query<super::articles::PreviewQuery>,
 ) -> Result<HttpResponse, AppError> {
-    if let Some(release) = query.release.as_deref() {
-        let (row, sections) = super::articles::preview(&state, &reader, release, &slug, request_id).await?;
-        let section = sections
-            .iter()
-            .find(|section| section.row.kind == kind.as_str())
-            .ok_or_else(|| section_not_found(&slug, kind))?;
-        let item = section
-            .items
-            .iter()
-            .find(|item| item.id == item_id)
-            .ok_or_else(|| item_not_found(&slug, kind, item_id))?;
-        let api = item.to_api()?;
-        let bytes = serde_json::to_vec(&api)?;
-        let representation = Representation::json(
-            &api,
-            super::caching::etag_of("p", &bytes),
-            Some(section.row.updated_at),
-            surrogate_keys(row.id, [section.row.id]),
-        )?;
-        return Ok(super::caching::respond(
-            &req,
-            &representation,
-            &state.cache_policy,
-            true,
-        ));
-    }
-    let key = format!("item/{slug}/{kind}/{item_id}");
-    cached(
+    let part = Part::Item(kind, item_id);
+    read(
         &state,
         &req,
         &reader,
-        RepresentationCache::article_group(&slug),
-        key,
-        || async {
-            let (row, sections) = load_article(&state, &reader, &slug, Some(&[kind])).await?;
-            let section = sections.first().ok_or_else(|| section_not_found(&slug, kind))?;
-            let item = section
-                .items
-                .iter()
-                .find(|item| item.id == item_id)
-                .ok_or_else(|| item_not_found(&slug, kind, item_id))?;
-            item_representation(row.id, section, item)
-        },
+        request_id,
+        &slug,
+        part,
+        query.release.as_deref(),
+        query.locale.as_deref(),
     )
     .await
-}
-
-/// A section as a response body with validators.
-fn section_representation(article_id: Uuid, section: &StoredSection) -> Result<Representation, AppError> {
-    Ok(Representation::json(
-        &section.to_api()?,
-        etag(Resource::Section, section.row.version()),
-        Some(section.row.updated_at),
-        surrogate_keys(article_id, [section.row.id]),
-    )?)
-}
-
-/// An item as a response body with validators.
-fn item_representation(article_id: Uuid, section: &StoredSection, item: &ItemRow) -> Result<Representation, AppError> {
-    Ok(Representation::json(
-        &item.to_api()?,
-        etag(
-            Resource::Item,
-            Version {
-                id: item.id,
-                version: section.row.version,
-            },
-        ),
-        Some(section.row.updated_at),
-        surrogate_keys(article_id, [section.row.id]),
-    )?)
 }
 
 /// Create or replace one section.
@@ -266,21 +166,17 @@ pub async fn put_section(
     let body = read_json(&req, body).await?;
     let input = input::parse_section(&body, kind).map_err(crate::content::Error::Invalid)?;
     let mut conn = state.pool.get().await?;
-    let written = write::put_section(
+    let precondition = super::etags::precondition(&req, Resource::Section);
+    let written = write::put(
         &mut conn,
         &slug,
-        input,
-        super::etags::precondition(&req, Resource::Section),
+        write::Put::Section(input),
+        precondition,
         actor(&state, editor, request_id),
     )
     .await?;
-    state.cache.invalidate(&slug);
-    let section = written.section(kind)?;
-    let representation = section_representation(written.article.id, section)?;
-    Ok(super::written(
-        representation,
-        written.created.then(|| format!("/v1/articles/{slug}/sections/{kind}")),
-    ))
+    let location = format!("/v1/articles/{slug}/sections/{kind}");
+    parts::written(&state, &slug, Part::Section(kind), &written, Some(location))
 }
 
 /// Delete one section; later sections move up one place. Needs `If-Match`.
@@ -307,18 +203,9 @@ pub async fn delete_section(
     _query: Query<NoParams>,
 ) -> Result<HttpResponse, AppError> {
     let mut conn = state.pool.get().await?;
-    write::delete_section(
-        &mut conn,
-        &slug,
-        kind,
-        super::etags::precondition(&req, Resource::Section),
-        actor(&state, editor, request_id),
-    )
-    .await?;
-    state.cache.invalidate(&slug);
-    Ok(HttpResponse::NoContent()
-        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
-        .finish())
+    let precondition = super::etags::precondition(&req, Resource::Section);
+    write::delete_section(&mut conn, &slug, kind, precondition, actor(&state, editor, request_id)).await?;
+    Ok(parts::deleted(&state, &slug))
 }
 
 /// Replace one item of a section. Needs the item's current ETag in `If-Match`, or `*`.
@@ -354,25 +241,8 @@ pub async fn put_item(
     let body = read_json(&req, body).await?;
     let input = input::parse_item(&body, kind, shape, item_id).map_err(crate::content::Error::Invalid)?;
     let mut conn = state.pool.get().await?;
-    let written = write::put_item(
-        &mut conn,
-        &slug,
-        kind,
-        item_id,
-        input,
-        super::etags::precondition(&req, Resource::Item),
-        actor(&state, editor, request_id),
-    )
-    .await?;
-    state.cache.invalidate(&slug);
-    let section = written.section(kind)?;
-    let item = section
-        .items
-        .iter()
-        .find(|item| item.id == item_id)
-        .ok_or_else(|| AppError::Internal("the written item is missing".to_owned()))?;
-    Ok(super::written(
-        item_representation(written.article.id, section, item)?,
-        None,
-    ))
+    let precondition = super::etags::precondition(&req, Resource::Item);
+    let actor = actor(&state, editor, request_id);
+    let written = write::put_item(&mut conn, &slug, kind, item_id, input, precondition, actor).await?;
+    parts::written(&state, &slug, Part::Item(kind, item_id), &written, None)
 }

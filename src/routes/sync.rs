@@ -176,7 +176,12 @@ pub async fn sync(
             Ok(match entry {
                 feed::SyncEntry::Article(row, sections) => SyncEntry::Article(SyncArticle {
                     entry_type: SyncArticleType::Article,
-                    article: article_body(row, sections)?,
+                    article: article_body(
+                        row,
+                        sections,
+                        &super::parts::default_locale(&state),
+                        &Default::default(),
+                    )?,
                 }),
                 feed::SyncEntry::Deleted { id, slug } => SyncEntry::Deleted(SyncDeleted {
                     entry_type: SyncDeletedType::Deleted,

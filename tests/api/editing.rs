@@ -275,7 +275,7 @@ async fn an_item_put_replaces_one_item() {
     .await;
     assert_eq!(reply.status, 200, "{}", String::from_utf8_lossy(&reply.body));
     assert_eq!(
-        reply.json(),
+        crate::common::in_default_locale(reply.json()),
         json!({"id": id, "kind": "expectations", "phase": "before", "title": "Numbing cream", "body": "Applied 30 minutes before."})
     );
     let after = get(&service, &format!("{SEED}/sections/expectations")).await.json();

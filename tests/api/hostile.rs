@@ -337,3 +337,33 @@ async fn restoring_a_revision_that_breaks_todays_rules_is_409() {
     assert!(problem["detail"].as_str().unwrap().contains("/title"), "{problem}");
     assert_eq!(get(&service, SEED).await.body, before.body);
 }
+
+/// Text that shows nothing is empty, whatever invisible characters make it
+/// up (judged by Unicode properties, not a list): 422 at its pointer, and
+/// nothing stored changes.
+#[actix_web::test]
+async fn titles_of_invisible_characters_are_refused_and_change_nothing() {
+    let app = TestApp::new().await;
+    let token = app.editor().await;
+    let service = app.service().await;
+    let path = format!("{SEED}/sections/overview");
+    let before = get(&service, &path).await.body;
+    for heading in [
+        "\u{2062}\u{FE0F}",
+        "\u{3164}\u{1160}",
+        "\u{17B4}",
+        "\u{2800}",
+        "\u{E0041}",
+        "\u{0301}",
+    ] {
+        let body = json!({"kind": "overview", "heading": heading, "body": "Fine."});
+        let reply = send(
+            &service,
+            write(Method::PUT, &path, &token, &body).insert_header(("If-Match", "*")),
+        )
+        .await;
+        let problem = reply.assert_problem(422, "validation_failed");
+        assert_eq!(problem["errors"][0]["pointer"], "/heading", "{heading:?}");
+    }
+    assert_eq!(get(&service, &path).await.body, before);
+}

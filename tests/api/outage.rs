@@ -213,7 +213,10 @@ async fn every_route_answers_a_stalled_database_within_5_s() {
                 .replace("{slug}", SEED.trim_start_matches("/v1/articles/"))
                 .replace("{kind}", kind)
                 .replace("{delivery_id}", &delivery)
-                .replace("{id}", id);
+                .replace("{id}", id)
+                .replace("{code}", "de")
+                .replace("{locale}", "de");
+            assert!(!path.contains('{'), "a path parameter this test does not fill: {path}");
             requests.push((method.to_uppercase(), template.clone(), path, body));
         }
     }

@@ -67,6 +67,20 @@ pub(crate) fn examples(spec: &Value, schema: &Value) -> Vec<Value> {
     Vec::new()
 }
 
+/// `path` with every parameter still in braces replaced by its example.
+fn with_examples(path: &str, operation: &Value) -> String {
+    let mut path = path.to_owned();
+    for parameter in operation["parameters"].as_array().into_iter().flatten() {
+        let example = parameter["schema"]["examples"][0]
+            .as_str()
+            .or(parameter["example"].as_str());
+        if let (Some(name), Some(example)) = (parameter["name"].as_str(), example) {
+            path = path.replace(&format!("{{{name}}}"), example);
+        }
+    }
+    path
+}
+
 /// The id of the first item of the seed's section of `kind` as it is now.
 async fn first_item<S, B>(service: &S, kind: &str) -> String
 where
@@ -123,6 +137,10 @@ async fn refused_examples(offset: TimeDelta) -> Vec<String> {
         .unwrap_or_default()
         .to_owned();
 
+    // The example locale falls back to `de`.
+    let de = json!({"name": "Deutsch", "fallback": null});
+    send(&service, write(Method::PUT, "/v1/locales/de", &token, &de)).await;
+
     let spec = spec();
     let mut refused = Vec::new();
     let mut tried = 0;
@@ -140,10 +158,13 @@ async fn refused_examples(offset: TimeDelta) -> Vec<String> {
                 } else {
                     first_item(&service, kind).await
                 };
-                let path = template
-                    .replace("{slug}", slug)
-                    .replace("{kind}", kind)
-                    .replace("{id}", &id);
+                let path = with_examples(
+                    &template
+                        .replace("{slug}", slug)
+                        .replace("{kind}", kind)
+                        .replace("{id}", &id),
+                    operation,
+                );
                 let method: Method = method.to_uppercase().parse().expect("a method");
                 let mut request = write(method.clone(), &path, &token, &body);
                 if method == Method::PUT {

@@ -117,20 +117,41 @@ async fn lock_section(
     Ok((article, section))
 }
 
-/// `PUT /v1/articles/{slug}`: creates the article, or replaces it whole.
-pub async fn put_article(
+/// A write of a whole article or of one of its sections.
+#[derive(Debug, Clone)]
+pub enum Put {
+    /// `PUT /v1/articles/{slug}`: creates the article, or replaces it whole.
+    Article(ArticleInput),
+    /// `PUT /v1/articles/{slug}/sections/{kind}`: creates or replaces one section.
+    Section(SectionInput),
+}
+
+/// Applies `put` to the article `slug` in a transaction of its own.
+pub async fn put(
     conn: &mut AsyncPgConnection,
     slug: &str,
-    input: ArticleInput,
+    put: Put,
     precondition: Precondition,
     actor: Actor,
 ) -> Result<Written, Error> {
-    write_transaction!(conn, |conn| {
-        put_article_in(conn, slug, input, precondition, &actor).await
-    })
+    write_transaction!(conn, |conn| { put_in(conn, slug, put, precondition, &actor).await })
 }
 
-/// The body of [`put_article`], inside a transaction the caller holds (a release publishes several).
+/// Applies `put` inside a transaction the caller holds (a release publishes several).
+pub(crate) async fn put_in(
+    conn: &mut AsyncPgConnection,
+    slug: &str,
+    put: Put,
+    precondition: Precondition,
+    actor: &Actor,
+) -> Result<Written, Error> {
+    match put {
+        Put::Article(input) => put_article_in(conn, slug, input, precondition, actor).await,
+        Put::Section(input) => put_section_in(conn, slug, input, precondition, actor).await,
+    }
+}
+
+/// [`Put::Article`], inside a transaction the caller holds.
 pub(crate) async fn put_article_in(
     conn: &mut AsyncPgConnection,
     slug: &str,
@@ -277,20 +298,7 @@ pub async fn delete_article(
     })
 }
 
-/// `PUT /v1/articles/{slug}/sections/{kind}`: creates or replaces one section.
-pub async fn put_section(
-    conn: &mut AsyncPgConnection,
-    slug: &str,
-    input: SectionInput,
-    precondition: Precondition,
-    actor: Actor,
-) -> Result<Written, Error> {
-    write_transaction!(conn, |conn| {
-        put_section_in(conn, slug, input, precondition, &actor).await
-    })
-}
-
-/// The body of [`put_section`], inside a transaction the caller holds (a release publishes several).
+/// [`Put::Section`], inside a transaction the caller holds.
 pub(crate) async fn put_section_in(
     conn: &mut AsyncPgConnection,
     slug: &str,
@@ -453,10 +461,10 @@ pub async fn put_item(
         }
         diesel::update(section_items::table.find(item_id))
             .set((
-                section_items::phase.eq(input.phase.map(|phase| phase.as_str())),
-                section_items::title.eq(&input.title),
-                section_items::body.eq(&input.body),
-                section_items::description.eq(&input.description),
+                section_items::phase.eq(input.content.phase.map(|phase| phase.as_str())),
+                section_items::title.eq(&input.content.title),
+                section_items::body.eq(&input.content.body),
+                section_items::description.eq(&input.content.description),
             ))
             .execute(conn)
             .await?;

@@ -416,6 +416,19 @@ where
     send(service, test::TestRequest::get().uri(path)).await
 }
 
+/// A section or item read on its own, as it stands inside an article: it
+/// says its locale (the default, `en`, with nothing served from another),
+/// which is taken off.
+pub fn in_default_locale(mut read: Value) -> Value {
+    assert_eq!(read["locale"], "en", "{read}");
+    assert_eq!(read["fallbacks"], serde_json::json!({}), "{read}");
+    if let Some(object) = read.as_object_mut() {
+        object.remove("locale");
+        object.remove("fallbacks");
+    }
+    read
+}
+
 /// The seed article's path.
 pub const SEED: &str = "/v1/articles/explore-micro-needling-for-flawless-skin-today";
 

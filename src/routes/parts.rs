@@ -1,0 +1,572 @@
+//! What the content routes share: which part of an article a route reads or
+//! writes (the article, its section list, one section, one item), and how any
+//! part is read (from the representation cache, or previewed from a release)
+//! and answered after a write. Each concern of a content read is written here
+//! once, whatever the part.
+
+use std::future::{Future, Ready};
+use std::pin::Pin;
+use std::sync::Arc;
+
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpRequest, HttpResponse};
+use chrono::{DateTime, Utc};
+use futures_util::FutureExt;
+use futures_util::future::Either;
+use uuid::Uuid;
+
+use super::caching::{Representation, cached, etag_of, respond};
+use super::etags::{etag, in_locale, section_list_etag, selection_etag};
+use super::paths::{article_not_found, item_not_found, section_not_found};
+use super::{Editor, Reader, surrogate_keys};
+use crate::AppState;
+use crate::cache::RepresentationCache;
+use crate::content::locales::Locales;
+use crate::content::model::{Article, Localized, Section};
+use crate::content::store::{self, ArticleRow, StoredSection};
+use crate::content::translations::{ReadLocale, Resolver, Texts, walk_lone_item, walk_section};
+use crate::content::{Resource, SectionKind, Version, write};
+use crate::error::{AppError, Code};
+use crate::request_id::RequestId;
+
+/// What every content read answers besides its 200.
+#[derive(utoipa::IntoResponses)]
+pub enum PartProblems {
+    /// The copy named by If-None-Match (or If-Modified-Since) is current.
+    #[response(status = 304)]
+    NotModified,
+    /// A malformed or unknown query parameter (`sections` naming an unknown kind, `release` given twice, say).
+    #[response(status = 400, content_type = "application/problem+json")]
+    BadRequest(crate::error::Problem),
+    /// No such article, section or item (a draft, to anonymous readers), or no such release to preview.
+    #[response(status = 404, content_type = "application/problem+json")]
+    NotFound(crate::error::Problem),
+}
+
+/// A part of an article that a content route reads or writes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Part {
+    /// The whole article, or only the sections of these kinds (`?sections=`).
+    Article(Option<Vec<SectionKind>>),
+    /// Its sections, in order.
+    Sections,
+    /// One section.
+    Section(SectionKind),
+    /// One item of a section.
+    Item(SectionKind, Uuid),
+}
+
+/// A representation before it is one: body, entity tag, modification time, purge keys.
+struct Parts {
+    body: Vec<u8>,
+    etag: String,
+    modified: DateTime<Utc>,
+    keys: String,
+}
+
+impl Parts {
+    fn json<T: serde::Serialize>(
+        value: &T,
+        etag: String,
+        modified: DateTime<Utc>,
+        keys: String,
+    ) -> Result<Parts, AppError> {
+        Ok(Parts {
+            body: serde_json::to_vec(value)?,
+            etag,
+            modified,
+            keys,
+        })
+    }
+}
+
+impl Part {
+    /// The kinds of section the part shows (`None`: all).
+    fn kinds(&self) -> Option<Vec<SectionKind>> {
+        match self {
+            Part::Article(kinds) => kinds.clone(),
+            Part::Sections => None,
+            Part::Section(kind) | Part::Item(kind, _) => Some(vec![*kind]),
+        }
+    }
+
+    /// The part's key in the representation cache, from parsed, normalized parameters.
+    fn cache_key(&self, slug: &str) -> String {
+        match self {
+            Part::Article(kinds) => {
+                let names: Vec<&str> = kinds.iter().flatten().map(|kind| kind.as_str()).collect();
+                format!("article/{slug}?sections={}", names.join(","))
+            }
+            Part::Sections => format!("sections/{slug}"),
+            Part::Section(kind) => format!("section/{slug}/{kind}"),
+            Part::Item(kind, id) => format!("item/{slug}/{kind}/{id}"),
+        }
+    }
+
+    /// The section of `kind` among `sections`; 404 if the article has none.
+    fn section<'a>(
+        slug: &str,
+        kind: SectionKind,
+        sections: &'a [StoredSection],
+    ) -> Result<&'a StoredSection, AppError> {
+        sections
+            .iter()
+            .find(|section| section.row.kind == kind.as_str())
+            .ok_or_else(|| section_not_found(slug, kind))
+    }
+
+    /// The part of the article `row` with `sections`, with its texts in
+    /// `locale` (from `texts`) and its validators; 404 if the article does not have it.
+    fn parts(
+        &self,
+        slug: &str,
+        row: &ArticleRow,
+        sections: &[StoredSection],
+        locale: &ReadLocale,
+        texts: &Texts,
+    ) -> Result<Parts, AppError> {
+        let shown = |kinds: &Option<Vec<SectionKind>>| -> Vec<&StoredSection> {
+            sections
+                .iter()
+                .filter(|section| {
+                    kinds
+                        .as_ref()
+                        .is_none_or(|kinds| kinds.iter().any(|kind| kind.as_str() == section.row.kind))
+                })
+                .collect()
+        };
+        let resolver = || Resolver::new(locale, Some(texts));
+        let localized_section = |section: &StoredSection| -> Result<Localized<Section>, AppError> {
+            let mut body = section.to_api()?;
+            let mut resolver = resolver();
+            walk_section(&mut body.content, "", &mut resolver.visit());
+            Ok(resolver.localized(body))
+        };
+        match self {
+            Part::Article(kinds) => {
+                let sections = shown(kinds);
+                let etag = match kinds {
+                    None => etag(Resource::Article, row.version()),
+                    Some(kinds) => selection_etag(row.version(), kinds),
+                };
+                let keys = surrogate_keys(row.id, sections.iter().map(|section| section.row.id));
+                let article = article_body(row, sections, locale, texts)?;
+                Parts::json(&article, in_locale(etag, locale), row.updated_at, keys)
+            }
+            Part::Sections => {
+                let body = sections
+                    .iter()
+                    .map(localized_section)
+                    .collect::<Result<Vec<_>, AppError>>()?;
+                let keys = surrogate_keys(row.id, sections.iter().map(|section| section.row.id));
+                let etag = in_locale(section_list_etag(row.version()), locale);
+                Parts::json(&body, etag, row.updated_at, keys)
+            }
+            Part::Section(kind) => {
+                let section = Part::section(slug, *kind, sections)?;
+                Parts::json(
+                    &localized_section(section)?,
+                    in_locale(etag(Resource::Section, section.row.version()), locale),
+                    section.row.updated_at,
+                    surrogate_keys(row.id, [section.row.id]),
+                )
+            }
+            Part::Item(kind, id) => {
+                let section = Part::section(slug, *kind, sections)?;
+                let item = section
+                    .items
+                    .iter()
+                    .find(|item| item.id == *id)
+                    .ok_or_else(|| item_not_found(slug, *kind, *id))?;
+                let version = Version {
+                    id: item.id,
+                    version: section.row.version,
+                };
+                let mut body = item.to_api()?;
+                let mut resolver = resolver();
+                walk_lone_item(*kind, &mut body, &mut resolver.visit());
+                Parts::json(
+                    &resolver.localized(body),
+                    in_locale(etag(Resource::Item, version), locale),
+                    section.row.updated_at,
+                    surrogate_keys(row.id, [section.row.id]),
+                )
+            }
+        }
+    }
+
+    /// The part as a response body with its validators, in `locale`.
+    pub fn representation(
+        &self,
+        slug: &str,
+        row: &ArticleRow,
+        sections: &[StoredSection],
+        locale: &ReadLocale,
+        texts: &Texts,
+    ) -> Result<Representation, AppError> {
+        self.represent(slug, row, sections, locale, texts, false)
+    }
+
+    /// The part as a response body; a `preview` (the part as a release will
+    /// leave it) is no stored version, so its tag names its bytes.
+    fn represent(
+        &self,
+        slug: &str,
+        row: &ArticleRow,
+        sections: &[StoredSection],
+        locale: &ReadLocale,
+        texts: &Texts,
+        preview: bool,
+    ) -> Result<Representation, AppError> {
+        let Parts {
+            body,
+            etag,
+            modified,
+            keys,
+        } = self.parts(slug, row, sections, locale, texts)?;
+        let etag = if preview { etag_of("p", &body) } else { etag };
+        Ok(Representation::new(body.into(), etag, Some(modified), keys))
+    }
+}
+
+/// The locale a content read answers in: `?locale=` when given, otherwise
+/// the best of `Accept-Language` among the configured locales (RFC 4647
+/// lookup), otherwise the default.
+#[derive(Debug, Clone)]
+pub struct LocaleChoice {
+    locales: Arc<Locales>,
+    /// The chosen locale's code.
+    pub code: String,
+    /// Whether the URL named it (`?locale=`): then the answer does not vary by `Accept-Language`.
+    pub explicit: bool,
+}
+
+impl LocaleChoice {
+    /// The chosen locale with its chain.
+    pub fn read_locale(&self) -> ReadLocale {
+        ReadLocale::new(&self.locales, &self.code)
+    }
+
+    /// Whether it is the default locale.
+    pub fn is_default(&self) -> bool {
+        self.code == self.locales.default_code()
+    }
+
+    /// `key` of the representation cache for this locale: the default
+    /// locale's entries keep the keys they always had.
+    fn cache_key(&self, key: String) -> String {
+        if self.is_default() {
+            key
+        } else {
+            format!("{key}&locale={}", self.code)
+        }
+    }
+
+    /// Adds `Content-Language` to a successful answer and, when the locale
+    /// was negotiated, `Vary: Accept-Language` and `Content-Location` naming
+    /// the explicit URL (so caches can key on it).
+    fn headers(&self, req: &HttpRequest, mut response: HttpResponse) -> HttpResponse {
+        if !(response.status().is_success() || response.status() == actix_web::http::StatusCode::NOT_MODIFIED) {
+            return response;
+        }
+        let headers = response.headers_mut();
+        if let Ok(language) = HeaderValue::from_str(&self.code) {
+            headers.insert(header::CONTENT_LANGUAGE, language);
+        }
+        if !self.explicit {
+            headers.insert(
+                header::VARY,
+                HeaderValue::from_static("Authorization, Accept-Encoding, Accept-Language"),
+            );
+            let separator = if req.query_string().is_empty() { "?" } else { "&" };
+            let location = format!("{}{}{separator}locale={}", req.path(), query_of(req), self.code);
+            if let Ok(location) = HeaderValue::from_str(&location) {
+                headers.insert(header::CONTENT_LOCATION, location);
+            }
+        }
+        response
+    }
+}
+
+/// `?` and the request's query, if it has one.
+fn query_of(req: &HttpRequest) -> String {
+    match req.query_string() {
+        "" => String::new(),
+        query => format!("?{query}"),
+    }
+}
+
+/// Chooses the locale of a read from `?locale=` (`explicit`) or
+/// `Accept-Language`; `Ok(None)` when `explicit` names a locale this node's
+/// snapshot does not know (it may be new: read the locales again).
+fn choose(state: &AppState, req: &HttpRequest, explicit: Option<&str>) -> Option<LocaleChoice> {
+    let locales = state.locales.current();
+    let (code, explicit) = match explicit {
+        Some(code) => (locales.get(code)?.code.clone(), true),
+        None => {
+            let negotiated = req
+                .headers()
+                .get(header::ACCEPT_LANGUAGE)
+                .and_then(|value| value.to_str().ok())
+                .and_then(|value| locales.negotiate(value));
+            let code = negotiated.map_or_else(|| locales.default_code().to_owned(), |locale| locale.code.clone());
+            (code, false)
+        }
+    };
+    Some(LocaleChoice {
+        locales,
+        code,
+        explicit,
+    })
+}
+
+/// The locale of a read: [`choose`], or, if `explicit` names a locale this
+/// node does not know yet, [`choose_fresh`] (boxed: the common case stays small).
+pub async fn locale_of(state: &AppState, req: &HttpRequest, explicit: Option<&str>) -> Result<LocaleChoice, AppError> {
+    match choose(state, req, explicit) {
+        Some(choice) => Ok(choice),
+        None => Box::pin(choose_fresh(state, req, explicit)).await,
+    }
+}
+
+/// [`choose`], reading the locales again first if they may have changed
+/// (at most every 100 ms); 400 `unknown_locale` if the locale is still unknown.
+pub async fn choose_fresh(
+    state: &AppState,
+    req: &HttpRequest,
+    explicit: Option<&str>,
+) -> Result<LocaleChoice, AppError> {
+    if let Some(choice) = choose(state, req, explicit) {
+        return Ok(choice);
+    }
+    if state.locales.may_reload() {
+        let mut conn = state.pool.get().await?;
+        let locales = crate::db::deadline(async { Locales::load(&mut conn).await.map_err(AppError::from) }).await?;
+        if state.locales.set(locales) {
+            state.cache.clear();
+        }
+    }
+    choose(state, req, explicit).ok_or_else(|| unknown_locale(explicit.unwrap_or_default(), &state.locales.current()))
+}
+
+/// 400 `unknown_locale` for `code`, naming the configured ones.
+pub fn unknown_locale(code: &str, locales: &Locales) -> AppError {
+    let known: Vec<&str> = locales.all().iter().map(|locale| locale.code.as_str()).collect();
+    AppError::bad_request(
+        Code::UnknownLocale,
+        format!(
+            "`locale` {:?} is not a configured locale; configured: {}.",
+            code.chars().take(40).collect::<String>(),
+            known.join(", ")
+        ),
+    )
+}
+
+/// What a read handler answers.
+type Answer = Result<HttpResponse, AppError>;
+
+/// Reads `part` of the article `slug` as `reader` may see it, in the locale
+/// `?locale=` (`locale`) or `Accept-Language` chooses: from the
+/// representation cache when it can, or, with `release`, as that release will
+/// leave it (any token; `private, no-store`, never cached).
+///
+/// Not `async`: a cache hit is answered without awaiting anything, so the
+/// handler's future stays small (see [`cached`]).
+#[expect(clippy::too_many_arguments, reason = "what every content read is given")]
+pub fn read<'a>(
+    state: &'a AppState,
+    req: &'a HttpRequest,
+    reader: &'a Reader,
+    request_id: RequestId,
+    slug: &'a str,
+    part: Part,
+    release: Option<&'a str>,
+    locale: Option<&'a str>,
+) -> Either<Ready<Answer>, Pin<Box<dyn Future<Output = Answer> + 'a>>> {
+    let Some(choice) = choose(state, req, locale).filter(|_| release.is_none()) else {
+        return Either::Right(Box::pin(async move {
+            let choice = choose_fresh(state, req, locale).await?;
+            match release {
+                Some(release) => preview_in(state, req, reader, request_id, slug, part, release, choice).await,
+                None => read_in(state, req, reader, slug, part, choice).await,
+            }
+        }));
+    };
+    read_in(state, req, reader, slug, part, choice)
+}
+
+/// [`read`] in the chosen locale, without a release.
+fn read_in<'a>(
+    state: &'a AppState,
+    req: &'a HttpRequest,
+    reader: &'a Reader,
+    slug: &'a str,
+    part: Part,
+    choice: LocaleChoice,
+) -> Either<Ready<Answer>, Pin<Box<dyn Future<Output = Answer> + 'a>>> {
+    let key = part.cache_key(slug);
+    let group = RepresentationCache::article_group(slug);
+    cached_in(state, req, reader, group, key, choice, move |locale| async move {
+        let (row, sections, texts) = load_article(state, reader, slug, part.kinds().as_deref(), &locale).await?;
+        part.representation(slug, &row, &sections, &locale, &texts)
+    })
+}
+
+/// [`cached`] for a read in the chosen locale: each locale's answer is an
+/// entry of its own, and the answer says which locale it is in.
+pub fn cached_in<'a, F, Fut>(
+    state: &'a AppState,
+    req: &'a HttpRequest,
+    reader: &'a Reader,
+    group: &'a str,
+    key: String,
+    choice: LocaleChoice,
+    build: F,
+) -> Either<Ready<Answer>, Pin<Box<dyn Future<Output = Answer> + 'a>>>
+where
+    F: FnOnce(ReadLocale) -> Fut + 'a,
+    Fut: Future<Output = Result<Representation, AppError>> + 'a,
+{
+    let key = choice.cache_key(key);
+    let headers = choice.clone();
+    let answer = cached(state, req, reader, group, key, move || build(choice.read_locale()));
+    match answer {
+        Either::Left(ready) => Either::Left(std::future::ready(
+            ready.into_inner().map(|response| headers.headers(req, response)),
+        )),
+        Either::Right(miss) => Either::Right(Box::pin(
+            miss.map(move |answer| answer.map(|response| headers.headers(req, response))),
+        )),
+    }
+}
+
+/// The default locale of this node's snapshot, for answers that have no other.
+pub fn default_locale(state: &AppState) -> ReadLocale {
+    let locales = state.locales.current();
+    ReadLocale::new(&locales, locales.default_code())
+}
+
+/// The part as the release `release` will leave it, in the chosen locale.
+#[expect(clippy::too_many_arguments, reason = "what every content read is given")]
+async fn preview_in(
+    state: &AppState,
+    req: &HttpRequest,
+    reader: &Reader,
+    request_id: RequestId,
+    slug: &str,
+    part: Part,
+    release: &str,
+    choice: LocaleChoice,
+) -> Answer {
+    let (row, sections) = preview(state, reader, release, slug, request_id).await?;
+    let locale = choice.read_locale();
+    let texts = if locale.is_default() {
+        Texts::default()
+    } else {
+        let mut conn = state.pool.get().await?;
+        crate::content::translations::load_texts(&mut conn, &[row.id], &locale, true, None)
+            .await?
+            .remove(&row.id)
+            .unwrap_or_default()
+    };
+    let representation = part.represent(slug, &row, &sections, &locale, &texts, true)?;
+    Ok(choice.headers(req, respond(req, &representation, &state.cache_policy, true)))
+}
+
+/// The answer to a write of `part`: the part as now stored (in the default
+/// locale), with its new ETag (201 with `location` when the write created
+/// it). Drops the article's cached representations first.
+pub fn written(
+    state: &AppState,
+    slug: &str,
+    part: Part,
+    written: &write::Written,
+    location: Option<String>,
+) -> Result<HttpResponse, AppError> {
+    state.cache.invalidate(slug);
+    let locale = default_locale(state);
+    let representation = part.representation(slug, &written.article, &written.sections, &locale, &Texts::default())?;
+    Ok(super::written(representation, location.filter(|_| written.created)))
+}
+
+/// The answer to a delete: the article's cached representations dropped, 204.
+pub fn deleted(state: &AppState, slug: &str) -> HttpResponse {
+    state.cache.invalidate(slug);
+    HttpResponse::NoContent()
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
+        .finish()
+}
+
+/// The article in its API shape in `locale` (texts from `texts`): serialized,
+/// the body of `GET /v1/articles/{slug}` (and the `article` of a sync entry,
+/// which is so the same bytes).
+pub fn article_body<'a>(
+    row: &ArticleRow,
+    sections: impl IntoIterator<Item = &'a StoredSection>,
+    locale: &ReadLocale,
+    texts: &Texts,
+) -> diesel::QueryResult<Article> {
+    let mut article = Article {
+        meta: row.to_meta()?,
+        sections: sections
+            .into_iter()
+            .map(StoredSection::to_api)
+            .collect::<diesel::QueryResult<_>>()?,
+        locale: String::new(),
+        fallbacks: Default::default(),
+    };
+    Resolver::new(locale, Some(texts)).article(&mut article);
+    Ok(article)
+}
+
+/// The actor of a write.
+pub fn actor(state: &AppState, editor: Editor, request_id: RequestId) -> write::Actor {
+    write::Actor {
+        name: editor.name,
+        request_id: request_id.0,
+        revisions_keep: state.revisions_keep,
+        sync_keep_days: state.sync_keep_days,
+    }
+}
+
+/// The article as the release `release` will leave it (401 to anonymous
+/// readers; 404 if the release is unknown or the article would not exist).
+async fn preview(
+    state: &AppState,
+    reader: &Reader,
+    release: &str,
+    slug: &str,
+    request_id: RequestId,
+) -> Result<(ArticleRow, Vec<StoredSection>), AppError> {
+    let Reader::Token { name, .. } = reader else {
+        return Err(AppError::Unauthorized {
+            detail: "Previewing a release needs a preview, editor or admin token.".to_owned(),
+        });
+    };
+    let id = Uuid::try_parse(release).map_err(|_| super::paths::release_not_found(format!("{release:?}")))?;
+    let mut conn = state.pool.get().await?;
+    let actor = write::Actor {
+        name: name.clone(),
+        request_id: request_id.0,
+        revisions_keep: state.revisions_keep,
+        sync_keep_days: state.sync_keep_days,
+    };
+    write::preview_article(&mut conn, id, slug, reader.visibility(), actor)
+        .await?
+        .ok_or_else(|| article_not_found(slug))
+}
+
+/// The article and the sections of `kinds` (all if `None`), as `reader` may
+/// see them, with the translations a read in `locale` uses; 404 otherwise.
+async fn load_article(
+    state: &AppState,
+    reader: &Reader,
+    slug: &str,
+    kinds: Option<&[SectionKind]>,
+    locale: &ReadLocale,
+) -> Result<(ArticleRow, Vec<StoredSection>, Texts), AppError> {
+    let mut conn = state.pool.get().await?;
+    store::load_localized(&mut conn, slug, reader.visibility(), kinds, locale)
+        .await?
+        .ok_or_else(|| article_not_found(slug))
+}
