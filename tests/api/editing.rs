@@ -212,12 +212,7 @@ async fn deleting_sections_and_articles() {
     assert_eq!(deleted.status, 204);
     get(&service, &path).await.assert_problem(404, "section_not_found");
     let article = get(&service, SEED).await.json();
-    let positions: Vec<i64> = article["sections"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["position"].as_i64().unwrap())
-        .collect();
+    let positions = crate::common::positions(&article);
     assert_eq!(positions, [1, 2, 3, 4, 5, 6, 7], "later sections move up");
     assert_eq!(article["sections"][2]["kind"], "expectations");
     call_if_match(&service, Method::DELETE, &path, &token, "*")

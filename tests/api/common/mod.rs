@@ -384,6 +384,16 @@ pub fn raw_put(path: &str, token: &str, content_type: Option<&str>, payload: &'s
     request.set_payload(payload)
 }
 
+/// The `position` of each section of an article as read, in order.
+pub fn positions(article: &Value) -> Vec<i64> {
+    article["sections"]
+        .as_array()
+        .expect("sections")
+        .iter()
+        .map(|section| section["position"].as_i64().expect("a position"))
+        .collect()
+}
+
 /// The pointers of the `errors` of a 422 problem, in order.
 pub fn pointers(problem: &Value) -> Vec<&str> {
     problem["errors"]
