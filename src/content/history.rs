@@ -27,6 +27,8 @@ pub struct RevisionRow {
     pub item_id: Option<Uuid>,
     pub article_version: i64,
     pub snapshot: Option<serde_json::Value>,
+    pub locale: Option<String>,
+    pub translations: Option<serde_json::Value>,
 }
 
 /// One write to an article, without its snapshot.
@@ -59,6 +61,10 @@ pub struct RevisionSummary {
     /// The article's version after the write.
     #[schema(example = 7)]
     pub article_version: i64,
+    /// The locale the write was in: `null` for the default locale (text and
+    /// structure), a locale's code for its texts (API.md §13).
+    #[schema(example = json!(null), required = true)]
+    pub locale: Option<String>,
 }
 
 /// One write to an article, with the article as it was after it.
@@ -71,6 +77,11 @@ pub struct Revision {
     /// For a deleted article: the article as it was before the delete.
     #[schema(value_type = Option<crate::content::body::ArticleWrite>, required = true)]
     pub snapshot: Option<serde_json::Value>,
+    /// Every other locale's texts after the write, which a restore brings
+    /// back: `{"de": {"status": "draft", "texts": {"title": {"text": "…", "source": "…"}}}}`
+    /// (`source`: a hash of the default text it translates); `null` when there are none.
+    #[schema(value_type = Option<Object>, required = true)]
+    pub translations: Option<serde_json::Value>,
 }
 
 /// A page of revisions, newest first.
@@ -96,6 +107,7 @@ impl RevisionRow {
             section_kind: self.section_kind.as_deref().and_then(SectionKind::parse),
             item_id: self.item_id,
             article_version: self.article_version,
+            locale: self.locale.clone(),
         }
     }
 }

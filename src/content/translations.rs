@@ -49,6 +49,13 @@ impl ReadLocale {
         self.chain.len() == 1
     }
 
+    /// The chain beneath the requested locale: what it falls back to.
+    pub fn beneath(&self) -> ReadLocale {
+        ReadLocale {
+            chain: self.chain.iter().skip(1).cloned().collect(),
+        }
+    }
+
     /// The locales other than the default whose texts the read may use, in order.
     fn translated(&self) -> &[String] {
         &self.chain[..self.chain.len().saturating_sub(1)]
@@ -193,6 +200,17 @@ pub struct Texts {
     by_key: HashMap<String, Vec<(usize, String)>>,
 }
 
+impl Texts {
+    /// The text of `key` from the first locale of the chain that has one.
+    pub fn text_of(&self, key: &str) -> Option<&str> {
+        self.by_key
+            .get(key)?
+            .iter()
+            .min_by_key(|(place, _)| *place)
+            .map(|(_, text)| text.as_str())
+    }
+}
+
 /// A translation row as a read uses it.
 #[derive(Debug, Queryable)]
 struct TextRow {
@@ -334,4 +352,538 @@ impl<'a> Resolver<'a> {
             walk_meta(&mut meta.title, &mut meta.summary, base, &mut self.visit());
         }
     }
+}
+
+// ---------------------------------------------------------------------------
+// Translation writes: a body of the read shape, in another locale.
+
+use serde_json::{Map, Value};
+
+use super::body::{AS_READ, MAX_BODY_CHARS, MAX_TITLE_CHARS, Prose, Title};
+use super::input::FieldError;
+
+/// What a translation write may give of a part: each text the default
+/// locale has, by key: `Some` to store, `None` to remove (it falls back).
+pub type TextsWrite = Vec<(String, Option<String>)>;
+
+/// What a translation write is of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// The whole article.
+    Article,
+    /// One section.
+    Section,
+    /// One item of a section of this kind.
+    Item(SectionKind),
+}
+
+/// Reads the texts of a translation write of `scope` from `body`, against
+/// `stored`, the default locale's write body of the same part (with item
+/// ids). Structure (kinds, ids, order, phases, status, dates, author, slug)
+/// may be repeated as stored and must not differ: a write in another locale
+/// changes text only. A text left out or `null` is removed.
+pub fn parse_texts(body: &Value, stored: &Value, scope: Scope) -> Result<TextsWrite, Vec<FieldError>> {
+    let mut parse = TextParse::default();
+    match scope {
+        Scope::Article => parse.article(body, stored),
+        Scope::Section => parse.section(body, stored, ""),
+        Scope::Item(kind) => parse.item(body, stored, kind, ""),
+    }
+    if parse.errors.is_empty() {
+        Ok(parse.texts)
+    } else {
+        Err(parse.errors)
+    }
+}
+
+#[derive(Default)]
+struct TextParse {
+    texts: TextsWrite,
+    errors: Vec<FieldError>,
+}
+
+/// Structure fields of each level, shared by every locale.
+const ARTICLE_STRUCTURE: &[&str] = &["slug", "author", "published_on", "status"];
+const ITEM_STRUCTURE: &[&str] = &["id", "phase"];
+/// What an article and a section read give that the server owns: a
+/// translation write may send them back as read; they are ignored.
+const ARTICLE_SERVER_OWNED: &[&str] = &[
+    "id",
+    "version",
+    "word_count",
+    "reading_time_minutes",
+    "created_at",
+    "updated_at",
+];
+const SECTION_SERVER_OWNED: &[&str] = &["id", "position", "version", "updated_at"];
+
+impl TextParse {
+    fn problem(&mut self, pointer: String, message: impl Into<String>) {
+        self.errors.push(FieldError {
+            pointer,
+            message: message.into(),
+        });
+    }
+
+    /// The object `value` at `pointer`, without what a read gives and the
+    /// server owns (`server_owned`, `locale`, `fallbacks`): a translation
+    /// write may send back what it read.
+    fn object(&mut self, value: &Value, pointer: &str, server_owned: &[&str]) -> Option<Map<String, Value>> {
+        match value.as_object() {
+            Some(object) => {
+                let mut object = object.clone();
+                for key in AS_READ.iter().chain(server_owned) {
+                    object.remove(*key);
+                }
+                Some(object)
+            }
+            None => {
+                self.problem(pointer.to_owned(), "must be a JSON object");
+                None
+            }
+        }
+    }
+
+    /// The text `field` of `given` (limit `max`), to store under `key`; the
+    /// default locale must have a text there (`stored`).
+    fn text(&mut self, key: String, pointer: String, given: Option<Value>, stored: Option<&Value>, max: usize) {
+        let has_default = stored.is_some_and(|stored| !stored.is_null());
+        match given {
+            None | Some(Value::Null) => {
+                if has_default {
+                    self.texts.push((key, None));
+                }
+            }
+            Some(_) if !has_default => self.problem(
+                pointer,
+                "has no text in the default locale: a translation translates the texts it has",
+            ),
+            Some(Value::String(text)) => {
+                let parsed = if max == MAX_TITLE_CHARS {
+                    Title::parse(text).map(Title::into_string)
+                } else {
+                    Prose::parse(text).map(Prose::into_string)
+                };
+                match parsed {
+                    Ok(text) => self.texts.push((key, Some(text))),
+                    Err(invalid) => self.problem(pointer, invalid.0),
+                }
+            }
+            Some(_) => self.problem(pointer, "must be a string, or null to remove the translation"),
+        }
+    }
+
+    /// A structure field: if given, it must be as stored.
+    fn same(&mut self, pointer: String, given: Option<Value>, stored: Option<&Value>) {
+        if let Some(given) = given
+            && Some(&given) != stored
+            && !(given.is_null() && stored.is_none())
+        {
+            let stored = stored.map_or_else(|| "absent".to_owned(), Value::to_string);
+            self.problem(
+                pointer,
+                format!(
+                    "is structure, the same in every locale: must be {stored} as in the default locale \
+                     (change structure without ?locale)"
+                ),
+            );
+        }
+    }
+
+    /// The array `field` of `object`, which must list as many elements as `stored`.
+    fn list(&mut self, object: &mut Map<String, Value>, field: &str, stored: &Value, base: &str) -> Option<Vec<Value>> {
+        let pointer = format!("{base}/{field}");
+        let stored_len = stored.get(field).and_then(Value::as_array).map_or(0, Vec::len);
+        match object.remove(field) {
+            Some(Value::Array(elements)) if elements.len() == stored_len => Some(elements),
+            Some(Value::Array(elements)) => {
+                self.problem(
+                    pointer,
+                    format!(
+                        "must list the {stored_len} {field} of the default locale in their order (got {}); \
+                         adding or removing is a structure change, made without ?locale",
+                        elements.len()
+                    ),
+                );
+                None
+            }
+            _ => {
+                self.problem(
+                    pointer,
+                    format!("is required: the {stored_len} {field} of the default locale, in their order"),
+                );
+                None
+            }
+        }
+    }
+
+    /// Any key left in `object` is unknown.
+    fn unknown(&mut self, object: Map<String, Value>, base: &str) {
+        for key in object.keys() {
+            self.problem(
+                format!("{base}/{}", key.replace('~', "~0").replace('/', "~1")),
+                "unknown field",
+            );
+        }
+    }
+
+    fn article(&mut self, body: &Value, stored: &Value) {
+        let Some(mut object) = self.object(body, "", ARTICLE_SERVER_OWNED) else {
+            return;
+        };
+        for field in ARTICLE_STRUCTURE {
+            self.same(format!("/{field}"), object.remove(*field), stored.get(*field));
+        }
+        for (field, max) in [("title", MAX_TITLE_CHARS), ("summary", MAX_BODY_CHARS)] {
+            self.text(
+                field.to_owned(),
+                format!("/{field}"),
+                object.remove(field),
+                stored.get(field),
+                max,
+            );
+        }
+        if let Some(sections) = self.list(&mut object, "sections", stored, "") {
+            let stored_sections = stored["sections"].as_array().cloned().unwrap_or_default();
+            for (index, (section, stored)) in sections.iter().zip(&stored_sections).enumerate() {
+                self.section(section, stored, &format!("/sections/{index}"));
+            }
+        }
+        self.unknown(object, "");
+    }
+
+    fn section(&mut self, body: &Value, stored: &Value, base: &str) {
+        let Some(mut object) = self.object(body, base, SECTION_SERVER_OWNED) else {
+            return;
+        };
+        let Some(kind) = stored.get("kind").and_then(Value::as_str).and_then(SectionKind::parse) else {
+            return;
+        };
+        self.same(format!("{base}/kind"), object.remove("kind"), stored.get("kind"));
+        self.text(
+            section_key(kind, "heading"),
+            format!("{base}/heading"),
+            object.remove("heading"),
+            stored.get("heading"),
+            MAX_TITLE_CHARS,
+        );
+        for &field in kind.fields() {
+            let name = field.name();
+            match field {
+                SectionField::Items => {
+                    if let Some(items) = self.list(&mut object, name, stored, base) {
+                        let stored_items = stored["items"].as_array().cloned().unwrap_or_default();
+                        for (index, (item, stored)) in items.iter().zip(&stored_items).enumerate() {
+                            self.item(item, stored, kind, &format!("{base}/items/{index}"));
+                        }
+                    }
+                }
+                SectionField::PhaseHeadings => {
+                    let pointer = format!("{base}/{name}");
+                    let mut headings = match object.remove(name) {
+                        None | Some(Value::Null) => Map::new(),
+                        Some(given) => self.object(&given, &pointer, &[]).unwrap_or_default(),
+                    };
+                    for phase in ["before", "during", "after"] {
+                        self.text(
+                            section_key(kind, &format!("phase_headings.{phase}")),
+                            format!("{pointer}/{phase}"),
+                            headings.remove(phase),
+                            stored.get(name).and_then(|stored| stored.get(phase)),
+                            MAX_TITLE_CHARS,
+                        );
+                    }
+                    self.unknown(headings, &pointer);
+                }
+                _ => self.text(
+                    section_key(kind, name),
+                    format!("{base}/{name}"),
+                    object.remove(name),
+                    stored.get(name),
+                    MAX_BODY_CHARS,
+                ),
+            }
+        }
+        self.unknown(object, base);
+    }
+
+    fn item(&mut self, body: &Value, stored: &Value, kind: SectionKind, base: &str) {
+        let Some(mut object) = self.object(body, base, &[]) else {
+            return;
+        };
+        for field in ITEM_STRUCTURE {
+            self.same(format!("{base}/{field}"), object.remove(*field), stored.get(*field));
+        }
+        self.same(
+            format!("{base}/kind"),
+            object.remove("kind"),
+            Some(&Value::from(kind.as_str())),
+        );
+        let Some(id) = stored
+            .get("id")
+            .and_then(Value::as_str)
+            .and_then(|id| Uuid::try_parse(id).ok())
+        else {
+            return;
+        };
+        for &field in kind.item_shape().map_or(&[][..], |shape| shape.fields()) {
+            if field == super::kinds::ItemField::Phase {
+                continue;
+            }
+            let max = if field == super::kinds::ItemField::Title {
+                MAX_TITLE_CHARS
+            } else {
+                MAX_BODY_CHARS
+            };
+            self.text(
+                item_key(kind, id, field.name()),
+                format!("{base}/{}", field.name()),
+                object.remove(field.name()),
+                stored.get(field.name()),
+                max,
+            );
+        }
+        self.unknown(object, base);
+    }
+}
+
+/// A short hash of a default-locale text: a translation written against it
+/// keeps it, and is outdated once the default text hashes differently.
+pub fn source_hash(text: &str) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(text.as_bytes())
+        .iter()
+        .take(8)
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Every default-locale text of an article by key, with its pointer in the article read.
+pub fn default_texts(
+    title: &str,
+    summary: &str,
+    sections: &mut [SectionContent<Item>],
+) -> Vec<(String, String, String)> {
+    let mut texts = Vec::new();
+    let mut visit = |key: &str, pointer: &dyn Fn() -> String, slot: &mut Option<String>| {
+        if let Some(text) = slot {
+            texts.push((key.to_owned(), pointer(), text.clone()));
+        }
+    };
+    walk_meta(&mut title.to_owned(), &mut summary.to_owned(), "", &mut visit);
+    for (index, section) in sections.iter_mut().enumerate() {
+        walk_section(section, &format!("/sections/{index}"), &mut visit);
+    }
+    texts
+}
+
+// ---------------------------------------------------------------------------
+// Storage.
+
+/// A stored translation.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = translations, check_for_backend(diesel::pg::Pg))]
+pub struct TranslationRow {
+    pub locale: String,
+    pub key: String,
+    pub text: String,
+    pub source_hash: String,
+}
+
+/// Every translation of an article, and the status of each locale it has one in.
+pub async fn load_all(
+    conn: &mut AsyncPgConnection,
+    article_id: Uuid,
+) -> QueryResult<(Vec<TranslationRow>, Vec<(String, String)>)> {
+    let rows = translations::table
+        .filter(translations::article_id.eq(article_id))
+        .order((translations::locale, translations::key))
+        .select(TranslationRow::as_select())
+        .load(conn)
+        .await?;
+    let statuses = article_locales::table
+        .filter(article_locales::article_id.eq(article_id))
+        .order(article_locales::locale)
+        .select((article_locales::locale, article_locales::status))
+        .load(conn)
+        .await?;
+    Ok((rows, statuses))
+}
+
+/// Every locale's text of an article, for a revision (`null` when it has none):
+/// `{"de": {"status": "published", "texts": {"title": {"text", "source"}}}}`.
+pub async fn snapshot(conn: &mut AsyncPgConnection, article_id: Uuid) -> QueryResult<Option<Value>> {
+    let (rows, statuses) = load_all(conn, article_id).await?;
+    if rows.is_empty() && statuses.is_empty() {
+        return Ok(None);
+    }
+    let mut locales = Map::new();
+    for (locale, status) in statuses {
+        locales.insert(locale, serde_json::json!({"status": status, "texts": {}}));
+    }
+    for row in rows {
+        let entry = locales
+            .entry(row.locale)
+            .or_insert_with(|| serde_json::json!({"status": "draft", "texts": {}}));
+        entry["texts"][&row.key] = serde_json::json!({"text": row.text, "source": row.source_hash});
+    }
+    Ok(Some(Value::Object(locales)))
+}
+
+/// Replaces every translation of an article by those of a revision's
+/// `snapshot` (locales no longer configured are left out).
+pub async fn restore(
+    conn: &mut AsyncPgConnection,
+    article_id: Uuid,
+    snapshot: Option<&Value>,
+    locales: &Locales,
+) -> QueryResult<()> {
+    diesel::delete(translations::table.filter(translations::article_id.eq(article_id)))
+        .execute(conn)
+        .await?;
+    diesel::delete(article_locales::table.filter(article_locales::article_id.eq(article_id)))
+        .execute(conn)
+        .await?;
+    let Some(Value::Object(snapshot)) = snapshot else {
+        return Ok(());
+    };
+    for (locale, entry) in snapshot.iter().filter(|(code, _)| locales.get(code).is_some()) {
+        let status = entry["status"].as_str().unwrap_or("draft");
+        diesel::insert_into(article_locales::table)
+            .values((
+                article_locales::article_id.eq(article_id),
+                article_locales::locale.eq(locale),
+                article_locales::status.eq(status),
+            ))
+            .execute(conn)
+            .await?;
+        for (key, text) in entry["texts"].as_object().into_iter().flatten() {
+            let (Some(body), Some(source)) = (text["text"].as_str(), text["source"].as_str()) else {
+                continue;
+            };
+            diesel::insert_into(translations::table)
+                .values((
+                    translations::article_id.eq(article_id),
+                    translations::locale.eq(locale),
+                    translations::key.eq(key),
+                    translations::text.eq(body),
+                    translations::source_hash.eq(source),
+                ))
+                .execute(conn)
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+/// Deletes the translations of texts the article no longer has (a removed
+/// item's or section's go with it; an emptied optional text's too).
+pub async fn prune(
+    conn: &mut AsyncPgConnection,
+    article_id: Uuid,
+    sections: &[super::store::StoredSection],
+) -> QueryResult<()> {
+    let mut keys: Vec<String> = vec!["title".to_owned(), "summary".to_owned()];
+    for section in sections {
+        let Ok(mut content) = section.to_input() else { continue };
+        walk_section(
+            &mut content,
+            "",
+            &mut |key: &str, _: &dyn Fn() -> String, slot: &mut Option<String>| {
+                if slot.is_some() {
+                    keys.push(key.to_owned());
+                }
+            },
+        );
+    }
+    diesel::delete(
+        translations::table
+            .filter(translations::article_id.eq(article_id))
+            .filter(translations::key.ne_all(keys)),
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------
+// What translators need to know.
+
+/// Where an article's translation into one locale stands.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct TranslationStatus {
+    /// The locale.
+    #[schema(example = "de")]
+    pub locale: String,
+    /// Whether anonymous readers get it (`draft` until an editor publishes it).
+    #[schema(example = "draft")]
+    pub status: String,
+    /// Texts translated into this locale.
+    #[schema(example = 42)]
+    pub translated: usize,
+    /// Texts of the default locale with no translation into this locale (they fall back).
+    #[schema(example = 3)]
+    pub missing: usize,
+    /// Translations written before the default locale's text last changed.
+    #[schema(example = 1)]
+    pub outdated: usize,
+    /// The JSON pointer (in the article read) of each missing text.
+    #[schema(example = json!(["/sections/4/items/2/body"]))]
+    pub missing_pointers: Vec<String>,
+    /// The JSON pointer of each outdated translation.
+    #[schema(example = json!(["/summary"]))]
+    pub outdated_pointers: Vec<String>,
+}
+
+/// Where the translation of `article` into each locale other than the default stands.
+pub async fn report(
+    conn: &mut AsyncPgConnection,
+    article: &super::store::ArticleRow,
+    sections: &[super::store::StoredSection],
+    locales: &Locales,
+) -> Result<Vec<TranslationStatus>, super::Error> {
+    let mut contents = sections
+        .iter()
+        .map(|section| section.to_api().map(|section| section.content))
+        .collect::<QueryResult<Vec<_>>>()?;
+    let defaults = default_texts(&article.title, &article.summary, &mut contents);
+    let (rows, statuses) = load_all(conn, article.id).await?;
+    Ok(locales
+        .all()
+        .iter()
+        .filter(|locale| !locale.default)
+        .map(|locale| {
+            let mine: HashMap<&str, &TranslationRow> = rows
+                .iter()
+                .filter(|row| row.locale == locale.code)
+                .map(|row| (row.key.as_str(), row))
+                .collect();
+            let mut status = TranslationStatus {
+                locale: locale.code.clone(),
+                status: statuses
+                    .iter()
+                    .find(|(code, _)| *code == locale.code)
+                    .map_or_else(|| "draft".to_owned(), |(_, status)| status.clone()),
+                translated: 0,
+                missing: 0,
+                outdated: 0,
+                missing_pointers: Vec::new(),
+                outdated_pointers: Vec::new(),
+            };
+            for (key, pointer, text) in &defaults {
+                match mine.get(key.as_str()) {
+                    None => status.missing_pointers.push(pointer.clone()),
+                    Some(row) => {
+                        status.translated += 1;
+                        if row.source_hash != source_hash(text) {
+                            status.outdated_pointers.push(pointer.clone());
+                        }
+                    }
+                }
+            }
+            status.missing = status.missing_pointers.len();
+            status.outdated = status.outdated_pointers.len();
+            status
+        })
+        .collect())
 }

@@ -115,6 +115,7 @@ pub fn article_event(
     revision_id: Uuid,
     changed: &[ChangedSection],
     sections: &[StoredSection],
+    locales: &[String],
 ) -> serde_json::Value {
     let mut section_ids: Vec<Uuid> = sections.iter().map(|section| section.row.id).collect();
     for change in changed {
@@ -141,6 +142,7 @@ pub fn article_event(
             })).collect::<Vec<_>>(),
             "surrogate_keys": surrogate_keys,
             "url": format!("/v1/articles/{}", article.slug),
+            "locales": locales,
         }
     })
 }

@@ -156,8 +156,9 @@ pub async fn list_articles(
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct LocaleQuery {
-    /// A configured locale (`GET /v1/locales`): its texts, each missing one
-    /// from its fallback chain. Without it, `Accept-Language` chooses.
+    /// A configured locale (`GET /v1/locales`). A read gives its texts, each
+    /// missing one from its fallback chain (without it, `Accept-Language`
+    /// chooses); a write writes the body's texts in it (structure unchanged).
     #[param(example = "en")]
     pub locale: Option<String>,
 }
@@ -276,10 +277,15 @@ pub async fn get_article(
 /// Creating needs no `If-Match` (with one, 412). Replacing needs `If-Match`
 /// with the article's current ETag, or `*`. Sections left out are deleted;
 /// items carrying an `id` keep it.
+///
+/// With `?locale=` (other than the default) it writes the article's texts in
+/// that locale: the body is the article as read, its structure (sections,
+/// items, ids, order, kinds, status, dates, author) as stored, or 422 with
+/// the pointer; a text left out or `null` removes its translation.
 #[utoipa::path(
     tag = "articles",
-    params(ArticlePath,
-        ("If-Match" = Option<String>, Header, description = "The article's current ETag, or `*`; required to replace, forbidden to create")),
+    params(ArticlePath, LocaleQuery,
+        ("If-Match" = Option<String>, Header, description = "The article's current ETag (in any locale), or `*`; required to replace, forbidden to create")),
     request_body(content = ArticleWrite, content_type = "application/json"),
     security(("bearer" = [])),
     responses(
@@ -297,10 +303,14 @@ pub async fn put_article(
     editor: Editor,
     request_id: RequestId,
     ArticlePath { slug }: ArticlePath,
-    _query: Query<NoParams>,
+    query: Query<LocaleQuery>,
     body: web::Payload,
 ) -> Result<HttpResponse, AppError> {
     let body = read_json(&req, body).await?;
+    if let Some(choice) = parts::write_locale(&state, &req, query.locale.as_deref()).await? {
+        let part = Part::Article(None);
+        return parts::put_translation(&state, &req, editor, request_id, &slug, part, choice, &body).await;
+    }
     let input = input::parse_article(&body, &slug).map_err(crate::content::Error::Invalid)?;
     let mut conn = state.pool.get().await?;
     let precondition = super::etags::precondition(&req, Resource::Article);

@@ -12,6 +12,7 @@ pub mod revisions;
 pub mod sections;
 pub mod sync;
 pub mod system;
+pub mod translations;
 pub mod webhooks;
 
 use actix_web::dev::ResourceDef;
@@ -60,7 +61,9 @@ pub fn configure(config: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(releases::publish_release)
         .service(locales::list_locales)
         .service(locales::put_locale)
-        .service(locales::delete_locale);
+        .service(locales::delete_locale)
+        .service(translations::list_translations)
+        .service(translations::put_translation_status);
 }
 
 /// The problem responses of the API, one type per status, each described

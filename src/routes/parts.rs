@@ -489,6 +489,65 @@ pub fn written(
     Ok(super::written(representation, location.filter(|_| written.created)))
 }
 
+/// The locale a write names with `?locale=`, when it is not the default
+/// (400 `unknown_locale` if it is not configured); `None`: a write in the
+/// default locale, as every write was before locales.
+pub async fn write_locale(
+    state: &AppState,
+    req: &HttpRequest,
+    locale: Option<&str>,
+) -> Result<Option<LocaleChoice>, AppError> {
+    let Some(code) = locale else { return Ok(None) };
+    let choice = locale_of(state, req, Some(code)).await?;
+    Ok((!choice.is_default()).then_some(choice))
+}
+
+/// `PUT` of `part` with `?locale=` (not the default): writes the texts of
+/// `body` in that locale and answers the part as now read in it.
+#[expect(clippy::too_many_arguments, reason = "what every translation write is given")]
+pub async fn put_translation(
+    state: &AppState,
+    req: &HttpRequest,
+    editor: Editor,
+    request_id: RequestId,
+    slug: &str,
+    part: Part,
+    choice: LocaleChoice,
+    body: &serde_json::Value,
+) -> Result<HttpResponse, AppError> {
+    let (of, resource) = match &part {
+        Part::Section(kind) => (write::TranslationOf::Section(*kind), Resource::Section),
+        Part::Item(kind, id) => (write::TranslationOf::Item(*kind, *id), Resource::Item),
+        Part::Article(_) | Part::Sections => (write::TranslationOf::Article, Resource::Article),
+    };
+    let precondition = super::etags::precondition(req, resource);
+    let actor = actor(state, editor, request_id);
+    let mut conn = state.pool.get().await?;
+    let locales = state.locales.current();
+    let written = write::put_texts(&mut conn, slug, of, &choice.code, &locales, body, precondition, actor).await?;
+    written_in(state, slug, part, &written, &choice).await
+}
+
+/// The answer to a write in `choice`'s locale: the part as an editor now
+/// reads it in that locale. Drops the article's cached representations first.
+pub async fn written_in(
+    state: &AppState,
+    slug: &str,
+    part: Part,
+    written: &write::Written,
+    choice: &LocaleChoice,
+) -> Result<HttpResponse, AppError> {
+    state.cache.invalidate(slug);
+    let locale = choice.read_locale();
+    let mut conn = state.pool.get().await?;
+    let texts = crate::content::translations::load_texts(&mut conn, &[written.article.id], &locale, true, None)
+        .await?
+        .remove(&written.article.id)
+        .unwrap_or_default();
+    let representation = part.representation(slug, &written.article, &written.sections, &locale, &texts)?;
+    Ok(super::written(representation, None))
+}
+
 /// The answer to a delete: the article's cached representations dropped, 204.
 pub fn deleted(state: &AppState, slug: &str) -> HttpResponse {
     state.cache.invalidate(slug);

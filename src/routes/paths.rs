@@ -344,3 +344,31 @@ path_type!(
         code: segment(req, "code").to_owned()
     })
 );
+
+/// `/articles/{slug}/translations/{locale}`.
+#[derive(Debug, Clone)]
+pub struct TranslationPath {
+    /// The article's slug, well formed.
+    pub slug: String,
+    /// The locale's code as given.
+    pub locale: String,
+}
+
+path_type!(
+    TranslationPath,
+    [
+        slug_param(),
+        path_param(
+            "locale",
+            "A configured locale other than the default, e.g. `de`.",
+            utoipa::openapi::schema::ObjectBuilder::new()
+                .schema_type(utoipa::openapi::schema::Type::String)
+                .max_length(Some(crate::content::locales::MAX_TAG_CHARS))
+                .examples(["de"])
+        )
+    ],
+    |req| Ok(TranslationPath {
+        slug: slug(req)?,
+        locale: segment(req, "locale").to_owned(),
+    })
+);

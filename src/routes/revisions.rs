@@ -123,6 +123,7 @@ pub async fn get_revision(
     private_json(&Revision {
         summary: row.summary(),
         snapshot: row.snapshot,
+        translations: row.translations,
     })
 }
 

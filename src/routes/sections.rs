@@ -137,11 +137,15 @@ pub async fn get_item(
 /// the section goes last. Replacing needs the section's current ETag, or `*`.
 /// Items carrying the `id` of an item of this section keep it; items without
 /// `id` are new; items left out are deleted; array order is the new order.
+///
+/// With `?locale=` (other than the default) it writes the section's texts in
+/// that locale: structure as stored (every item by id, in order), or 422.
 #[utoipa::path(
     tag = "sections",
     params(
         SectionPath,
-        ("If-Match" = Option<String>, Header, description = "The section's current ETag, or `*`; required to replace, forbidden to create"),
+        super::articles::LocaleQuery,
+        ("If-Match" = Option<String>, Header, description = "The section's current ETag (in any locale), or `*`; required to replace, forbidden to create"),
     ),
     request_body(content = SectionWrite, content_type = "application/json"),
     security(("bearer" = [])),
@@ -160,10 +164,14 @@ pub async fn put_section(
     editor: Editor,
     request_id: RequestId,
     SectionPath { slug, kind }: SectionPath,
-    _query: Query<NoParams>,
+    query: Query<super::articles::LocaleQuery>,
     body: web::Payload,
 ) -> Result<HttpResponse, AppError> {
     let body = read_json(&req, body).await?;
+    if let Some(choice) = parts::write_locale(&state, &req, query.locale.as_deref()).await? {
+        let part = Part::Section(kind);
+        return parts::put_translation(&state, &req, editor, request_id, &slug, part, choice, &body).await;
+    }
     let input = input::parse_section(&body, kind).map_err(crate::content::Error::Invalid)?;
     let mut conn = state.pool.get().await?;
     let precondition = super::etags::precondition(&req, Resource::Section);
@@ -209,11 +217,14 @@ pub async fn delete_section(
 }
 
 /// Replace one item of a section. Needs the item's current ETag in `If-Match`, or `*`.
+///
+/// With `?locale=` (other than the default) it writes the item's texts in that locale.
 #[utoipa::path(
     tag = "sections",
     params(
         ItemPath,
-        ("If-Match" = String, Header, description = "The item's current ETag, or `*`"),
+        super::articles::LocaleQuery,
+        ("If-Match" = String, Header, description = "The item's current ETag (in any locale), or `*`"),
     ),
     request_body(content = ItemWrite, content_type = "application/json"),
     security(("bearer" = [])),
@@ -234,11 +245,15 @@ pub async fn put_item(
         kind,
         id: item_id,
     }: ItemPath,
-    _query: Query<NoParams>,
+    query: Query<super::articles::LocaleQuery>,
     body: web::Payload,
 ) -> Result<HttpResponse, AppError> {
     let shape = kind.item_shape().ok_or_else(|| item_not_found(&slug, kind, item_id))?;
     let body = read_json(&req, body).await?;
+    if let Some(choice) = parts::write_locale(&state, &req, query.locale.as_deref()).await? {
+        let part = Part::Item(kind, item_id);
+        return parts::put_translation(&state, &req, editor, request_id, &slug, part, choice, &body).await;
+    }
     let input = input::parse_item(&body, kind, shape, item_id).map_err(crate::content::Error::Invalid)?;
     let mut conn = state.pool.get().await?;
     let precondition = super::etags::precondition(&req, Resource::Item);

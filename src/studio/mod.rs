@@ -22,54 +22,38 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'
      connect-src 'self'; img-src 'self' data:; font-src 'self'; manifest-src 'self'; base-uri 'none'; \
      form-action 'none'; frame-ancestors 'none'";
 
-/// The assets: file name, content type, bytes.
+/// An asset of `assets/`: file name, content type, bytes.
+macro_rules! asset {
+    ($name:literal, $content_type:expr) => {
+        ($name, $content_type, include_bytes!(concat!("assets/", $name)))
+    };
+}
+
+/// The content type of the JavaScript modules.
+const JS: &str = "text/javascript; charset=utf-8";
+
+/// The assets: file name, content type, bytes. The page names the modules it
+/// preloads (`index.html`); `tests/api/studio.rs` checks that the page reaches
+/// every asset, and that every module a script imports is served.
 const ASSETS: &[(&str, &str, &[u8])] = &[
-    (
-        "studio.css",
-        "text/css; charset=utf-8",
-        include_bytes!("assets/studio.css"),
-    ),
-    (
-        "app.js",
-        "text/javascript; charset=utf-8",
-        include_bytes!("assets/app.js"),
-    ),
-    (
-        "api.js",
-        "text/javascript; charset=utf-8",
-        include_bytes!("assets/api.js"),
-    ),
-    (
-        "dom.js",
-        "text/javascript; charset=utf-8",
-        include_bytes!("assets/dom.js"),
-    ),
-    (
-        "model.js",
-        "text/javascript; charset=utf-8",
-        include_bytes!("assets/model.js"),
-    ),
-    (
-        "editor.js",
-        "text/javascript; charset=utf-8",
-        include_bytes!("assets/editor.js"),
-    ),
-    (
-        "render.js",
-        "text/javascript; charset=utf-8",
-        include_bytes!("assets/render.js"),
-    ),
-    (
-        "revisions.js",
-        "text/javascript; charset=utf-8",
-        include_bytes!("assets/revisions.js"),
-    ),
-    (
-        "releases.js",
-        "text/javascript; charset=utf-8",
-        include_bytes!("assets/releases.js"),
-    ),
-    ("icon.svg", "image/svg+xml", include_bytes!("assets/icon.svg")),
+    asset!("studio.css", "text/css; charset=utf-8"),
+    asset!("icon.svg", "image/svg+xml"),
+    asset!("app.js", JS),
+    asset!("api.js", JS),
+    asset!("dom.js", JS),
+    asset!("model.js", JS),
+    asset!("render.js", JS),
+    asset!("editing.js", JS),
+    asset!("fields.js", JS),
+    asset!("items.js", JS),
+    asset!("form.js", JS),
+    asset!("preview.js", JS),
+    asset!("conflict.js", JS),
+    asset!("staging.js", JS),
+    asset!("editor.js", JS),
+    asset!("new-article.js", JS),
+    asset!("revisions.js", JS),
+    asset!("releases.js", JS),
 ];
 
 /// The page, with `{{assets}}` standing for the assets' folder.
@@ -119,6 +103,11 @@ pub fn prepare() {
 /// The folder the current assets are served from, e.g. `/studio/assets/1a2b…`.
 pub fn assets_path() -> String {
     format!("/studio/assets/{}", STUDIO.version)
+}
+
+/// The assets' file names, e.g. `app.js`.
+pub fn asset_names() -> impl Iterator<Item = &'static str> {
+    ASSETS.iter().map(|(name, _, _)| *name)
 }
 
 /// `GET /studio`: the page lives at `/studio/` (relative links need the slash).

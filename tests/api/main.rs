@@ -15,6 +15,7 @@ mod editing;
 mod errors;
 mod hostile;
 mod http_layer;
+mod locales;
 mod ops;
 mod outage;
 mod reads;

@@ -105,6 +105,10 @@ async function openArticle(slug = SLUG) {
   await page.locator("#article-form").waitFor();
 }
 const stepItem = (index) => page.locator('[data-kind="steps"] li.item').nth(index);
+/** The text boxes of `form` that hide part of their text (a long line cut off, or text below the box's edge). */
+const cutBoxes = (form = "#article-form") => page.locator(form).evaluate((element) => [...element.querySelectorAll("input[type=text], textarea")]
+  .filter((box) => box.scrollHeight > box.clientHeight + 1 || box.scrollWidth > box.clientWidth + 1)
+  .map((box) => box.name || box.id));
 
 // ---- 1. first load: weight and time to interactive ----
 let weight = 0;
@@ -145,6 +149,8 @@ await step("sign in: a bad token is refused, an editor token shows the articles 
   await page.getByRole("button", { name: "Sign in" }).click();
   await page.getByRole("link", { name: "Explore Micro Needling for Flawless Skin Today" }).waitFor();
   assert.equal(await page.locator("#role").textContent(), "editor token");
+  await status().getByText("Signed in with an editor token.").waitFor();
+  assert.equal(await page.evaluate(() => document.activeElement?.id), "main", "focus moves on to the page, not lost with the form");
   const storage = await page.evaluate(() => ({ session: sessionStorage.getItem("lamina.studio.token"), local: localStorage.length }));
   assert.equal(storage.session, EDITOR, "the token is kept in sessionStorage");
   assert.equal(storage.local, 0, "nothing in localStorage");
@@ -165,7 +171,12 @@ await step("edit a step's title and save: the public GET shows it", async () => 
   await status().getByText(/Saved version/).waitFor();
   const { json } = await publicArticle();
   assert.equal(section(json, "steps").items[0].title, "Consultation with a professional");
-  await page.locator('[data-kind="steps"]').evaluate((element) => { element.scrollIntoView(); window.scrollBy(0, -60); });
+  // Scrolled to (as a link to it would), a section's heading shows below the sticky status line, not under it.
+  const clear = await page.locator('[data-kind="steps"]').evaluate((element) => {
+    element.scrollIntoView();
+    return element.querySelector("h2").getBoundingClientRect().top - document.getElementById("status").getBoundingClientRect().bottom;
+  });
+  assert.ok(clear >= 0, `the heading is ${-clear} px under the status line`);
   await shot("editor");
   await accessible("editor");
 });
@@ -196,6 +207,8 @@ await step("add, remove and reorder items with the mouse (buttons, drag and drop
   await added.getByLabel("Text").fill("Most people return to their day within 24 hours.");
   await added.getByRole("button", { name: /^Move benefit \d+ up$/ }).click();
   await items.nth(0).getByRole("button", { name: /^Remove benefit 1$/ }).click();
+  // Both items on screen first: Chromium starts no drag when the page must scroll between press and release.
+  await items.nth(0).evaluate((item) => item.scrollIntoView());
   await items.nth(0).locator(".handle").dragTo(items.nth(1));
   await status().getByText(/Moved benefit .* to position 2 of/).waitFor();
   await page.getByRole("button", { name: "Save", exact: true }).click();
@@ -272,7 +285,10 @@ await step("revisions: a readable diff, then restore", async () => {
   await page.getByRole("link", { name: "Revisions" }).click();
   await page.getByRole("heading", { name: /^Revisions of/ }).waitFor();
   // The seed's revision (version 1): the step title differs from now.
+  // What each revision did, said as done: "replaced", not "replace".
+  await page.getByRole("cell", { name: "replaced the whole article" }).first().waitFor();
   await page.getByRole("button", { name: "Compare version 1" }).click();
+  await page.getByRole("heading", { name: /^Version 1: created by / }).waitFor();
   const diff = page.locator(".diff-table");
   await diff.waitFor();
   await diff.locator("ins", { hasText: "with a professional" }).first().waitFor();
@@ -292,7 +308,8 @@ await step("create a draft article, publish it, delete it", async () => {
   await page.goto(`${BASE}/studio/#/`);
   await page.getByRole("link", { name: "New article" }).click();
   await page.getByLabel("Slug (URL name)").fill(NEW);
-  await page.getByLabel("Title").fill("Chemical Peels Explained");
+  await page.getByLabel("Title").fill("Chemical Peels Explained: what a peel does to the skin, and who it is for");
+  assert.deepEqual(await cutBoxes("form.new-article"), [], "a long title wraps rather than being cut off");
   await page.getByLabel("Author").fill("studio test");
   await page.getByLabel("Summary (lead paragraph)").fill("What a chemical peel does, and who it is for.");
   await page.getByRole("button", { name: "Create draft" }).click();
@@ -421,9 +438,51 @@ await step("at 390 px wide: one column, nothing wider than the screen", async ()
   await openArticle();
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth);
   assert.ok(overflow <= 390, `page is ${overflow} px wide`);
+  assert.deepEqual(await cutBoxes(), [], "text boxes show their whole text on a phone");
   await shot("mobile");
   await accessible("editor at 390 px");
+  // The conflict view fits too: its columns stack, each value under its column's name.
+  const risks = await api("GET", `/v1/articles/${SLUG}/sections/risks`, { token: EDITOR });
+  const { kind, heading, intro, items } = risks.json;
+  const theirs = { kind, heading: `${heading} (checked on a phone)`, intro, items: items.map(({ id, title, body }) => ({ id, title, body })) };
+  assert.equal((await api("PUT", `/v1/articles/${SLUG}/sections/risks`, { token: EDITOR, body: theirs, ifMatch: risks.etag })).status, 200);
+  await page.locator('[data-kind="benefits"] li.item').nth(0).getByLabel("Text").fill("Firmer skin within weeks, as collagen builds up again.");
+  await page.getByRole("button", { name: "Save", exact: true }).click();
+  const dialog = page.getByRole("dialog", { name: "Someone else saved this article meanwhile" });
+  await dialog.waitFor();
+  const fit = await dialog.evaluate((element) => {
+    const scroller = element.querySelector(".table-scroll");
+    const merged = [...element.querySelectorAll("td.merged")];
+    return {
+      overflow: scroller.scrollWidth - scroller.clientWidth,
+      outside: merged.filter((cell) => cell.getBoundingClientRect().right > window.innerWidth).length,
+      label: getComputedStyle(merged[0], "::before").content,
+    };
+  });
+  assert.deepEqual(fit, { overflow: 0, outside: 0, label: '"After “apply mine on top”"' }, "every column within the screen");
+  await accessible("conflict at 390 px");
+  await dialog.getByRole("button", { name: "Discard mine" }).click();
+  await page.getByText(/No unsaved changes/).waitFor();
   await page.setViewportSize({ width: 1280, height: 900 });
+});
+
+// ---- 10b. a long list: "Load more" ----
+await step("articles: \"Load more\" appends the next page and moves focus to its first article", async () => {
+  // 50 older drafts put the list past one page (50 a page).
+  const writes = Array.from({ length: 50 }, (_, i) => api("PUT", `/v1/articles/older-draft-${i}`, {
+    token: EDITOR,
+    body: { title: `Older draft ${i}`, author: "studio test", published_on: "2001-01-01", status: "draft", summary: "An older draft.", sections: [] },
+  }));
+  for (const written of await Promise.all(writes)) assert.equal(written.status, 201, JSON.stringify(written.json));
+  await page.goto(`${BASE}/studio/#/`);
+  const rows = page.locator("table.list tbody tr");
+  await rows.nth(49).waitFor();
+  const firstPage = await rows.count();
+  await page.getByRole("button", { name: "Load more" }).click();
+  await rows.nth(firstPage).waitFor();
+  const focused = await page.evaluate(() => ({ tag: document.activeElement.tagName, row: document.activeElement.closest("tr")?.rowIndex }));
+  assert.deepEqual(focused, { tag: "A", row: firstPage + 1 }, "focus is on the first article loaded (row 0 is the header)");
+  assert.equal(await page.getByRole("button", { name: "Load more" }).count(), 0, "nothing left to load");
 });
 
 // ---- 11. a preview token sees but cannot change ----
@@ -435,6 +494,7 @@ await step("sign out, then a preview token: read only, no releases, no save", as
   await page.getByRole("button", { name: "Sign in" }).click();
   await page.getByRole("link", { name: "Explore Micro Needling for Flawless Skin Today" }).waitFor();
   assert.equal(await page.locator("#role").textContent(), "preview token");
+  await status().getByText("Signed in with a preview token.").waitFor();
   assert.equal(await page.getByRole("link", { name: "Releases" }).count(), 0, "releases are hidden");
   assert.equal(await page.getByRole("link", { name: "New article" }).count(), 0);
   await openArticle();

@@ -45,6 +45,8 @@ macro_rules! write_transaction {
 
 mod release;
 pub use release::{Outcome, preview_article, publish_due, publish_release};
+mod translate;
+pub use translate::{TranslationOf, put_status, put_texts};
 
 /// Who writes, and under which request.
 #[derive(Debug, Clone)]
@@ -188,14 +190,7 @@ pub(crate) async fn put_article_in(
                 .await?
                 .ok_or_else(|| article_not_found(slug))?;
             let snapshot = article.to_input(&sections)?.to_body();
-            let change = Change {
-                action: "create",
-                target: "article",
-                kind: None,
-                item: None,
-                section: None,
-                was_published: None,
-            };
+            let change = Change::new("create", "article");
             record(conn, &article, &sections, actor, change, Some(snapshot), now).await?;
             return Ok(Written {
                 article,
@@ -249,12 +244,8 @@ async fn replace_article(
     }
     replace_sections(conn, current.id, &input.sections, ids, now).await?;
     let change = Change {
-        action,
-        target: "article",
-        kind: None,
-        item: None,
-        section: None,
         was_published: Some(current.status == super::kinds::ArticleStatus::Published.as_str()),
+        ..Change::new(action, "article")
     };
     finish(conn, current.id, &input.summary, actor, change, now).await
 }
@@ -285,14 +276,7 @@ pub async fn delete_article(
         let sections = store::load_sections(conn, current.id, None).await?;
         let snapshot = current.to_input(&sections)?.to_body();
         diesel::delete(articles::table.find(current.id)).execute(conn).await?;
-        let change = Change {
-            action: "delete",
-            target: "article",
-            kind: None,
-            item: None,
-            section: None,
-            was_published: None,
-        };
+        let change = Change::new("delete", "article");
         record(conn, &current, &sections, &actor, change, Some(snapshot), Utc::now()).await?;
         Ok(())
     })
@@ -356,12 +340,8 @@ pub(crate) async fn put_section_in(
             }
         }
         let change = Change {
-            action: if created { "create" } else { "replace" },
-            target: "section",
             kind: Some(kind),
-            item: None,
-            section: None,
-            was_published: None,
+            ..Change::new(if created { "create" } else { "replace" }, "section")
         };
         let (article, sections) = finish(conn, article.id, &article.summary, actor, change, now).await?;
         Ok(Written {
@@ -406,12 +386,9 @@ pub async fn delete_section(
         .execute(conn)
         .await?;
         let change = Change {
-            action: "delete",
-            target: "section",
             kind: Some(kind),
-            item: None,
             section: Some(stored.row.id),
-            was_published: None,
+            ..Change::new("delete", "section")
         };
         finish(conn, article.id, &article.summary, &actor, change, now).await?;
         Ok(())
@@ -469,12 +446,9 @@ pub async fn put_item(
             .execute(conn)
             .await?;
         let change = Change {
-            action: "replace",
-            target: "item",
             kind: Some(kind),
             item: Some(item_id),
-            section: None,
-            was_published: None,
+            ..Change::new("replace", "item")
         };
         let (article, sections) = finish(conn, article.id, &article.summary, &actor, change, now).await?;
         Ok(Written {
@@ -496,13 +470,14 @@ pub async fn restore(
     write_transaction!(conn, |conn| {
         let now = Utc::now();
         let current = lock_article(conn, slug).await?.ok_or_else(|| article_not_found(slug))?;
-        let snapshot: Option<Option<serde_json::Value>> = revisions::table
+        let found: Option<(Option<serde_json::Value>, Option<serde_json::Value>)> = revisions::table
             .filter(revisions::id.eq(revision_id))
             .filter(revisions::article_id.eq(current.id))
-            .select(revisions::snapshot)
+            .select((revisions::snapshot, revisions::translations))
             .first(conn)
             .await
             .optional()?;
+        let (snapshot, translations) = found.unzip();
         let not_found = || Error::RevisionNotFound {
             slug: slug.to_owned(),
             id: revision_id,
@@ -519,6 +494,10 @@ pub async fn restore(
             id: revision_id,
             errors,
         })?;
+        // Every locale's text as it was: restored first, so that the
+        // restored structure keeps them and the new revision records them.
+        let locales = super::locales::Locales::load(conn).await?;
+        super::translations::restore(conn, current.id, translations.flatten().as_ref(), &locales).await?;
         let (article, sections) = replace_article(conn, &current, &input, Ids::AsGiven, &actor, "restore", now).await?;
         Ok(Written {
             article,

@@ -12,11 +12,12 @@ use crate::content::error::Error;
 use crate::content::input::{SectionInput, count_words, reading_time_minutes};
 use crate::content::kinds::SectionKind;
 use crate::content::store::{self, ArticleRow, StoredSection};
+use crate::content::translations;
 use crate::content::webhooks::{self, ChangedSection};
 use crate::db::schema::{articles, changes, revisions};
 
 /// What changed, for the revision record.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub(super) struct Change {
     pub(super) action: &'static str,
     pub(super) target: &'static str,
@@ -26,9 +27,24 @@ pub(super) struct Change {
     pub(super) section: Option<Uuid>,
     /// For writes that may change the status: whether the article was published before.
     pub(super) was_published: Option<bool>,
+    /// The locale written, for writes in another locale than the default.
+    pub(super) locale: Option<String>,
 }
 
 impl Change {
+    /// A change `action` of `target` (`article`, `section`, `item`), the rest unset.
+    pub(super) fn new(action: &'static str, target: &'static str) -> Change {
+        Change {
+            action,
+            target,
+            kind: None,
+            item: None,
+            section: None,
+            was_published: None,
+            locale: None,
+        }
+    }
+
     /// The change-log event of this change, the article being `article` after it.
     fn event(&self, article: &ArticleRow) -> &'static str {
         match (self.target, self.action) {
@@ -104,6 +120,8 @@ pub(super) async fn record(
             revisions::item_id.eq(change.item),
             revisions::article_version.eq(article.version),
             revisions::snapshot.eq(snapshot),
+            revisions::locale.eq(&change.locale),
+            revisions::translations.eq(translations::snapshot(conn, article.id).await?),
         ))
         .execute(conn)
         .await?;
@@ -123,9 +141,13 @@ pub(super) async fn record(
         .await?;
     prune_changes(conn, actor.sync_keep_days).await?;
     // The webhook outbox, in this transaction: events exist once the write commits.
+    if change.action != "delete" || change.target != "article" {
+        translations::prune(conn, article.id, sections).await?;
+    }
     if webhooks::wanted(conn, event).await? {
         let changed = changed_sections(&change, sections, now);
-        let payload = webhooks::article_event(event, now, article, revision_id, &changed, sections);
+        let locales = changed_locales(conn, change.locale.as_deref()).await?;
+        let payload = webhooks::article_event(event, now, article, revision_id, &changed, sections, &locales);
         webhooks::enqueue(conn, event, Some(article.id), &payload).await?;
     }
     // Other nodes drop their cached copies when this commits.
@@ -144,6 +166,20 @@ pub(super) async fn record(
     .execute(conn)
     .await?;
     Ok(())
+}
+
+/// The locales whose answer a write in `locale` (`None`: the default) changed:
+/// a write in the default locale changes every locale (each falls back to
+/// it for what it lacks, and shares its structure and version); a write in
+/// another locale changes that locale and the locales that fall back to it.
+async fn changed_locales(conn: &mut AsyncPgConnection, locale: Option<&str>) -> QueryResult<Vec<String>> {
+    let locales = crate::content::locales::Locales::load(conn).await?;
+    Ok(locales
+        .all()
+        .iter()
+        .map(|other| other.code.clone())
+        .filter(|code| locale.is_none_or(|written| locales.chain(code).iter().any(|step| step == written)))
+        .collect())
 }
 
 /// The sections a write touched, for webhook events. Section and item

@@ -8,7 +8,8 @@
 
 import { ApiError, get, roleOf, session } from "./api.js";
 import { field, h, replace, say, when } from "./dom.js";
-import { leaveEditor, newArticle, openEditor } from "./editor.js";
+import { leaveEditor, openEditor } from "./editor.js";
+import { newArticle } from "./new-article.js";
 
 const main = document.getElementById("main");
 
@@ -42,8 +43,9 @@ function signIn() {
         session.start(secret, role);
         token.value = "";
         showChrome();
-        say(`Signed in with a ${role} token.`);
-        route();
+        say(`Signed in with ${/^[aeiou]/.test(role) ? "an" : "a"} ${role} token.`);
+        await route();
+        settleFocus();
       } catch (failure) {
         error.textContent = failure.status === 401
           ? "That token is not valid (unknown, expired or revoked)."
@@ -67,9 +69,11 @@ async function articles() {
   const table = h("tbody", {});
   const more = h("button", { type: "button", hidden: true }, "Load more");
   let cursor = null;
+  /** Appends the next page; resolves to its first row. */
   const load = async () => {
     const query = cursor ? `?limit=50&cursor=${encodeURIComponent(cursor)}` : "?limit=50";
     const { data } = await get(`/v1/articles${query}`);
+    const first = table.rows.length;
     for (const a of data.items) {
       table.append(h("tr", {},
         h("td", {}, h("a", { href: `#/a/${encodeURIComponent(a.slug)}` }, a.title)),
@@ -80,8 +84,10 @@ async function articles() {
     }
     cursor = data.next_cursor;
     more.hidden = !cursor;
+    return table.rows[first];
   };
-  more.addEventListener("click", () => load().catch(failed));
+  // Focus moves on to the first article loaded (the button hides once none is left).
+  more.addEventListener("click", () => load().then((row) => row?.querySelector("a")?.focus()).catch(failed));
   replace(main,
     h("div", { class: "page-head" },
       h("h1", {}, "Articles"),
@@ -130,6 +136,13 @@ function failed(error) {
   }
   say(error.message || String(error), "error");
   replace(main, h("h1", {}, "Something went wrong"), h("p", {}, error.message || String(error)), h("a", { href: "#/" }, "Back to the articles"));
+}
+
+/** After a screen is drawn: focus stays where the screen put it (a field, a dialog), else goes to the main region. */
+function settleFocus() {
+  const active = document.activeElement;
+  if (active && active !== document.body && active !== main && (main.contains(active) || active.closest("dialog"))) return;
+  main.focus({ preventScroll: true });
 }
 
 async function route() {
@@ -189,6 +202,6 @@ window.addEventListener("hashchange", async () => {
   }
   shown = location.href;
   await route();
-  main.focus({ preventScroll: true });
+  settleFocus();
 });
 route().then(() => performance.mark("studio-interactive"));

@@ -12,6 +12,10 @@ function diffText(before, after, separator) {
   }));
 }
 
+/** What a revision's action did, in the past tense ("replace" → "replaced"). */
+const DONE = { create: "created", replace: "replaced", delete: "deleted", restore: "restored" };
+const done = (action) => DONE[action] || action;
+
 const show = (value) => (value === undefined ? "(not there)" : value === null ? "" : String(value));
 
 /** A table of what differs between a revision's snapshot and the current article. */
@@ -33,20 +37,23 @@ export async function openRevisions(main, slug) {
   const detail = h("section", { class: "revision-detail", "aria-live": "polite", "aria-labelledby": "detail-title" });
   const more = h("button", { type: "button", hidden: true }, "Load older revisions");
   let cursor = null;
+  /** Appends the next page; resolves to its first row. */
   const load = async () => {
     const query = cursor ? `?cursor=${encodeURIComponent(cursor)}` : "";
     const { data } = await get(`${articlePath(slug)}/revisions${query}`);
+    const first = list.rows.length;
     for (const r of data.items) {
       const what = r.target === "article" ? "the whole article" : r.target === "section" ? `section ${r.section_kind}` : `an item of ${r.section_kind}`;
       list.append(h("tr", {},
         h("td", {}, when(r.created_at)),
         h("td", {}, r.actor),
-        h("td", {}, `${r.action} ${what}`),
+        h("td", {}, `${done(r.action)} ${what}`),
         h("td", { class: "num" }, r.article_version),
         h("td", {}, h("button", { type: "button", onclick: () => showRevision(r) }, `Compare version ${r.article_version}`))));
     }
     cursor = data.next_cursor;
     more.hidden = !cursor;
+    return list.rows[first];
   };
   const showRevision = async (summary) => {
     let data;
@@ -63,7 +70,7 @@ export async function openRevisions(main, slug) {
     const revisionWrite = toWrite(data.snapshot);
     const currentWrite = toWrite(current.data);
     replace(detail,
-      h("h2", { id: "detail-title", tabindex: "-1" }, `Version ${summary.article_version}: ${summary.action} by ${summary.actor}, ${when(summary.created_at)}`),
+      h("h2", { id: "detail-title", tabindex: "-1" }, `Version ${summary.article_version}: ${done(summary.action)} by ${summary.actor}, ${when(summary.created_at)}`),
       diffTable(revisionWrite, currentWrite),
       session.canEdit
         ? h("button", {
@@ -89,7 +96,10 @@ export async function openRevisions(main, slug) {
         : null);
     detail.querySelector("h2").focus();
   };
-  more.addEventListener("click", () => load().catch((error) => say(`Could not load older revisions: ${error.message}`, "error")));
+  // Focus moves on to the first revision loaded (the button hides once none is left).
+  more.addEventListener("click", () => load()
+    .then((row) => row?.querySelector("button")?.focus())
+    .catch((error) => say(`Could not load older revisions: ${error.message}`, "error")));
   replace(main,
     h("p", { class: "crumbs" }, h("a", { href: "#/" }, "Articles"), " › ", h("a", { href: `#/a/${encodeURIComponent(slug)}` }, current.data.title), " › Revisions"),
     h("h1", {}, `Revisions of “${current.data.title}”`),

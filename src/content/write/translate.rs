@@ -1,0 +1,284 @@
+//! Writes in a locale other than the default (API.md §13): the texts of an
+//! article, a section or an item in that locale (structure untouched), and
+//! whether an article's translation into it is published.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use chrono::Utc;
+use diesel::prelude::*;
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use serde_json::Value;
+use uuid::Uuid;
+
+use super::record::{Change, finish};
+use super::{Actor, Written, article_not_found, lock_article, section_not_found};
+use crate::content::error::{Error, Precondition, Resource, Version};
+use crate::content::kinds::SectionKind;
+use crate::content::locales::Locales;
+use crate::content::store::{self, ArticleRow, StoredSection};
+use crate::content::translations::{ReadLocale, Scope, load_texts, parse_texts, source_hash, walk_meta, walk_section};
+use crate::db::schema::{article_locales, sections, translations};
+
+/// What a translation write is of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TranslationOf {
+    /// The whole article.
+    Article,
+    /// One section.
+    Section(SectionKind),
+    /// One item of a section.
+    Item(SectionKind, Uuid),
+}
+
+/// Every default-locale text of the article, by key.
+fn default_texts(article: &ArticleRow, sections: &[StoredSection]) -> Result<HashMap<String, String>, Error> {
+    let mut texts = HashMap::new();
+    let mut visit = |key: &str, _: &dyn Fn() -> String, slot: &mut Option<String>| {
+        if let Some(text) = slot {
+            texts.insert(key.to_owned(), text.clone());
+        }
+    };
+    walk_meta(&mut article.title.clone(), &mut article.summary.clone(), "", &mut visit);
+    for section in sections {
+        walk_section(&mut section.to_input()?, "", &mut visit);
+    }
+    Ok(texts)
+}
+
+/// The section of `kind`, or 404.
+fn section_of<'a>(slug: &str, kind: SectionKind, sections: &'a [StoredSection]) -> Result<&'a StoredSection, Error> {
+    sections
+        .iter()
+        .find(|section| section.row.kind == kind.as_str())
+        .ok_or_else(|| section_not_found(slug, kind))
+}
+
+/// `PUT …?locale=<locale>`: writes the texts of `of` in `locale` from `body`
+/// (the read shape; structure as stored). A text equal to what the locale
+/// would show without its own translation (its fallback's) is not one: it
+/// falls back. Texts that did not change keep their translation's age (an
+/// outdated one stays outdated); a write that changes nothing records nothing.
+#[expect(clippy::too_many_arguments, reason = "a write, its locale and the locales")]
+pub async fn put_texts(
+    conn: &mut AsyncPgConnection,
+    slug: &str,
+    of: TranslationOf,
+    locale: &str,
+    locales: &Locales,
+    body: &Value,
+    precondition: Precondition,
+    actor: Actor,
+) -> Result<Written, Error> {
+    write_transaction!(conn, |conn| {
+        let now = Utc::now();
+        let article = lock_article(conn, slug).await?.ok_or_else(|| article_not_found(slug))?;
+        let sections = store::load_sections(conn, article.id, None).await?;
+        let (stored, scope, resource, version) = match of {
+            TranslationOf::Article => (
+                {
+                    let mut body = article.to_input(&sections)?.to_body();
+                    body["slug"] = Value::from(slug);
+                    body
+                },
+                Scope::Article,
+                Resource::Article,
+                article.version(),
+            ),
+            TranslationOf::Section(kind) => {
+                let section = section_of(slug, kind, &sections)?;
+                (
+                    section.to_input()?.to_body(),
+                    Scope::Section,
+                    Resource::Section,
+                    section.row.version(),
+                )
+            }
+            TranslationOf::Item(kind, id) => {
+                let section = section_of(slug, kind, &sections)?;
+                let item = section
+                    .to_input()?
+                    .items
+                    .into_iter()
+                    .find(|item| item.id == Some(id))
+                    .ok_or(Error::ItemNotFound {
+                        slug: slug.to_owned(),
+                        kind,
+                        id,
+                    })?;
+                let version = Version {
+                    id,
+                    version: section.row.version,
+                };
+                (item.to_body(), Scope::Item(kind), Resource::Item, version)
+            }
+        };
+        let texts = parse_texts(body, &stored, scope).map_err(Error::Invalid)?;
+        precondition.check(resource, version)?;
+        let defaults = default_texts(&article, &sections)?;
+        let existing: HashMap<String, String> = translations::table
+            .filter(translations::article_id.eq(article.id))
+            .filter(translations::locale.eq(locale))
+            .select((translations::key, translations::text))
+            .load::<(String, String)>(conn)
+            .await?
+            .into_iter()
+            .collect();
+        // What each text would be without this locale's own: a text sent as
+        // that (a read sent back, its fallbacks included) is no translation.
+        let chain = ReadLocale::new(locales, locale);
+        let beneath = load_texts(conn, &[article.id], &chain.beneath(), true, None)
+            .await?
+            .remove(&article.id)
+            .unwrap_or_default();
+        let mut changed: Vec<String> = Vec::new();
+        for (key, text) in texts {
+            let fallback = beneath.text_of(&key).or(defaults.get(&key).map(String::as_str));
+            let text = text.filter(|text| Some(text.as_str()) != fallback);
+            match (text, existing.get(&key)) {
+                (Some(text), Some(old)) if *old == text => {}
+                (Some(text), _) => {
+                    let source = source_hash(defaults.get(&key).map_or("", String::as_str));
+                    diesel::insert_into(translations::table)
+                        .values((
+                            translations::article_id.eq(article.id),
+                            translations::locale.eq(locale),
+                            translations::key.eq(&key),
+                            translations::text.eq(&text),
+                            translations::source_hash.eq(&source),
+                            translations::updated_at.eq(now),
+                        ))
+                        .on_conflict((translations::article_id, translations::locale, translations::key))
+                        .do_update()
+                        .set((
+                            translations::text.eq(&text),
+                            translations::source_hash.eq(&source),
+                            translations::updated_at.eq(now),
+                        ))
+                        .execute(conn)
+                        .await?;
+                    changed.push(key);
+                }
+                (None, Some(_)) => {
+                    diesel::delete(translations::table.find((article.id, locale, &key)))
+                        .execute(conn)
+                        .await?;
+                    changed.push(key);
+                }
+                (None, None) => {}
+            }
+        }
+        if changed.is_empty() {
+            return Ok(Written {
+                article,
+                sections,
+                created: false,
+            });
+        }
+        // The sections whose answer in this locale changed get a new version (and ETag).
+        let kinds: Vec<&str> = changed
+            .iter()
+            .filter_map(|key| key.split_once('.').map(|(kind, _)| kind))
+            .collect();
+        bump_sections(conn, article.id, &kinds, now).await?;
+        let (kind, item) = match of {
+            TranslationOf::Article => (None, None),
+            TranslationOf::Section(kind) => (Some(kind), None),
+            TranslationOf::Item(kind, id) => (Some(kind), Some(id)),
+        };
+        let target = match of {
+            TranslationOf::Article => "article",
+            TranslationOf::Section(_) => "section",
+            TranslationOf::Item(..) => "item",
+        };
+        let change = Change {
+            kind,
+            item,
+            locale: Some(locale.to_owned()),
+            ..Change::new("replace", target)
+        };
+        let (article, sections) = finish(conn, article.id, &article.summary, &actor, change, now).await?;
+        Ok(Written {
+            article,
+            sections,
+            created: false,
+        })
+    })
+}
+
+/// Gives the sections of `kinds` (all if `None`) of an article a new version.
+async fn bump_sections(
+    conn: &mut AsyncPgConnection,
+    article_id: Uuid,
+    kinds: &[&str],
+    now: chrono::DateTime<Utc>,
+) -> QueryResult<usize> {
+    diesel::update(
+        sections::table
+            .filter(sections::article_id.eq(article_id))
+            .filter(sections::kind.eq_any(kinds)),
+    )
+    .set((
+        sections::version.eq(sections::version + 1),
+        sections::updated_at.eq(now),
+    ))
+    .execute(conn)
+    .await
+}
+
+/// `PUT /v1/articles/{slug}/translations/{locale}`: publishes (or takes back
+/// to draft) the article's translation into `locale`. A change for that
+/// locale: every section's answer in it changes for anonymous readers.
+pub async fn put_status(
+    conn: &mut AsyncPgConnection,
+    slug: &str,
+    locale: &str,
+    published: bool,
+    precondition: Precondition,
+    actor: Actor,
+) -> Result<Written, Error> {
+    write_transaction!(conn, |conn| {
+        let now = Utc::now();
+        let article = lock_article(conn, slug).await?.ok_or_else(|| article_not_found(slug))?;
+        precondition.check(Resource::Article, article.version())?;
+        let status = if published { "published" } else { "draft" };
+        let stored: Option<String> = article_locales::table
+            .find((article.id, locale))
+            .select(article_locales::status)
+            .first(conn)
+            .await
+            .optional()?;
+        if stored.as_deref().unwrap_or("draft") == status {
+            let sections = store::load_sections(conn, article.id, None).await?;
+            return Ok(Written {
+                article,
+                sections,
+                created: false,
+            });
+        }
+        diesel::insert_into(article_locales::table)
+            .values((
+                article_locales::article_id.eq(article.id),
+                article_locales::locale.eq(locale),
+                article_locales::status.eq(status),
+                article_locales::updated_at.eq(now),
+            ))
+            .on_conflict((article_locales::article_id, article_locales::locale))
+            .do_update()
+            .set((article_locales::status.eq(status), article_locales::updated_at.eq(now)))
+            .execute(conn)
+            .await?;
+        let kinds: Vec<&str> = SectionKind::ALL.iter().map(|kind| kind.as_str()).collect();
+        bump_sections(conn, article.id, &kinds, now).await?;
+        let change = Change {
+            locale: Some(locale.to_owned()),
+            ..Change::new("replace", "article")
+        };
+        let (article, sections) = finish(conn, article.id, &article.summary, &actor, change, now).await?;
+        Ok(Written {
+            article,
+            sections,
+            created: false,
+        })
+    })
+}

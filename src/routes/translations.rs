@@ -1,0 +1,108 @@
+//! `/v1/articles/{slug}/translations`: where each locale's translation of an
+//! article stands, and publishing it (API.md §13).
+
+use actix_web::{HttpRequest, HttpResponse, get, put, web};
+use deserr::Deserr;
+use utoipa::ToSchema;
+
+use super::parts::{self, Part};
+use super::paths::{ArticlePath, TranslationPath, article_not_found};
+use super::{Editor, NoParams, ProblemResponses, Query, ReadProblems, Reader, WriteProblems, read_json};
+use crate::AppState;
+use crate::content::body::BodyErrors;
+use crate::content::kinds::ArticleStatus;
+use crate::content::translations::{self, TranslationStatus};
+use crate::content::{Resource, store, write};
+use crate::error::{AppError, Code};
+use crate::request_id::RequestId;
+
+/// Where an article's translation into each locale other than the default
+/// stands: translated, missing and outdated texts with their JSON pointers
+/// (any token).
+#[utoipa::path(
+    tag = "locales",
+    params(ArticlePath),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "One entry per locale other than the default", body = Vec<TranslationStatus>),
+        (status = 404, description = "No such article", body = crate::error::Problem, content_type = "application/problem+json"),
+        ReadProblems,
+        ProblemResponses,
+    )
+)]
+#[get("/articles/{slug}/translations")]
+pub async fn list_translations(
+    state: web::Data<AppState>,
+    reader: Reader,
+    ArticlePath { slug }: ArticlePath,
+    _query: Query<NoParams>,
+) -> Result<HttpResponse, AppError> {
+    if !reader.is_authenticated() {
+        return Err(AppError::Unauthorized {
+            detail: "Translation status is for editors and translators: send a token.".to_owned(),
+        });
+    }
+    let report = crate::db::deadline(async {
+        let mut conn = state.pool.get().await?;
+        let (row, sections) = store::load_article(&mut conn, &slug, reader.visibility(), None)
+            .await?
+            .ok_or_else(|| article_not_found(&slug))?;
+        Ok::<_, AppError>(translations::report(&mut conn, &row, &sections, &state.locales.current()).await?)
+    })
+    .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "private, no-store"))
+        .json(report))
+}
+
+/// Whether an article's translation is live.
+#[derive(Debug, Deserr, ToSchema)]
+#[deserr(error = BodyErrors, deny_unknown_fields)]
+#[serde(deny_unknown_fields)]
+pub struct TranslationWrite {
+    /// `published`: anonymous readers get the translation; `draft`: they get
+    /// the fallback's text instead (tokens see the draft).
+    pub status: ArticleStatus,
+}
+
+/// Publish an article's translation into a locale, or take it back to draft
+/// (editor; `If-Match` of the article in any locale). The article's own
+/// `status` still decides whether it is visible at all.
+#[utoipa::path(
+    tag = "locales",
+    params(TranslationPath, ("If-Match" = String, Header, description = "The article's current ETag (in any locale), or `*`")),
+    request_body(content = TranslationWrite, content_type = "application/json"),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The article as now read in that locale", body = crate::content::model::Article,
+            headers(("ETag" = String, description = "The new version, in that locale"))),
+        WriteProblems,
+        ProblemResponses,
+    )
+)]
+#[put("/articles/{slug}/translations/{locale}")]
+pub async fn put_translation_status(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    editor: Editor,
+    request_id: RequestId,
+    TranslationPath { slug, locale }: TranslationPath,
+    _query: Query<NoParams>,
+    body: web::Payload,
+) -> Result<HttpResponse, AppError> {
+    let body = read_json(&req, body).await?;
+    let write = deserr::deserialize::<TranslationWrite, _, BodyErrors>(body)
+        .map_err(|errors| AppError::from(crate::content::Error::Invalid(errors.into_field_errors())))?;
+    let Some(choice) = parts::write_locale(&state, &req, Some(&locale)).await? else {
+        return Err(AppError::bad_request(
+            Code::UnknownLocale,
+            format!("{locale:?} is the default locale: the article's own `status` publishes it."),
+        ));
+    };
+    let precondition = super::etags::precondition(&req, Resource::Article);
+    let actor = parts::actor(&state, editor, request_id);
+    let published = write.status == ArticleStatus::Published;
+    let mut conn = state.pool.get().await?;
+    let written = write::put_status(&mut conn, &slug, &choice.code, published, precondition, actor).await?;
+    parts::written_in(&state, &slug, Part::Article(None), &written, &choice).await
+}

@@ -1,0 +1,122 @@
+// The conflict view (a 412, or a staged copy older than the live article):
+// the server's version beside the unsaved edit, field by field, with who
+// changed what and what applying mine on top of theirs gives.
+
+import { articlePath, get } from "./api.js";
+import { h, say, uid } from "./dom.js";
+import { clone, differences, mergeOnTop, toWrite, withoutItemIds } from "./model.js";
+import { applyRead, ed, redrawAll } from "./editing.js";
+
+/**
+ * Theirs beside mine and what applying mine on top gives; apply (then
+ * `then`, the save or stage that met the conflict), or discard mine (kept,
+ * to bring back).
+ */
+export async function conflict(then) {
+  const owner = ed;
+  let theirs;
+  try {
+    theirs = await get(articlePath(ed.slug));
+  } catch (error) {
+    if (ed !== owner) return;
+    if (error.status === 404) {
+      // Saving creates it again: as new items, since the old ids went with it.
+      ed.draft = withoutItemIds(ed.draft);
+      ed.base = withoutItemIds(ed.base);
+      ed.etag = null;
+      ed.article = null;
+      redrawAll();
+      say("Someone deleted this article while you edited it. Your edit is still here: save (or stage) to create it again.", "error");
+      return;
+    }
+    say(`Could not load the current version: ${error.message}`, "error");
+    return;
+  }
+  let who = "";
+  try {
+    const { data } = await get(`${articlePath(ed.slug)}/revisions?limit=1`);
+    const last = data.items[0];
+    if (last) who = ` by ${last.actor}`;
+  } catch {
+    // The name is a courtesy; the view works without it.
+  }
+  if (ed !== owner) return;
+  const theirsWrite = toWrite(theirs.data);
+  const mine = clone(ed.draft);
+  const base = ed.base;
+  const rows = differences(theirsWrite, mine);
+  const mineChanged = new Set(differences(base, mine).map((r) => r.key));
+  const theirsChanged = new Set(differences(base, theirsWrite).map((r) => r.key));
+  const merged = mergeOnTop(base, mine, theirsWrite);
+  const result = new Map(differences(theirsWrite, merged).map((r) => [r.key, r.b]));
+  const titleId = uid("conflict");
+  const dialog = h("dialog", { class: "conflict", "aria-labelledby": titleId });
+  const show = (value) => (value === undefined ? h("em", {}, "(not there)") : value === null || value === "" ? h("em", {}, "(empty)") : String(value));
+  const close = () => {
+    dialog.close();
+    dialog.remove();
+    if (ed === owner) document.getElementById("save")?.focus();
+  };
+  // Each value's cell names its column too: the stylesheet shows that name where the columns stack (a phone).
+  const columns = [
+    ["theirs", `On the server now (version ${theirs.data.version})`],
+    ["mine", "Your unsaved edit"],
+    ["merged", "After “apply mine on top”"],
+  ];
+  const table = h("table", {},
+    h("caption", {}, "Fields that differ between the server and your edit"),
+    h("thead", {}, h("tr", {},
+      h("th", { scope: "col" }, "Field"),
+      columns.map(([, name]) => h("th", { scope: "col" }, name)))),
+    h("tbody", {}, rows.map((row) => {
+      const both = mineChanged.has(row.key) && theirsChanged.has(row.key);
+      const note = both ? "both changed" : mineChanged.has(row.key) ? "you changed" : "they changed";
+      // What applying gives: theirs unless the merge differs from theirs there.
+      const values = { theirs: row.a, mine: row.b, merged: result.has(row.key) ? result.get(row.key) : row.a };
+      return h("tr", { class: both ? "both" : mineChanged.has(row.key) ? "mine" : "theirs" },
+        h("th", { scope: "row" }, row.label, h("span", { class: "why" }, ` (${note})`)),
+        columns.map(([kind, name]) => h("td", { class: kind, dataset: { label: name } }, show(values[kind]))));
+    })));
+  const apply = h("button", {
+    type: "button",
+    class: "primary",
+    onclick: async () => {
+      close();
+      if (ed !== owner) return;
+      ed.stale = false;
+      ed.baseVersion = null;
+      ed.draft = merged;
+      ed.article = theirs.data;
+      ed.base = theirsWrite;
+      ed.etag = theirs.etag;
+      redrawAll();
+      say("Your changes were applied on top of theirs…");
+      await then();
+    },
+  }, "Apply my changes on top of theirs");
+  const discard = h("button", {
+    type: "button",
+    class: "danger",
+    onclick: () => {
+      close();
+      if (ed !== owner) return;
+      ed.stale = false;
+      ed.baseVersion = null;
+      ed.discarded = { base, draft: mine };
+      applyRead(theirs.data, theirs.etag);
+      redrawAll();
+      document.getElementById("save")?.focus();
+      say("You now see their version. Your discarded edit can be brought back with “Bring back my discarded edit”.");
+    },
+  }, "Discard mine");
+  dialog.append(
+    h("h2", { id: titleId }, "Someone else saved this article meanwhile"),
+    h("p", {}, `Version ${theirs.data.version} was saved${who} after ${ed.baseVersion ? `the version ${ed.baseVersion} this edit was made from` : `you opened version ${ed.article?.version ?? "?"}`}. Nothing is lost: compare, then choose.`),
+    h("div", { class: "table-scroll" }, table),
+    h("div", { class: "actions" }, apply, discard, h("button", { type: "button", onclick: close }, "Keep editing")),
+  );
+  dialog.addEventListener("cancel", close);
+  document.body.append(dialog);
+  dialog.showModal();
+  apply.focus();
+}

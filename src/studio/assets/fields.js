@@ -1,0 +1,149 @@
+// The form's fields: a control bound to a place in the draft (by its JSON
+// pointer, which is also where the server's 422 problems point), and those
+// problems shown at their fields with a summary at the top.
+
+import { session } from "./api.js";
+import { field, h, say } from "./dom.js";
+import { PHASES, PHASE_LABELS } from "./model.js";
+import { changed, ed, focusSoon } from "./editing.js";
+
+/** The JSON pointer of `path` (["sections", 2, "heading"] → "/sections/2/heading"). */
+export const pointerOf = (path) => `/${path.join("/")}`;
+
+function getAt(object, path) {
+  return path.reduce((value, key) => (value == null ? undefined : value[key]), object);
+}
+
+function setAt(object, path, value) {
+  const parent = getAt(object, path.slice(0, -1));
+  parent[path[path.length - 1]] = value;
+}
+
+/**
+ * A one-line text box that wraps a long line instead of cutting it off (a
+ * textarea the stylesheet sizes to its text). As in a text input, Enter adds
+ * no line break (it submits a form that has a submit button), and pasted line
+ * breaks become spaces.
+ */
+export function lineBox(attributes, value) {
+  const box = h("textarea", { ...attributes, class: "line", rows: 1, autocomplete: "off" }, value ?? "");
+  box.addEventListener("keydown", (event) => {
+    if (event.key !== "Enter" || event.isComposing) return;
+    event.preventDefault();
+    [...(box.form?.elements || [])].find((element) => element.type === "submit" && !element.disabled)?.click();
+  });
+  box.addEventListener("input", () => {
+    if (/[\r\n]/.test(box.value)) box.value = box.value.replace(/\r\n?|\n/g, " ");
+  });
+  return box;
+}
+
+/** A form control bound to `path` in the draft. */
+export function control(path, spec, value) {
+  const readOnly = !session.canEdit;
+  let element;
+  const common = {
+    dataset: { pointer: pointerOf(path), focus: path.join(".") },
+    name: path.join("."),
+  };
+  if (spec.type === "text") {
+    element = h("textarea", { ...common, rows: spec.name === "body" || spec.name === "summary" ? 4 : 2, readonly: readOnly }, value ?? "");
+  } else if (spec.type === "phase") {
+    element = h("select", { ...common, disabled: readOnly }, PHASES.map((p) => h("option", { value: p, selected: p === value }, PHASE_LABELS[p])));
+  } else if (spec.type === "status") {
+    element = h("select", { ...common, disabled: readOnly },
+      h("option", { value: "draft", selected: value === "draft" }, "Draft (only token holders see it)"),
+      h("option", { value: "published", selected: value === "published" }, "Published (public)"));
+  } else if (spec.type === "line") {
+    element = lineBox({ ...common, readonly: readOnly }, value);
+  } else {
+    element = h("input", { ...common, type: "date", value: value ?? "", readonly: readOnly, autocomplete: "off" });
+  }
+  element.addEventListener(spec.type === "phase" || spec.type === "status" ? "change" : "input", () => {
+    let next = element.value;
+    if (spec.optional && next.trim() === "") next = null;
+    setAt(ed.draft, path, next);
+    changed();
+  });
+  return field(spec.optional ? `${spec.label} (optional)` : spec.label, element);
+}
+
+/** A phase heading control; `phase_headings` is null when all three are empty. */
+export function phaseHeading(sectionIndex, phase) {
+  const section = ed.draft.sections[sectionIndex];
+  const path = ["sections", sectionIndex, "phase_headings", phase];
+  const input = lineBox({
+    readonly: !session.canEdit,
+    dataset: { pointer: pointerOf(path), focus: path.join(".") },
+  }, section.phase_headings?.[phase]);
+  input.addEventListener("input", () => {
+    const headings = ed.draft.sections[sectionIndex].phase_headings || { before: null, during: null, after: null };
+    headings[phase] = input.value.trim() === "" ? null : input.value;
+    ed.draft.sections[sectionIndex].phase_headings = PHASES.some((p) => headings[p] !== null) ? headings : null;
+    changed();
+  });
+  return field(`${PHASE_LABELS[phase]} heading (optional)`, input);
+}
+
+/** Takes every problem off the fields and the summary. */
+export function clearErrors() {
+  for (const element of document.querySelectorAll("[aria-invalid]")) {
+    element.removeAttribute("aria-invalid");
+    const described = (element.getAttribute("aria-describedby") || "").split(" ").filter((id) => !id.endsWith("-error"));
+    if (described.length) element.setAttribute("aria-describedby", described.join(" "));
+    else element.removeAttribute("aria-describedby");
+  }
+  for (const element of document.querySelectorAll(".field-error")) {
+    element.hidden = true;
+    element.textContent = "";
+  }
+  const summary = document.getElementById("form-errors");
+  if (summary) {
+    summary.hidden = true;
+    summary.replaceChildren();
+  }
+}
+
+/** Shows each problem at the field its pointer names (or the nearest enclosing part) and focuses the first. */
+export function showFieldErrors(errors, title = "The article was not saved") {
+  clearErrors();
+  const summary = document.getElementById("form-errors");
+  const list = h("ul", {});
+  let first = null;
+  for (const { pointer, message } of errors) {
+    let at = pointer;
+    let target = null;
+    for (;;) {
+      target = document.querySelector(`[data-pointer="${CSS.escape(at)}"]`);
+      if (target || at === "") break;
+      at = at.slice(0, at.lastIndexOf("/"));
+    }
+    let focusable = null;
+    if (target && /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName)) {
+      const error = document.getElementById(`${target.id}-error`);
+      error.textContent = message;
+      error.hidden = false;
+      target.setAttribute("aria-invalid", "true");
+      target.setAttribute("aria-describedby", [target.getAttribute("aria-describedby"), error.id].filter(Boolean).join(" "));
+      focusable = target;
+    } else if (target) {
+      const slot = document.querySelector(`[data-error-for="${CSS.escape(at)}"]`);
+      if (slot) {
+        slot.textContent = slot.textContent ? `${slot.textContent} ${message}` : message;
+        slot.hidden = false;
+      }
+      focusable = target.querySelector("input, textarea, select, button");
+    }
+    if (focusable && (!first || (first.compareDocumentPosition(focusable) & Node.DOCUMENT_POSITION_PRECEDING))) first = focusable;
+    const label = focusable?.id ? document.querySelector(`label[for="${focusable.id}"]`)?.textContent : null;
+    list.append(h("li", {}, focusable
+      ? h("a", { href: `#${focusable.id}`, onclick: (event) => { event.preventDefault(); focusable.focus(); } }, `${label || pointer}: ${message}`)
+      : `${pointer || "The article"}: ${message}`));
+  }
+  if (summary) {
+    summary.append(h("h2", {}, `${title}: ${errors.length} problem${errors.length === 1 ? "" : "s"}`), list);
+    summary.hidden = false;
+  }
+  focusSoon(first || summary);
+  say(`${title}: fix the marked fields.`, "error");
+}

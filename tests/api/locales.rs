@@ -1,0 +1,619 @@
+//! Locales (API.md §13): configured locales and their chains, reading in a
+//! locale (`?locale`, `Accept-Language`), writing texts in a locale,
+//! translation status and publishing.
+
+use actix_web::http::Method;
+use actix_web::test::TestRequest;
+use serde_json::{Value, json};
+
+use crate::common::{SEED, TestApp, bearer, get, send, write};
+
+/// Configures `de` and `de-AT` (falling back to `de`) with an admin token.
+async fn german<S, B>(service: &S, admin: &str)
+where
+    S: actix_web::dev::Service<
+            actix_http::Request,
+            Response = actix_web::dev::ServiceResponse<B>,
+            Error = actix_web::Error,
+        >,
+    B: actix_web::body::MessageBody,
+{
+    for (code, body) in [
+        ("de", json!({"name": "Deutsch", "fallback": null})),
+        ("de-AT", json!({"name": "Deutsch (Österreich)", "fallback": "de"})),
+    ] {
+        let reply = send(
+            service,
+            write(Method::PUT, &format!("/v1/locales/{code}"), admin, &body),
+        )
+        .await;
+        assert_eq!(reply.status, 201, "{}", String::from_utf8_lossy(&reply.body));
+    }
+}
+
+/// `GET path` with a token (or none) and extra headers.
+fn read(path: &str, token: Option<&str>, headers: &[(&'static str, &str)]) -> TestRequest {
+    let mut request = TestRequest::get().uri(path);
+    if let Some(token) = token {
+        request = request.insert_header(bearer(token));
+    }
+    for (name, value) in headers {
+        request = request.insert_header((*name, value.to_string()));
+    }
+    request
+}
+
+/// The article as read, in the default locale, as a write body in another
+/// locale would send it back (texts replaced by `texts`, keyed by pointer).
+fn translated(article: &Value, texts: &[(&str, &str)]) -> Value {
+    let mut body = article.clone();
+    for (pointer, text) in texts {
+        *body.pointer_mut(pointer).unwrap_or_else(|| panic!("{pointer}")) = json!(text);
+    }
+    body
+}
+
+/// An article as read, as a write body in the default locale: without what the server owns.
+fn as_write(article: &Value) -> Value {
+    let mut body = article.clone();
+    for key in [
+        "id",
+        "version",
+        "word_count",
+        "reading_time_minutes",
+        "created_at",
+        "updated_at",
+        "locale",
+        "fallbacks",
+    ] {
+        body.as_object_mut().unwrap().remove(key);
+    }
+    for section in body["sections"].as_array_mut().unwrap() {
+        for key in ["id", "position", "version", "updated_at"] {
+            section.as_object_mut().unwrap().remove(key);
+        }
+    }
+    body
+}
+
+#[actix_web::test]
+async fn locales_are_configured_by_admins_with_chains_checked() {
+    let app = TestApp::new().await;
+    let admin = app.token("admin", lamina::auth::Role::Admin).await;
+    let editor = app.editor().await;
+    let service = app.service().await;
+
+    let listed = get(&service, "/v1/locales").await;
+    assert_eq!(listed.status, 200);
+    assert_eq!(
+        listed.json(),
+        json!([{"code": "en", "name": "English", "fallback": null, "default": true}])
+    );
+
+    let body = json!({"name": "Deutsch"});
+    send(&service, write(Method::PUT, "/v1/locales/de", &editor, &body))
+        .await
+        .assert_problem(403, "forbidden");
+    let anonymous = TestRequest::put()
+        .uri("/v1/locales/de")
+        .insert_header(("Content-Type", "application/json"))
+        .set_payload(body.to_string());
+    send(&service, anonymous).await.assert_problem(401, "unauthorized");
+
+    german(&service, &admin).await;
+    let again = send(
+        &service,
+        write(Method::PUT, "/v1/locales/de", &admin, &json!({"name": "German"})),
+    )
+    .await;
+    assert_eq!(again.status, 200);
+    assert_eq!(again.json()["name"], "German");
+
+    let refused = |code: &'static str, body: Value| {
+        let request = write(Method::PUT, &format!("/v1/locales/{code}"), &admin, &body);
+        async { send(&service, request).await.assert_problem(422, "validation_failed") }
+    };
+    let cycle = refused("de", json!({"name": "Deutsch", "fallback": "de-AT"})).await;
+    assert_eq!(cycle["errors"][0]["pointer"], "/fallback");
+    assert!(cycle["errors"][0]["message"].as_str().unwrap().contains("cycle"));
+    let unknown = refused("fr", json!({"name": "Français", "fallback": "it"})).await;
+    assert!(
+        unknown["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("no configured locale")
+    );
+    let malformed = refused("de-at", json!({"name": "x"})).await;
+    assert!(
+        malformed["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("\"de-AT\"")
+    );
+    refused("english", json!({"name": "x"})).await;
+    let default = refused("en", json!({"name": "English", "fallback": "de"})).await;
+    assert!(
+        default["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("must be null")
+    );
+    let listed = get(&service, "/v1/locales").await.json();
+    let codes: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, ["en", "de", "de-AT"], "nothing refused was stored");
+    assert_eq!(listed[2]["fallback"], "de");
+
+    // In use: the default, a fallback, a locale holding text.
+    let delete = |code: &'static str| {
+        let request = TestRequest::delete()
+            .uri(&format!("/v1/locales/{code}"))
+            .insert_header(bearer(&admin));
+        async { send(&service, request).await }
+    };
+    delete("en").await.assert_problem(409, "locale_in_use");
+    delete("de").await.assert_problem(409, "locale_in_use");
+    delete("fr").await.assert_problem(404, "locale_not_found");
+    let article = get(&service, SEED).await.json();
+    let body = translated(&article, &[("/title", "Microneedling für makellose Haut")]);
+    let written = send(
+        &service,
+        write(Method::PUT, &format!("{SEED}?locale=de-AT"), &editor, &body).insert_header(("If-Match", "*")),
+    )
+    .await;
+    assert_eq!(written.status, 200, "{}", String::from_utf8_lossy(&written.body));
+    delete("de-AT").await.assert_problem(409, "locale_in_use");
+    let emptied = translated(&article, &[]);
+    let mut emptied = emptied;
+    emptied["title"] = Value::Null;
+    let written = send(
+        &service,
+        write(Method::PUT, &format!("{SEED}?locale=de-AT"), &editor, &emptied).insert_header(("If-Match", "*")),
+    )
+    .await;
+    assert_eq!(written.status, 200, "{}", String::from_utf8_lossy(&written.body));
+    assert_eq!(delete("de-AT").await.status, 204);
+    assert_eq!(delete("de").await.status, 204);
+}
+
+#[actix_web::test]
+async fn a_chain_of_three_resolves_every_text_and_says_where_each_came_from() {
+    let app = TestApp::new().await;
+    let admin = app.token("admin", lamina::auth::Role::Admin).await;
+    let editor = app.editor().await;
+    let service = app.service().await;
+    german(&service, &admin).await;
+    let article = get(&service, SEED).await.json();
+    let steps_heading = article["sections"][1]["heading"].as_str().unwrap().to_owned();
+
+    // German: the summary and the first step's body; Austrian: the title.
+    let german_body = translated(
+        &article,
+        &[
+            ("/summary", "Microneedling ist eine beliebte Hautbehandlung."),
+            (
+                "/sections/1/items/0/body",
+                "Vor der Behandlung ist ein Beratungsgespräch unerlässlich.",
+            ),
+        ],
+    );
+    let reply = send(
+        &service,
+        write(Method::PUT, &format!("{SEED}?locale=de"), &editor, &german_body).insert_header(("If-Match", "*")),
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{}", String::from_utf8_lossy(&reply.body));
+    // The Austrian translator starts from the de-AT read: its German and
+    // English texts are fallbacks, sent back as read, and stay fallbacks.
+    let austrian = send(&service, read(&format!("{SEED}?locale=de-AT"), Some(&editor), &[]))
+        .await
+        .json();
+    let austrian_body = translated(&austrian, &[("/title", "Microneedling für a makellose Haut")]);
+    let reply = send(
+        &service,
+        write(Method::PUT, &format!("{SEED}?locale=de-AT"), &editor, &austrian_body).insert_header(("If-Match", "*")),
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{}", String::from_utf8_lossy(&reply.body));
+
+    // A token reads the drafts along the chain de-AT → de → en.
+    let reply = send(&service, read(&format!("{SEED}?locale=de-AT"), Some(&editor), &[])).await;
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.header("content-language"), Some("de-AT"));
+    assert!(
+        reply.header("etag").unwrap().ends_with("@de-AT\""),
+        "{:?}",
+        reply.header("etag")
+    );
+    assert_eq!(
+        reply.header("content-location"),
+        None,
+        "an explicit locale is its own URL"
+    );
+    let body = reply.json();
+    assert_eq!(body["locale"], "de-AT");
+    assert_eq!(body["title"], "Microneedling für a makellose Haut");
+    assert_eq!(body["summary"], "Microneedling ist eine beliebte Hautbehandlung.");
+    assert_eq!(
+        body["sections"][1]["items"][0]["body"],
+        "Vor der Behandlung ist ein Beratungsgespräch unerlässlich."
+    );
+    assert_eq!(body["sections"][1]["heading"], steps_heading.as_str());
+    let fallbacks = body["fallbacks"].as_object().unwrap();
+    assert_eq!(fallbacks["/summary"], "de");
+    assert_eq!(fallbacks["/sections/1/items/0/body"], "de");
+    assert_eq!(fallbacks["/sections/1/heading"], "en");
+    assert!(!fallbacks.contains_key("/title"), "the title is de-AT's own");
+    assert_eq!(body["id"], article["id"], "structure is shared");
+    assert_eq!(
+        body["version"],
+        article["version"].as_i64().unwrap() + 2,
+        "each write is a version"
+    );
+
+    // Anonymous readers get the fallbacks until a translation is published.
+    let anonymous = get(&service, &format!("{SEED}?locale=de-AT")).await.json();
+    assert_eq!(anonymous["title"], article["title"]);
+    assert_eq!(anonymous["fallbacks"]["/title"], "en");
+    let etag = reply.header("etag").unwrap().to_owned();
+    let publish = send(
+        &service,
+        write(
+            Method::PUT,
+            &format!("{SEED}/translations/de"),
+            &editor,
+            &json!({"status": "published"}),
+        )
+        .insert_header(("If-Match", etag.as_str())),
+    )
+    .await;
+    assert_eq!(publish.status, 200, "{}", String::from_utf8_lossy(&publish.body));
+    let anonymous = get(&service, &format!("{SEED}?locale=de-AT")).await.json();
+    assert_eq!(anonymous["summary"], "Microneedling ist eine beliebte Hautbehandlung.");
+    assert_eq!(anonymous["title"], article["title"], "de-AT is still a draft");
+    assert_eq!(anonymous["fallbacks"]["/title"], "en");
+    assert_eq!(anonymous["fallbacks"]["/summary"], "de");
+
+    // One section and one item read on their own point into their own body.
+    let section = get(&service, &format!("{SEED}/sections/steps?locale=de-AT"))
+        .await
+        .json();
+    assert_eq!(section["locale"], "de-AT");
+    assert_eq!(section["fallbacks"]["/items/0/body"], "de");
+    assert_eq!(section["fallbacks"]["/heading"], "en");
+    let item_id = section["items"][0]["id"].as_str().unwrap();
+    let item = get(&service, &format!("{SEED}/sections/steps/items/{item_id}?locale=de"))
+        .await
+        .json();
+    assert_eq!(
+        item["body"],
+        "Vor der Behandlung ist ein Beratungsgespräch unerlässlich."
+    );
+    assert_eq!(item["fallbacks"], json!({"/title": "en"}));
+    let list = get(&service, "/v1/articles?locale=de").await.json();
+    assert_eq!(list["locale"], "de");
+    assert_eq!(
+        list["items"][0]["summary"],
+        "Microneedling ist eine beliebte Hautbehandlung."
+    );
+    assert_eq!(list["fallbacks"]["/items/0/title"], "en");
+}
+
+#[actix_web::test]
+async fn accept_language_is_negotiated_and_the_default_reads_as_before() {
+    let app = TestApp::new().await;
+    let admin = app.token("admin", lamina::auth::Role::Admin).await;
+    let service = app.service().await;
+    let before = get(&service, SEED).await;
+    german(&service, &admin).await;
+
+    // No ?locale and no Accept-Language: today's bytes, plus the two fields.
+    let plain = get(&service, SEED).await;
+    let mut expected = before.json();
+    expected["locale"] = json!("en");
+    expected["fallbacks"] = json!({});
+    assert_eq!(plain.json(), expected);
+    assert_eq!(
+        plain.body[..before.body.len() - 1],
+        before.body[..before.body.len() - 1]
+    );
+    assert_eq!(plain.header("etag"), before.header("etag"));
+    assert_eq!(plain.header("content-language"), Some("en"));
+    assert!(plain.header("vary").unwrap().contains("Accept-Language"));
+    assert_eq!(
+        plain.header("content-location"),
+        Some("/v1/articles/explore-micro-needling-for-flawless-skin-today?locale=en")
+    );
+
+    let negotiated = send(
+        &service,
+        read(SEED, None, &[("Accept-Language", "fr;q=0.9, de-AT;q=0.8, en;q=0.1")]),
+    )
+    .await;
+    assert_eq!(negotiated.header("content-language"), Some("de-AT"));
+    assert_eq!(negotiated.json()["locale"], "de-AT");
+    assert!(negotiated.header("vary").unwrap().contains("Accept-Language"));
+    assert!(
+        negotiated
+            .header("content-location")
+            .unwrap()
+            .ends_with("?locale=de-AT")
+    );
+    let truncated = send(&service, read(SEED, None, &[("Accept-Language", "de-CH")])).await;
+    assert_eq!(truncated.json()["locale"], "de");
+    let nothing = send(&service, read(SEED, None, &[("Accept-Language", "fr, it;q=0.5")])).await;
+    assert_eq!(nothing.json()["locale"], "en");
+
+    // ?locale wins over Accept-Language; an unknown one is a 400.
+    let explicit = send(
+        &service,
+        read(&format!("{SEED}?locale=de"), None, &[("Accept-Language", "de-AT")]),
+    )
+    .await;
+    assert_eq!(explicit.json()["locale"], "de");
+    assert!(!explicit.header("vary").unwrap().contains("Accept-Language"));
+    get(&service, &format!("{SEED}?locale=fr"))
+        .await
+        .assert_problem(400, "unknown_locale");
+    get(&service, &format!("{SEED}?locale=de-at"))
+        .await
+        .assert_problem(400, "unknown_locale");
+
+    // Each locale's answer has its own tag and revalidates on its own.
+    let de_etag = explicit.header("etag").unwrap().to_owned();
+    assert_ne!(Some(de_etag.as_str()), plain.header("etag"));
+    let revalidated = send(
+        &service,
+        read(&format!("{SEED}?locale=de"), None, &[("If-None-Match", &de_etag)]),
+    )
+    .await;
+    assert_eq!(revalidated.status, 304);
+    assert_eq!(revalidated.header("content-language"), Some("de"));
+    let other = send(
+        &service,
+        read(&format!("{SEED}?locale=de-AT"), None, &[("If-None-Match", &de_etag)]),
+    )
+    .await;
+    assert_eq!(other.status, 200);
+}
+
+#[actix_web::test]
+async fn a_write_in_another_locale_changes_text_only() {
+    let app = TestApp::new().await;
+    let admin = app.token("admin", lamina::auth::Role::Admin).await;
+    let editor = app.editor().await;
+    let service = app.service().await;
+    german(&service, &admin).await;
+    let article = get(&service, SEED).await.json();
+    let steps = crate::common::in_default_locale(get(&service, &format!("{SEED}/sections/steps")).await.json());
+    let path = format!("{SEED}/sections/steps?locale=de");
+
+    // Structure: a removed item, a reordered one, a new kind, a changed status.
+    let mut removed = steps.clone();
+    removed["items"].as_array_mut().unwrap().pop();
+    let mut reordered = steps.clone();
+    reordered["items"].as_array_mut().unwrap().swap(0, 1);
+    let mut added = steps.clone();
+    added["items"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"title": "Neu", "body": "Neu."}));
+    let mut status = article.clone();
+    status["status"] = json!("draft");
+    for (path, body, pointer) in [
+        (path.as_str(), &removed, "/items"),
+        (path.as_str(), &reordered, "/items/0/id"),
+        (path.as_str(), &added, "/items"),
+        (&format!("{SEED}?locale=de") as &str, &status, "/status"),
+    ] {
+        let problem = send(
+            &service,
+            write(Method::PUT, path, &editor, body).insert_header(("If-Match", "*")),
+        )
+        .await
+        .assert_problem(422, "validation_failed");
+        assert!(
+            problem["errors"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|e| e["pointer"] == pointer),
+            "{pointer}: {problem}"
+        );
+    }
+    let texts: i64 = {
+        use diesel::QueryDsl;
+        use diesel_async::RunQueryDsl;
+        lamina::db::schema::translations::table
+            .count()
+            .get_result(&mut app.db.conn().await)
+            .await
+            .unwrap()
+    };
+    assert_eq!(texts, 0, "nothing was stored");
+    assert_eq!(get(&service, SEED).await.json(), article, "nor changed");
+
+    // A section in German, then one text removed by null: it falls back.
+    let mut german_steps = steps.clone();
+    german_steps["heading"] = json!("Wie funktioniert Microneedling?");
+    german_steps["items"][1]["title"] = json!("Reinigung");
+    let reply = send(
+        &service,
+        write(Method::PUT, &path, &editor, &german_steps).insert_header(("If-Match", "*")),
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{}", String::from_utf8_lossy(&reply.body));
+    let written = reply.json();
+    assert_eq!(written["locale"], "de");
+    assert_eq!(written["heading"], "Wie funktioniert Microneedling?");
+    assert_eq!(written["fallbacks"]["/items/0/title"], "en");
+    assert!(written["fallbacks"].get("/heading").is_none());
+    german_steps["heading"] = Value::Null;
+    let reply = send(
+        &service,
+        write(Method::PUT, &path, &editor, &german_steps).insert_header(("If-Match", reply.header("etag").unwrap())),
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{}", String::from_utf8_lossy(&reply.body));
+    assert_eq!(reply.json()["heading"], steps["heading"]);
+    assert_eq!(reply.json()["fallbacks"]["/heading"], "en");
+    assert_eq!(reply.json()["items"][1]["title"], "Reinigung");
+
+    // A German text is not a new English version of anything.
+    let english = get(&service, SEED).await.json();
+    assert_eq!(english["sections"][1]["heading"], steps["heading"]);
+    assert_eq!(english["sections"][1]["items"][1]["title"], steps["items"][1]["title"]);
+}
+
+#[actix_web::test]
+async fn translation_status_names_missing_and_outdated_texts() {
+    let app = TestApp::new().await;
+    let admin = app.token("admin", lamina::auth::Role::Admin).await;
+    let editor = app.editor().await;
+    let service = app.service().await;
+    german(&service, &admin).await;
+    let article = get(&service, SEED).await.json();
+    let body = translated(
+        &article,
+        &[("/title", "Microneedling"), ("/summary", "Eine Behandlung.")],
+    );
+    let reply = send(
+        &service,
+        write(Method::PUT, &format!("{SEED}?locale=de"), &editor, &body).insert_header(("If-Match", "*")),
+    )
+    .await;
+    assert_eq!(reply.status, 200);
+
+    let status = |token: Option<&str>| {
+        let request = read(&format!("{SEED}/translations"), token, &[]);
+        async { send(&service, request).await }
+    };
+    status(None).await.assert_problem(401, "unauthorized");
+    let report = status(Some(&editor)).await.json();
+    assert_eq!(report[1]["locale"], "de-AT", "every locale but the default, in order");
+    let de = report[0].clone();
+    assert_eq!(de["locale"], "de");
+    assert_eq!(de["translated"], 2);
+    assert_eq!(de["outdated"], 0);
+    assert_eq!(de["status"], "draft");
+    let missing = de["missing"].as_u64().unwrap();
+    assert!(missing > 50, "{de}");
+    assert!(
+        de["missing_pointers"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("/sections/1/heading"))
+    );
+
+    // The English summary changes: the German one is outdated until written again.
+    let mut english = as_write(&article);
+    english["summary"] = json!("Micro needling is a popular treatment.");
+    let reply = send(
+        &service,
+        write(Method::PUT, SEED, &editor, &english).insert_header(("If-Match", "*")),
+    )
+    .await;
+    assert_eq!(reply.status, 200);
+    let de = status(Some(&editor)).await.json()[0].clone();
+    assert_eq!(de["outdated_pointers"], json!(["/summary"]));
+    let body = translated(
+        &get(&service, SEED).await.json(),
+        &[("/title", "Microneedling"), ("/summary", "Eine beliebte Behandlung.")],
+    );
+    let reply = send(
+        &service,
+        write(Method::PUT, &format!("{SEED}?locale=de"), &editor, &body).insert_header(("If-Match", "*")),
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{}", String::from_utf8_lossy(&reply.body));
+    let de = status(Some(&editor)).await.json()[0].clone();
+    assert_eq!(de["outdated"], 0, "{de}");
+    assert_eq!(de["translated"], 2);
+}
+
+#[actix_web::test]
+async fn a_change_to_a_text_a_locale_falls_back_to_reaches_its_readers() {
+    let app = TestApp::new().await;
+    let admin = app.token("admin", lamina::auth::Role::Admin).await;
+    let editor = app.editor().await;
+    let service = app.service().await;
+    german(&service, &admin).await;
+    let cached = get(&service, &format!("{SEED}/sections/overview?locale=de-AT")).await;
+    assert_eq!(cached.json()["fallbacks"]["/heading"], "en");
+    let section = get(&service, &format!("{SEED}/sections/overview")).await.json();
+    let changed = json!({"kind": "overview", "heading": "What Is Micro Needling, Really?", "body": section["body"]});
+    let reply = send(
+        &service,
+        write(Method::PUT, &format!("{SEED}/sections/overview"), &editor, &changed).insert_header(("If-Match", "*")),
+    )
+    .await;
+    assert_eq!(reply.status, 200);
+    let after = get(&service, &format!("{SEED}/sections/overview?locale=de-AT")).await;
+    assert_eq!(after.json()["heading"], "What Is Micro Needling, Really?");
+    assert_ne!(after.header("etag"), cached.header("etag"));
+}
+
+#[actix_web::test]
+async fn revisions_record_the_locale_and_a_restore_brings_back_every_locale() {
+    let app = TestApp::new().await;
+    let admin = app.token("admin", lamina::auth::Role::Admin).await;
+    let editor = app.editor().await;
+    let service = app.service().await;
+    german(&service, &admin).await;
+    let article = get(&service, SEED).await.json();
+    let body = translated(&article, &[("/title", "Microneedling")]);
+    let reply = send(
+        &service,
+        write(Method::PUT, &format!("{SEED}?locale=de"), &editor, &body).insert_header(("If-Match", "*")),
+    )
+    .await;
+    assert_eq!(reply.status, 200);
+    let revisions = send(&service, read(&format!("{SEED}/revisions"), Some(&editor), &[]))
+        .await
+        .json();
+    assert_eq!(
+        revisions["items"][0]["locale"], "de",
+        "a revision says the locale of its write"
+    );
+    assert_eq!(
+        revisions["items"][1]["locale"],
+        Value::Null,
+        "the default's writes say null"
+    );
+    let german_revision = revisions["items"][0]["id"].as_str().unwrap().to_owned();
+
+    let body = translated(&article, &[("/title", "Mikronadelung")]);
+    let reply = send(
+        &service,
+        write(Method::PUT, &format!("{SEED}?locale=de"), &editor, &body).insert_header(("If-Match", "*")),
+    )
+    .await;
+    assert_eq!(reply.status, 200);
+    assert_eq!(
+        send(&service, read(&format!("{SEED}?locale=de"), Some(&editor), &[]))
+            .await
+            .json()["title"],
+        "Mikronadelung"
+    );
+    let restore = send(
+        &service,
+        write(
+            Method::POST,
+            &format!("{SEED}/revisions/{german_revision}/restore"),
+            &editor,
+            &json!({}),
+        )
+        .insert_header(("If-Match", "*")),
+    )
+    .await;
+    assert_eq!(restore.status, 200, "{}", String::from_utf8_lossy(&restore.body));
+    let restored = send(&service, read(&format!("{SEED}?locale=de"), Some(&editor), &[]))
+        .await
+        .json();
+    assert_eq!(restored["title"], "Microneedling");
+    assert_eq!(restored["summary"], article["summary"]);
+}
