@@ -85,7 +85,8 @@ diesel::table! {
 }
 // `changes.xid` (xid8) and `sync_horizon` have no diesel type: the sync
 // queries read them as text through `sql_query`, and inserts leave `xid` to
-// its default, `pg_current_xact_id()`.
+// its default, `pg_current_xact_id()`. `published` is NULL only in rows
+// written before it existed.
 diesel::table! {
     changes (seq) {
         seq -> Int8,
@@ -95,6 +96,7 @@ diesel::table! {
         version -> Int8,
         revision_id -> Uuid,
         created_at -> Timestamptz,
+        published -> Nullable<Bool>,
     }
 }
 

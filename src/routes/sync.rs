@@ -9,8 +9,10 @@ use uuid::Uuid;
 use super::articles::article_body;
 use super::{ProblemResponses, Query, ReadProblems, Reader};
 use crate::AppState;
+use crate::content::error::Error as ContentError;
 use crate::content::model::Article;
-use crate::content::sync::{self as feed, SyncCursor};
+use crate::content::sync::{self as feed, Expiry, PageLimits, SyncError};
+use crate::content::translations::ReadLocale;
 use crate::error::{AppError, Code, Problem};
 
 /// Default page size of the feed.
@@ -22,14 +24,13 @@ pub const MAX_LIMIT: u32 = 500;
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct SyncQuery {
-    /// Entries per page, 1–500 (default 100).
+    /// Entries per page, 1–500 (default 100). A page also stops taking
+    /// entries once its body passes 4 MiB (it always holds at least one).
     #[param(minimum = 1, maximum = 500, example = 100)]
     limit: Option<u32>,
-    /// `next_cursor` of the previous answer; leave out to start an initial sync.
-    #[param(
-        example = "s-2f1a",
-        pattern = "^(s-[0-9a-f]{1,16}|i-[0-9a-f]{1,16}-[0-9a-f]{32}|d-[0-9a-f]{1,16}-[0-9a-f]{1,16}-[0-9a-f]{32})$"
-    )]
+    /// `next_cursor` of a previous answer (opaque, bound to the database
+    /// that handed it out); leave out to start an initial sync.
+    #[param(pattern = "^[A-Za-z0-9_-]{92}$")]
     cursor: Option<String>,
 }
 
@@ -95,12 +96,15 @@ pub enum SyncEntry {
 /// One answer of the feed.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct SyncPage {
-    /// Apply in order: upsert `article` entries by `id`, remove `deleted` ones.
-    /// An initial sync holds no `deleted` entries; a delta holds one entry per
-    /// article changed since the cursor.
+    /// Apply in order (the order of the changes they carry): upsert `article`
+    /// entries by `id`, remove `deleted` ones. An article changed several
+    /// times may come once; a long catch-up may bring it again on a later
+    /// page. An initial sync holds no `deleted` entries unless articles are
+    /// deleted (or unpublished) while it runs.
     pub entries: Vec<SyncEntry>,
-    /// Ask with this next: at once while `has_more`, otherwise later, for the changes since.
-    #[schema(example = "s-2f1a")]
+    /// Ask with this next: at once while `has_more`, otherwise later, for the
+    /// changes since. Opaque; it works on every node sharing the database.
+    #[schema(example = "EQAAAAAAAATSAAAAAAAABNIAAAAAAAAAEZyga8a95KiVAAAAAAAAAAAAAAAAAAAAAAWionhPtPX0YFafmyGcKfrV45cq")]
     pub next_cursor: String,
     /// Whether more entries are ready now (follow `next_cursor` at once).
     #[schema(example = false)]
@@ -110,27 +114,35 @@ pub struct SyncPage {
 /// Failures particular to the feed.
 #[derive(utoipa::IntoResponses)]
 pub enum SyncProblems {
-    /// Bad `limit` (`invalid_limit`), a cursor this server did not hand out
-    /// (`invalid_cursor`) or an unknown query parameter.
+    /// Bad `limit` (`invalid_limit`), a cursor this database did not hand
+    /// out (`invalid_cursor`: malformed, edited, or another database's) or an
+    /// unknown query parameter.
     #[response(status = 400, content_type = "application/problem+json")]
     BadRequest(Problem),
-    /// `sync_cursor_expired`: the cursor is older than the change log keeps
-    /// (`LAMINA_SYNC_KEEP_DAYS`); start again without a cursor.
+    /// `sync_cursor_expired`: start again without a cursor. The cursor is
+    /// older than the change log keeps (`LAMINA_SYNC_KEEP_DAYS`), or names
+    /// changes the database no longer holds (it was restored from a backup
+    /// taken before the cursor was handed out, or the cursor comes from a
+    /// copy of it), or is of the format lamina used before cursors were bound
+    /// to their database.
     #[response(status = 410, content_type = "application/problem+json")]
     Gone(Problem),
 }
 
 /// Sync a copy of the content: an initial sync, then the changes since.
 ///
-/// Without `cursor`: every article the caller can read, in id order. With
-/// the `next_cursor` of a previous answer: follow it while `has_more`; keep
-/// the last one and ask with it later for what changed since (one entry per
-/// changed article). Applying the entries in order gives exactly the
-/// articles the caller can read, as `GET /v1/articles/{slug}` answers them.
-/// No change is ever skipped, whatever order writes commit in: a write shows
-/// up once every write that began before it has finished. Anonymous callers
-/// see published articles; any token sees drafts too. Never cached
-/// (`Cache-Control: no-store`).
+/// Without `cursor`: every article the caller can read, in id order, then
+/// (while `has_more`) what changed while that ran. With the `next_cursor` of
+/// a previous answer: follow it while `has_more`; keep the last one and ask
+/// with it later for what changed since. Entries come in the order of the
+/// changes they carry (a `deleted` entry before an article that takes its
+/// slug). Applying them in order gives exactly the articles the caller can
+/// read, as `GET /v1/articles/{slug}` answers them. No change is ever
+/// skipped, whatever order writes commit in: a write shows up once every
+/// write that began before it has finished. Anonymous callers see published
+/// articles, and get `deleted` entries only for articles they could see; any
+/// token sees drafts too. A page holds at most `limit` entries and stops
+/// taking more once it passes 4 MiB. Never cached (`Cache-Control: no-store`).
 #[utoipa::path(
     tag = "sync",
     params(SyncQuery),
@@ -154,48 +166,23 @@ pub async fn sync(
             format!("`limit` must be between 1 and {MAX_LIMIT}."),
         ));
     }
-    let cursor = match &query.cursor {
-        None => None,
-        Some(text) => Some(SyncCursor::decode(text).ok_or_else(|| {
-            AppError::bad_request(
-                Code::InvalidCursor,
-                "`cursor` is not one this server handed out; start again without it.",
-            )
-        })?),
+    let limits = PageLimits {
+        entries: usize::try_from(limit).unwrap_or(usize::MAX),
+        bytes: feed::PAGE_BYTES,
     };
     let visibility = reader.visibility();
-    let page = crate::db::deadline(async {
-        let mut conn = state.pool.get().await?;
-        feed::sync(&mut conn, cursor, i64::from(limit), visibility).await
-    })
-    .await?;
-    let entries = page
-        .entries
-        .iter()
-        .map(|entry| {
-            Ok(match entry {
-                feed::SyncEntry::Article(row, sections) => SyncEntry::Article(SyncArticle {
-                    entry_type: SyncArticleType::Article,
-                    article: article_body(
-                        row,
-                        sections,
-                        &super::parts::default_locale(&state),
-                        &Default::default(),
-                    )?,
-                }),
-                feed::SyncEntry::Deleted { id, slug } => SyncEntry::Deleted(SyncDeleted {
-                    entry_type: SyncDeletedType::Deleted,
-                    id: *id,
-                    slug: slug.clone(),
-                }),
-            })
+    // The page is written as its entries come, and measured as it grows.
+    let mut body = PageBody::new(super::parts::default_locale(&state));
+    let end = crate::db::deadline(async {
+        let mut conn = state.pool.get().await.map_err(|err| SyncError::Content(err.into()))?;
+        feed::sync(&mut conn, query.cursor.as_deref(), limits, visibility, &mut |entry| {
+            body.push(entry)
         })
-        .collect::<diesel::QueryResult<Vec<_>>>()?;
-    let body = serde_json::to_vec(&SyncPage {
-        entries,
-        next_cursor: page.next.encode(),
-        has_more: page.has_more,
-    })?;
+        .await
+    })
+    .await
+    .map_err(sync_problem)?;
+    let body = body.finish(&end.next_cursor, end.has_more)?;
     // Per caller and per moment: no cache may keep it.
     let cache_control = if reader.is_authenticated() {
         "private, no-store"
@@ -208,6 +195,84 @@ pub async fn sync(
         .body(body))
 }
 
+/// A [`SyncPage`] written as its entries come: `{"entries":[`, the entries,
+/// then `next_cursor` and `has_more` once the page knows where it ends.
+struct PageBody {
+    bytes: Vec<u8>,
+    entries: usize,
+    /// The locale articles are written in.
+    locale: ReadLocale,
+}
+
+impl PageBody {
+    const HEAD: &[u8] = br#"{"entries":["#;
+
+    fn new(locale: ReadLocale) -> PageBody {
+        PageBody {
+            bytes: Self::HEAD.to_vec(),
+            entries: 0,
+            locale,
+        }
+    }
+
+    /// Appends one entry; returns the length of the body so far.
+    fn push(&mut self, entry: feed::SyncEntry) -> Result<usize, ContentError> {
+        let entry = match entry {
+            feed::SyncEntry::Article(row, sections) => SyncEntry::Article(SyncArticle {
+                entry_type: SyncArticleType::Article,
+                article: article_body(&row, &sections, &self.locale, &Default::default())?,
+            }),
+            feed::SyncEntry::Deleted { id, slug } => SyncEntry::Deleted(SyncDeleted {
+                entry_type: SyncDeletedType::Deleted,
+                id,
+                slug,
+            }),
+        };
+        if self.entries > 0 {
+            self.bytes.push(b',');
+        }
+        serde_json::to_writer(&mut self.bytes, &entry)
+            .map_err(|err| ContentError::Corrupt(format!("serializing a sync entry: {err}")))?;
+        self.entries += 1;
+        Ok(self.bytes.len())
+    }
+
+    /// The whole body.
+    fn finish(mut self, next_cursor: &str, has_more: bool) -> Result<Vec<u8>, serde_json::Error> {
+        self.bytes.extend_from_slice(br#"],"next_cursor":"#);
+        serde_json::to_writer(&mut self.bytes, next_cursor)?;
+        self.bytes.extend_from_slice(br#","has_more":"#);
+        serde_json::to_writer(&mut self.bytes, &has_more)?;
+        self.bytes.push(b'}');
+        Ok(self.bytes)
+    }
+}
+
+/// The problem a failed sync call answers.
+fn sync_problem(err: SyncError) -> AppError {
+    let detail = match err {
+        SyncError::InvalidCursor => {
+            return AppError::bad_request(
+                Code::InvalidCursor,
+                "`cursor` is not one this database handed out; start again without it.",
+            );
+        }
+        SyncError::Expired(Expiry::Pruned) => "This cursor is older than the change log keeps",
+        SyncError::Expired(Expiry::Restored) => {
+            "This cursor names changes this database does not hold: it was restored from a backup \
+             taken before the cursor was handed out, or the cursor comes from a copy of it"
+        }
+        SyncError::Expired(Expiry::OldFormat) => {
+            "This cursor is of the format lamina used before cursors were bound to their database"
+        }
+        SyncError::Content(err) => return err.into(),
+    };
+    AppError::Gone {
+        code: Code::SyncCursorExpired,
+        detail: format!("{detail}; start again without a cursor."),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -217,6 +282,40 @@ mod tests {
         let params = SyncQuery::into_params(|| None);
         let cursor = params.iter().find(|param| param.name == "cursor").unwrap();
         let schema = serde_json::to_value(&cursor.schema).unwrap();
-        assert_eq!(schema["pattern"], SyncCursor::PATTERN, "{schema}");
+        assert_eq!(schema["pattern"], feed::PATTERN, "{schema}");
+    }
+
+    #[test]
+    fn a_page_written_entry_by_entry_is_a_sync_page() {
+        let id = Uuid::new_v4();
+        let locale = || ReadLocale::new(&Default::default(), "en");
+        let mut body = PageBody::new(locale());
+        for slug in ["one", "two"] {
+            body.push(feed::SyncEntry::Deleted {
+                id,
+                slug: slug.to_owned(),
+            })
+            .unwrap();
+        }
+        let deleted = |slug: &str| {
+            SyncEntry::Deleted(SyncDeleted {
+                entry_type: SyncDeletedType::Deleted,
+                id,
+                slug: slug.to_owned(),
+            })
+        };
+        let page = SyncPage {
+            entries: vec![deleted("one"), deleted("two")],
+            next_cursor: "next \"quoted\"".to_owned(),
+            has_more: true,
+        };
+        assert_eq!(
+            String::from_utf8(body.finish(&page.next_cursor, page.has_more).unwrap()).unwrap(),
+            serde_json::to_string(&page).unwrap()
+        );
+        assert_eq!(
+            String::from_utf8(PageBody::new(locale()).finish("c", false).unwrap()).unwrap(),
+            r#"{"entries":[],"next_cursor":"c","has_more":false}"#
+        );
     }
 }

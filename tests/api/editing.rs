@@ -118,7 +118,8 @@ async fn if_match_is_required_and_checked() {
     )
     .await;
     assert_eq!(star.status, 200);
-    assert_eq!(star.json()["version"], current.json()["version"].as_i64().unwrap() + 2);
+    // The same body again changes nothing: no new version (API.md §3).
+    assert_eq!(star.json()["version"], current.json()["version"].as_i64().unwrap() + 1);
 }
 
 #[actix_web::test]
@@ -431,4 +432,78 @@ async fn bad_bodies_are_rejected_with_every_problem_and_nothing_changes() {
     }
 
     assert_eq!(state(&app, &service).await, unchanged, "nothing stored changed");
+}
+
+/// A write that changes nothing (the body equals what is stored) answers 200
+/// with the current resource and ETag, and records nothing: no version, no
+/// revision, no change (API.md §3).
+#[actix_web::test]
+async fn a_write_that_changes_nothing_records_nothing() {
+    let app = TestApp::new().await;
+    let token = app.editor().await;
+    let service = app.service().await;
+    let section = get(&service, &format!("{SEED}/sections/steps")).await;
+    let read = section.json();
+    let mut body = json!({"kind": "steps", "heading": read["heading"], "intro": read["intro"], "items": read["items"]});
+    let revisions = app.revision_count().await;
+    let path = format!("{SEED}/sections/steps");
+    let again = send(
+        &service,
+        write(Method::PUT, &path, &token, &body).insert_header(("If-Match", section.etag())),
+    )
+    .await;
+    assert_eq!(again.status, 200, "{}", String::from_utf8_lossy(&again.body));
+    assert_eq!(again.etag(), section.etag());
+    assert_eq!(again.json()["version"], read["version"]);
+    let item = &read["items"][0];
+    let item_path = format!("{path}/items/{}", item["id"].as_str().unwrap());
+    let item_read = get(&service, &item_path).await;
+    let same_item = json!({"kind": "steps", "title": item["title"], "body": item["body"]});
+    let reply = send(
+        &service,
+        write(Method::PUT, &item_path, &token, &same_item).insert_header(("If-Match", "*")),
+    )
+    .await;
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.etag(), item_read.etag());
+    let article = get(&service, SEED).await;
+    let mut whole = article.json();
+    for key in [
+        "id",
+        "version",
+        "word_count",
+        "reading_time_minutes",
+        "created_at",
+        "updated_at",
+        "locale",
+        "fallbacks",
+    ] {
+        whole.as_object_mut().unwrap().remove(key);
+    }
+    for section in whole["sections"].as_array_mut().unwrap() {
+        for key in ["id", "position", "version", "updated_at"] {
+            section.as_object_mut().unwrap().remove(key);
+        }
+    }
+    let reply = send(
+        &service,
+        write(Method::PUT, SEED, &token, &whole).insert_header(("If-Match", article.etag())),
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{}", String::from_utf8_lossy(&reply.body));
+    assert_eq!(reply.etag(), article.etag());
+    assert_eq!(
+        app.revision_count().await,
+        revisions,
+        "no revision for writes that change nothing"
+    );
+    // A real change still is one.
+    body["heading"] = json!("How It Works");
+    let changed = send(
+        &service,
+        write(Method::PUT, &path, &token, &body).insert_header(("If-Match", "*")),
+    )
+    .await;
+    assert_eq!(changed.json()["version"], read["version"].as_i64().unwrap() + 1);
+    assert_eq!(app.revision_count().await, revisions + 1);
 }

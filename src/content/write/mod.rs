@@ -205,6 +205,20 @@ pub(crate) async fn put_article_in(
                 version: current.version,
             },
         )?;
+        // A write that changes nothing records nothing (API.md §3).
+        let stored = store::load_sections(conn, current.id, None).await?;
+        if current.to_input(&stored)?
+            == (ArticleInput {
+                slug: None,
+                ..input.clone()
+            })
+        {
+            return Ok(Written {
+                article: current,
+                sections: stored,
+                created: false,
+            });
+        }
         let (article, sections) = replace_article(conn, &current, &input, Ids::Existing, actor, "replace", now).await?;
         Ok(Written {
             article,
@@ -321,6 +335,14 @@ pub(crate) async fn put_section_in(
                         version: stored.row.version,
                     },
                 )?;
+                if stored.to_input()? == input {
+                    let sections = store::load_sections(conn, article.id, None).await?;
+                    return Ok(Written {
+                        article,
+                        sections,
+                        created: false,
+                    });
+                }
                 let mut errors = Vec::new();
                 replace_section(
                     conn,
@@ -422,6 +444,19 @@ pub async fn put_item(
                 version: stored.row.version,
             },
         )?;
+        let unchanged = stored
+            .to_input()?
+            .items
+            .iter()
+            .any(|item| item.id == Some(item_id) && item.content == input.content);
+        if unchanged {
+            let sections = store::load_sections(conn, article.id, None).await?;
+            return Ok(Written {
+                article,
+                sections,
+                created: false,
+            });
+        }
         let claimed = diesel::update(
             sections::table
                 .find(stored.row.id)

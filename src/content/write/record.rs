@@ -136,6 +136,8 @@ pub(super) async fn record(
             changes::version.eq(article.version),
             changes::revision_id.eq(revision_id),
             changes::created_at.eq(now),
+            // Before a delete, as it was: what says whether anonymous readers could see it.
+            changes::published.eq(article.status == crate::content::kinds::ArticleStatus::Published.as_str()),
         ))
         .execute(conn)
         .await?;
@@ -236,17 +238,21 @@ const PRUNE_BATCH: i64 = 1000;
 /// rows a concurrent write is pruning) and raises the pruned horizon past
 /// them, so that cursors that would need them answer 410 instead of
 /// silently missing changes. The bound: a cursor stays usable for at least
-/// `keep_days` days after its newest change.
+/// `keep_days` days after its newest change. The newest row pruned is
+/// remembered: sync cursors are fingerprinted by a row that may be pruned
+/// (see `content::sync`).
 async fn prune_changes(conn: &mut AsyncPgConnection, keep_days: i32) -> QueryResult<()> {
     diesel::sql_query(
         "WITH pruned AS ( \
              DELETE FROM changes WHERE seq IN ( \
                  SELECT seq FROM changes WHERE created_at < now() - make_interval(days => $1) \
                  ORDER BY created_at LIMIT $2 FOR UPDATE SKIP LOCKED) \
-             RETURNING xid) \
-         UPDATE sync_horizon SET pruned_before = greatest(pruned_before, \
-             ((SELECT max(xid::text::bigint) FROM pruned) + 1)::text::xid8) \
-         WHERE EXISTS (SELECT 1 FROM pruned)",
+             RETURNING xid, seq, revision_id), \
+         newest AS (SELECT xid, seq, revision_id FROM pruned ORDER BY xid DESC, seq DESC LIMIT 1) \
+         UPDATE sync_horizon SET pruned_before = (newest.xid::text::bigint + 1)::text::xid8, \
+             pruned_last_seq = newest.seq, pruned_last_revision = newest.revision_id \
+         FROM newest \
+         WHERE (newest.xid::text::bigint + 1, newest.seq) > (pruned_before::text::bigint, pruned_last_seq)",
     )
     .bind::<diesel::sql_types::Integer, _>(keep_days)
     .bind::<diesel::sql_types::BigInt, _>(PRUNE_BATCH)
