@@ -35,8 +35,12 @@ pub enum Code {
     DeliveryNotFound,
     /// 404: no release has this id.
     ReleaseNotFound,
+    /// 404: the release stages nothing for this article or section.
+    StagedChangeNotFound,
     /// 409: the release is published or failed: it can no longer change.
     ReleaseClosed,
+    /// 409: the release already stages as many changes as one publication can apply (200).
+    ReleaseTooLarge,
     /// 409: staged articles or sections changed live since they were staged.
     ReleaseConflict,
     /// 409: a staged change cannot be applied as it stands though nothing moved live
@@ -116,7 +120,9 @@ impl Code {
             Code::WebhookNotFound => "webhook_not_found",
             Code::DeliveryNotFound => "delivery_not_found",
             Code::ReleaseNotFound => "release_not_found",
+            Code::StagedChangeNotFound => "staged_change_not_found",
             Code::ReleaseClosed => "release_closed",
+            Code::ReleaseTooLarge => "release_too_large",
             Code::ReleaseConflict => "release_conflict",
             Code::ReleaseUnappliable => "release_unappliable",
             Code::InvalidQuery => "invalid_query",
@@ -253,6 +259,9 @@ pub enum AppError {
     /// 503: the database was lost during a write; `maybe_committed` if that
     /// happened while committing, so the write may have been stored.
     WriteInterrupted { maybe_committed: bool, cause: String },
+    /// 503: a write did not finish in time (`cause`: the deadline, or a
+    /// statement or lock timeout); `maybe_committed` if while committing.
+    TimedOut { maybe_committed: bool, cause: String },
     /// 500: a bug. The cause is logged, not sent.
     Internal(String),
 }
@@ -291,7 +300,9 @@ impl AppError {
             AppError::Validation(_) => Code::ValidationFailed,
             AppError::PreconditionRequired => Code::PreconditionRequired,
             AppError::TooManyRequests { .. } => Code::TooManyRequests,
-            AppError::Unavailable(_) | AppError::WriteInterrupted { .. } => Code::ServiceUnavailable,
+            AppError::Unavailable(_) | AppError::WriteInterrupted { .. } | AppError::TimedOut { .. } => {
+                Code::ServiceUnavailable
+            }
             AppError::Internal(_) => Code::InternalError,
         }
     }
@@ -331,6 +342,17 @@ impl AppError {
             } => "The database connection was lost while this write was being committed: it may or may not \
                   have been stored. Read the resource (or its revisions) before retrying."
                 .to_owned(),
+            AppError::TimedOut {
+                maybe_committed: false,
+                cause,
+            } => format!("This write did not finish in time ({cause}): nothing was written. Try again shortly."),
+            AppError::TimedOut {
+                maybe_committed: true,
+                cause,
+            } => format!(
+                "This write did not finish in time ({cause}) while it was being committed: it may or may not \
+                 have been stored. Read the resource (or its revisions) before retrying."
+            ),
             AppError::Internal(_) => "The server failed to answer; the cause has been logged.".to_owned(),
         }
     }
@@ -383,7 +405,7 @@ impl AppError {
                 // The rest of the body may still come: the connection cannot be reused.
                 response.force_close();
             }
-            AppError::Unavailable(_) | AppError::WriteInterrupted { .. } => {
+            AppError::Unavailable(_) | AppError::WriteInterrupted { .. } | AppError::TimedOut { .. } => {
                 response.insert_header((header::RETRY_AFTER, "1"));
             }
             AppError::TooManyRequests { limit, retry_after, .. } => {
@@ -405,7 +427,10 @@ impl AppError {
 impl std::fmt::Display for AppError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            AppError::Unavailable(cause) | AppError::Internal(cause) | AppError::WriteInterrupted { cause, .. } => {
+            AppError::Unavailable(cause)
+            | AppError::Internal(cause)
+            | AppError::WriteInterrupted { cause, .. }
+            | AppError::TimedOut { cause, .. } => {
                 write!(f, "{}: {cause}", self.code())
             }
             _ => write!(f, "{}: {}", self.code(), self.detail()),
@@ -430,7 +455,9 @@ impl ResponseError for AppError {
             AppError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            AppError::Unavailable(_) | AppError::WriteInterrupted { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Unavailable(_) | AppError::WriteInterrupted { .. } | AppError::TimedOut { .. } => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -440,6 +467,9 @@ impl ResponseError for AppError {
             AppError::Unavailable(cause) => log::warn!("database unavailable: {cause}"),
             AppError::WriteInterrupted { maybe_committed, cause } => {
                 log::warn!("database lost during a write (maybe committed: {maybe_committed}): {cause}")
+            }
+            AppError::TimedOut { maybe_committed, cause } => {
+                log::warn!("a write timed out (maybe committed: {maybe_committed}): {cause}")
             }
             AppError::Internal(cause) => log::error!("internal error: {cause}"),
             _ => {}

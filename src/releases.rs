@@ -6,6 +6,7 @@
 use std::time::Duration;
 
 use crate::AppState;
+use crate::content::releases::{self, Postponed};
 use crate::content::write::{self, Outcome};
 
 /// How often each node looks for due releases.
@@ -33,15 +34,10 @@ pub async fn run(state: AppState) {
     }
 }
 
-/// Publishes every release due now; errors are logged and retried at the next poll.
+/// Publishes every release due now. A publication that fails (the
+/// database failed or timed out) is logged, and its release tried again
+/// after a growing delay ([`releases::postpone`]) while the others go on.
 pub async fn publish_due(state: &AppState) {
-    let mut conn = match state.pool.get().await {
-        Ok(conn) => conn,
-        Err(err) => {
-            log::debug!("releases: no database connection: {err}");
-            return;
-        }
-    };
     loop {
         let actor = write::Actor {
             name: "scheduler".to_owned(),
@@ -49,7 +45,7 @@ pub async fn publish_due(state: &AppState) {
             revisions_keep: state.revisions_keep,
             sync_keep_days: state.sync_keep_days,
         };
-        match write::publish_due(&mut conn, actor).await {
+        match write::publish_due(&state.pool, actor).await {
             Ok(None) => return,
             Ok(Some((id, Outcome::Published(slugs)))) => {
                 for slug in &slugs {
@@ -69,9 +65,27 @@ pub async fn publish_due(state: &AppState) {
             Ok(Some((id, Outcome::Unappliable(cause)))) => {
                 log::warn!("releases: the scheduled release {id} failed: {cause}");
             }
-            Err(err) => {
-                log::warn!("releases: publishing a due release failed, retrying: {err}");
-                return;
+            Err(failure) => {
+                let Some(id) = failure.release else {
+                    log::debug!("releases: looking for due releases failed: {}", failure.error);
+                    return;
+                };
+                match releases::postpone(&state.pool, id).await {
+                    Ok(Postponed::Until(at)) => log::warn!(
+                        "releases: publishing the scheduled release {id} failed ({}); trying again at {at}",
+                        failure.error
+                    ),
+                    Ok(Postponed::Failed) => log::warn!(
+                        "releases: the scheduled release {id} failed: {} attempts to publish it failed, the last with {}",
+                        releases::MAX_PUBLISH_ATTEMPTS,
+                        failure.error
+                    ),
+                    Ok(Postponed::Gone) => {}
+                    Err(err) => log::warn!(
+                        "releases: publishing the scheduled release {id} failed ({}), and so did recording it: {err}",
+                        failure.error
+                    ),
+                }
             }
         }
     }

@@ -115,14 +115,26 @@ pub enum Error {
     Unavailable(String),
     /// The database was lost during a write; `maybe_committed` if while committing.
     WriteInterrupted { maybe_committed: bool, cause: String },
+    /// A write did not finish in time: the request's deadline passed, or a
+    /// statement or lock wait ran past its timeout (`cause` says which);
+    /// `maybe_committed` if that happened while committing.
+    TimedOut { maybe_committed: bool, cause: String },
     /// Any other database failure.
     Database(diesel::result::Error),
     /// Stored content the model cannot represent.
     Corrupt(String),
     /// No release has this id.
     ReleaseNotFound { id: Uuid },
+    /// The release stages nothing for this article or section.
+    NotStaged {
+        id: Uuid,
+        slug: String,
+        kind: Option<SectionKind>,
+    },
     /// The release is published or failed.
     ReleaseClosed { id: Uuid, state: String },
+    /// The release already stages as many changes as one publication can apply.
+    ReleaseTooLarge { id: Uuid, limit: i64 },
     /// Staged changes whose live versions moved: nothing was applied.
     ReleaseConflict(Vec<ReleaseConflict>),
     /// A staged change cannot be applied as it stands, though nothing moved
@@ -135,6 +147,10 @@ pub enum Error {
     },
     /// A sync cursor from before the pruned horizon: changes it needs are gone.
     SyncCursorExpired,
+    /// No webhook endpoint has this id.
+    WebhookNotFound { id: Uuid },
+    /// The webhook endpoint has no such delivery.
+    DeliveryNotFound { id: Uuid },
 }
 
 impl From<diesel::result::Error> for Error {
@@ -149,10 +165,7 @@ impl From<diesel::result::Error> for Error {
 
 impl From<crate::db::DeadlineExceeded> for Error {
     fn from(_: crate::db::DeadlineExceeded) -> Error {
-        Error::Unavailable(format!(
-            "the database did not answer within {} s",
-            crate::db::DEADLINE.as_secs()
-        ))
+        Error::Unavailable(crate::db::deadline_cause())
     }
 }
 
@@ -168,6 +181,10 @@ impl Error {
     /// reached (`committing`).
     pub fn of_write(self, committing: bool) -> Error {
         match self {
+            Error::Unavailable(cause) if crate::db::is_timeout(&cause) => Error::TimedOut {
+                maybe_committed: committing,
+                cause,
+            },
             Error::Unavailable(cause) => Error::WriteInterrupted {
                 maybe_committed: committing,
                 cause,

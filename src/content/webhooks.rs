@@ -10,7 +10,14 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde_json::json;
 use uuid::Uuid;
 
+use deserr::{Deserr, IntoValue, Sequence as _, Value as Found, ValuePointerRef};
+use utoipa::ToSchema;
+
+use crate::content::body::BodyErrors;
+use crate::content::error::Error;
 use crate::content::store::{ArticleRow, StoredSection};
+use crate::content::transaction;
+use crate::db::DbPool;
 use crate::db::schema::{webhook_deliveries, webhook_endpoints};
 
 /// The event of a ping (`POST /v1/webhooks/{id}/ping`).
@@ -173,128 +180,327 @@ pub async fn wanted(conn: &mut AsyncPgConnection, event: &str) -> QueryResult<bo
     .await
 }
 
-/// Creates an endpoint with `secret`.
-pub async fn create_endpoint(
-    conn: &mut AsyncPgConnection,
-    input: &EndpointInput,
-    secret: &str,
-) -> QueryResult<EndpointRow> {
-    let now = Utc::now();
-    diesel::insert_into(webhook_endpoints::table)
-        .values((
-            webhook_endpoints::id.eq(Uuid::new_v4()),
-            webhook_endpoints::url.eq(&input.url),
-            webhook_endpoints::events.eq(&input.events),
-            webhook_endpoints::description.eq(&input.description),
-            webhook_endpoints::secret.eq(secret),
-            webhook_endpoints::enabled.eq(input.enabled),
-            webhook_endpoints::created_at.eq(now),
-            webhook_endpoints::updated_at.eq(now),
-        ))
-        .returning(EndpointRow::as_returning())
-        .get_result(conn)
-        .await
+// ---------------------------------------------------------------------------
+// The write body
+
+/// Longest receiver URL.
+pub const MAX_URL_CHARS: usize = 2048;
+/// Longest description.
+pub const MAX_DESCRIPTION_CHARS: usize = 500;
+
+/// An event name, or `*` for all of them.
+#[derive(Debug, Clone, Copy, serde::Serialize, ToSchema)]
+pub enum WebhookEvent {
+    /// An article was created.
+    #[serde(rename = "article.created")]
+    ArticleCreated,
+    /// An article, or any of its sections or items, changed.
+    #[serde(rename = "article.updated")]
+    ArticleUpdated,
+    /// An article was deleted.
+    #[serde(rename = "article.deleted")]
+    ArticleDeleted,
+    /// A draft became published.
+    #[serde(rename = "article.published")]
+    ArticlePublished,
+    /// A published article became a draft.
+    #[serde(rename = "article.unpublished")]
+    ArticleUnpublished,
+    /// A release was published.
+    #[serde(rename = "release.published")]
+    ReleasePublished,
+    /// A release failed.
+    #[serde(rename = "release.failed")]
+    ReleaseFailed,
+    /// A test event (`POST /v1/webhooks/{id}/ping`).
+    #[serde(rename = "webhook.ping")]
+    WebhookPing,
+    /// Every event.
+    #[serde(rename = "*")]
+    All,
 }
 
-/// Every endpoint, oldest first.
-pub async fn list_endpoints(conn: &mut AsyncPgConnection) -> QueryResult<Vec<EndpointRow>> {
-    webhook_endpoints::table
-        .order((webhook_endpoints::created_at.asc(), webhook_endpoints::id.asc()))
-        .select(EndpointRow::as_select())
-        .load(conn)
-        .await
+/// A receiver URL, trimmed, at most [`MAX_URL_CHARS`] characters (whether
+/// it may be reached is checked apart, as that needs a DNS lookup).
+#[derive(Debug, Clone)]
+pub struct ReceiverUrl(pub String);
+
+impl Deserr<BodyErrors> for ReceiverUrl {
+    fn deserialize_from_value<V: IntoValue>(value: Found<V>, location: ValuePointerRef) -> Result<Self, BodyErrors> {
+        let url = String::deserialize_from_value(value, location)?.trim().to_owned();
+        if url.chars().count() > MAX_URL_CHARS {
+            return Err(BodyErrors::at(
+                location,
+                format!("must be at most {MAX_URL_CHARS} characters"),
+            ));
+        }
+        Ok(ReceiverUrl(url))
+    }
 }
 
-/// One endpoint.
-pub async fn find_endpoint(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<EndpointRow>> {
+/// The events an endpoint subscribes to: known names or `*`, at least one,
+/// each once.
+#[derive(Debug, Clone)]
+pub struct Events(pub Vec<String>);
+
+impl Deserr<BodyErrors> for Events {
+    fn deserialize_from_value<V: IntoValue>(value: Found<V>, location: ValuePointerRef) -> Result<Self, BodyErrors> {
+        let Found::Sequence(names) = value else {
+            return Err(BodyErrors::at(location, "must be an array of event names"));
+        };
+        if names.len() == 0 {
+            return Err(BodyErrors::at(location, "must name at least one event, or be [\"*\"]"));
+        }
+        let mut errors = BodyErrors::default();
+        let mut events: Vec<String> = Vec::new();
+        for (index, name) in names.into_iter().enumerate() {
+            let location = location.push_index(index);
+            match name.into_value() {
+                Found::String(name) if name == ALL_EVENTS || EVENTS.contains(&name.as_str()) => {
+                    if !events.contains(&name) {
+                        events.push(name);
+                    }
+                }
+                Found::String(name) => errors.push(
+                    location,
+                    format!("unknown event {name:?}; known: {}, or \"*\"", EVENTS.join(", ")),
+                ),
+                _ => errors.push(location, "must be a string"),
+            }
+        }
+        if errors.is_empty() {
+            Ok(Events(events))
+        } else {
+            Err(errors)
+        }
+    }
+}
+
+/// What an endpoint is for: trimmed, at most [`MAX_DESCRIPTION_CHARS`]
+/// characters, possibly empty; no control characters but newline and tab.
+#[derive(Debug, Clone, Default)]
+pub struct Description(pub String);
+
+impl Deserr<BodyErrors> for Description {
+    fn deserialize_from_value<V: IntoValue>(value: Found<V>, location: ValuePointerRef) -> Result<Self, BodyErrors> {
+        let text = String::deserialize_from_value(value, location)?.trim().to_owned();
+        if text.chars().count() > MAX_DESCRIPTION_CHARS {
+            Err(BodyErrors::at(
+                location,
+                format!("must be at most {MAX_DESCRIPTION_CHARS} characters"),
+            ))
+        } else if text.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+            Err(BodyErrors::at(location, "must not contain control characters"))
+        } else {
+            Ok(Description(text))
+        }
+    }
+}
+
+/// `true` or `false`.
+#[derive(Debug, Clone, Copy)]
+pub struct Flag(pub bool);
+
+impl Deserr<BodyErrors> for Flag {
+    fn deserialize_from_value<V: IntoValue>(value: Found<V>, location: ValuePointerRef) -> Result<Self, BodyErrors> {
+        match value {
+            Found::Boolean(flag) => Ok(Flag(flag)),
+            _ => Err(BodyErrors::at(location, "must be true or false")),
+        }
+    }
+}
+
+/// What an admin sets on an endpoint (`POST` creates, `PUT` replaces).
+#[derive(Debug, Deserr, ToSchema)]
+#[deserr(error = BodyErrors, deny_unknown_fields)]
+pub struct WebhookWrite {
+    /// Where events are posted: an `http(s)` URL whose host does not resolve
+    /// to a loopback, private, link-local or unspecified address.
+    #[schema(value_type = String, example = "https://example.com/hooks/lamina", max_length = 2048)]
+    pub url: ReceiverUrl,
+    /// Event names to send, or `["*"]` for all.
+    #[schema(value_type = Vec<WebhookEvent>, example = json!(["article.updated", "article.published"]), min_items = 1)]
+    pub events: Events,
+    /// What the endpoint is for (default empty).
+    #[deserr(default)]
+    #[schema(value_type = Option<String>, example = "Purge the CDN", max_length = 500)]
+    pub description: Option<Description>,
+    /// Whether events are sent (default `true`); re-enabling clears `disabled_reason`.
+    #[deserr(default)]
+    #[schema(value_type = Option<bool>, example = true)]
+    pub enabled: Option<Flag>,
+}
+
+/// Reads a [`WebhookWrite`], reporting every problem at once, with
+/// `url_problem` (why its URL may not be reached, found apart) among them.
+pub fn parse_write(body: serde_json::Value, url_problem: Option<String>) -> Result<EndpointInput, Error> {
+    let mut errors = BodyErrors::default();
+    if let Some(problem) = url_problem {
+        errors.push(ValuePointerRef::Origin.push_key("url"), problem);
+    }
+    match deserr::deserialize::<WebhookWrite, _, BodyErrors>(body) {
+        Ok(write) if errors.is_empty() => Ok(EndpointInput {
+            url: write.url.0,
+            events: write.events.0,
+            description: write.description.unwrap_or_default().0,
+            enabled: write.enabled.is_none_or(|enabled| enabled.0),
+        }),
+        Ok(_) => Err(Error::Invalid(errors.into_field_errors())),
+        Err(problems) => {
+            errors.extend(problems);
+            Err(Error::Invalid(errors.into_field_errors()))
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Management
+
+/// The endpoint `id`, or [`Error::WebhookNotFound`].
+async fn endpoint(conn: &mut AsyncPgConnection, id: Uuid) -> Result<EndpointRow, Error> {
     webhook_endpoints::table
         .find(id)
         .select(EndpointRow::as_select())
         .first(conn)
         .await
-        .optional()
+        .optional()?
+        .ok_or(Error::WebhookNotFound { id })
+}
+
+/// Creates an endpoint with `secret`.
+pub async fn create(pool: &DbPool, input: &EndpointInput, secret: &str) -> Result<EndpointRow, Error> {
+    transaction::write(pool, async |conn| {
+        let now = Utc::now();
+        Ok(diesel::insert_into(webhook_endpoints::table)
+            .values((
+                webhook_endpoints::id.eq(Uuid::new_v4()),
+                webhook_endpoints::url.eq(&input.url),
+                webhook_endpoints::events.eq(&input.events),
+                webhook_endpoints::description.eq(&input.description),
+                webhook_endpoints::secret.eq(secret),
+                webhook_endpoints::enabled.eq(input.enabled),
+                webhook_endpoints::created_at.eq(now),
+                webhook_endpoints::updated_at.eq(now),
+            ))
+            .returning(EndpointRow::as_returning())
+            .get_result(conn)
+            .await?)
+    })
+    .await
+}
+
+/// Every endpoint, oldest first.
+pub async fn list(pool: &DbPool) -> Result<Vec<EndpointRow>, Error> {
+    transaction::read(pool, async |conn| {
+        Ok(webhook_endpoints::table
+            .order((webhook_endpoints::created_at.asc(), webhook_endpoints::id.asc()))
+            .select(EndpointRow::as_select())
+            .load(conn)
+            .await?)
+    })
+    .await
+}
+
+/// One endpoint.
+pub async fn find(pool: &DbPool, id: Uuid) -> Result<EndpointRow, Error> {
+    transaction::read(pool, async |conn| endpoint(conn, id).await).await
 }
 
 /// Replaces an endpoint's settings; enabling it clears why it was disabled.
-pub async fn update_endpoint(
-    conn: &mut AsyncPgConnection,
-    id: Uuid,
-    input: &EndpointInput,
-) -> QueryResult<Option<EndpointRow>> {
-    diesel::update(webhook_endpoints::table.find(id))
-        .set((
-            webhook_endpoints::url.eq(&input.url),
-            webhook_endpoints::events.eq(&input.events),
-            webhook_endpoints::description.eq(&input.description),
-            webhook_endpoints::enabled.eq(input.enabled),
-            webhook_endpoints::disabled_reason.eq(None::<String>),
-            webhook_endpoints::updated_at.eq(Utc::now()),
-        ))
-        .returning(EndpointRow::as_returning())
-        .get_result(conn)
-        .await
-        .optional()
+pub async fn update(pool: &DbPool, id: Uuid, input: &EndpointInput) -> Result<EndpointRow, Error> {
+    transaction::write(pool, async |conn| {
+        diesel::update(webhook_endpoints::table.find(id))
+            .set((
+                webhook_endpoints::url.eq(&input.url),
+                webhook_endpoints::events.eq(&input.events),
+                webhook_endpoints::description.eq(&input.description),
+                webhook_endpoints::enabled.eq(input.enabled),
+                webhook_endpoints::disabled_reason.eq(None::<String>),
+                webhook_endpoints::updated_at.eq(Utc::now()),
+            ))
+            .returning(EndpointRow::as_returning())
+            .get_result(conn)
+            .await
+            .optional()?
+            .ok_or(Error::WebhookNotFound { id })
+    })
+    .await
 }
 
-/// Deletes an endpoint and its deliveries; `false` if there was none.
-pub async fn delete_endpoint(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<bool> {
-    Ok(diesel::delete(webhook_endpoints::table.find(id)).execute(conn).await? > 0)
+/// Deletes an endpoint and its deliveries.
+pub async fn delete(pool: &DbPool, id: Uuid) -> Result<(), Error> {
+    transaction::write(pool, async |conn| {
+        match diesel::delete(webhook_endpoints::table.find(id)).execute(conn).await? {
+            0 => Err(Error::WebhookNotFound { id }),
+            _ => Ok(()),
+        }
+    })
+    .await
 }
 
 /// Most deliveries listed at once.
 pub const DELIVERIES_LISTED: i64 = 100;
 
 /// The newest [`DELIVERIES_LISTED`] deliveries to an endpoint, newest first.
-pub async fn list_deliveries(conn: &mut AsyncPgConnection, endpoint: Uuid) -> QueryResult<Vec<DeliveryRow>> {
-    webhook_deliveries::table
-        .filter(webhook_deliveries::endpoint_id.eq(endpoint))
-        .order(webhook_deliveries::seq.desc())
-        .limit(DELIVERIES_LISTED)
-        .select(DeliveryRow::as_select())
-        .load(conn)
-        .await
+pub async fn deliveries(pool: &DbPool, id: Uuid) -> Result<Vec<DeliveryRow>, Error> {
+    transaction::read(pool, async |conn| {
+        endpoint(conn, id).await?;
+        Ok(webhook_deliveries::table
+            .filter(webhook_deliveries::endpoint_id.eq(id))
+            .order(webhook_deliveries::seq.desc())
+            .limit(DELIVERIES_LISTED)
+            .select(DeliveryRow::as_select())
+            .load(conn)
+            .await?)
+    })
+    .await
 }
 
 /// Makes a delivery pending again, due now, with a fresh set of attempts
-/// (its `webhook-id` stays). `None` if the endpoint has no such delivery.
-pub async fn retry_delivery(
-    conn: &mut AsyncPgConnection,
-    endpoint: Uuid,
-    delivery: Uuid,
-) -> QueryResult<Option<DeliveryRow>> {
-    diesel::update(
-        webhook_deliveries::table
-            .filter(webhook_deliveries::id.eq(delivery))
-            .filter(webhook_deliveries::endpoint_id.eq(endpoint)),
-    )
-    .set((
-        webhook_deliveries::state.eq(state::PENDING),
-        webhook_deliveries::attempts.eq(0),
-        webhook_deliveries::next_attempt_at.eq(Utc::now()),
-        webhook_deliveries::leased_until.eq(None::<DateTime<Utc>>),
-    ))
-    .returning(DeliveryRow::as_returning())
-    .get_result(conn)
-    .await
-    .optional()
-}
-
-/// Queues a `webhook.ping` for one endpoint (enabled or not: a ping to a
-/// disabled endpoint waits until it is enabled again).
-pub async fn ping(conn: &mut AsyncPgConnection, endpoint: Uuid) -> QueryResult<DeliveryRow> {
-    let payload = json!({
-        "type": PING,
-        "timestamp": Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true),
-        "data": { "endpoint_id": endpoint },
-    });
-    diesel::insert_into(webhook_deliveries::table)
-        .values((
-            webhook_deliveries::id.eq(Uuid::new_v4()),
-            webhook_deliveries::endpoint_id.eq(endpoint),
-            webhook_deliveries::event.eq(PING),
-            webhook_deliveries::payload.eq(payload),
+/// (its `webhook-id` stays).
+pub async fn retry(pool: &DbPool, id: Uuid, delivery: Uuid) -> Result<DeliveryRow, Error> {
+    transaction::write(pool, async |conn| {
+        endpoint(conn, id).await?;
+        diesel::update(
+            webhook_deliveries::table
+                .filter(webhook_deliveries::id.eq(delivery))
+                .filter(webhook_deliveries::endpoint_id.eq(id)),
+        )
+        .set((
+            webhook_deliveries::state.eq(state::PENDING),
+            webhook_deliveries::attempts.eq(0),
+            webhook_deliveries::next_attempt_at.eq(Utc::now()),
+            webhook_deliveries::leased_until.eq(None::<DateTime<Utc>>),
         ))
         .returning(DeliveryRow::as_returning())
         .get_result(conn)
         .await
+        .optional()?
+        .ok_or(Error::DeliveryNotFound { id: delivery })
+    })
+    .await
+}
+
+/// Queues a `webhook.ping` for one endpoint (enabled or not: a ping to a
+/// disabled endpoint waits until it is enabled again).
+pub async fn ping(pool: &DbPool, id: Uuid) -> Result<DeliveryRow, Error> {
+    transaction::write(pool, async |conn| {
+        endpoint(conn, id).await?;
+        let payload = json!({
+            "type": PING,
+            "timestamp": Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true),
+            "data": { "endpoint_id": id },
+        });
+        Ok(diesel::insert_into(webhook_deliveries::table)
+            .values((
+                webhook_deliveries::id.eq(Uuid::new_v4()),
+                webhook_deliveries::endpoint_id.eq(id),
+                webhook_deliveries::event.eq(PING),
+                webhook_deliveries::payload.eq(payload),
+            ))
+            .returning(DeliveryRow::as_returning())
+            .get_result(conn)
+            .await?)
+    })
+    .await
 }

@@ -48,6 +48,23 @@ pub async fn deadline<T, E: From<DeadlineExceeded>>(work: impl Future<Output = R
         .unwrap_or_else(|_| Err(DeadlineExceeded.into()))
 }
 
+/// What [`DeadlineExceeded`] says, as a cause.
+pub fn deadline_cause() -> String {
+    format!("the database did not answer within {} s", DEADLINE.as_secs())
+}
+
+/// Whether the cause of an unavailable database (as [`is_unavailable`]
+/// found it, or [`deadline_cause`]) is a timeout rather than a lost connection.
+pub fn is_timeout(cause: &str) -> bool {
+    cause == deadline_cause()
+        || [
+            "canceling statement due to statement timeout",
+            "canceling statement due to lock timeout",
+        ]
+        .iter()
+        .any(|prefix| cause.starts_with(prefix))
+}
+
 /// Whether `err` means the database could not be used (connection lost,
 /// server shutting down, starting or recovering, a statement or lock
 /// timeout) rather than a fault of the query. PostgreSQL's SQLSTATE is not

@@ -143,6 +143,8 @@ diesel::table! {
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         published_at -> Nullable<Timestamptz>,
+        publish_attempts -> Int4,
+        retry_at -> Nullable<Timestamptz>,
     }
 }
 

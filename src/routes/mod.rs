@@ -22,7 +22,7 @@ use utoipa::IntoResponses;
 use utoipa::openapi::OpenApi;
 use uuid::Uuid;
 
-use crate::error::{AppError, Code, Problem};
+use crate::error::{AppError, Code};
 
 /// Registers every documented route; mounted under `/v1`.
 pub fn configure(config: &mut utoipa_actix_web::service_config::ServiceConfig) {
@@ -66,87 +66,122 @@ pub fn configure(config: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(translations::put_translation_status);
 }
 
-/// Responses every operation can give.
-#[derive(IntoResponses)]
-pub enum ProblemResponses {
-    /// The database is unreachable; retry after `Retry-After` seconds.
-    #[response(status = 503, content_type = "application/problem+json")]
-    Unavailable(Problem),
+/// The problem responses of the API, one type per status, each described
+/// once; the `code` in the body says which case it is. Operations list the
+/// sets below (or single statuses) in their `responses`.
+pub mod problems {
+    use std::collections::BTreeMap;
+
+    use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder, response::Response};
+
+    /// `status` answered with a problem document, as `description` says.
+    fn problem(status: u16, description: &str) -> BTreeMap<String, RefOr<Response>> {
+        let content = ContentBuilder::new()
+            .schema(Some(Ref::from_schema_name("Problem")))
+            .build();
+        let response = ResponseBuilder::new()
+            .description(description)
+            .content(crate::error::PROBLEM_JSON, content)
+            .build();
+        BTreeMap::from([(status.to_string(), RefOr::T(response))])
+    }
+
+    macro_rules! statuses {
+        ($($(#[doc = $doc:literal])+ $name:ident = $status:literal;)*) => {$(
+            $(#[doc = $doc])+
+            pub struct $name;
+
+            impl utoipa::IntoResponses for $name {
+                fn responses() -> BTreeMap<String, RefOr<Response>> {
+                    problem($status, concat!($($doc),+).trim())
+                }
+            }
+        )*};
+    }
+
+    statuses! {
+        /// The request is malformed (`code`: an unknown query parameter, a bad `limit` or `cursor`, malformed JSON, a bad slug to create).
+        BadRequest = 400;
+        /// No token where one is needed, or an unknown, expired or revoked one (a bad token is never read as anonymous).
+        Unauthorized = 401;
+        /// The token's role may not do this (a `preview` token writing or reading history; webhooks are for `admin` tokens).
+        Forbidden = 403;
+        /// Nothing has this path; `code` says what is missing (`article_not_found`, `release_not_found`, `webhook_not_found`, …).
+        NotFound = 404;
+        /// The write conflicts with what is stored (`article_exists`, `release_closed`, `release_too_large`, `release_conflict` listing `conflicts`, `release_unappliable`).
+        Conflict = 409;
+        /// `If-Match` does not name the current version; the body gives the current ETag and version.
+        PreconditionFailed = 412;
+        /// The body is larger than 256 KiB.
+        TooLarge = 413;
+        /// The body is not UTF-8 `application/json` without a `Content-Encoding`.
+        UnsupportedMediaType = 415;
+        /// The body breaks the rules; `errors` lists every problem with a JSON pointer.
+        Invalid = 422;
+        /// The resource exists and `If-Match` is missing.
+        PreconditionRequired = 428;
+        /// Too many writes by this token, or failed authentications from this address; see `Retry-After` and `RateLimit-*`.
+        TooManyRequests = 429;
+        /// The database is unreachable; retry after `Retry-After` seconds.
+        Unavailable = 503;
+    }
 }
 
-/// The failures of a write with a body.
-#[derive(IntoResponses)]
-pub enum WriteProblems {
-    /// Malformed JSON (`malformed_json`) or a bad slug in the path (`invalid_slug`).
-    #[response(status = 400, content_type = "application/problem+json")]
-    BadRequest(Problem),
-    /// No token, or an unknown, expired or revoked one (`WWW-Authenticate: Bearer`).
-    #[response(status = 401, content_type = "application/problem+json")]
-    Unauthorized(Problem),
-    /// The token's role may not write (a `preview` token).
-    #[response(status = 403, content_type = "application/problem+json")]
-    Forbidden(Problem),
-    /// No such article, section or item.
-    #[response(status = 404, content_type = "application/problem+json")]
-    NotFound(Problem),
-    /// The resource was created by another request meanwhile.
-    #[response(status = 409, content_type = "application/problem+json")]
-    Conflict(Problem),
-    /// `If-Match` does not name the current version; the body gives the current ETag and version.
-    #[response(status = 412, content_type = "application/problem+json")]
-    PreconditionFailed(Problem),
-    /// The body is larger than 256 KiB.
-    #[response(status = 413, content_type = "application/problem+json")]
-    TooLarge(Problem),
-    /// The body is not `application/json`.
-    #[response(status = 415, content_type = "application/problem+json")]
-    UnsupportedMediaType(Problem),
-    /// The body breaks the content rules; `errors` lists every problem with a JSON pointer.
-    #[response(status = 422, content_type = "application/problem+json")]
-    Invalid(Problem),
-    /// The resource exists and `If-Match` is missing.
-    #[response(status = 428, content_type = "application/problem+json")]
-    PreconditionRequired(Problem),
-    /// Too many writes by this token, or failed authentications from this address; see `Retry-After` and `RateLimit-*`.
-    #[response(status = 429, content_type = "application/problem+json")]
-    TooManyRequests(Problem),
+/// Declares a set of [`problems`] that operations list together.
+macro_rules! problem_set {
+    ($($(#[doc = $doc:literal])+ $name:ident = [$($status:ident),+];)*) => {$(
+        $(#[doc = $doc])+
+        pub struct $name;
+
+        impl IntoResponses for $name {
+            fn responses() -> std::collections::BTreeMap<String, utoipa::openapi::RefOr<utoipa::openapi::response::Response>> {
+                let mut all = std::collections::BTreeMap::new();
+                $(all.append(&mut <problems::$status as IntoResponses>::responses());)+
+                all
+            }
+        }
+    )*};
 }
 
-/// The failures of a write without a body (deletes).
-#[derive(IntoResponses)]
-pub enum DeleteProblems {
-    /// No token, or an unknown, expired or revoked one (`WWW-Authenticate: Bearer`).
-    #[response(status = 401, content_type = "application/problem+json")]
-    Unauthorized(Problem),
-    /// The token's role may not write (a `preview` token).
-    #[response(status = 403, content_type = "application/problem+json")]
-    Forbidden(Problem),
-    /// No such article or section.
-    #[response(status = 404, content_type = "application/problem+json")]
-    NotFound(Problem),
-    /// `If-Match` does not name the current version; the body gives the current ETag and version.
-    #[response(status = 412, content_type = "application/problem+json")]
-    PreconditionFailed(Problem),
-    /// `If-Match` is missing.
-    #[response(status = 428, content_type = "application/problem+json")]
-    PreconditionRequired(Problem),
-    /// Too many writes by this token, or failed authentications from this address; see `Retry-After` and `RateLimit-*`.
-    #[response(status = 429, content_type = "application/problem+json")]
-    TooManyRequests(Problem),
-}
-
-/// The failures of reads that take a token.
-#[derive(IntoResponses)]
-pub enum ReadProblems {
-    /// An `Authorization` header with an unknown, expired or revoked token (never read as anonymous).
-    #[response(status = 401, content_type = "application/problem+json")]
-    Unauthorized(Problem),
-    /// Too many writes by this token, or failed authentications from this address; see `Retry-After` and `RateLimit-*`.
-    #[response(status = 429, content_type = "application/problem+json")]
-    TooManyRequests(Problem),
+problem_set! {
+    /// Responses every operation can give.
+    ProblemResponses = [Unavailable];
+    /// The failures of a write with a body.
+    WriteProblems = [
+        BadRequest, Unauthorized, Forbidden, NotFound, Conflict, PreconditionFailed, TooLarge,
+        UnsupportedMediaType, Invalid, PreconditionRequired, TooManyRequests
+    ];
+    /// The failures of a write without a body (deletes, restores).
+    DeleteProblems = [Unauthorized, Forbidden, NotFound, PreconditionFailed, PreconditionRequired, TooManyRequests];
+    /// The failures of reads that take a token.
+    ReadProblems = [Unauthorized, TooManyRequests];
+    /// The failures of the editor-only history reads.
+    HistoryProblems = [BadRequest, Unauthorized, Forbidden, NotFound, TooManyRequests];
+    /// The failures of the admin-only webhook routes.
+    WebhookProblems = [BadRequest, Unauthorized, Forbidden, NotFound, TooLarge, UnsupportedMediaType, Invalid, TooManyRequests];
 }
 
 pub use crate::auth::{Editor, Reader};
+
+/// Runs `work` on a pooled connection, the wait for it included, so that a
+/// request is answered within 5 s even when the database stalls (when
+/// recycling a pooled connection, each ping can take the pool's timeout).
+/// Writes in `work` run under the deadline themselves (their answer says
+/// whether they may have been committed); this bounds the whole a little
+/// later, so theirs wins unless the wait for the connection was long.
+pub async fn with_connection<T>(
+    state: &crate::AppState,
+    work: impl AsyncFnOnce(&mut diesel_async::AsyncPgConnection) -> Result<T, AppError>,
+) -> Result<T, AppError> {
+    let bound = crate::db::DEADLINE + std::time::Duration::from_millis(800);
+    let run = async {
+        let mut conn = state.pool.get().await?;
+        work(&mut conn).await
+    };
+    tokio::time::timeout(bound, run)
+        .await
+        .unwrap_or_else(|_| Err(AppError::Unavailable(crate::db::deadline_cause())))
+}
 
 /// Largest accepted request body.
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
@@ -286,12 +321,29 @@ impl From<crate::content::Error> for AppError {
             ),
             Error::Unavailable(cause) => AppError::Unavailable(cause),
             Error::WriteInterrupted { maybe_committed, cause } => AppError::WriteInterrupted { maybe_committed, cause },
+            Error::TimedOut { maybe_committed, cause } => AppError::TimedOut { maybe_committed, cause },
             Error::Database(err) => err.into(),
             Error::Corrupt(what) => AppError::Internal(what),
             Error::ReleaseNotFound { id } => paths::release_not_found(id),
+            Error::NotStaged { id, slug, kind } => AppError::not_found(
+                Code::StagedChangeNotFound,
+                match kind {
+                    None => format!("The release {id} stages no whole article {slug:?}."),
+                    Some(kind) => format!("The release {id} stages no {kind} section of {slug:?}."),
+                },
+            ),
+            Error::WebhookNotFound { id } => paths::webhook_not_found(id),
+            Error::DeliveryNotFound { id } => paths::delivery_not_found(id),
             Error::ReleaseClosed { id, state } => AppError::Conflict {
                 code: Code::ReleaseClosed,
                 detail: format!("The release {id} is {state} and can no longer change."),
+            },
+            Error::ReleaseTooLarge { id, limit } => AppError::Conflict {
+                code: Code::ReleaseTooLarge,
+                detail: format!(
+                    "The release {id} already stages {limit} changes, the most one release can publish at once; \
+                     publish it, or stage the rest in another release."
+                ),
             },
             Error::ReleaseConflict(conflicts) => AppError::ReleaseConflict(conflicts),
             Error::ReleaseUnappliable { slug, kind, reason } => AppError::Conflict {

@@ -6,13 +6,13 @@ use utoipa::IntoParams;
 
 use super::articles::{actor, page_limit};
 use super::paths::{ArticlePath, RevisionPath, article_not_found, revision_not_found};
-use super::{Editor, NoParams, ProblemResponses, Query};
+use super::{DeleteProblems, Editor, HistoryProblems, NoParams, ProblemResponses, Query};
 use crate::AppState;
 use crate::content::history::{self, Revision, RevisionPage};
 use crate::content::model::Article;
 use crate::content::store::{self, ArticleRow, Visibility};
 use crate::content::write;
-use crate::error::{AppError, Code, Problem};
+use crate::error::{AppError, Code};
 use crate::request_id::RequestId;
 
 /// Query of the revision list.
@@ -29,26 +29,6 @@ pub struct RevisionQuery {
 
 impl super::KnownParams for RevisionQuery {
     const NAMES: &'static [&'static str] = &["limit", "cursor"];
-}
-
-/// Failures of the editor-only history endpoints.
-#[derive(utoipa::IntoResponses)]
-pub enum HistoryProblems {
-    /// Bad `limit` or `cursor`.
-    #[response(status = 400, content_type = "application/problem+json")]
-    BadRequest(Problem),
-    /// No token, or an unknown, expired or revoked one.
-    #[response(status = 401, content_type = "application/problem+json")]
-    Unauthorized(Problem),
-    /// The token's role may not read history (a `preview` token).
-    #[response(status = 403, content_type = "application/problem+json")]
-    Forbidden(Problem),
-    /// No such article or revision.
-    #[response(status = 404, content_type = "application/problem+json")]
-    NotFound(Problem),
-    /// Too many writes by this token, or failed authentications from this address; see `Retry-After` and `RateLimit-*`.
-    #[response(status = 429, content_type = "application/problem+json")]
-    TooManyRequests(Problem),
 }
 
 async fn find_article(state: &AppState, slug: &str) -> Result<ArticleRow, AppError> {
@@ -159,12 +139,7 @@ pub async fn get_revision(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Restored; the stored article", body = Article, headers(("ETag" = String, description = "The new version"))),
-        (status = 401, description = "No token, or an unknown, expired or revoked one", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The token's role may not write", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such article or revision", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "`If-Match` does not name the current version", body = Problem, content_type = "application/problem+json"),
-        (status = 428, description = "`If-Match` is missing", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many writes by this token, or failed authentications from this address", body = Problem, content_type = "application/problem+json"),
+        DeleteProblems,
         ProblemResponses,
     )
 )]
@@ -177,14 +152,11 @@ pub async fn restore_revision(
     RevisionPath { slug, id: revision_id }: RevisionPath,
     _query: Query<NoParams>,
 ) -> Result<HttpResponse, AppError> {
-    let mut conn = state.pool.get().await?;
-    let written = write::restore(
-        &mut conn,
-        &slug,
-        revision_id,
-        super::etags::precondition(&req, crate::content::Resource::Article),
-        actor(&state, editor, request_id),
-    )
+    let precondition = super::etags::precondition(&req, crate::content::Resource::Article);
+    let actor = actor(&state, editor, request_id);
+    let written = super::with_connection(&state, async |conn| {
+        Ok(write::restore(conn, &slug, revision_id, precondition, actor).await?)
+    })
     .await?;
     super::parts::written(&state, &slug, super::parts::Part::Article(None), &written, None)
 }

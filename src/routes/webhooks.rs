@@ -9,71 +9,12 @@ use serde_json::{Value, json};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::paths::{DeliveryPath, WebhookPath, delivery_not_found, webhook_not_found};
-use super::{NoParams, ProblemResponses, Query, read_json};
+use super::paths::{DeliveryPath, WebhookPath};
+use super::{NoParams, ProblemResponses, Query, WebhookProblems, read_json};
 use crate::AppState;
 use crate::auth::Admin;
-use crate::content::webhooks::{self as store, ALL_EVENTS, DeliveryRow, EVENTS, EndpointInput, EndpointRow};
-use crate::error::{AppError, FieldError, Problem};
-
-/// Longest receiver URL.
-pub const MAX_URL_CHARS: usize = 2048;
-/// Longest description.
-pub const MAX_DESCRIPTION_CHARS: usize = 500;
-
-/// What an admin sets on an endpoint (`POST` creates, `PUT` replaces).
-#[derive(Debug, Clone, ToSchema)]
-#[expect(
-    dead_code,
-    reason = "documents the body, which is read field by field to report every problem"
-)]
-pub struct WebhookWrite {
-    /// Where events are posted: an `http(s)` URL whose host does not resolve
-    /// to a loopback, private, link-local or unspecified address.
-    #[schema(example = "https://example.com/hooks/lamina", max_length = 2048)]
-    url: String,
-    /// Event names to send, or `["*"]` for all.
-    #[schema(example = json!(["article.updated", "article.published"]), min_items = 1)]
-    events: Vec<WebhookEvent>,
-    /// What the endpoint is for (default empty).
-    #[schema(example = "Purge the CDN", max_length = 500)]
-    description: Option<String>,
-    /// Whether events are sent (default `true`); re-enabling clears `disabled_reason`.
-    #[schema(example = true)]
-    enabled: Option<bool>,
-}
-
-/// An event name, or `*` for all of them.
-#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
-pub enum WebhookEvent {
-    /// An article was created.
-    #[serde(rename = "article.created")]
-    ArticleCreated,
-    /// An article, or any of its sections or items, changed.
-    #[serde(rename = "article.updated")]
-    ArticleUpdated,
-    /// An article was deleted.
-    #[serde(rename = "article.deleted")]
-    ArticleDeleted,
-    /// A draft became published.
-    #[serde(rename = "article.published")]
-    ArticlePublished,
-    /// A published article became a draft.
-    #[serde(rename = "article.unpublished")]
-    ArticleUnpublished,
-    /// A release was published.
-    #[serde(rename = "release.published")]
-    ReleasePublished,
-    /// A release failed.
-    #[serde(rename = "release.failed")]
-    ReleaseFailed,
-    /// A test event (`POST /v1/webhooks/{id}/ping`).
-    #[serde(rename = "webhook.ping")]
-    WebhookPing,
-    /// Every event.
-    #[serde(rename = "*")]
-    All,
-}
+use crate::content::webhooks::{self as store, DeliveryRow, EndpointInput, EndpointRow, MAX_URL_CHARS};
+use crate::error::AppError;
 
 /// A webhook endpoint (its secret is shown only when it is created).
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -223,136 +164,16 @@ pub struct DeliveryList {
     pub items: Vec<Delivery>,
 }
 
-/// The failures of the webhook routes.
-#[derive(utoipa::IntoResponses)]
-pub enum WebhookProblems {
-    /// Malformed JSON, or an unknown query parameter.
-    #[response(status = 400, content_type = "application/problem+json")]
-    BadRequest(Problem),
-    /// No token, or an unknown, expired or revoked one (`WWW-Authenticate: Bearer`).
-    #[response(status = 401, content_type = "application/problem+json")]
-    Unauthorized(Problem),
-    /// The token is not an admin's.
-    #[response(status = 403, content_type = "application/problem+json")]
-    Forbidden(Problem),
-    /// No such endpoint (`webhook_not_found`) or delivery (`delivery_not_found`).
-    #[response(status = 404, content_type = "application/problem+json")]
-    NotFound(Problem),
-    /// The body is larger than 256 KiB.
-    #[response(status = 413, content_type = "application/problem+json")]
-    TooLarge(Problem),
-    /// The body is not `application/json`.
-    #[response(status = 415, content_type = "application/problem+json")]
-    UnsupportedMediaType(Problem),
-    /// The body breaks the rules (a URL that is not `http(s)` or resolves to a
-    /// private address, an unknown event); `errors` lists every problem.
-    #[response(status = 422, content_type = "application/problem+json")]
-    Invalid(Problem),
-    /// Too many writes by this token, or failed authentications from this address; see `Retry-After` and `RateLimit-*`.
-    #[response(status = 429, content_type = "application/problem+json")]
-    TooManyRequests(Problem),
-}
-
-fn problem(pointer: &str, message: impl Into<String>) -> FieldError {
-    FieldError {
-        pointer: pointer.to_owned(),
-        message: message.into(),
-    }
-}
-
-/// Reads a [`WebhookWrite`], reporting every problem at once.
-async fn parse_write(body: &Value, allow_private: bool) -> Result<EndpointInput, AppError> {
-    let Some(object) = body.as_object() else {
-        return Err(AppError::Validation(vec![problem("", "must be a JSON object")]));
+/// Reads a [`store::WebhookWrite`]: its URL is looked up (it must not
+/// reach a private address) so that the answer lists that problem too.
+async fn parse_write(state: &AppState, body: Value) -> Result<EndpointInput, AppError> {
+    let url_problem = match body.get("url").and_then(Value::as_str).map(str::trim) {
+        Some(url) if url.chars().count() <= MAX_URL_CHARS => {
+            crate::webhooks::check_url(url, state.webhook_allow_private).await.err()
+        }
+        _ => None,
     };
-    let mut errors = Vec::new();
-    for name in object.keys() {
-        if !["url", "events", "description", "enabled"].contains(&name.as_str()) {
-            errors.push(problem(
-                &format!("/{}", name.replace('~', "~0").replace('/', "~1")),
-                "unknown field",
-            ));
-        }
-    }
-    let url = match object.get("url") {
-        None => {
-            errors.push(problem("/url", "is required"));
-            String::new()
-        }
-        Some(Value::String(url)) => {
-            let url = url.trim().to_owned();
-            if url.chars().count() > MAX_URL_CHARS {
-                errors.push(problem("/url", format!("must be at most {MAX_URL_CHARS} characters")));
-            } else if let Err(reason) = crate::webhooks::check_url(&url, allow_private).await {
-                errors.push(problem("/url", reason));
-            }
-            url
-        }
-        Some(_) => {
-            errors.push(problem("/url", "must be a string"));
-            String::new()
-        }
-    };
-    let mut events = Vec::new();
-    match object.get("events") {
-        None => errors.push(problem("/events", "is required")),
-        Some(Value::Array(names)) if names.is_empty() => {
-            errors.push(problem("/events", "must name at least one event, or be [\"*\"]"));
-        }
-        Some(Value::Array(names)) => {
-            for (index, name) in names.iter().enumerate() {
-                match name.as_str() {
-                    Some(name) if name == ALL_EVENTS || EVENTS.contains(&name) => {
-                        if !events.iter().any(|known| known == name) {
-                            events.push(name.to_owned());
-                        }
-                    }
-                    Some(name) => errors.push(problem(
-                        &format!("/events/{index}"),
-                        format!("unknown event {name:?}; known: {}, or \"*\"", EVENTS.join(", ")),
-                    )),
-                    None => errors.push(problem(&format!("/events/{index}"), "must be a string")),
-                }
-            }
-        }
-        Some(_) => errors.push(problem("/events", "must be an array of event names")),
-    }
-    let description = match object.get("description") {
-        None | Some(Value::Null) => String::new(),
-        Some(Value::String(text)) => {
-            let text = text.trim();
-            if text.chars().count() > MAX_DESCRIPTION_CHARS {
-                errors.push(problem(
-                    "/description",
-                    format!("must be at most {MAX_DESCRIPTION_CHARS} characters"),
-                ));
-            } else if text.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
-                errors.push(problem("/description", "must not contain control characters"));
-            }
-            text.to_owned()
-        }
-        Some(_) => {
-            errors.push(problem("/description", "must be a string"));
-            String::new()
-        }
-    };
-    let enabled = match object.get("enabled") {
-        None | Some(Value::Null) => true,
-        Some(Value::Bool(enabled)) => *enabled,
-        Some(_) => {
-            errors.push(problem("/enabled", "must be true or false"));
-            true
-        }
-    };
-    if !errors.is_empty() {
-        return Err(AppError::Validation(errors));
-    }
-    Ok(EndpointInput {
-        url,
-        events,
-        description,
-        enabled,
-    })
+    Ok(store::parse_write(body, url_problem)?)
 }
 
 fn json_response<T: Serialize>(status: StatusCode, value: &T) -> Result<HttpResponse, AppError> {
@@ -369,7 +190,7 @@ fn json_response<T: Serialize>(status: StatusCode, value: &T) -> Result<HttpResp
 /// `webhook-timestamp`, `webhook-signature`).
 #[utoipa::path(
     tag = "webhooks",
-    request_body(content = WebhookWrite, content_type = "application/json"),
+    request_body(content = store::WebhookWrite, content_type = "application/json"),
     security(("bearer" = [])),
     responses(
         (status = 201, description = "Created; the secret is shown only now", body = WebhookCreated,
@@ -386,11 +207,9 @@ pub async fn create_webhook(
     _query: Query<NoParams>,
     body: web::Payload,
 ) -> Result<HttpResponse, AppError> {
-    let body = read_json(&req, body).await?;
-    let input = parse_write(&body, state.webhook_allow_private).await?;
+    let input = parse_write(&state, read_json(&req, body).await?).await?;
     let secret = crate::webhooks::new_secret().map_err(|err| AppError::Internal(format!("no randomness: {err}")))?;
-    let mut conn = state.pool.get().await?;
-    let row = store::create_endpoint(&mut conn, &input, &secret).await?;
+    let row = store::create(&state.pool, &input, &secret).await?;
     let location = format!("/v1/webhooks/{}", row.id);
     let mut response = json_response(
         StatusCode::CREATED,
@@ -421,8 +240,7 @@ pub async fn list_webhooks(
     _admin: Admin,
     _query: Query<NoParams>,
 ) -> Result<HttpResponse, AppError> {
-    let mut conn = state.pool.get().await?;
-    let items = store::list_endpoints(&mut conn).await?;
+    let items = store::list(&state.pool).await?;
     json_response(
         StatusCode::OK,
         &WebhookList {
@@ -449,11 +267,7 @@ pub async fn get_webhook(
     WebhookPath { id }: WebhookPath,
     _query: Query<NoParams>,
 ) -> Result<HttpResponse, AppError> {
-    let mut conn = state.pool.get().await?;
-    let row = store::find_endpoint(&mut conn, id)
-        .await?
-        .ok_or_else(|| webhook_not_found(id))?;
-    json_response(StatusCode::OK, &Webhook::from(row))
+    json_response(StatusCode::OK, &Webhook::from(store::find(&state.pool, id).await?))
 }
 
 /// Replace a webhook endpoint's URL, events, description and `enabled` (admin).
@@ -462,7 +276,7 @@ pub async fn get_webhook(
 #[utoipa::path(
     tag = "webhooks",
     params(WebhookPath),
-    request_body(content = WebhookWrite, content_type = "application/json"),
+    request_body(content = store::WebhookWrite, content_type = "application/json"),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The endpoint as stored", body = Webhook),
@@ -479,13 +293,11 @@ pub async fn put_webhook(
     _query: Query<NoParams>,
     body: web::Payload,
 ) -> Result<HttpResponse, AppError> {
-    let body = read_json(&req, body).await?;
-    let input = parse_write(&body, state.webhook_allow_private).await?;
-    let mut conn = state.pool.get().await?;
-    let row = store::update_endpoint(&mut conn, id, &input)
-        .await?
-        .ok_or_else(|| webhook_not_found(id))?;
-    json_response(StatusCode::OK, &Webhook::from(row))
+    let input = parse_write(&state, read_json(&req, body).await?).await?;
+    json_response(
+        StatusCode::OK,
+        &Webhook::from(store::update(&state.pool, id, &input).await?),
+    )
 }
 
 /// Delete a webhook endpoint and its deliveries (admin).
@@ -506,10 +318,7 @@ pub async fn delete_webhook(
     WebhookPath { id }: WebhookPath,
     _query: Query<NoParams>,
 ) -> Result<HttpResponse, AppError> {
-    let mut conn = state.pool.get().await?;
-    if !store::delete_endpoint(&mut conn, id).await? {
-        return Err(webhook_not_found(id));
-    }
+    store::delete(&state.pool, id).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -531,11 +340,7 @@ pub async fn list_deliveries(
     WebhookPath { id }: WebhookPath,
     _query: Query<NoParams>,
 ) -> Result<HttpResponse, AppError> {
-    let mut conn = state.pool.get().await?;
-    store::find_endpoint(&mut conn, id)
-        .await?
-        .ok_or_else(|| webhook_not_found(id))?;
-    let items = store::list_deliveries(&mut conn, id).await?;
+    let items = store::deliveries(&state.pool, id).await?;
     json_response(
         StatusCode::OK,
         &DeliveryList {
@@ -562,13 +367,7 @@ pub async fn retry_delivery(
     DeliveryPath { id, delivery_id }: DeliveryPath,
     _query: Query<NoParams>,
 ) -> Result<HttpResponse, AppError> {
-    let mut conn = state.pool.get().await?;
-    store::find_endpoint(&mut conn, id)
-        .await?
-        .ok_or_else(|| webhook_not_found(id))?;
-    let row = store::retry_delivery(&mut conn, id, delivery_id)
-        .await?
-        .ok_or_else(|| delivery_not_found(delivery_id))?;
+    let row = store::retry(&state.pool, id, delivery_id).await?;
     json_response(StatusCode::ACCEPTED, &Delivery::from(row))
 }
 
@@ -590,11 +389,7 @@ pub async fn ping_webhook(
     WebhookPath { id }: WebhookPath,
     _query: Query<NoParams>,
 ) -> Result<HttpResponse, AppError> {
-    let mut conn = state.pool.get().await?;
-    store::find_endpoint(&mut conn, id)
-        .await?
-        .ok_or_else(|| webhook_not_found(id))?;
-    let row = store::ping(&mut conn, id).await?;
+    let row = store::ping(&state.pool, id).await?;
     json_response(StatusCode::ACCEPTED, &Delivery::from(row))
 }
 

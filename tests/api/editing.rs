@@ -1,26 +1,17 @@
 //! Editor writes: PUT/DELETE of articles, sections and items, with If-Match.
 
 use actix_web::http::Method;
-use actix_web::test::TestRequest;
 use serde_json::{Value, json};
 
-use crate::common::{Reply, SEED, TestApp, bearer, get, send, write};
+use crate::common::{SEED, TestApp, TestService, call_as, call_if_match, get, raw_put, send, write, write_as};
 
 /// What a reader sees plus how many revisions exist: must not change on a failed write.
 async fn state<S, B>(app: &TestApp, service: &S) -> (Vec<u8>, i64)
 where
-    S: actix_web::dev::Service<
-            actix_http::Request,
-            Response = actix_web::dev::ServiceResponse<B>,
-            Error = actix_web::Error,
-        >,
+    S: TestService<B>,
     B: actix_web::body::MessageBody,
 {
     (get(service, SEED).await.body, app.revision_count().await)
-}
-
-fn etag(reply: &Reply) -> String {
-    reply.header("etag").expect("an ETag").to_owned()
 }
 
 #[actix_web::test]
@@ -48,7 +39,7 @@ async fn a_section_put_keeps_item_ids_reorders_adds_and_deletes() {
     });
     let reply = send(
         &service,
-        write(Method::PUT, &path, &token, &body).insert_header(("If-Match", etag(&before))),
+        write(Method::PUT, &path, &token, &body).insert_header(("If-Match", before.etag())),
     )
     .await;
     assert_eq!(reply.status, 200, "{}", String::from_utf8_lossy(&reply.body));
@@ -64,11 +55,11 @@ async fn a_section_put_keeps_item_ids_reorders_adds_and_deletes() {
         "a new item gets a new id"
     );
     assert_eq!(stored["items"].as_array().unwrap().len(), 3);
-    assert_ne!(etag(&reply), etag(&before));
+    assert_ne!(reply.etag(), before.etag());
 
     let read = get(&service, &path).await;
     assert_eq!(read.json(), stored, "the response is what is stored");
-    assert_eq!(etag(&read), etag(&reply));
+    assert_eq!(read.etag(), reply.etag());
     get(&service, &format!("{path}/items/{}", items[1]["id"].as_str().unwrap()))
         .await
         .assert_problem(404, "item_not_found");
@@ -96,7 +87,7 @@ async fn if_match_is_required_and_checked() {
     let body = json!({"kind": "risks", "heading": "Risks", "items": []});
     let unchanged = state(&app, &service).await;
 
-    send(&service, write(Method::PUT, &path, &token, &body))
+    write_as(&service, Method::PUT, &path, &token, &body)
         .await
         .assert_problem(428, "precondition_required");
     let stale = send(
@@ -105,11 +96,11 @@ async fn if_match_is_required_and_checked() {
     )
     .await;
     let problem = stale.assert_problem(412, "precondition_failed");
-    assert_eq!(problem["current_etag"], etag(&current));
+    assert_eq!(problem["current_etag"], current.etag());
     assert_eq!(problem["current_version"], current.json()["version"]);
     let weak = send(
         &service,
-        write(Method::PUT, &path, &token, &body).insert_header(("If-Match", format!("W/{}", etag(&current)))),
+        write(Method::PUT, &path, &token, &body).insert_header(("If-Match", format!("W/{}", current.etag()))),
     )
     .await;
     weak.assert_problem(412, "precondition_failed");
@@ -117,7 +108,7 @@ async fn if_match_is_required_and_checked() {
 
     let listed = send(
         &service,
-        write(Method::PUT, &path, &token, &body).insert_header(("If-Match", format!("\"x\", {}", etag(&current)))),
+        write(Method::PUT, &path, &token, &body).insert_header(("If-Match", format!("\"x\", {}", current.etag()))),
     )
     .await;
     assert_eq!(listed.status, 200);
@@ -149,19 +140,19 @@ async fn creating_sections_and_articles() {
     .await;
     with_if_match.assert_problem(412, "precondition_failed");
 
-    let created = send(&service, write(Method::PUT, path, &token, &article)).await;
+    let created = write_as(&service, Method::PUT, path, &token, &article).await;
     assert_eq!(created.status, 201, "{}", String::from_utf8_lossy(&created.body));
     assert_eq!(created.header("location"), Some(path));
     assert_eq!(created.json()["sections"][0]["body"], "An acid solution.");
     assert_eq!(get(&service, path).await.json(), created.json());
-    send(&service, write(Method::PUT, path, &token, &article))
+    write_as(&service, Method::PUT, path, &token, &article)
         .await
         .assert_problem(428, "precondition_required");
 
     // A new section goes last, and answers 201 with its Location.
     let risks = json!({"kind": "risks", "heading": "Risks", "items": [{"title": "Peeling", "body": "Expected."}]});
     let section_path = format!("{path}/sections/risks");
-    let created = send(&service, write(Method::PUT, &section_path, &token, &risks)).await;
+    let created = write_as(&service, Method::PUT, &section_path, &token, &risks).await;
     assert_eq!(created.status, 201);
     assert_eq!(created.header("location"), Some(section_path.as_str()));
     assert_eq!(created.json()["position"], 2);
@@ -185,7 +176,7 @@ async fn creating_sections_and_articles() {
     replacement["title"] = json!("Chemical Peels, Explained");
     let replaced = send(
         &service,
-        write(Method::PUT, path, &token, &replacement).insert_header(("If-Match", etag(&current))),
+        write(Method::PUT, path, &token, &replacement).insert_header(("If-Match", current.etag())),
     )
     .await;
     assert_eq!(replaced.status, 200);
@@ -202,7 +193,7 @@ async fn creating_sections_and_articles() {
     );
     get(&service, path).await.assert_problem(404, "article_not_found");
 
-    send(&service, write(Method::PUT, "/v1/articles/Bad_Slug", &token, &article))
+    write_as(&service, Method::PUT, "/v1/articles/Bad_Slug", &token, &article)
         .await
         .assert_problem(400, "invalid_slug");
 }
@@ -215,56 +206,25 @@ async fn deleting_sections_and_articles() {
     let path = format!("{SEED}/sections/benefits");
     let benefits = get(&service, &path).await;
     let revisions = app.revision_count().await;
-    send(&service, TestRequest::delete().uri(&path).insert_header(bearer(&token)))
+    call_as(&service, Method::DELETE, &path, &token)
         .await
         .assert_problem(428, "precondition_required");
-    let deleted = send(
-        &service,
-        TestRequest::delete()
-            .uri(&path)
-            .insert_header(bearer(&token))
-            .insert_header(("If-Match", etag(&benefits))),
-    )
-    .await;
+    let deleted = call_if_match(&service, Method::DELETE, &path, &token, &benefits.etag()).await;
     assert_eq!(deleted.status, 204);
     get(&service, &path).await.assert_problem(404, "section_not_found");
     let article = get(&service, SEED).await.json();
-    let positions: Vec<i64> = article["sections"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["position"].as_i64().unwrap())
-        .collect();
+    let positions = crate::common::positions(&article);
     assert_eq!(positions, [1, 2, 3, 4, 5, 6, 7], "later sections move up");
     assert_eq!(article["sections"][2]["kind"], "expectations");
-    send(
-        &service,
-        TestRequest::delete()
-            .uri(&path)
-            .insert_header(bearer(&token))
-            .insert_header(("If-Match", "*")),
-    )
-    .await
-    .assert_problem(404, "section_not_found");
+    call_if_match(&service, Method::DELETE, &path, &token, "*")
+        .await
+        .assert_problem(404, "section_not_found");
 
     let current = get(&service, SEED).await;
-    send(
-        &service,
-        TestRequest::delete()
-            .uri(SEED)
-            .insert_header(bearer(&token))
-            .insert_header(("If-Match", "\"a.0.0\"")),
-    )
-    .await
-    .assert_problem(412, "precondition_failed");
-    let deleted = send(
-        &service,
-        TestRequest::delete()
-            .uri(SEED)
-            .insert_header(bearer(&token))
-            .insert_header(("If-Match", etag(&current))),
-    )
-    .await;
+    call_if_match(&service, Method::DELETE, SEED, &token, "\"a.0.0\"")
+        .await
+        .assert_problem(412, "precondition_failed");
+    let deleted = call_if_match(&service, Method::DELETE, SEED, &token, &current.etag()).await;
     assert_eq!(deleted.status, 204);
     get(&service, SEED).await.assert_problem(404, "article_not_found");
     assert_eq!(get(&service, "/v1/articles").await.json()["items"], json!([]));
@@ -301,12 +261,12 @@ async fn an_item_put_replaces_one_item() {
         );
     }
     let body = json!({"kind": "expectations", "phase": "before", "title": "Numbing cream", "body": "Applied 30 minutes before."});
-    send(&service, write(Method::PUT, &path, &token, &body))
+    write_as(&service, Method::PUT, &path, &token, &body)
         .await
         .assert_problem(428, "precondition_required");
     let reply = send(
         &service,
-        write(Method::PUT, &path, &token, &body).insert_header(("If-Match", etag(&item))),
+        write(Method::PUT, &path, &token, &body).insert_header(("If-Match", item.etag())),
     )
     .await;
     assert_eq!(reply.status, 200, "{}", String::from_utf8_lossy(&reply.body));
@@ -321,7 +281,7 @@ async fn an_item_put_replaces_one_item() {
     // The old ETag is stale now, for the item and its section.
     send(
         &service,
-        write(Method::PUT, &path, &token, &body).insert_header(("If-Match", etag(&item))),
+        write(Method::PUT, &path, &token, &body).insert_header(("If-Match", item.etag())),
     )
     .await
     .assert_problem(412, "precondition_failed");
@@ -367,36 +327,16 @@ async fn bad_bodies_are_rejected_with_every_problem_and_nothing_changes() {
     // Malformed JSON, wrong content type, too large.
     send(
         &service,
-        TestRequest::put()
-            .uri(&path)
-            .insert_header(bearer(&token))
-            .insert_header(("Content-Type", "application/json"))
-            .insert_header(("If-Match", "*"))
-            .set_payload("{\"kind\": "),
+        raw_put(&path, &token, Some("application/json"), "{\"kind\": "),
     )
     .await
     .assert_problem(400, "malformed_json");
-    send(
-        &service,
-        TestRequest::put()
-            .uri(&path)
-            .insert_header(bearer(&token))
-            .insert_header(("Content-Type", "text/plain"))
-            .insert_header(("If-Match", "*"))
-            .set_payload("{}"),
-    )
-    .await
-    .assert_problem(415, "unsupported_media_type");
-    send(
-        &service,
-        TestRequest::put()
-            .uri(&path)
-            .insert_header(bearer(&token))
-            .insert_header(("If-Match", "*"))
-            .set_payload("{}"),
-    )
-    .await
-    .assert_problem(415, "unsupported_media_type");
+    send(&service, raw_put(&path, &token, Some("text/plain"), "{}"))
+        .await
+        .assert_problem(415, "unsupported_media_type");
+    send(&service, raw_put(&path, &token, None, "{}"))
+        .await
+        .assert_problem(415, "unsupported_media_type");
     let huge = json!({"kind": "steps", "heading": "x".repeat(300 * 1024), "items": []});
     send(&service, put(&huge))
         .await
@@ -417,12 +357,7 @@ async fn bad_bodies_are_rejected_with_every_problem_and_nothing_changes() {
     });
     let reply = send(&service, put(&body)).await;
     let problem = reply.assert_problem(422, "validation_failed");
-    let pointers: Vec<&str> = problem["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["pointer"].as_str().unwrap())
-        .collect();
+    let pointers = crate::common::pointers(&problem);
     for expected in [
         "/heading",
         "/colour",
@@ -484,12 +419,7 @@ async fn bad_bodies_are_rejected_with_every_problem_and_nothing_changes() {
     )
     .await;
     let problem = reply.assert_problem(422, "validation_failed");
-    let pointers: Vec<&str> = problem["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["pointer"].as_str().unwrap())
-        .collect();
+    let pointers = crate::common::pointers(&problem);
     for expected in [
         "/title",
         "/author",
@@ -519,11 +449,11 @@ async fn a_write_that_changes_nothing_records_nothing() {
     let path = format!("{SEED}/sections/steps");
     let again = send(
         &service,
-        write(Method::PUT, &path, &token, &body).insert_header(("If-Match", etag(&section))),
+        write(Method::PUT, &path, &token, &body).insert_header(("If-Match", section.etag())),
     )
     .await;
     assert_eq!(again.status, 200, "{}", String::from_utf8_lossy(&again.body));
-    assert_eq!(etag(&again), etag(&section));
+    assert_eq!(again.etag(), section.etag());
     assert_eq!(again.json()["version"], read["version"]);
     let item = &read["items"][0];
     let item_path = format!("{path}/items/{}", item["id"].as_str().unwrap());
@@ -535,7 +465,7 @@ async fn a_write_that_changes_nothing_records_nothing() {
     )
     .await;
     assert_eq!(reply.status, 200);
-    assert_eq!(etag(&reply), etag(&item_read));
+    assert_eq!(reply.etag(), item_read.etag());
     let article = get(&service, SEED).await;
     let mut whole = article.json();
     for key in [
@@ -557,11 +487,11 @@ async fn a_write_that_changes_nothing_records_nothing() {
     }
     let reply = send(
         &service,
-        write(Method::PUT, SEED, &token, &whole).insert_header(("If-Match", etag(&article))),
+        write(Method::PUT, SEED, &token, &whole).insert_header(("If-Match", article.etag())),
     )
     .await;
     assert_eq!(reply.status, 200, "{}", String::from_utf8_lossy(&reply.body));
-    assert_eq!(etag(&reply), etag(&article));
+    assert_eq!(reply.etag(), article.etag());
     assert_eq!(
         app.revision_count().await,
         revisions,

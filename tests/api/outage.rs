@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use actix_web::http::Method;
 use actix_web::test::TestRequest;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::common::{Proxy, SEED, TestApp, bearer, get, send, write};
 
@@ -147,4 +147,143 @@ async fn a_connection_lost_mid_write_is_503_saying_nothing_was_written() {
     locker.batch_execute("ROLLBACK").await.unwrap();
     assert_eq!(app.revision_count().await, revisions, "no revision was recorded");
     assert_ne!(get(&service, &path).await.json()["heading"], "Lost");
+}
+
+/// Issue 24, item 11: with PostgreSQL stalled (SIGSTOP), `GET /v1/releases`
+/// got no answer for 19 s. Every operation of the spec is sent against a
+/// database that answers nothing but the token lookup (a proxy holds back
+/// every other statement, as a stalled server never reads it): every one
+/// must be answered within 5 s, with 503 and `Retry-After` wherever it
+/// needs the database beyond the token.
+#[actix_web::test]
+async fn every_route_answers_a_stalled_database_within_5_s() {
+    use crate::common::{Hold, call_if_match, get_as, write_as};
+    use futures_util::future::join_all;
+    let app = TestApp::new().await;
+    let admin = app.token("admin", lamina::auth::Role::Admin).await;
+    let mut state = app.state();
+    state.webhook_allow_private = true;
+    let service = actix_web::test::init_service(lamina::build_app(state)).await;
+    // Something for every path parameter to name.
+    let release = write_as(
+        &service,
+        Method::POST,
+        "/v1/releases",
+        &admin,
+        &json!({"title": "Stalled"}),
+    )
+    .await;
+    let release = release.json()["id"].as_str().unwrap().to_owned();
+    let webhook = json!({"url": "http://127.0.0.1:9/", "events": ["*"]});
+    let webhook = write_as(&service, Method::POST, "/v1/webhooks", &admin, &webhook).await;
+    let webhook = webhook.json()["id"].as_str().unwrap().to_owned();
+    let ping = call_if_match(
+        &service,
+        Method::POST,
+        &format!("/v1/webhooks/{webhook}/ping"),
+        &admin,
+        "*",
+    )
+    .await;
+    let delivery = ping.json()["id"].as_str().unwrap().to_owned();
+    let revisions = get_as(&service, &format!("{SEED}/revisions"), &admin).await;
+    let revision = revisions.json()["items"][0]["id"].as_str().unwrap().to_owned();
+    let steps = get(&service, &format!("{SEED}/sections/steps")).await;
+    let item = steps.json()["items"][0]["id"].as_str().unwrap().to_owned();
+
+    let spec: Value = serde_json::from_str(&lamina::openapi::spec_json()).unwrap();
+    let mut requests = Vec::new();
+    for (template, operations) in spec["paths"].as_object().unwrap() {
+        for (method, operation) in operations.as_object().unwrap() {
+            let id = if template.starts_with("/v1/releases/") {
+                &release
+            } else if template.starts_with("/v1/webhooks/") {
+                &webhook
+            } else if template.contains("/revisions/") {
+                &revision
+            } else {
+                &item
+            };
+            let body = operation["requestBody"]["content"]["application/json"]
+                .get("schema")
+                .and_then(|schema| crate::timeless::examples(&spec, schema).into_iter().next());
+            let kind = body.as_ref().and_then(|body| body["kind"].as_str()).unwrap_or("steps");
+            let path = template
+                .replace("{slug}", SEED.trim_start_matches("/v1/articles/"))
+                .replace("{kind}", kind)
+                .replace("{delivery_id}", &delivery)
+                .replace("{id}", id)
+                .replace("{code}", "de")
+                .replace("{locale}", "de");
+            assert!(!path.contains('{'), "a path parameter this test does not fill: {path}");
+            requests.push((method.to_uppercase(), template.clone(), path, body));
+        }
+    }
+    assert!(requests.len() >= 30, "only {} operations found", requests.len());
+
+    let proxy = Proxy::start(&app.db);
+    // Only what authenticating a token needs passes: the pool's ping and the
+    // token lookup, on connections opened before the stall.
+    let stall = || Hold::AllBut([&b"api_tokens"[..], b"SELECT $1"].map(<[u8]>::to_vec).to_vec());
+    // A few at a time: each waits out the deadline, and the machine is small.
+    let mut answers = Vec::new();
+    for batch in requests.chunks(6) {
+        // Each through a node of its own, its connection opened and the
+        // token lookup prepared before the stall (an authenticated request
+        // refused before any other query: malformed JSON).
+        proxy.release();
+        let mut nodes = Vec::new();
+        for _ in batch {
+            let mut state = app.state_for(&proxy.url);
+            state.webhook_allow_private = true;
+            let node = actix_web::test::init_service(lamina::build_app(state)).await;
+            let malformed = TestRequest::put()
+                .uri(&format!("/v1/releases/{release}"))
+                .insert_header(bearer(&admin))
+                .insert_header(("Content-Type", "application/json"))
+                .set_payload("{");
+            send(&node, malformed).await.assert_problem(400, "malformed_json");
+            nodes.push(node);
+        }
+        proxy.hold(stall());
+        answers.extend(
+            join_all(batch.iter().zip(&nodes).map(|((method, template, path, body), node)| {
+                let admin = &admin;
+                async move {
+                    let method: Method = method.parse().unwrap();
+                    let mut request = TestRequest::default()
+                        .method(method.clone())
+                        .uri(path)
+                        .insert_header(bearer(admin))
+                        .insert_header(("If-Match", "*"));
+                    if let Some(body) = body {
+                        request = request
+                            .insert_header(("Content-Type", "application/json"))
+                            .set_payload(body.to_string());
+                    }
+                    let asked = Instant::now();
+                    let reply = tokio::time::timeout(Duration::from_secs(10), send(node, request)).await;
+                    (format!("{method} {template}"), reply.ok(), asked.elapsed())
+                }
+            }))
+            .await,
+        );
+    }
+    proxy.release();
+    let mut late = Vec::new();
+    for (operation, reply, took) in answers {
+        let status = reply.as_ref().map(|reply| reply.status.as_u16());
+        eprintln!("stalled database: {operation} → {status:?} in {} ms", took.as_millis());
+        match reply {
+            Some(reply) if took < Duration::from_secs(5) => {
+                // Routes that answer without the database: probes, the spec, metrics.
+                if !["GET /healthz", "GET /metrics"].contains(&operation.as_str()) {
+                    let problem = reply.assert_problem(503, "service_unavailable");
+                    assert_eq!(reply.header("retry-after"), Some("1"), "{operation}: {problem}");
+                }
+            }
+            _ => late.push(format!("{operation}: {status:?} after {took:?}")),
+        }
+    }
+    assert!(late.is_empty(), "not answered within 5 s:\n{}", late.join("\n"));
 }

@@ -179,13 +179,7 @@ async fn token_commands_print_the_secret_once_and_never_again() {
     assert!(!table.contains(&secret[7..]), "list never shows secrets: {table}");
 
     let service = app.service().await;
-    let reply = send(
-        &service,
-        actix_web::test::TestRequest::get()
-            .uri(SEED)
-            .insert_header(bearer(secret)),
-    )
-    .await;
+    let reply = crate::common::get_as(&service, SEED, secret).await;
     assert_eq!(reply.status, 200);
 
     assert!(run(&["token", "revoke", "alice"]).status.success());
@@ -193,13 +187,7 @@ async fn token_commands_print_the_secret_once_and_never_again() {
         !run(&["token", "revoke", "alice"]).status.success(),
         "revoking twice is an error"
     );
-    let reply = send(
-        &service,
-        actix_web::test::TestRequest::get()
-            .uri(SEED)
-            .insert_header(bearer(secret)),
-    )
-    .await;
+    let reply = crate::common::get_as(&service, SEED, secret).await;
     reply.assert_problem(401, "unauthorized");
     assert!(
         String::from_utf8(run(&["token", "list"]).stdout)

@@ -118,12 +118,7 @@ async fn every_line_of_the_source_comes_back_verbatim_and_in_order() {
             "conclusion"
         ]
     );
-    let positions: Vec<i64> = article["sections"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["position"].as_i64().unwrap())
-        .collect();
+    let positions = crate::common::positions(&article);
     assert_eq!(positions, [1, 2, 3, 4, 5, 6, 7, 8]);
 }
 

@@ -224,3 +224,48 @@ fn problem_codes_are_listed() {
         "#/components/schemas/Code"
     );
 }
+
+/// Routes reach the database only through the domain (`content`), which
+/// owns every query: no file under `src/routes/` imports or names
+/// `db::schema` (also not as `db::{…, schema, …}`).
+#[test]
+fn routes_name_no_table() {
+    fn files(dir: &std::path::Path, found: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                files(&path, found);
+            } else if path.extension().is_some_and(|extension| extension == "rs") {
+                found.push(path);
+            }
+        }
+    }
+    let mut sources = Vec::new();
+    files(
+        std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/src/routes")),
+        &mut sources,
+    );
+    assert!(sources.len() >= 10, "the routes were not found: {sources:?}");
+    let offenders: Vec<String> = sources
+        .iter()
+        .filter(|path| {
+            let text: String = std::fs::read_to_string(path)
+                .unwrap()
+                .chars()
+                .filter(|c| !c.is_whitespace())
+                .collect();
+            text.contains("db::schema")
+                || text.match_indices("db::{").any(|(at, _)| {
+                    text[at..]
+                        .split('}')
+                        .next()
+                        .is_some_and(|group| group.contains("schema"))
+                })
+        })
+        .map(|path| path.display().to_string())
+        .collect();
+    assert!(
+        offenders.is_empty(),
+        "routes must leave queries to src/content (HTTP-agnostic); these name db::schema: {offenders:?}"
+    );
+}

@@ -31,7 +31,7 @@ fn resolve<'a>(spec: &'a Value, schema: &'a Value) -> &'a Value {
 /// The example bodies of `schema`: one per `oneOf` member, properties from
 /// their examples, arrays of one element (of every member, for arrays of a
 /// `oneOf`: an article's sections).
-fn examples(spec: &Value, schema: &Value) -> Vec<Value> {
+pub(crate) fn examples(spec: &Value, schema: &Value) -> Vec<Value> {
     let schema = resolve(spec, schema);
     if let Some(example) = schema.get("example") {
         return vec![example.clone()];

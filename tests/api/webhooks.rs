@@ -12,7 +12,7 @@ use lamina::auth::Role;
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::common::{SEED, TestApp, bearer, get, send, write};
+use crate::common::{SEED, TestApp, TestService, call_as, call_if_match, get, get_as, send, write, write_as};
 
 /// One request a receiver got.
 #[derive(Debug, Clone)]
@@ -136,12 +136,15 @@ async fn read_request(stream: &mut tokio::net::TcpStream) -> Option<Received> {
     })
 }
 
-/// A test app whose workers may reach the local receiver and retry quickly.
-async fn webhook_app() -> TestApp {
+/// A test app whose workers may reach the local receiver and retry
+/// quickly, with an admin's and an editor's token.
+async fn webhook_app() -> (TestApp, String, String) {
     let mut app = TestApp::new().await;
     app.config.webhook_allow_private = true;
     app.config.webhook_retry_base_ms = 50;
-    app
+    let admin = app.token("admin", Role::Admin).await;
+    let editor = app.editor().await;
+    (app, admin, editor)
 }
 
 fn worker(app: &TestApp) -> lamina::webhooks::Worker {
@@ -149,24 +152,18 @@ fn worker(app: &TestApp) -> lamina::webhooks::Worker {
 }
 
 /// Registers an endpoint; returns its id and secret.
-async fn register(
-    service: &impl actix_web::dev::Service<
-        actix_http::Request,
-        Response = actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>,
-        Error = actix_web::Error,
-    >,
+async fn register<B: actix_web::body::MessageBody>(
+    service: &impl TestService<B>,
     admin: &str,
     url: &str,
     events: Value,
 ) -> (String, String) {
-    let reply = send(
+    let reply = write_as(
         service,
-        write(
-            Method::POST,
-            "/v1/webhooks",
-            admin,
-            &json!({"url": url, "events": events}),
-        ),
+        Method::POST,
+        "/v1/webhooks",
+        admin,
+        &json!({"url": url, "events": events}),
     )
     .await;
     assert_eq!(reply.status, 201, "{}", String::from_utf8_lossy(&reply.body));
@@ -183,33 +180,19 @@ fn overview_put(token: &str, text: &str) -> TestRequest {
     write(Method::PUT, &format!("{SEED}/sections/overview"), token, &body).insert_header(("If-Match", "*"))
 }
 
-async fn deliveries(
-    service: &impl actix_web::dev::Service<
-        actix_http::Request,
-        Response = actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>,
-        Error = actix_web::Error,
-    >,
+async fn deliveries<B: actix_web::body::MessageBody>(
+    service: &impl TestService<B>,
     admin: &str,
     id: &str,
 ) -> Vec<Value> {
-    let reply = send(
-        service,
-        TestRequest::get()
-            .uri(&format!("/v1/webhooks/{id}/deliveries"))
-            .insert_header(bearer(admin)),
-    )
-    .await;
+    let reply = get_as(service, &format!("/v1/webhooks/{id}/deliveries"), admin).await;
     assert_eq!(reply.status, 200);
     reply.json()["items"].as_array().unwrap().clone()
 }
 
 /// Waits until the newest delivery is in `state`; returns it.
-async fn wait_for_state(
-    service: &impl actix_web::dev::Service<
-        actix_http::Request,
-        Response = actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>,
-        Error = actix_web::Error,
-    >,
+async fn wait_for_state<B: actix_web::body::MessageBody>(
+    service: &impl TestService<B>,
     admin: &str,
     id: &str,
     state: &str,
@@ -229,9 +212,7 @@ async fn wait_for_state(
 
 #[actix_web::test]
 async fn a_section_put_delivers_a_signed_article_updated_event() {
-    let app = webhook_app().await;
-    let admin = app.token("admin", Role::Admin).await;
-    let editor = app.editor().await;
+    let (app, admin, editor) = webhook_app().await;
     let service = app.service().await;
     let receiver = Receiver::start(&[200]).await;
     let (id, secret) = register(&service, &admin, &receiver.url, json!(["article.updated"])).await;
@@ -281,9 +262,7 @@ async fn a_section_put_delivers_a_signed_article_updated_event() {
 
 #[actix_web::test]
 async fn a_failed_attempt_is_retried_with_the_same_webhook_id() {
-    let app = webhook_app().await;
-    let admin = app.token("admin", Role::Admin).await;
-    let editor = app.editor().await;
+    let (app, admin, editor) = webhook_app().await;
     let service = app.service().await;
     let receiver = Receiver::start(&[500, 200]).await;
     let (id, secret) = register(&service, &admin, &receiver.url, json!(["*"])).await;
@@ -302,9 +281,7 @@ async fn a_failed_attempt_is_retried_with_the_same_webhook_id() {
 
 #[actix_web::test]
 async fn events_of_one_article_arrive_in_order() {
-    let app = webhook_app().await;
-    let admin = app.token("admin", Role::Admin).await;
-    let editor = app.editor().await;
+    let (app, admin, editor) = webhook_app().await;
     let service = app.service().await;
     // The first event fails twice: the later ones must wait for it.
     let receiver = Receiver::start(&[500, 503, 200]).await;
@@ -327,9 +304,7 @@ async fn events_of_one_article_arrive_in_order() {
 
 #[actix_web::test]
 async fn a_410_disables_the_endpoint() {
-    let app = webhook_app().await;
-    let admin = app.token("admin", Role::Admin).await;
-    let editor = app.editor().await;
+    let (app, admin, editor) = webhook_app().await;
     let service = app.service().await;
     let receiver = Receiver::start(&[410]).await;
     let (id, _) = register(&service, &admin, &receiver.url, json!(["*"])).await;
@@ -339,14 +314,7 @@ async fn a_410_disables_the_endpoint() {
     receiver.wait_for(1).await;
     let delivery = wait_for_state(&service, &admin, &id, "failed").await;
     assert_eq!(delivery["last_status"], 410);
-    let endpoint = send(
-        &service,
-        TestRequest::get()
-            .uri(&format!("/v1/webhooks/{id}"))
-            .insert_header(bearer(&admin)),
-    )
-    .await
-    .json();
+    let endpoint = get_as(&service, &format!("/v1/webhooks/{id}"), &admin).await.json();
     assert_eq!(endpoint["enabled"], false);
     assert!(endpoint["disabled_reason"].as_str().unwrap().contains("410"));
     // A disabled endpoint gets no new events.
@@ -356,10 +324,8 @@ async fn a_410_disables_the_endpoint() {
 
 #[actix_web::test]
 async fn a_delivery_fails_after_the_last_attempt_and_can_be_retried() {
-    let mut app = webhook_app().await;
+    let (mut app, admin, editor) = webhook_app().await;
     app.config.webhook_max_attempts = 3;
-    let admin = app.token("admin", Role::Admin).await;
-    let editor = app.editor().await;
     let service = app.service().await;
     let receiver = Receiver::start(&[500, 500, 500, 200]).await;
     let (id, _) = register(&service, &admin, &receiver.url, json!(["article.updated"])).await;
@@ -372,14 +338,14 @@ async fn a_delivery_fails_after_the_last_attempt_and_can_be_retried() {
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(receiver.received().len(), 3, "no attempt after the last");
 
-    let retry = send(
+    let retry = call_as(
         &service,
-        TestRequest::post()
-            .uri(&format!(
-                "/v1/webhooks/{id}/deliveries/{}/retry",
-                delivery["id"].as_str().unwrap()
-            ))
-            .insert_header(bearer(&admin)),
+        Method::POST,
+        &format!(
+            "/v1/webhooks/{id}/deliveries/{}/retry",
+            delivery["id"].as_str().unwrap()
+        ),
+        &admin,
     )
     .await;
     assert_eq!(retry.status, 202);
@@ -388,11 +354,11 @@ async fn a_delivery_fails_after_the_last_attempt_and_can_be_retried() {
     assert_eq!(received[3].header("webhook-id"), delivery["id"].as_str().unwrap());
     wait_for_state(&service, &admin, &id, "delivered").await;
 
-    let unknown = send(
+    let unknown = call_as(
         &service,
-        TestRequest::post()
-            .uri(&format!("/v1/webhooks/{id}/deliveries/{}/retry", uuid::Uuid::new_v4()))
-            .insert_header(bearer(&admin)),
+        Method::POST,
+        &format!("/v1/webhooks/{id}/deliveries/{}/retry", uuid::Uuid::new_v4()),
+        &admin,
     )
     .await;
     unknown.assert_problem(404, "delivery_not_found");
@@ -400,20 +366,13 @@ async fn a_delivery_fails_after_the_last_attempt_and_can_be_retried() {
 
 #[actix_web::test]
 async fn a_ping_is_a_signed_webhook_ping_event() {
-    let app = webhook_app().await;
-    let admin = app.token("admin", Role::Admin).await;
+    let (app, admin, _) = webhook_app().await;
     let service = app.service().await;
     let receiver = Receiver::start(&[204]).await;
     let (id, secret) = register(&service, &admin, &receiver.url, json!(["article.deleted"])).await;
     let _worker = worker(&app);
 
-    let reply = send(
-        &service,
-        TestRequest::post()
-            .uri(&format!("/v1/webhooks/{id}/ping"))
-            .insert_header(bearer(&admin)),
-    )
-    .await;
+    let reply = call_as(&service, Method::POST, &format!("/v1/webhooks/{id}/ping"), &admin).await;
     assert_eq!(reply.status, 202);
     assert_eq!(reply.json()["event"], "webhook.ping");
     let received = receiver.wait_for(1).await;
@@ -425,24 +384,19 @@ async fn a_ping_is_a_signed_webhook_ping_event() {
 
 #[actix_web::test]
 async fn webhooks_are_admin_only_and_the_secret_is_shown_once() {
-    let app = webhook_app().await;
-    let admin = app.token("admin", Role::Admin).await;
-    let editor = app.editor().await;
+    let (app, admin, editor) = webhook_app().await;
     let service = app.service().await;
     let body = json!({"url": "https://example.com/hook", "events": ["*"], "description": "CDN"});
 
-    send(&service, write(Method::POST, "/v1/webhooks", &editor, &body))
+    write_as(&service, Method::POST, "/v1/webhooks", &editor, &body)
         .await
         .assert_problem(403, "forbidden");
-    send(
-        &service,
-        TestRequest::get().uri("/v1/webhooks").insert_header(bearer(&editor)),
-    )
-    .await
-    .assert_problem(403, "forbidden");
+    get_as(&service, "/v1/webhooks", &editor)
+        .await
+        .assert_problem(403, "forbidden");
     get(&service, "/v1/webhooks").await.assert_problem(401, "unauthorized");
 
-    let created = send(&service, write(Method::POST, "/v1/webhooks", &admin, &body)).await;
+    let created = write_as(&service, Method::POST, "/v1/webhooks", &admin, &body).await;
     assert_eq!(created.status, 201);
     let created = created.json();
     let secret = created["secret"].as_str().unwrap();
@@ -457,31 +411,19 @@ async fn webhooks_are_admin_only_and_the_secret_is_shown_once() {
     assert_eq!(created["enabled"], true);
     let id = created["id"].as_str().unwrap();
 
-    let one = send(
-        &service,
-        TestRequest::get()
-            .uri(&format!("/v1/webhooks/{id}"))
-            .insert_header(bearer(&admin)),
-    )
-    .await;
+    let one = get_as(&service, &format!("/v1/webhooks/{id}"), &admin).await;
     assert_eq!(one.status, 200);
     assert!(one.json().get("secret").is_none(), "{}", one.json());
-    let list = send(
-        &service,
-        TestRequest::get().uri("/v1/webhooks").insert_header(bearer(&admin)),
-    )
-    .await;
+    let list = get_as(&service, "/v1/webhooks", &admin).await;
     assert_eq!(list.json()["items"].as_array().unwrap().len(), 1);
     assert!(list.json()["items"][0].get("secret").is_none());
 
-    let replaced = send(
+    let replaced = write_as(
         &service,
-        write(
-            Method::PUT,
-            &format!("/v1/webhooks/{id}"),
-            &admin,
-            &json!({"url": "https://example.org/h", "events": ["article.created"], "enabled": false}),
-        ),
+        Method::PUT,
+        &format!("/v1/webhooks/{id}"),
+        &admin,
+        &json!({"url": "https://example.org/h", "events": ["article.created"], "enabled": false}),
     )
     .await;
     assert_eq!(replaced.status, 200);
@@ -489,22 +431,11 @@ async fn webhooks_are_admin_only_and_the_secret_is_shown_once() {
     assert_eq!(replaced.json()["enabled"], false);
     assert_eq!(replaced.json()["description"], "");
 
-    let deleted = send(
-        &service,
-        TestRequest::delete()
-            .uri(&format!("/v1/webhooks/{id}"))
-            .insert_header(bearer(&admin)),
-    )
-    .await;
+    let deleted = call_as(&service, Method::DELETE, &format!("/v1/webhooks/{id}"), &admin).await;
     assert_eq!(deleted.status, 204);
-    send(
-        &service,
-        TestRequest::get()
-            .uri(&format!("/v1/webhooks/{id}"))
-            .insert_header(bearer(&admin)),
-    )
-    .await
-    .assert_problem(404, "webhook_not_found");
+    get_as(&service, &format!("/v1/webhooks/{id}"), &admin)
+        .await
+        .assert_problem(404, "webhook_not_found");
 }
 
 #[actix_web::test]
@@ -520,27 +451,23 @@ async fn private_addresses_and_unknown_events_are_refused() {
         "http://[::1]:8080/",
         "http://169.254.169.254/",
     ] {
-        let reply = send(
+        let reply = write_as(
             &service,
-            write(
-                Method::POST,
-                "/v1/webhooks",
-                &admin,
-                &json!({"url": url, "events": ["*"]}),
-            ),
+            Method::POST,
+            "/v1/webhooks",
+            &admin,
+            &json!({"url": url, "events": ["*"]}),
         )
         .await;
         let problem = reply.assert_problem(422, "validation_failed");
         assert_eq!(problem["errors"][0]["pointer"], "/url", "{url}: {problem}");
     }
-    let reply = send(
+    let reply = write_as(
         &service,
-        write(
-            Method::POST,
-            "/v1/webhooks",
-            &admin,
-            &json!({"url": "ftp://example.com/", "events": ["article.updated", "article.renamed"], "extra": 1}),
-        ),
+        Method::POST,
+        "/v1/webhooks",
+        &admin,
+        &json!({"url": "ftp://example.com/", "events": ["article.updated", "article.renamed"], "extra": 1}),
     )
     .await;
     let problem = reply.assert_problem(422, "validation_failed");
@@ -555,9 +482,7 @@ async fn private_addresses_and_unknown_events_are_refused() {
 
 #[actix_web::test]
 async fn two_workers_on_one_database_deliver_each_event_once() {
-    let app = webhook_app().await;
-    let admin = app.token("admin", Role::Admin).await;
-    let editor = app.editor().await;
+    let (app, admin, editor) = webhook_app().await;
     let service = app.service().await;
     let receiver = Receiver::start(&[200]).await;
     let (id, _) = register(&service, &admin, &receiver.url, json!(["*"])).await;
@@ -571,13 +496,7 @@ async fn two_workers_on_one_database_deliver_each_event_once() {
                 .status,
             200
         );
-        let ping = send(
-            &service,
-            TestRequest::post()
-                .uri(&format!("/v1/webhooks/{id}/ping"))
-                .insert_header(bearer(&admin)),
-        )
-        .await;
+        let ping = call_as(&service, Method::POST, &format!("/v1/webhooks/{id}/ping"), &admin).await;
         assert_eq!(ping.status, 202);
     }
     receiver.wait_for(8).await;
@@ -590,8 +509,7 @@ async fn two_workers_on_one_database_deliver_each_event_once() {
 
 #[actix_web::test]
 async fn https_receivers_are_reached_over_tls() {
-    let app = webhook_app().await;
-    let admin = app.token("admin", Role::Admin).await;
+    let (app, admin, _) = webhook_app().await;
     let service = app.service().await;
     // Not a TLS server: it records the first bytes the worker sends and hangs up.
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -606,13 +524,7 @@ async fn https_receivers_are_reached_over_tls() {
     });
     let (id, _) = register(&service, &admin, &url, json!(["*"])).await;
     let _worker = worker(&app);
-    let ping = send(
-        &service,
-        TestRequest::post()
-            .uri(&format!("/v1/webhooks/{id}/ping"))
-            .insert_header(bearer(&admin)),
-    )
-    .await;
+    let ping = call_as(&service, Method::POST, &format!("/v1/webhooks/{id}/ping"), &admin).await;
     assert_eq!(ping.status, 202);
     let bytes = tokio::time::timeout(Duration::from_secs(10), received.recv())
         .await
@@ -633,9 +545,7 @@ async fn https_receivers_are_reached_over_tls() {
 
 #[actix_web::test]
 async fn deletes_list_the_sections_they_removed() {
-    let app = webhook_app().await;
-    let admin = app.token("admin", Role::Admin).await;
-    let editor = app.editor().await;
+    let (app, admin, editor) = webhook_app().await;
     let service = app.service().await;
     let receiver = Receiver::start(&[200]).await;
     let (_, secret) = register(
@@ -651,12 +561,12 @@ async fn deletes_list_the_sections_they_removed() {
     let first = &sections[0];
     let kind = first["kind"].as_str().unwrap();
 
-    let reply = send(
+    let reply = call_if_match(
         &service,
-        TestRequest::delete()
-            .uri(&format!("{SEED}/sections/{kind}"))
-            .insert_header(bearer(&editor))
-            .insert_header(("If-Match", "*")),
+        Method::DELETE,
+        &format!("{SEED}/sections/{kind}"),
+        &editor,
+        "*",
     )
     .await;
     assert_eq!(reply.status, 204);
@@ -672,14 +582,7 @@ async fn deletes_list_the_sections_they_removed() {
     assert_eq!(changed.len(), sections.len(), "{changed:?}");
     assert!(changed[1..].iter().all(|section| section["change"] == "updated"));
 
-    let reply = send(
-        &service,
-        TestRequest::delete()
-            .uri(SEED)
-            .insert_header(bearer(&editor))
-            .insert_header(("If-Match", "*")),
-    )
-    .await;
+    let reply = call_if_match(&service, Method::DELETE, SEED, &editor, "*").await;
     assert_eq!(reply.status, 204);
     let received = receiver.wait_for(2).await;
     let body = received[1].json();

@@ -2,18 +2,20 @@
 //! code as a live PUT, all in one transaction, after checking that nothing
 //! staged changed live since it was staged.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-
 use chrono::Utc;
+use std::collections::HashMap;
+
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use serde_json::Value;
 use uuid::Uuid;
 
 use super::{Actor, lock_article, put_article_in, put_section_in};
-use crate::content::error::{Error, Precondition, ReleaseConflict, Resource, Version};
+use crate::content::error::{Error, Precondition, ReleaseConflict, Resource};
 use crate::content::kinds::SectionKind;
-use crate::content::{input, store};
+use crate::content::releases::{self as release_store, StoredRelease};
+use crate::content::{input, store, transaction};
+use crate::db::DbPool;
 use crate::db::schema::{release_items, releases};
 
 /// How a publication ended.
@@ -44,44 +46,53 @@ fn release_actor(id: Uuid, actor: &Actor) -> Actor {
 }
 
 /// `POST /v1/releases/{id}/publish`: publishes now if `precondition` holds
-/// for the release. A conflict ([`Error::ReleaseConflict`]) or a change that
-/// cannot be applied ([`Error::ReleaseUnappliable`]) is an error and leaves
-/// everything as it was.
+/// for the release; the slugs written and the published release. A
+/// conflict ([`Error::ReleaseConflict`]) or a change that cannot be applied
+/// ([`Error::ReleaseUnappliable`]) is an error and leaves everything as it was.
 pub async fn publish_release(
-    conn: &mut AsyncPgConnection,
+    pool: &DbPool,
     id: Uuid,
     precondition: Precondition,
     actor: Actor,
-) -> Result<Vec<String>, Error> {
-    write_transaction!(conn, |conn| {
-        let row: Option<(i64, String)> = releases::table
-            .find(id)
-            .select((releases::version, releases::state))
-            .for_update()
-            .first(conn)
-            .await
-            .optional()?;
-        let (version, state) = row.ok_or(Error::ReleaseNotFound { id })?;
-        precondition.check(Resource::Release, Version { id, version })?;
-        if state != "open" && state != "scheduled" {
-            return Err(Error::ReleaseClosed { id, state });
-        }
+) -> Result<(Vec<String>, StoredRelease), Error> {
+    transaction::write(pool, async |conn| {
+        // Changes under way finish first; later ones meet a 409 until this ends.
+        release_store::advisory_lock(conn, id, true, true).await?;
+        let release = release_store::lock(conn, id).await?;
+        precondition.check(Resource::Release, release.version())?;
+        release.check_open()?;
         match apply(conn, id, &release_actor(id, &actor)).await? {
-            Ok(slugs) => Ok(slugs),
+            Ok(slugs) => {
+                let published = release_store::lock(conn, id).await?;
+                Ok((slugs, release_store::stored(conn, published).await?))
+            }
             Err(conflicts) => Err(Error::ReleaseConflict(conflicts)),
         }
     })
+    .await
+}
+
+/// A scheduled publication that failed: the release it had claimed, if it
+/// got that far, and why.
+#[derive(Debug)]
+pub struct DueFailure {
+    pub release: Option<Uuid>,
+    pub error: Error,
 }
 
 /// Claims one due scheduled release (`FOR UPDATE SKIP LOCKED`, so exactly
 /// one node takes it) and publishes it in the same transaction; a conflict
 /// leaves it `failed` with its conflicts. The release and how it ended, or
-/// `None` if none was due (or another node holds it).
-pub async fn publish_due(conn: &mut AsyncPgConnection, actor: Actor) -> Result<Option<(Uuid, Outcome)>, Error> {
-    write_transaction!(conn, |conn| {
+/// `None` if none was due (or another node holds it, or a change to it is
+/// under way: it is tried again at the next poll). A release whose earlier
+/// attempts failed waits for its `retry_at`.
+pub async fn publish_due(pool: &DbPool, actor: Actor) -> Result<Option<(Uuid, Outcome)>, DueFailure> {
+    let claimed = std::sync::Mutex::new(None);
+    let outcome = transaction::write(pool, async |conn| {
         let due: Option<Uuid> = releases::table
-            .filter(releases::state.eq("scheduled"))
+            .filter(releases::state.eq(release_store::state::SCHEDULED))
             .filter(releases::publish_at.le(diesel::dsl::now))
+            .filter(releases::retry_at.is_null().or(releases::retry_at.le(diesel::dsl::now)))
             .order(releases::publish_at.asc())
             .select(releases::id)
             .for_update()
@@ -92,6 +103,12 @@ pub async fn publish_due(conn: &mut AsyncPgConnection, actor: Actor) -> Result<O
         let Some(id) = due else {
             return Ok(None);
         };
+        if !release_store::advisory_lock(conn, id, true, false).await? {
+            return Ok(None);
+        }
+        if let Ok(mut claimed) = claimed.lock() {
+            *claimed = Some(id);
+        }
         let actor = release_actor(id, &actor);
         // A savepoint: changes that cannot be applied roll back alone, and
         // the release is failed while this transaction still holds it.
@@ -99,12 +116,12 @@ pub async fn publish_due(conn: &mut AsyncPgConnection, actor: Actor) -> Result<O
         match applied {
             Ok(Ok(slugs)) => Ok(Some((id, Outcome::Published(slugs)))),
             Ok(Err(conflicts)) => {
-                mark_failed(conn, id, &conflicts).await?;
+                release_store::mark_failed(conn, id, &conflicts).await?;
                 Ok(Some((id, Outcome::Failed(conflicts))))
             }
-            Err(err @ (Error::Unavailable(_) | Error::WriteInterrupted { .. })) => Err(err),
+            Err(err @ (Error::Unavailable(_) | Error::WriteInterrupted { .. } | Error::TimedOut { .. })) => Err(err),
             Err(Error::ReleaseUnappliable { slug, kind, reason }) => {
-                mark_failed(conn, id, &[]).await?;
+                release_store::mark_failed(conn, id, &[]).await?;
                 let what = kind.map_or_else(
                     || format!("the article {slug:?}"),
                     |kind| format!("the section {kind} of {slug:?}"),
@@ -112,55 +129,23 @@ pub async fn publish_due(conn: &mut AsyncPgConnection, actor: Actor) -> Result<O
                 Ok(Some((id, Outcome::Unappliable(format!("{what}: {reason}")))))
             }
             Err(err) => {
-                mark_failed(conn, id, &[]).await?;
+                release_store::mark_failed(conn, id, &[]).await?;
                 Ok(Some((id, Outcome::Unappliable(err.to_string()))))
             }
         }
     })
+    .await;
+    outcome.map_err(|error| DueFailure {
+        release: claimed.lock().ok().and_then(|claimed| *claimed),
+        error,
+    })
 }
 
-async fn mark_failed(conn: &mut AsyncPgConnection, id: Uuid, conflicts: &[ReleaseConflict]) -> Result<(), Error> {
-    let conflicts = serde_json::to_value(conflicts).map_err(|err| Error::Corrupt(err.to_string()))?;
-    diesel::update(releases::table.find(id).filter(releases::state.eq("scheduled")))
-        .set((
-            releases::state.eq("failed"),
-            releases::conflicts.eq(&conflicts),
-            releases::version.eq(releases::version + 1),
-            releases::updated_at.eq(Utc::now()),
-        ))
-        .execute(conn)
-        .await?;
-    release_event(conn, "release.failed", id, serde_json::json!({"conflicts": conflicts})).await?;
-    Ok(())
-}
-
-/// Adds a release event to the webhook outbox, in the publishing transaction.
-async fn release_event(conn: &mut AsyncPgConnection, event: &str, id: Uuid, mut data: Value) -> Result<(), Error> {
-    if !crate::content::webhooks::wanted(conn, event).await? {
-        return Ok(());
-    }
-    if let Some(object) = data.as_object_mut() {
-        object.insert("release_id".to_owned(), Value::String(id.to_string()));
-        object.insert("url".to_owned(), Value::String(format!("/v1/releases/{id}")));
-    }
-    let payload = serde_json::json!({
-        "type": event,
-        "timestamp": Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-        "data": data,
-    });
-    crate::content::webhooks::enqueue(conn, event, None, &payload).await?;
-    Ok(())
-}
-
-/// Checks every staged change against the live versions (locking each
-/// article), then applies them all: whole articles first, then sections.
-/// The conflicts, if any, with nothing applied.
-async fn apply(
-    conn: &mut AsyncPgConnection,
-    id: Uuid,
-    actor: &Actor,
-) -> Result<Result<Vec<String>, Vec<ReleaseConflict>>, Error> {
-    let rows: Vec<(String, Option<String>, Value, Option<i64>)> = release_items::table
+/// The staged changes of the release `id` (of the article `slug` only, if
+/// given) in the order they are applied: whole articles first, then
+/// sections, each in staging order.
+async fn staged(conn: &mut AsyncPgConnection, id: Uuid, slug: Option<&str>) -> QueryResult<Vec<Staged>> {
+    let mut query = release_items::table
         .filter(release_items::release_id.eq(id))
         .order((
             release_items::kind.is_not_null(),
@@ -173,9 +158,12 @@ async fn apply(
             release_items::body,
             release_items::base_version,
         ))
-        .load(conn)
-        .await?;
-    let staged: Vec<Staged> = rows
+        .into_boxed();
+    if let Some(slug) = slug {
+        query = query.filter(release_items::slug.eq(slug.to_owned()));
+    }
+    let rows: Vec<(String, Option<String>, Value, Option<i64>)> = query.load(conn).await?;
+    Ok(rows
         .into_iter()
         .map(|(slug, kind, body, base_version)| Staged {
             slug,
@@ -183,7 +171,18 @@ async fn apply(
             body,
             base_version,
         })
-        .collect();
+        .collect())
+}
+
+/// Checks every staged change against the live versions (locking each
+/// article), then applies them all: whole articles first, then sections.
+/// The conflicts, if any, with nothing applied.
+async fn apply(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    actor: &Actor,
+) -> Result<Result<Vec<String>, Vec<ReleaseConflict>>, Error> {
+    let staged = staged(conn, id, None).await?;
     let mut conflicts = Vec::new();
     for item in &staged {
         let kind = parse_kind(item.kind.as_deref())?;
@@ -220,7 +219,7 @@ async fn apply(
     }
     diesel::update(releases::table.find(id))
         .set((
-            releases::state.eq("published"),
+            releases::state.eq(release_store::state::PUBLISHED),
             releases::published_at.eq(Utc::now()),
             releases::conflicts.eq(Value::Array(Vec::new())),
             releases::version.eq(releases::version + 1),
@@ -228,7 +227,7 @@ async fn apply(
         ))
         .execute(conn)
         .await?;
-    release_event(conn, "release.published", id, serde_json::json!({"slugs": slugs})).await?;
+    release_store::release_event(conn, "release.published", id, serde_json::json!({"slugs": slugs})).await?;
     Ok(Ok(slugs))
 }
 
@@ -317,10 +316,116 @@ impl From<Error> for PreviewExit {
     }
 }
 
+/// The ids of a live article's copy, and of its sections' and items' copies.
+struct Copy {
+    /// The live article's id and the copy's.
+    article: (Uuid, Uuid),
+    /// Live section or item id → the copy's.
+    ids: HashMap<Uuid, Uuid>,
+}
+
+impl Copy {
+    /// The live id of a copy's id (an id made by the write code stays).
+    fn live(&self, id: Uuid) -> Uuid {
+        if id == self.article.1 {
+            return self.article.0;
+        }
+        self.ids
+            .iter()
+            .find_map(|(live, copy)| (*copy == id).then_some(*live))
+            .unwrap_or(id)
+    }
+
+    /// `body` with every item `id` of the live article as the copy's.
+    fn body(&self, mut body: Value) -> Value {
+        fn walk(value: &mut Value, ids: &HashMap<Uuid, Uuid>) {
+            match value {
+                Value::Object(object) => {
+                    for (key, value) in object.iter_mut() {
+                        match (key.as_str(), &*value) {
+                            ("id", Value::String(text)) => {
+                                if let Some(copy) = Uuid::try_parse(text).ok().and_then(|id| ids.get(&id)) {
+                                    *value = Value::String(copy.to_string());
+                                }
+                            }
+                            _ => walk(value, ids),
+                        }
+                    }
+                }
+                Value::Array(values) => values.iter_mut().for_each(|value| walk(value, ids)),
+                _ => {}
+            }
+        }
+        walk(&mut body, &self.ids);
+        body
+    }
+}
+
+/// Copies the live article (row, sections, items; every column, whatever
+/// the tables hold) under `slug`, with new ids. Inserting takes no lock a
+/// writer of the live article waits for.
+async fn copy_article(conn: &mut AsyncPgConnection, live: &store::ArticleRow, slug: &str) -> Result<Copy, Error> {
+    use diesel::sql_types::{Array, Text, Uuid as SqlUuid};
+    let sections = store::load_sections(conn, live.id, None).await?;
+    let copy = Uuid::new_v4();
+    let (mut section_ids, mut item_ids) = ((Vec::new(), Vec::new()), (Vec::new(), Vec::new()));
+    for section in &sections {
+        section_ids.0.push(section.row.id);
+        section_ids.1.push(Uuid::new_v4());
+        for item in &section.items {
+            item_ids.0.push(item.id);
+            item_ids.1.push(Uuid::new_v4());
+        }
+    }
+    diesel::sql_query(
+        "INSERT INTO articles SELECT (jsonb_populate_record(NULL::articles, \
+         to_jsonb(a) || jsonb_build_object('id', $2::uuid, 'slug', $3::text))).* FROM articles a WHERE a.id = $1",
+    )
+    .bind::<SqlUuid, _>(live.id)
+    .bind::<SqlUuid, _>(copy)
+    .bind::<Text, _>(slug)
+    .execute(conn)
+    .await?;
+    diesel::sql_query(
+        "INSERT INTO sections SELECT (jsonb_populate_record(NULL::sections, \
+         to_jsonb(s) || jsonb_build_object('id', m.copy, 'article_id', $1::uuid))).* \
+         FROM sections s JOIN unnest($2::uuid[], $3::uuid[]) AS m (live, copy) ON m.live = s.id",
+    )
+    .bind::<SqlUuid, _>(copy)
+    .bind::<Array<SqlUuid>, _>(&section_ids.0)
+    .bind::<Array<SqlUuid>, _>(&section_ids.1)
+    .execute(conn)
+    .await?;
+    diesel::sql_query(
+        "INSERT INTO section_items SELECT (jsonb_populate_record(NULL::section_items, \
+         to_jsonb(i) || jsonb_build_object('id', m.copy, 'section_id', s.copy))).* \
+         FROM section_items i JOIN unnest($1::uuid[], $2::uuid[]) AS m (live, copy) ON m.live = i.id \
+         JOIN unnest($3::uuid[], $4::uuid[]) AS s (live, copy) ON s.live = i.section_id",
+    )
+    .bind::<Array<SqlUuid>, _>(&item_ids.0)
+    .bind::<Array<SqlUuid>, _>(&item_ids.1)
+    .bind::<Array<SqlUuid>, _>(&section_ids.0)
+    .bind::<Array<SqlUuid>, _>(&section_ids.1)
+    .execute(conn)
+    .await?;
+    let ids = section_ids
+        .0
+        .into_iter()
+        .zip(section_ids.1)
+        .chain(item_ids.0.into_iter().zip(item_ids.1))
+        .collect();
+    Ok(Copy {
+        article: (live.id, copy),
+        ids,
+    })
+}
+
 /// The article `slug` as it will be once the release is published: its
-/// staged changes applied through the write code in a transaction that is
-/// always rolled back (so derived fields and item ids are exactly what
-/// publishing stores; nothing is recorded, notified or sent).
+/// staged changes applied through the write code, so that derived fields and
+/// item ids are exactly what publishing stores, in a transaction that is
+/// always rolled back (nothing is recorded, notified or sent). They are
+/// applied to a copy of the live article under a slug of its own, never to
+/// the live rows: a preview locks nothing a writer waits for.
 pub async fn preview_article(
     conn: &mut AsyncPgConnection,
     id: Uuid,
@@ -335,44 +440,42 @@ pub async fn preview_article(
         if !exists {
             return Err(PreviewExit::Failed(Error::ReleaseNotFound { id }));
         }
-        let rows: Vec<(Option<String>, Value)> = release_items::table
-            .filter(release_items::release_id.eq(id))
-            .filter(release_items::slug.eq(slug))
-            .order((
-                release_items::kind.is_not_null(),
-                release_items::staged_at.asc(),
-                release_items::id.asc(),
-            ))
-            .select((release_items::kind, release_items::body))
-            .load(conn)
-            .await?;
+        let changes = staged(conn, id, Some(slug)).await?;
+        let stand_in = format!("preview-{}", Uuid::new_v4().simple());
+        let copy = match store::find_article(conn, slug, store::Visibility::All).await? {
+            Some(live) => Some(copy_article(conn, &live, &stand_in).await?),
+            None => None,
+        };
         let actor = release_actor(id, &actor);
-        for (kind, body) in rows {
-            match parse_kind(kind.as_deref())? {
-                None => {
-                    let exists = lock_article(conn, slug).await?.is_some();
-                    let input = input::parse_article(&body, slug).map_err(Error::Invalid)?;
-                    put_article_in(conn, slug, input, any_or_absent(exists), &actor).await?;
-                }
-                Some(kind) => {
-                    let exists = match lock_article(conn, slug).await? {
-                        Some(article) => !store::load_sections(conn, article.id, Some(&[kind])).await?.is_empty(),
-                        None => false,
-                    };
-                    let input = input::parse_section(&body, kind).map_err(Error::Invalid)?;
-                    put_section_in(conn, slug, input, any_or_absent(exists), &actor).await?;
+        for change in changes {
+            let change = Staged {
+                slug: stand_in.clone(),
+                body: match &copy {
+                    Some(copy) => copy.body(change.body),
+                    None => change.body,
+                },
+                ..change
+            };
+            apply_one(conn, &change, &actor).await?;
+        }
+        // (Not `store::load_article`: it opens a transaction of its own.)
+        let Some(mut article) = store::find_article(conn, &stand_in, visibility).await? else {
+            return Err(PreviewExit::Done(None));
+        };
+        let mut sections = store::load_sections(conn, article.id, None).await?;
+        article.slug = slug.to_owned();
+        if let Some(copy) = &copy {
+            article.id = copy.live(article.id);
+            for section in &mut sections {
+                section.row.id = copy.live(section.row.id);
+                section.row.article_id = article.id;
+                for item in &mut section.items {
+                    item.id = copy.live(item.id);
+                    item.section_id = section.row.id;
                 }
             }
         }
-        // (Not `store::load_article`: it opens a transaction of its own.)
-        let article = match store::find_article(conn, slug, visibility).await? {
-            Some(row) => {
-                let sections = store::load_sections(conn, row.id, None).await?;
-                Some((row, sections))
-            }
-            None => None,
-        };
-        Err(PreviewExit::Done(article))
+        Err(PreviewExit::Done(Some((article, sections))))
     }))
     .await;
     match outcome {

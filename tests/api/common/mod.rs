@@ -298,6 +298,112 @@ impl Reply {
     }
 }
 
+/// What the helpers take as the test service: `TestApp::service()` and the like.
+pub trait TestService<B>:
+    Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>
+{
+}
+
+impl<S, B> TestService<B> for S where
+    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>
+{
+}
+
+impl Reply {
+    /// The `ETag` header, which must be there.
+    pub fn etag(&self) -> String {
+        self.header("etag").expect("an ETag").to_owned()
+    }
+}
+
+/// `method path` without a body, with `token`.
+pub async fn call_as<S: TestService<B>, B: MessageBody>(
+    service: &S,
+    method: actix_web::http::Method,
+    path: &str,
+    token: &str,
+) -> Reply {
+    send(
+        service,
+        test::TestRequest::default()
+            .method(method)
+            .uri(path)
+            .insert_header(bearer(token)),
+    )
+    .await
+}
+
+/// `method path` without a body, with `token` and `If-Match: tag`.
+pub async fn call_if_match<S: TestService<B>, B: MessageBody>(
+    service: &S,
+    method: actix_web::http::Method,
+    path: &str,
+    token: &str,
+    tag: &str,
+) -> Reply {
+    let request = test::TestRequest::default()
+        .method(method)
+        .uri(path)
+        .insert_header(bearer(token))
+        .insert_header(("If-Match", tag));
+    send(service, request).await
+}
+
+/// `GET path` with `token`.
+pub async fn get_as<S: TestService<B>, B: MessageBody>(service: &S, path: &str, token: &str) -> Reply {
+    call_as(service, actix_web::http::Method::GET, path, token).await
+}
+
+/// A JSON write of `body` with `token`, sent.
+pub async fn write_as<S: TestService<B>, B: MessageBody>(
+    service: &S,
+    method: actix_web::http::Method,
+    path: &str,
+    token: &str,
+    body: &Value,
+) -> Reply {
+    send(service, write(method, path, token, body)).await
+}
+
+/// `PUT path` of the JSON `body` with `token` and no `If-Match` (a create,
+/// or staging in a release), sent.
+pub async fn put_as<S: TestService<B>, B: MessageBody>(service: &S, path: &str, token: &str, body: &Value) -> Reply {
+    write_as(service, actix_web::http::Method::PUT, path, token, body).await
+}
+
+/// A `PUT` with `token` and `If-Match: *` whose body is `payload` as is,
+/// with `Content-Type: content_type` if given (to send what is not JSON).
+pub fn raw_put(path: &str, token: &str, content_type: Option<&str>, payload: &'static str) -> test::TestRequest {
+    let mut request = test::TestRequest::put()
+        .uri(path)
+        .insert_header(bearer(token))
+        .insert_header(("If-Match", "*"));
+    if let Some(content_type) = content_type {
+        request = request.insert_header(("Content-Type", content_type));
+    }
+    request.set_payload(payload)
+}
+
+/// The `position` of each section of an article as read, in order.
+pub fn positions(article: &Value) -> Vec<i64> {
+    article["sections"]
+        .as_array()
+        .expect("sections")
+        .iter()
+        .map(|section| section["position"].as_i64().expect("a position"))
+        .collect()
+}
+
+/// The pointers of the `errors` of a 422 problem, in order.
+pub fn pointers(problem: &Value) -> Vec<&str> {
+    problem["errors"]
+        .as_array()
+        .expect("an errors array")
+        .iter()
+        .map(|error| error["pointer"].as_str().expect("a pointer"))
+        .collect()
+}
+
 /// Sends a request and reads the whole response.
 pub async fn send<S, B>(service: &S, request: test::TestRequest) -> Reply
 where
@@ -384,6 +490,135 @@ pub struct Proxy {
     pub url: String,
     cut: std::sync::Arc<std::sync::atomic::AtomicBool>,
     generation: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    hold: std::sync::Arc<std::sync::RwLock<Hold>>,
+    /// How many connections wait at a held statement now.
+    held: std::sync::Arc<AtomicUsize>,
+}
+
+/// What a [`Proxy`] holds back from the server, statement by statement, as
+/// a stalled server (or network) would never read it: a held statement
+/// waits, with everything the client sends after it on that connection,
+/// until the hold is lifted. The proxy reads PostgreSQL's frontend protocol:
+/// a statement is a simple query, or a prepared one (its Bind, Execute… go
+/// with its Parse).
+#[derive(Debug, Clone, Default)]
+pub enum Hold {
+    /// Nothing: every byte passes.
+    #[default]
+    Nothing,
+    /// Statements whose SQL contains any of these bytes.
+    Matching(Vec<Vec<u8>>),
+    /// Statements whose SQL contains none of these bytes.
+    AllBut(Vec<Vec<u8>>),
+}
+
+impl Hold {
+    /// Whether a statement with this SQL is held.
+    fn holds(&self, sql: &[u8]) -> bool {
+        let contains = |needle: &Vec<u8>| sql.windows(needle.len()).any(|window| window == needle.as_slice());
+        match self {
+            Hold::Nothing => false,
+            Hold::Matching(needles) => needles.iter().any(contains),
+            Hold::AllBut(needles) => !needles.iter().any(contains),
+        }
+    }
+}
+
+/// The first NUL-terminated string of `bytes`, and what follows it.
+fn c_string(bytes: &[u8]) -> (&[u8], &[u8]) {
+    match bytes.iter().position(|byte| *byte == 0) {
+        Some(end) => (&bytes[..end], &bytes[end + 1..]),
+        None => (bytes, &[]),
+    }
+}
+
+/// Copies what the client sends to the server message by message, waiting
+/// at a message `hold` holds (see [`Hold`]).
+async fn forward(
+    mut from: impl tokio::io::AsyncRead + Unpin,
+    mut to: impl tokio::io::AsyncWrite + Unpin,
+    hold: std::sync::Arc<std::sync::RwLock<Hold>>,
+    held: std::sync::Arc<AtomicUsize>,
+) -> std::io::Result<()> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut buffer: Vec<u8> = Vec::new();
+    let mut chunk = vec![0u8; 64 * 1024];
+    // Startup messages (an SSLRequest, then the startup message) have no type byte.
+    let mut untyped = 1;
+    // The SQL of each prepared statement, and of the one being run.
+    let mut statements: std::collections::HashMap<Vec<u8>, Vec<u8>> = std::collections::HashMap::new();
+    let mut current: Vec<u8> = Vec::new();
+    loop {
+        // Every complete message in the buffer.
+        loop {
+            let header = if untyped > 0 { 0 } else { 1 };
+            if buffer.len() < header + 4 {
+                break;
+            }
+            let length = u32::from_be_bytes([
+                buffer[header],
+                buffer[header + 1],
+                buffer[header + 2],
+                buffer[header + 3],
+            ]);
+            let end = header + length as usize;
+            if buffer.len() < end {
+                break;
+            }
+            let message: Vec<u8> = buffer.drain(..end).collect();
+            if untyped > 0 {
+                // An SSLRequest (8 bytes, code 80877103) is followed by the real startup message.
+                let ssl = message.len() == 8 && message[4..8] == 80_877_103u32.to_be_bytes();
+                if !ssl {
+                    untyped -= 1;
+                }
+                to.write_all(&message).await?;
+                continue;
+            }
+            let body = &message[5..];
+            match message[0] {
+                b'Q' => current = c_string(body).0.to_vec(),
+                b'P' => {
+                    let (name, rest) = c_string(body);
+                    let sql = c_string(rest).0.to_vec();
+                    statements.insert(name.to_vec(), sql.clone());
+                    current = sql;
+                }
+                b'B' => {
+                    let statement = c_string(c_string(body).1).0;
+                    current = statements.get(statement).cloned().unwrap_or_default();
+                }
+                _ => {}
+            }
+            let holds = || message[0] != b'X' && hold.read().map(|hold| hold.holds(&current)).unwrap_or(false);
+            if holds() {
+                held.fetch_add(1, Ordering::SeqCst);
+                while holds() {
+                    tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                }
+                held.fetch_sub(1, Ordering::SeqCst);
+            }
+            to.write_all(&message).await?;
+        }
+        let read = from.read(&mut chunk).await?;
+        if read == 0 {
+            return to.shutdown().await;
+        }
+        buffer.extend_from_slice(&chunk[..read]);
+    }
+}
+
+/// Pipes `client` and `server` both ways, holding what `hold` says.
+async fn pipe(
+    client: tokio::net::TcpStream,
+    server: impl tokio::io::AsyncRead + tokio::io::AsyncWrite,
+    (hold, held): (std::sync::Arc<std::sync::RwLock<Hold>>, std::sync::Arc<AtomicUsize>),
+) -> std::io::Result<()> {
+    let (client_read, mut client_write) = client.into_split();
+    let (mut server_read, server_write) = tokio::io::split(server);
+    let up = forward(client_read, server_write, hold, held);
+    let down = tokio::io::copy(&mut server_read, &mut client_write);
+    tokio::try_join!(up, down).map(|_| ())
 }
 
 impl Proxy {
@@ -402,7 +637,9 @@ impl Proxy {
         let address = listener.local_addr().expect("address");
         let cut = Arc::new(AtomicBool::new(false));
         let generation = Arc::new(AtomicUsize::new(0));
-        let (cut_flag, current) = (cut.clone(), generation.clone());
+        let hold = Arc::new(std::sync::RwLock::new(Hold::Nothing));
+        let held = Arc::new(AtomicUsize::new(0));
+        let (cut_flag, current, holding) = (cut.clone(), generation.clone(), (hold.clone(), held.clone()));
         std::thread::spawn(move || {
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
@@ -410,26 +647,21 @@ impl Proxy {
                 .expect("runtime");
             runtime.block_on(async move {
                 let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
-                while let Ok((mut client, _)) = listener.accept().await {
+                while let Ok((client, _)) = listener.accept().await {
                     if std::sync::atomic::AtomicBool::load(&cut_flag, Ordering::SeqCst) {
                         continue; // dropped: the connection is refused
                     }
                     let (target, cut_flag, current) = (target.clone(), cut_flag.clone(), current.clone());
+                    let holding = holding.clone();
                     let born = std::sync::atomic::AtomicUsize::load(&current, Ordering::SeqCst);
                     tokio::spawn(async move {
                         let pipe = async {
                             match target {
                                 Target::Unix(path) => {
-                                    let mut server = tokio::net::UnixStream::connect(path).await?;
-                                    tokio::io::copy_bidirectional(&mut client, &mut server)
-                                        .await
-                                        .map(|_| ())
+                                    pipe(client, tokio::net::UnixStream::connect(path).await?, holding).await
                                 }
                                 Target::Tcp(address) => {
-                                    let mut server = tokio::net::TcpStream::connect(address).await?;
-                                    tokio::io::copy_bidirectional(&mut client, &mut server)
-                                        .await
-                                        .map(|_| ())
+                                    pipe(client, tokio::net::TcpStream::connect(address).await?, holding).await
                                 }
                             }
                         };
@@ -454,7 +686,30 @@ impl Proxy {
                 String::from_utf8_lossy(password).replace('\'', "\\'")
             ));
         }
-        Proxy { url, cut, generation }
+        Proxy {
+            url,
+            cut,
+            generation,
+            hold,
+            held,
+        }
+    }
+
+    /// Holds back what the clients send, as `hold` says, until [`Proxy::release`].
+    pub fn hold(&self, hold: Hold) {
+        if let Ok(mut current) = self.hold.write() {
+            *current = hold;
+        }
+    }
+
+    /// How many connections wait at a held statement now.
+    pub fn held(&self) -> usize {
+        AtomicUsize::load(&self.held, Ordering::SeqCst)
+    }
+
+    /// Lets everything held back through, and what comes after.
+    pub fn release(&self) {
+        self.hold(Hold::Nothing);
     }
 
     /// Closes every connection and refuses new ones.

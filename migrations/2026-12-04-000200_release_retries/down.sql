@@ -1,0 +1,3 @@
+ALTER TABLE releases
+    DROP COLUMN retry_at,
+    DROP COLUMN publish_attempts;
