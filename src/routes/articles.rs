@@ -9,6 +9,7 @@ use super::parts::{self, Part, PartProblems, read};
 use super::paths::ArticlePath;
 use super::{
     DeleteProblems, Editor, NoParams, ProblemResponses, Query, ReadProblems, Reader, WriteProblems, read_json,
+    with_connection,
 };
 use crate::AppState;
 use crate::cache::RepresentationCache;
@@ -312,15 +313,12 @@ pub async fn put_article(
         return parts::put_translation(&state, &req, editor, request_id, &slug, part, choice, &body).await;
     }
     let input = input::parse_article(&body, &slug).map_err(crate::content::Error::Invalid)?;
-    let mut conn = state.pool.get().await?;
     let precondition = super::etags::precondition(&req, Resource::Article);
-    let written = write::put(
-        &mut conn,
-        &slug,
-        write::Put::Article(input),
-        precondition,
-        actor(&state, editor, request_id),
-    )
+    let actor = actor(&state, editor, request_id);
+    let put = write::Put::Article(input);
+    let written = with_connection(&state, async |conn| {
+        Ok(write::put(conn, &slug, put, precondition, actor).await?)
+    })
     .await?;
     let location = format!("/v1/articles/{slug}");
     parts::written(&state, &slug, Part::Article(None), &written, Some(location))
@@ -347,9 +345,12 @@ pub async fn delete_article(
     ArticlePath { slug }: ArticlePath,
     _query: Query<NoParams>,
 ) -> Result<HttpResponse, AppError> {
-    let mut conn = state.pool.get().await?;
     let precondition = super::etags::precondition(&req, Resource::Article);
-    write::delete_article(&mut conn, &slug, precondition, actor(&state, editor, request_id)).await?;
+    let actor = actor(&state, editor, request_id);
+    with_connection(&state, async |conn| {
+        Ok(write::delete_article(conn, &slug, precondition, actor).await?)
+    })
+    .await?;
     Ok(parts::deleted(&state, &slug))
 }
 

@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 
 use super::caching::{Representation, etag_of, respond};
 use super::paths::LocalePath;
-use super::{NoParams, ProblemResponses, Query, ReadProblems, read_json};
+use super::{NoParams, ProblemResponses, Query, ReadProblems, read_json, with_connection};
 use crate::AppState;
 use crate::auth::Admin;
 use crate::content::body::{BodyErrors, Text};
@@ -62,8 +62,7 @@ pub enum LocaleProblems {
 /// Reads the locales again on this node after a change (other nodes do
 /// within a second), dropping cached answers when they changed.
 async fn reload(state: &AppState) -> Result<(), AppError> {
-    let mut conn = state.pool.get().await?;
-    let current = Locales::load(&mut conn).await?;
+    let current = with_connection(state, async |conn| Ok(Locales::load(conn).await?)).await?;
     if state.locales.set(current) {
         state.cache.clear();
     }

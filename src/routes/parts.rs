@@ -18,7 +18,7 @@ use uuid::Uuid;
 use super::caching::{Representation, cached, etag_of, respond};
 use super::etags::{etag, in_locale, section_list_etag, selection_etag};
 use super::paths::{article_not_found, item_not_found, section_not_found};
-use super::{Editor, Reader, surrogate_keys};
+use super::{Editor, Reader, surrogate_keys, with_connection};
 use crate::AppState;
 use crate::cache::RepresentationCache;
 use crate::content::locales::Locales;
@@ -340,8 +340,7 @@ pub async fn choose_fresh(
         return Ok(choice);
     }
     if state.locales.may_reload() {
-        let mut conn = state.pool.get().await?;
-        let locales = crate::db::deadline(async { Locales::load(&mut conn).await.map_err(AppError::from) }).await?;
+        let locales = with_connection(state, async |conn| Ok(Locales::load(conn).await?)).await?;
         if state.locales.set(locales) {
             state.cache.clear();
         }
@@ -522,9 +521,11 @@ pub async fn put_translation(
     };
     let precondition = super::etags::precondition(req, resource);
     let actor = actor(state, editor, request_id);
-    let mut conn = state.pool.get().await?;
     let locales = state.locales.current();
-    let written = write::put_texts(&mut conn, slug, of, &choice.code, &locales, body, precondition, actor).await?;
+    let written = with_connection(state, async |conn| {
+        Ok(write::put_texts(conn, slug, of, &choice.code, &locales, body, precondition, actor).await?)
+    })
+    .await?;
     written_in(state, slug, part, &written, &choice).await
 }
 
@@ -539,11 +540,13 @@ pub async fn written_in(
 ) -> Result<HttpResponse, AppError> {
     state.cache.invalidate(slug);
     let locale = choice.read_locale();
-    let mut conn = state.pool.get().await?;
-    let texts = crate::content::translations::load_texts(&mut conn, &[written.article.id], &locale, true, None)
-        .await?
-        .remove(&written.article.id)
-        .unwrap_or_default();
+    let id = written.article.id;
+    let texts = with_connection(state, async |conn| {
+        Ok(crate::content::translations::load_texts(conn, &[id], &locale, true, None).await?)
+    })
+    .await?
+    .remove(&id)
+    .unwrap_or_default();
     let representation = part.representation(slug, &written.article, &written.sections, &locale, &texts)?;
     Ok(super::written(representation, None))
 }
@@ -603,16 +606,17 @@ async fn preview(
         });
     };
     let id = Uuid::try_parse(release).map_err(|_| super::paths::release_not_found(format!("{release:?}")))?;
-    let mut conn = state.pool.get().await?;
     let actor = write::Actor {
         name: name.clone(),
         request_id: request_id.0,
         revisions_keep: state.revisions_keep,
         sync_keep_days: state.sync_keep_days,
     };
-    write::preview_article(&mut conn, id, slug, reader.visibility(), actor)
-        .await?
-        .ok_or_else(|| article_not_found(slug))
+    with_connection(state, async |conn| {
+        Ok(write::preview_article(conn, id, slug, reader.visibility(), actor).await?)
+    })
+    .await?
+    .ok_or_else(|| article_not_found(slug))
 }
 
 /// The article and the sections of `kinds` (all if `None`), as `reader` may

@@ -6,6 +6,7 @@ use super::parts::{self, Part, PartProblems, actor, read};
 use super::paths::{ArticlePath, ItemPath, SectionPath, item_not_found};
 use super::{
     DeleteProblems, Editor, NoParams, ProblemResponses, Query, ReadProblems, Reader, WriteProblems, read_json,
+    with_connection,
 };
 use crate::AppState;
 use crate::content::body::{ItemWrite, SectionWrite};
@@ -173,15 +174,12 @@ pub async fn put_section(
         return parts::put_translation(&state, &req, editor, request_id, &slug, part, choice, &body).await;
     }
     let input = input::parse_section(&body, kind).map_err(crate::content::Error::Invalid)?;
-    let mut conn = state.pool.get().await?;
     let precondition = super::etags::precondition(&req, Resource::Section);
-    let written = write::put(
-        &mut conn,
-        &slug,
-        write::Put::Section(input),
-        precondition,
-        actor(&state, editor, request_id),
-    )
+    let actor = actor(&state, editor, request_id);
+    let put = write::Put::Section(input);
+    let written = with_connection(&state, async |conn| {
+        Ok(write::put(conn, &slug, put, precondition, actor).await?)
+    })
     .await?;
     let location = format!("/v1/articles/{slug}/sections/{kind}");
     parts::written(&state, &slug, Part::Section(kind), &written, Some(location))
@@ -210,9 +208,12 @@ pub async fn delete_section(
     SectionPath { slug, kind }: SectionPath,
     _query: Query<NoParams>,
 ) -> Result<HttpResponse, AppError> {
-    let mut conn = state.pool.get().await?;
     let precondition = super::etags::precondition(&req, Resource::Section);
-    write::delete_section(&mut conn, &slug, kind, precondition, actor(&state, editor, request_id)).await?;
+    let actor = actor(&state, editor, request_id);
+    with_connection(&state, async |conn| {
+        Ok(write::delete_section(conn, &slug, kind, precondition, actor).await?)
+    })
+    .await?;
     Ok(parts::deleted(&state, &slug))
 }
 
@@ -255,9 +256,11 @@ pub async fn put_item(
         return parts::put_translation(&state, &req, editor, request_id, &slug, part, choice, &body).await;
     }
     let input = input::parse_item(&body, kind, shape, item_id).map_err(crate::content::Error::Invalid)?;
-    let mut conn = state.pool.get().await?;
     let precondition = super::etags::precondition(&req, Resource::Item);
     let actor = actor(&state, editor, request_id);
-    let written = write::put_item(&mut conn, &slug, kind, item_id, input, precondition, actor).await?;
+    let written = with_connection(&state, async |conn| {
+        Ok(write::put_item(conn, &slug, kind, item_id, input, precondition, actor).await?)
+    })
+    .await?;
     parts::written(&state, &slug, Part::Item(kind, item_id), &written, None)
 }

@@ -7,7 +7,9 @@ use utoipa::ToSchema;
 
 use super::parts::{self, Part};
 use super::paths::{ArticlePath, TranslationPath, article_not_found};
-use super::{Editor, NoParams, ProblemResponses, Query, ReadProblems, Reader, WriteProblems, read_json};
+use super::{
+    Editor, NoParams, ProblemResponses, Query, ReadProblems, Reader, WriteProblems, read_json, with_connection,
+};
 use crate::AppState;
 use crate::content::body::BodyErrors;
 use crate::content::kinds::ArticleStatus;
@@ -102,7 +104,9 @@ pub async fn put_translation_status(
     let precondition = super::etags::precondition(&req, Resource::Article);
     let actor = parts::actor(&state, editor, request_id);
     let published = write.status == ArticleStatus::Published;
-    let mut conn = state.pool.get().await?;
-    let written = write::put_status(&mut conn, &slug, &choice.code, published, precondition, actor).await?;
+    let written = with_connection(&state, async |conn| {
+        Ok(write::put_status(conn, &slug, &choice.code, published, precondition, actor).await?)
+    })
+    .await?;
     parts::written_in(&state, &slug, Part::Article(None), &written, &choice).await
 }
