@@ -54,7 +54,7 @@ pub struct ListQuery {
     cursor: Option<String>,
     /// A configured locale (`GET /v1/locales`): its texts, each missing one
     /// from its fallback chain. Without it, `Accept-Language` chooses.
-    #[param(example = "en")]
+    #[param(example = "en", schema_with = crate::content::locales::tag_schema)]
     pub locale: Option<String>,
 }
 
@@ -160,7 +160,7 @@ pub struct LocaleQuery {
     /// A configured locale (`GET /v1/locales`). A read gives its texts, each
     /// missing one from its fallback chain (without it, `Accept-Language`
     /// chooses); a write writes the body's texts in it (structure unchanged).
-    #[param(example = "en")]
+    #[param(example = "en", schema_with = crate::content::locales::tag_schema)]
     pub locale: Option<String>,
 }
 
@@ -178,7 +178,7 @@ pub struct PreviewQuery {
     pub release: Option<String>,
     /// A configured locale (`GET /v1/locales`): its texts, each missing one
     /// from its fallback chain. Without it, `Accept-Language` chooses.
-    #[param(example = "en")]
+    #[param(example = "en", schema_with = crate::content::locales::tag_schema)]
     pub locale: Option<String>,
 }
 
@@ -202,7 +202,7 @@ pub struct ArticleQuery {
     release: Option<String>,
     /// A configured locale (`GET /v1/locales`): its texts, each missing one
     /// from its fallback chain. Without it, `Accept-Language` chooses.
-    #[param(example = "en")]
+    #[param(example = "en", schema_with = crate::content::locales::tag_schema)]
     pub locale: Option<String>,
 }
 
