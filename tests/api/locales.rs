@@ -788,3 +788,35 @@ async fn a_release_stages_translations_and_publishes_them_with_its_structure() {
     assert_eq!(english["heading"], steps["heading"], "English keeps its heading");
     assert_eq!(english["intro"], "Staged with its translation.");
 }
+
+#[actix_web::test]
+async fn a_write_may_send_back_locale_and_fallbacks_as_read_but_not_other_shapes() {
+    let app = TestApp::new().await;
+    let editor = app.editor().await;
+    let service = app.service().await;
+    let section = get(&service, &format!("{SEED}/sections/overview")).await.json();
+    let mut body = json!({"kind": "overview", "heading": section["heading"], "body": section["body"]});
+    for (key, value, pointer) in [
+        ("fallbacks", json!([null, null]), "/fallbacks"),
+        ("fallbacks", json!({"/heading": 1}), "/fallbacks"),
+        ("locale", json!(7), "/locale"),
+    ] {
+        let mut wrong = body.clone();
+        wrong[key] = value;
+        let problem = send(
+            &service,
+            write(Method::PUT, &format!("{SEED}/sections/overview"), &editor, &wrong).insert_header(("If-Match", "*")),
+        )
+        .await
+        .assert_problem(422, "validation_failed");
+        assert_eq!(problem["errors"][0]["pointer"], pointer, "{problem}");
+    }
+    body["locale"] = json!("en");
+    body["fallbacks"] = json!({"/heading": "en"});
+    let reply = send(
+        &service,
+        write(Method::PUT, &format!("{SEED}/sections/overview"), &editor, &body).insert_header(("If-Match", "*")),
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{}", String::from_utf8_lossy(&reply.body));
+}
