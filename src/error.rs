@@ -175,6 +175,23 @@ pub struct FieldError {
     pub message: String,
 }
 
+/// The schema of [`Problem::code`]: one of today's [`Code`]s, or any other
+/// string, so that a client generated today decodes a code added later
+/// (README: compatibility) instead of failing on it.
+fn code_schema() -> utoipa::openapi::schema::Schema {
+    use utoipa::openapi::schema::{AnyOfBuilder, ObjectBuilder, Type};
+    AnyOfBuilder::new()
+        .item(utoipa::openapi::Ref::from_schema_name("Code"))
+        .item(ObjectBuilder::new().schema_type(Type::String))
+        .description(Some(
+            "Stable snake_case name of the problem, for programs to branch on: one of `Code`, \
+             or a code added after this spec (treat it by `status`).",
+        ))
+        .examples(["article_not_found"])
+        .build()
+        .into()
+}
+
 /// An RFC 9457 problem document.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Problem {
@@ -192,6 +209,7 @@ pub struct Problem {
     #[schema(example = "No article has the slug \"no-such-article\".")]
     pub detail: String,
     /// Stable snake_case name of the problem, for programs to branch on.
+    #[schema(schema_with = code_schema)]
     pub code: Code,
     /// For `validation_failed`: every problem of the request body.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -29,7 +29,7 @@ use utoipa::OpenApi;
         (url = "http://127.0.0.1:8080", description = "A local `cargo run --release`"),
     ),
     modifiers(&BearerAuth),
-    components(schemas(crate::error::Problem, crate::error::FieldError))
+    components(schemas(crate::error::Problem, crate::error::FieldError, crate::error::Code))
 )]
 pub struct ApiDoc;
 

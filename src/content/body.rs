@@ -734,7 +734,14 @@ fn check_item_kind<V: IntoValue>(
     let at = location.push_key("kind");
     match given {
         Some(Value::String(name)) if name == kind.as_str() => {}
-        None | Some(Value::Null) if !required => {}
+        None if !required => {}
+        Some(Value::Null) if !required => errors.push(
+            at,
+            format!(
+                "must be {:?}, the kind of the item's section, or be left out",
+                kind.as_str()
+            ),
+        ),
         None | Some(Value::Null) => errors.push(
             at,
             format!("is required: {:?}, the kind of the item's section", kind.as_str()),
@@ -1050,19 +1057,15 @@ fn shape_write_schema(shape: ItemShape) -> Schema {
         )
         .property(
             "kind",
+            // A string enum, not nullable: a generated client (openapi-python-client)
+            // then combines it with the `kind` an item `PUT` requires. No
+            // example: left out is right for every section of these kinds.
             ObjectBuilder::new()
-                .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
-                .enum_values(Some(
-                    kinds
-                        .iter()
-                        .map(|kind| serde_json::Value::from(kind.as_str()))
-                        .chain([serde_json::Value::Null]),
-                ))
+                .schema_type(SchemaType::new(Type::String))
+                .enum_values(Some(kinds.iter().map(|kind| serde_json::Value::from(kind.as_str()))))
                 .description(Some(
                     "The kind of the item's section, as in a read; if given, it must be the section's.",
-                ))
-                // Left out is right for every section of these kinds; a kind would be wrong for all but one.
-                .examples([serde_json::Value::Null]),
+                )),
         );
     for &field in shape.fields() {
         let schema: RefOr<Schema> = match field {
@@ -1073,7 +1076,20 @@ fn shape_write_schema(shape: ItemShape) -> Schema {
         };
         object = object.property(field.name(), schema).required(field.name());
     }
-    object.into()
+    // The whole item's example, without `kind`: right in a section of any of these kinds.
+    let example: serde_json::Map<String, serde_json::Value> = shape
+        .fields()
+        .iter()
+        .map(|field| {
+            let value = match field {
+                ItemField::Phase => "before",
+                ItemField::Title | ItemField::Description => docs.item_title,
+                ItemField::Body => docs.item_body,
+            };
+            (field.name().to_owned(), serde_json::Value::from(value))
+        })
+        .collect();
+    object.example(Some(serde_json::Value::Object(example))).into()
 }
 
 /// The `PUT …/items/{id}` body of a section of `kind`, named

@@ -51,7 +51,7 @@ pub struct ListQuery {
     #[param(minimum = 1, maximum = 100, example = 20)]
     limit: Option<u32>,
     /// `next_cursor` of the previous page; leave out for the first page.
-    #[param(example = "0b8b5ac1a7e6d4b2f04f1e9b3a5d6c7e8f9a0b", pattern = "^[0-9a-f]{38}$")]
+    #[param(pattern = "^[0-9a-f]{38}$")]
     cursor: Option<String>,
     /// A configured locale (`GET /v1/locales`): its texts, each missing one
     /// from its fallback chain. Without it, `Accept-Language` chooses.
@@ -284,7 +284,7 @@ impl super::KnownParams for LocaleQuery {
 pub struct PreviewQuery {
     /// A release's id: the section as it will be once that release is
     /// published (any token; `private, no-store`, never cached).
-    #[param(example = "3f0c6f2e-8a41-4c3b-9d7e-2f5a1b3c4d5e", format = Uuid)]
+    #[param(format = Uuid)]
     pub release: Option<String>,
     /// A configured locale (`GET /v1/locales`): its texts, each missing one
     /// from its fallback chain. Without it, `Accept-Language` chooses.
@@ -308,7 +308,7 @@ pub struct ArticleQuery {
     sections: Option<String>,
     /// A release's id: the article as it will be once that release is
     /// published (any token; `private, no-store`, never cached).
-    #[param(example = "3f0c6f2e-8a41-4c3b-9d7e-2f5a1b3c4d5e", format = Uuid)]
+    #[param(format = Uuid)]
     release: Option<String>,
     /// A configured locale (`GET /v1/locales`): its texts, each missing one
     /// from its fallback chain. Without it, `Accept-Language` chooses.

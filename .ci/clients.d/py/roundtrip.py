@@ -4,6 +4,7 @@ Run with the virtualenv where .ci/clients installed the client that
 openapi-python-client generated from openapi/openapi.json:
 
     python roundtrip.py BASE_URL SLUG OUT.json
+    python roundtrip.py write BASE_URL SLUG TOKEN   # an item written and read back
 
 Reads the seeded article, its section list, every section and every item,
 and the article and its steps in German (.ci/clients writes a translation),
@@ -72,7 +73,34 @@ def untyped(value, path, out):
                     untyped(v, f"{path}.{a.name}", out)
 
 
+def write_item(base_url, slug, token):
+    """Edits one step through the client's typed write model (`StepsItemWrite`,
+    `put_item` with If-Match) and reads it back: the write path of the client."""
+    from lamina_client import AuthenticatedClient
+    from lamina_client.models.steps_item_write import StepsItemWrite
+
+    put_item = operation("put_item")
+    get_item = operation("get_item")
+    client = AuthenticatedClient(base_url=base_url, token=token, raise_on_unexpected_status=True)
+    raw = json.loads(operation("get_section").sync_detailed(client=client, slug=slug, kind=section_kind("steps")).content)
+    item = raw["items"][0]
+    item_id = UUID(item["id"])
+    title = item["title"] + " (edited through the Python client)"
+    body = StepsItemWrite.from_dict({"kind": "steps", "title": title, "body": item["body"]})
+    written = put_item.sync_detailed(client=client, slug=slug, kind=section_kind("steps"), id=item_id,
+                                     body=body, if_match="*")
+    if written.status_code != 200 or written.parsed is None or written.parsed.title != title:
+        raise SystemExit(f"python: put_item: HTTP {int(written.status_code)}: {written.content[:300]!r}")
+    read = get_item.sync_detailed(client=client, slug=slug, kind=section_kind("steps"), id=item_id)
+    if read.parsed is None or read.parsed.title != title or str(read.parsed.id) != item["id"]:
+        raise SystemExit(f"python: the item read back is not the one written: {read.content[:300]!r}")
+    print(f"python: wrote {type(body).__name__} through put_item and read {type(read.parsed).__name__} back", file=sys.stderr)
+
+
 def main():
+    if sys.argv[1] == "write":
+        write_item(*sys.argv[2:5])
+        return
     base_url, slug, out_path = sys.argv[1:4]
     client = Client(base_url=base_url, raise_on_unexpected_status=True)
     get_article = operation("get_article")
