@@ -83,6 +83,9 @@ CREATE TABLE search_texts (
     PRIMARY KEY (article_id, locale, key)
 );
 CREATE INDEX search_texts_document ON search_texts USING gin (document);
+-- Titles and headings alone, so a search finds all of them for a common
+-- word before it caps the other texts it ranks.
+CREATE INDEX search_texts_titles ON search_texts USING gin (document) WHERE rank_weight < 4;
 
 -- Every word ever indexed (lower case, accents folded), for spelling
 -- suggestions; which of them a caller may be shown is checked against

@@ -24,6 +24,10 @@ pub const MAX_QUERY_CHARS: usize = 200;
 pub const DEFAULT_LIMIT: u32 = 10;
 /// Largest number of hits per page.
 pub const MAX_LIMIT: u32 = 50;
+/// Most matching texts a search ranks and counts, of titles and headings
+/// and again of other texts: past that, `total` is a lower bound and the
+/// hits are the best of the texts looked at.
+pub const MAX_MATCHES: u32 = 10_000;
 /// Most words of a query a suggestion corrects (each costs a lookup).
 const MAX_SUGGESTED_WORDS: usize = 10;
 
@@ -279,18 +283,36 @@ pub async fn search(conn: &mut AsyncPgConnection, search: &Search<'_>) -> Result
         "StartSel={MATCH_START}, StopSel={MATCH_END}, MaxWords=30, MinWords=12, ShortWord=2, \
          MaxFragments=2, FragmentDelimiter=\" … \""
     );
-    let sql = format!(
-        "WITH {QUERIES}, matches AS MATERIALIZED (
-    SELECT t.article_id, t.key, t.section_id, t.section_kind, t.item_id, t.field, t.pointer,
-           t.rank_weight, t.published_on, t.text, q.config, q.query,
-           ts_rank(t.document, q.query) AS score
-      FROM queries q
-      JOIN search_texts t ON t.locale = q.locale AND t.document @@ q.query
-     WHERE numnode(q.query) > 0 AND ($4 OR t.public)
-       AND NOT EXISTS (
+    // A text of a locale further down the chain counts only where no
+    // locale before it has that text (the reader sees the first one); a
+    // search in the default locale alone has nothing to skip, and does not
+    // pay for looking (one index probe per matching text).
+    let shadowed = if search.chain.len() > 1 {
+        "
+       AND (q.depth = 1 OR NOT EXISTS (
            SELECT 1 FROM search_texts o JOIN chain oc ON oc.locale = o.locale
             WHERE o.article_id = t.article_id AND o.key = t.key AND oc.depth < q.depth
-              AND ($4 OR o.public))
+              AND ($4 OR o.public)))"
+    } else {
+        ""
+    };
+    // Titles and headings (a partial index of their own), then other
+    // texts, each at most MAX_MATCHES: what a common word costs stays bounded.
+    let arm = |which: &str| {
+        format!(
+            "(SELECT t.article_id, t.key, t.section_id, t.section_kind, t.item_id, t.field, t.pointer,
+           t.rank_weight, t.published_on, t.text, t.document, q.config, q.query
+      FROM queries q
+      JOIN search_texts t ON t.locale = q.locale AND t.document @@ q.query
+     WHERE {which} AND numnode(q.query) > 0 AND ($4 OR t.public){shadowed}
+     LIMIT {MAX_MATCHES})"
+        )
+    };
+    let (titles, texts) = (arm("t.rank_weight < 4"), arm("t.rank_weight = 4"));
+    let sql = format!(
+        "WITH {QUERIES}, matches AS MATERIALIZED (
+    SELECT m.*, ts_rank(m.document, m.query) AS score
+      FROM ({titles} UNION ALL {texts}) AS m
 ), filtered AS (
     SELECT * FROM matches WHERE $5::text[] IS NULL OR section_kind = ANY ($5::text[])
 ), page AS (
