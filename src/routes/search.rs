@@ -145,7 +145,9 @@ pub struct SearchPage {
     pub hits: Vec<Hit>,
     /// Counts per section kind.
     pub facets: SearchFacets,
-    /// How many texts match in all (within `kinds`).
+    /// How many texts match in all (within `kinds`). A search ranks and
+    /// counts at most 10,000 matching titles and headings and 10,000 other
+    /// matching texts: past that it is a lower bound.
     #[schema(example = 3)]
     pub total: i64,
     /// When nothing matches: the query spelled with words that exist, if one is close.
