@@ -8,7 +8,7 @@ use actix_web::http::Method;
 use actix_web::test::TestRequest;
 use serde_json::{Value, json};
 
-use crate::common::{SEED, TestApp, TestService, bearer, get, get_as, send, write, write_as};
+use crate::common::{SEED, TestApp, TestService, bearer, call_if_match, get, get_as, put_as, send, write, write_as};
 
 /// `/v1/search?…` with `q` (and more) encoded.
 fn search_path(q: &str, rest: &str) -> String {
@@ -491,4 +491,84 @@ async fn anonymous_answers_are_cached_briefly_and_limited_per_address() {
     for _ in 0..5 {
         assert_eq!(get_as(&service, &search_path("skin", ""), &token).await.status, 200);
     }
+}
+
+#[actix_web::test]
+async fn a_release_is_searchable_once_published_and_not_while_staged_or_previewed() {
+    let app = TestApp::new().await;
+    let token = app.editor().await;
+    let service = app.service().await;
+    let created = write_as(
+        &service,
+        Method::POST,
+        "/v1/releases",
+        &token,
+        &json!({"title": "Peels"}),
+    )
+    .await;
+    assert_eq!(created.status, 201);
+    let release = format!("/v1/releases/{}", created.json()["id"].as_str().unwrap());
+    let body = article(
+        "Glycolic peels",
+        "published",
+        "Neutralise the glycolic acid after three minutes.",
+    );
+    let staged = put_as(&service, &format!("{release}/articles/peels"), &token, &body).await;
+    assert!(staged.status.is_success(), "{}", String::from_utf8_lossy(&staged.body));
+    // A preview applies the release in a transaction that is rolled back.
+    let previewed = get_as(
+        &service,
+        &format!("/v1/articles/peels?release={}", created.json()["id"].as_str().unwrap()),
+        &token,
+    )
+    .await;
+    assert_eq!(previewed.status, 200, "{}", String::from_utf8_lossy(&previewed.body));
+    assert_eq!(search(&service, "glycolic", "", Some(&token)).await["total"], 0);
+
+    let published = call_if_match(&service, Method::POST, &format!("{release}/publish"), &token, "*").await;
+    assert_eq!(published.status, 200, "{}", String::from_utf8_lossy(&published.body));
+    let found = search(&service, "glycolic", "", None).await;
+    assert_eq!(pointers(&found), ["/title", "/sections/0/items/0/body"], "{found}");
+    assert_eq!(found["hits"][0]["url"], "/v1/articles/peels");
+    assert_eq!(found["hits"][1]["section"]["heading"], "How it goes");
+}
+
+#[actix_web::test]
+async fn hostile_queries_are_answered_without_errors() {
+    let app = TestApp::new().await;
+    let service = app.service().await;
+    for q in [
+        "o'neil",
+        "back\\slash",
+        "foo:*",
+        "(((",
+        "<->",
+        "a & b | !c",
+        "e-mail",
+        "foo@bar.com",
+        "\"unterminated",
+        "x:A",
+        "日本語",
+        "s",
+        "-skin",
+        "skin -skin",
+        "or or or",
+        "\u{feff}skin",
+        "'",
+        "%",
+    ] {
+        let reply = get(&service, &search_path(q, "")).await;
+        assert!(
+            reply.status == 200 || reply.status == 400,
+            "{q:?}: {} {}",
+            reply.status,
+            String::from_utf8_lossy(&reply.body)
+        );
+        if reply.status == 400 {
+            reply.assert_problem(400, "invalid_query");
+        }
+    }
+    let long = "skin or ".repeat(25);
+    let reply = get(&service, &search_path(long.trim(), "")).await;
+    assert_eq!(reply.status, 200);
 }
