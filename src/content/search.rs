@@ -240,11 +240,15 @@ fn checked(text: &str) -> Result<&str, SearchError> {
 
 /// Whether the last word of `text` (as typed, untrimmed) is one being
 /// typed: the text ends in a letter or digit, outside quotes, and the word
-/// is not excluded (`-word`).
+/// has two or more of them and is not excluded (`-word`).
 fn last_word_is_prefix(text: &str) -> bool {
     let quotes = text.chars().filter(|c| *c == '"').count();
     let last = text.split_whitespace().next_back().unwrap_or_default();
-    quotes % 2 == 0 && text.chars().next_back().is_some_and(char::is_alphanumeric) && !last.starts_with('-')
+    // A single letter would match most words: it is a word of its own.
+    quotes % 2 == 0
+        && text.chars().next_back().is_some_and(char::is_alphanumeric)
+        && !last.starts_with('-')
+        && last.chars().filter(|c| c.is_alphanumeric()).count() >= 2
 }
 
 /// The chain, its text search configurations, and the query parsed in each
@@ -624,6 +628,7 @@ mod tests {
         assert!(!last_word_is_prefix("\"micro needling\""));
         assert!(!last_word_is_prefix("needling -sun"));
         assert!(!last_word_is_prefix("\"micro needl"));
+        assert!(!last_word_is_prefix("vitamin c"));
     }
 
     #[test]

@@ -24,7 +24,8 @@ pub struct SearchQuery {
     /// What to search for, 1–200 characters, in web-search syntax:
     /// `"a quoted phrase"`, `-excluded`, `or`. Words match by stem in the
     /// locale's language with accents folded; the last word also matches as
-    /// a prefix (search as you type) unless it ends in a space or a quote.
+    /// a prefix (search as you type) unless the query ends in a space or a
+    /// quote or the word is a single letter.
     #[param(min_length = 1, max_length = 200, example = "sunscreen")]
     q: String,
     /// A configured locale (`GET /v1/locales`): each text as that locale
