@@ -105,6 +105,10 @@ pub struct Config {
     #[arg(long, env = "LAMINA_WRITES_PER_MINUTE", default_value_t = 600, global = true)]
     pub writes_per_minute: u32,
 
+    /// Anonymous searches (`GET /v1/search`) allowed per client address per minute (then 429); 0: no limit.
+    #[arg(long, env = "LAMINA_SEARCHES_PER_MINUTE", default_value_t = 120, global = true)]
+    pub searches_per_minute: u32,
+
     /// Reverse proxies (comma-separated CIDRs, e.g. `10.0.0.0/8,::1`) whose
     /// `Forwarded`/`X-Forwarded-For` headers name the client address used for
     /// rate limits; from anyone else those headers are ignored. Empty: none.

@@ -46,7 +46,8 @@ pub enum Code {
     /// 409: a staged change cannot be applied as it stands though nothing moved live
     /// (e.g. a section of an article that does not exist); nothing was applied.
     ReleaseUnappliable,
-    /// 400: the query string is malformed.
+    /// 400: the query string is malformed, or a search's `q` is empty, too
+    /// long or holds nothing to search for.
     InvalidQuery,
     /// 400: the query names a parameter the route does not know.
     UnknownQueryParameter,

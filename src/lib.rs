@@ -89,9 +89,10 @@ impl AppState {
             trash_keep_days: i32::try_from(config.trash_keep_days).unwrap_or(i32::MAX),
             cache: std::sync::Arc::new(cache::RepresentationCache::new(config.cache_max_bytes)),
             metrics: std::sync::Arc::default(),
-            limits: std::sync::Arc::new(limits::Limits::new(
+            limits: std::sync::Arc::new(limits::Limits::with_searches(
                 config.auth_failures_per_minute,
                 config.writes_per_minute,
+                config.searches_per_minute,
                 config.trusted_proxies.0.clone(),
                 config.trusted_proxy_header,
             )),

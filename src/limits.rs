@@ -1,5 +1,6 @@
-//! Rate limits (governor): failed authentication per client address, and
-//! writes per token. Reads are not limited. The client address is the TCP
+//! Rate limits (governor): failed authentication per client address,
+//! writes per token, and anonymous searches per client address. Other
+//! reads are not limited. The client address is the TCP
 //! peer, or what a trusted proxy says it forwarded for.
 
 use std::collections::HashMap;
@@ -69,6 +70,10 @@ pub struct Limits {
     /// Addresses that used up their failures, until when.
     blocked: Mutex<HashMap<IpAddr, Instant>>,
     writes: Option<(Keyed<String>, u32)>,
+    /// Anonymous searches per client address.
+    searches: Option<(Keyed<IpAddr>, u32)>,
+    /// Searches counted, to sweep the search limiter's state now and then.
+    searches_seen: AtomicU64,
 }
 
 fn limiter<K: Clone + std::hash::Hash + Eq>(per_minute: u32) -> Option<(Keyed<K>, u32)> {
@@ -93,6 +98,23 @@ impl Limits {
         trusted_proxies: Vec<ipnet::IpNet>,
         proxy_header: ProxyHeader,
     ) -> Limits {
+        Limits::with_searches(
+            auth_failures_per_minute,
+            writes_per_minute,
+            0,
+            trusted_proxies,
+            proxy_header,
+        )
+    }
+
+    /// [`Limits::new`], with `searches_per_minute` anonymous searches per client address.
+    pub fn with_searches(
+        auth_failures_per_minute: u32,
+        writes_per_minute: u32,
+        searches_per_minute: u32,
+        trusted_proxies: Vec<ipnet::IpNet>,
+        proxy_header: ProxyHeader,
+    ) -> Limits {
         Limits {
             trusted_proxies,
             proxy_header,
@@ -100,6 +122,8 @@ impl Limits {
             auth_failures: limiter(auth_failures_per_minute),
             blocked: Mutex::default(),
             writes: limiter(writes_per_minute),
+            searches: limiter(searches_per_minute),
+            searches_seen: AtomicU64::new(0),
         }
     }
 
@@ -188,6 +212,30 @@ impl Limits {
                     wait,
                     "Too many failed authentication attempts from this address.".to_owned(),
                 )
+            }
+        }
+    }
+
+    /// Counts an anonymous search from `address`; 429 once it is over its limit.
+    pub fn search(&self, address: Option<IpAddr>) -> Result<(), AppError> {
+        let Some((limiter, limit)) = &self.searches else {
+            return Ok(());
+        };
+        let address = address.unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+        // One state per address: forget the quiet ones now and then.
+        if self.searches_seen.fetch_add(1, Ordering::Relaxed) % FORGET_EVERY == FORGET_EVERY - 1 {
+            limiter.retain_recent();
+            limiter.shrink_to_fit();
+        }
+        match limiter.check_key(&address) {
+            Ok(_) => Ok(()),
+            Err(not_until) => {
+                let wait = not_until.wait_time_from(DefaultClock::default().now());
+                Err(too_many(
+                    *limit,
+                    wait,
+                    "Too many searches from this address; sign in with a token or slow down.".to_owned(),
+                ))
             }
         }
     }

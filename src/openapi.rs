@@ -18,6 +18,7 @@ use utoipa::OpenApi;
         (name = "articles", description = "Whole articles and the article list"),
         (name = "sections", description = "Single typed sections and their items"),
         (name = "revisions", description = "The history of an article, for editors"),
+        (name = "search", description = "Full-text search over every text, each hit pointing at the section or item that matched"),
         (name = "sync", description = "The change feed: an initial sync, then the changes since a cursor"),
         (name = "webhooks", description = "Receivers of signed change events (Standard Webhooks), managed by admins"),
         (name = "releases", description = "Changes staged to go live together, by hand or at a scheduled time"),

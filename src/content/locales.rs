@@ -476,6 +476,10 @@ pub async fn configure_default(conn: &mut AsyncPgConnection, code: &str) -> Resu
                 ))
                 .execute(conn)
                 .await?;
+            // Every text is now in the new default locale, stemmed by its language.
+            diesel::sql_query("SELECT search_reindex(id) FROM articles")
+                .execute(conn)
+                .await?;
             Ok(None)
         })
         .await

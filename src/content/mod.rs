@@ -9,6 +9,7 @@ pub mod kinds;
 pub mod locales;
 pub mod model;
 pub mod releases;
+pub mod search;
 pub mod seed;
 pub mod store;
 pub mod sync;

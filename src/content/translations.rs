@@ -44,6 +44,11 @@ impl ReadLocale {
         <[String]>::last(&self.chain).map_or("en", String::as_str)
     }
 
+    /// The chain: the requested locale, its fallbacks, the default last.
+    pub fn chain(&self) -> &[String] {
+        &self.chain
+    }
+
     /// Whether the read is in the default locale: its texts are the stored ones.
     pub fn is_default(&self) -> bool {
         self.chain.len() == 1

@@ -320,15 +320,16 @@ impl super::KnownParams for ArticleQuery {
     const NAMES: &'static [&'static str] = &["sections", "release", "locale"];
 }
 
-/// Parses `?sections=`: known kinds, deduplicated, in canonical order.
-fn parse_kinds(text: &str) -> Result<Vec<SectionKind>, AppError> {
+/// Parses a list of section kinds (`?sections=`, `?kinds=`: `parameter`):
+/// known kinds, deduplicated, in canonical order.
+pub(super) fn parse_kinds(text: &str, parameter: &str) -> Result<Vec<SectionKind>, AppError> {
     let mut kinds = Vec::new();
     for name in text.split(',').map(str::trim) {
         let kind = SectionKind::parse(name).ok_or_else(|| {
             let known = SectionKind::ALL.map(SectionKind::as_str).join(", ");
             AppError::bad_request(
                 Code::InvalidSections,
-                format!("`sections` names an unknown kind {name:?}; known kinds: {known}."),
+                format!("`{parameter}` names an unknown kind {name:?}; known kinds: {known}."),
             )
         })?;
         if !kinds.contains(&kind) {
@@ -369,7 +370,11 @@ pub async fn get_article(
     ArticlePath { slug }: ArticlePath,
     query: Query<ArticleQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let kinds = query.sections.as_deref().map(parse_kinds).transpose()?;
+    let kinds = query
+        .sections
+        .as_deref()
+        .map(|text| parse_kinds(text, "sections"))
+        .transpose()?;
     read(
         &state,
         &req,
@@ -470,9 +475,9 @@ mod tests {
 
     #[test]
     fn sections_query_is_normalised() {
-        let kinds = parse_kinds("risks, steps,risks").unwrap();
+        let kinds = parse_kinds("risks, steps,risks", "sections").unwrap();
         assert_eq!(kinds, [SectionKind::Steps, SectionKind::Risks]);
-        assert!(parse_kinds("steps,bogus").is_err());
-        assert!(parse_kinds("").is_err());
+        assert!(parse_kinds("steps,bogus", "sections").is_err());
+        assert!(parse_kinds("", "sections").is_err());
     }
 }

@@ -9,6 +9,7 @@ pub mod parts;
 pub mod paths;
 pub mod releases;
 pub mod revisions;
+pub mod search;
 pub mod sections;
 pub mod sync;
 pub mod system;
@@ -41,6 +42,7 @@ pub fn configure(config: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(revisions::get_revision)
         .service(revisions::restore_revision)
         .service(sync::sync)
+        .service(search::search)
         .service(webhooks::create_webhook)
         .service(webhooks::list_webhooks)
         .service(webhooks::get_webhook)

@@ -22,6 +22,7 @@ mod reads;
 mod releases;
 mod revisions;
 mod running;
+mod search;
 mod seed;
 mod spec;
 mod studio;

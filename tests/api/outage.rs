@@ -216,6 +216,28 @@ async fn every_route_answers_a_stalled_database_within_5_s() {
                 .replace("{code}", "de")
                 .replace("{locale}", "de");
             assert!(!path.contains('{'), "a path parameter this test does not fill: {path}");
+            // Required query parameters (a search's `q`) with their examples.
+            let required: Vec<String> = operation["parameters"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|parameter| parameter["in"] == "query" && parameter["required"] == true)
+                .map(|parameter| {
+                    let example = parameter["example"]
+                        .as_str()
+                        .or(parameter["schema"]["example"].as_str());
+                    format!(
+                        "{}={}",
+                        parameter["name"].as_str().unwrap(),
+                        example.expect("an example")
+                    )
+                })
+                .collect();
+            let path = if required.is_empty() {
+                path
+            } else {
+                format!("{path}?{}", required.join("&"))
+            };
             requests.push((method.to_uppercase(), template.clone(), path, body));
         }
     }

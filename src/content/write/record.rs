@@ -1,6 +1,6 @@
 //! What every write ends with: the article's version and derived fields,
 //! a revision with a snapshot, a row of the change log (what `GET /v1/sync`
-//! reads), the change notification, and pruning.
+//! reads), the search index, the change notification, and pruning.
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -147,6 +147,8 @@ pub(super) async fn record(
     if change.action != "delete" || change.target != "article" {
         translations::prune(conn, article.id, sections).await?;
     }
+    // The search index, in this transaction: searchable once the write commits.
+    crate::content::search::reindex(conn, article.id).await?;
     if webhooks::wanted(conn, event).await? {
         let changed = changed_sections(&change, sections, now);
         let locales = changed_locales(conn, change.locale.as_deref()).await?;
