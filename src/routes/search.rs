@@ -31,7 +31,7 @@ pub struct SearchQuery {
     /// A configured locale (`GET /v1/locales`): each text as that locale
     /// reads it (its own translation, else its fallback's). Without it,
     /// `Accept-Language` chooses.
-    #[param(example = "en")]
+    #[param(example = "en", schema_with = crate::content::locales::tag_schema)]
     locale: Option<String>,
     /// Comma-separated section kinds: only hits in those sections (the
     /// article's title and summary belong to none). `facets` still counts every kind.
