@@ -44,6 +44,7 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
     asset!("model.js", JS),
     asset!("render.js", JS),
     asset!("editing.js", JS),
+    asset!("drafts.js", JS),
     asset!("fields.js", JS),
     asset!("items.js", JS),
     asset!("form.js", JS),

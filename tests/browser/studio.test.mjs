@@ -133,6 +133,7 @@ await step("first load: the sign-in screen, its weight and time to interactive",
   });
   await page.waitForLoadState("networkidle");
   weight = bytes;
+  assert.ok(weight < 50_000, `first load ${weight} bytes`);
   await cdp.detach();
   const asset = await fetch(`${BASE}${await page.locator('link[rel="stylesheet"]').getAttribute("href")}`);
   assert.match(asset.headers.get("cache-control"), /immutable/);
@@ -485,6 +486,133 @@ await step("articles: \"Load more\" appends the next page and moves focus to its
   assert.equal(await page.getByRole("button", { name: "Load more" }).count(), 0, "nothing left to load");
 });
 
+// ---- 10c. a long form: outline, folding, the save bar, Ctrl+S ----
+const measured = {};
+const risksOf = async () => section((await publicArticle()).json, "risks");
+await step("a long article: outline to \"Add risk\" in ≤ 25 keys, folding, item headings, the save bar on screen, Ctrl+S saves", async () => {
+  await page.goto(`${BASE}/studio/#/`);
+  await page.getByRole("link", { name: "Explore Micro Needling for Flawless Skin Today" }).click();
+  await page.locator("#article-form").waitFor();
+  const t0 = Date.now();
+  assert.equal(await page.evaluate(() => document.activeElement?.id), "main", "opening an article starts from the page");
+  // Keys from opening the article to "Add risk": Tab through the head to the outline, Enter on "Risks", Tab on.
+  let keys = 0;
+  for (;;) {
+    await page.keyboard.press("Tab");
+    keys += 1;
+    const at = await page.evaluate(() => ({ text: document.activeElement?.textContent?.trim(), tag: document.activeElement?.tagName }));
+    if (at.tag === "A" && /^Risks/.test(at.text)) {
+      await page.keyboard.press("Enter");
+      keys += 1;
+    }
+    if (at.text === "Add risk") break;
+    assert.ok(keys < 25, `"Add risk" not reached in ${keys} keys (at ${JSON.stringify(at)})`);
+  }
+  measured.keysToAddRisk = keys;
+  assert.ok(keys <= 25, `${keys} keys to "Add risk"`);
+  // The tenth item of the article, edited: the outline's "Benefits" then its fields.
+  await page.getByRole("navigation", { name: "Outline" }).getByRole("link", { name: /^Benefits/ }).click();
+  await page.locator('[data-kind="benefits"] li.item').nth(1).getByLabel("Title").focus();
+  measured.openToTenthItemMs = Date.now() - t0;
+  // Item headings say the item's title.
+  const risks = page.locator('[data-kind="risks"]');
+  const live = await risksOf();
+  assert.equal(await risks.locator("li.item h3").first().textContent(), live.items[0].title);
+  // Folding: the risks' fields leave the page until unfolded; the outline unfolds what it jumps to.
+  const fold = risks.getByRole("button", { name: /^Risks/ });
+  await fold.click();
+  assert.equal(await fold.getAttribute("aria-expanded"), "false");
+  assert.equal(await risks.locator("li.item").first().isVisible(), false);
+  await page.getByRole("navigation", { name: "Outline" }).getByRole("link", { name: /^Risks/ }).click();
+  assert.equal(await fold.getAttribute("aria-expanded"), "true");
+  await risks.locator("li.item").first().waitFor();
+  // Page heights, unfolded and folded, at 1280 and 390 px.
+  const height = () => page.evaluate(() => document.documentElement.scrollHeight);
+  const outline = page.getByRole("navigation", { name: "Outline" });
+  for (const width of [1280, 390]) {
+    await page.setViewportSize({ width, height: width === 390 ? 844 : 900 });
+    measured[`height${width}`] = await height();
+    await outline.getByRole("button", { name: "Collapse all" }).click();
+    measured[`height${width}Folded`] = await height();
+    await outline.getByRole("button", { name: "Expand all" }).click();
+    // Far down the form, Save is on screen.
+    await page.locator('[data-kind="conclusion"]').evaluate((element) => element.scrollIntoView());
+    const box = await page.getByRole("button", { name: "Save", exact: true }).boundingBox();
+    const viewport = page.viewportSize();
+    assert.ok(box && box.y >= 0 && box.y + box.height <= viewport.height, `Save is on screen at ${width} px: ${JSON.stringify(box)}`);
+  }
+  await page.setViewportSize({ width: 1280, height: 900 });
+  await shot("outline");
+  await accessible("editor with outline and save bar");
+  // Ctrl+S saves from a field, wherever it is.
+  const title = risks.locator("li.item").nth(1).getByLabel("Title");
+  await title.fill("Redness and swelling for a day or two");
+  assert.equal(await risks.locator("li.item h3").nth(1).textContent(), "Redness and swelling for a day or two", "the heading follows the title");
+  await page.keyboard.press("Control+s");
+  await status().getByText(/Saved version/).waitFor();
+  assert.equal((await risksOf()).items[1].title, "Redness and swelling for a day or two");
+  assert.equal(await title.evaluate((box) => document.activeElement === box), true, "focus stays in the field");
+});
+
+await step("removing an item offers Undo, which brings it back where it was", async () => {
+  const before = (await risksOf()).items.map((i) => i.id);
+  const risks = page.locator('[data-kind="risks"]');
+  await risks.getByRole("button", { name: "Remove risk 2" }).click();
+  assert.equal(await risks.locator("li.item").count(), before.length - 1);
+  await status().getByRole("button", { name: "Undo" }).click();
+  await status().getByText(/is back/).waitFor();
+  assert.deepEqual(await risks.locator("li.item").evaluateAll((items) => items.map((li) => li.dataset.key)), before);
+  await page.locator("#save-state").getByText("Everything saved").waitFor();
+});
+
+await step("the error summary names the section and the item of each problem", async () => {
+  const risks = page.locator('[data-kind="risks"]');
+  const title = risks.locator("li.item").nth(2).getByLabel("Title");
+  const kept = await title.inputValue();
+  await title.fill("");
+  await page.keyboard.press("Control+s");
+  await page.locator("#form-errors").getByRole("link", { name: /^Risks › Risk 3 › Title: / }).waitFor();
+  await title.fill(kept);
+  await page.keyboard.press("Control+s");
+  await status().getByText(/Saved version/).waitFor();
+});
+
+await step("a reload keeps the unsaved edit: offered back, restored, saved, then forgotten", async () => {
+  const body = page.locator('[data-kind="overview"]').getByLabel("Body");
+  const mine = "Micro-needling makes tiny punctures that prompt the skin to repair itself.";
+  await body.fill(mine);
+  await page.waitForFunction(() => localStorage.length > 0);
+  const stored = await page.evaluate(() => Object.keys(localStorage));
+  assert.deepEqual(stored, [`lamina.studio.draft:${SLUG}||`], "one kept edit: nothing else was left behind (saved, staged or discarded edits are forgotten)");
+  assert.ok(!(await page.evaluate(() => JSON.stringify({ ...localStorage }))).includes(EDITOR.slice(-12)), "never the token");
+  await page.reload();
+  const offer = page.getByRole("region", { name: "Unsaved edit kept in this browser" });
+  await offer.waitFor();
+  assert.notEqual(await body.inputValue(), mine, "not applied before asked");
+  await accessible("kept edit offered");
+  await offer.getByRole("button", { name: "Restore my unsaved edit" }).click();
+  assert.equal(await body.inputValue(), mine);
+  await page.keyboard.press("Control+s");
+  await status().getByText(/Saved version/).waitFor();
+  assert.equal(section((await publicArticle()).json, "overview").body, mine);
+  assert.equal(await page.evaluate(() => localStorage.length), 0, "a saved edit is forgotten");
+  // Made from an older version, a kept edit is applied on top of the current one.
+  await body.fill(`${mine} Then it heals.`);
+  await page.waitForFunction(() => localStorage.length === 1);
+  const live = await api("GET", `/v1/articles/${SLUG}/sections/risks`, { token: EDITOR });
+  const { kind, heading, intro, items } = live.json;
+  const theirs = { kind, heading: `${heading} (while I was away)`, intro, items: items.map(({ id, title, body: text }) => ({ id, title, body: text })) };
+  assert.equal((await api("PUT", `/v1/articles/${SLUG}/sections/risks`, { token: EDITOR, body: theirs, ifMatch: live.etag })).status, 200);
+  await page.reload();
+  await offer.getByText(/applies it on top/).waitFor();
+  await offer.getByRole("button", { name: "Restore my unsaved edit" }).click();
+  assert.equal(await body.inputValue(), `${mine} Then it heals.`);
+  assert.equal(await page.locator('[data-kind="risks"]').getByLabel("Heading").inputValue(), theirs.heading, "their change stays");
+  await page.locator("#save-bar").getByRole("button", { name: "Save", exact: true }).click();
+  await status().getByText(/Saved version/).waitFor();
+  assert.equal(section((await publicArticle()).json, "risks").heading, theirs.heading);
+});
+
 // ---- 11. a preview token sees but cannot change ----
 await step("sign out, then a preview token: read only, no releases, no save", async () => {
   await page.getByRole("button", { name: "Sign out" }).click();
@@ -523,5 +651,6 @@ await step("no console errors, page errors or CSP violations during the run", as
 
 await browser.close();
 console.log(`\nfirst load: ${weight} bytes transferred, interactive at ${interactive} ms`);
+console.log(`editor: ${JSON.stringify(measured)}`);
 console.log(`axe: ${axeReport.map((r) => `${r.screen} ${r.serious}/${r.violations}${r.ids.length ? ` [${r.ids.join(" ")}]` : ""}`).join("; ")} (serious-or-critical/all)`);
 console.log(`studio browser tests: ${results.filter((r) => r.ok).length}/${results.length} passed in ${((Date.now() - started) / 1000).toFixed(1)} s`);

@@ -8,8 +8,11 @@
 
 import { ApiError, get, roleOf, session } from "./api.js";
 import { field, h, replace, say, when } from "./dom.js";
-import { leaveEditor, openEditor } from "./editor.js";
-import { newArticle } from "./new-article.js";
+
+// The editor and every other screen load when first opened: the sign-in
+// screen and the list need only this module, api.js and dom.js.
+let editorModule = null;
+const leaveEditor = async () => (editorModule ? editorModule.leaveEditor() : true);
 
 const main = document.getElementById("main");
 
@@ -158,8 +161,11 @@ async function route() {
     const params = new URLSearchParams(query || "");
     const parts = path.split("/").filter(Boolean);
     if (parts.length === 0) await articles();
-    else if (parts[0] === "new") newArticle(main);
-    else if (parts[0] === "a" && parts.length === 2) await openEditor(main, parts[1], params.get("release"));
+    else if (parts[0] === "new") (await load("./new-article.js")).newArticle(main);
+    else if (parts[0] === "a" && parts.length === 2) {
+      editorModule = await load("./editor.js");
+      await editorModule.openEditor(main, parts[1], params.get("release"));
+    }
     else if (parts[0] === "a" && parts[2] === "revisions") {
       const { openRevisions } = await load("./revisions.js");
       await openRevisions(main, parts[1]);

@@ -40,17 +40,30 @@ export function replace(element, ...children) {
 
 let statusTimer = 0;
 
-/** Says something in the status line (announced to screen readers). */
-export function say(message, kind = "info") {
+/**
+ * Says something in the status line (announced to screen readers). `action`
+ * ({ label, run }) adds a button to it, e.g. Undo, for ten seconds.
+ */
+export function say(message, kind = "info", action = null) {
   const status = document.getElementById("status");
   if (!status) return;
   status.textContent = message;
   status.dataset.kind = kind;
+  if (action) {
+    status.append(" ", h("button", {
+      type: "button",
+      class: "quiet",
+      onclick: () => {
+        status.textContent = "";
+        action.run();
+      },
+    }, action.label));
+  }
   clearTimeout(statusTimer);
   if (kind !== "error") {
     statusTimer = setTimeout(() => {
-      if (status.textContent === message) status.textContent = "";
-    }, 6000);
+      if (status.firstChild?.textContent === message) status.textContent = "";
+    }, action ? 10000 : 6000);
   }
 }
 

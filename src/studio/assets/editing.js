@@ -5,6 +5,7 @@
 // drawing functions (drawWith), so the parts need not import the page.
 
 import { clone, readingTime, toBody, toWrite, wordCount } from "./model.js";
+import { forgetDraft, keepDraft } from "./drafts.js";
 
 /**
  * The editor's state, one article at a time (null when no editor is open):
@@ -46,7 +47,7 @@ export function drawWith(drawers) {
   Object.assign(parts, drawers);
 }
 
-/** The counts line: saved and edited words and reading time, and whether the edit is saved. */
+/** The counts line: saved and edited words and reading time, and whether the edit is saved (kept in the browser until it is). */
 export function updateCounts() {
   const counts = document.getElementById("counts");
   if (!counts || !ed) return;
@@ -58,11 +59,28 @@ export function updateCounts() {
   const changedText = staged ? "staged in a release, not live" : "not saved";
   const edit = dirty() || staged ? ` This edit: ${words} words · ${readingTime(words)} min read — ${changedText}.` : " No unsaved changes.";
   counts.textContent = server + edit;
+  const state = document.getElementById("save-state");
+  if (state) state.textContent = dirty() ? "Unsaved changes" : staged ? "Staged in a release" : "Everything saved";
   document.getElementById("editor-root")?.classList.toggle("is-dirty", Boolean(dirty()));
+  keepOrForget();
+}
+
+/**
+ * Keeps the edit in this browser while it holds unsaved changes, forgets it
+ * once saved, staged or discarded. A kept edit still on offer (not yet
+ * restored or discarded) is left alone.
+ */
+export function keepOrForget() {
+  if (!ed?.draftKey || ed.offer) return;
+  if (dirty()) {
+    keepDraft(ed.draftKey, { version: ed.article?.version ?? null, base: ed.base, draft: ed.draft, at: new Date().toISOString() });
+  } else {
+    forgetDraft(ed.draftKey);
+  }
 }
 
 let previewTimer = 0;
-/** After an edit of the draft: the counts now, the preview shortly. */
+/** After an edit of the draft: the counts (and the kept copy) now, the preview shortly. */
 export function changed() {
   updateCounts();
   clearTimeout(previewTimer);
@@ -113,7 +131,8 @@ export async function busy(work) {
   focusAfterWrite = null;
   const root = document.getElementById("editor-root");
   const focused = document.activeElement;
-  const focus = focused?.id || focused?.dataset?.focus;
+  const focusId = focused?.id;
+  const focusKey = focused?.dataset?.focus;
   root?.setAttribute("aria-busy", "true");
   if (root) root.inert = true;
   try {
@@ -131,7 +150,7 @@ export async function busy(work) {
     } else if (ed === mine && document.activeElement === document.body) {
       const again = focused?.isConnected
         ? focused
-        : focus && (document.getElementById(focus) || document.querySelector(`[data-focus="${CSS.escape(focus)}"]`));
+        : (focusKey && document.querySelector(`[data-focus="${CSS.escape(focusKey)}"]`)) || (focusId && document.getElementById(focusId));
       (again || document.getElementById("save"))?.focus();
     }
     focusAfterWrite = null;

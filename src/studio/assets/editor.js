@@ -11,11 +11,12 @@
 //   staging.js     staging into a release, opening what a release stages
 
 import { articlePath, del, get, put, session } from "./api.js";
-import { confirmDialog, field, h, replace, say } from "./dom.js";
+import { confirmDialog, field, h, replace, say, when } from "./dom.js";
 import { clone, mergeOnTop, toBody, toWrite } from "./model.js";
 import {
-  applyRead, beginEditing, busy, dirty, drawWith, ed, endEditing, focusSoon, redrawAll, updateCounts,
+  applyRead, beginEditing, busy, dirty, drawWith, ed, endEditing, focusSoon, keepOrForget, redrawAll, updateCounts,
 } from "./editing.js";
+import { draftKey, forgetDraft, keptDraft } from "./drafts.js";
 import { clearErrors, showFieldErrors } from "./fields.js";
 import { renderForm } from "./form.js";
 import { previewPane, renderPreview } from "./preview.js";
@@ -42,18 +43,71 @@ window.addEventListener("beforeunload", (event) => {
   if (dirty()) event.preventDefault();
 });
 
+// Ctrl+S (Cmd+S on a Mac) saves from anywhere in the editor, as in any editor.
+document.addEventListener("keydown", (event) => {
+  if (!ed || !(event.ctrlKey || event.metaKey) || event.altKey || event.key.toLowerCase() !== "s") return;
+  event.preventDefault();
+  if (session.canEdit && !ed.busy && !document.querySelector("dialog[open]")) save({ fromKeyboard: true });
+});
+
+/** The offer of an edit kept in this browser (drafts.js), until it is restored or discarded. */
+function draftOffer() {
+  const kept = ed.offer;
+  if (!kept) return null;
+  const current = ed.article?.version ?? null;
+  const from = kept.version === current
+    ? ""
+    : ` It was made from version ${kept.version}; version ${current} is current, so restoring applies it on top (their changes stay).`;
+  const done = (message) => {
+    ed.offer = null;
+    redrawAll();
+    keepOrForget();
+    document.getElementById("save")?.focus();
+    say(message);
+  };
+  return h("div", { class: "draft-offer", role: "region", "aria-label": "Unsaved edit kept in this browser" },
+    h("p", {}, `An unsaved edit of this article from ${when(kept.at)} was kept in this browser.${from}`),
+    h("div", { class: "toolbar" },
+      h("button", {
+        type: "button",
+        class: "primary",
+        onclick: () => {
+          ed.draft = kept.version === current ? kept.draft : mergeOnTop(kept.base, kept.draft, ed.base);
+          done("Your unsaved edit is back (not saved yet).");
+        },
+      }, "Restore my unsaved edit"),
+      h("button", {
+        type: "button",
+        onclick: () => {
+          forgetDraft(ed.draftKey);
+          done("The kept edit is discarded.");
+        },
+      }, "Discard it")));
+}
+
 function renderHead() {
   const head = document.getElementById("editor-head");
+  const bar = document.getElementById("save-bar");
   if (!head) return;
   const editable = session.canEdit;
+  const open = (ed.releases || []).filter((r) => r.state === "open" || r.state === "scheduled");
   const releaseSelect = h("select", { id: "stage-release" },
-    (ed.releases || []).filter((r) => r.state === "open" || r.state === "scheduled").map((r) => h("option", { value: r.id, selected: r.id === ed.release?.id }, `${r.title} (${r.state})`)));
+    open.map((r) => h("option", { value: r.id, selected: r.id === ed.release?.id }, `${r.title} (${r.state})`)));
   replace(head,
     h("p", { class: "crumbs" }, h("a", { href: "#/" }, "Articles"), " › ", ed.slug),
     h("h1", { id: "editor-title" }, ed.draft.title || ed.slug),
     h("p", { id: "counts", class: "counts" }),
-    h("div", { class: "toolbar" },
-      editable ? h("button", { type: "button", id: "save", class: "primary", onclick: save }, "Save") : h("span", { class: "badge" }, "Read only (preview token)"),
+    draftOffer(),
+    editable && open.length
+      ? h("div", { class: "toolbar release-bar" },
+        field("Release", releaseSelect),
+        h("button", { type: "button", id: "stage", onclick: () => stage(releaseSelect.value) }, "Stage this edit in the release"))
+      : null);
+  // The save bar stays on screen (sticky) however far down the form the editor is.
+  if (bar) {
+    replace(bar,
+      editable ? h("button", { type: "button", id: "save", class: "primary", "aria-keyshortcuts": "Control+S", title: "Save (Ctrl+S)", onclick: save }, "Save") : h("span", { class: "badge" }, "Read only (preview token)"),
+      h("span", { id: "save-state", class: "save-state" }),
       editable ? h("a", { class: "button", href: `#/a/${encodeURIComponent(ed.slug)}/revisions` }, "Revisions") : null,
       ed.discarded
         ? h("button", {
@@ -68,16 +122,13 @@ function renderHead() {
           },
         }, "Bring back my discarded edit")
         : null,
-      editable ? h("button", { type: "button", class: "danger quiet", onclick: deleteArticle }, "Delete article") : null),
-    editable && ed.releases?.length
-      ? h("div", { class: "toolbar release-bar" },
-        field("Release", releaseSelect),
-        h("button", { type: "button", id: "stage", onclick: () => stage(releaseSelect.value) }, "Stage this edit in the release"))
-      : null);
+      editable ? h("button", { type: "button", class: "danger quiet", onclick: deleteArticle }, "Delete article") : null);
+  }
   updateCounts();
 }
 
-async function save() {
+/** Saves the edit; from Ctrl+S, focus stays where the editor was typing. */
+async function save({ fromKeyboard = false } = {}) {
   if (ed?.release && !(await confirmDialog(
     "Make this live now?",
     `You are editing what the release “${ed.release.title}” stages. Saving makes it live now and takes it out of the release.`,
@@ -104,7 +155,7 @@ async function save() {
         ed.release = null;
       }
       redrawAll();
-      focusSoon(document.getElementById("save"));
+      if (!fromKeyboard) focusSoon(document.getElementById("save"));
       say(`Saved version ${data.version}.${note}`);
     } catch (error) {
       if (ed !== mine) return;
@@ -142,6 +193,7 @@ export async function openEditor(main, slug, release) {
   beginEditing({
     slug, article: null, etag: null, base: null, draft: null, discarded: null, staged: null,
     busy: false, releases: [], release: null, stale: false, baseVersion: null,
+    draftKey: null, offer: null, collapsed: new Set(),
   });
   if (read) applyRead(read.data, read.etag);
   let notice = null;
@@ -157,12 +209,21 @@ export async function openEditor(main, slug, release) {
       ed.releases = [];
     }
   }
+  // An edit kept in this browser (a reload, a crashed tab) is offered back if it differs from this one.
+  ed.draftKey = draftKey(slug, ed.release?.id, null);
+  if (session.canEdit) {
+    const kept = keptDraft(ed.draftKey);
+    if (kept && JSON.stringify(toBody(kept.draft)) !== JSON.stringify(toBody(ed.draft))) ed.offer = kept;
+    else if (kept) forgetDraft(ed.draftKey);
+  }
   replace(main,
     h("div", { class: "editor-layout", id: "editor-root" },
       h("section", { class: "editor", "aria-labelledby": "editor-title" },
         h("div", { id: "editor-head", class: "editor-head" }),
+        h("nav", { id: "outline", class: "outline", "aria-label": "Outline" }),
         h("div", { id: "form-errors", class: "form-errors", tabindex: "-1", hidden: true, role: "alert" }),
-        h("form", { id: "article-form", novalidate: true, "aria-labelledby": "editor-title", onsubmit: (event) => { event.preventDefault(); save(); } })),
+        h("form", { id: "article-form", novalidate: true, "aria-labelledby": "editor-title", onsubmit: (event) => { event.preventDefault(); save(); } }),
+        h("div", { id: "save-bar", class: "save-bar" })),
       previewPane(release)));
   renderHead();
   renderForm();

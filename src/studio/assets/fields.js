@@ -118,6 +118,14 @@ export function showFieldErrors(errors, title = "The article was not saved") {
       if (target || at === "") break;
       at = at.slice(0, at.lastIndexOf("/"));
     }
+    // A folded section holding a problem unfolds.
+    const body = target?.closest(".section-body");
+    if (body?.hidden) {
+      body.hidden = false;
+      const kind = body.closest(".section-editor")?.dataset.kind;
+      ed.collapsed?.delete(kind);
+      body.closest(".section-editor")?.querySelector(".fold")?.setAttribute("aria-expanded", "true");
+    }
     let focusable = null;
     if (target && /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName)) {
       const error = document.getElementById(`${target.id}-error`);
@@ -135,9 +143,15 @@ export function showFieldErrors(errors, title = "The article was not saved") {
       focusable = target.querySelector("input, textarea, select, button");
     }
     if (focusable && (!first || (first.compareDocumentPosition(focusable) & Node.DOCUMENT_POSITION_PRECEDING))) first = focusable;
+    // Named where it is: "Risks › Avoid the sun › Title", not "Title" among 25.
     const label = focusable?.id ? document.querySelector(`label[for="${focusable.id}"]`)?.textContent : null;
+    const where = [
+      target?.closest(".section-editor")?.querySelector(".fold")?.firstChild?.textContent,
+      target?.closest("li.item")?.querySelector("h3")?.textContent,
+      label,
+    ].filter(Boolean).join(" › ");
     list.append(h("li", {}, focusable
-      ? h("a", { href: `#${focusable.id}`, onclick: (event) => { event.preventDefault(); focusable.focus(); } }, `${label || pointer}: ${message}`)
+      ? h("a", { href: `#${focusable.id}`, onclick: (event) => { event.preventDefault(); focusable.focus(); } }, `${where || pointer}: ${message}`)
       : `${pointer || "The article"}: ${message}`));
   }
   if (summary) {

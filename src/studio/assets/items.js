@@ -31,6 +31,13 @@ function moveItem(sectionIndex, from, to) {
   say(`Moved ${spec.label.toLowerCase()} “${item.title || item.description || ""}” to position ${to + 1} of ${section.items.length}.`);
 }
 
+/** What an item's heading says: its title (or the start of its text), else "Tip 3". */
+function itemName(spec, item, itemIndex) {
+  const text = (item.title || item.description || "").trim();
+  if (!text) return `${spec.label} ${itemIndex + 1}`;
+  return text.length > 80 ? `${text.slice(0, 79)}…` : text;
+}
+
 function itemEditor(sectionIndex, itemIndex) {
   const section = ed.draft.sections[sectionIndex];
   const spec = KINDS[section.kind].items;
@@ -73,16 +80,32 @@ function itemEditor(sectionIndex, itemIndex) {
         class: "danger quiet",
         "aria-label": `Remove ${spec.label.toLowerCase()} ${itemIndex + 1}`,
         onclick: () => {
-          section.items.splice(itemIndex, 1);
+          // Removed at once, with Undo in the status line (as a removed section can be brought back by not saving).
+          const [removed] = section.items.splice(itemIndex, 1);
           const next = section.items[Math.min(itemIndex, section.items.length - 1)];
           rerender(next ? `item:${keyOf(next)}:handle` : `section:${section.kind}:add-item`);
-          say(`Removed ${spec.label.toLowerCase()} ${itemIndex + 1}.`);
+          say(`Removed ${spec.label.toLowerCase()} ${itemIndex + 1}${removed.title ? ` “${removed.title}”` : ""}.`, "info", {
+            label: "Undo",
+            run: () => {
+              const now = ed?.draft.sections.find((s) => s.kind === section.kind);
+              if (!now) return;
+              now.items.splice(Math.min(itemIndex, now.items.length), 0, removed);
+              rerender(`item:${keyOf(removed)}:handle`);
+              say(`${spec.label} ${itemIndex + 1} is back.`);
+            },
+          });
         },
       }, "Remove"))
     : null;
+  // The heading follows the title as it is typed.
+  li.addEventListener("input", (event) => {
+    if (event.target.name?.endsWith(".title") || event.target.name?.endsWith(".description")) {
+      document.getElementById(headingId).textContent = itemName(spec, item, itemIndex);
+    }
+  });
   replace(li,
     h("div", { role: "group", "aria-labelledby": headingId },
-      h("div", { class: "item-head" }, h("h3", { id: headingId }, `${spec.label} ${itemIndex + 1}`), tools),
+      h("div", { class: "item-head" }, h("h3", { id: headingId }, itemName(spec, item, itemIndex)), tools),
       h("p", { class: "field-error", dataset: { errorFor: pointerOf(base) }, hidden: true }),
       spec.fields.map((f) => control([...base, f.name], f, item[f.name]))));
   if (editable) {
@@ -114,7 +137,7 @@ function itemEditor(sectionIndex, itemIndex) {
   return li;
 }
 
-/** The items of section `sectionIndex`, their problems' slot and "Add …"; null for a kind without items. */
+/** The items of section `sectionIndex` and their problems' slot; null for a kind without items. */
 export function itemList(sectionIndex) {
   const section = ed.draft.sections[sectionIndex];
   const spec = KINDS[section.kind].items;
@@ -124,17 +147,25 @@ export function itemList(sectionIndex) {
     h("ol", { class: "items", dataset: { pointer: pointerOf(path) }, "aria-label": `${spec.label}s` },
       section.items.map((_, i) => itemEditor(sectionIndex, i))),
     h("p", { class: "field-error", dataset: { errorFor: pointerOf(path) }, hidden: true }),
-    session.canEdit
-      ? h("button", {
-        type: "button",
-        dataset: { focus: `section:${section.kind}:add-item` },
-        onclick: () => {
-          section.items.push(emptyItem(section.kind));
-          // Focus goes to the new item's first text field (past an expectation's phase).
-          const first = spec.fields[spec.fields[0].type === "phase" ? 1 : 0].name;
-          rerender([...path, section.items.length - 1, first].join("."));
-        },
-      }, `Add ${spec.label.toLowerCase()}`)
-      : null,
   ];
+}
+
+/** "Add …" for section `sectionIndex` (in its head, a few Tabs from the outline); null without items. */
+export function addItemButton(sectionIndex) {
+  const section = ed.draft.sections[sectionIndex];
+  const spec = KINDS[section.kind].items;
+  if (!spec || !session.canEdit) return null;
+  const path = ["sections", sectionIndex, "items"];
+  return h("button", {
+    type: "button",
+    dataset: { focus: `section:${section.kind}:add-item` },
+    onclick: () => {
+      section.items.push(emptyItem(section.kind));
+      ed.collapsed.delete(section.kind);
+      // Focus goes to the new item's first text field (past an expectation's phase).
+      const first = spec.fields[spec.fields[0].type === "phase" ? 1 : 0].name;
+      rerender([...path, section.items.length - 1, first].join("."));
+      say(`Added ${spec.label.toLowerCase()} ${section.items.length} at the end of “${KINDS[section.kind].label}”.`);
+    },
+  }, `Add ${spec.label.toLowerCase()}`);
 }
