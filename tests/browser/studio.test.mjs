@@ -486,6 +486,34 @@ await step("articles: \"Load more\" appends the next page and moves focus to its
   assert.equal(await page.getByRole("button", { name: "Load more" }).count(), 0, "nothing left to load");
 });
 
+// ---- 10b'. finding an article among many: search, filter, sort ----
+await step("articles: search by title or slug, filter by status and author, sort; the seeded article is found past the first page", async () => {
+  await page.goto(`${BASE}/studio/#/`);
+  const rows = page.locator("table.list tbody tr");
+  await rows.nth(49).waitFor();
+  await page.getByRole("searchbox", { name: "Search title or slug" }).fill("flawless needling");
+  await page.getByText(/^1 of \d+ articles match\.$/).waitFor();
+  assert.equal(await rows.count(), 1);
+  await rows.first().getByRole("link", { name: "Explore Micro Needling for Flawless Skin Today" }).waitFor();
+  await page.getByRole("searchbox", { name: "Search title or slug" }).fill("older-draft-4");
+  await page.getByText(/^11 of \d+ articles match\.$/).waitFor(); // older-draft-4 and 40–49
+  await page.getByRole("searchbox", { name: "Search title or slug" }).fill("");
+  await page.getByText(/^\d+ articles\.$/).waitFor();
+  await page.getByLabel("Status").selectOption("published");
+  await page.getByText(/^\d+ of \d+ articles match\.$/).waitFor();
+  const statuses = await rows.locator(".badge").allTextContents();
+  assert.ok(statuses.length > 0 && statuses.every((s) => s === "published"), `${statuses}`);
+  await page.getByLabel("Status").selectOption("");
+  await page.getByLabel("Author").selectOption("studio test");
+  await page.getByLabel("Sort by").selectOption("title");
+  const titles = await rows.locator("td:first-child a").allTextContents();
+  assert.equal(titles.length, 50, "the 50 older drafts");
+  assert.deepEqual(titles, [...titles].sort((a, b) => a.localeCompare(b)), "sorted by title");
+  await accessible("articles, filtered");
+  await page.getByLabel("Author").selectOption("");
+  await page.getByLabel("Sort by").selectOption("published");
+});
+
 // ---- 10c. a long form: outline, folding, the save bar, Ctrl+S ----
 const measured = {};
 const risksOf = async () => section((await publicArticle()).json, "risks");
@@ -542,6 +570,7 @@ await step("a long article: outline to \"Add risk\" in ≤ 25 keys, folding, ite
     assert.ok(box && box.y >= 0 && box.y + box.height <= viewport.height, `Save is on screen at ${width} px: ${JSON.stringify(box)}`);
   }
   await page.setViewportSize({ width: 1280, height: 900 });
+  await page.evaluate(() => window.scrollTo(0, 0));
   await shot("outline");
   await accessible("editor with outline and save bar");
   // Ctrl+S saves from a field, wherever it is.

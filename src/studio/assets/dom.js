@@ -39,6 +39,13 @@ export function replace(element, ...children) {
 }
 
 let statusTimer = 0;
+let saidAt = 0;
+
+/** A new screen: what was said more than a moment ago (on the last screen) goes. */
+export function clearOldNews() {
+  const status = document.getElementById("status");
+  if (status && performance.now() - saidAt > 1500) status.textContent = "";
+}
 
 /**
  * Says something in the status line (announced to screen readers). `action`
@@ -49,6 +56,7 @@ export function say(message, kind = "info", action = null) {
   if (!status) return;
   status.textContent = message;
   status.dataset.kind = kind;
+  saidAt = performance.now();
   if (action) {
     status.append(" ", h("button", {
       type: "button",
