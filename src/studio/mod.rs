@@ -51,6 +51,7 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
     asset!("preview.js", JS),
     asset!("conflict.js", JS),
     asset!("staging.js", JS),
+    asset!("locale.js", JS),
     asset!("editor.js", JS),
     asset!("new-article.js", JS),
     asset!("revisions.js", JS),

@@ -3,7 +3,7 @@
 // user sees and what the API stores afterwards; axe-core checks every screen;
 // console errors and CSP violations fail the run. Screenshots go to docs/.
 //
-// Env: LAMINA_URL, LAMINA_EDITOR_TOKEN, LAMINA_PREVIEW_TOKEN,
+// Env: LAMINA_URL, LAMINA_EDITOR_TOKEN, LAMINA_PREVIEW_TOKEN, LAMINA_ADMIN_TOKEN,
 //      CHROMIUM (default /usr/bin/chromium), SCREENSHOTS (default ../../docs).
 
 import { readFileSync, mkdirSync } from "node:fs";
@@ -18,10 +18,11 @@ const require = createRequire(import.meta.url);
 const BASE = process.env.LAMINA_URL || "http://127.0.0.1:8080";
 const EDITOR = process.env.LAMINA_EDITOR_TOKEN;
 const PREVIEW = process.env.LAMINA_PREVIEW_TOKEN;
+const ADMIN = process.env.LAMINA_ADMIN_TOKEN;
 const SHOTS = resolve(process.env.SCREENSHOTS || join(here, "..", "..", "docs"));
 const SLUG = "explore-micro-needling-for-flawless-skin-today";
 const AXE = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
-assert.ok(EDITOR && PREVIEW, "LAMINA_EDITOR_TOKEN and LAMINA_PREVIEW_TOKEN are required");
+assert.ok(EDITOR && PREVIEW && ADMIN, "LAMINA_EDITOR_TOKEN, LAMINA_PREVIEW_TOKEN and LAMINA_ADMIN_TOKEN are required");
 mkdirSync(SHOTS, { recursive: true });
 
 // ---- the API, as a second editor and as an anonymous reader ----
@@ -640,6 +641,50 @@ await step("a reload keeps the unsaved edit: offered back, restored, saved, then
   await page.locator("#save-bar").getByRole("button", { name: "Save", exact: true }).click();
   await status().getByText(/Saved version/).waitFor();
   assert.equal(section((await publicArticle()).json, "risks").heading, theirs.heading);
+});
+
+// ---- 10d. a translation (API.md §13) ----
+await step("a translation: switch to German, the original beside each field, next untranslated, save in German, publish it", async () => {
+  const created = await api("PUT", "/v1/locales/de", { token: ADMIN, body: { name: "Deutsch" } });
+  assert.equal(created.status, 201, JSON.stringify(created.json));
+  await page.goto(`${BASE}/studio/#/`);
+  await openArticle();
+  const english = (await publicArticle()).json;
+  await page.getByLabel("Language").selectOption("de");
+  await page.waitForURL(/locale=de/);
+  await page.locator("#translation-status").getByText(/missing/).waitFor();
+  const title = page.locator("#article-form fieldset.meta").getByLabel("Title");
+  assert.equal(await title.inputValue(), "", "untranslated: empty, not the English text");
+  const hint = await title.evaluate((box) => document.getElementById(box.getAttribute("aria-describedby")).textContent);
+  assert.equal(hint, `Untranslated. Original: ${english.title}`);
+  assert.equal(await page.getByRole("button", { name: "Add risk" }).count(), 0, "no structure changes in a translation");
+  assert.equal(await page.getByLabel("Author").getAttribute("readonly"), "", "the author is the same in every locale");
+  assert.equal(await page.locator(".preview-body h3, .preview-body h1, .preview-body h2").first().textContent(), english.title, "the preview falls back as readers will");
+  await page.getByRole("button", { name: "Next untranslated" }).click();
+  assert.ok(await title.evaluate((box) => document.activeElement === box), "the first untranslated text is the title");
+  await page.keyboard.type("Microneedling für makellose Haut");
+  await page.getByRole("button", { name: "Next untranslated" }).click();
+  const summary = page.getByLabel("Summary (lead paragraph)");
+  assert.ok(await summary.evaluate((box) => document.activeElement === box), "then the summary");
+  await page.keyboard.type("Microneedling verjüngt die Haut.");
+  await accessible("translation editor");
+  await page.keyboard.press("Control+s");
+  await status().getByText(/Saved version/).waitFor();
+  const german = await api("GET", `/v1/articles/${SLUG}?locale=de`, { token: EDITOR });
+  assert.equal(german.json.title, "Microneedling für makellose Haut");
+  assert.equal(german.json.summary, "Microneedling verjüngt die Haut.");
+  assert.equal(german.json.sections[0].heading, english.sections[0].heading, "untranslated texts are not copied");
+  assert.equal(german.json.fallbacks["/sections/0/heading"], "en");
+  assert.equal((await publicArticle()).json.title, english.title, "English is unchanged");
+  assert.equal((await api("GET", `/v1/articles/${SLUG}?locale=de`)).json.title, english.title, "a draft translation: anonymous readers get the fallback");
+  await page.getByRole("button", { name: "Publish the Deutsch translation" }).click();
+  await status().getByText(/translation is published/).waitFor();
+  assert.equal((await api("GET", `/v1/articles/${SLUG}?locale=de`)).json.title, "Microneedling für makellose Haut", "published: readers get it");
+  await page.locator("#translation-status").getByText(/2 translated.*translation published/).waitFor();
+  await page.getByLabel("Language").selectOption("en");
+  await page.waitForURL((url) => !url.hash.includes("locale="));
+  await page.locator("#article-form fieldset.meta").getByLabel("Title").waitFor();
+  assert.equal(await page.locator("#article-form fieldset.meta").getByLabel("Title").inputValue(), english.title);
 });
 
 // ---- 11. a preview token sees but cannot change ----

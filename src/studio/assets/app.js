@@ -3,6 +3,7 @@
 //   #/                       articles
 //   #/new                    new article
 //   #/a/{slug}[?release=id]  editor (with a release preview)
+//   #/a/{slug}?locale=de     editor of the German translation
 //   #/a/{slug}/revisions     revisions, diff, restore
 //   #/releases[/{id}]        releases
 
@@ -236,7 +237,7 @@ async function route() {
     else if (parts[0] === "new") (await load("./new-article.js")).newArticle(main);
     else if (parts[0] === "a" && parts.length === 2) {
       editorModule = await load("./editor.js");
-      await editorModule.openEditor(main, parts[1], params.get("release"));
+      await editorModule.openEditor(main, parts[1], params.get("release"), params.get("locale"));
     }
     else if (parts[0] === "a" && parts[2] === "revisions") {
       const { openRevisions } = await load("./revisions.js");

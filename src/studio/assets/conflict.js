@@ -4,8 +4,8 @@
 
 import { articlePath, get } from "./api.js";
 import { h, say, uid } from "./dom.js";
-import { clone, differences, mergeOnTop, toWrite, withoutItemIds } from "./model.js";
-import { applyRead, ed, redrawAll } from "./editing.js";
+import { clone, differences, mergeOnTop, withoutItemIds } from "./model.js";
+import { applyRead, ed, localePath, readWrite, redrawAll } from "./editing.js";
 
 /**
  * Theirs beside mine and what applying mine on top gives; apply (then
@@ -16,7 +16,7 @@ export async function conflict(then) {
   const owner = ed;
   let theirs;
   try {
-    theirs = await get(articlePath(ed.slug));
+    theirs = await get(localePath());
   } catch (error) {
     if (ed !== owner) return;
     if (error.status === 404) {
@@ -41,7 +41,7 @@ export async function conflict(then) {
     // The name is a courtesy; the view works without it.
   }
   if (ed !== owner) return;
-  const theirsWrite = toWrite(theirs.data);
+  const theirsWrite = readWrite(theirs.data);
   const mine = clone(ed.draft);
   const base = ed.base;
   const rows = differences(theirsWrite, mine);

@@ -6,6 +6,7 @@
 
 import { clone, readingTime, toBody, toWrite, wordCount } from "./model.js";
 import { forgetDraft, keepDraft } from "./drafts.js";
+import { articlePath } from "./api.js";
 
 /**
  * The editor's state, one article at a time (null when no editor is open):
@@ -31,11 +32,45 @@ export function dirty() {
   return draft !== JSON.stringify(toBody(ed.base)) && draft !== ed.staged;
 }
 
+/** The article's address in the locale being edited (`?locale=` unless it is the default). */
+export function localePath() {
+  return ed.locale ? `${articlePath(ed.slug)}?locale=${encodeURIComponent(ed.locale)}` : articlePath(ed.slug);
+}
+
+/**
+ * A server read as the edit's shape. In a translation, a text the read
+ * served from another locale (its pointer in `fallbacks`) is untranslated:
+ * null, so saving does not copy the fallback's text into this locale.
+ */
+export function readWrite(data) {
+  const write = toWrite(data);
+  if (!ed?.locale) return write;
+  for (const pointer of Object.keys(data.fallbacks || {})) {
+    const path = pointer.split("/").slice(1);
+    const parent = path.slice(0, -1).reduce((value, key) => (value == null ? undefined : value[key]), write);
+    if (parent && typeof parent === "object" && path.length) parent[path[path.length - 1]] = null;
+  }
+  for (const section of write.sections || []) {
+    if (section.phase_headings && !Object.values(section.phase_headings).some((v) => v !== null)) section.phase_headings = null;
+  }
+  return write;
+}
+
+/** `draft` with each untranslated (null) text filled from `source`: what a reader of the locale sees. */
+export function withFallbacks(draft, source) {
+  if (draft === null || draft === undefined) return source ?? draft;
+  if (Array.isArray(draft)) return draft.map((value, i) => withFallbacks(value, source?.[i]));
+  if (typeof draft === "object") {
+    return Object.fromEntries(Object.entries(draft).map(([key, value]) => [key, withFallbacks(value, source?.[key])]));
+  }
+  return draft;
+}
+
 /** Takes a server read as the saved article, its ETag, and a fresh edit of it. */
 export function applyRead(data, etag) {
   ed.article = data;
   ed.etag = etag;
-  ed.base = toWrite(data);
+  ed.base = readWrite(data);
   ed.draft = clone(ed.base);
 }
 

@@ -14,8 +14,9 @@ import { articlePath, del, get, put, session } from "./api.js";
 import { confirmDialog, field, h, replace, say, when } from "./dom.js";
 import { clone, mergeOnTop, toBody, toWrite } from "./model.js";
 import {
-  applyRead, beginEditing, busy, dirty, drawWith, ed, endEditing, focusSoon, keepOrForget, redrawAll, updateCounts,
+  applyRead, beginEditing, busy, dirty, drawWith, ed, endEditing, focusSoon, keepOrForget, localePath, redrawAll, updateCounts,
 } from "./editing.js";
+import { defaultLocale, loadTranslation, localeBar, locales, refreshTranslation } from "./locale.js";
 import { draftKey, forgetDraft, keptDraft } from "./drafts.js";
 import { clearErrors, showFieldErrors } from "./fields.js";
 import { renderForm } from "./form.js";
@@ -98,7 +99,8 @@ function renderHead() {
     h("h1", { id: "editor-title" }, ed.draft.title || ed.slug),
     h("p", { id: "counts", class: "counts" }),
     draftOffer(),
-    editable && open.length
+    localeBar(),
+    editable && open.length && !ed.locale
       ? h("div", { class: "toolbar release-bar" },
         field("Release", releaseSelect),
         h("button", { type: "button", id: "stage", onclick: () => stage(releaseSelect.value) }, "Stage this edit in the release"))
@@ -145,7 +147,7 @@ async function save({ fromKeyboard = false } = {}) {
       return;
     }
     try {
-      const { data, etag } = await put(articlePath(mine.slug), toBody(mine.draft), { ifMatch: mine.etag || undefined });
+      const { data, etag } = await put(localePath(), toBody(mine.draft), { ifMatch: mine.etag || undefined });
       if (ed !== mine) return;
       applyRead(data, etag);
       ed.staged = null;
@@ -157,6 +159,7 @@ async function save({ fromKeyboard = false } = {}) {
       redrawAll();
       if (!fromKeyboard) focusSoon(document.getElementById("save"));
       say(`Saved version ${data.version}.${note}`);
+      refreshTranslation();
     } catch (error) {
       if (ed !== mine) return;
       if (error.status === 422 || error.status === 409) showFieldErrors(error.errors.length ? error.errors : [{ pointer: "", message: error.message }]);
@@ -178,12 +181,15 @@ async function deleteArticle() {
   }
 }
 
-/** Opens the editor on `slug` in `main`; `release` preselects a release preview. */
-export async function openEditor(main, slug, release) {
+/** Opens the editor on `slug` in `main`; `release` preselects a release preview; `locale` edits a translation. */
+export async function openEditor(main, slug, release, locale) {
   replace(main, h("p", { class: "loading" }, "Loading…"));
+  const configured = await locales();
+  // A translation is edited live, outside releases; an unknown locale or the default edits the article itself.
+  const translating = locale && !release && locale !== defaultLocale() && configured.some((l) => l.code === locale) ? locale : null;
   let read = null;
   try {
-    read = await get(articlePath(slug));
+    read = await get(translating ? `${articlePath(slug)}?locale=${encodeURIComponent(translating)}` : articlePath(slug));
   } catch (error) {
     if (!(error.status === 404 && release)) {
       replace(main, h("h1", {}, "Article not found"), h("p", {}, error.message), h("a", { href: "#/" }, "Back to the articles"));
@@ -193,9 +199,10 @@ export async function openEditor(main, slug, release) {
   beginEditing({
     slug, article: null, etag: null, base: null, draft: null, discarded: null, staged: null,
     busy: false, releases: [], release: null, stale: false, baseVersion: null,
-    draftKey: null, offer: null, collapsed: new Set(),
+    draftKey: null, offer: null, collapsed: new Set(), locale: translating, source: null, report: null,
   });
   if (read) applyRead(read.data, read.etag);
+  if (translating) await loadTranslation();
   let notice = null;
   if (release && session.canEdit) notice = await openStaged(slug, release, read);
   if (!ed.draft) {
@@ -210,7 +217,7 @@ export async function openEditor(main, slug, release) {
     }
   }
   // An edit kept in this browser (a reload, a crashed tab) is offered back if it differs from this one.
-  ed.draftKey = draftKey(slug, ed.release?.id, null);
+  ed.draftKey = draftKey(slug, ed.release?.id, ed.locale);
   if (session.canEdit) {
     const kept = keptDraft(ed.draftKey);
     if (kept && JSON.stringify(toBody(kept.draft)) !== JSON.stringify(toBody(ed.draft))) ed.offer = kept;

@@ -6,6 +6,27 @@ import { session } from "./api.js";
 import { field, h, say } from "./dom.js";
 import { PHASES, PHASE_LABELS } from "./model.js";
 import { changed, ed, focusSoon } from "./editing.js";
+import { markOf, sourceText } from "./locale.js";
+
+/** Fields that hold the same value in every locale (API.md §13): read only in a translation. */
+const SHARED = new Set(["author"]);
+
+/**
+ * In a translation: the hint under a text field, the default locale's text
+ * and whether this one is missing or outdated (the mark "Next untranslated" jumps to).
+ */
+function translationHint(element, path) {
+  if (!ed?.locale) return null;
+  const mark = markOf(pointerOf(path));
+  const source = sourceText(path);
+  if (mark) element.dataset.mark = mark;
+  // Typing a translation takes the mark off.
+  element.addEventListener("input", () => element.removeAttribute("data-mark"), { once: true });
+  if (!mark && source === null) return null;
+  const note = mark === "missing" ? "Untranslated." : mark === "outdated" ? "Outdated: the original changed since this was translated." : "";
+  return h("span", {}, note ? h("strong", { class: `mark ${mark}` }, note) : null, note && source !== null ? " " : null,
+    source !== null ? ["Original: ", h("span", { lang: ed.source?.locale || null, class: "source-text" }, source)] : null);
+}
 
 /** The JSON pointer of `path` (["sections", 2, "heading"] → "/sections/2/heading"). */
 export const pointerOf = (path) => `/${path.join("/")}`;
@@ -40,7 +61,9 @@ export function lineBox(attributes, value) {
 
 /** A form control bound to `path` in the draft. */
 export function control(path, spec, value) {
-  const readOnly = !session.canEdit;
+  const translating = Boolean(ed?.locale);
+  const textual = spec.type === "text" || spec.type === "line";
+  const readOnly = !session.canEdit || (translating && (!textual || SHARED.has(spec.name)));
   let element;
   const common = {
     dataset: { pointer: pointerOf(path), focus: path.join(".") },
@@ -61,11 +84,13 @@ export function control(path, spec, value) {
   }
   element.addEventListener(spec.type === "phase" || spec.type === "status" ? "change" : "input", () => {
     let next = element.value;
-    if (spec.optional && next.trim() === "") next = null;
+    // In a translation, an emptied text is untranslated (null: it falls back).
+    if ((spec.optional || translating) && next.trim() === "") next = null;
     setAt(ed.draft, path, next);
     changed();
   });
-  return field(spec.optional ? `${spec.label} (optional)` : spec.label, element);
+  const hint = translating && textual && !SHARED.has(spec.name) ? translationHint(element, path) : null;
+  return field(spec.optional && !translating ? `${spec.label} (optional)` : spec.label, element, hint);
 }
 
 /** A phase heading control; `phase_headings` is null when all three are empty. */
@@ -76,13 +101,14 @@ export function phaseHeading(sectionIndex, phase) {
     readonly: !session.canEdit,
     dataset: { pointer: pointerOf(path), focus: path.join(".") },
   }, section.phase_headings?.[phase]);
+  const hint = translationHint(input, path);
   input.addEventListener("input", () => {
     const headings = ed.draft.sections[sectionIndex].phase_headings || { before: null, during: null, after: null };
     headings[phase] = input.value.trim() === "" ? null : input.value;
     ed.draft.sections[sectionIndex].phase_headings = PHASES.some((p) => headings[p] !== null) ? headings : null;
     changed();
   });
-  return field(`${PHASE_LABELS[phase]} heading (optional)`, input);
+  return field(`${PHASE_LABELS[phase]} heading (optional)`, input, hint);
 }
 
 /** Takes every problem off the fields and the summary. */

@@ -22,7 +22,8 @@ function sectionEditor(sectionIndex) {
   };
   const bodyId = `section-body-${section.kind}`;
   const collapsed = ed.collapsed.has(section.kind);
-  const tools = session.canEdit
+  // A translation edits text only: the structure is the default locale's.
+  const tools = session.canEdit && !ed.locale
     ? h("div", { class: "section-tools" },
       addItemButton(sectionIndex),
       h("button", { type: "button", disabled: sectionIndex === 0, dataset: { focus: `section:${section.kind}:up` }, "aria-label": `Move section ${spec.label} up`, onclick: () => moveSection(sectionIndex - 1) }, "↑ Up"),
@@ -124,7 +125,7 @@ export function renderForm() {
       META.map((f) => control([f.name], f, ed.draft[f.name]))),
     h("p", { class: "field-error", dataset: { errorFor: "/sections" }, hidden: true }),
     ed.draft.sections.map((_, i) => sectionEditor(i)),
-    session.canEdit && missing.length > 0
+    session.canEdit && !ed.locale && missing.length > 0
       ? h("div", { class: "add-section" },
         field("Section kind to add", kindSelect),
         h("button", {

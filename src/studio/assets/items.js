@@ -46,7 +46,7 @@ function itemEditor(sectionIndex, itemIndex) {
   const count = section.items.length;
   const base = ["sections", sectionIndex, "items", itemIndex];
   const headingId = uid("item");
-  const editable = session.canEdit;
+  const editable = session.canEdit && !ed.locale;
   const li = h("li", {
     class: "item",
     dataset: { pointer: pointerOf(base), key },
@@ -154,7 +154,7 @@ export function itemList(sectionIndex) {
 export function addItemButton(sectionIndex) {
   const section = ed.draft.sections[sectionIndex];
   const spec = KINDS[section.kind].items;
-  if (!spec || !session.canEdit) return null;
+  if (!spec || !session.canEdit || ed.locale) return null;
   const path = ["sections", sectionIndex, "items"];
   return h("button", {
     type: "button",

@@ -5,7 +5,7 @@ import { articlePath, get } from "./api.js";
 import { field, h, replace } from "./dom.js";
 import { toWrite } from "./model.js";
 import { renderArticle } from "./render.js";
-import { ed } from "./editing.js";
+import { ed, withFallbacks } from "./editing.js";
 
 /** The preview pane; `release` (an id) is shown first when given. */
 export function previewPane(release) {
@@ -32,7 +32,8 @@ export async function renderPreview() {
   const mode = document.getElementById("preview-mode")?.value || "edit";
   if (!target || !ed) return;
   if (mode === "edit") {
-    replace(target, renderArticle(ed.draft, 3));
+    // A translation's untranslated texts show as its readers get them: the default locale's.
+    replace(target, renderArticle(ed.locale && ed.source ? withFallbacks(ed.draft, toWrite(ed.source)) : ed.draft, 3));
     return;
   }
   if (mode === "live") {
