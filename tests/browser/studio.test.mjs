@@ -687,6 +687,45 @@ await step("a translation: switch to German, the original beside each field, nex
   assert.equal(await page.locator("#article-form fieldset.meta").getByLabel("Title").inputValue(), english.title);
 });
 
+// ---- 10e. both changed one text: word diff, and theirs, mine or a merged text ----
+await step("a same-field conflict: their words mine would drop are marked, and a merged text keeps both", async () => {
+  await openArticle();
+  const live = await api("GET", `/v1/articles/${SLUG}/sections/overview`, { token: EDITOR });
+  const { kind, heading, body: original } = live.json;
+  const theirs = `${original} Results build over several sessions.`;
+  assert.equal((await api("PUT", `/v1/articles/${SLUG}/sections/overview`, { token: EDITOR, body: { kind, heading, body: theirs }, ifMatch: live.etag })).status, 200);
+  const mine = `${original} It suits most skin types.`;
+  await page.locator('[data-kind="overview"]').getByLabel("Body").fill(mine);
+  await page.keyboard.press("Control+s");
+  const dialog = page.getByRole("dialog", { name: "Someone else saved this article meanwhile" });
+  const row = dialog.getByRole("row", { name: /Overview › Body \(both changed\)/ });
+  await row.waitFor();
+  // Mine, as a word diff against theirs: the colleague's sentence is struck through, mine underlined.
+  const marked = (tag) => row.locator(`td.mine ${tag}`).evaluateAll((parts) => parts
+    .map((part) => [...part.childNodes].filter((node) => !node.classList?.contains("sr-only")).map((node) => node.textContent).join(""))
+    .join(" "));
+  assert.equal(await marked("del"), "Results build over several sessions.");
+  assert.equal(await marked("ins"), "It suits most skin types.");
+  await accessible("conflict on one text");
+  await row.getByRole("radio", { name: "Edit a merged text" }).check();
+  const both = `${original} Results build over several sessions. It suits most skin types.`;
+  await row.getByRole("textbox", { name: "Merged text of Overview › Body" }).fill(both);
+  await dialog.getByRole("button", { name: "Apply my changes on top of theirs" }).click();
+  await page.keyboard.press("Control+s");
+  await status().getByText(/Saved version/).waitFor();
+  assert.equal(section((await publicArticle()).json, "overview").body, both, "both sentences stored");
+  // Taking theirs keeps their text and drops mine.
+  const again = await api("GET", `/v1/articles/${SLUG}/sections/overview`, { token: EDITOR });
+  const theirsNow = `${both} Ask about downtime.`;
+  assert.equal((await api("PUT", `/v1/articles/${SLUG}/sections/overview`, { token: EDITOR, body: { kind, heading, body: theirsNow }, ifMatch: again.etag })).status, 200);
+  await page.locator('[data-kind="overview"]').getByLabel("Body").fill(`${both} Mine again.`);
+  await page.keyboard.press("Control+s");
+  await row.getByRole("radio", { name: "Theirs" }).check();
+  await dialog.getByRole("button", { name: "Apply my changes on top of theirs" }).click();
+  await page.locator("#save-state").getByText("Everything saved").waitFor();
+  assert.equal(await page.locator('[data-kind="overview"]').getByLabel("Body").inputValue(), theirsNow);
+});
+
 // ---- 11. a preview token sees but cannot change ----
 await step("sign out, then a preview token: read only, no releases, no save", async () => {
   await page.getByRole("button", { name: "Sign out" }).click();

@@ -179,6 +179,35 @@ export function differences(a, b) {
   return rows;
 }
 
+/**
+ * Sets the value that `flatten` keys `key` ("title", "risks.heading",
+ * "risks.phase.before", "risks.item.<id>.body") in `write`; false when the
+ * place is not there (order keys are not values).
+ */
+export function setByKey(write, key, value) {
+  const [kind, ...rest] = key.split(".");
+  if (rest.length === 0) {
+    if (!META.some((f) => f.name === kind)) return false;
+    write[kind] = value;
+    return true;
+  }
+  const section = (write.sections || []).find((s) => s.kind === kind);
+  if (!section) return false;
+  if (rest[0] === "phase" && rest.length === 2) {
+    section.phase_headings = { before: null, during: null, after: null, ...section.phase_headings, [rest[1]]: value };
+    return true;
+  }
+  if (rest[0] === "item" && rest.length === 3) {
+    const item = (section.items || []).find((i) => keyOf(i) === rest[1]);
+    if (!item) return false;
+    item[rest[2]] = value;
+    return true;
+  }
+  if (rest.length !== 1 || rest[0] === "order" || !KINDS[kind]?.fields.some((f) => f.name === rest[0])) return false;
+  section[rest[0]] = value;
+  return true;
+}
+
 /** `mine` if I changed it since `base`, otherwise `theirs`. */
 const pick = (base, mine, theirs) => (same(mine, base) ? theirs : mine);
 

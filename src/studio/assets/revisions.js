@@ -3,14 +3,8 @@
 
 import { articlePath, get, post, session } from "./api.js";
 import { confirmDialog, h, replace, say, when } from "./dom.js";
-import { ORDER_SEPARATOR, differences, toWrite, wordDiff } from "./model.js";
-
-function diffText(before, after, separator) {
-  return h("span", { class: "diff" }, wordDiff(before, after, separator).map((part) => {
-    if (part.op === "same") return part.text;
-    return h(part.op, {}, h("span", { class: "sr-only" }, part.op === "del" ? " [removed: " : " [added: "), part.text, h("span", { class: "sr-only" }, "] "));
-  }));
-}
+import { ORDER_SEPARATOR, differences, toWrite } from "./model.js";
+import { diffText } from "./render.js";
 
 /** What a revision's action did, in the past tense ("replace" → "replaced"). */
 const DONE = { create: "created", replace: "replaced", delete: "deleted", restore: "restored" };
