@@ -245,7 +245,8 @@ await step("a 422 is shown at its field and focuses it; nothing is stored", asyn
   assert.equal(await title.inputValue(), "   ", "the edit is still there");
   await title.fill("Consultation with a professional");
   await page.getByRole("button", { name: "Save", exact: true }).click();
-  await status().getByText(/Saved version/).waitFor();
+  // Back to the saved text: nothing to save, and the problem is gone.
+  await status().getByText(/No changes to save/).waitFor();
   assert.equal(await title.getAttribute("aria-invalid"), null);
 });
 
@@ -584,6 +585,29 @@ await step("a long article: outline to \"Add risk\" in ≤ 25 keys, folding, ite
   assert.equal(await title.evaluate((box) => document.activeElement === box), true, "focus stays in the field");
 });
 
+await step("saving with no changes sends nothing and says so; required fields are marked; the preview follows the section being edited", async () => {
+  const version = (await publicArticle()).json.version;
+  const puts = [];
+  const count = (request) => { if (request.method() === "PUT") puts.push(request.url()); };
+  page.on("request", count);
+  await page.keyboard.press("Control+s");
+  await status().getByText(`No changes to save: version ${version} is current.`).waitFor();
+  page.off("request", count);
+  assert.deepEqual(puts, [], "no request");
+  assert.equal((await publicArticle()).json.version, version, "no new version");
+  const heading = page.locator('[data-kind="risks"]').getByLabel("Heading");
+  assert.equal(await heading.getAttribute("aria-required"), "true");
+  assert.equal(await page.locator('[data-kind="risks"]').getByLabel("Introduction (optional)").getAttribute("aria-required"), null);
+  await heading.focus();
+  const shown = await page.evaluate(() => {
+    const pane = document.querySelector(".preview");
+    const target = pane.querySelector('.preview-body [data-section="risks"]');
+    const top = target.getBoundingClientRect().top - pane.getBoundingClientRect().top;
+    return { top, height: pane.clientHeight, scrolled: pane.scrollTop };
+  });
+  assert.ok(shown.scrolled > 0 && shown.top >= 0 && shown.top < shown.height, `the risks show in the preview: ${JSON.stringify(shown)}`);
+});
+
 await step("removing an item offers Undo, which brings it back where it was", async () => {
   const before = (await risksOf()).items.map((i) => i.id);
   const risks = page.locator('[data-kind="risks"]');
@@ -604,7 +628,8 @@ await step("the error summary names the section and the item of each problem", a
   await page.locator("#form-errors").getByRole("link", { name: /^Risks › Risk 3 › Title: / }).waitFor();
   await title.fill(kept);
   await page.keyboard.press("Control+s");
-  await status().getByText(/Saved version/).waitFor();
+  await status().getByText(/No changes to save/).waitFor();
+  assert.equal(await page.locator("#form-errors").isVisible(), false, "the summary is gone");
 });
 
 await step("a reload keeps the unsaved edit: offered back, restored, saved, then forgotten", async () => {

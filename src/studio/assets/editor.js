@@ -20,7 +20,7 @@ import { defaultLocale, loadTranslation, localeBar, locales, refreshTranslation 
 import { draftKey, forgetDraft, keptDraft } from "./drafts.js";
 import { clearErrors, showFieldErrors } from "./fields.js";
 import { renderForm } from "./form.js";
-import { previewPane, renderPreview } from "./preview.js";
+import { follow, previewPane, renderPreview } from "./preview.js";
 import { conflict } from "./conflict.js";
 import { openStaged, stage, unstageAll } from "./staging.js";
 
@@ -139,6 +139,12 @@ async function save({ fromKeyboard = false } = {}) {
     document.getElementById("save")?.focus();
     return;
   }
+  // Nothing changed since the saved version: nothing to send (the API would record nothing either).
+  if (ed && ed.article && !ed.stale && !ed.release && JSON.stringify(toBody(ed.draft)) === JSON.stringify(toBody(ed.base))) {
+    clearErrors();
+    say(`No changes to save: version ${ed.article.version} is current.`);
+    return;
+  }
   return busy(async () => {
     const mine = ed;
     clearErrors();
@@ -229,7 +235,17 @@ export async function openEditor(main, slug, release, locale) {
         h("div", { id: "editor-head", class: "editor-head" }),
         h("nav", { id: "outline", class: "outline", "aria-label": "Outline" }),
         h("div", { id: "form-errors", class: "form-errors", tabindex: "-1", hidden: true, role: "alert" }),
-        h("form", { id: "article-form", novalidate: true, "aria-labelledby": "editor-title", onsubmit: (event) => { event.preventDefault(); save(); } }),
+        h("form", {
+          id: "article-form",
+          novalidate: true,
+          "aria-labelledby": "editor-title",
+          onsubmit: (event) => { event.preventDefault(); save(); },
+          // The preview follows the section being edited.
+          onfocusin: (event) => {
+            const kind = event.target.closest?.(".section-editor")?.dataset.kind || null;
+            if (kind !== undefined) follow(kind);
+          },
+        }),
         h("div", { id: "save-bar", class: "save-bar" })),
       previewPane(release)));
   renderHead();

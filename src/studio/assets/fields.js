@@ -90,6 +90,8 @@ export function control(path, spec, value) {
     changed();
   });
   const hint = translating && textual && !SHARED.has(spec.name) ? translationHint(element, path) : null;
+  // Required fields are marked (the stylesheet's mark; screen readers hear aria-required).
+  if (!spec.optional && !translating && !readOnly) element.setAttribute("aria-required", "true");
   return field(spec.optional && !translating ? `${spec.label} (optional)` : spec.label, element, hint);
 }
 

@@ -119,6 +119,7 @@ export function renderForm() {
   renderOutline();
   replace(
     form,
+    session.canEdit && !ed.locale ? h("p", { class: "required-note" }, "Fields marked * are required.") : null,
     h("fieldset", { class: "meta", id: "article-meta", tabindex: "-1" },
       h("legend", {}, "Article"),
       field("Slug (URL name)", lineBox({ readonly: true }, ed.slug)),

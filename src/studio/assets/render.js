@@ -23,7 +23,7 @@ function titledList(items, tag) {
 }
 
 function renderSection(section, level) {
-  const out = [h(`h${level}`, { class: "reader-section" }, section.heading || "(no heading)")];
+  const out = [h(`h${level}`, { class: "reader-section", dataset: { section: section.kind } }, section.heading || "(no heading)")];
   if (section.intro) out.push(...paragraphs(section.intro));
   switch (section.kind) {
     case "overview":
