@@ -354,8 +354,11 @@ await step("releases: stage an edit, preview it, publish it", async () => {
   const { kind, heading, body } = conclusion.json;
   const live = await api("PUT", `/v1/articles/${SLUG}/sections/conclusion`, { token: EDITOR, body: { kind, heading, body, call_to_action: cta }, ifMatch: conclusion.etag });
   assert.equal(live.status, 200, JSON.stringify(live.json));
-  await page.getByLabel("Release").selectOption({ label: "Winter update (open)" });
-  await page.getByRole("button", { name: "Stage this edit in the release" }).click();
+  await page.getByRole("button", { name: "Stage in a release…" }).click();
+  const staging = page.getByRole("dialog", { name: "Stage this edit in a release" });
+  await staging.getByRole("radio", { name: "Winter update (open)" }).check();
+  await accessible("staging dialog");
+  await staging.getByRole("button", { name: "Stage this edit in the release" }).click();
   await page.getByRole("dialog", { name: "Someone else saved this article meanwhile" })
     .getByRole("button", { name: "Apply my changes on top of theirs" }).click();
   await status().getByText(/Staged in/).waitFor();
@@ -381,7 +384,9 @@ await step("releases: stage an edit, preview it, publish it", async () => {
   await stale.getByRole("button", { name: "Apply my changes on top of theirs" }).click();
   assert.equal(await page.locator('[data-kind="aftercare_tips"]').getByLabel("Heading").inputValue(), staged, "the staged copy");
   assert.equal(await page.locator('[data-kind="benefits"]').getByLabel("Heading").inputValue(), liveHeading, "with the live change");
-  await page.getByRole("button", { name: "Stage this edit in the release" }).click();
+  await page.getByRole("button", { name: "Stage in a release…" }).click();
+  assert.equal(await staging.getByRole("radio", { name: "Winter update (open)" }).isChecked(), true, "the release it was opened from");
+  await staging.getByRole("button", { name: "Stage this edit in the release" }).click();
   await status().getByText(/Staged in/).waitFor();
   await page.getByText(/staged in a release, not live/).waitFor();
   await page.goBack();
@@ -749,6 +754,26 @@ await step("a same-field conflict: their words mine would drop are marked, and a
   await dialog.getByRole("button", { name: "Apply my changes on top of theirs" }).click();
   await page.locator("#save-state").getByText("Everything saved").waitFor();
   assert.equal(await page.locator('[data-kind="overview"]').getByLabel("Body").inputValue(), theirsNow);
+});
+
+// ---- 10f. staging into a new release from the editor ----
+await step("staging offers a new release beside the open ones, and stages into it", async () => {
+  await openArticle();
+  await page.locator('[data-kind="conclusion"]').getByLabel("Heading").fill("In short");
+  await page.getByRole("button", { name: "Stage in a release…" }).click();
+  const staging = page.getByRole("dialog", { name: "Stage this edit in a release" });
+  await staging.getByRole("radio", { name: "A new release" }).check();
+  await staging.getByRole("button", { name: "Stage this edit in the release" }).click();
+  await staging.getByText("Name the new release first.").waitFor();
+  await staging.getByLabel("Title of the new release").fill("Spring update");
+  await staging.getByRole("button", { name: "Stage this edit in the release" }).click();
+  await status().getByText("Staged in “Spring update”", { exact: false }).waitFor();
+  const releases = (await api("GET", "/v1/releases", { token: EDITOR })).json.items;
+  const spring = releases.find((r) => r.title === "Spring update");
+  assert.ok(spring, "the release was created");
+  const staged = await api("GET", `/v1/articles/${SLUG}?release=${spring.id}`, { token: EDITOR });
+  assert.equal(section(staged.json, "conclusion").heading, "In short", "the edit is staged in it");
+  assert.notEqual(section((await publicArticle()).json, "conclusion").heading, "In short", "live is unchanged");
 });
 
 // ---- 11. a preview token sees but cannot change ----

@@ -11,7 +11,7 @@
 //   staging.js     staging into a release, opening what a release stages
 
 import { articlePath, del, get, put, session } from "./api.js";
-import { confirmDialog, field, h, replace, say, when } from "./dom.js";
+import { confirmDialog, h, replace, say, when } from "./dom.js";
 import { clone, mergeOnTop, toBody, toWrite } from "./model.js";
 import {
   applyRead, beginEditing, busy, dirty, drawWith, ed, endEditing, focusSoon, keepOrForget, localePath, redrawAll, updateCounts,
@@ -22,7 +22,7 @@ import { clearErrors, showFieldErrors } from "./fields.js";
 import { renderForm } from "./form.js";
 import { follow, previewPane, renderPreview } from "./preview.js";
 import { conflict } from "./conflict.js";
-import { openStaged, stage, unstageAll } from "./staging.js";
+import { openStaged, stageDialog, unstageAll } from "./staging.js";
 
 drawWith({ head: renderHead, form: renderForm, preview: renderPreview });
 
@@ -91,25 +91,18 @@ function renderHead() {
   const bar = document.getElementById("save-bar");
   if (!head) return;
   const editable = session.canEdit;
-  const open = (ed.releases || []).filter((r) => r.state === "open" || r.state === "scheduled");
-  const releaseSelect = h("select", { id: "stage-release" },
-    open.map((r) => h("option", { value: r.id, selected: r.id === ed.release?.id }, `${r.title} (${r.state})`)));
   replace(head,
     h("p", { class: "crumbs" }, h("a", { href: "#/" }, "Articles"), " › ", ed.slug),
     h("h1", { id: "editor-title" }, ed.draft.title || ed.slug),
     h("p", { id: "counts", class: "counts" }),
     draftOffer(),
-    localeBar(),
-    editable && open.length && !ed.locale
-      ? h("div", { class: "toolbar release-bar" },
-        field("Release", releaseSelect),
-        h("button", { type: "button", id: "stage", onclick: () => stage(releaseSelect.value) }, "Stage this edit in the release"))
-      : null);
+    localeBar());
   // The save bar stays on screen (sticky) however far down the form the editor is.
   if (bar) {
     replace(bar,
       editable ? h("button", { type: "button", id: "save", class: "primary", "aria-keyshortcuts": "Control+S", title: "Save (Ctrl+S)", onclick: save }, "Save") : h("span", { class: "badge" }, "Read only (preview token)"),
       h("span", { id: "save-state", class: "save-state" }),
+      editable && !ed.locale ? h("button", { type: "button", id: "stage-open", onclick: stageDialog }, "Stage in a release…") : null,
       editable ? h("a", { class: "button", href: `#/a/${encodeURIComponent(ed.slug)}/revisions` }, "Revisions") : null,
       ed.discarded
         ? h("button", {
