@@ -136,7 +136,8 @@ test("differences name the fields that differ, items matched by id", () => {
   steps(other).items[1].title = "Second step";
   other.status = "published";
   const rows = differences(base, other);
-  assert.deepEqual(rows.map((r) => r.key).sort(), ["status", "steps.item.b.title", "steps.order"].sort());
+  // A renamed item has not moved: no "order of items" row (issue 21).
+  assert.deepEqual(rows.map((r) => r.key).sort(), ["status", "steps.item.b.title"].sort());
   assert.equal(rows.find((r) => r.key === "steps.item.b.title").a, "Two");
 });
 
@@ -172,4 +173,13 @@ test("a conflict's choice lands where the comparison's key points (theirs, or a 
   assert.equal(setByKey(write, "steps.item.zzz.body", "x"), false, "an item that is not there");
   assert.equal(setByKey(write, "risks.heading", "x"), false, "a section that is not there");
   assert.equal(setByKey(write, "sections", []), false, "only the metadata's own fields");
+});
+
+test("a changed item title is no change of order; a move is", () => {
+  const renamed = clone(base);
+  steps(renamed).items[0].title = "Uno";
+  assert.deepEqual(differences(base, renamed).map((r) => r.key), ["steps.item.a.title"]);
+  const moved = clone(base);
+  steps(moved).items.reverse();
+  assert.deepEqual(differences(base, moved).map((r) => r.key), ["steps.order"]);
 });

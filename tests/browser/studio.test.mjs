@@ -741,7 +741,6 @@ await step("a same-field conflict: their words mine would drop are marked, and a
   const both = `${original} Results build over several sessions. It suits most skin types.`;
   await row.getByRole("textbox", { name: "Merged text of Overview › Body" }).fill(both);
   await dialog.getByRole("button", { name: "Apply my changes on top of theirs" }).click();
-  await page.keyboard.press("Control+s");
   await status().getByText(/Saved version/).waitFor();
   assert.equal(section((await publicArticle()).json, "overview").body, both, "both sentences stored");
   // Taking theirs keeps their text and drops mine.
@@ -774,6 +773,28 @@ await step("staging offers a new release beside the open ones, and stages into i
   const staged = await api("GET", `/v1/articles/${SLUG}?release=${spring.id}`, { token: EDITOR });
   assert.equal(section(staged.json, "conclusion").heading, "In short", "the edit is staged in it");
   assert.notEqual(section((await publicArticle()).json, "conclusion").heading, "In short", "live is unchanged");
+});
+
+// ---- 10g. revisions that explain themselves ----
+await step("revisions: each says what it changed, a title change is no change of order, and one compares with the one before", async () => {
+  await page.goto(`${BASE}/studio/#/`);
+  await openArticle();
+  const title = page.locator('[data-kind="risks"] li.item').nth(0).getByLabel("Title");
+  const old = await title.inputValue();
+  await title.fill("Mild redness");
+  await page.keyboard.press("Control+s");
+  await status().getByText(/Saved version/).waitFor();
+  const version = (await publicArticle()).json.version;
+  await page.locator("#save-bar").getByRole("link", { name: "Revisions" }).click();
+  await page.waitForFunction(() => document.querySelector("table.list tbody")?.dataset.summarized === "true");
+  const newest = page.locator("table.list tbody tr").first();
+  assert.equal(await newest.locator("td .hint").textContent(), "Risks › Risk “Mild redness” › Title", "only the title: no change of order");
+  await newest.getByRole("button", { name: `Compare version ${version}` }).click();
+  await page.getByRole("heading", { name: "What this revision changed" }).waitFor();
+  const changed = page.locator(".diff-table").first();
+  await changed.locator("del", { hasText: old.split(" ")[0] }).first().waitFor();
+  await changed.locator("ins", { hasText: "Mild" }).first().waitFor();
+  await accessible("revision: what it changed");
 });
 
 // ---- 11. a preview token sees but cannot change ----

@@ -144,7 +144,8 @@ export function flatten(write) {
     }
     if (spec.items) {
       const items = s.items || [];
-      rows.push({ key: `${at}.order`, label: `${spec.label} › order of items`, value: items.map((item, i) => itemName(spec, item, i)).join(ORDER_SEPARATOR) });
+      // Compared by the items' identities: a changed title is not a change of order.
+      rows.push({ key: `${at}.order`, label: `${spec.label} › order of items`, value: items.map((item, i) => itemName(spec, item, i)).join(ORDER_SEPARATOR), identity: items.map(keyOf).join(" ") });
       items.forEach((item, i) => {
         for (const f of spec.items.fields) {
           rows.push({ key: `${at}.item.${keyOf(item)}.${f.name}`, label: `${spec.label} › ${spec.items.label} “${itemName(spec, item, i)}” › ${f.label}`, value: item[f.name] ?? null });
@@ -173,7 +174,7 @@ export function differences(a, b) {
   for (const key of keys) {
     const l = left.get(key);
     const r = right.get(key);
-    if (l && r && same(l.value, r.value)) continue;
+    if (l && r && (l.identity !== undefined && r.identity !== undefined ? l.identity === r.identity : same(l.value, r.value))) continue;
     rows.push({ key, label: (r || l).label, a: l ? l.value : undefined, b: r ? r.value : undefined });
   }
   return rows;
