@@ -797,6 +797,37 @@ await step("revisions: each says what it changed, a title change is no change of
   await accessible("revision: what it changed");
 });
 
+// ---- 10h. expectations grouped by phase ----
+await step("expectations are grouped by phase as readers see them; a new one goes to the phase it was added in", async () => {
+  await page.goto(`${BASE}/studio/#/`);
+  await openArticle();
+  const expect = page.locator('[data-kind="expectations"]');
+  for (const phase of ["before", "during", "after"]) {
+    const phases = await expect.locator(`.phase-group[data-phase="${phase}"] li.item select`).evaluateAll((selects) => selects.map((s) => s.value));
+    assert.ok(phases.every((p) => p === phase), `${phase}: ${phases}`);
+  }
+  await expect.getByRole("button", { name: "Add expectation during" }).click();
+  const added = expect.locator('.phase-group[data-phase="during"] li.item').last();
+  assert.ok(await added.getByLabel("Title").evaluate((box) => document.activeElement === box), "focus in the new item");
+  await added.getByLabel("Title").fill("A warm feeling");
+  await added.getByLabel("Text").fill("The skin feels warm, like a mild sunburn.");
+  await page.keyboard.press("Control+s");
+  await status().getByText(/Saved version/).waitFor();
+  const items = section((await publicArticle()).json, "expectations").items;
+  const at = items.findIndex((i) => i.title === "A warm feeling");
+  assert.equal(items[at].phase, "during");
+  assert.equal(items.map((i) => i.phase).lastIndexOf("during"), at, "after the last expectation during");
+  // A new phase moves the item to that phase's group.
+  const first = expect.locator('.phase-group[data-phase="before"] li.item').first();
+  const moving = await first.getByLabel("Title").inputValue();
+  await first.getByLabel("Phase").selectOption("after");
+  await expect.locator('.phase-group[data-phase="after"] li.item h3', { hasText: moving }).waitFor();
+  await accessible("expectations by phase");
+  await page.keyboard.press("Control+s");
+  await status().getByText(/Saved version/).waitFor();
+  assert.equal(section((await publicArticle()).json, "expectations").items.find((i) => i.title === moving).phase, "after");
+});
+
 // ---- 11. a preview token sees but cannot change ----
 await step("sign out, then a preview token: read only, no releases, no save", async () => {
   await page.getByRole("button", { name: "Sign out" }).click();

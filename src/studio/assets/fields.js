@@ -5,7 +5,7 @@
 import { session } from "./api.js";
 import { field, h, say } from "./dom.js";
 import { PHASES, PHASE_LABELS } from "./model.js";
-import { changed, ed, focusSoon } from "./editing.js";
+import { changed, ed, focusSoon, rerender } from "./editing.js";
 import { markOf, sourceText } from "./locale.js";
 
 /** Fields that hold the same value in every locale (API.md §13): read only in a translation. */
@@ -87,7 +87,9 @@ export function control(path, spec, value) {
     // In a translation, an emptied text is untranslated (null: it falls back).
     if ((spec.optional || translating) && next.trim() === "") next = null;
     setAt(ed.draft, path, next);
-    changed();
+    // An item's new phase moves it to that phase's group.
+    if (spec.type === "phase") rerender(path.join("."));
+    else changed();
   });
   const hint = translating && textual && !SHARED.has(spec.name) ? translationHint(element, path) : null;
   // Required fields are marked (the stylesheet's mark; screen readers hear aria-required).
