@@ -419,6 +419,15 @@ await step("releases: a conflict is listed and nothing applied; a scheduled rele
   const scheduled = await api("POST", "/v1/releases", { token: EDITOR, body: { title: "Scheduled", publish_at: null } });
   await api("PUT", `/v1/releases/${scheduled.json.id}/articles/${SLUG}/sections/overview`, { token: EDITOR, body: { kind, heading, body } });
   await page.goto(`${BASE}/studio/#/releases/${scheduled.json.id}`);
+  // A time that has passed is refused at its field.
+  const past = new Date(Date.now() - 3_600_000);
+  const pastLocal = new Date(past.getTime() - past.getTimezoneOffset() * 60000).toISOString().slice(0, 16);
+  await page.getByLabel("Publish at (your time zone)").fill(pastLocal);
+  await page.getByRole("button", { name: "Schedule" }).click();
+  const atBox = page.getByLabel("Publish at (your time zone)");
+  assert.equal(await atBox.getAttribute("aria-invalid"), "true");
+  assert.equal(await atBox.evaluate((box) => document.getElementById(`${box.id}-error`).textContent), "That time has passed: choose one in the future.");
+  assert.ok(await atBox.evaluate((box) => document.activeElement === box), "focus at the field");
   const at = new Date(Date.now() + 65_000);
   const local = new Date(at.getTime() - at.getTimezoneOffset() * 60000).toISOString().slice(0, 16);
   await page.getByLabel("Publish at (your time zone)").fill(local);
@@ -435,9 +444,17 @@ await step("releases: a conflict is listed and nothing applied; a scheduled rele
     assert.ok(Date.now() < deadline, "the scheduled release published within 10 s");
     await new Promise((r) => setTimeout(r, 100));
   }
-  await page.reload();
+  // The page follows without a reload.
   await page.getByText(/^Published /).waitFor();
+  await status().getByText(/was published/).waitFor();
   assert.equal(section((await publicArticle()).json, "overview").heading, heading);
+  // An empty release: "Publish now" is disabled and says why, readably.
+  const empty = await api("POST", "/v1/releases", { token: EDITOR, body: { title: "Empty for now", publish_at: null } });
+  await page.goto(`${BASE}/studio/#/releases/${empty.json.id}`);
+  const publishNow = page.getByRole("button", { name: "Publish now" });
+  assert.equal(await publishNow.isDisabled(), true);
+  assert.equal(await publishNow.evaluate((button) => document.getElementById(button.getAttribute("aria-describedby"))?.textContent), "Nothing is staged yet, so there is nothing to publish.");
+  await accessible("empty release");
 });
 
 // ---- 10. 390 px wide ----

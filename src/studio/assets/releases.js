@@ -71,11 +71,47 @@ async function detail(main, id) {
       say(`Could not reload the release: ${error.message}`, "error");
     }
   };
+  // While the release waits for its time, its state follows the server without a reload.
+  const screen = h("span", { hidden: true });
+  const watch = async () => {
+    if (!screen.isConnected) return;
+    if (release.state === "scheduled") {
+      const was = release.state;
+      try {
+        const fresh = await get(releasePath(id));
+        if (!screen.isConnected) return;
+        if (fresh.data.state !== was) {
+          ({ data: release, etag } = fresh);
+          render();
+          say(release.state === "published" ? `“${release.title}” was published ${when(release.published_at)}.` : `“${release.title}” is now ${release.state}.`);
+        }
+      } catch {
+        // The next look may work.
+      }
+    }
+    setTimeout(watch, 2000);
+  };
+  setTimeout(watch, 2000);
   const render = () => {
     const editable = release.state === "open" || release.state === "scheduled";
     const title = h("input", { type: "text", value: release.title, maxlength: 200, readonly: !editable });
     const at = h("input", { type: "datetime-local", value: localInput(release.publish_at), readonly: !editable });
+    const atField = field("Publish at (your time zone)", at);
+    /** A problem with the time, at its field. */
+    const atProblem = (message) => {
+      const error = document.getElementById(`${at.id}-error`);
+      error.textContent = message;
+      error.hidden = false;
+      at.setAttribute("aria-invalid", "true");
+      at.setAttribute("aria-describedby", error.id);
+      at.focus();
+      say(`Not scheduled: ${message}`, "error");
+    };
     const change = async (publishAt) => {
+      if (publishAt && new Date(publishAt).getTime() <= Date.now()) {
+        atProblem("That time has passed: choose one in the future.");
+        return;
+      }
       try {
         const saved = await put(releasePath(id), { title: title.value, publish_at: publishAt }, { ifMatch: etag });
         release = saved.data;
@@ -83,6 +119,11 @@ async function detail(main, id) {
         say(release.publish_at ? `Scheduled for ${when(release.publish_at)}.` : "Saved; publishes by hand.");
         render();
       } catch (error) {
+        const atError = error.status === 422 && error.errors.find((e) => e.pointer === "/publish_at");
+        if (atError) {
+          atProblem(atError.message);
+          return;
+        }
         say(error.status === 412 ? "Someone changed the release meanwhile; it was reloaded." : `Not saved: ${error.errors?.[0]?.message || error.message}`, "error");
         if (error.status === 412) await reload();
         render();
@@ -107,7 +148,9 @@ async function detail(main, id) {
       }
       render();
     };
+    const empty = release.items.length === 0;
     replace(main,
+      screen,
       h("p", { class: "crumbs" }, h("a", { href: "#/releases" }, "Releases"), " › ", release.title),
       h("h1", {}, release.title, " ", h("span", { class: `badge ${release.state}` }, release.state)),
       h("p", {}, release.state === "published" ? `Published ${when(release.published_at)}.` : release.publish_at ? `Publishes by itself at ${when(release.publish_at)}.` : "Publishes when someone presses Publish."),
@@ -115,7 +158,7 @@ async function detail(main, id) {
       editable
         ? h("form", { class: "release-form", "aria-label": "Release settings", onsubmit: (event) => { event.preventDefault(); change(release.publish_at); } },
           field("Title", title),
-          field("Publish at (your time zone)", at),
+          atField,
           h("div", { class: "toolbar" },
             h("button", { type: "submit" }, "Save title"),
             h("button", {
@@ -130,7 +173,9 @@ async function detail(main, id) {
               },
             }, "Schedule"),
             release.publish_at ? h("button", { type: "button", onclick: () => change(null) }, "Unschedule") : null,
-            h("button", { type: "button", class: "primary", onclick: publish, disabled: release.items.length === 0 }, "Publish now"),
+            // Disabled, it says why (next to it, and to screen readers).
+            h("button", { type: "button", class: "primary", onclick: publish, disabled: empty, "aria-describedby": empty ? "publish-why" : null }, "Publish now"),
+            empty ? h("span", { id: "publish-why", class: "hint" }, "Nothing is staged yet, so there is nothing to publish.") : null,
             h("button", {
               type: "button",
               class: "danger quiet",
@@ -148,7 +193,7 @@ async function detail(main, id) {
         : null,
       h("h2", {}, "Staged changes"),
       release.items.length === 0
-        ? h("p", {}, "Nothing staged yet: open an article and use “Stage this edit in the release”.")
+        ? h("p", {}, "Nothing staged yet: open an article and use “Stage in a release…”.")
         : h("ul", { class: "staged" }, release.items.map((item) => {
           const what = item.kind ? `section ${KINDS[item.kind]?.label || item.kind} of ` : "";
           const path = item.kind ? `/articles/${encodeURIComponent(item.slug)}/sections/${item.kind}` : `/articles/${encodeURIComponent(item.slug)}`;
