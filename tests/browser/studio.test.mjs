@@ -525,13 +525,14 @@ await step("articles: search by title or slug, filter by status and author, sort
   await page.getByText(/^\d+ articles\.$/).waitFor();
   await page.getByLabel("Status").selectOption("published");
   await page.getByText(/^\d+ of \d+ articles match\.$/).waitFor();
-  const statuses = await rows.locator(".badge").allTextContents();
+  const statuses = await rows.locator("td:nth-child(2) .badge").allTextContents();
   assert.ok(statuses.length > 0 && statuses.every((s) => s === "published"), `${statuses}`);
   await page.getByLabel("Status").selectOption("");
   await page.getByLabel("Author").selectOption("studio test");
   await page.getByLabel("Sort by").selectOption("title");
   const titles = await rows.locator("td:first-child a").allTextContents();
   assert.equal(titles.length, 50, "the 50 older drafts");
+  assert.equal(await rows.locator(".badge", { hasText: "pending in" }).count(), 0, "none is staged");
   assert.deepEqual(titles, [...titles].sort((a, b) => a.localeCompare(b)), "sorted by title");
   await accessible("articles, filtered");
   await page.getByLabel("Author").selectOption("");
@@ -790,6 +791,10 @@ await step("staging offers a new release beside the open ones, and stages into i
   const staged = await api("GET", `/v1/articles/${SLUG}?release=${spring.id}`, { token: EDITOR });
   assert.equal(section(staged.json, "conclusion").heading, "In short", "the edit is staged in it");
   assert.notEqual(section((await publicArticle()).json, "conclusion").heading, "In short", "live is unchanged");
+  // The list marks the article as pending in that release.
+  await page.getByRole("navigation").getByRole("link", { name: "Articles" }).click();
+  const row = page.locator("table.list tbody tr", { has: page.getByRole("link", { name: "Explore Micro Needling for Flawless Skin Today" }) });
+  await row.getByText(/pending in .*“Spring update”/).waitFor();
 });
 
 // ---- 10g. revisions that explain themselves ----
@@ -840,8 +845,9 @@ await step("expectations are grouped by phase as readers see them; a new one goe
   await first.getByLabel("Phase").selectOption("after");
   await expect.locator('.phase-group[data-phase="after"] li.item h3', { hasText: moving }).waitFor();
   await accessible("expectations by phase");
+  const saved = page.waitForResponse((response) => response.request().method() === "PUT" && response.url().includes(`/v1/articles/${SLUG}`));
   await page.keyboard.press("Control+s");
-  await status().getByText(/Saved version/).waitFor();
+  assert.equal((await saved).status(), 200);
   assert.equal(section((await publicArticle()).json, "expectations").items.find((i) => i.title === moving).phase, "after");
 });
 

@@ -83,6 +83,7 @@ async function articles() {
   const more = h("button", { type: "button", hidden: true }, "Load more");
   const shown = h("p", { class: "hint", role: "status" });
   const all = [];
+  const pending = new Map();
   let cursor = null;
   /** Fetches the next page into `all`. */
   const fetchPage = async () => {
@@ -100,7 +101,8 @@ async function articles() {
       && words.every((word) => a.title.toLowerCase().includes(word) || a.slug.includes(word)));
     if (SORTS[listView.sort]?.compare) rows = [...rows].sort(SORTS[listView.sort].compare);
     table.replaceChildren(...rows.map((a) => h("tr", {},
-      h("td", {}, h("a", { href: `#/a/${encodeURIComponent(a.slug)}` }, a.title), h("br", {}), h("span", { class: "slug" }, a.slug)),
+      h("td", {}, h("a", { href: `#/a/${encodeURIComponent(a.slug)}` }, a.title), h("br", {}), h("span", { class: "slug" }, a.slug),
+        pending.has(a.slug) ? [" ", h("span", { class: "badge scheduled" }, `pending in ${pending.get(a.slug).map((t) => `“${t}”`).join(", ")}`)] : null),
       h("td", {}, h("span", { class: `badge ${a.status}` }, a.status)),
       h("td", {}, a.author),
       h("td", {}, a.published_on),
@@ -176,6 +178,21 @@ async function articles() {
           h("th", { scope: "col", class: "num" }, "Minutes"))),
         table)),
     more);
+  // Articles staged in an open or scheduled release are marked "pending in …" (editors list releases).
+  if (session.canEdit) {
+    try {
+      for (const r of (await get("/v1/releases")).data.items) {
+        if (r.state !== "open" && r.state !== "scheduled") continue;
+        for (const item of r.items) {
+          const titles = pending.get(item.slug) || [];
+          if (!titles.includes(r.title)) titles.push(r.title);
+          pending.set(item.slug, titles);
+        }
+      }
+    } catch {
+      // The mark is a help; the list works without it.
+    }
+  }
   await fetchPage();
   fillAuthors();
   await refilter();
