@@ -370,6 +370,10 @@ await step("releases: stage an edit, preview it, publish it", async () => {
   await page.getByRole("link", { name: "Releases" }).click();
   await page.getByRole("link", { name: "Winter update" }).click();
   await page.getByText(/staged .* on version/).waitFor();
+  // What publishing changes, against live.
+  await page.getByRole("button", { name: `Compare with live: ${SLUG}` }).click();
+  const against = page.locator(".against-live .diff-table");
+  await against.getByRole("row", { name: /Aftercare tips › Heading/ }).locator("ins", { hasText: "Aftercare" }).first().waitFor();
   await shot("release");
   await accessible("release");
   // The benefits heading changes live after staging. Opened from the release, the

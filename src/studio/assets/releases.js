@@ -2,9 +2,33 @@
 // once. Stage from the editor; here: create, schedule, publish, unstage,
 // see conflicts.
 
-import { del, get, post, put } from "./api.js";
-import { confirmDialog, field, h, replace, say, when } from "./dom.js";
-import { KINDS } from "./model.js";
+import { articlePath, del, get, post, put } from "./api.js";
+import { confirmDialog, field, h, replace, say, uid, when } from "./dom.js";
+import { KINDS, differences, toWrite } from "./model.js";
+import { diffText } from "./render.js";
+
+/** What publishing `releaseId` would change in `slug`: the live article against the release's preview of it. */
+async function againstLive(slug, releaseId, target) {
+  replace(target, h("p", { class: "loading" }, "Comparing…"));
+  try {
+    const [live, staged] = await Promise.all([
+      get(articlePath(slug)).then(({ data }) => toWrite(data)).catch((error) => (error.status === 404 ? { sections: [] } : Promise.reject(error))),
+      get(`${articlePath(slug)}?release=${encodeURIComponent(releaseId)}`).then(({ data }) => toWrite(data)),
+    ]);
+    const rows = differences(live, staged);
+    const show = (value) => (value === undefined || value === null ? "" : String(value));
+    replace(target, rows.length === 0
+      ? h("p", {}, "Publishing changes nothing in it: live already reads the same.")
+      : h("div", { class: "table-scroll" }, h("table", { class: "diff-table" },
+        h("caption", {}, `What publishing changes in ${slug} (removed text struck through, added underlined)`),
+        h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Field"), h("th", { scope: "col" }, "From live to the release"))),
+        h("tbody", {}, rows.map((row) => h("tr", {},
+          h("th", { scope: "row" }, row.label),
+          h("td", {}, diffText(show(row.a), show(row.b)))))))));
+  } catch (error) {
+    replace(target, h("p", { class: "field-error" }, `Could not compare: ${error.message}`));
+  }
+}
 
 const releasePath = (id, rest = "") => `/v1/releases/${encodeURIComponent(id)}${rest}`;
 
@@ -197,10 +221,20 @@ async function detail(main, id) {
         : h("ul", { class: "staged" }, release.items.map((item) => {
           const what = item.kind ? `section ${KINDS[item.kind]?.label || item.kind} of ` : "";
           const path = item.kind ? `/articles/${encodeURIComponent(item.slug)}/sections/${item.kind}` : `/articles/${encodeURIComponent(item.slug)}`;
+          const compared = h("div", { id: uid("against-live"), class: "against-live" });
           return h("li", {},
             `${what}${item.slug}`,
             ` — staged ${when(item.staged_at)} on ${item.base_version === null || item.base_version === undefined ? "a new article" : `version ${item.base_version}`}. `,
             editable ? h("a", { href: `#/a/${encodeURIComponent(item.slug)}?release=${release.id}` }, `Preview ${item.slug}`) : null,
+            editable
+              ? h("button", {
+                type: "button",
+                class: "quiet",
+                "aria-label": `Compare with live: ${what}${item.slug}`,
+                "aria-controls": compared.id,
+                onclick: () => againstLive(item.slug, release.id, compared),
+              }, "Compare with live")
+              : null,
             editable
               ? h("button", {
                 type: "button",
@@ -218,7 +252,8 @@ async function detail(main, id) {
                   }
                 },
               }, "Unstage")
-              : null);
+              : null,
+            compared);
         })));
   };
   render();
