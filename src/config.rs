@@ -23,6 +23,8 @@ pub const DEFAULT_CACHE_MAX_BYTES: usize = 32 * 1024 * 1024;
 pub const STALE_IF_ERROR_SECONDS: u32 = 86_400;
 /// Default days the change log (`GET /v1/sync`) keeps a change.
 pub const DEFAULT_SYNC_KEEP_DAYS: u32 = 30;
+/// Default days a deleted article stays restorable.
+pub const DEFAULT_TRASH_KEEP_DAYS: u32 = 30;
 /// Most days the change log can be told to keep a change (a century).
 pub const MAX_SYNC_KEEP_DAYS: u32 = 36_500;
 
@@ -126,6 +128,11 @@ pub struct Config {
     /// expired (410 `sync_cursor_expired`: start again without a cursor).
     #[arg(long, env = "LAMINA_SYNC_KEEP_DAYS", default_value_t = DEFAULT_SYNC_KEEP_DAYS, value_parser = clap::value_parser!(u32).range(1..=i64::from(MAX_SYNC_KEEP_DAYS)), global = true)]
     pub sync_keep_days: u32,
+
+    /// Days a deleted article stays restorable (`GET /v1/articles?deleted=true`);
+    /// then it is purged with its revisions.
+    #[arg(long, env = "LAMINA_TRASH_KEEP_DAYS", default_value_t = DEFAULT_TRASH_KEEP_DAYS, value_parser = clap::value_parser!(u32).range(1..=i64::from(MAX_SYNC_KEEP_DAYS)), global = true)]
+    pub trash_keep_days: u32,
 
     /// Most bytes of public response bodies kept in memory (0 turns the cache off).
     #[arg(long, env = "LAMINA_CACHE_MAX_BYTES", default_value_t = DEFAULT_CACHE_MAX_BYTES, global = true)]

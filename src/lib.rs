@@ -43,6 +43,8 @@ pub struct AppState {
     pub revisions_keep: i64,
     /// Days the change log keeps a change.
     pub sync_keep_days: i32,
+    /// Days a deleted article stays restorable.
+    pub trash_keep_days: i32,
     /// Public read responses, ready to send.
     pub cache: std::sync::Arc<cache::RepresentationCache>,
     /// Origins allowed by CORS; empty for any.
@@ -64,6 +66,17 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// The actor of a write by the token `name` under `request_id`, with this server's retention settings.
+    pub fn actor(&self, name: String, request_id: String) -> content::write::Actor {
+        content::write::Actor {
+            name,
+            request_id,
+            revisions_keep: self.revisions_keep,
+            sync_keep_days: self.sync_keep_days,
+            trash_keep_days: self.trash_keep_days,
+        }
+    }
+
     /// State for `config`, drawing connections from `pool`.
     pub fn new(pool: DbPool, config: &config::Config) -> AppState {
         let public = HeaderValue::from_str(&config.public_cache_control())
@@ -73,6 +86,7 @@ impl AppState {
             cache_policy: CachePolicy { public },
             revisions_keep: i64::from(config.revisions_keep),
             sync_keep_days: i32::try_from(config.sync_keep_days).unwrap_or(i32::MAX),
+            trash_keep_days: i32::try_from(config.trash_keep_days).unwrap_or(i32::MAX),
             cache: std::sync::Arc::new(cache::RepresentationCache::new(config.cache_max_bytes)),
             metrics: std::sync::Arc::default(),
             limits: std::sync::Arc::new(limits::Limits::new(

@@ -39,12 +39,7 @@ pub async fn run(state: AppState) {
 /// after a growing delay ([`releases::postpone`]) while the others go on.
 pub async fn publish_due(state: &AppState) {
     loop {
-        let actor = write::Actor {
-            name: "scheduler".to_owned(),
-            request_id: "scheduler".to_owned(),
-            revisions_keep: state.revisions_keep,
-            sync_keep_days: state.sync_keep_days,
-        };
+        let actor = state.actor("scheduler".to_owned(), "scheduler".to_owned());
         match write::publish_due(&state.pool, actor).await {
             Ok(None) => return,
             Ok(Some((id, Outcome::Published(slugs)))) => {

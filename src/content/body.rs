@@ -555,11 +555,11 @@ pub struct ArticleWrite {
     pub sections: Vec<SectionWrite>,
     /// As a read gives it; ignored.
     #[deserr(skip)]
-    #[schema(schema_with = locale_as_read)]
+    #[schema(schema_with = locale_as_read, required = false)]
     pub locale: AsRead,
     /// As a read gives it; ignored.
     #[deserr(skip)]
-    #[schema(schema_with = fallbacks_as_read)]
+    #[schema(schema_with = fallbacks_as_read, required = false)]
     pub fallbacks: AsRead,
 }
 

@@ -11,7 +11,7 @@ use super::kinds::SectionKind;
 use crate::db::schema::revisions;
 
 /// A `revisions` row.
-#[derive(Debug, Clone, Queryable, Selectable)]
+#[derive(Debug, Clone, Queryable, QueryableByName, Selectable)]
 #[diesel(table_name = revisions, check_for_backend(diesel::pg::Pg))]
 pub struct RevisionRow {
     pub id: Uuid,
@@ -143,4 +143,95 @@ pub async fn find(conn: &mut AsyncPgConnection, article_id: Uuid, id: Uuid) -> Q
         .first(conn)
         .await
         .optional()
+}
+
+/// The delete revisions of articles that are gone and were not re-created
+/// (the last revision of their article): the trash, for SQL.
+const TRASHED: &str = "r.action = 'delete' AND r.target = 'article' \
+     AND NOT EXISTS (SELECT 1 FROM articles a WHERE a.id = r.article_id) \
+     AND NOT EXISTS (SELECT 1 FROM revisions l WHERE l.article_id = r.article_id AND l.seq > r.seq)";
+
+/// The article whose history `slug` names: the live article of that slug,
+/// or else the last deleted one (API.md §3: deleted articles stay restorable).
+pub async fn article_of(conn: &mut AsyncPgConnection, slug: &str) -> QueryResult<Option<Uuid>> {
+    use crate::db::schema::articles;
+    let live: Option<Uuid> = articles::table
+        .filter(articles::slug.eq(slug))
+        .select(articles::id)
+        .first(conn)
+        .await
+        .optional()?;
+    if live.is_some() {
+        return Ok(live);
+    }
+    Ok(trashed_by_slug(conn, slug).await?.map(|row| row.article_id))
+}
+
+/// The delete revision of the last deleted article of `slug`, if it is in the trash.
+pub async fn trashed_by_slug(conn: &mut AsyncPgConnection, slug: &str) -> QueryResult<Option<RevisionRow>> {
+    diesel::sql_query(format!(
+        "SELECT r.* FROM revisions r WHERE r.slug = $1 AND {TRASHED} ORDER BY r.seq DESC LIMIT 1"
+    ))
+    .bind::<diesel::sql_types::Text, _>(slug)
+    .get_result(conn)
+    .await
+    .optional()
+}
+
+/// One deleted article: its delete revision (snapshot: the article as it
+/// was) and when it was first created.
+#[derive(Debug, Clone)]
+pub struct Trashed {
+    pub deletion: RevisionRow,
+    pub created_at: DateTime<Utc>,
+}
+
+/// The trash, most recently deleted first, older than `before` (a `seq`); plus whether more follow.
+pub async fn trash(conn: &mut AsyncPgConnection, before: Option<i64>, limit: i64) -> QueryResult<(Vec<Trashed>, bool)> {
+    let mut rows: Vec<RevisionRow> = diesel::sql_query(format!(
+        "SELECT r.* FROM revisions r WHERE {TRASHED} AND ($1::bigint IS NULL OR r.seq < $1) \
+         ORDER BY r.seq DESC LIMIT $2"
+    ))
+    .bind::<diesel::sql_types::Nullable<diesel::sql_types::BigInt>, _>(before)
+    .bind::<diesel::sql_types::BigInt, _>(limit + 1)
+    .load(conn)
+    .await?;
+    let more = rows.len() as i64 > limit;
+    rows.truncate(usize::try_from(limit).unwrap_or(0));
+    let ids: Vec<Uuid> = rows.iter().map(|row| row.article_id).collect();
+    let created: Vec<(Uuid, Option<DateTime<Utc>>)> = revisions::table
+        .filter(revisions::article_id.eq_any(&ids))
+        .group_by(revisions::article_id)
+        .select((revisions::article_id, diesel::dsl::min(revisions::created_at)))
+        .load(conn)
+        .await?;
+    let page = rows
+        .into_iter()
+        .map(|deletion| Trashed {
+            created_at: created
+                .iter()
+                .find_map(|(id, at)| (*id == deletion.article_id).then_some(*at).flatten())
+                .unwrap_or(deletion.created_at),
+            deletion,
+        })
+        .collect();
+    Ok((page, more))
+}
+
+/// Most deleted articles one write purges.
+const PURGE_BATCH: i64 = 100;
+
+/// Purges deleted articles whose delete is older than `keep_days` days
+/// (`LAMINA_TRASH_KEEP_DAYS`), with all their revisions: a batch per write,
+/// as the change log is pruned.
+pub async fn purge_trash(conn: &mut AsyncPgConnection, keep_days: i32) -> QueryResult<usize> {
+    diesel::sql_query(format!(
+        "DELETE FROM revisions WHERE article_id IN ( \
+             SELECT r.article_id FROM revisions r \
+             WHERE r.created_at < now() - make_interval(days => $1) AND {TRASHED} LIMIT $2)"
+    ))
+    .bind::<diesel::sql_types::Integer, _>(keep_days)
+    .bind::<diesel::sql_types::BigInt, _>(PURGE_BATCH)
+    .execute(conn)
+    .await
 }

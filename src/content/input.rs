@@ -25,27 +25,49 @@ pub type SectionInput = SectionWrite;
 pub type ItemInput = ItemWrite;
 
 /// `body` without what a read gives and a write ignores (`locale`,
-/// `fallbacks`), at its top and, for an article, in its sections.
-fn without_read_only(body: &Value) -> Value {
-    let mut body = body.clone();
-    if let Some(object) = body.as_object_mut() {
+/// `fallbacks`), at its top and, for an article, in its sections; an error
+/// for each that is not of the shape a read gives (a string; an object of
+/// strings), as the spec documents them.
+fn without_read_only(body: &Value) -> Result<Value, Vec<FieldError>> {
+    fn take(object: &mut serde_json::Map<String, Value>, at: &str, errors: &mut Vec<FieldError>) {
         for key in AS_READ {
-            object.remove(key);
+            let fits = match object.remove(key) {
+                None | Some(Value::Null) => true,
+                Some(Value::String(_)) => key == "locale",
+                Some(Value::Object(fallbacks)) => key == "fallbacks" && fallbacks.values().all(Value::is_string),
+                Some(_) => false,
+            };
+            if !fits {
+                let shape = if key == "locale" {
+                    "a locale tag"
+                } else {
+                    "an object of JSON pointers to locale tags"
+                };
+                errors.push(FieldError {
+                    pointer: format!("{at}/{key}"),
+                    message: format!("must be {shape}, as a read gives it, or be left out"),
+                });
+            }
         }
+    }
+    let mut body = body.clone();
+    let mut errors = Vec::new();
+    if let Some(object) = body.as_object_mut() {
+        take(object, "", &mut errors);
         if let Some(Value::Array(sections)) = object.get_mut("sections") {
-            for section in sections.iter_mut().filter_map(Value::as_object_mut) {
-                for key in AS_READ {
-                    section.remove(key);
+            for (at, section) in sections.iter_mut().enumerate() {
+                if let Some(section) = section.as_object_mut() {
+                    take(section, &format!("/sections/{at}"), &mut errors);
                 }
             }
         }
     }
-    body
+    if errors.is_empty() { Ok(body) } else { Err(errors) }
 }
 
 /// Validates an article body (`PUT /v1/articles/{slug}`).
 pub fn parse_article(body: &Value, slug: &str) -> Result<ArticleWrite, Vec<FieldError>> {
-    let body = &without_read_only(body);
+    let body = &without_read_only(body)?;
     // The slug in the body, if any, must be the one in the path.
     let mut errors = match body.get("slug") {
         Some(Value::String(given)) if given != slug && is_valid_slug(given) => BodyErrors::at(
@@ -66,7 +88,7 @@ pub fn parse_article(body: &Value, slug: &str) -> Result<ArticleWrite, Vec<Field
 
 /// Validates a section body (`PUT …/sections/{kind}`).
 pub fn parse_section(body: &Value, kind: SectionKind) -> Result<SectionWrite, Vec<FieldError>> {
-    let body = &without_read_only(body);
+    let body = &without_read_only(body)?;
     // A kind other than the path's: the other fields would be judged by the wrong shape.
     if let Some(given) = body.get("kind").and_then(Value::as_str).and_then(SectionKind::parse)
         && given != kind
@@ -84,7 +106,7 @@ pub fn parse_section(body: &Value, kind: SectionKind) -> Result<SectionWrite, Ve
 /// has items of `shape`: its `kind` is required, as in the item read.
 pub fn parse_item(body: &Value, kind: SectionKind, shape: ItemShape, id: Uuid) -> Result<ItemWrite, Vec<FieldError>> {
     debug_assert_eq!(kind.item_shape(), Some(shape));
-    let body = &without_read_only(body);
+    let body = &without_read_only(body)?;
     let mut item = ItemWrite::deserialize_for(kind, body.clone()).map_err(BodyErrors::into_field_errors)?;
     match item.id {
         Some(given) if given != id => Err(vec![FieldError {

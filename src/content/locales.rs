@@ -16,6 +16,24 @@ use crate::db::schema::{article_locales, locales, translations};
 
 /// Longest locale tag, in characters (BCP 47 recommends supporting 35).
 pub const MAX_TAG_CHARS: usize = 35;
+/// The pattern of a tag [`check_tag`] accepts, for the spec: language, then
+/// optional script, region and variants, in canonical case.
+pub const TAG_PATTERN: &str =
+    "^[a-z]{2,3}(-[A-Z][a-z]{3})?(-([A-Z]{2}|[0-9]{3}))?(-([0-9a-z]{5,8}|[0-9][0-9a-z]{3}))*$";
+
+/// The schema of a `locale` query parameter: a tag of [`TAG_PATTERN`]. Which
+/// tags are configured is state (`GET /v1/locales`); any other is a 400
+/// `unknown_locale`.
+pub fn tag_schema() -> utoipa::openapi::schema::Object {
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .pattern(Some(TAG_PATTERN))
+        .max_length(Some(MAX_TAG_CHARS))
+        .examples(["en"])
+        .build()
+}
+
 /// Longest locale name, in characters.
 pub const MAX_NAME_CHARS: usize = 100;
 
@@ -501,6 +519,56 @@ fn language_name(code: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_documented_pattern_accepts_exactly_the_tags_check_tag_accepts() {
+        let pattern = regex_lite::Regex::new(TAG_PATTERN).unwrap();
+        let mut tags: Vec<String> = [
+            "en",
+            "de",
+            "de-AT",
+            "pt-BR",
+            "zh-Hant-TW",
+            "es-419",
+            "sl-rozaj",
+            "de-CH-1901",
+            "ca-valencia",
+            "en-US-posix",
+            "EN",
+            "de-at",
+            "zh-hant",
+            "e",
+            "engl",
+            "en-",
+            "-en",
+            "en--US",
+            "en-12",
+            "en-Latn-Latn",
+            "en-abcdefghi",
+            "en-1ab",
+            "x-private",
+            "en-US-x-twain",
+            "de_AT",
+            "d3",
+            "",
+        ]
+        .map(str::to_owned)
+        .to_vec();
+        let mut rng = fastrand::Rng::with_seed(7);
+        let alphabet = b"aZ09-eEnNuUsSlLtT1x";
+        for _ in 0..20_000 {
+            let len = rng.usize(1..14);
+            tags.push(
+                (0..len)
+                    .map(|_| alphabet[rng.usize(..alphabet.len())] as char)
+                    .collect(),
+            );
+        }
+        for tag in tags {
+            let documented = pattern.is_match(&tag) && tag.len() <= MAX_TAG_CHARS;
+            assert_eq!(documented, check_tag(&tag).is_ok(), "{tag:?}");
+        }
+    }
 
     fn locales() -> Locales {
         let locale = |code: &str, fallback: Option<&str>, default: bool| Locale {

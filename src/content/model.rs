@@ -132,6 +132,25 @@ pub struct ArticleSummary {
     /// The kinds of the article's sections, in order.
     #[schema(example = json!(["overview", "steps", "benefits"]))]
     pub section_kinds: Vec<SectionKind>,
+    /// Only in `?deleted=true` listings: when and by whom the article was
+    /// deleted, and the revision that restores it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deleted: Option<Deletion>,
+}
+
+/// How an article in the trash was deleted (API.md §3).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Deletion {
+    /// When it was deleted.
+    #[schema(example = "2026-11-25T10:00:00Z")]
+    pub at: DateTime<Utc>,
+    /// The token that deleted it.
+    #[schema(example = "alice")]
+    pub by: String,
+    /// Its last revision (the delete; its snapshot is the article as it was):
+    /// `POST /v1/articles/{slug}/revisions/{revision_id}/restore` re-creates it.
+    #[schema(example = "4a9e1c2b-7d3f-4e8a-b5c6-d7e8f9a0b1c2")]
+    pub revision_id: Uuid,
 }
 
 /// One page of articles, newest `published_on` first.

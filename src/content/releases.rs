@@ -76,6 +76,7 @@ pub struct ItemRow {
     pub body: Value,
     pub base_version: Option<i64>,
     pub staged_at: DateTime<Utc>,
+    pub locale: Option<String>,
 }
 
 /// A release with its staged changes, in staging order.
@@ -344,32 +345,52 @@ pub async fn delete(pool: &DbPool, id: Uuid, precondition: Precondition) -> Resu
     .await
 }
 
-/// What a staged change replaces: a whole article, or one of its sections.
+/// What a staged change replaces: a whole article, or one of its sections,
+/// in the default locale (text and structure) or in another (its texts).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Target<'a> {
     /// The article's slug.
     pub slug: &'a str,
     /// The section's kind; `None` for the whole article.
     pub kind: Option<SectionKind>,
+    /// The locale of a staged translation; `None`: the default locale.
+    pub locale: Option<&'a str>,
 }
 
 impl<'a> Target<'a> {
     /// The whole article `slug`.
     pub fn article(slug: &'a str) -> Self {
-        Target { slug, kind: None }
+        Target {
+            slug,
+            kind: None,
+            locale: None,
+        }
     }
 
     /// The section `kind` of the article `slug`.
     pub fn section(slug: &'a str, kind: SectionKind) -> Self {
-        Target { slug, kind: Some(kind) }
+        Target {
+            slug,
+            kind: Some(kind),
+            locale: None,
+        }
+    }
+
+    /// The same target's texts in `locale` (`None`: the default locale).
+    pub fn in_locale(self, locale: Option<&'a str>) -> Self {
+        Target { locale, ..self }
     }
 
     /// Deletes what a release stages for the target; how many rows that was.
     async fn remove(&self, conn: &mut AsyncPgConnection, release: Uuid) -> QueryResult<usize> {
-        let rows = diesel::delete(release_items::table)
+        let mut rows = diesel::delete(release_items::table)
             .filter(release_items::release_id.eq(release))
             .filter(release_items::slug.eq(self.slug))
             .into_boxed();
+        rows = match self.locale {
+            Some(locale) => rows.filter(release_items::locale.eq(locale)),
+            None => rows.filter(release_items::locale.is_null()),
+        };
         match self.kind {
             Some(kind) => rows.filter(release_items::kind.eq(kind.as_str())),
             None => rows.filter(release_items::kind.is_null()),
@@ -386,8 +407,18 @@ impl<'a> Target<'a> {
         }
     }
 
-    /// The validated body of a change to the target, as stored.
-    fn parse(&self, body: &Value) -> Result<Value, Error> {
+    /// The validated body of a change to the target, as stored. A
+    /// translation is checked against the live structure (it changes text
+    /// only) and stored as sent; publishing checks it again.
+    async fn parse(&self, conn: &mut AsyncPgConnection, body: &Value) -> Result<Value, Error> {
+        if self.locale.is_some() {
+            let of = match self.kind {
+                Some(kind) => super::translations::TranslationOf::Section(kind),
+                None => super::translations::TranslationOf::Article,
+            };
+            super::translations::check_texts(conn, self.slug, of, body).await?;
+            return Ok(body.clone());
+        }
         match self.kind {
             Some(kind) => input::parse_section(body, kind).map(|section| section.to_body()),
             None => input::parse_article(body, self.slug).map(|article| article.to_body()),
@@ -452,7 +483,7 @@ pub async fn stage(
 ) -> Result<StoredRelease, Error> {
     transaction::write(pool, async |conn| {
         take(conn, id).await?.check_open()?;
-        let staged = target.parse(body)?;
+        let staged = target.parse(conn, body).await?;
         let live = target.live(conn).await?;
         if_match.check_if_given(target.resource(), live)?;
         target.remove(conn, id).await?;
@@ -476,6 +507,7 @@ pub async fn stage(
                 release_items::body.eq(staged),
                 release_items::base_version.eq(live.map(|live| live.version)),
                 release_items::staged_at.eq(Utc::now()),
+                release_items::locale.eq(target.locale),
             ))
             .execute(conn)
             .await?;

@@ -54,6 +54,7 @@ pub async fn seed(conn: &mut AsyncPgConnection) -> Result<Seeded, String> {
         request_id: "seed".to_owned(),
         revisions_keep: i64::MAX,
         sync_keep_days: crate::config::DEFAULT_SYNC_KEEP_DAYS.cast_signed(),
+        trash_keep_days: crate::config::DEFAULT_TRASH_KEEP_DAYS.cast_signed(),
     };
     match write::put(conn, SLUG, write::Put::Article(article), Precondition::Absent, actor).await {
         Ok(_) => Ok(Seeded::Inserted),

@@ -504,9 +504,14 @@ pub async fn insert_items(
     Ok(())
 }
 
-/// Creates an article with its sections. The caller runs it in a transaction.
-pub async fn insert_article(conn: &mut AsyncPgConnection, slug: &str, article: &ArticleInput) -> QueryResult<Uuid> {
-    let id = Uuid::new_v4();
+/// Creates an article with its sections (new item ids) under `id`, at
+/// `version`. The caller runs it in a transaction.
+pub async fn insert_article(
+    conn: &mut AsyncPgConnection,
+    (id, version): (Uuid, i64),
+    slug: &str,
+    article: &ArticleInput,
+) -> QueryResult<Uuid> {
     let now = Utc::now();
     let word_count = article.word_count();
     diesel::insert_into(articles::table)
@@ -520,7 +525,7 @@ pub async fn insert_article(conn: &mut AsyncPgConnection, slug: &str, article: &
             articles::summary.eq(&article.summary),
             articles::word_count.eq(word_count),
             articles::reading_time_minutes.eq(reading_time_minutes(word_count)),
-            articles::version.eq(1),
+            articles::version.eq(version),
             articles::created_at.eq(now),
             articles::updated_at.eq(now),
         ))

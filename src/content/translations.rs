@@ -887,3 +887,94 @@ pub async fn report(
         })
         .collect())
 }
+
+// ---------------------------------------------------------------------------
+// What a translation write is of.
+
+/// What a translation write is of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TranslationOf {
+    /// The whole article.
+    Article,
+    /// One section.
+    Section(SectionKind),
+    /// One item of a section.
+    Item(SectionKind, Uuid),
+}
+
+/// The section of `kind`, or 404.
+fn section_of<'a>(
+    slug: &str,
+    kind: SectionKind,
+    sections: &'a [super::store::StoredSection],
+) -> Result<&'a super::store::StoredSection, super::Error> {
+    sections
+        .iter()
+        .find(|section| section.row.kind == kind.as_str())
+        .ok_or_else(|| super::Error::SectionNotFound {
+            slug: slug.to_owned(),
+            kind,
+        })
+}
+
+/// The default locale's write body of `of` in the article `slug` (with its
+/// item ids), what kind of part it is, and the resource and version a
+/// precondition on it names; 404 if the article lacks it.
+pub fn part_of(
+    slug: &str,
+    article: &super::store::ArticleRow,
+    sections: &[super::store::StoredSection],
+    of: TranslationOf,
+) -> Result<(Value, Scope, super::Resource, super::Version), super::Error> {
+    Ok(match of {
+        TranslationOf::Article => {
+            let mut body = article.to_input(sections)?.to_body();
+            body["slug"] = Value::from(slug);
+            (body, Scope::Article, super::Resource::Article, article.version())
+        }
+        TranslationOf::Section(kind) => {
+            let section = section_of(slug, kind, sections)?;
+            (
+                section.to_input()?.to_body(),
+                Scope::Section,
+                super::Resource::Section,
+                section.row.version(),
+            )
+        }
+        TranslationOf::Item(kind, id) => {
+            let section = section_of(slug, kind, sections)?;
+            let item = section
+                .to_input()?
+                .items
+                .into_iter()
+                .find(|item| item.id == Some(id))
+                .ok_or(super::Error::ItemNotFound {
+                    slug: slug.to_owned(),
+                    kind,
+                    id,
+                })?;
+            let version = super::Version {
+                id,
+                version: section.row.version,
+            };
+            (item.to_body(), Scope::Item(kind), super::Resource::Item, version)
+        }
+    })
+}
+
+/// Checks `body` as a write of `of`'s texts in another locale would (a
+/// release stages a translation checked so), writing nothing.
+pub async fn check_texts(
+    conn: &mut AsyncPgConnection,
+    slug: &str,
+    of: TranslationOf,
+    body: &Value,
+) -> Result<(), super::Error> {
+    let article = super::store::find_article(conn, slug, super::store::Visibility::All)
+        .await?
+        .ok_or_else(|| super::Error::ArticleNotFound { slug: slug.to_owned() })?;
+    let sections = super::store::load_sections(conn, article.id, None).await?;
+    let (stored, scope, ..) = part_of(slug, &article, &sections, of)?;
+    parse_texts(body, &stored, scope).map_err(super::Error::Invalid)?;
+    Ok(())
+}

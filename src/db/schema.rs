@@ -157,6 +157,7 @@ diesel::table! {
         body -> Jsonb,
         base_version -> Nullable<Int8>,
         staged_at -> Timestamptz,
+        locale -> Nullable<Text>,
     }
 }
 

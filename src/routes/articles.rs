@@ -14,8 +14,9 @@ use super::{
 use crate::AppState;
 use crate::cache::RepresentationCache;
 use crate::content::body::ArticleWrite;
+use crate::content::history;
 use crate::content::input;
-use crate::content::model::{Article, ArticlePage, ArticleSummary};
+use crate::content::model::{Article, ArticleMeta, ArticlePage, ArticleSummary, Deletion};
 use crate::content::store::{self, Cursor};
 use crate::content::translations::{Resolver, load_texts};
 use crate::content::write;
@@ -54,12 +55,17 @@ pub struct ListQuery {
     cursor: Option<String>,
     /// A configured locale (`GET /v1/locales`): its texts, each missing one
     /// from its fallback chain. Without it, `Accept-Language` chooses.
-    #[param(example = "en")]
+    #[param(example = "en", schema_with = crate::content::locales::tag_schema)]
     pub locale: Option<String>,
+    /// `true` (editor or admin): the deleted articles that can still be
+    /// restored, most recently deleted first, each with `deleted` (when, by
+    /// whom, the revision that restores it), in the default locale.
+    #[param(example = false)]
+    pub deleted: Option<bool>,
 }
 
 impl super::KnownParams for ListQuery {
-    const NAMES: &'static [&'static str] = &["limit", "cursor", "locale"];
+    const NAMES: &'static [&'static str] = &["limit", "cursor", "locale", "deleted"];
 }
 
 /// List articles, newest `published_on` first.
@@ -85,6 +91,9 @@ pub async fn list_articles(
     query: Query<ListQuery>,
 ) -> Result<HttpResponse, AppError> {
     let limit = page_limit(query.limit)?;
+    if query.deleted == Some(true) {
+        return list_trash(&state, &reader, limit, query.cursor.as_deref()).await;
+    }
     let after = match &query.cursor {
         None => None,
         Some(text) => Some(Cursor::decode(text).ok_or_else(|| {
@@ -129,6 +138,7 @@ pub async fn list_articles(
                 Ok(ArticleSummary {
                     meta,
                     section_kinds: kinds.iter().filter_map(|kind| SectionKind::parse(kind)).collect(),
+                    deleted: None,
                 })
             })
             .collect::<diesel::QueryResult<Vec<_>>>()?;
@@ -153,6 +163,106 @@ pub async fn list_articles(
     .await
 }
 
+/// `GET /v1/articles?deleted=true`: a page of the trash (API.md §3), for
+/// editors and admins, never cached. Its cursor is the last deletion's
+/// place in the history, in the list cursor's form.
+async fn list_trash(
+    state: &AppState,
+    reader: &Reader,
+    limit: u32,
+    cursor: Option<&str>,
+) -> Result<HttpResponse, AppError> {
+    match reader {
+        Reader::Anonymous => {
+            return Err(AppError::Unauthorized {
+                detail: "Deleted articles are listed to editors: `Authorization: Bearer <token>`.".to_owned(),
+            });
+        }
+        Reader::Token {
+            role: crate::auth::Role::Preview,
+            name,
+        } => {
+            return Err(AppError::Forbidden {
+                detail: format!(
+                    "The token {name:?} has the preview role; deleted articles are listed to editors and admins."
+                ),
+            });
+        }
+        Reader::Token { .. } => {}
+    }
+    let before = match cursor {
+        None => None,
+        Some(text) => Some(
+            (text.len() == 38)
+                .then(|| i64::from_str_radix(text, 16).ok())
+                .flatten()
+                .ok_or_else(|| {
+                    AppError::bad_request(
+                        Code::InvalidCursor,
+                        "`cursor` is not one this server handed out; start again without it.",
+                    )
+                })?,
+        ),
+    };
+    let (trashed, more) = with_connection(state, async |conn| {
+        Ok(history::trash(conn, before, i64::from(limit)).await?)
+    })
+    .await?;
+    let next_cursor = if more {
+        trashed.last().map(|last| format!("{:038x}", last.deletion.seq))
+    } else {
+        None
+    };
+    let items = trashed
+        .into_iter()
+        .map(|trashed| {
+            let deletion = trashed.deletion;
+            let snapshot = deletion.snapshot.unwrap_or_default();
+            let article = input::parse_article(&snapshot, &deletion.slug).map_err(|errors| {
+                AppError::Internal(format!(
+                    "the snapshot of revision {} does not parse: {errors:?}",
+                    deletion.id
+                ))
+            })?;
+            let word_count = article.word_count();
+            Ok(ArticleSummary {
+                meta: ArticleMeta {
+                    id: deletion.article_id,
+                    slug: deletion.slug,
+                    title: article.title,
+                    author: article.author,
+                    published_on: article.published_on,
+                    status: article.status,
+                    summary: article.summary,
+                    reading_time_minutes: input::reading_time_minutes(word_count),
+                    word_count,
+                    version: deletion.article_version,
+                    created_at: trashed.created_at,
+                    updated_at: deletion.created_at,
+                },
+                section_kinds: article.sections.iter().map(|section| section.kind).collect(),
+                deleted: Some(Deletion {
+                    at: deletion.created_at,
+                    by: deletion.actor,
+                    revision_id: deletion.id,
+                }),
+            })
+        })
+        .collect::<Result<Vec<_>, AppError>>()?;
+    let page = ArticlePage {
+        items,
+        next_cursor,
+        locale: state.locales.current().default_code().to_owned(),
+        fallbacks: Default::default(),
+    };
+    let body = serde_json::to_vec(&page).map_err(|err| AppError::Internal(err.to_string()))?;
+    Ok(HttpResponse::Ok()
+        .insert_header((actix_web::http::header::ETAG, etag_of("l", &body)))
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "private, no-store"))
+        .content_type("application/json")
+        .body(body))
+}
+
 /// Query of the section list: the locale.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -160,7 +270,7 @@ pub struct LocaleQuery {
     /// A configured locale (`GET /v1/locales`). A read gives its texts, each
     /// missing one from its fallback chain (without it, `Accept-Language`
     /// chooses); a write writes the body's texts in it (structure unchanged).
-    #[param(example = "en")]
+    #[param(example = "en", schema_with = crate::content::locales::tag_schema)]
     pub locale: Option<String>,
 }
 
@@ -178,7 +288,7 @@ pub struct PreviewQuery {
     pub release: Option<String>,
     /// A configured locale (`GET /v1/locales`): its texts, each missing one
     /// from its fallback chain. Without it, `Accept-Language` chooses.
-    #[param(example = "en")]
+    #[param(example = "en", schema_with = crate::content::locales::tag_schema)]
     pub locale: Option<String>,
 }
 
@@ -202,7 +312,7 @@ pub struct ArticleQuery {
     release: Option<String>,
     /// A configured locale (`GET /v1/locales`): its texts, each missing one
     /// from its fallback chain. Without it, `Accept-Language` chooses.
-    #[param(example = "en")]
+    #[param(example = "en", schema_with = crate::content::locales::tag_schema)]
     pub locale: Option<String>,
 }
 

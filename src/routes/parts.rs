@@ -583,12 +583,7 @@ pub fn article_body<'a>(
 
 /// The actor of a write.
 pub fn actor(state: &AppState, editor: Editor, request_id: RequestId) -> write::Actor {
-    write::Actor {
-        name: editor.name,
-        request_id: request_id.0,
-        revisions_keep: state.revisions_keep,
-        sync_keep_days: state.sync_keep_days,
-    }
+    state.actor(editor.name, request_id.0)
 }
 
 /// The article as the release `release` will leave it (401 to anonymous
@@ -606,12 +601,7 @@ async fn preview(
         });
     };
     let id = Uuid::try_parse(release).map_err(|_| super::paths::release_not_found(format!("{release:?}")))?;
-    let actor = write::Actor {
-        name: name.clone(),
-        request_id: request_id.0,
-        revisions_keep: state.revisions_keep,
-        sync_keep_days: state.sync_keep_days,
-    };
+    let actor = state.actor(name.clone(), request_id.0);
     with_connection(state, async |conn| {
         Ok(write::preview_article(conn, id, slug, reader.visibility(), actor).await?)
     })

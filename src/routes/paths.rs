@@ -363,6 +363,7 @@ path_type!(
             "A configured locale other than the default, e.g. `de`.",
             utoipa::openapi::schema::ObjectBuilder::new()
                 .schema_type(utoipa::openapi::schema::Type::String)
+                .pattern(Some(crate::content::locales::TAG_PATTERN))
                 .max_length(Some(crate::content::locales::MAX_TAG_CHARS))
                 .examples(["de"])
         )

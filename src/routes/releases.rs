@@ -8,6 +8,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::articles::LocaleQuery;
 use super::paths::{ReleaseArticlePath, ReleasePath, ReleaseSectionPath};
 use super::{NoParams, ProblemResponses, Query, WriteProblems, read_json};
 use crate::AppState;
@@ -41,6 +42,10 @@ pub struct StagedItem {
     /// The section's kind, or `null` for a whole article.
     #[schema(example = json!(null))]
     pub kind: Option<String>,
+    /// The locale of a staged translation (its texts only); `null`: the
+    /// default locale (texts and structure).
+    #[schema(example = json!(null))]
+    pub locale: Option<String>,
     /// The live version it was staged on (`null`: it did not exist).
     #[schema(example = 3)]
     pub base_version: Option<i64>,
@@ -103,6 +108,7 @@ impl From<StoredRelease> for Release {
                 .map(|item| StagedItem {
                     slug: item.slug,
                     kind: item.kind,
+                    locale: item.locale,
                     base_version: item.base_version,
                     staged_at: item.staged_at,
                 })
@@ -256,20 +262,37 @@ pub async fn delete_release(
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// Stages the request's body for `target` in the release `id`.
+/// Stages the request's body for `target` in the release `id`, in the
+/// locale `?locale=` names (a translation: its texts only).
 async fn stage(
     state: &AppState,
     req: &HttpRequest,
     id: Uuid,
     target: Target<'_>,
+    locale: Option<&str>,
     body: web::Payload,
 ) -> Result<HttpResponse, AppError> {
+    let choice = super::parts::write_locale(state, req, locale).await?;
+    let target = target.in_locale(choice.as_ref().map(|choice| choice.code.as_str()));
     let body = read_json(req, body).await?;
     let if_match = super::etags::precondition(req, target.resource());
     respond(
         StatusCode::OK,
         releases::stage(&state.pool, id, target, &body, if_match).await?,
     )
+}
+
+/// Unstages what the release `id` stages for `target` in the locale `?locale=` names.
+async fn unstage(
+    state: &AppState,
+    req: &HttpRequest,
+    id: Uuid,
+    target: Target<'_>,
+    locale: Option<&str>,
+) -> Result<HttpResponse, AppError> {
+    let choice = super::parts::write_locale(state, req, locale).await?;
+    let target = target.in_locale(choice.as_ref().map(|choice| choice.code.as_str()));
+    respond(StatusCode::OK, releases::unstage(&state.pool, id, target).await?)
 }
 
 /// Stage a whole article, new or existing (editor).
@@ -283,9 +306,15 @@ async fn stage(
 /// selection names no whole article: it never matches.) A release stages at
 /// most 200 changes (409 `release_too_large`); while it is being published,
 /// staging is 409 `release_closed`.
+///
+/// With `?locale=` (not the default locale) it stages a translation: the
+/// body's texts in that locale, checked as `PUT …?locale=` checks them (no
+/// structure change), published before the release's default-locale changes
+/// (which may change structure for every locale).
+/// A preview shows the default locale only.
 #[utoipa::path(
     tag = "releases",
-    params(ReleaseArticlePath, ("If-Match" = Option<String>, Header, description = "Optional: the live article's ETag the staged copy is based on; 412 if it is no longer current")),
+    params(ReleaseArticlePath, LocaleQuery, ("If-Match" = Option<String>, Header, description = "Optional: the live article's ETag the staged copy is based on; 412 if it is no longer current")),
     request_body(content = crate::content::body::ArticleWrite, content_type = "application/json"),
     security(("bearer" = [])),
     responses(
@@ -300,20 +329,20 @@ pub async fn stage_article(
     req: HttpRequest,
     _editor: Editor,
     ReleaseArticlePath { id, slug }: ReleaseArticlePath,
-    _query: Query<NoParams>,
+    query: Query<LocaleQuery>,
     body: web::Payload,
 ) -> Result<HttpResponse, AppError> {
-    stage(&state, &req, id, Target::article(&slug), body).await
+    stage(&state, &req, id, Target::article(&slug), query.locale.as_deref(), body).await
 }
 
 /// Stage one section of an article (editor).
 ///
 /// Same body and validation as `PUT /v1/articles/{slug}/sections/{kind}`.
 /// An optional `If-Match` with the live section's ETag is checked as for a
-/// staged article, and the same limits hold.
+/// staged article, and the same limits hold; `?locale=` stages a translation.
 #[utoipa::path(
     tag = "releases",
-    params(ReleaseSectionPath, ("If-Match" = Option<String>, Header, description = "Optional: the live section's ETag the staged copy is based on; 412 if it is no longer current")),
+    params(ReleaseSectionPath, LocaleQuery, ("If-Match" = Option<String>, Header, description = "Optional: the live section's ETag the staged copy is based on; 412 if it is no longer current")),
     request_body(content = crate::content::body::SectionWrite, content_type = "application/json"),
     security(("bearer" = [])),
     responses(
@@ -328,16 +357,24 @@ pub async fn stage_section(
     req: HttpRequest,
     _editor: Editor,
     ReleaseSectionPath { id, slug, kind }: ReleaseSectionPath,
-    _query: Query<NoParams>,
+    query: Query<LocaleQuery>,
     body: web::Payload,
 ) -> Result<HttpResponse, AppError> {
-    stage(&state, &req, id, Target::section(&slug, kind), body).await
+    stage(
+        &state,
+        &req,
+        id,
+        Target::section(&slug, kind),
+        query.locale.as_deref(),
+        body,
+    )
+    .await
 }
 
-/// Unstage a whole article (editor).
+/// Unstage a whole article (editor), in the locale `?locale=` names.
 #[utoipa::path(
     tag = "releases",
-    params(ReleaseArticlePath),
+    params(ReleaseArticlePath, LocaleQuery),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Unstaged; the release", body = Release, headers(("ETag" = String, description = "The release's new version"))),
@@ -348,20 +385,18 @@ pub async fn stage_section(
 #[delete("/releases/{id}/articles/{slug}")]
 pub async fn unstage_article(
     state: web::Data<AppState>,
+    req: HttpRequest,
     _editor: Editor,
     ReleaseArticlePath { id, slug }: ReleaseArticlePath,
-    _query: Query<NoParams>,
+    query: Query<LocaleQuery>,
 ) -> Result<HttpResponse, AppError> {
-    respond(
-        StatusCode::OK,
-        releases::unstage(&state.pool, id, Target::article(&slug)).await?,
-    )
+    unstage(&state, &req, id, Target::article(&slug), query.locale.as_deref()).await
 }
 
-/// Unstage one section (editor).
+/// Unstage one section (editor), in the locale `?locale=` names.
 #[utoipa::path(
     tag = "releases",
-    params(ReleaseSectionPath),
+    params(ReleaseSectionPath, LocaleQuery),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Unstaged; the release", body = Release, headers(("ETag" = String, description = "The release's new version"))),
@@ -372,14 +407,12 @@ pub async fn unstage_article(
 #[delete("/releases/{id}/articles/{slug}/sections/{kind}")]
 pub async fn unstage_section(
     state: web::Data<AppState>,
+    req: HttpRequest,
     _editor: Editor,
     ReleaseSectionPath { id, slug, kind }: ReleaseSectionPath,
-    _query: Query<NoParams>,
+    query: Query<LocaleQuery>,
 ) -> Result<HttpResponse, AppError> {
-    respond(
-        StatusCode::OK,
-        releases::unstage(&state.pool, id, Target::section(&slug, kind)).await?,
-    )
+    unstage(&state, &req, id, Target::section(&slug, kind), query.locale.as_deref()).await
 }
 
 /// Publish a release now (editor; needs `If-Match` of the release).

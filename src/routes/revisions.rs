@@ -10,7 +10,6 @@ use super::{DeleteProblems, Editor, HistoryProblems, NoParams, ProblemResponses,
 use crate::AppState;
 use crate::content::history::{self, Revision, RevisionPage};
 use crate::content::model::Article;
-use crate::content::store::{self, ArticleRow, Visibility};
 use crate::content::write;
 use crate::error::{AppError, Code};
 use crate::request_id::RequestId;
@@ -31,9 +30,11 @@ impl super::KnownParams for RevisionQuery {
     const NAMES: &'static [&'static str] = &["limit", "cursor"];
 }
 
-async fn find_article(state: &AppState, slug: &str) -> Result<ArticleRow, AppError> {
+/// The id of the article whose history `slug` names: the live one, or the
+/// last deleted one of that slug (API.md §3).
+async fn history_of(state: &AppState, slug: &str) -> Result<uuid::Uuid, AppError> {
     let mut conn = state.pool.get().await?;
-    store::find_article(&mut conn, slug, Visibility::All)
+    history::article_of(&mut conn, slug)
         .await?
         .ok_or_else(|| article_not_found(slug))
 }
@@ -77,9 +78,9 @@ pub async fn list_revisions(
         ),
     };
     let (rows, more) = crate::db::deadline(async {
-        let article = find_article(&state, &slug).await?;
+        let article = history_of(&state, &slug).await?;
         let mut conn = state.pool.get().await?;
-        Ok::<_, AppError>(history::list(&mut conn, article.id, before, i64::from(limit)).await?)
+        Ok::<_, AppError>(history::list(&mut conn, article, before, i64::from(limit)).await?)
     })
     .await?;
     let next_cursor = if more {
@@ -114,9 +115,9 @@ pub async fn get_revision(
     _query: Query<NoParams>,
 ) -> Result<HttpResponse, AppError> {
     let row = crate::db::deadline(async {
-        let article = find_article(&state, &slug).await?;
+        let article = history_of(&state, &slug).await?;
         let mut conn = state.pool.get().await?;
-        Ok::<_, AppError>(history::find(&mut conn, article.id, revision_id).await?)
+        Ok::<_, AppError>(history::find(&mut conn, article, revision_id).await?)
     })
     .await?
     .ok_or_else(|| revision_not_found(&slug, revision_id))?;
@@ -129,7 +130,10 @@ pub async fn get_revision(
 
 /// Write a revision's snapshot back as the current article (a new revision).
 ///
-/// Needs `If-Match` with the article's current ETag, or `*`.
+/// Needs `If-Match` with the article's current ETag, or `*`. A deleted
+/// article (`GET /v1/articles?deleted=true`) is re-created from any of its
+/// revisions: 201, without `If-Match` (with one, 412: there is no current
+/// version to match).
 #[utoipa::path(
     tag = "revisions",
     params(
@@ -139,6 +143,7 @@ pub async fn get_revision(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Restored; the stored article", body = Article, headers(("ETag" = String, description = "The new version"))),
+        (status = 201, description = "A deleted article re-created; the stored article", body = Article, headers(("ETag" = String, description = "The new version"), ("Location" = String, description = "The article's URL"))),
         DeleteProblems,
         ProblemResponses,
     )
@@ -158,5 +163,12 @@ pub async fn restore_revision(
         Ok(write::restore(conn, &slug, revision_id, precondition, actor).await?)
     })
     .await?;
-    super::parts::written(&state, &slug, super::parts::Part::Article(None), &written, None)
+    let location = format!("/v1/articles/{slug}");
+    super::parts::written(
+        &state,
+        &slug,
+        super::parts::Part::Article(None),
+        &written,
+        Some(location),
+    )
 }

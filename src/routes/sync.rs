@@ -35,7 +35,7 @@ pub struct SyncQuery {
     /// A configured locale: articles as `?locale=` reads them (API.md §13);
     /// a change to a text it falls back to is a change for it. Without it,
     /// `Accept-Language` chooses. Keep one locale per cursor.
-    #[param(example = "en")]
+    #[param(example = "en", schema_with = crate::content::locales::tag_schema)]
     locale: Option<String>,
 }
 

@@ -677,3 +677,146 @@ async fn sync_in_a_locale_delivers_its_reads_and_the_changes_it_falls_back_to() 
         .await
         .assert_problem(400, "unknown_locale");
 }
+
+#[actix_web::test]
+async fn a_release_stages_translations_and_publishes_them_with_its_structure() {
+    use crate::common::{call_if_match, get_as, write_as};
+    let app = TestApp::new().await;
+    let admin = app.token("admin", lamina::auth::Role::Admin).await;
+    let editor = app.editor().await;
+    let service = app.service().await;
+    german(&service, &admin).await;
+    let created = write_as(
+        &service,
+        Method::POST,
+        "/v1/releases",
+        &editor,
+        &json!({"title": "Auf Deutsch"}),
+    )
+    .await;
+    assert_eq!(created.status, 201);
+    let release = format!("/v1/releases/{}", created.json()["id"].as_str().unwrap());
+    let steps = crate::common::in_default_locale(get(&service, &format!("{SEED}/sections/steps")).await.json());
+    let staged_steps = format!("{release}{}/sections/steps", &SEED[3..]);
+
+    // A translation that changes structure is refused, as a live one is; an unknown locale too.
+    let mut reordered = steps.clone();
+    reordered["items"].as_array_mut().unwrap().swap(0, 1);
+    send(
+        &service,
+        write(Method::PUT, &format!("{staged_steps}?locale=de"), &editor, &reordered),
+    )
+    .await
+    .assert_problem(422, "validation_failed");
+    send(
+        &service,
+        write(Method::PUT, &format!("{staged_steps}?locale=fr"), &editor, &steps),
+    )
+    .await
+    .assert_problem(400, "unknown_locale");
+
+    // The German heading, and an English change to the same section, staged together.
+    let mut german_steps = steps.clone();
+    german_steps["heading"] = json!("Wie funktioniert Microneedling?");
+    let reply = send(
+        &service,
+        write(
+            Method::PUT,
+            &format!("{staged_steps}?locale=de"),
+            &editor,
+            &german_steps,
+        ),
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{}", String::from_utf8_lossy(&reply.body));
+    let mut english_steps = steps.clone();
+    english_steps["intro"] = json!("Staged with its translation.");
+    for key in ["id", "position", "version", "updated_at"] {
+        english_steps.as_object_mut().unwrap().remove(key);
+    }
+    let reply = send(&service, write(Method::PUT, &staged_steps, &editor, &english_steps)).await;
+    assert_eq!(reply.status, 200, "{}", String::from_utf8_lossy(&reply.body));
+    let items = reply.json()["items"].clone();
+    let locales: Vec<&Value> = items.as_array().unwrap().iter().map(|item| &item["locale"]).collect();
+    assert_eq!(locales, [&json!("de"), &Value::Null], "{items}");
+
+    // A staged translation of the whole article, then unstaged in its locale only.
+    let article = get(&service, SEED).await.json();
+    let staged_article = format!("{release}{}", &SEED[3..]);
+    let german_article = translated(&as_write(&article), &[("/title", "Microneedling entdecken")]);
+    let reply = send(
+        &service,
+        write(
+            Method::PUT,
+            &format!("{staged_article}?locale=de"),
+            &editor,
+            &german_article,
+        ),
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{}", String::from_utf8_lossy(&reply.body));
+    assert_eq!(reply.json()["items"].as_array().unwrap().len(), 3);
+    let reply = send(
+        &service,
+        TestRequest::delete()
+            .uri(&format!("{staged_article}?locale=de"))
+            .insert_header(bearer(&editor)),
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{}", String::from_utf8_lossy(&reply.body));
+    assert_eq!(reply.json()["items"], items, "only the German article was unstaged");
+
+    // Nothing is live before publishing.
+    let live = get_as(&service, &format!("{SEED}/sections/steps?locale=de"), &editor)
+        .await
+        .json();
+    assert_eq!(live["heading"], steps["heading"]);
+    assert_eq!(live["fallbacks"]["/heading"], "en");
+
+    let published = call_if_match(&service, Method::POST, &format!("{release}/publish"), &editor, "*").await;
+    assert_eq!(published.status, 200, "{}", String::from_utf8_lossy(&published.body));
+    let german = get_as(&service, &format!("{SEED}/sections/steps?locale=de"), &editor)
+        .await
+        .json();
+    assert_eq!(german["heading"], "Wie funktioniert Microneedling?");
+    assert!(german["fallbacks"].get("/heading").is_none(), "{german}");
+    assert_eq!(
+        german["intro"], "Staged with its translation.",
+        "the English change, which German falls back to"
+    );
+    let english = get(&service, &format!("{SEED}/sections/steps")).await.json();
+    assert_eq!(english["heading"], steps["heading"], "English keeps its heading");
+    assert_eq!(english["intro"], "Staged with its translation.");
+}
+
+#[actix_web::test]
+async fn a_write_may_send_back_locale_and_fallbacks_as_read_but_not_other_shapes() {
+    let app = TestApp::new().await;
+    let editor = app.editor().await;
+    let service = app.service().await;
+    let section = get(&service, &format!("{SEED}/sections/overview")).await.json();
+    let mut body = json!({"kind": "overview", "heading": section["heading"], "body": section["body"]});
+    for (key, value, pointer) in [
+        ("fallbacks", json!([null, null]), "/fallbacks"),
+        ("fallbacks", json!({"/heading": 1}), "/fallbacks"),
+        ("locale", json!(7), "/locale"),
+    ] {
+        let mut wrong = body.clone();
+        wrong[key] = value;
+        let problem = send(
+            &service,
+            write(Method::PUT, &format!("{SEED}/sections/overview"), &editor, &wrong).insert_header(("If-Match", "*")),
+        )
+        .await
+        .assert_problem(422, "validation_failed");
+        assert_eq!(problem["errors"][0]["pointer"], pointer, "{problem}");
+    }
+    body["locale"] = json!("en");
+    body["fallbacks"] = json!({"/heading": "en"});
+    let reply = send(
+        &service,
+        write(Method::PUT, &format!("{SEED}/sections/overview"), &editor, &body).insert_header(("If-Match", "*")),
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{}", String::from_utf8_lossy(&reply.body));
+}

@@ -18,7 +18,7 @@ pub async fn insert(db: &TestDb, slug: &str, published_on: &str, status: &str) {
     });
     let article = lamina::content::input::parse_article(&body, slug).expect("valid article");
     let mut conn = db.conn().await;
-    lamina::content::store::insert_article(&mut conn, slug, &article)
+    lamina::content::store::insert_article(&mut conn, (uuid::Uuid::new_v4(), 1), slug, &article)
         .await
         .expect("insert");
 }

@@ -254,3 +254,151 @@ async fn old_revisions_are_pruned() {
     .json();
     assert_eq!(revision["snapshot"]["sections"][0]["body"], "Edit 4.");
 }
+
+#[actix_web::test]
+async fn deleted_articles_are_listed_restored_and_purged() {
+    use diesel_async::RunQueryDsl;
+    let app = TestApp::new().await;
+    let editor = app.editor().await;
+    let preview = app.token("preview", lamina::auth::Role::Preview).await;
+    let service = app.service().await;
+    let trash = "/v1/articles?deleted=true";
+    let peels = json!({
+        "title": "Chemical Peels", "author": "sd80464", "published_on": "2025-02-01", "status": "published",
+        "summary": "Peels renew the skin.",
+        "sections": [{"kind": "steps", "heading": "How", "items": [{"title": "Cleanse", "body": "First."}]}]
+    });
+    let created = send(&service, write(Method::PUT, "/v1/articles/peels", &editor, &peels)).await;
+    assert_eq!(created.status, 201);
+    let before = created.json();
+
+    send(&service, TestRequest::get().uri(trash))
+        .await
+        .assert_problem(401, "unauthorized");
+    send(&service, TestRequest::get().uri(trash).insert_header(bearer(&preview)))
+        .await
+        .assert_problem(403, "forbidden");
+    let empty = send(&service, TestRequest::get().uri(trash).insert_header(bearer(&editor))).await;
+    assert_eq!(empty.status, 200);
+    assert_eq!(empty.json()["items"], json!([]));
+
+    let deleted = send(
+        &service,
+        TestRequest::delete()
+            .uri("/v1/articles/peels")
+            .insert_header(bearer(&editor))
+            .insert_header(("If-Match", "*")),
+    )
+    .await;
+    assert_eq!(deleted.status, 204);
+    let listed = send(&service, TestRequest::get().uri(trash).insert_header(bearer(&editor))).await;
+    assert_eq!(listed.status, 200);
+    assert_eq!(listed.header("cache-control"), Some("private, no-store"));
+    let items = listed.json()["items"].clone();
+    assert_eq!(items.as_array().unwrap().len(), 1, "{items}");
+    let item = &items[0];
+    assert_eq!(item["slug"], "peels");
+    assert_eq!(item["title"], "Chemical Peels");
+    assert_eq!(item["id"], before["id"]);
+    assert_eq!(item["section_kinds"], json!(["steps"]));
+    assert_eq!(item["deleted"]["by"], "editor");
+    let revision = item["deleted"]["revision_id"].as_str().unwrap().to_owned();
+    assert!(
+        get(&service, "/v1/articles").await.json()["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|live| live["slug"] != "peels" && live.get("deleted").is_none()),
+        "the live list neither shows it nor carries `deleted`"
+    );
+
+    // Its history answers editors; a restore with If-Match has nothing to match.
+    let history = send(
+        &service,
+        TestRequest::get()
+            .uri("/v1/articles/peels/revisions")
+            .insert_header(bearer(&editor)),
+    )
+    .await;
+    assert_eq!(history.status, 200);
+    let actions: Vec<&str> = history.json()["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|revision| revision["action"].as_str().unwrap().to_owned().leak() as &str)
+        .collect();
+    assert_eq!(actions, ["delete", "create"]);
+    let restore = format!("/v1/articles/peels/revisions/{revision}/restore");
+    send(
+        &service,
+        TestRequest::post()
+            .uri(&restore)
+            .insert_header(bearer(&editor))
+            .insert_header(("If-Match", "*")),
+    )
+    .await
+    .assert_problem(412, "precondition_failed");
+    let restored = send(
+        &service,
+        TestRequest::post().uri(&restore).insert_header(bearer(&editor)),
+    )
+    .await;
+    assert_eq!(restored.status, 201, "{}", String::from_utf8_lossy(&restored.body));
+    assert_eq!(restored.header("location"), Some("/v1/articles/peels"));
+    let again = get(&service, "/v1/articles/peels").await.json();
+    assert_eq!(again["id"], before["id"], "re-created under its own id");
+    assert_eq!(
+        again["sections"][0]["items"][0]["id"],
+        before["sections"][0]["items"][0]["id"]
+    );
+    assert!(
+        again["version"].as_i64() > before["version"].as_i64(),
+        "its version counts on"
+    );
+    let empty = send(&service, TestRequest::get().uri(trash).insert_header(bearer(&editor))).await;
+    assert_eq!(empty.json()["items"], json!([]));
+
+    // Deleted again, and 31 days later any write purges it with its history.
+    let deleted = send(
+        &service,
+        TestRequest::delete()
+            .uri("/v1/articles/peels")
+            .insert_header(bearer(&editor))
+            .insert_header(("If-Match", "*")),
+    )
+    .await;
+    assert_eq!(deleted.status, 204);
+    diesel::sql_query(
+        "UPDATE revisions SET created_at = created_at - interval '31 days' WHERE slug = 'peels' AND action = 'delete'",
+    )
+    .execute(&mut app.db.conn().await)
+    .await
+    .unwrap();
+    let other = json!({"kind": "risks", "heading": "Risks", "items": []});
+    let written = send(
+        &service,
+        write(Method::PUT, &format!("{SEED}/sections/risks"), &editor, &other).insert_header(("If-Match", "*")),
+    )
+    .await;
+    assert_eq!(written.status, 200);
+    let left: i64 = diesel::sql_query("SELECT count(*) AS n FROM revisions WHERE slug = 'peels'")
+        .get_result::<Count>(&mut app.db.conn().await)
+        .await
+        .unwrap()
+        .n;
+    assert_eq!(left, 0, "purged with its revisions");
+    send(
+        &service,
+        TestRequest::get()
+            .uri("/v1/articles/peels/revisions")
+            .insert_header(bearer(&editor)),
+    )
+    .await
+    .assert_problem(404, "article_not_found");
+}
+
+#[derive(diesel::QueryableByName)]
+struct Count {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+}

@@ -5,7 +5,8 @@ openapi-python-client generated from openapi/openapi.json:
 
     python roundtrip.py BASE_URL SLUG OUT.json
 
-Reads the seeded article, its section list, every section and every item
+Reads the seeded article, its section list, every section and every item,
+and the article and its steps in German (.ci/clients writes a translation),
 through the client's typed models, and writes what the client understood,
 `{path: model.to_dict()}`, to OUT.json for compare.py to check field by field
 against the raw answers. Also fails (exit 1) when a value survived only as an
@@ -55,6 +56,13 @@ def untyped(value, path, out):
         out.append(f"{path}: a bare dict, not a model ({', '.join(value)})")
     elif hasattr(value, "to_dict") and hasattr(value, "__attrs_attrs__"):
         extra = getattr(value, "additional_properties", None) or {}
+        declared = [a.name for a in value.__attrs_attrs__ if a.name != "additional_properties"]
+        if not declared:
+            # A map (`additionalProperties` with a schema, e.g. `fallbacks`):
+            # its entries are its data, typed by that schema.
+            for k, v in extra.items():
+                untyped(v, f"{path}[{k!r}]", out)
+            return
         if extra:
             out.append(f"{path}: {type(value).__name__} keeps {', '.join(sorted(extra))} only as untyped additional properties")
         for a in value.__attrs_attrs__:
@@ -98,6 +106,12 @@ def main():
         if classes:
             print(f"python: GET {path}/items/{{id}}: {kind} items read as "
                   + ", ".join(f"{c} x{classes.count(c)}" for c in sorted(set(classes))), file=sys.stderr)
+
+    # The same article and its steps in German (API.md §13).
+    german = read(f"{base}?locale=de", get_article.sync_detailed(client=client, slug=slug, locale="de"))
+    print(f"python: {german.locale}: {german.title}", file=sys.stderr)
+    read(f"{base}/sections/steps?locale=de",
+         get_section.sync_detailed(client=client, slug=slug, kind=section_kind("steps"), locale="de"))
 
     problems = []
     for path, value in parsed.items():

@@ -3,7 +3,7 @@
 // .ci/clients) and openapi-fetch. It reads the seeded article, every section
 // and every item of it, renders each section by switching on its `kind` (no
 // casts: the compiler checks every kind's own fields and that no kind is
-// forgotten), and prints what the client parsed as {path: object} JSON on
+// forgotten), reads the article and a section in German, and prints what the client parsed as {path: object} JSON on
 // stdout, for .ci/clients to compare field by field with the raw answers.
 //
 //   node build/sample.js http://127.0.0.1:8080 explore-micro-needling-for-flawless-skin-today
@@ -96,5 +96,23 @@ for (const section of article.sections) {
     }
   }
 }
+
+// The same article and its steps in German (API.md §13): `locale`, and the
+// pointer of every text that fell back to English in `fallbacks`.
+const germanPath = `${base}?locale=de`;
+const german = expectOk(
+  germanPath,
+  await client.GET("/v1/articles/{slug}", { params: { path: { slug }, query: { locale: "de" } } }),
+);
+const fellBack = Object.keys(german.fallbacks ?? {}).length;
+process.stderr.write(`typescript: ${german.locale}: ${german.title} (${fellBack} texts from ${german.fallbacks?.["/summary"] ?? "-"})\n`);
+parsed[germanPath] = german;
+const germanSteps = `${base}/sections/steps?locale=de`;
+parsed[germanSteps] = expectOk(
+  germanSteps,
+  await client.GET("/v1/articles/{slug}/sections/{kind}", {
+    params: { path: { slug, kind: "steps" }, query: { locale: "de" } },
+  }),
+);
 
 process.stdout.write(JSON.stringify(parsed));

@@ -59,6 +59,8 @@ pub struct Actor {
     pub revisions_keep: i64,
     /// How many days the change log keeps a change (`LAMINA_SYNC_KEEP_DAYS`).
     pub sync_keep_days: i32,
+    /// How many days a deleted article stays restorable (`LAMINA_TRASH_KEEP_DAYS`).
+    pub trash_keep_days: i32,
 }
 
 /// An article after a write, as stored.
@@ -177,14 +179,7 @@ pub(crate) async fn put_article_in(
             if !errors.is_empty() {
                 return Err(Error::Invalid(errors));
             }
-            let id = store::insert_article(conn, slug, &input)
-                .await
-                .map_err(|err| match err {
-                    diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _) => {
-                        Error::ArticleExists { slug: slug.to_owned() }
-                    }
-                    other => other.into(),
-                })?;
+            let id = insert_new(conn, (Uuid::new_v4(), 1), slug, &input).await?;
             let sections = store::load_sections(conn, id, None).await?;
             let article = store::find_article(conn, slug, Visibility::All)
                 .await?
@@ -494,7 +489,49 @@ pub async fn put_item(
     })
 }
 
-/// `POST …/revisions/{id}/restore`: writes a revision's snapshot back.
+/// [`store::insert_article`], a slug taken meanwhile said as such.
+async fn insert_new(
+    conn: &mut AsyncPgConnection,
+    id: (Uuid, i64),
+    slug: &str,
+    input: &ArticleInput,
+) -> Result<Uuid, Error> {
+    store::insert_article(conn, id, slug, input)
+        .await
+        .map_err(|err| match err {
+            diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _) => {
+                Error::ArticleExists { slug: slug.to_owned() }
+            }
+            other => other.into(),
+        })
+}
+
+/// A revision's snapshot and translations, if `revision_id` is one of the article `article_id`'s.
+async fn revision_of(
+    conn: &mut AsyncPgConnection,
+    slug: &str,
+    article_id: Uuid,
+    revision_id: Uuid,
+) -> Result<(serde_json::Value, Option<serde_json::Value>), Error> {
+    let found: Option<(Option<serde_json::Value>, Option<serde_json::Value>)> = revisions::table
+        .filter(revisions::id.eq(revision_id))
+        .filter(revisions::article_id.eq(article_id))
+        .select((revisions::snapshot, revisions::translations))
+        .first(conn)
+        .await
+        .optional()?;
+    let not_found = || Error::RevisionNotFound {
+        slug: slug.to_owned(),
+        id: revision_id,
+    };
+    let (snapshot, translations) = found.ok_or_else(not_found)?;
+    Ok((snapshot.ok_or_else(not_found)?, translations))
+}
+
+/// `POST …/revisions/{id}/restore`: writes a revision's snapshot back. If
+/// the article was deleted (API.md §3: it is in the trash), restoring one of
+/// its revisions re-creates it, under its own id, its version counting on
+/// from where it ended (`created`: 201).
 pub async fn restore(
     conn: &mut AsyncPgConnection,
     slug: &str,
@@ -504,27 +541,35 @@ pub async fn restore(
 ) -> Result<Written, Error> {
     write_transaction!(conn, |conn| {
         let now = Utc::now();
-        let current = lock_article(conn, slug).await?.ok_or_else(|| article_not_found(slug))?;
-        let found: Option<(Option<serde_json::Value>, Option<serde_json::Value>)> = revisions::table
-            .filter(revisions::id.eq(revision_id))
-            .filter(revisions::article_id.eq(current.id))
-            .select((revisions::snapshot, revisions::translations))
-            .first(conn)
-            .await
-            .optional()?;
-        let (snapshot, translations) = found.unzip();
-        let not_found = || Error::RevisionNotFound {
-            slug: slug.to_owned(),
-            id: revision_id,
+        let (current, created) = match lock_article(conn, slug).await? {
+            Some(current) => (current, false),
+            None => {
+                let deleted = super::history::trashed_by_slug(conn, slug)
+                    .await?
+                    .ok_or_else(|| article_not_found(slug))?;
+                let (snapshot, _) = revision_of(conn, slug, deleted.article_id, revision_id).await?;
+                precondition.check_absent()?;
+                let input =
+                    super::input::parse_article(&snapshot, slug).map_err(|errors| Error::RevisionNotRestorable {
+                        id: revision_id,
+                        errors,
+                    })?;
+                // Re-created as it was, then restored below like a live article.
+                insert_new(conn, (deleted.article_id, deleted.article_version), slug, &input).await?;
+                let current = lock_article(conn, slug).await?.ok_or_else(|| article_not_found(slug))?;
+                (current, true)
+            }
         };
-        let snapshot = snapshot.ok_or_else(not_found)?.ok_or_else(not_found)?;
-        precondition.check(
-            Resource::Article,
-            Version {
-                id: current.id,
-                version: current.version,
-            },
-        )?;
+        let (snapshot, translations) = revision_of(conn, slug, current.id, revision_id).await?;
+        if !created {
+            precondition.check(
+                Resource::Article,
+                Version {
+                    id: current.id,
+                    version: current.version,
+                },
+            )?;
+        }
         let input = super::input::parse_article(&snapshot, slug).map_err(|errors| Error::RevisionNotRestorable {
             id: revision_id,
             errors,
@@ -532,12 +577,12 @@ pub async fn restore(
         // Every locale's text as it was: restored first, so that the
         // restored structure keeps them and the new revision records them.
         let locales = super::locales::Locales::load(conn).await?;
-        super::translations::restore(conn, current.id, translations.flatten().as_ref(), &locales).await?;
+        super::translations::restore(conn, current.id, translations.as_ref(), &locales).await?;
         let (article, sections) = replace_article(conn, &current, &input, Ids::AsGiven, &actor, "restore", now).await?;
         Ok(Written {
             article,
             sections,
-            created: false,
+            created,
         })
     })
 }

@@ -142,6 +142,7 @@ pub(super) async fn record(
         .execute(conn)
         .await?;
     prune_changes(conn, actor.sync_keep_days).await?;
+    crate::content::history::purge_trash(conn, actor.trash_keep_days).await?;
     // The webhook outbox, in this transaction: events exist once the write commits.
     if change.action != "delete" || change.target != "article" {
         translations::prune(conn, article.id, sections).await?;

@@ -10,9 +10,11 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use serde_json::Value;
 use uuid::Uuid;
 
+use super::translate::{TranslationOf, put_texts_in};
 use super::{Actor, lock_article, put_article_in, put_section_in};
 use crate::content::error::{Error, Precondition, ReleaseConflict, Resource};
 use crate::content::kinds::SectionKind;
+use crate::content::locales::Locales;
 use crate::content::releases::{self as release_store, StoredRelease};
 use crate::content::{input, store, transaction};
 use crate::db::DbPool;
@@ -35,6 +37,8 @@ struct Staged {
     kind: Option<String>,
     body: Value,
     base_version: Option<i64>,
+    /// The locale of a staged translation; `None`: the default locale.
+    locale: Option<String>,
 }
 
 /// The actor of a release's writes: `release:<id>`.
@@ -142,12 +146,16 @@ pub async fn publish_due(pool: &DbPool, actor: Actor) -> Result<Option<(Uuid, Ou
 }
 
 /// The staged changes of the release `id` (of the article `slug` only, if
-/// given) in the order they are applied: whole articles first, then
-/// sections, each in staging order.
+/// given) in the order they are applied: translations first (they were
+/// checked against the live structure, and a text in them equal to what the
+/// locale falls back to today is then not stored as a translation), then
+/// changes in the default locale (which may change structure, and apply to
+/// every locale); whole articles before sections, each in staging order.
 async fn staged(conn: &mut AsyncPgConnection, id: Uuid, slug: Option<&str>) -> QueryResult<Vec<Staged>> {
     let mut query = release_items::table
         .filter(release_items::release_id.eq(id))
         .order((
+            release_items::locale.is_null(),
             release_items::kind.is_not_null(),
             release_items::staged_at.asc(),
             release_items::id.asc(),
@@ -157,19 +165,22 @@ async fn staged(conn: &mut AsyncPgConnection, id: Uuid, slug: Option<&str>) -> Q
             release_items::kind,
             release_items::body,
             release_items::base_version,
+            release_items::locale,
         ))
         .into_boxed();
     if let Some(slug) = slug {
         query = query.filter(release_items::slug.eq(slug.to_owned()));
     }
-    let rows: Vec<(String, Option<String>, Value, Option<i64>)> = query.load(conn).await?;
+    type Row = (String, Option<String>, Value, Option<i64>, Option<String>);
+    let rows: Vec<Row> = query.load(conn).await?;
     Ok(rows
         .into_iter()
-        .map(|(slug, kind, body, base_version)| Staged {
+        .map(|(slug, kind, body, base_version, locale)| Staged {
             slug,
             kind,
             body,
             base_version,
+            locale,
         })
         .collect())
 }
@@ -208,9 +219,10 @@ async fn apply(
     if !conflicts.is_empty() {
         return Ok(Err(conflicts));
     }
+    let locales = Locales::load(conn).await?;
     let mut slugs: Vec<String> = Vec::new();
     for item in staged {
-        apply_one(conn, &item, actor)
+        apply_one(conn, &item, &locales, actor)
             .await
             .map_err(|err| unappliable(&item, err))?;
         if !slugs.contains(&item.slug) {
@@ -232,8 +244,31 @@ async fn apply(
 }
 
 /// Applies one staged change through the live write code.
-async fn apply_one(conn: &mut AsyncPgConnection, item: &Staged, actor: &Actor) -> Result<(), Error> {
-    match parse_kind(item.kind.as_deref())? {
+async fn apply_one(conn: &mut AsyncPgConnection, item: &Staged, locales: &Locales, actor: &Actor) -> Result<(), Error> {
+    let kind = parse_kind(item.kind.as_deref())?;
+    if let Some(locale) = &item.locale {
+        if locales.get(locale).is_none_or(|found| found.default) {
+            return Err(Error::ReleaseUnappliable {
+                slug: item.slug.clone(),
+                kind: item.kind.clone(),
+                reason: format!("the locale {locale:?} of its staged translation is no longer configured"),
+            });
+        }
+        let of = kind.map_or(TranslationOf::Article, TranslationOf::Section);
+        put_texts_in(
+            conn,
+            &item.slug,
+            of,
+            locale,
+            locales,
+            &item.body,
+            Precondition::Any,
+            actor,
+        )
+        .await?;
+        return Ok(());
+    }
+    match kind {
         None => {
             // A new article staged whole does not exist yet (its base version is null).
             let exists = lock_article(conn, &item.slug).await?.is_some();
@@ -447,7 +482,9 @@ pub async fn preview_article(
             None => None,
         };
         let actor = release_actor(id, &actor);
-        for change in changes {
+        let locales = Locales::load(conn).await?;
+        // Staged translations are not previewed: a preview reads the default locale.
+        for change in changes.into_iter().filter(|change| change.locale.is_none()) {
             let change = Staged {
                 slug: stand_in.clone(),
                 body: match &copy {
@@ -456,7 +493,7 @@ pub async fn preview_article(
                 },
                 ..change
             };
-            apply_one(conn, &change, &actor).await?;
+            apply_one(conn, &change, &locales, &actor).await?;
         }
         // (Not `store::load_article`: it opens a transaction of its own.)
         let Some(mut article) = store::find_article(conn, &stand_in, visibility).await? else {

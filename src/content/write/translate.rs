@@ -12,24 +12,16 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::record::{Change, finish};
-use super::{Actor, Written, article_not_found, lock_article, section_not_found};
-use crate::content::error::{Error, Precondition, Resource, Version};
+use super::{Actor, Written, article_not_found, lock_article};
+use crate::content::error::{Error, Precondition, Resource};
 use crate::content::kinds::SectionKind;
 use crate::content::locales::Locales;
 use crate::content::store::{self, ArticleRow, StoredSection};
-use crate::content::translations::{ReadLocale, Scope, load_texts, parse_texts, source_hash, walk_meta, walk_section};
+pub use crate::content::translations::TranslationOf;
+use crate::content::translations::{
+    ReadLocale, load_texts, parse_texts, part_of, source_hash, walk_meta, walk_section,
+};
 use crate::db::schema::{article_locales, sections, translations};
-
-/// What a translation write is of.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TranslationOf {
-    /// The whole article.
-    Article,
-    /// One section.
-    Section(SectionKind),
-    /// One item of a section.
-    Item(SectionKind, Uuid),
-}
 
 /// Every default-locale text of the article, by key.
 fn default_texts(article: &ArticleRow, sections: &[StoredSection]) -> Result<HashMap<String, String>, Error> {
@@ -44,14 +36,6 @@ fn default_texts(article: &ArticleRow, sections: &[StoredSection]) -> Result<Has
         walk_section(&mut section.to_input()?, "", &mut visit);
     }
     Ok(texts)
-}
-
-/// The section of `kind`, or 404.
-fn section_of<'a>(slug: &str, kind: SectionKind, sections: &'a [StoredSection]) -> Result<&'a StoredSection, Error> {
-    sections
-        .iter()
-        .find(|section| section.row.kind == kind.as_str())
-        .ok_or_else(|| section_not_found(slug, kind))
 }
 
 /// `PUT …?locale=<locale>`: writes the texts of `of` in `locale` from `body`
@@ -71,48 +55,27 @@ pub async fn put_texts(
     actor: Actor,
 ) -> Result<Written, Error> {
     write_transaction!(conn, |conn| {
+        put_texts_in(conn, slug, of, locale, locales, body, precondition, &actor).await
+    })
+}
+
+/// [`put_texts`] inside a transaction the caller holds (a release publishes several).
+#[expect(clippy::too_many_arguments, reason = "a write, its locale and the locales")]
+pub(crate) async fn put_texts_in(
+    conn: &mut AsyncPgConnection,
+    slug: &str,
+    of: TranslationOf,
+    locale: &str,
+    locales: &Locales,
+    body: &Value,
+    precondition: Precondition,
+    actor: &Actor,
+) -> Result<Written, Error> {
+    {
         let now = Utc::now();
         let article = lock_article(conn, slug).await?.ok_or_else(|| article_not_found(slug))?;
         let sections = store::load_sections(conn, article.id, None).await?;
-        let (stored, scope, resource, version) = match of {
-            TranslationOf::Article => (
-                {
-                    let mut body = article.to_input(&sections)?.to_body();
-                    body["slug"] = Value::from(slug);
-                    body
-                },
-                Scope::Article,
-                Resource::Article,
-                article.version(),
-            ),
-            TranslationOf::Section(kind) => {
-                let section = section_of(slug, kind, &sections)?;
-                (
-                    section.to_input()?.to_body(),
-                    Scope::Section,
-                    Resource::Section,
-                    section.row.version(),
-                )
-            }
-            TranslationOf::Item(kind, id) => {
-                let section = section_of(slug, kind, &sections)?;
-                let item = section
-                    .to_input()?
-                    .items
-                    .into_iter()
-                    .find(|item| item.id == Some(id))
-                    .ok_or(Error::ItemNotFound {
-                        slug: slug.to_owned(),
-                        kind,
-                        id,
-                    })?;
-                let version = Version {
-                    id,
-                    version: section.row.version,
-                };
-                (item.to_body(), Scope::Item(kind), Resource::Item, version)
-            }
-        };
+        let (stored, scope, resource, version) = part_of(slug, &article, &sections, of)?;
         let texts = parse_texts(body, &stored, scope).map_err(Error::Invalid)?;
         precondition.check(resource, version)?;
         let defaults = default_texts(&article, &sections)?;
@@ -197,13 +160,13 @@ pub async fn put_texts(
             locale: Some(locale.to_owned()),
             ..Change::new("replace", target)
         };
-        let (article, sections) = finish(conn, article.id, &article.summary, &actor, change, now).await?;
+        let (article, sections) = finish(conn, article.id, &article.summary, actor, change, now).await?;
         Ok(Written {
             article,
             sections,
             created: false,
         })
-    })
+    }
 }
 
 /// Gives the sections of `kinds` (all if `None`) of an article a new version.

@@ -1,0 +1,3 @@
+DROP INDEX revisions_deletes_by_age;
+DROP INDEX revisions_deletes_by_slug;
+DROP INDEX revisions_deletes;
