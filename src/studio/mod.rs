@@ -56,6 +56,7 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
     asset!("new-article.js", JS),
     asset!("revisions.js", JS),
     asset!("releases.js", JS),
+    asset!("trash.js", JS),
 ];
 
 /// The page, with `{{assets}}` standing for the assets' folder.

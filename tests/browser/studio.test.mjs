@@ -338,6 +338,25 @@ await step("create a draft article, publish it, delete it", async () => {
   assert.equal((await publicArticle(NEW)).status, 404);
 });
 
+// ---- 8b. the trash: a deleted article comes back ----
+await step("trash: the deleted article is listed with who deleted it, and Restore brings it back", async () => {
+  await page.getByRole("navigation").getByRole("link", { name: "Trash" }).click();
+  await page.getByRole("heading", { name: "Trash" }).waitFor();
+  const row = page.locator("table.list tbody tr", { hasText: NEW });
+  await row.getByText("studio-editor").waitFor();
+  await accessible("trash");
+  await row.getByRole("button", { name: /^Restore “Chemical Peels Explained/ }).click();
+  await status().getByText(/^Restored “Chemical Peels Explained.*” as version \d+\.$/).waitFor();
+  const back = await publicArticle(NEW);
+  assert.equal(back.status, 200, "published again, as it was");
+  assert.equal(section(back.json, "overview").body, "A chemical solution removes the outer layers of the skin.");
+  const trash = await api("GET", "/v1/articles?deleted=true", { token: EDITOR });
+  assert.ok(!trash.json.items.some((a) => a.slug === NEW), "no longer in the trash");
+  // Deleted again (the later steps count the articles).
+  const gone = await api("DELETE", `/v1/articles/${NEW}`, { token: EDITOR, ifMatch: back.etag });
+  assert.ok([200, 204].includes(gone.status), JSON.stringify(gone.json));
+});
+
 // ---- 9. releases: stage, preview, publish; schedule; conflicts ----
 await step("releases: stage an edit, preview it, publish it", async () => {
   await page.getByRole("link", { name: "Releases" }).click();

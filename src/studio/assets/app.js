@@ -6,6 +6,7 @@
 //   #/a/{slug}?locale=de     editor of the German translation
 //   #/a/{slug}/revisions     revisions, diff, restore
 //   #/releases[/{id}]        releases
+//   #/trash                  deleted articles, to restore
 
 import { ApiError, get, roleOf, session } from "./api.js";
 import { clearOldNews, field, h, replace, say, when } from "./dom.js";
@@ -259,6 +260,9 @@ async function route() {
     else if (parts[0] === "a" && parts[2] === "revisions") {
       const { openRevisions } = await load("./revisions.js");
       await openRevisions(main, parts[1]);
+    } else if (parts[0] === "trash") {
+      const { openTrash } = await load("./trash.js");
+      await openTrash(main);
     } else if (parts[0] === "releases") {
       const { openReleases } = await load("./releases.js");
       await openReleases(main, parts[1]);

@@ -169,7 +169,7 @@ async function save({ fromKeyboard = false } = {}) {
 }
 
 async function deleteArticle() {
-  if (!(await confirmDialog(`Delete “${ed.draft.title || ed.slug}”?`, "The article leaves the API for everyone. Its revisions stay and can restore it.", "Delete article"))) return;
+  if (!(await confirmDialog(`Delete “${ed.draft.title || ed.slug}”?`, "The article leaves the API for everyone. It goes to the Trash, where it can be restored (with its revisions) for 30 days.", "Delete article"))) return;
   try {
     await del(articlePath(ed.slug), { ifMatch: ed.etag });
     endEditing();
