@@ -876,9 +876,15 @@ await step("expectations are grouped by phase as readers see them; a new one goe
 
 // ---- 11. a preview token sees but cannot change ----
 await step("sign out, then a preview token: read only, no releases, no save", async () => {
+  // An edit kept in the browser is forgotten on signing out (a shared computer keeps no unpublished text).
+  await openArticle();
+  await page.locator('[data-kind="overview"]').getByLabel("Heading").fill("Kept until signing out");
+  await page.waitForFunction(() => localStorage.length === 1);
   await page.getByRole("button", { name: "Sign out" }).click();
+  await page.getByRole("dialog", { name: "Leave without saving?" }).getByRole("button", { name: "Leave" }).click();
   await page.getByRole("heading", { name: "Sign in" }).waitFor();
   assert.equal(await page.evaluate(() => sessionStorage.length), 0, "signing out forgets the token");
+  assert.equal(await page.evaluate(() => localStorage.length), 0, "and the kept edits");
   await page.getByLabel("API token").fill(PREVIEW);
   await page.getByRole("button", { name: "Sign in" }).click();
   await page.getByRole("link", { name: "Explore Micro Needling for Flawless Skin Today" }).waitFor();

@@ -275,6 +275,8 @@ async function route() {
 
 document.getElementById("sign-out").addEventListener("click", async () => {
   if (!(await leaveEditor())) return;
+  // Signing out (not a token that expired) also forgets the edits kept in this browser.
+  (await load("./drafts.js")).forgetAllDrafts();
   session.end();
   showChrome();
   location.hash = "#/";

@@ -36,3 +36,12 @@ export function forgetDraft(key) {
     // Nothing kept.
   }
 }
+
+/** Forgets every kept edit (signing out on a shared computer leaves no unpublished text behind). */
+export function forgetAllDrafts() {
+  try {
+    for (const key of Object.keys(localStorage)) if (key.startsWith(PREFIX)) localStorage.removeItem(key);
+  } catch {
+    // Nothing kept.
+  }
+}
