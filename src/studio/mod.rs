@@ -44,16 +44,19 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
     asset!("model.js", JS),
     asset!("render.js", JS),
     asset!("editing.js", JS),
+    asset!("drafts.js", JS),
     asset!("fields.js", JS),
     asset!("items.js", JS),
     asset!("form.js", JS),
     asset!("preview.js", JS),
     asset!("conflict.js", JS),
     asset!("staging.js", JS),
+    asset!("locale.js", JS),
     asset!("editor.js", JS),
     asset!("new-article.js", JS),
     asset!("revisions.js", JS),
     asset!("releases.js", JS),
+    asset!("trash.js", JS),
 ];
 
 /// The page, with `{{assets}}` standing for the assets' folder.

@@ -5,7 +5,7 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { clone, differences, keepKnownIds, mergeOnTop, readingTime, toBody, withoutItemIds, wordCount, wordDiff } from "../../src/studio/assets/model.js";
+import { clone, differences, keepKnownIds, mergeOnTop, readingTime, setByKey, toBody, withoutItemIds, wordCount, wordDiff } from "../../src/studio/assets/model.js";
 
 const base = {
   title: "Peels",
@@ -136,7 +136,8 @@ test("differences name the fields that differ, items matched by id", () => {
   steps(other).items[1].title = "Second step";
   other.status = "published";
   const rows = differences(base, other);
-  assert.deepEqual(rows.map((r) => r.key).sort(), ["status", "steps.item.b.title", "steps.order"].sort());
+  // A renamed item has not moved: no "order of items" row (issue 21).
+  assert.deepEqual(rows.map((r) => r.key).sort(), ["status", "steps.item.b.title"].sort());
   assert.equal(rows.find((r) => r.key === "steps.item.b.title").a, "Two");
 });
 
@@ -158,4 +159,27 @@ test("word diff marks removed and added words", () => {
     { op: "ins", text: "slow" },
     { op: "same", text: " fox" },
   ]);
+});
+
+test("a conflict's choice lands where the comparison's key points (theirs, or a merged text)", () => {
+  const write = clone(base);
+  const rows = differences(base, { ...clone(base), title: "T", sections: [base.sections[0], { ...steps(base), items: [{ id: "a", title: "One", body: "Changed." }, ...steps(base).items.slice(1)] }] });
+  for (const row of rows) assert.ok(setByKey(write, row.key, row.b), row.key);
+  assert.equal(write.title, "T");
+  assert.equal(steps(write).items[0].body, "Changed.");
+  assert.ok(setByKey(write, "overview.body", "Merged."));
+  assert.equal(write.sections[0].body, "Merged.");
+  assert.equal(setByKey(write, "steps.order", "x"), false, "an order is not a value");
+  assert.equal(setByKey(write, "steps.item.zzz.body", "x"), false, "an item that is not there");
+  assert.equal(setByKey(write, "risks.heading", "x"), false, "a section that is not there");
+  assert.equal(setByKey(write, "sections", []), false, "only the metadata's own fields");
+});
+
+test("a changed item title is no change of order; a move is", () => {
+  const renamed = clone(base);
+  steps(renamed).items[0].title = "Uno";
+  assert.deepEqual(differences(base, renamed).map((r) => r.key), ["steps.item.a.title"]);
+  const moved = clone(base);
+  steps(moved).items.reverse();
+  assert.deepEqual(differences(base, moved).map((r) => r.key), ["steps.order"]);
 });

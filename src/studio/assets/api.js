@@ -4,7 +4,7 @@
 const TOKEN_KEY = "lamina.studio.token";
 const ROLE_KEY = "lamina.studio.role";
 
-/** The signed-in token and role, kept for this tab only (never in a URL or localStorage). */
+/** The signed-in token and role, kept for this tab only (never in a URL or in storage that outlives the tab). */
 export const session = {
   get token() {
     return sessionStorage.getItem(TOKEN_KEY);

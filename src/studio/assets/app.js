@@ -3,13 +3,18 @@
 //   #/                       articles
 //   #/new                    new article
 //   #/a/{slug}[?release=id]  editor (with a release preview)
+//   #/a/{slug}?locale=de     editor of the German translation
 //   #/a/{slug}/revisions     revisions, diff, restore
 //   #/releases[/{id}]        releases
+//   #/trash                  deleted articles, to restore
 
 import { ApiError, get, roleOf, session } from "./api.js";
-import { field, h, replace, say, when } from "./dom.js";
-import { leaveEditor, openEditor } from "./editor.js";
-import { newArticle } from "./new-article.js";
+import { clearOldNews, field, h, replace, say, when } from "./dom.js";
+
+// The editor and every other screen load when first opened: the sign-in
+// screen and the list need only this module, api.js and dom.js.
+let editorModule = null;
+const leaveEditor = async () => (editorModule ? editorModule.leaveEditor() : true);
 
 const main = document.getElementById("main");
 
@@ -64,46 +69,134 @@ function signIn() {
   token.focus();
 }
 
+/** The article list's search, filters and sort, kept while the tab lives. */
+const listView = { text: "", status: "", author: "", sort: "published" };
+
+const SORTS = {
+  published: { label: "Publication date, newest first", compare: null },
+  updated: { label: "Last updated, newest first", compare: (a, b) => (b.updated_at || "").localeCompare(a.updated_at || "") },
+  title: { label: "Title, A to Z", compare: (a, b) => a.title.localeCompare(b.title) },
+};
+
 async function articles() {
   replace(main, h("h1", {}, "Articles"), h("p", { class: "loading" }, "Loading…"));
   const table = h("tbody", {});
   const more = h("button", { type: "button", hidden: true }, "Load more");
+  const shown = h("p", { class: "hint", role: "status" });
+  const all = [];
+  const pending = new Map();
   let cursor = null;
-  /** Appends the next page; resolves to its first row. */
-  const load = async () => {
-    const query = cursor ? `?limit=50&cursor=${encodeURIComponent(cursor)}` : "?limit=50";
+  /** Fetches the next page into `all`. */
+  const fetchPage = async () => {
+    const query = cursor ? `?limit=100&cursor=${encodeURIComponent(cursor)}` : "?limit=50";
     const { data } = await get(`/v1/articles${query}`);
-    const first = table.rows.length;
-    for (const a of data.items) {
-      table.append(h("tr", {},
-        h("td", {}, h("a", { href: `#/a/${encodeURIComponent(a.slug)}` }, a.title)),
-        h("td", {}, h("span", { class: `badge ${a.status}` }, a.status)),
-        h("td", {}, a.published_on),
-        h("td", {}, when(a.updated_at)),
-        h("td", { class: "num" }, a.reading_time_minutes)));
-    }
+    all.push(...data.items);
     cursor = data.next_cursor;
-    more.hidden = !cursor;
-    return table.rows[first];
   };
+  const filtering = () => Boolean(listView.text.trim() || listView.status || listView.author || listView.sort !== "published");
+  /** Draws the rows that match the search and filters, in the chosen order. */
+  const draw = () => {
+    const words = listView.text.trim().toLowerCase().split(/\s+/).filter(Boolean);
+    let rows = all.filter((a) => (!listView.status || a.status === listView.status)
+      && (!listView.author || a.author === listView.author)
+      && words.every((word) => a.title.toLowerCase().includes(word) || a.slug.includes(word)));
+    if (SORTS[listView.sort]?.compare) rows = [...rows].sort(SORTS[listView.sort].compare);
+    table.replaceChildren(...rows.map((a) => h("tr", {},
+      h("td", {}, h("a", { href: `#/a/${encodeURIComponent(a.slug)}` }, a.title), h("br", {}), h("span", { class: "slug" }, a.slug),
+        pending.has(a.slug) ? [" ", h("span", { class: "badge scheduled" }, `pending in ${pending.get(a.slug).map((t) => `“${t}”`).join(", ")}`)] : null),
+      h("td", {}, h("span", { class: `badge ${a.status}` }, a.status)),
+      h("td", {}, a.author),
+      h("td", {}, a.published_on),
+      h("td", {}, when(a.updated_at)),
+      h("td", { class: "num" }, a.reading_time_minutes))));
+    more.hidden = !cursor || filtering();
+    shown.textContent = filtering()
+      ? `${rows.length} of ${all.length} articles match.`
+      : `${all.length} articles${cursor ? " so far" : ""}.`;
+    return rows.length;
+  };
+  /** Searching or filtering looks at every article: the remaining pages are fetched first (at most 2,000 articles). */
+  const refilter = async () => {
+    if (filtering()) {
+      while (cursor && all.length < 2000) await fetchPage();
+      fillAuthors();
+    }
+    draw();
+  };
+  const search = h("input", { type: "search", id: "list-search", value: listView.text, autocomplete: "off", spellcheck: "false" });
+  const status = h("select", { id: "list-status" },
+    [["", "Any status"], ["draft", "Drafts"], ["published", "Published"]].map(([value, label]) => h("option", { value, selected: value === listView.status }, label)));
+  const author = h("select", { id: "list-author" });
+  const sort = h("select", { id: "list-sort" },
+    Object.entries(SORTS).map(([value, { label }]) => h("option", { value, selected: value === listView.sort }, label)));
+  const fillAuthors = () => {
+    const authors = [...new Set(all.map((a) => a.author))].sort((a, b) => a.localeCompare(b));
+    replace(author, h("option", { value: "" }, "Any author"),
+      authors.map((name) => h("option", { value: name, selected: name === listView.author }, name)));
+  };
+  let typing = 0;
+  search.addEventListener("input", () => {
+    clearTimeout(typing);
+    typing = setTimeout(() => {
+      listView.text = search.value;
+      refilter().catch(failed);
+    }, 150);
+  });
+  for (const [control, key] of [[status, "status"], [author, "author"], [sort, "sort"]]) {
+    control.addEventListener("change", () => {
+      listView[key] = control.value;
+      refilter().catch(failed);
+    });
+  }
   // Focus moves on to the first article loaded (the button hides once none is left).
-  more.addEventListener("click", () => load().then((row) => row?.querySelector("a")?.focus()).catch(failed));
+  more.addEventListener("click", () => {
+    const first = table.rows.length;
+    fetchPage().then(() => {
+      fillAuthors();
+      draw();
+      table.rows[first]?.querySelector("a")?.focus();
+    }).catch(failed);
+  });
   replace(main,
     h("div", { class: "page-head" },
       h("h1", {}, "Articles"),
       session.canEdit ? h("a", { class: "button primary", href: "#/new" }, "New article") : null),
+    h("form", { class: "list-tools", role: "search", "aria-label": "Find articles", onsubmit: (event) => event.preventDefault() },
+      field("Search title or slug", search),
+      field("Status", status),
+      field("Author", author),
+      field("Sort by", sort)),
+    shown,
     h("div", { class: "table-scroll" },
       h("table", { class: "list" },
-        h("caption", {}, "Every article, drafts included, newest publication date first"),
+        h("caption", {}, "Every article, drafts included"),
         h("thead", {}, h("tr", {},
           h("th", { scope: "col" }, "Title"),
           h("th", { scope: "col" }, "Status"),
+          h("th", { scope: "col" }, "Author"),
           h("th", { scope: "col" }, "Published on"),
           h("th", { scope: "col" }, "Updated"),
           h("th", { scope: "col", class: "num" }, "Minutes"))),
         table)),
     more);
-  await load();
+  // Articles staged in an open or scheduled release are marked "pending in …" (editors list releases).
+  if (session.canEdit) {
+    try {
+      for (const r of (await get("/v1/releases")).data.items) {
+        if (r.state !== "open" && r.state !== "scheduled") continue;
+        for (const item of r.items) {
+          const titles = pending.get(item.slug) || [];
+          if (!titles.includes(r.title)) titles.push(r.title);
+          pending.set(item.slug, titles);
+        }
+      }
+    } catch {
+      // The mark is a help; the list works without it.
+    }
+  }
+  await fetchPage();
+  fillAuthors();
+  await refilter();
 }
 
 /**
@@ -147,6 +240,7 @@ function settleFocus() {
 
 async function route() {
   showChrome();
+  clearOldNews();
   if (!session.token) {
     signIn();
     document.body.dataset.ready = "true";
@@ -158,11 +252,17 @@ async function route() {
     const params = new URLSearchParams(query || "");
     const parts = path.split("/").filter(Boolean);
     if (parts.length === 0) await articles();
-    else if (parts[0] === "new") newArticle(main);
-    else if (parts[0] === "a" && parts.length === 2) await openEditor(main, parts[1], params.get("release"));
+    else if (parts[0] === "new") (await load("./new-article.js")).newArticle(main);
+    else if (parts[0] === "a" && parts.length === 2) {
+      editorModule = await load("./editor.js");
+      await editorModule.openEditor(main, parts[1], params.get("release"), params.get("locale"));
+    }
     else if (parts[0] === "a" && parts[2] === "revisions") {
       const { openRevisions } = await load("./revisions.js");
       await openRevisions(main, parts[1]);
+    } else if (parts[0] === "trash") {
+      const { openTrash } = await load("./trash.js");
+      await openTrash(main);
     } else if (parts[0] === "releases") {
       const { openReleases } = await load("./releases.js");
       await openReleases(main, parts[1]);
@@ -175,6 +275,8 @@ async function route() {
 
 document.getElementById("sign-out").addEventListener("click", async () => {
   if (!(await leaveEditor())) return;
+  // Signing out (not a token that expired) also forgets the edits kept in this browser.
+  (await load("./drafts.js")).forgetAllDrafts();
   session.end();
   showChrome();
   location.hash = "#/";

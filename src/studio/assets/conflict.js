@@ -4,8 +4,9 @@
 
 import { articlePath, get } from "./api.js";
 import { h, say, uid } from "./dom.js";
-import { clone, differences, mergeOnTop, toWrite, withoutItemIds } from "./model.js";
-import { applyRead, ed, redrawAll } from "./editing.js";
+import { clone, differences, mergeOnTop, setByKey, withoutItemIds } from "./model.js";
+import { diffText } from "./render.js";
+import { applyRead, ed, localePath, readWrite, redrawAll } from "./editing.js";
 
 /**
  * Theirs beside mine and what applying mine on top gives; apply (then
@@ -16,7 +17,7 @@ export async function conflict(then) {
   const owner = ed;
   let theirs;
   try {
-    theirs = await get(articlePath(ed.slug));
+    theirs = await get(localePath());
   } catch (error) {
     if (ed !== owner) return;
     if (error.status === 404) {
@@ -41,7 +42,7 @@ export async function conflict(then) {
     // The name is a courtesy; the view works without it.
   }
   if (ed !== owner) return;
-  const theirsWrite = toWrite(theirs.data);
+  const theirsWrite = readWrite(theirs.data);
   const mine = clone(ed.draft);
   const base = ed.base;
   const rows = differences(theirsWrite, mine);
@@ -63,6 +64,30 @@ export async function conflict(then) {
     ["mine", "Your unsaved edit"],
     ["merged", "After “apply mine on top”"],
   ];
+  // Where both changed one text: mine as a word diff against theirs (their words mine would drop are struck
+  // through), and a choice of theirs, mine, or a merged text edited in place. Mine by default.
+  const choices = new Map();
+  const choice = (row) => {
+    const name = uid("take");
+    const box = h("textarea", { rows: 3, class: "merged-text", "aria-label": `Merged text of ${row.label}`, hidden: true }, row.b ?? "");
+    const pick = { take: "mine", box };
+    choices.set(row.key, { row, pick });
+    const option = (value, label) => h("label", { class: "take" },
+      h("input", {
+        type: "radio",
+        name,
+        value,
+        checked: value === "mine",
+        onchange: () => {
+          pick.take = value;
+          box.hidden = value !== "edit";
+          if (value === "edit") box.focus();
+        },
+      }), ` ${label}`);
+    return h("fieldset", { class: "take-group" }, h("legend", { class: "sr-only" }, `Keep for ${row.label}`),
+      option("theirs", "Theirs"), option("mine", "Mine"), option("edit", "Edit a merged text"), box);
+  };
+  const textual = (row) => typeof row.a === "string" && typeof row.b === "string";
   const table = h("table", {},
     h("caption", {}, "Fields that differ between the server and your edit"),
     h("thead", {}, h("tr", {},
@@ -75,7 +100,12 @@ export async function conflict(then) {
       const values = { theirs: row.a, mine: row.b, merged: result.has(row.key) ? result.get(row.key) : row.a };
       return h("tr", { class: both ? "both" : mineChanged.has(row.key) ? "mine" : "theirs" },
         h("th", { scope: "row" }, row.label, h("span", { class: "why" }, ` (${note})`)),
-        columns.map(([kind, name]) => h("td", { class: kind, dataset: { label: name } }, show(values[kind]))));
+        columns.map(([kind, name]) => {
+          let cell = show(values[kind]);
+          if (both && textual(row) && kind === "mine") cell = diffText(row.a, row.b);
+          if (both && textual(row) && kind === "merged") cell = choice(row);
+          return h("td", { class: kind, dataset: { label: name } }, cell);
+        }));
     })));
   const apply = h("button", {
     type: "button",
@@ -85,6 +115,10 @@ export async function conflict(then) {
       if (ed !== owner) return;
       ed.stale = false;
       ed.baseVersion = null;
+      for (const { row, pick } of choices.values()) {
+        if (pick.take === "theirs") setByKey(merged, row.key, row.a);
+        if (pick.take === "edit") setByKey(merged, row.key, pick.box.value);
+      }
       ed.draft = merged;
       ed.article = theirs.data;
       ed.base = theirsWrite;

@@ -39,18 +39,39 @@ export function replace(element, ...children) {
 }
 
 let statusTimer = 0;
+let saidAt = 0;
 
-/** Says something in the status line (announced to screen readers). */
-export function say(message, kind = "info") {
+/** A new screen: what was said more than a moment ago (on the last screen) goes. */
+export function clearOldNews() {
+  const status = document.getElementById("status");
+  if (status && performance.now() - saidAt > 1500) status.textContent = "";
+}
+
+/**
+ * Says something in the status line (announced to screen readers). `action`
+ * ({ label, run }) adds a button to it, e.g. Undo, for ten seconds.
+ */
+export function say(message, kind = "info", action = null) {
   const status = document.getElementById("status");
   if (!status) return;
   status.textContent = message;
   status.dataset.kind = kind;
+  saidAt = performance.now();
+  if (action) {
+    status.append(" ", h("button", {
+      type: "button",
+      class: "quiet",
+      onclick: () => {
+        status.textContent = "";
+        action.run();
+      },
+    }, action.label));
+  }
   clearTimeout(statusTimer);
   if (kind !== "error") {
     statusTimer = setTimeout(() => {
-      if (status.textContent === message) status.textContent = "";
-    }, 6000);
+      if (status.firstChild?.textContent === message) status.textContent = "";
+    }, action ? 10000 : 6000);
   }
 }
 

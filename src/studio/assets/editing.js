@@ -5,6 +5,8 @@
 // drawing functions (drawWith), so the parts need not import the page.
 
 import { clone, readingTime, toBody, toWrite, wordCount } from "./model.js";
+import { forgetDraft, keepDraft } from "./drafts.js";
+import { articlePath } from "./api.js";
 
 /**
  * The editor's state, one article at a time (null when no editor is open):
@@ -30,11 +32,45 @@ export function dirty() {
   return draft !== JSON.stringify(toBody(ed.base)) && draft !== ed.staged;
 }
 
+/** The article's address in the locale being edited (`?locale=` unless it is the default). */
+export function localePath() {
+  return ed.locale ? `${articlePath(ed.slug)}?locale=${encodeURIComponent(ed.locale)}` : articlePath(ed.slug);
+}
+
+/**
+ * A server read as the edit's shape. In a translation, a text the read
+ * served from another locale (its pointer in `fallbacks`) is untranslated:
+ * null, so saving does not copy the fallback's text into this locale.
+ */
+export function readWrite(data) {
+  const write = toWrite(data);
+  if (!ed?.locale) return write;
+  for (const pointer of Object.keys(data.fallbacks || {})) {
+    const path = pointer.split("/").slice(1);
+    const parent = path.slice(0, -1).reduce((value, key) => (value == null ? undefined : value[key]), write);
+    if (parent && typeof parent === "object" && path.length) parent[path[path.length - 1]] = null;
+  }
+  for (const section of write.sections || []) {
+    if (section.phase_headings && !Object.values(section.phase_headings).some((v) => v !== null)) section.phase_headings = null;
+  }
+  return write;
+}
+
+/** `draft` with each untranslated (null) text filled from `source`: what a reader of the locale sees. */
+export function withFallbacks(draft, source) {
+  if (draft === null || draft === undefined) return source ?? draft;
+  if (Array.isArray(draft)) return draft.map((value, i) => withFallbacks(value, source?.[i]));
+  if (typeof draft === "object") {
+    return Object.fromEntries(Object.entries(draft).map(([key, value]) => [key, withFallbacks(value, source?.[key])]));
+  }
+  return draft;
+}
+
 /** Takes a server read as the saved article, its ETag, and a fresh edit of it. */
 export function applyRead(data, etag) {
   ed.article = data;
   ed.etag = etag;
-  ed.base = toWrite(data);
+  ed.base = readWrite(data);
   ed.draft = clone(ed.base);
 }
 
@@ -46,7 +82,7 @@ export function drawWith(drawers) {
   Object.assign(parts, drawers);
 }
 
-/** The counts line: saved and edited words and reading time, and whether the edit is saved. */
+/** The counts line: saved and edited words and reading time, and whether the edit is saved (kept in the browser until it is). */
 export function updateCounts() {
   const counts = document.getElementById("counts");
   if (!counts || !ed) return;
@@ -58,11 +94,28 @@ export function updateCounts() {
   const changedText = staged ? "staged in a release, not live" : "not saved";
   const edit = dirty() || staged ? ` This edit: ${words} words · ${readingTime(words)} min read — ${changedText}.` : " No unsaved changes.";
   counts.textContent = server + edit;
+  const state = document.getElementById("save-state");
+  if (state) state.textContent = dirty() ? "Unsaved changes" : staged ? "Staged in a release" : "Everything saved";
   document.getElementById("editor-root")?.classList.toggle("is-dirty", Boolean(dirty()));
+  keepOrForget();
+}
+
+/**
+ * Keeps the edit in this browser while it holds unsaved changes, forgets it
+ * once saved, staged or discarded. A kept edit still on offer (not yet
+ * restored or discarded) is left alone.
+ */
+export function keepOrForget() {
+  if (!ed?.draftKey || ed.offer) return;
+  if (dirty()) {
+    keepDraft(ed.draftKey, { version: ed.article?.version ?? null, base: ed.base, draft: ed.draft, at: new Date().toISOString() });
+  } else {
+    forgetDraft(ed.draftKey);
+  }
 }
 
 let previewTimer = 0;
-/** After an edit of the draft: the counts now, the preview shortly. */
+/** After an edit of the draft: the counts (and the kept copy) now, the preview shortly. */
 export function changed() {
   updateCounts();
   clearTimeout(previewTimer);
@@ -113,7 +166,8 @@ export async function busy(work) {
   focusAfterWrite = null;
   const root = document.getElementById("editor-root");
   const focused = document.activeElement;
-  const focus = focused?.id || focused?.dataset?.focus;
+  const focusId = focused?.id;
+  const focusKey = focused?.dataset?.focus;
   root?.setAttribute("aria-busy", "true");
   if (root) root.inert = true;
   try {
@@ -131,7 +185,7 @@ export async function busy(work) {
     } else if (ed === mine && document.activeElement === document.body) {
       const again = focused?.isConnected
         ? focused
-        : focus && (document.getElementById(focus) || document.querySelector(`[data-focus="${CSS.escape(focus)}"]`));
+        : (focusKey && document.querySelector(`[data-focus="${CSS.escape(focusKey)}"]`)) || (focusId && document.getElementById(focusId));
       (again || document.getElementById("save"))?.focus();
     }
     focusAfterWrite = null;

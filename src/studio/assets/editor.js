@@ -11,16 +11,18 @@
 //   staging.js     staging into a release, opening what a release stages
 
 import { articlePath, del, get, put, session } from "./api.js";
-import { confirmDialog, field, h, replace, say } from "./dom.js";
+import { confirmDialog, h, replace, say, when } from "./dom.js";
 import { clone, mergeOnTop, toBody, toWrite } from "./model.js";
 import {
-  applyRead, beginEditing, busy, dirty, drawWith, ed, endEditing, focusSoon, redrawAll, updateCounts,
+  applyRead, beginEditing, busy, dirty, drawWith, ed, endEditing, focusSoon, keepOrForget, localePath, redrawAll, updateCounts,
 } from "./editing.js";
+import { defaultLocale, loadTranslation, localeBar, locales, refreshTranslation } from "./locale.js";
+import { draftKey, forgetDraft, keptDraft } from "./drafts.js";
 import { clearErrors, showFieldErrors } from "./fields.js";
 import { renderForm } from "./form.js";
-import { previewPane, renderPreview } from "./preview.js";
+import { follow, previewPane, renderPreview } from "./preview.js";
 import { conflict } from "./conflict.js";
-import { openStaged, stage, unstageAll } from "./staging.js";
+import { openStaged, stageDialog, unstageAll } from "./staging.js";
 
 drawWith({ head: renderHead, form: renderForm, preview: renderPreview });
 
@@ -42,18 +44,65 @@ window.addEventListener("beforeunload", (event) => {
   if (dirty()) event.preventDefault();
 });
 
+// Ctrl+S (Cmd+S on a Mac) saves from anywhere in the editor, as in any editor.
+document.addEventListener("keydown", (event) => {
+  if (!ed || !(event.ctrlKey || event.metaKey) || event.altKey || event.key.toLowerCase() !== "s") return;
+  event.preventDefault();
+  if (session.canEdit && !ed.busy && !document.querySelector("dialog[open]")) save({ fromKeyboard: true });
+});
+
+/** The offer of an edit kept in this browser (drafts.js), until it is restored or discarded. */
+function draftOffer() {
+  const kept = ed.offer;
+  if (!kept) return null;
+  const current = ed.article?.version ?? null;
+  const from = kept.version === current
+    ? ""
+    : ` It was made from version ${kept.version}; version ${current} is current, so restoring applies it on top (their changes stay).`;
+  const done = (message) => {
+    ed.offer = null;
+    redrawAll();
+    keepOrForget();
+    document.getElementById("save")?.focus();
+    say(message);
+  };
+  return h("div", { class: "draft-offer", role: "region", "aria-label": "Unsaved edit kept in this browser" },
+    h("p", {}, `An unsaved edit of this article from ${when(kept.at)} was kept in this browser.${from}`),
+    h("div", { class: "toolbar" },
+      h("button", {
+        type: "button",
+        class: "primary",
+        onclick: () => {
+          ed.draft = kept.version === current ? kept.draft : mergeOnTop(kept.base, kept.draft, ed.base);
+          done("Your unsaved edit is back (not saved yet).");
+        },
+      }, "Restore my unsaved edit"),
+      h("button", {
+        type: "button",
+        onclick: () => {
+          forgetDraft(ed.draftKey);
+          done("The kept edit is discarded.");
+        },
+      }, "Discard it")));
+}
+
 function renderHead() {
   const head = document.getElementById("editor-head");
+  const bar = document.getElementById("save-bar");
   if (!head) return;
   const editable = session.canEdit;
-  const releaseSelect = h("select", { id: "stage-release" },
-    (ed.releases || []).filter((r) => r.state === "open" || r.state === "scheduled").map((r) => h("option", { value: r.id, selected: r.id === ed.release?.id }, `${r.title} (${r.state})`)));
   replace(head,
     h("p", { class: "crumbs" }, h("a", { href: "#/" }, "Articles"), " › ", ed.slug),
     h("h1", { id: "editor-title" }, ed.draft.title || ed.slug),
     h("p", { id: "counts", class: "counts" }),
-    h("div", { class: "toolbar" },
-      editable ? h("button", { type: "button", id: "save", class: "primary", onclick: save }, "Save") : h("span", { class: "badge" }, "Read only (preview token)"),
+    draftOffer(),
+    localeBar());
+  // The save bar stays on screen (sticky) however far down the form the editor is.
+  if (bar) {
+    replace(bar,
+      editable ? h("button", { type: "button", id: "save", class: "primary", "aria-keyshortcuts": "Control+S", title: "Save (Ctrl+S)", onclick: save }, "Save") : h("span", { class: "badge" }, "Read only (preview token)"),
+      h("span", { id: "save-state", class: "save-state" }),
+      editable && !ed.locale ? h("button", { type: "button", id: "stage-open", onclick: stageDialog }, "Stage in a release…") : null,
       editable ? h("a", { class: "button", href: `#/a/${encodeURIComponent(ed.slug)}/revisions` }, "Revisions") : null,
       ed.discarded
         ? h("button", {
@@ -68,22 +117,25 @@ function renderHead() {
           },
         }, "Bring back my discarded edit")
         : null,
-      editable ? h("button", { type: "button", class: "danger quiet", onclick: deleteArticle }, "Delete article") : null),
-    editable && ed.releases?.length
-      ? h("div", { class: "toolbar release-bar" },
-        field("Release", releaseSelect),
-        h("button", { type: "button", id: "stage", onclick: () => stage(releaseSelect.value) }, "Stage this edit in the release"))
-      : null);
+      editable ? h("button", { type: "button", class: "danger quiet", onclick: deleteArticle }, "Delete article") : null);
+  }
   updateCounts();
 }
 
-async function save() {
+/** Saves the edit; from Ctrl+S, focus stays where the editor was typing. */
+async function save({ fromKeyboard = false } = {}) {
   if (ed?.release && !(await confirmDialog(
     "Make this live now?",
     `You are editing what the release “${ed.release.title}” stages. Saving makes it live now and takes it out of the release.`,
     "Save live", "Cancel",
   ))) {
     document.getElementById("save")?.focus();
+    return;
+  }
+  // Nothing changed since the saved version: nothing to send (the API would record nothing either).
+  if (ed && ed.article && !ed.stale && !ed.release && JSON.stringify(toBody(ed.draft)) === JSON.stringify(toBody(ed.base))) {
+    clearErrors();
+    say(`No changes to save: version ${ed.article.version} is current.`);
     return;
   }
   return busy(async () => {
@@ -94,7 +146,7 @@ async function save() {
       return;
     }
     try {
-      const { data, etag } = await put(articlePath(mine.slug), toBody(mine.draft), { ifMatch: mine.etag || undefined });
+      const { data, etag } = await put(localePath(), toBody(mine.draft), { ifMatch: mine.etag || undefined });
       if (ed !== mine) return;
       applyRead(data, etag);
       ed.staged = null;
@@ -104,8 +156,9 @@ async function save() {
         ed.release = null;
       }
       redrawAll();
-      focusSoon(document.getElementById("save"));
+      if (!fromKeyboard) focusSoon(document.getElementById("save"));
       say(`Saved version ${data.version}.${note}`);
+      refreshTranslation();
     } catch (error) {
       if (ed !== mine) return;
       if (error.status === 422 || error.status === 409) showFieldErrors(error.errors.length ? error.errors : [{ pointer: "", message: error.message }]);
@@ -116,7 +169,7 @@ async function save() {
 }
 
 async function deleteArticle() {
-  if (!(await confirmDialog(`Delete “${ed.draft.title || ed.slug}”?`, "The article leaves the API for everyone. Its revisions stay and can restore it.", "Delete article"))) return;
+  if (!(await confirmDialog(`Delete “${ed.draft.title || ed.slug}”?`, "The article leaves the API for everyone. It goes to the Trash, where it can be restored (with its revisions) for 30 days.", "Delete article"))) return;
   try {
     await del(articlePath(ed.slug), { ifMatch: ed.etag });
     endEditing();
@@ -127,12 +180,15 @@ async function deleteArticle() {
   }
 }
 
-/** Opens the editor on `slug` in `main`; `release` preselects a release preview. */
-export async function openEditor(main, slug, release) {
+/** Opens the editor on `slug` in `main`; `release` preselects a release preview; `locale` edits a translation. */
+export async function openEditor(main, slug, release, locale) {
   replace(main, h("p", { class: "loading" }, "Loading…"));
+  const configured = await locales();
+  // A translation is edited live, outside releases; an unknown locale or the default edits the article itself.
+  const translating = locale && !release && locale !== defaultLocale() && configured.some((l) => l.code === locale) ? locale : null;
   let read = null;
   try {
-    read = await get(articlePath(slug));
+    read = await get(translating ? `${articlePath(slug)}?locale=${encodeURIComponent(translating)}` : articlePath(slug));
   } catch (error) {
     if (!(error.status === 404 && release)) {
       replace(main, h("h1", {}, "Article not found"), h("p", {}, error.message), h("a", { href: "#/" }, "Back to the articles"));
@@ -142,8 +198,10 @@ export async function openEditor(main, slug, release) {
   beginEditing({
     slug, article: null, etag: null, base: null, draft: null, discarded: null, staged: null,
     busy: false, releases: [], release: null, stale: false, baseVersion: null,
+    draftKey: null, offer: null, collapsed: new Set(), locale: translating, source: null, report: null,
   });
   if (read) applyRead(read.data, read.etag);
+  if (translating) await loadTranslation();
   let notice = null;
   if (release && session.canEdit) notice = await openStaged(slug, release, read);
   if (!ed.draft) {
@@ -157,12 +215,31 @@ export async function openEditor(main, slug, release) {
       ed.releases = [];
     }
   }
+  // An edit kept in this browser (a reload, a crashed tab) is offered back if it differs from this one.
+  ed.draftKey = draftKey(slug, ed.release?.id, ed.locale);
+  if (session.canEdit) {
+    const kept = keptDraft(ed.draftKey);
+    if (kept && JSON.stringify(toBody(kept.draft)) !== JSON.stringify(toBody(ed.draft))) ed.offer = kept;
+    else if (kept) forgetDraft(ed.draftKey);
+  }
   replace(main,
     h("div", { class: "editor-layout", id: "editor-root" },
       h("section", { class: "editor", "aria-labelledby": "editor-title" },
         h("div", { id: "editor-head", class: "editor-head" }),
+        h("nav", { id: "outline", class: "outline", "aria-label": "Outline" }),
         h("div", { id: "form-errors", class: "form-errors", tabindex: "-1", hidden: true, role: "alert" }),
-        h("form", { id: "article-form", novalidate: true, "aria-labelledby": "editor-title", onsubmit: (event) => { event.preventDefault(); save(); } })),
+        h("form", {
+          id: "article-form",
+          novalidate: true,
+          "aria-labelledby": "editor-title",
+          onsubmit: (event) => { event.preventDefault(); save(); },
+          // The preview follows the section being edited.
+          onfocusin: (event) => {
+            const kind = event.target.closest?.(".section-editor")?.dataset.kind || null;
+            if (kind !== undefined) follow(kind);
+          },
+        }),
+        h("div", { id: "save-bar", class: "save-bar" })),
       previewPane(release)));
   renderHead();
   renderForm();

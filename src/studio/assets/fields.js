@@ -5,7 +5,28 @@
 import { session } from "./api.js";
 import { field, h, say } from "./dom.js";
 import { PHASES, PHASE_LABELS } from "./model.js";
-import { changed, ed, focusSoon } from "./editing.js";
+import { changed, ed, focusSoon, rerender } from "./editing.js";
+import { markOf, sourceText } from "./locale.js";
+
+/** Fields that hold the same value in every locale (API.md §13): read only in a translation. */
+const SHARED = new Set(["author"]);
+
+/**
+ * In a translation: the hint under a text field, the default locale's text
+ * and whether this one is missing or outdated (the mark "Next untranslated" jumps to).
+ */
+function translationHint(element, path) {
+  if (!ed?.locale) return null;
+  const mark = markOf(pointerOf(path));
+  const source = sourceText(path);
+  if (mark) element.dataset.mark = mark;
+  // Typing a translation takes the mark off.
+  element.addEventListener("input", () => element.removeAttribute("data-mark"), { once: true });
+  if (!mark && source === null) return null;
+  const note = mark === "missing" ? "Untranslated." : mark === "outdated" ? "Outdated: the original changed since this was translated." : "";
+  return h("span", {}, note ? h("strong", { class: `mark ${mark}` }, note) : null, note && source !== null ? " " : null,
+    source !== null ? ["Original: ", h("span", { lang: ed.source?.locale || null, class: "source-text" }, source)] : null);
+}
 
 /** The JSON pointer of `path` (["sections", 2, "heading"] → "/sections/2/heading"). */
 export const pointerOf = (path) => `/${path.join("/")}`;
@@ -40,7 +61,9 @@ export function lineBox(attributes, value) {
 
 /** A form control bound to `path` in the draft. */
 export function control(path, spec, value) {
-  const readOnly = !session.canEdit;
+  const translating = Boolean(ed?.locale);
+  const textual = spec.type === "text" || spec.type === "line";
+  const readOnly = !session.canEdit || (translating && (!textual || SHARED.has(spec.name)));
   let element;
   const common = {
     dataset: { pointer: pointerOf(path), focus: path.join(".") },
@@ -61,11 +84,17 @@ export function control(path, spec, value) {
   }
   element.addEventListener(spec.type === "phase" || spec.type === "status" ? "change" : "input", () => {
     let next = element.value;
-    if (spec.optional && next.trim() === "") next = null;
+    // In a translation, an emptied text is untranslated (null: it falls back).
+    if ((spec.optional || translating) && next.trim() === "") next = null;
     setAt(ed.draft, path, next);
-    changed();
+    // An item's new phase moves it to that phase's group.
+    if (spec.type === "phase") rerender(path.join("."));
+    else changed();
   });
-  return field(spec.optional ? `${spec.label} (optional)` : spec.label, element);
+  const hint = translating && textual && !SHARED.has(spec.name) ? translationHint(element, path) : null;
+  // Required fields are marked (the stylesheet's mark; screen readers hear aria-required).
+  if (!spec.optional && !translating && !readOnly) element.setAttribute("aria-required", "true");
+  return field(spec.optional && !translating ? `${spec.label} (optional)` : spec.label, element, hint);
 }
 
 /** A phase heading control; `phase_headings` is null when all three are empty. */
@@ -76,13 +105,14 @@ export function phaseHeading(sectionIndex, phase) {
     readonly: !session.canEdit,
     dataset: { pointer: pointerOf(path), focus: path.join(".") },
   }, section.phase_headings?.[phase]);
+  const hint = translationHint(input, path);
   input.addEventListener("input", () => {
     const headings = ed.draft.sections[sectionIndex].phase_headings || { before: null, during: null, after: null };
     headings[phase] = input.value.trim() === "" ? null : input.value;
     ed.draft.sections[sectionIndex].phase_headings = PHASES.some((p) => headings[p] !== null) ? headings : null;
     changed();
   });
-  return field(`${PHASE_LABELS[phase]} heading (optional)`, input);
+  return field(`${PHASE_LABELS[phase]} heading (optional)`, input, hint);
 }
 
 /** Takes every problem off the fields and the summary. */
@@ -118,6 +148,14 @@ export function showFieldErrors(errors, title = "The article was not saved") {
       if (target || at === "") break;
       at = at.slice(0, at.lastIndexOf("/"));
     }
+    // A folded section holding a problem unfolds.
+    const body = target?.closest(".section-body");
+    if (body?.hidden) {
+      body.hidden = false;
+      const kind = body.closest(".section-editor")?.dataset.kind;
+      ed.collapsed?.delete(kind);
+      body.closest(".section-editor")?.querySelector(".fold")?.setAttribute("aria-expanded", "true");
+    }
     let focusable = null;
     if (target && /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName)) {
       const error = document.getElementById(`${target.id}-error`);
@@ -135,9 +173,15 @@ export function showFieldErrors(errors, title = "The article was not saved") {
       focusable = target.querySelector("input, textarea, select, button");
     }
     if (focusable && (!first || (first.compareDocumentPosition(focusable) & Node.DOCUMENT_POSITION_PRECEDING))) first = focusable;
+    // Named where it is: "Risks › Avoid the sun › Title", not "Title" among 25.
     const label = focusable?.id ? document.querySelector(`label[for="${focusable.id}"]`)?.textContent : null;
+    const where = [
+      target?.closest(".section-editor")?.querySelector(".fold")?.firstChild?.textContent,
+      target?.closest("li.item")?.querySelector("h3")?.textContent,
+      label,
+    ].filter(Boolean).join(" › ");
     list.append(h("li", {}, focusable
-      ? h("a", { href: `#${focusable.id}`, onclick: (event) => { event.preventDefault(); focusable.focus(); } }, `${label || pointer}: ${message}`)
+      ? h("a", { href: `#${focusable.id}`, onclick: (event) => { event.preventDefault(); focusable.focus(); } }, `${where || pointer}: ${message}`)
       : `${pointer || "The article"}: ${message}`));
   }
   if (summary) {

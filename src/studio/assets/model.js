@@ -144,7 +144,8 @@ export function flatten(write) {
     }
     if (spec.items) {
       const items = s.items || [];
-      rows.push({ key: `${at}.order`, label: `${spec.label} › order of items`, value: items.map((item, i) => itemName(spec, item, i)).join(ORDER_SEPARATOR) });
+      // Compared by the items' identities: a changed title is not a change of order.
+      rows.push({ key: `${at}.order`, label: `${spec.label} › order of items`, value: items.map((item, i) => itemName(spec, item, i)).join(ORDER_SEPARATOR), identity: items.map(keyOf).join(" ") });
       items.forEach((item, i) => {
         for (const f of spec.items.fields) {
           rows.push({ key: `${at}.item.${keyOf(item)}.${f.name}`, label: `${spec.label} › ${spec.items.label} “${itemName(spec, item, i)}” › ${f.label}`, value: item[f.name] ?? null });
@@ -173,10 +174,39 @@ export function differences(a, b) {
   for (const key of keys) {
     const l = left.get(key);
     const r = right.get(key);
-    if (l && r && same(l.value, r.value)) continue;
+    if (l && r && (l.identity !== undefined && r.identity !== undefined ? l.identity === r.identity : same(l.value, r.value))) continue;
     rows.push({ key, label: (r || l).label, a: l ? l.value : undefined, b: r ? r.value : undefined });
   }
   return rows;
+}
+
+/**
+ * Sets the value that `flatten` keys `key` ("title", "risks.heading",
+ * "risks.phase.before", "risks.item.<id>.body") in `write`; false when the
+ * place is not there (order keys are not values).
+ */
+export function setByKey(write, key, value) {
+  const [kind, ...rest] = key.split(".");
+  if (rest.length === 0) {
+    if (!META.some((f) => f.name === kind)) return false;
+    write[kind] = value;
+    return true;
+  }
+  const section = (write.sections || []).find((s) => s.kind === kind);
+  if (!section) return false;
+  if (rest[0] === "phase" && rest.length === 2) {
+    section.phase_headings = { before: null, during: null, after: null, ...section.phase_headings, [rest[1]]: value };
+    return true;
+  }
+  if (rest[0] === "item" && rest.length === 3) {
+    const item = (section.items || []).find((i) => keyOf(i) === rest[1]);
+    if (!item) return false;
+    item[rest[2]] = value;
+    return true;
+  }
+  if (rest.length !== 1 || rest[0] === "order" || !KINDS[kind]?.fields.some((f) => f.name === rest[0])) return false;
+  section[rest[0]] = value;
+  return true;
 }
 
 /** `mine` if I changed it since `base`, otherwise `theirs`. */

@@ -2,9 +2,33 @@
 // once. Stage from the editor; here: create, schedule, publish, unstage,
 // see conflicts.
 
-import { del, get, post, put } from "./api.js";
-import { confirmDialog, field, h, replace, say, when } from "./dom.js";
-import { KINDS } from "./model.js";
+import { articlePath, del, get, post, put } from "./api.js";
+import { confirmDialog, field, h, replace, say, uid, when } from "./dom.js";
+import { KINDS, differences, toWrite } from "./model.js";
+import { diffText } from "./render.js";
+
+/** What publishing `releaseId` would change in `slug`: the live article against the release's preview of it. */
+async function againstLive(slug, releaseId, target) {
+  replace(target, h("p", { class: "loading" }, "Comparing…"));
+  try {
+    const [live, staged] = await Promise.all([
+      get(articlePath(slug)).then(({ data }) => toWrite(data)).catch((error) => (error.status === 404 ? { sections: [] } : Promise.reject(error))),
+      get(`${articlePath(slug)}?release=${encodeURIComponent(releaseId)}`).then(({ data }) => toWrite(data)),
+    ]);
+    const rows = differences(live, staged);
+    const show = (value) => (value === undefined || value === null ? "" : String(value));
+    replace(target, rows.length === 0
+      ? h("p", {}, "Publishing changes nothing in it: live already reads the same.")
+      : h("div", { class: "table-scroll" }, h("table", { class: "diff-table" },
+        h("caption", {}, `What publishing changes in ${slug} (removed text struck through, added underlined)`),
+        h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Field"), h("th", { scope: "col" }, "From live to the release"))),
+        h("tbody", {}, rows.map((row) => h("tr", {},
+          h("th", { scope: "row" }, row.label),
+          h("td", {}, diffText(show(row.a), show(row.b)))))))));
+  } catch (error) {
+    replace(target, h("p", { class: "field-error" }, `Could not compare: ${error.message}`));
+  }
+}
 
 const releasePath = (id, rest = "") => `/v1/releases/${encodeURIComponent(id)}${rest}`;
 
@@ -71,11 +95,47 @@ async function detail(main, id) {
       say(`Could not reload the release: ${error.message}`, "error");
     }
   };
+  // While the release waits for its time, its state follows the server without a reload.
+  const screen = h("span", { hidden: true });
+  const watch = async () => {
+    if (!screen.isConnected) return;
+    if (release.state === "scheduled") {
+      const was = release.state;
+      try {
+        const fresh = await get(releasePath(id));
+        if (!screen.isConnected) return;
+        if (fresh.data.state !== was) {
+          ({ data: release, etag } = fresh);
+          render();
+          say(release.state === "published" ? `“${release.title}” was published ${when(release.published_at)}.` : `“${release.title}” is now ${release.state}.`);
+        }
+      } catch {
+        // The next look may work.
+      }
+    }
+    setTimeout(watch, 2000);
+  };
+  setTimeout(watch, 2000);
   const render = () => {
     const editable = release.state === "open" || release.state === "scheduled";
     const title = h("input", { type: "text", value: release.title, maxlength: 200, readonly: !editable });
     const at = h("input", { type: "datetime-local", value: localInput(release.publish_at), readonly: !editable });
+    const atField = field("Publish at (your time zone)", at);
+    /** A problem with the time, at its field. */
+    const atProblem = (message) => {
+      const error = document.getElementById(`${at.id}-error`);
+      error.textContent = message;
+      error.hidden = false;
+      at.setAttribute("aria-invalid", "true");
+      at.setAttribute("aria-describedby", error.id);
+      at.focus();
+      say(`Not scheduled: ${message}`, "error");
+    };
     const change = async (publishAt) => {
+      if (publishAt && new Date(publishAt).getTime() <= Date.now()) {
+        atProblem("That time has passed: choose one in the future.");
+        return;
+      }
       try {
         const saved = await put(releasePath(id), { title: title.value, publish_at: publishAt }, { ifMatch: etag });
         release = saved.data;
@@ -83,6 +143,11 @@ async function detail(main, id) {
         say(release.publish_at ? `Scheduled for ${when(release.publish_at)}.` : "Saved; publishes by hand.");
         render();
       } catch (error) {
+        const atError = error.status === 422 && error.errors.find((e) => e.pointer === "/publish_at");
+        if (atError) {
+          atProblem(atError.message);
+          return;
+        }
         say(error.status === 412 ? "Someone changed the release meanwhile; it was reloaded." : `Not saved: ${error.errors?.[0]?.message || error.message}`, "error");
         if (error.status === 412) await reload();
         render();
@@ -107,7 +172,9 @@ async function detail(main, id) {
       }
       render();
     };
+    const empty = release.items.length === 0;
     replace(main,
+      screen,
       h("p", { class: "crumbs" }, h("a", { href: "#/releases" }, "Releases"), " › ", release.title),
       h("h1", {}, release.title, " ", h("span", { class: `badge ${release.state}` }, release.state)),
       h("p", {}, release.state === "published" ? `Published ${when(release.published_at)}.` : release.publish_at ? `Publishes by itself at ${when(release.publish_at)}.` : "Publishes when someone presses Publish."),
@@ -115,7 +182,7 @@ async function detail(main, id) {
       editable
         ? h("form", { class: "release-form", "aria-label": "Release settings", onsubmit: (event) => { event.preventDefault(); change(release.publish_at); } },
           field("Title", title),
-          field("Publish at (your time zone)", at),
+          atField,
           h("div", { class: "toolbar" },
             h("button", { type: "submit" }, "Save title"),
             h("button", {
@@ -130,7 +197,9 @@ async function detail(main, id) {
               },
             }, "Schedule"),
             release.publish_at ? h("button", { type: "button", onclick: () => change(null) }, "Unschedule") : null,
-            h("button", { type: "button", class: "primary", onclick: publish, disabled: release.items.length === 0 }, "Publish now"),
+            // Disabled, it says why (next to it, and to screen readers).
+            h("button", { type: "button", class: "primary", onclick: publish, disabled: empty, "aria-describedby": empty ? "publish-why" : null }, "Publish now"),
+            empty ? h("span", { id: "publish-why", class: "hint" }, "Nothing is staged yet, so there is nothing to publish.") : null,
             h("button", {
               type: "button",
               class: "danger quiet",
@@ -148,14 +217,24 @@ async function detail(main, id) {
         : null,
       h("h2", {}, "Staged changes"),
       release.items.length === 0
-        ? h("p", {}, "Nothing staged yet: open an article and use “Stage this edit in the release”.")
+        ? h("p", {}, "Nothing staged yet: open an article and use “Stage in a release…”.")
         : h("ul", { class: "staged" }, release.items.map((item) => {
           const what = item.kind ? `section ${KINDS[item.kind]?.label || item.kind} of ` : "";
           const path = item.kind ? `/articles/${encodeURIComponent(item.slug)}/sections/${item.kind}` : `/articles/${encodeURIComponent(item.slug)}`;
+          const compared = h("div", { id: uid("against-live"), class: "against-live" });
           return h("li", {},
             `${what}${item.slug}`,
             ` — staged ${when(item.staged_at)} on ${item.base_version === null || item.base_version === undefined ? "a new article" : `version ${item.base_version}`}. `,
             editable ? h("a", { href: `#/a/${encodeURIComponent(item.slug)}?release=${release.id}` }, `Preview ${item.slug}`) : null,
+            editable
+              ? h("button", {
+                type: "button",
+                class: "quiet",
+                "aria-label": `Compare with live: ${what}${item.slug}`,
+                "aria-controls": compared.id,
+                onclick: () => againstLive(item.slug, release.id, compared),
+              }, "Compare with live")
+              : null,
             editable
               ? h("button", {
                 type: "button",
@@ -173,7 +252,8 @@ async function detail(main, id) {
                   }
                 },
               }, "Unstage")
-              : null);
+              : null,
+            compared);
         })));
   };
   render();

@@ -2,7 +2,15 @@
 // unsaved edit or a server read). Text is always set as text, never as HTML.
 
 import { h } from "./dom.js";
-import { PHASES, readingTime, wordCount } from "./model.js";
+import { PHASES, readingTime, wordCount, wordDiff } from "./model.js";
+
+/** Two texts' word diff: removed words in <del>, added ones in <ins>, named for screen readers too. */
+export function diffText(before, after, separator) {
+  return h("span", { class: "diff" }, wordDiff(before, after, separator).map((part) => {
+    if (part.op === "same") return part.text;
+    return h(part.op, {}, h("span", { class: "sr-only" }, part.op === "del" ? " [removed: " : " [added: "), part.text, h("span", { class: "sr-only" }, "] "));
+  }));
+}
 
 const paragraphs = (value, attributes = {}) =>
   String(value ?? "")
@@ -15,7 +23,7 @@ function titledList(items, tag) {
 }
 
 function renderSection(section, level) {
-  const out = [h(`h${level}`, { class: "reader-section" }, section.heading || "(no heading)")];
+  const out = [h(`h${level}`, { class: "reader-section", dataset: { section: section.kind } }, section.heading || "(no heading)")];
   if (section.intro) out.push(...paragraphs(section.intro));
   switch (section.kind) {
     case "overview":

@@ -1,8 +1,8 @@
 // Staging the edit into a release instead of saving it live, opening what a
 // release stages, and taking an article out of a release again.
 
-import { articlePath, del, get, put } from "./api.js";
-import { say } from "./dom.js";
+import { articlePath, del, get, post, put } from "./api.js";
+import { field, h, say, uid, when } from "./dom.js";
 import { keepKnownIds, toBody, toWrite } from "./model.js";
 import { busy, ed, updateCounts } from "./editing.js";
 import { clearErrors, showFieldErrors } from "./fields.js";
@@ -10,6 +10,74 @@ import { conflict } from "./conflict.js";
 import { previewRelease } from "./preview.js";
 
 const stagedPath = (releaseId, slug) => `/v1/releases/${encodeURIComponent(releaseId)}/articles/${encodeURIComponent(slug)}`;
+
+/**
+ * "Stage in a release…": a dialog that picks an open or scheduled release,
+ * or names a new one (so there is always somewhere to stage), then stages.
+ */
+export function stageDialog() {
+  const open = (ed.releases || []).filter((r) => r.state === "open" || r.state === "scheduled");
+  const titleId = uid("stage");
+  const name = uid("release");
+  const dialog = h("dialog", { class: "confirm staging", "aria-labelledby": titleId });
+  const newTitle = h("input", { type: "text", id: uid("new-release"), autocomplete: "off" });
+  const error = h("p", { class: "field-error", role: "alert", hidden: true });
+  const preselected = ed.release?.id && open.some((r) => r.id === ed.release.id) ? ed.release.id : open[0]?.id || "new";
+  const radio = (value, label, hint) => h("label", { class: "take" },
+    h("input", { type: "radio", name, value, checked: value === preselected, onchange: () => { newBox.hidden = value !== "new"; } }),
+    ` ${label}`, hint ? h("span", { class: "hint" }, ` ${hint}`) : null);
+  const newBox = h("div", { hidden: preselected !== "new" }, field("Title of the new release", newTitle));
+  const close = () => {
+    dialog.close();
+    dialog.remove();
+    document.getElementById("stage-open")?.focus();
+  };
+  const go = async () => {
+    const chosen = dialog.querySelector(`input[name="${name}"]:checked`)?.value;
+    error.hidden = true;
+    let releaseId = chosen;
+    if (chosen === "new") {
+      const title = newTitle.value.trim();
+      if (!title) {
+        error.textContent = "Name the new release first.";
+        error.hidden = false;
+        newTitle.focus();
+        return;
+      }
+      try {
+        const { data } = await post("/v1/releases", { title, publish_at: null });
+        ed.releases = [...(ed.releases || []), data];
+        releaseId = data.id;
+      } catch (failure) {
+        error.textContent = `The release was not created: ${failure.message}`;
+        error.hidden = false;
+        return;
+      }
+    }
+    dialog.close();
+    dialog.remove();
+    await stage(releaseId);
+  };
+  dialog.append(
+    h("h2", { id: titleId }, "Stage this edit in a release"),
+    h("p", {}, "The live article stays as it is until the release is published."),
+    h("fieldset", { class: "take-group" },
+      h("legend", {}, "Release"),
+      open.map((r) => radio(r.id, `${r.title} (${r.state})`, r.publish_at ? `publishes ${when(r.publish_at)}` : null)),
+      radio("new", "A new release")),
+    newBox,
+    error,
+    h("div", { class: "actions" },
+      h("button", { type: "button", class: "primary", onclick: go }, "Stage this edit in the release"),
+      h("button", { type: "button", onclick: close }, "Cancel")));
+  dialog.addEventListener("cancel", (event) => {
+    event.preventDefault();
+    close();
+  });
+  document.body.append(dialog);
+  dialog.showModal();
+  (dialog.querySelector("input:checked") || newTitle).focus();
+}
 
 /** Stages the edit in release `releaseId` (the form inert meanwhile). */
 export function stage(releaseId) {
