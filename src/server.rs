@@ -184,6 +184,7 @@ fn dispatcher_problem(status: u16) -> Option<Problem> {
         detail: detail.to_owned(),
         code,
         errors: None,
+        errors_total: None,
         conflicts: None,
         current_etag: None,
         current_version: None,

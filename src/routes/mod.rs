@@ -310,15 +310,17 @@ impl From<crate::content::Error> for AppError {
                     current_version: Some(version.version),
                 }
             }
-            Error::Invalid(errors) => AppError::Validation(
-                errors
+            Error::Invalid(errors) => AppError::Validation {
+                total: errors.len(),
+                errors: errors
                     .into_iter()
+                    .take(crate::error::MAX_LISTED_ERRORS)
                     .map(|error| crate::error::FieldError {
                         pointer: error.pointer,
                         message: error.message,
                     })
                     .collect(),
-            ),
+            },
             Error::Unavailable(cause) => AppError::Unavailable(cause),
             Error::WriteInterrupted { maybe_committed, cause } => AppError::WriteInterrupted { maybe_committed, cause },
             Error::TimedOut { maybe_committed, cause } => AppError::TimedOut { maybe_committed, cause },

@@ -367,3 +367,41 @@ async fn titles_of_invisible_characters_are_refused_and_change_nothing() {
     }
     assert_eq!(get(&service, &path).await.body, before);
 }
+
+/// 422 amplification (issue 24.6): 150 KB of 50,000 empty items break the
+/// rules over 100,000 times; the answer lists the first 100 and says the total.
+#[actix_web::test]
+async fn a_body_with_thousands_of_problems_gets_a_small_422_with_the_total() {
+    let app = TestApp::new().await;
+    let token = app.editor().await;
+    let service = app.service().await;
+    let path = format!("{SEED}/sections/steps");
+    let before = get(&service, &path).await.body;
+    let items = vec![json!({}); 50_000];
+    let body = json!({"kind": "steps", "heading": "Steps", "items": items});
+    assert!(body.to_string().len() > 150_000);
+    let reply = send(&service, write(Method::PUT, &path, &token, &body)).await;
+    assert!(reply.body.len() < 16_384, "a 422 of {} bytes", reply.body.len());
+    let problem = reply.assert_problem(422, "validation_failed");
+    let total = problem["errors_total"].as_u64().unwrap();
+    assert!(total >= 100_000, "{problem}");
+    assert_eq!(problem["errors"].as_array().unwrap().len(), 100);
+    assert_eq!(problem["errors"][0]["pointer"], "/items", "{problem}");
+    assert_eq!(problem["errors"][1]["pointer"], "/items/0/title");
+    let detail = problem["detail"].as_str().unwrap();
+    assert!(detail.contains(&format!("first 100 of {total}")), "{detail}");
+    // A body with few problems lists them all, and says so.
+    let reply = send(
+        &service,
+        write(
+            Method::PUT,
+            &path,
+            &token,
+            &json!({"kind": "steps", "heading": "", "items": []}),
+        ),
+    )
+    .await;
+    let problem = reply.assert_problem(422, "validation_failed");
+    assert_eq!(problem["errors_total"], problem["errors"].as_array().unwrap().len());
+    assert_eq!(get(&service, &path).await.body, before, "nothing was written");
+}
