@@ -9,6 +9,7 @@ pub mod config;
 pub mod content;
 pub mod db;
 pub mod error;
+pub mod framing;
 pub mod limits;
 pub mod logging;
 pub mod metrics;

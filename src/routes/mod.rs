@@ -244,8 +244,13 @@ pub async fn read_json(req: &HttpRequest, mut payload: web::Payload) -> Result<s
     let read = async {
         let mut body = web::BytesMut::new();
         while let Some(chunk) = payload.next().await {
-            let chunk = chunk.map_err(|err| {
-                AppError::bad_request(Code::UnreadableBody, format!("The body could not be read: {err}."))
+            let chunk = chunk.map_err(|err| match err {
+                actix_web::error::PayloadError::Incomplete(_) => AppError::bad_request(
+                    Code::UnreadableBody,
+                    "The body ended before it was complete, or its chunked encoding is malformed: nothing was \
+                     written.",
+                ),
+                err => AppError::bad_request(Code::UnreadableBody, format!("The body could not be read: {err}.")),
             })?;
             if body.len() + chunk.len() > MAX_BODY_BYTES {
                 return Err(AppError::PayloadTooLarge { limit: MAX_BODY_BYTES });

@@ -288,3 +288,49 @@ async fn a_trickled_second_request_does_not_hold_the_connection() {
         started.elapsed()
     );
 }
+
+/// A chunked body whose chunk size is no hex number, on an editor's write
+/// (issue 24.13): a 400 problem+json and an access line, not a silent close;
+/// nothing is written.
+#[actix_web::test]
+async fn a_malformed_chunked_body_on_a_write_gets_a_problem() {
+    let app = TestApp::new().await;
+    let editor = app.editor().await;
+    let server = Server::start(&app);
+    let path = format!("{SEED}/sections/overview");
+    let before = server.exchange(format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes());
+    for (n, bad_chunk) in [
+        "zz\r\n{}\r\n0\r\n\r\n",
+        "5\r\n{\"kind\"\r\n0\r\n\r\n",
+        "ffffffffffffffffff\r\n",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let request_id = format!("chunky-{n}");
+        let answer = server.exchange(
+            format!(
+                "PUT {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {editor}\r\nIf-Match: *\r\n\
+                 X-Request-Id: {request_id}\r\nContent-Type: application/json\r\n\
+                 Transfer-Encoding: chunked\r\n\r\n{bad_chunk}"
+            )
+            .as_bytes(),
+        );
+        let problem = answer.assert_problem(400, "unreadable_body");
+        assert_eq!(problem["request_id"], request_id.as_str(), "{problem}");
+        assert_eq!(answer.header("x-request-id"), Some(request_id.as_str()));
+        let line = format!("\"PUT {path} HTTP/1.1\" 400");
+        let started = Instant::now();
+        let mut log = String::new();
+        while !(log.contains(&line) && log.contains(&request_id)) && started.elapsed() < Duration::from_secs(5) {
+            std::thread::sleep(Duration::from_millis(50));
+            log = std::fs::read_to_string(&server.log).unwrap();
+        }
+        assert!(
+            log.contains(&line) && log.contains(&request_id),
+            "no {line:?} for {request_id} in {log}"
+        );
+    }
+    let after = server.exchange(format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes());
+    assert_eq!(after.body, before.body, "nothing was written");
+}
