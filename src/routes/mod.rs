@@ -15,7 +15,7 @@ pub mod system;
 pub mod translations;
 pub mod webhooks;
 
-use actix_web::dev::ResourceDef;
+use actix_web::dev::{ResourceDef, ServiceResponse};
 use actix_web::http::Method;
 use actix_web::{HttpRequest, HttpResponse, web};
 use utoipa::IntoResponses;
@@ -474,6 +474,40 @@ pub async fn docs_redirect() -> HttpResponse {
     HttpResponse::PermanentRedirect()
         .insert_header((actix_web::http::header::LOCATION, "/docs/"))
         .finish()
+}
+
+/// The policy of Swagger UI's responses under `/docs/`: its scripts and styles
+/// from this origin only (it styles elements inline), requests to this origin
+/// only (the spec), no frames, no forms, no plugins.
+pub const DOCS_CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+     img-src 'self' data:; connect-src 'self'; font-src 'self'; base-uri 'none'; form-action 'none'; \
+     frame-ancestors 'none'";
+
+/// A response under `/docs/` (Swagger UI): a file the UI does not have is a
+/// 404 problem, not an empty body.
+pub fn missing_docs_file(response: ServiceResponse) -> ServiceResponse {
+    if response.status() != actix_web::http::StatusCode::NOT_FOUND || response.response().error().is_some() {
+        return response;
+    }
+    let detail = format!(
+        "The API documentation has no file {:?}; see /docs/.",
+        response.request().path()
+    );
+    response.error_response(AppError::not_found(Code::RouteNotFound, detail))
+}
+
+/// Every response under `/docs/` carries the UI's Content-Security-Policy
+/// and may not be framed.
+pub fn secure_docs(response: &mut ServiceResponse) {
+    use actix_web::http::header::{self, HeaderValue};
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(DOCS_CONTENT_SECURITY_POLICY),
+    );
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
 }
 
 /// The query parameters a route knows; any other is a 400.

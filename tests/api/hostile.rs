@@ -405,3 +405,48 @@ async fn a_body_with_thousands_of_problems_gets_a_small_422_with_the_total() {
     assert_eq!(problem["errors_total"], problem["errors"].as_array().unwrap().len());
     assert_eq!(get(&service, &path).await.body, before, "nothing was written");
 }
+
+/// Swagger UI under `/docs/` (issue 24.16): a Content-Security-Policy and no
+/// framing on every response; a file it does not have is a 404 problem.
+#[actix_web::test]
+async fn the_docs_are_not_framed_and_unknown_files_are_problems() {
+    let app = TestApp::new().await;
+    let service = app.service().await;
+    for path in [
+        "/docs/",
+        "/docs/swagger-initializer.js",
+        "/docs/swagger-ui.css",
+        "/docs/nope.js",
+    ] {
+        let reply = get(&service, path).await;
+        let policy = reply.header("content-security-policy").unwrap_or_default();
+        assert!(policy.contains("frame-ancestors 'none'"), "{path}: {policy:?}");
+        assert!(
+            policy.contains("script-src 'self'") && policy.contains("default-src 'none'"),
+            "{path}: {policy:?}"
+        );
+        assert_eq!(reply.header("x-frame-options"), Some("DENY"), "{path}");
+        assert_eq!(reply.header("x-content-type-options"), Some("nosniff"), "{path}");
+    }
+    let ui = get(&service, "/docs/").await;
+    assert_eq!(ui.status, 200);
+    let page = String::from_utf8_lossy(&ui.body).into_owned();
+    assert!(page.contains("swagger-initializer.js"), "{page}");
+    assert!(
+        !page.contains("<script>"),
+        "no inline script the policy would block: {page}"
+    );
+    let initializer = get(&service, "/docs/swagger-initializer.js").await;
+    assert_eq!(initializer.status, 200);
+    assert!(String::from_utf8_lossy(&initializer.body).contains("/openapi.json"));
+    for path in ["/docs/nope.js", "/docs/a/b/c.css", "/docs/..%2f..%2fetc%2fpasswd"] {
+        let reply = get(&service, path).await;
+        let problem = reply.assert_problem(404, "route_not_found");
+        assert!(problem["detail"].as_str().unwrap().contains("/docs/"), "{problem}");
+        assert!(problem["request_id"].is_string(), "{problem}");
+    }
+    // The spec itself is unaffected.
+    let spec = get(&service, "/openapi.json").await;
+    assert_eq!(spec.status, 200);
+    assert_eq!(spec.header("x-frame-options"), None);
+}
