@@ -450,6 +450,17 @@ async fn private_addresses_and_unknown_events_are_refused() {
         "http://10.1.2.3/h",
         "http://[::1]:8080/",
         "http://169.254.169.254/",
+        // issue 24.15: the ranges the first check missed
+        "http://[::127.0.0.1]/",
+        "http://[::ffff:127.0.0.1]/",
+        "http://[64:ff9b::7f00:1]/",
+        "http://[2002:7f00:1::1]/",
+        "http://198.18.0.1/",
+        "http://240.0.0.1/",
+        "http://224.0.0.251/",
+        "http://[ff02::1]/",
+        "http://[fec0::1]/",
+        "http://localhost:8080/",
     ] {
         let reply = write_as(
             &service,
@@ -590,4 +601,49 @@ async fn deletes_list_the_sections_they_removed() {
     let changed = body["data"]["changed_sections"].as_array().unwrap();
     assert_eq!(changed.len(), sections.len() - 1);
     assert!(changed.iter().all(|section| section["change"] == "deleted"));
+}
+
+/// A receiver whose name resolves to a private address by the time of
+/// delivery (DNS rebinding; here `localhost`, registered while private
+/// addresses were allowed) is refused when the worker connects: the address
+/// checked is the address connected to (issue 24.15).
+#[actix_web::test]
+async fn a_name_resolving_to_a_private_address_is_refused_at_delivery() {
+    let (app, admin, _) = webhook_app().await;
+    let service = app.service().await;
+    let receiver = Receiver::start(&[200]).await;
+    let port = receiver.url.rsplit(':').next().unwrap().trim_end_matches("/hook");
+    let by_name = format!("http://localhost:{port}/hook");
+    let (id, _) = register(&service, &admin, &by_name, json!(["*"])).await;
+    let (literal, _) = register(
+        &service,
+        &admin,
+        &receiver.url.replace("127.0.0.1", "[::ffff:127.0.0.1]"),
+        json!(["*"]),
+    )
+    .await;
+    let mut strict = app.config.clone();
+    strict.webhook_allow_private = false;
+    let _worker = lamina::webhooks::spawn(app.db.url.clone(), lamina::webhooks::Settings::new(&strict)).unwrap();
+    for endpoint in [&id, &literal] {
+        let ping = call_as(&service, Method::POST, &format!("/v1/webhooks/{endpoint}/ping"), &admin).await;
+        assert_eq!(ping.status, 202);
+    }
+    for endpoint in [&id, &literal] {
+        let mut error = Value::Null;
+        for _ in 0..100 {
+            error = deliveries(&service, &admin, endpoint).await[0]["last_error"].clone();
+            if error.is_string() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let error = error.as_str().unwrap_or_default().to_owned();
+        assert!(
+            error.contains("refused") && (error.contains("127.0.0.1") || error.contains("::1")),
+            "{error:?}"
+        );
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(receiver.received().is_empty(), "nothing reached the private receiver");
 }
