@@ -450,3 +450,82 @@ async fn the_docs_are_not_framed_and_unknown_files_are_problems() {
     assert_eq!(spec.status, 200);
     assert_eq!(spec.header("x-frame-options"), None);
 }
+
+/// A stalled log pipe (issue 24.10): `lamina serve 2>&1 | sleep 600` hung
+/// every request once the pipe and the buffer were full. Now log lines past
+/// the buffer are dropped and counted, and the server keeps answering.
+#[actix_web::test]
+async fn a_stalled_log_pipe_does_not_hang_the_server() {
+    use std::io::{Read, Write};
+    use std::time::{Duration, Instant};
+    let app = TestApp::new().await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_lamina"))
+        .arg("serve")
+        .env("DATABASE_URL", &app.db.url)
+        .env("LAMINA_BIND", format!("127.0.0.1:{port}"))
+        .env("LAMINA_WORKERS", "1")
+        .env("RUST_LOG", "info")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        // A pipe nobody reads: it fills after 64 KiB.
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let _unread = child.stderr.take();
+    let exchange = |request: &str| -> Option<String> {
+        let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+        stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+        stream.write_all(request.as_bytes()).ok()?;
+        let mut answer = Vec::new();
+        stream.read_to_end(&mut answer).ok()?;
+        Some(String::from_utf8_lossy(&answer).into_owned())
+    };
+    let healthz = "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    let started = Instant::now();
+    while exchange(healthz).is_none_or(|answer| !answer.starts_with("HTTP/1.1 200")) {
+        assert!(started.elapsed() < Duration::from_secs(60), "lamina did not start");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // 4 KB access lines: 1,500 of them are 6 MB, far past the pipe and the buffer.
+    let long = format!("/{}", "x".repeat(4_000));
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let request = format!("GET {long} HTTP/1.1\r\nHost: x\r\n\r\n");
+    let mut reader = std::io::BufReader::new(stream.try_clone().unwrap());
+    for n in 0..1_500 {
+        stream.write_all(request.as_bytes()).unwrap();
+        // Read one whole answer (head, then its content-length of body).
+        let mut length = 0;
+        loop {
+            let mut line = String::new();
+            let read = std::io::BufRead::read_line(&mut reader, &mut line);
+            assert!(read.is_ok_and(|bytes| bytes > 0), "no answer to request {n}");
+            if let Some(value) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                length = value.trim().parse().unwrap();
+            }
+            if line == "\r\n" {
+                break;
+            }
+        }
+        let mut body = vec![0u8; length];
+        reader.read_exact(&mut body).unwrap();
+    }
+    let answered = Instant::now();
+    let health = exchange(healthz).unwrap_or_default();
+    assert!(health.starts_with("HTTP/1.1 200"), "{health:?}");
+    assert!(answered.elapsed() < Duration::from_secs(2));
+    let metrics = exchange("GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap_or_default();
+    let dropped: u64 = metrics
+        .lines()
+        .find_map(|line| line.strip_prefix("lamina_log_lines_dropped_total "))
+        .and_then(|value| value.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no lamina_log_lines_dropped_total in {metrics}"));
+    assert!(dropped > 100, "{dropped} lines dropped");
+    let _ = child.kill();
+    let _ = child.wait();
+}
