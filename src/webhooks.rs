@@ -45,6 +45,10 @@ pub const POLL: Duration = Duration::from_millis(200);
 const LEASE_SECONDS: i32 = 60;
 /// The longest backoff between attempts, and the longest `Retry-After` honoured.
 const MAX_DELAY: Duration = Duration::from_secs(6 * 3600);
+/// How often a worker deletes finished deliveries past the retention.
+const PRUNE_EVERY: Duration = Duration::from_secs(60);
+/// Deliveries deleted per statement when pruning (short transactions, short locks).
+const PRUNE_BATCH: i64 = 1_000;
 /// Most characters of an error kept with a delivery.
 const MAX_ERROR_CHARS: usize = 500;
 
@@ -57,6 +61,10 @@ pub struct Settings {
     pub retry_base: Duration,
     /// Whether receivers on loopback, private, link-local or unspecified addresses are allowed.
     pub allow_private: bool,
+    /// How long delivered and failed deliveries are kept.
+    pub retention: chrono::TimeDelta,
+    /// The clock retention is judged by.
+    pub clock: crate::clock::Clock,
 }
 
 impl Settings {
@@ -66,6 +74,8 @@ impl Settings {
             max_attempts: config.webhook_max_attempts,
             retry_base: Duration::from_millis(config.webhook_retry_base_ms),
             allow_private: config.webhook_allow_private,
+            retention: chrono::TimeDelta::days(i64::from(config.webhook_retention_days)),
+            clock: crate::clock::Clock::system(),
         }
     }
 }
@@ -230,6 +240,8 @@ struct Claimed {
     id: Uuid,
     #[diesel(sql_type = diesel::sql_types::Uuid)]
     endpoint_id: Uuid,
+    #[diesel(sql_type = Nullable<diesel::sql_types::Uuid>)]
+    article_id: Option<Uuid>,
     #[diesel(sql_type = Text)]
     payload: String,
     #[diesel(sql_type = Integer)]
@@ -240,17 +252,14 @@ struct Claimed {
     secret: String,
 }
 
-/// Claims the next due delivery: pending, not leased, old enough, of an
-/// enabled endpoint, with no older pending delivery of the same endpoint and
-/// article. Counts the attempt and leases it.
-async fn claim(conn: &mut AsyncPgConnection) -> diesel::QueryResult<Option<Claimed>> {
-    diesel::sql_query(
-        "UPDATE webhook_deliveries d \
+/// The claim: `$1` the lease in seconds, `$2` [`SETTLE`] in seconds. Public
+/// for `EXPLAIN` in tests.
+pub const CLAIM: &str = "UPDATE webhook_deliveries d \
          SET attempts = d.attempts + 1, leased_until = now() + make_interval(secs => $1) \
          FROM webhook_endpoints e \
          WHERE e.id = d.endpoint_id AND d.id = ( \
              SELECT c.id FROM webhook_deliveries c JOIN webhook_endpoints ce ON ce.id = c.endpoint_id \
-             WHERE c.state = 'pending' AND ce.enabled \
+             WHERE c.state = 'pending' AND NOT c.waiting AND ce.enabled \
                AND c.next_attempt_at <= now() \
                AND c.created_at <= now() - make_interval(secs => $2) \
                AND (c.leased_until IS NULL OR c.leased_until < now()) \
@@ -259,13 +268,20 @@ async fn claim(conn: &mut AsyncPgConnection) -> diesel::QueryResult<Option<Claim
                      AND o.state = 'pending' AND o.seq < c.seq) \
              ORDER BY c.next_attempt_at, c.seq LIMIT 1 \
              FOR UPDATE OF c SKIP LOCKED) \
-         RETURNING d.id, d.endpoint_id, d.payload::text AS payload, d.attempts, e.url, e.secret",
-    )
-    .bind::<Integer, _>(LEASE_SECONDS)
-    .bind::<diesel::sql_types::Double, _>(SETTLE.as_secs_f64())
-    .get_result(conn)
-    .await
-    .optional()
+         RETURNING d.id, d.endpoint_id, d.article_id, d.payload::text AS payload, d.attempts, e.url, e.secret";
+
+/// Claims the next due delivery: pending and not waiting, not leased, old
+/// enough, of an enabled endpoint, with no older pending delivery of the same
+/// endpoint and article. Counts the attempt and leases it. Its index holds
+/// only pending rows that are not waiting: the cost follows the due rows,
+/// not a dead receiver's backlog.
+async fn claim(conn: &mut AsyncPgConnection) -> diesel::QueryResult<Option<Claimed>> {
+    diesel::sql_query(CLAIM)
+        .bind::<Integer, _>(LEASE_SECONDS)
+        .bind::<diesel::sql_types::Double, _>(SETTLE.as_secs_f64())
+        .get_result(conn)
+        .await
+        .optional()
 }
 
 /// What one attempt came to.
@@ -369,6 +385,16 @@ async fn complete(
     .bind::<Integer, _>(claimed.attempts)
     .execute(conn)
     .await?;
+    if next_state != state::PENDING
+        && let Some(article_id) = claimed.article_id
+    {
+        // Done with it: the next delivery of its endpoint and article is due.
+        diesel::sql_query(RELEASE_NEXT)
+            .bind::<diesel::sql_types::Uuid, _>(claimed.endpoint_id)
+            .bind::<diesel::sql_types::Uuid, _>(article_id)
+            .execute(conn)
+            .await?;
+    }
     if gone {
         diesel::sql_query(
             "UPDATE webhook_endpoints SET enabled = false, updated_at = now(), \
@@ -381,6 +407,21 @@ async fn complete(
     }
     Ok(())
 }
+
+/// Releases the oldest pending delivery of endpoint `$1` and article `$2`
+/// if it is waiting.
+const RELEASE_NEXT: &str = "UPDATE webhook_deliveries SET waiting = false WHERE id = ( \
+         SELECT id FROM webhook_deliveries WHERE endpoint_id = $1 AND article_id = $2 AND state = 'pending' \
+         ORDER BY seq LIMIT 1) AND waiting";
+
+/// Releases every waiting delivery with no older pending one left: a delivery
+/// enqueued while the one ahead of it was being completed (neither saw the
+/// other's transaction) would otherwise wait for ever. One pass over the
+/// pending rows, in the pruning task.
+const RELEASE_ORPHANS: &str = "UPDATE webhook_deliveries SET waiting = false WHERE id IN ( \
+         SELECT id FROM (SELECT DISTINCT ON (endpoint_id, article_id) id, waiting FROM webhook_deliveries \
+             WHERE state = 'pending' AND article_id IS NOT NULL ORDER BY endpoint_id, article_id, seq) heads \
+         WHERE waiting)";
 
 /// Sends due deliveries until none is left; returns how many were attempted.
 async fn drain(pool: &DbPool, client: &awc::Client, settings: &Settings, stop: &AtomicBool) -> Result<u64, String> {
@@ -405,6 +446,35 @@ async fn drain(pool: &DbPool, client: &awc::Client, settings: &Settings, stop: &
         sent += 1;
     }
     Ok(sent)
+}
+
+/// Releases orphaned waiting deliveries ([`RELEASE_ORPHANS`]), then deletes
+/// delivered and failed deliveries created before `cutoff`, in batches of
+/// [`PRUNE_BATCH`] (each its own short statement); pending ones are kept
+/// whatever their age. Returns how many were deleted.
+pub async fn prune(conn: &mut AsyncPgConnection, cutoff: DateTime<Utc>) -> diesel::QueryResult<u64> {
+    let released = diesel::sql_query(RELEASE_ORPHANS).execute(conn).await?;
+    if released > 0 {
+        log::info!("webhooks: released {released} deliveries left waiting behind none");
+    }
+    let mut deleted = 0;
+    loop {
+        let batch = diesel::sql_query(
+            "DELETE FROM webhook_deliveries WHERE id IN ( \
+                 SELECT id FROM webhook_deliveries \
+                 WHERE state IN ('delivered', 'failed') AND created_at < $1 \
+                 ORDER BY created_at LIMIT $2 \
+                 FOR UPDATE SKIP LOCKED)",
+        )
+        .bind::<Timestamptz, _>(cutoff)
+        .bind::<diesel::sql_types::BigInt, _>(PRUNE_BATCH)
+        .execute(conn)
+        .await?;
+        deleted += batch as u64;
+        if (batch as i64) < PRUNE_BATCH {
+            return Ok(deleted);
+        }
+    }
 }
 
 /// A running worker; dropping it (or [`Worker::stop`]) stops it after the attempt in flight.
@@ -448,7 +518,20 @@ async fn run(url: String, settings: Settings, stop: Arc<AtomicBool>) {
     };
     let client = client(settings.allow_private);
     let mut failing = false;
+    let mut pruned_at: Option<std::time::Instant> = None;
     while !AtomicBool::load(&stop, Ordering::Relaxed) {
+        if pruned_at.is_none_or(|at| at.elapsed() >= PRUNE_EVERY) {
+            pruned_at = Some(std::time::Instant::now());
+            let cutoff = settings.clock.now() - settings.retention;
+            match pool.get().await {
+                Ok(mut conn) => match prune(&mut conn, cutoff).await {
+                    Ok(0) => {}
+                    Ok(deleted) => log::info!("webhooks: pruned {deleted} finished deliveries older than {cutoff}"),
+                    Err(err) => log::warn!("webhooks: pruning the outbox failed: {err}"),
+                },
+                Err(err) => log::warn!("webhooks: pruning the outbox failed: {err}"),
+            }
+        }
         match drain(&pool, &client, &settings, &stop).await {
             Ok(_) => failing = false,
             Err(err) if !failing => {
