@@ -53,6 +53,8 @@ impl std::str::FromStr for TrustedProxies {
             .map(TrustedProxies)
     }
 }
+/// Default of the most client connections one `serve` process holds open.
+pub const DEFAULT_MAX_CONNECTIONS: u32 = 4_096;
 /// Default attempts of a webhook delivery before it is `failed`.
 pub const DEFAULT_WEBHOOK_MAX_ATTEMPTS: u32 = 12;
 /// Default delay before a webhook's first retry, milliseconds (then doubling).
@@ -86,6 +88,12 @@ pub struct Config {
     /// HTTP worker threads of `serve` (default: one per CPU core).
     #[arg(long, env = "LAMINA_WORKERS", global = true)]
     pub workers: Option<usize>,
+
+    /// The most client connections `serve` holds open at once (shared out
+    /// among the workers); past it, new connections wait in the listen
+    /// backlog until one closes.
+    #[arg(long, env = "LAMINA_MAX_CONNECTIONS", default_value_t = DEFAULT_MAX_CONNECTIONS, value_parser = clap::value_parser!(u32).range(1..=1_000_000), global = true)]
+    pub max_connections: u32,
 
     /// Milliseconds a new connection has to send its first request head; a slower
     /// client gets 408 and is disconnected.

@@ -46,9 +46,14 @@ pub async fn run(state: AppState, config: &Config) -> io::Result<()> {
     let mut builder = actix_server::Server::build()
         .backlog(BACKLOG)
         .shutdown_timeout(SHUTDOWN_TIMEOUT_SECONDS);
-    if let Some(workers) = config.workers {
-        builder = builder.workers(workers);
-    }
+    let workers = config
+        .workers
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get))
+        .clamp(1, 512);
+    builder = builder.workers(workers);
+    // actix-server bounds connections per worker: share the process's bound out.
+    let max_connections = usize::try_from(config.max_connections).unwrap_or(usize::MAX);
+    builder = builder.max_concurrent_connections(max_connections.div_ceil(workers));
     let shutdown = builder.graceful_shutdown_signal();
     let head_timeout = Duration::from_millis(config.client_header_timeout_ms);
     let request_time = Duration::from_secs(config.body_timeout_secs) + crate::db::DEADLINE + REQUEST_DEADLINE_MARGIN;

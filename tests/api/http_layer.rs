@@ -32,6 +32,11 @@ impl Drop for Server {
 impl Server {
     /// `lamina serve` on this test's database, once it answers.
     fn start(app: &TestApp) -> Server {
+        Server::start_with(app, &[])
+    }
+
+    /// [`Server::start`] with more environment variables.
+    fn start_with(app: &TestApp, env: &[(&str, &str)]) -> Server {
         let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let log = std::env::temp_dir().join(format!("lamina-http-layer-{}-{port}.log", std::process::id()));
         let child = Command::new(env!("CARGO_BIN_EXE_lamina"))
@@ -41,6 +46,7 @@ impl Server {
             .env("LAMINA_CLIENT_HEADER_TIMEOUT_MS", HEAD_TIMEOUT_MS.to_string())
             .env("LAMINA_BODY_TIMEOUT_SECS", "1")
             .env("RUST_LOG", "info")
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log).unwrap())
             .spawn()
@@ -333,4 +339,35 @@ async fn a_malformed_chunked_body_on_a_write_gets_a_problem() {
     }
     let after = server.exchange(format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes());
     assert_eq!(after.body, before.body, "nothing was written");
+}
+
+/// Connections per process are bounded (issue 24.7): past
+/// `LAMINA_MAX_CONNECTIONS`, a new connection waits in the listen backlog,
+/// unanswered, until one of those held closes; then it is served.
+#[actix_web::test]
+async fn connections_past_the_bound_wait_until_one_closes() {
+    let app = TestApp::new().await;
+    let server = Server::start_with(
+        &app,
+        &[
+            ("LAMINA_MAX_CONNECTIONS", "8"),
+            ("LAMINA_CLIENT_HEADER_TIMEOUT_MS", "60000"),
+        ],
+    );
+    // The readiness probe's connection may take a moment to be released.
+    std::thread::sleep(Duration::from_millis(300));
+    let idle: Vec<TcpStream> = (0..8).map(|_| server.connect()).collect();
+    std::thread::sleep(Duration::from_millis(300));
+    let mut waiting = server.connect();
+    waiting
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    waiting.set_read_timeout(Some(Duration::from_millis(1_500))).unwrap();
+    let mut byte = [0u8; 1];
+    let early = waiting.read(&mut byte);
+    assert!(early.is_err(), "answered past the bound: {early:?}");
+    drop(idle);
+    waiting.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let answer = read_to_close(&mut waiting);
+    assert!(answer.status_line.starts_with("HTTP/1.1 200 "), "{answer:?}");
 }
