@@ -477,6 +477,15 @@ async fn a_stalled_log_pipe_does_not_hang_the_server() {
         .spawn()
         .unwrap();
     let _unread = child.stderr.take();
+    // Killed however the test ends.
+    struct Killed(std::process::Child);
+    impl Drop for Killed {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let _child = Killed(child);
     let exchange = |request: &str| -> Option<String> {
         let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
         stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
@@ -526,6 +535,4 @@ async fn a_stalled_log_pipe_does_not_hang_the_server() {
         .and_then(|value| value.trim().parse().ok())
         .unwrap_or_else(|| panic!("no lamina_log_lines_dropped_total in {metrics}"));
     assert!(dropped > 100, "{dropped} lines dropped");
-    let _ = child.kill();
-    let _ = child.wait();
 }
