@@ -100,6 +100,10 @@ impl std::fmt::Display for TokenError {
 
 impl std::error::Error for TokenError {}
 
+/// The longest a token may live: ten years. A longer lifetime is refused
+/// (`expires_at` must stay a date PostgreSQL and chrono can hold).
+pub const MAX_TOKEN_DAYS: u32 = 3650;
+
 /// Creates a token and returns its secret, which is not stored and cannot be shown again.
 pub async fn create_token(
     conn: &mut AsyncPgConnection,
@@ -116,6 +120,12 @@ pub async fn create_token(
             "a token must live at least one day: --expires-in-days 1 or more".to_owned(),
         ));
     }
+    if expires_in_days.is_some_and(|days| days > MAX_TOKEN_DAYS) {
+        return Err(TokenError::BadName(format!(
+            "a token may live at most {MAX_TOKEN_DAYS} days (ten years): --expires-in-days 1 to {MAX_TOKEN_DAYS}, \
+             or leave it out for a token that never expires"
+        )));
+    }
     if !valid_name {
         return Err(TokenError::BadName(format!(
             "token name {name:?} must be 1-64 characters of letters, digits, '.', '_' or '-', starting with a letter or digit"
@@ -127,6 +137,13 @@ pub async fn create_token(
         .chain(random.iter().map(|b| format!("{b:02x}")))
         .collect();
     let now = Utc::now();
+    let expires_at = match expires_in_days {
+        None => None,
+        Some(days) => Some(
+            now.checked_add_signed(Duration::days(i64::from(days)))
+                .ok_or_else(|| TokenError::BadName(format!("{days} days from now is no date")))?,
+        ),
+    };
     let inserted = diesel::insert_into(api_tokens::table)
         .values((
             api_tokens::id.eq(Uuid::new_v4()),
@@ -135,7 +152,7 @@ pub async fn create_token(
             api_tokens::prefix.eq(&secret[..VISIBLE_CHARS]),
             api_tokens::secret_hash.eq(hash(&secret)),
             api_tokens::created_at.eq(now),
-            api_tokens::expires_at.eq(expires_in_days.map(|days| now + Duration::days(i64::from(days)))),
+            api_tokens::expires_at.eq(expires_at),
         ))
         .execute(conn)
         .await;

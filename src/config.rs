@@ -55,10 +55,14 @@ impl std::str::FromStr for TrustedProxies {
             .map(TrustedProxies)
     }
 }
+/// Default of the most client connections one `serve` process holds open.
+pub const DEFAULT_MAX_CONNECTIONS: u32 = 4_096;
 /// Default attempts of a webhook delivery before it is `failed`.
 pub const DEFAULT_WEBHOOK_MAX_ATTEMPTS: u32 = 12;
 /// Default delay before a webhook's first retry, milliseconds (then doubling).
 pub const DEFAULT_WEBHOOK_RETRY_BASE_MS: u64 = 5_000;
+/// Default days a delivered or failed webhook delivery is kept.
+pub const DEFAULT_WEBHOOK_RETENTION_DAYS: u32 = 30;
 
 /// Default time a client has to send a new connection's first request head, milliseconds.
 pub const DEFAULT_CLIENT_HEADER_TIMEOUT_MS: u64 = 5_000;
@@ -86,6 +90,12 @@ pub struct Config {
     /// HTTP worker threads of `serve` (default: one per CPU core).
     #[arg(long, env = "LAMINA_WORKERS", global = true)]
     pub workers: Option<usize>,
+
+    /// The most client connections `serve` holds open at once (shared out
+    /// among the workers); past it, new connections wait in the listen
+    /// backlog until one closes.
+    #[arg(long, env = "LAMINA_MAX_CONNECTIONS", default_value_t = DEFAULT_MAX_CONNECTIONS, value_parser = clap::value_parser!(u32).range(1..=1_000_000), global = true)]
+    pub max_connections: u32,
 
     /// Milliseconds a new connection has to send its first request head; a slower
     /// client gets 408 and is disconnected.
@@ -162,6 +172,11 @@ pub struct Config {
     /// each further retry waits twice as long (with jitter), at most 6 hours.
     #[arg(long, env = "LAMINA_WEBHOOK_RETRY_BASE_MS", default_value_t = DEFAULT_WEBHOOK_RETRY_BASE_MS, value_parser = clap::value_parser!(u64).range(1..), global = true)]
     pub webhook_retry_base_ms: u64,
+
+    /// Days a delivered or failed webhook delivery is kept (listed, retryable
+    /// by hand); older ones are deleted in batches every minute.
+    #[arg(long, env = "LAMINA_WEBHOOK_RETENTION_DAYS", default_value_t = DEFAULT_WEBHOOK_RETENTION_DAYS, value_parser = clap::value_parser!(u32).range(1..=3650), global = true)]
+    pub webhook_retention_days: u32,
 
     /// The default locale (a BCP 47 tag such as `en` or `de-AT`): the locale of
     /// the text every write gives without `?locale`, and the end of every

@@ -77,7 +77,7 @@ pub enum Code {
     PayloadTooLarge,
     /// 408: the request (head or body) did not arrive in time.
     RequestTimeout,
-    /// 422: the body breaks the content rules; `errors` lists every problem.
+    /// 422: the body breaks the content rules; `errors` lists the first 100 problems, `errors_total` counts them all.
     ValidationFailed,
     /// 401: no token, or an unknown, expired or revoked one.
     Unauthorized,
@@ -212,9 +212,14 @@ pub struct Problem {
     /// Stable snake_case name of the problem, for programs to branch on.
     #[schema(schema_with = code_schema)]
     pub code: Code,
-    /// For `validation_failed`: every problem of the request body.
+    /// For `validation_failed`: the problems of the request body, at most the
+    /// first 100 (`errors_total` says how many there are in all).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub errors: Option<Vec<FieldError>>,
+    /// For `validation_failed`: how many problems the request body has, listed or not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = 2)]
+    pub errors_total: Option<usize>,
     /// For `precondition_failed`: the current ETag of the resource.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(example = "\"s.7f3d2a108e4b4c1fb2a60d9e8c7b6a54.3\"")]
@@ -263,8 +268,9 @@ pub enum AppError {
     PayloadTooLarge { limit: usize },
     /// 415: the body is not JSON.
     UnsupportedMediaType { detail: String },
-    /// 422: the body is JSON but breaks the rules; every problem is listed.
-    Validation(Vec<FieldError>),
+    /// 422: the body is JSON but breaks the rules: the first
+    /// [`MAX_LISTED_ERRORS`] problems and how many there are in all.
+    Validation { errors: Vec<FieldError>, total: usize },
     /// 428: a write to an existing resource without `If-Match`.
     PreconditionRequired,
     /// 429: over a rate limit of `limit` per minute; retry after `retry_after` seconds.
@@ -284,6 +290,10 @@ pub enum AppError {
     /// 500: a bug. The cause is logged, not sent.
     Internal(String),
 }
+
+/// The most problems a 422 lists: a small body can break the rules thousands
+/// of times over, and its answer must stay small.
+pub const MAX_LISTED_ERRORS: usize = 100;
 
 impl AppError {
     /// A 404 with a code such as `article_not_found`.
@@ -316,7 +326,7 @@ impl AppError {
             AppError::RequestTimeout { .. } => Code::RequestTimeout,
             AppError::PayloadTooLarge { .. } => Code::PayloadTooLarge,
             AppError::UnsupportedMediaType { .. } => Code::UnsupportedMediaType,
-            AppError::Validation(_) => Code::ValidationFailed,
+            AppError::Validation { .. } => Code::ValidationFailed,
             AppError::PreconditionRequired => Code::PreconditionRequired,
             AppError::TooManyRequests { .. } => Code::TooManyRequests,
             AppError::Unavailable(_) | AppError::WriteInterrupted { .. } | AppError::TimedOut { .. } => {
@@ -346,7 +356,11 @@ impl AppError {
                 "{} staged article(s) or section(s) changed live since they were staged; see `conflicts`. Nothing was applied.",
                 conflicts.len()
             ),
-            AppError::Validation(errors) => format!("The request body has {} problem(s); see `errors`.", errors.len()),
+            AppError::Validation { errors, total } if errors.len() < *total => format!(
+                "The request body has {total} problem(s); `errors` lists the first {} of {total}.",
+                errors.len()
+            ),
+            AppError::Validation { total, .. } => format!("The request body has {total} problem(s); see `errors`."),
             AppError::PreconditionRequired => {
                 "This write changes an existing resource: send If-Match with its current ETag (or `*`).".to_owned()
             }
@@ -394,7 +408,11 @@ impl AppError {
             detail: self.detail(),
             code: self.code(),
             errors: match self {
-                AppError::Validation(errors) => Some(errors.clone()),
+                AppError::Validation { errors, .. } => Some(errors.clone()),
+                _ => None,
+            },
+            errors_total: match self {
+                AppError::Validation { total, .. } => Some(*total),
                 _ => None,
             },
             current_etag,
@@ -471,7 +489,7 @@ impl ResponseError for AppError {
             AppError::RequestTimeout { .. } => StatusCode::REQUEST_TIMEOUT,
             AppError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            AppError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Unavailable(_) | AppError::WriteInterrupted { .. } | AppError::TimedOut { .. } => {

@@ -9,6 +9,7 @@ pub mod config;
 pub mod content;
 pub mod db;
 pub mod error;
+pub mod framing;
 pub mod limits;
 pub mod logging;
 pub mod metrics;
@@ -187,7 +188,11 @@ pub fn build_app(
         .wrap_fn(|req, srv| {
             let response = actix_web::dev::Service::call(srv, req);
             async move {
-                let response = response.await?.map_into_boxed_body();
+                let mut response = response.await?.map_into_boxed_body();
+                let docs = response.request().path().starts_with("/docs/");
+                if docs {
+                    response = routes::missing_docs_file(response);
+                }
                 let problem = response
                     .response()
                     .error()
@@ -196,10 +201,14 @@ pub fn build_app(
                         let id = response.request().extensions().get::<request_id::RequestId>().cloned();
                         err.to_response(id.as_ref().map(|id| id.0.as_str()))
                     });
-                Ok(match problem {
+                let mut response = match problem {
                     Some(problem) => response.into_response(problem),
                     None => response,
-                })
+                };
+                if docs {
+                    routes::secure_docs(&mut response);
+                }
+                Ok(response)
             }
         })
         .wrap(cors)

@@ -3,6 +3,12 @@
 //! waits for a terminal or a pipe (one line per request would otherwise cost
 //! a system call and a thread wake-up on the request path).
 //!
+//! Only that thread writes. The buffer holds at most [`MAX_BUFFERED`] bytes:
+//! when standard error stalls (a pipe nobody reads), the thread blocks, the
+//! buffer fills, and further lines are dropped and counted ([`dropped`],
+//! `lamina_log_lines_dropped_total`) instead of blocking the requests that
+//! log them.
+//!
 //! Access lines ([`access`]) skip env_logger's formatting: they are written
 //! straight into the same buffer, in the same layout, with a timestamp made
 //! once a second per thread.
@@ -11,23 +17,32 @@ use std::cell::RefCell;
 use std::fmt::Write as _;
 use std::io::Write;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// How long a line may wait before it is written.
 const FLUSH_EVERY: Duration = Duration::from_millis(20);
-/// Past this many buffered bytes, the thread that logs writes them out itself.
+/// The most bytes waiting to be written; past it, lines are dropped.
 const MAX_BUFFERED: usize = 1 << 20;
+/// The longest the last flush at exit waits for a stalled standard error.
+const EXIT_FLUSH_WAIT: Duration = Duration::from_secs(1);
 
 static BUFFER: Mutex<Vec<u8>> = Mutex::new(Vec::new());
+/// Lines dropped because the buffer was full.
+static DROPPED: AtomicU64 = AtomicU64::new(0);
 /// Whether env_logger writes through [`BUFFER`] (set by [`init`]).
 static BUFFERED: AtomicBool = AtomicBool::new(false);
 
 /// The target of access log lines (one per request, at `info`).
 pub const ACCESS_TARGET: &str = "lamina::access";
 
-/// Writes out everything buffered so far.
-pub fn flush() {
+/// How many log lines have been dropped because standard error did not keep up.
+pub fn dropped() -> u64 {
+    DROPPED.load(Ordering::Relaxed)
+}
+
+/// Writes out everything buffered so far (blocking while standard error does).
+fn write_out() {
     let pending = match BUFFER.lock() {
         Ok(mut buffer) => std::mem::take(&mut *buffer),
         Err(_) => return,
@@ -37,20 +52,35 @@ pub fn flush() {
     }
 }
 
+/// Writes out everything buffered so far, at exit: waits at most
+/// [`EXIT_FLUSH_WAIT`] for a standard error that does not take it.
+pub fn flush() {
+    let (done, finished) = std::sync::mpsc::channel();
+    let spawned = std::thread::Builder::new()
+        .name("lamina-log-exit".into())
+        .spawn(move || {
+            write_out();
+            let _ = done.send(());
+        });
+    if spawned.is_ok() {
+        let _ = finished.recv_timeout(EXIT_FLUSH_WAIT);
+    }
+}
+
 /// The writer handed to env_logger.
 struct Buffered;
 
 impl Write for Buffered {
     fn write(&mut self, line: &[u8]) -> std::io::Result<usize> {
-        let overflowing = match BUFFER.lock() {
-            Ok(mut buffer) => {
+        let taken = match BUFFER.lock() {
+            Ok(mut buffer) if buffer.len() + line.len() <= MAX_BUFFERED => {
                 buffer.extend_from_slice(line);
-                buffer.len() > MAX_BUFFERED
+                true
             }
-            Err(_) => return std::io::stderr().write(line),
+            _ => false,
         };
-        if overflowing {
-            flush();
+        if !taken {
+            DROPPED.fetch_add(1, Ordering::Relaxed);
         }
         Ok(line.len())
     }
@@ -66,7 +96,7 @@ pub fn init() {
     let spawned = std::thread::Builder::new().name("lamina-log".into()).spawn(|| {
         loop {
             std::thread::sleep(FLUSH_EVERY);
-            flush();
+            write_out();
         }
     });
     if spawned.is_ok() {

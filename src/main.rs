@@ -48,8 +48,8 @@ enum TokenCommand {
         /// preview: read drafts; editor: also write content and read revisions; admin: everything.
         #[arg(long, value_enum)]
         role: Role,
-        /// Days until the token expires, at least 1 (default: never).
-        #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+        /// Days until the token expires, 1 to 3650 (default: never).
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=i64::from(lamina::auth::MAX_TOKEN_DAYS)))]
         expires_in_days: Option<u32>,
     },
     /// List tokens (never their secrets).

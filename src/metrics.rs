@@ -77,6 +77,7 @@ pub struct Metrics {
     cache_hits: Gauge,
     cache_misses: Gauge,
     cache_bytes: Gauge,
+    log_lines_dropped: Counter,
 }
 
 impl Default for Metrics {
@@ -126,8 +127,15 @@ impl Default for Metrics {
             "cache_bytes",
             "Bytes of bodies held in the representation cache",
         );
+        let log_lines_dropped = Counter::default();
+        registry.register(
+            "log_lines_dropped",
+            "Log lines dropped because standard error did not take them (a stalled pipe or terminal)",
+            log_lines_dropped.clone(),
+        );
         Metrics {
             id: NEXT_METRICS_ID.fetch_add(1, Ordering::Relaxed),
+            log_lines_dropped,
             registry,
             requests,
             latency,
@@ -206,6 +214,8 @@ impl Metrics {
         self.cache_hits.set(i64::try_from(hits).unwrap_or(i64::MAX));
         self.cache_misses.set(i64::try_from(misses).unwrap_or(i64::MAX));
         self.cache_bytes.set(to_i64(cache.bytes()));
+        let dropped = crate::logging::dropped();
+        self.log_lines_dropped.inner().fetch_max(dropped, Ordering::Relaxed);
         let mut text = String::new();
         if prometheus_client::encoding::text::encode(&mut text, &self.registry).is_err() {
             text.clear();

@@ -4,6 +4,8 @@
 //! - the answers the dispatcher writes by itself (bad framing 400, request
 //!   head too large 431, request head too slow 408) are rewritten into
 //!   problem+json on their way to the socket ([`ProblemIo`]);
+//! - a malformed chunked body ends the stream before it ([`crate::framing`]),
+//!   so the request is answered 400 instead of the connection dropped;
 //! - `Expect: 100-continue` is answered only after the token is checked
 //!   ([`check_expectation`]), so a client that may not write is refused before
 //!   it uploads its body.
@@ -44,9 +46,14 @@ pub async fn run(state: AppState, config: &Config) -> io::Result<()> {
     let mut builder = actix_server::Server::build()
         .backlog(BACKLOG)
         .shutdown_timeout(SHUTDOWN_TIMEOUT_SECONDS);
-    if let Some(workers) = config.workers {
-        builder = builder.workers(workers);
-    }
+    let workers = config
+        .workers
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get))
+        .clamp(1, 512);
+    builder = builder.workers(workers);
+    // actix-server bounds connections per worker: share the process's bound out.
+    let max_connections = usize::try_from(config.max_connections).unwrap_or(usize::MAX);
+    builder = builder.max_concurrent_connections(max_connections.div_ceil(workers));
     let shutdown = builder.graceful_shutdown_signal();
     let head_timeout = Duration::from_millis(config.client_header_timeout_ms);
     let request_time = Duration::from_secs(config.body_timeout_secs) + crate::db::DEADLINE + REQUEST_DEADLINE_MARGIN;
@@ -184,6 +191,7 @@ fn dispatcher_problem(status: u16) -> Option<Problem> {
         detail: detail.to_owned(),
         code,
         errors: None,
+        errors_total: None,
         conflicts: None,
         current_etag: None,
         current_version: None,
@@ -298,6 +306,8 @@ pub struct ProblemIo<T> {
     /// Set while a write is blocked (the client does not read): it must
     /// progress within [`WRITE_STALL`].
     write_deadline: Option<Pin<Box<tokio::time::Sleep>>>,
+    /// The requests' framing, to end the stream at a malformed chunked body.
+    framing: crate::framing::Framing,
 }
 
 /// How much longer than its body timeout and the database deadline a request
@@ -316,6 +326,7 @@ impl<T> ProblemIo<T> {
             request_deadline: None,
             request_time,
             write_deadline: None,
+            framing: crate::framing::Framing::default(),
         }
     }
 }
@@ -373,8 +384,19 @@ impl<T: AsyncRead + Unpin> AsyncRead for ProblemIo<T> {
     fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
         let this = &mut *self;
         expired(&mut this.request_deadline, cx, "a request was not answered in time")?;
+        if this.framing.broken() {
+            // The end of the stream: actix-http answers the request with a
+            // body that ended early instead of dropping the connection.
+            return Poll::Ready(Ok(()));
+        }
         let before = buf.filled().len();
         let read = Pin::new(&mut this.inner).poll_read(cx, buf);
+        if read.is_ready()
+            && let Some(at) = this.framing.feed(&buf.filled()[before..])
+        {
+            log::debug!("a malformed chunked body: the request's stream ends before it");
+            buf.set_filled(before + at);
+        }
         if buf.filled().len() > before && this.request_deadline.is_none() {
             let mut deadline = Box::pin(tokio::time::sleep(this.request_time));
             // Registers the waker, so an idle trickle is still cut off.

@@ -45,6 +45,10 @@ pub const POLL: Duration = Duration::from_millis(200);
 const LEASE_SECONDS: i32 = 60;
 /// The longest backoff between attempts, and the longest `Retry-After` honoured.
 const MAX_DELAY: Duration = Duration::from_secs(6 * 3600);
+/// How often a worker deletes finished deliveries past the retention.
+const PRUNE_EVERY: Duration = Duration::from_secs(60);
+/// Deliveries deleted per statement when pruning (short transactions, short locks).
+const PRUNE_BATCH: i64 = 1_000;
 /// Most characters of an error kept with a delivery.
 const MAX_ERROR_CHARS: usize = 500;
 
@@ -57,6 +61,10 @@ pub struct Settings {
     pub retry_base: Duration,
     /// Whether receivers on loopback, private, link-local or unspecified addresses are allowed.
     pub allow_private: bool,
+    /// How long delivered and failed deliveries are kept.
+    pub retention: chrono::TimeDelta,
+    /// The clock retention is judged by.
+    pub clock: crate::clock::Clock,
 }
 
 impl Settings {
@@ -66,6 +74,8 @@ impl Settings {
             max_attempts: config.webhook_max_attempts,
             retry_base: Duration::from_millis(config.webhook_retry_base_ms),
             allow_private: config.webhook_allow_private,
+            retention: chrono::TimeDelta::days(i64::from(config.webhook_retention_days)),
+            clock: crate::clock::Clock::system(),
         }
     }
 }
@@ -90,35 +100,46 @@ pub fn sign(secret: &str, id: &str, timestamp: i64, body: &[u8]) -> Result<Strin
     Ok(format!("v1,{}", BASE64.encode(mac.finalize().into_bytes())))
 }
 
-/// Whether `address` is loopback, private, link-local or unspecified (or
-/// otherwise not on the public internet: CGNAT, broadcast, documentation,
-/// IPv6 unique-local and IPv4-mapped forms of those).
+/// Whether `address` is not a public unicast address a receiver may have:
+/// loopback, private, link-local, unspecified, CGNAT, broadcast, multicast,
+/// documentation, benchmarking (198.18.0.0/15), reserved (240.0.0.0/4),
+/// IETF (192.0.0.0/24), and in IPv6 anything outside global unicast
+/// (2000::/3: unique-local, site-local fec0::/10, multicast, IPv4-compatible
+/// `::a.b.c.d`, NAT64 64:ff9b::/96 all fall outside) plus the global ranges
+/// that tunnel to IPv4 (6to4 2002::/16, Teredo 2001::/32) or are
+/// documentation (2001:db8::/32); an IPv4-mapped address as its IPv4.
 pub fn is_private(address: IpAddr) -> bool {
     match address {
         IpAddr::V4(v4) => {
-            let [a, b, ..] = v4.octets();
+            let [a, b, c, _] = v4.octets();
             v4.is_loopback()
                 || v4.is_private()
                 || v4.is_link_local()
                 || v4.is_unspecified()
                 || v4.is_broadcast()
                 || v4.is_documentation()
+                || v4.is_multicast()
                 || a == 0
+                || a >= 240
                 || (a == 100 && (64..128).contains(&b))
+                || (a == 198 && (b & 0xfe) == 18)
+                || (a == 192 && b == 0 && c == 0)
+                || (a == 192 && b == 88 && c == 99)
         }
         IpAddr::V6(v6) => {
             if let Some(v4) = v6.to_ipv4_mapped() {
                 return is_private(IpAddr::V4(v4));
             }
-            let first = v6.segments()[0];
-            v6.is_loopback() || v6.is_unspecified() || (first & 0xfe00) == 0xfc00 || (first & 0xffc0) == 0xfe80
+            let [first, second, ..] = v6.segments();
+            let global_unicast = (first & 0xe000) == 0x2000;
+            !global_unicast || first == 0x2002 || (first == 0x2001 && (second == 0 || second == 0x0db8))
         }
     }
 }
 
-/// Why a receiver URL is refused: not `http(s)`, no host, or (unless
-/// `allow_private`) a host that does not resolve or resolves to a private address.
-pub async fn check_url(url: &str, allow_private: bool) -> Result<(), String> {
+/// Why `url` is no receiver URL: not `http(s)`, no host, credentials, or
+/// (unless `allow_private`) a literal address that is private. Its host, if fine.
+fn check_form(url: &str, allow_private: bool) -> Result<Option<(String, u16)>, String> {
     let uri: actix_web::http::Uri = url.parse().map_err(|_| "must be an absolute http(s) URL".to_owned())?;
     let port = match uri.scheme_str() {
         Some("http") => 80,
@@ -133,27 +154,83 @@ pub async fn check_url(url: &str, allow_private: bool) -> Result<(), String> {
         return Err("must not carry credentials".to_owned());
     }
     if allow_private {
-        return Ok(());
+        return Ok(None);
     }
     let host = host.trim_start_matches('[').trim_end_matches(']');
-    let addresses: Vec<IpAddr> = match host.parse::<IpAddr>() {
-        Ok(address) => vec![address],
-        Err(_) => tokio::net::lookup_host((host, uri.port_u16().unwrap_or(port)))
-            .await
-            .map_err(|err| format!("the host {host:?} does not resolve: {err}"))?
-            .map(|address| address.ip())
-            .collect(),
-    };
+    if let Ok(address) = host.parse::<IpAddr>() {
+        refuse_private(std::iter::once(address))?;
+        return Ok(None);
+    }
+    Ok(Some((host.to_owned(), uri.port_u16().unwrap_or(port))))
+}
+
+/// An error naming the first private address of `addresses`, if any.
+fn refuse_private(addresses: impl IntoIterator<Item = IpAddr>) -> Result<(), String> {
+    match addresses.into_iter().find(|address| is_private(*address)) {
+        Some(address) => Err(format!(
+            "resolves to {address}, a loopback, private, link-local, multicast, reserved or otherwise \
+             non-public address (allowed only with LAMINA_WEBHOOK_ALLOW_PRIVATE=true)"
+        )),
+        None => Ok(()),
+    }
+}
+
+/// Resolves `host` once and checks every address: the addresses to connect
+/// to, all public, or why not.
+async fn resolve_public(host: &str, port: u16) -> Result<Vec<std::net::SocketAddr>, String> {
+    let addresses: Vec<std::net::SocketAddr> = tokio::net::lookup_host((host, port))
+        .await
+        .map_err(|err| format!("the host {host:?} does not resolve: {err}"))?
+        .collect();
     if addresses.is_empty() {
         return Err(format!("the host {host:?} does not resolve"));
     }
-    if let Some(address) = addresses.into_iter().find(|address| is_private(*address)) {
-        return Err(format!(
-            "resolves to {address}, a loopback, private, link-local or unspecified address \
-             (allowed only with LAMINA_WEBHOOK_ALLOW_PRIVATE=true)"
-        ));
+    refuse_private(addresses.iter().map(std::net::SocketAddr::ip))?;
+    Ok(addresses)
+}
+
+/// Why a receiver URL is refused: not `http(s)`, no host, or (unless
+/// `allow_private`) a host that does not resolve or resolves to a private address.
+pub async fn check_url(url: &str, allow_private: bool) -> Result<(), String> {
+    if let Some((host, port)) = check_form(url, allow_private)? {
+        resolve_public(&host, port).await?;
     }
     Ok(())
+}
+
+/// The delivery client's resolver: each host is resolved once per
+/// connection and the client connects to exactly the addresses checked, so
+/// a name that changes its answer between a check and the connection (DNS
+/// rebinding) cannot reach a private address. Literal addresses do not come
+/// here: [`send`] checks them.
+struct PublicResolver;
+
+impl actix_tls::connect::Resolve for PublicResolver {
+    fn lookup<'a>(
+        &'a self,
+        host: &'a str,
+        port: u16,
+    ) -> futures_util::future::LocalBoxFuture<'a, Result<Vec<std::net::SocketAddr>, Box<dyn std::error::Error>>> {
+        Box::pin(async move {
+            resolve_public(host, port)
+                .await
+                .map_err(|reason| format!("refused: the URL's host {reason}").into())
+        })
+    }
+}
+
+/// The HTTP client deliveries go through: no redirects, one attempt's
+/// timeout, and (unless `allow_private`) the [`PublicResolver`].
+fn client(allow_private: bool) -> awc::Client {
+    let builder = awc::Client::builder()
+        .timeout(ATTEMPT_TIMEOUT)
+        .disable_redirects()
+        .add_default_header(("user-agent", concat!("lamina-webhooks/", env!("CARGO_PKG_VERSION"))));
+    if allow_private {
+        return builder.finish();
+    }
+    let tcp = actix_tls::connect::Connector::new(actix_tls::connect::Resolver::custom(PublicResolver)).service();
+    builder.connector(awc::Connector::new().connector(tcp)).finish()
 }
 
 /// A delivery claimed for sending.
@@ -163,6 +240,8 @@ struct Claimed {
     id: Uuid,
     #[diesel(sql_type = diesel::sql_types::Uuid)]
     endpoint_id: Uuid,
+    #[diesel(sql_type = Nullable<diesel::sql_types::Uuid>)]
+    article_id: Option<Uuid>,
     #[diesel(sql_type = Text)]
     payload: String,
     #[diesel(sql_type = Integer)]
@@ -173,17 +252,14 @@ struct Claimed {
     secret: String,
 }
 
-/// Claims the next due delivery: pending, not leased, old enough, of an
-/// enabled endpoint, with no older pending delivery of the same endpoint and
-/// article. Counts the attempt and leases it.
-async fn claim(conn: &mut AsyncPgConnection) -> diesel::QueryResult<Option<Claimed>> {
-    diesel::sql_query(
-        "UPDATE webhook_deliveries d \
+/// The claim: `$1` the lease in seconds, `$2` [`SETTLE`] in seconds. Public
+/// for `EXPLAIN` in tests.
+pub const CLAIM: &str = "UPDATE webhook_deliveries d \
          SET attempts = d.attempts + 1, leased_until = now() + make_interval(secs => $1) \
          FROM webhook_endpoints e \
          WHERE e.id = d.endpoint_id AND d.id = ( \
              SELECT c.id FROM webhook_deliveries c JOIN webhook_endpoints ce ON ce.id = c.endpoint_id \
-             WHERE c.state = 'pending' AND ce.enabled \
+             WHERE c.state = 'pending' AND NOT c.waiting AND ce.enabled \
                AND c.next_attempt_at <= now() \
                AND c.created_at <= now() - make_interval(secs => $2) \
                AND (c.leased_until IS NULL OR c.leased_until < now()) \
@@ -192,13 +268,20 @@ async fn claim(conn: &mut AsyncPgConnection) -> diesel::QueryResult<Option<Claim
                      AND o.state = 'pending' AND o.seq < c.seq) \
              ORDER BY c.next_attempt_at, c.seq LIMIT 1 \
              FOR UPDATE OF c SKIP LOCKED) \
-         RETURNING d.id, d.endpoint_id, d.payload::text AS payload, d.attempts, e.url, e.secret",
-    )
-    .bind::<Integer, _>(LEASE_SECONDS)
-    .bind::<diesel::sql_types::Double, _>(SETTLE.as_secs_f64())
-    .get_result(conn)
-    .await
-    .optional()
+         RETURNING d.id, d.endpoint_id, d.article_id, d.payload::text AS payload, d.attempts, e.url, e.secret";
+
+/// Claims the next due delivery: pending and not waiting, not leased, old
+/// enough, of an enabled endpoint, with no older pending delivery of the same
+/// endpoint and article. Counts the attempt and leases it. Its index holds
+/// only pending rows that are not waiting: the cost follows the due rows,
+/// not a dead receiver's backlog.
+async fn claim(conn: &mut AsyncPgConnection) -> diesel::QueryResult<Option<Claimed>> {
+    diesel::sql_query(CLAIM)
+        .bind::<Integer, _>(LEASE_SECONDS)
+        .bind::<diesel::sql_types::Double, _>(SETTLE.as_secs_f64())
+        .get_result(conn)
+        .await
+        .optional()
 }
 
 /// What one attempt came to.
@@ -212,8 +295,10 @@ enum Outcome {
 
 /// Sends one attempt.
 async fn send(client: &awc::Client, claimed: &Claimed, allow_private: bool) -> Outcome {
-    // Checked again at each attempt: DNS may have changed since the endpoint was saved.
-    if let Err(reason) = check_url(&claimed.url, allow_private).await {
+    // Checked again at each attempt: a literal address here, a name by the
+    // client's resolver as it connects (DNS may have changed since the
+    // endpoint was saved, or between any check and a connection).
+    if let Err(reason) = check_form(&claimed.url, allow_private) {
         return Outcome::Error(format!("refused: the URL {reason}"));
     }
     let id = claimed.id.to_string();
@@ -300,6 +385,16 @@ async fn complete(
     .bind::<Integer, _>(claimed.attempts)
     .execute(conn)
     .await?;
+    if next_state != state::PENDING
+        && let Some(article_id) = claimed.article_id
+    {
+        // Done with it: the next delivery of its endpoint and article is due.
+        diesel::sql_query(RELEASE_NEXT)
+            .bind::<diesel::sql_types::Uuid, _>(claimed.endpoint_id)
+            .bind::<diesel::sql_types::Uuid, _>(article_id)
+            .execute(conn)
+            .await?;
+    }
     if gone {
         diesel::sql_query(
             "UPDATE webhook_endpoints SET enabled = false, updated_at = now(), \
@@ -312,6 +407,21 @@ async fn complete(
     }
     Ok(())
 }
+
+/// Releases the oldest pending delivery of endpoint `$1` and article `$2`
+/// if it is waiting.
+const RELEASE_NEXT: &str = "UPDATE webhook_deliveries SET waiting = false WHERE id = ( \
+         SELECT id FROM webhook_deliveries WHERE endpoint_id = $1 AND article_id = $2 AND state = 'pending' \
+         ORDER BY seq LIMIT 1) AND waiting";
+
+/// Releases every waiting delivery with no older pending one left: a delivery
+/// enqueued while the one ahead of it was being completed (neither saw the
+/// other's transaction) would otherwise wait for ever. One pass over the
+/// pending rows, in the pruning task.
+const RELEASE_ORPHANS: &str = "UPDATE webhook_deliveries SET waiting = false WHERE id IN ( \
+         SELECT id FROM (SELECT DISTINCT ON (endpoint_id, article_id) id, waiting FROM webhook_deliveries \
+             WHERE state = 'pending' AND article_id IS NOT NULL ORDER BY endpoint_id, article_id, seq) heads \
+         WHERE waiting)";
 
 /// Sends due deliveries until none is left; returns how many were attempted.
 async fn drain(pool: &DbPool, client: &awc::Client, settings: &Settings, stop: &AtomicBool) -> Result<u64, String> {
@@ -336,6 +446,35 @@ async fn drain(pool: &DbPool, client: &awc::Client, settings: &Settings, stop: &
         sent += 1;
     }
     Ok(sent)
+}
+
+/// Releases orphaned waiting deliveries ([`RELEASE_ORPHANS`]), then deletes
+/// delivered and failed deliveries created before `cutoff`, in batches of
+/// [`PRUNE_BATCH`] (each its own short statement); pending ones are kept
+/// whatever their age. Returns how many were deleted.
+pub async fn prune(conn: &mut AsyncPgConnection, cutoff: DateTime<Utc>) -> diesel::QueryResult<u64> {
+    let released = diesel::sql_query(RELEASE_ORPHANS).execute(conn).await?;
+    if released > 0 {
+        log::info!("webhooks: released {released} deliveries left waiting behind none");
+    }
+    let mut deleted = 0;
+    loop {
+        let batch = diesel::sql_query(
+            "DELETE FROM webhook_deliveries WHERE id IN ( \
+                 SELECT id FROM webhook_deliveries \
+                 WHERE state IN ('delivered', 'failed') AND created_at < $1 \
+                 ORDER BY created_at LIMIT $2 \
+                 FOR UPDATE SKIP LOCKED)",
+        )
+        .bind::<Timestamptz, _>(cutoff)
+        .bind::<diesel::sql_types::BigInt, _>(PRUNE_BATCH)
+        .execute(conn)
+        .await?;
+        deleted += batch as u64;
+        if (batch as i64) < PRUNE_BATCH {
+            return Ok(deleted);
+        }
+    }
 }
 
 /// A running worker; dropping it (or [`Worker::stop`]) stops it after the attempt in flight.
@@ -377,13 +516,22 @@ async fn run(url: String, settings: Settings, stop: Arc<AtomicBool>) {
             return;
         }
     };
-    let client = awc::Client::builder()
-        .timeout(ATTEMPT_TIMEOUT)
-        .disable_redirects()
-        .add_default_header(("user-agent", concat!("lamina-webhooks/", env!("CARGO_PKG_VERSION"))))
-        .finish();
+    let client = client(settings.allow_private);
     let mut failing = false;
+    let mut pruned_at: Option<std::time::Instant> = None;
     while !AtomicBool::load(&stop, Ordering::Relaxed) {
+        if pruned_at.is_none_or(|at| at.elapsed() >= PRUNE_EVERY) {
+            pruned_at = Some(std::time::Instant::now());
+            let cutoff = settings.clock.now() - settings.retention;
+            match pool.get().await {
+                Ok(mut conn) => match prune(&mut conn, cutoff).await {
+                    Ok(0) => {}
+                    Ok(deleted) => log::info!("webhooks: pruned {deleted} finished deliveries older than {cutoff}"),
+                    Err(err) => log::warn!("webhooks: pruning the outbox failed: {err}"),
+                },
+                Err(err) => log::warn!("webhooks: pruning the outbox failed: {err}"),
+            }
+        }
         match drain(&pool, &client, &settings, &stop).await {
             Ok(_) => failing = false,
             Err(err) if !failing => {
@@ -416,12 +564,71 @@ mod tests {
             "fe80::1",
             "fd00::1",
             "::ffff:127.0.0.1",
+            // issue 24.15: IPv4-compatible, NAT64, 6to4, Teredo, benchmarking,
+            // reserved, multicast, site-local, documentation
+            "::127.0.0.1",
+            "::10.0.0.1",
+            "::8.8.8.8",
+            "64:ff9b::7f00:1",
+            "64:ff9b::808:808",
+            "64:ff9b:1::1",
+            "2002:7f00:1::1",
+            "2002:808:808::1",
+            "2001:0:4136:e378:8000:63bf:3fff:fdd2",
+            "2001:db8::1",
+            "198.18.0.1",
+            "198.19.255.254",
+            "240.0.0.1",
+            "255.255.255.254",
+            "224.0.0.1",
+            "239.255.255.250",
+            "ff02::1",
+            "ff0e::1",
+            "fec0::1",
+            "192.0.0.8",
+            "::ffff:198.18.0.1",
         ] {
             assert!(is_private(address.parse().unwrap()), "{address}");
         }
-        for address in ["93.184.216.34", "8.8.8.8", "2606:4700::1111"] {
+        for address in [
+            "93.184.216.34",
+            "8.8.8.8",
+            "198.17.255.255",
+            "198.20.0.1",
+            "223.255.255.254",
+            "2606:4700::1111",
+            "2a00:1450:4001::1",
+            "::ffff:8.8.8.8",
+        ] {
             assert!(!is_private(address.parse().unwrap()), "{address}");
         }
+    }
+
+    /// The delivery client's resolver answers only public addresses, and
+    /// exactly those it checked: `localhost` is refused at connect time.
+    #[actix_rt::test]
+    async fn the_resolver_refuses_names_of_private_addresses() {
+        use actix_tls::connect::Resolve;
+        let refused = PublicResolver
+            .lookup("localhost", 80)
+            .await
+            .map_err(|err| err.to_string());
+        let reason = refused.unwrap_err();
+        assert!(reason.starts_with("refused: the URL's host resolves to "), "{reason}");
+        assert!(check_url("http://localhost:9/", false).await.is_err());
+        assert!(check_url("http://[::127.0.0.1]/", false).await.is_err());
+        assert!(check_url("http://[::ffff:127.0.0.1]/", false).await.is_err());
+        assert!(check_form("http://[64:ff9b::7f00:1]/", false).is_err());
+        assert!(check_form("http://198.18.0.1/", false).is_err());
+        assert_eq!(check_form("http://8.8.8.8/", false), Ok(None));
+        assert_eq!(
+            check_form("http://example.com/", false),
+            Ok(Some(("example.com".to_owned(), 80)))
+        );
+        assert_eq!(
+            check_form("https://example.com:8443/", false),
+            Ok(Some(("example.com".to_owned(), 8443)))
+        );
     }
 
     #[test]

@@ -148,7 +148,9 @@ pub fn article_event(
 }
 
 /// Adds `payload` to the outbox once for every enabled endpoint subscribed to
-/// `event`. Called inside the write's transaction.
+/// `event`. Called inside the write's transaction. A delivery behind an older
+/// pending one of the same endpoint and article is `waiting` (out of the
+/// worker's scan until that one is done).
 pub async fn enqueue(
     conn: &mut AsyncPgConnection,
     event: &str,
@@ -156,9 +158,11 @@ pub async fn enqueue(
     payload: &serde_json::Value,
 ) -> QueryResult<usize> {
     diesel::sql_query(
-        "INSERT INTO webhook_deliveries (id, endpoint_id, event, payload, article_id) \
-         SELECT gen_random_uuid(), id, $1, $2, $3 FROM webhook_endpoints \
-         WHERE enabled AND ($1 = ANY (events) OR '*' = ANY (events)) ORDER BY id",
+        "INSERT INTO webhook_deliveries (id, endpoint_id, event, payload, article_id, waiting) \
+         SELECT gen_random_uuid(), e.id, $1, $2, $3, EXISTS (SELECT 1 FROM webhook_deliveries o \
+             WHERE o.endpoint_id = e.id AND o.article_id = $3 AND o.state = 'pending') \
+         FROM webhook_endpoints e \
+         WHERE e.enabled AND ($1 = ANY (e.events) OR '*' = ANY (e.events)) ORDER BY e.id",
     )
     .bind::<Text, _>(event)
     .bind::<Jsonb, _>(payload)

@@ -129,6 +129,7 @@ diesel::table! {
         last_error -> Nullable<Text>,
         leased_until -> Nullable<Timestamptz>,
         created_at -> Timestamptz,
+        waiting -> Bool,
     }
 }
 

@@ -16,7 +16,7 @@ pub mod system;
 pub mod translations;
 pub mod webhooks;
 
-use actix_web::dev::ResourceDef;
+use actix_web::dev::{ResourceDef, ServiceResponse};
 use actix_web::http::Method;
 use actix_web::{HttpRequest, HttpResponse, web};
 use utoipa::IntoResponses;
@@ -246,8 +246,13 @@ pub async fn read_json(req: &HttpRequest, mut payload: web::Payload) -> Result<s
     let read = async {
         let mut body = web::BytesMut::new();
         while let Some(chunk) = payload.next().await {
-            let chunk = chunk.map_err(|err| {
-                AppError::bad_request(Code::UnreadableBody, format!("The body could not be read: {err}."))
+            let chunk = chunk.map_err(|err| match err {
+                actix_web::error::PayloadError::Incomplete(_) => AppError::bad_request(
+                    Code::UnreadableBody,
+                    "The body ended before it was complete, or its chunked encoding is malformed: nothing was \
+                     written.",
+                ),
+                err => AppError::bad_request(Code::UnreadableBody, format!("The body could not be read: {err}.")),
             })?;
             if body.len() + chunk.len() > MAX_BODY_BYTES {
                 return Err(AppError::PayloadTooLarge { limit: MAX_BODY_BYTES });
@@ -312,15 +317,17 @@ impl From<crate::content::Error> for AppError {
                     current_version: Some(version.version),
                 }
             }
-            Error::Invalid(errors) => AppError::Validation(
-                errors
+            Error::Invalid(errors) => AppError::Validation {
+                total: errors.len(),
+                errors: errors
                     .into_iter()
+                    .take(crate::error::MAX_LISTED_ERRORS)
                     .map(|error| crate::error::FieldError {
                         pointer: error.pointer,
                         message: error.message,
                     })
                     .collect(),
-            ),
+            },
             Error::Unavailable(cause) => AppError::Unavailable(cause),
             Error::WriteInterrupted { maybe_committed, cause } => AppError::WriteInterrupted { maybe_committed, cause },
             Error::TimedOut { maybe_committed, cause } => AppError::TimedOut { maybe_committed, cause },
@@ -469,6 +476,40 @@ pub async fn docs_redirect() -> HttpResponse {
     HttpResponse::PermanentRedirect()
         .insert_header((actix_web::http::header::LOCATION, "/docs/"))
         .finish()
+}
+
+/// The policy of Swagger UI's responses under `/docs/`: its scripts and styles
+/// from this origin only (it styles elements inline), requests to this origin
+/// only (the spec), no frames, no forms, no plugins.
+pub const DOCS_CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+     img-src 'self' data:; connect-src 'self'; font-src 'self'; base-uri 'none'; form-action 'none'; \
+     frame-ancestors 'none'";
+
+/// A response under `/docs/` (Swagger UI): a file the UI does not have is a
+/// 404 problem, not an empty body.
+pub fn missing_docs_file(response: ServiceResponse) -> ServiceResponse {
+    if response.status() != actix_web::http::StatusCode::NOT_FOUND || response.response().error().is_some() {
+        return response;
+    }
+    let detail = format!(
+        "The API documentation has no file {:?}; see /docs/.",
+        response.request().path()
+    );
+    response.error_response(AppError::not_found(Code::RouteNotFound, detail))
+}
+
+/// Every response under `/docs/` carries the UI's Content-Security-Policy
+/// and may not be framed.
+pub fn secure_docs(response: &mut ServiceResponse) {
+    use actix_web::http::header::{self, HeaderValue};
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(DOCS_CONTENT_SECURITY_POLICY),
+    );
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
 }
 
 /// The query parameters a route knows; any other is a 400.

@@ -140,6 +140,11 @@ async fn expired_and_revoked_tokens_stop_working() {
             .is_err(),
         "a token cannot be born expired"
     );
+    for days in [3651, 96_000_000, u32::MAX] {
+        let refused = lamina::auth::create_token(&mut conn, "forever", Role::Editor, Some(days)).await;
+        let message = refused.err().map(|err| err.to_string()).unwrap_or_default();
+        assert!(message.contains("at most 3650 days"), "{days}: {message:?}");
+    }
     diesel::sql_query("UPDATE api_tokens SET expires_at = now() - interval '1 second' WHERE name = 'expired'")
         .execute(&mut conn)
         .await

@@ -367,3 +367,172 @@ async fn titles_of_invisible_characters_are_refused_and_change_nothing() {
     }
     assert_eq!(get(&service, &path).await.body, before);
 }
+
+/// 422 amplification (issue 24.6): 150 KB of 50,000 empty items break the
+/// rules over 100,000 times; the answer lists the first 100 and says the total.
+#[actix_web::test]
+async fn a_body_with_thousands_of_problems_gets_a_small_422_with_the_total() {
+    let app = TestApp::new().await;
+    let token = app.editor().await;
+    let service = app.service().await;
+    let path = format!("{SEED}/sections/steps");
+    let before = get(&service, &path).await.body;
+    let items = vec![json!({}); 50_000];
+    let body = json!({"kind": "steps", "heading": "Steps", "items": items});
+    assert!(body.to_string().len() > 150_000);
+    let reply = send(&service, write(Method::PUT, &path, &token, &body)).await;
+    assert!(reply.body.len() < 16_384, "a 422 of {} bytes", reply.body.len());
+    let problem = reply.assert_problem(422, "validation_failed");
+    let total = problem["errors_total"].as_u64().unwrap();
+    assert!(total >= 100_000, "{problem}");
+    assert_eq!(problem["errors"].as_array().unwrap().len(), 100);
+    assert_eq!(problem["errors"][0]["pointer"], "/items", "{problem}");
+    assert_eq!(problem["errors"][1]["pointer"], "/items/0/title");
+    let detail = problem["detail"].as_str().unwrap();
+    assert!(detail.contains(&format!("first 100 of {total}")), "{detail}");
+    // A body with few problems lists them all, and says so.
+    let reply = send(
+        &service,
+        write(
+            Method::PUT,
+            &path,
+            &token,
+            &json!({"kind": "steps", "heading": "", "items": []}),
+        ),
+    )
+    .await;
+    let problem = reply.assert_problem(422, "validation_failed");
+    assert_eq!(problem["errors_total"], problem["errors"].as_array().unwrap().len());
+    assert_eq!(get(&service, &path).await.body, before, "nothing was written");
+}
+
+/// Swagger UI under `/docs/` (issue 24.16): a Content-Security-Policy and no
+/// framing on every response; a file it does not have is a 404 problem.
+#[actix_web::test]
+async fn the_docs_are_not_framed_and_unknown_files_are_problems() {
+    let app = TestApp::new().await;
+    let service = app.service().await;
+    for path in [
+        "/docs/",
+        "/docs/swagger-initializer.js",
+        "/docs/swagger-ui.css",
+        "/docs/nope.js",
+    ] {
+        let reply = get(&service, path).await;
+        let policy = reply.header("content-security-policy").unwrap_or_default();
+        assert!(policy.contains("frame-ancestors 'none'"), "{path}: {policy:?}");
+        assert!(
+            policy.contains("script-src 'self'") && policy.contains("default-src 'none'"),
+            "{path}: {policy:?}"
+        );
+        assert_eq!(reply.header("x-frame-options"), Some("DENY"), "{path}");
+        assert_eq!(reply.header("x-content-type-options"), Some("nosniff"), "{path}");
+    }
+    let ui = get(&service, "/docs/").await;
+    assert_eq!(ui.status, 200);
+    let page = String::from_utf8_lossy(&ui.body).into_owned();
+    assert!(page.contains("swagger-initializer.js"), "{page}");
+    assert!(
+        !page.contains("<script>"),
+        "no inline script the policy would block: {page}"
+    );
+    let initializer = get(&service, "/docs/swagger-initializer.js").await;
+    assert_eq!(initializer.status, 200);
+    assert!(String::from_utf8_lossy(&initializer.body).contains("/openapi.json"));
+    for path in ["/docs/nope.js", "/docs/a/b/c.css", "/docs/..%2f..%2fetc%2fpasswd"] {
+        let reply = get(&service, path).await;
+        let problem = reply.assert_problem(404, "route_not_found");
+        assert!(problem["detail"].as_str().unwrap().contains("/docs/"), "{problem}");
+        assert!(problem["request_id"].is_string(), "{problem}");
+    }
+    // The spec itself is unaffected.
+    let spec = get(&service, "/openapi.json").await;
+    assert_eq!(spec.status, 200);
+    assert_eq!(spec.header("x-frame-options"), None);
+}
+
+/// A stalled log pipe (issue 24.10): `lamina serve 2>&1 | sleep 600` hung
+/// every request once the pipe and the buffer were full. Now log lines past
+/// the buffer are dropped and counted, and the server keeps answering.
+#[actix_web::test]
+async fn a_stalled_log_pipe_does_not_hang_the_server() {
+    use std::io::{Read, Write};
+    use std::time::{Duration, Instant};
+    let app = TestApp::new().await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_lamina"))
+        .arg("serve")
+        .env("DATABASE_URL", &app.db.url)
+        .env("LAMINA_BIND", format!("127.0.0.1:{port}"))
+        .env("LAMINA_WORKERS", "1")
+        .env("RUST_LOG", "info")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        // A pipe nobody reads: it fills after 64 KiB.
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let _unread = child.stderr.take();
+    // Killed however the test ends.
+    struct Killed(std::process::Child);
+    impl Drop for Killed {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let _child = Killed(child);
+    let exchange = |request: &str| -> Option<String> {
+        let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+        stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+        stream.write_all(request.as_bytes()).ok()?;
+        let mut answer = Vec::new();
+        stream.read_to_end(&mut answer).ok()?;
+        Some(String::from_utf8_lossy(&answer).into_owned())
+    };
+    let healthz = "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    let started = Instant::now();
+    while exchange(healthz).is_none_or(|answer| !answer.starts_with("HTTP/1.1 200")) {
+        assert!(started.elapsed() < Duration::from_secs(60), "lamina did not start");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // 4 KB access lines: 1,500 of them are 6 MB, far past the pipe and the buffer.
+    let long = format!("/{}", "x".repeat(4_000));
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let request = format!("GET {long} HTTP/1.1\r\nHost: x\r\n\r\n");
+    let mut reader = std::io::BufReader::new(stream.try_clone().unwrap());
+    for n in 0..1_500 {
+        stream.write_all(request.as_bytes()).unwrap();
+        // Read one whole answer (head, then its content-length of body).
+        let mut length = 0;
+        loop {
+            let mut line = String::new();
+            let read = std::io::BufRead::read_line(&mut reader, &mut line);
+            assert!(read.is_ok_and(|bytes| bytes > 0), "no answer to request {n}");
+            if let Some(value) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                length = value.trim().parse().unwrap();
+            }
+            if line == "\r\n" {
+                break;
+            }
+        }
+        let mut body = vec![0u8; length];
+        reader.read_exact(&mut body).unwrap();
+    }
+    let answered = Instant::now();
+    let health = exchange(healthz).unwrap_or_default();
+    assert!(health.starts_with("HTTP/1.1 200"), "{health:?}");
+    assert!(answered.elapsed() < Duration::from_secs(2));
+    let metrics = exchange("GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap_or_default();
+    let dropped: u64 = metrics
+        .lines()
+        .find_map(|line| line.strip_prefix("lamina_log_lines_dropped_total "))
+        .and_then(|value| value.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no lamina_log_lines_dropped_total in {metrics}"));
+    assert!(dropped > 100, "{dropped} lines dropped");
+}

@@ -32,6 +32,11 @@ impl Drop for Server {
 impl Server {
     /// `lamina serve` on this test's database, once it answers.
     fn start(app: &TestApp) -> Server {
+        Server::start_with(app, &[])
+    }
+
+    /// [`Server::start`] with more environment variables.
+    fn start_with(app: &TestApp, env: &[(&str, &str)]) -> Server {
         let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let log = std::env::temp_dir().join(format!("lamina-http-layer-{}-{port}.log", std::process::id()));
         let child = Command::new(env!("CARGO_BIN_EXE_lamina"))
@@ -41,6 +46,7 @@ impl Server {
             .env("LAMINA_CLIENT_HEADER_TIMEOUT_MS", HEAD_TIMEOUT_MS.to_string())
             .env("LAMINA_BODY_TIMEOUT_SECS", "1")
             .env("RUST_LOG", "info")
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log).unwrap())
             .spawn()
@@ -287,4 +293,81 @@ async fn a_trickled_second_request_does_not_hold_the_connection() {
         "closed after {:?}",
         started.elapsed()
     );
+}
+
+/// A chunked body whose chunk size is no hex number, on an editor's write
+/// (issue 24.13): a 400 problem+json and an access line, not a silent close;
+/// nothing is written.
+#[actix_web::test]
+async fn a_malformed_chunked_body_on_a_write_gets_a_problem() {
+    let app = TestApp::new().await;
+    let editor = app.editor().await;
+    let server = Server::start(&app);
+    let path = format!("{SEED}/sections/overview");
+    let before = server.exchange(format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes());
+    for (n, bad_chunk) in [
+        "zz\r\n{}\r\n0\r\n\r\n",
+        "5\r\n{\"kind\"\r\n0\r\n\r\n",
+        "ffffffffffffffffff\r\n",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let request_id = format!("chunky-{n}");
+        let answer = server.exchange(
+            format!(
+                "PUT {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {editor}\r\nIf-Match: *\r\n\
+                 X-Request-Id: {request_id}\r\nContent-Type: application/json\r\n\
+                 Transfer-Encoding: chunked\r\n\r\n{bad_chunk}"
+            )
+            .as_bytes(),
+        );
+        let problem = answer.assert_problem(400, "unreadable_body");
+        assert_eq!(problem["request_id"], request_id.as_str(), "{problem}");
+        assert_eq!(answer.header("x-request-id"), Some(request_id.as_str()));
+        let line = format!("\"PUT {path} HTTP/1.1\" 400");
+        let started = Instant::now();
+        let mut log = String::new();
+        while !(log.contains(&line) && log.contains(&request_id)) && started.elapsed() < Duration::from_secs(5) {
+            std::thread::sleep(Duration::from_millis(50));
+            log = std::fs::read_to_string(&server.log).unwrap();
+        }
+        assert!(
+            log.contains(&line) && log.contains(&request_id),
+            "no {line:?} for {request_id} in {log}"
+        );
+    }
+    let after = server.exchange(format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes());
+    assert_eq!(after.body, before.body, "nothing was written");
+}
+
+/// Connections per process are bounded (issue 24.7): past
+/// `LAMINA_MAX_CONNECTIONS`, a new connection waits in the listen backlog,
+/// unanswered, until one of those held closes; then it is served.
+#[actix_web::test]
+async fn connections_past_the_bound_wait_until_one_closes() {
+    let app = TestApp::new().await;
+    let server = Server::start_with(
+        &app,
+        &[
+            ("LAMINA_MAX_CONNECTIONS", "8"),
+            ("LAMINA_CLIENT_HEADER_TIMEOUT_MS", "60000"),
+        ],
+    );
+    // The readiness probe's connection may take a moment to be released.
+    std::thread::sleep(Duration::from_millis(300));
+    let idle: Vec<TcpStream> = (0..8).map(|_| server.connect()).collect();
+    std::thread::sleep(Duration::from_millis(300));
+    let mut waiting = server.connect();
+    waiting
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    waiting.set_read_timeout(Some(Duration::from_millis(1_500))).unwrap();
+    let mut byte = [0u8; 1];
+    let early = waiting.read(&mut byte);
+    assert!(early.is_err(), "answered past the bound: {early:?}");
+    drop(idle);
+    waiting.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let answer = read_to_close(&mut waiting);
+    assert!(answer.status_line.starts_with("HTTP/1.1 200 "), "{answer:?}");
 }

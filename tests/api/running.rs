@@ -221,4 +221,30 @@ async fn token_commands_print_the_secret_once_and_never_again() {
         "0",
     ]);
     assert!(!expired.status.success());
+    // An absurd lifetime (it overflowed the date and panicked) is refused with
+    // a clear message; ten years is the most (issue 24.14).
+    let absurd = run(&[
+        "token",
+        "create",
+        "--name",
+        "dave",
+        "--role",
+        "editor",
+        "--expires-in-days",
+        "96000000",
+    ]);
+    let stderr = String::from_utf8_lossy(&absurd.stderr);
+    assert_eq!(absurd.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("1..=3650") && !stderr.contains("panicked"), "{stderr}");
+    let longest = run(&[
+        "token",
+        "create",
+        "--name",
+        "dave",
+        "--role",
+        "editor",
+        "--expires-in-days",
+        "3650",
+    ]);
+    assert!(longest.status.success(), "{}", String::from_utf8_lossy(&longest.stderr));
 }
