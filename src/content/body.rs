@@ -56,8 +56,9 @@ pub const SLUG_PATTERN: &str = "^[a-z0-9]+(-[a-z0-9]+)*$";
 /// Plane; the server's check, `is_invisible`, goes by Unicode properties).
 pub const TEXT_PATTERN: &str = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F\u202A-\u202E\u2066-\u2069]*[^\s\x00-\x1F\x7F-\x9F\u00AD\u0300-\u036F\u115F\u1160\u17B4\u17B5\u180B-\u180F\u200B-\u200F\u202A-\u202E\u2060-\u206F\u20D0-\u20FF\u2800\u3164\uFE00-\uFE0F\uFE20-\uFE2F\uFEFF\uFFA0\uFFF9-\uFFFB][^\x00-\x08\x0B-\x1F\x7F-\x9F\u202A-\u202E\u2066-\u2069]*$";
 
-/// Server-owned fields of an article, refused with a hint.
-const ARTICLE_SERVER_OWNED: &[&str] = &[
+/// Server-owned fields of an article, refused with a hint (a translation
+/// write ignores them: it may send back what it read).
+pub(crate) const ARTICLE_SERVER_OWNED: &[&str] = &[
     "id",
     "version",
     "word_count",
@@ -65,8 +66,8 @@ const ARTICLE_SERVER_OWNED: &[&str] = &[
     "created_at",
     "updated_at",
 ];
-/// Server-owned fields of a section, refused with a hint.
-const SECTION_SERVER_OWNED: &[&str] = &["id", "position", "version", "updated_at"];
+/// Server-owned fields of a section, refused with a hint (ignored by a translation write).
+pub(crate) const SECTION_SERVER_OWNED: &[&str] = &["id", "position", "version", "updated_at"];
 
 /// The order problems are reported in: the order of the fields in the
 /// schemas (unknown fields last, array elements in order).

@@ -410,17 +410,7 @@ struct TextParse {
 /// Structure fields of each level, shared by every locale.
 const ARTICLE_STRUCTURE: &[&str] = &["slug", "author", "published_on", "status"];
 const ITEM_STRUCTURE: &[&str] = &["id", "phase"];
-/// What an article and a section read give that the server owns: a
-/// translation write may send them back as read; they are ignored.
-const ARTICLE_SERVER_OWNED: &[&str] = &[
-    "id",
-    "version",
-    "word_count",
-    "reading_time_minutes",
-    "created_at",
-    "updated_at",
-];
-const SECTION_SERVER_OWNED: &[&str] = &["id", "position", "version", "updated_at"];
+use super::body::{ARTICLE_SERVER_OWNED, SECTION_SERVER_OWNED};
 
 impl TextParse {
     fn problem(&mut self, pointer: String, message: impl Into<String>) {

@@ -6,16 +6,12 @@ use actix_web::http::Method;
 use actix_web::test::TestRequest;
 use serde_json::{Value, json};
 
-use crate::common::{SEED, TestApp, bearer, get, send, write};
+use crate::common::{SEED, TestApp, as_write, bearer, get, send, write};
 
 /// Configures `de` and `de-AT` (falling back to `de`) with an admin token.
 async fn german<S, B>(service: &S, admin: &str)
 where
-    S: actix_web::dev::Service<
-            actix_http::Request,
-            Response = actix_web::dev::ServiceResponse<B>,
-            Error = actix_web::Error,
-        >,
+    S: crate::common::TestService<B>,
     B: actix_web::body::MessageBody,
 {
     for (code, body) in [
@@ -49,29 +45,6 @@ fn translated(article: &Value, texts: &[(&str, &str)]) -> Value {
     let mut body = article.clone();
     for (pointer, text) in texts {
         *body.pointer_mut(pointer).unwrap_or_else(|| panic!("{pointer}")) = json!(text);
-    }
-    body
-}
-
-/// An article as read, as a write body in the default locale: without what the server owns.
-fn as_write(article: &Value) -> Value {
-    let mut body = article.clone();
-    for key in [
-        "id",
-        "version",
-        "word_count",
-        "reading_time_minutes",
-        "created_at",
-        "updated_at",
-        "locale",
-        "fallbacks",
-    ] {
-        body.as_object_mut().unwrap().remove(key);
-    }
-    for section in body["sections"].as_array_mut().unwrap() {
-        for key in ["id", "position", "version", "updated_at"] {
-            section.as_object_mut().unwrap().remove(key);
-        }
     }
     body
 }

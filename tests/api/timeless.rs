@@ -84,11 +84,7 @@ fn with_examples(path: &str, operation: &Value) -> String {
 /// The id of the first item of the seed's section of `kind` as it is now.
 async fn first_item<S, B>(service: &S, kind: &str) -> String
 where
-    S: actix_web::dev::Service<
-            actix_http::Request,
-            Response = actix_web::dev::ServiceResponse<B>,
-            Error = actix_web::Error,
-        >,
+    S: crate::common::TestService<B>,
     B: actix_web::body::MessageBody,
 {
     let section = crate::common::get(service, &format!("{SEED}/sections/{kind}"))
