@@ -24,7 +24,20 @@ function diffTable(before, after, caption = "What changed from this revision to 
       h("td", {}, row.a === undefined ? h("ins", {}, show(row.b)) : row.b === undefined ? h("del", {}, show(row.a)) : diffText(show(row.a), show(row.b), /order/.test(row.key) ? ORDER_SEPARATOR : undefined)))))));
 }
 
+/** Release ids → titles, fetched once per page: writes by a release read as its title. */
+let releaseTitles = null;
+async function actorName(actor) {
+  const id = /^release:(.+)$/.exec(actor)?.[1];
+  if (!id) return actor;
+  if (!releaseTitles) {
+    releaseTitles = get("/v1/releases").then(({ data }) => new Map(data.items.map((r) => [r.id, r.title]))).catch(() => new Map());
+  }
+  const title = (await releaseTitles).get(id);
+  return title ? `release “${title}”` : actor;
+}
+
 export async function openRevisions(main, slug) {
+  releaseTitles = null;
   /** What `summary` itself changed: the revision before it against it. */
   const changedIn = async (summary, revisionWrite) => {
     const before = previousOf(summary);
@@ -69,6 +82,12 @@ export async function openRevisions(main, slug) {
       ? "no change to the text"
       : `${labels.slice(0, 3).join("; ")}${labels.length > 3 ? ` (and ${labels.length - 3} more)` : ""}`));
   };
+  /** A cell naming who wrote: a release by its title once known. */
+  const actorCell = (actor) => {
+    const cell = h("td", {}, actor);
+    actorName(actor).then((name) => { cell.textContent = name; });
+    return cell;
+  };
   /** Appends the next page; resolves to its first row. */
   const load = async () => {
     const query = cursor ? `?cursor=${encodeURIComponent(cursor)}` : "";
@@ -80,7 +99,7 @@ export async function openRevisions(main, slug) {
       loaded.push({ r, cell });
       list.append(h("tr", {},
         h("td", {}, when(r.created_at)),
-        h("td", {}, r.actor),
+        actorCell(r.actor),
         cell,
         h("td", { class: "num" }, r.article_version),
         h("td", {}, h("button", { type: "button", onclick: () => showRevision(r) }, `Compare version ${r.article_version}`))));
@@ -110,7 +129,7 @@ export async function openRevisions(main, slug) {
     const revisionWrite = toWrite(data.snapshot);
     const currentWrite = toWrite(current.data);
     replace(detail,
-      h("h2", { id: "detail-title", tabindex: "-1" }, `Version ${summary.article_version}: ${done(summary.action)} by ${summary.actor}, ${when(summary.created_at)}`),
+      h("h2", { id: "detail-title", tabindex: "-1" }, `Version ${summary.article_version}: ${done(summary.action)} by ${await actorName(summary.actor)}, ${when(summary.created_at)}`),
       await changedIn(summary, revisionWrite),
       h("h3", {}, "From this revision to now"),
       diffTable(revisionWrite, currentWrite),
