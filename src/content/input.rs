@@ -32,7 +32,7 @@ fn without_read_only(body: &Value) -> Result<Value, Vec<FieldError>> {
     fn take(object: &mut serde_json::Map<String, Value>, at: &str, errors: &mut Vec<FieldError>) {
         for key in AS_READ {
             let fits = match object.remove(key) {
-                None | Some(Value::Null) => true,
+                None => true,
                 Some(Value::String(_)) => key == "locale",
                 Some(Value::Object(fallbacks)) => key == "fallbacks" && fallbacks.values().all(Value::is_string),
                 Some(_) => false,

@@ -138,7 +138,7 @@ pub async fn get_revision(
     tag = "revisions",
     params(
         RevisionPath,
-        ("If-Match" = String, Header, description = "The article's current ETag, or `*`"),
+        ("If-Match" = Option<String>, Header, description = "The article's current ETag, or `*`: required (428 without it) unless the article was deleted, which a restore re-creates without it (and 412 with it)"),
     ),
     security(("bearer" = [])),
     responses(

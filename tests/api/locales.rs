@@ -771,6 +771,7 @@ async fn a_write_may_send_back_locale_and_fallbacks_as_read_but_not_other_shapes
     let mut body = json!({"kind": "overview", "heading": section["heading"], "body": section["body"]});
     for (key, value, pointer) in [
         ("fallbacks", json!([null, null]), "/fallbacks"),
+        ("fallbacks", json!(null), "/fallbacks"),
         ("fallbacks", json!({"/heading": 1}), "/fallbacks"),
         ("locale", json!(7), "/locale"),
     ] {
