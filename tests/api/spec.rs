@@ -219,6 +219,12 @@ fn problem_codes_are_listed() {
     ] {
         assert!(codes.iter().any(|listed| listed == code), "{code} is not listed");
     }
+    // The README's table explains every code.
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    for code in codes {
+        let row = format!("| `{}` |", code.as_str().unwrap());
+        assert!(readme.contains(&row), "README's problem table has no row {row}");
+    }
     // Today's codes, or any string: a client generated today decodes a code added later.
     let code = &spec["components"]["schemas"]["Problem"]["properties"]["code"];
     assert_eq!(code["anyOf"][0]["$ref"], "#/components/schemas/Code");
