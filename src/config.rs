@@ -165,6 +165,16 @@ pub struct Config {
     #[arg(long, env = "LAMINA_DEFAULT_LOCALE", default_value = "en", global = true)]
     pub default_locale: String,
 
+    /// Where uploaded images and their variants are kept. Default: `assets/` in
+    /// LAMINA_DATA_DIR with the private cluster; with DATABASE_URL (no data
+    /// directory of lamina's), `lamina-assets/` in the OS's temporary directory.
+    #[arg(long, env = "LAMINA_ASSET_DIR", global = true)]
+    pub asset_dir: Option<PathBuf>,
+
+    /// Most bytes of an uploaded image (then 413).
+    #[arg(long, env = "LAMINA_ASSET_MAX_BYTES", default_value_t = crate::media::DEFAULT_MAX_BYTES, global = true)]
+    pub asset_max_bytes: usize,
+
     /// Allow webhook URLs whose host resolves to a loopback, private, link-local
     /// or unspecified address (for tests and local use; refused otherwise).
     #[arg(long, env = "LAMINA_WEBHOOK_ALLOW_PRIVATE", default_value_t = false, action = clap::ArgAction::Set, global = true)]

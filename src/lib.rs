@@ -11,6 +11,7 @@ pub mod db;
 pub mod error;
 pub mod limits;
 pub mod logging;
+pub mod media;
 pub mod metrics;
 pub mod openapi;
 pub mod releases;
@@ -63,6 +64,8 @@ pub struct AppState {
     pub clock: clock::Clock,
     /// The configured locales, as this node last read them.
     pub locales: std::sync::Arc<content::locales::LocaleRegistry>,
+    /// Uploaded images: where they are kept, the upload limit, the image work.
+    pub media: std::sync::Arc<media::Media>,
 }
 
 impl AppState {
@@ -100,6 +103,7 @@ impl AppState {
             webhook_allow_private: config.webhook_allow_private,
             clock: clock::Clock::system(),
             locales: std::sync::Arc::default(),
+            media: std::sync::Arc::new(media::Media::new(media::asset_dir(config), config.asset_max_bytes)),
             cors_origins: config
                 .cors_origins
                 .split(',')

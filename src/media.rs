@@ -1,0 +1,384 @@
+//! Images (API.md §15), apart from HTTP and the database: what the bytes
+//! are, their size from the header alone, the placeholder, resized and
+//! re-encoded variants, and the files they are kept in.
+//!
+//! Decoding and encoding run on tokio's blocking pool, at most
+//! [`Media::permits`] at a time, never on the request threads.
+
+use std::collections::HashMap;
+use std::io::{Cursor, Write};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader};
+
+/// Most pixels an upload may have (50 megapixels): more is refused before
+/// anything is decoded (a decompression bomb).
+pub const MAX_PIXELS: u64 = 50_000_000;
+/// Default `LAMINA_ASSET_MAX_BYTES`: 20 MiB.
+pub const DEFAULT_MAX_BYTES: usize = 20 * 1024 * 1024;
+/// The widths a variant may have (`?w=`): a fixed ladder, so that no one
+/// can fill the disk with sizes.
+pub const WIDTHS: [u32; 13] = [64, 128, 256, 320, 480, 640, 768, 960, 1280, 1600, 1920, 2560, 3840];
+/// The quality of lossy variants when `?q=` is not given.
+pub const DEFAULT_QUALITY: u8 = 80;
+/// The placeholder is computed over a downscale fitting this square (ThumbHash's limit).
+const PLACEHOLDER_SIZE: u32 = 100;
+/// Most bytes a decoder may allocate: a 50-megapixel image in 16-bit RGBA fits.
+const MAX_DECODE_ALLOC: u64 = 512 * 1024 * 1024;
+
+/// An accepted image format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Format {
+    /// `image/jpeg`.
+    Jpeg,
+    /// `image/png`.
+    Png,
+    /// `image/webp`.
+    Webp,
+    /// `image/gif`.
+    Gif,
+}
+
+impl Format {
+    /// Every accepted format.
+    pub const ALL: [Format; 4] = [Format::Jpeg, Format::Png, Format::Webp, Format::Gif];
+
+    /// What the bytes are, from their magic numbers; `None` for anything else.
+    pub fn sniff(bytes: &[u8]) -> Option<Format> {
+        if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+            Some(Format::Jpeg)
+        } else if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+            Some(Format::Png)
+        } else if bytes.starts_with(b"GIF87a") || bytes.starts_with(b"GIF89a") {
+            Some(Format::Gif)
+        } else if bytes.len() >= 12 && bytes.starts_with(b"RIFF") && &bytes[8..12] == b"WEBP" {
+            Some(Format::Webp)
+        } else {
+            None
+        }
+    }
+
+    /// Its media type.
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Format::Jpeg => "image/jpeg",
+            Format::Png => "image/png",
+            Format::Webp => "image/webp",
+            Format::Gif => "image/gif",
+        }
+    }
+
+    /// The format of a media type (its essence, case-insensitive).
+    pub fn from_content_type(content_type: &str) -> Option<Format> {
+        let essence = content_type.split(';').next().unwrap_or_default().trim();
+        Format::ALL
+            .into_iter()
+            .find(|format| format.content_type().eq_ignore_ascii_case(essence))
+    }
+
+    /// The file extension of a variant in this format.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Jpeg => "jpg",
+            Format::Png => "png",
+            Format::Webp => "webp",
+            Format::Gif => "gif",
+        }
+    }
+
+    fn image_format(self) -> ImageFormat {
+        match self {
+            Format::Jpeg => ImageFormat::Jpeg,
+            Format::Png => ImageFormat::Png,
+            Format::Webp => ImageFormat::WebP,
+            Format::Gif => ImageFormat::Gif,
+        }
+    }
+}
+
+/// Why an image is refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ImageError {
+    /// The header cannot be read, or the pixels cannot be decoded.
+    Unreadable(String),
+    /// More than [`MAX_PIXELS`].
+    TooManyPixels { width: u32, height: u32 },
+}
+
+/// What an upload is, once checked.
+#[derive(Debug, Clone)]
+pub struct Probe {
+    /// Its width as shown (its EXIF orientation applied).
+    pub width: u32,
+    /// Its height as shown.
+    pub height: u32,
+    /// ThumbHash of the image, in standard base64.
+    pub placeholder: String,
+}
+
+fn reader(bytes: &[u8], format: Format) -> ImageReader<Cursor<&[u8]>> {
+    let mut reader = ImageReader::with_format(Cursor::new(bytes), format.image_format());
+    let mut limits = image::Limits::default();
+    limits.max_alloc = Some(MAX_DECODE_ALLOC);
+    reader.limits(limits);
+    reader
+}
+
+/// The dimensions in the header of `bytes` (nothing is decoded).
+pub fn dimensions(bytes: &[u8], format: Format) -> Result<(u32, u32), ImageError> {
+    reader(bytes, format)
+        .into_dimensions()
+        .map_err(|err| ImageError::Unreadable(err.to_string()))
+}
+
+/// Decodes `bytes` (at most [`MAX_PIXELS`], checked from the header first)
+/// with its EXIF orientation applied.
+pub fn decode(bytes: &[u8], format: Format) -> Result<DynamicImage, ImageError> {
+    let (width, height) = dimensions(bytes, format)?;
+    if u64::from(width) * u64::from(height) > MAX_PIXELS {
+        return Err(ImageError::TooManyPixels { width, height });
+    }
+    let unreadable = |err: image::ImageError| ImageError::Unreadable(err.to_string());
+    let mut decoder = reader(bytes, format).into_decoder().map_err(unreadable)?;
+    let orientation = decoder.orientation().map_err(unreadable)?;
+    let mut image = DynamicImage::from_decoder(decoder).map_err(unreadable)?;
+    image.apply_orientation(orientation);
+    Ok(image)
+}
+
+/// Checks an upload and reads what is stored of it: its size as shown and
+/// its placeholder. Refuses more than [`MAX_PIXELS`] before decoding.
+pub fn probe(bytes: &[u8], format: Format) -> Result<Probe, ImageError> {
+    let image = decode(bytes, format)?;
+    let small = image.thumbnail(PLACEHOLDER_SIZE, PLACEHOLDER_SIZE).to_rgba8();
+    let hash = thumbhash::rgba_to_thumb_hash(small.width() as usize, small.height() as usize, small.as_raw());
+    use base64::Engine;
+    Ok(Probe {
+        width: image.width(),
+        height: image.height(),
+        placeholder: base64::engine::general_purpose::STANDARD.encode(hash),
+    })
+}
+
+/// A variant of an image: its width (`None`: the original's) and format and
+/// the quality of lossy formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Variant {
+    /// Its width; the height keeps the aspect ratio.
+    pub width: Option<u32>,
+    /// Its format (GIF variants are PNG: only the first frame is kept).
+    pub format: Format,
+    /// JPEG quality, 1-100 (WebP variants are lossless; PNG has none).
+    pub quality: u8,
+}
+
+impl Variant {
+    /// Its file name among the variants of one original.
+    pub fn file_name(&self) -> String {
+        let width = self.width.map_or("full".to_owned(), |width| format!("w{width}"));
+        format!("{width}-q{}.{}", self.quality, self.format.extension())
+    }
+}
+
+/// Renders `variant` of the image `bytes` (in `format`).
+pub fn render(bytes: &[u8], format: Format, variant: Variant) -> Result<Vec<u8>, ImageError> {
+    let mut image = decode(bytes, format)?;
+    if let Some(width) = variant.width.filter(|width| *width < image.width()) {
+        let height = (u64::from(image.height()) * u64::from(width) / u64::from(image.width().max(1))).max(1);
+        let height = u32::try_from(height).unwrap_or(u32::MAX);
+        image = image.resize_exact(width, height, image::imageops::FilterType::CatmullRom);
+    }
+    let mut out = Vec::new();
+    let failed = |err: image::ImageError| ImageError::Unreadable(err.to_string());
+    match variant.format {
+        Format::Jpeg => {
+            let encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, variant.quality.clamp(1, 100));
+            DynamicImage::ImageRgb8(image.to_rgb8())
+                .write_with_encoder(encoder)
+                .map_err(failed)?;
+        }
+        Format::Webp => {
+            let encoder = image::codecs::webp::WebPEncoder::new_lossless(&mut out);
+            DynamicImage::ImageRgba8(image.to_rgba8())
+                .write_with_encoder(encoder)
+                .map_err(failed)?;
+        }
+        Format::Png | Format::Gif => {
+            let encoder = image::codecs::png::PngEncoder::new(&mut out);
+            DynamicImage::ImageRgba8(image.to_rgba8())
+                .write_with_encoder(encoder)
+                .map_err(failed)?;
+        }
+    }
+    Ok(out)
+}
+
+/// Where originals and variants are kept: a directory, each file written to
+/// a temporary file beside it, fsynced, then renamed into place (and the
+/// directory fsynced), so a crash never leaves half a file under its name.
+///
+/// Originals are named by the SHA-256 of their bytes (the same bytes are
+/// stored once); variants by their original's name and [`Variant::file_name`].
+#[derive(Debug, Clone)]
+pub struct Store {
+    root: PathBuf,
+}
+
+impl Store {
+    /// A store in `root` (created when first written).
+    pub fn new(root: PathBuf) -> Store {
+        Store { root }
+    }
+
+    /// Its directory.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The path of the original stored under `key`.
+    pub fn original(&self, key: &str) -> PathBuf {
+        self.root.join("originals").join(key)
+    }
+
+    /// The path of `variant` of the original `key`.
+    pub fn variant(&self, key: &str, variant: &Variant) -> PathBuf {
+        self.root.join("variants").join(key).join(variant.file_name())
+    }
+
+    /// Writes `bytes` to a new temporary file beside `path`, fsynced; rename
+    /// it into place with [`Store::place`].
+    pub fn stage(&self, path: &Path, bytes: &[u8]) -> std::io::Result<PathBuf> {
+        let dir = path
+            .parent()
+            .ok_or_else(|| std::io::Error::other("a stored file needs a directory"))?;
+        std::fs::create_dir_all(dir)?;
+        let temporary = dir.join(format!(".tmp-{}", uuid::Uuid::new_v4().simple()));
+        let written = (|| {
+            let mut file = std::fs::File::create(&temporary)?;
+            file.write_all(bytes)?;
+            file.sync_all()
+        })();
+        match written {
+            Ok(()) => Ok(temporary),
+            Err(err) => {
+                let _ = std::fs::remove_file(&temporary);
+                Err(err)
+            }
+        }
+    }
+
+    /// Renames the staged `temporary` to `path` (or drops it if `path`
+    /// already holds the same bytes) and fsyncs the directory.
+    pub fn place(&self, temporary: &Path, path: &Path) -> std::io::Result<()> {
+        if path.is_file() {
+            return std::fs::remove_file(temporary);
+        }
+        if let Err(err) = std::fs::rename(temporary, path) {
+            let _ = std::fs::remove_file(temporary);
+            return Err(err);
+        }
+        match path.parent() {
+            Some(dir) => std::fs::File::open(dir)?.sync_all(),
+            None => Ok(()),
+        }
+    }
+
+    /// Writes `bytes` to `path` whole or not at all.
+    pub fn write(&self, path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+        let temporary = self.stage(path, bytes)?;
+        self.place(&temporary, path)
+    }
+
+    /// Removes the original `key` and its variants (what is already gone is no error).
+    pub fn remove(&self, key: &str) -> std::io::Result<()> {
+        let gone = |result: std::io::Result<()>| match result {
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            other => other,
+        };
+        gone(std::fs::remove_dir_all(self.root.join("variants").join(key)))?;
+        gone(std::fs::remove_file(self.original(key)))
+    }
+}
+
+/// The media settings and work of one server.
+#[derive(Debug)]
+pub struct Media {
+    /// Where the files are.
+    pub store: Store,
+    /// Most bytes an upload may have.
+    pub max_bytes: usize,
+    /// Image work allowed at once (decoding is memory- and CPU-heavy).
+    pub permits: tokio::sync::Semaphore,
+    /// A lock per variant being made, so concurrent first requests for it
+    /// make it once.
+    making: Mutex<HashMap<PathBuf, Arc<tokio::sync::Mutex<()>>>>,
+    /// Variants made since start.
+    made: std::sync::atomic::AtomicU64,
+}
+
+impl Media {
+    /// Media kept in `root`, uploads of at most `max_bytes`.
+    pub fn new(root: PathBuf, max_bytes: usize) -> Media {
+        let workers = std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get);
+        Media {
+            store: Store::new(root),
+            max_bytes,
+            permits: tokio::sync::Semaphore::new(workers),
+            making: Mutex::default(),
+            made: std::sync::atomic::AtomicU64::new(0),
+        }
+    }
+
+    /// How many variants this server has made (rendered and stored).
+    pub fn variants_made(&self) -> u64 {
+        self.made.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Counts a variant made.
+    pub fn made_variant(&self) {
+        self.made.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Runs `work` on the blocking pool once a permit is free.
+    pub async fn run<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> Result<T, String> {
+        let _permit = self.permits.acquire().await.map_err(|err| err.to_string())?;
+        tokio::task::spawn_blocking(work).await.map_err(|err| err.to_string())
+    }
+
+    /// The lock of the variant at `path`.
+    pub fn making(&self, path: &Path) -> Arc<tokio::sync::Mutex<()>> {
+        let mut making = self.making.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        // Locks no one holds any more are dropped, so the map stays small.
+        making.retain(|_, lock| Arc::strong_count(lock) > 1);
+        making.entry(path.to_owned()).or_default().clone()
+    }
+}
+
+/// The asset directory `config` names: `LAMINA_ASSET_DIR`; else, with the
+/// private cluster, `assets/` in its data directory; else (`DATABASE_URL`,
+/// no data directory of ours) `lamina-assets/` in the OS's temporary directory.
+pub fn asset_dir(config: &crate::config::Config) -> PathBuf {
+    match (&config.asset_dir, &config.database_url) {
+        (Some(dir), _) => dir.clone(),
+        (None, None) => config.data_dir.join("assets"),
+        (None, Some(_)) => std::env::temp_dir().join("lamina-assets"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_magic_bytes_say_the_format() {
+        assert_eq!(Format::sniff(b"\xFF\xD8\xFF\xE0rest"), Some(Format::Jpeg));
+        assert_eq!(Format::sniff(b"\x89PNG\r\n\x1a\nrest"), Some(Format::Png));
+        assert_eq!(Format::sniff(b"GIF89a..."), Some(Format::Gif));
+        assert_eq!(Format::sniff(b"RIFF\0\0\0\0WEBPVP8 "), Some(Format::Webp));
+        assert_eq!(Format::sniff(b"RIFF\0\0\0\0WAVE"), None);
+        assert_eq!(Format::sniff(b"<svg"), None);
+        assert_eq!(Format::from_content_type("Image/JPEG; x=y"), Some(Format::Jpeg));
+        assert_eq!(Format::from_content_type("image/svg+xml"), None);
+    }
+}
