@@ -115,6 +115,8 @@ pub struct Probe {
     pub height: u32,
     /// ThumbHash of the image, in standard base64.
     pub placeholder: String,
+    /// Its EXIF orientation (1-8; 1: as stored).
+    pub orientation: u8,
 }
 
 fn reader(bytes: &[u8], format: Format) -> ImageReader<Cursor<&[u8]>> {
@@ -135,6 +137,11 @@ pub fn dimensions(bytes: &[u8], format: Format) -> Result<(u32, u32), ImageError
 /// Decodes `bytes` (at most [`MAX_PIXELS`], checked from the header first)
 /// with its EXIF orientation applied.
 pub fn decode(bytes: &[u8], format: Format) -> Result<DynamicImage, ImageError> {
+    decode_oriented(bytes, format).map(|(image, _)| image)
+}
+
+/// [`decode`], and the EXIF orientation it applied.
+fn decode_oriented(bytes: &[u8], format: Format) -> Result<(DynamicImage, image::metadata::Orientation), ImageError> {
     let (width, height) = dimensions(bytes, format)?;
     if u64::from(width) * u64::from(height) > MAX_PIXELS {
         return Err(ImageError::TooManyPixels { width, height });
@@ -144,13 +151,13 @@ pub fn decode(bytes: &[u8], format: Format) -> Result<DynamicImage, ImageError> 
     let orientation = decoder.orientation().map_err(unreadable)?;
     let mut image = DynamicImage::from_decoder(decoder).map_err(unreadable)?;
     image.apply_orientation(orientation);
-    Ok(image)
+    Ok((image, orientation))
 }
 
 /// Checks an upload and reads what is stored of it: its size as shown and
 /// its placeholder. Refuses more than [`MAX_PIXELS`] before decoding.
 pub fn probe(bytes: &[u8], format: Format) -> Result<Probe, ImageError> {
-    let image = decode(bytes, format)?;
+    let (image, orientation) = decode_oriented(bytes, format)?;
     let small = image.thumbnail(PLACEHOLDER_SIZE, PLACEHOLDER_SIZE).to_rgba8();
     let hash = thumbhash::rgba_to_thumb_hash(small.width() as usize, small.height() as usize, small.as_raw());
     use base64::Engine;
@@ -158,7 +165,73 @@ pub fn probe(bytes: &[u8], format: Format) -> Result<Probe, ImageError> {
         width: image.width(),
         height: image.height(),
         placeholder: base64::engine::general_purpose::STANDARD.encode(hash),
+        orientation: orientation.to_exif(),
     })
+}
+
+/// The bytes of an upload that are stored and served: a JPEG without its
+/// EXIF and XMP segments (camera metadata, the GPS position among them),
+/// its `orientation` (EXIF 1-8) kept in a minimal EXIF segment of its own;
+/// other formats, and a JPEG whose segments cannot be walked, as uploaded.
+pub fn strip_metadata(bytes: &[u8], format: Format, orientation: u8) -> Vec<u8> {
+    if format != Format::Jpeg {
+        return bytes.to_vec();
+    }
+    strip_jpeg(bytes, orientation).unwrap_or_else(|| bytes.to_vec())
+}
+
+/// An APP1 segment holding only an EXIF orientation.
+fn orientation_segment(orientation: u8) -> Vec<u8> {
+    let mut segment = vec![0xFF, 0xE1, 0x00, 0x22];
+    segment.extend_from_slice(b"Exif\0\0MM\0\x2a\0\0\0\x08");
+    // One entry: 0x0112 (Orientation), SHORT, count 1, the value; no next IFD.
+    segment.extend_from_slice(&[0x00, 0x01, 0x01, 0x12, 0x00, 0x03, 0, 0, 0, 1, 0, orientation, 0, 0]);
+    segment.extend_from_slice(&[0, 0, 0, 0]);
+    segment
+}
+
+fn strip_jpeg(bytes: &[u8], orientation: u8) -> Option<Vec<u8>> {
+    const XMP: [&[u8]; 2] = [b"http://ns.adobe.com/xap/1.0/", b"http://ns.adobe.com/xmp/extension/"];
+    if !bytes.starts_with(&[0xFF, 0xD8]) {
+        return None;
+    }
+    let mut out = Vec::with_capacity(bytes.len());
+    out.extend_from_slice(&[0xFF, 0xD8]);
+    let mut at = 2;
+    let mut oriented = orientation == 1;
+    loop {
+        if *bytes.get(at)? != 0xFF {
+            return None;
+        }
+        let marker = *bytes.get(at + 1)?;
+        match marker {
+            // Fill bytes before a marker.
+            0xFF => at += 1,
+            // Start of scan or end of image: the rest is image data, copied as is.
+            0xDA | 0xD9 => {
+                out.extend_from_slice(&bytes[at..]);
+                return Some(out);
+            }
+            0x01 | 0xD0..=0xD7 => {
+                out.extend_from_slice(&bytes[at..at + 2]);
+                at += 2;
+            }
+            _ => {
+                let length = usize::from(u16::from_be_bytes([*bytes.get(at + 2)?, *bytes.get(at + 3)?]));
+                let end = at.checked_add(2)?.checked_add(length)?;
+                let payload = bytes.get(at + 4..end)?;
+                let exif = marker == 0xE1 && payload.starts_with(b"Exif\0\0");
+                let xmp = marker == 0xE1 && XMP.iter().any(|prefix| payload.starts_with(prefix));
+                if exif && !oriented {
+                    out.extend_from_slice(&orientation_segment(orientation));
+                    oriented = true;
+                } else if !exif && !xmp {
+                    out.extend_from_slice(&bytes[at..end]);
+                }
+                at = end;
+            }
+        }
+    }
 }
 
 /// A variant of an image: its width (`None`: the original's) and format and
@@ -369,6 +442,18 @@ pub fn asset_dir(config: &crate::config::Config) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_orientation_segment_is_read_back() {
+        for orientation in 1..=8 {
+            let segment = orientation_segment(orientation);
+            assert_eq!(segment.len(), 2 + 0x22);
+            assert_eq!(
+                image::metadata::Orientation::from_exif_chunk(&segment[10..]).map(|o| o.to_exif()),
+                Some(orientation)
+            );
+        }
+    }
 
     #[test]
     fn the_magic_bytes_say_the_format() {

@@ -56,7 +56,7 @@ pub struct Asset {
     /// What the bytes are.
     #[schema(example = "image/jpeg")]
     pub content_type: String,
-    /// The size of the original, in bytes.
+    /// The size of the original as stored and served (a JPEG's EXIF removed), in bytes.
     #[schema(example = 204_800)]
     pub bytes: i64,
     /// Its width in pixels, as shown (EXIF orientation applied).
@@ -65,7 +65,7 @@ pub struct Asset {
     /// Its height in pixels, as shown.
     #[schema(example = 1200)]
     pub height: i32,
-    /// SHA-256 of the original's bytes, lowercase hex.
+    /// SHA-256 of the original as stored and served, lowercase hex.
     #[schema(example = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08")]
     pub sha256: String,
     /// A ThumbHash of the image (base64): a blurred preview to show while it loads.
@@ -238,7 +238,9 @@ fn upload_format(req: &HttpRequest, bytes: &[u8]) -> Result<Format, AppError> {
 /// `Content-Type`, which must be what the bytes are (415). At most
 /// `LAMINA_ASSET_MAX_BYTES` (20 MiB: 413) and 50 megapixels (422
 /// `image_too_large`, read from the header before anything is decoded).
-/// The same bytes uploaded again are stored once (a new asset, the same file).
+/// A JPEG is stored without its EXIF and XMP metadata (GPS position
+/// included) but for its orientation. The same bytes uploaded again are
+/// stored once (a new asset, the same file).
 #[utoipa::path(
     tag = "assets",
     params(UploadQuery),
@@ -274,19 +276,20 @@ pub async fn upload_asset(
         let (media, bytes) = (media.clone(), bytes.clone());
         move || -> Result<_, AppError> {
             let probe = media::probe(&bytes, format).map_err(image_problem)?;
-            let sha256 = format!("{:x}", Sha256::digest(&bytes));
+            let stored = media::strip_metadata(&bytes, format, probe.orientation);
+            let sha256 = format!("{:x}", Sha256::digest(&stored));
             let staged = media
                 .store
-                .stage(&media.store.original(&sha256), &bytes)
+                .stage(&media.store.original(&sha256), &stored)
                 .map_err(|err| AppError::Internal(format!("staging an upload: {err}")))?;
-            Ok((probe, sha256, staged))
+            Ok((probe, stored.len(), sha256, staged))
         }
     };
-    let (probe, sha256, staged) = media.run(work).await.map_err(AppError::Internal)??;
+    let (probe, stored_bytes, sha256, staged) = media.run(work).await.map_err(AppError::Internal)??;
     let new = store::NewAsset {
         filename,
         content_type: format.content_type().to_owned(),
-        bytes: i64::try_from(bytes.len()).unwrap_or(i64::MAX),
+        bytes: i64::try_from(stored_bytes).unwrap_or(i64::MAX),
         width: i32::try_from(probe.width).unwrap_or(i32::MAX),
         height: i32::try_from(probe.height).unwrap_or(i32::MAX),
         sha256,
@@ -576,7 +579,8 @@ fn variant_of(
 
 /// An asset's file: the original as uploaded, or a resized/re-encoded variant (any token).
 ///
-/// Without a query, the bytes as uploaded (EXIF included). With `w`, `fm`
+/// Without a query, the original as stored (a JPEG without its EXIF but for
+/// its orientation; PNG and WebP as uploaded). With `w`, `fm`
 /// or `q`, a variant: made on first request, stored, served from storage
 /// after. Variants are re-encoded, so carry no EXIF (no GPS position);
 /// orientation is applied to their pixels. Every answer has a strong `ETag`

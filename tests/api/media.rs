@@ -53,6 +53,30 @@ fn png_header(width: u32, height: u32) -> Vec<u8> {
     bytes
 }
 
+/// `jpeg` with an EXIF segment after its SOI: orientation `orientation`
+/// and a GPS IFD whose latitude reference is "N", followed by a marker text.
+fn jpeg_with_gps(width: u32, height: u32, orientation: u8) -> Vec<u8> {
+    let mut tiff = b"MM\0\x2a\0\0\0\x08".to_vec();
+    // IFD0 at 8: two entries (Orientation; GPSInfo → the GPS IFD at 38), no next IFD.
+    tiff.extend_from_slice(&[0, 2]);
+    tiff.extend_from_slice(&[0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, orientation, 0, 0]);
+    tiff.extend_from_slice(&[0x88, 0x25, 0, 4, 0, 0, 0, 1, 0, 0, 0, 38]);
+    tiff.extend_from_slice(&[0, 0, 0, 0]);
+    // GPS IFD at 38: GPSLatitudeRef "N".
+    tiff.extend_from_slice(&[0, 1, 0x00, 0x01, 0, 2, 0, 0, 0, 2, b'N', 0, 0, 0, 0, 0, 0, 0]);
+    tiff.extend_from_slice(b"GPS-SECRET-48.8584N-2.2945E");
+    let mut segment = vec![0xFF, 0xE1];
+    segment.extend_from_slice(&u16::try_from(2 + 6 + tiff.len()).unwrap().to_be_bytes());
+    segment.extend_from_slice(b"Exif\0\0");
+    segment.extend_from_slice(&tiff);
+    let plain = jpeg(width, height);
+    [&plain[..2], &segment, &plain[2..]].concat()
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|window| window == needle)
+}
+
 /// `POST /v1/assets?filename=…` of `bytes` as `content_type` with `token`.
 async fn upload<S: TestService<B>, B: actix_web::body::MessageBody>(
     service: &S,
@@ -528,4 +552,47 @@ async fn concurrent_first_requests_make_a_variant_once() {
     // Made once: one file, no temporary left behind.
     assert_eq!(state.media.variants_made(), 1);
     assert_eq!(files.len(), 1, "{files:?}");
+}
+
+#[actix_web::test]
+async fn gps_is_removed_and_orientation_applied() {
+    let app = TestApp::new().await;
+    let service = app.service().await;
+    let editor = app.editor().await;
+    // Stored 120×80, shown turned a quarter (orientation 6): 80×120.
+    let uploaded = jpeg_with_gps(120, 80, 6);
+    assert!(contains(&uploaded, b"GPS-SECRET"));
+    let created = upload(&service, Some(&editor), "trip.jpg", "image/jpeg", uploaded.clone()).await;
+    assert_eq!(created.status, 201, "{}", String::from_utf8_lossy(&created.body));
+    let asset = created.json();
+    assert_eq!(
+        (asset["width"].as_u64(), asset["height"].as_u64()),
+        (Some(80), Some(120))
+    );
+    let url = asset["url"].as_str().unwrap();
+
+    // The original: no EXIF but the orientation, the image data untouched.
+    let original = get_as(&service, url, &editor).await;
+    assert_eq!(original.status, 200);
+    assert!(!contains(&original.body, b"GPS-SECRET"));
+    assert!(!contains(&original.body, &[0x88, 0x25]), "the GPSInfo tag is gone");
+    assert!(original.body.len() < uploaded.len());
+    assert_eq!(asset["bytes"], original.body.len());
+    assert_eq!(asset["sha256"], format!("{:x}", sha2::Sha256::digest(&original.body)));
+    let mut decoder = image::ImageReader::new(Cursor::new(&original.body))
+        .with_guessed_format()
+        .unwrap()
+        .into_decoder()
+        .unwrap();
+    use image::ImageDecoder;
+    assert_eq!(decoder.orientation().unwrap(), image::metadata::Orientation::Rotate90);
+    let decoded = image::load_from_memory(&original.body).unwrap();
+    assert_eq!((decoded.width(), decoded.height()), (120, 80));
+
+    // A variant: turned, no EXIF at all.
+    let variant = get_as(&service, &format!("{url}?w=64"), &editor).await;
+    assert_eq!(variant.status, 200);
+    assert!(!contains(&variant.body, b"Exif"));
+    let decoded = image::load_from_memory(&variant.body).unwrap();
+    assert_eq!((decoded.width(), decoded.height()), (64, 96));
 }
