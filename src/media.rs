@@ -244,20 +244,64 @@ pub struct Variant {
     pub format: Format,
     /// JPEG quality, 1-100 (WebP variants are lossless; PNG has none).
     pub quality: u8,
+    /// Cropped to exactly this size around a focal point (`width` is then unused).
+    pub cover: Option<Cover>,
+}
+
+/// A crop to `width`×`height` (the largest part of the image of that aspect
+/// ratio, as near centred on the focal point as fits, then scaled).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Cover {
+    pub width: u32,
+    pub height: u32,
+    /// The focal point, in thousandths of the width and height.
+    pub focal_x: u16,
+    pub focal_y: u16,
 }
 
 impl Variant {
     /// Its file name among the variants of one original.
     pub fn file_name(&self) -> String {
-        let width = self.width.map_or("full".to_owned(), |width| format!("w{width}"));
-        format!("{width}-q{}.{}", self.quality, self.format.extension())
+        let size = match (self.cover, self.width) {
+            (Some(cover), _) => format!("c{}x{}-f{}.{}", cover.width, cover.height, cover.focal_x, cover.focal_y),
+            (None, Some(width)) => format!("w{width}"),
+            (None, None) => "full".to_owned(),
+        };
+        format!("{size}-q{}.{}", self.quality, self.format.extension())
     }
+}
+
+/// The part of a `width`×`height` image that `cover` keeps: x, y, width, height.
+fn cover_rect(width: u32, height: u32, cover: Cover) -> (u32, u32, u32, u32) {
+    let (w, h) = (u64::from(width), u64::from(height));
+    let (cw, ch) = (u64::from(cover.width.max(1)), u64::from(cover.height.max(1)));
+    // Wider than the target: full height, part of the width; else the reverse.
+    let (crop_w, crop_h) = if w * ch > h * cw {
+        ((h * cw / ch).clamp(1, w), h)
+    } else {
+        (w, (w * ch / cw).clamp(1, h))
+    };
+    let place = |size: u64, crop: u64, focal: u16| {
+        let centre = size * u64::from(focal.min(1000)) / 1000;
+        centre.saturating_sub(crop / 2).min(size - crop)
+    };
+    let x = place(w, crop_w, cover.focal_x);
+    let y = place(h, crop_h, cover.focal_y);
+    let narrow = |value: u64| u32::try_from(value).unwrap_or(u32::MAX);
+    (narrow(x), narrow(y), narrow(crop_w), narrow(crop_h))
 }
 
 /// Renders `variant` of the image `bytes` (in `format`).
 pub fn render(bytes: &[u8], format: Format, variant: Variant) -> Result<Vec<u8>, ImageError> {
     let mut image = decode(bytes, format)?;
-    if let Some(width) = variant.width.filter(|width| *width < image.width()) {
+    if let Some(cover) = variant.cover {
+        let (x, y, width, height) = cover_rect(image.width(), image.height(), cover);
+        image = image.crop_imm(x, y, width, height).resize_exact(
+            cover.width,
+            cover.height,
+            image::imageops::FilterType::CatmullRom,
+        );
+    } else if let Some(width) = variant.width.filter(|width| *width < image.width()) {
         let height = (u64::from(image.height()) * u64::from(width) / u64::from(image.width().max(1))).max(1);
         let height = u32::try_from(height).unwrap_or(u32::MAX);
         image = image.resize_exact(width, height, image::imageops::FilterType::CatmullRom);
@@ -442,6 +486,24 @@ pub fn asset_dir(config: &crate::config::Config) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_cover_crop_is_centred_on_the_focal_point_as_far_as_it_fits() {
+        let cover = |width, height, focal_x, focal_y| Cover {
+            width,
+            height,
+            focal_x,
+            focal_y,
+        };
+        // A 400×200 image to a square: 200×200, centred, at the left edge, at the right edge.
+        assert_eq!(cover_rect(400, 200, cover(64, 64, 500, 500)), (100, 0, 200, 200));
+        assert_eq!(cover_rect(400, 200, cover(64, 64, 0, 500)), (0, 0, 200, 200));
+        assert_eq!(cover_rect(400, 200, cover(64, 64, 1000, 500)), (200, 0, 200, 200));
+        assert_eq!(cover_rect(400, 200, cover(64, 64, 300, 500)), (20, 0, 200, 200));
+        // To a wide strip: the full width, 100 rows around the focus.
+        assert_eq!(cover_rect(400, 200, cover(256, 64, 500, 250)), (0, 0, 400, 100));
+        assert_eq!(cover_rect(400, 200, cover(256, 64, 500, 750)), (0, 100, 400, 100));
+    }
 
     #[test]
     fn the_orientation_segment_is_read_back() {

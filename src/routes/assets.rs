@@ -501,10 +501,23 @@ pub struct FileQuery {
     /// JPEG quality, 1-100 (default 80).
     #[param(minimum = 1, maximum = 100, example = 80)]
     q: Option<u8>,
+    /// With `fit=cover`: the height, from the same ladder as `w`, no taller than the original.
+    #[param(example = 480)]
+    h: Option<u32>,
+    /// `cover`: exactly `w`×`h`, cropped around the asset's focal point (needs `w` and `h`).
+    fit: Option<Fit>,
+}
+
+/// How a variant fits `w` and `h`.
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Fit {
+    /// Fills `w`×`h`, cropping what sticks out, around the focal point.
+    Cover,
 }
 
 impl KnownParams for FileQuery {
-    const NAMES: &'static [&'static str] = &["w", "fm", "q"];
+    const NAMES: &'static [&'static str] = &["w", "fm", "q", "h", "fit"];
 }
 
 /// Files never change under their URL (a changed image is a new asset).
@@ -517,22 +530,33 @@ fn variant_of(
     format: Format,
     query: &FileQuery,
 ) -> Result<Option<Variant>, AppError> {
-    if query.w.is_none() && query.fm.is_none() && query.q.is_none() {
+    if query.w.is_none() && query.fm.is_none() && query.q.is_none() && query.h.is_none() && query.fit.is_none() {
         return Ok(None);
     }
     let invalid = |detail: String| AppError::bad_request(Code::InvalidVariant, detail);
-    if let Some(width) = query.w {
-        let ladder = media::WIDTHS.map(|width| width.to_string()).join(", ");
-        if !media::WIDTHS.contains(&width) {
-            return Err(invalid(format!("`w` must be one of {ladder}; not {width}.")));
+    let ladder = media::WIDTHS.map(|width| width.to_string()).join(", ");
+    for (name, value, limit, what) in [("w", query.w, row.width, "wider"), ("h", query.h, row.height, "taller")] {
+        let Some(value) = value else { continue };
+        if !media::WIDTHS.contains(&value) {
+            return Err(invalid(format!("`{name}` must be one of {ladder}; not {value}.")));
         }
-        if i64::from(width) > i64::from(row.width) {
+        if i64::from(value) > i64::from(limit) {
             return Err(invalid(format!(
-                "`w` {width} is wider than the image ({} pixels); use a smaller width or the original.",
-                row.width
+                "`{name}` {value} is {what} than the image ({limit} pixels); use a smaller size or the original."
             )));
         }
     }
+    let cover = match (query.fit, query.w, query.h) {
+        (None, _, None) => None,
+        (Some(Fit::Cover), Some(width), Some(height)) => Some(media::Cover {
+            width,
+            height,
+            focal_x: (row.focal_x.clamp(0.0, 1.0) * 1000.0).round() as u16,
+            focal_y: (row.focal_y.clamp(0.0, 1.0) * 1000.0).round() as u16,
+        }),
+        (Some(Fit::Cover), _, _) => return Err(invalid("`fit=cover` needs both `w` and `h`.".to_owned())),
+        (None, _, Some(_)) => return Err(invalid("`h` is only for `fit=cover` (with `w`).".to_owned())),
+    };
     let quality = query.q.unwrap_or(media::DEFAULT_QUALITY);
     if !(1..=100).contains(&quality) {
         return Err(invalid(format!("`q` must be 1-100, not {quality}.")));
@@ -570,7 +594,10 @@ fn variant_of(
         }
     };
     Ok(Some(Variant {
-        width: query.w.filter(|width| i64::from(*width) < i64::from(row.width)),
+        width: query
+            .w
+            .filter(|width| cover.is_none() && i64::from(*width) < i64::from(row.width)),
+        cover,
         format,
         // Only JPEG has a quality: other formats share one file whatever `q` says.
         quality: if format == Format::Jpeg { quality } else { 100 },
@@ -584,7 +611,9 @@ fn variant_of(
 /// or `q`, a variant: made on first request, stored, served from storage
 /// after. Variants are re-encoded, so carry no EXIF (no GPS position);
 /// orientation is applied to their pixels. Every answer has a strong `ETag`
-/// and `Cache-Control: public, max-age=31536000, immutable`; `fm=auto`
+/// and `Cache-Control: public, max-age=31536000, immutable`; `fit=cover`
+/// with `w` and `h` crops to exactly that size around the focal point (a
+/// new focal point is a new variant, with its own ETag); `fm=auto`
 /// answers `Vary: Accept`. An image is public once published content uses
 /// it (not yet built: any token reads it; anonymous → 401).
 #[utoipa::path(

@@ -500,8 +500,37 @@ async fn files_are_served_immutable_with_variants_made_once() {
     assert!(!varies_by_accept(&photo), "{:?}", photo.header("vary"));
     assert_ne!(plain.etag(), webp.etag());
 
-    // Widths off the ladder or wider than the image; bad formats and qualities.
-    for query in ["w=100", "w=320", "w=0", "q=0", "q=101"] {
+    // Cropped to cover around the focal point (left edge: the red end of the gradient).
+    let cover = format!("{url}?w=128&h=128&fit=cover");
+    let centred = get_as(&service, &cover, &editor).await;
+    assert_eq!(centred.status, 200, "{}", String::from_utf8_lossy(&centred.body));
+    let square = image::load_from_memory(&centred.body).unwrap().to_rgb8();
+    assert_eq!(square.dimensions(), (128, 128));
+    let id = asset["id"].as_str().unwrap();
+    let moved = TestRequest::put()
+        .uri(&format!("/v1/assets/{id}"))
+        .insert_header(bearer(&editor))
+        .insert_header(("If-Match", "*"))
+        .set_json(json!({"focal_point": {"x": 0.0, "y": 0.5}}));
+    assert_eq!(send(&service, moved).await.status, 200);
+    let left = get_as(&service, &cover, &editor).await;
+    assert_ne!(left.etag(), centred.etag());
+    let left = image::load_from_memory(&left.body).unwrap().to_rgb8();
+    // The gradient's red grows to the right: the left crop starts at 0, the centred one at 50.
+    assert!(left.get_pixel(0, 64)[0] < 10, "{:?}", left.get_pixel(0, 64));
+    assert!(square.get_pixel(0, 64)[0] > 30, "{:?}", square.get_pixel(0, 64));
+
+    // Widths off the ladder or wider than the image; bad formats and qualities; h without fit.
+    for query in [
+        "w=100",
+        "w=320",
+        "w=0",
+        "q=0",
+        "q=101",
+        "h=64",
+        "fit=cover&w=64",
+        "w=64&h=256&fit=cover",
+    ] {
         get_as(&service, &format!("{url}?{query}"), &editor)
             .await
             .assert_problem(400, "invalid_variant");
