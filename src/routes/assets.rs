@@ -625,6 +625,9 @@ fn variant_of(
             (Vec<u8> = "image/jpeg"), (Vec<u8> = "image/png"), (Vec<u8> = "image/webp"), (Vec<u8> = "image/gif")
         ),
             headers(("ETag" = String, description = "Strong: the bytes' identity"), ("Cache-Control" = String, description = "`public, max-age=31536000, immutable`"))),
+        (status = 206, description = "The byte range `Range` asks for (one range; `If-Range` honoured)", content(
+            (Vec<u8> = "image/jpeg"), (Vec<u8> = "image/png"), (Vec<u8> = "image/webp"), (Vec<u8> = "image/gif")
+        ), headers(("Content-Range" = String, description = "`bytes first-last/length`"))),
         (status = 304, description = "`If-None-Match` names this ETag"),
         (status = 400, description = "`w`, `fm` or `q` is not one lamina makes (`invalid_variant`)", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such asset, or another file name (`asset_not_found`)", body = crate::error::Problem, content_type = "application/problem+json"),
@@ -687,7 +690,49 @@ pub async fn serve_asset(
     let bytes = tokio::fs::read(&path)
         .await
         .map_err(|err| AppError::Internal(format!("reading {}: {err}", path.display())))?;
-    Ok(response.content_type(format.content_type()).body(bytes))
+    response
+        .insert_header((header::ACCEPT_RANGES, "bytes"))
+        .content_type(format.content_type());
+    if let Some((start, end)) = requested_range(&req, &etag, bytes.len()) {
+        let total = bytes.len();
+        return Ok(response
+            .status(StatusCode::PARTIAL_CONTENT)
+            .insert_header((header::CONTENT_RANGE, format!("bytes {start}-{end}/{total}")))
+            .body(bytes[start..=end].to_vec()));
+    }
+    Ok(response.body(bytes))
+}
+
+/// The one byte range (first and last, inclusive) the request asks for of
+/// `length` bytes, if it asks for one that can be served (and its
+/// `If-Range`, if any, is `etag`). Several ranges, or none that fits, are
+/// answered with the whole file, as RFC 9110 §14.2 allows.
+fn requested_range(req: &HttpRequest, etag: &str, length: usize) -> Option<(usize, usize)> {
+    let range = req.headers().get(header::RANGE)?.to_str().ok()?.trim();
+    if let Some(if_range) = req.headers().get(header::IF_RANGE)
+        && if_range.as_bytes() != etag.as_bytes()
+    {
+        return None;
+    }
+    let spec = range.strip_prefix("bytes=")?.trim();
+    if spec.contains(',') || length == 0 {
+        return None;
+    }
+    let (first, last) = spec.split_once('-')?;
+    let (first, last) = (first.trim(), last.trim());
+    let (start, end) = if first.is_empty() {
+        let suffix: usize = last.parse().ok()?;
+        (length.checked_sub(suffix.min(length))?, length - 1)
+    } else {
+        let start: usize = first.parse().ok()?;
+        let end = if last.is_empty() {
+            length - 1
+        } else {
+            last.parse::<usize>().ok()?.min(length - 1)
+        };
+        (start, end)
+    };
+    (start <= end && start < length).then_some((start, end))
 }
 
 /// Makes `variant` of `row` at `path` unless it is there: once, however

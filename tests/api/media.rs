@@ -453,6 +453,36 @@ async fn files_are_served_immutable_with_variants_made_once() {
     );
     let tag = original.etag();
     assert!(!tag.starts_with("W/"), "{tag}");
+    assert_eq!(original.header("accept-ranges"), Some("bytes"));
+    // Images are sent as they are, never compressed again.
+    let gzip = get_with(&service, &url, &editor, &[("Accept-Encoding", "gzip, br")]).await;
+    assert_eq!((gzip.header("content-encoding"), gzip.body == bytes), (None, true));
+    let part = get_with(
+        &service,
+        &url,
+        &editor,
+        &[("Range", "bytes=10-19"), ("Accept-Encoding", "gzip")],
+    )
+    .await;
+    assert_eq!(part.status, 206);
+    assert_eq!(part.body, &bytes[10..20]);
+    assert_eq!(
+        part.header("content-range"),
+        Some(format!("bytes 10-19/{}", bytes.len()).as_str())
+    );
+    let tail = get_with(&service, &url, &editor, &[("Range", "bytes=-5"), ("If-Range", &tag)]).await;
+    assert_eq!((tail.status.as_u16(), &tail.body[..]), (206, &bytes[bytes.len() - 5..]));
+    let stale = get_with(
+        &service,
+        &url,
+        &editor,
+        &[("Range", "bytes=0-4"), ("If-Range", "\"o.other\"")],
+    )
+    .await;
+    assert_eq!((stale.status.as_u16(), stale.body.len()), (200, bytes.len()));
+    let unsatisfiable = format!("bytes={}-", bytes.len() + 10);
+    let whole = get_with(&service, &url, &editor, &[("Range", &unsatisfiable)]).await;
+    assert_eq!((whole.status.as_u16(), whole.body.len()), (200, bytes.len()));
     let unchanged = get_with(&service, &url, &editor, &[("If-None-Match", &tag)]).await;
     assert_eq!(unchanged.status, 304);
     assert!(unchanged.body.is_empty());
