@@ -103,7 +103,11 @@ impl AppState {
             webhook_allow_private: config.webhook_allow_private,
             clock: clock::Clock::system(),
             locales: std::sync::Arc::default(),
-            media: std::sync::Arc::new(media::Media::new(media::asset_dir(config), config.asset_max_bytes)),
+            media: std::sync::Arc::new(media::Media::new(
+                media::asset_dir(config),
+                config.asset_max_bytes,
+                config.asset_cache_max_bytes,
+            )),
             cors_origins: config
                 .cors_origins
                 .split(',')

@@ -17,6 +17,8 @@ use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader};
 pub const MAX_PIXELS: u64 = 50_000_000;
 /// Default `LAMINA_ASSET_MAX_BYTES`: 20 MiB.
 pub const DEFAULT_MAX_BYTES: usize = 20 * 1024 * 1024;
+/// Default `LAMINA_ASSET_CACHE_MAX_BYTES`: 1 GiB of variants.
+pub const DEFAULT_VARIANT_MAX_BYTES: u64 = 1024 * 1024 * 1024;
 /// The widths a variant may have (`?w=`): a fixed ladder, so that no one
 /// can fill the disk with sizes.
 pub const WIDTHS: [u32; 13] = [64, 128, 256, 320, 480, 640, 768, 960, 1280, 1600, 1920, 2560, 3840];
@@ -407,6 +409,58 @@ impl Store {
         self.place(&temporary, path)
     }
 
+    /// Removes the least recently used variants (by modification time, which
+    /// serving a variant renews) until they take at most `max_bytes`, never
+    /// `keep`. Returns how many were removed.
+    pub fn evict_variants(&self, max_bytes: u64, keep: &Path) -> std::io::Result<usize> {
+        let mut files = Vec::new();
+        let mut total = 0u64;
+        let dirs = match std::fs::read_dir(self.root.join("variants")) {
+            Ok(dirs) => dirs,
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+            Err(err) => return Err(err),
+        };
+        for dir in dirs.flatten() {
+            let Ok(entries) = std::fs::read_dir(dir.path()) else {
+                continue;
+            };
+            for entry in entries.flatten() {
+                let Ok(metadata) = entry.metadata() else { continue };
+                if !metadata.is_file() || entry.file_name().to_string_lossy().starts_with(".tmp-") {
+                    continue;
+                }
+                total += metadata.len();
+                let used = metadata.modified().unwrap_or(std::time::SystemTime::UNIX_EPOCH);
+                files.push((used, metadata.len(), entry.path()));
+            }
+        }
+        files.sort();
+        let mut removed = 0;
+        for (_, length, path) in files {
+            if total <= max_bytes {
+                break;
+            }
+            if path == keep {
+                continue;
+            }
+            match std::fs::remove_file(&path) {
+                Ok(()) => removed += 1,
+                Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
+                Err(err) => return Err(err),
+            }
+            total = total.saturating_sub(length);
+        }
+        Ok(removed)
+    }
+
+    /// Records that the variant at `path` was served (for [`Store::evict_variants`]).
+    pub fn touch(path: &Path) -> std::io::Result<()> {
+        std::fs::File::options()
+            .write(true)
+            .open(path)?
+            .set_modified(std::time::SystemTime::now())
+    }
+
     /// Removes the original `key` and its variants (what is already gone is no error).
     pub fn remove(&self, key: &str) -> std::io::Result<()> {
         let gone = |result: std::io::Result<()>| match result {
@@ -425,6 +479,8 @@ pub struct Media {
     pub store: Store,
     /// Most bytes an upload may have.
     pub max_bytes: usize,
+    /// Most bytes of variants kept.
+    pub variant_max_bytes: u64,
     /// Image work allowed at once (decoding is memory- and CPU-heavy).
     pub permits: tokio::sync::Semaphore,
     /// A lock per variant being made, so concurrent first requests for it
@@ -435,12 +491,14 @@ pub struct Media {
 }
 
 impl Media {
-    /// Media kept in `root`, uploads of at most `max_bytes`.
-    pub fn new(root: PathBuf, max_bytes: usize) -> Media {
+    /// Media kept in `root`, uploads of at most `max_bytes`, at most
+    /// `variant_max_bytes` of variants.
+    pub fn new(root: PathBuf, max_bytes: usize, variant_max_bytes: u64) -> Media {
         let workers = std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get);
         Media {
             store: Store::new(root),
             max_bytes,
+            variant_max_bytes,
             permits: tokio::sync::Semaphore::new(workers),
             making: Mutex::default(),
             made: std::sync::atomic::AtomicU64::new(0),

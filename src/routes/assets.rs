@@ -684,12 +684,23 @@ pub async fn serve_asset(
             .insert_header((ETAG, etag.as_str()))
             .finish());
     }
-    if let Some(variant) = variant {
-        make_variant(&media, &row, original_format, variant, &path).await?;
+    if let Some(variant) = variant
+        && !make_variant(&media, &row, original_format, variant, &path).await?
+    {
+        // Served from storage: now its most recently used variant.
+        let touched = path.clone();
+        drop(tokio::task::spawn_blocking(move || media::Store::touch(&touched)));
     }
-    let bytes = tokio::fs::read(&path)
-        .await
-        .map_err(|err| AppError::Internal(format!("reading {}: {err}", path.display())))?;
+    let unreadable = |err: std::io::Error| AppError::Internal(format!("reading {}: {err}", path.display()));
+    let bytes = match (tokio::fs::read(&path).await, variant) {
+        (Ok(bytes), _) => bytes,
+        // Evicted since it was found: made again.
+        (Err(err), Some(variant)) if err.kind() == std::io::ErrorKind::NotFound => {
+            make_variant(&media, &row, original_format, variant, &path).await?;
+            tokio::fs::read(&path).await.map_err(unreadable)?
+        }
+        (Err(err), _) => return Err(unreadable(err)),
+    };
     response
         .insert_header((header::ACCEPT_RANGES, "bytes"))
         .content_type(format.content_type());
@@ -736,21 +747,22 @@ fn requested_range(req: &HttpRequest, etag: &str, length: usize) -> Option<(usiz
 }
 
 /// Makes `variant` of `row` at `path` unless it is there: once, however
-/// many requests ask for it at the same time.
+/// many requests ask for it at the same time. Then the least recently
+/// served variants go if there are too many. `true` if this call made it.
 async fn make_variant(
     media: &std::sync::Arc<media::Media>,
     row: &AssetRow,
     format: Format,
     variant: Variant,
     path: &std::path::Path,
-) -> Result<(), AppError> {
+) -> Result<bool, AppError> {
     if tokio::fs::try_exists(path).await.unwrap_or(false) {
-        return Ok(());
+        return Ok(false);
     }
     let lock = media.making(path);
     let _making = lock.lock().await;
     if tokio::fs::try_exists(path).await.unwrap_or(false) {
-        return Ok(());
+        return Ok(false);
     }
     let original = media.store.original(&row.storage_key);
     let work = {
@@ -763,10 +775,14 @@ async fn make_variant(
             media
                 .store
                 .write(&path, &encoded)
-                .map_err(|err| AppError::Internal(format!("writing {}: {err}", path.display())))
+                .map_err(|err| AppError::Internal(format!("writing {}: {err}", path.display())))?;
+            if let Err(err) = media.store.evict_variants(media.variant_max_bytes, &path) {
+                log::warn!("evicting variants: {err}");
+            }
+            Ok(())
         }
     };
     media.run(work).await.map_err(AppError::Internal)??;
     media.made_variant();
-    Ok(())
+    Ok(true)
 }

@@ -661,3 +661,57 @@ async fn gps_is_removed_and_orientation_applied() {
     let decoded = image::load_from_memory(&variant.body).unwrap();
     assert_eq!((decoded.width(), decoded.height()), (64, 96));
 }
+
+#[actix_web::test]
+async fn variants_past_the_bound_go_least_recently_served_first() {
+    let mut app = TestApp::new().await;
+    let bytes = png(400, 300);
+    // Room for the two smaller variants, not for a third.
+    app.config.asset_cache_max_bytes = 70_000;
+    let (state, service) = app.node().await;
+    let editor = app.editor().await;
+    let asset = upload(&service, Some(&editor), "face.png", "image/png", bytes.clone())
+        .await
+        .json();
+    let url = asset["url"].as_str().unwrap().to_owned();
+    let variants = app
+        .db
+        .asset_dir()
+        .join("variants")
+        .join(asset["sha256"].as_str().unwrap());
+    let stored = || {
+        let mut names: Vec<String> = std::fs::read_dir(&variants)
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    };
+    let size = |name: &str| std::fs::metadata(variants.join(name)).unwrap().len();
+    assert_eq!(get_as(&service, &format!("{url}?w=64"), &editor).await.status, 200);
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    assert_eq!(get_as(&service, &format!("{url}?w=128"), &editor).await.status, 200);
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    // w=64 served again: now the most recently used.
+    assert_eq!(get_as(&service, &format!("{url}?w=64"), &editor).await.status, 200);
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert_eq!(stored(), ["w128-q100.png", "w64-q100.png"]);
+    let (small, medium) = (size("w64-q100.png"), size("w128-q100.png"));
+    assert!(small + medium < 70_000, "{small} + {medium}");
+    let large = get_as(&service, &format!("{url}?w=256"), &editor).await;
+    assert_eq!(large.status, 200);
+    let large = size("w256-q100.png");
+    assert!(
+        large + small + medium > 70_000 && large + small <= 70_000,
+        "{large} {small} {medium}"
+    );
+    // w=128 was the least recently served: it went; the original stays.
+    assert_eq!(stored(), ["w256-q100.png", "w64-q100.png"]);
+    assert_eq!(originals(&app).len(), 1);
+    assert_eq!(get_as(&service, &url, &editor).await.body, bytes);
+    // Asked for again, it is made again.
+    assert_eq!(state.media.variants_made(), 3);
+    let again = get_as(&service, &format!("{url}?w=128"), &editor).await;
+    assert_eq!(again.status, 200);
+    assert_eq!(state.media.variants_made(), 4);
+}
