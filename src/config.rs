@@ -184,6 +184,21 @@ pub struct Config {
     #[arg(long, env = "LAMINA_DEFAULT_LOCALE", default_value = "en", global = true)]
     pub default_locale: String,
 
+    /// Where uploaded images and their variants are kept. Default: `assets/` in
+    /// LAMINA_DATA_DIR with the private cluster; with DATABASE_URL (no data
+    /// directory of lamina's), `lamina-assets/` in the OS's temporary directory.
+    #[arg(long, env = "LAMINA_ASSET_DIR", global = true)]
+    pub asset_dir: Option<PathBuf>,
+
+    /// Most bytes of an uploaded image (then 413).
+    #[arg(long, env = "LAMINA_ASSET_MAX_BYTES", default_value_t = crate::media::DEFAULT_MAX_BYTES, global = true)]
+    pub asset_max_bytes: usize,
+
+    /// Most bytes of resized variants kept on disk; past it the least recently
+    /// served are removed (and made again when asked for). Originals never are.
+    #[arg(long, env = "LAMINA_ASSET_CACHE_MAX_BYTES", default_value_t = crate::media::DEFAULT_VARIANT_MAX_BYTES, global = true)]
+    pub asset_cache_max_bytes: u64,
+
     /// Allow webhook URLs whose host resolves to a loopback, private, link-local
     /// or unspecified address (for tests and local use; refused otherwise).
     #[arg(long, env = "LAMINA_WEBHOOK_ALLOW_PRIVATE", default_value_t = false, action = clap::ArgAction::Set, global = true)]

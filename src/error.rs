@@ -35,6 +35,16 @@ pub enum Code {
     DeliveryNotFound,
     /// 404: no release has this id.
     ReleaseNotFound,
+    /// 404: no asset (uploaded image) has this id, or its URL names another file name.
+    AssetNotFound,
+    /// 400: an asset's `filename` is not a file name of 1-200 characters.
+    InvalidFilename,
+    /// 400: `w`, `fm` or `q` of an image URL is not one lamina makes (`w` from the ladder, no wider than the original).
+    InvalidVariant,
+    /// 422: the image has more than 50 megapixels (refused before decoding).
+    ImageTooLarge,
+    /// 422: the bytes start as an image of their type but cannot be read as one.
+    InvalidImage,
     /// 404: the release stages nothing for this article or section.
     StagedChangeNotFound,
     /// 409: the release is published or failed: it can no longer change.
@@ -121,6 +131,11 @@ impl Code {
             Code::WebhookNotFound => "webhook_not_found",
             Code::DeliveryNotFound => "delivery_not_found",
             Code::ReleaseNotFound => "release_not_found",
+            Code::AssetNotFound => "asset_not_found",
+            Code::InvalidFilename => "invalid_filename",
+            Code::InvalidVariant => "invalid_variant",
+            Code::ImageTooLarge => "image_too_large",
+            Code::InvalidImage => "invalid_image",
             Code::StagedChangeNotFound => "staged_change_not_found",
             Code::ReleaseClosed => "release_closed",
             Code::ReleaseTooLarge => "release_too_large",
@@ -271,6 +286,8 @@ pub enum AppError {
     /// 422: the body is JSON but breaks the rules: the first
     /// [`MAX_LISTED_ERRORS`] problems and how many there are in all.
     Validation { errors: Vec<FieldError>, total: usize },
+    /// 422: the body (not JSON: an image) cannot be taken as it is.
+    Unprocessable { code: Code, detail: String },
     /// 428: a write to an existing resource without `If-Match`.
     PreconditionRequired,
     /// 429: over a rate limit of `limit` per minute; retry after `retry_after` seconds.
@@ -317,6 +334,7 @@ impl AppError {
             AppError::BadRequest { code, .. }
             | AppError::NotFound { code, .. }
             | AppError::Conflict { code, .. }
+            | AppError::Unprocessable { code, .. }
             | AppError::Gone { code, .. } => *code,
             AppError::Unauthorized { .. } => Code::Unauthorized,
             AppError::Forbidden { .. } => Code::Forbidden,
@@ -343,6 +361,7 @@ impl AppError {
             | AppError::Forbidden { detail }
             | AppError::NotFound { detail, .. }
             | AppError::Conflict { detail, .. }
+            | AppError::Unprocessable { detail, .. }
             | AppError::Gone { detail, .. }
             | AppError::PreconditionFailed { detail, .. }
             | AppError::TooManyRequests { detail, .. }
@@ -489,7 +508,7 @@ impl ResponseError for AppError {
             AppError::RequestTimeout { .. } => StatusCode::REQUEST_TIMEOUT,
             AppError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            AppError::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Validation { .. } | AppError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Unavailable(_) | AppError::WriteInterrupted { .. } | AppError::TimedOut { .. } => {

@@ -12,6 +12,7 @@ pub mod error;
 pub mod framing;
 pub mod limits;
 pub mod logging;
+pub mod media;
 pub mod metrics;
 pub mod openapi;
 pub mod releases;
@@ -64,6 +65,8 @@ pub struct AppState {
     pub clock: clock::Clock,
     /// The configured locales, as this node last read them.
     pub locales: std::sync::Arc<content::locales::LocaleRegistry>,
+    /// Uploaded images: where they are kept, the upload limit, the image work.
+    pub media: std::sync::Arc<media::Media>,
 }
 
 impl AppState {
@@ -102,6 +105,11 @@ impl AppState {
             webhook_allow_private: config.webhook_allow_private,
             clock: clock::Clock::system(),
             locales: std::sync::Arc::default(),
+            media: std::sync::Arc::new(media::Media::new(
+                media::asset_dir(config),
+                config.asset_max_bytes,
+                config.asset_cache_max_bytes,
+            )),
             cors_origins: config
                 .cors_origins
                 .split(',')

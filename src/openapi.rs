@@ -23,6 +23,7 @@ use utoipa::OpenApi;
         (name = "webhooks", description = "Receivers of signed change events (Standard Webhooks), managed by admins"),
         (name = "releases", description = "Changes staged to go live together, by hand or at a scheduled time"),
         (name = "locales", description = "The locales texts are written in, and their fallback chains"),
+        (name = "assets", description = "Uploaded images: their metadata, files and resized variants"),
         (name = "operations", description = "Health, readiness and metrics"),
     ),
     servers(

@@ -17,6 +17,8 @@ pub enum Resource {
     Item,
     /// A release: its version.
     Release,
+    /// An uploaded image's metadata: its version.
+    Asset,
 }
 
 /// A resource at one version: what a client's precondition names.
@@ -151,6 +153,10 @@ pub enum Error {
     WebhookNotFound { id: Uuid },
     /// The webhook endpoint has no such delivery.
     DeliveryNotFound { id: Uuid },
+    /// No asset has this id.
+    AssetNotFound { id: Uuid },
+    /// The asset store failed (a disk error): not the request's fault.
+    Storage(String),
 }
 
 impl From<diesel::result::Error> for Error {

@@ -1,6 +1,7 @@
 //! The domain: articles made of typed sections, how writes are validated, how
 //! they are stored and read back.
 
+pub mod assets;
 pub mod body;
 pub mod error;
 pub mod history;

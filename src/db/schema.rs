@@ -193,6 +193,27 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    assets (id) {
+        id -> Uuid,
+        filename -> Text,
+        content_type -> Text,
+        bytes -> Int8,
+        width -> Int4,
+        height -> Int4,
+        sha256 -> Text,
+        storage_key -> Text,
+        placeholder -> Text,
+        alt -> Jsonb,
+        caption -> Nullable<Jsonb>,
+        focal_x -> Float8,
+        focal_y -> Float8,
+        version -> Int8,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
 diesel::joinable!(release_items -> releases (release_id));
 diesel::joinable!(translations -> articles (article_id));
 diesel::joinable!(article_locales -> articles (article_id));
@@ -211,5 +232,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     release_items,
     locales,
     translations,
-    article_locales
+    article_locales,
+    assets
 );

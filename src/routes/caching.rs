@@ -85,7 +85,7 @@ pub fn content_hash(bytes: &[u8]) -> String {
 /// Whether `If-None-Match` (weak comparison, RFC 9110 §13.1.2) names `etag`
 /// (quoted, strong). The usual request repeats the ETag as it was sent: that
 /// is compared as bytes; anything else is parsed as the typed header.
-fn none_match_hits(req: &HttpRequest, etag: &str) -> bool {
+pub(crate) fn none_match_hits(req: &HttpRequest, etag: &str) -> bool {
     let headers = req.headers();
     let Some(first) = headers.get(header::IF_NONE_MATCH) else {
         return false;

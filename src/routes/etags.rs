@@ -16,6 +16,7 @@ fn prefix(resource: Resource) -> &'static str {
         Resource::Section => "s",
         Resource::Item => "i",
         Resource::Release => "r",
+        Resource::Asset => "m",
     }
 }
 

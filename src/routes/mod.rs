@@ -2,6 +2,7 @@
 //! extractor, JSON errors for actix's own failures, 404/405 for unknown routes.
 
 pub mod articles;
+pub mod assets;
 pub mod caching;
 pub mod etags;
 pub mod locales;
@@ -65,7 +66,13 @@ pub fn configure(config: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(locales::put_locale)
         .service(locales::delete_locale)
         .service(translations::list_translations)
-        .service(translations::put_translation_status);
+        .service(translations::put_translation_status)
+        .service(assets::upload_asset)
+        .service(assets::list_assets)
+        .service(assets::get_asset)
+        .service(assets::put_asset)
+        .service(assets::delete_asset)
+        .service(assets::serve_asset);
 }
 
 /// The problem responses of the API, one type per status, each described
@@ -226,25 +233,34 @@ fn unsupported_body(req: &HttpRequest) -> Option<String> {
 
 /// Reads a JSON request body: 415 unless UTF-8 `application/json` without a
 /// content coding, 413 past [`MAX_BODY_BYTES`], 400 unless well formed.
-pub async fn read_json(req: &HttpRequest, mut payload: web::Payload) -> Result<serde_json::Value, AppError> {
-    use futures_util::StreamExt;
+pub async fn read_json(req: &HttpRequest, payload: web::Payload) -> Result<serde_json::Value, AppError> {
     if let Some(detail) = unsupported_body(req) {
         return Err(AppError::UnsupportedMediaType { detail });
     }
+    let body = read_body(req, payload, MAX_BODY_BYTES).await?;
+    serde_json::from_slice(&body)
+        .map_err(|err| AppError::bad_request(Code::MalformedJson, format!("The body is not well-formed JSON: {err}.")))
+}
+
+/// Reads a request body of at most `limit` bytes: 413 as soon as the
+/// declared length or what has arrived is larger (nothing more is kept),
+/// 408 if it does not arrive within the body timeout.
+pub async fn read_body(req: &HttpRequest, mut payload: web::Payload, limit: usize) -> Result<web::BytesMut, AppError> {
+    use futures_util::StreamExt;
     let declared = req
         .headers()
         .get(actix_web::http::header::CONTENT_LENGTH)
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.parse::<usize>().ok());
-    if declared.is_some_and(|length| length > MAX_BODY_BYTES) {
-        return Err(AppError::PayloadTooLarge { limit: MAX_BODY_BYTES });
+    if declared.is_some_and(|length| length > limit) {
+        return Err(AppError::PayloadTooLarge { limit });
     }
     let timeout = req.app_data::<web::Data<crate::AppState>>().map_or(
         std::time::Duration::from_secs(crate::config::DEFAULT_BODY_TIMEOUT_SECS),
         |state| state.body_timeout,
     );
     let read = async {
-        let mut body = web::BytesMut::new();
+        let mut body = web::BytesMut::with_capacity(declared.unwrap_or_default().min(limit).min(1 << 20));
         while let Some(chunk) = payload.next().await {
             let chunk = chunk.map_err(|err| match err {
                 actix_web::error::PayloadError::Incomplete(_) => AppError::bad_request(
@@ -254,20 +270,18 @@ pub async fn read_json(req: &HttpRequest, mut payload: web::Payload) -> Result<s
                 ),
                 err => AppError::bad_request(Code::UnreadableBody, format!("The body could not be read: {err}.")),
             })?;
-            if body.len() + chunk.len() > MAX_BODY_BYTES {
-                return Err(AppError::PayloadTooLarge { limit: MAX_BODY_BYTES });
+            if body.len() + chunk.len() > limit {
+                return Err(AppError::PayloadTooLarge { limit });
             }
             body.extend_from_slice(&chunk);
         }
         Ok(body)
     };
-    let body = tokio::time::timeout(timeout, read)
+    tokio::time::timeout(timeout, read)
         .await
         .map_err(|_| AppError::RequestTimeout {
             seconds: timeout.as_secs(),
-        })??;
-    serde_json::from_slice(&body)
-        .map_err(|err| AppError::bad_request(Code::MalformedJson, format!("The body is not well-formed JSON: {err}.")))
+        })?
 }
 
 /// The problem answering a domain error.
@@ -343,6 +357,8 @@ impl From<crate::content::Error> for AppError {
             ),
             Error::WebhookNotFound { id } => paths::webhook_not_found(id),
             Error::DeliveryNotFound { id } => paths::delivery_not_found(id),
+            Error::AssetNotFound { id } => paths::asset_not_found(id),
+            Error::Storage(cause) => AppError::Internal(format!("asset store: {cause}")),
             Error::ReleaseClosed { id, state } => AppError::Conflict {
                 code: Code::ReleaseClosed,
                 detail: format!("The release {id} is {state} and can no longer change."),

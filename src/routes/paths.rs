@@ -373,3 +373,46 @@ path_type!(
         locale: segment(req, "locale").to_owned(),
     })
 );
+
+/// The 404 of an unknown asset.
+pub fn asset_not_found(id: impl std::fmt::Display) -> AppError {
+    AppError::not_found(Code::AssetNotFound, format!("No asset has the id {id}."))
+}
+
+/// `/assets/{id}`.
+#[derive(Debug, Clone)]
+pub struct AssetPath {
+    /// The asset's id.
+    pub id: Uuid,
+}
+
+path_type!(AssetPath, [id_param("The asset's id.")], |req| {
+    let id = id(req, |text| asset_not_found(format!("{text:?}")))?;
+    Ok(AssetPath { id })
+});
+
+/// `/assets/{id}/{filename}`: an asset's file.
+#[derive(Debug, Clone)]
+pub struct AssetFilePath {
+    /// The asset's id.
+    pub id: Uuid,
+    /// The file name in the URL (it must be the asset's).
+    pub filename: String,
+}
+
+fn filename_param() -> utoipa::openapi::path::Parameter {
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    let schema = ObjectBuilder::new()
+        .schema_type(Type::String)
+        .max_length(Some(crate::content::assets::MAX_FILENAME_CHARS))
+        .examples(["face.jpg"]);
+    path_param("filename", "The asset's file name.", schema)
+}
+
+path_type!(AssetFilePath, [id_param("The asset's id."), filename_param()], |req| {
+    let id = id(req, |text| asset_not_found(format!("{text:?}")))?;
+    Ok(AssetFilePath {
+        id,
+        filename: segment(req, "filename").to_owned(),
+    })
+});

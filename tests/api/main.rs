@@ -16,6 +16,7 @@ mod errors;
 mod hostile;
 mod http_layer;
 mod locales;
+mod media;
 mod ops;
 mod outage;
 mod reads;

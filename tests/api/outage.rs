@@ -214,7 +214,8 @@ async fn every_route_answers_a_stalled_database_within_5_s() {
                 .replace("{delivery_id}", &delivery)
                 .replace("{id}", id)
                 .replace("{code}", "de")
-                .replace("{locale}", "de");
+                .replace("{locale}", "de")
+                .replace("{filename}", "face.png");
             assert!(!path.contains('{'), "a path parameter this test does not fill: {path}");
             // Required query parameters (a search's `q`) with their examples.
             let required: Vec<String> = operation["parameters"]
@@ -282,6 +283,16 @@ async fn every_route_answers_a_stalled_database_within_5_s() {
                         request = request
                             .insert_header(("Content-Type", "application/json"))
                             .set_payload(body.to_string());
+                    } else if method == Method::POST && template == "/v1/assets" {
+                        // An upload: a real image, checked before the database is needed.
+                        let mut png = std::io::Cursor::new(Vec::new());
+                        image::RgbImage::new(8, 8)
+                            .write_to(&mut png, image::ImageFormat::Png)
+                            .unwrap();
+                        request = request
+                            .uri(&format!("{path}?filename=face.png"))
+                            .insert_header(("Content-Type", "image/png"))
+                            .set_payload(png.into_inner());
                     }
                     let asked = Instant::now();
                     let reply = tokio::time::timeout(Duration::from_secs(10), send(node, request)).await;

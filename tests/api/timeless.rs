@@ -133,6 +133,24 @@ async fn refused_examples(offset: TimeDelta) -> Vec<String> {
         .unwrap_or_default()
         .to_owned();
 
+    let mut png = std::io::Cursor::new(Vec::new());
+    image::RgbImage::new(8, 8)
+        .write_to(&mut png, image::ImageFormat::Png)
+        .expect("a PNG");
+    let asset = send(
+        &service,
+        test::TestRequest::post()
+            .uri("/v1/assets?filename=face.png")
+            .insert_header(bearer(&token))
+            .insert_header(("Content-Type", "image/png"))
+            .set_payload(png.into_inner()),
+    )
+    .await
+    .json()["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+
     // The example locale falls back to `de`.
     let de = json!({"name": "Deutsch", "fallback": null});
     send(&service, write(Method::PUT, "/v1/locales/de", &token, &de)).await;
@@ -151,6 +169,8 @@ async fn refused_examples(offset: TimeDelta) -> Vec<String> {
                     release.clone()
                 } else if template.starts_with("/v1/webhooks/") {
                     webhook.clone()
+                } else if template.starts_with("/v1/assets/") {
+                    asset.clone()
                 } else {
                     first_item(&service, kind).await
                 };

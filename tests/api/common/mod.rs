@@ -168,6 +168,11 @@ impl TestDb {
         }
     }
 
+    /// The asset directory of this test's app (removed with the database).
+    pub fn asset_dir(&self) -> std::path::PathBuf {
+        std::env::temp_dir().join("lamina-test-assets").join(&self.name)
+    }
+
     /// A plain connection, to look at what is stored.
     pub async fn conn(&self) -> AsyncPgConnection {
         AsyncPgConnection::establish(&self.url).await.expect("test connection")
@@ -176,6 +181,7 @@ impl TestDb {
 
 impl Drop for TestDb {
     fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(self.asset_dir());
         let admin_url = server().url("postgres");
         let name = self.name.clone();
         // Drop runs inside the test's runtime: do the async work on a thread of its own.
@@ -205,7 +211,8 @@ pub struct TestApp {
 impl TestApp {
     pub async fn new() -> TestApp {
         let db = TestDb::new().await;
-        let config = test_config();
+        let mut config = test_config();
+        config.asset_dir = Some(db.asset_dir());
         TestApp { db, config }
     }
 

@@ -1,0 +1,589 @@
+//! Images (API.md §15), apart from HTTP and the database: what the bytes
+//! are, their size from the header alone, the placeholder, resized and
+//! re-encoded variants, and the files they are kept in.
+//!
+//! Decoding and encoding run on tokio's blocking pool, at most
+//! [`Media::permits`] at a time, never on the request threads.
+
+use std::collections::HashMap;
+use std::io::{Cursor, Write};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader};
+
+/// Most pixels an upload may have (50 megapixels): more is refused before
+/// anything is decoded (a decompression bomb).
+pub const MAX_PIXELS: u64 = 50_000_000;
+/// Default `LAMINA_ASSET_MAX_BYTES`: 20 MiB.
+pub const DEFAULT_MAX_BYTES: usize = 20 * 1024 * 1024;
+/// Default `LAMINA_ASSET_CACHE_MAX_BYTES`: 1 GiB of variants.
+pub const DEFAULT_VARIANT_MAX_BYTES: u64 = 1024 * 1024 * 1024;
+/// The widths a variant may have (`?w=`): a fixed ladder, so that no one
+/// can fill the disk with sizes.
+pub const WIDTHS: [u32; 13] = [64, 128, 256, 320, 480, 640, 768, 960, 1280, 1600, 1920, 2560, 3840];
+/// The quality of lossy variants when `?q=` is not given.
+pub const DEFAULT_QUALITY: u8 = 80;
+/// The placeholder is computed over a downscale fitting this square (ThumbHash's limit).
+const PLACEHOLDER_SIZE: u32 = 100;
+/// Most bytes a decoder may allocate: a 50-megapixel image in 16-bit RGBA fits.
+const MAX_DECODE_ALLOC: u64 = 512 * 1024 * 1024;
+
+/// An accepted image format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Format {
+    /// `image/jpeg`.
+    Jpeg,
+    /// `image/png`.
+    Png,
+    /// `image/webp`.
+    Webp,
+    /// `image/gif`.
+    Gif,
+}
+
+impl Format {
+    /// Every accepted format.
+    pub const ALL: [Format; 4] = [Format::Jpeg, Format::Png, Format::Webp, Format::Gif];
+
+    /// What the bytes are, from their magic numbers; `None` for anything else.
+    pub fn sniff(bytes: &[u8]) -> Option<Format> {
+        if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+            Some(Format::Jpeg)
+        } else if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+            Some(Format::Png)
+        } else if bytes.starts_with(b"GIF87a") || bytes.starts_with(b"GIF89a") {
+            Some(Format::Gif)
+        } else if bytes.len() >= 12 && bytes.starts_with(b"RIFF") && &bytes[8..12] == b"WEBP" {
+            Some(Format::Webp)
+        } else {
+            None
+        }
+    }
+
+    /// Its media type.
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Format::Jpeg => "image/jpeg",
+            Format::Png => "image/png",
+            Format::Webp => "image/webp",
+            Format::Gif => "image/gif",
+        }
+    }
+
+    /// The format of a media type (its essence, case-insensitive).
+    pub fn from_content_type(content_type: &str) -> Option<Format> {
+        let essence = content_type.split(';').next().unwrap_or_default().trim();
+        Format::ALL
+            .into_iter()
+            .find(|format| format.content_type().eq_ignore_ascii_case(essence))
+    }
+
+    /// The file extension of a variant in this format.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Jpeg => "jpg",
+            Format::Png => "png",
+            Format::Webp => "webp",
+            Format::Gif => "gif",
+        }
+    }
+
+    fn image_format(self) -> ImageFormat {
+        match self {
+            Format::Jpeg => ImageFormat::Jpeg,
+            Format::Png => ImageFormat::Png,
+            Format::Webp => ImageFormat::WebP,
+            Format::Gif => ImageFormat::Gif,
+        }
+    }
+}
+
+/// Why an image is refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ImageError {
+    /// The header cannot be read, or the pixels cannot be decoded.
+    Unreadable(String),
+    /// More than [`MAX_PIXELS`].
+    TooManyPixels { width: u32, height: u32 },
+}
+
+/// What an upload is, once checked.
+#[derive(Debug, Clone)]
+pub struct Probe {
+    /// Its width as shown (its EXIF orientation applied).
+    pub width: u32,
+    /// Its height as shown.
+    pub height: u32,
+    /// ThumbHash of the image, in standard base64.
+    pub placeholder: String,
+    /// Its EXIF orientation (1-8; 1: as stored).
+    pub orientation: u8,
+}
+
+fn reader(bytes: &[u8], format: Format) -> ImageReader<Cursor<&[u8]>> {
+    let mut reader = ImageReader::with_format(Cursor::new(bytes), format.image_format());
+    let mut limits = image::Limits::default();
+    limits.max_alloc = Some(MAX_DECODE_ALLOC);
+    reader.limits(limits);
+    reader
+}
+
+/// The dimensions in the header of `bytes` (nothing is decoded).
+pub fn dimensions(bytes: &[u8], format: Format) -> Result<(u32, u32), ImageError> {
+    reader(bytes, format)
+        .into_dimensions()
+        .map_err(|err| ImageError::Unreadable(err.to_string()))
+}
+
+/// Decodes `bytes` (at most [`MAX_PIXELS`], checked from the header first)
+/// with its EXIF orientation applied.
+pub fn decode(bytes: &[u8], format: Format) -> Result<DynamicImage, ImageError> {
+    decode_oriented(bytes, format).map(|(image, _)| image)
+}
+
+/// [`decode`], and the EXIF orientation it applied.
+fn decode_oriented(bytes: &[u8], format: Format) -> Result<(DynamicImage, image::metadata::Orientation), ImageError> {
+    let (width, height) = dimensions(bytes, format)?;
+    if u64::from(width) * u64::from(height) > MAX_PIXELS {
+        return Err(ImageError::TooManyPixels { width, height });
+    }
+    let unreadable = |err: image::ImageError| ImageError::Unreadable(err.to_string());
+    let mut decoder = reader(bytes, format).into_decoder().map_err(unreadable)?;
+    let orientation = decoder.orientation().map_err(unreadable)?;
+    let mut image = DynamicImage::from_decoder(decoder).map_err(unreadable)?;
+    image.apply_orientation(orientation);
+    Ok((image, orientation))
+}
+
+/// Checks an upload and reads what is stored of it: its size as shown and
+/// its placeholder. Refuses more than [`MAX_PIXELS`] before decoding.
+pub fn probe(bytes: &[u8], format: Format) -> Result<Probe, ImageError> {
+    let (image, orientation) = decode_oriented(bytes, format)?;
+    let small = image.thumbnail(PLACEHOLDER_SIZE, PLACEHOLDER_SIZE).to_rgba8();
+    let hash = thumbhash::rgba_to_thumb_hash(small.width() as usize, small.height() as usize, small.as_raw());
+    use base64::Engine;
+    Ok(Probe {
+        width: image.width(),
+        height: image.height(),
+        placeholder: base64::engine::general_purpose::STANDARD.encode(hash),
+        orientation: orientation.to_exif(),
+    })
+}
+
+/// The bytes of an upload that are stored and served: a JPEG without its
+/// EXIF and XMP segments (camera metadata, the GPS position among them),
+/// its `orientation` (EXIF 1-8) kept in a minimal EXIF segment of its own;
+/// other formats, and a JPEG whose segments cannot be walked, as uploaded.
+pub fn strip_metadata(bytes: &[u8], format: Format, orientation: u8) -> Vec<u8> {
+    if format != Format::Jpeg {
+        return bytes.to_vec();
+    }
+    strip_jpeg(bytes, orientation).unwrap_or_else(|| bytes.to_vec())
+}
+
+/// An APP1 segment holding only an EXIF orientation.
+fn orientation_segment(orientation: u8) -> Vec<u8> {
+    let mut segment = vec![0xFF, 0xE1, 0x00, 0x22];
+    segment.extend_from_slice(b"Exif\0\0MM\0\x2a\0\0\0\x08");
+    // One entry: 0x0112 (Orientation), SHORT, count 1, the value; no next IFD.
+    segment.extend_from_slice(&[0x00, 0x01, 0x01, 0x12, 0x00, 0x03, 0, 0, 0, 1, 0, orientation, 0, 0]);
+    segment.extend_from_slice(&[0, 0, 0, 0]);
+    segment
+}
+
+fn strip_jpeg(bytes: &[u8], orientation: u8) -> Option<Vec<u8>> {
+    const XMP: [&[u8]; 2] = [b"http://ns.adobe.com/xap/1.0/", b"http://ns.adobe.com/xmp/extension/"];
+    if !bytes.starts_with(&[0xFF, 0xD8]) {
+        return None;
+    }
+    let mut out = Vec::with_capacity(bytes.len());
+    out.extend_from_slice(&[0xFF, 0xD8]);
+    let mut at = 2;
+    let mut oriented = orientation == 1;
+    loop {
+        if *bytes.get(at)? != 0xFF {
+            return None;
+        }
+        let marker = *bytes.get(at + 1)?;
+        match marker {
+            // Fill bytes before a marker.
+            0xFF => at += 1,
+            // Start of scan or end of image: the rest is image data, copied as is.
+            0xDA | 0xD9 => {
+                out.extend_from_slice(&bytes[at..]);
+                return Some(out);
+            }
+            0x01 | 0xD0..=0xD7 => {
+                out.extend_from_slice(&bytes[at..at + 2]);
+                at += 2;
+            }
+            _ => {
+                let length = usize::from(u16::from_be_bytes([*bytes.get(at + 2)?, *bytes.get(at + 3)?]));
+                let end = at.checked_add(2)?.checked_add(length)?;
+                let payload = bytes.get(at + 4..end)?;
+                let exif = marker == 0xE1 && payload.starts_with(b"Exif\0\0");
+                let xmp = marker == 0xE1 && XMP.iter().any(|prefix| payload.starts_with(prefix));
+                if exif && !oriented {
+                    out.extend_from_slice(&orientation_segment(orientation));
+                    oriented = true;
+                } else if !exif && !xmp {
+                    out.extend_from_slice(&bytes[at..end]);
+                }
+                at = end;
+            }
+        }
+    }
+}
+
+/// A variant of an image: its width (`None`: the original's) and format and
+/// the quality of lossy formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Variant {
+    /// Its width; the height keeps the aspect ratio.
+    pub width: Option<u32>,
+    /// Its format (GIF variants are PNG: only the first frame is kept).
+    pub format: Format,
+    /// JPEG quality, 1-100 (WebP variants are lossless; PNG has none).
+    pub quality: u8,
+    /// Cropped to exactly this size around a focal point (`width` is then unused).
+    pub cover: Option<Cover>,
+}
+
+/// A crop to `width`×`height` (the largest part of the image of that aspect
+/// ratio, as near centred on the focal point as fits, then scaled).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Cover {
+    pub width: u32,
+    pub height: u32,
+    /// The focal point, in thousandths of the width and height.
+    pub focal_x: u16,
+    pub focal_y: u16,
+}
+
+impl Variant {
+    /// Its file name among the variants of one original.
+    pub fn file_name(&self) -> String {
+        let size = match (self.cover, self.width) {
+            (Some(cover), _) => format!("c{}x{}-f{}.{}", cover.width, cover.height, cover.focal_x, cover.focal_y),
+            (None, Some(width)) => format!("w{width}"),
+            (None, None) => "full".to_owned(),
+        };
+        format!("{size}-q{}.{}", self.quality, self.format.extension())
+    }
+}
+
+/// The part of a `width`×`height` image that `cover` keeps: x, y, width, height.
+fn cover_rect(width: u32, height: u32, cover: Cover) -> (u32, u32, u32, u32) {
+    let (w, h) = (u64::from(width), u64::from(height));
+    let (cw, ch) = (u64::from(cover.width.max(1)), u64::from(cover.height.max(1)));
+    // Wider than the target: full height, part of the width; else the reverse.
+    let (crop_w, crop_h) = if w * ch > h * cw {
+        ((h * cw / ch).clamp(1, w), h)
+    } else {
+        (w, (w * ch / cw).clamp(1, h))
+    };
+    let place = |size: u64, crop: u64, focal: u16| {
+        let centre = size * u64::from(focal.min(1000)) / 1000;
+        centre.saturating_sub(crop / 2).min(size - crop)
+    };
+    let x = place(w, crop_w, cover.focal_x);
+    let y = place(h, crop_h, cover.focal_y);
+    let narrow = |value: u64| u32::try_from(value).unwrap_or(u32::MAX);
+    (narrow(x), narrow(y), narrow(crop_w), narrow(crop_h))
+}
+
+/// Renders `variant` of the image `bytes` (in `format`).
+pub fn render(bytes: &[u8], format: Format, variant: Variant) -> Result<Vec<u8>, ImageError> {
+    let mut image = decode(bytes, format)?;
+    if let Some(cover) = variant.cover {
+        let (x, y, width, height) = cover_rect(image.width(), image.height(), cover);
+        image = image.crop_imm(x, y, width, height).resize_exact(
+            cover.width,
+            cover.height,
+            image::imageops::FilterType::CatmullRom,
+        );
+    } else if let Some(width) = variant.width.filter(|width| *width < image.width()) {
+        let height = (u64::from(image.height()) * u64::from(width) / u64::from(image.width().max(1))).max(1);
+        let height = u32::try_from(height).unwrap_or(u32::MAX);
+        image = image.resize_exact(width, height, image::imageops::FilterType::CatmullRom);
+    }
+    let mut out = Vec::new();
+    let failed = |err: image::ImageError| ImageError::Unreadable(err.to_string());
+    match variant.format {
+        Format::Jpeg => {
+            let encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, variant.quality.clamp(1, 100));
+            DynamicImage::ImageRgb8(image.to_rgb8())
+                .write_with_encoder(encoder)
+                .map_err(failed)?;
+        }
+        Format::Webp => {
+            let encoder = image::codecs::webp::WebPEncoder::new_lossless(&mut out);
+            DynamicImage::ImageRgba8(image.to_rgba8())
+                .write_with_encoder(encoder)
+                .map_err(failed)?;
+        }
+        Format::Png | Format::Gif => {
+            let encoder = image::codecs::png::PngEncoder::new(&mut out);
+            DynamicImage::ImageRgba8(image.to_rgba8())
+                .write_with_encoder(encoder)
+                .map_err(failed)?;
+        }
+    }
+    Ok(out)
+}
+
+/// Where originals and variants are kept: a directory, each file written to
+/// a temporary file beside it, fsynced, then renamed into place (and the
+/// directory fsynced), so a crash never leaves half a file under its name.
+///
+/// Originals are named by the SHA-256 of their bytes (the same bytes are
+/// stored once); variants by their original's name and [`Variant::file_name`].
+#[derive(Debug, Clone)]
+pub struct Store {
+    root: PathBuf,
+}
+
+impl Store {
+    /// A store in `root` (created when first written).
+    pub fn new(root: PathBuf) -> Store {
+        Store { root }
+    }
+
+    /// Its directory.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The path of the original stored under `key`.
+    pub fn original(&self, key: &str) -> PathBuf {
+        self.root.join("originals").join(key)
+    }
+
+    /// The path of `variant` of the original `key`.
+    pub fn variant(&self, key: &str, variant: &Variant) -> PathBuf {
+        self.root.join("variants").join(key).join(variant.file_name())
+    }
+
+    /// Writes `bytes` to a new temporary file beside `path`, fsynced; rename
+    /// it into place with [`Store::place`].
+    pub fn stage(&self, path: &Path, bytes: &[u8]) -> std::io::Result<PathBuf> {
+        let dir = path
+            .parent()
+            .ok_or_else(|| std::io::Error::other("a stored file needs a directory"))?;
+        std::fs::create_dir_all(dir)?;
+        let temporary = dir.join(format!(".tmp-{}", uuid::Uuid::new_v4().simple()));
+        let written = (|| {
+            let mut file = std::fs::File::create(&temporary)?;
+            file.write_all(bytes)?;
+            file.sync_all()
+        })();
+        match written {
+            Ok(()) => Ok(temporary),
+            Err(err) => {
+                let _ = std::fs::remove_file(&temporary);
+                Err(err)
+            }
+        }
+    }
+
+    /// Renames the staged `temporary` to `path` (or drops it if `path`
+    /// already holds the same bytes) and fsyncs the directory.
+    pub fn place(&self, temporary: &Path, path: &Path) -> std::io::Result<()> {
+        if path.is_file() {
+            return std::fs::remove_file(temporary);
+        }
+        if let Err(err) = std::fs::rename(temporary, path) {
+            let _ = std::fs::remove_file(temporary);
+            return Err(err);
+        }
+        match path.parent() {
+            Some(dir) => std::fs::File::open(dir)?.sync_all(),
+            None => Ok(()),
+        }
+    }
+
+    /// Writes `bytes` to `path` whole or not at all.
+    pub fn write(&self, path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+        let temporary = self.stage(path, bytes)?;
+        self.place(&temporary, path)
+    }
+
+    /// Removes the least recently used variants (by modification time, which
+    /// serving a variant renews) until they take at most `max_bytes`, never
+    /// `keep`. Returns how many were removed.
+    pub fn evict_variants(&self, max_bytes: u64, keep: &Path) -> std::io::Result<usize> {
+        let mut files = Vec::new();
+        let mut total = 0u64;
+        let dirs = match std::fs::read_dir(self.root.join("variants")) {
+            Ok(dirs) => dirs,
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+            Err(err) => return Err(err),
+        };
+        for dir in dirs.flatten() {
+            let Ok(entries) = std::fs::read_dir(dir.path()) else {
+                continue;
+            };
+            for entry in entries.flatten() {
+                let Ok(metadata) = entry.metadata() else { continue };
+                if !metadata.is_file() || entry.file_name().to_string_lossy().starts_with(".tmp-") {
+                    continue;
+                }
+                total += metadata.len();
+                let used = metadata.modified().unwrap_or(std::time::SystemTime::UNIX_EPOCH);
+                files.push((used, metadata.len(), entry.path()));
+            }
+        }
+        files.sort();
+        let mut removed = 0;
+        for (_, length, path) in files {
+            if total <= max_bytes {
+                break;
+            }
+            if path == keep {
+                continue;
+            }
+            match std::fs::remove_file(&path) {
+                Ok(()) => removed += 1,
+                Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
+                Err(err) => return Err(err),
+            }
+            total = total.saturating_sub(length);
+        }
+        Ok(removed)
+    }
+
+    /// Records that the variant at `path` was served (for [`Store::evict_variants`]).
+    pub fn touch(path: &Path) -> std::io::Result<()> {
+        std::fs::File::options()
+            .write(true)
+            .open(path)?
+            .set_modified(std::time::SystemTime::now())
+    }
+
+    /// Removes the original `key` and its variants (what is already gone is no error).
+    pub fn remove(&self, key: &str) -> std::io::Result<()> {
+        let gone = |result: std::io::Result<()>| match result {
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            other => other,
+        };
+        gone(std::fs::remove_dir_all(self.root.join("variants").join(key)))?;
+        gone(std::fs::remove_file(self.original(key)))
+    }
+}
+
+/// The media settings and work of one server.
+#[derive(Debug)]
+pub struct Media {
+    /// Where the files are.
+    pub store: Store,
+    /// Most bytes an upload may have.
+    pub max_bytes: usize,
+    /// Most bytes of variants kept.
+    pub variant_max_bytes: u64,
+    /// Image work allowed at once (decoding is memory- and CPU-heavy).
+    pub permits: tokio::sync::Semaphore,
+    /// A lock per variant being made, so concurrent first requests for it
+    /// make it once.
+    making: Mutex<HashMap<PathBuf, Arc<tokio::sync::Mutex<()>>>>,
+    /// Variants made since start.
+    made: std::sync::atomic::AtomicU64,
+}
+
+impl Media {
+    /// Media kept in `root`, uploads of at most `max_bytes`, at most
+    /// `variant_max_bytes` of variants.
+    pub fn new(root: PathBuf, max_bytes: usize, variant_max_bytes: u64) -> Media {
+        let workers = std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get);
+        Media {
+            store: Store::new(root),
+            max_bytes,
+            variant_max_bytes,
+            permits: tokio::sync::Semaphore::new(workers),
+            making: Mutex::default(),
+            made: std::sync::atomic::AtomicU64::new(0),
+        }
+    }
+
+    /// How many variants this server has made (rendered and stored).
+    pub fn variants_made(&self) -> u64 {
+        self.made.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Counts a variant made.
+    pub fn made_variant(&self) {
+        self.made.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Runs `work` on the blocking pool once a permit is free.
+    pub async fn run<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> Result<T, String> {
+        let _permit = self.permits.acquire().await.map_err(|err| err.to_string())?;
+        tokio::task::spawn_blocking(work).await.map_err(|err| err.to_string())
+    }
+
+    /// The lock of the variant at `path`.
+    pub fn making(&self, path: &Path) -> Arc<tokio::sync::Mutex<()>> {
+        let mut making = self.making.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        // Locks no one holds any more are dropped, so the map stays small.
+        making.retain(|_, lock| Arc::strong_count(lock) > 1);
+        making.entry(path.to_owned()).or_default().clone()
+    }
+}
+
+/// The asset directory `config` names: `LAMINA_ASSET_DIR`; else, with the
+/// private cluster, `assets/` in its data directory; else (`DATABASE_URL`,
+/// no data directory of ours) `lamina-assets/` in the OS's temporary directory.
+pub fn asset_dir(config: &crate::config::Config) -> PathBuf {
+    match (&config.asset_dir, &config.database_url) {
+        (Some(dir), _) => dir.clone(),
+        (None, None) => config.data_dir.join("assets"),
+        (None, Some(_)) => std::env::temp_dir().join("lamina-assets"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cover_crop_is_centred_on_the_focal_point_as_far_as_it_fits() {
+        let cover = |width, height, focal_x, focal_y| Cover {
+            width,
+            height,
+            focal_x,
+            focal_y,
+        };
+        // A 400×200 image to a square: 200×200, centred, at the left edge, at the right edge.
+        assert_eq!(cover_rect(400, 200, cover(64, 64, 500, 500)), (100, 0, 200, 200));
+        assert_eq!(cover_rect(400, 200, cover(64, 64, 0, 500)), (0, 0, 200, 200));
+        assert_eq!(cover_rect(400, 200, cover(64, 64, 1000, 500)), (200, 0, 200, 200));
+        assert_eq!(cover_rect(400, 200, cover(64, 64, 300, 500)), (20, 0, 200, 200));
+        // To a wide strip: the full width, 100 rows around the focus.
+        assert_eq!(cover_rect(400, 200, cover(256, 64, 500, 250)), (0, 0, 400, 100));
+        assert_eq!(cover_rect(400, 200, cover(256, 64, 500, 750)), (0, 100, 400, 100));
+    }
+
+    #[test]
+    fn the_orientation_segment_is_read_back() {
+        for orientation in 1..=8 {
+            let segment = orientation_segment(orientation);
+            assert_eq!(segment.len(), 2 + 0x22);
+            assert_eq!(
+                image::metadata::Orientation::from_exif_chunk(&segment[10..]).map(|o| o.to_exif()),
+                Some(orientation)
+            );
+        }
+    }
+
+    #[test]
+    fn the_magic_bytes_say_the_format() {
+        assert_eq!(Format::sniff(b"\xFF\xD8\xFF\xE0rest"), Some(Format::Jpeg));
+        assert_eq!(Format::sniff(b"\x89PNG\r\n\x1a\nrest"), Some(Format::Png));
+        assert_eq!(Format::sniff(b"GIF89a..."), Some(Format::Gif));
+        assert_eq!(Format::sniff(b"RIFF\0\0\0\0WEBPVP8 "), Some(Format::Webp));
+        assert_eq!(Format::sniff(b"RIFF\0\0\0\0WAVE"), None);
+        assert_eq!(Format::sniff(b"<svg"), None);
+        assert_eq!(Format::from_content_type("Image/JPEG; x=y"), Some(Format::Jpeg));
+        assert_eq!(Format::from_content_type("image/svg+xml"), None);
+    }
+}

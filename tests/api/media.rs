@@ -1,0 +1,717 @@
+//! Media (API.md §15): uploading images (type from the bytes, size and
+//! pixel limits), their metadata (If-Match), deleting them, and serving the
+//! original and resized variants with immutable caching.
+
+use std::io::Cursor;
+use std::time::{Duration, Instant};
+
+use actix_web::http::Method;
+use actix_web::test::TestRequest;
+use serde_json::{Value, json};
+use sha2::Digest;
+
+use crate::common::{Reply, TestApp, TestService, bearer, call_as, call_if_match, get_as, pointers, send};
+
+/// A `width`×`height` image with a gradient, encoded as `format`.
+fn image(width: u32, height: u32, format: image::ImageFormat) -> Vec<u8> {
+    let pixels = image::RgbImage::from_fn(width, height, |x, y| {
+        image::Rgb([(x * 255 / width) as u8, (y * 255 / height) as u8, ((x + y) % 256) as u8])
+    });
+    let mut bytes = Cursor::new(Vec::new());
+    pixels.write_to(&mut bytes, format).unwrap();
+    bytes.into_inner()
+}
+
+fn png(width: u32, height: u32) -> Vec<u8> {
+    image(width, height, image::ImageFormat::Png)
+}
+
+fn jpeg(width: u32, height: u32) -> Vec<u8> {
+    image(width, height, image::ImageFormat::Jpeg)
+}
+
+/// A PNG whose header says `width`×`height` (its pixels are not there: a
+/// decoder that trusted the header would allocate width×height×4 bytes).
+fn png_header(width: u32, height: u32) -> Vec<u8> {
+    let mut bytes = b"\x89PNG\r\n\x1a\n".to_vec();
+    let mut chunk = |kind: &[u8], data: &[u8]| {
+        bytes.extend_from_slice(&u32::try_from(data.len()).unwrap().to_be_bytes());
+        let mut crc = flate2::Crc::new();
+        crc.update(kind);
+        crc.update(data);
+        bytes.extend_from_slice(kind);
+        bytes.extend_from_slice(data);
+        bytes.extend_from_slice(&crc.sum().to_be_bytes());
+    };
+    let mut ihdr = Vec::new();
+    ihdr.extend_from_slice(&width.to_be_bytes());
+    ihdr.extend_from_slice(&height.to_be_bytes());
+    ihdr.extend_from_slice(&[8, 6, 0, 0, 0]);
+    chunk(b"IHDR", &ihdr);
+    chunk(b"IDAT", &[0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01]);
+    chunk(b"IEND", &[]);
+    bytes
+}
+
+/// `jpeg` with an EXIF segment after its SOI: orientation `orientation`
+/// and a GPS IFD whose latitude reference is "N", followed by a marker text.
+fn jpeg_with_gps(width: u32, height: u32, orientation: u8) -> Vec<u8> {
+    let mut tiff = b"MM\0\x2a\0\0\0\x08".to_vec();
+    // IFD0 at 8: two entries (Orientation; GPSInfo → the GPS IFD at 38), no next IFD.
+    tiff.extend_from_slice(&[0, 2]);
+    tiff.extend_from_slice(&[0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, orientation, 0, 0]);
+    tiff.extend_from_slice(&[0x88, 0x25, 0, 4, 0, 0, 0, 1, 0, 0, 0, 38]);
+    tiff.extend_from_slice(&[0, 0, 0, 0]);
+    // GPS IFD at 38: GPSLatitudeRef "N".
+    tiff.extend_from_slice(&[0, 1, 0x00, 0x01, 0, 2, 0, 0, 0, 2, b'N', 0, 0, 0, 0, 0, 0, 0]);
+    tiff.extend_from_slice(b"GPS-SECRET-48.8584N-2.2945E");
+    let mut segment = vec![0xFF, 0xE1];
+    segment.extend_from_slice(&u16::try_from(2 + 6 + tiff.len()).unwrap().to_be_bytes());
+    segment.extend_from_slice(b"Exif\0\0");
+    segment.extend_from_slice(&tiff);
+    let plain = jpeg(width, height);
+    [&plain[..2], &segment, &plain[2..]].concat()
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|window| window == needle)
+}
+
+/// `POST /v1/assets?filename=…` of `bytes` as `content_type` with `token`.
+async fn upload<S: TestService<B>, B: actix_web::body::MessageBody>(
+    service: &S,
+    token: Option<&str>,
+    filename: &str,
+    content_type: &str,
+    bytes: Vec<u8>,
+) -> Reply {
+    let mut request = TestRequest::post()
+        .uri(&format!("/v1/assets?filename={filename}"))
+        .insert_header(("Content-Type", content_type))
+        .set_payload(bytes);
+    if let Some(token) = token {
+        request = request.insert_header(bearer(token));
+    }
+    send(service, request).await
+}
+
+/// `GET path` with `token` and extra headers.
+async fn get_with<S: TestService<B>, B: actix_web::body::MessageBody>(
+    service: &S,
+    path: &str,
+    token: &str,
+    headers: &[(&str, &str)],
+) -> Reply {
+    let mut request = TestRequest::get().uri(path).insert_header(bearer(token));
+    for (name, value) in headers {
+        request = request.insert_header((*name, *value));
+    }
+    send(service, request).await
+}
+
+/// Whether `Vary` lists `Accept` (CORS adds its own names).
+fn varies_by_accept(reply: &Reply) -> bool {
+    reply
+        .header("vary")
+        .is_some_and(|vary| vary.split(',').any(|name| name.trim().eq_ignore_ascii_case("accept")))
+}
+
+/// How many assets are stored.
+async fn asset_count(app: &TestApp) -> i64 {
+    use diesel::QueryDsl;
+    use diesel_async::RunQueryDsl;
+    lamina::db::schema::assets::table
+        .count()
+        .get_result(&mut app.db.conn().await)
+        .await
+        .unwrap()
+}
+
+/// The files in the store's originals directory.
+fn originals(app: &TestApp) -> Vec<String> {
+    let dir = app.db.asset_dir().join("originals");
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    names
+}
+
+#[actix_web::test]
+async fn an_upload_answers_the_asset_and_stores_its_file() {
+    let app = TestApp::new().await;
+    let service = app.service().await;
+    let editor = app.editor().await;
+    let bytes = png(200, 150);
+    let created = upload(&service, Some(&editor), "face.png", "image/png", bytes.clone()).await;
+    assert_eq!(created.status, 201, "{}", String::from_utf8_lossy(&created.body));
+    let asset = created.json();
+    let id = asset["id"].as_str().unwrap().to_owned();
+    let sha256 = format!("{:x}", sha2::Sha256::digest(&bytes));
+    assert_eq!(created.header("location"), Some(format!("/v1/assets/{id}").as_str()));
+    let etag = created.etag();
+    assert!(etag.starts_with('"') && !etag.starts_with("W/"), "{etag}");
+    let mut shape: Vec<&str> = asset.as_object().unwrap().keys().map(String::as_str).collect();
+    shape.sort_unstable();
+    assert_eq!(
+        shape,
+        [
+            "alt",
+            "bytes",
+            "caption",
+            "content_type",
+            "created_at",
+            "filename",
+            "focal_point",
+            "height",
+            "id",
+            "placeholder",
+            "sha256",
+            "url",
+            "used_by",
+            "version",
+            "width"
+        ]
+    );
+    assert_eq!(asset["filename"], "face.png");
+    assert_eq!(asset["content_type"], "image/png");
+    assert_eq!(asset["bytes"], bytes.len());
+    assert_eq!(
+        (asset["width"].as_u64(), asset["height"].as_u64()),
+        (Some(200), Some(150))
+    );
+    assert_eq!(asset["sha256"], sha256);
+    assert_eq!(asset["alt"], json!({}));
+    assert_eq!(asset["caption"], Value::Null);
+    assert_eq!(asset["focal_point"], json!({"x": 0.5, "y": 0.5}));
+    assert_eq!(asset["url"], format!("/v1/assets/{id}/face.png"));
+    assert_eq!(asset["used_by"], json!([]));
+    assert_eq!(asset["version"], 1);
+    // The placeholder is a ThumbHash of the image: its aspect ratio is the image's.
+    use base64::Engine;
+    let hash = base64::engine::general_purpose::STANDARD
+        .decode(asset["placeholder"].as_str().unwrap())
+        .unwrap();
+    let ratio = thumbhash::thumb_hash_to_approximate_aspect_ratio(&hash).unwrap();
+    assert!((ratio - 200.0 / 150.0).abs() < 0.1, "{ratio}");
+    assert_eq!(originals(&app), std::slice::from_ref(&sha256));
+    assert_eq!(
+        std::fs::read(app.db.asset_dir().join("originals").join(&sha256)).unwrap(),
+        bytes
+    );
+
+    let read = get_as(&service, &format!("/v1/assets/{id}"), &editor).await;
+    assert_eq!(read.status, 200);
+    assert_eq!(read.json(), asset);
+    assert_eq!(read.etag(), etag);
+
+    // A JPEG too; and the same PNG again is a second asset sharing the file.
+    let photo = upload(&service, Some(&editor), "photo.jpg", "image/jpeg", jpeg(300, 200)).await;
+    assert_eq!(photo.status, 201);
+    assert_eq!(photo.json()["content_type"], "image/jpeg");
+    assert_eq!(
+        (photo.json()["width"].as_u64(), photo.json()["height"].as_u64()),
+        (Some(300), Some(200))
+    );
+    let again = upload(&service, Some(&editor), "again.png", "image/png", bytes.clone()).await;
+    assert_eq!(again.status, 201);
+    assert_ne!(again.json()["id"], asset["id"]);
+    assert_eq!(again.json()["sha256"], sha256);
+    assert_eq!(originals(&app).len(), 2);
+
+    // The list, newest first, paged.
+    let first = get_as(&service, "/v1/assets?limit=2", &editor).await;
+    assert_eq!(first.status, 200);
+    let page = first.json();
+    assert_eq!(page["items"].as_array().unwrap().len(), 2);
+    assert_eq!(page["items"][0]["filename"], "again.png");
+    let cursor = page["next_cursor"].as_str().unwrap();
+    let second = get_as(&service, &format!("/v1/assets?limit=2&cursor={cursor}"), &editor).await;
+    assert_eq!(second.json()["items"], json!([asset]));
+    assert_eq!(second.json()["next_cursor"], Value::Null);
+    get_as(&service, "/v1/assets?cursor=nope", &editor)
+        .await
+        .assert_problem(400, "invalid_cursor");
+}
+
+#[actix_web::test]
+async fn an_upload_must_be_what_its_content_type_says() {
+    let app = TestApp::new().await;
+    let service = app.service().await;
+    let editor = app.editor().await;
+    let refused = upload(&service, Some(&editor), "face.png", "image/jpeg", png(20, 20)).await;
+    let problem = refused.assert_problem(415, "unsupported_media_type");
+    assert!(problem["detail"].as_str().unwrap().contains("image/png"), "{problem}");
+    upload(&service, Some(&editor), "face.png", "text/plain", png(20, 20))
+        .await
+        .assert_problem(415, "unsupported_media_type");
+    upload(
+        &service,
+        Some(&editor),
+        "face.svg",
+        "image/png",
+        b"<svg xmlns='http://www.w3.org/2000/svg'/>".to_vec(),
+    )
+    .await
+    .assert_problem(415, "unsupported_media_type");
+    // PNG magic, then garbage: an image of its type that cannot be read.
+    let mut broken = png(20, 20);
+    broken.truncate(30);
+    upload(&service, Some(&editor), "broken.png", "image/png", broken)
+        .await
+        .assert_problem(422, "invalid_image");
+    upload(&service, Some(&editor), "a%2Fb.png", "image/png", png(20, 20))
+        .await
+        .assert_problem(400, "invalid_filename");
+    assert_eq!(asset_count(&app).await, 0);
+    assert_eq!(originals(&app), Vec::<String>::new());
+}
+
+#[actix_web::test]
+async fn an_upload_over_the_byte_limit_is_413() {
+    let mut app = TestApp::new().await;
+    app.config.asset_max_bytes = 1_000;
+    let service = app.service().await;
+    let editor = app.editor().await;
+    let big = png(300, 300);
+    assert!(big.len() > 1_000);
+    let problem = upload(&service, Some(&editor), "big.png", "image/png", big)
+        .await
+        .assert_problem(413, "payload_too_large");
+    assert!(problem["detail"].as_str().unwrap().contains("1000 bytes"), "{problem}");
+    // Under the limit is taken.
+    let small = png(4, 4);
+    assert!(small.len() < 1_000);
+    assert_eq!(
+        upload(&service, Some(&editor), "small.png", "image/png", small)
+            .await
+            .status,
+        201
+    );
+    assert_eq!(asset_count(&app).await, 1);
+}
+
+#[actix_web::test]
+async fn a_decompression_bomb_is_refused_from_its_header_at_once() {
+    let app = TestApp::new().await;
+    let service = app.service().await;
+    let editor = app.editor().await;
+    let bomb = png_header(60_000, 60_000);
+    assert!(bomb.len() < 100);
+    let started = Instant::now();
+    let problem = upload(&service, Some(&editor), "bomb.png", "image/png", bomb)
+        .await
+        .assert_problem(422, "image_too_large");
+    let took = started.elapsed();
+    eprintln!("a 60000×60000 PNG header refused in {took:?}");
+    assert!(took < Duration::from_secs(1), "refused after {took:?}");
+    assert!(problem["detail"].as_str().unwrap().contains("60000×60000"), "{problem}");
+    assert_eq!(asset_count(&app).await, 0);
+}
+
+#[actix_web::test]
+async fn uploads_need_an_editor_token() {
+    let app = TestApp::new().await;
+    let service = app.service().await;
+    upload(&service, None, "face.png", "image/png", png(10, 10))
+        .await
+        .assert_problem(401, "unauthorized");
+    let preview = app.token("preview", lamina::auth::Role::Preview).await;
+    upload(&service, Some(&preview), "face.png", "image/png", png(10, 10))
+        .await
+        .assert_problem(403, "forbidden");
+    assert_eq!(asset_count(&app).await, 0);
+}
+
+#[actix_web::test]
+async fn put_changes_metadata_with_if_match() {
+    let app = TestApp::new().await;
+    let service = app.service().await;
+    let editor = app.editor().await;
+    let created = upload(&service, Some(&editor), "face.jpg", "image/jpeg", jpeg(64, 48)).await;
+    let id = created.json()["id"].as_str().unwrap().to_owned();
+    let path = format!("/v1/assets/{id}");
+    let body = json!({
+        "alt": {"en": "  A face after treatment "},
+        "caption": {"en": "Day 3"},
+        "focal_point": {"x": 0.25, "y": 0.75},
+        "filename": "after.jpg",
+    });
+    let put = |tag: Option<String>, body: Value| {
+        let mut request = TestRequest::put()
+            .uri(&path)
+            .insert_header(bearer(&editor))
+            .set_json(body);
+        if let Some(tag) = tag {
+            request = request.insert_header(("If-Match", tag));
+        }
+        send(&service, request)
+    };
+    put(None, body.clone())
+        .await
+        .assert_problem(428, "precondition_required");
+    put(
+        Some("\"m.00000000000000000000000000000000.1\"".to_owned()),
+        body.clone(),
+    )
+    .await
+    .assert_problem(412, "precondition_failed");
+    let changed = put(Some(created.etag()), body.clone()).await;
+    assert_eq!(changed.status, 200, "{}", String::from_utf8_lossy(&changed.body));
+    let asset = changed.json();
+    assert_eq!(asset["alt"], json!({"en": "A face after treatment"}));
+    assert_eq!(asset["caption"], json!({"en": "Day 3"}));
+    assert_eq!(asset["focal_point"], json!({"x": 0.25, "y": 0.75}));
+    assert_eq!(asset["filename"], "after.jpg");
+    assert_eq!(asset["url"], format!("/v1/assets/{id}/after.jpg"));
+    assert_eq!(asset["version"], 2);
+    assert_ne!(changed.etag(), created.etag());
+    // The old tag no longer matches; the same change again keeps the version.
+    put(Some(created.etag()), body.clone())
+        .await
+        .assert_problem(412, "precondition_failed");
+    let same = put(Some(changed.etag()), body.clone()).await;
+    assert_eq!((same.status.as_u16(), same.json()["version"].clone()), (200, json!(2)));
+    assert_eq!(get_as(&service, &path, &editor).await.json(), asset);
+
+    // Bad values: every problem with its pointer, nothing changed.
+    let bad = put(
+        Some("*".to_owned()),
+        json!({"alt": {"en": ""}, "focal_point": {"x": 2, "y": 0.5}, "filename": "a/b", "size": 3}),
+    )
+    .await;
+    bad.assert_problem(422, "validation_failed");
+    let mut found = pointers(&bad.json()).into_iter().map(str::to_owned).collect::<Vec<_>>();
+    found.sort();
+    assert_eq!(found, ["/alt/en", "/filename", "/focal_point/x", "/size"]);
+    put(Some("*".to_owned()), json!({"alt": {"xx": "Nope"}}))
+        .await
+        .assert_problem(422, "validation_failed");
+    assert_eq!(get_as(&service, &path, &editor).await.json(), asset);
+}
+
+#[actix_web::test]
+async fn delete_needs_if_match_and_removes_the_file() {
+    let app = TestApp::new().await;
+    let service = app.service().await;
+    let editor = app.editor().await;
+    let created = upload(&service, Some(&editor), "face.png", "image/png", png(80, 80)).await;
+    let asset = created.json();
+    let path = format!("/v1/assets/{}", asset["id"].as_str().unwrap());
+    // A variant, to see it go too.
+    let variant = get_as(&service, &format!("{}?w=64", asset["url"].as_str().unwrap()), &editor).await;
+    assert_eq!(variant.status, 200);
+    call_as(&service, Method::DELETE, &path, &editor)
+        .await
+        .assert_problem(428, "precondition_required");
+    call_if_match(&service, Method::DELETE, &path, &editor, "\"m.0.1\"")
+        .await
+        .assert_problem(412, "precondition_failed");
+    let deleted = call_if_match(&service, Method::DELETE, &path, &editor, &created.etag()).await;
+    assert_eq!(deleted.status, 204);
+    get_as(&service, &path, &editor)
+        .await
+        .assert_problem(404, "asset_not_found");
+    get_as(&service, asset["url"].as_str().unwrap(), &editor)
+        .await
+        .assert_problem(404, "asset_not_found");
+    assert_eq!(asset_count(&app).await, 0);
+    assert_eq!(originals(&app), Vec::<String>::new());
+    assert!(
+        !app.db
+            .asset_dir()
+            .join("variants")
+            .join(asset["sha256"].as_str().unwrap())
+            .exists()
+    );
+    call_if_match(&service, Method::DELETE, &path, &editor, "*")
+        .await
+        .assert_problem(404, "asset_not_found");
+}
+
+#[actix_web::test]
+async fn files_are_served_immutable_with_variants_made_once() {
+    let app = TestApp::new().await;
+    let service = app.service().await;
+    let editor = app.editor().await;
+    let bytes = png(300, 200);
+    let asset = upload(&service, Some(&editor), "face.png", "image/png", bytes.clone())
+        .await
+        .json();
+    let url = asset["url"].as_str().unwrap().to_owned();
+
+    let original = get_as(&service, &url, &editor).await;
+    assert_eq!(original.status, 200);
+    assert_eq!(original.body, bytes);
+    assert_eq!(original.header("content-type"), Some("image/png"));
+    assert_eq!(
+        original.header("cache-control"),
+        Some("public, max-age=31536000, immutable")
+    );
+    let tag = original.etag();
+    assert!(!tag.starts_with("W/"), "{tag}");
+    assert_eq!(original.header("accept-ranges"), Some("bytes"));
+    // Images are sent as they are, never compressed again.
+    let gzip = get_with(&service, &url, &editor, &[("Accept-Encoding", "gzip, br")]).await;
+    assert_eq!((gzip.header("content-encoding"), gzip.body == bytes), (None, true));
+    let part = get_with(
+        &service,
+        &url,
+        &editor,
+        &[("Range", "bytes=10-19"), ("Accept-Encoding", "gzip")],
+    )
+    .await;
+    assert_eq!(part.status, 206);
+    assert_eq!(part.body, &bytes[10..20]);
+    assert_eq!(
+        part.header("content-range"),
+        Some(format!("bytes 10-19/{}", bytes.len()).as_str())
+    );
+    let tail = get_with(&service, &url, &editor, &[("Range", "bytes=-5"), ("If-Range", &tag)]).await;
+    assert_eq!((tail.status.as_u16(), &tail.body[..]), (206, &bytes[bytes.len() - 5..]));
+    let stale = get_with(
+        &service,
+        &url,
+        &editor,
+        &[("Range", "bytes=0-4"), ("If-Range", "\"o.other\"")],
+    )
+    .await;
+    assert_eq!((stale.status.as_u16(), stale.body.len()), (200, bytes.len()));
+    let unsatisfiable = format!("bytes={}-", bytes.len() + 10);
+    let whole = get_with(&service, &url, &editor, &[("Range", &unsatisfiable)]).await;
+    assert_eq!((whole.status.as_u16(), whole.body.len()), (200, bytes.len()));
+    let unchanged = get_with(&service, &url, &editor, &[("If-None-Match", &tag)]).await;
+    assert_eq!(unchanged.status, 304);
+    assert!(unchanged.body.is_empty());
+
+    let small = get_as(&service, &format!("{url}?w=64"), &editor).await;
+    assert_eq!(small.status, 200);
+    assert_eq!(small.header("content-type"), Some("image/png"));
+    assert_eq!(
+        small.header("cache-control"),
+        Some("public, max-age=31536000, immutable")
+    );
+    let decoded = image::load_from_memory(&small.body).unwrap();
+    assert_eq!((decoded.width(), decoded.height()), (64, 42));
+    let small_tag = small.etag();
+    assert_ne!(small_tag, tag);
+    let variants = app
+        .db
+        .asset_dir()
+        .join("variants")
+        .join(asset["sha256"].as_str().unwrap());
+    assert_eq!(std::fs::read_dir(&variants).unwrap().count(), 1);
+    let again = get_with(
+        &service,
+        &format!("{url}?w=64"),
+        &editor,
+        &[("If-None-Match", &small_tag)],
+    )
+    .await;
+    assert_eq!(again.status, 304);
+    let repeat = get_as(&service, &format!("{url}?w=64"), &editor).await;
+    assert_eq!((repeat.body == small.body, repeat.etag()), (true, small_tag.clone()));
+
+    // JPEG at a quality, WebP by Accept with Vary.
+    let photo = get_as(&service, &format!("{url}?w=128&fm=jpeg&q=50"), &editor).await;
+    assert_eq!(photo.header("content-type"), Some("image/jpeg"));
+    assert_eq!(image::load_from_memory(&photo.body).unwrap().width(), 128);
+    let auto = format!("{url}?w=128&fm=auto");
+    let webp = get_with(&service, &auto, &editor, &[("Accept", "image/avif,image/webp,*/*")]).await;
+    assert_eq!(webp.header("content-type"), Some("image/webp"));
+    assert!(varies_by_accept(&webp), "{:?}", webp.header("vary"));
+    assert_eq!(image::load_from_memory(&webp.body).unwrap().width(), 128);
+    let plain = get_with(&service, &auto, &editor, &[("Accept", "*/*")]).await;
+    assert_eq!(plain.header("content-type"), Some("image/png"));
+    assert!(varies_by_accept(&plain), "{:?}", plain.header("vary"));
+    assert!(!varies_by_accept(&photo), "{:?}", photo.header("vary"));
+    assert_ne!(plain.etag(), webp.etag());
+
+    // Cropped to cover around the focal point (left edge: the red end of the gradient).
+    let cover = format!("{url}?w=128&h=128&fit=cover");
+    let centred = get_as(&service, &cover, &editor).await;
+    assert_eq!(centred.status, 200, "{}", String::from_utf8_lossy(&centred.body));
+    let square = image::load_from_memory(&centred.body).unwrap().to_rgb8();
+    assert_eq!(square.dimensions(), (128, 128));
+    let id = asset["id"].as_str().unwrap();
+    let moved = TestRequest::put()
+        .uri(&format!("/v1/assets/{id}"))
+        .insert_header(bearer(&editor))
+        .insert_header(("If-Match", "*"))
+        .set_json(json!({"focal_point": {"x": 0.0, "y": 0.5}}));
+    assert_eq!(send(&service, moved).await.status, 200);
+    let left = get_as(&service, &cover, &editor).await;
+    assert_ne!(left.etag(), centred.etag());
+    let left = image::load_from_memory(&left.body).unwrap().to_rgb8();
+    // The gradient's red grows to the right: the left crop starts at 0, the centred one at 50.
+    assert!(left.get_pixel(0, 64)[0] < 10, "{:?}", left.get_pixel(0, 64));
+    assert!(square.get_pixel(0, 64)[0] > 30, "{:?}", square.get_pixel(0, 64));
+
+    // Widths off the ladder or wider than the image; bad formats and qualities; h without fit.
+    for query in [
+        "w=100",
+        "w=320",
+        "w=0",
+        "q=0",
+        "q=101",
+        "h=64",
+        "fit=cover&w=64",
+        "w=64&h=256&fit=cover",
+    ] {
+        get_as(&service, &format!("{url}?{query}"), &editor)
+            .await
+            .assert_problem(400, "invalid_variant");
+    }
+    get_as(&service, &format!("{url}?fm=tiff"), &editor)
+        .await
+        .assert_problem(400, "invalid_query");
+    get_as(&service, &format!("{url}?width=64"), &editor)
+        .await
+        .assert_problem(400, "unknown_query_parameter");
+    let other_name = url.replace("face.png", "other.png");
+    get_as(&service, &other_name, &editor)
+        .await
+        .assert_problem(404, "asset_not_found");
+    // Not public yet.
+    crate::common::get(&service, &url)
+        .await
+        .assert_problem(401, "unauthorized");
+}
+
+#[actix_web::test]
+async fn concurrent_first_requests_make_a_variant_once() {
+    let app = TestApp::new().await;
+    let (state, service) = app.node().await;
+    let editor = app.editor().await;
+    let asset = upload(&service, Some(&editor), "face.jpg", "image/jpeg", jpeg(1000, 600))
+        .await
+        .json();
+    let url = format!("{}?w=640&fm=webp", asset["url"].as_str().unwrap());
+    let started = Instant::now();
+    let replies = futures_util::future::join_all((0..20).map(|_| get_as(&service, &url, &editor))).await;
+    eprintln!(
+        "20 concurrent first requests of a 640w WebP of a 1000×600 JPEG answered in {:?} (debug build)",
+        started.elapsed()
+    );
+    let first = &replies[0];
+    assert_eq!(first.status, 200);
+    for reply in &replies {
+        assert_eq!(
+            (reply.status, reply.etag(), reply.body == first.body),
+            (first.status, first.etag(), true)
+        );
+    }
+    let variants = app
+        .db
+        .asset_dir()
+        .join("variants")
+        .join(asset["sha256"].as_str().unwrap());
+    let files: Vec<_> = std::fs::read_dir(&variants)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name())
+        .collect();
+    // Made once: one file, no temporary left behind.
+    assert_eq!(state.media.variants_made(), 1);
+    assert_eq!(files.len(), 1, "{files:?}");
+}
+
+#[actix_web::test]
+async fn gps_is_removed_and_orientation_applied() {
+    let app = TestApp::new().await;
+    let service = app.service().await;
+    let editor = app.editor().await;
+    // Stored 120×80, shown turned a quarter (orientation 6): 80×120.
+    let uploaded = jpeg_with_gps(120, 80, 6);
+    assert!(contains(&uploaded, b"GPS-SECRET"));
+    let created = upload(&service, Some(&editor), "trip.jpg", "image/jpeg", uploaded.clone()).await;
+    assert_eq!(created.status, 201, "{}", String::from_utf8_lossy(&created.body));
+    let asset = created.json();
+    assert_eq!(
+        (asset["width"].as_u64(), asset["height"].as_u64()),
+        (Some(80), Some(120))
+    );
+    let url = asset["url"].as_str().unwrap();
+
+    // The original: no EXIF but the orientation, the image data untouched.
+    let original = get_as(&service, url, &editor).await;
+    assert_eq!(original.status, 200);
+    assert!(!contains(&original.body, b"GPS-SECRET"));
+    assert!(!contains(&original.body, &[0x88, 0x25]), "the GPSInfo tag is gone");
+    assert!(original.body.len() < uploaded.len());
+    assert_eq!(asset["bytes"], original.body.len());
+    assert_eq!(asset["sha256"], format!("{:x}", sha2::Sha256::digest(&original.body)));
+    let mut decoder = image::ImageReader::new(Cursor::new(&original.body))
+        .with_guessed_format()
+        .unwrap()
+        .into_decoder()
+        .unwrap();
+    use image::ImageDecoder;
+    assert_eq!(decoder.orientation().unwrap(), image::metadata::Orientation::Rotate90);
+    let decoded = image::load_from_memory(&original.body).unwrap();
+    assert_eq!((decoded.width(), decoded.height()), (120, 80));
+
+    // A variant: turned, no EXIF at all.
+    let variant = get_as(&service, &format!("{url}?w=64"), &editor).await;
+    assert_eq!(variant.status, 200);
+    assert!(!contains(&variant.body, b"Exif"));
+    let decoded = image::load_from_memory(&variant.body).unwrap();
+    assert_eq!((decoded.width(), decoded.height()), (64, 96));
+}
+
+#[actix_web::test]
+async fn variants_past_the_bound_go_least_recently_served_first() {
+    let mut app = TestApp::new().await;
+    let bytes = png(400, 300);
+    // Room for the two smaller variants, not for a third.
+    app.config.asset_cache_max_bytes = 70_000;
+    let (state, service) = app.node().await;
+    let editor = app.editor().await;
+    let asset = upload(&service, Some(&editor), "face.png", "image/png", bytes.clone())
+        .await
+        .json();
+    let url = asset["url"].as_str().unwrap().to_owned();
+    let variants = app
+        .db
+        .asset_dir()
+        .join("variants")
+        .join(asset["sha256"].as_str().unwrap());
+    let stored = || {
+        let mut names: Vec<String> = std::fs::read_dir(&variants)
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    };
+    let size = |name: &str| std::fs::metadata(variants.join(name)).unwrap().len();
+    assert_eq!(get_as(&service, &format!("{url}?w=64"), &editor).await.status, 200);
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    assert_eq!(get_as(&service, &format!("{url}?w=128"), &editor).await.status, 200);
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    // w=64 served again: now the most recently used.
+    assert_eq!(get_as(&service, &format!("{url}?w=64"), &editor).await.status, 200);
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert_eq!(stored(), ["w128-q100.png", "w64-q100.png"]);
+    let (small, medium) = (size("w64-q100.png"), size("w128-q100.png"));
+    assert!(small + medium < 70_000, "{small} + {medium}");
+    let large = get_as(&service, &format!("{url}?w=256"), &editor).await;
+    assert_eq!(large.status, 200);
+    let large = size("w256-q100.png");
+    assert!(
+        large + small + medium > 70_000 && large + small <= 70_000,
+        "{large} {small} {medium}"
+    );
+    // w=128 was the least recently served: it went; the original stays.
+    assert_eq!(stored(), ["w256-q100.png", "w64-q100.png"]);
+    assert_eq!(originals(&app).len(), 1);
+    assert_eq!(get_as(&service, &url, &editor).await.body, bytes);
+    // Asked for again, it is made again.
+    assert_eq!(state.media.variants_made(), 3);
+    let again = get_as(&service, &format!("{url}?w=128"), &editor).await;
+    assert_eq!(again.status, 200);
+    assert_eq!(state.media.variants_made(), 4);
+}
