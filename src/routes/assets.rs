@@ -497,6 +497,7 @@ pub struct FileQuery {
     #[param(example = 640)]
     w: Option<u32>,
     /// Format of the variant (default: the original's; PNG for a GIF).
+    #[param(inline)]
     fm: Option<FormatChoice>,
     /// JPEG quality, 1-100 (default 80).
     #[param(minimum = 1, maximum = 100, example = 80)]
@@ -505,6 +506,7 @@ pub struct FileQuery {
     #[param(example = 480)]
     h: Option<u32>,
     /// `cover`: exactly `w`×`h`, cropped around the asset's focal point (needs `w` and `h`).
+    #[param(inline)]
     fit: Option<Fit>,
 }
 
