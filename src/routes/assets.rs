@@ -172,7 +172,7 @@ fn respond(status: StatusCode, row: AssetRow) -> Result<HttpResponse, AppError> 
 #[into_params(parameter_in = Query)]
 pub struct UploadQuery {
     /// The file name it is served under (1-200 characters, no `/`).
-    #[param(example = "face.jpg", max_length = 200)]
+    #[param(example = "face.jpg", min_length = 1, max_length = 200, pattern = "^[^/]+$")]
     filename: String,
 }
 
@@ -396,15 +396,22 @@ pub async fn get_asset(
 #[expect(dead_code, reason = "documents the body that content::assets::parse_write reads")]
 pub struct AssetWrite {
     /// The file name it is served under (1-200 characters, no `/`): its URL changes with it.
-    #[schema(example = "face.jpg", max_length = 200)]
+    #[schema(
+        example = "face.jpg",
+        min_length = 1,
+        max_length = 200,
+        pattern = "^[^/]+$",
+        nullable = false
+    )]
     filename: Option<String>,
     /// Alt text by configured locale (1-1,000 characters each); replaces all of it.
-    #[schema(example = json!({"en": "A face after treatment"}))]
+    #[schema(example = json!({"en": "A face after treatment"}), nullable = false)]
     alt: Option<BTreeMap<String, String>>,
     /// A caption by configured locale (1-5,000 characters each), or `null` for none.
     #[schema(example = json!(null))]
     caption: Option<BTreeMap<String, String>>,
     /// The focus of crops.
+    #[schema(nullable = false)]
     focal_point: Option<FocalPointWrite>,
 }
 
