@@ -9,8 +9,8 @@ use utoipa::ToSchema;
 /// The media type of every error body.
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
-/// Every problem `code` lamina sends: a closed set, listed in the spec, for
-/// programs to branch on.
+/// Every problem `code` lamina sends today, for programs to branch on. Codes
+/// may be added without a new API version: treat an unknown one by `status`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 #[schema(example = "article_not_found")]
