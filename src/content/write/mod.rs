@@ -193,13 +193,7 @@ pub(crate) async fn put_article_in(
                 created: true,
             });
         };
-        precondition.check(
-            Resource::Article,
-            Version {
-                id: current.id,
-                version: current.version,
-            },
-        )?;
+        precondition.check(Resource::Article, current.version())?;
         // A write that changes nothing records nothing (API.md §3).
         let stored = store::load_sections(conn, current.id, None).await?;
         if current.to_input(&stored)?
@@ -275,13 +269,7 @@ pub async fn delete_article(
 ) -> Result<(), Error> {
     write_transaction!(conn, |conn| {
         let current = lock_article(conn, slug).await?.ok_or_else(|| article_not_found(slug))?;
-        precondition.check(
-            Resource::Article,
-            Version {
-                id: current.id,
-                version: current.version,
-            },
-        )?;
+        precondition.check(Resource::Article, current.version())?;
         let sections = store::load_sections(conn, current.id, None).await?;
         let snapshot = current.to_input(&sections)?.to_body();
         diesel::delete(articles::table.find(current.id)).execute(conn).await?;
@@ -541,39 +529,40 @@ pub async fn restore(
 ) -> Result<Written, Error> {
     write_transaction!(conn, |conn| {
         let now = Utc::now();
-        let (current, created) = match lock_article(conn, slug).await? {
-            Some(current) => (current, false),
-            None => {
-                let deleted = super::history::trashed_by_slug(conn, slug)
+        // The live article of the slug, or else the last deleted one: the revision must be its.
+        let live = lock_article(conn, slug).await?;
+        let deleted = match &live {
+            Some(_) => None,
+            None => Some(
+                super::history::trashed_by_slug(conn, slug)
                     .await?
-                    .ok_or_else(|| article_not_found(slug))?;
-                let (snapshot, _) = revision_of(conn, slug, deleted.article_id, revision_id).await?;
-                precondition.check_absent()?;
-                let input =
-                    super::input::parse_article(&snapshot, slug).map_err(|errors| Error::RevisionNotRestorable {
-                        id: revision_id,
-                        errors,
-                    })?;
-                // Re-created as it was, then restored below like a live article.
-                insert_new(conn, (deleted.article_id, deleted.article_version), slug, &input).await?;
-                let current = lock_article(conn, slug).await?.ok_or_else(|| article_not_found(slug))?;
-                (current, true)
-            }
+                    .ok_or_else(|| article_not_found(slug))?,
+            ),
         };
-        let (snapshot, translations) = revision_of(conn, slug, current.id, revision_id).await?;
-        if !created {
-            precondition.check(
-                Resource::Article,
-                Version {
-                    id: current.id,
-                    version: current.version,
-                },
-            )?;
+        let article_id = match (&live, &deleted) {
+            (Some(current), _) => current.id,
+            (None, Some(deleted)) => deleted.article_id,
+            (None, None) => return Err(article_not_found(slug)),
+        };
+        let (snapshot, translations) = revision_of(conn, slug, article_id, revision_id).await?;
+        match &live {
+            Some(current) => precondition.check(Resource::Article, current.version())?,
+            None => precondition.check_absent()?,
         }
         let input = super::input::parse_article(&snapshot, slug).map_err(|errors| Error::RevisionNotRestorable {
             id: revision_id,
             errors,
         })?;
+        let (current, created) = match (live, deleted) {
+            (Some(current), _) => (current, false),
+            (None, Some(deleted)) => {
+                // Re-created as it was, then restored below like a live article.
+                insert_new(conn, (deleted.article_id, deleted.article_version), slug, &input).await?;
+                let current = lock_article(conn, slug).await?.ok_or_else(|| article_not_found(slug))?;
+                (current, true)
+            }
+            (None, None) => return Err(article_not_found(slug)),
+        };
         // Every locale's text as it was: restored first, so that the
         // restored structure keeps them and the new revision records them.
         let locales = super::locales::Locales::load(conn).await?;
