@@ -21,12 +21,12 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use actix_web::http::header::HeaderValue;
 use actix_web::web::Bytes;
 use chrono::{DateTime, Utc};
-use diesel_async::{AsyncConnection, AsyncPgConnection};
+use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
 use futures_util::StreamExt;
 
 /// The `NOTIFY` channel of content changes, which writes send in their transaction.
@@ -226,6 +226,11 @@ pub struct RepresentationCache {
     epoch: AtomicU64,
     /// Whether this node currently hears other nodes' writes.
     subscribed: AtomicBool,
+    /// Until when (µs after `started`) entries may be served: the start of the
+    /// last answered heartbeat on the notification connection plus
+    /// [`STALENESS_BOUND`]. A stalled connection lets it lapse.
+    fresh_until: AtomicU64,
+    started: Instant,
     hits: AtomicU64,
     misses: AtomicU64,
 }
@@ -252,6 +257,8 @@ impl RepresentationCache {
             groups: RwLock::default(),
             epoch: AtomicU64::new(0),
             subscribed: AtomicBool::new(false),
+            fresh_until: AtomicU64::new(0),
+            started: Instant::now(),
             hits: AtomicU64::new(0),
             misses: AtomicU64::new(0),
         }
@@ -289,9 +296,8 @@ impl RepresentationCache {
     pub fn get(&self, key: &str) -> Option<Arc<Representation>> {
         let found = self.entries.as_ref().and_then(|entries| {
             let entry = entries.get(key)?;
-            let current = self.subscribed.load(Ordering::Acquire)
-                && entry.epoch == self.epoch.load(Ordering::Acquire)
-                && entry.group_unchanged();
+            let current =
+                self.is_fresh() && entry.epoch == self.epoch.load(Ordering::Acquire) && entry.group_unchanged();
             current.then(|| entry.representation.clone())
         });
         let counter = if found.is_some() { &self.hits } else { &self.misses };
@@ -381,11 +387,30 @@ impl RepresentationCache {
         self.subscribed.load(Ordering::Acquire)
     }
 
+    /// Microseconds since this cache was made (a monotonic clock).
+    fn now(&self) -> u64 {
+        u64::try_from(self.started.elapsed().as_micros()).unwrap_or(u64::MAX)
+    }
+
+    /// Whether entries may be served now: subscribed, and every write
+    /// committed more than [`STALENESS_BOUND`] ago is known to have been heard.
+    fn is_fresh(&self) -> bool {
+        self.subscribed.load(Ordering::Acquire) && self.now() < self.fresh_until.load(Ordering::Acquire)
+    }
+
+    /// Records that every notification of a write committed before `since`
+    /// (a [`now`](Self::now) reading) has been applied.
+    fn heard_everything_before(&self, since: u64) {
+        let until = since.saturating_add(u64::try_from(STALENESS_BOUND.as_micros()).unwrap_or(u64::MAX));
+        self.fresh_until.fetch_max(until, Ordering::AcqRel);
+    }
+
     fn set_subscribed(&self, on: bool) {
         // Whatever is cached may miss changes from now on (lost) or may have
         // missed some (regained): it is no longer served as current. While
         // the subscription is lost it stays available for stale-if-error.
         self.epoch.fetch_add(1, Ordering::AcqRel);
+        self.fresh_until.store(0, Ordering::Release);
         self.subscribed.store(on, Ordering::Release);
         if on {
             self.clear();
@@ -393,41 +418,74 @@ impl RepresentationCache {
     }
 }
 
-/// How long the notification connection may be quiet before it is checked.
-const LISTEN_CHECK_EVERY: Duration = Duration::from_secs(15);
-/// How long that check may take before the connection counts as lost.
-const LISTEN_CHECK_TIMEOUT: Duration = Duration::from_secs(5);
+/// The `application_name` of the notification connection (how operators,
+/// and the tests, tell it apart in `pg_stat_activity`).
+pub const LISTENER_NAME: &str = "lamina cache listener";
+/// How stale a served entry may be at most: API.md §6 promises that a write
+/// is seen on every other node within 100 ms.
+pub const STALENESS_BOUND: Duration = Duration::from_millis(100);
+/// How often the notification connection proves it is alive and caught up
+/// (a round trip on it), well inside [`STALENESS_BOUND`] so that a healthy
+/// connection never lets the cache lapse.
+const HEARTBEAT_EVERY: Duration = Duration::from_millis(25);
+/// How long a heartbeat may go unanswered before the connection counts as
+/// lost and is replaced (the cache stopped being served long before).
+const HEARTBEAT_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// Invalidates what each notification on `conn` names until the connection
-/// fails. A connection quiet for [`LISTEN_CHECK_EVERY`] is checked with a
-/// query: a half-open one (a dropped NAT entry, say) would otherwise leave
-/// this node serving its cache as current forever.
+/// fails or stalls. Every [`HEARTBEAT_EVERY`] a query on the same connection
+/// proves that the backend still delivers: PostgreSQL sends a listener the
+/// notifications of writes committed before a command arrives ahead of that
+/// command's answer, so once it is answered and what came before is applied,
+/// every write committed before the heartbeat began has been heard. Entries
+/// are served only until [`STALENESS_BOUND`] after that moment: a stalled or
+/// half-open connection stops the serving within the bound, not at a timeout.
 async fn listen_until_lost(conn: &mut AsyncPgConnection, cache: &RepresentationCache) {
     use diesel_async::RunQueryDsl;
+    use futures_util::FutureExt;
     loop {
-        let quiet = {
+        let failed = {
             let mut notifications = std::pin::pin!(conn.notifications_stream());
-            let heard = tokio::time::timeout(LISTEN_CHECK_EVERY, async {
+            let heard = tokio::time::timeout(HEARTBEAT_EVERY, async {
                 while let Some(notification) = notifications.next().await {
-                    match notification {
-                        Ok(notification) => cache.invalidate(&notification.payload),
-                        Err(err) => {
-                            log::warn!("cache: notification connection failed: {err}");
-                            return;
-                        }
+                    if !apply(notification, cache) {
+                        return;
                     }
                 }
             })
             .await;
-            heard.is_err()
+            heard.is_ok()
         };
-        if !quiet {
+        if failed {
             return;
         }
-        let check = tokio::time::timeout(LISTEN_CHECK_TIMEOUT, diesel::sql_query("SELECT 1").execute(conn)).await;
+        let began = cache.now();
+        let check = tokio::time::timeout(HEARTBEAT_TIMEOUT, diesel::sql_query("SELECT 1").execute(conn)).await;
         if !matches!(check, Ok(Ok(_))) {
             log::warn!("cache: the notification connection does not answer");
             return;
+        }
+        // What arrived ahead of the answer is queued already: apply it first.
+        let mut notifications = std::pin::pin!(conn.notifications_stream());
+        while let Some(Some(notification)) = notifications.next().now_or_never() {
+            if !apply(notification, cache) {
+                return;
+            }
+        }
+        cache.heard_everything_before(began);
+    }
+}
+
+/// Invalidates what a notification names; false when the connection failed.
+fn apply(notification: diesel::QueryResult<diesel::pg::PgNotification>, cache: &RepresentationCache) -> bool {
+    match notification {
+        Ok(notification) => {
+            cache.invalidate(&notification.payload);
+            true
+        }
+        Err(err) => {
+            log::warn!("cache: notification connection failed: {err}");
+            false
         }
     }
 }
@@ -436,13 +494,17 @@ async fn listen_until_lost(conn: &mut AsyncPgConnection, cache: &RepresentationC
 /// [`CHANNEL`] and invalidates what each notification names; reconnects (and
 /// stops serving the cache) whenever the connection is lost. Runs until the process ends.
 pub async fn listen(url: String, cache: Arc<RepresentationCache>) {
-    use diesel_async::RunQueryDsl;
     let mut delay = Duration::from_millis(100);
     loop {
         match AsyncPgConnection::establish(&url).await {
-            Ok(mut conn) => match diesel::sql_query(format!("LISTEN {CHANNEL}")).execute(&mut conn).await {
+            Ok(mut conn) => match conn
+                .batch_execute(&format!("SET application_name = '{LISTENER_NAME}'; LISTEN {CHANNEL}"))
+                .await
+            {
                 Ok(_) => {
+                    let began = cache.now();
                     cache.set_subscribed(true);
+                    cache.heard_everything_before(began);
                     log::debug!("cache: listening for content changes");
                     delay = Duration::from_millis(100);
                     listen_until_lost(&mut conn, &cache).await;
@@ -471,13 +533,39 @@ mod tests {
         ))
     }
 
+    /// Subscribed, with a heartbeat answered just now.
+    fn subscribe(cache: &RepresentationCache) {
+        cache.set_subscribed(true);
+        cache.heard_everything_before(cache.now());
+    }
+
+    #[test]
+    fn entries_are_served_only_within_the_bound_of_the_last_heartbeat() {
+        let cache = RepresentationCache::new(1 << 20);
+        subscribe(&cache);
+        cache.insert("a", "/a".into(), rep("x"), cache.ticket("a"));
+        assert!(cache.get("/a").is_some());
+        // The last answered heartbeat began more than the bound ago: the
+        // connection may have missed a write, so nothing is served as current.
+        cache.fresh_until.store(cache.now(), Ordering::Release);
+        assert!(cache.get("/a").is_none());
+        assert!(
+            cache.get_stale("/a").is_none(),
+            "still subscribed: not an outage copy either"
+        );
+        cache.heard_everything_before(cache.now());
+        assert!(cache.get("/a").is_some(), "a heartbeat answered again serves it again");
+        cache.invalidate("a");
+        assert!(cache.get("/a").is_none());
+    }
+
     #[test]
     fn stale_reads_and_unsubscribed_nodes_do_not_fill_the_cache() {
         let cache = RepresentationCache::new(1 << 20);
         let ticket = cache.ticket("a");
         cache.insert("a", "/a".into(), rep("x"), ticket);
         assert!(cache.get("/a").is_none(), "not subscribed: nothing is kept");
-        cache.set_subscribed(true);
+        subscribe(&cache);
         let ticket = cache.ticket("a");
         cache.invalidate("a");
         cache.insert("a", "/a".into(), rep("x"), ticket);
@@ -496,7 +584,7 @@ mod tests {
     #[test]
     fn a_lost_subscription_keeps_entries_only_for_stale_if_error() {
         let cache = RepresentationCache::new(1 << 20);
-        cache.set_subscribed(true);
+        subscribe(&cache);
         cache.insert("a", "/a".into(), rep("x"), cache.ticket("a"));
         cache.insert("b", "/b".into(), rep("y"), cache.ticket("b"));
         cache.set_subscribed(false);
@@ -504,14 +592,14 @@ mod tests {
         assert!(cache.get_stale("/a").is_some());
         cache.invalidate("b");
         assert!(cache.get_stale("/b").is_none(), "a later write makes it unusable");
-        cache.set_subscribed(true);
+        subscribe(&cache);
         assert!(cache.get_stale("/a").is_none() && cache.get("/a").is_none());
     }
 
     #[test]
     fn the_cache_stays_within_its_bound_and_weighs_what_entries_hold() {
         let cache = RepresentationCache::new(64 * 1024);
-        cache.set_subscribed(true);
+        subscribe(&cache);
         let body = "word ".repeat(400);
         for n in 0..500 {
             let representation = Arc::new(

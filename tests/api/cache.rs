@@ -125,9 +125,10 @@ async fn a_lost_notification_connection_drops_the_cache_and_resubscribes() {
     let mut conn = app.db.conn().await;
     use diesel_async::RunQueryDsl;
     diesel::sql_query(
-        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'LISTEN%' \
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1 \
          AND datname = current_database() AND pid <> pg_backend_pid()",
     )
+    .bind::<diesel::sql_types::Text, _>(lamina::cache::LISTENER_NAME)
     .execute(&mut conn)
     .await
     .unwrap();
@@ -146,4 +147,107 @@ async fn a_lost_notification_connection_drops_the_cache_and_resubscribes() {
     wait_until_subscribed(&state).await;
     get(&service, SEED).await;
     assert!(state.cache.bytes() > 0, "caching resumes once subscribed again");
+}
+
+/// Sends SIGCONT to the stopped backends when dropped, so a failing
+/// assertion never leaves the cluster with frozen processes.
+struct Stopped(Vec<i32>);
+
+impl Stopped {
+    fn signal(pids: &[i32], signal: &str) {
+        for pid in pids {
+            let status = std::process::Command::new("kill")
+                .args([signal, &pid.to_string()])
+                .status()
+                .unwrap();
+            assert!(status.success(), "kill {signal} {pid}");
+        }
+    }
+
+    fn stop(pids: Vec<i32>) -> Stopped {
+        Stopped::signal(&pids, "-STOP");
+        Stopped(pids)
+    }
+}
+
+impl Drop for Stopped {
+    fn drop(&mut self) {
+        for pid in &self.0 {
+            let _ = std::process::Command::new("kill")
+                .args(["-CONT", &pid.to_string()])
+                .status();
+        }
+    }
+}
+
+#[actix_web::test]
+async fn a_stalled_notification_connection_stops_serving_the_cache_within_100_ms() {
+    let app = TestApp::new().await;
+    let token = app.editor().await;
+    let (_, node_a) = app.node().await;
+    let (state_b, node_b) = app.node().await;
+    wait_until_subscribed(&state_b).await;
+    let path = format!("{SEED}/sections/risks");
+    let before = get(&node_b, &path).await;
+    let (hits, _) = state_b.cache.counts();
+    get(&node_b, &path).await;
+    assert_eq!(state_b.cache.counts().0, hits + 1, "B serves from its cache");
+
+    // Freeze the listeners' backends (as a stuck backend or a silently
+    // dropped network path would): their connections stay open, but deliver
+    // nothing.
+    #[derive(diesel::QueryableByName)]
+    struct Backend {
+        #[diesel(sql_type = diesel::sql_types::Integer)]
+        pid: i32,
+    }
+    use diesel_async::RunQueryDsl;
+    let mut conn = app.db.conn().await;
+    let listeners: Vec<Backend> = diesel::sql_query(
+        "SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND datname = current_database()",
+    )
+    .bind::<diesel::sql_types::Text, _>(lamina::cache::LISTENER_NAME)
+    .load(&mut conn)
+    .await
+    .unwrap();
+    assert_eq!(listeners.len(), 2, "one listener a node");
+    let stopped = Stopped::stop(listeners.iter().map(|backend| backend.pid).collect());
+
+    let body = json!({"kind": "risks", "heading": "Written while B cannot hear", "items": []});
+    let written = send(
+        &node_a,
+        write(Method::PUT, &path, &token, &body).insert_header(("If-Match", "*")),
+    )
+    .await;
+    assert_eq!(written.status, 200);
+    let committed = Instant::now();
+    loop {
+        let seen = get(&node_b, &path).await;
+        if seen.header("etag") == written.header("etag") {
+            assert_eq!(seen.json()["heading"], "Written while B cannot hear");
+            break;
+        }
+        assert_eq!(seen.header("etag"), before.header("etag"));
+        assert!(
+            committed.elapsed() < Duration::from_millis(100),
+            "B still serves the old version after 100 ms"
+        );
+        actix_web::rt::time::sleep(Duration::from_millis(2)).await;
+    }
+
+    // B replaces the silent connection and serves from its cache again,
+    // even while the old backend stays frozen.
+    let started = Instant::now();
+    loop {
+        get(&node_b, &path).await;
+        let (hits, _) = state_b.cache.counts();
+        let again = get(&node_b, &path).await;
+        if state_b.cache.counts().0 > hits {
+            assert_eq!(again.header("etag"), written.header("etag"));
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(10), "B never caches again");
+        actix_web::rt::time::sleep(Duration::from_millis(20)).await;
+    }
+    drop(stopped);
 }
