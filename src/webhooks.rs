@@ -2,9 +2,12 @@
 //! addresses, and the worker that drains the outbox
 //! ([`crate::content::webhooks`]).
 //!
-//! Every node runs a worker ([`spawn`]). A worker claims one due delivery at a
-//! time in a short transaction (`FOR UPDATE SKIP LOCKED`, then a lease in
-//! `leased_until`), so however many nodes run, one sends each attempt; a
+//! Every node runs a worker ([`spawn`]). A worker claims due deliveries in
+//! short transactions (`FOR UPDATE SKIP LOCKED`, then a lease in
+//! `leased_until`), so however many nodes run, one sends each attempt, and
+//! sends them concurrently, at most [`MAX_IN_FLIGHT`] at once and
+//! [`MAX_PER_ENDPOINT`] to one endpoint: a receiver that hangs delays only
+//! its own endpoint's deliveries (endpoint isolation, API.md §9); a
 //! node that dies mid-send leaves a lease that expires, and another node
 //! sends again (at least once). A delivery waits while an older pending one
 //! of the same endpoint and article exists, so each article's events reach
@@ -12,6 +15,7 @@
 //! [`SETTLE`] old: by then every node has seen the write's notification, so
 //! a read through any node returns at least the version the event names.
 
+use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -33,6 +37,11 @@ use crate::db::DbPool;
 pub const SECRET_PREFIX: &str = "whsec_";
 /// Random bytes in a secret.
 const SECRET_BYTES: usize = 32;
+/// Most attempts one node has in flight at once.
+pub const MAX_IN_FLIGHT: usize = 32;
+/// Most attempts one node has in flight to one endpoint (each of another
+/// article: one article's events go one after the other).
+pub const MAX_PER_ENDPOINT: usize = 4;
 /// Longest wait for one attempt (connect, send, answer).
 pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
 /// How old an outbox row must be before it is sent: longer than the other
@@ -252,14 +261,15 @@ struct Claimed {
     secret: String,
 }
 
-/// The claim: `$1` the lease in seconds, `$2` [`SETTLE`] in seconds. Public
-/// for `EXPLAIN` in tests.
+/// The claim: `$1` the lease in seconds, `$2` [`SETTLE`] in seconds, `$3`
+/// the endpoints this node already sends its most to. Public for `EXPLAIN`
+/// in tests.
 pub const CLAIM: &str = "UPDATE webhook_deliveries d \
          SET attempts = d.attempts + 1, leased_until = now() + make_interval(secs => $1) \
          FROM webhook_endpoints e \
          WHERE e.id = d.endpoint_id AND d.id = ( \
              SELECT c.id FROM webhook_deliveries c JOIN webhook_endpoints ce ON ce.id = c.endpoint_id \
-             WHERE c.state = 'pending' AND NOT c.waiting AND ce.enabled \
+             WHERE c.state = 'pending' AND NOT c.waiting AND ce.enabled AND NOT (ce.id = ANY ($3)) \
                AND c.next_attempt_at <= now() \
                AND c.created_at <= now() - make_interval(secs => $2) \
                AND (c.leased_until IS NULL OR c.leased_until < now()) \
@@ -271,14 +281,15 @@ pub const CLAIM: &str = "UPDATE webhook_deliveries d \
          RETURNING d.id, d.endpoint_id, d.article_id, d.payload::text AS payload, d.attempts, e.url, e.secret";
 
 /// Claims the next due delivery: pending and not waiting, not leased, old
-/// enough, of an enabled endpoint, with no older pending delivery of the same
-/// endpoint and article. Counts the attempt and leases it. Its index holds
-/// only pending rows that are not waiting: the cost follows the due rows,
-/// not a dead receiver's backlog.
-async fn claim(conn: &mut AsyncPgConnection) -> diesel::QueryResult<Option<Claimed>> {
+/// enough, of an enabled endpoint not in `busy`, with no older pending
+/// delivery of the same endpoint and article. Counts the attempt and leases
+/// it. Its index holds only pending rows that are not waiting: the cost
+/// follows the due rows, not a dead receiver's backlog.
+async fn claim(conn: &mut AsyncPgConnection, busy: &[Uuid]) -> diesel::QueryResult<Option<Claimed>> {
     diesel::sql_query(CLAIM)
         .bind::<Integer, _>(LEASE_SECONDS)
         .bind::<diesel::sql_types::Double, _>(SETTLE.as_secs_f64())
+        .bind::<diesel::sql_types::Array<diesel::sql_types::Uuid>, _>(busy)
         .get_result(conn)
         .await
         .optional()
@@ -423,17 +434,70 @@ const RELEASE_ORPHANS: &str = "UPDATE webhook_deliveries SET waiting = false WHE
              WHERE state = 'pending' AND article_id IS NOT NULL ORDER BY endpoint_id, article_id, seq) heads \
          WHERE waiting)";
 
-/// Sends due deliveries until none is left; returns how many were attempted.
-async fn drain(pool: &DbPool, client: &awc::Client, settings: &Settings, stop: &AtomicBool) -> Result<u64, String> {
-    let mut sent = 0;
-    while !AtomicBool::load(stop, Ordering::Relaxed) {
+/// The attempts one node has in flight, at most [`MAX_IN_FLIGHT`] in all and
+/// [`MAX_PER_ENDPOINT`] to one endpoint: each is a task of its own, so a
+/// receiver that hangs holds only its own endpoint's share while every other
+/// endpoint's deliveries go on.
+struct InFlight {
+    tasks: tokio::task::JoinSet<(Claimed, Outcome)>,
+    per_endpoint: HashMap<Uuid, usize>,
+}
+
+impl InFlight {
+    fn new() -> InFlight {
+        InFlight {
+            tasks: tokio::task::JoinSet::new(),
+            per_endpoint: HashMap::new(),
+        }
+    }
+
+    /// The endpoints at their bound (the claim passes them over).
+    fn busy(&self) -> Vec<Uuid> {
+        self.per_endpoint
+            .iter()
+            .filter(|(_, count)| **count >= MAX_PER_ENDPOINT)
+            .map(|(endpoint, _)| *endpoint)
+            .collect()
+    }
+
+    /// Claims due deliveries and starts sending them until the bound is
+    /// reached or none is due; returns how many were started.
+    async fn fill(&mut self, pool: &DbPool, client: &awc::Client, settings: &Settings) -> Result<usize, String> {
+        let mut started = 0;
         let mut conn = pool.get().await.map_err(|err| err.to_string())?;
-        let Some(claimed) = claim(&mut conn).await.map_err(|err| err.to_string())? else {
-            return Ok(sent);
+        while self.tasks.len() < MAX_IN_FLIGHT {
+            let Some(claimed) = claim(&mut conn, &self.busy()).await.map_err(|err| err.to_string())? else {
+                break;
+            };
+            *self.per_endpoint.entry(claimed.endpoint_id).or_default() += 1;
+            let client = client.clone();
+            let allow_private = settings.allow_private;
+            // No connection is held while the receiver takes its time.
+            self.tasks.spawn_local(async move {
+                let outcome = send(&client, &claimed, allow_private).await;
+                (claimed, outcome)
+            });
+            started += 1;
+        }
+        Ok(started)
+    }
+
+    /// Waits up to `wait` for an attempt to end; records it.
+    async fn settle_one(&mut self, pool: &DbPool, settings: &Settings, wait: Duration) -> Result<(), String> {
+        if self.tasks.is_empty() {
+            tokio::time::sleep(wait).await;
+            return Ok(());
+        }
+        let Ok(Some(ended)) = tokio::time::timeout(wait, self.tasks.join_next()).await else {
+            return Ok(());
         };
-        // No connection is held while the receiver takes its time.
-        drop(conn);
-        let outcome = send(client, &claimed, settings.allow_private).await;
+        let (claimed, outcome) = ended.map_err(|err| format!("a delivery task failed: {err}"))?;
+        if let Some(count) = self.per_endpoint.get_mut(&claimed.endpoint_id) {
+            *count = count.saturating_sub(1);
+            if *count == 0 {
+                self.per_endpoint.remove(&claimed.endpoint_id);
+            }
+        }
         log::debug!(
             "webhooks: delivery {} attempt {}: {outcome:?}",
             claimed.id,
@@ -442,10 +506,8 @@ async fn drain(pool: &DbPool, client: &awc::Client, settings: &Settings, stop: &
         let mut conn = pool.get().await.map_err(|err| err.to_string())?;
         complete(&mut conn, &claimed, &outcome, settings)
             .await
-            .map_err(|err| err.to_string())?;
-        sent += 1;
+            .map_err(|err| err.to_string())
     }
-    Ok(sent)
 }
 
 /// Releases orphaned waiting deliveries ([`RELEASE_ORPHANS`]), then deletes
@@ -507,7 +569,8 @@ pub fn spawn(url: String, settings: Settings) -> std::io::Result<Worker> {
     Ok(Worker { stop })
 }
 
-/// The worker's loop: drain what is due, then wait [`POLL`].
+/// The worker's loop: start what is due (within the bounds), then wait
+/// for an attempt to end, or [`POLL`] for more to come due.
 async fn run(url: String, settings: Settings, stop: Arc<AtomicBool>) {
     let pool = match crate::db::build_pool(&url, 2) {
         Ok(pool) => pool,
@@ -517,6 +580,7 @@ async fn run(url: String, settings: Settings, stop: Arc<AtomicBool>) {
         }
     };
     let client = client(settings.allow_private);
+    let mut in_flight = InFlight::new();
     let mut failing = false;
     let mut pruned_at: Option<std::time::Instant> = None;
     while !AtomicBool::load(&stop, Ordering::Relaxed) {
@@ -532,15 +596,18 @@ async fn run(url: String, settings: Settings, stop: Arc<AtomicBool>) {
                 Err(err) => log::warn!("webhooks: pruning the outbox failed: {err}"),
             }
         }
-        match drain(&pool, &client, &settings, &stop).await {
-            Ok(_) => failing = false,
+        let started = in_flight.fill(&pool, &client, &settings).await;
+        // With nothing in flight, wait for more to come due; else for the
+        // first attempt to end (or the poll, to start what came due meanwhile).
+        let settled = in_flight.settle_one(&pool, &settings, POLL).await;
+        match started.and(settled) {
+            Ok(()) => failing = false,
             Err(err) if !failing => {
                 failing = true;
                 log::warn!("webhooks: cannot read the outbox (retrying): {err}");
             }
             Err(_) => {}
         }
-        tokio::time::sleep(POLL).await;
     }
     pool.close();
 }

@@ -790,3 +790,81 @@ async fn measure_the_claim_behind_a_dead_receivers_backlog() {
     assert_eq!(lamina::webhooks::prune(&mut conn, later).await.unwrap(), 0);
     println!("--- pruning pass: {:?}", started.elapsed());
 }
+
+/// A receiver that accepts connections, reads what comes and never answers.
+async fn hanging_receiver() -> (String, Arc<Mutex<usize>>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    let connections = Arc::new(Mutex::new(0));
+    let counted = connections.clone();
+    actix_web::rt::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            *counted.lock().unwrap() += 1;
+            actix_web::rt::spawn(async move {
+                let mut buffer = [0u8; 4096];
+                while matches!(stream.read(&mut buffer).await, Ok(read) if read > 0) {}
+            });
+        }
+    });
+    (url, connections)
+}
+
+#[actix_web::test]
+async fn a_hanging_receiver_delays_only_its_own_endpoint() {
+    let (app, admin, editor) = webhook_app().await;
+    let service = app.service().await;
+    // Registered first, so its deliveries are the oldest due ones.
+    let (hanging, connections) = hanging_receiver().await;
+    register(&service, &admin, &hanging, json!(["*"])).await;
+    let healthy = Receiver::start(&[200]).await;
+    register(&service, &admin, &healthy.url, json!(["*"])).await;
+    let _worker = worker(&app);
+
+    // Writes to several articles, so the hanging endpoint has several
+    // deliveries due at once (one per article may be in flight).
+    let started = std::time::Instant::now();
+    let mut expected = 0;
+    for n in 0..3 {
+        let slug = format!("isolated-{n}");
+        let body = json!({"title": format!("Isolated {n}"), "author": "A", "published_on": "2024-01-01",
+                          "status": "published", "summary": "S", "sections": []});
+        let created = send(
+            &service,
+            write(Method::PUT, &format!("/v1/articles/{slug}"), &editor, &body),
+        )
+        .await;
+        assert_eq!(created.status, 201, "{}", String::from_utf8_lossy(&created.body));
+        expected += 1;
+    }
+    for n in 0..3 {
+        assert_eq!(
+            send(&service, overview_put(&editor, &format!("Update {n}")))
+                .await
+                .status,
+            200
+        );
+        expected += 1;
+    }
+    let received = healthy.wait_for(expected).await;
+    let elapsed = started.elapsed();
+    // Before endpoints were isolated, each of the hanging endpoint's
+    // attempts held the worker for its 10 s timeout.
+    assert!(
+        elapsed < Duration::from_secs(4),
+        "the healthy endpoint got its {expected} events after {elapsed:?}"
+    );
+    let overview: Vec<String> = received
+        .iter()
+        .map(Received::json)
+        .filter(|event| event["data"]["slug"] == SEED.trim_start_matches("/v1/articles/"))
+        .map(|event| event["data"]["version"].to_string())
+        .collect();
+    let mut sorted = overview.clone();
+    sorted.sort_by_key(|version| version.parse::<i64>().unwrap());
+    assert_eq!(overview, sorted, "one article's events arrive in order");
+    let hung = *connections.lock().unwrap();
+    assert!(
+        (1..=lamina::webhooks::MAX_PER_ENDPOINT).contains(&hung),
+        "the hanging endpoint holds at most its own share: {hung} connections"
+    );
+}
