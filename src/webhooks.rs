@@ -72,6 +72,8 @@ pub struct Settings {
     pub allow_private: bool,
     /// How long delivered and failed deliveries are kept.
     pub retention: chrono::TimeDelta,
+    /// How long a disabled endpoint's events are kept (the sync log's retention).
+    pub keep_while_disabled: chrono::TimeDelta,
     /// The clock retention is judged by.
     pub clock: crate::clock::Clock,
 }
@@ -84,6 +86,7 @@ impl Settings {
             retry_base: Duration::from_millis(config.webhook_retry_base_ms),
             allow_private: config.webhook_allow_private,
             retention: chrono::TimeDelta::days(i64::from(config.webhook_retention_days)),
+            keep_while_disabled: chrono::TimeDelta::days(i64::from(config.sync_keep_days)),
             clock: crate::clock::Clock::system(),
         }
     }
@@ -510,10 +513,48 @@ impl InFlight {
     }
 }
 
-/// Releases orphaned waiting deliveries ([`RELEASE_ORPHANS`]), then deletes
+/// Deletes the deliveries a disabled endpoint kept past the retention (`$1`,
+/// the cutoff) and queues one `sync.required` for each such endpoint (unless
+/// one is pending already): it missed events and must resync from
+/// `/v1/sync`. What is younger stays, to be sent in order on enabling.
+const DROP_KEPT_PAST_RETENTION: &str = "WITH dropped AS ( \
+         DELETE FROM webhook_deliveries d USING webhook_endpoints e \
+         WHERE e.id = d.endpoint_id AND NOT e.enabled AND d.state = 'pending' \
+           AND d.event <> 'sync.required' AND d.created_at < $1 \
+         RETURNING d.endpoint_id, d.created_at) \
+     INSERT INTO webhook_deliveries (id, endpoint_id, event, payload) \
+     SELECT gen_random_uuid(), d.endpoint_id, 'sync.required', jsonb_build_object( \
+         'type', 'sync.required', \
+         'timestamp', to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), \
+         'data', jsonb_build_object('endpoint_id', d.endpoint_id, 'dropped', count(*), \
+             'oldest_dropped', min(d.created_at), 'sync_url', '/v1/sync')) \
+     FROM dropped d \
+     WHERE NOT EXISTS (SELECT 1 FROM webhook_deliveries p \
+         WHERE p.endpoint_id = d.endpoint_id AND p.event = 'sync.required' AND p.state = 'pending') \
+     GROUP BY d.endpoint_id";
+
+/// Deletes what disabled endpoints kept from before `cutoff` (the sync log's
+/// retention: what is older, a receiver can no longer catch up on in order)
+/// and tells each such endpoint to resync ([`DROP_KEPT_PAST_RETENTION`]).
+/// Returns how many endpoints were told.
+pub async fn drop_kept_past(conn: &mut AsyncPgConnection, cutoff: DateTime<Utc>) -> diesel::QueryResult<usize> {
+    let told = diesel::sql_query(DROP_KEPT_PAST_RETENTION)
+        .bind::<Timestamptz, _>(cutoff)
+        .execute(conn)
+        .await?;
+    if told > 0 {
+        log::info!(
+            "webhooks: {told} disabled endpoints lost events kept past the sync log's retention; told to resync"
+        );
+    }
+    Ok(told)
+}
+
+/// Releases orphaned waiting deliveries
+/// ([`RELEASE_ORPHANS`]), then deletes
 /// delivered and failed deliveries created before `cutoff`, in batches of
-/// [`PRUNE_BATCH`] (each its own short statement); pending ones are kept
-/// whatever their age. Returns how many were deleted.
+/// [`PRUNE_BATCH`] (each its own short statement); pending ones of enabled
+/// endpoints are kept whatever their age. Returns how many finished ones were deleted.
 pub async fn prune(conn: &mut AsyncPgConnection, cutoff: DateTime<Utc>) -> diesel::QueryResult<u64> {
     let released = diesel::sql_query(RELEASE_ORPHANS).execute(conn).await?;
     if released > 0 {
@@ -588,7 +629,10 @@ async fn run(url: String, settings: Settings, stop: Arc<AtomicBool>) {
             pruned_at = Some(std::time::Instant::now());
             let cutoff = settings.clock.now() - settings.retention;
             match pool.get().await {
-                Ok(mut conn) => match prune(&mut conn, cutoff).await {
+                Ok(mut conn) => match drop_kept_past(&mut conn, settings.clock.now() - settings.keep_while_disabled)
+                    .await
+                    .and(prune(&mut conn, cutoff).await)
+                {
                     Ok(0) => {}
                     Ok(deleted) => log::info!("webhooks: pruned {deleted} finished deliveries older than {cutoff}"),
                     Err(err) => log::warn!("webhooks: pruning the outbox failed: {err}"),

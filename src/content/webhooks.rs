@@ -23,8 +23,13 @@ use crate::db::schema::{webhook_deliveries, webhook_endpoints};
 /// The event of a ping (`POST /v1/webhooks/{id}/ping`).
 pub const PING: &str = "webhook.ping";
 
+/// The event that tells a receiver it missed events and should resync
+/// (`/v1/sync`): deliveries kept for it while it was disabled were dropped
+/// after the retention. Sent whatever the endpoint subscribes to.
+pub const SYNC_REQUIRED: &str = "sync.required";
+
 /// Every event an endpoint may subscribe to (or `*` for all).
-pub const EVENTS: [&str; 8] = [
+pub const EVENTS: [&str; 9] = [
     "article.created",
     "article.updated",
     "article.deleted",
@@ -33,6 +38,7 @@ pub const EVENTS: [&str; 8] = [
     "release.published",
     "release.failed",
     PING,
+    SYNC_REQUIRED,
 ];
 
 /// Subscribes to every event.
@@ -147,8 +153,11 @@ pub fn article_event(
     })
 }
 
-/// Adds `payload` to the outbox once for every enabled endpoint subscribed to
-/// `event`. Called inside the write's transaction. A delivery behind an older
+/// Adds `payload` to the outbox once for every endpoint subscribed to
+/// `event`, enabled or not: a disabled endpoint's deliveries wait, and are
+/// sent in order once it is enabled again (API.md §9; the worker prunes
+/// what waits past the retention and sends `sync.required` instead).
+/// Called inside the write's transaction. A delivery behind an older
 /// pending one of the same endpoint and article is `waiting` (out of the
 /// worker's scan until that one is done).
 pub async fn enqueue(
@@ -162,7 +171,7 @@ pub async fn enqueue(
          SELECT gen_random_uuid(), e.id, $1, $2, $3, EXISTS (SELECT 1 FROM webhook_deliveries o \
              WHERE o.endpoint_id = e.id AND o.article_id = $3 AND o.state = 'pending') \
          FROM webhook_endpoints e \
-         WHERE e.enabled AND ($1 = ANY (e.events) OR '*' = ANY (e.events)) ORDER BY e.id",
+         WHERE $1 = ANY (e.events) OR '*' = ANY (e.events) ORDER BY e.id",
     )
     .bind::<Text, _>(event)
     .bind::<Jsonb, _>(payload)
@@ -171,10 +180,10 @@ pub async fn enqueue(
     .await
 }
 
-/// Whether any enabled endpoint wants `event` (so a write can skip building the body).
+/// Whether any endpoint wants `event` (so a write can skip building the body).
 pub async fn wanted(conn: &mut AsyncPgConnection, event: &str) -> QueryResult<bool> {
     diesel::select(diesel::dsl::exists(
-        webhook_endpoints::table.filter(webhook_endpoints::enabled).filter(
+        webhook_endpoints::table.filter(
             diesel::dsl::sql::<diesel::sql_types::Bool>("(")
                 .bind::<Text, _>(event)
                 .sql(" = ANY (events) OR '*' = ANY (events))"),
@@ -219,6 +228,11 @@ pub enum WebhookEvent {
     /// A test event (`POST /v1/webhooks/{id}/ping`).
     #[serde(rename = "webhook.ping")]
     WebhookPing,
+    /// Events kept for the endpoint while it was disabled were dropped after
+    /// the retention: resync from `/v1/sync` (sent whatever the endpoint
+    /// subscribes to).
+    #[serde(rename = "sync.required")]
+    SyncRequired,
     /// Every event.
     #[serde(rename = "*")]
     All,

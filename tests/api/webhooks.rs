@@ -12,7 +12,7 @@ use lamina::auth::Role;
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::common::{SEED, TestApp, TestService, call_as, call_if_match, get, get_as, send, write, write_as};
+use crate::common::{SEED, TestApp, TestService, call_as, call_if_match, get, get_as, put_as, send, write, write_as};
 
 /// One request a receiver got.
 #[derive(Debug, Clone)]
@@ -306,8 +306,8 @@ async fn events_of_one_article_arrive_in_order() {
 async fn a_410_disables_the_endpoint() {
     let (app, admin, editor) = webhook_app().await;
     let service = app.service().await;
-    let receiver = Receiver::start(&[410]).await;
-    let (id, _) = register(&service, &admin, &receiver.url, json!(["*"])).await;
+    let receiver = Receiver::start(&[410, 200]).await;
+    let (id, secret) = register(&service, &admin, &receiver.url, json!(["*"])).await;
     let _worker = worker(&app);
 
     assert_eq!(send(&service, overview_put(&editor, "Gone.")).await.status, 200);
@@ -317,9 +317,81 @@ async fn a_410_disables_the_endpoint() {
     let endpoint = get_as(&service, &format!("/v1/webhooks/{id}"), &admin).await.json();
     assert_eq!(endpoint["enabled"], false);
     assert!(endpoint["disabled_reason"].as_str().unwrap().contains("410"));
-    // A disabled endpoint gets no new events.
-    assert_eq!(send(&service, overview_put(&editor, "Unheard.")).await.status, 200);
-    assert_eq!(deliveries(&service, &admin, &id).await.len(), 1);
+    // Events written while it is disabled are kept, not sent (API.md §9) ...
+    for text in ["Kept while disabled.", "Also kept."] {
+        assert_eq!(send(&service, overview_put(&editor, text)).await.status, 200);
+    }
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert_eq!(receiver.received().len(), 1, "nothing is sent to a disabled endpoint");
+    let kept = deliveries(&service, &admin, &id).await;
+    assert_eq!(kept.len(), 3);
+    assert!(
+        kept[..2].iter().all(|delivery| delivery["state"] == "pending"),
+        "{kept:?}"
+    );
+    // ... and delivered in order once it is enabled again.
+    let enabled = put_as(
+        &service,
+        &format!("/v1/webhooks/{id}"),
+        &admin,
+        &json!({"url": receiver.url, "events": ["*"], "enabled": true}),
+    )
+    .await;
+    assert_eq!(enabled.status, 200, "{}", String::from_utf8_lossy(&enabled.body));
+    let received = receiver.wait_for(3).await;
+    let bodies: Vec<Value> = received[1..].iter().map(Received::json).collect();
+    assert!(bodies[0]["data"]["version"].as_i64() < bodies[1]["data"]["version"].as_i64());
+    received[2].verify(&secret);
+}
+
+/// What a disabled endpoint keeps is bounded by the sync log's retention
+/// (`LAMINA_SYNC_KEEP_DAYS`): older kept
+/// events are dropped and the endpoint is told to resync (`sync.required`).
+#[actix_web::test]
+async fn events_kept_past_the_retention_become_one_sync_required() {
+    let (app, admin, editor) = webhook_app().await;
+    let service = app.service().await;
+    let receiver = Receiver::start(&[200]).await;
+    let (id, secret) = register(&service, &admin, &receiver.url, json!(["article.updated"])).await;
+    let disabled = put_as(
+        &service,
+        &format!("/v1/webhooks/{id}"),
+        &admin,
+        &json!({"url": receiver.url, "events": ["article.updated"], "enabled": false}),
+    )
+    .await;
+    assert_eq!(disabled.status, 200);
+    for text in ["One.", "Two."] {
+        assert_eq!(send(&service, overview_put(&editor, text)).await.status, 200);
+    }
+    assert_eq!(deliveries(&service, &admin, &id).await.len(), 2);
+    // Thirty-one days on, by the app's clock (never a calendar date).
+    let mut conn = app.db.conn().await;
+    let later = lamina::clock::Clock::shifted(chrono::TimeDelta::days(31));
+    assert_eq!(app.config.sync_keep_days, 30);
+    for told in [1, 0] {
+        let cutoff = later.now() - chrono::TimeDelta::days(30);
+        assert_eq!(lamina::webhooks::drop_kept_past(&mut conn, cutoff).await.unwrap(), told);
+    }
+    let left = deliveries(&service, &admin, &id).await;
+    assert_eq!(left.len(), 1, "one sync.required, however often pruned: {left:?}");
+    assert_eq!(left[0]["event"], "sync.required");
+    assert_eq!(outbox_states(&mut conn).await, "pending:1");
+    let enabled = put_as(
+        &service,
+        &format!("/v1/webhooks/{id}"),
+        &admin,
+        &json!({"url": receiver.url, "events": ["article.updated"], "enabled": true}),
+    )
+    .await;
+    assert_eq!(enabled.status, 200);
+    let _worker = worker(&app);
+    let received = receiver.wait_for(1).await;
+    received[0].verify(&secret);
+    let event = received[0].json();
+    assert_eq!(event["type"], "sync.required");
+    assert_eq!(event["data"]["dropped"], 2);
+    assert_eq!(event["data"]["sync_url"], "/v1/sync");
 }
 
 #[actix_web::test]
@@ -775,7 +847,10 @@ async fn measure_the_claim_behind_a_dead_receivers_backlog() {
     }
     let explain = format!(
         "EXPLAIN (ANALYZE, BUFFERS) {}",
-        lamina::webhooks::CLAIM.replace("$1", "60").replace("$2", "0.15")
+        lamina::webhooks::CLAIM
+            .replace("$1", "60")
+            .replace("$2", "0.15")
+            .replace("$3", "'{}'::uuid[]")
     );
     for round in ["the claim"] {
         diesel::sql_query("BEGIN").execute(&mut conn).await.unwrap();
