@@ -63,6 +63,8 @@ pub const DEFAULT_WEBHOOK_MAX_ATTEMPTS: u32 = 12;
 pub const DEFAULT_WEBHOOK_RETRY_BASE_MS: u64 = 5_000;
 /// Default days a delivered or failed webhook delivery is kept.
 pub const DEFAULT_WEBHOOK_RETENTION_DAYS: u32 = 30;
+/// Hours a rotated-out webhook secret keeps signing.
+pub const DEFAULT_WEBHOOK_ROTATION_HOURS: u32 = 24;
 
 /// Default time a client has to send a new connection's first request head, milliseconds.
 pub const DEFAULT_CLIENT_HEADER_TIMEOUT_MS: u64 = 5_000;
@@ -177,6 +179,11 @@ pub struct Config {
     /// by hand); older ones are deleted in batches every minute.
     #[arg(long, env = "LAMINA_WEBHOOK_RETENTION_DAYS", default_value_t = DEFAULT_WEBHOOK_RETENTION_DAYS, value_parser = clap::value_parser!(u32).range(1..=3650), global = true)]
     pub webhook_retention_days: u32,
+
+    /// Hours a rotated-out webhook secret still signs deliveries (as a second
+    /// signature) after `POST /v1/webhooks/{id}/rotate-secret`.
+    #[arg(long, env = "LAMINA_WEBHOOK_ROTATION_HOURS", default_value_t = DEFAULT_WEBHOOK_ROTATION_HOURS, value_parser = clap::value_parser!(u32).range(0..=8760), global = true)]
+    pub webhook_rotation_hours: u32,
 
     /// The default locale (a BCP 47 tag such as `en` or `de-AT`): the locale of
     /// the text every write gives without `?locale`, and the end of every

@@ -61,6 +61,8 @@ pub struct AppState {
     pub cluster: Option<std::sync::Arc<db::cluster::ClusterHealth>>,
     /// Whether webhook URLs may name loopback, private or link-local addresses.
     pub webhook_allow_private: bool,
+    /// How long a rotated-out webhook secret still signs.
+    pub webhook_rotation: chrono::TimeDelta,
     /// "Now", for validating what clients send.
     pub clock: clock::Clock,
     /// The configured locales, as this node last read them.
@@ -103,6 +105,7 @@ impl AppState {
             body_timeout: std::time::Duration::from_secs(config.body_timeout_secs),
             cluster: None,
             webhook_allow_private: config.webhook_allow_private,
+            webhook_rotation: chrono::TimeDelta::hours(i64::from(config.webhook_rotation_hours)),
             clock: clock::Clock::system(),
             locales: std::sync::Arc::default(),
             media: std::sync::Arc::new(media::Media::new(

@@ -165,7 +165,11 @@ async fn serve(config: &Config, url: &str, cluster: Option<Arc<ClusterHealth>>) 
         state.cache.clone(),
     ));
     // Stops when dropped, at the end of serving.
-    let _webhooks = lamina::webhooks::spawn(url.to_owned(), lamina::webhooks::Settings::new(config))?;
+    let webhook_settings = lamina::webhooks::Settings {
+        metrics: state.metrics.webhooks.clone(),
+        ..lamina::webhooks::Settings::new(config)
+    };
+    let _webhooks = lamina::webhooks::spawn(url.to_owned(), webhook_settings)?;
     // Publishes scheduled releases (overdue ones now); stops when dropped.
     let _releases = lamina::releases::spawn(state.clone());
     // On SIGTERM or Ctrl-C: stop accepting, finish in-flight requests (up

@@ -30,6 +30,52 @@ struct RequestLabels {
 }
 
 /// Labels of a latency observation.
+/// The outcome of a webhook attempt, as a label.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct OutcomeLabels {
+    /// `delivered` (2xx), `refused` (another status) or `error` (no answer).
+    pub outcome: &'static str,
+}
+
+/// The webhook worker's metrics: this node's attempts, and the outbox as
+/// the worker last counted it (every few seconds).
+#[derive(Clone, Debug, Default)]
+pub struct WebhookMetrics {
+    /// Attempts this node made, by outcome.
+    pub attempts: Family<OutcomeLabels, Counter>,
+    /// Pending deliveries (disabled endpoints' included).
+    pub outbox_pending: Gauge,
+    /// Seconds the oldest pending delivery of an enabled endpoint has waited.
+    pub oldest_pending_seconds: Gauge,
+    /// Endpoints disabled (by an admin, or by a 410).
+    pub endpoints_disabled: Gauge,
+}
+
+impl WebhookMetrics {
+    fn register(&self, registry: &mut Registry) {
+        registry.register(
+            "webhook_attempts",
+            "Webhook attempts this node made, by outcome (delivered: 2xx; refused: another status; error: no answer)",
+            self.attempts.clone(),
+        );
+        registry.register(
+            "webhook_outbox_pending",
+            "Webhook deliveries pending (disabled endpoints' included)",
+            self.outbox_pending.clone(),
+        );
+        registry.register(
+            "webhook_outbox_oldest_pending_seconds",
+            "Age of the oldest pending webhook delivery of an enabled endpoint (0: none)",
+            self.oldest_pending_seconds.clone(),
+        );
+        registry.register(
+            "webhook_endpoints_disabled",
+            "Webhook endpoints disabled (by an admin, or after a 410)",
+            self.endpoints_disabled.clone(),
+        );
+    }
+}
+
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RouteLabels {
     route: String,
@@ -78,6 +124,8 @@ pub struct Metrics {
     cache_misses: Gauge,
     cache_bytes: Gauge,
     log_lines_dropped: Counter,
+    /// The webhook worker's (it updates them; `main` hands them over).
+    pub webhooks: WebhookMetrics,
 }
 
 impl Default for Metrics {
@@ -133,7 +181,10 @@ impl Default for Metrics {
             "Log lines dropped because standard error did not take them (a stalled pipe or terminal)",
             log_lines_dropped.clone(),
         );
+        let webhooks = WebhookMetrics::default();
+        webhooks.register(&mut registry);
         Metrics {
+            webhooks,
             id: NEXT_METRICS_ID.fetch_add(1, Ordering::Relaxed),
             log_lines_dropped,
             registry,

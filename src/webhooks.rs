@@ -54,6 +54,8 @@ pub const POLL: Duration = Duration::from_millis(200);
 const LEASE_SECONDS: i32 = 60;
 /// The longest backoff between attempts, and the longest `Retry-After` honoured.
 const MAX_DELAY: Duration = Duration::from_secs(6 * 3600);
+/// How often a worker counts the outbox for `/metrics`.
+const COUNT_EVERY: Duration = Duration::from_secs(10);
 /// How often a worker deletes finished deliveries past the retention.
 const PRUNE_EVERY: Duration = Duration::from_secs(60);
 /// Deliveries deleted per statement when pruning (short transactions, short locks).
@@ -76,6 +78,8 @@ pub struct Settings {
     pub keep_while_disabled: chrono::TimeDelta,
     /// The clock retention is judged by.
     pub clock: crate::clock::Clock,
+    /// Where the worker counts (`/metrics` shows them once they are the app's).
+    pub metrics: crate::metrics::WebhookMetrics,
 }
 
 impl Settings {
@@ -88,6 +92,7 @@ impl Settings {
             retention: chrono::TimeDelta::days(i64::from(config.webhook_retention_days)),
             keep_while_disabled: chrono::TimeDelta::days(i64::from(config.sync_keep_days)),
             clock: crate::clock::Clock::system(),
+            metrics: crate::metrics::WebhookMetrics::default(),
         }
     }
 }
@@ -262,6 +267,9 @@ struct Claimed {
     url: String,
     #[diesel(sql_type = Text)]
     secret: String,
+    /// The secret replaced by the last rotation, while it still signs.
+    #[diesel(sql_type = Nullable<Text>)]
+    previous_secret: Option<String>,
 }
 
 /// The claim: `$1` the lease in seconds, `$2` [`SETTLE`] in seconds, `$3`
@@ -281,7 +289,8 @@ pub const CLAIM: &str = "UPDATE webhook_deliveries d \
                      AND o.state = 'pending' AND o.seq < c.seq) \
              ORDER BY c.next_attempt_at, c.seq LIMIT 1 \
              FOR UPDATE OF c SKIP LOCKED) \
-         RETURNING d.id, d.endpoint_id, d.article_id, d.payload::text AS payload, d.attempts, e.url, e.secret";
+         RETURNING d.id, d.endpoint_id, d.article_id, d.payload::text AS payload, d.attempts, e.url, e.secret, \
+             CASE WHEN e.previous_secret_until > now() THEN e.previous_secret END AS previous_secret";
 
 /// Claims the next due delivery: pending and not waiting, not leased, old
 /// enough, of an enabled endpoint not in `busy`, with no older pending
@@ -307,19 +316,58 @@ enum Outcome {
     Error(String),
 }
 
-/// Sends one attempt.
-async fn send(client: &awc::Client, claimed: &Claimed, allow_private: bool) -> Outcome {
+/// One attempt: when it began, how long it took, what it came to, and the
+/// first [`RESPONSE_KEPT_BYTES`] of the answer.
+#[derive(Debug)]
+struct Attempted {
+    at: DateTime<Utc>,
+    took: Duration,
+    outcome: Outcome,
+    response: Option<String>,
+}
+
+/// Bytes of a receiver's answer kept with an attempt.
+const RESPONSE_KEPT_BYTES: usize = 1024;
+
+/// The `webhook-signature` value: the current secret's signature, then the
+/// previous secret's while a rotation overlaps (space-separated, as the
+/// Standard Webhooks specification allows).
+fn signatures(claimed: &Claimed, timestamp: i64) -> Result<String, String> {
+    let id = claimed.id.to_string();
+    let mut value = sign(&claimed.secret, &id, timestamp, claimed.payload.as_bytes())?;
+    if let Some(previous) = &claimed.previous_secret {
+        value.push(' ');
+        value.push_str(&sign(previous, &id, timestamp, claimed.payload.as_bytes())?);
+    }
+    Ok(value)
+}
+
+/// Sends one attempt, timing it.
+async fn attempt(client: &awc::Client, claimed: &Claimed, allow_private: bool) -> Attempted {
+    let at = Utc::now();
+    let started = std::time::Instant::now();
+    let (outcome, response) = send(client, claimed, allow_private).await;
+    Attempted {
+        at,
+        took: started.elapsed(),
+        outcome,
+        response,
+    }
+}
+
+/// Sends one attempt: what it came to, and the start of the answer.
+async fn send(client: &awc::Client, claimed: &Claimed, allow_private: bool) -> (Outcome, Option<String>) {
     // Checked again at each attempt: a literal address here, a name by the
     // client's resolver as it connects (DNS may have changed since the
     // endpoint was saved, or between any check and a connection).
     if let Err(reason) = check_form(&claimed.url, allow_private) {
-        return Outcome::Error(format!("refused: the URL {reason}"));
+        return (Outcome::Error(format!("refused: the URL {reason}")), None);
     }
     let id = claimed.id.to_string();
     let timestamp = Utc::now().timestamp();
-    let signature = match sign(&claimed.secret, &id, timestamp, claimed.payload.as_bytes()) {
+    let signature = match signatures(claimed, timestamp) {
         Ok(signature) => signature,
-        Err(err) => return Outcome::Error(err),
+        Err(err) => return (Outcome::Error(err), None),
     };
     let request = client
         .post(claimed.url.as_str())
@@ -330,15 +378,24 @@ async fn send(client: &awc::Client, claimed: &Claimed, allow_private: bool) -> O
     match request.send_body(claimed.payload.clone()).await {
         Ok(mut response) => {
             // Read (a little of) the answer so the connection can be reused.
-            let _ = response.body().limit(64 * 1024).await;
+            let body = response.body().limit(64 * 1024).await.ok();
+            let kept = body.map(|body| {
+                let end = body.len().min(RESPONSE_KEPT_BYTES);
+                // Not cutting a character in two.
+                let end = match std::str::from_utf8(&body[..end]) {
+                    Err(err) if err.error_len().is_none() => err.valid_up_to(),
+                    _ => end,
+                };
+                String::from_utf8_lossy(&body[..end]).into_owned()
+            });
             let retry_after = response
                 .headers()
                 .get("retry-after")
                 .and_then(|value| value.to_str().ok())
                 .and_then(parse_retry_after);
-            Outcome::Status(response.status().as_u16(), retry_after)
+            (Outcome::Status(response.status().as_u16(), retry_after), kept)
         }
-        Err(err) => Outcome::Error(err.to_string()),
+        Err(err) => (Outcome::Error(err.to_string()), None),
     }
 }
 
@@ -359,13 +416,14 @@ pub fn backoff(base: Duration, attempts: u32) -> Duration {
     doubled.mul_f64(jitter).min(MAX_DELAY)
 }
 
-/// Records the outcome of an attempt of `claimed`.
+/// Records an attempt of `claimed` and what it means for the delivery.
 async fn complete(
     conn: &mut AsyncPgConnection,
     claimed: &Claimed,
-    outcome: &Outcome,
+    attempted: &Attempted,
     settings: &Settings,
 ) -> diesel::QueryResult<()> {
+    let outcome = &attempted.outcome;
     let attempts = u32::try_from(claimed.attempts).unwrap_or(0);
     let (status, error) = match outcome {
         Outcome::Status(status, _) => (Some(i32::from(*status)), None),
@@ -394,9 +452,21 @@ async fn complete(
     .bind::<diesel::sql_types::Uuid, _>(claimed.id)
     .bind::<Text, _>(next_state)
     .bind::<Nullable<Integer>, _>(status)
-    .bind::<Nullable<Text>, _>(error)
+    .bind::<Nullable<Text>, _>(error.as_deref())
     .bind::<Timestamptz, _>(next_attempt)
     .bind::<Integer, _>(claimed.attempts)
+    .execute(conn)
+    .await?;
+    diesel::sql_query(
+        "INSERT INTO webhook_attempts (delivery_id, attempted_at, duration_ms, status, error, response) \
+         SELECT $1, $2, $3, $4, $5, $6 WHERE EXISTS (SELECT 1 FROM webhook_deliveries WHERE id = $1)",
+    )
+    .bind::<diesel::sql_types::Uuid, _>(claimed.id)
+    .bind::<Timestamptz, _>(attempted.at)
+    .bind::<Integer, _>(i32::try_from(attempted.took.as_millis()).unwrap_or(i32::MAX))
+    .bind::<Nullable<Integer>, _>(status)
+    .bind::<Nullable<Text>, _>(error.as_deref())
+    .bind::<Nullable<Text>, _>(attempted.response.as_deref())
     .execute(conn)
     .await?;
     if next_state != state::PENDING
@@ -442,7 +512,7 @@ const RELEASE_ORPHANS: &str = "UPDATE webhook_deliveries SET waiting = false WHE
 /// receiver that hangs holds only its own endpoint's share while every other
 /// endpoint's deliveries go on.
 struct InFlight {
-    tasks: tokio::task::JoinSet<(Claimed, Outcome)>,
+    tasks: tokio::task::JoinSet<(Claimed, Attempted)>,
     per_endpoint: HashMap<Uuid, usize>,
 }
 
@@ -477,8 +547,8 @@ impl InFlight {
             let allow_private = settings.allow_private;
             // No connection is held while the receiver takes its time.
             self.tasks.spawn_local(async move {
-                let outcome = send(&client, &claimed, allow_private).await;
-                (claimed, outcome)
+                let attempted = attempt(&client, &claimed, allow_private).await;
+                (claimed, attempted)
             });
             started += 1;
         }
@@ -494,7 +564,17 @@ impl InFlight {
         let Ok(Some(ended)) = tokio::time::timeout(wait, self.tasks.join_next()).await else {
             return Ok(());
         };
-        let (claimed, outcome) = ended.map_err(|err| format!("a delivery task failed: {err}"))?;
+        let (claimed, attempted) = ended.map_err(|err| format!("a delivery task failed: {err}"))?;
+        let outcome = match attempted.outcome {
+            Outcome::Status(200..=299, _) => "delivered",
+            Outcome::Status(..) => "refused",
+            Outcome::Error(_) => "error",
+        };
+        settings
+            .metrics
+            .attempts
+            .get_or_create(&crate::metrics::OutcomeLabels { outcome })
+            .inc();
         if let Some(count) = self.per_endpoint.get_mut(&claimed.endpoint_id) {
             *count = count.saturating_sub(1);
             if *count == 0 {
@@ -502,12 +582,13 @@ impl InFlight {
             }
         }
         log::debug!(
-            "webhooks: delivery {} attempt {}: {outcome:?}",
+            "webhooks: delivery {} attempt {}: {:?}",
             claimed.id,
-            claimed.attempts
+            claimed.attempts,
+            attempted.outcome
         );
         let mut conn = pool.get().await.map_err(|err| err.to_string())?;
-        complete(&mut conn, &claimed, &outcome, settings)
+        complete(&mut conn, &claimed, &attempted, settings)
             .await
             .map_err(|err| err.to_string())
     }
@@ -610,6 +691,36 @@ pub fn spawn(url: String, settings: Settings) -> std::io::Result<Worker> {
     Ok(Worker { stop })
 }
 
+/// The outbox as `/metrics` shows it.
+#[derive(QueryableByName)]
+struct OutboxCounts {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pending: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    oldest_seconds: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    disabled: i64,
+}
+
+/// Counts the outbox into `metrics`.
+async fn count_outbox(pool: &DbPool, metrics: &crate::metrics::WebhookMetrics) -> Result<(), String> {
+    let mut conn = pool.get().await.map_err(|err| err.to_string())?;
+    let counts: OutboxCounts = diesel::sql_query(
+        "SELECT (SELECT count(*) FROM webhook_deliveries WHERE state = 'pending') AS pending, \
+                (SELECT COALESCE(floor(EXTRACT(EPOCH FROM now() - min(d.created_at))), 0)::bigint \
+                 FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id \
+                 WHERE d.state = 'pending' AND e.enabled) AS oldest_seconds, \
+                (SELECT count(*) FROM webhook_endpoints WHERE NOT enabled) AS disabled",
+    )
+    .get_result(&mut conn)
+    .await
+    .map_err(|err| err.to_string())?;
+    metrics.outbox_pending.set(counts.pending);
+    metrics.oldest_pending_seconds.set(counts.oldest_seconds.max(0));
+    metrics.endpoints_disabled.set(counts.disabled);
+    Ok(())
+}
+
 /// The worker's loop: start what is due (within the bounds), then wait
 /// for an attempt to end, or [`POLL`] for more to come due.
 async fn run(url: String, settings: Settings, stop: Arc<AtomicBool>) {
@@ -624,6 +735,7 @@ async fn run(url: String, settings: Settings, stop: Arc<AtomicBool>) {
     let mut in_flight = InFlight::new();
     let mut failing = false;
     let mut pruned_at: Option<std::time::Instant> = None;
+    let mut counted_at: Option<std::time::Instant> = None;
     while !AtomicBool::load(&stop, Ordering::Relaxed) {
         if pruned_at.is_none_or(|at| at.elapsed() >= PRUNE_EVERY) {
             pruned_at = Some(std::time::Instant::now());
@@ -638,6 +750,12 @@ async fn run(url: String, settings: Settings, stop: Arc<AtomicBool>) {
                     Err(err) => log::warn!("webhooks: pruning the outbox failed: {err}"),
                 },
                 Err(err) => log::warn!("webhooks: pruning the outbox failed: {err}"),
+            }
+        }
+        if counted_at.is_none_or(|at| at.elapsed() >= COUNT_EVERY) {
+            counted_at = Some(std::time::Instant::now());
+            if let Err(err) = count_outbox(&pool, &settings.metrics).await {
+                log::debug!("webhooks: counting the outbox failed: {err}");
             }
         }
         let started = in_flight.fill(&pool, &client, &settings).await;

@@ -13,8 +13,9 @@ use uuid::Uuid;
 use deserr::{Deserr, IntoValue, Sequence as _, Value as Found, ValuePointerRef};
 use utoipa::ToSchema;
 
-use crate::content::body::BodyErrors;
+use crate::content::body::{BodyErrors, Slug};
 use crate::content::error::Error;
+use crate::content::kinds::{ArticleStatus, SectionKind};
 use crate::content::store::{ArticleRow, StoredSection};
 use crate::content::transaction;
 use crate::db::DbPool;
@@ -67,6 +68,12 @@ pub struct EndpointRow {
     pub disabled_reason: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// The secret replaced last, which still signs until `previous_secret_until`.
+    pub previous_secret: Option<String>,
+    pub previous_secret_until: Option<DateTime<Utc>>,
+    pub slugs: Option<Vec<String>>,
+    pub section_kinds: Option<Vec<String>>,
+    pub status: Option<String>,
 }
 
 /// A `webhook_deliveries` row.
@@ -95,6 +102,31 @@ pub struct EndpointInput {
     pub events: Vec<String>,
     pub description: String,
     pub enabled: bool,
+    pub filters: Filters,
+}
+
+/// Which article events an endpoint gets besides its event names (`None`:
+/// no filter). Release events and pings are not filtered.
+#[derive(Debug, Clone, Default)]
+pub struct Filters {
+    /// Only events of these articles.
+    pub slugs: Option<Vec<String>>,
+    /// Only events that change a section of one of these kinds.
+    pub section_kinds: Option<Vec<String>>,
+    /// Only events of articles in this status (after the write).
+    pub status: Option<String>,
+}
+
+/// One attempt of a delivery.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = crate::db::schema::webhook_attempts, check_for_backend(diesel::pg::Pg))]
+pub struct AttemptRow {
+    pub delivery_id: Uuid,
+    pub attempted_at: DateTime<Utc>,
+    pub duration_ms: i32,
+    pub status: Option<i32>,
+    pub error: Option<String>,
+    pub response: Option<String>,
 }
 
 /// A section a write touched, as an event lists it.
@@ -148,13 +180,15 @@ pub fn article_event(
             })).collect::<Vec<_>>(),
             "surrogate_keys": surrogate_keys,
             "url": format!("/v1/articles/{}", article.slug),
+            "status": article.status,
             "locales": locales,
         }
     })
 }
 
 /// Adds `payload` to the outbox once for every endpoint subscribed to
-/// `event`, enabled or not: a disabled endpoint's deliveries wait, and are
+/// `event` whose filters let it through (article events: `data.slug`,
+/// `data.changed_sections[].kind`, `data.status`), enabled or not: a disabled endpoint's deliveries wait, and are
 /// sent in order once it is enabled again (API.md §9; the worker prunes
 /// what waits past the retention and sends `sync.required` instead).
 /// Called inside the write's transaction. A delivery behind an older
@@ -171,7 +205,14 @@ pub async fn enqueue(
          SELECT gen_random_uuid(), e.id, $1, $2, $3, EXISTS (SELECT 1 FROM webhook_deliveries o \
              WHERE o.endpoint_id = e.id AND o.article_id = $3 AND o.state = 'pending') \
          FROM webhook_endpoints e \
-         WHERE $1 = ANY (e.events) OR '*' = ANY (e.events) ORDER BY e.id",
+         WHERE ($1 = ANY (e.events) OR '*' = ANY (e.events)) \
+           AND ($3 IS NULL OR ( \
+               (e.slugs IS NULL OR $2->'data'->>'slug' = ANY (e.slugs)) \
+               AND (e.status IS NULL OR $2->'data'->>'status' = e.status) \
+               AND (e.section_kinds IS NULL OR EXISTS ( \
+                   SELECT 1 FROM jsonb_array_elements($2->'data'->'changed_sections') c \
+                   WHERE c->>'kind' = ANY (e.section_kinds))))) \
+         ORDER BY e.id",
     )
     .bind::<Text, _>(event)
     .bind::<Jsonb, _>(payload)
@@ -343,10 +384,68 @@ pub struct WebhookWrite {
     #[deserr(default)]
     #[schema(value_type = Option<String>, example = "Purge the CDN", max_length = 500)]
     pub description: Option<Description>,
-    /// Whether events are sent (default `true`); re-enabling clears `disabled_reason`.
+    /// Whether events are sent (default `true`); re-enabling clears
+    /// `disabled_reason` and sends what was kept meanwhile, in order.
     #[deserr(default)]
     #[schema(value_type = Option<bool>, example = true)]
     pub enabled: Option<Flag>,
+    /// Only article events of these articles (default: every article).
+    #[deserr(default)]
+    #[schema(value_type = Option<Vec<String>>, example = json!(["explore-micro-needling-for-flawless-skin-today"]), min_items = 1, max_items = 100)]
+    pub slugs: Option<FilterSlugs>,
+    /// Only article events that change a section of one of these kinds
+    /// (default: any change).
+    #[deserr(default)]
+    #[schema(value_type = Option<Vec<SectionKind>>, example = json!(["steps", "risks"]), min_items = 1)]
+    pub section_kinds: Option<FilterKinds>,
+    /// Only article events of articles in this status after the change
+    /// (default: either).
+    #[deserr(default)]
+    #[schema(value_type = Option<ArticleStatus>, example = "published")]
+    pub status: Option<ArticleStatus>,
+}
+
+/// Most slugs an endpoint may filter by.
+pub const MAX_FILTER_SLUGS: usize = 100;
+
+/// The slugs an endpoint filters by: 1 to [`MAX_FILTER_SLUGS`], each once.
+#[derive(Debug, Clone)]
+pub struct FilterSlugs(pub Vec<String>);
+
+impl Deserr<BodyErrors> for FilterSlugs {
+    fn deserialize_from_value<V: IntoValue>(value: Found<V>, location: ValuePointerRef) -> Result<Self, BodyErrors> {
+        let slugs = Vec::<Slug>::deserialize_from_value(value, location)?;
+        if slugs.is_empty() || slugs.len() > MAX_FILTER_SLUGS {
+            return Err(BodyErrors::at(
+                location,
+                format!("must list 1 to {MAX_FILTER_SLUGS} slugs, or be left out for every article"),
+            ));
+        }
+        let mut slugs: Vec<String> = slugs.into_iter().map(|slug| slug.0).collect();
+        slugs.sort();
+        slugs.dedup();
+        Ok(FilterSlugs(slugs))
+    }
+}
+
+/// The section kinds an endpoint filters by: at least one, each once.
+#[derive(Debug, Clone)]
+pub struct FilterKinds(pub Vec<String>);
+
+impl Deserr<BodyErrors> for FilterKinds {
+    fn deserialize_from_value<V: IntoValue>(value: Found<V>, location: ValuePointerRef) -> Result<Self, BodyErrors> {
+        let kinds = Vec::<SectionKind>::deserialize_from_value(value, location)?;
+        if kinds.is_empty() {
+            return Err(BodyErrors::at(
+                location,
+                "must list at least one section kind, or be left out for any change",
+            ));
+        }
+        let mut kinds: Vec<String> = kinds.iter().map(|kind| kind.as_str().to_owned()).collect();
+        kinds.sort();
+        kinds.dedup();
+        Ok(FilterKinds(kinds))
+    }
 }
 
 /// Reads a [`WebhookWrite`], reporting every problem at once, with
@@ -362,6 +461,11 @@ pub fn parse_write(body: serde_json::Value, url_problem: Option<String>) -> Resu
             events: write.events.0,
             description: write.description.unwrap_or_default().0,
             enabled: write.enabled.is_none_or(|enabled| enabled.0),
+            filters: Filters {
+                slugs: write.slugs.map(|slugs| slugs.0),
+                section_kinds: write.section_kinds.map(|kinds| kinds.0),
+                status: write.status.map(|status| status.as_str().to_owned()),
+            },
         }),
         Ok(_) => Err(Error::Invalid(errors.into_field_errors())),
         Err(problems) => {
@@ -397,6 +501,9 @@ pub async fn create(pool: &DbPool, input: &EndpointInput, secret: &str) -> Resul
                 webhook_endpoints::description.eq(&input.description),
                 webhook_endpoints::secret.eq(secret),
                 webhook_endpoints::enabled.eq(input.enabled),
+                webhook_endpoints::slugs.eq(&input.filters.slugs),
+                webhook_endpoints::section_kinds.eq(&input.filters.section_kinds),
+                webhook_endpoints::status.eq(&input.filters.status),
                 webhook_endpoints::created_at.eq(now),
                 webhook_endpoints::updated_at.eq(now),
             ))
@@ -433,6 +540,9 @@ pub async fn update(pool: &DbPool, id: Uuid, input: &EndpointInput) -> Result<En
                 webhook_endpoints::events.eq(&input.events),
                 webhook_endpoints::description.eq(&input.description),
                 webhook_endpoints::enabled.eq(input.enabled),
+                webhook_endpoints::slugs.eq(&input.filters.slugs),
+                webhook_endpoints::section_kinds.eq(&input.filters.section_kinds),
+                webhook_endpoints::status.eq(&input.filters.status),
                 webhook_endpoints::disabled_reason.eq(None::<String>),
                 webhook_endpoints::updated_at.eq(Utc::now()),
             ))
@@ -458,18 +568,124 @@ pub async fn delete(pool: &DbPool, id: Uuid) -> Result<(), Error> {
 
 /// Most deliveries listed at once.
 pub const DELIVERIES_LISTED: i64 = 100;
+/// Most attempts listed with a delivery (the newest).
+pub const ATTEMPTS_LISTED: i64 = 50;
 
-/// The newest [`DELIVERIES_LISTED`] deliveries to an endpoint, newest first.
-pub async fn deliveries(pool: &DbPool, id: Uuid) -> Result<Vec<DeliveryRow>, Error> {
+/// Which deliveries of an endpoint to list.
+#[derive(Debug, Clone, Default)]
+pub struct DeliveryFilter {
+    /// Only deliveries older than this one (its `seq`: the cursor).
+    pub before: Option<i64>,
+    /// Only deliveries in this state.
+    pub state: Option<&'static str>,
+    /// Only deliveries of this event.
+    pub event: Option<String>,
+    /// At most this many.
+    pub limit: i64,
+}
+
+/// A page of an endpoint's deliveries, newest first, each with its newest
+/// [`ATTEMPTS_LISTED`] attempts (oldest first); whether more follow.
+pub async fn deliveries(
+    pool: &DbPool,
+    id: Uuid,
+    filter: &DeliveryFilter,
+) -> Result<(Vec<(DeliveryRow, Vec<AttemptRow>)>, bool), Error> {
     transaction::read(pool, async |conn| {
         endpoint(conn, id).await?;
-        Ok(webhook_deliveries::table
+        let mut query = webhook_deliveries::table
             .filter(webhook_deliveries::endpoint_id.eq(id))
+            .into_boxed();
+        if let Some(before) = filter.before {
+            query = query.filter(webhook_deliveries::seq.lt(before));
+        }
+        if let Some(state) = filter.state {
+            query = query.filter(webhook_deliveries::state.eq(state));
+        }
+        if let Some(event) = &filter.event {
+            query = query.filter(webhook_deliveries::event.eq(event));
+        }
+        let mut rows: Vec<DeliveryRow> = query
             .order(webhook_deliveries::seq.desc())
-            .limit(DELIVERIES_LISTED)
+            .limit(filter.limit + 1)
             .select(DeliveryRow::as_select())
             .load(conn)
-            .await?)
+            .await?;
+        let more = rows.len() as i64 > filter.limit;
+        rows.truncate(usize::try_from(filter.limit).unwrap_or(0));
+        let ids: Vec<Uuid> = rows.iter().map(|row| row.id).collect();
+        // The newest attempts of each, in one query.
+        let attempts: Vec<AttemptRow> = diesel::sql_query(
+            "SELECT delivery_id, attempted_at, duration_ms, status, error, response FROM ( \
+                 SELECT a.*, row_number() OVER (PARTITION BY delivery_id ORDER BY id DESC) AS newest \
+                 FROM webhook_attempts a WHERE delivery_id = ANY ($1)) ranked \
+             WHERE newest <= $2 ORDER BY delivery_id, attempted_at, newest DESC",
+        )
+        .bind::<diesel::sql_types::Array<diesel::sql_types::Uuid>, _>(&ids)
+        .bind::<diesel::sql_types::BigInt, _>(ATTEMPTS_LISTED)
+        .load::<AttemptByName>(conn)
+        .await?
+        .into_iter()
+        .map(AttemptRow::from)
+        .collect();
+        let mut by_delivery: std::collections::HashMap<Uuid, Vec<AttemptRow>> = std::collections::HashMap::new();
+        for attempt in attempts {
+            by_delivery.entry(attempt.delivery_id).or_default().push(attempt);
+        }
+        let page = rows
+            .into_iter()
+            .map(|row| {
+                let attempts = by_delivery.remove(&row.id).unwrap_or_default();
+                (row, attempts)
+            })
+            .collect();
+        Ok((page, more))
+    })
+    .await
+}
+
+/// An [`AttemptRow`] read by a raw query.
+#[derive(QueryableByName)]
+#[diesel(table_name = crate::db::schema::webhook_attempts, check_for_backend(diesel::pg::Pg))]
+struct AttemptByName {
+    delivery_id: Uuid,
+    attempted_at: DateTime<Utc>,
+    duration_ms: i32,
+    status: Option<i32>,
+    error: Option<String>,
+    response: Option<String>,
+}
+
+impl From<AttemptByName> for AttemptRow {
+    fn from(row: AttemptByName) -> AttemptRow {
+        AttemptRow {
+            delivery_id: row.delivery_id,
+            attempted_at: row.attempted_at,
+            duration_ms: row.duration_ms,
+            status: row.status,
+            error: row.error,
+            response: row.response,
+        }
+    }
+}
+
+/// Gives an endpoint `secret`; the one it replaces still signs (a second
+/// signature) for `overlap`.
+pub async fn rotate(pool: &DbPool, id: Uuid, secret: &str, overlap: chrono::TimeDelta) -> Result<EndpointRow, Error> {
+    transaction::write(pool, async |conn| {
+        let now = Utc::now();
+        diesel::update(webhook_endpoints::table.find(id))
+            .set((
+                webhook_endpoints::previous_secret.eq(webhook_endpoints::secret.nullable()),
+                webhook_endpoints::previous_secret_until.eq(now + overlap),
+                webhook_endpoints::secret.eq(secret),
+                webhook_endpoints::updated_at.eq(now),
+            ))
+            .returning(EndpointRow::as_returning())
+            .get_result(conn)
+            .await
+            .optional()?
+            .ok_or(Error::WebhookNotFound { id })
     })
     .await
 }

@@ -111,6 +111,11 @@ diesel::table! {
         disabled_reason -> Nullable<Text>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        previous_secret -> Nullable<Text>,
+        previous_secret_until -> Nullable<Timestamptz>,
+        slugs -> Nullable<Array<Text>>,
+        section_kinds -> Nullable<Array<Text>>,
+        status -> Nullable<Text>,
     }
 }
 
@@ -217,7 +222,20 @@ diesel::table! {
 diesel::joinable!(release_items -> releases (release_id));
 diesel::joinable!(translations -> articles (article_id));
 diesel::joinable!(article_locales -> articles (article_id));
+diesel::table! {
+    webhook_attempts (id) {
+        id -> Int8,
+        delivery_id -> Uuid,
+        attempted_at -> Timestamptz,
+        duration_ms -> Int4,
+        status -> Nullable<Int4>,
+        error -> Nullable<Text>,
+        response -> Nullable<Text>,
+    }
+}
+
 diesel::joinable!(webhook_deliveries -> webhook_endpoints (endpoint_id));
+diesel::joinable!(webhook_attempts -> webhook_deliveries (delivery_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     articles,
@@ -228,6 +246,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     changes,
     webhook_endpoints,
     webhook_deliveries,
+    webhook_attempts,
     releases,
     release_items,
     locales,

@@ -52,6 +52,7 @@ pub fn configure(config: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(webhooks::list_deliveries)
         .service(webhooks::retry_delivery)
         .service(webhooks::ping_webhook)
+        .service(webhooks::rotate_secret)
         .service(releases::create_release)
         .service(releases::list_releases)
         .service(releases::get_release)

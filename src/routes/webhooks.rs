@@ -14,7 +14,7 @@ use super::{NoParams, ProblemResponses, Query, WebhookProblems, read_json};
 use crate::AppState;
 use crate::auth::Admin;
 use crate::content::webhooks::{self as store, DeliveryRow, EndpointInput, EndpointRow, MAX_URL_CHARS};
-use crate::error::AppError;
+use crate::error::{AppError, Code};
 
 /// A webhook endpoint (its secret is shown only when it is created).
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -43,6 +43,19 @@ pub struct Webhook {
     /// When it was last changed.
     #[schema(example = "2026-11-25T10:00:00Z")]
     pub updated_at: DateTime<Utc>,
+    /// Until when deliveries also carry a signature with the secret replaced
+    /// by the last rotation (`POST …/rotate-secret`), if that is still ahead.
+    #[schema(example = json!(null))]
+    pub previous_secret_expires_at: Option<DateTime<Utc>>,
+    /// Only article events of these articles (null: every article).
+    #[schema(example = json!(null))]
+    pub slugs: Option<Vec<String>>,
+    /// Only article events that change a section of one of these kinds (null: any change).
+    #[schema(value_type = Option<Vec<crate::content::SectionKind>>, example = json!(null))]
+    pub section_kinds: Option<Vec<String>>,
+    /// Only article events of articles in this status (null: either).
+    #[schema(value_type = Option<crate::content::kinds::ArticleStatus>, example = json!(null))]
+    pub status: Option<String>,
 }
 
 impl From<EndpointRow> for Webhook {
@@ -56,6 +69,12 @@ impl From<EndpointRow> for Webhook {
             disabled_reason: row.disabled_reason,
             created_at: row.created_at,
             updated_at: row.updated_at,
+            previous_secret_expires_at: row
+                .previous_secret_until
+                .filter(|until| row.previous_secret.is_some() && *until > Utc::now()),
+            slugs: row.slugs,
+            section_kinds: row.section_kinds,
+            status: row.status,
         }
     }
 }
@@ -80,7 +99,7 @@ pub struct WebhookList {
 }
 
 /// Where a delivery stands.
-#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[derive(Debug, Clone, Copy, Serialize, serde::Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum DeliveryState {
     /// Not yet accepted; attempted again at `next_attempt_at`.
@@ -120,6 +139,40 @@ pub struct Delivery {
     /// The JSON body sent (the same on every attempt).
     #[schema(schema_with = payload_schema)]
     pub payload: Value,
+    /// Every attempt, oldest first (at most the newest 50); a manual retry adds to it.
+    pub attempt_history: Vec<Attempt>,
+}
+
+/// One attempt to deliver.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Attempt {
+    /// When it began.
+    #[schema(example = "2026-11-25T10:00:00Z")]
+    pub attempted_at: DateTime<Utc>,
+    /// How long it took, in milliseconds.
+    #[schema(example = 42)]
+    pub duration_ms: i32,
+    /// The receiver's status code, if it answered.
+    #[schema(example = 200)]
+    pub status: Option<i32>,
+    /// Why there was no answer, if there was none.
+    #[schema(example = json!(null))]
+    pub error: Option<String>,
+    /// The first 1 KiB of the receiver's answer (as text).
+    #[schema(example = "ok")]
+    pub response: Option<String>,
+}
+
+impl From<store::AttemptRow> for Attempt {
+    fn from(row: store::AttemptRow) -> Attempt {
+        Attempt {
+            attempted_at: row.attempted_at,
+            duration_ms: row.duration_ms,
+            status: row.status,
+            error: row.error,
+            response: row.response,
+        }
+    }
 }
 
 /// The schema of [`Delivery::payload`]: any event body, with a ping as the example.
@@ -136,8 +189,8 @@ fn payload_schema() -> utoipa::openapi::schema::Object {
         .build()
 }
 
-impl From<DeliveryRow> for Delivery {
-    fn from(row: DeliveryRow) -> Delivery {
+impl From<(DeliveryRow, Vec<store::AttemptRow>)> for Delivery {
+    fn from((row, attempts): (DeliveryRow, Vec<store::AttemptRow>)) -> Delivery {
         let state = match row.state.as_str() {
             store::state::DELIVERED => DeliveryState::Delivered,
             store::state::FAILED => DeliveryState::Failed,
@@ -153,15 +206,51 @@ impl From<DeliveryRow> for Delivery {
             next_attempt_at: matches!(state, DeliveryState::Pending).then_some(row.next_attempt_at),
             created_at: row.created_at,
             payload: row.payload,
+            attempt_history: attempts.into_iter().map(Attempt::from).collect(),
         }
     }
 }
 
-/// The newest deliveries of an endpoint, newest first.
+/// A page of an endpoint's deliveries, newest first.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct DeliveryList {
-    /// At most 100 deliveries.
+    /// At most `limit` deliveries.
     pub items: Vec<Delivery>,
+    /// Pass as `cursor` for the next (older) page; null on the last.
+    #[schema(example = json!(null))]
+    pub next_cursor: Option<String>,
+}
+
+/// Query of the deliveries list.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DeliveryListQuery {
+    /// Deliveries per page, 1–100 (default 100).
+    #[param(minimum = 1, maximum = 100, example = 20)]
+    limit: Option<u32>,
+    /// `next_cursor` of the previous page; leave out for the first page.
+    #[param(pattern = "^d[0-9a-f]{16}$")]
+    cursor: Option<String>,
+    /// Only deliveries in this state.
+    #[param(inline)]
+    state: Option<DeliveryState>,
+    /// Only deliveries of this event (an event name, not `*`).
+    #[param(example = "article.updated")]
+    event: Option<String>,
+}
+
+impl super::KnownParams for DeliveryListQuery {
+    const NAMES: &'static [&'static str] = &["limit", "cursor", "state", "event"];
+}
+
+/// A deliveries cursor: `d` and the last listed delivery's `seq` in 16 hex digits.
+fn delivery_cursor(seq: i64) -> String {
+    format!("d{seq:016x}")
+}
+
+fn parse_delivery_cursor(text: &str) -> Option<i64> {
+    let hex = text.strip_prefix('d').filter(|hex| hex.len() == 16)?;
+    i64::from_str_radix(hex, 16).ok().filter(|seq| *seq > 0)
 }
 
 /// Reads a [`store::WebhookWrite`]: its URL is looked up (it must not
@@ -322,13 +411,15 @@ pub async fn delete_webhook(
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// The newest deliveries to an endpoint, newest first (admin).
+/// An endpoint's deliveries, newest first, with their attempts (admin).
+///
+/// Pages with `limit` and `cursor`; filters by `state` and `event`.
 #[utoipa::path(
     tag = "webhooks",
-    params(WebhookPath),
+    params(WebhookPath, DeliveryListQuery),
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "At most 100 deliveries, newest first", body = DeliveryList),
+        (status = 200, description = "A page of deliveries, newest first", body = DeliveryList),
         WebhookProblems,
         ProblemResponses,
     )
@@ -338,13 +429,81 @@ pub async fn list_deliveries(
     state: web::Data<AppState>,
     _admin: Admin,
     WebhookPath { id }: WebhookPath,
-    _query: Query<NoParams>,
+    query: Query<DeliveryListQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let items = store::deliveries(&state.pool, id).await?;
+    let limit = super::articles::page_limit(Some(query.limit.unwrap_or(100)))?;
+    let before = match &query.cursor {
+        None => None,
+        Some(text) => Some(parse_delivery_cursor(text).ok_or_else(|| {
+            AppError::bad_request(
+                Code::InvalidCursor,
+                "`cursor` is not one this server handed out; start again without it.",
+            )
+        })?),
+    };
+    let event = match &query.event {
+        Some(event) if !store::EVENTS.contains(&event.as_str()) => {
+            return Err(AppError::bad_request(
+                Code::InvalidQuery,
+                format!("`event` must be one of: {}.", store::EVENTS.join(", ")),
+            ));
+        }
+        event => event.clone(),
+    };
+    let filter = store::DeliveryFilter {
+        before,
+        state: query.state.map(|wanted| match wanted {
+            DeliveryState::Pending => store::state::PENDING,
+            DeliveryState::Delivered => store::state::DELIVERED,
+            DeliveryState::Failed => store::state::FAILED,
+        }),
+        event,
+        limit: i64::from(limit),
+    };
+    let (page, more) = store::deliveries(&state.pool, id, &filter).await?;
+    let next_cursor = if more {
+        page.last().map(|(row, _)| delivery_cursor(row.seq))
+    } else {
+        None
+    };
     json_response(
         StatusCode::OK,
         &DeliveryList {
-            items: items.into_iter().map(Delivery::from).collect(),
+            items: page.into_iter().map(Delivery::from).collect(),
+            next_cursor,
+        },
+    )
+}
+
+/// Rotate an endpoint's signing secret (admin).
+///
+/// Answers with the endpoint and its new `secret`, shown this once. For
+/// `LAMINA_WEBHOOK_ROTATION_HOURS` (24) deliveries carry two signatures,
+/// `v1,<new> v1,<old>`, so receivers can switch without missing an event.
+#[utoipa::path(
+    tag = "webhooks",
+    params(WebhookPath),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Rotated; the new secret is shown only now", body = WebhookCreated),
+        WebhookProblems,
+        ProblemResponses,
+    )
+)]
+#[post("/webhooks/{id}/rotate-secret")]
+pub async fn rotate_secret(
+    state: web::Data<AppState>,
+    _admin: Admin,
+    WebhookPath { id }: WebhookPath,
+    _query: Query<NoParams>,
+) -> Result<HttpResponse, AppError> {
+    let secret = crate::webhooks::new_secret().map_err(|err| AppError::Internal(format!("no randomness: {err}")))?;
+    let row = store::rotate(&state.pool, id, &secret, state.webhook_rotation).await?;
+    json_response(
+        StatusCode::OK,
+        &WebhookCreated {
+            webhook: row.into(),
+            secret,
         },
     )
 }
@@ -368,7 +527,7 @@ pub async fn retry_delivery(
     _query: Query<NoParams>,
 ) -> Result<HttpResponse, AppError> {
     let row = store::retry(&state.pool, id, delivery_id).await?;
-    json_response(StatusCode::ACCEPTED, &Delivery::from(row))
+    json_response(StatusCode::ACCEPTED, &Delivery::from((row, Vec::new())))
 }
 
 /// Send a `webhook.ping` event to an endpoint (admin).
@@ -390,7 +549,7 @@ pub async fn ping_webhook(
     _query: Query<NoParams>,
 ) -> Result<HttpResponse, AppError> {
     let row = store::ping(&state.pool, id).await?;
-    json_response(StatusCode::ACCEPTED, &Delivery::from(row))
+    json_response(StatusCode::ACCEPTED, &Delivery::from((row, Vec::new())))
 }
 
 #[cfg(test)]

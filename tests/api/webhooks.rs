@@ -943,3 +943,289 @@ async fn a_hanging_receiver_delays_only_its_own_endpoint() {
         "the hanging endpoint holds at most its own share: {hung} connections"
     );
 }
+
+/// Rotating a secret: for the overlap, deliveries carry two signatures, each
+/// verified by the official library with its own secret; the new secret is
+/// shown once; past the overlap (LAMINA_WEBHOOK_ROTATION_HOURS=0) only the new one signs.
+#[actix_web::test]
+async fn a_rotated_secret_signs_beside_the_new_one_for_the_overlap() {
+    let (app, admin, editor) = webhook_app().await;
+    let service = app.service().await;
+    let receiver = Receiver::start(&[200]).await;
+    let (id, old_secret) = register(&service, &admin, &receiver.url, json!(["*"])).await;
+    let rotated = call_as(
+        &service,
+        Method::POST,
+        &format!("/v1/webhooks/{id}/rotate-secret"),
+        &admin,
+    )
+    .await;
+    assert_eq!(rotated.status, 200, "{}", String::from_utf8_lossy(&rotated.body));
+    let body = rotated.json();
+    let new_secret = body["secret"].as_str().unwrap().to_owned();
+    assert!(new_secret.starts_with("whsec_") && new_secret != old_secret);
+    assert_eq!(body["id"], id.as_str());
+    assert!(body["previous_secret_expires_at"].is_string(), "{body}");
+    let endpoint = get_as(&service, &format!("/v1/webhooks/{id}"), &admin).await.json();
+    assert!(endpoint.get("secret").is_none(), "the secret is shown once");
+    // An editor may not rotate; an unknown endpoint is 404.
+    call_as(
+        &service,
+        Method::POST,
+        &format!("/v1/webhooks/{id}/rotate-secret"),
+        &editor,
+    )
+    .await
+    .assert_problem(403, "forbidden");
+    let unknown = format!("/v1/webhooks/{}/rotate-secret", uuid::Uuid::new_v4());
+    call_as(&service, Method::POST, &unknown, &admin)
+        .await
+        .assert_problem(404, "webhook_not_found");
+
+    let first_worker = worker(&app);
+    assert_eq!(send(&service, overview_put(&editor, "Rotated.")).await.status, 200);
+    let received = receiver.wait_for(1).await;
+    let signatures: Vec<&str> = received[0].header("webhook-signature").split(' ').collect();
+    assert_eq!(signatures.len(), 2, "{signatures:?}");
+    received[0].verify(&new_secret);
+    received[0].verify(&old_secret);
+    // Only the first signature is the new secret's: a receiver that knows
+    // only the old one keeps verifying too (checked above).
+    drop(first_worker);
+
+    // With no overlap, the old secret stops signing at once.
+    let mut strict = app.config.clone();
+    strict.webhook_rotation_hours = 0;
+    let state = lamina::AppState::new(lamina::db::build_pool(&app.db.url, 4).unwrap(), &strict);
+    let service = actix_web::test::init_service(lamina::build_app(state)).await;
+    let rotated = call_as(
+        &service,
+        Method::POST,
+        &format!("/v1/webhooks/{id}/rotate-secret"),
+        &admin,
+    )
+    .await;
+    let newest = rotated.json()["secret"].as_str().unwrap().to_owned();
+    assert!(rotated.json()["previous_secret_expires_at"].is_null());
+    let _worker = worker(&app);
+    assert_eq!(
+        send(&service, overview_put(&editor, "Rotated again.")).await.status,
+        200
+    );
+    let received = receiver.wait_for(2).await;
+    assert_eq!(received[1].header("webhook-signature").split(' ').count(), 1);
+    received[1].verify(&newest);
+}
+
+/// Every attempt is kept with its delivery (time, duration, status or error,
+/// the start of the answer), a manual retry adds to them, and the list pages
+/// and filters.
+#[actix_web::test]
+async fn deliveries_keep_every_attempt_and_page_and_filter() {
+    let (mut app, admin, editor) = webhook_app().await;
+    app.config.webhook_max_attempts = 2;
+    let service = app.service().await;
+    let receiver = Receiver::start(&[500, 500, 200]).await;
+    let (id, _) = register(&service, &admin, &receiver.url, json!(["*"])).await;
+    let _worker = worker(&app);
+    assert_eq!(send(&service, overview_put(&editor, "Attempted.")).await.status, 200);
+    let failed = wait_for_state(&service, &admin, &id, "failed").await;
+    let history = failed["attempt_history"].as_array().unwrap().clone();
+    assert_eq!(history.len(), 2, "{failed}");
+    assert!(
+        history
+            .iter()
+            .all(|attempt| attempt["status"] == 500 && attempt["error"].is_null())
+    );
+    assert!(history[0]["attempted_at"].as_str() <= history[1]["attempted_at"].as_str());
+    assert!(
+        history
+            .iter()
+            .all(|attempt| attempt["duration_ms"].as_i64().unwrap() >= 0)
+    );
+    let delivery = failed["id"].as_str().unwrap();
+    let retried = call_as(
+        &service,
+        Method::POST,
+        &format!("/v1/webhooks/{id}/deliveries/{delivery}/retry"),
+        &admin,
+    )
+    .await;
+    assert_eq!(retried.status, 202);
+    let delivered = wait_for_state(&service, &admin, &id, "delivered").await;
+    let history = delivered["attempt_history"].as_array().unwrap();
+    assert_eq!(history.len(), 3, "the retry adds to the history: {delivered}");
+    assert_eq!(history[2]["status"], 200);
+
+    // Paging, newest first, and filters.
+    for n in 0..4 {
+        assert_eq!(
+            send(&service, overview_put(&editor, &format!("Page {n}"))).await.status,
+            200
+        );
+    }
+    receiver.wait_for(7).await;
+    let page = |query: &str| {
+        let path = format!("/v1/webhooks/{id}/deliveries{query}");
+        let service = &service;
+        let admin = &admin;
+        async move { get_as(service, &path, admin).await }
+    };
+    let mut seen = Vec::new();
+    let mut query = "?limit=2".to_owned();
+    loop {
+        let reply = page(&query).await;
+        assert_eq!(reply.status, 200);
+        let body = reply.json();
+        let items = body["items"].as_array().unwrap();
+        assert!(items.len() <= 2);
+        seen.extend(items.iter().map(|item| item["id"].as_str().unwrap().to_owned()));
+        match body["next_cursor"].as_str() {
+            Some(cursor) => query = format!("?limit=2&cursor={cursor}"),
+            None => break,
+        }
+    }
+    let all: Vec<String> = deliveries(&service, &admin, &id)
+        .await
+        .iter()
+        .map(|item| item["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(seen, all, "the pages hold every delivery once, newest first");
+    assert_eq!(all.len(), 5);
+    let updated = page("?event=article.updated&state=delivered").await.json();
+    assert_eq!(updated["items"].as_array().unwrap().len(), 5);
+    assert_eq!(page("?state=pending").await.json()["items"], json!([]));
+    assert_eq!(page("?event=webhook.ping").await.json()["items"], json!([]));
+    page("?state=lost").await.assert_problem(400, "invalid_query");
+    page("?event=article.exploded")
+        .await
+        .assert_problem(400, "invalid_query");
+    page("?cursor=nope").await.assert_problem(400, "invalid_cursor");
+    page("?limit=0").await.assert_problem(400, "invalid_limit");
+}
+
+/// Endpoints may filter article events by slug, section kind and status.
+#[actix_web::test]
+async fn endpoints_filter_by_slug_section_kind_and_status() {
+    let (app, admin, editor) = webhook_app().await;
+    let service = app.service().await;
+    let seed_slug = SEED.trim_start_matches("/v1/articles/");
+    let everything = Receiver::start(&[200]).await;
+    register(&service, &admin, &everything.url, json!(["*"])).await;
+    let by_slug = Receiver::start(&[200]).await;
+    let by_kind = Receiver::start(&[200]).await;
+    let drafts = Receiver::start(&[200]).await;
+    for (receiver, filter) in [
+        (&by_slug, json!({"slugs": ["another-article"]})),
+        (&by_kind, json!({"section_kinds": ["risks"]})),
+        (&drafts, json!({"status": "draft"})),
+    ] {
+        let mut body = json!({"url": receiver.url, "events": ["*"]});
+        body.as_object_mut()
+            .unwrap()
+            .extend(filter.as_object().unwrap().clone());
+        let reply = write_as(&service, Method::POST, "/v1/webhooks", &admin, &body).await;
+        assert_eq!(reply.status, 201, "{}", String::from_utf8_lossy(&reply.body));
+        for (key, value) in filter.as_object().unwrap() {
+            assert_eq!(&reply.json()[key], value, "the filter is shown");
+        }
+    }
+    let _worker = worker(&app);
+    // The overview of the published seed: only `everything` wants it.
+    assert_eq!(send(&service, overview_put(&editor, "Filtered.")).await.status, 200);
+    // Its risks: `by_kind` too.
+    let risks = json!({"kind": "risks", "heading": "Risks", "items": []});
+    let reply = send(
+        &service,
+        write(Method::PUT, &format!("{SEED}/sections/risks"), &editor, &risks).insert_header(("If-Match", "*")),
+    )
+    .await;
+    assert_eq!(reply.status, 200);
+    // A draft of another article: `by_slug` and `drafts`.
+    let body = json!({"title": "Another", "author": "A", "published_on": "2024-01-01",
+                      "status": "draft", "summary": "S", "sections": []});
+    let created = send(
+        &service,
+        write(Method::PUT, "/v1/articles/another-article", &editor, &body),
+    )
+    .await;
+    assert_eq!(created.status, 201);
+    everything.wait_for(3).await;
+    by_kind.wait_for(1).await;
+    by_slug.wait_for(1).await;
+    drafts.wait_for(1).await;
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let slugs = |receiver: &Receiver| -> Vec<String> {
+        receiver
+            .received()
+            .iter()
+            .map(|request| request.json()["data"]["slug"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(slugs(&by_kind), [seed_slug]);
+    assert_eq!(
+        by_kind.received()[0].json()["data"]["changed_sections"][0]["kind"],
+        "risks"
+    );
+    assert_eq!(slugs(&by_slug), ["another-article"]);
+    assert_eq!(slugs(&drafts), ["another-article"]);
+    assert_eq!(everything.received().len(), 3);
+    // Bad filters are 422 with a pointer each, and nothing is stored.
+    let before = get_as(&service, "/v1/webhooks", &admin).await.json();
+    let bad = write_as(
+        &service,
+        Method::POST,
+        "/v1/webhooks",
+        &admin,
+        &json!({"url": everything.url, "events": ["*"], "slugs": [], "section_kinds": ["faq"], "status": "gone"}),
+    )
+    .await;
+    let problem = bad.assert_problem(422, "validation_failed");
+    let mut pointers = crate::common::pointers(&problem);
+    pointers.sort_unstable();
+    assert_eq!(pointers, ["/section_kinds/0", "/slugs", "/status"], "{problem}");
+    assert_eq!(get_as(&service, "/v1/webhooks", &admin).await.json(), before);
+}
+
+/// `/metrics` shows the outbox: pending deliveries, the oldest one's age,
+/// attempts by outcome and disabled endpoints.
+#[actix_web::test]
+async fn metrics_show_the_outbox() {
+    let (app, admin, editor) = webhook_app().await;
+    let state = app.state();
+    let service = actix_web::test::init_service(lamina::build_app(state.clone())).await;
+    let receiver = Receiver::start(&[500, 200]).await;
+    register(&service, &admin, &receiver.url, json!(["*"])).await;
+    let (off, _) = register(&service, &admin, "http://127.0.0.1:9/off", json!(["*"])).await;
+    let disabled = put_as(
+        &service,
+        &format!("/v1/webhooks/{off}"),
+        &admin,
+        &json!({"url": "http://127.0.0.1:9/off", "events": ["*"], "enabled": false}),
+    )
+    .await;
+    assert_eq!(disabled.status, 200);
+    assert_eq!(send(&service, overview_put(&editor, "Counted.")).await.status, 200);
+    let settings = lamina::webhooks::Settings {
+        metrics: state.metrics.webhooks.clone(),
+        ..lamina::webhooks::Settings::new(&app.config)
+    };
+    let _worker = lamina::webhooks::spawn(app.db.url.clone(), settings).unwrap();
+    receiver.wait_for(2).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let metrics = String::from_utf8(get(&service, "/metrics").await.body).unwrap();
+    let value = |name: &str| -> f64 {
+        metrics
+            .lines()
+            .find(|line| line.starts_with(name))
+            .and_then(|line| line.rsplit(' ').next())
+            .and_then(|value| value.parse().ok())
+            .unwrap_or_else(|| panic!("no {name} in {metrics}"))
+    };
+    assert_eq!(value("lamina_webhook_attempts_total{outcome=\"refused\"}"), 1.0);
+    assert_eq!(value("lamina_webhook_attempts_total{outcome=\"delivered\"}"), 1.0);
+    // Counted when the worker started: both events pending, one endpoint off.
+    assert_eq!(value("lamina_webhook_outbox_pending "), 2.0);
+    assert_eq!(value("lamina_webhook_endpoints_disabled "), 1.0);
+    assert!(value("lamina_webhook_outbox_oldest_pending_seconds ") >= 0.0);
+}
