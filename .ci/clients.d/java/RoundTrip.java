@@ -3,7 +3,7 @@
 //
 //     java -cp CLASSES:JARS RoundTrip.java BASE_URL SLUG OUT.json
 //
-// Reads the seeded article, its steps section, the section's first item, a
+// Reads the seeded article (whole, and only its steps and risks), its steps section, the section's first item, a
 // page of the article list and a page of the sync feed through the generated
 // API classes and models, and writes what the client understood as
 // {path: object} (each model serialized back by the client's own ObjectMapper)
@@ -12,6 +12,7 @@
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.File;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import org.lamina.client.model.AbstractOpenApiSchema;
@@ -60,6 +61,11 @@ public class RoundTrip {
         Item item = sections.getItem(slug, SectionKind.STEPS, itemId, null, null, null, null, null);
         parsed.put(path + "/sections/steps/items/" + itemId, item);
         System.err.println("java: steps read as " + typeOf(section) + ", its first item as " + typeOf(item));
+
+        // Only some kinds: `sections` is a List<SectionKind>, sent comma-separated.
+        Article picked = articles.getArticle(slug, List.of(SectionKind.STEPS, SectionKind.RISKS), null, null, null, null, null);
+        parsed.put(path + "?sections=steps,risks", picked);
+        System.err.println("java: ?sections=steps,risks: " + picked.getSections().stream().map(RoundTrip::typeOf).toList());
 
         ArticlePage page = articles.listArticles(2, null, null, null, null, null, null);
         parsed.put("/v1/articles?limit=2", page);
