@@ -11,7 +11,13 @@ use utoipa::OpenApi;
         description = "A headless content API: articles stored as typed sections (steps, benefits, \
             expectations, aftercare tips, target audiences, risks, overview, conclusion) and served as \
             JSON. Reads of published content are public and cacheable (strong ETags, 304s). Every error \
-            is `application/problem+json` with a stable `code`.",
+            is `application/problem+json` with a stable `code`.\n\n\
+            **Compatibility.** Within `/v1`, lamina may add response fields, optional request fields \
+            and query parameters, section kinds and item kinds, problem codes, enum values, routes and \
+            headers; removing or renaming any of these, changing a type or making an optional request \
+            field required would be `/v2`. Clients must ignore fields they do not know, treat an \
+            unknown problem `code` by its `status`, and skip (or keep raw) a section or item whose \
+            `kind` they do not know. The README gives generator settings that do so.",
         license(name = "MIT", identifier = "MIT"),
     ),
     tags(

@@ -300,10 +300,13 @@ impl super::KnownParams for PreviewQuery {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ArticleQuery {
-    /// Comma-separated section kinds to keep, e.g. `steps,risks`; leave out for all.
+    /// The section kinds to keep, comma-separated (`steps,risks`); leave out
+    /// for all. A kind the server does not know is a 400 `invalid_sections`.
     #[param(
-        example = "steps,risks",
-        pattern = "^(overview|steps|benefits|expectations|aftercare_tips|target_audiences|risks|conclusion)(,(overview|steps|benefits|expectations|aftercare_tips|target_audiences|risks|conclusion))*$"
+        value_type = Option<Vec<SectionKind>>,
+        style = Form,
+        explode = false,
+        min_items = 1
     )]
     sections: Option<String>,
     /// A release's id: the article as it will be once that release is

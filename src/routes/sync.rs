@@ -92,9 +92,10 @@ pub struct SyncDeleted {
     ("deleted" = "#/components/schemas/SyncDeleted"),
 )))]
 pub enum SyncEntry {
-    /// `article`
+    // Plain comments, not doc comments: a variant's doc would become a
+    // `description` beside its `$ref` in `oneOf`, which openapi-generator
+    // reads as an inline schema (issue 22).
     Article(SyncArticle),
-    /// `deleted`
     Deleted(SyncDeleted),
 }
 

@@ -82,7 +82,8 @@ impl From<EndpointRow> for Webhook {
 /// A new endpoint, with its secret: shown this once.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct WebhookCreated {
-    /// The endpoint.
+    // The endpoint. (Not a doc comment: it would sit beside the `$ref` in
+    // `allOf`, which openapi-generator reads as an inline schema.)
     #[serde(flatten)]
     pub webhook: Webhook,
     /// The signing secret (`whsec_` + base64 of 32 random bytes), for the

@@ -141,6 +141,13 @@ def main():
     read(f"{base}/sections/steps?locale=de",
          get_section.sync_detailed(client=client, slug=slug, kind=section_kind("steps"), locale="de"))
 
+    # Only some kinds: `sections` is a list of SectionKind, sent comma-separated
+    # (the union/endpoint templates in py/templates; upstream repeats the key).
+    picked = read(f"{base}?sections=steps,risks",
+                  get_article.sync_detailed(client=client, slug=slug,
+                                            sections=[section_kind("steps"), section_kind("risks")]))
+    print(f"python: ?sections=steps,risks: {', '.join(str(s.kind) for s in picked.sections)}", file=sys.stderr)
+
     problems = []
     for path, value in parsed.items():
         untyped(value, path, problems)

@@ -19,7 +19,9 @@ if (baseUrl === undefined || slug === undefined) {
   throw new Error("usage: node build/sample.js BASE_URL SLUG");
 }
 
-const client = createClient<paths>({ baseUrl });
+// `sections` is an array sent comma-separated (`style: form, explode: false`
+// in the spec); openapi-fetch repeats the key unless told.
+const client = createClient<paths>({ baseUrl, querySerializer: { array: { style: "form", explode: false } } });
 
 // One line per section, touching the fields only its kind has.
 function render(section: Section): string {
@@ -114,5 +116,14 @@ parsed[germanSteps] = expectOk(
     params: { path: { slug, kind: "steps" }, query: { locale: "de" } },
   }),
 );
+
+// Only some kinds: `?sections=steps,risks`, typed as SectionKind[].
+const pickedPath = `${base}?sections=steps,risks`;
+const picked = expectOk(
+  pickedPath,
+  await client.GET("/v1/articles/{slug}", { params: { path: { slug }, query: { sections: ["steps", "risks"] } } }),
+);
+process.stderr.write(`typescript: ?sections=steps,risks: ${picked.sections.map((s) => s.kind).join(", ")}\n`);
+parsed[pickedPath] = picked;
 
 process.stdout.write(JSON.stringify(parsed));
