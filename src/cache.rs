@@ -421,6 +421,74 @@ impl RepresentationCache {
 /// The `application_name` of the notification connection (how operators,
 /// and the tests, tell it apart in `pg_stat_activity`).
 pub const LISTENER_NAME: &str = "lamina cache listener";
+/// Compression jobs waiting at most; past it a new entry stays uncompressed
+/// (answers are then encoded by the Compress middleware at a cheap level).
+const COMPRESS_QUEUE: usize = 256;
+
+/// A representation to compress and store again under the same ticket.
+struct CompressJob {
+    cache: std::sync::Weak<RepresentationCache>,
+    group: String,
+    key: String,
+    representation: Arc<Representation>,
+    ticket: Ticket,
+}
+
+/// The queue of the compression thread (one per process, started on first use).
+fn compress_queue() -> Option<&'static std::sync::mpsc::SyncSender<CompressJob>> {
+    static QUEUE: std::sync::OnceLock<Option<std::sync::mpsc::SyncSender<CompressJob>>> = std::sync::OnceLock::new();
+    QUEUE
+        .get_or_init(|| {
+            let (sender, receiver) = std::sync::mpsc::sync_channel::<CompressJob>(COMPRESS_QUEUE);
+            let started = std::thread::Builder::new()
+                .name("lamina-compress".to_owned())
+                .spawn(move || {
+                    while let Ok(job) = receiver.recv() {
+                        let Some(cache) = job.cache.upgrade() else { continue };
+                        let compressed = Arc::new((*job.representation).clone().with_compressed_variants());
+                        // Stored only if nothing changed since the read (the ticket).
+                        cache.insert(&job.group, job.key, compressed, job.ticket);
+                    }
+                });
+            match started {
+                Ok(_) => Some(sender),
+                Err(err) => {
+                    log::warn!("cache: no compression thread ({err}); entries stay uncompressed");
+                    None
+                }
+            }
+        })
+        .as_ref()
+}
+
+/// Stores `representation` (read under `ticket`) at once, and queues the
+/// making of its compressed variants, which then replace it: a miss never
+/// waits for brotli at a high quality. Bodies too small to compress are only stored.
+pub fn insert_and_compress(
+    cache: &Arc<RepresentationCache>,
+    group: &str,
+    key: String,
+    representation: Arc<Representation>,
+    ticket: Ticket,
+) {
+    let compress = representation.body.len() >= MIN_COMPRESSED_BYTES && cache.entries.is_some();
+    let job = compress.then(|| CompressJob {
+        cache: Arc::downgrade(cache),
+        group: group.to_owned(),
+        key: key.clone(),
+        representation: representation.clone(),
+        ticket,
+    });
+    // Stored first, so the compressed copy (stored by the thread) replaces it.
+    cache.insert(group, key, representation, ticket);
+    if let Some(job) = job
+        && let Some(queue) = compress_queue()
+        && let Err(std::sync::mpsc::TrySendError::Full(job)) = queue.try_send(job)
+    {
+        log::debug!("cache: compression queue full; {} stays uncompressed", job.key);
+    }
+}
+
 /// How stale a served entry may be at most: API.md §6 promises that a write
 /// is seen on every other node within 100 ms.
 pub const STALENESS_BOUND: Duration = Duration::from_millis(100);
@@ -557,6 +625,45 @@ mod tests {
         assert!(cache.get("/a").is_some(), "a heartbeat answered again serves it again");
         cache.invalidate("a");
         assert!(cache.get("/a").is_none());
+    }
+
+    #[test]
+    fn a_miss_is_stored_at_once_and_compressed_off_the_request_path() {
+        let cache = Arc::new(RepresentationCache::new(1 << 20));
+        subscribe(&cache);
+        let body = "a sentence of the article ".repeat(200);
+        let plain = Arc::new(Representation::new(
+            body.into_bytes().into(),
+            "\"e\"".into(),
+            None,
+            String::new(),
+        ));
+        insert_and_compress(&cache, "a", "/a".into(), plain, cache.ticket("a"));
+        assert!(cache.get("/a").is_some(), "served at once");
+        let started = std::time::Instant::now();
+        while cache
+            .get("/a")
+            .and_then(|entry| entry.encoded(Coding::Brotli).cloned())
+            .is_none()
+        {
+            assert!(started.elapsed() < Duration::from_secs(10), "never compressed");
+            std::thread::sleep(Duration::from_millis(5));
+            cache.heard_everything_before(cache.now());
+        }
+        let entry = cache.get("/a").unwrap();
+        assert!(entry.encoded(Coding::Gzip).is_some());
+        // A write during the compression: the compressed copy is not stored.
+        let ticket = cache.ticket("b");
+        cache.invalidate("b");
+        let plain = Arc::new(Representation::new(
+            "x ".repeat(400).into_bytes().into(),
+            "\"f\"".into(),
+            None,
+            String::new(),
+        ));
+        insert_and_compress(&cache, "b", "/b".into(), plain, ticket);
+        std::thread::sleep(Duration::from_millis(200));
+        assert!(cache.get("/b").is_none());
     }
 
     #[test]

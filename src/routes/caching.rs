@@ -238,8 +238,11 @@ where
     if !public {
         return Ok(respond(req, &representation, &state.cache_policy, true));
     }
-    let representation = Arc::new(representation.with_compressed_variants());
-    state.cache.insert(group, key, representation.clone(), ticket);
+    // Kept as it is at once; its pre-compressed variants (brotli at a high
+    // quality) are made off the request path and replace it when ready.
+    // Until then the Compress middleware encodes answers at a cheap level.
+    let representation = Arc::new(representation);
+    crate::cache::insert_and_compress(&state.cache, group, key, representation.clone(), ticket);
     Ok(respond(req, &representation, &state.cache_policy, false))
 }
 
