@@ -1,6 +1,12 @@
 //! The `lamina` command: parse the command line, set up logging, run a command.
 
 use std::process::ExitCode;
+
+/// mimalloc gives freed memory back to the system (after a short delay)
+/// where glibc's allocator kept it: after floods of idle connections RSS
+/// returns near where it was (benches/hostile, FLOOD_ONLY=1).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
