@@ -77,7 +77,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
             .set(lamina::content::locales::Locales::load(&mut conn).await?);
     }
     // The cache serves only while it hears other nodes' writes, as in `lamina serve`.
-    actix_web::rt::spawn(lamina::cache::listen(url.clone(), state.cache.clone()));
+    lamina::cache::spawn_listener(url.clone(), &state.cache).map_err(|err| err.to_string())?;
     let cache = state.cache.clone();
     let service = test::init_service(lamina::build_app(state)).await;
     while !cache.is_subscribed() {

@@ -11,7 +11,7 @@
 //! Coherence: a write invalidates its article's group (its entries and the
 //! list pages) on this node right after commit ([`RepresentationCache::invalidate`]),
 //! and its transaction sends a PostgreSQL `NOTIFY` that every node's
-//! [`listen`] task turns into the same invalidation. Invalidating a group
+//! listener ([`spawn_listener`]) turns into the same invalidation. Invalidating a group
 //! bumps its generation; an entry is current only while its group's
 //! generation and the subscription epoch are the ones it was read under, so
 //! a read that raced a write can never be stored as current. Entries are only
@@ -20,7 +20,7 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, RwLock, Weak};
 use std::time::{Duration, Instant};
 
 use actix_web::http::header::HeaderValue;
@@ -233,6 +233,8 @@ pub struct RepresentationCache {
     started: Instant,
     hits: AtomicU64,
     misses: AtomicU64,
+    /// Entries queued for compression and not yet done.
+    compressing: std::sync::atomic::AtomicUsize,
 }
 
 impl RepresentationCache {
@@ -261,6 +263,7 @@ impl RepresentationCache {
             started: Instant::now(),
             hits: AtomicU64::new(0),
             misses: AtomicU64::new(0),
+            compressing: std::sync::atomic::AtomicUsize::new(0),
         }
     }
 
@@ -382,6 +385,12 @@ impl RepresentationCache {
             .map_or(0, |entries| usize::try_from(entries.weight()).unwrap_or(usize::MAX))
     }
 
+    /// Entries whose compressed variants are being made (they are served as
+    /// they are meanwhile, and weigh more once done).
+    pub fn compressing(&self) -> usize {
+        self.compressing.load(Ordering::Acquire)
+    }
+
     /// Whether this node currently hears other nodes' writes (and so serves entries).
     pub fn is_subscribed(&self) -> bool {
         self.subscribed.load(Ordering::Acquire)
@@ -448,6 +457,7 @@ fn compress_queue() -> Option<&'static std::sync::mpsc::SyncSender<CompressJob>>
                         let compressed = Arc::new((*job.representation).clone().with_compressed_variants());
                         // Stored only if nothing changed since the read (the ticket).
                         cache.insert(&job.group, job.key, compressed, job.ticket);
+                        cache.compressing.fetch_sub(1, Ordering::AcqRel);
                     }
                 });
             match started {
@@ -483,9 +493,14 @@ pub fn insert_and_compress(
     cache.insert(group, key, representation, ticket);
     if let Some(job) = job
         && let Some(queue) = compress_queue()
-        && let Err(std::sync::mpsc::TrySendError::Full(job)) = queue.try_send(job)
     {
-        log::debug!("cache: compression queue full; {} stays uncompressed", job.key);
+        cache.compressing.fetch_add(1, Ordering::AcqRel);
+        if let Err(std::sync::mpsc::TrySendError::Full(job) | std::sync::mpsc::TrySendError::Disconnected(job)) =
+            queue.try_send(job)
+        {
+            cache.compressing.fetch_sub(1, Ordering::AcqRel);
+            log::debug!("cache: compression queue full; {} stays uncompressed", job.key);
+        }
     }
 }
 
@@ -501,14 +516,15 @@ const HEARTBEAT_EVERY: Duration = Duration::from_millis(25);
 const HEARTBEAT_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// Invalidates what each notification on `conn` names until the connection
-/// fails or stalls. Every [`HEARTBEAT_EVERY`] a query on the same connection
-/// proves that the backend still delivers: PostgreSQL sends a listener the
-/// notifications of writes committed before a command arrives ahead of that
-/// command's answer, so once it is answered and what came before is applied,
-/// every write committed before the heartbeat began has been heard. Entries
-/// are served only until [`STALENESS_BOUND`] after that moment: a stalled or
-/// half-open connection stops the serving within the bound, not at a timeout.
-async fn listen_until_lost(conn: &mut AsyncPgConnection, cache: &RepresentationCache) {
+/// fails or stalls, or the cache is gone. Every [`HEARTBEAT_EVERY`] a query
+/// on the same connection proves that the backend still delivers:
+/// PostgreSQL sends a listener the notifications of writes committed before
+/// a command arrives ahead of that command's answer, so once it is answered
+/// and what came before is applied, every write committed before the
+/// heartbeat began has been heard. Entries are served only until
+/// [`STALENESS_BOUND`] after that moment: a stalled or half-open connection
+/// stops the serving within the bound, not at a timeout.
+async fn listen_until_lost(conn: &mut AsyncPgConnection, cache: &Weak<RepresentationCache>) {
     use diesel_async::RunQueryDsl;
     use futures_util::FutureExt;
     loop {
@@ -527,7 +543,9 @@ async fn listen_until_lost(conn: &mut AsyncPgConnection, cache: &RepresentationC
         if failed {
             return;
         }
-        let began = cache.now();
+        let Some(began) = cache.upgrade().map(|cache| cache.now()) else {
+            return;
+        };
         let check = tokio::time::timeout(HEARTBEAT_TIMEOUT, diesel::sql_query("SELECT 1").execute(conn)).await;
         if !matches!(check, Ok(Ok(_))) {
             log::warn!("cache: the notification connection does not answer");
@@ -540,12 +558,19 @@ async fn listen_until_lost(conn: &mut AsyncPgConnection, cache: &RepresentationC
                 return;
             }
         }
-        cache.heard_everything_before(began);
+        match cache.upgrade() {
+            Some(cache) => cache.heard_everything_before(began),
+            None => return,
+        }
     }
 }
 
-/// Invalidates what a notification names; false when the connection failed.
-fn apply(notification: diesel::QueryResult<diesel::pg::PgNotification>, cache: &RepresentationCache) -> bool {
+/// Invalidates what a notification names; false when the connection failed
+/// or the cache is gone.
+fn apply(notification: diesel::QueryResult<diesel::pg::PgNotification>, cache: &Weak<RepresentationCache>) -> bool {
+    let Some(cache) = cache.upgrade() else {
+        return false;
+    };
     match notification {
         Ok(notification) => {
             cache.invalidate(&notification.payload);
@@ -558,24 +583,46 @@ fn apply(notification: diesel::QueryResult<diesel::pg::PgNotification>, cache: &
     }
 }
 
-/// Keeps `cache` coherent with writes of other nodes: `LISTEN`s on
-/// [`CHANNEL`] and invalidates what each notification names; reconnects (and
-/// stops serving the cache) whenever the connection is lost. Runs until the process ends.
-pub async fn listen(url: String, cache: Arc<RepresentationCache>) {
+/// Keeps `cache` coherent with writes of other nodes, on a thread of its
+/// own (so that no load on the request workers delays its heartbeat):
+/// `LISTEN`s on [`CHANNEL`] and invalidates what each notification names;
+/// reconnects (and stops serving the cache) whenever the connection is lost
+/// or stalls. Ends when the cache is dropped.
+pub fn spawn_listener(url: String, cache: &Arc<RepresentationCache>) -> std::io::Result<()> {
+    let cache = Arc::downgrade(cache);
+    std::thread::Builder::new()
+        .name("lamina-cache-listener".to_owned())
+        .spawn(
+            move || match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                Ok(runtime) => runtime.block_on(listen(url, cache)),
+                Err(err) => log::error!("cache: no runtime for the listener ({err}); the cache stays off"),
+            },
+        )?;
+    Ok(())
+}
+
+/// The listener's loop (see [`spawn_listener`]).
+async fn listen(url: String, cache: Weak<RepresentationCache>) {
     let mut delay = Duration::from_millis(100);
     loop {
+        if cache.strong_count() == 0 {
+            return;
+        }
         match AsyncPgConnection::establish(&url).await {
             Ok(mut conn) => match conn
                 .batch_execute(&format!("SET application_name = '{LISTENER_NAME}'; LISTEN {CHANNEL}"))
                 .await
             {
                 Ok(_) => {
-                    let began = cache.now();
-                    cache.set_subscribed(true);
-                    cache.heard_everything_before(began);
+                    if let Some(cache) = cache.upgrade() {
+                        let began = cache.now();
+                        cache.set_subscribed(true);
+                        cache.heard_everything_before(began);
+                    }
                     log::debug!("cache: listening for content changes");
                     delay = Duration::from_millis(100);
                     listen_until_lost(&mut conn, &cache).await;
+                    let Some(cache) = cache.upgrade() else { return };
                     cache.set_subscribed(false);
                     log::warn!("cache: lost the notification connection; cache dropped, reconnecting");
                 }

@@ -164,7 +164,7 @@ async fn serve(config: &Config, url: &str, cluster: Option<Arc<ClusterHealth>>) 
         cluster,
         ..lamina::AppState::new(pool.clone(), config)
     };
-    tokio::spawn(lamina::cache::listen(url.to_owned(), state.cache.clone()));
+    lamina::cache::spawn_listener(url.to_owned(), &state.cache)?;
     tokio::spawn(lamina::content::locales::refresh(
         pool.clone(),
         state.locales.clone(),

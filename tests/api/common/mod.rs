@@ -253,7 +253,7 @@ impl TestApp {
         impl Service<actix_http::Request, Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error>,
     ) {
         let state = self.state_for(url);
-        actix_web::rt::spawn(lamina::cache::listen(url.to_owned(), state.cache.clone()));
+        lamina::cache::spawn_listener(url.to_owned(), &state.cache).expect("the cache listener");
         let service = test::init_service(lamina::build_app(state.clone())).await;
         (state, service)
     }
