@@ -3,11 +3,10 @@
 
 use std::time::{Duration, Instant};
 
-use actix_web::http::Method;
 use actix_web::test::TestRequest;
 use serde_json::json;
 
-use crate::common::{SEED, TestApp, bearer, get, send, write};
+use crate::common::{SEED, TestApp, get, get_as, put_if_match, send};
 
 async fn wait_until_subscribed(state: &lamina::AppState) {
     let started = Instant::now();
@@ -45,17 +44,13 @@ async fn public_reads_are_served_from_memory_and_writes_are_seen_at_once() {
 
     // Authenticated readers are never served from (or stored in) the shared cache.
     let (hits, misses) = state.cache.counts();
-    let private = send(&service, TestRequest::get().uri(&path).insert_header(bearer(&token))).await;
+    let private = get_as(&service, &path, &token).await;
     assert_eq!(private.header("cache-control"), Some("private, no-store"));
     assert_eq!(state.cache.counts(), (hits, misses));
 
     let body = json!({"kind": "overview", "heading": "What is it?", "body": "Seen at once."});
-    let reply = send(
-        &service,
-        write(Method::PUT, &path, &token, &body).insert_header(("If-Match", "*")),
-    )
-    .await;
-    assert_eq!(reply.status, 200);
+    let reply = put_if_match(&service, &path, &token, "*", &body).await;
+    reply.assert_status(200);
     let after = get(&service, &path).await;
     assert_eq!(after.json()["body"], "Seen at once.");
     assert_eq!(after.header("etag"), reply.header("etag"));
@@ -88,12 +83,8 @@ async fn another_node_sees_a_write_within_100_ms_twenty_times_in_a_row() {
         );
 
         let body = json!({"kind": "risks", "heading": format!("Risks, round {round}"), "items": []});
-        let written = send(
-            &node_a,
-            write(Method::PUT, &path, &token, &body).insert_header(("If-Match", "*")),
-        )
-        .await;
-        assert_eq!(written.status, 200);
+        let written = put_if_match(&node_a, &path, &token, "*", &body).await;
+        written.assert_status(200);
         let new_etag = written.header("etag").unwrap().to_owned();
         let committed = Instant::now();
         loop {
@@ -214,12 +205,8 @@ async fn a_stalled_notification_connection_stops_serving_the_cache_within_100_ms
     let stopped = Stopped::stop(listeners.iter().map(|backend| backend.pid).collect());
 
     let body = json!({"kind": "risks", "heading": "Written while B cannot hear", "items": []});
-    let written = send(
-        &node_a,
-        write(Method::PUT, &path, &token, &body).insert_header(("If-Match", "*")),
-    )
-    .await;
-    assert_eq!(written.status, 200);
+    let written = put_if_match(&node_a, &path, &token, "*", &body).await;
+    written.assert_status(200);
     let committed = Instant::now();
     loop {
         let seen = get(&node_b, &path).await;

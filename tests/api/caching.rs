@@ -80,7 +80,7 @@ async fn if_modified_since_is_honoured_without_if_none_match() {
             .insert_header(("If-Modified-Since", last_modified.as_str())),
     )
     .await;
-    assert_eq!(reply.status, 304);
+    reply.assert_status(304);
     let reply = send(
         &service,
         TestRequest::get()
@@ -88,7 +88,7 @@ async fn if_modified_since_is_honoured_without_if_none_match() {
             .insert_header(("If-Modified-Since", "Mon, 01 Jan 2001 00:00:00 GMT")),
     )
     .await;
-    assert_eq!(reply.status, 200);
+    reply.assert_status(200);
     // If-None-Match wins over If-Modified-Since.
     let reply = send(
         &service,
@@ -98,7 +98,7 @@ async fn if_modified_since_is_honoured_without_if_none_match() {
             .insert_header(("If-None-Match", "\"stale\"")),
     )
     .await;
-    assert_eq!(reply.status, 200);
+    reply.assert_status(200);
 }
 
 #[actix_web::test]
@@ -113,7 +113,7 @@ async fn head_answers_like_get_without_a_body() {
             .uri(&format!("{SEED}/sections/risks")),
     )
     .await;
-    assert_eq!(head.status, 200);
+    head.assert_status(200);
     assert_eq!(head.header("etag"), full.header("etag"));
     assert_eq!(head.header("content-type"), Some("application/json"));
 }
@@ -129,7 +129,7 @@ async fn browsers_may_call_the_api_and_read_its_validators() {
             .insert_header(("Origin", "https://front.example")),
     )
     .await;
-    assert_eq!(reply.status, 200);
+    reply.assert_status(200);
     assert!(reply.header("access-control-allow-origin").is_some());
     let exposed = reply
         .header("access-control-expose-headers")
@@ -152,7 +152,7 @@ async fn browsers_may_call_the_api_and_read_its_validators() {
             )),
     )
     .await;
-    assert_eq!(preflight.status, 200);
+    preflight.assert_status(200);
     let allowed = preflight
         .header("access-control-allow-headers")
         .unwrap()

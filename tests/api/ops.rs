@@ -9,17 +9,17 @@ async fn health_readiness_and_metrics() {
     let app = TestApp::new().await;
     let service = app.service().await;
     let health = get(&service, "/healthz").await;
-    assert_eq!(health.status, 200);
+    health.assert_status(200);
     assert_eq!(health.json()["status"], "ok");
     let ready = get(&service, "/readyz").await;
-    assert_eq!(ready.status, 200);
+    ready.assert_status(200);
     assert_eq!(ready.json()["status"], "ready");
 
     get(&service, SEED).await;
     get(&service, SEED).await;
     get(&service, "/v1/articles/nope").await;
     let metrics = get(&service, "/metrics").await;
-    assert_eq!(metrics.status, 200);
+    metrics.assert_status(200);
     assert!(
         metrics
             .header("content-type")
@@ -102,7 +102,7 @@ async fn json_is_compressed_for_clients_that_ask() {
                 .insert_header(("Accept-Encoding", encoding)),
         )
         .await;
-        assert_eq!(reply.status, 200);
+        reply.assert_status(200);
         assert_eq!(reply.header("content-encoding"), Some(encoding));
         assert!(
             reply.body.len() * 4 < plain.body.len() * 3,
@@ -135,5 +135,5 @@ async fn json_is_compressed_for_clients_that_ask() {
             .insert_header(("Accept-Encoding", "gzip")),
     )
     .await;
-    assert_eq!(problem.status, 404);
+    problem.assert_status(404);
 }

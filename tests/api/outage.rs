@@ -7,7 +7,7 @@ use actix_web::http::Method;
 use actix_web::test::TestRequest;
 use serde_json::{Value, json};
 
-use crate::common::{Proxy, SEED, TestApp, bearer, get, send, write};
+use crate::common::{Proxy, SEED, TestApp, bearer, get, get_as, put_if_match, send};
 
 #[actix_web::test]
 async fn an_outage_serves_cached_reads_answers_503_and_recovers_within_5_s() {
@@ -21,7 +21,7 @@ async fn an_outage_serves_cached_reads_answers_503_and_recovers_within_5_s() {
         actix_web::rt::time::sleep(Duration::from_millis(5)).await;
     }
     let article = get(&service, SEED).await;
-    assert_eq!(article.status, 200);
+    article.assert_status(200);
     let risks_path = format!("{SEED}/sections/risks");
     let risks_before = get(&app.service().await, &risks_path).await.body;
 
@@ -30,7 +30,7 @@ async fn an_outage_serves_cached_reads_answers_503_and_recovers_within_5_s() {
     for _ in 0..3 {
         let asked = Instant::now();
         let reply = get(&service, SEED).await;
-        assert_eq!(reply.status, 200);
+        reply.assert_status(200);
         assert_eq!(reply.body, article.body);
         assert_eq!(reply.header("etag"), article.header("etag"));
         assert!(asked.elapsed() < Duration::from_secs(4), "took {:?}", asked.elapsed());
@@ -48,11 +48,7 @@ async fn an_outage_serves_cached_reads_answers_503_and_recovers_within_5_s() {
     assert_eq!(get(&service, "/healthz").await.status, 200, "alive all the same");
     // Writes: 503, nothing half-written.
     let body = json!({"kind": "risks", "heading": "Written during the outage", "items": []});
-    let reply = send(
-        &service,
-        write(Method::PUT, &risks_path, &token, &body).insert_header(("If-Match", "*")),
-    )
-    .await;
+    let reply = put_if_match(&service, &risks_path, &token, "*", &body).await;
     reply.assert_problem(503, "service_unavailable");
 
     proxy.restore();
@@ -76,11 +72,7 @@ async fn an_outage_serves_cached_reads_answers_503_and_recovers_within_5_s() {
         risks_before,
         "the failed write left nothing"
     );
-    let reply = send(
-        &service,
-        TestRequest::get().uri(&risks_path).insert_header(bearer(&token)),
-    )
-    .await;
+    let reply = get_as(&service, &risks_path, &token).await;
     assert_eq!(reply.status, 200, "authenticated requests work again");
 }
 
@@ -131,13 +123,7 @@ async fn a_connection_lost_mid_write_is_503_saying_nothing_was_written() {
             .unwrap();
         assert_eq!(rows.len(), 1, "the write was waiting for the lock");
     };
-    let (reply, ()) = tokio::join!(
-        send(
-            &service,
-            write(Method::PUT, &path, &token, &body).insert_header(("If-Match", "*"))
-        ),
-        terminate
-    );
+    let (reply, ()) = tokio::join!(put_if_match(&service, &path, &token, "*", &body), terminate);
     let problem = reply.assert_problem(503, "service_unavailable");
     assert_eq!(reply.header("retry-after"), Some("1"));
     assert!(

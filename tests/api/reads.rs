@@ -32,7 +32,7 @@ async fn the_list_pages_newest_first_and_hides_drafts() {
     let service = app.service().await;
 
     let first = get(&service, "/v1/articles?limit=2").await;
-    assert_eq!(first.status, 200);
+    first.assert_status(200);
     assert_eq!(first.header("content-type"), Some("application/json"));
     let page = first.json();
     let slugs: Vec<&str> = page["items"]
@@ -76,7 +76,7 @@ async fn sections_can_be_selected_and_each_selection_has_its_own_etag() {
     let service = app.service().await;
     let whole = get(&service, SEED).await;
     let some = get(&service, &format!("{SEED}?sections=risks,steps")).await;
-    assert_eq!(some.status, 200);
+    some.assert_status(200);
     let some_json = some.json();
     let kinds: Vec<&str> = some_json["sections"]
         .as_array()
@@ -106,7 +106,7 @@ async fn sections_one_section_and_one_item() {
     let article = get(&service, SEED).await.json();
 
     let sections = get(&service, &format!("{SEED}/sections")).await;
-    assert_eq!(sections.status, 200);
+    sections.assert_status(200);
     let listed: Vec<Value> = sections
         .json()
         .as_array()
@@ -118,7 +118,7 @@ async fn sections_one_section_and_one_item() {
     assert_eq!(Value::from(listed), article["sections"]);
 
     let steps = get(&service, &format!("{SEED}/sections/steps")).await;
-    assert_eq!(steps.status, 200);
+    steps.assert_status(200);
     let steps_json = in_default_locale(steps.json());
     assert_eq!(steps_json, article["sections"][1]);
     assert_eq!(steps_json["kind"], "steps");
@@ -149,7 +149,7 @@ async fn sections_one_section_and_one_item() {
 
     let id = steps_json["items"][2]["id"].as_str().unwrap();
     let item = get(&service, &format!("{SEED}/sections/steps/items/{id}")).await;
-    assert_eq!(item.status, 200);
+    item.assert_status(200);
     assert_eq!(in_default_locale(item.json()), steps_json["items"][2]);
     assert_eq!(item.json()["title"], "Micro Needling");
 

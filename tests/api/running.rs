@@ -180,7 +180,7 @@ async fn token_commands_print_the_secret_once_and_never_again() {
 
     let service = app.service().await;
     let reply = crate::common::get_as(&service, SEED, secret).await;
-    assert_eq!(reply.status, 200);
+    reply.assert_status(200);
 
     assert!(run(&["token", "revoke", "alice"]).status.success());
     assert!(

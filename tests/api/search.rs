@@ -8,7 +8,7 @@ use actix_web::http::Method;
 use actix_web::test::TestRequest;
 use serde_json::{Value, json};
 
-use crate::common::{SEED, TestApp, TestService, bearer, call_if_match, get, get_as, put_as, send, write, write_as};
+use crate::common::{SEED, TestApp, TestService, call_if_match, get, get_as, put_as, put_if_match, send, write_as};
 
 /// `/v1/search?…` with `q` (and more) encoded.
 fn search_path(q: &str, rest: &str) -> String {
@@ -163,7 +163,7 @@ async fn the_third_aftercare_tip_is_found_with_its_pointer_url_and_snippet() {
         format!("{SEED}/sections/aftercare_tips/items/{}", tip["id"].as_str().unwrap())
     );
     let item = get(&service, url).await;
-    assert_eq!(item.status, 200);
+    item.assert_status(200);
     assert_eq!(item.json()["body"], tip["body"]);
     // The snippet: segments of the text as written, the matches marked, no HTML.
     let snippet = hit["snippet"].as_array().unwrap();
@@ -218,7 +218,7 @@ async fn words_match_by_stem_accents_fold_and_the_last_word_is_a_prefix() {
         &article("Crème brûlée facials", "published", "Apply the crème gently."),
     )
     .await;
-    assert_eq!(created.status, 201, "{}", String::from_utf8_lossy(&created.body));
+    created.assert_status(201);
     let found = search(&service, "creme brulee", "", None).await;
     assert_eq!(found["hits"][0]["pointer"], "/title", "{found}");
     assert_eq!(found["hits"][0]["article"]["slug"], "creme");
@@ -246,7 +246,7 @@ async fn drafts_are_invisible_anonymously_and_found_with_a_token_at_once_on_anot
     let (_, reader) = app.node().await;
     let body = article("Zanzibarite masks", "draft", "Spread the zanzibarite paste evenly.");
     let created = write_as(&writer, Method::PUT, "/v1/articles/masks", &token, &body).await;
-    assert_eq!(created.status, 201);
+    created.assert_status(201);
     // Anonymous: nothing, not in hits, totals, facets or suggestions.
     let anonymous = search(&reader, "zanzibarite", "", None).await;
     assert_eq!(
@@ -269,12 +269,8 @@ async fn drafts_are_invisible_anonymously_and_found_with_a_token_at_once_on_anot
     published["status"] = json!("published");
     published["sections"][0]["items"][0]["id"] = created.json()["sections"][0]["items"][0]["id"].clone();
     published["sections"][0]["items"][0]["body"] = json!("Spread the kaolinite paste evenly.");
-    let reply = send(
-        &writer,
-        write(Method::PUT, "/v1/articles/masks", &token, &published).insert_header(("If-Match", "*")),
-    )
-    .await;
-    assert_eq!(reply.status, 200, "{}", String::from_utf8_lossy(&reply.body));
+    let reply = put_if_match(&writer, "/v1/articles/masks", &token, "*", &published).await;
+    reply.assert_status(200);
     assert_eq!(search(&reader, "zanzibarite", "", None).await["total"], 1);
     assert_eq!(search(&reader, "kaolinite", "", None).await["total"], 1);
     // Restoring the first revision brings the old text back, and only it.
@@ -283,26 +279,19 @@ async fn drafts_are_invisible_anonymously_and_found_with_a_token_at_once_on_anot
         .as_str()
         .unwrap()
         .to_owned();
-    let restored = send(
+    let restored = call_if_match(
         &writer,
-        TestRequest::post()
-            .uri(&format!("/v1/articles/masks/revisions/{first}/restore"))
-            .insert_header(bearer(&token))
-            .insert_header(("If-Match", "*")),
+        Method::POST,
+        &format!("/v1/articles/masks/revisions/{first}/restore"),
+        &token,
+        "*",
     )
     .await;
-    assert_eq!(restored.status, 200, "{}", String::from_utf8_lossy(&restored.body));
+    restored.assert_status(200);
     assert_eq!(search(&reader, "kaolinite", "", Some(&token)).await["total"], 0);
     assert_eq!(search(&reader, "zanzibarite", "", Some(&token)).await["total"], 2);
-    let deleted = send(
-        &writer,
-        TestRequest::delete()
-            .uri("/v1/articles/masks")
-            .insert_header(bearer(&token))
-            .insert_header(("If-Match", "*")),
-    )
-    .await;
-    assert_eq!(deleted.status, 204);
+    let deleted = call_if_match(&writer, Method::DELETE, "/v1/articles/masks", &token, "*").await;
+    deleted.assert_status(204);
     assert_eq!(search(&reader, "zanzibarite", "", Some(&token)).await["total"], 0);
 }
 
@@ -312,25 +301,18 @@ async fn a_german_text_is_found_in_german_once_its_translation_is_published() {
     let admin = app.token("admin", lamina::auth::Role::Admin).await;
     let editor = app.editor().await;
     let service = app.service().await;
-    let reply = send(
+    let reply = put_as(
         &service,
-        write(
-            Method::PUT,
-            "/v1/locales/de",
-            &admin,
-            &json!({"name": "Deutsch", "fallback": null}),
-        ),
+        "/v1/locales/de",
+        &admin,
+        &json!({"name": "Deutsch", "fallback": null}),
     )
     .await;
-    assert_eq!(reply.status, 201);
+    reply.assert_status(201);
     let mut german = get(&service, SEED).await.json();
     german["summary"] = json!("Microneedling ist eine beliebte Behandlung für makellose Häute.");
-    let reply = send(
-        &service,
-        write(Method::PUT, &format!("{SEED}?locale=de"), &editor, &german).insert_header(("If-Match", "*")),
-    )
-    .await;
-    assert_eq!(reply.status, 200, "{}", String::from_utf8_lossy(&reply.body));
+    let reply = put_if_match(&service, &format!("{SEED}?locale=de"), &editor, "*", &german).await;
+    reply.assert_status(200);
     let etag = reply.header("etag").unwrap().to_owned();
 
     // German stems ("makellosen" finds "makellose"); a draft translation only with a token.
@@ -345,20 +327,17 @@ async fn a_german_text_is_found_in_german_once_its_translation_is_published() {
     // English searches never see German text.
     assert_eq!(search(&service, "makellosen", "", Some(&editor)).await["total"], 0);
 
-    let publish = send(
+    let publish = put_if_match(
         &service,
-        write(
-            Method::PUT,
-            &format!("{SEED}/translations/de"),
-            &editor,
-            &json!({"status": "published"}),
-        )
-        .insert_header(("If-Match", etag.as_str())),
+        &format!("{SEED}/translations/de"),
+        &editor,
+        &etag,
+        &json!({"status": "published"}),
     )
     .await;
-    assert_eq!(publish.status, 200, "{}", String::from_utf8_lossy(&publish.body));
+    publish.assert_status(200);
     let reply = get(&service, &search_path("Häute", "locale=de")).await;
-    assert_eq!(reply.status, 200);
+    reply.assert_status(200);
     assert_eq!(reply.header("content-language"), Some("de"));
     assert_eq!(pointers(&reply.json()), ["/summary"], "{}", reply.json());
 }
@@ -467,7 +446,7 @@ async fn anonymous_answers_are_cached_briefly_and_limited_per_address() {
     let token = app.editor().await;
     let service = app.service().await;
     let anonymous = get(&service, &search_path("skin", "")).await;
-    assert_eq!(anonymous.status, 200);
+    anonymous.assert_status(200);
     assert_eq!(anonymous.header("cache-control"), Some("public, max-age=10"));
     assert_eq!(anonymous.header("content-language"), Some("en"));
     assert!(anonymous.header("vary").unwrap().contains("Accept-Language"));
@@ -479,7 +458,7 @@ async fn anonymous_answers_are_cached_briefly_and_limited_per_address() {
             .insert_header(("If-None-Match", etag.as_str())),
     )
     .await;
-    assert_eq!(again.status, 304);
+    again.assert_status(304);
     assert!(again.body.is_empty());
     let personal = get_as(&service, &search_path("skin", ""), &token).await;
     assert_eq!(personal.header("cache-control"), Some("private, no-store"));
@@ -506,7 +485,7 @@ async fn a_release_is_searchable_once_published_and_not_while_staged_or_previewe
         &json!({"title": "Peels"}),
     )
     .await;
-    assert_eq!(created.status, 201);
+    created.assert_status(201);
     let release = format!("/v1/releases/{}", created.json()["id"].as_str().unwrap());
     let body = article(
         "Glycolic peels",
@@ -522,11 +501,11 @@ async fn a_release_is_searchable_once_published_and_not_while_staged_or_previewe
         &token,
     )
     .await;
-    assert_eq!(previewed.status, 200, "{}", String::from_utf8_lossy(&previewed.body));
+    previewed.assert_status(200);
     assert_eq!(search(&service, "glycolic", "", Some(&token)).await["total"], 0);
 
     let published = call_if_match(&service, Method::POST, &format!("{release}/publish"), &token, "*").await;
-    assert_eq!(published.status, 200, "{}", String::from_utf8_lossy(&published.body));
+    published.assert_status(200);
     let found = search(&service, "glycolic", "", None).await;
     assert_eq!(pointers(&found), ["/title", "/sections/0/items/0/body"], "{found}");
     assert_eq!(found["hits"][0]["url"], "/v1/articles/peels");
@@ -570,5 +549,5 @@ async fn hostile_queries_are_answered_without_errors() {
     }
     let long = "skin or ".repeat(25);
     let reply = get(&service, &search_path(long.trim(), "")).await;
-    assert_eq!(reply.status, 200);
+    reply.assert_status(200);
 }

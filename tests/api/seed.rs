@@ -85,7 +85,7 @@ async fn every_line_of_the_source_comes_back_verbatim_and_in_order() {
     let app = TestApp::new().await;
     let service = app.service().await;
     let reply = get(&service, SEED).await;
-    assert_eq!(reply.status, 200);
+    reply.assert_status(200);
     let article = reply.json();
 
     // The source's content lines: all but blank lines and the trailing "Comments" page chrome.

@@ -61,11 +61,11 @@ async fn the_studio_is_served_from_the_binary_under_a_strict_policy() {
     let service = app.service().await;
 
     let redirect = get(&service, "/studio").await;
-    assert_eq!(redirect.status, 308);
+    redirect.assert_status(308);
     assert_eq!(redirect.header("location"), Some("/studio/"));
 
     let page = get(&service, "/studio/").await;
-    assert_eq!(page.status, 200);
+    page.assert_status(200);
     assert_eq!(page.header("content-type"), Some("text/html; charset=utf-8"));
     assert_eq!(
         page.header("cache-control"),
@@ -97,7 +97,7 @@ async fn the_studio_is_served_from_the_binary_under_a_strict_policy() {
             .insert_header(("If-None-Match", etag)),
     )
     .await;
-    assert_eq!(again.status, 304);
+    again.assert_status(304);
     assert!(again.body.is_empty());
 
     let linked = asset_paths(&html);

@@ -352,7 +352,7 @@ async fn readiness_says_why_while_the_server_is_restarted() {
     };
     let service = actix_web::test::init_service(lamina::build_app(state)).await;
     let ready = send(&service, TestRequest::get().uri("/readyz")).await;
-    assert_eq!(ready.status, 200);
+    ready.assert_status(200);
 
     health.set_problem(Some(
         "the private PostgreSQL server exited unexpectedly and is being restarted (attempt 3)".to_owned(),
@@ -369,7 +369,7 @@ async fn readiness_says_why_while_the_server_is_restarted() {
     );
     assert!(problem["request_id"].is_string(), "{problem}");
     let health_check = send(&service, TestRequest::get().uri("/healthz")).await;
-    assert_eq!(health_check.status, 200);
+    health_check.assert_status(200);
 
     health.set_problem(None);
     assert_eq!(send(&service, TestRequest::get().uri("/readyz")).await.status, 200);

@@ -7,7 +7,7 @@ use actix_web::http::Method;
 use actix_web::test::TestRequest;
 use serde_json::{Value, json};
 
-use crate::common::{SEED, TestApp, bearer, get, send, write};
+use crate::common::{SEED, TestApp, bearer, get, put_if_match, send, write};
 
 /// Sends through any service (the harness's is an opaque `impl Service`).
 macro_rules! call {
@@ -113,7 +113,7 @@ impl Client {
 
     /// Applies one answer; returns `has_more`.
     fn apply(&mut self, reply: &crate::common::Reply) -> bool {
-        assert_eq!(reply.status, 200, "{}", String::from_utf8_lossy(&reply.body));
+        reply.assert_status(200);
         let expected_cache = if self.token.is_some() {
             "private, no-store"
         } else {
@@ -179,7 +179,7 @@ macro_rules! readable {
     ($service:expr, $token:expr) => {{
         let token: Option<&str> = $token;
         let list = call!($service, request("/v1/articles?limit=100", token));
-        assert_eq!(list.status, 200);
+        list.assert_status(200);
         let list = list.json();
         assert!(list["next_cursor"].is_null(), "more than 100 articles");
         let mut articles = BTreeMap::new();
@@ -188,7 +188,7 @@ macro_rules! readable {
                 $service,
                 request(&format!("/v1/articles/{}", item["slug"].as_str().unwrap()), token)
             );
-            assert_eq!(reply.status, 200);
+            reply.assert_status(200);
             articles.insert(item["id"].as_str().unwrap().to_owned(), reply.body);
         }
         articles
@@ -289,7 +289,7 @@ async fn the_feed_reproduces_get_bodies_through_random_writes() {
                             &article_body(&format!("Article {created}"), status)
                         )
                     );
-                    assert_eq!(reply.status, 201, "{}", String::from_utf8_lossy(&reply.body));
+                    reply.assert_status(201);
                 }
                 (1, Some(slug)) => {
                     let reply = call!(&service, request(&format!("/v1/articles/{slug}"), Some(&editor)));
@@ -305,7 +305,7 @@ async fn the_feed_reproduces_get_bodies_through_random_writes() {
                         write(Method::PUT, &format!("/v1/articles/{slug}"), &editor, &body)
                             .insert_header(("If-Match", "*"))
                     );
-                    assert_eq!(reply.status, 200, "{}", String::from_utf8_lossy(&reply.body));
+                    reply.assert_status(200);
                 }
                 (2, Some(slug)) => {
                     let reply = call!(&service, request(&format!("/v1/articles/{slug}"), Some(&editor)));
@@ -334,7 +334,7 @@ async fn the_feed_reproduces_get_bodies_through_random_writes() {
                         )
                         .insert_header(("If-Match", "*"))
                     );
-                    assert_eq!(reply.status, 200, "{}", String::from_utf8_lossy(&reply.body));
+                    reply.assert_status(200);
                 }
                 (3, Some(slug)) => {
                     let risks = json!({"kind": "risks", "heading": "Risks", "items": [{"title": "Redness", "body": format!("Round {round}.")}]});
@@ -367,7 +367,7 @@ async fn the_feed_reproduces_get_bodies_through_random_writes() {
                             .insert_header(bearer(&editor))
                             .insert_header(("If-Match", "*"))
                     );
-                    assert_eq!(reply.status, 204);
+                    reply.assert_status(204);
                 }
             }
             // Sometimes a client reads a page in the middle of the writes.
@@ -440,10 +440,7 @@ async fn a_write_waiting_on_a_lock_during_a_sync_call_is_delivered_by_the_next()
     let seed = get(&service, SEED).await.json();
     let mut body = as_write(&seed);
     body["title"] = json!("Written under a lock");
-    let put = send(
-        &service,
-        write(Method::PUT, SEED, &editor, &body).insert_header(("If-Match", "*")),
-    );
+    let put = put_if_match(&service, SEED, &editor, "*", &body);
     let meanwhile = async {
         // Let the write reach the lock.
         actix_web::rt::time::sleep(std::time::Duration::from_millis(300)).await;
@@ -452,7 +449,7 @@ async fn a_write_waiting_on_a_lock_during_a_sync_call_is_delivered_by_the_next()
         reply
     };
     let (put, meanwhile) = tokio::join!(put, meanwhile);
-    assert_eq!(put.status, 200, "{}", String::from_utf8_lossy(&put.body));
+    put.assert_status(200);
     assert!(!client.apply(&meanwhile));
     assert_eq!(meanwhile.json()["entries"], json!([]));
     let reply = get(&service, &client.path(100)).await;
@@ -493,7 +490,7 @@ async fn a_write_committed_after_a_younger_one_is_delivered_by_the_next_call() {
             &article_body("Younger", "published")
         )
     );
-    assert_eq!(reply.status, 201);
+    reply.assert_status(201);
 
     // The call made meanwhile delivers neither: the younger write waits for the older.
     let reply = call!(&service, request(&client.path(100), Some(&editor)));
@@ -535,7 +532,7 @@ async fn pages_visibility_and_deletions() {
                 &article_body(slug, status)
             )
         );
-        assert_eq!(reply.status, 201);
+        reply.assert_status(201);
     }
     // Anonymous: the three published articles, one a page (in id order, but
     // for any changed above the horizon: they come after, in change order).
@@ -564,7 +561,7 @@ async fn pages_visibility_and_deletions() {
         &service,
         write(Method::PUT, "/v1/articles/one", &editor, &body).insert_header(("If-Match", "*"))
     );
-    assert_eq!(reply.status, 200);
+    reply.assert_status(200);
     let one = reply.json()["id"].as_str().unwrap().to_owned();
     let three = get(&service, "/v1/articles/three").await.json()["id"].clone();
     let reply = call!(
@@ -574,7 +571,7 @@ async fn pages_visibility_and_deletions() {
             .insert_header(bearer(&editor))
             .insert_header(("If-Match", "*"))
     );
-    assert_eq!(reply.status, 204);
+    reply.assert_status(204);
 
     // One a page, in the order of the changes.
     let mut entries = Vec::new();
@@ -649,7 +646,7 @@ async fn pruned_cursors_answer_410_and_bad_queries_400() {
             &article_body("Two", "published")
         )
     );
-    assert_eq!(reply.status, 201);
+    reply.assert_status(201);
     assert!(sync_page!(&service, &mut paging, 1));
     let mid_initial = paging.cursor.clone().unwrap();
 
@@ -667,7 +664,7 @@ async fn pruned_cursors_answer_410_and_bad_queries_400() {
             &article_body("Three", "published")
         )
     );
-    assert_eq!(reply.status, 201);
+    reply.assert_status(201);
     let left: i64 = db.query_one("SELECT count(*) FROM changes", &[]).await.unwrap().get(0);
     assert_eq!(left, 1, "the old changes are pruned");
     get(&service, &format!("/v1/sync?cursor={old}"))

@@ -166,7 +166,7 @@ async fn register<B: actix_web::body::MessageBody>(
         &json!({"url": url, "events": events}),
     )
     .await;
-    assert_eq!(reply.status, 201, "{}", String::from_utf8_lossy(&reply.body));
+    reply.assert_status(201);
     let body = reply.json();
     (
         body["id"].as_str().unwrap().to_owned(),
@@ -186,7 +186,7 @@ async fn deliveries<B: actix_web::body::MessageBody>(
     id: &str,
 ) -> Vec<Value> {
     let reply = get_as(service, &format!("/v1/webhooks/{id}/deliveries"), admin).await;
-    assert_eq!(reply.status, 200);
+    reply.assert_status(200);
     reply.json()["items"].as_array().unwrap().clone()
 }
 
@@ -219,7 +219,7 @@ async fn a_section_put_delivers_a_signed_article_updated_event() {
     let _worker = worker(&app);
 
     let reply = send(&service, overview_put(&editor, "Signed and delivered.")).await;
-    assert_eq!(reply.status, 200);
+    reply.assert_status(200);
     let section = reply.json();
     let received = receiver.wait_for(1).await;
     let event = &received[0];
@@ -337,7 +337,7 @@ async fn a_410_disables_the_endpoint() {
         &json!({"url": receiver.url, "events": ["*"], "enabled": true}),
     )
     .await;
-    assert_eq!(enabled.status, 200, "{}", String::from_utf8_lossy(&enabled.body));
+    enabled.assert_status(200);
     let received = receiver.wait_for(3).await;
     let bodies: Vec<Value> = received[1..].iter().map(Received::json).collect();
     assert!(bodies[0]["data"]["version"].as_i64() < bodies[1]["data"]["version"].as_i64());
@@ -360,7 +360,7 @@ async fn events_kept_past_the_retention_become_one_sync_required() {
         &json!({"url": receiver.url, "events": ["article.updated"], "enabled": false}),
     )
     .await;
-    assert_eq!(disabled.status, 200);
+    disabled.assert_status(200);
     for text in ["One.", "Two."] {
         assert_eq!(send(&service, overview_put(&editor, text)).await.status, 200);
     }
@@ -384,7 +384,7 @@ async fn events_kept_past_the_retention_become_one_sync_required() {
         &json!({"url": receiver.url, "events": ["article.updated"], "enabled": true}),
     )
     .await;
-    assert_eq!(enabled.status, 200);
+    enabled.assert_status(200);
     let _worker = worker(&app);
     let received = receiver.wait_for(1).await;
     received[0].verify(&secret);
@@ -420,7 +420,7 @@ async fn a_delivery_fails_after_the_last_attempt_and_can_be_retried() {
         &admin,
     )
     .await;
-    assert_eq!(retry.status, 202);
+    retry.assert_status(202);
     assert_eq!(retry.json()["state"], "pending");
     let received = receiver.wait_for(4).await;
     assert_eq!(received[3].header("webhook-id"), delivery["id"].as_str().unwrap());
@@ -445,7 +445,7 @@ async fn a_ping_is_a_signed_webhook_ping_event() {
     let _worker = worker(&app);
 
     let reply = call_as(&service, Method::POST, &format!("/v1/webhooks/{id}/ping"), &admin).await;
-    assert_eq!(reply.status, 202);
+    reply.assert_status(202);
     assert_eq!(reply.json()["event"], "webhook.ping");
     let received = receiver.wait_for(1).await;
     received[0].verify(&secret);
@@ -469,7 +469,7 @@ async fn webhooks_are_admin_only_and_the_secret_is_shown_once() {
     get(&service, "/v1/webhooks").await.assert_problem(401, "unauthorized");
 
     let created = write_as(&service, Method::POST, "/v1/webhooks", &admin, &body).await;
-    assert_eq!(created.status, 201);
+    created.assert_status(201);
     let created = created.json();
     let secret = created["secret"].as_str().unwrap();
     let bytes = {
@@ -484,7 +484,7 @@ async fn webhooks_are_admin_only_and_the_secret_is_shown_once() {
     let id = created["id"].as_str().unwrap();
 
     let one = get_as(&service, &format!("/v1/webhooks/{id}"), &admin).await;
-    assert_eq!(one.status, 200);
+    one.assert_status(200);
     assert!(one.json().get("secret").is_none(), "{}", one.json());
     let list = get_as(&service, "/v1/webhooks", &admin).await;
     assert_eq!(list.json()["items"].as_array().unwrap().len(), 1);
@@ -498,13 +498,13 @@ async fn webhooks_are_admin_only_and_the_secret_is_shown_once() {
         &json!({"url": "https://example.org/h", "events": ["article.created"], "enabled": false}),
     )
     .await;
-    assert_eq!(replaced.status, 200);
+    replaced.assert_status(200);
     assert_eq!(replaced.json()["events"], json!(["article.created"]));
     assert_eq!(replaced.json()["enabled"], false);
     assert_eq!(replaced.json()["description"], "");
 
     let deleted = call_as(&service, Method::DELETE, &format!("/v1/webhooks/{id}"), &admin).await;
-    assert_eq!(deleted.status, 204);
+    deleted.assert_status(204);
     get_as(&service, &format!("/v1/webhooks/{id}"), &admin)
         .await
         .assert_problem(404, "webhook_not_found");
@@ -580,7 +580,7 @@ async fn two_workers_on_one_database_deliver_each_event_once() {
             200
         );
         let ping = call_as(&service, Method::POST, &format!("/v1/webhooks/{id}/ping"), &admin).await;
-        assert_eq!(ping.status, 202);
+        ping.assert_status(202);
     }
     receiver.wait_for(8).await;
     tokio::time::sleep(Duration::from_millis(600)).await;
@@ -608,7 +608,7 @@ async fn https_receivers_are_reached_over_tls() {
     let (id, _) = register(&service, &admin, &url, json!(["*"])).await;
     let _worker = worker(&app);
     let ping = call_as(&service, Method::POST, &format!("/v1/webhooks/{id}/ping"), &admin).await;
-    assert_eq!(ping.status, 202);
+    ping.assert_status(202);
     let bytes = tokio::time::timeout(Duration::from_secs(10), received.recv())
         .await
         .unwrap()
@@ -652,7 +652,7 @@ async fn deletes_list_the_sections_they_removed() {
         "*",
     )
     .await;
-    assert_eq!(reply.status, 204);
+    reply.assert_status(204);
     let received = receiver.wait_for(1).await;
     received[0].verify(&secret);
     let changed = received[0].json()["data"]["changed_sections"].clone();
@@ -666,7 +666,7 @@ async fn deletes_list_the_sections_they_removed() {
     assert!(changed[1..].iter().all(|section| section["change"] == "updated"));
 
     let reply = call_if_match(&service, Method::DELETE, SEED, &editor, "*").await;
-    assert_eq!(reply.status, 204);
+    reply.assert_status(204);
     let received = receiver.wait_for(2).await;
     let body = received[1].json();
     assert_eq!(body["type"], "article.deleted");
@@ -699,7 +699,7 @@ async fn a_name_resolving_to_a_private_address_is_refused_at_delivery() {
     let _worker = lamina::webhooks::spawn(app.db.url.clone(), lamina::webhooks::Settings::new(&strict)).unwrap();
     for endpoint in [&id, &literal] {
         let ping = call_as(&service, Method::POST, &format!("/v1/webhooks/{endpoint}/ping"), &admin).await;
-        assert_eq!(ping.status, 202);
+        ping.assert_status(202);
     }
     for endpoint in [&id, &literal] {
         let mut error = Value::Null;
@@ -903,12 +903,8 @@ async fn a_hanging_receiver_delays_only_its_own_endpoint() {
         let slug = format!("isolated-{n}");
         let body = json!({"title": format!("Isolated {n}"), "author": "A", "published_on": "2024-01-01",
                           "status": "published", "summary": "S", "sections": []});
-        let created = send(
-            &service,
-            write(Method::PUT, &format!("/v1/articles/{slug}"), &editor, &body),
-        )
-        .await;
-        assert_eq!(created.status, 201, "{}", String::from_utf8_lossy(&created.body));
+        let created = put_as(&service, &format!("/v1/articles/{slug}"), &editor, &body).await;
+        created.assert_status(201);
         expected += 1;
     }
     for n in 0..3 {

@@ -287,14 +287,20 @@ impl Reply {
         self.headers.get(name).and_then(|value| value.to_str().ok())
     }
 
-    /// Asserts a problem+json error with this status and code; returns the body.
-    pub fn assert_problem(&self, status: u16, code: &str) -> Value {
+    /// Asserts the status, with the body in the message if it differs.
+    pub fn assert_status(&self, status: u16) -> &Self {
         assert_eq!(
             self.status.as_u16(),
             status,
             "body: {}",
             String::from_utf8_lossy(&self.body)
         );
+        self
+    }
+
+    /// Asserts a problem+json error with this status and code; returns the body.
+    pub fn assert_problem(&self, status: u16, code: &str) -> Value {
+        self.assert_status(status);
         assert_eq!(self.header("content-type"), Some("application/problem+json"));
         let body = self.json();
         assert_eq!(body["code"], code, "{body}");
@@ -376,6 +382,33 @@ pub async fn write_as<S: TestService<B>, B: MessageBody>(
 /// or staging in a release), sent.
 pub async fn put_as<S: TestService<B>, B: MessageBody>(service: &S, path: &str, token: &str, body: &Value) -> Reply {
     write_as(service, actix_web::http::Method::PUT, path, token, body).await
+}
+
+/// A JSON write of `body` with `token` and `If-Match: tag`, sent.
+pub async fn write_if_match<S: TestService<B>, B: MessageBody>(
+    service: &S,
+    method: actix_web::http::Method,
+    path: &str,
+    token: &str,
+    tag: &str,
+    body: &Value,
+) -> Reply {
+    send(
+        service,
+        write(method, path, token, body).insert_header(("If-Match", tag)),
+    )
+    .await
+}
+
+/// `PUT path` of the JSON `body` with `token` and `If-Match: tag`, sent.
+pub async fn put_if_match<S: TestService<B>, B: MessageBody>(
+    service: &S,
+    path: &str,
+    token: &str,
+    tag: &str,
+    body: &Value,
+) -> Reply {
+    write_if_match(service, actix_web::http::Method::PUT, path, token, tag, body).await
 }
 
 /// A `PUT` with `token` and `If-Match: *` whose body is `payload` as is,
