@@ -4,7 +4,7 @@ use actix_web::http::Method;
 use serde_json::{Value, json};
 
 use crate::common::{
-    SEED, TestApp, TestService, call_as, call_if_match, get, put_if_match, raw_put, send, write, write_as,
+    SEED, TestApp, TestService, call_as, call_if_match, editing, get, put_if_match, raw_put, send, write, write_as,
 };
 
 /// What a reader sees plus how many revisions exist: must not change on a failed write.
@@ -18,9 +18,7 @@ where
 
 #[actix_web::test]
 async fn a_section_put_keeps_item_ids_reorders_adds_and_deletes() {
-    let app = TestApp::new().await;
-    let token = app.editor().await;
-    let service = app.service().await;
+    let (app, token, service) = editing().await;
     let path = format!("{SEED}/sections/steps");
     let before = get(&service, &path).await;
     let section = before.json();
@@ -77,9 +75,7 @@ async fn a_section_put_keeps_item_ids_reorders_adds_and_deletes() {
 
 #[actix_web::test]
 async fn if_match_is_required_and_checked() {
-    let app = TestApp::new().await;
-    let token = app.editor().await;
-    let service = app.service().await;
+    let (app, token, service) = editing().await;
     let path = format!("{SEED}/sections/risks");
     let current = get(&service, &path).await;
     let body = json!({"kind": "risks", "heading": "Risks", "items": []});
@@ -106,9 +102,7 @@ async fn if_match_is_required_and_checked() {
 
 #[actix_web::test]
 async fn creating_sections_and_articles() {
-    let app = TestApp::new().await;
-    let token = app.editor().await;
-    let service = app.service().await;
+    let (_app, token, service) = editing().await;
     let article = json!({
         "title": "Chemical Peels", "author": "sd80464", "published_on": "2025-02-01", "status": "published",
         "summary": "Peels renew the skin.",
@@ -171,9 +165,7 @@ async fn creating_sections_and_articles() {
 
 #[actix_web::test]
 async fn deleting_sections_and_articles() {
-    let app = TestApp::new().await;
-    let token = app.editor().await;
-    let service = app.service().await;
+    let (app, token, service) = editing().await;
     let path = format!("{SEED}/sections/benefits");
     let benefits = get(&service, &path).await;
     let revisions = app.revision_count().await;
@@ -204,9 +196,7 @@ async fn deleting_sections_and_articles() {
 
 #[actix_web::test]
 async fn an_item_put_replaces_one_item() {
-    let app = TestApp::new().await;
-    let token = app.editor().await;
-    let service = app.service().await;
+    let (_app, token, service) = editing().await;
     let section = get(&service, &format!("{SEED}/sections/expectations")).await.json();
     let id = section["items"][1]["id"].as_str().unwrap();
     let path = format!("{SEED}/sections/expectations/items/{id}");
@@ -270,9 +260,7 @@ async fn an_item_put_replaces_one_item() {
 
 #[actix_web::test]
 async fn bad_bodies_are_rejected_with_every_problem_and_nothing_changes() {
-    let app = TestApp::new().await;
-    let token = app.editor().await;
-    let service = app.service().await;
+    let (app, token, service) = editing().await;
     let steps = get(&service, &format!("{SEED}/sections/steps")).await;
     let risks = get(&service, &format!("{SEED}/sections/risks")).await.json();
     let path = format!("{SEED}/sections/steps");
@@ -391,9 +379,7 @@ async fn bad_bodies_are_rejected_with_every_problem_and_nothing_changes() {
 /// revision, no change (API.md §3).
 #[actix_web::test]
 async fn a_write_that_changes_nothing_records_nothing() {
-    let app = TestApp::new().await;
-    let token = app.editor().await;
-    let service = app.service().await;
+    let (app, token, service) = editing().await;
     let section = get(&service, &format!("{SEED}/sections/steps")).await;
     let read = section.json();
     let mut body = json!({"kind": "steps", "heading": read["heading"], "intro": read["intro"], "items": read["items"]});

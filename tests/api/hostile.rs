@@ -7,7 +7,7 @@ use futures_util::StreamExt;
 
 use serde_json::{Value, json};
 
-use crate::common::{SEED, TestApp, bearer, call_if_match, get, get_as, put_as, put_if_match, send};
+use crate::common::{SEED, TestApp, bearer, call_if_match, editing, get, get_as, put_as, put_if_match, send};
 
 /// Made-up method names share the `other` label: 20,000 of them leave
 /// `/metrics` as large as one does.
@@ -43,9 +43,7 @@ async fn made_up_methods_do_not_grow_the_metrics() {
 /// Only UTF-8 `application/json` without a content coding is read as JSON.
 #[actix_web::test]
 async fn bodies_that_are_not_plain_utf8_json_get_415_and_change_nothing() {
-    let app = TestApp::new().await;
-    let token = app.editor().await;
-    let service = app.service().await;
+    let (_app, token, service) = editing().await;
     let path = format!("{SEED}/sections/overview");
     let before = get(&service, &path).await.body;
     let body = json!({"kind": "overview", "heading": "H", "body": "Sent as something else."}).to_string();
@@ -93,9 +91,7 @@ async fn bodies_that_are_not_plain_utf8_json_get_415_and_change_nothing() {
 /// also when creating; nothing is stored.
 #[actix_web::test]
 async fn out_of_range_dates_and_client_chosen_item_ids_are_refused() {
-    let app = TestApp::new().await;
-    let token = app.editor().await;
-    let service = app.service().await;
+    let (_app, token, service) = editing().await;
     let seeded = get(&service, SEED).await.json();
     let copied_id = seeded["sections"][1]["items"][0]["id"].as_str().unwrap().to_owned();
     let article = |date: &str, item: Value| {
@@ -299,9 +295,7 @@ async fn junk_queries_neither_flush_nor_grow_the_cache() {
 #[actix_web::test]
 async fn restoring_a_revision_that_breaks_todays_rules_is_409() {
     use diesel_async::RunQueryDsl;
-    let app = TestApp::new().await;
-    let token = app.editor().await;
-    let service = app.service().await;
+    let (app, token, service) = editing().await;
     let before = get(&service, SEED).await;
     let mut conn = app.db.conn().await;
     diesel::sql_query(
@@ -330,9 +324,7 @@ async fn restoring_a_revision_that_breaks_todays_rules_is_409() {
 /// nothing stored changes.
 #[actix_web::test]
 async fn titles_of_invisible_characters_are_refused_and_change_nothing() {
-    let app = TestApp::new().await;
-    let token = app.editor().await;
-    let service = app.service().await;
+    let (_app, token, service) = editing().await;
     let path = format!("{SEED}/sections/overview");
     let before = get(&service, &path).await.body;
     for heading in [
@@ -355,9 +347,7 @@ async fn titles_of_invisible_characters_are_refused_and_change_nothing() {
 /// rules over 100,000 times; the answer lists the first 100 and says the total.
 #[actix_web::test]
 async fn a_body_with_thousands_of_problems_gets_a_small_422_with_the_total() {
-    let app = TestApp::new().await;
-    let token = app.editor().await;
-    let service = app.service().await;
+    let (_app, token, service) = editing().await;
     let path = format!("{SEED}/sections/steps");
     let before = get(&service, &path).await.body;
     let items = vec![json!({}); 50_000];

@@ -6,7 +6,9 @@ use actix_web::http::Method;
 use actix_web::test::TestRequest;
 use serde_json::{Value, json};
 
-use crate::common::{SEED, TestApp, as_write, bearer, call_as, get, put_as, put_if_match, send, write, write_if_match};
+use crate::common::{
+    SEED, TestApp, as_write, bearer, call_as, editing, get, put_as, put_if_match, send, write, write_if_match,
+};
 
 /// Configures `de` and `de-AT` (falling back to `de`) with an admin token.
 async fn german<S, B>(service: &S, admin: &str)
@@ -21,6 +23,24 @@ where
         let reply = put_as(service, &format!("/v1/locales/{code}"), admin, &body).await;
         reply.assert_status(201);
     }
+}
+
+/// A fresh application with `de` and `de-AT` configured: it, the admin
+/// token that configured them, an editor token and its service.
+async fn in_german() -> (
+    crate::common::TestApp,
+    String,
+    String,
+    impl actix_web::dev::Service<
+        actix_http::Request,
+        Response = actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody + use<>>,
+        Error = actix_web::Error,
+    > + use<>,
+) {
+    let (app, editor, service) = editing().await;
+    let admin = app.token("admin", lamina::auth::Role::Admin).await;
+    german(&service, &admin).await;
+    (app, admin, editor, service)
 }
 
 /// `GET path` with a token (or none) and extra headers.
@@ -47,10 +67,8 @@ fn translated(article: &Value, texts: &[(&str, &str)]) -> Value {
 
 #[actix_web::test]
 async fn locales_are_configured_by_admins_with_chains_checked() {
-    let app = TestApp::new().await;
+    let (app, editor, service) = editing().await;
     let admin = app.token("admin", lamina::auth::Role::Admin).await;
-    let editor = app.editor().await;
-    let service = app.service().await;
 
     let listed = get(&service, "/v1/locales").await;
     listed.assert_status(200);
@@ -139,11 +157,7 @@ async fn locales_are_configured_by_admins_with_chains_checked() {
 
 #[actix_web::test]
 async fn a_chain_of_three_resolves_every_text_and_says_where_each_came_from() {
-    let app = TestApp::new().await;
-    let admin = app.token("admin", lamina::auth::Role::Admin).await;
-    let editor = app.editor().await;
-    let service = app.service().await;
-    german(&service, &admin).await;
+    let (_app, _admin, editor, service) = in_german().await;
     let article = get(&service, SEED).await.json();
     let steps_heading = article["sections"][1]["heading"].as_str().unwrap().to_owned();
 
@@ -329,11 +343,7 @@ async fn accept_language_is_negotiated_and_the_default_reads_as_before() {
 
 #[actix_web::test]
 async fn a_write_in_another_locale_changes_text_only() {
-    let app = TestApp::new().await;
-    let admin = app.token("admin", lamina::auth::Role::Admin).await;
-    let editor = app.editor().await;
-    let service = app.service().await;
-    german(&service, &admin).await;
+    let (app, _admin, editor, service) = in_german().await;
     let article = get(&service, SEED).await.json();
     let steps = crate::common::in_default_locale(get(&service, &format!("{SEED}/sections/steps")).await.json());
     let path = format!("{SEED}/sections/steps?locale=de");
@@ -406,11 +416,7 @@ async fn a_write_in_another_locale_changes_text_only() {
 
 #[actix_web::test]
 async fn translation_status_names_missing_and_outdated_texts() {
-    let app = TestApp::new().await;
-    let admin = app.token("admin", lamina::auth::Role::Admin).await;
-    let editor = app.editor().await;
-    let service = app.service().await;
-    german(&service, &admin).await;
+    let (_app, _admin, editor, service) = in_german().await;
     let article = get(&service, SEED).await.json();
     let body = translated(
         &article,
@@ -460,11 +466,7 @@ async fn translation_status_names_missing_and_outdated_texts() {
 
 #[actix_web::test]
 async fn a_change_to_a_text_a_locale_falls_back_to_reaches_its_readers() {
-    let app = TestApp::new().await;
-    let admin = app.token("admin", lamina::auth::Role::Admin).await;
-    let editor = app.editor().await;
-    let service = app.service().await;
-    german(&service, &admin).await;
+    let (_app, _admin, editor, service) = in_german().await;
     let cached = get(&service, &format!("{SEED}/sections/overview?locale=de-AT")).await;
     assert_eq!(cached.json()["fallbacks"]["/heading"], "en");
     let section = get(&service, &format!("{SEED}/sections/overview")).await.json();
@@ -478,11 +480,7 @@ async fn a_change_to_a_text_a_locale_falls_back_to_reaches_its_readers() {
 
 #[actix_web::test]
 async fn revisions_record_the_locale_and_a_restore_brings_back_every_locale() {
-    let app = TestApp::new().await;
-    let admin = app.token("admin", lamina::auth::Role::Admin).await;
-    let editor = app.editor().await;
-    let service = app.service().await;
-    german(&service, &admin).await;
+    let (_app, _admin, editor, service) = in_german().await;
     let article = get(&service, SEED).await.json();
     let body = translated(&article, &[("/title", "Microneedling")]);
     let reply = put_if_match(&service, &format!("{SEED}?locale=de"), &editor, "*", &body).await;
@@ -529,11 +527,7 @@ async fn revisions_record_the_locale_and_a_restore_brings_back_every_locale() {
 
 #[actix_web::test]
 async fn sync_in_a_locale_delivers_its_reads_and_the_changes_it_falls_back_to() {
-    let app = TestApp::new().await;
-    let admin = app.token("admin", lamina::auth::Role::Admin).await;
-    let editor = app.editor().await;
-    let service = app.service().await;
-    german(&service, &admin).await;
+    let (_app, _admin, editor, service) = in_german().await;
     let article = get(&service, SEED).await.json();
     let body = translated(&article, &[("/title", "Microneedling für makellose Haut")]);
     let reply = put_if_match(&service, &format!("{SEED}?locale=de"), &editor, "*", &body).await;
@@ -579,11 +573,7 @@ async fn sync_in_a_locale_delivers_its_reads_and_the_changes_it_falls_back_to() 
 #[actix_web::test]
 async fn a_release_stages_translations_and_publishes_them_with_its_structure() {
     use crate::common::{call_if_match, get_as, write_as};
-    let app = TestApp::new().await;
-    let admin = app.token("admin", lamina::auth::Role::Admin).await;
-    let editor = app.editor().await;
-    let service = app.service().await;
-    german(&service, &admin).await;
+    let (_app, _admin, editor, service) = in_german().await;
     let created = write_as(
         &service,
         Method::POST,
@@ -671,9 +661,7 @@ async fn a_release_stages_translations_and_publishes_them_with_its_structure() {
 
 #[actix_web::test]
 async fn a_write_may_send_back_locale_and_fallbacks_as_read_but_not_other_shapes() {
-    let app = TestApp::new().await;
-    let editor = app.editor().await;
-    let service = app.service().await;
+    let (_app, editor, service) = editing().await;
     let section = get(&service, &format!("{SEED}/sections/overview")).await.json();
     let mut body = json!({"kind": "overview", "heading": section["heading"], "body": section["body"]});
     for (key, value, pointer) in [

@@ -10,7 +10,7 @@ use actix_web::test::TestRequest;
 use serde_json::{Value, json};
 use sha2::Digest;
 
-use crate::common::{Reply, TestApp, TestService, bearer, call_as, call_if_match, get_as, pointers, send};
+use crate::common::{Reply, TestApp, TestService, bearer, call_as, call_if_match, editing, get_as, pointers, send};
 
 /// A `width`×`height` image with a gradient, encoded as `format`.
 fn image(width: u32, height: u32, format: image::ImageFormat) -> Vec<u8> {
@@ -143,9 +143,7 @@ fn originals(app: &TestApp) -> Vec<String> {
 
 #[actix_web::test]
 async fn an_upload_answers_the_asset_and_stores_its_file() {
-    let app = TestApp::new().await;
-    let service = app.service().await;
-    let editor = app.editor().await;
+    let (app, editor, service) = editing().await;
     let bytes = png(200, 150);
     let created = upload(&service, Some(&editor), "face.png", "image/png", bytes.clone()).await;
     created.assert_status(201);
@@ -240,9 +238,7 @@ async fn an_upload_answers_the_asset_and_stores_its_file() {
 
 #[actix_web::test]
 async fn an_upload_must_be_what_its_content_type_says() {
-    let app = TestApp::new().await;
-    let service = app.service().await;
-    let editor = app.editor().await;
+    let (app, editor, service) = editing().await;
     let refused = upload(&service, Some(&editor), "face.png", "image/jpeg", png(20, 20)).await;
     let problem = refused.assert_problem(415, "unsupported_media_type");
     assert!(problem["detail"].as_str().unwrap().contains("image/png"), "{problem}");
@@ -297,9 +293,7 @@ async fn an_upload_over_the_byte_limit_is_413() {
 
 #[actix_web::test]
 async fn a_decompression_bomb_is_refused_from_its_header_at_once() {
-    let app = TestApp::new().await;
-    let service = app.service().await;
-    let editor = app.editor().await;
+    let (app, editor, service) = editing().await;
     let bomb = png_header(60_000, 60_000);
     assert!(bomb.len() < 100);
     let started = Instant::now();
@@ -329,9 +323,7 @@ async fn uploads_need_an_editor_token() {
 
 #[actix_web::test]
 async fn put_changes_metadata_with_if_match() {
-    let app = TestApp::new().await;
-    let service = app.service().await;
-    let editor = app.editor().await;
+    let (_app, editor, service) = editing().await;
     let created = upload(&service, Some(&editor), "face.jpg", "image/jpeg", jpeg(64, 48)).await;
     let id = created.json()["id"].as_str().unwrap().to_owned();
     let path = format!("/v1/assets/{id}");
@@ -396,9 +388,7 @@ async fn put_changes_metadata_with_if_match() {
 
 #[actix_web::test]
 async fn delete_needs_if_match_and_removes_the_file() {
-    let app = TestApp::new().await;
-    let service = app.service().await;
-    let editor = app.editor().await;
+    let (app, editor, service) = editing().await;
     let created = upload(&service, Some(&editor), "face.png", "image/png", png(80, 80)).await;
     let asset = created.json();
     let path = format!("/v1/assets/{}", asset["id"].as_str().unwrap());
@@ -435,9 +425,7 @@ async fn delete_needs_if_match_and_removes_the_file() {
 
 #[actix_web::test]
 async fn files_are_served_immutable_with_variants_made_once() {
-    let app = TestApp::new().await;
-    let service = app.service().await;
-    let editor = app.editor().await;
+    let (app, editor, service) = editing().await;
     let bytes = png(300, 200);
     let asset = upload(&service, Some(&editor), "face.png", "image/png", bytes.clone())
         .await
@@ -621,9 +609,7 @@ async fn concurrent_first_requests_make_a_variant_once() {
 
 #[actix_web::test]
 async fn gps_is_removed_and_orientation_applied() {
-    let app = TestApp::new().await;
-    let service = app.service().await;
-    let editor = app.editor().await;
+    let (_app, editor, service) = editing().await;
     // Stored 120×80, shown turned a quarter (orientation 6): 80×120.
     let uploaded = jpeg_with_gps(120, 80, 6);
     assert!(contains(&uploaded, b"GPS-SECRET"));

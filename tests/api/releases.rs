@@ -7,7 +7,8 @@ use lamina::auth::Role;
 use serde_json::{Value, json};
 
 use crate::common::{
-    SEED, TestApp, TestService, call_as, call_if_match, get, get_as, put_as, put_if_match, send, write, write_as,
+    SEED, TestApp, TestService, call_as, call_if_match, editing, get, get_as, put_as, put_if_match, send, write,
+    write_as,
 };
 
 /// An article read back as a write body: without the fields the server sets.
@@ -43,10 +44,8 @@ fn article(title: &str) -> Value {
 
 #[actix_web::test]
 async fn releases_are_created_read_changed_and_deleted_by_editors() {
-    let app = TestApp::new().await;
-    let token = app.editor().await;
+    let (app, token, service) = editing().await;
     let preview = app.token("preview", Role::Preview).await;
-    let service = app.service().await;
 
     send(&service, TestRequest::get().uri("/v1/releases"))
         .await
@@ -120,9 +119,7 @@ async fn releases_are_created_read_changed_and_deleted_by_editors() {
 
 #[actix_web::test]
 async fn staging_validates_records_the_base_version_and_leaves_live_alone() {
-    let app = TestApp::new().await;
-    let token = app.editor().await;
-    let service = app.service().await;
+    let (_app, token, service) = editing().await;
     let (release, _) = new_release(&service, &token).await;
     let before = get(&service, SEED).await;
     let live = before.json();
@@ -180,9 +177,7 @@ async fn staging_validates_records_the_base_version_and_leaves_live_alone() {
 
 #[actix_web::test]
 async fn an_if_match_on_staging_refuses_a_copy_of_an_older_version() {
-    let app = TestApp::new().await;
-    let token = app.editor().await;
-    let service = app.service().await;
+    let (_app, token, service) = editing().await;
     let (release, _) = new_release(&service, &token).await;
     let stage = |path: String, body: Value, if_match: Option<String>| {
         let mut request = write(Method::PUT, &path, &token, &body);
@@ -320,9 +315,7 @@ where
 
 #[actix_web::test]
 async fn publishing_applies_everything_and_closes_the_release() {
-    let app = TestApp::new().await;
-    let token = app.editor().await;
-    let service = app.service().await;
+    let (app, token, service) = editing().await;
     let (release, _) = new_release(&service, &token).await;
     // An endpoint subscribed to release events (stored directly: no receiver needed).
     {
@@ -397,9 +390,7 @@ async fn publishing_applies_everything_and_closes_the_release() {
 
 #[actix_web::test]
 async fn a_conflict_applies_nothing_and_leaves_the_release_open() {
-    let app = TestApp::new().await;
-    let token = app.editor().await;
-    let service = app.service().await;
+    let (app, token, service) = editing().await;
     let (release, _) = new_release(&service, &token).await;
     let live = get(&service, SEED).await;
     let mut staged = writable(&live.json());
@@ -437,9 +428,7 @@ async fn a_conflict_applies_nothing_and_leaves_the_release_open() {
 
 #[actix_web::test]
 async fn a_release_applies_all_or_nothing() {
-    let app = TestApp::new().await;
-    let token = app.editor().await;
-    let service = app.service().await;
+    let (app, token, service) = editing().await;
     let (release, _) = new_release(&service, &token).await;
     for slug in ["one", "two"] {
         let staged = stage_in(&service, &token, &release, &format!("/articles/{slug}"), &article(slug)).await;
@@ -586,10 +575,8 @@ fn content_of(value: &Value) -> Value {
 
 #[actix_web::test]
 async fn a_preview_shows_what_publishing_will_store() {
-    let app = TestApp::new().await;
-    let token = app.editor().await;
+    let (app, token, service) = editing().await;
     let preview_token = app.token("previewer", Role::Preview).await;
-    let service = app.service().await;
     let (release, _) = new_release(&service, &token).await;
     let live = get(&service, SEED).await;
     let mut staged = writable(&live.json());
@@ -944,9 +931,7 @@ async fn a_release_claimed_by_a_killed_node_is_published_once_by_the_other() {
 
 #[actix_web::test]
 async fn unstaging_what_was_never_staged_is_its_own_404() {
-    let app = TestApp::new().await;
-    let token = app.editor().await;
-    let service = app.service().await;
+    let (_app, token, service) = editing().await;
     let (release, _) = new_release(&service, &token).await;
     for path in [
         format!("{release}/articles/peels"),
@@ -977,9 +962,7 @@ async fn unstaging_what_was_never_staged_is_its_own_404() {
 #[actix_web::test]
 async fn staging_during_a_publication_is_applied_or_refused_never_dropped() {
     use futures_util::future::join_all;
-    let app = TestApp::new().await;
-    let token = app.editor().await;
-    let service = app.service().await;
+    let (_app, token, service) = editing().await;
     let (release, _) = new_release(&service, &token).await;
     for n in 0..40 {
         let path = format!("{release}/articles/bulk-{n}");
@@ -1056,9 +1039,7 @@ async fn hold_the_seed(app: &TestApp) -> tokio_postgres::Client {
 /// timeout), nothing was written.
 #[actix_web::test]
 async fn a_publication_that_times_out_says_so() {
-    let app = TestApp::new().await;
-    let token = app.editor().await;
-    let service = app.service().await;
+    let (app, token, service) = editing().await;
     let (release, _) = new_release(&service, &token).await;
     stage_a_new_title(&service, &token, &release).await;
     let blocker = hold_the_seed(&app).await;
@@ -1158,9 +1139,7 @@ async fn a_release_stages_at_most_the_documented_number_of_changes() {
         readme.contains(&format!("a release stages at most {limit} changes")),
         "the README states the limit"
     );
-    let app = TestApp::new().await;
-    let token = app.editor().await;
-    let service = app.service().await;
+    let (app, token, service) = editing().await;
     let (release, _) = new_release(&service, &token).await;
     assert_eq!(
         stage_in(&service, &token, &release, "/articles/many-0", &article("Many"))
@@ -1226,9 +1205,7 @@ async fn a_release_stages_at_most_the_documented_number_of_changes() {
 async fn a_preview_in_flight_does_not_block_a_write() {
     use crate::common::{Hold, Proxy};
     use std::time::{Duration, Instant};
-    let app = TestApp::new().await;
-    let token = app.editor().await;
-    let service = app.service().await;
+    let (app, token, service) = editing().await;
     let (release, _) = new_release(&service, &token).await;
     stage_a_new_title(&service, &token, &release).await;
     let risks =

@@ -4,13 +4,11 @@ use actix_web::http::Method;
 use actix_web::test::TestRequest;
 use serde_json::json;
 
-use crate::common::{SEED, TestApp, call_as, call_if_match, get, get_as, put_as, put_if_match, send, write};
+use crate::common::{SEED, TestApp, call_as, call_if_match, editing, get, get_as, put_as, put_if_match, send, write};
 
 #[actix_web::test]
 async fn race_twenty_concurrent_puts_exactly_one_wins() {
-    let app = TestApp::new().await;
-    let token = app.editor().await;
-    let service = app.service().await;
+    let (app, token, service) = editing().await;
     let path = format!("{SEED}/sections/risks");
     let current = get(&service, &path).await;
     let etag = current.header("etag").unwrap().to_owned();
@@ -55,10 +53,8 @@ async fn race_twenty_concurrent_puts_exactly_one_wins() {
 
 #[actix_web::test]
 async fn revisions_record_who_what_and_when_and_can_be_restored() {
-    let app = TestApp::new().await;
-    let token = app.editor().await;
+    let (app, token, service) = editing().await;
     let preview = app.token("preview", lamina::auth::Role::Preview).await;
-    let service = app.service().await;
     let path = format!("{SEED}/sections/overview");
     let original = get(&service, SEED).await.json();
 
@@ -195,10 +191,8 @@ async fn old_revisions_are_pruned() {
 #[actix_web::test]
 async fn deleted_articles_are_listed_restored_and_purged() {
     use diesel_async::RunQueryDsl;
-    let app = TestApp::new().await;
-    let editor = app.editor().await;
+    let (app, editor, service) = editing().await;
     let preview = app.token("preview", lamina::auth::Role::Preview).await;
-    let service = app.service().await;
     let trash = "/v1/articles?deleted=true";
     let peels = json!({
         "title": "Chemical Peels", "author": "sd80464", "published_on": "2025-02-01", "status": "published",

@@ -8,7 +8,9 @@ use actix_web::http::Method;
 use actix_web::test::TestRequest;
 use serde_json::{Value, json};
 
-use crate::common::{SEED, TestApp, TestService, call_if_match, get, get_as, put_as, put_if_match, send, write_as};
+use crate::common::{
+    SEED, TestApp, TestService, call_if_match, editing, get, get_as, put_as, put_if_match, send, write_as,
+};
 
 /// `/v1/search?…` with `q` (and more) encoded.
 fn search_path(q: &str, rest: &str) -> String {
@@ -103,9 +105,7 @@ fn article(title: &str, status: &str, step_body: &str) -> Value {
 
 #[actix_web::test]
 async fn every_sentence_of_the_seed_is_found_at_its_pointer() {
-    let app = TestApp::new().await;
-    let token = app.editor().await;
-    let service = app.service().await;
+    let (_app, token, service) = editing().await;
     let seed = get(&service, SEED).await.json();
     let texts = texts(&seed);
     assert!(texts.len() > 40, "{texts:?}");
@@ -195,9 +195,7 @@ async fn the_third_aftercare_tip_is_found_with_its_pointer_url_and_snippet() {
 
 #[actix_web::test]
 async fn words_match_by_stem_accents_fold_and_the_last_word_is_a_prefix() {
-    let app = TestApp::new().await;
-    let token = app.editor().await;
-    let service = app.service().await;
+    let (_app, token, service) = editing().await;
     // The seed says "sunscreen"; "sunscreens" finds it, and the other way round.
     let found = search(&service, "sunscreens", "", None).await;
     let sunscreen = pointers(&found);
@@ -297,10 +295,8 @@ async fn drafts_are_invisible_anonymously_and_found_with_a_token_at_once_on_anot
 
 #[actix_web::test]
 async fn a_german_text_is_found_in_german_once_its_translation_is_published() {
-    let app = TestApp::new().await;
+    let (app, editor, service) = editing().await;
     let admin = app.token("admin", lamina::auth::Role::Admin).await;
-    let editor = app.editor().await;
-    let service = app.service().await;
     let reply = put_as(
         &service,
         "/v1/locales/de",
@@ -474,9 +470,7 @@ async fn anonymous_answers_are_cached_briefly_and_limited_per_address() {
 
 #[actix_web::test]
 async fn a_release_is_searchable_once_published_and_not_while_staged_or_previewed() {
-    let app = TestApp::new().await;
-    let token = app.editor().await;
-    let service = app.service().await;
+    let (_app, token, service) = editing().await;
     let created = write_as(
         &service,
         Method::POST,

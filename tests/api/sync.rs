@@ -7,7 +7,7 @@ use actix_web::http::Method;
 use actix_web::test::TestRequest;
 use serde_json::{Value, json};
 
-use crate::common::{SEED, TestApp, bearer, get, put_if_match, send, write};
+use crate::common::{SEED, TestApp, bearer, editing, get, put_if_match, send, write};
 
 /// Sends through any service (the harness's is an opaque `impl Service`).
 macro_rules! call {
@@ -248,10 +248,8 @@ fn as_write(article: &Value) -> Value {
 
 #[actix_web::test]
 async fn the_feed_reproduces_get_bodies_through_random_writes() {
-    let app = TestApp::new().await;
-    let editor = app.editor().await;
+    let (app, editor, service) = editing().await;
     let preview = app.token("preview", lamina::auth::Role::Preview).await;
-    let service = app.service().await;
     let seed = std::env::var("LAMINA_SYNC_SEED")
         .ok()
         .and_then(|seed| seed.parse().ok())
@@ -423,9 +421,7 @@ async fn the_feed_reproduces_get_bodies_through_random_writes() {
 
 #[actix_web::test]
 async fn a_write_waiting_on_a_lock_during_a_sync_call_is_delivered_by_the_next() {
-    let app = TestApp::new().await;
-    let editor = app.editor().await;
-    let service = app.service().await;
+    let (app, editor, service) = editing().await;
     let mut client = Client::new(None);
     sync_all!(&service, &mut client, 100);
 
@@ -460,9 +456,7 @@ async fn a_write_waiting_on_a_lock_during_a_sync_call_is_delivered_by_the_next()
 
 #[actix_web::test]
 async fn a_write_committed_after_a_younger_one_is_delivered_by_the_next_call() {
-    let app = TestApp::new().await;
-    let editor = app.editor().await;
-    let service = app.service().await;
+    let (app, editor, service) = editing().await;
     let mut client = Client::new(Some(editor.clone()));
     sync_all!(&service, &mut client, 100);
     assert_eq!(client.copy.len(), 1);
@@ -519,9 +513,7 @@ async fn a_write_committed_after_a_younger_one_is_delivered_by_the_next_call() {
 
 #[actix_web::test]
 async fn pages_visibility_and_deletions() {
-    let app = TestApp::new().await;
-    let editor = app.editor().await;
-    let service = app.service().await;
+    let (app, editor, service) = editing().await;
     for (slug, status) in [("one", "published"), ("two", "draft"), ("three", "published")] {
         let reply = call!(
             &service,
@@ -630,9 +622,7 @@ async fn pages_visibility_and_deletions() {
 
 #[actix_web::test]
 async fn pruned_cursors_answer_410_and_bad_queries_400() {
-    let app = TestApp::new().await;
-    let editor = app.editor().await;
-    let service = app.service().await;
+    let (app, editor, service) = editing().await;
     let mut client = Client::new(None);
     sync_all!(&service, &mut client, 100);
     let old = client.cursor.clone().unwrap();
@@ -800,10 +790,8 @@ fn entries_of(bodies: &[Vec<u8>]) -> Vec<Value> {
 
 #[actix_web::test]
 async fn anonymous_callers_learn_nothing_of_drafts_they_never_could_see() {
-    let app = TestApp::new().await;
-    let editor = app.editor().await;
+    let (app, editor, service) = editing().await;
     let preview = app.token("preview", lamina::auth::Role::Preview).await;
-    let service = app.service().await;
     let mut anonymous = Client::new(None);
     sync_all!(&service, &mut anonymous, 100);
     let mut previewer = Client::new(Some(preview.clone()));
@@ -874,10 +862,8 @@ async fn anonymous_callers_learn_nothing_of_drafts_they_never_could_see() {
 
 #[actix_web::test]
 async fn a_slug_deleted_and_taken_again_comes_deleted_first_also_across_pages() {
-    let app = TestApp::new().await;
-    let editor = app.editor().await;
+    let (app, editor, service) = editing().await;
     let preview = app.token("preview", lamina::auth::Role::Preview).await;
-    let service = app.service().await;
     // Eight slugs: entries in any order but that of the changes (article
     // ids are random) would put some new article before its slug's deletion.
     let slugs: Vec<String> = (0..8).map(|i| format!("reused-{i}")).collect();
@@ -923,9 +909,7 @@ async fn a_slug_deleted_and_taken_again_comes_deleted_first_also_across_pages() 
 
 #[actix_web::test]
 async fn an_initial_sync_during_deletes_ends_with_what_is_readable() {
-    let app = TestApp::new().await;
-    let editor = app.editor().await;
-    let service = app.service().await;
+    let (_app, editor, service) = editing().await;
     for i in 0..6 {
         expect!(&service, creating(&editor, &format!("during-{i}"), "published"), 201);
     }
@@ -979,9 +963,7 @@ fn creating_large(editor: &str, slug: &str) -> Vec<TestRequest> {
 
 #[actix_web::test]
 async fn a_page_takes_no_more_entries_once_it_passes_four_mebibytes() {
-    let app = TestApp::new().await;
-    let editor = app.editor().await;
-    let service = app.service().await;
+    let (_app, editor, service) = editing().await;
     // Six: five pass 4 MiB, whatever their order.
     for i in 0..6 {
         for request in creating_large(&editor, &format!("large-{i}")) {

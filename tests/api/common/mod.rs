@@ -230,7 +230,11 @@ impl TestApp {
     /// coherent by a listener as in `lamina serve`.
     pub async fn service(
         &self,
-    ) -> impl Service<actix_http::Request, Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error> {
+    ) -> impl Service<
+        actix_http::Request,
+        Response = ServiceResponse<impl MessageBody + use<>>,
+        Error = actix_web::Error,
+    > + use<> {
         self.node().await.1
     }
 
@@ -239,7 +243,8 @@ impl TestApp {
         &self,
     ) -> (
         lamina::AppState,
-        impl Service<actix_http::Request, Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error>,
+        impl Service<actix_http::Request, Response = ServiceResponse<impl MessageBody + use<>>, Error = actix_web::Error>
+        + use<>,
     ) {
         self.node_for(&self.db.url).await
     }
@@ -250,13 +255,27 @@ impl TestApp {
         url: &str,
     ) -> (
         lamina::AppState,
-        impl Service<actix_http::Request, Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error>,
+        impl Service<actix_http::Request, Response = ServiceResponse<impl MessageBody + use<>>, Error = actix_web::Error>
+        + use<>,
     ) {
         let state = self.state_for(url);
         actix_web::rt::spawn(lamina::cache::listen(url.to_owned(), state.cache.clone()));
         let service = test::init_service(lamina::build_app(state.clone())).await;
         (state, service)
     }
+}
+
+/// A fresh application, an editor token and its service: how most tests start.
+pub async fn editing() -> (
+    TestApp,
+    String,
+    impl Service<actix_http::Request, Response = ServiceResponse<impl MessageBody + use<>>, Error = actix_web::Error>
+    + use<>,
+) {
+    let app = TestApp::new().await;
+    let editor = app.editor().await;
+    let service = app.service().await;
+    (app, editor, service)
 }
 
 /// The configuration `lamina serve` would have with no environment set.
