@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use actix_web::test::TestRequest;
 use serde_json::json;
 
-use crate::common::{SEED, TestApp, get, get_as, put_if_match, send};
+use crate::common::{SEED, TestApp, editing_node, get, get_as, put_if_match, send};
 
 async fn wait_until_subscribed(state: &lamina::AppState) {
     let started = Instant::now();
@@ -21,9 +21,7 @@ async fn wait_until_subscribed(state: &lamina::AppState) {
 
 #[actix_web::test]
 async fn public_reads_are_served_from_memory_and_writes_are_seen_at_once() {
-    let app = TestApp::new().await;
-    let token = app.editor().await;
-    let (state, service) = app.node().await;
+    let (_app, token, state, service) = editing_node().await;
     wait_until_subscribed(&state).await;
     let path = format!("{SEED}/sections/overview");
 

@@ -7,7 +7,7 @@ use actix_web::http::Method;
 use actix_web::test::TestRequest;
 use serde_json::{Value, json};
 
-use crate::common::{Proxy, SEED, TestApp, bearer, get, get_as, put_if_match, send};
+use crate::common::{Proxy, SEED, TestApp, bearer, editing_node, get, get_as, put_if_match, send};
 
 #[actix_web::test]
 async fn an_outage_serves_cached_reads_answers_503_and_recovers_within_5_s() {
@@ -83,9 +83,7 @@ async fn an_outage_serves_cached_reads_answers_503_and_recovers_within_5_s() {
 #[actix_web::test]
 async fn a_connection_lost_mid_write_is_503_saying_nothing_was_written() {
     use diesel_async::RunQueryDsl;
-    let app = TestApp::new().await;
-    let token = app.editor().await;
-    let (state, service) = app.node().await;
+    let (app, token, state, service) = editing_node().await;
 
     #[derive(diesel::QueryableByName)]
     struct Setting {

@@ -7,8 +7,8 @@ use lamina::auth::Role;
 use serde_json::{Value, json};
 
 use crate::common::{
-    SEED, TestApp, TestService, call_as, call_if_match, editing, get, get_as, put_as, put_if_match, send, write,
-    write_as,
+    SEED, TestApp, TestService, call_as, call_if_match, editing, editing_node, get, get_as, put_as, put_if_match, send,
+    write, write_as,
 };
 
 /// An article read back as a write body: without the fields the server sets.
@@ -138,14 +138,7 @@ async fn staging_validates_records_the_base_version_and_leaves_live_alone() {
     );
 
     let section = json!({"kind": "risks", "heading": "Risks", "items": [{"title": "Peeling", "body": "Expected."}]});
-    let staged = stage_in(
-        &service,
-        &token,
-        &release,
-        &format!("{}/sections/risks", &SEED[3..]),
-        &section,
-    )
-    .await;
+    let staged = stage_in(&service, &token, &release, &seed_section("risks"), &section).await;
     staged.assert_status(200);
     assert_eq!(staged.json()["items"].as_array().unwrap().len(), 2);
 
@@ -278,6 +271,11 @@ where
     B: actix_web::body::MessageBody,
 {
     put_as(service, &format!("{release}{rest}"), token, body).await
+}
+
+/// The seed article's section `kind` as staged in a release (below `/v1`).
+fn seed_section(kind: &str) -> String {
+    format!("{}/sections/{kind}", &SEED[3..])
 }
 
 /// A new release named `title`, scheduled for `publish_at`: the answer.
@@ -506,9 +504,7 @@ async fn a_scheduled_release_publishes_once_across_two_nodes() {
 
 #[actix_web::test]
 async fn a_scheduled_release_with_a_conflict_fails_and_applies_nothing() {
-    let app = TestApp::new().await;
-    let token = app.editor().await;
-    let (state, service) = app.node().await;
+    let (app, token, state, service) = editing_node().await;
     let publish_at = (chrono::Utc::now() + chrono::Duration::milliseconds(800)).to_rfc3339();
     let created = scheduled_release(&service, &token, "Soon", &publish_at).await;
     let release = format!("/v1/releases/{}", created.json()["id"].as_str().unwrap());
@@ -529,9 +525,7 @@ async fn a_scheduled_release_with_a_conflict_fails_and_applies_nothing() {
 async fn a_scheduled_release_that_cannot_be_applied_fails_and_applies_nothing() {
     use diesel::{ExpressionMethods, QueryDsl};
     use diesel_async::RunQueryDsl;
-    let app = TestApp::new().await;
-    let token = app.editor().await;
-    let (state, service) = app.node().await;
+    let (app, token, state, service) = editing_node().await;
     let (release, _) = new_release(&service, &token).await;
     stage_in(&service, &token, &release, "/articles/peels", &article("Peels")).await;
     // A section of an article that neither exists nor is staged.
@@ -585,14 +579,7 @@ async fn a_preview_shows_what_publishing_will_store() {
     stage_in(&service, &token, &release, &SEED[3..], &staged).await;
     let risks =
         json!({"kind": "risks", "heading": "Staged risks", "items": [{"title": "Peeling", "body": "Expected."}]});
-    stage_in(
-        &service,
-        &token,
-        &release,
-        &format!("{}/sections/risks", &SEED[3..]),
-        &risks,
-    )
-    .await;
+    stage_in(&service, &token, &release, &seed_section("risks"), &risks).await;
     stage_in(&service, &token, &release, "/articles/peels", &article("Peels")).await;
     let id = release.rsplit('/').next().unwrap();
     let preview_path = format!("{SEED}?release={id}");
@@ -654,9 +641,7 @@ async fn a_preview_shows_what_publishing_will_store() {
 async fn an_overdue_release_publishes_when_the_scheduler_starts() {
     use diesel::{ExpressionMethods, QueryDsl};
     use diesel_async::RunQueryDsl;
-    let app = TestApp::new().await;
-    let token = app.editor().await;
-    let (state, service) = app.node().await;
+    let (app, token, state, service) = editing_node().await;
     let publish_at = (chrono::Utc::now() + chrono::Duration::hours(1)).to_rfc3339();
     let created = scheduled_release(&service, &token, "Later", &publish_at).await;
     let id: uuid::Uuid = created.json()["id"].as_str().unwrap().parse().unwrap();
@@ -1065,9 +1050,7 @@ async fn a_scheduled_release_that_cannot_publish_backs_off_then_fails() {
     use diesel::{ExpressionMethods, QueryDsl};
     use diesel_async::RunQueryDsl;
     use lamina::db::schema::releases;
-    let app = TestApp::new().await;
-    let token = app.editor().await;
-    let (state, service) = app.node().await;
+    let (app, token, state, service) = editing_node().await;
     let (release, _) = new_release(&service, &token).await;
     let live = stage_a_new_title(&service, &token, &release).await;
     let id: uuid::Uuid = release.rsplit('/').next().unwrap().parse().unwrap();
@@ -1210,14 +1193,7 @@ async fn a_preview_in_flight_does_not_block_a_write() {
     stage_a_new_title(&service, &token, &release).await;
     let risks =
         json!({"kind": "risks", "heading": "Staged risks", "items": [{"title": "Peeling", "body": "Expected."}]});
-    let staged = stage_in(
-        &service,
-        &token,
-        &release,
-        &format!("{}/sections/risks", &SEED[3..]),
-        &risks,
-    )
-    .await;
+    let staged = stage_in(&service, &token, &release, &seed_section("risks"), &risks).await;
     staged.assert_status(200);
     let proxy = Proxy::start(&app.db);
     let (_, previewer) = app.node_for(&proxy.url).await;

@@ -278,6 +278,21 @@ pub async fn editing() -> (
     (app, editor, service)
 }
 
+/// A fresh application, an editor token and a node (its state and service):
+/// how tests that drive the state directly start.
+pub async fn editing_node() -> (
+    TestApp,
+    String,
+    lamina::AppState,
+    impl Service<actix_http::Request, Response = ServiceResponse<impl MessageBody + use<>>, Error = actix_web::Error>
+    + use<>,
+) {
+    let app = TestApp::new().await;
+    let editor = app.editor().await;
+    let (state, service) = app.node().await;
+    (app, editor, state, service)
+}
+
 /// The configuration `lamina serve` would have with no environment set.
 pub fn test_config() -> lamina::config::Config {
     use clap::Parser;
