@@ -7,7 +7,7 @@ use diesel_async::RunQueryDsl;
 use lamina::auth::Role;
 use serde_json::json;
 
-use crate::common::{SEED, TestApp, bearer, call_if_match, get, get_as, put_if_match, send};
+use crate::common::{SEED, TestApp, bearer, call_if_match, get, get_as, get_problem, put_if_match, send};
 use crate::reads::insert;
 
 fn overview() -> serde_json::Value {
@@ -80,12 +80,9 @@ async fn drafts_are_for_token_holders_and_never_cached() {
     let preview = app.token("preview", Role::Preview).await;
     let service = app.service().await;
 
-    get(&service, "/v1/articles/coming-soon")
-        .await
-        .assert_problem(404, "article_not_found");
-    get(&service, "/v1/articles/coming-soon/sections/risks")
-        .await
-        .assert_problem(404, "article_not_found");
+    get_problem(&service, "/v1/articles/coming-soon", 404, "article_not_found").await;
+    let unpublished_section = "/v1/articles/coming-soon/sections/risks";
+    get_problem(&service, unpublished_section, 404, "article_not_found").await;
 
     for path in [
         "/v1/articles/coming-soon",

@@ -4,7 +4,8 @@ use actix_web::http::Method;
 use serde_json::{Value, json};
 
 use crate::common::{
-    SEED, TestApp, TestService, call_as, call_if_match, editing, get, put_if_match, raw_put, send, write, write_as,
+    SEED, TestApp, TestService, call_as, call_if_match, editing, get, get_problem, put_if_match, raw_put, send, write,
+    write_as,
 };
 
 /// What a reader sees plus how many revisions exist: must not change on a failed write.
@@ -56,9 +57,8 @@ async fn a_section_put_keeps_item_ids_reorders_adds_and_deletes() {
     let read = get(&service, &path).await;
     assert_eq!(read.json(), stored, "the response is what is stored");
     assert_eq!(read.etag(), reply.etag());
-    get(&service, &format!("{path}/items/{}", items[1]["id"].as_str().unwrap()))
-        .await
-        .assert_problem(404, "item_not_found");
+    let removed_item = format!("{path}/items/{}", items[1]["id"].as_str().unwrap());
+    get_problem(&service, &removed_item, 404, "item_not_found").await;
 
     let article = get(&service, SEED).await.json();
     assert_eq!(article["version"], article_before["version"].as_i64().unwrap() + 1);
@@ -156,7 +156,7 @@ async fn creating_sections_and_articles() {
         stored["sections"][0]["version"], 1,
         "an unchanged section keeps its version"
     );
-    get(&service, path).await.assert_problem(404, "article_not_found");
+    get_problem(&service, path, 404, "article_not_found").await;
 
     write_as(&service, Method::PUT, "/v1/articles/Bad_Slug", &token, &article)
         .await
@@ -174,7 +174,7 @@ async fn deleting_sections_and_articles() {
         .assert_problem(428, "precondition_required");
     let deleted = call_if_match(&service, Method::DELETE, &path, &token, &benefits.etag()).await;
     deleted.assert_status(204);
-    get(&service, &path).await.assert_problem(404, "section_not_found");
+    get_problem(&service, &path, 404, "section_not_found").await;
     let article = get(&service, SEED).await.json();
     let positions = crate::common::positions(&article);
     assert_eq!(positions, [1, 2, 3, 4, 5, 6, 7], "later sections move up");
@@ -189,7 +189,7 @@ async fn deleting_sections_and_articles() {
         .assert_problem(412, "precondition_failed");
     let deleted = call_if_match(&service, Method::DELETE, SEED, &token, &current.etag()).await;
     deleted.assert_status(204);
-    get(&service, SEED).await.assert_problem(404, "article_not_found");
+    get_problem(&service, SEED, 404, "article_not_found").await;
     assert_eq!(get(&service, "/v1/articles").await.json()["items"], json!([]));
     assert_eq!(app.revision_count().await, revisions + 2, "deletes are recorded too");
 }

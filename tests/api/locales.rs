@@ -7,7 +7,8 @@ use actix_web::test::TestRequest;
 use serde_json::{Value, json};
 
 use crate::common::{
-    SEED, TestApp, as_write, bearer, call_as, editing, get, put_as, put_if_match, send, write, write_if_match,
+    SEED, TestApp, as_write, bearer, call_as, editing, get, get_problem, put_as, put_if_match, send, write,
+    write_if_match,
 };
 
 /// Configures `de` and `de-AT` (falling back to `de`) with an admin token.
@@ -316,12 +317,8 @@ async fn accept_language_is_negotiated_and_the_default_reads_as_before() {
     .await;
     assert_eq!(explicit.json()["locale"], "de");
     assert!(!explicit.header("vary").unwrap().contains("Accept-Language"));
-    get(&service, &format!("{SEED}?locale=fr"))
-        .await
-        .assert_problem(400, "unknown_locale");
-    get(&service, &format!("{SEED}?locale=de-at"))
-        .await
-        .assert_problem(400, "unknown_locale");
+    get_problem(&service, &format!("{SEED}?locale=fr"), 400, "unknown_locale").await;
+    get_problem(&service, &format!("{SEED}?locale=de-at"), 400, "unknown_locale").await;
 
     // Each locale's answer has its own tag and revalidates on its own.
     let de_etag = explicit.header("etag").unwrap().to_owned();
@@ -565,9 +562,7 @@ async fn sync_in_a_locale_delivers_its_reads_and_the_changes_it_falls_back_to() 
     assert_eq!(entry["title"], "Microneedling für makellose Haut");
     assert_eq!(entry["sections"][0]["heading"], "What Micro Needling Is");
     assert_eq!(entry["fallbacks"]["/sections/0/heading"], "en");
-    get(&service, "/v1/sync?locale=xx")
-        .await
-        .assert_problem(400, "unknown_locale");
+    get_problem(&service, "/v1/sync?locale=xx", 400, "unknown_locale").await;
 }
 
 #[actix_web::test]

@@ -7,7 +7,7 @@ use actix_web::http::Method;
 use actix_web::test::TestRequest;
 use serde_json::{Value, json};
 
-use crate::common::{Proxy, SEED, TestApp, bearer, editing_node, get, get_as, put_if_match, send};
+use crate::common::{Proxy, SEED, TestApp, bearer, editing_node, get, get_as, get_problem, put_if_match, send};
 
 #[actix_web::test]
 async fn an_outage_serves_cached_reads_answers_503_and_recovers_within_5_s() {
@@ -42,9 +42,7 @@ async fn an_outage_serves_cached_reads_answers_503_and_recovers_within_5_s() {
     reply.assert_problem(503, "service_unavailable");
     assert!(reply.header("retry-after").is_some());
     assert!(asked.elapsed() < Duration::from_secs(4), "took {:?}", asked.elapsed());
-    get(&service, "/readyz")
-        .await
-        .assert_problem(503, "service_unavailable");
+    get_problem(&service, "/readyz", 503, "service_unavailable").await;
     assert_eq!(get(&service, "/healthz").await.status, 200, "alive all the same");
     // Writes: 503, nothing half-written.
     let body = json!({"kind": "risks", "heading": "Written during the outage", "items": []});

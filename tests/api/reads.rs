@@ -1,6 +1,6 @@
 //! The read endpoints: list, article, sections, one section, one item.
 
-use crate::common::{SEED, TestApp, TestDb, get, in_default_locale};
+use crate::common::{SEED, TestApp, TestDb, get, get_problem, in_default_locale};
 use serde_json::{Value, json};
 
 /// Stores an article straight through the store (as the seed does).
@@ -174,32 +174,20 @@ async fn unknown_things_are_404_problems() {
     let steps = get(&service, &format!("{SEED}/sections/steps")).await.json();
     let step_id = steps["items"][0]["id"].as_str().unwrap().to_owned();
 
-    get(&service, "/v1/articles/no-such-article")
-        .await
-        .assert_problem(404, "article_not_found");
-    get(&service, "/v1/articles/no-such-article/sections")
-        .await
-        .assert_problem(404, "article_not_found");
-    get(&service, "/v1/articles/Not_A_Slug")
-        .await
-        .assert_problem(404, "article_not_found");
-    get(&service, &format!("{SEED}/sections/bogus"))
-        .await
-        .assert_problem(404, "unknown_section_kind");
-    get(&service, "/v1/articles/short/sections/steps")
-        .await
-        .assert_problem(404, "section_not_found");
-    get(&service, &format!("{SEED}/sections/steps/items/not-a-uuid"))
-        .await
-        .assert_problem(404, "item_not_found");
+    get_problem(&service, "/v1/articles/no-such-article", 404, "article_not_found").await;
+    let no_sections = "/v1/articles/no-such-article/sections";
+    get_problem(&service, no_sections, 404, "article_not_found").await;
+    get_problem(&service, "/v1/articles/Not_A_Slug", 404, "article_not_found").await;
+    get_problem(&service, &format!("{SEED}/sections/bogus"), 404, "unknown_section_kind").await;
+    get_problem(&service, "/v1/articles/short/sections/steps", 404, "section_not_found").await;
+    let not_a_uuid = format!("{SEED}/sections/steps/items/not-a-uuid");
+    get_problem(&service, &not_a_uuid, 404, "item_not_found").await;
     let other = uuid::Uuid::new_v4();
-    get(&service, &format!("{SEED}/sections/steps/items/{other}"))
-        .await
-        .assert_problem(404, "item_not_found");
+    let unknown_item = format!("{SEED}/sections/steps/items/{other}");
+    get_problem(&service, &unknown_item, 404, "item_not_found").await;
     // A real item, asked for under another section.
-    get(&service, &format!("{SEED}/sections/risks/items/{step_id}"))
-        .await
-        .assert_problem(404, "item_not_found");
+    let misplaced_item = format!("{SEED}/sections/risks/items/{step_id}");
+    get_problem(&service, &misplaced_item, 404, "item_not_found").await;
 }
 
 /// Paging with `?limit=1` over articles with random dates (the whole accepted

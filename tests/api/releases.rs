@@ -7,8 +7,8 @@ use lamina::auth::Role;
 use serde_json::{Value, json};
 
 use crate::common::{
-    SEED, TestApp, TestService, call_as, call_if_match, editing, editing_node, get, get_as, put_as, put_if_match, send,
-    write, write_as,
+    SEED, TestApp, TestService, call_as, call_if_match, editing, editing_node, get, get_as, get_problem, put_as,
+    put_if_match, send, write, write_as,
 };
 
 /// An article read back as a write body: without the fields the server sets.
@@ -416,9 +416,7 @@ async fn a_conflict_applies_nothing_and_leaves_the_release_open() {
         }])
     );
     assert_eq!(get(&service, SEED).await.body, before);
-    get(&service, "/v1/articles/peels")
-        .await
-        .assert_problem(404, "article_not_found");
+    get_problem(&service, "/v1/articles/peels", 404, "article_not_found").await;
     assert!(release_revisions(&app, &release).await.is_empty());
     let read = get_as(&service, &release, &token).await;
     assert_eq!(read.json()["state"], "open");
@@ -448,9 +446,7 @@ async fn a_release_applies_all_or_nothing() {
         "{problem}"
     );
     for slug in ["one", "two"] {
-        get(&service, &format!("/v1/articles/{slug}"))
-            .await
-            .assert_problem(404, "article_not_found");
+        get_problem(&service, &format!("/v1/articles/{slug}"), 404, "article_not_found").await;
     }
     assert_eq!(app.revision_count().await, revisions);
     let read = get_as(&service, &release, &token).await;
@@ -546,9 +542,7 @@ async fn a_scheduled_release_that_cannot_be_applied_fails_and_applies_nothing() 
     let body = settled(&service, &release, &token).await;
     assert_eq!(body["state"], "failed", "{body}");
     assert_eq!(body["conflicts"], json!([]));
-    get(&service, "/v1/articles/peels")
-        .await
-        .assert_problem(404, "article_not_found");
+    get_problem(&service, "/v1/articles/peels", 404, "article_not_found").await;
     assert!(release_revisions(&app, &release).await.is_empty());
 }
 
@@ -617,9 +611,7 @@ async fn a_preview_shows_what_publishing_will_store() {
     .assert_problem(401, "unauthorized");
     // Nothing live changed, nothing recorded; anonymous readers still get the live article.
     assert_eq!(get(&service, SEED).await.body, live.body);
-    get(&service, "/v1/articles/peels")
-        .await
-        .assert_problem(404, "article_not_found");
+    get_problem(&service, "/v1/articles/peels", 404, "article_not_found").await;
     assert_eq!(app.revision_count().await, revisions);
     get_as(&service, &format!("{SEED}?release={}", uuid::Uuid::new_v4()), &token)
         .await

@@ -4,7 +4,9 @@ use actix_web::http::Method;
 use actix_web::test::TestRequest;
 use serde_json::json;
 
-use crate::common::{SEED, TestApp, call_as, call_if_match, editing, get, get_as, put_as, put_if_match, send, write};
+use crate::common::{
+    SEED, TestApp, call_as, call_if_match, editing, get, get_as, get_problem, put_as, put_if_match, send, write,
+};
 
 #[actix_web::test]
 async fn race_twenty_concurrent_puts_exactly_one_wins() {
@@ -83,7 +85,7 @@ async fn revisions_record_who_what_and_when_and_can_be_restored() {
     second.assert_status(200);
 
     let list_path = format!("{SEED}/revisions");
-    get(&service, &list_path).await.assert_problem(401, "unauthorized");
+    get_problem(&service, &list_path, 401, "unauthorized").await;
     get_as(&service, &list_path, &preview)
         .await
         .assert_problem(403, "forbidden");

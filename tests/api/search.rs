@@ -9,7 +9,7 @@ use actix_web::test::TestRequest;
 use serde_json::{Value, json};
 
 use crate::common::{
-    SEED, TestApp, TestService, call_if_match, editing, get, get_as, put_as, put_if_match, send, write_as,
+    SEED, TestApp, TestService, call_if_match, editing, get, get_as, get_problem, put_as, put_if_match, send, write_as,
 };
 
 /// `/v1/search?…` with `q` (and more) encoded.
@@ -393,17 +393,13 @@ async fn kinds_filter_and_facets_agree_and_paging_returns_each_hit_once() {
     // A cursor of another search, or an edited one, is refused.
     let first = search(&service, "skin", "limit=2", None).await;
     let cursor = first["next_cursor"].as_str().unwrap();
-    get(&service, &search_path("collagen", &format!("cursor={cursor}")))
-        .await
-        .assert_problem(400, "invalid_cursor");
+    let foreign = search_path("collagen", &format!("cursor={cursor}"));
+    get_problem(&service, &foreign, 400, "invalid_cursor").await;
     let mut edited = cursor.to_owned();
     edited.replace_range(..1, if cursor.starts_with('A') { "B" } else { "A" });
-    get(&service, &search_path("skin", &format!("limit=2&cursor={edited}")))
-        .await
-        .assert_problem(400, "invalid_cursor");
-    get(&service, &search_path("skin", "kinds=bogus"))
-        .await
-        .assert_problem(400, "invalid_sections");
+    let tampered = search_path("skin", &format!("limit=2&cursor={edited}"));
+    get_problem(&service, &tampered, 400, "invalid_cursor").await;
+    get_problem(&service, &search_path("skin", "kinds=bogus"), 400, "invalid_sections").await;
 }
 
 #[actix_web::test]
@@ -419,20 +415,13 @@ async fn a_misspelling_gets_a_suggestion_and_bad_queries_are_refused() {
     assert_eq!(search(&service, "qwxzvbn", "", None).await["suggestion"], Value::Null);
 
     for q in ["", "   ", &"skin ".repeat(41), "the of and", "!!!", "a\u{1}b"] {
-        get(&service, &search_path(q, ""))
-            .await
-            .assert_problem(400, "invalid_query");
+        get_problem(&service, &search_path(q, ""), 400, "invalid_query").await;
     }
-    get(&service, "/v1/search").await.assert_problem(400, "invalid_query");
-    get(&service, &search_path("skin", "limit=51"))
-        .await
-        .assert_problem(400, "invalid_limit");
-    get(&service, &search_path("skin", "lang=de"))
-        .await
-        .assert_problem(400, "unknown_query_parameter");
-    get(&service, &search_path("skin", "locale=xx"))
-        .await
-        .assert_problem(400, "unknown_locale");
+    get_problem(&service, "/v1/search", 400, "invalid_query").await;
+    get_problem(&service, &search_path("skin", "limit=51"), 400, "invalid_limit").await;
+    let unknown_lang = search_path("skin", "lang=de");
+    get_problem(&service, &unknown_lang, 400, "unknown_query_parameter").await;
+    get_problem(&service, &search_path("skin", "locale=xx"), 400, "unknown_locale").await;
 }
 
 #[actix_web::test]

@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet};
 
 use actix_web::test;
 
-use crate::common::{TestApp, get, send};
+use crate::common::{TestApp, get, get_problem, send};
 
 /// Every `href="…"` and `src="…"` of the page that points at an asset.
 fn asset_paths(page: &str) -> Vec<String> {
@@ -182,12 +182,9 @@ async fn the_studio_is_served_from_the_binary_under_a_strict_policy() {
     }
 
     // An asset of another version (an older binary's page) or an unknown file is a 404 problem.
-    get(&service, "/studio/assets/0123456789abcdef01234567/app.js")
-        .await
-        .assert_problem(404, "route_not_found");
-    get(&service, &format!("{folder}/secrets.js"))
-        .await
-        .assert_problem(404, "route_not_found");
+    let old_asset = "/studio/assets/0123456789abcdef01234567/app.js";
+    get_problem(&service, old_asset, 404, "route_not_found").await;
+    get_problem(&service, &format!("{folder}/secrets.js"), 404, "route_not_found").await;
     let head = send(
         &service,
         test::TestRequest::default()

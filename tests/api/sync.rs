@@ -7,7 +7,7 @@ use actix_web::http::Method;
 use actix_web::test::TestRequest;
 use serde_json::{Value, json};
 
-use crate::common::{SEED, TestApp, bearer, editing, get, put_if_match, send, write};
+use crate::common::{SEED, TestApp, bearer, editing, get, get_problem, put_if_match, send, write};
 
 /// Sends through any service (the harness's is an opaque `impl Service`).
 macro_rules! call {
@@ -30,6 +30,11 @@ fn request(path: &str, token: Option<&str>) -> TestRequest {
         Some(token) => request.insert_header(bearer(token)),
         None => request,
     }
+}
+
+/// The sync path that resumes at `cursor`.
+fn at_cursor(cursor: &str) -> String {
+    format!("/v1/sync?cursor={cursor}")
 }
 
 /// The `article` of each article entry of a feed body, as the bytes sent
@@ -657,9 +662,7 @@ async fn pruned_cursors_answer_410_and_bad_queries_400() {
     reply.assert_status(201);
     let left: i64 = db.query_one("SELECT count(*) FROM changes", &[]).await.unwrap().get(0);
     assert_eq!(left, 1, "the old changes are pruned");
-    get(&service, &format!("/v1/sync?cursor={old}"))
-        .await
-        .assert_problem(410, "sync_cursor_expired");
+    get_problem(&service, &format!("/v1/sync?cursor={old}"), 410, "sync_cursor_expired").await;
     // The initial sync began after the pruned changes: it goes on.
     assert_eq!(
         get(&service, &format!("/v1/sync?cursor={mid_initial}")).await.status,
@@ -677,9 +680,7 @@ async fn pruned_cursors_answer_410_and_bad_queries_400() {
         .await
         .unwrap();
     for cursor in [again.cursor.as_deref().unwrap(), &mid_initial] {
-        get(&service, &format!("/v1/sync?cursor={cursor}"))
-            .await
-            .assert_problem(410, "sync_cursor_expired");
+        get_problem(&service, &at_cursor(cursor), 410, "sync_cursor_expired").await;
     }
 
     for junk in [
@@ -694,21 +695,13 @@ async fn pruned_cursors_answer_410_and_bad_queries_400() {
         "s-10000000000000000",
         "%E2%9C%93",
     ] {
-        get(&service, &format!("/v1/sync?cursor={junk}"))
-            .await
-            .assert_problem(400, "invalid_cursor");
+        get_problem(&service, &format!("/v1/sync?cursor={junk}"), 400, "invalid_cursor").await;
     }
     for limit in ["0", "501"] {
-        get(&service, &format!("/v1/sync?limit={limit}"))
-            .await
-            .assert_problem(400, "invalid_limit");
+        get_problem(&service, &format!("/v1/sync?limit={limit}"), 400, "invalid_limit").await;
     }
-    get(&service, "/v1/sync?limit=x")
-        .await
-        .assert_problem(400, "invalid_query");
-    get(&service, "/v1/sync?since=s-1")
-        .await
-        .assert_problem(400, "unknown_query_parameter");
+    get_problem(&service, "/v1/sync?limit=x", 400, "invalid_query").await;
+    get_problem(&service, "/v1/sync?since=s-1", 400, "unknown_query_parameter").await;
     let reply = call!(&service, request("/v1/sync", Some("not-a-token")));
     reply.assert_problem(401, "unauthorized");
     assert_eq!(get(&service, "/v1/sync?limit=500").await.status, 200);
@@ -1028,16 +1021,14 @@ async fn cursors_this_database_never_handed_out_are_400() {
     let mut client = Client::new(None);
     sync_all!(&service, &mut client, 100);
     let cursor = client.cursor.clone().unwrap();
-    assert_eq!(get(&service, &format!("/v1/sync?cursor={cursor}")).await.status, 200);
+    assert_eq!(get(&service, &at_cursor(&cursor)).await.status, 200);
 
     // Edited: any character.
     for at in [0, cursor.len() / 2, cursor.len() - 1] {
         let mut edited = cursor.clone().into_bytes();
         edited[at] = if edited[at] == b'A' { b'B' } else { b'A' };
         let edited = String::from_utf8(edited).unwrap();
-        get(&service, &format!("/v1/sync?cursor={edited}"))
-            .await
-            .assert_problem(400, "invalid_cursor");
+        get_problem(&service, &format!("/v1/sync?cursor={edited}"), 400, "invalid_cursor").await;
     }
     // Another installation's, and ours there.
     let other = another_installation(&app);
@@ -1049,28 +1040,18 @@ async fn cursors_this_database_never_handed_out_are_400() {
         get(&other_service, &format!("/v1/sync?cursor={foreign}")).await.status,
         200
     );
-    get(&service, &format!("/v1/sync?cursor={foreign}"))
-        .await
-        .assert_problem(400, "invalid_cursor");
-    get(&other_service, &format!("/v1/sync?cursor={cursor}"))
-        .await
-        .assert_problem(400, "invalid_cursor");
+    get_problem(&service, &format!("/v1/sync?cursor={foreign}"), 400, "invalid_cursor").await;
+    get_problem(&other_service, &at_cursor(&cursor), 400, "invalid_cursor").await;
     // Cursors of the format before cursors were signed: from the future
     // (ahead of every transaction of this database) 400, others 410.
-    get(&service, "/v1/sync?cursor=s-99999999999")
-        .await
-        .assert_problem(400, "invalid_cursor");
-    get(&service, "/v1/sync?cursor=s-ffffffffffffffff")
-        .await
-        .assert_problem(400, "invalid_cursor");
+    get_problem(&service, "/v1/sync?cursor=s-99999999999", 400, "invalid_cursor").await;
+    get_problem(&service, "/v1/sync?cursor=s-ffffffffffffffff", 400, "invalid_cursor").await;
     for old in [
         "s-1",
         "i-2-0b0c6f2e8a414c3b9d7e2f5a1b3c4d5e",
         "d-1-3-0b0c6f2e8a414c3b9d7e2f5a1b3c4d5e",
     ] {
-        let problem = get(&service, &format!("/v1/sync?cursor={old}"))
-            .await
-            .assert_problem(410, "sync_cursor_expired");
+        let problem = get_problem(&service, &format!("/v1/sync?cursor={old}"), 410, "sync_cursor_expired").await;
         assert!(problem["detail"].as_str().unwrap().contains("start again"), "{problem}");
     }
 }
@@ -1110,9 +1091,7 @@ async fn a_restore_from_an_older_backup_expires_the_cursors_handed_out_since() {
         .unwrap();
     let (_, restored_service) = app.node_for(&restored.url).await;
     for cursor in [&before_write, &after_write] {
-        let problem = get(&restored_service, &format!("/v1/sync?cursor={cursor}"))
-            .await
-            .assert_problem(410, "sync_cursor_expired");
+        let problem = get_problem(&restored_service, &at_cursor(cursor), 410, "sync_cursor_expired").await;
         assert!(problem["detail"].as_str().unwrap().contains("restored"), "{problem}");
     }
     // Starting again works there.
@@ -1140,9 +1119,7 @@ async fn a_restore_from_an_older_backup_expires_the_cursors_handed_out_since() {
     .await
     .unwrap();
     for _ in 0..2 {
-        let problem = get(&service, &lost.path(100))
-            .await
-            .assert_problem(410, "sync_cursor_expired");
+        let problem = get_problem(&service, &lost.path(100), 410, "sync_cursor_expired").await;
         assert!(problem["detail"].as_str().unwrap().contains("restored"), "{problem}");
         sync_all!(&service, &mut kept, 100);
         assert_same(&kept, &readable!(&service, None), "the cursor from before the backup");

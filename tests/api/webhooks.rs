@@ -12,7 +12,9 @@ use lamina::auth::Role;
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::common::{SEED, TestApp, TestService, call_as, call_if_match, get, get_as, put_as, send, write, write_as};
+use crate::common::{
+    SEED, TestApp, TestService, call_as, call_if_match, get, get_as, get_problem, put_as, send, write, write_as,
+};
 
 /// One request a receiver got.
 #[derive(Debug, Clone)]
@@ -466,7 +468,7 @@ async fn webhooks_are_admin_only_and_the_secret_is_shown_once() {
     get_as(&service, "/v1/webhooks", &editor)
         .await
         .assert_problem(403, "forbidden");
-    get(&service, "/v1/webhooks").await.assert_problem(401, "unauthorized");
+    get_problem(&service, "/v1/webhooks", 401, "unauthorized").await;
 
     let created = write_as(&service, Method::POST, "/v1/webhooks", &admin, &body).await;
     created.assert_status(201);

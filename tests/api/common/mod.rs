@@ -478,6 +478,11 @@ pub fn pointers(problem: &Value) -> Vec<&str> {
         .collect()
 }
 
+/// `GET path`, which must answer the problem+json error `status` `code`: its body.
+pub async fn get_problem<S: TestService<B>, B: MessageBody>(service: &S, path: &str, status: u16, code: &str) -> Value {
+    get(service, path).await.assert_problem(status, code)
+}
+
 /// Sends a request and reads the whole response.
 pub async fn send<S, B>(service: &S, request: test::TestRequest) -> Reply
 where
