@@ -7,7 +7,7 @@ use diesel_async::RunQueryDsl;
 use lamina::auth::Role;
 use serde_json::json;
 
-use crate::common::{SEED, TestApp, bearer, call_if_match, get, get_as, get_problem, put_if_match, send};
+use crate::common::{SEED, TestApp, bearer, call_if_match, editing_with, get, get_as, get_problem, put_if_match, send};
 use crate::reads::insert;
 
 fn overview() -> serde_json::Value {
@@ -178,10 +178,7 @@ struct Dump {
 
 #[actix_web::test]
 async fn failed_authentication_is_rate_limited_per_address() {
-    let mut app = TestApp::new().await;
-    app.config.auth_failures_per_minute = 3;
-    let token = app.editor().await;
-    let service = app.service().await;
+    let (_app, token, service) = editing_with(|config| config.auth_failures_per_minute = 3).await;
     let from = |address: &str, secret: &str| {
         TestRequest::get()
             .uri(SEED)

@@ -8,7 +8,7 @@ use futures_util::StreamExt;
 use serde_json::{Value, json};
 
 use crate::common::{
-    SEED, TestApp, bearer, call_if_match, editing, get, get_as, get_problem, put_as, put_if_match, send,
+    SEED, TestApp, bearer, call_if_match, editing, editing_with, get, get_as, get_problem, put_as, put_if_match, send,
 };
 
 /// Made-up method names share the `other` label: 20,000 of them leave
@@ -137,10 +137,7 @@ async fn out_of_range_dates_and_client_chosen_item_ids_are_refused() {
 #[actix_web::test]
 async fn a_slow_body_is_timed_out_with_408() {
     use actix_web::web::Bytes;
-    let mut app = TestApp::new().await;
-    app.config.body_timeout_secs = 1;
-    let token = app.editor().await;
-    let service = app.service().await;
+    let (_app, token, service) = editing_with(|config| config.body_timeout_secs = 1).await;
     let path = format!("{SEED}/sections/overview");
     let before = get(&service, &path).await.body;
     let trickle: actix_http::BoxedPayloadStream = Box::pin(

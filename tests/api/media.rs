@@ -10,7 +10,9 @@ use actix_web::test::TestRequest;
 use serde_json::{Value, json};
 use sha2::Digest;
 
-use crate::common::{Reply, TestApp, TestService, bearer, call_as, call_if_match, editing, get_as, pointers, send};
+use crate::common::{
+    Reply, TestApp, TestService, bearer, call_as, call_if_match, editing, editing_with, get_as, pointers, send,
+};
 
 /// A `width`×`height` image with a gradient, encoded as `format`.
 fn image(width: u32, height: u32, format: image::ImageFormat) -> Vec<u8> {
@@ -269,10 +271,7 @@ async fn an_upload_must_be_what_its_content_type_says() {
 
 #[actix_web::test]
 async fn an_upload_over_the_byte_limit_is_413() {
-    let mut app = TestApp::new().await;
-    app.config.asset_max_bytes = 1_000;
-    let service = app.service().await;
-    let editor = app.editor().await;
+    let (app, editor, service) = editing_with(|config| config.asset_max_bytes = 1_000).await;
     let big = png(300, 300);
     assert!(big.len() > 1_000);
     let problem = upload(&service, Some(&editor), "big.png", "image/png", big)

@@ -5,7 +5,7 @@ use actix_web::test::TestRequest;
 use serde_json::json;
 
 use crate::common::{
-    SEED, TestApp, call_as, call_if_match, editing, get, get_as, get_problem, put_as, put_if_match, send, write,
+    SEED, call_as, call_if_match, editing, editing_with, get, get_as, get_problem, put_as, put_if_match, send, write,
 };
 
 #[actix_web::test]
@@ -171,10 +171,7 @@ async fn revisions_record_who_what_and_when_and_can_be_restored() {
 
 #[actix_web::test]
 async fn old_revisions_are_pruned() {
-    let mut app = TestApp::new().await;
-    app.config.revisions_keep = 3;
-    let token = app.editor().await;
-    let service = app.service().await;
+    let (app, token, service) = editing_with(|config| config.revisions_keep = 3).await;
     let path = format!("{SEED}/sections/overview");
     for n in 0..5 {
         let body = json!({"kind": "overview", "heading": "What is it?", "body": format!("Edit {n}.")});

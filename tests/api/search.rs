@@ -9,7 +9,8 @@ use actix_web::test::TestRequest;
 use serde_json::{Value, json};
 
 use crate::common::{
-    SEED, TestApp, TestService, call_if_match, editing, get, get_as, get_problem, put_as, put_if_match, send, write_as,
+    SEED, TestApp, TestService, call_if_match, editing, editing_with, get, get_as, get_problem, put_as, put_if_match,
+    send, write_as,
 };
 
 /// `/v1/search?…` with `q` (and more) encoded.
@@ -426,10 +427,7 @@ async fn a_misspelling_gets_a_suggestion_and_bad_queries_are_refused() {
 
 #[actix_web::test]
 async fn anonymous_answers_are_cached_briefly_and_limited_per_address() {
-    let mut app = TestApp::new().await;
-    app.config.searches_per_minute = 3;
-    let token = app.editor().await;
-    let service = app.service().await;
+    let (_app, token, service) = editing_with(|config| config.searches_per_minute = 3).await;
     let anonymous = get(&service, &search_path("skin", "")).await;
     anonymous.assert_status(200);
     assert_eq!(anonymous.header("cache-control"), Some("public, max-age=10"));

@@ -272,7 +272,20 @@ pub async fn editing() -> (
     impl Service<actix_http::Request, Response = ServiceResponse<impl MessageBody + use<>>, Error = actix_web::Error>
     + use<>,
 ) {
-    let app = TestApp::new().await;
+    editing_with(|_| {}).await
+}
+
+/// As [`editing`], with the configuration changed by `configure` first.
+pub async fn editing_with(
+    configure: fn(&mut lamina::config::Config),
+) -> (
+    TestApp,
+    String,
+    impl Service<actix_http::Request, Response = ServiceResponse<impl MessageBody + use<>>, Error = actix_web::Error>
+    + use<>,
+) {
+    let mut app = TestApp::new().await;
+    configure(&mut app.config);
     let editor = app.editor().await;
     let service = app.service().await;
     (app, editor, service)
