@@ -149,6 +149,22 @@ async fn webhook_app() -> (TestApp, String, String) {
     (app, admin, editor)
 }
 
+/// As [`webhook_app`], with its service.
+async fn webhook_service() -> (
+    TestApp,
+    String,
+    String,
+    impl actix_web::dev::Service<
+        actix_http::Request,
+        Response = actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody + use<>>,
+        Error = actix_web::Error,
+    > + use<>,
+) {
+    let (app, admin, editor) = webhook_app().await;
+    let service = app.service().await;
+    (app, admin, editor, service)
+}
+
 fn worker(app: &TestApp) -> lamina::webhooks::Worker {
     lamina::webhooks::spawn(app.db.url.clone(), lamina::webhooks::Settings::new(&app.config)).unwrap()
 }
@@ -180,6 +196,26 @@ async fn register<B: actix_web::body::MessageBody>(
 fn overview_put(token: &str, text: &str) -> TestRequest {
     let body = json!({"kind": "overview", "heading": "What is it?", "body": text});
     write(Method::PUT, &format!("{SEED}/sections/overview"), token, &body).insert_header(("If-Match", "*"))
+}
+
+/// Replaces the seed's overview section, which must succeed (and so write an event).
+async fn edit_overview<B: actix_web::body::MessageBody>(service: &impl TestService<B>, token: &str, text: &str) {
+    send(service, overview_put(token, text)).await.assert_status(200);
+}
+
+/// Enables or disables the endpoint `id` (keeping its `url` and `events`), which must succeed.
+async fn switch<B: actix_web::body::MessageBody>(
+    service: &impl TestService<B>,
+    admin: &str,
+    id: &str,
+    url: &str,
+    events: Value,
+    enabled: bool,
+) {
+    let body = json!({"url": url, "events": events, "enabled": enabled});
+    put_as(service, &format!("/v1/webhooks/{id}"), admin, &body)
+        .await
+        .assert_status(200);
 }
 
 async fn deliveries<B: actix_web::body::MessageBody>(
@@ -214,8 +250,7 @@ async fn wait_for_state<B: actix_web::body::MessageBody>(
 
 #[actix_web::test]
 async fn a_section_put_delivers_a_signed_article_updated_event() {
-    let (app, admin, editor) = webhook_app().await;
-    let service = app.service().await;
+    let (app, admin, editor, service) = webhook_service().await;
     let receiver = Receiver::start(&[200]).await;
     let (id, secret) = register(&service, &admin, &receiver.url, json!(["article.updated"])).await;
     let _worker = worker(&app);
@@ -264,13 +299,12 @@ async fn a_section_put_delivers_a_signed_article_updated_event() {
 
 #[actix_web::test]
 async fn a_failed_attempt_is_retried_with_the_same_webhook_id() {
-    let (app, admin, editor) = webhook_app().await;
-    let service = app.service().await;
+    let (app, admin, editor, service) = webhook_service().await;
     let receiver = Receiver::start(&[500, 200]).await;
     let (id, secret) = register(&service, &admin, &receiver.url, json!(["*"])).await;
     let _worker = worker(&app);
 
-    assert_eq!(send(&service, overview_put(&editor, "Retried.")).await.status, 200);
+    edit_overview(&service, &editor, "Retried.").await;
     let received = receiver.wait_for(2).await;
     assert_eq!(received[0].header("webhook-id"), received[1].header("webhook-id"));
     assert_eq!(received[0].body, received[1].body, "the same event");
@@ -283,15 +317,14 @@ async fn a_failed_attempt_is_retried_with_the_same_webhook_id() {
 
 #[actix_web::test]
 async fn events_of_one_article_arrive_in_order() {
-    let (app, admin, editor) = webhook_app().await;
-    let service = app.service().await;
+    let (app, admin, editor, service) = webhook_service().await;
     // The first event fails twice: the later ones must wait for it.
     let receiver = Receiver::start(&[500, 503, 200]).await;
     register(&service, &admin, &receiver.url, json!(["article.updated"])).await;
     let _worker = worker(&app);
 
     for text in ["One.", "Two.", "Three."] {
-        assert_eq!(send(&service, overview_put(&editor, text)).await.status, 200);
+        edit_overview(&service, &editor, text).await;
     }
     let received = receiver.wait_for(5).await;
     let versions: Vec<i64> = received
@@ -306,13 +339,12 @@ async fn events_of_one_article_arrive_in_order() {
 
 #[actix_web::test]
 async fn a_410_disables_the_endpoint() {
-    let (app, admin, editor) = webhook_app().await;
-    let service = app.service().await;
+    let (app, admin, editor, service) = webhook_service().await;
     let receiver = Receiver::start(&[410, 200]).await;
     let (id, secret) = register(&service, &admin, &receiver.url, json!(["*"])).await;
     let _worker = worker(&app);
 
-    assert_eq!(send(&service, overview_put(&editor, "Gone.")).await.status, 200);
+    edit_overview(&service, &editor, "Gone.").await;
     receiver.wait_for(1).await;
     let delivery = wait_for_state(&service, &admin, &id, "failed").await;
     assert_eq!(delivery["last_status"], 410);
@@ -321,7 +353,7 @@ async fn a_410_disables_the_endpoint() {
     assert!(endpoint["disabled_reason"].as_str().unwrap().contains("410"));
     // Events written while it is disabled are kept, not sent (API.md §9) ...
     for text in ["Kept while disabled.", "Also kept."] {
-        assert_eq!(send(&service, overview_put(&editor, text)).await.status, 200);
+        edit_overview(&service, &editor, text).await;
     }
     tokio::time::sleep(Duration::from_millis(600)).await;
     assert_eq!(receiver.received().len(), 1, "nothing is sent to a disabled endpoint");
@@ -332,14 +364,7 @@ async fn a_410_disables_the_endpoint() {
         "{kept:?}"
     );
     // ... and delivered in order once it is enabled again.
-    let enabled = put_as(
-        &service,
-        &format!("/v1/webhooks/{id}"),
-        &admin,
-        &json!({"url": receiver.url, "events": ["*"], "enabled": true}),
-    )
-    .await;
-    enabled.assert_status(200);
+    switch(&service, &admin, &id, &receiver.url, json!(["*"]), true).await;
     let received = receiver.wait_for(3).await;
     let bodies: Vec<Value> = received[1..].iter().map(Received::json).collect();
     assert!(bodies[0]["data"]["version"].as_i64() < bodies[1]["data"]["version"].as_i64());
@@ -351,20 +376,12 @@ async fn a_410_disables_the_endpoint() {
 /// events are dropped and the endpoint is told to resync (`sync.required`).
 #[actix_web::test]
 async fn events_kept_past_the_retention_become_one_sync_required() {
-    let (app, admin, editor) = webhook_app().await;
-    let service = app.service().await;
+    let (app, admin, editor, service) = webhook_service().await;
     let receiver = Receiver::start(&[200]).await;
     let (id, secret) = register(&service, &admin, &receiver.url, json!(["article.updated"])).await;
-    let disabled = put_as(
-        &service,
-        &format!("/v1/webhooks/{id}"),
-        &admin,
-        &json!({"url": receiver.url, "events": ["article.updated"], "enabled": false}),
-    )
-    .await;
-    disabled.assert_status(200);
+    switch(&service, &admin, &id, &receiver.url, json!(["article.updated"]), false).await;
     for text in ["One.", "Two."] {
-        assert_eq!(send(&service, overview_put(&editor, text)).await.status, 200);
+        edit_overview(&service, &editor, text).await;
     }
     assert_eq!(deliveries(&service, &admin, &id).await.len(), 2);
     // Thirty-one days on, by the app's clock (never a calendar date).
@@ -379,14 +396,7 @@ async fn events_kept_past_the_retention_become_one_sync_required() {
     assert_eq!(left.len(), 1, "one sync.required, however often pruned: {left:?}");
     assert_eq!(left[0]["event"], "sync.required");
     assert_eq!(outbox_states(&mut conn).await, "pending:1");
-    let enabled = put_as(
-        &service,
-        &format!("/v1/webhooks/{id}"),
-        &admin,
-        &json!({"url": receiver.url, "events": ["article.updated"], "enabled": true}),
-    )
-    .await;
-    enabled.assert_status(200);
+    switch(&service, &admin, &id, &receiver.url, json!(["article.updated"]), true).await;
     let _worker = worker(&app);
     let received = receiver.wait_for(1).await;
     received[0].verify(&secret);
@@ -405,7 +415,7 @@ async fn a_delivery_fails_after_the_last_attempt_and_can_be_retried() {
     let (id, _) = register(&service, &admin, &receiver.url, json!(["article.updated"])).await;
     let _worker = worker(&app);
 
-    assert_eq!(send(&service, overview_put(&editor, "Failing.")).await.status, 200);
+    edit_overview(&service, &editor, "Failing.").await;
     let delivery = wait_for_state(&service, &admin, &id, "failed").await;
     assert_eq!(delivery["attempts"], 3);
     assert_eq!(delivery["last_status"], 500);
@@ -440,8 +450,7 @@ async fn a_delivery_fails_after_the_last_attempt_and_can_be_retried() {
 
 #[actix_web::test]
 async fn a_ping_is_a_signed_webhook_ping_event() {
-    let (app, admin, _) = webhook_app().await;
-    let service = app.service().await;
+    let (app, admin, _, service) = webhook_service().await;
     let receiver = Receiver::start(&[204]).await;
     let (id, secret) = register(&service, &admin, &receiver.url, json!(["article.deleted"])).await;
     let _worker = worker(&app);
@@ -458,8 +467,7 @@ async fn a_ping_is_a_signed_webhook_ping_event() {
 
 #[actix_web::test]
 async fn webhooks_are_admin_only_and_the_secret_is_shown_once() {
-    let (app, admin, editor) = webhook_app().await;
-    let service = app.service().await;
+    let (_app, admin, editor, service) = webhook_service().await;
     let body = json!({"url": "https://example.com/hook", "events": ["*"], "description": "CDN"});
 
     write_as(&service, Method::POST, "/v1/webhooks", &editor, &body)
@@ -567,20 +575,14 @@ async fn private_addresses_and_unknown_events_are_refused() {
 
 #[actix_web::test]
 async fn two_workers_on_one_database_deliver_each_event_once() {
-    let (app, admin, editor) = webhook_app().await;
-    let service = app.service().await;
+    let (app, admin, editor, service) = webhook_service().await;
     let receiver = Receiver::start(&[200]).await;
     let (id, _) = register(&service, &admin, &receiver.url, json!(["*"])).await;
     let _first = worker(&app);
     let _second = worker(&app);
 
     for round in 0..4 {
-        assert_eq!(
-            send(&service, overview_put(&editor, &format!("Round {round}.")))
-                .await
-                .status,
-            200
-        );
+        edit_overview(&service, &editor, &format!("Round {round}.")).await;
         let ping = call_as(&service, Method::POST, &format!("/v1/webhooks/{id}/ping"), &admin).await;
         ping.assert_status(202);
     }
@@ -594,8 +596,7 @@ async fn two_workers_on_one_database_deliver_each_event_once() {
 
 #[actix_web::test]
 async fn https_receivers_are_reached_over_tls() {
-    let (app, admin, _) = webhook_app().await;
-    let service = app.service().await;
+    let (app, admin, _, service) = webhook_service().await;
     // Not a TLS server: it records the first bytes the worker sends and hangs up.
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("https://{}/hook", listener.local_addr().unwrap());
@@ -630,8 +631,7 @@ async fn https_receivers_are_reached_over_tls() {
 
 #[actix_web::test]
 async fn deletes_list_the_sections_they_removed() {
-    let (app, admin, editor) = webhook_app().await;
-    let service = app.service().await;
+    let (app, admin, editor, service) = webhook_service().await;
     let receiver = Receiver::start(&[200]).await;
     let (_, secret) = register(
         &service,
@@ -683,8 +683,7 @@ async fn deletes_list_the_sections_they_removed() {
 /// checked is the address connected to (issue 24.15).
 #[actix_web::test]
 async fn a_name_resolving_to_a_private_address_is_refused_at_delivery() {
-    let (app, admin, _) = webhook_app().await;
-    let service = app.service().await;
+    let (app, admin, _, service) = webhook_service().await;
     let receiver = Receiver::start(&[200]).await;
     let port = receiver.url.rsplit(':').next().unwrap().trim_end_matches("/hook");
     let by_name = format!("http://localhost:{port}/hook");
@@ -745,8 +744,7 @@ async fn outbox_states(conn: &mut diesel_async::AsyncPgConnection) -> String {
 #[actix_web::test]
 async fn finished_deliveries_past_the_retention_are_pruned() {
     use diesel_async::RunQueryDsl;
-    let (app, admin, _) = webhook_app().await;
-    let service = app.service().await;
+    let (app, admin, _, service) = webhook_service().await;
     let (id, _) = register(&service, &admin, "http://127.0.0.1:9/never", json!(["*"])).await;
     let mut conn = app.db.conn().await;
     // Ages relative to the database's now(), never a calendar date.
@@ -821,8 +819,7 @@ async fn finished_deliveries_past_the_retention_are_pruned() {
 #[ignore = "a measurement"]
 async fn measure_the_claim_behind_a_dead_receivers_backlog() {
     use diesel_async::RunQueryDsl;
-    let (app, admin, _) = webhook_app().await;
-    let service = app.service().await;
+    let (app, admin, _, service) = webhook_service().await;
     let (dead, _) = register(&service, &admin, "http://127.0.0.1:9/dead", json!(["*"])).await;
     let (healthy, _) = register(&service, &admin, "http://127.0.0.1:9/healthy", json!(["*"])).await;
     let mut conn = app.db.conn().await;
@@ -888,8 +885,7 @@ async fn hanging_receiver() -> (String, Arc<Mutex<usize>>) {
 
 #[actix_web::test]
 async fn a_hanging_receiver_delays_only_its_own_endpoint() {
-    let (app, admin, editor) = webhook_app().await;
-    let service = app.service().await;
+    let (app, admin, editor, service) = webhook_service().await;
     // Registered first, so its deliveries are the oldest due ones.
     let (hanging, connections) = hanging_receiver().await;
     register(&service, &admin, &hanging, json!(["*"])).await;
@@ -910,12 +906,7 @@ async fn a_hanging_receiver_delays_only_its_own_endpoint() {
         expected += 1;
     }
     for n in 0..3 {
-        assert_eq!(
-            send(&service, overview_put(&editor, &format!("Update {n}")))
-                .await
-                .status,
-            200
-        );
+        edit_overview(&service, &editor, &format!("Update {n}")).await;
         expected += 1;
     }
     let received = healthy.wait_for(expected).await;
