@@ -32,11 +32,7 @@ async fn in_german() -> (
     crate::common::TestApp,
     String,
     String,
-    impl actix_web::dev::Service<
-        actix_http::Request,
-        Response = actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody + use<>>,
-        Error = actix_web::Error,
-    > + use<>,
+    impl crate::common::AppService + use<>,
 ) {
     let (app, editor, service) = editing().await;
     let admin = app.token("admin", lamina::auth::Role::Admin).await;

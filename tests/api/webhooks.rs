@@ -150,16 +150,7 @@ async fn webhook_app() -> (TestApp, String, String) {
 }
 
 /// As [`webhook_app`], with its service.
-async fn webhook_service() -> (
-    TestApp,
-    String,
-    String,
-    impl actix_web::dev::Service<
-        actix_http::Request,
-        Response = actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody + use<>>,
-        Error = actix_web::Error,
-    > + use<>,
-) {
+async fn webhook_service() -> (TestApp, String, String, impl crate::common::AppService + use<>) {
     let (app, admin, editor) = webhook_app().await;
     let service = app.service().await;
     (app, admin, editor, service)

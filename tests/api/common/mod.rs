@@ -228,36 +228,17 @@ impl TestApp {
 
     /// The initialised service, to send requests to, with its cache kept
     /// coherent by a listener as in `lamina serve`.
-    pub async fn service(
-        &self,
-    ) -> impl Service<
-        actix_http::Request,
-        Response = ServiceResponse<impl MessageBody + use<>>,
-        Error = actix_web::Error,
-    > + use<> {
+    pub async fn service(&self) -> impl AppService + use<> {
         self.node().await.1
     }
 
     /// A node: its state and its service. Several nodes can share the database.
-    pub async fn node(
-        &self,
-    ) -> (
-        lamina::AppState,
-        impl Service<actix_http::Request, Response = ServiceResponse<impl MessageBody + use<>>, Error = actix_web::Error>
-        + use<>,
-    ) {
+    pub async fn node(&self) -> (lamina::AppState, impl AppService + use<>) {
         self.node_for(&self.db.url).await
     }
 
     /// A node reaching the database through `url`.
-    pub async fn node_for(
-        &self,
-        url: &str,
-    ) -> (
-        lamina::AppState,
-        impl Service<actix_http::Request, Response = ServiceResponse<impl MessageBody + use<>>, Error = actix_web::Error>
-        + use<>,
-    ) {
+    pub async fn node_for(&self, url: &str) -> (lamina::AppState, impl AppService + use<>) {
         let state = self.state_for(url);
         actix_web::rt::spawn(lamina::cache::listen(url.to_owned(), state.cache.clone()));
         let service = test::init_service(lamina::build_app(state.clone())).await;
@@ -266,24 +247,12 @@ impl TestApp {
 }
 
 /// A fresh application, an editor token and its service: how most tests start.
-pub async fn editing() -> (
-    TestApp,
-    String,
-    impl Service<actix_http::Request, Response = ServiceResponse<impl MessageBody + use<>>, Error = actix_web::Error>
-    + use<>,
-) {
+pub async fn editing() -> (TestApp, String, impl AppService + use<>) {
     editing_with(|_| {}).await
 }
 
 /// As [`editing`], with the configuration changed by `configure` first.
-pub async fn editing_with(
-    configure: fn(&mut lamina::config::Config),
-) -> (
-    TestApp,
-    String,
-    impl Service<actix_http::Request, Response = ServiceResponse<impl MessageBody + use<>>, Error = actix_web::Error>
-    + use<>,
-) {
+pub async fn editing_with(configure: fn(&mut lamina::config::Config)) -> (TestApp, String, impl AppService + use<>) {
     let mut app = TestApp::new().await;
     configure(&mut app.config);
     let editor = app.editor().await;
@@ -293,13 +262,7 @@ pub async fn editing_with(
 
 /// A fresh application, an editor token and a node (its state and service):
 /// how tests that drive the state directly start.
-pub async fn editing_node() -> (
-    TestApp,
-    String,
-    lamina::AppState,
-    impl Service<actix_http::Request, Response = ServiceResponse<impl MessageBody + use<>>, Error = actix_web::Error>
-    + use<>,
-) {
+pub async fn editing_node() -> (TestApp, String, lamina::AppState, impl AppService + use<>) {
     let app = TestApp::new().await;
     let editor = app.editor().await;
     let (state, service) = app.node().await;
@@ -356,6 +319,22 @@ impl Reply {
         assert!(body["title"].is_string() && body["detail"].is_string(), "{body}");
         body
     }
+}
+
+/// What the fixtures return as the test service (`impl AppService + use<>`),
+/// named once: the application's service, as `TestApp::service()` makes it.
+pub trait AppService:
+    Service<actix_http::Request, Response = ServiceResponse<Self::Body>, Error = actix_web::Error>
+{
+    type Body: MessageBody;
+}
+
+impl<S, B> AppService for S
+where
+    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    type Body = B;
 }
 
 /// What the helpers take as the test service: `TestApp::service()` and the like.
