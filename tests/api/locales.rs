@@ -7,8 +7,8 @@ use actix_web::test::TestRequest;
 use serde_json::{Value, json};
 
 use crate::common::{
-    SEED, TestApp, as_write, bearer, call_as, editing, get, get_problem, put_as, put_if_match, send, write,
-    write_if_match,
+    SEED, TestApp, as_write, bearer, call_as, create_release, editing, get, get_problem, put_as, put_if_match, send,
+    write, write_if_match,
 };
 
 /// Configures `de` and `de-AT` (falling back to `de`) with an admin token.
@@ -563,18 +563,9 @@ async fn sync_in_a_locale_delivers_its_reads_and_the_changes_it_falls_back_to() 
 
 #[actix_web::test]
 async fn a_release_stages_translations_and_publishes_them_with_its_structure() {
-    use crate::common::{call_if_match, get_as, write_as};
+    use crate::common::{call_if_match, get_as};
     let (_app, _admin, editor, service) = in_german().await;
-    let created = write_as(
-        &service,
-        Method::POST,
-        "/v1/releases",
-        &editor,
-        &json!({"title": "Auf Deutsch"}),
-    )
-    .await;
-    created.assert_status(201);
-    let release = format!("/v1/releases/{}", created.json()["id"].as_str().unwrap());
+    let (release, _) = create_release(&service, &editor, "Auf Deutsch").await;
     let steps = crate::common::in_default_locale(get(&service, &format!("{SEED}/sections/steps")).await.json());
     let staged_steps = format!("{release}{}/sections/steps", &SEED[3..]);
 

@@ -7,7 +7,9 @@ use actix_web::http::Method;
 use actix_web::test::TestRequest;
 use serde_json::{Value, json};
 
-use crate::common::{Proxy, SEED, TestApp, bearer, editing_node, get, get_as, get_problem, put_if_match, send};
+use crate::common::{
+    Proxy, SEED, TestApp, bearer, create_release, editing_node, get, get_as, get_problem, put_if_match, send,
+};
 
 #[actix_web::test]
 async fn an_outage_serves_cached_reads_answers_503_and_recovers_within_5_s() {
@@ -147,15 +149,8 @@ async fn every_route_answers_a_stalled_database_within_5_s() {
     state.webhook_allow_private = true;
     let service = actix_web::test::init_service(lamina::build_app(state)).await;
     // Something for every path parameter to name.
-    let release = write_as(
-        &service,
-        Method::POST,
-        "/v1/releases",
-        &admin,
-        &json!({"title": "Stalled"}),
-    )
-    .await;
-    let release = release.json()["id"].as_str().unwrap().to_owned();
+    let (release, _) = create_release(&service, &admin, "Stalled").await;
+    let release = release.trim_start_matches("/v1/releases/").to_owned();
     let webhook = json!({"url": "http://127.0.0.1:9/", "events": ["*"]});
     let webhook = write_as(&service, Method::POST, "/v1/webhooks", &admin, &webhook).await;
     let webhook = webhook.json()["id"].as_str().unwrap().to_owned();

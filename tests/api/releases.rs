@@ -7,8 +7,8 @@ use lamina::auth::Role;
 use serde_json::{Value, json};
 
 use crate::common::{
-    SEED, TestApp, TestService, call_as, call_if_match, editing, editing_node, get, get_as, get_problem, put_as,
-    put_if_match, send, write, write_as,
+    SEED, TestApp, TestService, call_as, call_if_match, create_release, editing, editing_node, get, get_as,
+    get_problem, put_as, put_if_match, send, write, write_as,
 };
 
 /// An article read back as a write body: without the fields the server sets.
@@ -120,7 +120,7 @@ async fn releases_are_created_read_changed_and_deleted_by_editors() {
 #[actix_web::test]
 async fn staging_validates_records_the_base_version_and_leaves_live_alone() {
     let (_app, token, service) = editing().await;
-    let (release, _) = new_release(&service, &token).await;
+    let (release, _) = create_release(&service, &token, "R").await;
     let before = get(&service, SEED).await;
     let live = before.json();
 
@@ -171,7 +171,7 @@ async fn staging_validates_records_the_base_version_and_leaves_live_alone() {
 #[actix_web::test]
 async fn an_if_match_on_staging_refuses_a_copy_of_an_older_version() {
     let (_app, token, service) = editing().await;
-    let (release, _) = new_release(&service, &token).await;
+    let (release, _) = create_release(&service, &token, "R").await;
     let stage = |path: String, body: Value, if_match: Option<String>| {
         let mut request = write(Method::PUT, &path, &token, &body);
         if let Some(tag) = if_match {
@@ -252,18 +252,6 @@ async fn an_if_match_on_staging_refuses_a_copy_of_an_older_version() {
     );
 }
 
-/// A new release; its path and ETag.
-async fn new_release<S, B>(service: &S, token: &str) -> (String, String)
-where
-    S: TestService<B>,
-    B: actix_web::body::MessageBody,
-{
-    let created = write_as(service, Method::POST, "/v1/releases", token, &json!({"title": "R"})).await;
-    created.assert_status(201);
-    let id = created.json()["id"].as_str().unwrap().to_owned();
-    (format!("/v1/releases/{id}"), created.etag())
-}
-
 /// Stages `body` at `rest` (an article or section path below `/v1`) in `release`: the answer.
 async fn stage_in<S, B>(service: &S, token: &str, release: &str, rest: &str, body: &Value) -> crate::common::Reply
 where
@@ -314,7 +302,7 @@ where
 #[actix_web::test]
 async fn publishing_applies_everything_and_closes_the_release() {
     let (app, token, service) = editing().await;
-    let (release, _) = new_release(&service, &token).await;
+    let (release, _) = create_release(&service, &token, "R").await;
     // An endpoint subscribed to release events (stored directly: no receiver needed).
     {
         use diesel::ExpressionMethods;
@@ -389,7 +377,7 @@ async fn publishing_applies_everything_and_closes_the_release() {
 #[actix_web::test]
 async fn a_conflict_applies_nothing_and_leaves_the_release_open() {
     let (app, token, service) = editing().await;
-    let (release, _) = new_release(&service, &token).await;
+    let (release, _) = create_release(&service, &token, "R").await;
     let live = get(&service, SEED).await;
     let mut staged = writable(&live.json());
     staged["title"] = json!("Staged title");
@@ -425,7 +413,7 @@ async fn a_conflict_applies_nothing_and_leaves_the_release_open() {
 #[actix_web::test]
 async fn a_release_applies_all_or_nothing() {
     let (app, token, service) = editing().await;
-    let (release, _) = new_release(&service, &token).await;
+    let (release, _) = create_release(&service, &token, "R").await;
     for slug in ["one", "two"] {
         let staged = stage_in(&service, &token, &release, &format!("/articles/{slug}"), &article(slug)).await;
         staged.assert_status(200);
@@ -522,7 +510,7 @@ async fn a_scheduled_release_that_cannot_be_applied_fails_and_applies_nothing() 
     use diesel::{ExpressionMethods, QueryDsl};
     use diesel_async::RunQueryDsl;
     let (app, token, state, service) = editing_node().await;
-    let (release, _) = new_release(&service, &token).await;
+    let (release, _) = create_release(&service, &token, "R").await;
     stage_in(&service, &token, &release, "/articles/peels", &article("Peels")).await;
     // A section of an article that neither exists nor is staged.
     let section = json!({"kind": "risks", "heading": "Risks", "items": [{"title": "Peeling", "body": "Expected."}]});
@@ -565,7 +553,7 @@ fn content_of(value: &Value) -> Value {
 async fn a_preview_shows_what_publishing_will_store() {
     let (app, token, service) = editing().await;
     let preview_token = app.token("previewer", Role::Preview).await;
-    let (release, _) = new_release(&service, &token).await;
+    let (release, _) = create_release(&service, &token, "R").await;
     let live = get(&service, SEED).await;
     let mut staged = writable(&live.json());
     staged["title"] = json!("Staged title");
@@ -909,7 +897,7 @@ async fn a_release_claimed_by_a_killed_node_is_published_once_by_the_other() {
 #[actix_web::test]
 async fn unstaging_what_was_never_staged_is_its_own_404() {
     let (_app, token, service) = editing().await;
-    let (release, _) = new_release(&service, &token).await;
+    let (release, _) = create_release(&service, &token, "R").await;
     for path in [
         format!("{release}/articles/peels"),
         format!("{release}/articles/peels/sections/risks"),
@@ -940,7 +928,7 @@ async fn unstaging_what_was_never_staged_is_its_own_404() {
 async fn staging_during_a_publication_is_applied_or_refused_never_dropped() {
     use futures_util::future::join_all;
     let (_app, token, service) = editing().await;
-    let (release, _) = new_release(&service, &token).await;
+    let (release, _) = create_release(&service, &token, "R").await;
     for n in 0..40 {
         let path = format!("{release}/articles/bulk-{n}");
         let staged = put_as(&service, &path, &token, &article(&format!("Bulk {n}"))).await;
@@ -1017,7 +1005,7 @@ async fn hold_the_seed(app: &TestApp) -> tokio_postgres::Client {
 #[actix_web::test]
 async fn a_publication_that_times_out_says_so() {
     let (app, token, service) = editing().await;
-    let (release, _) = new_release(&service, &token).await;
+    let (release, _) = create_release(&service, &token, "R").await;
     stage_a_new_title(&service, &token, &release).await;
     let blocker = hold_the_seed(&app).await;
     let started = std::time::Instant::now();
@@ -1043,7 +1031,7 @@ async fn a_scheduled_release_that_cannot_publish_backs_off_then_fails() {
     use diesel_async::RunQueryDsl;
     use lamina::db::schema::releases;
     let (app, token, state, service) = editing_node().await;
-    let (release, _) = new_release(&service, &token).await;
+    let (release, _) = create_release(&service, &token, "R").await;
     let live = stage_a_new_title(&service, &token, &release).await;
     let id: uuid::Uuid = release.rsplit('/').next().unwrap().parse().unwrap();
     let mut conn = app.db.conn().await;
@@ -1115,7 +1103,7 @@ async fn a_release_stages_at_most_the_documented_number_of_changes() {
         "the README states the limit"
     );
     let (app, token, service) = editing().await;
-    let (release, _) = new_release(&service, &token).await;
+    let (release, _) = create_release(&service, &token, "R").await;
     assert_eq!(
         stage_in(&service, &token, &release, "/articles/many-0", &article("Many"))
             .await
@@ -1181,7 +1169,7 @@ async fn a_preview_in_flight_does_not_block_a_write() {
     use crate::common::{Hold, Proxy};
     use std::time::{Duration, Instant};
     let (app, token, service) = editing().await;
-    let (release, _) = new_release(&service, &token).await;
+    let (release, _) = create_release(&service, &token, "R").await;
     stage_a_new_title(&service, &token, &release).await;
     let risks =
         json!({"kind": "risks", "heading": "Staged risks", "items": [{"title": "Peeling", "body": "Expected."}]});

@@ -9,8 +9,8 @@ use actix_web::test::TestRequest;
 use serde_json::{Value, json};
 
 use crate::common::{
-    SEED, TestApp, TestService, call_if_match, editing, editing_with, get, get_as, get_problem, put_as, put_if_match,
-    send, write_as,
+    SEED, TestApp, TestService, call_if_match, create_release, editing, editing_with, get, get_as, get_problem, put_as,
+    put_if_match, send, write_as,
 };
 
 /// `/v1/search?…` with `q` (and more) encoded.
@@ -458,16 +458,7 @@ async fn anonymous_answers_are_cached_briefly_and_limited_per_address() {
 #[actix_web::test]
 async fn a_release_is_searchable_once_published_and_not_while_staged_or_previewed() {
     let (_app, token, service) = editing().await;
-    let created = write_as(
-        &service,
-        Method::POST,
-        "/v1/releases",
-        &token,
-        &json!({"title": "Peels"}),
-    )
-    .await;
-    created.assert_status(201);
-    let release = format!("/v1/releases/{}", created.json()["id"].as_str().unwrap());
+    let (release, _) = create_release(&service, &token, "Peels").await;
     let body = article(
         "Glycolic peels",
         "published",
@@ -478,7 +469,10 @@ async fn a_release_is_searchable_once_published_and_not_while_staged_or_previewe
     // A preview applies the release in a transaction that is rolled back.
     let previewed = get_as(
         &service,
-        &format!("/v1/articles/peels?release={}", created.json()["id"].as_str().unwrap()),
+        &format!(
+            "/v1/articles/peels?release={}",
+            release.trim_start_matches("/v1/releases/")
+        ),
         &token,
     )
     .await;

@@ -426,6 +426,19 @@ pub async fn write_if_match<S: TestService<B>, B: MessageBody>(
     .await
 }
 
+/// Creates a release titled `title`, which must succeed: its path and ETag.
+pub async fn create_release<S: TestService<B>, B: MessageBody>(
+    service: &S,
+    token: &str,
+    title: &str,
+) -> (String, String) {
+    let body = serde_json::json!({ "title": title });
+    let created = write_as(service, actix_web::http::Method::POST, "/v1/releases", token, &body).await;
+    created.assert_status(201);
+    let id = created.json()["id"].as_str().expect("a release id").to_owned();
+    (format!("/v1/releases/{id}"), created.etag())
+}
+
 /// `PUT path` of the JSON `body` with `token` and `If-Match: tag`, sent.
 pub async fn put_if_match<S: TestService<B>, B: MessageBody>(
     service: &S,
