@@ -7,8 +7,8 @@ use actix_web::test::TestRequest;
 use serde_json::{Value, json};
 
 use crate::common::{
-    SEED, TestApp, as_write, bearer, call_as, create_release, editing, get, get_problem, put_as, put_if_match, send,
-    write, write_if_match,
+    SEED, TestApp, as_write, bearer, call_as, create_release, editing, get, get_problem, publish_translation, put_as,
+    put_if_match, send, write, write_if_match,
 };
 
 /// Configures `de` and `de-AT` (falling back to `de`) with an admin token.
@@ -220,15 +220,7 @@ async fn a_chain_of_three_resolves_every_text_and_says_where_each_came_from() {
     assert_eq!(anonymous["title"], article["title"]);
     assert_eq!(anonymous["fallbacks"]["/title"], "en");
     let etag = reply.header("etag").unwrap().to_owned();
-    let publish = put_if_match(
-        &service,
-        &format!("{SEED}/translations/de"),
-        &editor,
-        &etag,
-        &json!({"status": "published"}),
-    )
-    .await;
-    publish.assert_status(200);
+    publish_translation(&service, &editor, "de", &etag).await;
     let anonymous = get(&service, &format!("{SEED}?locale=de-AT")).await.json();
     assert_eq!(anonymous["summary"], "Microneedling ist eine beliebte Hautbehandlung.");
     assert_eq!(anonymous["title"], article["title"], "de-AT is still a draft");
@@ -526,15 +518,7 @@ async fn sync_in_a_locale_delivers_its_reads_and_the_changes_it_falls_back_to() 
     let reply = put_if_match(&service, &format!("{SEED}?locale=de"), &editor, "*", &body).await;
     reply.assert_status(200);
     let etag = reply.header("etag").unwrap().to_owned();
-    let publish = put_if_match(
-        &service,
-        &format!("{SEED}/translations/de"),
-        &editor,
-        &etag,
-        &json!({"status": "published"}),
-    )
-    .await;
-    publish.assert_status(200);
+    publish_translation(&service, &editor, "de", &etag).await;
 
     // The initial sync in German gives the article as ?locale=de reads it.
     let initial = get(&service, "/v1/sync?locale=de").await;

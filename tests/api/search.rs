@@ -9,8 +9,8 @@ use actix_web::test::TestRequest;
 use serde_json::{Value, json};
 
 use crate::common::{
-    SEED, TestApp, TestService, call_if_match, create_release, editing, editing_with, get, get_as, get_problem, put_as,
-    put_if_match, send, write_as,
+    SEED, TestApp, TestService, call_if_match, create_release, editing, editing_with, get, get_as, get_problem,
+    publish_translation, put_as, put_if_match, send, write_as,
 };
 
 /// `/v1/search?…` with `q` (and more) encoded.
@@ -324,15 +324,7 @@ async fn a_german_text_is_found_in_german_once_its_translation_is_published() {
     // English searches never see German text.
     assert_eq!(search(&service, "makellosen", "", Some(&editor)).await["total"], 0);
 
-    let publish = put_if_match(
-        &service,
-        &format!("{SEED}/translations/de"),
-        &editor,
-        &etag,
-        &json!({"status": "published"}),
-    )
-    .await;
-    publish.assert_status(200);
+    publish_translation(&service, &editor, "de", &etag).await;
     let reply = get(&service, &search_path("Häute", "locale=de")).await;
     reply.assert_status(200);
     assert_eq!(reply.header("content-language"), Some("de"));

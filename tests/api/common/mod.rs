@@ -439,6 +439,20 @@ pub async fn create_release<S: TestService<B>, B: MessageBody>(
     (format!("/v1/releases/{id}"), created.etag())
 }
 
+/// Publishes the seed article's translation into `locale`, last read with `etag`; it must succeed.
+pub async fn publish_translation<S: TestService<B>, B: MessageBody>(
+    service: &S,
+    token: &str,
+    locale: &str,
+    etag: &str,
+) {
+    let path = format!("{SEED}/translations/{locale}");
+    let body = serde_json::json!({"status": "published"});
+    put_if_match(service, &path, token, etag, &body)
+        .await
+        .assert_status(200);
+}
+
 /// `PUT path` of the JSON `body` with `token` and `If-Match: tag`, sent.
 pub async fn put_if_match<S: TestService<B>, B: MessageBody>(
     service: &S,
