@@ -3,10 +3,9 @@
 
 use std::time::{Duration, Instant};
 
-use actix_web::test::TestRequest;
 use serde_json::json;
 
-use crate::common::{SEED, TestApp, editing_node, get, get_as, put_if_match, send};
+use crate::common::{SEED, TestApp, editing_node, get, get_as, get_with, put_if_match};
 
 async fn wait_until_subscribed(state: &lamina::AppState) {
     let started = Instant::now();
@@ -31,13 +30,7 @@ async fn public_reads_are_served_from_memory_and_writes_are_seen_at_once() {
     assert_eq!(state.cache.counts().0, hits + 1, "the second read is a hit");
     assert_eq!(first.body, second.body);
     assert_eq!(first.header("etag"), second.header("etag"));
-    let revalidated = send(
-        &service,
-        TestRequest::get()
-            .uri(&path)
-            .insert_header(("If-None-Match", first.header("etag").unwrap())),
-    )
-    .await;
+    let revalidated = get_with(&service, &path, &[("If-None-Match", first.header("etag").unwrap())]).await;
     assert_eq!(revalidated.status, 304, "a hit answers conditional requests too");
 
     // Authenticated readers are never served from (or stored in) the shared cache.

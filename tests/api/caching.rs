@@ -2,7 +2,7 @@
 
 use actix_web::test::TestRequest;
 
-use crate::common::{SEED, TestApp, get, send};
+use crate::common::{SEED, TestApp, get, get_with, send};
 
 #[actix_web::test]
 async fn reads_carry_validators_and_cache_headers() {
@@ -44,25 +44,13 @@ async fn if_none_match_answers_304_without_a_body() {
             format!("\"other\", {etag}"),
             "*".to_owned(),
         ] {
-            let reply = send(
-                &service,
-                TestRequest::get()
-                    .uri(&path)
-                    .insert_header(("If-None-Match", condition.as_str())),
-            )
-            .await;
+            let reply = get_with(&service, &path, &[("If-None-Match", &condition)]).await;
             assert_eq!(reply.status, 304, "{path} with If-None-Match: {condition}");
             assert!(reply.body.is_empty());
             assert_eq!(reply.header("etag"), Some(etag.as_str()));
             assert!(reply.header("cache-control").is_some());
         }
-        let reply = send(
-            &service,
-            TestRequest::get()
-                .uri(&path)
-                .insert_header(("If-None-Match", "\"stale\"")),
-        )
-        .await;
+        let reply = get_with(&service, &path, &[("If-None-Match", "\"stale\"")]).await;
         assert_eq!(reply.status, 200, "{path}");
         assert!(!reply.body.is_empty());
     }
@@ -73,29 +61,20 @@ async fn if_modified_since_is_honoured_without_if_none_match() {
     let app = TestApp::new().await;
     let service = app.service().await;
     let last_modified = get(&service, SEED).await.header("last-modified").unwrap().to_owned();
-    let reply = send(
-        &service,
-        TestRequest::get()
-            .uri(SEED)
-            .insert_header(("If-Modified-Since", last_modified.as_str())),
-    )
-    .await;
+    let reply = get_with(&service, SEED, &[("If-Modified-Since", &last_modified)]).await;
     reply.assert_status(304);
-    let reply = send(
+    let reply = get_with(
         &service,
-        TestRequest::get()
-            .uri(SEED)
-            .insert_header(("If-Modified-Since", "Mon, 01 Jan 2001 00:00:00 GMT")),
+        SEED,
+        &[("If-Modified-Since", "Mon, 01 Jan 2001 00:00:00 GMT")],
     )
     .await;
     reply.assert_status(200);
     // If-None-Match wins over If-Modified-Since.
-    let reply = send(
+    let reply = get_with(
         &service,
-        TestRequest::get()
-            .uri(SEED)
-            .insert_header(("If-Modified-Since", last_modified.as_str()))
-            .insert_header(("If-None-Match", "\"stale\"")),
+        SEED,
+        &[("If-Modified-Since", &last_modified), ("If-None-Match", "\"stale\"")],
     )
     .await;
     reply.assert_status(200);
@@ -122,13 +101,7 @@ async fn head_answers_like_get_without_a_body() {
 async fn browsers_may_call_the_api_and_read_its_validators() {
     let app = TestApp::new().await;
     let service = app.service().await;
-    let reply = send(
-        &service,
-        TestRequest::get()
-            .uri(SEED)
-            .insert_header(("Origin", "https://front.example")),
-    )
-    .await;
+    let reply = get_with(&service, SEED, &[("Origin", "https://front.example")]).await;
     reply.assert_status(200);
     assert!(reply.header("access-control-allow-origin").is_some());
     let exposed = reply
@@ -173,24 +146,12 @@ async fn cors_origins_can_be_restricted() {
     let mut app = TestApp::new().await;
     app.config.cors_origins = "https://allowed.example".to_owned();
     let service = app.service().await;
-    let allowed = send(
-        &service,
-        TestRequest::get()
-            .uri(SEED)
-            .insert_header(("Origin", "https://allowed.example")),
-    )
-    .await;
+    let allowed = get_with(&service, SEED, &[("Origin", "https://allowed.example")]).await;
     assert_eq!(
         allowed.header("access-control-allow-origin"),
         Some("https://allowed.example")
     );
-    let other = send(
-        &service,
-        TestRequest::get()
-            .uri(SEED)
-            .insert_header(("Origin", "https://evil.example")),
-    )
-    .await;
+    let other = get_with(&service, SEED, &[("Origin", "https://evil.example")]).await;
     assert!(other.header("access-control-allow-origin").is_none());
     // A refused preflight is a problem document like every other error.
     let preflight = send(

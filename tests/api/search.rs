@@ -5,12 +5,11 @@
 use std::collections::HashSet;
 
 use actix_web::http::Method;
-use actix_web::test::TestRequest;
 use serde_json::{Value, json};
 
 use crate::common::{
     SEED, TestApp, TestService, call_if_match, create_release, editing, editing_with, get, get_as, get_problem,
-    publish_translation, put_as, put_if_match, send, write_as,
+    get_with, publish_translation, put_as, put_if_match, write_as,
 };
 
 /// `/v1/search?…` with `q` (and more) encoded.
@@ -426,13 +425,7 @@ async fn anonymous_answers_are_cached_briefly_and_limited_per_address() {
     assert_eq!(anonymous.header("content-language"), Some("en"));
     assert!(anonymous.header("vary").unwrap().contains("Accept-Language"));
     let etag = anonymous.etag();
-    let again = send(
-        &service,
-        TestRequest::get()
-            .uri(&search_path("skin", ""))
-            .insert_header(("If-None-Match", etag.as_str())),
-    )
-    .await;
+    let again = get_with(&service, &search_path("skin", ""), &[("If-None-Match", &etag)]).await;
     again.assert_status(304);
     assert!(again.body.is_empty());
     let personal = get_as(&service, &search_path("skin", ""), &token).await;

@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet};
 
 use actix_web::test;
 
-use crate::common::{TestApp, get, get_problem, send};
+use crate::common::{TestApp, get, get_problem, get_with, send};
 
 /// Every `href="…"` and `src="…"` of the page that points at an asset.
 fn asset_paths(page: &str) -> Vec<String> {
@@ -90,13 +90,7 @@ async fn the_studio_is_served_from_the_binary_under_a_strict_policy() {
     );
 
     let etag = page.header("etag").unwrap().to_owned();
-    let again = send(
-        &service,
-        test::TestRequest::get()
-            .uri("/studio/")
-            .insert_header(("If-None-Match", etag)),
-    )
-    .await;
+    let again = get_with(&service, "/studio/", &[("If-None-Match", &etag)]).await;
     again.assert_status(304);
     assert!(again.body.is_empty());
 
@@ -155,13 +149,7 @@ async fn the_studio_is_served_from_the_binary_under_a_strict_policy() {
             graph.insert(file.clone(), imports(&script));
         }
         if plain.body.len() > 2048 {
-            let compressed = send(
-                &service,
-                test::TestRequest::get()
-                    .uri(&path)
-                    .insert_header(("Accept-Encoding", "gzip, br")),
-            )
-            .await;
+            let compressed = get_with(&service, &path, &[("Accept-Encoding", "gzip, br")]).await;
             assert_eq!(compressed.header("content-encoding"), Some("br"), "{path}");
             assert!(compressed.body.len() < plain.body.len() / 2, "{path}");
         }

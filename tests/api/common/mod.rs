@@ -497,6 +497,15 @@ pub fn pointers(problem: &Value) -> Vec<&str> {
         .collect()
 }
 
+/// `GET path` with the extra `headers` (and no token).
+pub async fn get_with<S: TestService<B>, B: MessageBody>(service: &S, path: &str, headers: &[(&str, &str)]) -> Reply {
+    let mut request = test::TestRequest::get().uri(path);
+    for (name, value) in headers {
+        request = request.insert_header((*name, *value));
+    }
+    send(service, request).await
+}
+
 /// `GET path`, which must answer the problem+json error `status` `code`: its body.
 pub async fn get_problem<S: TestService<B>, B: MessageBody>(service: &S, path: &str, status: u16, code: &str) -> Value {
     get(service, path).await.assert_problem(status, code)
