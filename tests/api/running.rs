@@ -209,42 +209,27 @@ async fn token_commands_print_the_secret_once_and_never_again() {
     };
     assert_eq!(read(&renewed).await.status, 200);
     read(secret).await.assert_problem(401, "unauthorized");
+    let create_expiring = |name: &str, days: &str| {
+        run(&[
+            "token",
+            "create",
+            "--name",
+            name,
+            "--role",
+            "editor",
+            "--expires-in-days",
+            days,
+        ])
+    };
     // A token that would be born expired is refused.
-    let expired = run(&[
-        "token",
-        "create",
-        "--name",
-        "carol",
-        "--role",
-        "editor",
-        "--expires-in-days",
-        "0",
-    ]);
+    let expired = create_expiring("carol", "0");
     assert!(!expired.status.success());
     // An absurd lifetime (it overflowed the date and panicked) is refused with
     // a clear message; ten years is the most (issue 24.14).
-    let absurd = run(&[
-        "token",
-        "create",
-        "--name",
-        "dave",
-        "--role",
-        "editor",
-        "--expires-in-days",
-        "96000000",
-    ]);
+    let absurd = create_expiring("dave", "96000000");
     let stderr = String::from_utf8_lossy(&absurd.stderr);
     assert_eq!(absurd.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("1..=3650") && !stderr.contains("panicked"), "{stderr}");
-    let longest = run(&[
-        "token",
-        "create",
-        "--name",
-        "dave",
-        "--role",
-        "editor",
-        "--expires-in-days",
-        "3650",
-    ]);
+    let longest = create_expiring("dave", "3650");
     assert!(longest.status.success(), "{}", String::from_utf8_lossy(&longest.stderr));
 }

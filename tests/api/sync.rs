@@ -179,6 +179,13 @@ macro_rules! sync_all {
     }};
 }
 
+/// An anonymous client that has read the whole feed.
+async fn caught_up<S: crate::common::AppService>(service: &S) -> Client {
+    let mut client = Client::new(None);
+    sync_all!(service, &mut client, 100);
+    client
+}
+
 /// Every article the caller can list, id → its `GET` body.
 macro_rules! readable {
     ($service:expr, $token:expr) => {{
@@ -427,8 +434,7 @@ async fn the_feed_reproduces_get_bodies_through_random_writes() {
 #[actix_web::test]
 async fn a_write_waiting_on_a_lock_during_a_sync_call_is_delivered_by_the_next() {
     let (app, editor, service) = editing().await;
-    let mut client = Client::new(None);
-    sync_all!(&service, &mut client, 100);
+    let mut client = caught_up(&service).await;
 
     let locker = connect(&app.db.url).await;
     locker
@@ -628,8 +634,7 @@ async fn pages_visibility_and_deletions() {
 #[actix_web::test]
 async fn pruned_cursors_answer_410_and_bad_queries_400() {
     let (app, editor, service) = editing().await;
-    let mut client = Client::new(None);
-    sync_all!(&service, &mut client, 100);
+    let client = caught_up(&service).await;
     let old = client.cursor.clone().unwrap();
     let mut paging = Client::new(None);
     let reply = call!(
@@ -1018,8 +1023,7 @@ fn another_installation(app: &TestApp) -> crate::common::TestDb {
 async fn cursors_this_database_never_handed_out_are_400() {
     let app = TestApp::new().await;
     let service = app.service().await;
-    let mut client = Client::new(None);
-    sync_all!(&service, &mut client, 100);
+    let client = caught_up(&service).await;
     let cursor = client.cursor.clone().unwrap();
     assert_eq!(get(&service, &at_cursor(&cursor)).await.status, 200);
 
@@ -1072,8 +1076,7 @@ async fn a_restore_from_an_older_backup_expires_the_cursors_handed_out_since() {
         .unwrap();
     let editor = app.editor().await;
     let service = app.service().await;
-    let mut client = Client::new(None);
-    sync_all!(&service, &mut client, 100);
+    let mut client = caught_up(&service).await;
     let before_write = client.cursor.clone().unwrap();
     expect!(&service, creating(&editor, "after-the-backup", "published"), 201);
     sync_all!(&service, &mut client, 100);
@@ -1152,8 +1155,7 @@ async fn a_page_from_an_old_cursor_reads_a_bounded_slice_of_the_log() {
         .await
         .unwrap();
     let (state, service) = app.node().await;
-    let mut client = Client::new(None);
-    sync_all!(&service, &mut client, 100);
+    let mut client = caught_up(&service).await;
     // A log of 100,000 changes since that cursor, in 100 transactions.
     db.batch_execute(
         "DO $$ BEGIN FOR t IN 1..100 LOOP \
