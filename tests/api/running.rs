@@ -2,27 +2,11 @@
 //! sharing it, clean shutdown.
 
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-/// A raw HTTP/1.1 request; returns the whole response text.
-fn http(port: u16, method: &str, path: &str) -> Option<String> {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    stream.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
-    write!(
-        stream,
-        "{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
-    )
-    .ok()?;
-    let mut response = Vec::new();
-    stream.read_to_end(&mut response).ok()?;
-    Some(String::from_utf8_lossy(&response).into_owned())
-}
+use crate::common::{free_port, raw_http};
 
 struct KillOnDrop(std::process::Child);
 
@@ -55,7 +39,7 @@ fn serve_runs_its_own_cluster_shares_it_and_stops_it() {
 
     let mut response = None;
     while started.elapsed() < Duration::from_secs(90) {
-        if let Some(text) = http(
+        if let Some(text) = raw_http(
             port,
             "GET",
             "/v1/articles/explore-micro-needling-for-flawless-skin-today",
@@ -69,7 +53,7 @@ fn serve_runs_its_own_cluster_shares_it_and_stops_it() {
     assert!(response.starts_with("HTTP/1.1 200"), "{response}");
     assert!(response.contains("Post-Treatment Care"));
 
-    let head = http(
+    let head = raw_http(
         port,
         "HEAD",
         "/v1/articles/explore-micro-needling-for-flawless-skin-today",
@@ -90,7 +74,7 @@ fn serve_runs_its_own_cluster_shares_it_and_stops_it() {
     assert!(seed.status.success(), "{log}");
     assert!(log.contains("already running"), "{log}");
     assert!(log.contains("already present"), "{log}");
-    let list = http(port, "GET", "/v1/articles").unwrap();
+    let list = raw_http(port, "GET", "/v1/articles").unwrap();
     assert_eq!(list.matches("\"slug\"").count(), 1, "no duplicate: {list}");
 
     // SIGTERM: lamina stops serving and stops the cluster it started, but a
