@@ -119,12 +119,7 @@ async fn locales_are_configured_by_admins_with_chains_checked() {
             .contains("must be null")
     );
     let listed = get(&service, "/v1/locales").await.json();
-    let codes: Vec<&str> = listed
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|l| l["code"].as_str().unwrap())
-        .collect();
+    let codes: Vec<&str> = crate::common::strings(&listed, "code");
     assert_eq!(codes, ["en", "de", "de-AT"], "nothing refused was stored");
     assert_eq!(listed[2]["fallback"], "de");
 

@@ -35,12 +35,7 @@ async fn the_list_pages_newest_first_and_hides_drafts() {
     first.assert_status(200);
     assert_eq!(first.header("content-type"), Some("application/json"));
     let page = first.json();
-    let slugs: Vec<&str> = page["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a["slug"].as_str().unwrap())
-        .collect();
+    let slugs: Vec<&str> = crate::common::strings(&page["items"], "slug");
     assert_eq!(slugs, ["newest", "middle"]);
     assert!(
         page["items"][0].get("sections").is_none(),
@@ -52,12 +47,7 @@ async fn the_list_pages_newest_first_and_hides_drafts() {
     let second = get(&service, &format!("/v1/articles?limit=2&cursor={cursor}"))
         .await
         .json();
-    let slugs: Vec<&str> = second["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a["slug"].as_str().unwrap())
-        .collect();
+    let slugs: Vec<&str> = crate::common::strings(&second["items"], "slug");
     assert_eq!(slugs, ["explore-micro-needling-for-flawless-skin-today"]);
     assert_eq!(second["next_cursor"], Value::Null);
 
@@ -78,12 +68,7 @@ async fn sections_can_be_selected_and_each_selection_has_its_own_etag() {
     let some = get(&service, &format!("{SEED}?sections=risks,steps")).await;
     some.assert_status(200);
     let some_json = some.json();
-    let kinds: Vec<&str> = some_json["sections"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["kind"].as_str().unwrap())
-        .collect();
+    let kinds: Vec<&str> = crate::common::strings(&some_json["sections"], "kind");
     assert_eq!(kinds, ["steps", "risks"], "article order, not query order");
     assert_ne!(whole.header("etag"), some.header("etag"));
     let same = get(&service, &format!("{SEED}?sections=steps,risks")).await;

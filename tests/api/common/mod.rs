@@ -487,14 +487,18 @@ pub fn positions(article: &Value) -> Vec<i64> {
         .collect()
 }
 
+/// The string `field` of each element of the array `list`, in order.
+pub fn strings<'a>(list: &'a Value, field: &str) -> Vec<&'a str> {
+    list.as_array()
+        .expect("an array")
+        .iter()
+        .map(|element| element[field].as_str().expect("a string"))
+        .collect()
+}
+
 /// The pointers of the `errors` of a 422 problem, in order.
 pub fn pointers(problem: &Value) -> Vec<&str> {
-    problem["errors"]
-        .as_array()
-        .expect("an errors array")
-        .iter()
-        .map(|error| error["pointer"].as_str().expect("a pointer"))
-        .collect()
+    strings(&problem["errors"], "pointer")
 }
 
 /// `GET path` with the extra `headers` (and no token).
