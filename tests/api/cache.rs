@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use crate::common::{SEED, TestApp, editing_node, get, get_as, get_with, put_if_match};
+use crate::common::{SEED, TestApp, editing_node, editing_two_nodes, get, get_as, get_with, put_if_match};
 
 async fn wait_until_subscribed(state: &lamina::AppState) {
     let started = Instant::now();
@@ -54,10 +54,7 @@ async fn public_reads_are_served_from_memory_and_writes_are_seen_at_once() {
 
 #[actix_web::test]
 async fn another_node_sees_a_write_within_100_ms_twenty_times_in_a_row() {
-    let app = TestApp::new().await;
-    let token = app.editor().await;
-    let (state_a, node_a) = app.node().await;
-    let (state_b, node_b) = app.node().await;
+    let (_app, token, (state_a, node_a), (state_b, node_b)) = editing_two_nodes().await;
     wait_until_subscribed(&state_a).await;
     wait_until_subscribed(&state_b).await;
     let path = format!("{SEED}/sections/risks");
@@ -164,10 +161,7 @@ impl Drop for Stopped {
 
 #[actix_web::test]
 async fn a_stalled_notification_connection_stops_serving_the_cache_within_100_ms() {
-    let app = TestApp::new().await;
-    let token = app.editor().await;
-    let (_, node_a) = app.node().await;
-    let (state_b, node_b) = app.node().await;
+    let (app, token, (_, node_a), (state_b, node_b)) = editing_two_nodes().await;
     wait_until_subscribed(&state_b).await;
     let path = format!("{SEED}/sections/risks");
     let before = get(&node_b, &path).await;

@@ -7,8 +7,8 @@ use lamina::auth::Role;
 use serde_json::{Value, json};
 
 use crate::common::{
-    SEED, TestApp, TestService, call_as, call_if_match, create_release, editing, editing_node, get, get_as,
-    get_problem, put_as, put_if_match, send, write, write_as,
+    SEED, TestApp, TestService, call_as, call_if_match, create_release, editing, editing_node, editing_two_nodes, get,
+    get_as, get_problem, put_as, put_if_match, send, write, write_as,
 };
 
 /// An article read back as a write body: without the fields the server sets.
@@ -460,10 +460,7 @@ where
 
 #[actix_web::test]
 async fn a_scheduled_release_publishes_once_across_two_nodes() {
-    let app = TestApp::new().await;
-    let token = app.editor().await;
-    let (state_a, service) = app.node().await;
-    let (state_b, _other) = app.node().await;
+    let (app, token, (state_a, service), (state_b, _other)) = editing_two_nodes().await;
     let publish_at = (chrono::Utc::now() + chrono::Duration::seconds(1)).to_rfc3339();
     let created = scheduled_release(&service, &token, "Soon", &publish_at).await;
     created.assert_status(201);

@@ -8,8 +8,8 @@ use actix_web::http::Method;
 use serde_json::{Value, json};
 
 use crate::common::{
-    SEED, TestApp, TestService, call_if_match, create_release, editing, editing_with, get, get_as, get_problem,
-    get_with, publish_translation, put_as, put_if_match, write_as,
+    SEED, TestApp, TestService, call_if_match, create_release, editing, editing_two_nodes, editing_with, get, get_as,
+    get_problem, get_with, publish_translation, put_as, put_if_match, write_as,
 };
 
 /// `/v1/search?…` with `q` (and more) encoded.
@@ -238,10 +238,7 @@ async fn words_match_by_stem_accents_fold_and_the_last_word_is_a_prefix() {
 
 #[actix_web::test]
 async fn drafts_are_invisible_anonymously_and_found_with_a_token_at_once_on_another_node() {
-    let app = TestApp::new().await;
-    let token = app.editor().await;
-    let (_, writer) = app.node().await;
-    let (_, reader) = app.node().await;
+    let (_app, token, (_, writer), (_, reader)) = editing_two_nodes().await;
     let body = article("Zanzibarite masks", "draft", "Spread the zanzibarite paste evenly.");
     let created = write_as(&writer, Method::PUT, "/v1/articles/masks", &token, &body).await;
     created.assert_status(201);

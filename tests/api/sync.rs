@@ -32,6 +32,16 @@ fn request(path: &str, token: Option<&str>) -> TestRequest {
     }
 }
 
+/// The one text column of each row `query` selects.
+async fn texts(db: &tokio_postgres::Client, query: &str) -> Vec<String> {
+    db.query(query, &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| row.get(0))
+        .collect()
+}
+
 /// The sync path that resumes at `cursor`.
 fn at_cursor(cursor: &str) -> String {
     format!("/v1/sync?cursor={cursor}")
@@ -413,13 +423,7 @@ async fn the_feed_reproduces_get_bodies_through_random_writes() {
     }
     // The writes were of every kind (published or unpublished, depending on the seed).
     let db = connect(&app.db.url).await;
-    let events: Vec<String> = db
-        .query("SELECT DISTINCT event FROM changes", &[])
-        .await
-        .unwrap()
-        .iter()
-        .map(|row| row.get(0))
-        .collect();
+    let events = texts(&db, "SELECT DISTINCT event FROM changes").await;
     for event in ["article.created", "article.updated", "article.deleted"] {
         assert!(events.iter().any(|found| found == event), "no {event}: {events:?}");
     }
@@ -611,13 +615,7 @@ async fn pages_visibility_and_deletions() {
 
     // The change log says what happened.
     let db = connect(&app.db.url).await;
-    let events: Vec<String> = db
-        .query("SELECT event FROM changes ORDER BY seq", &[])
-        .await
-        .unwrap()
-        .iter()
-        .map(|row| row.get(0))
-        .collect();
+    let events = texts(&db, "SELECT event FROM changes ORDER BY seq").await;
     assert_eq!(
         events,
         [

@@ -269,6 +269,20 @@ pub async fn editing_node() -> (TestApp, String, lamina::AppState, impl AppServi
     (app, editor, state, service)
 }
 
+/// A fresh application, an editor token and two nodes (state and service each) on its database.
+pub async fn editing_two_nodes() -> (
+    TestApp,
+    String,
+    (lamina::AppState, impl AppService + use<>),
+    (lamina::AppState, impl AppService + use<>),
+) {
+    let app = TestApp::new().await;
+    let editor = app.editor().await;
+    let first = app.node().await;
+    let second = app.node().await;
+    (app, editor, first, second)
+}
+
 /// The configuration `lamina serve` would have with no environment set.
 pub fn test_config() -> lamina::config::Config {
     use clap::Parser;
