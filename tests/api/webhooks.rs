@@ -183,6 +183,18 @@ async fn register<B: actix_web::body::MessageBody>(
     )
 }
 
+/// A receiver answering `statuses`, registered (by `admin`) for `events`: it, and the endpoint's id and secret.
+async fn receiving<B: actix_web::body::MessageBody>(
+    service: &impl TestService<B>,
+    admin: &str,
+    statuses: &[u16],
+    events: Value,
+) -> (Receiver, (String, String)) {
+    let receiver = Receiver::start(statuses).await;
+    let endpoint = register(service, admin, &receiver.url, events).await;
+    (receiver, endpoint)
+}
+
 /// Replaces the seed's overview section.
 fn overview_put(token: &str, text: &str) -> TestRequest {
     let body = json!({"kind": "overview", "heading": "What is it?", "body": text});
@@ -242,8 +254,7 @@ async fn wait_for_state<B: actix_web::body::MessageBody>(
 #[actix_web::test]
 async fn a_section_put_delivers_a_signed_article_updated_event() {
     let (app, admin, editor, service) = webhook_service().await;
-    let receiver = Receiver::start(&[200]).await;
-    let (id, secret) = register(&service, &admin, &receiver.url, json!(["article.updated"])).await;
+    let (receiver, (id, secret)) = receiving(&service, &admin, &[200], json!(["article.updated"])).await;
     let _worker = worker(&app);
 
     let reply = send(&service, overview_put(&editor, "Signed and delivered.")).await;
@@ -291,8 +302,7 @@ async fn a_section_put_delivers_a_signed_article_updated_event() {
 #[actix_web::test]
 async fn a_failed_attempt_is_retried_with_the_same_webhook_id() {
     let (app, admin, editor, service) = webhook_service().await;
-    let receiver = Receiver::start(&[500, 200]).await;
-    let (id, secret) = register(&service, &admin, &receiver.url, json!(["*"])).await;
+    let (receiver, (id, secret)) = receiving(&service, &admin, &[500, 200], json!(["*"])).await;
     let _worker = worker(&app);
 
     edit_overview(&service, &editor, "Retried.").await;
@@ -331,8 +341,7 @@ async fn events_of_one_article_arrive_in_order() {
 #[actix_web::test]
 async fn a_410_disables_the_endpoint() {
     let (app, admin, editor, service) = webhook_service().await;
-    let receiver = Receiver::start(&[410, 200]).await;
-    let (id, secret) = register(&service, &admin, &receiver.url, json!(["*"])).await;
+    let (receiver, (id, secret)) = receiving(&service, &admin, &[410, 200], json!(["*"])).await;
     let _worker = worker(&app);
 
     edit_overview(&service, &editor, "Gone.").await;
@@ -368,8 +377,7 @@ async fn a_410_disables_the_endpoint() {
 #[actix_web::test]
 async fn events_kept_past_the_retention_become_one_sync_required() {
     let (app, admin, editor, service) = webhook_service().await;
-    let receiver = Receiver::start(&[200]).await;
-    let (id, secret) = register(&service, &admin, &receiver.url, json!(["article.updated"])).await;
+    let (receiver, (id, secret)) = receiving(&service, &admin, &[200], json!(["article.updated"])).await;
     switch(&service, &admin, &id, &receiver.url, json!(["article.updated"]), false).await;
     for text in ["One.", "Two."] {
         edit_overview(&service, &editor, text).await;
@@ -402,8 +410,7 @@ async fn a_delivery_fails_after_the_last_attempt_and_can_be_retried() {
     let (mut app, admin, editor) = webhook_app().await;
     app.config.webhook_max_attempts = 3;
     let service = app.service().await;
-    let receiver = Receiver::start(&[500, 500, 500, 200]).await;
-    let (id, _) = register(&service, &admin, &receiver.url, json!(["article.updated"])).await;
+    let (receiver, (id, _)) = receiving(&service, &admin, &[500, 500, 500, 200], json!(["article.updated"])).await;
     let _worker = worker(&app);
 
     edit_overview(&service, &editor, "Failing.").await;
@@ -442,8 +449,7 @@ async fn a_delivery_fails_after_the_last_attempt_and_can_be_retried() {
 #[actix_web::test]
 async fn a_ping_is_a_signed_webhook_ping_event() {
     let (app, admin, _, service) = webhook_service().await;
-    let receiver = Receiver::start(&[204]).await;
-    let (id, secret) = register(&service, &admin, &receiver.url, json!(["article.deleted"])).await;
+    let (receiver, (id, secret)) = receiving(&service, &admin, &[204], json!(["article.deleted"])).await;
     let _worker = worker(&app);
 
     let reply = call_as(&service, Method::POST, &format!("/v1/webhooks/{id}/ping"), &admin).await;
@@ -564,8 +570,7 @@ async fn private_addresses_and_unknown_events_are_refused() {
 #[actix_web::test]
 async fn two_workers_on_one_database_deliver_each_event_once() {
     let (app, admin, editor, service) = webhook_service().await;
-    let receiver = Receiver::start(&[200]).await;
-    let (id, _) = register(&service, &admin, &receiver.url, json!(["*"])).await;
+    let (receiver, (id, _)) = receiving(&service, &admin, &[200], json!(["*"])).await;
     let _first = worker(&app);
     let _second = worker(&app);
 
