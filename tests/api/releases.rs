@@ -119,8 +119,7 @@ async fn releases_are_created_read_changed_and_deleted_by_editors() {
 
 #[actix_web::test]
 async fn staging_validates_records_the_base_version_and_leaves_live_alone() {
-    let (_app, token, service) = editing().await;
-    let (release, _) = create_release(&service, &token, "R").await;
+    let (_app, token, service, release) = with_release().await;
     let before = get(&service, SEED).await;
     let live = before.json();
 
@@ -170,8 +169,7 @@ async fn staging_validates_records_the_base_version_and_leaves_live_alone() {
 
 #[actix_web::test]
 async fn an_if_match_on_staging_refuses_a_copy_of_an_older_version() {
-    let (_app, token, service) = editing().await;
-    let (release, _) = create_release(&service, &token, "R").await;
+    let (_app, token, service, release) = with_release().await;
     let stage = |path: String, body: Value, if_match: Option<String>| {
         let mut request = write(Method::PUT, &path, &token, &body);
         if let Some(tag) = if_match {
@@ -252,6 +250,13 @@ async fn an_if_match_on_staging_refuses_a_copy_of_an_older_version() {
     );
 }
 
+/// A fresh application, an editor token, its service and a new release's path: how most tests here start.
+async fn with_release() -> (TestApp, String, impl crate::common::AppService + use<>, String) {
+    let (app, token, service) = editing().await;
+    let (release, _) = create_release(&service, &token, "R").await;
+    (app, token, service, release)
+}
+
 /// Stages `body` at `rest` (an article or section path below `/v1`) in `release`: the answer.
 async fn stage_in<S, B>(service: &S, token: &str, release: &str, rest: &str, body: &Value) -> crate::common::Reply
 where
@@ -301,8 +306,7 @@ where
 
 #[actix_web::test]
 async fn publishing_applies_everything_and_closes_the_release() {
-    let (app, token, service) = editing().await;
-    let (release, _) = create_release(&service, &token, "R").await;
+    let (app, token, service, release) = with_release().await;
     // An endpoint subscribed to release events (stored directly: no receiver needed).
     {
         use diesel::ExpressionMethods;
@@ -376,8 +380,7 @@ async fn publishing_applies_everything_and_closes_the_release() {
 
 #[actix_web::test]
 async fn a_conflict_applies_nothing_and_leaves_the_release_open() {
-    let (app, token, service) = editing().await;
-    let (release, _) = create_release(&service, &token, "R").await;
+    let (app, token, service, release) = with_release().await;
     let live = get(&service, SEED).await;
     let mut staged = writable(&live.json());
     staged["title"] = json!("Staged title");
@@ -412,8 +415,7 @@ async fn a_conflict_applies_nothing_and_leaves_the_release_open() {
 
 #[actix_web::test]
 async fn a_release_applies_all_or_nothing() {
-    let (app, token, service) = editing().await;
-    let (release, _) = create_release(&service, &token, "R").await;
+    let (app, token, service, release) = with_release().await;
     for slug in ["one", "two"] {
         let staged = stage_in(&service, &token, &release, &format!("/articles/{slug}"), &article(slug)).await;
         staged.assert_status(200);
@@ -893,8 +895,7 @@ async fn a_release_claimed_by_a_killed_node_is_published_once_by_the_other() {
 
 #[actix_web::test]
 async fn unstaging_what_was_never_staged_is_its_own_404() {
-    let (_app, token, service) = editing().await;
-    let (release, _) = create_release(&service, &token, "R").await;
+    let (_app, token, service, release) = with_release().await;
     for path in [
         format!("{release}/articles/peels"),
         format!("{release}/articles/peels/sections/risks"),
@@ -924,8 +925,7 @@ async fn unstaging_what_was_never_staged_is_its_own_404() {
 #[actix_web::test]
 async fn staging_during_a_publication_is_applied_or_refused_never_dropped() {
     use futures_util::future::join_all;
-    let (_app, token, service) = editing().await;
-    let (release, _) = create_release(&service, &token, "R").await;
+    let (_app, token, service, release) = with_release().await;
     for n in 0..40 {
         let path = format!("{release}/articles/bulk-{n}");
         let staged = put_as(&service, &path, &token, &article(&format!("Bulk {n}"))).await;
@@ -1001,8 +1001,7 @@ async fn hold_the_seed(app: &TestApp) -> tokio_postgres::Client {
 /// timeout), nothing was written.
 #[actix_web::test]
 async fn a_publication_that_times_out_says_so() {
-    let (app, token, service) = editing().await;
-    let (release, _) = create_release(&service, &token, "R").await;
+    let (app, token, service, release) = with_release().await;
     stage_a_new_title(&service, &token, &release).await;
     let blocker = hold_the_seed(&app).await;
     let started = std::time::Instant::now();
@@ -1099,8 +1098,7 @@ async fn a_release_stages_at_most_the_documented_number_of_changes() {
         readme.contains(&format!("a release stages at most {limit} changes")),
         "the README states the limit"
     );
-    let (app, token, service) = editing().await;
-    let (release, _) = create_release(&service, &token, "R").await;
+    let (app, token, service, release) = with_release().await;
     assert_eq!(
         stage_in(&service, &token, &release, "/articles/many-0", &article("Many"))
             .await
@@ -1165,8 +1163,7 @@ async fn a_release_stages_at_most_the_documented_number_of_changes() {
 async fn a_preview_in_flight_does_not_block_a_write() {
     use crate::common::{Hold, Proxy};
     use std::time::{Duration, Instant};
-    let (app, token, service) = editing().await;
-    let (release, _) = create_release(&service, &token, "R").await;
+    let (app, token, service, release) = with_release().await;
     stage_a_new_title(&service, &token, &release).await;
     let risks =
         json!({"kind": "risks", "heading": "Staged risks", "items": [{"title": "Peeling", "body": "Expected."}]});
