@@ -7,7 +7,7 @@ use diesel_async::RunQueryDsl;
 use lamina::auth::Role;
 use serde_json::json;
 
-use crate::common::{SEED, TestApp, bearer, call_if_match, editing_with, get, get_as, get_problem, put_if_match, send};
+use crate::common::{SEED, TestApp, bearer, call_if_match, editing_with, get, get_as, get_problem, put_over, send};
 use crate::reads::insert;
 
 fn overview() -> serde_json::Value {
@@ -35,7 +35,7 @@ async fn writes_need_a_valid_token_with_the_editor_role() {
     anonymous.assert_problem(401, "unauthorized");
     assert_eq!(anonymous.header("www-authenticate"), Some("Bearer realm=\"lamina\""));
 
-    let bogus = put_if_match(&service, &path, "lamina_not-a-real-token", "*", &overview()).await;
+    let bogus = put_over(&service, &path, "lamina_not-a-real-token", &overview()).await;
     bogus.assert_problem(401, "unauthorized");
     assert!(bogus.header("www-authenticate").unwrap().starts_with("Bearer"));
 
@@ -49,7 +49,7 @@ async fn writes_need_a_valid_token_with_the_editor_role() {
     .await;
     basic.assert_problem(401, "unauthorized");
 
-    let forbidden = put_if_match(&service, &path, &preview, "*", &overview()).await;
+    let forbidden = put_over(&service, &path, &preview, &overview()).await;
     forbidden.assert_problem(403, "forbidden");
 
     let deleted = call_if_match(&service, Method::DELETE, &path, &preview, "*").await;
@@ -230,15 +230,14 @@ async fn writes_are_rate_limited_per_token() {
     let service = app.service().await;
     let path = format!("{SEED}/sections/overview");
     for _ in 0..2 {
-        let reply = put_if_match(&service, &path, &token, "*", &overview()).await;
+        let reply = put_over(&service, &path, &token, &overview()).await;
         reply.assert_status(200);
     }
     let before = get(&service, &path).await.body;
-    let limited = put_if_match(
+    let limited = put_over(
         &service,
         &path,
         &token,
-        "*",
         &json!({"kind": "overview", "heading": "H", "body": "Third."}),
     )
     .await;
@@ -251,6 +250,6 @@ async fn writes_are_rate_limited_per_token() {
     );
     // Reads by the same token are not limited; another token may still write.
     assert_eq!(get_as(&service, &format!("{SEED}/revisions"), &token).await.status, 200);
-    let reply = put_if_match(&service, &path, &other, "*", &overview()).await;
+    let reply = put_over(&service, &path, &other, &overview()).await;
     reply.assert_status(200);
 }

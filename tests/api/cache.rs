@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use crate::common::{SEED, TestApp, editing_node, editing_two_nodes, get, get_as, get_with, put_if_match};
+use crate::common::{SEED, TestApp, editing_node, editing_two_nodes, get, get_as, get_with, put_over};
 
 async fn wait_until_subscribed(state: &lamina::AppState) {
     let started = Instant::now();
@@ -40,7 +40,7 @@ async fn public_reads_are_served_from_memory_and_writes_are_seen_at_once() {
     assert_eq!(state.cache.counts(), (hits, misses));
 
     let body = json!({"kind": "overview", "heading": "What is it?", "body": "Seen at once."});
-    let reply = put_if_match(&service, &path, &token, "*", &body).await;
+    let reply = put_over(&service, &path, &token, &body).await;
     reply.assert_status(200);
     let after = get(&service, &path).await;
     assert_eq!(after.json()["body"], "Seen at once.");
@@ -71,7 +71,7 @@ async fn another_node_sees_a_write_within_100_ms_twenty_times_in_a_row() {
         );
 
         let body = json!({"kind": "risks", "heading": format!("Risks, round {round}"), "items": []});
-        let written = put_if_match(&node_a, &path, &token, "*", &body).await;
+        let written = put_over(&node_a, &path, &token, &body).await;
         written.assert_status(200);
         let new_etag = written.header("etag").unwrap().to_owned();
         let committed = Instant::now();
@@ -190,7 +190,7 @@ async fn a_stalled_notification_connection_stops_serving_the_cache_within_100_ms
     let stopped = Stopped::stop(listeners.iter().map(|backend| backend.pid).collect());
 
     let body = json!({"kind": "risks", "heading": "Written while B cannot hear", "items": []});
-    let written = put_if_match(&node_a, &path, &token, "*", &body).await;
+    let written = put_over(&node_a, &path, &token, &body).await;
     written.assert_status(200);
     let committed = Instant::now();
     loop {

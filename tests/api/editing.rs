@@ -4,8 +4,8 @@ use actix_web::http::Method;
 use serde_json::{Value, json};
 
 use crate::common::{
-    SEED, TestApp, TestService, call_as, call_if_match, editing, get, get_problem, put_if_match, raw_put, send, write,
-    write_as,
+    SEED, TestApp, TestService, call_as, call_if_match, editing, get, get_problem, put_if_match, put_over, raw_put,
+    send, write, write_as,
 };
 
 /// What a reader sees plus how many revisions exist: must not change on a failed write.
@@ -94,7 +94,7 @@ async fn if_match_is_required_and_checked() {
 
     let listed = put_if_match(&service, &path, &token, &format!("\"x\", {}", current.etag()), &body).await;
     listed.assert_status(200);
-    let star = put_if_match(&service, &path, &token, "*", &body).await;
+    let star = put_over(&service, &path, &token, &body).await;
     star.assert_status(200);
     // The same body again changes nothing: no new version (API.md §3).
     assert_eq!(star.json()["version"], current.json()["version"].as_i64().unwrap() + 1);
@@ -109,7 +109,7 @@ async fn creating_sections_and_articles() {
         "sections": [{"kind": "overview", "heading": "What is a peel?", "body": "An acid solution."}]
     });
     let path = "/v1/articles/chemical-peels";
-    let with_if_match = put_if_match(&service, path, &token, "*", &article).await;
+    let with_if_match = put_over(&service, path, &token, &article).await;
     with_if_match.assert_problem(412, "precondition_failed");
 
     let created = write_as(&service, Method::PUT, path, &token, &article).await;
@@ -128,11 +128,10 @@ async fn creating_sections_and_articles() {
     created.assert_status(201);
     assert_eq!(created.header("location"), Some(section_path.as_str()));
     assert_eq!(created.json()["position"], 2);
-    put_if_match(
+    put_over(
         &service,
         &format!("{path}/sections/steps"),
         &token,
-        "*",
         &json!({"kind": "steps", "heading": "S", "items": []}),
     )
     .await
@@ -209,7 +208,7 @@ async fn an_item_put_replaces_one_item() {
             "must be \"expectations\"",
         ),
     ] {
-        let problem = put_if_match(&service, &path, &token, "*", &bad)
+        let problem = put_over(&service, &path, &token, &bad)
             .await
             .assert_problem(422, "validation_failed");
         assert_eq!(problem["errors"][0]["pointer"], "/kind", "{problem}");
@@ -238,24 +237,17 @@ async fn an_item_put_replaces_one_item() {
         .assert_problem(412, "precondition_failed");
 
     let missing = uuid::Uuid::new_v4();
-    put_if_match(
+    put_over(
         &service,
         &format!("{SEED}/sections/expectations/items/{missing}"),
         &token,
-        "*",
         &body,
     )
     .await
     .assert_problem(404, "item_not_found");
-    put_if_match(
-        &service,
-        &format!("{SEED}/sections/overview/items/{id}"),
-        &token,
-        "*",
-        &body,
-    )
-    .await
-    .assert_problem(404, "item_not_found");
+    put_over(&service, &format!("{SEED}/sections/overview/items/{id}"), &token, &body)
+        .await
+        .assert_problem(404, "item_not_found");
 }
 
 #[actix_web::test]
@@ -350,11 +342,10 @@ async fn bad_bodies_are_rejected_with_every_problem_and_nothing_changes() {
         .assert_problem(422, "validation_failed");
 
     // Article bodies: every missing field at once.
-    let reply = put_if_match(
+    let reply = put_over(
         &service,
         SEED,
         &token,
-        "*",
         &json!({"title": " ", "published_on": "2024-02-30", "status": "live", "sections": [{"kind": "nope"}]}),
     )
     .await;
@@ -393,7 +384,7 @@ async fn a_write_that_changes_nothing_records_nothing() {
     let item_path = format!("{path}/items/{}", item["id"].as_str().unwrap());
     let item_read = get(&service, &item_path).await;
     let same_item = json!({"kind": "steps", "title": item["title"], "body": item["body"]});
-    let reply = put_if_match(&service, &item_path, &token, "*", &same_item).await;
+    let reply = put_over(&service, &item_path, &token, &same_item).await;
     reply.assert_status(200);
     assert_eq!(reply.etag(), item_read.etag());
     let article = get(&service, SEED).await;
@@ -408,7 +399,7 @@ async fn a_write_that_changes_nothing_records_nothing() {
     );
     // A real change still is one.
     body["heading"] = json!("How It Works");
-    let changed = put_if_match(&service, &path, &token, "*", &body).await;
+    let changed = put_over(&service, &path, &token, &body).await;
     assert_eq!(changed.json()["version"], read["version"].as_i64().unwrap() + 1);
     assert_eq!(app.revision_count().await, revisions + 1);
 }

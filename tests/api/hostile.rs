@@ -8,7 +8,7 @@ use futures_util::StreamExt;
 use serde_json::{Value, json};
 
 use crate::common::{
-    SEED, TestApp, bearer, call_if_match, editing, editing_with, get, get_as, get_problem, put_as, put_if_match, send,
+    SEED, TestApp, bearer, call_if_match, editing, editing_with, get, get_as, get_problem, put_as, put_over, send,
 };
 
 /// Made-up method names share the `other` label: 20,000 of them leave
@@ -332,7 +332,7 @@ async fn titles_of_invisible_characters_are_refused_and_change_nothing() {
         "\u{0301}",
     ] {
         let body = json!({"kind": "overview", "heading": heading, "body": "Fine."});
-        let reply = put_if_match(&service, &path, &token, "*", &body).await;
+        let reply = put_over(&service, &path, &token, &body).await;
         let problem = reply.assert_problem(422, "validation_failed");
         assert_eq!(problem["errors"][0]["pointer"], "/heading", "{heading:?}");
     }

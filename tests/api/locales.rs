@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use crate::common::{
     SEED, TestApp, as_write, bearer, call_as, create_release, editing, get, get_problem, publish_translation, put_as,
-    put_if_match, send, write, write_if_match,
+    put_if_match, put_over, send, write, write_if_match,
 };
 
 /// Configures `de` and `de-AT` (falling back to `de`) with an admin token.
@@ -135,13 +135,13 @@ async fn locales_are_configured_by_admins_with_chains_checked() {
     delete("fr").await.assert_problem(404, "locale_not_found");
     let article = get(&service, SEED).await.json();
     let body = translated(&article, &[("/title", "Microneedling für makellose Haut")]);
-    let written = put_if_match(&service, &format!("{SEED}?locale=de-AT"), &editor, "*", &body).await;
+    let written = put_over(&service, &format!("{SEED}?locale=de-AT"), &editor, &body).await;
     written.assert_status(200);
     delete("de-AT").await.assert_problem(409, "locale_in_use");
     let emptied = translated(&article, &[]);
     let mut emptied = emptied;
     emptied["title"] = Value::Null;
-    let written = put_if_match(&service, &format!("{SEED}?locale=de-AT"), &editor, "*", &emptied).await;
+    let written = put_over(&service, &format!("{SEED}?locale=de-AT"), &editor, &emptied).await;
     written.assert_status(200);
     assert_eq!(delete("de-AT").await.status, 204);
     assert_eq!(delete("de").await.status, 204);
@@ -164,7 +164,7 @@ async fn a_chain_of_three_resolves_every_text_and_says_where_each_came_from() {
             ),
         ],
     );
-    let reply = put_if_match(&service, &format!("{SEED}?locale=de"), &editor, "*", &german_body).await;
+    let reply = put_over(&service, &format!("{SEED}?locale=de"), &editor, &german_body).await;
     reply.assert_status(200);
     // The Austrian translator starts from the de-AT read: its German and
     // English texts are fallbacks, sent back as read, and stay fallbacks.
@@ -172,7 +172,7 @@ async fn a_chain_of_three_resolves_every_text_and_says_where_each_came_from() {
         .await
         .json();
     let austrian_body = translated(&austrian, &[("/title", "Microneedling für a makellose Haut")]);
-    let reply = put_if_match(&service, &format!("{SEED}?locale=de-AT"), &editor, "*", &austrian_body).await;
+    let reply = put_over(&service, &format!("{SEED}?locale=de-AT"), &editor, &austrian_body).await;
     reply.assert_status(200);
 
     // A token reads the drafts along the chain de-AT → de → en.
@@ -346,7 +346,7 @@ async fn a_write_in_another_locale_changes_text_only() {
         (path.as_str(), &added, "/items"),
         (&format!("{SEED}?locale=de") as &str, &status, "/status"),
     ] {
-        let problem = put_if_match(&service, path, &editor, "*", body)
+        let problem = put_over(&service, path, &editor, body)
             .await
             .assert_problem(422, "validation_failed");
         assert!(
@@ -374,7 +374,7 @@ async fn a_write_in_another_locale_changes_text_only() {
     let mut german_steps = steps.clone();
     german_steps["heading"] = json!("Wie funktioniert Microneedling?");
     german_steps["items"][1]["title"] = json!("Reinigung");
-    let reply = put_if_match(&service, &path, &editor, "*", &german_steps).await;
+    let reply = put_over(&service, &path, &editor, &german_steps).await;
     reply.assert_status(200);
     let written = reply.json();
     assert_eq!(written["locale"], "de");
@@ -402,7 +402,7 @@ async fn translation_status_names_missing_and_outdated_texts() {
         &article,
         &[("/title", "Microneedling"), ("/summary", "Eine Behandlung.")],
     );
-    let reply = put_if_match(&service, &format!("{SEED}?locale=de"), &editor, "*", &body).await;
+    let reply = put_over(&service, &format!("{SEED}?locale=de"), &editor, &body).await;
     reply.assert_status(200);
 
     let status = |token: Option<&str>| {
@@ -429,7 +429,7 @@ async fn translation_status_names_missing_and_outdated_texts() {
     // The English summary changes: the German one is outdated until written again.
     let mut english = as_write(&article);
     english["summary"] = json!("Micro needling is a popular treatment.");
-    let reply = put_if_match(&service, SEED, &editor, "*", &english).await;
+    let reply = put_over(&service, SEED, &editor, &english).await;
     reply.assert_status(200);
     let de = status(Some(&editor)).await.json()[0].clone();
     assert_eq!(de["outdated_pointers"], json!(["/summary"]));
@@ -437,7 +437,7 @@ async fn translation_status_names_missing_and_outdated_texts() {
         &get(&service, SEED).await.json(),
         &[("/title", "Microneedling"), ("/summary", "Eine beliebte Behandlung.")],
     );
-    let reply = put_if_match(&service, &format!("{SEED}?locale=de"), &editor, "*", &body).await;
+    let reply = put_over(&service, &format!("{SEED}?locale=de"), &editor, &body).await;
     reply.assert_status(200);
     let de = status(Some(&editor)).await.json()[0].clone();
     assert_eq!(de["outdated"], 0, "{de}");
@@ -451,7 +451,7 @@ async fn a_change_to_a_text_a_locale_falls_back_to_reaches_its_readers() {
     assert_eq!(cached.json()["fallbacks"]["/heading"], "en");
     let section = get(&service, &format!("{SEED}/sections/overview")).await.json();
     let changed = json!({"kind": "overview", "heading": "What Is Micro Needling, Really?", "body": section["body"]});
-    let reply = put_if_match(&service, &format!("{SEED}/sections/overview"), &editor, "*", &changed).await;
+    let reply = put_over(&service, &format!("{SEED}/sections/overview"), &editor, &changed).await;
     reply.assert_status(200);
     let after = get(&service, &format!("{SEED}/sections/overview?locale=de-AT")).await;
     assert_eq!(after.json()["heading"], "What Is Micro Needling, Really?");
@@ -463,7 +463,7 @@ async fn revisions_record_the_locale_and_a_restore_brings_back_every_locale() {
     let (_app, _admin, editor, service) = in_german().await;
     let article = get(&service, SEED).await.json();
     let body = translated(&article, &[("/title", "Microneedling")]);
-    let reply = put_if_match(&service, &format!("{SEED}?locale=de"), &editor, "*", &body).await;
+    let reply = put_over(&service, &format!("{SEED}?locale=de"), &editor, &body).await;
     reply.assert_status(200);
     let revisions = send(&service, read(&format!("{SEED}/revisions"), Some(&editor), &[]))
         .await
@@ -480,7 +480,7 @@ async fn revisions_record_the_locale_and_a_restore_brings_back_every_locale() {
     let german_revision = revisions["items"][0]["id"].as_str().unwrap().to_owned();
 
     let body = translated(&article, &[("/title", "Mikronadelung")]);
-    let reply = put_if_match(&service, &format!("{SEED}?locale=de"), &editor, "*", &body).await;
+    let reply = put_over(&service, &format!("{SEED}?locale=de"), &editor, &body).await;
     reply.assert_status(200);
     assert_eq!(
         send(&service, read(&format!("{SEED}?locale=de"), Some(&editor), &[]))
@@ -510,7 +510,7 @@ async fn sync_in_a_locale_delivers_its_reads_and_the_changes_it_falls_back_to() 
     let (_app, _admin, editor, service) = in_german().await;
     let article = get(&service, SEED).await.json();
     let body = translated(&article, &[("/title", "Microneedling für makellose Haut")]);
-    let reply = put_if_match(&service, &format!("{SEED}?locale=de"), &editor, "*", &body).await;
+    let reply = put_over(&service, &format!("{SEED}?locale=de"), &editor, &body).await;
     reply.assert_status(200);
     let etag = reply.header("etag").unwrap().to_owned();
     publish_translation(&service, &editor, "de", &etag).await;
@@ -527,7 +527,7 @@ async fn sync_in_a_locale_delivers_its_reads_and_the_changes_it_falls_back_to() 
     // An English change to a text German falls back to is a German change.
     let overview = get(&service, &format!("{SEED}/sections/overview")).await.json();
     let changed = json!({"kind": "overview", "heading": "What Micro Needling Is", "body": overview["body"]});
-    let reply = put_if_match(&service, &format!("{SEED}/sections/overview"), &editor, "*", &changed).await;
+    let reply = put_over(&service, &format!("{SEED}/sections/overview"), &editor, &changed).await;
     reply.assert_status(200);
     let delta = get(&service, &format!("/v1/sync?locale=de&cursor={cursor}"))
         .await
@@ -633,13 +633,13 @@ async fn a_write_may_send_back_locale_and_fallbacks_as_read_but_not_other_shapes
     ] {
         let mut wrong = body.clone();
         wrong[key] = value;
-        let problem = put_if_match(&service, &format!("{SEED}/sections/overview"), &editor, "*", &wrong)
+        let problem = put_over(&service, &format!("{SEED}/sections/overview"), &editor, &wrong)
             .await
             .assert_problem(422, "validation_failed");
         assert_eq!(problem["errors"][0]["pointer"], pointer, "{problem}");
     }
     body["locale"] = json!("en");
     body["fallbacks"] = json!({"/heading": "en"});
-    let reply = put_if_match(&service, &format!("{SEED}/sections/overview"), &editor, "*", &body).await;
+    let reply = put_over(&service, &format!("{SEED}/sections/overview"), &editor, &body).await;
     reply.assert_status(200);
 }

@@ -8,7 +8,7 @@ use actix_web::test::TestRequest;
 use serde_json::{Value, json};
 
 use crate::common::{
-    Proxy, SEED, TestApp, bearer, create_release, editing_node, get, get_as, get_problem, put_if_match, send,
+    Proxy, SEED, TestApp, bearer, create_release, editing_node, get, get_as, get_problem, put_over, send,
 };
 
 #[actix_web::test]
@@ -48,7 +48,7 @@ async fn an_outage_serves_cached_reads_answers_503_and_recovers_within_5_s() {
     assert_eq!(get(&service, "/healthz").await.status, 200, "alive all the same");
     // Writes: 503, nothing half-written.
     let body = json!({"kind": "risks", "heading": "Written during the outage", "items": []});
-    let reply = put_if_match(&service, &risks_path, &token, "*", &body).await;
+    let reply = put_over(&service, &risks_path, &token, &body).await;
     reply.assert_problem(503, "service_unavailable");
 
     proxy.restore();
@@ -121,7 +121,7 @@ async fn a_connection_lost_mid_write_is_503_saying_nothing_was_written() {
             .unwrap();
         assert_eq!(rows.len(), 1, "the write was waiting for the lock");
     };
-    let (reply, ()) = tokio::join!(put_if_match(&service, &path, &token, "*", &body), terminate);
+    let (reply, ()) = tokio::join!(put_over(&service, &path, &token, &body), terminate);
     let problem = reply.assert_problem(503, "service_unavailable");
     assert_eq!(reply.header("retry-after"), Some("1"));
     assert!(

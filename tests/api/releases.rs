@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use crate::common::{
     SEED, TestApp, TestService, call_as, call_if_match, create_release, editing, editing_node, editing_two_nodes, get,
-    get_as, get_problem, put_as, put_if_match, send, write, write_as,
+    get_as, get_problem, put_as, put_if_match, put_over, send, write, write_as,
 };
 
 /// An article read back as a write body: without the fields the server sets.
@@ -231,7 +231,7 @@ async fn an_if_match_on_staging_refuses_a_copy_of_an_older_version() {
         risks.as_object_mut().unwrap().remove(name);
     }
     risks["heading"] = json!("Risks, changed live");
-    let changed = put_if_match(&service, &format!("{SEED}/sections/risks"), &token, "*", &risks).await;
+    let changed = put_over(&service, &format!("{SEED}/sections/risks"), &token, &risks).await;
     changed.assert_status(200);
     send(&service, stage(section_path, section, Some(old_section)))
         .await
@@ -1197,7 +1197,7 @@ async fn a_preview_in_flight_does_not_block_a_write() {
         }
         overview["heading"] = json!("Written while a preview is in flight");
         let started = Instant::now();
-        let written = put_if_match(&service, &format!("{SEED}/sections/overview"), &token, "*", &overview).await;
+        let written = put_over(&service, &format!("{SEED}/sections/overview"), &token, &overview).await;
         (written, started.elapsed())
     };
     let (_, (written, took)) = tokio::join!(preview, write);

@@ -5,7 +5,8 @@ use actix_web::test::TestRequest;
 use serde_json::json;
 
 use crate::common::{
-    SEED, call_as, call_if_match, editing, editing_with, get, get_as, get_problem, put_as, put_if_match, send, write,
+    SEED, call_as, call_if_match, editing, editing_with, get, get_as, get_problem, put_as, put_if_match, put_over,
+    send, write,
 };
 
 #[actix_web::test]
@@ -74,11 +75,10 @@ async fn revisions_record_who_what_and_when_and_can_be_restored() {
     .await;
     first.assert_status(200);
     assert_eq!(first.header("x-request-id"), Some("edit-one"));
-    let second = put_if_match(
+    let second = put_over(
         &service,
         &path,
         &token,
-        "*",
         &json!({"kind": "overview", "heading": "What is it?", "body": "Second edit."}),
     )
     .await;
@@ -175,7 +175,7 @@ async fn old_revisions_are_pruned() {
     let path = format!("{SEED}/sections/overview");
     for n in 0..5 {
         let body = json!({"kind": "overview", "heading": "What is it?", "body": format!("Edit {n}.")});
-        assert_eq!(put_if_match(&service, &path, &token, "*", &body).await.status, 200);
+        assert_eq!(put_over(&service, &path, &token, &body).await.status, 200);
     }
     assert_eq!(app.revision_count().await, 3);
     let page = get_as(&service, &format!("{SEED}/revisions"), &token).await.json();
@@ -273,7 +273,7 @@ async fn deleted_articles_are_listed_restored_and_purged() {
     .await
     .unwrap();
     let other = json!({"kind": "risks", "heading": "Risks", "items": []});
-    let written = put_if_match(&service, &format!("{SEED}/sections/risks"), &editor, "*", &other).await;
+    let written = put_over(&service, &format!("{SEED}/sections/risks"), &editor, &other).await;
     written.assert_status(200);
     let left: i64 = diesel::sql_query("SELECT count(*) AS n FROM revisions WHERE slug = 'peels'")
         .get_result::<Count>(&mut app.db.conn().await)

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use crate::common::{
     SEED, TestApp, TestService, call_if_match, create_release, editing, editing_two_nodes, editing_with, get, get_as,
-    get_problem, get_with, publish_translation, put_as, put_if_match, write_as,
+    get_problem, get_with, publish_translation, put_as, put_over, write_as,
 };
 
 /// `/v1/search?…` with `q` (and more) encoded.
@@ -264,7 +264,7 @@ async fn drafts_are_invisible_anonymously_and_found_with_a_token_at_once_on_anot
     published["status"] = json!("published");
     published["sections"][0]["items"][0]["id"] = created.json()["sections"][0]["items"][0]["id"].clone();
     published["sections"][0]["items"][0]["body"] = json!("Spread the kaolinite paste evenly.");
-    let reply = put_if_match(&writer, "/v1/articles/masks", &token, "*", &published).await;
+    let reply = put_over(&writer, "/v1/articles/masks", &token, &published).await;
     reply.assert_status(200);
     assert_eq!(search(&reader, "zanzibarite", "", None).await["total"], 1);
     assert_eq!(search(&reader, "kaolinite", "", None).await["total"], 1);
@@ -304,7 +304,7 @@ async fn a_german_text_is_found_in_german_once_its_translation_is_published() {
     reply.assert_status(201);
     let mut german = get(&service, SEED).await.json();
     german["summary"] = json!("Microneedling ist eine beliebte Behandlung für makellose Häute.");
-    let reply = put_if_match(&service, &format!("{SEED}?locale=de"), &editor, "*", &german).await;
+    let reply = put_over(&service, &format!("{SEED}?locale=de"), &editor, &german).await;
     reply.assert_status(200);
     let etag = reply.header("etag").unwrap().to_owned();
 

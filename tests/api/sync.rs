@@ -7,7 +7,7 @@ use actix_web::http::Method;
 use actix_web::test::TestRequest;
 use serde_json::{Value, json};
 
-use crate::common::{SEED, TestApp, bearer, editing, get, get_problem, put_if_match, send, write};
+use crate::common::{SEED, TestApp, bearer, editing, get, get_problem, put_over, send, write};
 
 /// Sends through any service (the harness's is an opaque `impl Service`).
 macro_rules! call {
@@ -451,7 +451,7 @@ async fn a_write_waiting_on_a_lock_during_a_sync_call_is_delivered_by_the_next()
     let seed = get(&service, SEED).await.json();
     let mut body = as_write(&seed);
     body["title"] = json!("Written under a lock");
-    let put = put_if_match(&service, SEED, &editor, "*", &body);
+    let put = put_over(&service, SEED, &editor, &body);
     let meanwhile = async {
         // Let the write reach the lock.
         actix_web::rt::time::sleep(std::time::Duration::from_millis(300)).await;

@@ -440,6 +440,11 @@ pub async fn write_if_match<S: TestService<B>, B: MessageBody>(
     .await
 }
 
+/// `PUT path` of the JSON `body` with `token` and `If-Match: *` (whatever stands there), sent.
+pub async fn put_over<S: TestService<B>, B: MessageBody>(service: &S, path: &str, token: &str, body: &Value) -> Reply {
+    put_if_match(service, path, token, "*", body).await
+}
+
 /// Creates a release titled `title`, which must succeed: its path and ETag.
 pub async fn create_release<S: TestService<B>, B: MessageBody>(
     service: &S,
