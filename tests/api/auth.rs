@@ -7,7 +7,9 @@ use diesel_async::RunQueryDsl;
 use lamina::auth::Role;
 use serde_json::json;
 
-use crate::common::{SEED, TestApp, bearer, call_if_match, editing_with, get, get_as, get_problem, put_over, send};
+use crate::common::{
+    SEED, TestApp, bearer, call_if_match, editing_with, get, get_as, get_problem, put_over, send, serving,
+};
 use crate::reads::insert;
 
 fn overview() -> serde_json::Value {
@@ -61,8 +63,7 @@ async fn writes_need_a_valid_token_with_the_editor_role() {
 
 #[actix_web::test]
 async fn an_invalid_token_on_a_read_is_401_not_anonymous() {
-    let app = TestApp::new().await;
-    let service = app.service().await;
+    let (_app, service) = serving().await;
     for path in [
         SEED.to_owned(),
         "/v1/articles".to_owned(),

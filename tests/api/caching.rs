@@ -2,12 +2,11 @@
 
 use actix_web::test::TestRequest;
 
-use crate::common::{SEED, TestApp, get, get_with, send};
+use crate::common::{SEED, TestApp, get, get_with, send, serving};
 
 #[actix_web::test]
 async fn reads_carry_validators_and_cache_headers() {
-    let app = TestApp::new().await;
-    let service = app.service().await;
+    let (_app, service) = serving().await;
     let reply = get(&service, SEED).await;
     let etag = reply.header("etag").unwrap();
     assert!(etag.starts_with('"') && etag.ends_with('"'), "a strong ETag: {etag}");
@@ -29,8 +28,7 @@ async fn reads_carry_validators_and_cache_headers() {
 
 #[actix_web::test]
 async fn if_none_match_answers_304_without_a_body() {
-    let app = TestApp::new().await;
-    let service = app.service().await;
+    let (_app, service) = serving().await;
     for path in [
         SEED.to_owned(),
         format!("{SEED}/sections/steps"),
@@ -58,8 +56,7 @@ async fn if_none_match_answers_304_without_a_body() {
 
 #[actix_web::test]
 async fn if_modified_since_is_honoured_without_if_none_match() {
-    let app = TestApp::new().await;
-    let service = app.service().await;
+    let (_app, service) = serving().await;
     let last_modified = get(&service, SEED).await.header("last-modified").unwrap().to_owned();
     let reply = get_with(&service, SEED, &[("If-Modified-Since", &last_modified)]).await;
     reply.assert_status(304);
@@ -82,8 +79,7 @@ async fn if_modified_since_is_honoured_without_if_none_match() {
 
 #[actix_web::test]
 async fn head_answers_like_get_without_a_body() {
-    let app = TestApp::new().await;
-    let service = app.service().await;
+    let (_app, service) = serving().await;
     let full = get(&service, &format!("{SEED}/sections/risks")).await;
     let head = send(
         &service,
@@ -99,8 +95,7 @@ async fn head_answers_like_get_without_a_body() {
 
 #[actix_web::test]
 async fn browsers_may_call_the_api_and_read_its_validators() {
-    let app = TestApp::new().await;
-    let service = app.service().await;
+    let (_app, service) = serving().await;
     let reply = get_with(&service, SEED, &[("Origin", "https://front.example")]).await;
     reply.assert_status(200);
     assert!(reply.header("access-control-allow-origin").is_some());

@@ -2,12 +2,11 @@
 
 use actix_web::test::TestRequest;
 
-use crate::common::{SEED, TestApp, get, get_problem, send};
+use crate::common::{SEED, get, get_problem, send, serving};
 
 #[actix_web::test]
 async fn unknown_routes_and_wrong_methods() {
-    let app = TestApp::new().await;
-    let service = app.service().await;
+    let (_app, service) = serving().await;
     get_problem(&service, "/nope", 404, "route_not_found").await;
     get_problem(&service, "/v1/articles/a/b/c/d/e/f", 404, "route_not_found").await;
 
@@ -21,8 +20,7 @@ async fn unknown_routes_and_wrong_methods() {
 
 #[actix_web::test]
 async fn bad_query_parameters() {
-    let app = TestApp::new().await;
-    let service = app.service().await;
+    let (_app, service) = serving().await;
     for limit in ["0", "101", "-1"] {
         get(&service, &format!("/v1/articles?limit={limit}"))
             .await
@@ -47,8 +45,7 @@ async fn bad_query_parameters() {
 
 #[actix_web::test]
 async fn odd_requests_never_yield_a_server_error() {
-    let app = TestApp::new().await;
-    let service = app.service().await;
+    let (_app, service) = serving().await;
     let paths = [
         "/v1/articles/%00",
         "/v1/articles/%F0%9F%92%A9",

@@ -9,14 +9,14 @@ use serde_json::{Value, json};
 
 use crate::common::{
     SEED, TestApp, bearer, call_if_match, editing, editing_with, get, get_as, get_problem, put_as, put_over, send,
+    serving,
 };
 
 /// Made-up method names share the `other` label: 20,000 of them leave
 /// `/metrics` as large as one does.
 #[actix_web::test]
 async fn made_up_methods_do_not_grow_the_metrics() {
-    let app = TestApp::new().await;
-    let service = app.service().await;
+    let (_app, service) = serving().await;
     let mut rng = fastrand::Rng::with_seed(8);
     let mut random_method = || {
         let name: String = (0..12).map(|_| rng.uppercase()).collect();
@@ -376,8 +376,7 @@ async fn a_body_with_thousands_of_problems_gets_a_small_422_with_the_total() {
 /// framing on every response; a file it does not have is a 404 problem.
 #[actix_web::test]
 async fn the_docs_are_not_framed_and_unknown_files_are_problems() {
-    let app = TestApp::new().await;
-    let service = app.service().await;
+    let (_app, service) = serving().await;
     for path in [
         "/docs/",
         "/docs/swagger-initializer.js",

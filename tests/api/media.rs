@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use sha2::Digest;
 
 use crate::common::{
-    Reply, TestApp, TestService, bearer, call_as, call_if_match, editing, editing_with, get_as, pointers, send,
+    Reply, TestApp, TestService, bearer, call_as, call_if_match, editing, editing_with, get_as, pointers, send, serving,
 };
 
 /// A `width`×`height` image with a gradient, encoded as `format`.
@@ -308,8 +308,7 @@ async fn a_decompression_bomb_is_refused_from_its_header_at_once() {
 
 #[actix_web::test]
 async fn uploads_need_an_editor_token() {
-    let app = TestApp::new().await;
-    let service = app.service().await;
+    let (app, service) = serving().await;
     upload(&service, None, "face.png", "image/png", png(10, 10))
         .await
         .assert_problem(401, "unauthorized");

@@ -1,11 +1,10 @@
 //! What operators rely on: health, readiness, metrics, request ids, compression.
 
-use crate::common::{SEED, TestApp, get, get_with};
+use crate::common::{SEED, get, get_with, serving};
 
 #[actix_web::test]
 async fn health_readiness_and_metrics() {
-    let app = TestApp::new().await;
-    let service = app.service().await;
+    let (_app, service) = serving().await;
     let health = get(&service, "/healthz").await;
     health.assert_status(200);
     assert_eq!(health.json()["status"], "ok");
@@ -44,8 +43,7 @@ async fn health_readiness_and_metrics() {
 
 #[actix_web::test]
 async fn request_ids_are_echoed_and_named_in_problems() {
-    let app = TestApp::new().await;
-    let service = app.service().await;
+    let (_app, service) = serving().await;
     let reply = get_with(&service, SEED, &[("X-Request-Id", "trace-42")]).await;
     assert_eq!(reply.header("x-request-id"), Some("trace-42"));
     let generated = get(&service, SEED).await;
@@ -73,8 +71,7 @@ async fn request_ids_are_echoed_and_named_in_problems() {
 
 #[actix_web::test]
 async fn json_is_compressed_for_clients_that_ask() {
-    let app = TestApp::new().await;
-    let service = app.service().await;
+    let (_app, service) = serving().await;
     let plain = get(&service, SEED).await;
     for encoding in ["gzip", "br"] {
         let reply = get_with(&service, SEED, &[("Accept-Encoding", encoding)]).await;

@@ -1,6 +1,6 @@
 //! The read endpoints: list, article, sections, one section, one item.
 
-use crate::common::{SEED, TestApp, TestDb, get, get_problem, in_default_locale};
+use crate::common::{SEED, TestApp, TestDb, get, get_problem, in_default_locale, serving};
 use serde_json::{Value, json};
 
 /// Stores an article straight through the store (as the seed does).
@@ -62,8 +62,7 @@ async fn the_list_pages_newest_first_and_hides_drafts() {
 
 #[actix_web::test]
 async fn sections_can_be_selected_and_each_selection_has_its_own_etag() {
-    let app = TestApp::new().await;
-    let service = app.service().await;
+    let (_app, service) = serving().await;
     let whole = get(&service, SEED).await;
     let some = get(&service, &format!("{SEED}?sections=risks,steps")).await;
     some.assert_status(200);
@@ -86,8 +85,7 @@ async fn sections_can_be_selected_and_each_selection_has_its_own_etag() {
 
 #[actix_web::test]
 async fn sections_one_section_and_one_item() {
-    let app = TestApp::new().await;
-    let service = app.service().await;
+    let (_app, service) = serving().await;
     let article = get(&service, SEED).await.json();
 
     let sections = get(&service, &format!("{SEED}/sections")).await;

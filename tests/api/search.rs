@@ -8,8 +8,8 @@ use actix_web::http::Method;
 use serde_json::{Value, json};
 
 use crate::common::{
-    SEED, TestApp, TestService, call_if_match, create_release, editing, editing_two_nodes, editing_with, get, get_as,
-    get_problem, get_with, publish_translation, put_as, put_over, write_as,
+    SEED, TestService, call_if_match, create_release, editing, editing_two_nodes, editing_with, get, get_as,
+    get_problem, get_with, publish_translation, put_as, put_over, serving, write_as,
 };
 
 /// `/v1/search?…` with `q` (and more) encoded.
@@ -131,8 +131,7 @@ async fn every_sentence_of_the_seed_is_found_at_its_pointer() {
 
 #[actix_web::test]
 async fn the_third_aftercare_tip_is_found_with_its_pointer_url_and_snippet() {
-    let app = TestApp::new().await;
-    let service = app.service().await;
+    let (_app, service) = serving().await;
     let seed = get(&service, SEED).await.json();
     let (index, tips) = seed["sections"]
         .as_array()
@@ -329,8 +328,7 @@ async fn a_german_text_is_found_in_german_once_its_translation_is_published() {
 
 #[actix_web::test]
 async fn kinds_filter_and_facets_agree_and_paging_returns_each_hit_once() {
-    let app = TestApp::new().await;
-    let service = app.service().await;
+    let (_app, service) = serving().await;
     let all = search(&service, "skin", "limit=50", None).await;
     let total = all["total"].as_i64().unwrap();
     assert!(total > 20, "{all}");
@@ -393,8 +391,7 @@ async fn kinds_filter_and_facets_agree_and_paging_returns_each_hit_once() {
 
 #[actix_web::test]
 async fn a_misspelling_gets_a_suggestion_and_bad_queries_are_refused() {
-    let app = TestApp::new().await;
-    let service = app.service().await;
+    let (_app, service) = serving().await;
     let found = search(&service, "micro neddling", "", None).await;
     assert_eq!(found["total"], 0);
     assert_eq!(found["suggestion"], "micro needling", "{found}");
@@ -471,8 +468,7 @@ async fn a_release_is_searchable_once_published_and_not_while_staged_or_previewe
 
 #[actix_web::test]
 async fn hostile_queries_are_answered_without_errors() {
-    let app = TestApp::new().await;
-    let service = app.service().await;
+    let (_app, service) = serving().await;
     for q in [
         "o'neil",
         "back\\slash",

@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet};
 
 use actix_web::test;
 
-use crate::common::{TestApp, get, get_problem, get_with, send};
+use crate::common::{get, get_problem, get_with, send, serving};
 
 /// Every `href="…"` and `src="…"` of the page that points at an asset.
 fn asset_paths(page: &str) -> Vec<String> {
@@ -57,8 +57,7 @@ fn assert_policy(reply: &crate::common::Reply, what: &str) {
 
 #[actix_web::test]
 async fn the_studio_is_served_from_the_binary_under_a_strict_policy() {
-    let app = TestApp::new().await;
-    let service = app.service().await;
+    let (_app, service) = serving().await;
 
     let redirect = get(&service, "/studio").await;
     redirect.assert_status(308);

@@ -7,7 +7,7 @@ use actix_web::http::Method;
 use actix_web::test::TestRequest;
 use serde_json::{Value, json};
 
-use crate::common::{SEED, TestApp, bearer, editing, get, get_problem, put_over, send, write};
+use crate::common::{SEED, TestApp, bearer, editing, get, get_problem, put_over, send, serving, write};
 
 /// Sends through any service (the harness's is an opaque `impl Service`).
 macro_rules! call {
@@ -1019,8 +1019,7 @@ fn another_installation(app: &TestApp) -> crate::common::TestDb {
 
 #[actix_web::test]
 async fn cursors_this_database_never_handed_out_are_400() {
-    let app = TestApp::new().await;
-    let service = app.service().await;
+    let (app, service) = serving().await;
     let client = caught_up(&service).await;
     let cursor = client.cursor.clone().unwrap();
     assert_eq!(get(&service, &at_cursor(&cursor)).await.status, 200);

@@ -246,6 +246,13 @@ impl TestApp {
     }
 }
 
+/// A fresh application and its service, for tests without a token.
+pub async fn serving() -> (TestApp, impl AppService + use<>) {
+    let app = TestApp::new().await;
+    let service = app.service().await;
+    (app, service)
+}
+
 /// A fresh application, an editor token and its service: how most tests start.
 pub async fn editing() -> (TestApp, String, impl AppService + use<>) {
     editing_with(|_| {}).await
