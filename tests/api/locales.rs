@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use crate::common::{
     SEED, TestApp, as_write, bearer, call_as, create_release, editing, get, get_problem, publish_translation, put_as,
-    put_if_match, put_over, send, write, write_if_match,
+    put_if_match, put_over, send, write, write_if_match, write_in_locale,
 };
 
 /// Configures `de` and `de-AT` (falling back to `de`) with an admin token.
@@ -135,14 +135,12 @@ async fn locales_are_configured_by_admins_with_chains_checked() {
     delete("fr").await.assert_problem(404, "locale_not_found");
     let article = get(&service, SEED).await.json();
     let body = translated(&article, &[("/title", "Microneedling für makellose Haut")]);
-    let written = put_over(&service, &format!("{SEED}?locale=de-AT"), &editor, &body).await;
-    written.assert_status(200);
+    write_in_locale(&service, &editor, "de-AT", &body).await;
     delete("de-AT").await.assert_problem(409, "locale_in_use");
     let emptied = translated(&article, &[]);
     let mut emptied = emptied;
     emptied["title"] = Value::Null;
-    let written = put_over(&service, &format!("{SEED}?locale=de-AT"), &editor, &emptied).await;
-    written.assert_status(200);
+    write_in_locale(&service, &editor, "de-AT", &emptied).await;
     assert_eq!(delete("de-AT").await.status, 204);
     assert_eq!(delete("de").await.status, 204);
 }
@@ -164,16 +162,14 @@ async fn a_chain_of_three_resolves_every_text_and_says_where_each_came_from() {
             ),
         ],
     );
-    let reply = put_over(&service, &format!("{SEED}?locale=de"), &editor, &german_body).await;
-    reply.assert_status(200);
+    write_in_locale(&service, &editor, "de", &german_body).await;
     // The Austrian translator starts from the de-AT read: its German and
     // English texts are fallbacks, sent back as read, and stay fallbacks.
     let austrian = send(&service, read(&format!("{SEED}?locale=de-AT"), Some(&editor), &[]))
         .await
         .json();
     let austrian_body = translated(&austrian, &[("/title", "Microneedling für a makellose Haut")]);
-    let reply = put_over(&service, &format!("{SEED}?locale=de-AT"), &editor, &austrian_body).await;
-    reply.assert_status(200);
+    write_in_locale(&service, &editor, "de-AT", &austrian_body).await;
 
     // A token reads the drafts along the chain de-AT → de → en.
     let reply = send(&service, read(&format!("{SEED}?locale=de-AT"), Some(&editor), &[])).await;
@@ -402,8 +398,7 @@ async fn translation_status_names_missing_and_outdated_texts() {
         &article,
         &[("/title", "Microneedling"), ("/summary", "Eine Behandlung.")],
     );
-    let reply = put_over(&service, &format!("{SEED}?locale=de"), &editor, &body).await;
-    reply.assert_status(200);
+    write_in_locale(&service, &editor, "de", &body).await;
 
     let status = |token: Option<&str>| {
         let request = read(&format!("{SEED}/translations"), token, &[]);
@@ -437,8 +432,7 @@ async fn translation_status_names_missing_and_outdated_texts() {
         &get(&service, SEED).await.json(),
         &[("/title", "Microneedling"), ("/summary", "Eine beliebte Behandlung.")],
     );
-    let reply = put_over(&service, &format!("{SEED}?locale=de"), &editor, &body).await;
-    reply.assert_status(200);
+    write_in_locale(&service, &editor, "de", &body).await;
     let de = status(Some(&editor)).await.json()[0].clone();
     assert_eq!(de["outdated"], 0, "{de}");
     assert_eq!(de["translated"], 2);
@@ -463,8 +457,7 @@ async fn revisions_record_the_locale_and_a_restore_brings_back_every_locale() {
     let (_app, _admin, editor, service) = in_german().await;
     let article = get(&service, SEED).await.json();
     let body = translated(&article, &[("/title", "Microneedling")]);
-    let reply = put_over(&service, &format!("{SEED}?locale=de"), &editor, &body).await;
-    reply.assert_status(200);
+    write_in_locale(&service, &editor, "de", &body).await;
     let revisions = send(&service, read(&format!("{SEED}/revisions"), Some(&editor), &[]))
         .await
         .json();
@@ -480,8 +473,7 @@ async fn revisions_record_the_locale_and_a_restore_brings_back_every_locale() {
     let german_revision = revisions["items"][0]["id"].as_str().unwrap().to_owned();
 
     let body = translated(&article, &[("/title", "Mikronadelung")]);
-    let reply = put_over(&service, &format!("{SEED}?locale=de"), &editor, &body).await;
-    reply.assert_status(200);
+    write_in_locale(&service, &editor, "de", &body).await;
     assert_eq!(
         send(&service, read(&format!("{SEED}?locale=de"), Some(&editor), &[]))
             .await
@@ -510,8 +502,7 @@ async fn sync_in_a_locale_delivers_its_reads_and_the_changes_it_falls_back_to() 
     let (_app, _admin, editor, service) = in_german().await;
     let article = get(&service, SEED).await.json();
     let body = translated(&article, &[("/title", "Microneedling für makellose Haut")]);
-    let reply = put_over(&service, &format!("{SEED}?locale=de"), &editor, &body).await;
-    reply.assert_status(200);
+    let reply = write_in_locale(&service, &editor, "de", &body).await;
     let etag = reply.header("etag").unwrap().to_owned();
     publish_translation(&service, &editor, "de", &etag).await;
 

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use crate::common::{
     SEED, TestService, call_if_match, create_release, editing, editing_two_nodes, editing_with, get, get_as,
-    get_problem, get_with, publish_translation, put_as, put_over, serving, write_as,
+    get_problem, get_with, publish_translation, put_as, put_over, serving, write_as, write_in_locale,
 };
 
 /// `/v1/search?…` with `q` (and more) encoded.
@@ -303,8 +303,7 @@ async fn a_german_text_is_found_in_german_once_its_translation_is_published() {
     reply.assert_status(201);
     let mut german = get(&service, SEED).await.json();
     german["summary"] = json!("Microneedling ist eine beliebte Behandlung für makellose Häute.");
-    let reply = put_over(&service, &format!("{SEED}?locale=de"), &editor, &german).await;
-    reply.assert_status(200);
+    let reply = write_in_locale(&service, &editor, "de", &german).await;
     let etag = reply.header("etag").unwrap().to_owned();
 
     // German stems ("makellosen" finds "makellose"); a draft translation only with a token.

@@ -465,6 +465,18 @@ pub async fn create_release<S: TestService<B>, B: MessageBody>(
     (format!("/v1/releases/{id}"), created.etag())
 }
 
+/// Writes the seed article in `locale` (`If-Match: *`), which must succeed: the answer.
+pub async fn write_in_locale<S: TestService<B>, B: MessageBody>(
+    service: &S,
+    token: &str,
+    locale: &str,
+    body: &Value,
+) -> Reply {
+    let reply = put_over(service, &format!("{SEED}?locale={locale}"), token, body).await;
+    reply.assert_status(200);
+    reply
+}
+
 /// Publishes the seed article's translation into `locale`, last read with `etag`; it must succeed.
 pub async fn publish_translation<S: TestService<B>, B: MessageBody>(
     service: &S,
