@@ -490,15 +490,7 @@ async fn a_write_committed_after_a_younger_one_is_delivered_by_the_next_call() {
     .await
     .unwrap();
     // …while a younger one commits.
-    let reply = call!(
-        &service,
-        write(
-            Method::PUT,
-            "/v1/articles/younger",
-            &editor,
-            &article_body("Younger", "published")
-        )
-    );
+    let reply = put_article(&service, &editor, "younger", "Younger", "published").await;
     reply.assert_status(201);
 
     // The call made meanwhile delivers neither: the younger write waits for the older.
@@ -635,15 +627,7 @@ async fn pruned_cursors_answer_410_and_bad_queries_400() {
     let client = caught_up(&service).await;
     let old = client.cursor.clone().unwrap();
     let mut paging = Client::new(None);
-    let reply = call!(
-        &service,
-        write(
-            Method::PUT,
-            "/v1/articles/two",
-            &editor,
-            &article_body("Two", "published")
-        )
-    );
+    let reply = put_article(&service, &editor, "two", "Two", "published").await;
     reply.assert_status(201);
     assert!(sync_page!(&service, &mut paging, 1));
     let mid_initial = paging.cursor.clone().unwrap();
@@ -653,15 +637,7 @@ async fn pruned_cursors_answer_410_and_bad_queries_400() {
     db.batch_execute("UPDATE changes SET created_at = now() - interval '31 days'")
         .await
         .unwrap();
-    let reply = call!(
-        &service,
-        write(
-            Method::PUT,
-            "/v1/articles/three",
-            &editor,
-            &article_body("Three", "published")
-        )
-    );
+    let reply = put_article(&service, &editor, "three", "Three", "published").await;
     reply.assert_status(201);
     let left: i64 = db.query_one("SELECT count(*) FROM changes", &[]).await.unwrap().get(0);
     assert_eq!(left, 1, "the old changes are pruned");
@@ -718,6 +694,26 @@ macro_rules! expect {
         assert_eq!(reply.status, $status, "{}", String::from_utf8_lossy(&reply.body));
         reply
     }};
+}
+
+/// `PUT /v1/articles/{slug}` of an article titled `title` in `status`, sent.
+async fn put_article<S: crate::common::AppService>(
+    service: &S,
+    editor: &str,
+    slug: &str,
+    title: &str,
+    status: &str,
+) -> crate::common::Reply {
+    send(
+        service,
+        write(
+            Method::PUT,
+            &format!("/v1/articles/{slug}"),
+            editor,
+            &article_body(title, status),
+        ),
+    )
+    .await
 }
 
 /// Creates an article (201): the request.
