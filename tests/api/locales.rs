@@ -40,6 +40,11 @@ async fn in_german() -> (
     (app, admin, editor, service)
 }
 
+/// The message of a problem's first error.
+fn first_message(problem: &Value) -> &str {
+    problem["errors"][0]["message"].as_str().expect("a message")
+}
+
 /// `GET path` with a token (or none) and extra headers.
 fn read(path: &str, token: Option<&str>, headers: &[(&'static str, &str)]) -> TestRequest {
     let mut request = TestRequest::get().uri(path);
@@ -95,29 +100,14 @@ async fn locales_are_configured_by_admins_with_chains_checked() {
     };
     let cycle = refused("de", json!({"name": "Deutsch", "fallback": "de-AT"})).await;
     assert_eq!(cycle["errors"][0]["pointer"], "/fallback");
-    assert!(cycle["errors"][0]["message"].as_str().unwrap().contains("cycle"));
+    assert!(first_message(&cycle).contains("cycle"), "{cycle}");
     let unknown = refused("fr", json!({"name": "Français", "fallback": "it"})).await;
-    assert!(
-        unknown["errors"][0]["message"]
-            .as_str()
-            .unwrap()
-            .contains("no configured locale")
-    );
+    assert!(first_message(&unknown).contains("no configured locale"), "{unknown}");
     let malformed = refused("de-at", json!({"name": "x"})).await;
-    assert!(
-        malformed["errors"][0]["message"]
-            .as_str()
-            .unwrap()
-            .contains("\"de-AT\"")
-    );
+    assert!(first_message(&malformed).contains("\"de-AT\""), "{malformed}");
     refused("english", json!({"name": "x"})).await;
     let default = refused("en", json!({"name": "English", "fallback": "de"})).await;
-    assert!(
-        default["errors"][0]["message"]
-            .as_str()
-            .unwrap()
-            .contains("must be null")
-    );
+    assert!(first_message(&default).contains("must be null"), "{default}");
     let listed = get(&service, "/v1/locales").await.json();
     let codes: Vec<&str> = crate::common::strings(&listed, "code");
     assert_eq!(codes, ["en", "de", "de-AT"], "nothing refused was stored");

@@ -7,7 +7,7 @@ use actix_web::http::Method;
 use actix_web::test::TestRequest;
 use serde_json::{Value, json};
 
-use crate::common::{SEED, TestApp, bearer, editing, get, get_problem, put_over, send, serving, write};
+use crate::common::{SEED, TestApp, bearer, call_if_match, editing, get, get_problem, put_over, send, serving, write};
 
 /// Sends through any service (the harness's is an opaque `impl Service`).
 macro_rules! call {
@@ -370,23 +370,19 @@ async fn the_feed_reproduces_get_bodies_through_random_writes() {
                     assert!([200, 201].contains(&reply.status.as_u16()));
                 }
                 (4, Some(slug)) => {
-                    let reply = call!(
+                    let reply = call_if_match(
                         &service,
-                        TestRequest::delete()
-                            .uri(&format!("/v1/articles/{slug}/sections/overview"))
-                            .insert_header(bearer(&editor))
-                            .insert_header(("If-Match", "*"))
-                    );
+                        Method::DELETE,
+                        &format!("/v1/articles/{slug}/sections/overview"),
+                        &editor,
+                        "*",
+                    )
+                    .await;
                     assert!([204, 404].contains(&reply.status.as_u16()));
                 }
                 (_, Some(slug)) => {
-                    let reply = call!(
-                        &service,
-                        TestRequest::delete()
-                            .uri(&format!("/v1/articles/{slug}"))
-                            .insert_header(bearer(&editor))
-                            .insert_header(("If-Match", "*"))
-                    );
+                    let reply =
+                        call_if_match(&service, Method::DELETE, &format!("/v1/articles/{slug}"), &editor, "*").await;
                     reply.assert_status(204);
                 }
             }
@@ -563,13 +559,7 @@ async fn pages_visibility_and_deletions() {
     reply.assert_status(200);
     let one = reply.json()["id"].as_str().unwrap().to_owned();
     let three = get(&service, "/v1/articles/three").await.json()["id"].clone();
-    let reply = call!(
-        &service,
-        TestRequest::delete()
-            .uri("/v1/articles/three")
-            .insert_header(bearer(&editor))
-            .insert_header(("If-Match", "*"))
-    );
+    let reply = call_if_match(&service, Method::DELETE, "/v1/articles/three", &editor, "*").await;
     reply.assert_status(204);
 
     // One a page, in the order of the changes.

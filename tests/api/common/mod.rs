@@ -553,6 +553,17 @@ pub async fn get_problem<S: TestService<B>, B: MessageBody>(service: &S, path: &
     get(service, path).await.assert_problem(status, code)
 }
 
+/// Asserts a 422 `validation_failed` problem whose errors name (at least)
+/// each of the `expected` pointers; returns the problem.
+pub fn assert_invalid(reply: &Reply, expected: &[&str]) -> Value {
+    let problem = reply.assert_problem(422, "validation_failed");
+    let pointers = pointers(&problem);
+    for pointer in expected {
+        assert!(pointers.contains(pointer), "{pointer} missing from {pointers:?}");
+    }
+    problem
+}
+
 /// Sends a request and reads the whole response.
 pub async fn send<S, B>(service: &S, request: test::TestRequest) -> Reply
 where
