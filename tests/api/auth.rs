@@ -235,13 +235,8 @@ async fn writes_are_rate_limited_per_token() {
         reply.assert_status(200);
     }
     let before = get(&service, &path).await.body;
-    let limited = put_over(
-        &service,
-        &path,
-        &token,
-        &json!({"kind": "overview", "heading": "H", "body": "Third."}),
-    )
-    .await;
+    let third = json!({"kind": "overview", "heading": "H", "body": "Third."});
+    let limited = put_over(&service, &path, &token, &third).await;
     limited.assert_problem(429, "too_many_requests");
     assert!(limited.header("retry-after").is_some());
     assert_eq!(

@@ -4,6 +4,14 @@ use actix_web::test::TestRequest;
 
 use crate::common::{SEED, TestApp, get, get_with, send, serving};
 
+/// Asserts that the header `name` (a list, any case) names each of `expected`.
+fn assert_lists(reply: &crate::common::Reply, name: &str, expected: &[&str]) {
+    let listed = reply.header(name).unwrap().to_ascii_lowercase();
+    for header in expected {
+        assert!(listed.contains(header), "{listed}");
+    }
+}
+
 #[actix_web::test]
 async fn reads_carry_validators_and_cache_headers() {
     let (_app, service) = serving().await;
@@ -99,13 +107,11 @@ async fn browsers_may_call_the_api_and_read_its_validators() {
     let reply = get_with(&service, SEED, &[("Origin", "https://front.example")]).await;
     reply.assert_status(200);
     assert!(reply.header("access-control-allow-origin").is_some());
-    let exposed = reply
-        .header("access-control-expose-headers")
-        .unwrap()
-        .to_ascii_lowercase();
-    for header in ["etag", "location", "x-request-id"] {
-        assert!(exposed.contains(header), "{exposed}");
-    }
+    assert_lists(
+        &reply,
+        "access-control-expose-headers",
+        &["etag", "location", "x-request-id"],
+    );
 
     let preflight = send(
         &service,
@@ -121,13 +127,11 @@ async fn browsers_may_call_the_api_and_read_its_validators() {
     )
     .await;
     preflight.assert_status(200);
-    let allowed = preflight
-        .header("access-control-allow-headers")
-        .unwrap()
-        .to_ascii_lowercase();
-    for header in ["authorization", "if-match", "content-type"] {
-        assert!(allowed.contains(header), "{allowed}");
-    }
+    assert_lists(
+        &preflight,
+        "access-control-allow-headers",
+        &["authorization", "if-match", "content-type"],
+    );
     assert!(
         preflight
             .header("access-control-allow-methods")

@@ -75,13 +75,8 @@ async fn revisions_record_who_what_and_when_and_can_be_restored() {
     .await;
     first.assert_status(200);
     assert_eq!(first.header("x-request-id"), Some("edit-one"));
-    let second = put_over(
-        &service,
-        &path,
-        &token,
-        &json!({"kind": "overview", "heading": "What is it?", "body": "Second edit."}),
-    )
-    .await;
+    let edit = json!({"kind": "overview", "heading": "What is it?", "body": "Second edit."});
+    let second = put_over(&service, &path, &token, &edit).await;
     second.assert_status(200);
 
     let list_path = format!("{SEED}/revisions");
