@@ -7,7 +7,9 @@ use diesel_async::RunQueryDsl;
 use lamina::auth::Role;
 use serde_json::json;
 
-use crate::common::{SEED, TestApp, bearer, get, send, write};
+use crate::common::{
+    SEED, TestApp, bearer, call_if_match, editing_with, get, get_as, get_problem, put_over, send, serving,
+};
 use crate::reads::insert;
 
 fn overview() -> serde_json::Value {
@@ -35,11 +37,7 @@ async fn writes_need_a_valid_token_with_the_editor_role() {
     anonymous.assert_problem(401, "unauthorized");
     assert_eq!(anonymous.header("www-authenticate"), Some("Bearer realm=\"lamina\""));
 
-    let bogus = send(
-        &service,
-        write(Method::PUT, &path, "lamina_not-a-real-token", &overview()).insert_header(("If-Match", "*")),
-    )
-    .await;
+    let bogus = put_over(&service, &path, "lamina_not-a-real-token", &overview()).await;
     bogus.assert_problem(401, "unauthorized");
     assert!(bogus.header("www-authenticate").unwrap().starts_with("Bearer"));
 
@@ -53,21 +51,10 @@ async fn writes_need_a_valid_token_with_the_editor_role() {
     .await;
     basic.assert_problem(401, "unauthorized");
 
-    let forbidden = send(
-        &service,
-        write(Method::PUT, &path, &preview, &overview()).insert_header(("If-Match", "*")),
-    )
-    .await;
+    let forbidden = put_over(&service, &path, &preview, &overview()).await;
     forbidden.assert_problem(403, "forbidden");
 
-    let deleted = send(
-        &service,
-        TestRequest::delete()
-            .uri(&path)
-            .insert_header(bearer(&preview))
-            .insert_header(("If-Match", "*")),
-    )
-    .await;
+    let deleted = call_if_match(&service, Method::DELETE, &path, &preview, "*").await;
     deleted.assert_problem(403, "forbidden");
 
     assert_eq!(get(&service, &path).await.body, before.body, "nothing changed");
@@ -76,18 +63,13 @@ async fn writes_need_a_valid_token_with_the_editor_role() {
 
 #[actix_web::test]
 async fn an_invalid_token_on_a_read_is_401_not_anonymous() {
-    let app = TestApp::new().await;
-    let service = app.service().await;
+    let (_app, service) = serving().await;
     for path in [
         SEED.to_owned(),
         "/v1/articles".to_owned(),
         format!("{SEED}/sections/steps"),
     ] {
-        let reply = send(
-            &service,
-            TestRequest::get().uri(&path).insert_header(bearer("lamina_wrong")),
-        )
-        .await;
+        let reply = get_as(&service, &path, "lamina_wrong").await;
         reply.assert_problem(401, "unauthorized");
     }
 }
@@ -99,12 +81,9 @@ async fn drafts_are_for_token_holders_and_never_cached() {
     let preview = app.token("preview", Role::Preview).await;
     let service = app.service().await;
 
-    get(&service, "/v1/articles/coming-soon")
-        .await
-        .assert_problem(404, "article_not_found");
-    get(&service, "/v1/articles/coming-soon/sections/risks")
-        .await
-        .assert_problem(404, "article_not_found");
+    get_problem(&service, "/v1/articles/coming-soon", 404, "article_not_found").await;
+    let unpublished_section = "/v1/articles/coming-soon/sections/risks";
+    get_problem(&service, unpublished_section, 404, "article_not_found").await;
 
     for path in [
         "/v1/articles/coming-soon",
@@ -112,17 +91,12 @@ async fn drafts_are_for_token_holders_and_never_cached() {
         "/v1/articles/coming-soon/sections/risks",
         "/v1/articles",
     ] {
-        let reply = send(&service, TestRequest::get().uri(path).insert_header(bearer(&preview))).await;
+        let reply = get_as(&service, path, &preview).await;
         assert_eq!(reply.status, 200, "{path}");
         assert_eq!(reply.header("cache-control"), Some("private, no-store"), "{path}");
         assert!(reply.header("surrogate-key").is_none());
     }
-    let list = send(
-        &service,
-        TestRequest::get().uri("/v1/articles").insert_header(bearer(&preview)),
-    )
-    .await
-    .json();
+    let list = get_as(&service, "/v1/articles", &preview).await.json();
     assert_eq!(list["items"][0]["slug"], "coming-soon");
     assert_eq!(list["items"][0]["status"], "draft");
 }
@@ -151,18 +125,18 @@ async fn expired_and_revoked_tokens_stop_working() {
         .unwrap();
     let revoked = app.token("revoked", Role::Admin).await;
     let service = app.service().await;
-    let reply = send(&service, TestRequest::get().uri(SEED).insert_header(bearer(&revoked))).await;
-    assert_eq!(reply.status, 200);
+    let reply = get_as(&service, SEED, &revoked).await;
+    reply.assert_status(200);
     assert!(lamina::auth::revoke_token(&mut conn, "revoked").await.unwrap());
     assert!(
         !lamina::auth::revoke_token(&mut conn, "revoked").await.unwrap(),
         "already revoked"
     );
 
-    let reply = send(&service, TestRequest::get().uri(SEED).insert_header(bearer(&revoked))).await;
+    let reply = get_as(&service, SEED, &revoked).await;
     let body = reply.assert_problem(401, "unauthorized");
     assert!(body["detail"].as_str().unwrap().contains("revoked"));
-    let reply = send(&service, TestRequest::get().uri(SEED).insert_header(bearer(&expired))).await;
+    let reply = get_as(&service, SEED, &expired).await;
     let body = reply.assert_problem(401, "unauthorized");
     assert!(body["detail"].as_str().unwrap().contains("expired"));
 }
@@ -173,7 +147,7 @@ async fn only_a_hash_of_the_secret_is_stored() {
     let secret = app.editor().await;
     assert!(secret.starts_with("lamina_") && secret.len() == 7 + 64, "{secret}");
     let service = app.service().await;
-    send(&service, TestRequest::get().uri(SEED).insert_header(bearer(&secret))).await;
+    get_as(&service, SEED, &secret).await;
 
     let mut conn = app.db.conn().await;
     use lamina::db::schema::api_tokens::dsl::*;
@@ -205,10 +179,7 @@ struct Dump {
 
 #[actix_web::test]
 async fn failed_authentication_is_rate_limited_per_address() {
-    let mut app = TestApp::new().await;
-    app.config.auth_failures_per_minute = 3;
-    let token = app.editor().await;
-    let service = app.service().await;
+    let (_app, token, service) = editing_with(|config| config.auth_failures_per_minute = 3).await;
     let from = |address: &str, secret: &str| {
         TestRequest::get()
             .uri(SEED)
@@ -248,7 +219,7 @@ async fn failed_authentication_is_rate_limited_per_address() {
         TestRequest::get().uri(SEED).peer_addr("10.0.0.1:4000".parse().unwrap()),
     )
     .await;
-    assert_eq!(anonymous.status, 200);
+    anonymous.assert_status(200);
 }
 
 #[actix_web::test]
@@ -260,25 +231,12 @@ async fn writes_are_rate_limited_per_token() {
     let service = app.service().await;
     let path = format!("{SEED}/sections/overview");
     for _ in 0..2 {
-        let reply = send(
-            &service,
-            write(Method::PUT, &path, &token, &overview()).insert_header(("If-Match", "*")),
-        )
-        .await;
-        assert_eq!(reply.status, 200);
+        let reply = put_over(&service, &path, &token, &overview()).await;
+        reply.assert_status(200);
     }
     let before = get(&service, &path).await.body;
-    let limited = send(
-        &service,
-        write(
-            Method::PUT,
-            &path,
-            &token,
-            &json!({"kind": "overview", "heading": "H", "body": "Third."}),
-        )
-        .insert_header(("If-Match", "*")),
-    )
-    .await;
+    let third = json!({"kind": "overview", "heading": "H", "body": "Third."});
+    let limited = put_over(&service, &path, &token, &third).await;
     limited.assert_problem(429, "too_many_requests");
     assert!(limited.header("retry-after").is_some());
     assert_eq!(
@@ -287,21 +245,7 @@ async fn writes_are_rate_limited_per_token() {
         "the limited write changed nothing"
     );
     // Reads by the same token are not limited; another token may still write.
-    assert_eq!(
-        send(
-            &service,
-            TestRequest::get()
-                .uri(&format!("{SEED}/revisions"))
-                .insert_header(bearer(&token))
-        )
-        .await
-        .status,
-        200
-    );
-    let reply = send(
-        &service,
-        write(Method::PUT, &path, &other, &overview()).insert_header(("If-Match", "*")),
-    )
-    .await;
-    assert_eq!(reply.status, 200);
+    assert_eq!(get_as(&service, &format!("{SEED}/revisions"), &token).await.status, 200);
+    let reply = put_over(&service, &path, &other, &overview()).await;
+    reply.assert_status(200);
 }

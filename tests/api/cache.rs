@@ -3,11 +3,9 @@
 
 use std::time::{Duration, Instant};
 
-use actix_web::http::Method;
-use actix_web::test::TestRequest;
 use serde_json::json;
 
-use crate::common::{SEED, TestApp, bearer, get, send, write};
+use crate::common::{SEED, TestApp, editing_node, editing_two_nodes, get, get_as, get_with, put_over};
 
 async fn wait_until_subscribed(state: &lamina::AppState) {
     let started = Instant::now();
@@ -22,9 +20,7 @@ async fn wait_until_subscribed(state: &lamina::AppState) {
 
 #[actix_web::test]
 async fn public_reads_are_served_from_memory_and_writes_are_seen_at_once() {
-    let app = TestApp::new().await;
-    let token = app.editor().await;
-    let (state, service) = app.node().await;
+    let (_app, token, state, service) = editing_node().await;
     wait_until_subscribed(&state).await;
     let path = format!("{SEED}/sections/overview");
 
@@ -34,28 +30,18 @@ async fn public_reads_are_served_from_memory_and_writes_are_seen_at_once() {
     assert_eq!(state.cache.counts().0, hits + 1, "the second read is a hit");
     assert_eq!(first.body, second.body);
     assert_eq!(first.header("etag"), second.header("etag"));
-    let revalidated = send(
-        &service,
-        TestRequest::get()
-            .uri(&path)
-            .insert_header(("If-None-Match", first.header("etag").unwrap())),
-    )
-    .await;
+    let revalidated = get_with(&service, &path, &[("If-None-Match", first.header("etag").unwrap())]).await;
     assert_eq!(revalidated.status, 304, "a hit answers conditional requests too");
 
     // Authenticated readers are never served from (or stored in) the shared cache.
     let (hits, misses) = state.cache.counts();
-    let private = send(&service, TestRequest::get().uri(&path).insert_header(bearer(&token))).await;
+    let private = get_as(&service, &path, &token).await;
     assert_eq!(private.header("cache-control"), Some("private, no-store"));
     assert_eq!(state.cache.counts(), (hits, misses));
 
     let body = json!({"kind": "overview", "heading": "What is it?", "body": "Seen at once."});
-    let reply = send(
-        &service,
-        write(Method::PUT, &path, &token, &body).insert_header(("If-Match", "*")),
-    )
-    .await;
-    assert_eq!(reply.status, 200);
+    let reply = put_over(&service, &path, &token, &body).await;
+    reply.assert_status(200);
     let after = get(&service, &path).await;
     assert_eq!(after.json()["body"], "Seen at once.");
     assert_eq!(after.header("etag"), reply.header("etag"));
@@ -68,10 +54,7 @@ async fn public_reads_are_served_from_memory_and_writes_are_seen_at_once() {
 
 #[actix_web::test]
 async fn another_node_sees_a_write_within_100_ms_twenty_times_in_a_row() {
-    let app = TestApp::new().await;
-    let token = app.editor().await;
-    let (state_a, node_a) = app.node().await;
-    let (state_b, node_b) = app.node().await;
+    let (_app, token, (state_a, node_a), (state_b, node_b)) = editing_two_nodes().await;
     wait_until_subscribed(&state_a).await;
     wait_until_subscribed(&state_b).await;
     let path = format!("{SEED}/sections/risks");
@@ -88,12 +71,8 @@ async fn another_node_sees_a_write_within_100_ms_twenty_times_in_a_row() {
         );
 
         let body = json!({"kind": "risks", "heading": format!("Risks, round {round}"), "items": []});
-        let written = send(
-            &node_a,
-            write(Method::PUT, &path, &token, &body).insert_header(("If-Match", "*")),
-        )
-        .await;
-        assert_eq!(written.status, 200);
+        let written = put_over(&node_a, &path, &token, &body).await;
+        written.assert_status(200);
         let new_etag = written.header("etag").unwrap().to_owned();
         let committed = Instant::now();
         loop {
@@ -182,10 +161,7 @@ impl Drop for Stopped {
 
 #[actix_web::test]
 async fn a_stalled_notification_connection_stops_serving_the_cache_within_100_ms() {
-    let app = TestApp::new().await;
-    let token = app.editor().await;
-    let (_, node_a) = app.node().await;
-    let (state_b, node_b) = app.node().await;
+    let (app, token, (_, node_a), (state_b, node_b)) = editing_two_nodes().await;
     wait_until_subscribed(&state_b).await;
     let path = format!("{SEED}/sections/risks");
     let before = get(&node_b, &path).await;
@@ -214,12 +190,8 @@ async fn a_stalled_notification_connection_stops_serving_the_cache_within_100_ms
     let stopped = Stopped::stop(listeners.iter().map(|backend| backend.pid).collect());
 
     let body = json!({"kind": "risks", "heading": "Written while B cannot hear", "items": []});
-    let written = send(
-        &node_a,
-        write(Method::PUT, &path, &token, &body).insert_header(("If-Match", "*")),
-    )
-    .await;
-    assert_eq!(written.status, 200);
+    let written = put_over(&node_a, &path, &token, &body).await;
+    written.assert_status(200);
     let committed = Instant::now();
     loop {
         let seen = get(&node_b, &path).await;

@@ -2,12 +2,19 @@
 
 use actix_web::test::TestRequest;
 
-use crate::common::{SEED, TestApp, get, send};
+use crate::common::{SEED, TestApp, get, get_with, send, serving};
+
+/// Asserts that the header `name` (a list, any case) names each of `expected`.
+fn assert_lists(reply: &crate::common::Reply, name: &str, expected: &[&str]) {
+    let listed = reply.header(name).unwrap().to_ascii_lowercase();
+    for header in expected {
+        assert!(listed.contains(header), "{listed}");
+    }
+}
 
 #[actix_web::test]
 async fn reads_carry_validators_and_cache_headers() {
-    let app = TestApp::new().await;
-    let service = app.service().await;
+    let (_app, service) = serving().await;
     let reply = get(&service, SEED).await;
     let etag = reply.header("etag").unwrap();
     assert!(etag.starts_with('"') && etag.ends_with('"'), "a strong ETag: {etag}");
@@ -29,8 +36,7 @@ async fn reads_carry_validators_and_cache_headers() {
 
 #[actix_web::test]
 async fn if_none_match_answers_304_without_a_body() {
-    let app = TestApp::new().await;
-    let service = app.service().await;
+    let (_app, service) = serving().await;
     for path in [
         SEED.to_owned(),
         format!("{SEED}/sections/steps"),
@@ -44,25 +50,13 @@ async fn if_none_match_answers_304_without_a_body() {
             format!("\"other\", {etag}"),
             "*".to_owned(),
         ] {
-            let reply = send(
-                &service,
-                TestRequest::get()
-                    .uri(&path)
-                    .insert_header(("If-None-Match", condition.as_str())),
-            )
-            .await;
+            let reply = get_with(&service, &path, &[("If-None-Match", &condition)]).await;
             assert_eq!(reply.status, 304, "{path} with If-None-Match: {condition}");
             assert!(reply.body.is_empty());
             assert_eq!(reply.header("etag"), Some(etag.as_str()));
             assert!(reply.header("cache-control").is_some());
         }
-        let reply = send(
-            &service,
-            TestRequest::get()
-                .uri(&path)
-                .insert_header(("If-None-Match", "\"stale\"")),
-        )
-        .await;
+        let reply = get_with(&service, &path, &[("If-None-Match", "\"stale\"")]).await;
         assert_eq!(reply.status, 200, "{path}");
         assert!(!reply.body.is_empty());
     }
@@ -70,41 +64,30 @@ async fn if_none_match_answers_304_without_a_body() {
 
 #[actix_web::test]
 async fn if_modified_since_is_honoured_without_if_none_match() {
-    let app = TestApp::new().await;
-    let service = app.service().await;
+    let (_app, service) = serving().await;
     let last_modified = get(&service, SEED).await.header("last-modified").unwrap().to_owned();
-    let reply = send(
+    let reply = get_with(&service, SEED, &[("If-Modified-Since", &last_modified)]).await;
+    reply.assert_status(304);
+    let reply = get_with(
         &service,
-        TestRequest::get()
-            .uri(SEED)
-            .insert_header(("If-Modified-Since", last_modified.as_str())),
+        SEED,
+        &[("If-Modified-Since", "Mon, 01 Jan 2001 00:00:00 GMT")],
     )
     .await;
-    assert_eq!(reply.status, 304);
-    let reply = send(
-        &service,
-        TestRequest::get()
-            .uri(SEED)
-            .insert_header(("If-Modified-Since", "Mon, 01 Jan 2001 00:00:00 GMT")),
-    )
-    .await;
-    assert_eq!(reply.status, 200);
+    reply.assert_status(200);
     // If-None-Match wins over If-Modified-Since.
-    let reply = send(
+    let reply = get_with(
         &service,
-        TestRequest::get()
-            .uri(SEED)
-            .insert_header(("If-Modified-Since", last_modified.as_str()))
-            .insert_header(("If-None-Match", "\"stale\"")),
+        SEED,
+        &[("If-Modified-Since", &last_modified), ("If-None-Match", "\"stale\"")],
     )
     .await;
-    assert_eq!(reply.status, 200);
+    reply.assert_status(200);
 }
 
 #[actix_web::test]
 async fn head_answers_like_get_without_a_body() {
-    let app = TestApp::new().await;
-    let service = app.service().await;
+    let (_app, service) = serving().await;
     let full = get(&service, &format!("{SEED}/sections/risks")).await;
     let head = send(
         &service,
@@ -113,31 +96,22 @@ async fn head_answers_like_get_without_a_body() {
             .uri(&format!("{SEED}/sections/risks")),
     )
     .await;
-    assert_eq!(head.status, 200);
+    head.assert_status(200);
     assert_eq!(head.header("etag"), full.header("etag"));
     assert_eq!(head.header("content-type"), Some("application/json"));
 }
 
 #[actix_web::test]
 async fn browsers_may_call_the_api_and_read_its_validators() {
-    let app = TestApp::new().await;
-    let service = app.service().await;
-    let reply = send(
-        &service,
-        TestRequest::get()
-            .uri(SEED)
-            .insert_header(("Origin", "https://front.example")),
-    )
-    .await;
-    assert_eq!(reply.status, 200);
+    let (_app, service) = serving().await;
+    let reply = get_with(&service, SEED, &[("Origin", "https://front.example")]).await;
+    reply.assert_status(200);
     assert!(reply.header("access-control-allow-origin").is_some());
-    let exposed = reply
-        .header("access-control-expose-headers")
-        .unwrap()
-        .to_ascii_lowercase();
-    for header in ["etag", "location", "x-request-id"] {
-        assert!(exposed.contains(header), "{exposed}");
-    }
+    assert_lists(
+        &reply,
+        "access-control-expose-headers",
+        &["etag", "location", "x-request-id"],
+    );
 
     let preflight = send(
         &service,
@@ -152,14 +126,12 @@ async fn browsers_may_call_the_api_and_read_its_validators() {
             )),
     )
     .await;
-    assert_eq!(preflight.status, 200);
-    let allowed = preflight
-        .header("access-control-allow-headers")
-        .unwrap()
-        .to_ascii_lowercase();
-    for header in ["authorization", "if-match", "content-type"] {
-        assert!(allowed.contains(header), "{allowed}");
-    }
+    preflight.assert_status(200);
+    assert_lists(
+        &preflight,
+        "access-control-allow-headers",
+        &["authorization", "if-match", "content-type"],
+    );
     assert!(
         preflight
             .header("access-control-allow-methods")
@@ -173,24 +145,12 @@ async fn cors_origins_can_be_restricted() {
     let mut app = TestApp::new().await;
     app.config.cors_origins = "https://allowed.example".to_owned();
     let service = app.service().await;
-    let allowed = send(
-        &service,
-        TestRequest::get()
-            .uri(SEED)
-            .insert_header(("Origin", "https://allowed.example")),
-    )
-    .await;
+    let allowed = get_with(&service, SEED, &[("Origin", "https://allowed.example")]).await;
     assert_eq!(
         allowed.header("access-control-allow-origin"),
         Some("https://allowed.example")
     );
-    let other = send(
-        &service,
-        TestRequest::get()
-            .uri(SEED)
-            .insert_header(("Origin", "https://evil.example")),
-    )
-    .await;
+    let other = get_with(&service, SEED, &[("Origin", "https://evil.example")]).await;
     assert!(other.header("access-control-allow-origin").is_none());
     // A refused preflight is a problem document like every other error.
     let preflight = send(

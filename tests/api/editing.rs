@@ -3,7 +3,10 @@
 use actix_web::http::Method;
 use serde_json::{Value, json};
 
-use crate::common::{SEED, TestApp, TestService, call_as, call_if_match, get, raw_put, send, write, write_as};
+use crate::common::{
+    SEED, TestApp, TestService, call_as, call_if_match, editing, get, get_problem, put_if_match, put_over, raw_put,
+    send, write, write_as,
+};
 
 /// What a reader sees plus how many revisions exist: must not change on a failed write.
 async fn state<S, B>(app: &TestApp, service: &S) -> (Vec<u8>, i64)
@@ -16,9 +19,7 @@ where
 
 #[actix_web::test]
 async fn a_section_put_keeps_item_ids_reorders_adds_and_deletes() {
-    let app = TestApp::new().await;
-    let token = app.editor().await;
-    let service = app.service().await;
+    let (app, token, service) = editing().await;
     let path = format!("{SEED}/sections/steps");
     let before = get(&service, &path).await;
     let section = before.json();
@@ -37,12 +38,8 @@ async fn a_section_put_keeps_item_ids_reorders_adds_and_deletes() {
             {"title": "Rest", "body": "Go home and rest."}
         ]
     });
-    let reply = send(
-        &service,
-        write(Method::PUT, &path, &token, &body).insert_header(("If-Match", before.etag())),
-    )
-    .await;
-    assert_eq!(reply.status, 200, "{}", String::from_utf8_lossy(&reply.body));
+    let reply = put_if_match(&service, &path, &token, &before.etag(), &body).await;
+    reply.assert_status(200);
     assert_eq!(reply.header("cache-control"), Some("no-store"));
     let stored = reply.json();
     assert_eq!(stored["version"], section["version"].as_i64().unwrap() + 1);
@@ -60,9 +57,8 @@ async fn a_section_put_keeps_item_ids_reorders_adds_and_deletes() {
     let read = get(&service, &path).await;
     assert_eq!(read.json(), stored, "the response is what is stored");
     assert_eq!(read.etag(), reply.etag());
-    get(&service, &format!("{path}/items/{}", items[1]["id"].as_str().unwrap()))
-        .await
-        .assert_problem(404, "item_not_found");
+    let removed_item = format!("{path}/items/{}", items[1]["id"].as_str().unwrap());
+    get_problem(&service, &removed_item, 404, "item_not_found").await;
 
     let article = get(&service, SEED).await.json();
     assert_eq!(article["version"], article_before["version"].as_i64().unwrap() + 1);
@@ -79,9 +75,7 @@ async fn a_section_put_keeps_item_ids_reorders_adds_and_deletes() {
 
 #[actix_web::test]
 async fn if_match_is_required_and_checked() {
-    let app = TestApp::new().await;
-    let token = app.editor().await;
-    let service = app.service().await;
+    let (app, token, service) = editing().await;
     let path = format!("{SEED}/sections/risks");
     let current = get(&service, &path).await;
     let body = json!({"kind": "risks", "heading": "Risks", "items": []});
@@ -90,58 +84,36 @@ async fn if_match_is_required_and_checked() {
     write_as(&service, Method::PUT, &path, &token, &body)
         .await
         .assert_problem(428, "precondition_required");
-    let stale = send(
-        &service,
-        write(Method::PUT, &path, &token, &body).insert_header(("If-Match", "\"s.0.1\"")),
-    )
-    .await;
+    let stale = put_if_match(&service, &path, &token, "\"s.0.1\"", &body).await;
     let problem = stale.assert_problem(412, "precondition_failed");
     assert_eq!(problem["current_etag"], current.etag());
     assert_eq!(problem["current_version"], current.json()["version"]);
-    let weak = send(
-        &service,
-        write(Method::PUT, &path, &token, &body).insert_header(("If-Match", format!("W/{}", current.etag()))),
-    )
-    .await;
+    let weak = put_if_match(&service, &path, &token, &format!("W/{}", current.etag()), &body).await;
     weak.assert_problem(412, "precondition_failed");
     assert_eq!(state(&app, &service).await, unchanged, "failed writes change nothing");
 
-    let listed = send(
-        &service,
-        write(Method::PUT, &path, &token, &body).insert_header(("If-Match", format!("\"x\", {}", current.etag()))),
-    )
-    .await;
-    assert_eq!(listed.status, 200);
-    let star = send(
-        &service,
-        write(Method::PUT, &path, &token, &body).insert_header(("If-Match", "*")),
-    )
-    .await;
-    assert_eq!(star.status, 200);
+    let listed = put_if_match(&service, &path, &token, &format!("\"x\", {}", current.etag()), &body).await;
+    listed.assert_status(200);
+    let star = put_over(&service, &path, &token, &body).await;
+    star.assert_status(200);
     // The same body again changes nothing: no new version (API.md §3).
     assert_eq!(star.json()["version"], current.json()["version"].as_i64().unwrap() + 1);
 }
 
 #[actix_web::test]
 async fn creating_sections_and_articles() {
-    let app = TestApp::new().await;
-    let token = app.editor().await;
-    let service = app.service().await;
+    let (_app, token, service) = editing().await;
     let article = json!({
         "title": "Chemical Peels", "author": "sd80464", "published_on": "2025-02-01", "status": "published",
         "summary": "Peels renew the skin.",
         "sections": [{"kind": "overview", "heading": "What is a peel?", "body": "An acid solution."}]
     });
     let path = "/v1/articles/chemical-peels";
-    let with_if_match = send(
-        &service,
-        write(Method::PUT, path, &token, &article).insert_header(("If-Match", "*")),
-    )
-    .await;
+    let with_if_match = put_over(&service, path, &token, &article).await;
     with_if_match.assert_problem(412, "precondition_failed");
 
     let created = write_as(&service, Method::PUT, path, &token, &article).await;
-    assert_eq!(created.status, 201, "{}", String::from_utf8_lossy(&created.body));
+    created.assert_status(201);
     assert_eq!(created.header("location"), Some(path));
     assert_eq!(created.json()["sections"][0]["body"], "An acid solution.");
     assert_eq!(get(&service, path).await.json(), created.json());
@@ -153,18 +125,14 @@ async fn creating_sections_and_articles() {
     let risks = json!({"kind": "risks", "heading": "Risks", "items": [{"title": "Peeling", "body": "Expected."}]});
     let section_path = format!("{path}/sections/risks");
     let created = write_as(&service, Method::PUT, &section_path, &token, &risks).await;
-    assert_eq!(created.status, 201);
+    created.assert_status(201);
     assert_eq!(created.header("location"), Some(section_path.as_str()));
     assert_eq!(created.json()["position"], 2);
-    send(
+    put_over(
         &service,
-        write(
-            Method::PUT,
-            &format!("{path}/sections/steps"),
-            &token,
-            &json!({"kind": "steps", "heading": "S", "items": []}),
-        )
-        .insert_header(("If-Match", "*")),
+        &format!("{path}/sections/steps"),
+        &token,
+        &json!({"kind": "steps", "heading": "S", "items": []}),
     )
     .await
     .assert_problem(412, "precondition_failed");
@@ -174,12 +142,8 @@ async fn creating_sections_and_articles() {
     let mut replacement = article.clone();
     replacement["status"] = json!("draft");
     replacement["title"] = json!("Chemical Peels, Explained");
-    let replaced = send(
-        &service,
-        write(Method::PUT, path, &token, &replacement).insert_header(("If-Match", current.etag())),
-    )
-    .await;
-    assert_eq!(replaced.status, 200);
+    let replaced = put_if_match(&service, path, &token, &current.etag(), &replacement).await;
+    replaced.assert_status(200);
     let stored = replaced.json();
     assert_eq!(stored["sections"].as_array().unwrap().len(), 1);
     assert_eq!(
@@ -191,7 +155,7 @@ async fn creating_sections_and_articles() {
         stored["sections"][0]["version"], 1,
         "an unchanged section keeps its version"
     );
-    get(&service, path).await.assert_problem(404, "article_not_found");
+    get_problem(&service, path, 404, "article_not_found").await;
 
     write_as(&service, Method::PUT, "/v1/articles/Bad_Slug", &token, &article)
         .await
@@ -200,9 +164,7 @@ async fn creating_sections_and_articles() {
 
 #[actix_web::test]
 async fn deleting_sections_and_articles() {
-    let app = TestApp::new().await;
-    let token = app.editor().await;
-    let service = app.service().await;
+    let (app, token, service) = editing().await;
     let path = format!("{SEED}/sections/benefits");
     let benefits = get(&service, &path).await;
     let revisions = app.revision_count().await;
@@ -210,8 +172,8 @@ async fn deleting_sections_and_articles() {
         .await
         .assert_problem(428, "precondition_required");
     let deleted = call_if_match(&service, Method::DELETE, &path, &token, &benefits.etag()).await;
-    assert_eq!(deleted.status, 204);
-    get(&service, &path).await.assert_problem(404, "section_not_found");
+    deleted.assert_status(204);
+    get_problem(&service, &path, 404, "section_not_found").await;
     let article = get(&service, SEED).await.json();
     let positions = crate::common::positions(&article);
     assert_eq!(positions, [1, 2, 3, 4, 5, 6, 7], "later sections move up");
@@ -225,17 +187,15 @@ async fn deleting_sections_and_articles() {
         .await
         .assert_problem(412, "precondition_failed");
     let deleted = call_if_match(&service, Method::DELETE, SEED, &token, &current.etag()).await;
-    assert_eq!(deleted.status, 204);
-    get(&service, SEED).await.assert_problem(404, "article_not_found");
+    deleted.assert_status(204);
+    get_problem(&service, SEED, 404, "article_not_found").await;
     assert_eq!(get(&service, "/v1/articles").await.json()["items"], json!([]));
     assert_eq!(app.revision_count().await, revisions + 2, "deletes are recorded too");
 }
 
 #[actix_web::test]
 async fn an_item_put_replaces_one_item() {
-    let app = TestApp::new().await;
-    let token = app.editor().await;
-    let service = app.service().await;
+    let (_app, token, service) = editing().await;
     let section = get(&service, &format!("{SEED}/sections/expectations")).await.json();
     let id = section["items"][1]["id"].as_str().unwrap();
     let path = format!("{SEED}/sections/expectations/items/{id}");
@@ -248,12 +208,9 @@ async fn an_item_put_replaces_one_item() {
             "must be \"expectations\"",
         ),
     ] {
-        let problem = send(
-            &service,
-            write(Method::PUT, &path, &token, &bad).insert_header(("If-Match", "*")),
-        )
-        .await
-        .assert_problem(422, "validation_failed");
+        let problem = put_over(&service, &path, &token, &bad)
+            .await
+            .assert_problem(422, "validation_failed");
         assert_eq!(problem["errors"][0]["pointer"], "/kind", "{problem}");
         assert!(
             problem["errors"][0]["message"].as_str().unwrap().starts_with(message),
@@ -264,12 +221,8 @@ async fn an_item_put_replaces_one_item() {
     write_as(&service, Method::PUT, &path, &token, &body)
         .await
         .assert_problem(428, "precondition_required");
-    let reply = send(
-        &service,
-        write(Method::PUT, &path, &token, &body).insert_header(("If-Match", item.etag())),
-    )
-    .await;
-    assert_eq!(reply.status, 200, "{}", String::from_utf8_lossy(&reply.body));
+    let reply = put_if_match(&service, &path, &token, &item.etag(), &body).await;
+    reply.assert_status(200);
     assert_eq!(
         crate::common::in_default_locale(reply.json()),
         json!({"id": id, "kind": "expectations", "phase": "before", "title": "Numbing cream", "body": "Applied 30 minutes before."})
@@ -279,45 +232,27 @@ async fn an_item_put_replaces_one_item() {
     assert_eq!(after["items"][1]["title"], "Numbing cream");
     assert_eq!(after["version"], section["version"].as_i64().unwrap() + 1);
     // The old ETag is stale now, for the item and its section.
-    send(
-        &service,
-        write(Method::PUT, &path, &token, &body).insert_header(("If-Match", item.etag())),
-    )
-    .await
-    .assert_problem(412, "precondition_failed");
+    put_if_match(&service, &path, &token, &item.etag(), &body)
+        .await
+        .assert_problem(412, "precondition_failed");
 
     let missing = uuid::Uuid::new_v4();
-    send(
+    put_over(
         &service,
-        write(
-            Method::PUT,
-            &format!("{SEED}/sections/expectations/items/{missing}"),
-            &token,
-            &body,
-        )
-        .insert_header(("If-Match", "*")),
+        &format!("{SEED}/sections/expectations/items/{missing}"),
+        &token,
+        &body,
     )
     .await
     .assert_problem(404, "item_not_found");
-    send(
-        &service,
-        write(
-            Method::PUT,
-            &format!("{SEED}/sections/overview/items/{id}"),
-            &token,
-            &body,
-        )
-        .insert_header(("If-Match", "*")),
-    )
-    .await
-    .assert_problem(404, "item_not_found");
+    put_over(&service, &format!("{SEED}/sections/overview/items/{id}"), &token, &body)
+        .await
+        .assert_problem(404, "item_not_found");
 }
 
 #[actix_web::test]
 async fn bad_bodies_are_rejected_with_every_problem_and_nothing_changes() {
-    let app = TestApp::new().await;
-    let token = app.editor().await;
-    let service = app.service().await;
+    let (app, token, service) = editing().await;
     let steps = get(&service, &format!("{SEED}/sections/steps")).await;
     let risks = get(&service, &format!("{SEED}/sections/risks")).await.json();
     let path = format!("{SEED}/sections/steps");
@@ -356,20 +291,19 @@ async fn bad_bodies_are_rejected_with_every_problem_and_nothing_changes() {
         ]
     });
     let reply = send(&service, put(&body)).await;
-    let problem = reply.assert_problem(422, "validation_failed");
-    let pointers = crate::common::pointers(&problem);
-    for expected in [
-        "/heading",
-        "/colour",
-        "/version",
-        "/items/1/title",
-        "/items/1/body",
-        "/items/2/id",
-        "/items/2/body",
-        "/items/3/body",
-    ] {
-        assert!(pointers.contains(&expected), "{expected} missing from {pointers:?}");
-    }
+    let problem = crate::common::assert_invalid(
+        &reply,
+        &[
+            "/heading",
+            "/colour",
+            "/version",
+            "/items/1/title",
+            "/items/1/body",
+            "/items/2/id",
+            "/items/2/body",
+            "/items/3/body",
+        ],
+    );
     assert!(
         problem["errors"]
             .as_array()
@@ -407,29 +341,24 @@ async fn bad_bodies_are_rejected_with_every_problem_and_nothing_changes() {
         .assert_problem(422, "validation_failed");
 
     // Article bodies: every missing field at once.
-    let reply = send(
+    let reply = put_over(
         &service,
-        write(
-            Method::PUT,
-            SEED,
-            &token,
-            &json!({"title": " ", "published_on": "2024-02-30", "status": "live", "sections": [{"kind": "nope"}]}),
-        )
-        .insert_header(("If-Match", "*")),
+        SEED,
+        &token,
+        &json!({"title": " ", "published_on": "2024-02-30", "status": "live", "sections": [{"kind": "nope"}]}),
     )
     .await;
-    let problem = reply.assert_problem(422, "validation_failed");
-    let pointers = crate::common::pointers(&problem);
-    for expected in [
-        "/title",
-        "/author",
-        "/summary",
-        "/published_on",
-        "/status",
-        "/sections/0/kind",
-    ] {
-        assert!(pointers.contains(&expected), "{expected} missing from {pointers:?}");
-    }
+    crate::common::assert_invalid(
+        &reply,
+        &[
+            "/title",
+            "/author",
+            "/summary",
+            "/published_on",
+            "/status",
+            "/sections/0/kind",
+        ],
+    );
 
     assert_eq!(state(&app, &service).await, unchanged, "nothing stored changed");
 }
@@ -439,41 +368,27 @@ async fn bad_bodies_are_rejected_with_every_problem_and_nothing_changes() {
 /// revision, no change (API.md §3).
 #[actix_web::test]
 async fn a_write_that_changes_nothing_records_nothing() {
-    let app = TestApp::new().await;
-    let token = app.editor().await;
-    let service = app.service().await;
+    let (app, token, service) = editing().await;
     let section = get(&service, &format!("{SEED}/sections/steps")).await;
     let read = section.json();
     let mut body = json!({"kind": "steps", "heading": read["heading"], "intro": read["intro"], "items": read["items"]});
     let revisions = app.revision_count().await;
     let path = format!("{SEED}/sections/steps");
-    let again = send(
-        &service,
-        write(Method::PUT, &path, &token, &body).insert_header(("If-Match", section.etag())),
-    )
-    .await;
-    assert_eq!(again.status, 200, "{}", String::from_utf8_lossy(&again.body));
+    let again = put_if_match(&service, &path, &token, &section.etag(), &body).await;
+    again.assert_status(200);
     assert_eq!(again.etag(), section.etag());
     assert_eq!(again.json()["version"], read["version"]);
     let item = &read["items"][0];
     let item_path = format!("{path}/items/{}", item["id"].as_str().unwrap());
     let item_read = get(&service, &item_path).await;
     let same_item = json!({"kind": "steps", "title": item["title"], "body": item["body"]});
-    let reply = send(
-        &service,
-        write(Method::PUT, &item_path, &token, &same_item).insert_header(("If-Match", "*")),
-    )
-    .await;
-    assert_eq!(reply.status, 200);
+    let reply = put_over(&service, &item_path, &token, &same_item).await;
+    reply.assert_status(200);
     assert_eq!(reply.etag(), item_read.etag());
     let article = get(&service, SEED).await;
     let whole = crate::common::as_write(&article.json());
-    let reply = send(
-        &service,
-        write(Method::PUT, SEED, &token, &whole).insert_header(("If-Match", article.etag())),
-    )
-    .await;
-    assert_eq!(reply.status, 200, "{}", String::from_utf8_lossy(&reply.body));
+    let reply = put_if_match(&service, SEED, &token, &article.etag(), &whole).await;
+    reply.assert_status(200);
     assert_eq!(reply.etag(), article.etag());
     assert_eq!(
         app.revision_count().await,
@@ -482,11 +397,7 @@ async fn a_write_that_changes_nothing_records_nothing() {
     );
     // A real change still is one.
     body["heading"] = json!("How It Works");
-    let changed = send(
-        &service,
-        write(Method::PUT, &path, &token, &body).insert_header(("If-Match", "*")),
-    )
-    .await;
+    let changed = put_over(&service, &path, &token, &body).await;
     assert_eq!(changed.json()["version"], read["version"].as_i64().unwrap() + 1);
     assert_eq!(app.revision_count().await, revisions + 1);
 }

@@ -2,16 +2,13 @@
 
 use actix_web::test::TestRequest;
 
-use crate::common::{SEED, TestApp, get, send};
+use crate::common::{SEED, get, get_problem, send, serving};
 
 #[actix_web::test]
 async fn unknown_routes_and_wrong_methods() {
-    let app = TestApp::new().await;
-    let service = app.service().await;
-    get(&service, "/nope").await.assert_problem(404, "route_not_found");
-    get(&service, "/v1/articles/a/b/c/d/e/f")
-        .await
-        .assert_problem(404, "route_not_found");
+    let (_app, service) = serving().await;
+    get_problem(&service, "/nope", 404, "route_not_found").await;
+    get_problem(&service, "/v1/articles/a/b/c/d/e/f", 404, "route_not_found").await;
 
     let reply = send(&service, TestRequest::post().uri("/v1/articles")).await;
     reply.assert_problem(405, "method_not_allowed");
@@ -23,8 +20,7 @@ async fn unknown_routes_and_wrong_methods() {
 
 #[actix_web::test]
 async fn bad_query_parameters() {
-    let app = TestApp::new().await;
-    let service = app.service().await;
+    let (_app, service) = serving().await;
     for limit in ["0", "101", "-1"] {
         get(&service, &format!("/v1/articles?limit={limit}"))
             .await
@@ -37,30 +33,19 @@ async fn bad_query_parameters() {
                 },
             );
     }
-    get(&service, "/v1/articles?limit=abc")
-        .await
-        .assert_problem(400, "invalid_query");
-    get(&service, "/v1/articles?cursor=abc")
-        .await
-        .assert_problem(400, "invalid_cursor");
-    get(&service, "/v1/articles?cursor=zzzzzzzz0000000000000000000000000000000z")
-        .await
-        .assert_problem(400, "invalid_cursor");
-    get(&service, &format!("{SEED}?sections=bogus"))
-        .await
-        .assert_problem(400, "invalid_sections");
-    get(&service, &format!("{SEED}?sections="))
-        .await
-        .assert_problem(400, "invalid_sections");
-    get(&service, &format!("{SEED}?sections=steps,,risks"))
-        .await
-        .assert_problem(400, "invalid_sections");
+    get_problem(&service, "/v1/articles?limit=abc", 400, "invalid_query").await;
+    get_problem(&service, "/v1/articles?cursor=abc", 400, "invalid_cursor").await;
+    let garbled = "/v1/articles?cursor=zzzzzzzz0000000000000000000000000000000z";
+    get_problem(&service, garbled, 400, "invalid_cursor").await;
+    get_problem(&service, &format!("{SEED}?sections=bogus"), 400, "invalid_sections").await;
+    get_problem(&service, &format!("{SEED}?sections="), 400, "invalid_sections").await;
+    let empty_kind = format!("{SEED}?sections=steps,,risks");
+    get_problem(&service, &empty_kind, 400, "invalid_sections").await;
 }
 
 #[actix_web::test]
 async fn odd_requests_never_yield_a_server_error() {
-    let app = TestApp::new().await;
-    let service = app.service().await;
+    let (_app, service) = serving().await;
     let paths = [
         "/v1/articles/%00",
         "/v1/articles/%F0%9F%92%A9",

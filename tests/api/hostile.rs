@@ -7,14 +7,16 @@ use futures_util::StreamExt;
 
 use serde_json::{Value, json};
 
-use crate::common::{SEED, TestApp, bearer, get, send, write};
+use crate::common::{
+    SEED, TestApp, bearer, call_if_match, editing, editing_with, get, get_as, get_problem, put_as, put_over, send,
+    serving,
+};
 
 /// Made-up method names share the `other` label: 20,000 of them leave
 /// `/metrics` as large as one does.
 #[actix_web::test]
 async fn made_up_methods_do_not_grow_the_metrics() {
-    let app = TestApp::new().await;
-    let service = app.service().await;
+    let (_app, service) = serving().await;
     let mut rng = fastrand::Rng::with_seed(8);
     let mut random_method = || {
         let name: String = (0..12).map(|_| rng.uppercase()).collect();
@@ -24,7 +26,7 @@ async fn made_up_methods_do_not_grow_the_metrics() {
     let before = get(&service, "/metrics").await.body.len();
     for _ in 0..20_000 {
         let reply = send(&service, TestRequest::default().method(random_method()).uri("/x")).await;
-        assert_eq!(reply.status, 404);
+        reply.assert_status(404);
     }
     let metrics = get(&service, "/metrics").await;
     let text = String::from_utf8(metrics.body).unwrap();
@@ -43,9 +45,7 @@ async fn made_up_methods_do_not_grow_the_metrics() {
 /// Only UTF-8 `application/json` without a content coding is read as JSON.
 #[actix_web::test]
 async fn bodies_that_are_not_plain_utf8_json_get_415_and_change_nothing() {
-    let app = TestApp::new().await;
-    let token = app.editor().await;
-    let service = app.service().await;
+    let (_app, token, service) = editing().await;
     let path = format!("{SEED}/sections/overview");
     let before = get(&service, &path).await.body;
     let body = json!({"kind": "overview", "heading": "H", "body": "Sent as something else."}).to_string();
@@ -93,9 +93,7 @@ async fn bodies_that_are_not_plain_utf8_json_get_415_and_change_nothing() {
 /// also when creating; nothing is stored.
 #[actix_web::test]
 async fn out_of_range_dates_and_client_chosen_item_ids_are_refused() {
-    let app = TestApp::new().await;
-    let token = app.editor().await;
-    let service = app.service().await;
+    let (_app, token, service) = editing().await;
     let seeded = get(&service, SEED).await.json();
     let copied_id = seeded["sections"][1]["items"][0]["id"].as_str().unwrap().to_owned();
     let article = |date: &str, item: Value| {
@@ -106,14 +104,11 @@ async fn out_of_range_dates_and_client_chosen_item_ids_are_refused() {
     };
     let path = "/v1/articles/brand-new";
     for date in ["0000-06-01", "0999-12-31"] {
-        let reply = send(
+        let reply = put_as(
             &service,
-            write(
-                Method::PUT,
-                path,
-                &token,
-                &article(date, json!({"title": "T", "body": "B"})),
-            ),
+            path,
+            &token,
+            &article(date, json!({"title": "T", "body": "B"})),
         )
         .await;
         let problem = reply.assert_problem(422, "validation_failed");
@@ -121,22 +116,19 @@ async fn out_of_range_dates_and_client_chosen_item_ids_are_refused() {
     }
     for id in [copied_id.as_str(), "5d1f8a52-1c39-4d1e-a3a7-6f0e2b9c4d21"] {
         let item = json!({"id": id, "title": "T", "body": "B"});
-        let reply = send(&service, write(Method::PUT, path, &token, &article("2025-01-01", item))).await;
+        let reply = put_as(&service, path, &token, &article("2025-01-01", item)).await;
         let problem = reply.assert_problem(422, "validation_failed");
         assert_eq!(problem["errors"][0]["pointer"], "/sections/0/items/0/id", "{problem}");
     }
     assert_eq!(get(&service, path).await.status, 404, "nothing was created");
-    let created = send(
+    let created = put_as(
         &service,
-        write(
-            Method::PUT,
-            path,
-            &token,
-            &article("2025-01-01", json!({"title": "T", "body": "B"})),
-        ),
+        path,
+        &token,
+        &article("2025-01-01", json!({"title": "T", "body": "B"})),
     )
     .await;
-    assert_eq!(created.status, 201);
+    created.assert_status(201);
     assert_ne!(created.json()["sections"][0]["items"][0]["id"], copied_id.as_str());
 }
 
@@ -145,10 +137,7 @@ async fn out_of_range_dates_and_client_chosen_item_ids_are_refused() {
 #[actix_web::test]
 async fn a_slow_body_is_timed_out_with_408() {
     use actix_web::web::Bytes;
-    let mut app = TestApp::new().await;
-    app.config.body_timeout_secs = 1;
-    let token = app.editor().await;
-    let service = app.service().await;
+    let (_app, token, service) = editing_with(|config| config.body_timeout_secs = 1).await;
     let path = format!("{SEED}/sections/overview");
     let before = get(&service, &path).await.body;
     let trickle: actix_http::BoxedPayloadStream = Box::pin(
@@ -260,19 +249,16 @@ async fn junk_queries_neither_flush_nor_grow_the_cache() {
     let typo = get(&service, &format!("{SEED}?section=steps")).await;
     let problem = typo.assert_problem(400, "unknown_query_parameter");
     assert!(problem["detail"].as_str().unwrap().contains("\"section\""), "{problem}");
-    get(&service, &format!("{item}?123"))
-        .await
-        .assert_problem(400, "unknown_query_parameter");
-    get(&service, "/v1/articles?limit=5&utm_source=x")
-        .await
-        .assert_problem(400, "unknown_query_parameter");
+    get_problem(&service, &format!("{item}?123"), 400, "unknown_query_parameter").await;
+    let tracked = "/v1/articles?limit=5&utm_source=x";
+    get_problem(&service, tracked, 400, "unknown_query_parameter").await;
 
     let (hits, misses) = state.cache.counts();
     let bytes = state.cache.bytes();
     for n in 0..10_000 {
         let url = &real[n % 3];
         let reply = get(&service, &format!("{url}?junk{n}={n}")).await;
-        assert_eq!(reply.status, 400);
+        reply.assert_status(400);
     }
     assert_eq!(state.cache.counts(), (hits, misses), "junk never reached the cache");
     assert_eq!(state.cache.bytes(), bytes);
@@ -290,7 +276,7 @@ async fn junk_queries_neither_flush_nor_grow_the_cache() {
             .map(|bit| kinds[bit])
             .collect();
         let reply = get(&service, &format!("{SEED}?sections={}", selection.join(","))).await;
-        assert_eq!(reply.status, 200);
+        reply.assert_status(200);
         assert!(
             state.cache.bytes() <= 512 * 1024,
             "{} bytes cached",
@@ -309,9 +295,7 @@ async fn junk_queries_neither_flush_nor_grow_the_cache() {
 #[actix_web::test]
 async fn restoring_a_revision_that_breaks_todays_rules_is_409() {
     use diesel_async::RunQueryDsl;
-    let app = TestApp::new().await;
-    let token = app.editor().await;
-    let service = app.service().await;
+    let (app, token, service) = editing().await;
     let before = get(&service, SEED).await;
     let mut conn = app.db.conn().await;
     diesel::sql_query(
@@ -320,21 +304,14 @@ async fn restoring_a_revision_that_breaks_todays_rules_is_409() {
     .execute(&mut conn)
     .await
     .unwrap();
-    let revisions = send(
-        &service,
-        TestRequest::get()
-            .uri(&format!("{SEED}/revisions"))
-            .insert_header(bearer(&token)),
-    )
-    .await
-    .json();
+    let revisions = get_as(&service, &format!("{SEED}/revisions"), &token).await.json();
     let id = revisions["items"][0]["id"].as_str().unwrap();
-    let reply = send(
+    let reply = call_if_match(
         &service,
-        TestRequest::post()
-            .uri(&format!("{SEED}/revisions/{id}/restore"))
-            .insert_header(bearer(&token))
-            .insert_header(("If-Match", "*")),
+        Method::POST,
+        &format!("{SEED}/revisions/{id}/restore"),
+        &token,
+        "*",
     )
     .await;
     let problem = reply.assert_problem(409, "revision_not_restorable");
@@ -347,9 +324,7 @@ async fn restoring_a_revision_that_breaks_todays_rules_is_409() {
 /// nothing stored changes.
 #[actix_web::test]
 async fn titles_of_invisible_characters_are_refused_and_change_nothing() {
-    let app = TestApp::new().await;
-    let token = app.editor().await;
-    let service = app.service().await;
+    let (_app, token, service) = editing().await;
     let path = format!("{SEED}/sections/overview");
     let before = get(&service, &path).await.body;
     for heading in [
@@ -361,11 +336,7 @@ async fn titles_of_invisible_characters_are_refused_and_change_nothing() {
         "\u{0301}",
     ] {
         let body = json!({"kind": "overview", "heading": heading, "body": "Fine."});
-        let reply = send(
-            &service,
-            write(Method::PUT, &path, &token, &body).insert_header(("If-Match", "*")),
-        )
-        .await;
+        let reply = put_over(&service, &path, &token, &body).await;
         let problem = reply.assert_problem(422, "validation_failed");
         assert_eq!(problem["errors"][0]["pointer"], "/heading", "{heading:?}");
     }
@@ -376,15 +347,13 @@ async fn titles_of_invisible_characters_are_refused_and_change_nothing() {
 /// rules over 100,000 times; the answer lists the first 100 and says the total.
 #[actix_web::test]
 async fn a_body_with_thousands_of_problems_gets_a_small_422_with_the_total() {
-    let app = TestApp::new().await;
-    let token = app.editor().await;
-    let service = app.service().await;
+    let (_app, token, service) = editing().await;
     let path = format!("{SEED}/sections/steps");
     let before = get(&service, &path).await.body;
     let items = vec![json!({}); 50_000];
     let body = json!({"kind": "steps", "heading": "Steps", "items": items});
     assert!(body.to_string().len() > 150_000);
-    let reply = send(&service, write(Method::PUT, &path, &token, &body)).await;
+    let reply = put_as(&service, &path, &token, &body).await;
     assert!(reply.body.len() < 16_384, "a 422 of {} bytes", reply.body.len());
     let problem = reply.assert_problem(422, "validation_failed");
     let total = problem["errors_total"].as_u64().unwrap();
@@ -395,14 +364,11 @@ async fn a_body_with_thousands_of_problems_gets_a_small_422_with_the_total() {
     let detail = problem["detail"].as_str().unwrap();
     assert!(detail.contains(&format!("first 100 of {total}")), "{detail}");
     // A body with few problems lists them all, and says so.
-    let reply = send(
+    let reply = put_as(
         &service,
-        write(
-            Method::PUT,
-            &path,
-            &token,
-            &json!({"kind": "steps", "heading": "", "items": []}),
-        ),
+        &path,
+        &token,
+        &json!({"kind": "steps", "heading": "", "items": []}),
     )
     .await;
     let problem = reply.assert_problem(422, "validation_failed");
@@ -414,8 +380,7 @@ async fn a_body_with_thousands_of_problems_gets_a_small_422_with_the_total() {
 /// framing on every response; a file it does not have is a 404 problem.
 #[actix_web::test]
 async fn the_docs_are_not_framed_and_unknown_files_are_problems() {
-    let app = TestApp::new().await;
-    let service = app.service().await;
+    let (_app, service) = serving().await;
     for path in [
         "/docs/",
         "/docs/swagger-initializer.js",
@@ -433,7 +398,7 @@ async fn the_docs_are_not_framed_and_unknown_files_are_problems() {
         assert_eq!(reply.header("x-content-type-options"), Some("nosniff"), "{path}");
     }
     let ui = get(&service, "/docs/").await;
-    assert_eq!(ui.status, 200);
+    ui.assert_status(200);
     let page = String::from_utf8_lossy(&ui.body).into_owned();
     assert!(page.contains("swagger-initializer.js"), "{page}");
     assert!(
@@ -441,7 +406,7 @@ async fn the_docs_are_not_framed_and_unknown_files_are_problems() {
         "no inline script the policy would block: {page}"
     );
     let initializer = get(&service, "/docs/swagger-initializer.js").await;
-    assert_eq!(initializer.status, 200);
+    initializer.assert_status(200);
     assert!(String::from_utf8_lossy(&initializer.body).contains("/openapi.json"));
     for path in ["/docs/nope.js", "/docs/a/b/c.css", "/docs/..%2f..%2fetc%2fpasswd"] {
         let reply = get(&service, path).await;
@@ -451,7 +416,7 @@ async fn the_docs_are_not_framed_and_unknown_files_are_problems() {
     }
     // The spec itself is unaffected.
     let spec = get(&service, "/openapi.json").await;
-    assert_eq!(spec.status, 200);
+    spec.assert_status(200);
     assert_eq!(spec.header("x-frame-options"), None);
 }
 

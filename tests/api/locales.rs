@@ -6,7 +6,10 @@ use actix_web::http::Method;
 use actix_web::test::TestRequest;
 use serde_json::{Value, json};
 
-use crate::common::{SEED, TestApp, as_write, bearer, get, send, write};
+use crate::common::{
+    SEED, TestApp, as_write, bearer, call_as, create_release, editing, get, get_problem, publish_translation, put_as,
+    put_if_match, put_over, send, write, write_if_match, write_in_locale,
+};
 
 /// Configures `de` and `de-AT` (falling back to `de`) with an admin token.
 async fn german<S, B>(service: &S, admin: &str)
@@ -18,13 +21,28 @@ where
         ("de", json!({"name": "Deutsch", "fallback": null})),
         ("de-AT", json!({"name": "Deutsch (Österreich)", "fallback": "de"})),
     ] {
-        let reply = send(
-            service,
-            write(Method::PUT, &format!("/v1/locales/{code}"), admin, &body),
-        )
-        .await;
-        assert_eq!(reply.status, 201, "{}", String::from_utf8_lossy(&reply.body));
+        let reply = put_as(service, &format!("/v1/locales/{code}"), admin, &body).await;
+        reply.assert_status(201);
     }
+}
+
+/// A fresh application with `de` and `de-AT` configured: it, the admin
+/// token that configured them, an editor token and its service.
+async fn in_german() -> (
+    crate::common::TestApp,
+    String,
+    String,
+    impl crate::common::AppService + use<>,
+) {
+    let (app, editor, service) = editing().await;
+    let admin = app.token("admin", lamina::auth::Role::Admin).await;
+    german(&service, &admin).await;
+    (app, admin, editor, service)
+}
+
+/// The message of a problem's first error.
+fn first_message(problem: &Value) -> &str {
+    problem["errors"][0]["message"].as_str().expect("a message")
 }
 
 /// `GET path` with a token (or none) and extra headers.
@@ -51,20 +69,18 @@ fn translated(article: &Value, texts: &[(&str, &str)]) -> Value {
 
 #[actix_web::test]
 async fn locales_are_configured_by_admins_with_chains_checked() {
-    let app = TestApp::new().await;
+    let (app, editor, service) = editing().await;
     let admin = app.token("admin", lamina::auth::Role::Admin).await;
-    let editor = app.editor().await;
-    let service = app.service().await;
 
     let listed = get(&service, "/v1/locales").await;
-    assert_eq!(listed.status, 200);
+    listed.assert_status(200);
     assert_eq!(
         listed.json(),
         json!([{"code": "en", "name": "English", "fallback": null, "default": true}])
     );
 
     let body = json!({"name": "Deutsch"});
-    send(&service, write(Method::PUT, "/v1/locales/de", &editor, &body))
+    put_as(&service, "/v1/locales/de", &editor, &body)
         .await
         .assert_problem(403, "forbidden");
     let anonymous = TestRequest::put()
@@ -74,12 +90,8 @@ async fn locales_are_configured_by_admins_with_chains_checked() {
     send(&service, anonymous).await.assert_problem(401, "unauthorized");
 
     german(&service, &admin).await;
-    let again = send(
-        &service,
-        write(Method::PUT, "/v1/locales/de", &admin, &json!({"name": "German"})),
-    )
-    .await;
-    assert_eq!(again.status, 200);
+    let again = put_as(&service, "/v1/locales/de", &admin, &json!({"name": "German"})).await;
+    again.assert_status(200);
     assert_eq!(again.json()["name"], "German");
 
     let refused = |code: &'static str, body: Value| {
@@ -88,36 +100,16 @@ async fn locales_are_configured_by_admins_with_chains_checked() {
     };
     let cycle = refused("de", json!({"name": "Deutsch", "fallback": "de-AT"})).await;
     assert_eq!(cycle["errors"][0]["pointer"], "/fallback");
-    assert!(cycle["errors"][0]["message"].as_str().unwrap().contains("cycle"));
+    assert!(first_message(&cycle).contains("cycle"), "{cycle}");
     let unknown = refused("fr", json!({"name": "Français", "fallback": "it"})).await;
-    assert!(
-        unknown["errors"][0]["message"]
-            .as_str()
-            .unwrap()
-            .contains("no configured locale")
-    );
+    assert!(first_message(&unknown).contains("no configured locale"), "{unknown}");
     let malformed = refused("de-at", json!({"name": "x"})).await;
-    assert!(
-        malformed["errors"][0]["message"]
-            .as_str()
-            .unwrap()
-            .contains("\"de-AT\"")
-    );
+    assert!(first_message(&malformed).contains("\"de-AT\""), "{malformed}");
     refused("english", json!({"name": "x"})).await;
     let default = refused("en", json!({"name": "English", "fallback": "de"})).await;
-    assert!(
-        default["errors"][0]["message"]
-            .as_str()
-            .unwrap()
-            .contains("must be null")
-    );
+    assert!(first_message(&default).contains("must be null"), "{default}");
     let listed = get(&service, "/v1/locales").await.json();
-    let codes: Vec<&str> = listed
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|l| l["code"].as_str().unwrap())
-        .collect();
+    let codes: Vec<&str> = crate::common::strings(&listed, "code");
     assert_eq!(codes, ["en", "de", "de-AT"], "nothing refused was stored");
     assert_eq!(listed[2]["fallback"], "de");
 
@@ -133,33 +125,19 @@ async fn locales_are_configured_by_admins_with_chains_checked() {
     delete("fr").await.assert_problem(404, "locale_not_found");
     let article = get(&service, SEED).await.json();
     let body = translated(&article, &[("/title", "Microneedling für makellose Haut")]);
-    let written = send(
-        &service,
-        write(Method::PUT, &format!("{SEED}?locale=de-AT"), &editor, &body).insert_header(("If-Match", "*")),
-    )
-    .await;
-    assert_eq!(written.status, 200, "{}", String::from_utf8_lossy(&written.body));
+    write_in_locale(&service, &editor, "de-AT", &body).await;
     delete("de-AT").await.assert_problem(409, "locale_in_use");
     let emptied = translated(&article, &[]);
     let mut emptied = emptied;
     emptied["title"] = Value::Null;
-    let written = send(
-        &service,
-        write(Method::PUT, &format!("{SEED}?locale=de-AT"), &editor, &emptied).insert_header(("If-Match", "*")),
-    )
-    .await;
-    assert_eq!(written.status, 200, "{}", String::from_utf8_lossy(&written.body));
+    write_in_locale(&service, &editor, "de-AT", &emptied).await;
     assert_eq!(delete("de-AT").await.status, 204);
     assert_eq!(delete("de").await.status, 204);
 }
 
 #[actix_web::test]
 async fn a_chain_of_three_resolves_every_text_and_says_where_each_came_from() {
-    let app = TestApp::new().await;
-    let admin = app.token("admin", lamina::auth::Role::Admin).await;
-    let editor = app.editor().await;
-    let service = app.service().await;
-    german(&service, &admin).await;
+    let (_app, _admin, editor, service) = in_german().await;
     let article = get(&service, SEED).await.json();
     let steps_heading = article["sections"][1]["heading"].as_str().unwrap().to_owned();
 
@@ -174,28 +152,18 @@ async fn a_chain_of_three_resolves_every_text_and_says_where_each_came_from() {
             ),
         ],
     );
-    let reply = send(
-        &service,
-        write(Method::PUT, &format!("{SEED}?locale=de"), &editor, &german_body).insert_header(("If-Match", "*")),
-    )
-    .await;
-    assert_eq!(reply.status, 200, "{}", String::from_utf8_lossy(&reply.body));
+    write_in_locale(&service, &editor, "de", &german_body).await;
     // The Austrian translator starts from the de-AT read: its German and
     // English texts are fallbacks, sent back as read, and stay fallbacks.
     let austrian = send(&service, read(&format!("{SEED}?locale=de-AT"), Some(&editor), &[]))
         .await
         .json();
     let austrian_body = translated(&austrian, &[("/title", "Microneedling für a makellose Haut")]);
-    let reply = send(
-        &service,
-        write(Method::PUT, &format!("{SEED}?locale=de-AT"), &editor, &austrian_body).insert_header(("If-Match", "*")),
-    )
-    .await;
-    assert_eq!(reply.status, 200, "{}", String::from_utf8_lossy(&reply.body));
+    write_in_locale(&service, &editor, "de-AT", &austrian_body).await;
 
     // A token reads the drafts along the chain de-AT → de → en.
     let reply = send(&service, read(&format!("{SEED}?locale=de-AT"), Some(&editor), &[])).await;
-    assert_eq!(reply.status, 200);
+    reply.assert_status(200);
     assert_eq!(reply.header("content-language"), Some("de-AT"));
     assert!(
         reply.header("etag").unwrap().ends_with("@de-AT\""),
@@ -233,18 +201,7 @@ async fn a_chain_of_three_resolves_every_text_and_says_where_each_came_from() {
     assert_eq!(anonymous["title"], article["title"]);
     assert_eq!(anonymous["fallbacks"]["/title"], "en");
     let etag = reply.header("etag").unwrap().to_owned();
-    let publish = send(
-        &service,
-        write(
-            Method::PUT,
-            &format!("{SEED}/translations/de"),
-            &editor,
-            &json!({"status": "published"}),
-        )
-        .insert_header(("If-Match", etag.as_str())),
-    )
-    .await;
-    assert_eq!(publish.status, 200, "{}", String::from_utf8_lossy(&publish.body));
+    publish_translation(&service, &editor, "de", &etag).await;
     let anonymous = get(&service, &format!("{SEED}?locale=de-AT")).await.json();
     assert_eq!(anonymous["summary"], "Microneedling ist eine beliebte Hautbehandlung.");
     assert_eq!(anonymous["title"], article["title"], "de-AT is still a draft");
@@ -329,12 +286,8 @@ async fn accept_language_is_negotiated_and_the_default_reads_as_before() {
     .await;
     assert_eq!(explicit.json()["locale"], "de");
     assert!(!explicit.header("vary").unwrap().contains("Accept-Language"));
-    get(&service, &format!("{SEED}?locale=fr"))
-        .await
-        .assert_problem(400, "unknown_locale");
-    get(&service, &format!("{SEED}?locale=de-at"))
-        .await
-        .assert_problem(400, "unknown_locale");
+    get_problem(&service, &format!("{SEED}?locale=fr"), 400, "unknown_locale").await;
+    get_problem(&service, &format!("{SEED}?locale=de-at"), 400, "unknown_locale").await;
 
     // Each locale's answer has its own tag and revalidates on its own.
     let de_etag = explicit.header("etag").unwrap().to_owned();
@@ -344,23 +297,19 @@ async fn accept_language_is_negotiated_and_the_default_reads_as_before() {
         read(&format!("{SEED}?locale=de"), None, &[("If-None-Match", &de_etag)]),
     )
     .await;
-    assert_eq!(revalidated.status, 304);
+    revalidated.assert_status(304);
     assert_eq!(revalidated.header("content-language"), Some("de"));
     let other = send(
         &service,
         read(&format!("{SEED}?locale=de-AT"), None, &[("If-None-Match", &de_etag)]),
     )
     .await;
-    assert_eq!(other.status, 200);
+    other.assert_status(200);
 }
 
 #[actix_web::test]
 async fn a_write_in_another_locale_changes_text_only() {
-    let app = TestApp::new().await;
-    let admin = app.token("admin", lamina::auth::Role::Admin).await;
-    let editor = app.editor().await;
-    let service = app.service().await;
-    german(&service, &admin).await;
+    let (app, _admin, editor, service) = in_german().await;
     let article = get(&service, SEED).await.json();
     let steps = crate::common::in_default_locale(get(&service, &format!("{SEED}/sections/steps")).await.json());
     let path = format!("{SEED}/sections/steps?locale=de");
@@ -383,12 +332,9 @@ async fn a_write_in_another_locale_changes_text_only() {
         (path.as_str(), &added, "/items"),
         (&format!("{SEED}?locale=de") as &str, &status, "/status"),
     ] {
-        let problem = send(
-            &service,
-            write(Method::PUT, path, &editor, body).insert_header(("If-Match", "*")),
-        )
-        .await
-        .assert_problem(422, "validation_failed");
+        let problem = put_over(&service, path, &editor, body)
+            .await
+            .assert_problem(422, "validation_failed");
         assert!(
             problem["errors"]
                 .as_array()
@@ -414,24 +360,16 @@ async fn a_write_in_another_locale_changes_text_only() {
     let mut german_steps = steps.clone();
     german_steps["heading"] = json!("Wie funktioniert Microneedling?");
     german_steps["items"][1]["title"] = json!("Reinigung");
-    let reply = send(
-        &service,
-        write(Method::PUT, &path, &editor, &german_steps).insert_header(("If-Match", "*")),
-    )
-    .await;
-    assert_eq!(reply.status, 200, "{}", String::from_utf8_lossy(&reply.body));
+    let reply = put_over(&service, &path, &editor, &german_steps).await;
+    reply.assert_status(200);
     let written = reply.json();
     assert_eq!(written["locale"], "de");
     assert_eq!(written["heading"], "Wie funktioniert Microneedling?");
     assert_eq!(written["fallbacks"]["/items/0/title"], "en");
     assert!(written["fallbacks"].get("/heading").is_none());
     german_steps["heading"] = Value::Null;
-    let reply = send(
-        &service,
-        write(Method::PUT, &path, &editor, &german_steps).insert_header(("If-Match", reply.header("etag").unwrap())),
-    )
-    .await;
-    assert_eq!(reply.status, 200, "{}", String::from_utf8_lossy(&reply.body));
+    let reply = put_if_match(&service, &path, &editor, reply.header("etag").unwrap(), &german_steps).await;
+    reply.assert_status(200);
     assert_eq!(reply.json()["heading"], steps["heading"]);
     assert_eq!(reply.json()["fallbacks"]["/heading"], "en");
     assert_eq!(reply.json()["items"][1]["title"], "Reinigung");
@@ -444,22 +382,13 @@ async fn a_write_in_another_locale_changes_text_only() {
 
 #[actix_web::test]
 async fn translation_status_names_missing_and_outdated_texts() {
-    let app = TestApp::new().await;
-    let admin = app.token("admin", lamina::auth::Role::Admin).await;
-    let editor = app.editor().await;
-    let service = app.service().await;
-    german(&service, &admin).await;
+    let (_app, _admin, editor, service) = in_german().await;
     let article = get(&service, SEED).await.json();
     let body = translated(
         &article,
         &[("/title", "Microneedling"), ("/summary", "Eine Behandlung.")],
     );
-    let reply = send(
-        &service,
-        write(Method::PUT, &format!("{SEED}?locale=de"), &editor, &body).insert_header(("If-Match", "*")),
-    )
-    .await;
-    assert_eq!(reply.status, 200);
+    write_in_locale(&service, &editor, "de", &body).await;
 
     let status = |token: Option<&str>| {
         let request = read(&format!("{SEED}/translations"), token, &[]);
@@ -485,24 +414,15 @@ async fn translation_status_names_missing_and_outdated_texts() {
     // The English summary changes: the German one is outdated until written again.
     let mut english = as_write(&article);
     english["summary"] = json!("Micro needling is a popular treatment.");
-    let reply = send(
-        &service,
-        write(Method::PUT, SEED, &editor, &english).insert_header(("If-Match", "*")),
-    )
-    .await;
-    assert_eq!(reply.status, 200);
+    let reply = put_over(&service, SEED, &editor, &english).await;
+    reply.assert_status(200);
     let de = status(Some(&editor)).await.json()[0].clone();
     assert_eq!(de["outdated_pointers"], json!(["/summary"]));
     let body = translated(
         &get(&service, SEED).await.json(),
         &[("/title", "Microneedling"), ("/summary", "Eine beliebte Behandlung.")],
     );
-    let reply = send(
-        &service,
-        write(Method::PUT, &format!("{SEED}?locale=de"), &editor, &body).insert_header(("If-Match", "*")),
-    )
-    .await;
-    assert_eq!(reply.status, 200, "{}", String::from_utf8_lossy(&reply.body));
+    write_in_locale(&service, &editor, "de", &body).await;
     let de = status(Some(&editor)).await.json()[0].clone();
     assert_eq!(de["outdated"], 0, "{de}");
     assert_eq!(de["translated"], 2);
@@ -510,21 +430,13 @@ async fn translation_status_names_missing_and_outdated_texts() {
 
 #[actix_web::test]
 async fn a_change_to_a_text_a_locale_falls_back_to_reaches_its_readers() {
-    let app = TestApp::new().await;
-    let admin = app.token("admin", lamina::auth::Role::Admin).await;
-    let editor = app.editor().await;
-    let service = app.service().await;
-    german(&service, &admin).await;
+    let (_app, _admin, editor, service) = in_german().await;
     let cached = get(&service, &format!("{SEED}/sections/overview?locale=de-AT")).await;
     assert_eq!(cached.json()["fallbacks"]["/heading"], "en");
     let section = get(&service, &format!("{SEED}/sections/overview")).await.json();
     let changed = json!({"kind": "overview", "heading": "What Is Micro Needling, Really?", "body": section["body"]});
-    let reply = send(
-        &service,
-        write(Method::PUT, &format!("{SEED}/sections/overview"), &editor, &changed).insert_header(("If-Match", "*")),
-    )
-    .await;
-    assert_eq!(reply.status, 200);
+    let reply = put_over(&service, &format!("{SEED}/sections/overview"), &editor, &changed).await;
+    reply.assert_status(200);
     let after = get(&service, &format!("{SEED}/sections/overview?locale=de-AT")).await;
     assert_eq!(after.json()["heading"], "What Is Micro Needling, Really?");
     assert_ne!(after.header("etag"), cached.header("etag"));
@@ -532,19 +444,10 @@ async fn a_change_to_a_text_a_locale_falls_back_to_reaches_its_readers() {
 
 #[actix_web::test]
 async fn revisions_record_the_locale_and_a_restore_brings_back_every_locale() {
-    let app = TestApp::new().await;
-    let admin = app.token("admin", lamina::auth::Role::Admin).await;
-    let editor = app.editor().await;
-    let service = app.service().await;
-    german(&service, &admin).await;
+    let (_app, _admin, editor, service) = in_german().await;
     let article = get(&service, SEED).await.json();
     let body = translated(&article, &[("/title", "Microneedling")]);
-    let reply = send(
-        &service,
-        write(Method::PUT, &format!("{SEED}?locale=de"), &editor, &body).insert_header(("If-Match", "*")),
-    )
-    .await;
-    assert_eq!(reply.status, 200);
+    write_in_locale(&service, &editor, "de", &body).await;
     let revisions = send(&service, read(&format!("{SEED}/revisions"), Some(&editor), &[]))
         .await
         .json();
@@ -560,30 +463,23 @@ async fn revisions_record_the_locale_and_a_restore_brings_back_every_locale() {
     let german_revision = revisions["items"][0]["id"].as_str().unwrap().to_owned();
 
     let body = translated(&article, &[("/title", "Mikronadelung")]);
-    let reply = send(
-        &service,
-        write(Method::PUT, &format!("{SEED}?locale=de"), &editor, &body).insert_header(("If-Match", "*")),
-    )
-    .await;
-    assert_eq!(reply.status, 200);
+    write_in_locale(&service, &editor, "de", &body).await;
     assert_eq!(
         send(&service, read(&format!("{SEED}?locale=de"), Some(&editor), &[]))
             .await
             .json()["title"],
         "Mikronadelung"
     );
-    let restore = send(
+    let restore = write_if_match(
         &service,
-        write(
-            Method::POST,
-            &format!("{SEED}/revisions/{german_revision}/restore"),
-            &editor,
-            &json!({}),
-        )
-        .insert_header(("If-Match", "*")),
+        Method::POST,
+        &format!("{SEED}/revisions/{german_revision}/restore"),
+        &editor,
+        "*",
+        &json!({}),
     )
     .await;
-    assert_eq!(restore.status, 200, "{}", String::from_utf8_lossy(&restore.body));
+    restore.assert_status(200);
     let restored = send(&service, read(&format!("{SEED}?locale=de"), Some(&editor), &[]))
         .await
         .json();
@@ -593,32 +489,12 @@ async fn revisions_record_the_locale_and_a_restore_brings_back_every_locale() {
 
 #[actix_web::test]
 async fn sync_in_a_locale_delivers_its_reads_and_the_changes_it_falls_back_to() {
-    let app = TestApp::new().await;
-    let admin = app.token("admin", lamina::auth::Role::Admin).await;
-    let editor = app.editor().await;
-    let service = app.service().await;
-    german(&service, &admin).await;
+    let (_app, _admin, editor, service) = in_german().await;
     let article = get(&service, SEED).await.json();
     let body = translated(&article, &[("/title", "Microneedling für makellose Haut")]);
-    let reply = send(
-        &service,
-        write(Method::PUT, &format!("{SEED}?locale=de"), &editor, &body).insert_header(("If-Match", "*")),
-    )
-    .await;
-    assert_eq!(reply.status, 200);
+    let reply = write_in_locale(&service, &editor, "de", &body).await;
     let etag = reply.header("etag").unwrap().to_owned();
-    let publish = send(
-        &service,
-        write(
-            Method::PUT,
-            &format!("{SEED}/translations/de"),
-            &editor,
-            &json!({"status": "published"}),
-        )
-        .insert_header(("If-Match", etag.as_str())),
-    )
-    .await;
-    assert_eq!(publish.status, 200);
+    publish_translation(&service, &editor, "de", &etag).await;
 
     // The initial sync in German gives the article as ?locale=de reads it.
     let initial = get(&service, "/v1/sync?locale=de").await;
@@ -632,12 +508,8 @@ async fn sync_in_a_locale_delivers_its_reads_and_the_changes_it_falls_back_to() 
     // An English change to a text German falls back to is a German change.
     let overview = get(&service, &format!("{SEED}/sections/overview")).await.json();
     let changed = json!({"kind": "overview", "heading": "What Micro Needling Is", "body": overview["body"]});
-    let reply = send(
-        &service,
-        write(Method::PUT, &format!("{SEED}/sections/overview"), &editor, &changed).insert_header(("If-Match", "*")),
-    )
-    .await;
-    assert_eq!(reply.status, 200);
+    let reply = put_over(&service, &format!("{SEED}/sections/overview"), &editor, &changed).await;
+    reply.assert_status(200);
     let delta = get(&service, &format!("/v1/sync?locale=de&cursor={cursor}"))
         .await
         .json();
@@ -646,69 +518,39 @@ async fn sync_in_a_locale_delivers_its_reads_and_the_changes_it_falls_back_to() 
     assert_eq!(entry["title"], "Microneedling für makellose Haut");
     assert_eq!(entry["sections"][0]["heading"], "What Micro Needling Is");
     assert_eq!(entry["fallbacks"]["/sections/0/heading"], "en");
-    get(&service, "/v1/sync?locale=xx")
-        .await
-        .assert_problem(400, "unknown_locale");
+    get_problem(&service, "/v1/sync?locale=xx", 400, "unknown_locale").await;
 }
 
 #[actix_web::test]
 async fn a_release_stages_translations_and_publishes_them_with_its_structure() {
-    use crate::common::{call_if_match, get_as, write_as};
-    let app = TestApp::new().await;
-    let admin = app.token("admin", lamina::auth::Role::Admin).await;
-    let editor = app.editor().await;
-    let service = app.service().await;
-    german(&service, &admin).await;
-    let created = write_as(
-        &service,
-        Method::POST,
-        "/v1/releases",
-        &editor,
-        &json!({"title": "Auf Deutsch"}),
-    )
-    .await;
-    assert_eq!(created.status, 201);
-    let release = format!("/v1/releases/{}", created.json()["id"].as_str().unwrap());
+    use crate::common::{call_if_match, get_as};
+    let (_app, _admin, editor, service) = in_german().await;
+    let (release, _) = create_release(&service, &editor, "Auf Deutsch").await;
     let steps = crate::common::in_default_locale(get(&service, &format!("{SEED}/sections/steps")).await.json());
     let staged_steps = format!("{release}{}/sections/steps", &SEED[3..]);
 
     // A translation that changes structure is refused, as a live one is; an unknown locale too.
     let mut reordered = steps.clone();
     reordered["items"].as_array_mut().unwrap().swap(0, 1);
-    send(
-        &service,
-        write(Method::PUT, &format!("{staged_steps}?locale=de"), &editor, &reordered),
-    )
-    .await
-    .assert_problem(422, "validation_failed");
-    send(
-        &service,
-        write(Method::PUT, &format!("{staged_steps}?locale=fr"), &editor, &steps),
-    )
-    .await
-    .assert_problem(400, "unknown_locale");
+    put_as(&service, &format!("{staged_steps}?locale=de"), &editor, &reordered)
+        .await
+        .assert_problem(422, "validation_failed");
+    put_as(&service, &format!("{staged_steps}?locale=fr"), &editor, &steps)
+        .await
+        .assert_problem(400, "unknown_locale");
 
     // The German heading, and an English change to the same section, staged together.
     let mut german_steps = steps.clone();
     german_steps["heading"] = json!("Wie funktioniert Microneedling?");
-    let reply = send(
-        &service,
-        write(
-            Method::PUT,
-            &format!("{staged_steps}?locale=de"),
-            &editor,
-            &german_steps,
-        ),
-    )
-    .await;
-    assert_eq!(reply.status, 200, "{}", String::from_utf8_lossy(&reply.body));
+    let reply = put_as(&service, &format!("{staged_steps}?locale=de"), &editor, &german_steps).await;
+    reply.assert_status(200);
     let mut english_steps = steps.clone();
     english_steps["intro"] = json!("Staged with its translation.");
     for key in ["id", "position", "version", "updated_at"] {
         english_steps.as_object_mut().unwrap().remove(key);
     }
-    let reply = send(&service, write(Method::PUT, &staged_steps, &editor, &english_steps)).await;
-    assert_eq!(reply.status, 200, "{}", String::from_utf8_lossy(&reply.body));
+    let reply = put_as(&service, &staged_steps, &editor, &english_steps).await;
+    reply.assert_status(200);
     let items = reply.json()["items"].clone();
     let locales: Vec<&Value> = items.as_array().unwrap().iter().map(|item| &item["locale"]).collect();
     assert_eq!(locales, [&json!("de"), &Value::Null], "{items}");
@@ -717,26 +559,23 @@ async fn a_release_stages_translations_and_publishes_them_with_its_structure() {
     let article = get(&service, SEED).await.json();
     let staged_article = format!("{release}{}", &SEED[3..]);
     let german_article = translated(&as_write(&article), &[("/title", "Microneedling entdecken")]);
-    let reply = send(
+    let reply = put_as(
         &service,
-        write(
-            Method::PUT,
-            &format!("{staged_article}?locale=de"),
-            &editor,
-            &german_article,
-        ),
+        &format!("{staged_article}?locale=de"),
+        &editor,
+        &german_article,
     )
     .await;
-    assert_eq!(reply.status, 200, "{}", String::from_utf8_lossy(&reply.body));
+    reply.assert_status(200);
     assert_eq!(reply.json()["items"].as_array().unwrap().len(), 3);
-    let reply = send(
+    let reply = call_as(
         &service,
-        TestRequest::delete()
-            .uri(&format!("{staged_article}?locale=de"))
-            .insert_header(bearer(&editor)),
+        Method::DELETE,
+        &format!("{staged_article}?locale=de"),
+        &editor,
     )
     .await;
-    assert_eq!(reply.status, 200, "{}", String::from_utf8_lossy(&reply.body));
+    reply.assert_status(200);
     assert_eq!(reply.json()["items"], items, "only the German article was unstaged");
 
     // Nothing is live before publishing.
@@ -747,7 +586,7 @@ async fn a_release_stages_translations_and_publishes_them_with_its_structure() {
     assert_eq!(live["fallbacks"]["/heading"], "en");
 
     let published = call_if_match(&service, Method::POST, &format!("{release}/publish"), &editor, "*").await;
-    assert_eq!(published.status, 200, "{}", String::from_utf8_lossy(&published.body));
+    published.assert_status(200);
     let german = get_as(&service, &format!("{SEED}/sections/steps?locale=de"), &editor)
         .await
         .json();
@@ -764,9 +603,7 @@ async fn a_release_stages_translations_and_publishes_them_with_its_structure() {
 
 #[actix_web::test]
 async fn a_write_may_send_back_locale_and_fallbacks_as_read_but_not_other_shapes() {
-    let app = TestApp::new().await;
-    let editor = app.editor().await;
-    let service = app.service().await;
+    let (_app, editor, service) = editing().await;
     let section = get(&service, &format!("{SEED}/sections/overview")).await.json();
     let mut body = json!({"kind": "overview", "heading": section["heading"], "body": section["body"]});
     for (key, value, pointer) in [
@@ -777,20 +614,13 @@ async fn a_write_may_send_back_locale_and_fallbacks_as_read_but_not_other_shapes
     ] {
         let mut wrong = body.clone();
         wrong[key] = value;
-        let problem = send(
-            &service,
-            write(Method::PUT, &format!("{SEED}/sections/overview"), &editor, &wrong).insert_header(("If-Match", "*")),
-        )
-        .await
-        .assert_problem(422, "validation_failed");
+        let problem = put_over(&service, &format!("{SEED}/sections/overview"), &editor, &wrong)
+            .await
+            .assert_problem(422, "validation_failed");
         assert_eq!(problem["errors"][0]["pointer"], pointer, "{problem}");
     }
     body["locale"] = json!("en");
     body["fallbacks"] = json!({"/heading": "en"});
-    let reply = send(
-        &service,
-        write(Method::PUT, &format!("{SEED}/sections/overview"), &editor, &body).insert_header(("If-Match", "*")),
-    )
-    .await;
-    assert_eq!(reply.status, 200, "{}", String::from_utf8_lossy(&reply.body));
+    let reply = put_over(&service, &format!("{SEED}/sections/overview"), &editor, &body).await;
+    reply.assert_status(200);
 }

@@ -10,7 +10,9 @@ use actix_web::test::TestRequest;
 use serde_json::{Value, json};
 use sha2::Digest;
 
-use crate::common::{Reply, TestApp, TestService, bearer, call_as, call_if_match, get_as, pointers, send};
+use crate::common::{
+    Reply, TestApp, TestService, bearer, call_as, call_if_match, editing, editing_with, get_as, pointers, send, serving,
+};
 
 /// A `width`×`height` image with a gradient, encoded as `format`.
 fn image(width: u32, height: u32, format: image::ImageFormat) -> Vec<u8> {
@@ -143,12 +145,10 @@ fn originals(app: &TestApp) -> Vec<String> {
 
 #[actix_web::test]
 async fn an_upload_answers_the_asset_and_stores_its_file() {
-    let app = TestApp::new().await;
-    let service = app.service().await;
-    let editor = app.editor().await;
+    let (app, editor, service) = editing().await;
     let bytes = png(200, 150);
     let created = upload(&service, Some(&editor), "face.png", "image/png", bytes.clone()).await;
-    assert_eq!(created.status, 201, "{}", String::from_utf8_lossy(&created.body));
+    created.assert_status(201);
     let asset = created.json();
     let id = asset["id"].as_str().unwrap().to_owned();
     let sha256 = format!("{:x}", sha2::Sha256::digest(&bytes));
@@ -205,27 +205,27 @@ async fn an_upload_answers_the_asset_and_stores_its_file() {
     );
 
     let read = get_as(&service, &format!("/v1/assets/{id}"), &editor).await;
-    assert_eq!(read.status, 200);
+    read.assert_status(200);
     assert_eq!(read.json(), asset);
     assert_eq!(read.etag(), etag);
 
     // A JPEG too; and the same PNG again is a second asset sharing the file.
     let photo = upload(&service, Some(&editor), "photo.jpg", "image/jpeg", jpeg(300, 200)).await;
-    assert_eq!(photo.status, 201);
+    photo.assert_status(201);
     assert_eq!(photo.json()["content_type"], "image/jpeg");
     assert_eq!(
         (photo.json()["width"].as_u64(), photo.json()["height"].as_u64()),
         (Some(300), Some(200))
     );
     let again = upload(&service, Some(&editor), "again.png", "image/png", bytes.clone()).await;
-    assert_eq!(again.status, 201);
+    again.assert_status(201);
     assert_ne!(again.json()["id"], asset["id"]);
     assert_eq!(again.json()["sha256"], sha256);
     assert_eq!(originals(&app).len(), 2);
 
     // The list, newest first, paged.
     let first = get_as(&service, "/v1/assets?limit=2", &editor).await;
-    assert_eq!(first.status, 200);
+    first.assert_status(200);
     let page = first.json();
     assert_eq!(page["items"].as_array().unwrap().len(), 2);
     assert_eq!(page["items"][0]["filename"], "again.png");
@@ -240,9 +240,7 @@ async fn an_upload_answers_the_asset_and_stores_its_file() {
 
 #[actix_web::test]
 async fn an_upload_must_be_what_its_content_type_says() {
-    let app = TestApp::new().await;
-    let service = app.service().await;
-    let editor = app.editor().await;
+    let (app, editor, service) = editing().await;
     let refused = upload(&service, Some(&editor), "face.png", "image/jpeg", png(20, 20)).await;
     let problem = refused.assert_problem(415, "unsupported_media_type");
     assert!(problem["detail"].as_str().unwrap().contains("image/png"), "{problem}");
@@ -273,10 +271,7 @@ async fn an_upload_must_be_what_its_content_type_says() {
 
 #[actix_web::test]
 async fn an_upload_over_the_byte_limit_is_413() {
-    let mut app = TestApp::new().await;
-    app.config.asset_max_bytes = 1_000;
-    let service = app.service().await;
-    let editor = app.editor().await;
+    let (app, editor, service) = editing_with(|config| config.asset_max_bytes = 1_000).await;
     let big = png(300, 300);
     assert!(big.len() > 1_000);
     let problem = upload(&service, Some(&editor), "big.png", "image/png", big)
@@ -297,9 +292,7 @@ async fn an_upload_over_the_byte_limit_is_413() {
 
 #[actix_web::test]
 async fn a_decompression_bomb_is_refused_from_its_header_at_once() {
-    let app = TestApp::new().await;
-    let service = app.service().await;
-    let editor = app.editor().await;
+    let (app, editor, service) = editing().await;
     let bomb = png_header(60_000, 60_000);
     assert!(bomb.len() < 100);
     let started = Instant::now();
@@ -315,8 +308,7 @@ async fn a_decompression_bomb_is_refused_from_its_header_at_once() {
 
 #[actix_web::test]
 async fn uploads_need_an_editor_token() {
-    let app = TestApp::new().await;
-    let service = app.service().await;
+    let (app, service) = serving().await;
     upload(&service, None, "face.png", "image/png", png(10, 10))
         .await
         .assert_problem(401, "unauthorized");
@@ -329,9 +321,7 @@ async fn uploads_need_an_editor_token() {
 
 #[actix_web::test]
 async fn put_changes_metadata_with_if_match() {
-    let app = TestApp::new().await;
-    let service = app.service().await;
-    let editor = app.editor().await;
+    let (_app, editor, service) = editing().await;
     let created = upload(&service, Some(&editor), "face.jpg", "image/jpeg", jpeg(64, 48)).await;
     let id = created.json()["id"].as_str().unwrap().to_owned();
     let path = format!("/v1/assets/{id}");
@@ -361,7 +351,7 @@ async fn put_changes_metadata_with_if_match() {
     .await
     .assert_problem(412, "precondition_failed");
     let changed = put(Some(created.etag()), body.clone()).await;
-    assert_eq!(changed.status, 200, "{}", String::from_utf8_lossy(&changed.body));
+    changed.assert_status(200);
     let asset = changed.json();
     assert_eq!(asset["alt"], json!({"en": "A face after treatment"}));
     assert_eq!(asset["caption"], json!({"en": "Day 3"}));
@@ -396,15 +386,13 @@ async fn put_changes_metadata_with_if_match() {
 
 #[actix_web::test]
 async fn delete_needs_if_match_and_removes_the_file() {
-    let app = TestApp::new().await;
-    let service = app.service().await;
-    let editor = app.editor().await;
+    let (app, editor, service) = editing().await;
     let created = upload(&service, Some(&editor), "face.png", "image/png", png(80, 80)).await;
     let asset = created.json();
     let path = format!("/v1/assets/{}", asset["id"].as_str().unwrap());
     // A variant, to see it go too.
     let variant = get_as(&service, &format!("{}?w=64", asset["url"].as_str().unwrap()), &editor).await;
-    assert_eq!(variant.status, 200);
+    variant.assert_status(200);
     call_as(&service, Method::DELETE, &path, &editor)
         .await
         .assert_problem(428, "precondition_required");
@@ -412,7 +400,7 @@ async fn delete_needs_if_match_and_removes_the_file() {
         .await
         .assert_problem(412, "precondition_failed");
     let deleted = call_if_match(&service, Method::DELETE, &path, &editor, &created.etag()).await;
-    assert_eq!(deleted.status, 204);
+    deleted.assert_status(204);
     get_as(&service, &path, &editor)
         .await
         .assert_problem(404, "asset_not_found");
@@ -435,9 +423,7 @@ async fn delete_needs_if_match_and_removes_the_file() {
 
 #[actix_web::test]
 async fn files_are_served_immutable_with_variants_made_once() {
-    let app = TestApp::new().await;
-    let service = app.service().await;
-    let editor = app.editor().await;
+    let (app, editor, service) = editing().await;
     let bytes = png(300, 200);
     let asset = upload(&service, Some(&editor), "face.png", "image/png", bytes.clone())
         .await
@@ -445,7 +431,7 @@ async fn files_are_served_immutable_with_variants_made_once() {
     let url = asset["url"].as_str().unwrap().to_owned();
 
     let original = get_as(&service, &url, &editor).await;
-    assert_eq!(original.status, 200);
+    original.assert_status(200);
     assert_eq!(original.body, bytes);
     assert_eq!(original.header("content-type"), Some("image/png"));
     assert_eq!(
@@ -458,14 +444,9 @@ async fn files_are_served_immutable_with_variants_made_once() {
     // Images are sent as they are, never compressed again.
     let gzip = get_with(&service, &url, &editor, &[("Accept-Encoding", "gzip, br")]).await;
     assert_eq!((gzip.header("content-encoding"), gzip.body == bytes), (None, true));
-    let part = get_with(
-        &service,
-        &url,
-        &editor,
-        &[("Range", "bytes=10-19"), ("Accept-Encoding", "gzip")],
-    )
-    .await;
-    assert_eq!(part.status, 206);
+    let ten_bytes = [("Range", "bytes=10-19"), ("Accept-Encoding", "gzip")];
+    let part = get_with(&service, &url, &editor, &ten_bytes).await;
+    part.assert_status(206);
     assert_eq!(part.body, &bytes[10..20]);
     assert_eq!(
         part.header("content-range"),
@@ -473,23 +454,18 @@ async fn files_are_served_immutable_with_variants_made_once() {
     );
     let tail = get_with(&service, &url, &editor, &[("Range", "bytes=-5"), ("If-Range", &tag)]).await;
     assert_eq!((tail.status.as_u16(), &tail.body[..]), (206, &bytes[bytes.len() - 5..]));
-    let stale = get_with(
-        &service,
-        &url,
-        &editor,
-        &[("Range", "bytes=0-4"), ("If-Range", "\"o.other\"")],
-    )
-    .await;
+    let if_other = [("Range", "bytes=0-4"), ("If-Range", "\"o.other\"")];
+    let stale = get_with(&service, &url, &editor, &if_other).await;
     assert_eq!((stale.status.as_u16(), stale.body.len()), (200, bytes.len()));
     let unsatisfiable = format!("bytes={}-", bytes.len() + 10);
     let whole = get_with(&service, &url, &editor, &[("Range", &unsatisfiable)]).await;
     assert_eq!((whole.status.as_u16(), whole.body.len()), (200, bytes.len()));
     let unchanged = get_with(&service, &url, &editor, &[("If-None-Match", &tag)]).await;
-    assert_eq!(unchanged.status, 304);
+    unchanged.assert_status(304);
     assert!(unchanged.body.is_empty());
 
     let small = get_as(&service, &format!("{url}?w=64"), &editor).await;
-    assert_eq!(small.status, 200);
+    small.assert_status(200);
     assert_eq!(small.header("content-type"), Some("image/png"));
     assert_eq!(
         small.header("cache-control"),
@@ -512,7 +488,7 @@ async fn files_are_served_immutable_with_variants_made_once() {
         &[("If-None-Match", &small_tag)],
     )
     .await;
-    assert_eq!(again.status, 304);
+    again.assert_status(304);
     let repeat = get_as(&service, &format!("{url}?w=64"), &editor).await;
     assert_eq!((repeat.body == small.body, repeat.etag()), (true, small_tag.clone()));
 
@@ -534,7 +510,7 @@ async fn files_are_served_immutable_with_variants_made_once() {
     // Cropped to cover around the focal point (left edge: the red end of the gradient).
     let cover = format!("{url}?w=128&h=128&fit=cover");
     let centred = get_as(&service, &cover, &editor).await;
-    assert_eq!(centred.status, 200, "{}", String::from_utf8_lossy(&centred.body));
+    centred.assert_status(200);
     let square = image::load_from_memory(&centred.body).unwrap().to_rgb8();
     assert_eq!(square.dimensions(), (128, 128));
     let id = asset["id"].as_str().unwrap();
@@ -598,7 +574,7 @@ async fn concurrent_first_requests_make_a_variant_once() {
         started.elapsed()
     );
     let first = &replies[0];
-    assert_eq!(first.status, 200);
+    first.assert_status(200);
     for reply in &replies {
         assert_eq!(
             (reply.status, reply.etag(), reply.body == first.body),
@@ -621,14 +597,12 @@ async fn concurrent_first_requests_make_a_variant_once() {
 
 #[actix_web::test]
 async fn gps_is_removed_and_orientation_applied() {
-    let app = TestApp::new().await;
-    let service = app.service().await;
-    let editor = app.editor().await;
+    let (_app, editor, service) = editing().await;
     // Stored 120×80, shown turned a quarter (orientation 6): 80×120.
     let uploaded = jpeg_with_gps(120, 80, 6);
     assert!(contains(&uploaded, b"GPS-SECRET"));
     let created = upload(&service, Some(&editor), "trip.jpg", "image/jpeg", uploaded.clone()).await;
-    assert_eq!(created.status, 201, "{}", String::from_utf8_lossy(&created.body));
+    created.assert_status(201);
     let asset = created.json();
     assert_eq!(
         (asset["width"].as_u64(), asset["height"].as_u64()),
@@ -638,7 +612,7 @@ async fn gps_is_removed_and_orientation_applied() {
 
     // The original: no EXIF but the orientation, the image data untouched.
     let original = get_as(&service, url, &editor).await;
-    assert_eq!(original.status, 200);
+    original.assert_status(200);
     assert!(!contains(&original.body, b"GPS-SECRET"));
     assert!(!contains(&original.body, &[0x88, 0x25]), "the GPSInfo tag is gone");
     assert!(original.body.len() < uploaded.len());
@@ -656,7 +630,7 @@ async fn gps_is_removed_and_orientation_applied() {
 
     // A variant: turned, no EXIF at all.
     let variant = get_as(&service, &format!("{url}?w=64"), &editor).await;
-    assert_eq!(variant.status, 200);
+    variant.assert_status(200);
     assert!(!contains(&variant.body, b"Exif"));
     let decoded = image::load_from_memory(&variant.body).unwrap();
     assert_eq!((decoded.width(), decoded.height()), (64, 96));
@@ -699,7 +673,7 @@ async fn variants_past_the_bound_go_least_recently_served_first() {
     let (small, medium) = (size("w64-q100.png"), size("w128-q100.png"));
     assert!(small + medium < 70_000, "{small} + {medium}");
     let large = get_as(&service, &format!("{url}?w=256"), &editor).await;
-    assert_eq!(large.status, 200);
+    large.assert_status(200);
     let large = size("w256-q100.png");
     assert!(
         large + small + medium > 70_000 && large + small <= 70_000,
@@ -712,6 +686,6 @@ async fn variants_past_the_bound_go_least_recently_served_first() {
     // Asked for again, it is made again.
     assert_eq!(state.media.variants_made(), 3);
     let again = get_as(&service, &format!("{url}?w=128"), &editor).await;
-    assert_eq!(again.status, 200);
+    again.assert_status(200);
     assert_eq!(state.media.variants_made(), 4);
 }

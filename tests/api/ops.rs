@@ -1,25 +1,22 @@
 //! What operators rely on: health, readiness, metrics, request ids, compression.
 
-use actix_web::test::TestRequest;
-
-use crate::common::{SEED, TestApp, get, send};
+use crate::common::{SEED, get, get_with, serving};
 
 #[actix_web::test]
 async fn health_readiness_and_metrics() {
-    let app = TestApp::new().await;
-    let service = app.service().await;
+    let (_app, service) = serving().await;
     let health = get(&service, "/healthz").await;
-    assert_eq!(health.status, 200);
+    health.assert_status(200);
     assert_eq!(health.json()["status"], "ok");
     let ready = get(&service, "/readyz").await;
-    assert_eq!(ready.status, 200);
+    ready.assert_status(200);
     assert_eq!(ready.json()["status"], "ready");
 
     get(&service, SEED).await;
     get(&service, SEED).await;
     get(&service, "/v1/articles/nope").await;
     let metrics = get(&service, "/metrics").await;
-    assert_eq!(metrics.status, 200);
+    metrics.assert_status(200);
     assert!(
         metrics
             .header("content-type")
@@ -46,13 +43,8 @@ async fn health_readiness_and_metrics() {
 
 #[actix_web::test]
 async fn request_ids_are_echoed_and_named_in_problems() {
-    let app = TestApp::new().await;
-    let service = app.service().await;
-    let reply = send(
-        &service,
-        TestRequest::get().uri(SEED).insert_header(("X-Request-Id", "trace-42")),
-    )
-    .await;
+    let (_app, service) = serving().await;
+    let reply = get_with(&service, SEED, &[("X-Request-Id", "trace-42")]).await;
     assert_eq!(reply.header("x-request-id"), Some("trace-42"));
     let generated = get(&service, SEED).await;
     let id = generated.header("x-request-id").unwrap().to_owned();
@@ -64,26 +56,14 @@ async fn request_ids_are_echoed_and_named_in_problems() {
     );
 
     let unsafe_id = "x".repeat(200);
-    let replaced = send(
-        &service,
-        TestRequest::get()
-            .uri(SEED)
-            .insert_header(("X-Request-Id", unsafe_id.as_str())),
-    )
-    .await;
+    let replaced = get_with(&service, SEED, &[("X-Request-Id", &unsafe_id)]).await;
     assert_ne!(
         replaced.header("x-request-id"),
         Some(unsafe_id.as_str()),
         "an over-long id is replaced"
     );
 
-    let problem = send(
-        &service,
-        TestRequest::get()
-            .uri("/v1/articles/nope")
-            .insert_header(("X-Request-Id", "trace-43")),
-    )
-    .await;
+    let problem = get_with(&service, "/v1/articles/nope", &[("X-Request-Id", "trace-43")]).await;
     let body = problem.assert_problem(404, "article_not_found");
     assert_eq!(body["request_id"], "trace-43");
     assert_eq!(problem.header("x-request-id"), Some("trace-43"));
@@ -91,18 +71,11 @@ async fn request_ids_are_echoed_and_named_in_problems() {
 
 #[actix_web::test]
 async fn json_is_compressed_for_clients_that_ask() {
-    let app = TestApp::new().await;
-    let service = app.service().await;
+    let (_app, service) = serving().await;
     let plain = get(&service, SEED).await;
     for encoding in ["gzip", "br"] {
-        let reply = send(
-            &service,
-            TestRequest::get()
-                .uri(SEED)
-                .insert_header(("Accept-Encoding", encoding)),
-        )
-        .await;
-        assert_eq!(reply.status, 200);
+        let reply = get_with(&service, SEED, &[("Accept-Encoding", encoding)]).await;
+        reply.assert_status(200);
         assert_eq!(reply.header("content-encoding"), Some(encoding));
         assert!(
             reply.body.len() * 4 < plain.body.len() * 3,
@@ -111,29 +84,13 @@ async fn json_is_compressed_for_clients_that_ask() {
             plain.body.len()
         );
         assert_eq!(reply.header("etag"), plain.header("etag"));
-        let again = send(
-            &service,
-            TestRequest::get()
-                .uri(SEED)
-                .insert_header(("Accept-Encoding", encoding)),
-        )
-        .await;
+        let again = get_with(&service, SEED, &[("Accept-Encoding", encoding)]).await;
         assert_eq!(again.body, reply.body, "{encoding}: the cached variant is sent again");
     }
-    let gzipped = send(
-        &service,
-        TestRequest::get().uri(SEED).insert_header(("Accept-Encoding", "gzip")),
-    )
-    .await;
+    let gzipped = get_with(&service, SEED, &[("Accept-Encoding", "gzip")]).await;
     let mut decoded = Vec::new();
     std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&gzipped.body[..]), &mut decoded).unwrap();
     assert_eq!(decoded, plain.body, "the gzip variant is the same JSON");
-    let problem = send(
-        &service,
-        TestRequest::get()
-            .uri("/v1/articles/nope")
-            .insert_header(("Accept-Encoding", "gzip")),
-    )
-    .await;
-    assert_eq!(problem.status, 404);
+    let problem = get_with(&service, "/v1/articles/nope", &[("Accept-Encoding", "gzip")]).await;
+    problem.assert_status(404);
 }

@@ -7,7 +7,9 @@ use actix_web::http::Method;
 use actix_web::test::TestRequest;
 use serde_json::{Value, json};
 
-use crate::common::{Proxy, SEED, TestApp, bearer, get, send, write};
+use crate::common::{
+    Proxy, SEED, TestApp, bearer, create_release, editing_node, get, get_as, get_problem, put_over, send,
+};
 
 #[actix_web::test]
 async fn an_outage_serves_cached_reads_answers_503_and_recovers_within_5_s() {
@@ -21,7 +23,7 @@ async fn an_outage_serves_cached_reads_answers_503_and_recovers_within_5_s() {
         actix_web::rt::time::sleep(Duration::from_millis(5)).await;
     }
     let article = get(&service, SEED).await;
-    assert_eq!(article.status, 200);
+    article.assert_status(200);
     let risks_path = format!("{SEED}/sections/risks");
     let risks_before = get(&app.service().await, &risks_path).await.body;
 
@@ -30,7 +32,7 @@ async fn an_outage_serves_cached_reads_answers_503_and_recovers_within_5_s() {
     for _ in 0..3 {
         let asked = Instant::now();
         let reply = get(&service, SEED).await;
-        assert_eq!(reply.status, 200);
+        reply.assert_status(200);
         assert_eq!(reply.body, article.body);
         assert_eq!(reply.header("etag"), article.header("etag"));
         assert!(asked.elapsed() < Duration::from_secs(4), "took {:?}", asked.elapsed());
@@ -42,17 +44,11 @@ async fn an_outage_serves_cached_reads_answers_503_and_recovers_within_5_s() {
     reply.assert_problem(503, "service_unavailable");
     assert!(reply.header("retry-after").is_some());
     assert!(asked.elapsed() < Duration::from_secs(4), "took {:?}", asked.elapsed());
-    get(&service, "/readyz")
-        .await
-        .assert_problem(503, "service_unavailable");
+    get_problem(&service, "/readyz", 503, "service_unavailable").await;
     assert_eq!(get(&service, "/healthz").await.status, 200, "alive all the same");
     // Writes: 503, nothing half-written.
     let body = json!({"kind": "risks", "heading": "Written during the outage", "items": []});
-    let reply = send(
-        &service,
-        write(Method::PUT, &risks_path, &token, &body).insert_header(("If-Match", "*")),
-    )
-    .await;
+    let reply = put_over(&service, &risks_path, &token, &body).await;
     reply.assert_problem(503, "service_unavailable");
 
     proxy.restore();
@@ -76,11 +72,7 @@ async fn an_outage_serves_cached_reads_answers_503_and_recovers_within_5_s() {
         risks_before,
         "the failed write left nothing"
     );
-    let reply = send(
-        &service,
-        TestRequest::get().uri(&risks_path).insert_header(bearer(&token)),
-    )
-    .await;
+    let reply = get_as(&service, &risks_path, &token).await;
     assert_eq!(reply.status, 200, "authenticated requests work again");
 }
 
@@ -91,9 +83,7 @@ async fn an_outage_serves_cached_reads_answers_503_and_recovers_within_5_s() {
 #[actix_web::test]
 async fn a_connection_lost_mid_write_is_503_saying_nothing_was_written() {
     use diesel_async::RunQueryDsl;
-    let app = TestApp::new().await;
-    let token = app.editor().await;
-    let (state, service) = app.node().await;
+    let (app, token, state, service) = editing_node().await;
 
     #[derive(diesel::QueryableByName)]
     struct Setting {
@@ -131,13 +121,7 @@ async fn a_connection_lost_mid_write_is_503_saying_nothing_was_written() {
             .unwrap();
         assert_eq!(rows.len(), 1, "the write was waiting for the lock");
     };
-    let (reply, ()) = tokio::join!(
-        send(
-            &service,
-            write(Method::PUT, &path, &token, &body).insert_header(("If-Match", "*"))
-        ),
-        terminate
-    );
+    let (reply, ()) = tokio::join!(put_over(&service, &path, &token, &body), terminate);
     let problem = reply.assert_problem(503, "service_unavailable");
     assert_eq!(reply.header("retry-after"), Some("1"));
     assert!(
@@ -165,15 +149,8 @@ async fn every_route_answers_a_stalled_database_within_5_s() {
     state.webhook_allow_private = true;
     let service = actix_web::test::init_service(lamina::build_app(state)).await;
     // Something for every path parameter to name.
-    let release = write_as(
-        &service,
-        Method::POST,
-        "/v1/releases",
-        &admin,
-        &json!({"title": "Stalled"}),
-    )
-    .await;
-    let release = release.json()["id"].as_str().unwrap().to_owned();
+    let (release, _) = create_release(&service, &admin, "Stalled").await;
+    let release = release.trim_start_matches("/v1/releases/").to_owned();
     let webhook = json!({"url": "http://127.0.0.1:9/", "events": ["*"]});
     let webhook = write_as(&service, Method::POST, "/v1/webhooks", &admin, &webhook).await;
     let webhook = webhook.json()["id"].as_str().unwrap().to_owned();

@@ -1,6 +1,6 @@
 //! The read endpoints: list, article, sections, one section, one item.
 
-use crate::common::{SEED, TestApp, TestDb, get, in_default_locale};
+use crate::common::{SEED, TestApp, TestDb, get, get_problem, in_default_locale, serving};
 use serde_json::{Value, json};
 
 /// Stores an article straight through the store (as the seed does).
@@ -32,15 +32,10 @@ async fn the_list_pages_newest_first_and_hides_drafts() {
     let service = app.service().await;
 
     let first = get(&service, "/v1/articles?limit=2").await;
-    assert_eq!(first.status, 200);
+    first.assert_status(200);
     assert_eq!(first.header("content-type"), Some("application/json"));
     let page = first.json();
-    let slugs: Vec<&str> = page["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a["slug"].as_str().unwrap())
-        .collect();
+    let slugs: Vec<&str> = crate::common::strings(&page["items"], "slug");
     assert_eq!(slugs, ["newest", "middle"]);
     assert!(
         page["items"][0].get("sections").is_none(),
@@ -52,12 +47,7 @@ async fn the_list_pages_newest_first_and_hides_drafts() {
     let second = get(&service, &format!("/v1/articles?limit=2&cursor={cursor}"))
         .await
         .json();
-    let slugs: Vec<&str> = second["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a["slug"].as_str().unwrap())
-        .collect();
+    let slugs: Vec<&str> = crate::common::strings(&second["items"], "slug");
     assert_eq!(slugs, ["explore-micro-needling-for-flawless-skin-today"]);
     assert_eq!(second["next_cursor"], Value::Null);
 
@@ -72,18 +62,12 @@ async fn the_list_pages_newest_first_and_hides_drafts() {
 
 #[actix_web::test]
 async fn sections_can_be_selected_and_each_selection_has_its_own_etag() {
-    let app = TestApp::new().await;
-    let service = app.service().await;
+    let (_app, service) = serving().await;
     let whole = get(&service, SEED).await;
     let some = get(&service, &format!("{SEED}?sections=risks,steps")).await;
-    assert_eq!(some.status, 200);
+    some.assert_status(200);
     let some_json = some.json();
-    let kinds: Vec<&str> = some_json["sections"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["kind"].as_str().unwrap())
-        .collect();
+    let kinds: Vec<&str> = crate::common::strings(&some_json["sections"], "kind");
     assert_eq!(kinds, ["steps", "risks"], "article order, not query order");
     assert_ne!(whole.header("etag"), some.header("etag"));
     let same = get(&service, &format!("{SEED}?sections=steps,risks")).await;
@@ -101,12 +85,11 @@ async fn sections_can_be_selected_and_each_selection_has_its_own_etag() {
 
 #[actix_web::test]
 async fn sections_one_section_and_one_item() {
-    let app = TestApp::new().await;
-    let service = app.service().await;
+    let (_app, service) = serving().await;
     let article = get(&service, SEED).await.json();
 
     let sections = get(&service, &format!("{SEED}/sections")).await;
-    assert_eq!(sections.status, 200);
+    sections.assert_status(200);
     let listed: Vec<Value> = sections
         .json()
         .as_array()
@@ -118,7 +101,7 @@ async fn sections_one_section_and_one_item() {
     assert_eq!(Value::from(listed), article["sections"]);
 
     let steps = get(&service, &format!("{SEED}/sections/steps")).await;
-    assert_eq!(steps.status, 200);
+    steps.assert_status(200);
     let steps_json = in_default_locale(steps.json());
     assert_eq!(steps_json, article["sections"][1]);
     assert_eq!(steps_json["kind"], "steps");
@@ -149,7 +132,7 @@ async fn sections_one_section_and_one_item() {
 
     let id = steps_json["items"][2]["id"].as_str().unwrap();
     let item = get(&service, &format!("{SEED}/sections/steps/items/{id}")).await;
-    assert_eq!(item.status, 200);
+    item.assert_status(200);
     assert_eq!(in_default_locale(item.json()), steps_json["items"][2]);
     assert_eq!(item.json()["title"], "Micro Needling");
 
@@ -174,32 +157,20 @@ async fn unknown_things_are_404_problems() {
     let steps = get(&service, &format!("{SEED}/sections/steps")).await.json();
     let step_id = steps["items"][0]["id"].as_str().unwrap().to_owned();
 
-    get(&service, "/v1/articles/no-such-article")
-        .await
-        .assert_problem(404, "article_not_found");
-    get(&service, "/v1/articles/no-such-article/sections")
-        .await
-        .assert_problem(404, "article_not_found");
-    get(&service, "/v1/articles/Not_A_Slug")
-        .await
-        .assert_problem(404, "article_not_found");
-    get(&service, &format!("{SEED}/sections/bogus"))
-        .await
-        .assert_problem(404, "unknown_section_kind");
-    get(&service, "/v1/articles/short/sections/steps")
-        .await
-        .assert_problem(404, "section_not_found");
-    get(&service, &format!("{SEED}/sections/steps/items/not-a-uuid"))
-        .await
-        .assert_problem(404, "item_not_found");
+    get_problem(&service, "/v1/articles/no-such-article", 404, "article_not_found").await;
+    let no_sections = "/v1/articles/no-such-article/sections";
+    get_problem(&service, no_sections, 404, "article_not_found").await;
+    get_problem(&service, "/v1/articles/Not_A_Slug", 404, "article_not_found").await;
+    get_problem(&service, &format!("{SEED}/sections/bogus"), 404, "unknown_section_kind").await;
+    get_problem(&service, "/v1/articles/short/sections/steps", 404, "section_not_found").await;
+    let not_a_uuid = format!("{SEED}/sections/steps/items/not-a-uuid");
+    get_problem(&service, &not_a_uuid, 404, "item_not_found").await;
     let other = uuid::Uuid::new_v4();
-    get(&service, &format!("{SEED}/sections/steps/items/{other}"))
-        .await
-        .assert_problem(404, "item_not_found");
+    let unknown_item = format!("{SEED}/sections/steps/items/{other}");
+    get_problem(&service, &unknown_item, 404, "item_not_found").await;
     // A real item, asked for under another section.
-    get(&service, &format!("{SEED}/sections/risks/items/{step_id}"))
-        .await
-        .assert_problem(404, "item_not_found");
+    let misplaced_item = format!("{SEED}/sections/risks/items/{step_id}");
+    get_problem(&service, &misplaced_item, 404, "item_not_found").await;
 }
 
 /// Paging with `?limit=1` over articles with random dates (the whole accepted

@@ -6,7 +6,10 @@ use actix_web::test::TestRequest;
 use lamina::auth::Role;
 use serde_json::{Value, json};
 
-use crate::common::{SEED, TestApp, TestService, call_as, call_if_match, get, get_as, put_as, send, write, write_as};
+use crate::common::{
+    SEED, TestApp, TestService, call_as, call_if_match, create_release, editing, editing_node, editing_two_nodes, get,
+    get_as, get_problem, put_as, put_if_match, put_over, send, write, write_as,
+};
 
 /// An article read back as a write body: without the fields the server sets.
 fn writable(read: &Value) -> Value {
@@ -41,10 +44,8 @@ fn article(title: &str) -> Value {
 
 #[actix_web::test]
 async fn releases_are_created_read_changed_and_deleted_by_editors() {
-    let app = TestApp::new().await;
-    let token = app.editor().await;
+    let (app, token, service) = editing().await;
     let preview = app.token("preview", Role::Preview).await;
-    let service = app.service().await;
 
     send(&service, TestRequest::get().uri("/v1/releases"))
         .await
@@ -61,7 +62,7 @@ async fn releases_are_created_read_changed_and_deleted_by_editors() {
         &json!({"title": "Spring", "publish_at": null}),
     )
     .await;
-    assert_eq!(created.status, 201, "{}", String::from_utf8_lossy(&created.body));
+    created.assert_status(201);
     let release = created.json();
     assert_eq!(release["state"], "open");
     let id = release["id"].as_str().unwrap().to_owned();
@@ -81,7 +82,7 @@ async fn releases_are_created_read_changed_and_deleted_by_editors() {
     assert_eq!(past["errors"][0]["pointer"], "/publish_at");
 
     let read = get_as(&service, &path, &token).await;
-    assert_eq!(read.status, 200);
+    read.assert_status(200);
     assert_eq!(read.etag(), created.etag());
 
     let next_year = (chrono::Utc::now() + chrono::Duration::days(365)).to_rfc3339();
@@ -89,19 +90,17 @@ async fn releases_are_created_read_changed_and_deleted_by_editors() {
     put_as(&service, &path, &token, &change)
         .await
         .assert_problem(428, "precondition_required");
-    send(
+    put_if_match(
         &service,
-        write(Method::PUT, &path, &token, &change)
-            .insert_header(("If-Match", format!("\"r.{}.9\"", id.replace('-', "")))),
+        &path,
+        &token,
+        &format!("\"r.{}.9\"", id.replace('-', "")),
+        &change,
     )
     .await
     .assert_problem(412, "precondition_failed");
-    let changed = send(
-        &service,
-        write(Method::PUT, &path, &token, &change).insert_header(("If-Match", read.etag())),
-    )
-    .await;
-    assert_eq!(changed.status, 200);
+    let changed = put_if_match(&service, &path, &token, &read.etag(), &change).await;
+    changed.assert_status(200);
     assert_eq!(changed.json()["state"], "scheduled");
     assert_eq!(changed.json()["title"], "Spring menu");
 
@@ -112,7 +111,7 @@ async fn releases_are_created_read_changed_and_deleted_by_editors() {
         .await
         .assert_problem(428, "precondition_required");
     let deleted = call_if_match(&service, Method::DELETE, &path, &token, &changed.etag()).await;
-    assert_eq!(deleted.status, 204);
+    deleted.assert_status(204);
     get_as(&service, &path, &token)
         .await
         .assert_problem(404, "release_not_found");
@@ -120,18 +119,14 @@ async fn releases_are_created_read_changed_and_deleted_by_editors() {
 
 #[actix_web::test]
 async fn staging_validates_records_the_base_version_and_leaves_live_alone() {
-    let app = TestApp::new().await;
-    let token = app.editor().await;
-    let service = app.service().await;
-    let created = write_as(&service, Method::POST, "/v1/releases", &token, &json!({"title": "R"})).await;
-    let id = created.json()["id"].as_str().unwrap().to_owned();
+    let (_app, token, service, release) = with_release().await;
     let before = get(&service, SEED).await;
     let live = before.json();
 
     let mut changed = writable(&live);
     changed["title"] = json!("A new title");
-    let staged = put_as(&service, &format!("/v1/releases/{id}{}", &SEED[3..]), &token, &changed).await;
-    assert_eq!(staged.status, 200, "{}", String::from_utf8_lossy(&staged.body));
+    let staged = stage_in(&service, &token, &release, &SEED[3..], &changed).await;
+    staged.assert_status(200);
     let items = staged.json()["items"].clone();
     assert_eq!(items[0]["kind"], Value::Null);
     assert_eq!(items[0]["base_version"], live["version"]);
@@ -142,52 +137,30 @@ async fn staging_validates_records_the_base_version_and_leaves_live_alone() {
     );
 
     let section = json!({"kind": "risks", "heading": "Risks", "items": [{"title": "Peeling", "body": "Expected."}]});
-    let staged = put_as(
-        &service,
-        &format!("/v1/releases/{id}{}/sections/risks", &SEED[3..]),
-        &token,
-        &section,
-    )
-    .await;
-    assert_eq!(staged.status, 200, "{}", String::from_utf8_lossy(&staged.body));
+    let staged = stage_in(&service, &token, &release, &seed_section("risks"), &section).await;
+    staged.assert_status(200);
     assert_eq!(staged.json()["items"].as_array().unwrap().len(), 2);
 
     // A new article stages with no base version.
-    let staged = put_as(
-        &service,
-        &format!("/v1/releases/{id}/articles/peels"),
-        &token,
-        &article("Peels"),
-    )
-    .await;
+    let staged = stage_in(&service, &token, &release, "/articles/peels", &article("Peels")).await;
     assert_eq!(staged.json()["items"][2]["base_version"], Value::Null);
 
     // The same validation as the live PUT.
-    put_as(
-        &service,
-        &format!("/v1/releases/{id}/articles/peels"),
-        &token,
-        &json!({"title": ""}),
-    )
-    .await
-    .assert_problem(422, "validation_failed");
+    stage_in(&service, &token, &release, "/articles/peels", &json!({"title": ""}))
+        .await
+        .assert_problem(422, "validation_failed");
 
     // Unstaging.
-    let unstaged = call_as(
-        &service,
-        Method::DELETE,
-        &format!("/v1/releases/{id}/articles/peels"),
-        &token,
-    )
-    .await;
-    assert_eq!(unstaged.status, 200);
+    let unstaged = call_as(&service, Method::DELETE, &format!("{release}/articles/peels"), &token).await;
+    unstaged.assert_status(200);
     assert_eq!(unstaged.json()["items"].as_array().unwrap().len(), 2);
 
     // An unknown release.
-    put_as(
+    stage_in(
         &service,
-        &format!("/v1/releases/{}/articles/peels", uuid::Uuid::new_v4()),
         &token,
+        &format!("/v1/releases/{}", uuid::Uuid::new_v4()),
+        "/articles/peels",
         &article("Peels"),
     )
     .await
@@ -196,10 +169,7 @@ async fn staging_validates_records_the_base_version_and_leaves_live_alone() {
 
 #[actix_web::test]
 async fn an_if_match_on_staging_refuses_a_copy_of_an_older_version() {
-    let app = TestApp::new().await;
-    let token = app.editor().await;
-    let service = app.service().await;
-    let (release, _) = new_release(&service, &token).await;
+    let (_app, token, service, release) = with_release().await;
     let stage = |path: String, body: Value, if_match: Option<String>| {
         let mut request = write(Method::PUT, &path, &token, &body);
         if let Some(tag) = if_match {
@@ -218,12 +188,8 @@ async fn an_if_match_on_staging_refuses_a_copy_of_an_older_version() {
     copy["title"] = json!("Staged from version 1");
     let mut theirs = writable(&read.json());
     theirs["summary"] = json!("A colleague's live change.");
-    let live = send(
-        &service,
-        write(Method::PUT, SEED, &token, &theirs).insert_header(("If-Match", old_article.clone())),
-    )
-    .await;
-    assert_eq!(live.status, 200);
+    let live = put_if_match(&service, SEED, &token, &old_article, &theirs).await;
+    live.assert_status(200);
 
     // Staging the old copy with the ETag it was made from: 412 with the current ETag, nothing staged.
     let refused = send(
@@ -248,7 +214,7 @@ async fn an_if_match_on_staging_refuses_a_copy_of_an_older_version() {
 
     // With the current ETag (or none, as before) it is staged, based on the current version.
     let staged = send(&service, stage(article_path.clone(), copy.clone(), Some(live.etag()))).await;
-    assert_eq!(staged.status, 200, "{}", String::from_utf8_lossy(&staged.body));
+    staged.assert_status(200);
     let items = staged.json()["items"].clone();
     let whole = items
         .as_array()
@@ -265,12 +231,8 @@ async fn an_if_match_on_staging_refuses_a_copy_of_an_older_version() {
         risks.as_object_mut().unwrap().remove(name);
     }
     risks["heading"] = json!("Risks, changed live");
-    let changed = send(
-        &service,
-        write(Method::PUT, &format!("{SEED}/sections/risks"), &token, &risks).insert_header(("If-Match", "*")),
-    )
-    .await;
-    assert_eq!(changed.status, 200);
+    let changed = put_over(&service, &format!("{SEED}/sections/risks"), &token, &risks).await;
+    changed.assert_status(200);
     send(&service, stage(section_path, section, Some(old_section)))
         .await
         .assert_problem(412, "precondition_failed");
@@ -288,16 +250,25 @@ async fn an_if_match_on_staging_refuses_a_copy_of_an_older_version() {
     );
 }
 
-/// A new release; its path and ETag.
-async fn new_release<S, B>(service: &S, token: &str) -> (String, String)
+/// A fresh application, an editor token, its service and a new release's path: how most tests here start.
+async fn with_release() -> (TestApp, String, impl crate::common::AppService + use<>, String) {
+    let (app, token, service) = editing().await;
+    let (release, _) = create_release(&service, &token, "R").await;
+    (app, token, service, release)
+}
+
+/// Stages `body` at `rest` (an article or section path below `/v1`) in `release`: the answer.
+async fn stage_in<S, B>(service: &S, token: &str, release: &str, rest: &str, body: &Value) -> crate::common::Reply
 where
     S: TestService<B>,
     B: actix_web::body::MessageBody,
 {
-    let created = write_as(service, Method::POST, "/v1/releases", token, &json!({"title": "R"})).await;
-    assert_eq!(created.status, 201);
-    let id = created.json()["id"].as_str().unwrap().to_owned();
-    (format!("/v1/releases/{id}"), created.etag())
+    put_as(service, &format!("{release}{rest}"), token, body).await
+}
+
+/// The seed article's section `kind` as staged in a release (below `/v1`).
+fn seed_section(kind: &str) -> String {
+    format!("{}/sections/{kind}", &SEED[3..])
 }
 
 /// A new release named `title`, scheduled for `publish_at`: the answer.
@@ -335,10 +306,7 @@ where
 
 #[actix_web::test]
 async fn publishing_applies_everything_and_closes_the_release() {
-    let app = TestApp::new().await;
-    let token = app.editor().await;
-    let service = app.service().await;
-    let (release, _) = new_release(&service, &token).await;
+    let (app, token, service, release) = with_release().await;
     // An endpoint subscribed to release events (stored directly: no receiver needed).
     {
         use diesel::ExpressionMethods;
@@ -359,23 +327,11 @@ async fn publishing_applies_everything_and_closes_the_release() {
     }
     let mut changed = writable(&get(&service, SEED).await.json());
     changed["title"] = json!("Staged title");
-    let staged = put_as(&service, &format!("{release}{}", &SEED[3..]), &token, &changed).await;
-    assert_eq!(staged.status, 200);
+    let staged = stage_in(&service, &token, &release, &SEED[3..], &changed).await;
+    staged.assert_status(200);
     let section = json!({"kind": "risks", "heading": "Risks", "items": [{"title": "Peeling", "body": "Expected."}]});
-    put_as(
-        &service,
-        &format!("{release}/articles/peels"),
-        &token,
-        &article("Peels"),
-    )
-    .await;
-    put_as(
-        &service,
-        &format!("{release}/articles/peels/sections/risks"),
-        &token,
-        &section,
-    )
-    .await;
+    stage_in(&service, &token, &release, "/articles/peels", &article("Peels")).await;
+    stage_in(&service, &token, &release, "/articles/peels/sections/risks", &section).await;
 
     call_as(&service, Method::POST, &format!("{release}/publish"), &token)
         .await
@@ -388,7 +344,7 @@ async fn publishing_applies_everything_and_closes_the_release() {
         &current_etag(&service, &release, &token).await,
     )
     .await;
-    assert_eq!(published.status, 200, "{}", String::from_utf8_lossy(&published.body));
+    published.assert_status(200);
     assert_eq!(published.json()["state"], "published");
     assert!(published.json()["published_at"].is_string());
 
@@ -414,14 +370,9 @@ async fn publishing_applies_everything_and_closes_the_release() {
     }
 
     // A published release no longer changes.
-    put_as(
-        &service,
-        &format!("{release}/articles/peels"),
-        &token,
-        &article("Again"),
-    )
-    .await
-    .assert_problem(409, "release_closed");
+    stage_in(&service, &token, &release, "/articles/peels", &article("Again"))
+        .await
+        .assert_problem(409, "release_closed");
     call_if_match(&service, Method::POST, &format!("{release}/publish"), &token, "*")
         .await
         .assert_problem(409, "release_closed");
@@ -429,31 +380,18 @@ async fn publishing_applies_everything_and_closes_the_release() {
 
 #[actix_web::test]
 async fn a_conflict_applies_nothing_and_leaves_the_release_open() {
-    let app = TestApp::new().await;
-    let token = app.editor().await;
-    let service = app.service().await;
-    let (release, _) = new_release(&service, &token).await;
+    let (app, token, service, release) = with_release().await;
     let live = get(&service, SEED).await;
     let mut staged = writable(&live.json());
     staged["title"] = json!("Staged title");
-    put_as(&service, &format!("{release}{}", &SEED[3..]), &token, &staged).await;
-    put_as(
-        &service,
-        &format!("{release}/articles/peels"),
-        &token,
-        &article("Peels"),
-    )
-    .await;
+    stage_in(&service, &token, &release, &SEED[3..], &staged).await;
+    stage_in(&service, &token, &release, "/articles/peels", &article("Peels")).await;
 
     // The live article moves on.
     let mut edit = writable(&live.json());
     edit["title"] = json!("Edited live");
-    let edited = send(
-        &service,
-        write(Method::PUT, SEED, &token, &edit).insert_header(("If-Match", live.etag())),
-    )
-    .await;
-    assert_eq!(edited.status, 200);
+    let edited = put_if_match(&service, SEED, &token, &live.etag(), &edit).await;
+    edited.assert_status(200);
 
     let before = get(&service, SEED).await.body;
     let conflict = call_if_match(&service, Method::POST, &format!("{release}/publish"), &token, "*")
@@ -469,9 +407,7 @@ async fn a_conflict_applies_nothing_and_leaves_the_release_open() {
         }])
     );
     assert_eq!(get(&service, SEED).await.body, before);
-    get(&service, "/v1/articles/peels")
-        .await
-        .assert_problem(404, "article_not_found");
+    get_problem(&service, "/v1/articles/peels", 404, "article_not_found").await;
     assert!(release_revisions(&app, &release).await.is_empty());
     let read = get_as(&service, &release, &token).await;
     assert_eq!(read.json()["state"], "open");
@@ -479,24 +415,15 @@ async fn a_conflict_applies_nothing_and_leaves_the_release_open() {
 
 #[actix_web::test]
 async fn a_release_applies_all_or_nothing() {
-    let app = TestApp::new().await;
-    let token = app.editor().await;
-    let service = app.service().await;
-    let (release, _) = new_release(&service, &token).await;
+    let (app, token, service, release) = with_release().await;
     for slug in ["one", "two"] {
-        let staged = put_as(&service, &format!("{release}/articles/{slug}"), &token, &article(slug)).await;
-        assert_eq!(staged.status, 200);
+        let staged = stage_in(&service, &token, &release, &format!("/articles/{slug}"), &article(slug)).await;
+        staged.assert_status(200);
     }
     // The third is a section of an article that will not exist: it cannot be applied.
     let section = json!({"kind": "risks", "heading": "Risks", "items": [{"title": "Peeling", "body": "Expected."}]});
-    let staged = put_as(
-        &service,
-        &format!("{release}/articles/three/sections/risks"),
-        &token,
-        &section,
-    )
-    .await;
-    assert_eq!(staged.status, 200);
+    let staged = stage_in(&service, &token, &release, "/articles/three/sections/risks", &section).await;
+    staged.assert_status(200);
     let revisions = app.revision_count().await;
     let failed = call_if_match(&service, Method::POST, &format!("{release}/publish"), &token, "*").await;
     // Not a 404 (the release exists) nor a 422 (the request has no body): the staged section is named.
@@ -509,9 +436,7 @@ async fn a_release_applies_all_or_nothing() {
         "{problem}"
     );
     for slug in ["one", "two"] {
-        get(&service, &format!("/v1/articles/{slug}"))
-            .await
-            .assert_problem(404, "article_not_found");
+        get_problem(&service, &format!("/v1/articles/{slug}"), 404, "article_not_found").await;
     }
     assert_eq!(app.revision_count().await, revisions);
     let read = get_as(&service, &release, &token).await;
@@ -537,17 +462,14 @@ where
 
 #[actix_web::test]
 async fn a_scheduled_release_publishes_once_across_two_nodes() {
-    let app = TestApp::new().await;
-    let token = app.editor().await;
-    let (state_a, service) = app.node().await;
-    let (state_b, _other) = app.node().await;
+    let (app, token, (state_a, service), (state_b, _other)) = editing_two_nodes().await;
     let publish_at = (chrono::Utc::now() + chrono::Duration::seconds(1)).to_rfc3339();
     let created = scheduled_release(&service, &token, "Soon", &publish_at).await;
-    assert_eq!(created.status, 201);
+    created.assert_status(201);
     assert_eq!(created.json()["state"], "scheduled");
     let release = format!("/v1/releases/{}", created.json()["id"].as_str().unwrap());
     for slug in ["one", "two"] {
-        put_as(&service, &format!("{release}/articles/{slug}"), &token, &article(slug)).await;
+        stage_in(&service, &token, &release, &format!("/articles/{slug}"), &article(slug)).await;
     }
     let _a = lamina::releases::spawn(state_a);
     let _b = lamina::releases::spawn(state_b);
@@ -565,19 +487,11 @@ async fn a_scheduled_release_publishes_once_across_two_nodes() {
 
 #[actix_web::test]
 async fn a_scheduled_release_with_a_conflict_fails_and_applies_nothing() {
-    let app = TestApp::new().await;
-    let token = app.editor().await;
-    let (state, service) = app.node().await;
+    let (app, token, state, service) = editing_node().await;
     let publish_at = (chrono::Utc::now() + chrono::Duration::milliseconds(800)).to_rfc3339();
     let created = scheduled_release(&service, &token, "Soon", &publish_at).await;
     let release = format!("/v1/releases/{}", created.json()["id"].as_str().unwrap());
-    put_as(
-        &service,
-        &format!("{release}/articles/peels"),
-        &token,
-        &article("Staged"),
-    )
-    .await;
+    stage_in(&service, &token, &release, "/articles/peels", &article("Staged")).await;
     // The article appears live before the release is due.
     put_as(&service, "/v1/articles/peels", &token, &article("Live")).await;
     let _scheduler = lamina::releases::spawn(state);
@@ -594,27 +508,13 @@ async fn a_scheduled_release_with_a_conflict_fails_and_applies_nothing() {
 async fn a_scheduled_release_that_cannot_be_applied_fails_and_applies_nothing() {
     use diesel::{ExpressionMethods, QueryDsl};
     use diesel_async::RunQueryDsl;
-    let app = TestApp::new().await;
-    let token = app.editor().await;
-    let (state, service) = app.node().await;
-    let (release, _) = new_release(&service, &token).await;
-    put_as(
-        &service,
-        &format!("{release}/articles/peels"),
-        &token,
-        &article("Peels"),
-    )
-    .await;
+    let (app, token, state, service) = editing_node().await;
+    let (release, _) = create_release(&service, &token, "R").await;
+    stage_in(&service, &token, &release, "/articles/peels", &article("Peels")).await;
     // A section of an article that neither exists nor is staged.
     let section = json!({"kind": "risks", "heading": "Risks", "items": [{"title": "Peeling", "body": "Expected."}]});
-    let staged = put_as(
-        &service,
-        &format!("{release}/articles/three/sections/risks"),
-        &token,
-        &section,
-    )
-    .await;
-    assert_eq!(staged.status, 200);
+    let staged = stage_in(&service, &token, &release, "/articles/three/sections/risks", &section).await;
+    staged.assert_status(200);
     let id: uuid::Uuid = release.rsplit('/').next().unwrap().parse().unwrap();
     let mut conn = app.db.conn().await;
     diesel::update(lamina::db::schema::releases::table.find(id))
@@ -629,9 +529,7 @@ async fn a_scheduled_release_that_cannot_be_applied_fails_and_applies_nothing() 
     let body = settled(&service, &release, &token).await;
     assert_eq!(body["state"], "failed", "{body}");
     assert_eq!(body["conflicts"], json!([]));
-    get(&service, "/v1/articles/peels")
-        .await
-        .assert_problem(404, "article_not_found");
+    get_problem(&service, "/v1/articles/peels", 404, "article_not_found").await;
     assert!(release_revisions(&app, &release).await.is_empty());
 }
 
@@ -652,32 +550,18 @@ fn content_of(value: &Value) -> Value {
 
 #[actix_web::test]
 async fn a_preview_shows_what_publishing_will_store() {
-    let app = TestApp::new().await;
-    let token = app.editor().await;
+    let (app, token, service) = editing().await;
     let preview_token = app.token("previewer", Role::Preview).await;
-    let service = app.service().await;
-    let (release, _) = new_release(&service, &token).await;
+    let (release, _) = create_release(&service, &token, "R").await;
     let live = get(&service, SEED).await;
     let mut staged = writable(&live.json());
     staged["title"] = json!("Staged title");
     staged["sections"].as_array_mut().unwrap().pop();
-    put_as(&service, &format!("{release}{}", &SEED[3..]), &token, &staged).await;
+    stage_in(&service, &token, &release, &SEED[3..], &staged).await;
     let risks =
         json!({"kind": "risks", "heading": "Staged risks", "items": [{"title": "Peeling", "body": "Expected."}]});
-    put_as(
-        &service,
-        &format!("{release}{}/sections/risks", &SEED[3..]),
-        &token,
-        &risks,
-    )
-    .await;
-    put_as(
-        &service,
-        &format!("{release}/articles/peels"),
-        &token,
-        &article("Peels"),
-    )
-    .await;
+    stage_in(&service, &token, &release, &seed_section("risks"), &risks).await;
+    stage_in(&service, &token, &release, "/articles/peels", &article("Peels")).await;
     let id = release.rsplit('/').next().unwrap();
     let preview_path = format!("{SEED}?release={id}");
 
@@ -686,13 +570,13 @@ async fn a_preview_shows_what_publishing_will_store() {
         .assert_problem(401, "unauthorized");
     let revisions = app.revision_count().await;
     let preview = get_as(&service, &preview_path, &preview_token).await;
-    assert_eq!(preview.status, 200, "{}", String::from_utf8_lossy(&preview.body));
+    preview.assert_status(200);
     assert_eq!(preview.header("cache-control"), Some("private, no-store"));
     assert_eq!(preview.json()["title"], "Staged title");
     let new_article = get_as(&service, &format!("/v1/articles/peels?release={id}"), &token).await;
-    assert_eq!(new_article.status, 200);
+    new_article.assert_status(200);
     let section_preview = get_as(&service, &format!("{SEED}/sections/risks?release={id}"), &preview_token).await;
-    assert_eq!(section_preview.status, 200);
+    section_preview.assert_status(200);
     assert_eq!(section_preview.header("cache-control"), Some("private, no-store"));
     assert_eq!(section_preview.json()["heading"], "Staged risks");
     // An item the release keeps (staged with its id) previews on the item route.
@@ -704,12 +588,7 @@ async fn a_preview_shows_what_publishing_will_store() {
         &preview_token,
     )
     .await;
-    assert_eq!(
-        item_preview.status,
-        200,
-        "{}",
-        String::from_utf8_lossy(&item_preview.body)
-    );
+    item_preview.assert_status(200);
     assert_eq!(item_preview.header("cache-control"), Some("private, no-store"));
     send(
         &service,
@@ -719,16 +598,14 @@ async fn a_preview_shows_what_publishing_will_store() {
     .assert_problem(401, "unauthorized");
     // Nothing live changed, nothing recorded; anonymous readers still get the live article.
     assert_eq!(get(&service, SEED).await.body, live.body);
-    get(&service, "/v1/articles/peels")
-        .await
-        .assert_problem(404, "article_not_found");
+    get_problem(&service, "/v1/articles/peels", 404, "article_not_found").await;
     assert_eq!(app.revision_count().await, revisions);
     get_as(&service, &format!("{SEED}?release={}", uuid::Uuid::new_v4()), &token)
         .await
         .assert_problem(404, "release_not_found");
 
     let published = call_if_match(&service, Method::POST, &format!("{release}/publish"), &token, "*").await;
-    assert_eq!(published.status, 200);
+    published.assert_status(200);
     assert_eq!(
         content_of(&get(&service, SEED).await.json()),
         content_of(&preview.json())
@@ -743,20 +620,12 @@ async fn a_preview_shows_what_publishing_will_store() {
 async fn an_overdue_release_publishes_when_the_scheduler_starts() {
     use diesel::{ExpressionMethods, QueryDsl};
     use diesel_async::RunQueryDsl;
-    let app = TestApp::new().await;
-    let token = app.editor().await;
-    let (state, service) = app.node().await;
+    let (app, token, state, service) = editing_node().await;
     let publish_at = (chrono::Utc::now() + chrono::Duration::hours(1)).to_rfc3339();
     let created = scheduled_release(&service, &token, "Later", &publish_at).await;
     let id: uuid::Uuid = created.json()["id"].as_str().unwrap().parse().unwrap();
     let release = format!("/v1/releases/{id}");
-    put_as(
-        &service,
-        &format!("{release}/articles/peels"),
-        &token,
-        &article("Peels"),
-    )
-    .await;
+    stage_in(&service, &token, &release, "/articles/peels", &article("Peels")).await;
     // While no node ran, its time passed.
     let mut conn = app.db.conn().await;
     diesel::update(lamina::db::schema::releases::table.find(id))
@@ -1026,10 +895,7 @@ async fn a_release_claimed_by_a_killed_node_is_published_once_by_the_other() {
 
 #[actix_web::test]
 async fn unstaging_what_was_never_staged_is_its_own_404() {
-    let app = TestApp::new().await;
-    let token = app.editor().await;
-    let service = app.service().await;
-    let (release, _) = new_release(&service, &token).await;
+    let (_app, token, service, release) = with_release().await;
     for path in [
         format!("{release}/articles/peels"),
         format!("{release}/articles/peels/sections/risks"),
@@ -1059,14 +925,11 @@ async fn unstaging_what_was_never_staged_is_its_own_404() {
 #[actix_web::test]
 async fn staging_during_a_publication_is_applied_or_refused_never_dropped() {
     use futures_util::future::join_all;
-    let app = TestApp::new().await;
-    let token = app.editor().await;
-    let service = app.service().await;
-    let (release, _) = new_release(&service, &token).await;
+    let (_app, token, service, release) = with_release().await;
     for n in 0..40 {
         let path = format!("{release}/articles/bulk-{n}");
         let staged = put_as(&service, &path, &token, &article(&format!("Bulk {n}"))).await;
-        assert_eq!(staged.status, 200, "{}", String::from_utf8_lossy(&staged.body));
+        staged.assert_status(200);
     }
     let publish_path = format!("{release}/publish");
     // The first stagers come just before the publication, the others during it.
@@ -1083,7 +946,7 @@ async fn staging_during_a_publication_is_applied_or_refused_never_dropped() {
         }
     });
     let (published, staged) = tokio::join!(publish, join_all(stagers));
-    assert_eq!(published.status, 200, "{}", String::from_utf8_lossy(&published.body));
+    published.assert_status(200);
     let mut refused = 0;
     for (n, reply) in staged {
         match reply.status.as_u16() {
@@ -1110,8 +973,8 @@ where
     let live = get(service, SEED).await;
     let mut changed = writable(&live.json());
     changed["title"] = json!("Staged title");
-    let staged = put_as(service, &format!("{release}{}", &SEED[3..]), token, &changed).await;
-    assert_eq!(staged.status, 200, "{}", String::from_utf8_lossy(&staged.body));
+    let staged = stage_in(service, token, release, &SEED[3..], &changed).await;
+    staged.assert_status(200);
     live
 }
 
@@ -1138,10 +1001,7 @@ async fn hold_the_seed(app: &TestApp) -> tokio_postgres::Client {
 /// timeout), nothing was written.
 #[actix_web::test]
 async fn a_publication_that_times_out_says_so() {
-    let app = TestApp::new().await;
-    let token = app.editor().await;
-    let service = app.service().await;
-    let (release, _) = new_release(&service, &token).await;
+    let (app, token, service, release) = with_release().await;
     stage_a_new_title(&service, &token, &release).await;
     let blocker = hold_the_seed(&app).await;
     let started = std::time::Instant::now();
@@ -1154,7 +1014,7 @@ async fn a_publication_that_times_out_says_so() {
     assert!(started.elapsed() < std::time::Duration::from_secs(5));
     drop(blocker);
     let published = call_if_match(&service, Method::POST, &format!("{release}/publish"), &token, "*").await;
-    assert_eq!(published.status, 200, "{}", String::from_utf8_lossy(&published.body));
+    published.assert_status(200);
 }
 
 /// Issue 24, item 3: a scheduled release that cannot be published was
@@ -1166,10 +1026,8 @@ async fn a_scheduled_release_that_cannot_publish_backs_off_then_fails() {
     use diesel::{ExpressionMethods, QueryDsl};
     use diesel_async::RunQueryDsl;
     use lamina::db::schema::releases;
-    let app = TestApp::new().await;
-    let token = app.editor().await;
-    let (state, service) = app.node().await;
-    let (release, _) = new_release(&service, &token).await;
+    let (app, token, state, service) = editing_node().await;
+    let (release, _) = create_release(&service, &token, "R").await;
     let live = stage_a_new_title(&service, &token, &release).await;
     let id: uuid::Uuid = release.rsplit('/').next().unwrap().parse().unwrap();
     let mut conn = app.db.conn().await;
@@ -1240,19 +1098,11 @@ async fn a_release_stages_at_most_the_documented_number_of_changes() {
         readme.contains(&format!("a release stages at most {limit} changes")),
         "the README states the limit"
     );
-    let app = TestApp::new().await;
-    let token = app.editor().await;
-    let service = app.service().await;
-    let (release, _) = new_release(&service, &token).await;
+    let (app, token, service, release) = with_release().await;
     assert_eq!(
-        put_as(
-            &service,
-            &format!("{release}/articles/many-0"),
-            &token,
-            &article("Many")
-        )
-        .await
-        .status,
+        stage_in(&service, &token, &release, "/articles/many-0", &article("Many"))
+            .await
+            .status,
         200
     );
     // The rest of the limit, copies of the first (staging each through the API takes long in a debug build).
@@ -1269,37 +1119,21 @@ async fn a_release_stages_at_most_the_documented_number_of_changes() {
         ))
         .await
         .unwrap();
-    let refused = put_as(
-        &service,
-        &format!("{release}/articles/one-more"),
-        &token,
-        &article("One more"),
-    )
-    .await;
+    let refused = stage_in(&service, &token, &release, "/articles/one-more", &article("One more")).await;
     let problem = refused.assert_problem(409, "release_too_large");
     assert!(
         problem["detail"].as_str().unwrap().contains(&limit.to_string()),
         "{problem}"
     );
     let section = json!({"kind": "risks", "heading": "Risks", "items": []});
-    put_as(
-        &service,
-        &format!("{release}/articles/many-1/sections/risks"),
-        &token,
-        &section,
-    )
-    .await
-    .assert_problem(409, "release_too_large");
+    stage_in(&service, &token, &release, "/articles/many-1/sections/risks", &section)
+        .await
+        .assert_problem(409, "release_too_large");
     // Restaging what is staged replaces it; unstaging makes room.
     assert_eq!(
-        put_as(
-            &service,
-            &format!("{release}/articles/many-7"),
-            &token,
-            &article("Again")
-        )
-        .await
-        .status,
+        stage_in(&service, &token, &release, "/articles/many-7", &article("Again"))
+            .await
+            .status,
         200
     );
     assert_eq!(
@@ -1311,14 +1145,9 @@ async fn a_release_stages_at_most_the_documented_number_of_changes() {
     let read = get_as(&service, &release, &token).await.json();
     assert_eq!(read["items"].as_array().unwrap().len() as i64, limit - 1);
     assert_eq!(
-        put_as(
-            &service,
-            &format!("{release}/articles/one-more"),
-            &token,
-            &article("One more")
-        )
-        .await
-        .status,
+        stage_in(&service, &token, &release, "/articles/one-more", &article("One more"))
+            .await
+            .status,
         200
     );
 }
@@ -1334,21 +1163,12 @@ async fn a_release_stages_at_most_the_documented_number_of_changes() {
 async fn a_preview_in_flight_does_not_block_a_write() {
     use crate::common::{Hold, Proxy};
     use std::time::{Duration, Instant};
-    let app = TestApp::new().await;
-    let token = app.editor().await;
-    let service = app.service().await;
-    let (release, _) = new_release(&service, &token).await;
+    let (app, token, service, release) = with_release().await;
     stage_a_new_title(&service, &token, &release).await;
     let risks =
         json!({"kind": "risks", "heading": "Staged risks", "items": [{"title": "Peeling", "body": "Expected."}]});
-    let staged = put_as(
-        &service,
-        &format!("{release}{}/sections/risks", &SEED[3..]),
-        &token,
-        &risks,
-    )
-    .await;
-    assert_eq!(staged.status, 200);
+    let staged = stage_in(&service, &token, &release, &seed_section("risks"), &risks).await;
+    staged.assert_status(200);
     let proxy = Proxy::start(&app.db);
     let (_, previewer) = app.node_for(&proxy.url).await;
     let id = release.rsplit('/').next().unwrap();
@@ -1377,17 +1197,12 @@ async fn a_preview_in_flight_does_not_block_a_write() {
         }
         overview["heading"] = json!("Written while a preview is in flight");
         let started = Instant::now();
-        let written = send(
-            &service,
-            write(Method::PUT, &format!("{SEED}/sections/overview"), &token, &overview)
-                .insert_header(("If-Match", "*")),
-        )
-        .await;
+        let written = put_over(&service, &format!("{SEED}/sections/overview"), &token, &overview).await;
         (written, started.elapsed())
     };
     let (_, (written, took)) = tokio::join!(preview, write);
     proxy.release();
-    assert_eq!(written.status, 200, "{}", String::from_utf8_lossy(&written.body));
+    written.assert_status(200);
     assert!(
         took < Duration::from_millis(1000),
         "the write waited {took:?} for the preview"

@@ -4,13 +4,14 @@ use actix_web::http::Method;
 use actix_web::test::TestRequest;
 use serde_json::json;
 
-use crate::common::{SEED, TestApp, bearer, get, send, write};
+use crate::common::{
+    SEED, call_as, call_if_match, editing, editing_with, get, get_as, get_problem, put_as, put_if_match, put_over,
+    send, write,
+};
 
 #[actix_web::test]
 async fn race_twenty_concurrent_puts_exactly_one_wins() {
-    let app = TestApp::new().await;
-    let token = app.editor().await;
-    let service = app.service().await;
+    let (app, token, service) = editing().await;
     let path = format!("{SEED}/sections/risks");
     let current = get(&service, &path).await;
     let etag = current.header("etag").unwrap().to_owned();
@@ -19,12 +20,9 @@ async fn race_twenty_concurrent_puts_exactly_one_wins() {
     let bodies: Vec<_> = (0..20)
         .map(|n| json!({"kind": "risks", "heading": format!("Risks, take {n}"), "items": []}))
         .collect();
-    let requests = bodies.iter().map(|body| {
-        send(
-            &service,
-            write(Method::PUT, &path, &token, body).insert_header(("If-Match", etag.as_str())),
-        )
-    });
+    let requests = bodies
+        .iter()
+        .map(|body| put_if_match(&service, &path, &token, &etag, body));
     let replies = futures_util::future::join_all(requests).await;
 
     let winners: Vec<usize> = replies
@@ -58,10 +56,8 @@ async fn race_twenty_concurrent_puts_exactly_one_wins() {
 
 #[actix_web::test]
 async fn revisions_record_who_what_and_when_and_can_be_restored() {
-    let app = TestApp::new().await;
-    let token = app.editor().await;
+    let (app, token, service) = editing().await;
     let preview = app.token("preview", lamina::auth::Role::Preview).await;
-    let service = app.service().await;
     let path = format!("{SEED}/sections/overview");
     let original = get(&service, SEED).await.json();
 
@@ -77,35 +73,19 @@ async fn revisions_record_who_what_and_when_and_can_be_restored() {
         .insert_header(("X-Request-Id", "edit-one")),
     )
     .await;
-    assert_eq!(first.status, 200);
+    first.assert_status(200);
     assert_eq!(first.header("x-request-id"), Some("edit-one"));
-    let second = send(
-        &service,
-        write(
-            Method::PUT,
-            &path,
-            &token,
-            &json!({"kind": "overview", "heading": "What is it?", "body": "Second edit."}),
-        )
-        .insert_header(("If-Match", "*")),
-    )
-    .await;
-    assert_eq!(second.status, 200);
+    let edit = json!({"kind": "overview", "heading": "What is it?", "body": "Second edit."});
+    let second = put_over(&service, &path, &token, &edit).await;
+    second.assert_status(200);
 
     let list_path = format!("{SEED}/revisions");
-    get(&service, &list_path).await.assert_problem(401, "unauthorized");
-    send(
-        &service,
-        TestRequest::get().uri(&list_path).insert_header(bearer(&preview)),
-    )
-    .await
-    .assert_problem(403, "forbidden");
-    let list = send(
-        &service,
-        TestRequest::get().uri(&list_path).insert_header(bearer(&token)),
-    )
-    .await;
-    assert_eq!(list.status, 200);
+    get_problem(&service, &list_path, 401, "unauthorized").await;
+    get_as(&service, &list_path, &preview)
+        .await
+        .assert_problem(403, "forbidden");
+    let list = get_as(&service, &list_path, &token).await;
+    list.assert_status(200);
     assert_eq!(list.header("cache-control"), Some("private, no-store"));
     let page = list.json();
     let items = page["items"].as_array().unwrap();
@@ -124,37 +104,20 @@ async fn revisions_record_who_what_and_when_and_can_be_restored() {
     assert_eq!(items[0]["article_version"], original["version"].as_i64().unwrap() + 2);
 
     // Paging.
-    let first_page = send(
-        &service,
-        TestRequest::get()
-            .uri(&format!("{list_path}?limit=2"))
-            .insert_header(bearer(&token)),
-    )
-    .await
-    .json();
+    let first_page = get_as(&service, &format!("{list_path}?limit=2"), &token).await.json();
     let cursor = first_page["next_cursor"].as_str().unwrap();
-    let next = send(
-        &service,
-        TestRequest::get()
-            .uri(&format!("{list_path}?limit=2&cursor={cursor}"))
-            .insert_header(bearer(&token)),
-    )
-    .await
-    .json();
+    let next = get_as(&service, &format!("{list_path}?limit=2&cursor={cursor}"), &token)
+        .await
+        .json();
     assert_eq!(next["items"].as_array().unwrap().len(), 1);
     assert_eq!(next["items"][0]["id"], items[2]["id"]);
     assert_eq!(next["next_cursor"], serde_json::Value::Null);
 
     // One revision, with the article as it was after that write.
     let first_id = items[1]["id"].as_str().unwrap();
-    let revision = send(
-        &service,
-        TestRequest::get()
-            .uri(&format!("{list_path}/{first_id}"))
-            .insert_header(bearer(&token)),
-    )
-    .await
-    .json();
+    let revision = get_as(&service, &format!("{list_path}/{first_id}"), &token)
+        .await
+        .json();
     assert_eq!(revision["snapshot"]["sections"][0]["body"], "First edit.");
     assert_eq!(
         revision["snapshot"]["sections"][1]["items"][0]["id"],
@@ -163,22 +126,19 @@ async fn revisions_record_who_what_and_when_and_can_be_restored() {
 
     // Restore it: needs If-Match, makes a new revision, keeps item ids.
     let restore = format!("{list_path}/{first_id}/restore");
-    send(
-        &service,
-        TestRequest::post().uri(&restore).insert_header(bearer(&token)),
-    )
-    .await
-    .assert_problem(428, "precondition_required");
+    call_as(&service, Method::POST, &restore, &token)
+        .await
+        .assert_problem(428, "precondition_required");
     let current = get(&service, SEED).await;
-    let restored = send(
+    let restored = call_if_match(
         &service,
-        TestRequest::post()
-            .uri(&restore)
-            .insert_header(bearer(&token))
-            .insert_header(("If-Match", current.header("etag").unwrap())),
+        Method::POST,
+        &restore,
+        &token,
+        current.header("etag").unwrap(),
     )
     .await;
-    assert_eq!(restored.status, 200, "{}", String::from_utf8_lossy(&restored.body));
+    restored.assert_status(200);
     let article = get(&service, SEED).await.json();
     assert_eq!(article["sections"][0]["body"], "First edit.");
     assert_eq!(
@@ -186,29 +146,19 @@ async fn revisions_record_who_what_and_when_and_can_be_restored() {
         "untouched sections keep id and version"
     );
     assert_eq!(app.revision_count().await, 4);
-    let newest = send(
-        &service,
-        TestRequest::get().uri(&list_path).insert_header(bearer(&token)),
-    )
-    .await
-    .json();
+    let newest = get_as(&service, &list_path, &token).await.json();
     assert_eq!(newest["items"][0]["action"], "restore");
 
     let unknown = uuid::Uuid::new_v4();
-    send(
+    get_as(&service, &format!("{list_path}/{unknown}"), &token)
+        .await
+        .assert_problem(404, "revision_not_found");
+    call_if_match(
         &service,
-        TestRequest::get()
-            .uri(&format!("{list_path}/{unknown}"))
-            .insert_header(bearer(&token)),
-    )
-    .await
-    .assert_problem(404, "revision_not_found");
-    send(
-        &service,
-        TestRequest::post()
-            .uri(&format!("{list_path}/{unknown}/restore"))
-            .insert_header(bearer(&token))
-            .insert_header(("If-Match", "*")),
+        Method::POST,
+        &format!("{list_path}/{unknown}/restore"),
+        &token,
+        "*",
     )
     .await
     .assert_problem(404, "revision_not_found");
@@ -216,83 +166,49 @@ async fn revisions_record_who_what_and_when_and_can_be_restored() {
 
 #[actix_web::test]
 async fn old_revisions_are_pruned() {
-    let mut app = TestApp::new().await;
-    app.config.revisions_keep = 3;
-    let token = app.editor().await;
-    let service = app.service().await;
+    let (app, token, service) = editing_with(|config| config.revisions_keep = 3).await;
     let path = format!("{SEED}/sections/overview");
     for n in 0..5 {
         let body = json!({"kind": "overview", "heading": "What is it?", "body": format!("Edit {n}.")});
-        assert_eq!(
-            send(
-                &service,
-                write(Method::PUT, &path, &token, &body).insert_header(("If-Match", "*"))
-            )
-            .await
-            .status,
-            200
-        );
+        assert_eq!(put_over(&service, &path, &token, &body).await.status, 200);
     }
     assert_eq!(app.revision_count().await, 3);
-    let page = send(
-        &service,
-        TestRequest::get()
-            .uri(&format!("{SEED}/revisions"))
-            .insert_header(bearer(&token)),
-    )
-    .await
-    .json();
+    let page = get_as(&service, &format!("{SEED}/revisions"), &token).await.json();
     assert_eq!(page["items"].as_array().unwrap().len(), 3);
     let newest = page["items"][0]["id"].as_str().unwrap();
-    let revision = send(
-        &service,
-        TestRequest::get()
-            .uri(&format!("{SEED}/revisions/{newest}"))
-            .insert_header(bearer(&token)),
-    )
-    .await
-    .json();
+    let revision = get_as(&service, &format!("{SEED}/revisions/{newest}"), &token)
+        .await
+        .json();
     assert_eq!(revision["snapshot"]["sections"][0]["body"], "Edit 4.");
 }
 
 #[actix_web::test]
 async fn deleted_articles_are_listed_restored_and_purged() {
     use diesel_async::RunQueryDsl;
-    let app = TestApp::new().await;
-    let editor = app.editor().await;
+    let (app, editor, service) = editing().await;
     let preview = app.token("preview", lamina::auth::Role::Preview).await;
-    let service = app.service().await;
     let trash = "/v1/articles?deleted=true";
     let peels = json!({
         "title": "Chemical Peels", "author": "sd80464", "published_on": "2025-02-01", "status": "published",
         "summary": "Peels renew the skin.",
         "sections": [{"kind": "steps", "heading": "How", "items": [{"title": "Cleanse", "body": "First."}]}]
     });
-    let created = send(&service, write(Method::PUT, "/v1/articles/peels", &editor, &peels)).await;
-    assert_eq!(created.status, 201);
+    let created = put_as(&service, "/v1/articles/peels", &editor, &peels).await;
+    created.assert_status(201);
     let before = created.json();
 
     send(&service, TestRequest::get().uri(trash))
         .await
         .assert_problem(401, "unauthorized");
-    send(&service, TestRequest::get().uri(trash).insert_header(bearer(&preview)))
-        .await
-        .assert_problem(403, "forbidden");
-    let empty = send(&service, TestRequest::get().uri(trash).insert_header(bearer(&editor))).await;
-    assert_eq!(empty.status, 200);
+    get_as(&service, trash, &preview).await.assert_problem(403, "forbidden");
+    let empty = get_as(&service, trash, &editor).await;
+    empty.assert_status(200);
     assert_eq!(empty.json()["items"], json!([]));
 
-    let deleted = send(
-        &service,
-        TestRequest::delete()
-            .uri("/v1/articles/peels")
-            .insert_header(bearer(&editor))
-            .insert_header(("If-Match", "*")),
-    )
-    .await;
-    assert_eq!(deleted.status, 204);
-    let listed = send(&service, TestRequest::get().uri(trash).insert_header(bearer(&editor))).await;
-    assert_eq!(listed.status, 200);
+    let deleted = call_if_match(&service, Method::DELETE, "/v1/articles/peels", &editor, "*").await;
+    deleted.assert_status(204);
+    let listed = get_as(&service, trash, &editor).await;
+    listed.assert_status(200);
     assert_eq!(listed.header("cache-control"), Some("private, no-store"));
     let items = listed.json()["items"].clone();
     assert_eq!(items.as_array().unwrap().len(), 1, "{items}");
@@ -313,14 +229,8 @@ async fn deleted_articles_are_listed_restored_and_purged() {
     );
 
     // Its history answers editors; a restore with If-Match has nothing to match.
-    let history = send(
-        &service,
-        TestRequest::get()
-            .uri("/v1/articles/peels/revisions")
-            .insert_header(bearer(&editor)),
-    )
-    .await;
-    assert_eq!(history.status, 200);
+    let history = get_as(&service, "/v1/articles/peels/revisions", &editor).await;
+    history.assert_status(200);
     let actions: Vec<&str> = history.json()["items"]
         .as_array()
         .unwrap()
@@ -329,21 +239,11 @@ async fn deleted_articles_are_listed_restored_and_purged() {
         .collect();
     assert_eq!(actions, ["delete", "create"]);
     let restore = format!("/v1/articles/peels/revisions/{revision}/restore");
-    send(
-        &service,
-        TestRequest::post()
-            .uri(&restore)
-            .insert_header(bearer(&editor))
-            .insert_header(("If-Match", "*")),
-    )
-    .await
-    .assert_problem(412, "precondition_failed");
-    let restored = send(
-        &service,
-        TestRequest::post().uri(&restore).insert_header(bearer(&editor)),
-    )
-    .await;
-    assert_eq!(restored.status, 201, "{}", String::from_utf8_lossy(&restored.body));
+    call_if_match(&service, Method::POST, &restore, &editor, "*")
+        .await
+        .assert_problem(412, "precondition_failed");
+    let restored = call_as(&service, Method::POST, &restore, &editor).await;
+    restored.assert_status(201);
     assert_eq!(restored.header("location"), Some("/v1/articles/peels"));
     let again = get(&service, "/v1/articles/peels").await.json();
     assert_eq!(again["id"], before["id"], "re-created under its own id");
@@ -355,19 +255,12 @@ async fn deleted_articles_are_listed_restored_and_purged() {
         again["version"].as_i64() > before["version"].as_i64(),
         "its version counts on"
     );
-    let empty = send(&service, TestRequest::get().uri(trash).insert_header(bearer(&editor))).await;
+    let empty = get_as(&service, trash, &editor).await;
     assert_eq!(empty.json()["items"], json!([]));
 
     // Deleted again, and 31 days later any write purges it with its history.
-    let deleted = send(
-        &service,
-        TestRequest::delete()
-            .uri("/v1/articles/peels")
-            .insert_header(bearer(&editor))
-            .insert_header(("If-Match", "*")),
-    )
-    .await;
-    assert_eq!(deleted.status, 204);
+    let deleted = call_if_match(&service, Method::DELETE, "/v1/articles/peels", &editor, "*").await;
+    deleted.assert_status(204);
     diesel::sql_query(
         "UPDATE revisions SET created_at = created_at - interval '31 days' WHERE slug = 'peels' AND action = 'delete'",
     )
@@ -375,26 +268,17 @@ async fn deleted_articles_are_listed_restored_and_purged() {
     .await
     .unwrap();
     let other = json!({"kind": "risks", "heading": "Risks", "items": []});
-    let written = send(
-        &service,
-        write(Method::PUT, &format!("{SEED}/sections/risks"), &editor, &other).insert_header(("If-Match", "*")),
-    )
-    .await;
-    assert_eq!(written.status, 200);
+    let written = put_over(&service, &format!("{SEED}/sections/risks"), &editor, &other).await;
+    written.assert_status(200);
     let left: i64 = diesel::sql_query("SELECT count(*) AS n FROM revisions WHERE slug = 'peels'")
         .get_result::<Count>(&mut app.db.conn().await)
         .await
         .unwrap()
         .n;
     assert_eq!(left, 0, "purged with its revisions");
-    send(
-        &service,
-        TestRequest::get()
-            .uri("/v1/articles/peels/revisions")
-            .insert_header(bearer(&editor)),
-    )
-    .await
-    .assert_problem(404, "article_not_found");
+    get_as(&service, "/v1/articles/peels/revisions", &editor)
+        .await
+        .assert_problem(404, "article_not_found");
 }
 
 #[derive(diesel::QueryableByName)]

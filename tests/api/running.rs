@@ -2,27 +2,11 @@
 //! sharing it, clean shutdown.
 
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-/// A raw HTTP/1.1 request; returns the whole response text.
-fn http(port: u16, method: &str, path: &str) -> Option<String> {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    stream.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
-    write!(
-        stream,
-        "{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
-    )
-    .ok()?;
-    let mut response = Vec::new();
-    stream.read_to_end(&mut response).ok()?;
-    Some(String::from_utf8_lossy(&response).into_owned())
-}
+use crate::common::{free_port, raw_http};
 
 struct KillOnDrop(std::process::Child);
 
@@ -55,7 +39,7 @@ fn serve_runs_its_own_cluster_shares_it_and_stops_it() {
 
     let mut response = None;
     while started.elapsed() < Duration::from_secs(90) {
-        if let Some(text) = http(
+        if let Some(text) = raw_http(
             port,
             "GET",
             "/v1/articles/explore-micro-needling-for-flawless-skin-today",
@@ -69,7 +53,7 @@ fn serve_runs_its_own_cluster_shares_it_and_stops_it() {
     assert!(response.starts_with("HTTP/1.1 200"), "{response}");
     assert!(response.contains("Post-Treatment Care"));
 
-    let head = http(
+    let head = raw_http(
         port,
         "HEAD",
         "/v1/articles/explore-micro-needling-for-flawless-skin-today",
@@ -90,7 +74,7 @@ fn serve_runs_its_own_cluster_shares_it_and_stops_it() {
     assert!(seed.status.success(), "{log}");
     assert!(log.contains("already running"), "{log}");
     assert!(log.contains("already present"), "{log}");
-    let list = http(port, "GET", "/v1/articles").unwrap();
+    let list = raw_http(port, "GET", "/v1/articles").unwrap();
     assert_eq!(list.matches("\"slug\"").count(), 1, "no duplicate: {list}");
 
     // SIGTERM: lamina stops serving and stops the cluster it started, but a
@@ -180,7 +164,7 @@ async fn token_commands_print_the_secret_once_and_never_again() {
 
     let service = app.service().await;
     let reply = crate::common::get_as(&service, SEED, secret).await;
-    assert_eq!(reply.status, 200);
+    reply.assert_status(200);
 
     assert!(run(&["token", "revoke", "alice"]).status.success());
     assert!(
@@ -209,42 +193,27 @@ async fn token_commands_print_the_secret_once_and_never_again() {
     };
     assert_eq!(read(&renewed).await.status, 200);
     read(secret).await.assert_problem(401, "unauthorized");
+    let create_expiring = |name: &str, days: &str| {
+        run(&[
+            "token",
+            "create",
+            "--name",
+            name,
+            "--role",
+            "editor",
+            "--expires-in-days",
+            days,
+        ])
+    };
     // A token that would be born expired is refused.
-    let expired = run(&[
-        "token",
-        "create",
-        "--name",
-        "carol",
-        "--role",
-        "editor",
-        "--expires-in-days",
-        "0",
-    ]);
+    let expired = create_expiring("carol", "0");
     assert!(!expired.status.success());
     // An absurd lifetime (it overflowed the date and panicked) is refused with
     // a clear message; ten years is the most (issue 24.14).
-    let absurd = run(&[
-        "token",
-        "create",
-        "--name",
-        "dave",
-        "--role",
-        "editor",
-        "--expires-in-days",
-        "96000000",
-    ]);
+    let absurd = create_expiring("dave", "96000000");
     let stderr = String::from_utf8_lossy(&absurd.stderr);
     assert_eq!(absurd.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("1..=3650") && !stderr.contains("panicked"), "{stderr}");
-    let longest = run(&[
-        "token",
-        "create",
-        "--name",
-        "dave",
-        "--role",
-        "editor",
-        "--expires-in-days",
-        "3650",
-    ]);
+    let longest = create_expiring("dave", "3650");
     assert!(longest.status.success(), "{}", String::from_utf8_lossy(&longest.stderr));
 }

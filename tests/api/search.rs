@@ -5,10 +5,12 @@
 use std::collections::HashSet;
 
 use actix_web::http::Method;
-use actix_web::test::TestRequest;
 use serde_json::{Value, json};
 
-use crate::common::{SEED, TestApp, TestService, bearer, call_if_match, get, get_as, put_as, send, write, write_as};
+use crate::common::{
+    SEED, TestService, call_if_match, create_release, editing, editing_two_nodes, editing_with, get, get_as,
+    get_problem, get_with, publish_translation, put_as, put_over, serving, write_as, write_in_locale,
+};
 
 /// `/v1/search?…` with `q` (and more) encoded.
 fn search_path(q: &str, rest: &str) -> String {
@@ -103,9 +105,7 @@ fn article(title: &str, status: &str, step_body: &str) -> Value {
 
 #[actix_web::test]
 async fn every_sentence_of_the_seed_is_found_at_its_pointer() {
-    let app = TestApp::new().await;
-    let token = app.editor().await;
-    let service = app.service().await;
+    let (_app, token, service) = editing().await;
     let seed = get(&service, SEED).await.json();
     let texts = texts(&seed);
     assert!(texts.len() > 40, "{texts:?}");
@@ -131,8 +131,7 @@ async fn every_sentence_of_the_seed_is_found_at_its_pointer() {
 
 #[actix_web::test]
 async fn the_third_aftercare_tip_is_found_with_its_pointer_url_and_snippet() {
-    let app = TestApp::new().await;
-    let service = app.service().await;
+    let (_app, service) = serving().await;
     let seed = get(&service, SEED).await.json();
     let (index, tips) = seed["sections"]
         .as_array()
@@ -163,7 +162,7 @@ async fn the_third_aftercare_tip_is_found_with_its_pointer_url_and_snippet() {
         format!("{SEED}/sections/aftercare_tips/items/{}", tip["id"].as_str().unwrap())
     );
     let item = get(&service, url).await;
-    assert_eq!(item.status, 200);
+    item.assert_status(200);
     assert_eq!(item.json()["body"], tip["body"]);
     // The snippet: segments of the text as written, the matches marked, no HTML.
     let snippet = hit["snippet"].as_array().unwrap();
@@ -195,9 +194,7 @@ async fn the_third_aftercare_tip_is_found_with_its_pointer_url_and_snippet() {
 
 #[actix_web::test]
 async fn words_match_by_stem_accents_fold_and_the_last_word_is_a_prefix() {
-    let app = TestApp::new().await;
-    let token = app.editor().await;
-    let service = app.service().await;
+    let (_app, token, service) = editing().await;
     // The seed says "sunscreen"; "sunscreens" finds it, and the other way round.
     let found = search(&service, "sunscreens", "", None).await;
     let sunscreen = pointers(&found);
@@ -218,7 +215,7 @@ async fn words_match_by_stem_accents_fold_and_the_last_word_is_a_prefix() {
         &article("Crème brûlée facials", "published", "Apply the crème gently."),
     )
     .await;
-    assert_eq!(created.status, 201, "{}", String::from_utf8_lossy(&created.body));
+    created.assert_status(201);
     let found = search(&service, "creme brulee", "", None).await;
     assert_eq!(found["hits"][0]["pointer"], "/title", "{found}");
     assert_eq!(found["hits"][0]["article"]["slug"], "creme");
@@ -240,13 +237,10 @@ async fn words_match_by_stem_accents_fold_and_the_last_word_is_a_prefix() {
 
 #[actix_web::test]
 async fn drafts_are_invisible_anonymously_and_found_with_a_token_at_once_on_another_node() {
-    let app = TestApp::new().await;
-    let token = app.editor().await;
-    let (_, writer) = app.node().await;
-    let (_, reader) = app.node().await;
+    let (_app, token, (_, writer), (_, reader)) = editing_two_nodes().await;
     let body = article("Zanzibarite masks", "draft", "Spread the zanzibarite paste evenly.");
     let created = write_as(&writer, Method::PUT, "/v1/articles/masks", &token, &body).await;
-    assert_eq!(created.status, 201);
+    created.assert_status(201);
     // Anonymous: nothing, not in hits, totals, facets or suggestions.
     let anonymous = search(&reader, "zanzibarite", "", None).await;
     assert_eq!(
@@ -269,12 +263,8 @@ async fn drafts_are_invisible_anonymously_and_found_with_a_token_at_once_on_anot
     published["status"] = json!("published");
     published["sections"][0]["items"][0]["id"] = created.json()["sections"][0]["items"][0]["id"].clone();
     published["sections"][0]["items"][0]["body"] = json!("Spread the kaolinite paste evenly.");
-    let reply = send(
-        &writer,
-        write(Method::PUT, "/v1/articles/masks", &token, &published).insert_header(("If-Match", "*")),
-    )
-    .await;
-    assert_eq!(reply.status, 200, "{}", String::from_utf8_lossy(&reply.body));
+    let reply = put_over(&writer, "/v1/articles/masks", &token, &published).await;
+    reply.assert_status(200);
     assert_eq!(search(&reader, "zanzibarite", "", None).await["total"], 1);
     assert_eq!(search(&reader, "kaolinite", "", None).await["total"], 1);
     // Restoring the first revision brings the old text back, and only it.
@@ -283,54 +273,37 @@ async fn drafts_are_invisible_anonymously_and_found_with_a_token_at_once_on_anot
         .as_str()
         .unwrap()
         .to_owned();
-    let restored = send(
+    let restored = call_if_match(
         &writer,
-        TestRequest::post()
-            .uri(&format!("/v1/articles/masks/revisions/{first}/restore"))
-            .insert_header(bearer(&token))
-            .insert_header(("If-Match", "*")),
+        Method::POST,
+        &format!("/v1/articles/masks/revisions/{first}/restore"),
+        &token,
+        "*",
     )
     .await;
-    assert_eq!(restored.status, 200, "{}", String::from_utf8_lossy(&restored.body));
+    restored.assert_status(200);
     assert_eq!(search(&reader, "kaolinite", "", Some(&token)).await["total"], 0);
     assert_eq!(search(&reader, "zanzibarite", "", Some(&token)).await["total"], 2);
-    let deleted = send(
-        &writer,
-        TestRequest::delete()
-            .uri("/v1/articles/masks")
-            .insert_header(bearer(&token))
-            .insert_header(("If-Match", "*")),
-    )
-    .await;
-    assert_eq!(deleted.status, 204);
+    let deleted = call_if_match(&writer, Method::DELETE, "/v1/articles/masks", &token, "*").await;
+    deleted.assert_status(204);
     assert_eq!(search(&reader, "zanzibarite", "", Some(&token)).await["total"], 0);
 }
 
 #[actix_web::test]
 async fn a_german_text_is_found_in_german_once_its_translation_is_published() {
-    let app = TestApp::new().await;
+    let (app, editor, service) = editing().await;
     let admin = app.token("admin", lamina::auth::Role::Admin).await;
-    let editor = app.editor().await;
-    let service = app.service().await;
-    let reply = send(
+    let reply = put_as(
         &service,
-        write(
-            Method::PUT,
-            "/v1/locales/de",
-            &admin,
-            &json!({"name": "Deutsch", "fallback": null}),
-        ),
+        "/v1/locales/de",
+        &admin,
+        &json!({"name": "Deutsch", "fallback": null}),
     )
     .await;
-    assert_eq!(reply.status, 201);
+    reply.assert_status(201);
     let mut german = get(&service, SEED).await.json();
     german["summary"] = json!("Microneedling ist eine beliebte Behandlung für makellose Häute.");
-    let reply = send(
-        &service,
-        write(Method::PUT, &format!("{SEED}?locale=de"), &editor, &german).insert_header(("If-Match", "*")),
-    )
-    .await;
-    assert_eq!(reply.status, 200, "{}", String::from_utf8_lossy(&reply.body));
+    let reply = write_in_locale(&service, &editor, "de", &german).await;
     let etag = reply.header("etag").unwrap().to_owned();
 
     // German stems ("makellosen" finds "makellose"); a draft translation only with a token.
@@ -345,28 +318,16 @@ async fn a_german_text_is_found_in_german_once_its_translation_is_published() {
     // English searches never see German text.
     assert_eq!(search(&service, "makellosen", "", Some(&editor)).await["total"], 0);
 
-    let publish = send(
-        &service,
-        write(
-            Method::PUT,
-            &format!("{SEED}/translations/de"),
-            &editor,
-            &json!({"status": "published"}),
-        )
-        .insert_header(("If-Match", etag.as_str())),
-    )
-    .await;
-    assert_eq!(publish.status, 200, "{}", String::from_utf8_lossy(&publish.body));
+    publish_translation(&service, &editor, "de", &etag).await;
     let reply = get(&service, &search_path("Häute", "locale=de")).await;
-    assert_eq!(reply.status, 200);
+    reply.assert_status(200);
     assert_eq!(reply.header("content-language"), Some("de"));
     assert_eq!(pointers(&reply.json()), ["/summary"], "{}", reply.json());
 }
 
 #[actix_web::test]
 async fn kinds_filter_and_facets_agree_and_paging_returns_each_hit_once() {
-    let app = TestApp::new().await;
-    let service = app.service().await;
+    let (_app, service) = serving().await;
     let all = search(&service, "skin", "limit=50", None).await;
     let total = all["total"].as_i64().unwrap();
     assert!(total > 20, "{all}");
@@ -418,23 +379,18 @@ async fn kinds_filter_and_facets_agree_and_paging_returns_each_hit_once() {
     // A cursor of another search, or an edited one, is refused.
     let first = search(&service, "skin", "limit=2", None).await;
     let cursor = first["next_cursor"].as_str().unwrap();
-    get(&service, &search_path("collagen", &format!("cursor={cursor}")))
-        .await
-        .assert_problem(400, "invalid_cursor");
+    let foreign = search_path("collagen", &format!("cursor={cursor}"));
+    get_problem(&service, &foreign, 400, "invalid_cursor").await;
     let mut edited = cursor.to_owned();
     edited.replace_range(..1, if cursor.starts_with('A') { "B" } else { "A" });
-    get(&service, &search_path("skin", &format!("limit=2&cursor={edited}")))
-        .await
-        .assert_problem(400, "invalid_cursor");
-    get(&service, &search_path("skin", "kinds=bogus"))
-        .await
-        .assert_problem(400, "invalid_sections");
+    let tampered = search_path("skin", &format!("limit=2&cursor={edited}"));
+    get_problem(&service, &tampered, 400, "invalid_cursor").await;
+    get_problem(&service, &search_path("skin", "kinds=bogus"), 400, "invalid_sections").await;
 }
 
 #[actix_web::test]
 async fn a_misspelling_gets_a_suggestion_and_bad_queries_are_refused() {
-    let app = TestApp::new().await;
-    let service = app.service().await;
+    let (_app, service) = serving().await;
     let found = search(&service, "micro neddling", "", None).await;
     assert_eq!(found["total"], 0);
     assert_eq!(found["suggestion"], "micro needling", "{found}");
@@ -444,42 +400,26 @@ async fn a_misspelling_gets_a_suggestion_and_bad_queries_are_refused() {
     assert_eq!(search(&service, "qwxzvbn", "", None).await["suggestion"], Value::Null);
 
     for q in ["", "   ", &"skin ".repeat(41), "the of and", "!!!", "a\u{1}b"] {
-        get(&service, &search_path(q, ""))
-            .await
-            .assert_problem(400, "invalid_query");
+        get_problem(&service, &search_path(q, ""), 400, "invalid_query").await;
     }
-    get(&service, "/v1/search").await.assert_problem(400, "invalid_query");
-    get(&service, &search_path("skin", "limit=51"))
-        .await
-        .assert_problem(400, "invalid_limit");
-    get(&service, &search_path("skin", "lang=de"))
-        .await
-        .assert_problem(400, "unknown_query_parameter");
-    get(&service, &search_path("skin", "locale=xx"))
-        .await
-        .assert_problem(400, "unknown_locale");
+    get_problem(&service, "/v1/search", 400, "invalid_query").await;
+    get_problem(&service, &search_path("skin", "limit=51"), 400, "invalid_limit").await;
+    let unknown_lang = search_path("skin", "lang=de");
+    get_problem(&service, &unknown_lang, 400, "unknown_query_parameter").await;
+    get_problem(&service, &search_path("skin", "locale=xx"), 400, "unknown_locale").await;
 }
 
 #[actix_web::test]
 async fn anonymous_answers_are_cached_briefly_and_limited_per_address() {
-    let mut app = TestApp::new().await;
-    app.config.searches_per_minute = 3;
-    let token = app.editor().await;
-    let service = app.service().await;
+    let (_app, token, service) = editing_with(|config| config.searches_per_minute = 3).await;
     let anonymous = get(&service, &search_path("skin", "")).await;
-    assert_eq!(anonymous.status, 200);
+    anonymous.assert_status(200);
     assert_eq!(anonymous.header("cache-control"), Some("public, max-age=10"));
     assert_eq!(anonymous.header("content-language"), Some("en"));
     assert!(anonymous.header("vary").unwrap().contains("Accept-Language"));
     let etag = anonymous.etag();
-    let again = send(
-        &service,
-        TestRequest::get()
-            .uri(&search_path("skin", ""))
-            .insert_header(("If-None-Match", etag.as_str())),
-    )
-    .await;
-    assert_eq!(again.status, 304);
+    let again = get_with(&service, &search_path("skin", ""), &[("If-None-Match", &etag)]).await;
+    again.assert_status(304);
     assert!(again.body.is_empty());
     let personal = get_as(&service, &search_path("skin", ""), &token).await;
     assert_eq!(personal.header("cache-control"), Some("private, no-store"));
@@ -495,19 +435,8 @@ async fn anonymous_answers_are_cached_briefly_and_limited_per_address() {
 
 #[actix_web::test]
 async fn a_release_is_searchable_once_published_and_not_while_staged_or_previewed() {
-    let app = TestApp::new().await;
-    let token = app.editor().await;
-    let service = app.service().await;
-    let created = write_as(
-        &service,
-        Method::POST,
-        "/v1/releases",
-        &token,
-        &json!({"title": "Peels"}),
-    )
-    .await;
-    assert_eq!(created.status, 201);
-    let release = format!("/v1/releases/{}", created.json()["id"].as_str().unwrap());
+    let (_app, token, service) = editing().await;
+    let (release, _) = create_release(&service, &token, "Peels").await;
     let body = article(
         "Glycolic peels",
         "published",
@@ -518,15 +447,18 @@ async fn a_release_is_searchable_once_published_and_not_while_staged_or_previewe
     // A preview applies the release in a transaction that is rolled back.
     let previewed = get_as(
         &service,
-        &format!("/v1/articles/peels?release={}", created.json()["id"].as_str().unwrap()),
+        &format!(
+            "/v1/articles/peels?release={}",
+            release.trim_start_matches("/v1/releases/")
+        ),
         &token,
     )
     .await;
-    assert_eq!(previewed.status, 200, "{}", String::from_utf8_lossy(&previewed.body));
+    previewed.assert_status(200);
     assert_eq!(search(&service, "glycolic", "", Some(&token)).await["total"], 0);
 
     let published = call_if_match(&service, Method::POST, &format!("{release}/publish"), &token, "*").await;
-    assert_eq!(published.status, 200, "{}", String::from_utf8_lossy(&published.body));
+    published.assert_status(200);
     let found = search(&service, "glycolic", "", None).await;
     assert_eq!(pointers(&found), ["/title", "/sections/0/items/0/body"], "{found}");
     assert_eq!(found["hits"][0]["url"], "/v1/articles/peels");
@@ -535,8 +467,7 @@ async fn a_release_is_searchable_once_published_and_not_while_staged_or_previewe
 
 #[actix_web::test]
 async fn hostile_queries_are_answered_without_errors() {
-    let app = TestApp::new().await;
-    let service = app.service().await;
+    let (_app, service) = serving().await;
     for q in [
         "o'neil",
         "back\\slash",
@@ -570,5 +501,5 @@ async fn hostile_queries_are_answered_without_errors() {
     }
     let long = "skin or ".repeat(25);
     let reply = get(&service, &search_path(long.trim(), "")).await;
-    assert_eq!(reply.status, 200);
+    reply.assert_status(200);
 }

@@ -1,6 +1,6 @@
 //! The micro-needling article comes back whole, verbatim and in order.
 
-use crate::common::{SEED, TestApp, get};
+use crate::common::{SEED, TestApp, get, serving};
 use serde_json::Value;
 
 /// A copy of `../shared/content/micro-needling-article.txt`, so a clone without
@@ -82,10 +82,9 @@ fn render(article: &Value) -> Vec<String> {
 
 #[actix_web::test]
 async fn every_line_of_the_source_comes_back_verbatim_and_in_order() {
-    let app = TestApp::new().await;
-    let service = app.service().await;
+    let (_app, service) = serving().await;
     let reply = get(&service, SEED).await;
-    assert_eq!(reply.status, 200);
+    reply.assert_status(200);
     let article = reply.json();
 
     // The source's content lines: all but blank lines and the trailing "Comments" page chrome.

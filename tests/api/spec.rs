@@ -21,14 +21,14 @@ fn the_committed_spec_is_current() {
 async fn the_served_spec_is_the_committed_one() {
     let app = TestApp::new().await;
     let reply = get(&app.service().await, "/openapi.json").await;
-    assert_eq!(reply.status, 200);
+    reply.assert_status(200);
     let committed: Value = serde_json::from_str(&lamina::openapi::spec_json()).unwrap();
     assert_eq!(reply.json(), committed);
     let docs = get(&app.service().await, "/docs").await;
-    assert_eq!(docs.status, 308);
+    docs.assert_status(308);
     assert_eq!(docs.header("location"), Some("/docs/"));
     let ui = get(&app.service().await, "/docs/").await;
-    assert_eq!(ui.status, 200);
+    ui.assert_status(200);
     assert!(String::from_utf8_lossy(&ui.body).contains("swagger"));
 }
 

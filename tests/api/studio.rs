@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet};
 
 use actix_web::test;
 
-use crate::common::{TestApp, get, send};
+use crate::common::{get, get_problem, get_with, send, serving};
 
 /// Every `href="…"` and `src="…"` of the page that points at an asset.
 fn asset_paths(page: &str) -> Vec<String> {
@@ -57,15 +57,14 @@ fn assert_policy(reply: &crate::common::Reply, what: &str) {
 
 #[actix_web::test]
 async fn the_studio_is_served_from_the_binary_under_a_strict_policy() {
-    let app = TestApp::new().await;
-    let service = app.service().await;
+    let (_app, service) = serving().await;
 
     let redirect = get(&service, "/studio").await;
-    assert_eq!(redirect.status, 308);
+    redirect.assert_status(308);
     assert_eq!(redirect.header("location"), Some("/studio/"));
 
     let page = get(&service, "/studio/").await;
-    assert_eq!(page.status, 200);
+    page.assert_status(200);
     assert_eq!(page.header("content-type"), Some("text/html; charset=utf-8"));
     assert_eq!(
         page.header("cache-control"),
@@ -90,14 +89,8 @@ async fn the_studio_is_served_from_the_binary_under_a_strict_policy() {
     );
 
     let etag = page.header("etag").unwrap().to_owned();
-    let again = send(
-        &service,
-        test::TestRequest::get()
-            .uri("/studio/")
-            .insert_header(("If-None-Match", etag)),
-    )
-    .await;
-    assert_eq!(again.status, 304);
+    let again = get_with(&service, "/studio/", &[("If-None-Match", &etag)]).await;
+    again.assert_status(304);
     assert!(again.body.is_empty());
 
     let linked = asset_paths(&html);
@@ -155,13 +148,7 @@ async fn the_studio_is_served_from_the_binary_under_a_strict_policy() {
             graph.insert(file.clone(), imports(&script));
         }
         if plain.body.len() > 2048 {
-            let compressed = send(
-                &service,
-                test::TestRequest::get()
-                    .uri(&path)
-                    .insert_header(("Accept-Encoding", "gzip, br")),
-            )
-            .await;
+            let compressed = get_with(&service, &path, &[("Accept-Encoding", "gzip, br")]).await;
             assert_eq!(compressed.header("content-encoding"), Some("br"), "{path}");
             assert!(compressed.body.len() < plain.body.len() / 2, "{path}");
         }
@@ -182,12 +169,9 @@ async fn the_studio_is_served_from_the_binary_under_a_strict_policy() {
     }
 
     // An asset of another version (an older binary's page) or an unknown file is a 404 problem.
-    get(&service, "/studio/assets/0123456789abcdef01234567/app.js")
-        .await
-        .assert_problem(404, "route_not_found");
-    get(&service, &format!("{folder}/secrets.js"))
-        .await
-        .assert_problem(404, "route_not_found");
+    let old_asset = "/studio/assets/0123456789abcdef01234567/app.js";
+    get_problem(&service, old_asset, 404, "route_not_found").await;
+    get_problem(&service, &format!("{folder}/secrets.js"), 404, "route_not_found").await;
     let head = send(
         &service,
         test::TestRequest::default()

@@ -3,34 +3,16 @@
 //! owned by one `serve` at a time, and a stale `postmaster.pid` explained.
 
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 use actix_web::test::TestRequest;
 
-use crate::common::{TestApp, send};
+use crate::common::{TestApp, free_port, raw_http, send};
 
 const ARTICLE: &str = "/v1/articles/explore-micro-needling-for-flawless-skin-today";
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-/// A raw HTTP/1.1 GET; returns the whole response text.
-fn get(port: u16, path: &str) -> Option<String> {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    stream.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
-    )
-    .ok()?;
-    let mut response = Vec::new();
-    stream.read_to_end(&mut response).ok()?;
-    Some(String::from_utf8_lossy(&response).into_owned())
-}
 
 /// A scratch directory holding a lamina data directory; on drop, any
 /// PostgreSQL server left on it is shut down and the directory removed.
@@ -125,7 +107,7 @@ impl Lamina {
     fn wait_serving(&mut self) {
         let started = Instant::now();
         while started.elapsed() < Duration::from_secs(90) {
-            if let Some(response) = get(self.port, ARTICLE) {
+            if let Some(response) = raw_http(self.port, "GET", ARTICLE) {
                 assert!(response.starts_with("HTTP/1.1 200"), "{response}");
                 return;
             }
@@ -206,7 +188,7 @@ fn a_killed_postmaster_is_restarted_and_requests_recover() {
     let mut down = false;
     let mut ready_after = None;
     while killed.elapsed() < Duration::from_secs(30) {
-        let response = get(lamina.port, "/readyz").unwrap_or_default();
+        let response = raw_http(lamina.port, "GET", "/readyz").unwrap_or_default();
         if response.starts_with("HTTP/1.1 200") {
             if down {
                 ready_after = Some(killed.elapsed());
@@ -222,7 +204,7 @@ fn a_killed_postmaster_is_restarted_and_requests_recover() {
         std::thread::sleep(Duration::from_millis(20));
     }
     let ready_after = ready_after.unwrap_or_else(|| panic!("not ready again within 30 s:\n{}", lamina.log()));
-    let article = get(lamina.port, ARTICLE).unwrap();
+    let article = raw_http(lamina.port, "GET", ARTICLE).unwrap();
     let served_after = killed.elapsed();
     assert!(article.starts_with("HTTP/1.1 200"), "{article}");
     eprintln!(
@@ -239,7 +221,11 @@ fn a_killed_postmaster_is_restarted_and_requests_recover() {
         reason.contains("Retry-After: 1") || reason.contains("retry-after: 1"),
         "{reason}"
     );
-    assert!(get(lamina.port, "/healthz").unwrap().starts_with("HTTP/1.1 200"));
+    assert!(
+        raw_http(lamina.port, "GET", "/healthz")
+            .unwrap()
+            .starts_with("HTTP/1.1 200")
+    );
     let log = lamina.log_with("restarted the private PostgreSQL server");
     assert!(log.contains("exited unexpectedly; restarting it"), "{log}");
     assert!(log.contains("restarted the private PostgreSQL server"), "{log}");
@@ -303,7 +289,11 @@ fn a_second_serve_on_the_same_data_dir_refuses_and_leaves_the_first_alone() {
 
     std::thread::sleep(Duration::from_millis(500));
     assert!(alive(postmaster));
-    assert!(get(first.port, ARTICLE).unwrap().starts_with("HTTP/1.1 200"));
+    assert!(
+        raw_http(first.port, "GET", ARTICLE)
+            .unwrap()
+            .starts_with("HTTP/1.1 200")
+    );
     first.terminate();
     assert!(wait_gone(postmaster, Duration::from_secs(10)));
 }
@@ -352,7 +342,7 @@ async fn readiness_says_why_while_the_server_is_restarted() {
     };
     let service = actix_web::test::init_service(lamina::build_app(state)).await;
     let ready = send(&service, TestRequest::get().uri("/readyz")).await;
-    assert_eq!(ready.status, 200);
+    ready.assert_status(200);
 
     health.set_problem(Some(
         "the private PostgreSQL server exited unexpectedly and is being restarted (attempt 3)".to_owned(),
@@ -369,7 +359,7 @@ async fn readiness_says_why_while_the_server_is_restarted() {
     );
     assert!(problem["request_id"].is_string(), "{problem}");
     let health_check = send(&service, TestRequest::get().uri("/healthz")).await;
-    assert_eq!(health_check.status, 200);
+    health_check.assert_status(200);
 
     health.set_problem(None);
     assert_eq!(send(&service, TestRequest::get().uri("/readyz")).await.status, 200);
@@ -429,7 +419,7 @@ fn a_stalled_database_answers_503_within_5_s_and_recovers() {
     let token = String::from_utf8(token.stdout).unwrap().trim().to_owned();
     assert!(token.starts_with("lamina_"));
     let port = lamina.port;
-    get(port, ARTICLE).unwrap();
+    raw_http(port, "GET", ARTICLE).unwrap();
 
     let processes = cluster_processes(scratch.postmaster().unwrap());
     assert!(processes.len() > 2, "{processes:?}");

@@ -7,7 +7,7 @@ use actix_web::http::Method;
 use actix_web::test::TestRequest;
 use serde_json::{Value, json};
 
-use crate::common::{SEED, TestApp, bearer, get, send, write};
+use crate::common::{SEED, TestApp, bearer, call_if_match, editing, get, get_problem, put_over, send, serving, write};
 
 /// Sends through any service (the harness's is an opaque `impl Service`).
 macro_rules! call {
@@ -30,6 +30,21 @@ fn request(path: &str, token: Option<&str>) -> TestRequest {
         Some(token) => request.insert_header(bearer(token)),
         None => request,
     }
+}
+
+/// The one text column of each row `query` selects.
+async fn texts(db: &tokio_postgres::Client, query: &str) -> Vec<String> {
+    db.query(query, &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| row.get(0))
+        .collect()
+}
+
+/// The sync path that resumes at `cursor`.
+fn at_cursor(cursor: &str) -> String {
+    format!("/v1/sync?cursor={cursor}")
 }
 
 /// The `article` of each article entry of a feed body, as the bytes sent
@@ -113,7 +128,7 @@ impl Client {
 
     /// Applies one answer; returns `has_more`.
     fn apply(&mut self, reply: &crate::common::Reply) -> bool {
-        assert_eq!(reply.status, 200, "{}", String::from_utf8_lossy(&reply.body));
+        reply.assert_status(200);
         let expected_cache = if self.token.is_some() {
             "private, no-store"
         } else {
@@ -174,12 +189,19 @@ macro_rules! sync_all {
     }};
 }
 
+/// An anonymous client that has read the whole feed.
+async fn caught_up<S: crate::common::AppService>(service: &S) -> Client {
+    let mut client = Client::new(None);
+    sync_all!(service, &mut client, 100);
+    client
+}
+
 /// Every article the caller can list, id → its `GET` body.
 macro_rules! readable {
     ($service:expr, $token:expr) => {{
         let token: Option<&str> = $token;
         let list = call!($service, request("/v1/articles?limit=100", token));
-        assert_eq!(list.status, 200);
+        list.assert_status(200);
         let list = list.json();
         assert!(list["next_cursor"].is_null(), "more than 100 articles");
         let mut articles = BTreeMap::new();
@@ -188,7 +210,7 @@ macro_rules! readable {
                 $service,
                 request(&format!("/v1/articles/{}", item["slug"].as_str().unwrap()), token)
             );
-            assert_eq!(reply.status, 200);
+            reply.assert_status(200);
             articles.insert(item["id"].as_str().unwrap().to_owned(), reply.body);
         }
         articles
@@ -248,10 +270,8 @@ fn as_write(article: &Value) -> Value {
 
 #[actix_web::test]
 async fn the_feed_reproduces_get_bodies_through_random_writes() {
-    let app = TestApp::new().await;
-    let editor = app.editor().await;
+    let (app, editor, service) = editing().await;
     let preview = app.token("preview", lamina::auth::Role::Preview).await;
-    let service = app.service().await;
     let seed = std::env::var("LAMINA_SYNC_SEED")
         .ok()
         .and_then(|seed| seed.parse().ok())
@@ -289,7 +309,7 @@ async fn the_feed_reproduces_get_bodies_through_random_writes() {
                             &article_body(&format!("Article {created}"), status)
                         )
                     );
-                    assert_eq!(reply.status, 201, "{}", String::from_utf8_lossy(&reply.body));
+                    reply.assert_status(201);
                 }
                 (1, Some(slug)) => {
                     let reply = call!(&service, request(&format!("/v1/articles/{slug}"), Some(&editor)));
@@ -305,7 +325,7 @@ async fn the_feed_reproduces_get_bodies_through_random_writes() {
                         write(Method::PUT, &format!("/v1/articles/{slug}"), &editor, &body)
                             .insert_header(("If-Match", "*"))
                     );
-                    assert_eq!(reply.status, 200, "{}", String::from_utf8_lossy(&reply.body));
+                    reply.assert_status(200);
                 }
                 (2, Some(slug)) => {
                     let reply = call!(&service, request(&format!("/v1/articles/{slug}"), Some(&editor)));
@@ -334,7 +354,7 @@ async fn the_feed_reproduces_get_bodies_through_random_writes() {
                         )
                         .insert_header(("If-Match", "*"))
                     );
-                    assert_eq!(reply.status, 200, "{}", String::from_utf8_lossy(&reply.body));
+                    reply.assert_status(200);
                 }
                 (3, Some(slug)) => {
                     let risks = json!({"kind": "risks", "heading": "Risks", "items": [{"title": "Redness", "body": format!("Round {round}.")}]});
@@ -350,24 +370,20 @@ async fn the_feed_reproduces_get_bodies_through_random_writes() {
                     assert!([200, 201].contains(&reply.status.as_u16()));
                 }
                 (4, Some(slug)) => {
-                    let reply = call!(
+                    let reply = call_if_match(
                         &service,
-                        TestRequest::delete()
-                            .uri(&format!("/v1/articles/{slug}/sections/overview"))
-                            .insert_header(bearer(&editor))
-                            .insert_header(("If-Match", "*"))
-                    );
+                        Method::DELETE,
+                        &format!("/v1/articles/{slug}/sections/overview"),
+                        &editor,
+                        "*",
+                    )
+                    .await;
                     assert!([204, 404].contains(&reply.status.as_u16()));
                 }
                 (_, Some(slug)) => {
-                    let reply = call!(
-                        &service,
-                        TestRequest::delete()
-                            .uri(&format!("/v1/articles/{slug}"))
-                            .insert_header(bearer(&editor))
-                            .insert_header(("If-Match", "*"))
-                    );
-                    assert_eq!(reply.status, 204);
+                    let reply =
+                        call_if_match(&service, Method::DELETE, &format!("/v1/articles/{slug}"), &editor, "*").await;
+                    reply.assert_status(204);
                 }
             }
             // Sometimes a client reads a page in the middle of the writes.
@@ -403,13 +419,7 @@ async fn the_feed_reproduces_get_bodies_through_random_writes() {
     }
     // The writes were of every kind (published or unpublished, depending on the seed).
     let db = connect(&app.db.url).await;
-    let events: Vec<String> = db
-        .query("SELECT DISTINCT event FROM changes", &[])
-        .await
-        .unwrap()
-        .iter()
-        .map(|row| row.get(0))
-        .collect();
+    let events = texts(&db, "SELECT DISTINCT event FROM changes").await;
     for event in ["article.created", "article.updated", "article.deleted"] {
         assert!(events.iter().any(|found| found == event), "no {event}: {events:?}");
     }
@@ -423,11 +433,8 @@ async fn the_feed_reproduces_get_bodies_through_random_writes() {
 
 #[actix_web::test]
 async fn a_write_waiting_on_a_lock_during_a_sync_call_is_delivered_by_the_next() {
-    let app = TestApp::new().await;
-    let editor = app.editor().await;
-    let service = app.service().await;
-    let mut client = Client::new(None);
-    sync_all!(&service, &mut client, 100);
+    let (app, editor, service) = editing().await;
+    let mut client = caught_up(&service).await;
 
     let locker = connect(&app.db.url).await;
     locker
@@ -440,10 +447,7 @@ async fn a_write_waiting_on_a_lock_during_a_sync_call_is_delivered_by_the_next()
     let seed = get(&service, SEED).await.json();
     let mut body = as_write(&seed);
     body["title"] = json!("Written under a lock");
-    let put = send(
-        &service,
-        write(Method::PUT, SEED, &editor, &body).insert_header(("If-Match", "*")),
-    );
+    let put = put_over(&service, SEED, &editor, &body);
     let meanwhile = async {
         // Let the write reach the lock.
         actix_web::rt::time::sleep(std::time::Duration::from_millis(300)).await;
@@ -452,7 +456,7 @@ async fn a_write_waiting_on_a_lock_during_a_sync_call_is_delivered_by_the_next()
         reply
     };
     let (put, meanwhile) = tokio::join!(put, meanwhile);
-    assert_eq!(put.status, 200, "{}", String::from_utf8_lossy(&put.body));
+    put.assert_status(200);
     assert!(!client.apply(&meanwhile));
     assert_eq!(meanwhile.json()["entries"], json!([]));
     let reply = get(&service, &client.path(100)).await;
@@ -463,9 +467,7 @@ async fn a_write_waiting_on_a_lock_during_a_sync_call_is_delivered_by_the_next()
 
 #[actix_web::test]
 async fn a_write_committed_after_a_younger_one_is_delivered_by_the_next_call() {
-    let app = TestApp::new().await;
-    let editor = app.editor().await;
-    let service = app.service().await;
+    let (app, editor, service) = editing().await;
     let mut client = Client::new(Some(editor.clone()));
     sync_all!(&service, &mut client, 100);
     assert_eq!(client.copy.len(), 1);
@@ -484,16 +486,8 @@ async fn a_write_committed_after_a_younger_one_is_delivered_by_the_next_call() {
     .await
     .unwrap();
     // …while a younger one commits.
-    let reply = call!(
-        &service,
-        write(
-            Method::PUT,
-            "/v1/articles/younger",
-            &editor,
-            &article_body("Younger", "published")
-        )
-    );
-    assert_eq!(reply.status, 201);
+    let reply = put_article(&service, &editor, "younger", "Younger", "published").await;
+    reply.assert_status(201);
 
     // The call made meanwhile delivers neither: the younger write waits for the older.
     let reply = call!(&service, request(&client.path(100), Some(&editor)));
@@ -522,9 +516,7 @@ async fn a_write_committed_after_a_younger_one_is_delivered_by_the_next_call() {
 
 #[actix_web::test]
 async fn pages_visibility_and_deletions() {
-    let app = TestApp::new().await;
-    let editor = app.editor().await;
-    let service = app.service().await;
+    let (app, editor, service) = editing().await;
     for (slug, status) in [("one", "published"), ("two", "draft"), ("three", "published")] {
         let reply = call!(
             &service,
@@ -535,7 +527,7 @@ async fn pages_visibility_and_deletions() {
                 &article_body(slug, status)
             )
         );
-        assert_eq!(reply.status, 201);
+        reply.assert_status(201);
     }
     // Anonymous: the three published articles, one a page (in id order, but
     // for any changed above the horizon: they come after, in change order).
@@ -564,17 +556,11 @@ async fn pages_visibility_and_deletions() {
         &service,
         write(Method::PUT, "/v1/articles/one", &editor, &body).insert_header(("If-Match", "*"))
     );
-    assert_eq!(reply.status, 200);
+    reply.assert_status(200);
     let one = reply.json()["id"].as_str().unwrap().to_owned();
     let three = get(&service, "/v1/articles/three").await.json()["id"].clone();
-    let reply = call!(
-        &service,
-        TestRequest::delete()
-            .uri("/v1/articles/three")
-            .insert_header(bearer(&editor))
-            .insert_header(("If-Match", "*"))
-    );
-    assert_eq!(reply.status, 204);
+    let reply = call_if_match(&service, Method::DELETE, "/v1/articles/three", &editor, "*").await;
+    reply.assert_status(204);
 
     // One a page, in the order of the changes.
     let mut entries = Vec::new();
@@ -611,13 +597,7 @@ async fn pages_visibility_and_deletions() {
 
     // The change log says what happened.
     let db = connect(&app.db.url).await;
-    let events: Vec<String> = db
-        .query("SELECT event FROM changes ORDER BY seq", &[])
-        .await
-        .unwrap()
-        .iter()
-        .map(|row| row.get(0))
-        .collect();
+    let events = texts(&db, "SELECT event FROM changes ORDER BY seq").await;
     assert_eq!(
         events,
         [
@@ -633,23 +613,12 @@ async fn pages_visibility_and_deletions() {
 
 #[actix_web::test]
 async fn pruned_cursors_answer_410_and_bad_queries_400() {
-    let app = TestApp::new().await;
-    let editor = app.editor().await;
-    let service = app.service().await;
-    let mut client = Client::new(None);
-    sync_all!(&service, &mut client, 100);
+    let (app, editor, service) = editing().await;
+    let client = caught_up(&service).await;
     let old = client.cursor.clone().unwrap();
     let mut paging = Client::new(None);
-    let reply = call!(
-        &service,
-        write(
-            Method::PUT,
-            "/v1/articles/two",
-            &editor,
-            &article_body("Two", "published")
-        )
-    );
-    assert_eq!(reply.status, 201);
+    let reply = put_article(&service, &editor, "two", "Two", "published").await;
+    reply.assert_status(201);
     assert!(sync_page!(&service, &mut paging, 1));
     let mid_initial = paging.cursor.clone().unwrap();
 
@@ -658,21 +627,11 @@ async fn pruned_cursors_answer_410_and_bad_queries_400() {
     db.batch_execute("UPDATE changes SET created_at = now() - interval '31 days'")
         .await
         .unwrap();
-    let reply = call!(
-        &service,
-        write(
-            Method::PUT,
-            "/v1/articles/three",
-            &editor,
-            &article_body("Three", "published")
-        )
-    );
-    assert_eq!(reply.status, 201);
+    let reply = put_article(&service, &editor, "three", "Three", "published").await;
+    reply.assert_status(201);
     let left: i64 = db.query_one("SELECT count(*) FROM changes", &[]).await.unwrap().get(0);
     assert_eq!(left, 1, "the old changes are pruned");
-    get(&service, &format!("/v1/sync?cursor={old}"))
-        .await
-        .assert_problem(410, "sync_cursor_expired");
+    get_problem(&service, &format!("/v1/sync?cursor={old}"), 410, "sync_cursor_expired").await;
     // The initial sync began after the pruned changes: it goes on.
     assert_eq!(
         get(&service, &format!("/v1/sync?cursor={mid_initial}")).await.status,
@@ -690,9 +649,7 @@ async fn pruned_cursors_answer_410_and_bad_queries_400() {
         .await
         .unwrap();
     for cursor in [again.cursor.as_deref().unwrap(), &mid_initial] {
-        get(&service, &format!("/v1/sync?cursor={cursor}"))
-            .await
-            .assert_problem(410, "sync_cursor_expired");
+        get_problem(&service, &at_cursor(cursor), 410, "sync_cursor_expired").await;
     }
 
     for junk in [
@@ -707,21 +664,13 @@ async fn pruned_cursors_answer_410_and_bad_queries_400() {
         "s-10000000000000000",
         "%E2%9C%93",
     ] {
-        get(&service, &format!("/v1/sync?cursor={junk}"))
-            .await
-            .assert_problem(400, "invalid_cursor");
+        get_problem(&service, &format!("/v1/sync?cursor={junk}"), 400, "invalid_cursor").await;
     }
     for limit in ["0", "501"] {
-        get(&service, &format!("/v1/sync?limit={limit}"))
-            .await
-            .assert_problem(400, "invalid_limit");
+        get_problem(&service, &format!("/v1/sync?limit={limit}"), 400, "invalid_limit").await;
     }
-    get(&service, "/v1/sync?limit=x")
-        .await
-        .assert_problem(400, "invalid_query");
-    get(&service, "/v1/sync?since=s-1")
-        .await
-        .assert_problem(400, "unknown_query_parameter");
+    get_problem(&service, "/v1/sync?limit=x", 400, "invalid_query").await;
+    get_problem(&service, "/v1/sync?since=s-1", 400, "unknown_query_parameter").await;
     let reply = call!(&service, request("/v1/sync", Some("not-a-token")));
     reply.assert_problem(401, "unauthorized");
     assert_eq!(get(&service, "/v1/sync?limit=500").await.status, 200);
@@ -735,6 +684,26 @@ macro_rules! expect {
         assert_eq!(reply.status, $status, "{}", String::from_utf8_lossy(&reply.body));
         reply
     }};
+}
+
+/// `PUT /v1/articles/{slug}` of an article titled `title` in `status`, sent.
+async fn put_article<S: crate::common::AppService>(
+    service: &S,
+    editor: &str,
+    slug: &str,
+    title: &str,
+    status: &str,
+) -> crate::common::Reply {
+    send(
+        service,
+        write(
+            Method::PUT,
+            &format!("/v1/articles/{slug}"),
+            editor,
+            &article_body(title, status),
+        ),
+    )
+    .await
 }
 
 /// Creates an article (201): the request.
@@ -803,10 +772,8 @@ fn entries_of(bodies: &[Vec<u8>]) -> Vec<Value> {
 
 #[actix_web::test]
 async fn anonymous_callers_learn_nothing_of_drafts_they_never_could_see() {
-    let app = TestApp::new().await;
-    let editor = app.editor().await;
+    let (app, editor, service) = editing().await;
     let preview = app.token("preview", lamina::auth::Role::Preview).await;
-    let service = app.service().await;
     let mut anonymous = Client::new(None);
     sync_all!(&service, &mut anonymous, 100);
     let mut previewer = Client::new(Some(preview.clone()));
@@ -877,10 +844,8 @@ async fn anonymous_callers_learn_nothing_of_drafts_they_never_could_see() {
 
 #[actix_web::test]
 async fn a_slug_deleted_and_taken_again_comes_deleted_first_also_across_pages() {
-    let app = TestApp::new().await;
-    let editor = app.editor().await;
+    let (app, editor, service) = editing().await;
     let preview = app.token("preview", lamina::auth::Role::Preview).await;
-    let service = app.service().await;
     // Eight slugs: entries in any order but that of the changes (article
     // ids are random) would put some new article before its slug's deletion.
     let slugs: Vec<String> = (0..8).map(|i| format!("reused-{i}")).collect();
@@ -926,9 +891,7 @@ async fn a_slug_deleted_and_taken_again_comes_deleted_first_also_across_pages() 
 
 #[actix_web::test]
 async fn an_initial_sync_during_deletes_ends_with_what_is_readable() {
-    let app = TestApp::new().await;
-    let editor = app.editor().await;
-    let service = app.service().await;
+    let (_app, editor, service) = editing().await;
     for i in 0..6 {
         expect!(&service, creating(&editor, &format!("during-{i}"), "published"), 201);
     }
@@ -982,9 +945,7 @@ fn creating_large(editor: &str, slug: &str) -> Vec<TestRequest> {
 
 #[actix_web::test]
 async fn a_page_takes_no_more_entries_once_it_passes_four_mebibytes() {
-    let app = TestApp::new().await;
-    let editor = app.editor().await;
-    let service = app.service().await;
+    let (_app, editor, service) = editing().await;
     // Six: five pass 4 MiB, whatever their order.
     for i in 0..6 {
         for request in creating_large(&editor, &format!("large-{i}")) {
@@ -1044,21 +1005,17 @@ fn another_installation(app: &TestApp) -> crate::common::TestDb {
 
 #[actix_web::test]
 async fn cursors_this_database_never_handed_out_are_400() {
-    let app = TestApp::new().await;
-    let service = app.service().await;
-    let mut client = Client::new(None);
-    sync_all!(&service, &mut client, 100);
+    let (app, service) = serving().await;
+    let client = caught_up(&service).await;
     let cursor = client.cursor.clone().unwrap();
-    assert_eq!(get(&service, &format!("/v1/sync?cursor={cursor}")).await.status, 200);
+    assert_eq!(get(&service, &at_cursor(&cursor)).await.status, 200);
 
     // Edited: any character.
     for at in [0, cursor.len() / 2, cursor.len() - 1] {
         let mut edited = cursor.clone().into_bytes();
         edited[at] = if edited[at] == b'A' { b'B' } else { b'A' };
         let edited = String::from_utf8(edited).unwrap();
-        get(&service, &format!("/v1/sync?cursor={edited}"))
-            .await
-            .assert_problem(400, "invalid_cursor");
+        get_problem(&service, &format!("/v1/sync?cursor={edited}"), 400, "invalid_cursor").await;
     }
     // Another installation's, and ours there.
     let other = another_installation(&app);
@@ -1070,28 +1027,18 @@ async fn cursors_this_database_never_handed_out_are_400() {
         get(&other_service, &format!("/v1/sync?cursor={foreign}")).await.status,
         200
     );
-    get(&service, &format!("/v1/sync?cursor={foreign}"))
-        .await
-        .assert_problem(400, "invalid_cursor");
-    get(&other_service, &format!("/v1/sync?cursor={cursor}"))
-        .await
-        .assert_problem(400, "invalid_cursor");
+    get_problem(&service, &format!("/v1/sync?cursor={foreign}"), 400, "invalid_cursor").await;
+    get_problem(&other_service, &at_cursor(&cursor), 400, "invalid_cursor").await;
     // Cursors of the format before cursors were signed: from the future
     // (ahead of every transaction of this database) 400, others 410.
-    get(&service, "/v1/sync?cursor=s-99999999999")
-        .await
-        .assert_problem(400, "invalid_cursor");
-    get(&service, "/v1/sync?cursor=s-ffffffffffffffff")
-        .await
-        .assert_problem(400, "invalid_cursor");
+    get_problem(&service, "/v1/sync?cursor=s-99999999999", 400, "invalid_cursor").await;
+    get_problem(&service, "/v1/sync?cursor=s-ffffffffffffffff", 400, "invalid_cursor").await;
     for old in [
         "s-1",
         "i-2-0b0c6f2e8a414c3b9d7e2f5a1b3c4d5e",
         "d-1-3-0b0c6f2e8a414c3b9d7e2f5a1b3c4d5e",
     ] {
-        let problem = get(&service, &format!("/v1/sync?cursor={old}"))
-            .await
-            .assert_problem(410, "sync_cursor_expired");
+        let problem = get_problem(&service, &format!("/v1/sync?cursor={old}"), 410, "sync_cursor_expired").await;
         assert!(problem["detail"].as_str().unwrap().contains("start again"), "{problem}");
     }
 }
@@ -1112,8 +1059,7 @@ async fn a_restore_from_an_older_backup_expires_the_cursors_handed_out_since() {
         .unwrap();
     let editor = app.editor().await;
     let service = app.service().await;
-    let mut client = Client::new(None);
-    sync_all!(&service, &mut client, 100);
+    let mut client = caught_up(&service).await;
     let before_write = client.cursor.clone().unwrap();
     expect!(&service, creating(&editor, "after-the-backup", "published"), 201);
     sync_all!(&service, &mut client, 100);
@@ -1131,9 +1077,7 @@ async fn a_restore_from_an_older_backup_expires_the_cursors_handed_out_since() {
         .unwrap();
     let (_, restored_service) = app.node_for(&restored.url).await;
     for cursor in [&before_write, &after_write] {
-        let problem = get(&restored_service, &format!("/v1/sync?cursor={cursor}"))
-            .await
-            .assert_problem(410, "sync_cursor_expired");
+        let problem = get_problem(&restored_service, &at_cursor(cursor), 410, "sync_cursor_expired").await;
         assert!(problem["detail"].as_str().unwrap().contains("restored"), "{problem}");
     }
     // Starting again works there.
@@ -1161,9 +1105,7 @@ async fn a_restore_from_an_older_backup_expires_the_cursors_handed_out_since() {
     .await
     .unwrap();
     for _ in 0..2 {
-        let problem = get(&service, &lost.path(100))
-            .await
-            .assert_problem(410, "sync_cursor_expired");
+        let problem = get_problem(&service, &lost.path(100), 410, "sync_cursor_expired").await;
         assert!(problem["detail"].as_str().unwrap().contains("restored"), "{problem}");
         sync_all!(&service, &mut kept, 100);
         assert_same(&kept, &readable!(&service, None), "the cursor from before the backup");
@@ -1196,8 +1138,7 @@ async fn a_page_from_an_old_cursor_reads_a_bounded_slice_of_the_log() {
         .await
         .unwrap();
     let (state, service) = app.node().await;
-    let mut client = Client::new(None);
-    sync_all!(&service, &mut client, 100);
+    let mut client = caught_up(&service).await;
     // A log of 100,000 changes since that cursor, in 100 transactions.
     db.batch_execute(
         "DO $$ BEGIN FOR t IN 1..100 LOOP \

@@ -11,7 +11,7 @@ use actix_web::test;
 use chrono::TimeDelta;
 use serde_json::{Map, Value, json};
 
-use crate::common::{SEED, TestApp, bearer, send, write};
+use crate::common::{SEED, TestApp, bearer, get_as, put_as, send, write, write_as};
 
 fn spec() -> Value {
     serde_json::from_str(&lamina::openapi::spec_json()).expect("the spec is JSON")
@@ -104,28 +104,24 @@ async fn refused_examples(offset: TimeDelta) -> Vec<String> {
     let service = test::init_service(lamina::build_app(state)).await;
     let token = app.token("admin", lamina::auth::Role::Admin).await;
     let slug = SEED.trim_start_matches("/v1/articles/");
-    let release = send(
+    let release = write_as(
         &service,
-        write(
-            Method::POST,
-            "/v1/releases",
-            &token,
-            &json!({"title": "Examples", "publish_at": null}),
-        ),
+        Method::POST,
+        "/v1/releases",
+        &token,
+        &json!({"title": "Examples", "publish_at": null}),
     )
     .await
     .json()["id"]
         .as_str()
         .unwrap_or_default()
         .to_owned();
-    let webhook = send(
+    let webhook = write_as(
         &service,
-        write(
-            Method::POST,
-            "/v1/webhooks",
-            &token,
-            &json!({"url": "http://127.0.0.1:9/", "events": ["*"]}),
-        ),
+        Method::POST,
+        "/v1/webhooks",
+        &token,
+        &json!({"url": "http://127.0.0.1:9/", "events": ["*"]}),
     )
     .await
     .json()["id"]
@@ -153,7 +149,7 @@ async fn refused_examples(offset: TimeDelta) -> Vec<String> {
 
     // The example locale falls back to `de`.
     let de = json!({"name": "Deutsch", "fallback": null});
-    send(&service, write(Method::PUT, "/v1/locales/de", &token, &de)).await;
+    put_as(&service, "/v1/locales/de", &token, &de).await;
 
     let spec = spec();
     let mut refused = Vec::new();
@@ -222,11 +218,7 @@ async fn refused_examples(offset: TimeDelta) -> Vec<String> {
             .replace("{kind}", "steps")
             .replace("{id}", &first_item(&service, "steps").await);
         let uri = format!("{path}?{}", query.join("&"));
-        let reply = send(
-            &service,
-            test::TestRequest::get().uri(&uri).insert_header(bearer(&token)),
-        )
-        .await;
+        let reply = get_as(&service, &uri, &token).await;
         if [400, 422].contains(&reply.status.as_u16()) {
             refused.push(format!(
                 "GET {uri} → {}: {}",

@@ -12,7 +12,9 @@ use lamina::auth::Role;
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::common::{SEED, TestApp, TestService, call_as, call_if_match, get, get_as, put_as, send, write, write_as};
+use crate::common::{
+    SEED, TestApp, TestService, call_as, call_if_match, get, get_as, get_problem, put_as, send, write, write_as,
+};
 
 /// One request a receiver got.
 #[derive(Debug, Clone)]
@@ -147,6 +149,13 @@ async fn webhook_app() -> (TestApp, String, String) {
     (app, admin, editor)
 }
 
+/// As [`webhook_app`], with its service.
+async fn webhook_service() -> (TestApp, String, String, impl crate::common::AppService + use<>) {
+    let (app, admin, editor) = webhook_app().await;
+    let service = app.service().await;
+    (app, admin, editor, service)
+}
+
 fn worker(app: &TestApp) -> lamina::webhooks::Worker {
     lamina::webhooks::spawn(app.db.url.clone(), lamina::webhooks::Settings::new(&app.config)).unwrap()
 }
@@ -166,12 +175,24 @@ async fn register<B: actix_web::body::MessageBody>(
         &json!({"url": url, "events": events}),
     )
     .await;
-    assert_eq!(reply.status, 201, "{}", String::from_utf8_lossy(&reply.body));
+    reply.assert_status(201);
     let body = reply.json();
     (
         body["id"].as_str().unwrap().to_owned(),
         body["secret"].as_str().unwrap().to_owned(),
     )
+}
+
+/// A receiver answering `statuses`, registered (by `admin`) for `events`: it, and the endpoint's id and secret.
+async fn receiving<B: actix_web::body::MessageBody>(
+    service: &impl TestService<B>,
+    admin: &str,
+    statuses: &[u16],
+    events: Value,
+) -> (Receiver, (String, String)) {
+    let receiver = Receiver::start(statuses).await;
+    let endpoint = register(service, admin, &receiver.url, events).await;
+    (receiver, endpoint)
 }
 
 /// Replaces the seed's overview section.
@@ -180,13 +201,33 @@ fn overview_put(token: &str, text: &str) -> TestRequest {
     write(Method::PUT, &format!("{SEED}/sections/overview"), token, &body).insert_header(("If-Match", "*"))
 }
 
+/// Replaces the seed's overview section, which must succeed (and so write an event).
+async fn edit_overview<B: actix_web::body::MessageBody>(service: &impl TestService<B>, token: &str, text: &str) {
+    send(service, overview_put(token, text)).await.assert_status(200);
+}
+
+/// Enables or disables the endpoint `id` (keeping its `url` and `events`), which must succeed.
+async fn switch<B: actix_web::body::MessageBody>(
+    service: &impl TestService<B>,
+    admin: &str,
+    id: &str,
+    url: &str,
+    events: Value,
+    enabled: bool,
+) {
+    let body = json!({"url": url, "events": events, "enabled": enabled});
+    put_as(service, &format!("/v1/webhooks/{id}"), admin, &body)
+        .await
+        .assert_status(200);
+}
+
 async fn deliveries<B: actix_web::body::MessageBody>(
     service: &impl TestService<B>,
     admin: &str,
     id: &str,
 ) -> Vec<Value> {
     let reply = get_as(service, &format!("/v1/webhooks/{id}/deliveries"), admin).await;
-    assert_eq!(reply.status, 200);
+    reply.assert_status(200);
     reply.json()["items"].as_array().unwrap().clone()
 }
 
@@ -212,14 +253,12 @@ async fn wait_for_state<B: actix_web::body::MessageBody>(
 
 #[actix_web::test]
 async fn a_section_put_delivers_a_signed_article_updated_event() {
-    let (app, admin, editor) = webhook_app().await;
-    let service = app.service().await;
-    let receiver = Receiver::start(&[200]).await;
-    let (id, secret) = register(&service, &admin, &receiver.url, json!(["article.updated"])).await;
+    let (app, admin, editor, service) = webhook_service().await;
+    let (receiver, (id, secret)) = receiving(&service, &admin, &[200], json!(["article.updated"])).await;
     let _worker = worker(&app);
 
     let reply = send(&service, overview_put(&editor, "Signed and delivered.")).await;
-    assert_eq!(reply.status, 200);
+    reply.assert_status(200);
     let section = reply.json();
     let received = receiver.wait_for(1).await;
     let event = &received[0];
@@ -262,13 +301,11 @@ async fn a_section_put_delivers_a_signed_article_updated_event() {
 
 #[actix_web::test]
 async fn a_failed_attempt_is_retried_with_the_same_webhook_id() {
-    let (app, admin, editor) = webhook_app().await;
-    let service = app.service().await;
-    let receiver = Receiver::start(&[500, 200]).await;
-    let (id, secret) = register(&service, &admin, &receiver.url, json!(["*"])).await;
+    let (app, admin, editor, service) = webhook_service().await;
+    let (receiver, (id, secret)) = receiving(&service, &admin, &[500, 200], json!(["*"])).await;
     let _worker = worker(&app);
 
-    assert_eq!(send(&service, overview_put(&editor, "Retried.")).await.status, 200);
+    edit_overview(&service, &editor, "Retried.").await;
     let received = receiver.wait_for(2).await;
     assert_eq!(received[0].header("webhook-id"), received[1].header("webhook-id"));
     assert_eq!(received[0].body, received[1].body, "the same event");
@@ -281,15 +318,14 @@ async fn a_failed_attempt_is_retried_with_the_same_webhook_id() {
 
 #[actix_web::test]
 async fn events_of_one_article_arrive_in_order() {
-    let (app, admin, editor) = webhook_app().await;
-    let service = app.service().await;
+    let (app, admin, editor, service) = webhook_service().await;
     // The first event fails twice: the later ones must wait for it.
     let receiver = Receiver::start(&[500, 503, 200]).await;
     register(&service, &admin, &receiver.url, json!(["article.updated"])).await;
     let _worker = worker(&app);
 
     for text in ["One.", "Two.", "Three."] {
-        assert_eq!(send(&service, overview_put(&editor, text)).await.status, 200);
+        edit_overview(&service, &editor, text).await;
     }
     let received = receiver.wait_for(5).await;
     let versions: Vec<i64> = received
@@ -304,13 +340,11 @@ async fn events_of_one_article_arrive_in_order() {
 
 #[actix_web::test]
 async fn a_410_disables_the_endpoint() {
-    let (app, admin, editor) = webhook_app().await;
-    let service = app.service().await;
-    let receiver = Receiver::start(&[410, 200]).await;
-    let (id, secret) = register(&service, &admin, &receiver.url, json!(["*"])).await;
+    let (app, admin, editor, service) = webhook_service().await;
+    let (receiver, (id, secret)) = receiving(&service, &admin, &[410, 200], json!(["*"])).await;
     let _worker = worker(&app);
 
-    assert_eq!(send(&service, overview_put(&editor, "Gone.")).await.status, 200);
+    edit_overview(&service, &editor, "Gone.").await;
     receiver.wait_for(1).await;
     let delivery = wait_for_state(&service, &admin, &id, "failed").await;
     assert_eq!(delivery["last_status"], 410);
@@ -319,7 +353,7 @@ async fn a_410_disables_the_endpoint() {
     assert!(endpoint["disabled_reason"].as_str().unwrap().contains("410"));
     // Events written while it is disabled are kept, not sent (API.md §9) ...
     for text in ["Kept while disabled.", "Also kept."] {
-        assert_eq!(send(&service, overview_put(&editor, text)).await.status, 200);
+        edit_overview(&service, &editor, text).await;
     }
     tokio::time::sleep(Duration::from_millis(600)).await;
     assert_eq!(receiver.received().len(), 1, "nothing is sent to a disabled endpoint");
@@ -330,14 +364,7 @@ async fn a_410_disables_the_endpoint() {
         "{kept:?}"
     );
     // ... and delivered in order once it is enabled again.
-    let enabled = put_as(
-        &service,
-        &format!("/v1/webhooks/{id}"),
-        &admin,
-        &json!({"url": receiver.url, "events": ["*"], "enabled": true}),
-    )
-    .await;
-    assert_eq!(enabled.status, 200, "{}", String::from_utf8_lossy(&enabled.body));
+    switch(&service, &admin, &id, &receiver.url, json!(["*"]), true).await;
     let received = receiver.wait_for(3).await;
     let bodies: Vec<Value> = received[1..].iter().map(Received::json).collect();
     assert!(bodies[0]["data"]["version"].as_i64() < bodies[1]["data"]["version"].as_i64());
@@ -349,20 +376,11 @@ async fn a_410_disables_the_endpoint() {
 /// events are dropped and the endpoint is told to resync (`sync.required`).
 #[actix_web::test]
 async fn events_kept_past_the_retention_become_one_sync_required() {
-    let (app, admin, editor) = webhook_app().await;
-    let service = app.service().await;
-    let receiver = Receiver::start(&[200]).await;
-    let (id, secret) = register(&service, &admin, &receiver.url, json!(["article.updated"])).await;
-    let disabled = put_as(
-        &service,
-        &format!("/v1/webhooks/{id}"),
-        &admin,
-        &json!({"url": receiver.url, "events": ["article.updated"], "enabled": false}),
-    )
-    .await;
-    assert_eq!(disabled.status, 200);
+    let (app, admin, editor, service) = webhook_service().await;
+    let (receiver, (id, secret)) = receiving(&service, &admin, &[200], json!(["article.updated"])).await;
+    switch(&service, &admin, &id, &receiver.url, json!(["article.updated"]), false).await;
     for text in ["One.", "Two."] {
-        assert_eq!(send(&service, overview_put(&editor, text)).await.status, 200);
+        edit_overview(&service, &editor, text).await;
     }
     assert_eq!(deliveries(&service, &admin, &id).await.len(), 2);
     // Thirty-one days on, by the app's clock (never a calendar date).
@@ -377,14 +395,7 @@ async fn events_kept_past_the_retention_become_one_sync_required() {
     assert_eq!(left.len(), 1, "one sync.required, however often pruned: {left:?}");
     assert_eq!(left[0]["event"], "sync.required");
     assert_eq!(outbox_states(&mut conn).await, "pending:1");
-    let enabled = put_as(
-        &service,
-        &format!("/v1/webhooks/{id}"),
-        &admin,
-        &json!({"url": receiver.url, "events": ["article.updated"], "enabled": true}),
-    )
-    .await;
-    assert_eq!(enabled.status, 200);
+    switch(&service, &admin, &id, &receiver.url, json!(["article.updated"]), true).await;
     let _worker = worker(&app);
     let received = receiver.wait_for(1).await;
     received[0].verify(&secret);
@@ -399,11 +410,10 @@ async fn a_delivery_fails_after_the_last_attempt_and_can_be_retried() {
     let (mut app, admin, editor) = webhook_app().await;
     app.config.webhook_max_attempts = 3;
     let service = app.service().await;
-    let receiver = Receiver::start(&[500, 500, 500, 200]).await;
-    let (id, _) = register(&service, &admin, &receiver.url, json!(["article.updated"])).await;
+    let (receiver, (id, _)) = receiving(&service, &admin, &[500, 500, 500, 200], json!(["article.updated"])).await;
     let _worker = worker(&app);
 
-    assert_eq!(send(&service, overview_put(&editor, "Failing.")).await.status, 200);
+    edit_overview(&service, &editor, "Failing.").await;
     let delivery = wait_for_state(&service, &admin, &id, "failed").await;
     assert_eq!(delivery["attempts"], 3);
     assert_eq!(delivery["last_status"], 500);
@@ -420,7 +430,7 @@ async fn a_delivery_fails_after_the_last_attempt_and_can_be_retried() {
         &admin,
     )
     .await;
-    assert_eq!(retry.status, 202);
+    retry.assert_status(202);
     assert_eq!(retry.json()["state"], "pending");
     let received = receiver.wait_for(4).await;
     assert_eq!(received[3].header("webhook-id"), delivery["id"].as_str().unwrap());
@@ -438,14 +448,12 @@ async fn a_delivery_fails_after_the_last_attempt_and_can_be_retried() {
 
 #[actix_web::test]
 async fn a_ping_is_a_signed_webhook_ping_event() {
-    let (app, admin, _) = webhook_app().await;
-    let service = app.service().await;
-    let receiver = Receiver::start(&[204]).await;
-    let (id, secret) = register(&service, &admin, &receiver.url, json!(["article.deleted"])).await;
+    let (app, admin, _, service) = webhook_service().await;
+    let (receiver, (id, secret)) = receiving(&service, &admin, &[204], json!(["article.deleted"])).await;
     let _worker = worker(&app);
 
     let reply = call_as(&service, Method::POST, &format!("/v1/webhooks/{id}/ping"), &admin).await;
-    assert_eq!(reply.status, 202);
+    reply.assert_status(202);
     assert_eq!(reply.json()["event"], "webhook.ping");
     let received = receiver.wait_for(1).await;
     received[0].verify(&secret);
@@ -456,8 +464,7 @@ async fn a_ping_is_a_signed_webhook_ping_event() {
 
 #[actix_web::test]
 async fn webhooks_are_admin_only_and_the_secret_is_shown_once() {
-    let (app, admin, editor) = webhook_app().await;
-    let service = app.service().await;
+    let (_app, admin, editor, service) = webhook_service().await;
     let body = json!({"url": "https://example.com/hook", "events": ["*"], "description": "CDN"});
 
     write_as(&service, Method::POST, "/v1/webhooks", &editor, &body)
@@ -466,10 +473,10 @@ async fn webhooks_are_admin_only_and_the_secret_is_shown_once() {
     get_as(&service, "/v1/webhooks", &editor)
         .await
         .assert_problem(403, "forbidden");
-    get(&service, "/v1/webhooks").await.assert_problem(401, "unauthorized");
+    get_problem(&service, "/v1/webhooks", 401, "unauthorized").await;
 
     let created = write_as(&service, Method::POST, "/v1/webhooks", &admin, &body).await;
-    assert_eq!(created.status, 201);
+    created.assert_status(201);
     let created = created.json();
     let secret = created["secret"].as_str().unwrap();
     let bytes = {
@@ -484,7 +491,7 @@ async fn webhooks_are_admin_only_and_the_secret_is_shown_once() {
     let id = created["id"].as_str().unwrap();
 
     let one = get_as(&service, &format!("/v1/webhooks/{id}"), &admin).await;
-    assert_eq!(one.status, 200);
+    one.assert_status(200);
     assert!(one.json().get("secret").is_none(), "{}", one.json());
     let list = get_as(&service, "/v1/webhooks", &admin).await;
     assert_eq!(list.json()["items"].as_array().unwrap().len(), 1);
@@ -498,13 +505,13 @@ async fn webhooks_are_admin_only_and_the_secret_is_shown_once() {
         &json!({"url": "https://example.org/h", "events": ["article.created"], "enabled": false}),
     )
     .await;
-    assert_eq!(replaced.status, 200);
+    replaced.assert_status(200);
     assert_eq!(replaced.json()["events"], json!(["article.created"]));
     assert_eq!(replaced.json()["enabled"], false);
     assert_eq!(replaced.json()["description"], "");
 
     let deleted = call_as(&service, Method::DELETE, &format!("/v1/webhooks/{id}"), &admin).await;
-    assert_eq!(deleted.status, 204);
+    deleted.assert_status(204);
     get_as(&service, &format!("/v1/webhooks/{id}"), &admin)
         .await
         .assert_problem(404, "webhook_not_found");
@@ -554,33 +561,23 @@ async fn private_addresses_and_unknown_events_are_refused() {
     )
     .await;
     let problem = reply.assert_problem(422, "validation_failed");
-    let pointers: BTreeSet<&str> = problem["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|error| error["pointer"].as_str().unwrap())
+    let pointers: BTreeSet<&str> = crate::common::strings(&problem["errors"], "pointer")
+        .into_iter()
         .collect();
     assert_eq!(pointers, BTreeSet::from(["/url", "/events/1", "/extra"]), "{problem}");
 }
 
 #[actix_web::test]
 async fn two_workers_on_one_database_deliver_each_event_once() {
-    let (app, admin, editor) = webhook_app().await;
-    let service = app.service().await;
-    let receiver = Receiver::start(&[200]).await;
-    let (id, _) = register(&service, &admin, &receiver.url, json!(["*"])).await;
+    let (app, admin, editor, service) = webhook_service().await;
+    let (receiver, (id, _)) = receiving(&service, &admin, &[200], json!(["*"])).await;
     let _first = worker(&app);
     let _second = worker(&app);
 
     for round in 0..4 {
-        assert_eq!(
-            send(&service, overview_put(&editor, &format!("Round {round}.")))
-                .await
-                .status,
-            200
-        );
+        edit_overview(&service, &editor, &format!("Round {round}.")).await;
         let ping = call_as(&service, Method::POST, &format!("/v1/webhooks/{id}/ping"), &admin).await;
-        assert_eq!(ping.status, 202);
+        ping.assert_status(202);
     }
     receiver.wait_for(8).await;
     tokio::time::sleep(Duration::from_millis(600)).await;
@@ -592,8 +589,7 @@ async fn two_workers_on_one_database_deliver_each_event_once() {
 
 #[actix_web::test]
 async fn https_receivers_are_reached_over_tls() {
-    let (app, admin, _) = webhook_app().await;
-    let service = app.service().await;
+    let (app, admin, _, service) = webhook_service().await;
     // Not a TLS server: it records the first bytes the worker sends and hangs up.
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("https://{}/hook", listener.local_addr().unwrap());
@@ -608,7 +604,7 @@ async fn https_receivers_are_reached_over_tls() {
     let (id, _) = register(&service, &admin, &url, json!(["*"])).await;
     let _worker = worker(&app);
     let ping = call_as(&service, Method::POST, &format!("/v1/webhooks/{id}/ping"), &admin).await;
-    assert_eq!(ping.status, 202);
+    ping.assert_status(202);
     let bytes = tokio::time::timeout(Duration::from_secs(10), received.recv())
         .await
         .unwrap()
@@ -628,8 +624,7 @@ async fn https_receivers_are_reached_over_tls() {
 
 #[actix_web::test]
 async fn deletes_list_the_sections_they_removed() {
-    let (app, admin, editor) = webhook_app().await;
-    let service = app.service().await;
+    let (app, admin, editor, service) = webhook_service().await;
     let receiver = Receiver::start(&[200]).await;
     let (_, secret) = register(
         &service,
@@ -652,7 +647,7 @@ async fn deletes_list_the_sections_they_removed() {
         "*",
     )
     .await;
-    assert_eq!(reply.status, 204);
+    reply.assert_status(204);
     let received = receiver.wait_for(1).await;
     received[0].verify(&secret);
     let changed = received[0].json()["data"]["changed_sections"].clone();
@@ -666,7 +661,7 @@ async fn deletes_list_the_sections_they_removed() {
     assert!(changed[1..].iter().all(|section| section["change"] == "updated"));
 
     let reply = call_if_match(&service, Method::DELETE, SEED, &editor, "*").await;
-    assert_eq!(reply.status, 204);
+    reply.assert_status(204);
     let received = receiver.wait_for(2).await;
     let body = received[1].json();
     assert_eq!(body["type"], "article.deleted");
@@ -681,8 +676,7 @@ async fn deletes_list_the_sections_they_removed() {
 /// checked is the address connected to (issue 24.15).
 #[actix_web::test]
 async fn a_name_resolving_to_a_private_address_is_refused_at_delivery() {
-    let (app, admin, _) = webhook_app().await;
-    let service = app.service().await;
+    let (app, admin, _, service) = webhook_service().await;
     let receiver = Receiver::start(&[200]).await;
     let port = receiver.url.rsplit(':').next().unwrap().trim_end_matches("/hook");
     let by_name = format!("http://localhost:{port}/hook");
@@ -699,7 +693,7 @@ async fn a_name_resolving_to_a_private_address_is_refused_at_delivery() {
     let _worker = lamina::webhooks::spawn(app.db.url.clone(), lamina::webhooks::Settings::new(&strict)).unwrap();
     for endpoint in [&id, &literal] {
         let ping = call_as(&service, Method::POST, &format!("/v1/webhooks/{endpoint}/ping"), &admin).await;
-        assert_eq!(ping.status, 202);
+        ping.assert_status(202);
     }
     for endpoint in [&id, &literal] {
         let mut error = Value::Null;
@@ -743,8 +737,7 @@ async fn outbox_states(conn: &mut diesel_async::AsyncPgConnection) -> String {
 #[actix_web::test]
 async fn finished_deliveries_past_the_retention_are_pruned() {
     use diesel_async::RunQueryDsl;
-    let (app, admin, _) = webhook_app().await;
-    let service = app.service().await;
+    let (app, admin, _, service) = webhook_service().await;
     let (id, _) = register(&service, &admin, "http://127.0.0.1:9/never", json!(["*"])).await;
     let mut conn = app.db.conn().await;
     // Ages relative to the database's now(), never a calendar date.
@@ -819,8 +812,7 @@ async fn finished_deliveries_past_the_retention_are_pruned() {
 #[ignore = "a measurement"]
 async fn measure_the_claim_behind_a_dead_receivers_backlog() {
     use diesel_async::RunQueryDsl;
-    let (app, admin, _) = webhook_app().await;
-    let service = app.service().await;
+    let (app, admin, _, service) = webhook_service().await;
     let (dead, _) = register(&service, &admin, "http://127.0.0.1:9/dead", json!(["*"])).await;
     let (healthy, _) = register(&service, &admin, "http://127.0.0.1:9/healthy", json!(["*"])).await;
     let mut conn = app.db.conn().await;
@@ -886,8 +878,7 @@ async fn hanging_receiver() -> (String, Arc<Mutex<usize>>) {
 
 #[actix_web::test]
 async fn a_hanging_receiver_delays_only_its_own_endpoint() {
-    let (app, admin, editor) = webhook_app().await;
-    let service = app.service().await;
+    let (app, admin, editor, service) = webhook_service().await;
     // Registered first, so its deliveries are the oldest due ones.
     let (hanging, connections) = hanging_receiver().await;
     register(&service, &admin, &hanging, json!(["*"])).await;
@@ -903,21 +894,12 @@ async fn a_hanging_receiver_delays_only_its_own_endpoint() {
         let slug = format!("isolated-{n}");
         let body = json!({"title": format!("Isolated {n}"), "author": "A", "published_on": "2024-01-01",
                           "status": "published", "summary": "S", "sections": []});
-        let created = send(
-            &service,
-            write(Method::PUT, &format!("/v1/articles/{slug}"), &editor, &body),
-        )
-        .await;
-        assert_eq!(created.status, 201, "{}", String::from_utf8_lossy(&created.body));
+        let created = put_as(&service, &format!("/v1/articles/{slug}"), &editor, &body).await;
+        created.assert_status(201);
         expected += 1;
     }
     for n in 0..3 {
-        assert_eq!(
-            send(&service, overview_put(&editor, &format!("Update {n}")))
-                .await
-                .status,
-            200
-        );
+        edit_overview(&service, &editor, &format!("Update {n}")).await;
         expected += 1;
     }
     let received = healthy.wait_for(expected).await;

@@ -228,35 +228,66 @@ impl TestApp {
 
     /// The initialised service, to send requests to, with its cache kept
     /// coherent by a listener as in `lamina serve`.
-    pub async fn service(
-        &self,
-    ) -> impl Service<actix_http::Request, Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error> {
+    pub async fn service(&self) -> impl AppService + use<> {
         self.node().await.1
     }
 
     /// A node: its state and its service. Several nodes can share the database.
-    pub async fn node(
-        &self,
-    ) -> (
-        lamina::AppState,
-        impl Service<actix_http::Request, Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error>,
-    ) {
+    pub async fn node(&self) -> (lamina::AppState, impl AppService + use<>) {
         self.node_for(&self.db.url).await
     }
 
     /// A node reaching the database through `url`.
-    pub async fn node_for(
-        &self,
-        url: &str,
-    ) -> (
-        lamina::AppState,
-        impl Service<actix_http::Request, Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error>,
-    ) {
+    pub async fn node_for(&self, url: &str) -> (lamina::AppState, impl AppService + use<>) {
         let state = self.state_for(url);
         lamina::cache::spawn_listener(url.to_owned(), &state.cache).expect("the cache listener");
         let service = test::init_service(lamina::build_app(state.clone())).await;
         (state, service)
     }
+}
+
+/// A fresh application and its service, for tests without a token.
+pub async fn serving() -> (TestApp, impl AppService + use<>) {
+    let app = TestApp::new().await;
+    let service = app.service().await;
+    (app, service)
+}
+
+/// A fresh application, an editor token and its service: how most tests start.
+pub async fn editing() -> (TestApp, String, impl AppService + use<>) {
+    editing_with(|_| {}).await
+}
+
+/// As [`editing`], with the configuration changed by `configure` first.
+pub async fn editing_with(configure: fn(&mut lamina::config::Config)) -> (TestApp, String, impl AppService + use<>) {
+    let mut app = TestApp::new().await;
+    configure(&mut app.config);
+    let editor = app.editor().await;
+    let service = app.service().await;
+    (app, editor, service)
+}
+
+/// A fresh application, an editor token and a node (its state and service):
+/// how tests that drive the state directly start.
+pub async fn editing_node() -> (TestApp, String, lamina::AppState, impl AppService + use<>) {
+    let app = TestApp::new().await;
+    let editor = app.editor().await;
+    let (state, service) = app.node().await;
+    (app, editor, state, service)
+}
+
+/// A fresh application, an editor token and two nodes (state and service each) on its database.
+pub async fn editing_two_nodes() -> (
+    TestApp,
+    String,
+    (lamina::AppState, impl AppService + use<>),
+    (lamina::AppState, impl AppService + use<>),
+) {
+    let app = TestApp::new().await;
+    let editor = app.editor().await;
+    let first = app.node().await;
+    let second = app.node().await;
+    (app, editor, first, second)
 }
 
 /// The configuration `lamina serve` would have with no environment set.
@@ -287,14 +318,20 @@ impl Reply {
         self.headers.get(name).and_then(|value| value.to_str().ok())
     }
 
-    /// Asserts a problem+json error with this status and code; returns the body.
-    pub fn assert_problem(&self, status: u16, code: &str) -> Value {
+    /// Asserts the status, with the body in the message if it differs.
+    pub fn assert_status(&self, status: u16) -> &Self {
         assert_eq!(
             self.status.as_u16(),
             status,
             "body: {}",
             String::from_utf8_lossy(&self.body)
         );
+        self
+    }
+
+    /// Asserts a problem+json error with this status and code; returns the body.
+    pub fn assert_problem(&self, status: u16, code: &str) -> Value {
+        self.assert_status(status);
         assert_eq!(self.header("content-type"), Some("application/problem+json"));
         let body = self.json();
         assert_eq!(body["code"], code, "{body}");
@@ -303,6 +340,22 @@ impl Reply {
         assert!(body["title"].is_string() && body["detail"].is_string(), "{body}");
         body
     }
+}
+
+/// What the fixtures return as the test service (`impl AppService + use<>`),
+/// named once: the application's service, as `TestApp::service()` makes it.
+pub trait AppService:
+    Service<actix_http::Request, Response = ServiceResponse<Self::Body>, Error = actix_web::Error>
+{
+    type Body: MessageBody;
+}
+
+impl<S, B> AppService for S
+where
+    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    type Body = B;
 }
 
 /// What the helpers take as the test service: `TestApp::service()` and the like.
@@ -378,6 +431,77 @@ pub async fn put_as<S: TestService<B>, B: MessageBody>(service: &S, path: &str, 
     write_as(service, actix_web::http::Method::PUT, path, token, body).await
 }
 
+/// A JSON write of `body` with `token` and `If-Match: tag`, sent.
+pub async fn write_if_match<S: TestService<B>, B: MessageBody>(
+    service: &S,
+    method: actix_web::http::Method,
+    path: &str,
+    token: &str,
+    tag: &str,
+    body: &Value,
+) -> Reply {
+    send(
+        service,
+        write(method, path, token, body).insert_header(("If-Match", tag)),
+    )
+    .await
+}
+
+/// `PUT path` of the JSON `body` with `token` and `If-Match: *` (whatever stands there), sent.
+pub async fn put_over<S: TestService<B>, B: MessageBody>(service: &S, path: &str, token: &str, body: &Value) -> Reply {
+    put_if_match(service, path, token, "*", body).await
+}
+
+/// Creates a release titled `title`, which must succeed: its path and ETag.
+pub async fn create_release<S: TestService<B>, B: MessageBody>(
+    service: &S,
+    token: &str,
+    title: &str,
+) -> (String, String) {
+    let body = serde_json::json!({ "title": title });
+    let created = write_as(service, actix_web::http::Method::POST, "/v1/releases", token, &body).await;
+    created.assert_status(201);
+    let id = created.json()["id"].as_str().expect("a release id").to_owned();
+    (format!("/v1/releases/{id}"), created.etag())
+}
+
+/// Writes the seed article in `locale` (`If-Match: *`), which must succeed: the answer.
+pub async fn write_in_locale<S: TestService<B>, B: MessageBody>(
+    service: &S,
+    token: &str,
+    locale: &str,
+    body: &Value,
+) -> Reply {
+    let reply = put_over(service, &format!("{SEED}?locale={locale}"), token, body).await;
+    reply.assert_status(200);
+    reply
+}
+
+/// Publishes the seed article's translation into `locale`, last read with `etag`; it must succeed.
+pub async fn publish_translation<S: TestService<B>, B: MessageBody>(
+    service: &S,
+    token: &str,
+    locale: &str,
+    etag: &str,
+) {
+    let path = format!("{SEED}/translations/{locale}");
+    let body = serde_json::json!({"status": "published"});
+    put_if_match(service, &path, token, etag, &body)
+        .await
+        .assert_status(200);
+}
+
+/// `PUT path` of the JSON `body` with `token` and `If-Match: tag`, sent.
+pub async fn put_if_match<S: TestService<B>, B: MessageBody>(
+    service: &S,
+    path: &str,
+    token: &str,
+    tag: &str,
+    body: &Value,
+) -> Reply {
+    write_if_match(service, actix_web::http::Method::PUT, path, token, tag, body).await
+}
+
 /// A `PUT` with `token` and `If-Match: *` whose body is `payload` as is,
 /// with `Content-Type: content_type` if given (to send what is not JSON).
 pub fn raw_put(path: &str, token: &str, content_type: Option<&str>, payload: &'static str) -> test::TestRequest {
@@ -401,14 +525,43 @@ pub fn positions(article: &Value) -> Vec<i64> {
         .collect()
 }
 
+/// The string `field` of each element of the array `list`, in order.
+pub fn strings<'a>(list: &'a Value, field: &str) -> Vec<&'a str> {
+    list.as_array()
+        .expect("an array")
+        .iter()
+        .map(|element| element[field].as_str().expect("a string"))
+        .collect()
+}
+
 /// The pointers of the `errors` of a 422 problem, in order.
 pub fn pointers(problem: &Value) -> Vec<&str> {
-    problem["errors"]
-        .as_array()
-        .expect("an errors array")
-        .iter()
-        .map(|error| error["pointer"].as_str().expect("a pointer"))
-        .collect()
+    strings(&problem["errors"], "pointer")
+}
+
+/// `GET path` with the extra `headers` (and no token).
+pub async fn get_with<S: TestService<B>, B: MessageBody>(service: &S, path: &str, headers: &[(&str, &str)]) -> Reply {
+    let mut request = test::TestRequest::get().uri(path);
+    for (name, value) in headers {
+        request = request.insert_header((*name, *value));
+    }
+    send(service, request).await
+}
+
+/// `GET path`, which must answer the problem+json error `status` `code`: its body.
+pub async fn get_problem<S: TestService<B>, B: MessageBody>(service: &S, path: &str, status: u16, code: &str) -> Value {
+    get(service, path).await.assert_problem(status, code)
+}
+
+/// Asserts a 422 `validation_failed` problem whose errors name (at least)
+/// each of the `expected` pointers; returns the problem.
+pub fn assert_invalid(reply: &Reply, expected: &[&str]) -> Value {
+    let problem = reply.assert_problem(422, "validation_failed");
+    let pointers = pointers(&problem);
+    for pointer in expected {
+        assert!(pointers.contains(pointer), "{pointer} missing from {pointers:?}");
+    }
+    problem
 }
 
 /// Sends a request and reads the whole response.
@@ -884,4 +1037,28 @@ pub fn as_write(article: &Value) -> Value {
         }
     }
     body
+}
+
+/// A port free on this machine now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A raw HTTP/1.1 request to `127.0.0.1:port`; returns the whole response text.
+pub fn raw_http(port: u16, method: &str, path: &str) -> Option<String> {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream.set_read_timeout(Some(std::time::Duration::from_secs(10))).ok()?;
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).ok()?;
+    Some(String::from_utf8_lossy(&response).into_owned())
 }
