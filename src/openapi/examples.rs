@@ -162,30 +162,29 @@ pub fn responses() -> Vec<(&'static str, &'static str, &'static [&'static str], 
 }
 
 /// Puts each example body on its response's `application/json` content,
-/// and on the article paths the seed's slug and `steps` as the path
-/// parameters' examples (Swagger UI's "Try it out" fills them in, and they
-/// name what exists on every server). Item ids are made when the seed is
-/// stored, so an item's `id` has no example.
+/// and an `example` on every path parameter that can have one, which
+/// Swagger UI's "Try it out" fills in: `steps` for a section's kind, else
+/// the first of the parameter's schema's `examples` (the seed's slug for an
+/// article). Ids are made when content is stored, so they have none.
 pub fn add(spec: &mut Value) {
     if let Some(Value::Object(paths)) = spec.get_mut("paths") {
-        for (_, item) in paths
-            .iter_mut()
-            .filter(|(path, _)| path.starts_with("/v1/articles/{slug}"))
+        for parameter in paths
+            .values_mut()
+            .filter_map(Value::as_object_mut)
+            .flat_map(|operations| operations.values_mut())
+            .filter_map(|operation| operation.get_mut("parameters")?.as_array_mut())
+            .flatten()
+            .filter(|parameter| parameter["in"] == "path" && parameter.get("example").is_none())
         {
-            let Value::Object(operations) = item else { continue };
-            for parameter in operations
-                .values_mut()
-                .filter_map(|operation| operation.get_mut("parameters")?.as_array_mut())
-                .flatten()
-                .filter(|parameter| parameter["in"] == "path")
-            {
-                let example = match parameter["name"].as_str() {
-                    Some("slug") => seed::SLUG.to_owned(),
-                    Some("kind") => SECTION_KIND.as_str().to_owned(),
-                    _ => continue,
-                };
-                parameter["example"] = Value::String(example);
-            }
+            let example = if parameter["name"] == "kind" {
+                Value::String(SECTION_KIND.as_str().to_owned())
+            } else {
+                match parameter.pointer("/schema/examples/0") {
+                    Some(example) => example.clone(),
+                    None => continue,
+                }
+            };
+            parameter["example"] = example;
         }
     }
     for (path, method, statuses, body) in responses() {

@@ -530,7 +530,8 @@ pub struct FileQuery {
     #[param(example = 480)]
     h: Option<u32>,
     /// `cover`: exactly `w`×`h`, cropped around the asset's focal point (needs `w` and `h`).
-    #[param(inline)]
+    /// Its example goes with those of `w` and `h`, which need it.
+    #[param(inline, example = "cover")]
     fit: Option<Fit>,
 }
 
