@@ -3,6 +3,8 @@
 
 use utoipa::OpenApi;
 
+mod examples;
+
 /// Global parts of the spec: info, tags, shared schemas.
 #[derive(OpenApi)]
 #[openapi(
@@ -169,14 +171,16 @@ pub fn spec() -> utoipa::openapi::OpenApi {
 }
 
 /// The spec as served and committed: the routes' spec with the protocol
-/// headers added, and `ETag` a required header of every 200 and 201
-/// (utoipa's header type cannot say so).
+/// headers added, `ETag` a required header of every 200 and 201 (utoipa's
+/// header type cannot say so), and example bodies and path parameters taken
+/// from the seed article (`examples`).
 pub fn finish(api: &utoipa::openapi::OpenApi) -> serde_json::Value {
     use utoipa::Modify;
     let mut api = api.clone();
     ProtocolHeaders.modify(&mut api);
     let mut value = serde_json::to_value(&api).unwrap_or_default();
     nullable_refs_as_any_of(&mut value);
+    examples::add(&mut value);
     if let Some(paths) = value.get_mut("paths").and_then(serde_json::Value::as_object_mut) {
         for operation in paths
             .values_mut()

@@ -443,6 +443,12 @@ pub async fn put_article(
 }
 
 /// Delete an article with all its sections. Needs `If-Match`.
+///
+/// Deletes the article with its sections and items in one transaction and records the delete
+/// as a revision that keeps the article as it was: `GET /v1/articles?deleted=true` lists it
+/// for editors, and restoring that revision re-creates it until it is purged after
+/// `LAMINA_TRASH_KEEP_DAYS`. `If-Match` is the article's current ETag or `*` (missing: 428,
+/// stale: 412). Needs an editor token.
 #[utoipa::path(
     tag = "articles",
     params(ArticlePath,

@@ -321,6 +321,10 @@ impl KnownParams for AssetListQuery {
 }
 
 /// List assets, newest first (editor).
+///
+/// Pages of uploaded images, newest first: `limit` (1-100, default 20) and the `next_cursor`
+/// handed out as `cursor`. Each comes with its metadata, `url` and `used_by`. Needs an editor
+/// token.
 #[utoipa::path(
     tag = "assets",
     params(AssetListQuery),
@@ -370,6 +374,11 @@ pub async fn list_assets(
 }
 
 /// Read an asset's metadata (editor).
+///
+/// The asset's file name, content type, size, dimensions, SHA-256, ThumbHash `placeholder`,
+/// `alt` and `caption` per locale, `focal_point`, `url`, where it is used and its `version`,
+/// with the ETag that `PUT` and `DELETE` need in `If-Match`. The image itself is `GET
+/// /v1/assets/{id}/{filename}`.
 #[utoipa::path(
     tag = "assets",
     params(AssetPath),
@@ -428,6 +437,10 @@ pub struct FocalPointWrite {
 }
 
 /// Change an asset's alt texts, caption, focal point or file name (editor; needs `If-Match`).
+///
+/// Each field of the body is optional: what is left out stays. A change of an asset is a
+/// change of every article that uses it (change feed, webhooks, caches). `If-Match` is the
+/// asset's current ETag or `*` (missing: 428, stale: 412).
 #[utoipa::path(
     tag = "assets",
     params(AssetPath, ("If-Match" = String, Header, description = "The asset's current ETag, or `*`")),
@@ -458,6 +471,10 @@ pub async fn put_asset(
 }
 
 /// Delete an asset and, if no other asset has the same bytes, its file and variants (editor; needs `If-Match`).
+///
+/// While an article uses the asset the answer is 409 `asset_in_use`, naming where. Uploads of
+/// the same bytes share one stored file, so the file and its resized variants go only with
+/// the last asset that has them. `If-Match` is the asset's current ETag or `*`.
 #[utoipa::path(
     tag = "assets",
     params(AssetPath, ("If-Match" = String, Header, description = "The asset's current ETag, or `*`")),
@@ -513,7 +530,8 @@ pub struct FileQuery {
     #[param(example = 480)]
     h: Option<u32>,
     /// `cover`: exactly `w`×`h`, cropped around the asset's focal point (needs `w` and `h`).
-    #[param(inline)]
+    /// Its example goes with those of `w` and `h`, which need it.
+    #[param(inline, example = "cover")]
     fit: Option<Fit>,
 }
 

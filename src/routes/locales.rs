@@ -70,6 +70,10 @@ async fn reload(state: &AppState) -> Result<(), AppError> {
 }
 
 /// List the configured locales, the default first.
+///
+/// Each locale's BCP 47 code, its name, its fallback and whether it is the default; every
+/// fallback chain ends at the default locale. Pass a code as `?locale=` on reads. Public and
+/// cacheable: a strong ETag and 304 to `If-None-Match`.
 #[utoipa::path(
     tag = "locales",
     responses(
@@ -150,8 +154,10 @@ pub async fn put_locale(
         .json(locale))
 }
 
-/// Delete a locale (admin): 409 `locale_in_use` while it holds text, is
-/// another locale's fallback, or is the default.
+/// Delete a locale (admin).
+///
+/// Refused with 409 `locale_in_use` while any text is written in the locale, while it is
+/// another locale's fallback, or when it is the default locale.
 #[utoipa::path(
     tag = "locales",
     params(LocalePath),

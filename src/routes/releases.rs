@@ -164,6 +164,9 @@ pub async fn create_release(
 }
 
 /// List releases, newest first (editor).
+///
+/// Every release with its state (`open`, `scheduled`, `published`, or `failed` with its
+/// conflicts), its `publish_at` and the changes it stages.
 #[utoipa::path(
     tag = "releases",
     security(("bearer" = [])),
@@ -189,6 +192,10 @@ pub async fn list_releases(
 }
 
 /// Read a release (editor).
+///
+/// The release's title, state, `publish_at`, conflicts (when it failed) and staged changes,
+/// with the ETag that `PUT`, `DELETE` and `publish` need in `If-Match`. Preview a staged
+/// article with `GET /v1/articles/{slug}?release={id}`.
 #[utoipa::path(
     tag = "releases",
     params(ReleasePath),
@@ -210,6 +217,10 @@ pub async fn get_release(
 }
 
 /// Set a release's title and `publish_at` (editor; needs `If-Match`).
+///
+/// A `publish_at` makes the release `scheduled`: it publishes by itself within a second of
+/// that time, exactly once across nodes; `null` makes it `open` again. A `publish_at` already
+/// past is a 422. `If-Match` is the release's current ETag or `*`.
 #[utoipa::path(
     tag = "releases",
     params(ReleasePath, ("If-Match" = String, Header, description = "The release's current ETag, or `*`")),
@@ -240,6 +251,9 @@ pub async fn put_release(
 }
 
 /// Delete a release and what it stages (editor; needs `If-Match`).
+///
+/// Drops the release with every staged copy; the live articles are untouched. `If-Match` is
+/// the release's current ETag or `*`.
 #[utoipa::path(
     tag = "releases",
     params(ReleasePath, ("If-Match" = String, Header, description = "The release's current ETag, or `*`")),
@@ -372,6 +386,10 @@ pub async fn stage_section(
 }
 
 /// Unstage a whole article (editor), in the locale `?locale=` names.
+///
+/// Drops the staged copy of the article (in the locale `?locale=` names, the default if none)
+/// from the release; the live article is untouched. The answer is the release with its new
+/// ETag.
 #[utoipa::path(
     tag = "releases",
     params(ReleaseArticlePath, LocaleQuery),
@@ -394,6 +412,10 @@ pub async fn unstage_article(
 }
 
 /// Unstage one section (editor), in the locale `?locale=` names.
+///
+/// Drops the staged copy of the section (in the locale `?locale=` names, the default if none)
+/// from the release; the live section is untouched. The answer is the release with its new
+/// ETag.
 #[utoipa::path(
     tag = "releases",
     params(ReleaseSectionPath, LocaleQuery),

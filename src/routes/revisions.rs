@@ -48,6 +48,11 @@ fn private_json<T: serde::Serialize>(value: &T) -> Result<HttpResponse, AppError
 }
 
 /// List an article's revisions, newest first (editor or admin).
+///
+/// Every successful write records a revision: who, when, what changed and the request id.
+/// Pages of `limit` (1-100, default 20), newest first; pass `next_cursor` as `cursor` for
+/// older ones. The history of a deleted article stays readable until it is purged, so a
+/// delete can be undone. Answered `Cache-Control: private, no-store`.
 #[utoipa::path(
     tag = "revisions",
     params(ArticlePath, RevisionQuery),
@@ -95,6 +100,10 @@ pub async fn list_revisions(
 }
 
 /// Get one revision with its snapshot (editor or admin).
+///
+/// The revision's summary with `snapshot`, the article as it stood after that write, and its
+/// translations. `POST /v1/articles/{slug}/revisions/{id}/restore` writes the snapshot back
+/// as a new revision. Answered `Cache-Control: private, no-store`.
 #[utoipa::path(
     tag = "revisions",
     params(

@@ -16,6 +16,11 @@ use crate::error::AppError;
 use crate::request_id::RequestId;
 
 /// List an article's sections, in order.
+///
+/// The sections `GET /v1/articles/{slug}` has, without the article's metadata, each with its
+/// `locale` and `fallbacks`; `?locale=` resolves the texts along that locale's fallback
+/// chain. Public for a published article (a token also sees drafts), with a strong ETag that
+/// changes whenever any section changes, and 304 to `If-None-Match`.
 #[utoipa::path(
     tag = "sections",
     params(ArticlePath, super::articles::LocaleQuery),
@@ -50,6 +55,12 @@ pub async fn list_sections(
 }
 
 /// Get one section of an article.
+///
+/// An article has at most one section of each kind, so the kind names it. The section comes
+/// with its items in order, its `version` and `updated_at`; its ETag changes whenever the
+/// section or one of its items changes, so a client can cache and revalidate sections one by
+/// one. `?release=` previews it as a release will leave it (preview, editor or admin token;
+/// anonymous: 401), and `?locale=` resolves its texts along that locale's fallback chain.
 #[utoipa::path(
     tag = "sections",
     params(
@@ -91,6 +102,10 @@ pub async fn get_section(
 }
 
 /// Get one item of a section.
+///
+/// The item with this id, in the shape of its section's kind and tagged by `kind`, with
+/// `locale` and `fallbacks`. Item ids stay the same across edits, so a link to an item keeps
+/// working. `?release=` and `?locale=` work as for the section.
 #[utoipa::path(
     tag = "sections",
     params(
@@ -186,6 +201,10 @@ pub async fn put_section(
 }
 
 /// Delete one section; later sections move up one place. Needs `If-Match`.
+///
+/// Deletes the section and its items in one transaction; the sections after it move up one
+/// `position`, and the article gets a new version and a revision. `If-Match` is the section's
+/// current ETag or `*` (missing: 428, stale: 412). Needs an editor token.
 #[utoipa::path(
     tag = "sections",
     params(

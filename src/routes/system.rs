@@ -31,6 +31,10 @@ fn health(status: &str) -> HttpResponse {
 }
 
 /// Liveness: the process answers.
+///
+/// Answers 200 with status `ok` whenever the process serves HTTP. It does not touch the
+/// database: use it as a liveness probe (restart the process when it fails) and `/readyz` to
+/// decide whether to send traffic.
 #[utoipa::path(tag = "operations", responses((status = 200, description = "Alive", body = Health)))]
 #[get("/healthz")]
 pub async fn healthz() -> HttpResponse {
@@ -38,6 +42,11 @@ pub async fn healthz() -> HttpResponse {
 }
 
 /// Readiness: the database answers within 2 seconds.
+///
+/// Runs `SELECT 1` on a pooled connection: 200 with status `ready` when the database answers
+/// within 2 seconds, otherwise 503 `application/problem+json` with `Retry-After` and a
+/// `detail` saying why (for the private cluster, that its supervisor is restarting it). Use
+/// it as a readiness probe: take the node out of rotation while it fails.
 #[utoipa::path(
     tag = "operations",
     responses(
@@ -80,6 +89,11 @@ fn not_ready(reason: String, request_id: RequestId) -> HttpResponse {
 }
 
 /// Metrics in the Prometheus (OpenMetrics) text format.
+///
+/// Counters and histograms for Prometheus: requests by route, method and status, latency, the
+/// connection pool, the response cache and the webhook outbox (depth, oldest pending age,
+/// attempts by outcome, disabled endpoints). Like the other operations routes it needs no
+/// token, and it is answered with `Cache-Control: no-store`.
 #[utoipa::path(
     tag = "operations",
     responses((status = 200, description = "Requests by route, method and status; latency; pool; cache",

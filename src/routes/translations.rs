@@ -18,9 +18,12 @@ use crate::content::{Resource, store, write};
 use crate::error::{AppError, Code};
 use crate::request_id::RequestId;
 
-/// Where an article's translation into each locale other than the default
-/// stands: translated, missing and outdated texts with their JSON pointers
-/// (any token).
+/// How far an article's translations are, per locale (any token).
+///
+/// One entry per configured locale other than the default: how many texts are translated,
+/// missing (they fall back) and outdated (written before the default locale's text last
+/// changed), the JSON pointers of the missing and outdated ones in the article as read, and
+/// whether the translation is published. Any valid token may ask; anonymous callers get 401.
 #[utoipa::path(
     tag = "locales",
     params(ArticlePath),
@@ -67,9 +70,12 @@ pub struct TranslationWrite {
     pub status: ArticleStatus,
 }
 
-/// Publish an article's translation into a locale, or take it back to draft
-/// (editor; `If-Match` of the article in any locale). The article's own
-/// `status` still decides whether it is visible at all.
+/// Publish an article's translation into a locale, or take it back to draft (editor).
+///
+/// Anonymous readers get a locale's texts only once its translation is `published`; a `draft`
+/// translation serves them the fallback's text instead (tokens see the draft). The article's
+/// own `status` still decides whether it is visible at all. `If-Match` is the article's
+/// current ETag in any locale, or `*`. The answer is the article as now read in that locale.
 #[utoipa::path(
     tag = "locales",
     params(TranslationPath, ("If-Match" = String, Header, description = "The article's current ETag (in any locale), or `*`")),

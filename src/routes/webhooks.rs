@@ -315,6 +315,9 @@ pub async fn create_webhook(
 }
 
 /// List webhook endpoints, oldest first (admin).
+///
+/// Every endpoint with its URL, events, filters, `enabled` and description. Secrets are shown
+/// only when an endpoint is created or its secret rotated.
 #[utoipa::path(
     tag = "webhooks",
     security(("bearer" = [])),
@@ -340,6 +343,9 @@ pub async fn list_webhooks(
 }
 
 /// One webhook endpoint (admin).
+///
+/// The endpoint's URL, events, filters, `enabled` and description, without its secret (shown
+/// only at creation and rotation). Its deliveries are `GET /v1/webhooks/{id}/deliveries`.
 #[utoipa::path(
     tag = "webhooks",
     params(WebhookPath),
@@ -391,6 +397,9 @@ pub async fn put_webhook(
 }
 
 /// Delete a webhook endpoint and its deliveries (admin).
+///
+/// Removes the endpoint; deliveries still pending for it are dropped with its delivery
+/// history, and no further events are sent to it.
 #[utoipa::path(
     tag = "webhooks",
     params(WebhookPath),
@@ -510,6 +519,10 @@ pub async fn rotate_secret(
 }
 
 /// Send a delivery again (admin): pending at once, with a fresh set of attempts and the same `webhook-id`.
+///
+/// For a delivery that failed or that the receiver mishandled: it becomes pending at once,
+/// with a fresh set of attempts, keeping its earlier attempts in its history. It keeps its
+/// `webhook-id`, so a receiver that deduplicates by id sees the same event.
 #[utoipa::path(
     tag = "webhooks",
     params(DeliveryPath),
@@ -532,6 +545,10 @@ pub async fn retry_delivery(
 }
 
 /// Send a `webhook.ping` event to an endpoint (admin).
+///
+/// Queues a `webhook.ping` event, signed and delivered like any other, to check the
+/// endpoint's URL and secret. The answer is the queued delivery; follow it in `GET
+/// /v1/webhooks/{id}/deliveries`.
 #[utoipa::path(
     tag = "webhooks",
     params(WebhookPath),

@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use crate::common::{TestApp, get};
+use crate::common::{TestApp, get, send, write};
 
 const REGENERATE: &str = "cargo run -- openapi > openapi/openapi.json";
 
@@ -56,6 +56,135 @@ fn sections_are_a_discriminated_one_of() {
         );
         assert!(one_of.iter().any(|variant| variant["$ref"] == reference));
     }
+}
+
+/// Without what the server makes when it stores the seed, which an example
+/// cannot know: ids and timestamps.
+fn without_server_values(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            for key in ["id", "created_at", "updated_at"] {
+                if map.contains_key(key) {
+                    map.insert(key.to_owned(), Value::Null);
+                }
+            }
+            map.values_mut().for_each(without_server_values);
+        }
+        Value::Array(items) => items.iter_mut().for_each(without_server_values),
+        _ => {}
+    }
+}
+
+/// What a client writes back after reading `read` from `path`: the read
+/// without what the server owns (items keep their ids, so nothing changes).
+fn read_back(path: &str, read: &Value) -> Value {
+    let segments = path.trim_start_matches('/').split('/').count();
+    let server_owned: &[&str] = match segments {
+        3 => return crate::common::as_write(read),
+        5 => &["id", "position", "version", "updated_at", "locale", "fallbacks"],
+        _ => &["locale", "fallbacks"],
+    };
+    let mut body = read.clone();
+    for key in server_owned {
+        body.as_object_mut().unwrap().remove(*key);
+    }
+    body
+}
+
+/// Every example response body is what a fresh server answers for the
+/// seeded article (ids and timestamps aside): reads with the path
+/// parameters' examples (an item's id, which has none, is the section's
+/// first), writes of what was read back with `If-Match: *` (200, no
+/// change). Fails when the seed, the read model or the examples drift apart.
+#[actix_web::test]
+async fn response_examples_are_what_the_server_answers_for_the_seed() {
+    let app = TestApp::new().await;
+    let service = app.service().await;
+    let editor = app.editor().await;
+    let spec = spec();
+    let mut checked = Vec::new();
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            for (status, response) in operation["responses"].as_object().unwrap() {
+                let Some(example) = response.pointer("/content/application~1json/example") else {
+                    continue;
+                };
+                let mut url = path.clone();
+                for parameter in operation["parameters"].as_array().unwrap() {
+                    if parameter["in"] == "path" {
+                        let name = parameter["name"].as_str().unwrap();
+                        if let Some(value) = parameter["example"].as_str() {
+                            url = url.replace(&format!("{{{name}}}"), value);
+                        }
+                    }
+                }
+                if url.contains("{id}") {
+                    let section = get(&service, url.split("/items/").next().unwrap()).await.json();
+                    url = url.replace("{id}", section["items"][0]["id"].as_str().unwrap());
+                }
+                let reply = match method.as_str() {
+                    "get" => get(&service, &url).await,
+                    "put" => {
+                        let body = read_back(&url, &get(&service, &url).await.json());
+                        let request = write(actix_web::http::Method::PUT, &url, &editor, &body);
+                        send(&service, request.insert_header(("If-Match", "*"))).await
+                    }
+                    _ => panic!("an example on {method} {path}"),
+                };
+                assert!(
+                    reply.status == 200 || reply.status == 201,
+                    "{method} {url}: {}",
+                    reply.status
+                );
+                let (mut answered, mut example) = (reply.json(), example.clone());
+                without_server_values(&mut answered);
+                without_server_values(&mut example);
+                assert_eq!(
+                    example, answered,
+                    "{method} {path} {status}: the example is not what the server answers"
+                );
+                checked.push(format!("{method} {path} {status}"));
+            }
+        }
+    }
+    for expected in [
+        "get /v1/articles 200",
+        "get /v1/articles/{slug} 200",
+        "put /v1/articles/{slug} 200",
+        "put /v1/articles/{slug} 201",
+        "get /v1/articles/{slug}/sections 200",
+        "get /v1/articles/{slug}/sections/{kind} 200",
+        "put /v1/articles/{slug}/sections/{kind} 200",
+        "get /v1/articles/{slug}/sections/{kind}/items/{id} 200",
+        "put /v1/articles/{slug}/sections/{kind}/items/{id} 200",
+        "get /v1/locales 200",
+    ] {
+        assert!(
+            checked.iter().any(|done| done == expected),
+            "no example checked for {expected}: {checked:?}"
+        );
+    }
+}
+
+/// Every operation has a description besides its summary (the doc
+/// comment's paragraphs after the first).
+#[test]
+fn every_operation_has_a_description() {
+    let spec = spec();
+    let mut missing = Vec::new();
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            let summary = operation["summary"].as_str().unwrap_or_default();
+            let description = operation["description"].as_str().unwrap_or_default();
+            if summary.is_empty() || description.trim().is_empty() {
+                missing.push(format!("{method} {path}"));
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "operations without a summary and a description: {missing:?}"
+    );
 }
 
 /// Every property of every schema says what it is and shows an example.
