@@ -489,6 +489,34 @@ async fn endpoint(conn: &mut AsyncPgConnection, id: Uuid) -> Result<EndpointRow,
         .ok_or(Error::WebhookNotFound { id })
 }
 
+/// The columns an admin sets (on create and on replace alike); a filter left
+/// out is stored as NULL.
+#[derive(Insertable, AsChangeset)]
+#[diesel(table_name = webhook_endpoints, treat_none_as_null = true)]
+struct EndpointSettings<'a> {
+    url: &'a str,
+    events: &'a [String],
+    description: &'a str,
+    enabled: bool,
+    slugs: Option<&'a [String]>,
+    section_kinds: Option<&'a [String]>,
+    status: Option<&'a str>,
+}
+
+impl<'a> EndpointSettings<'a> {
+    fn of(input: &'a EndpointInput) -> EndpointSettings<'a> {
+        EndpointSettings {
+            url: &input.url,
+            events: &input.events,
+            description: &input.description,
+            enabled: input.enabled,
+            slugs: input.filters.slugs.as_deref(),
+            section_kinds: input.filters.section_kinds.as_deref(),
+            status: input.filters.status.as_deref(),
+        }
+    }
+}
+
 /// Creates an endpoint with `secret`.
 pub async fn create(pool: &DbPool, input: &EndpointInput, secret: &str) -> Result<EndpointRow, Error> {
     transaction::write(pool, async |conn| {
@@ -496,14 +524,8 @@ pub async fn create(pool: &DbPool, input: &EndpointInput, secret: &str) -> Resul
         Ok(diesel::insert_into(webhook_endpoints::table)
             .values((
                 webhook_endpoints::id.eq(Uuid::new_v4()),
-                webhook_endpoints::url.eq(&input.url),
-                webhook_endpoints::events.eq(&input.events),
-                webhook_endpoints::description.eq(&input.description),
+                EndpointSettings::of(input),
                 webhook_endpoints::secret.eq(secret),
-                webhook_endpoints::enabled.eq(input.enabled),
-                webhook_endpoints::slugs.eq(&input.filters.slugs),
-                webhook_endpoints::section_kinds.eq(&input.filters.section_kinds),
-                webhook_endpoints::status.eq(&input.filters.status),
                 webhook_endpoints::created_at.eq(now),
                 webhook_endpoints::updated_at.eq(now),
             ))
@@ -536,13 +558,7 @@ pub async fn update(pool: &DbPool, id: Uuid, input: &EndpointInput) -> Result<En
     transaction::write(pool, async |conn| {
         diesel::update(webhook_endpoints::table.find(id))
             .set((
-                webhook_endpoints::url.eq(&input.url),
-                webhook_endpoints::events.eq(&input.events),
-                webhook_endpoints::description.eq(&input.description),
-                webhook_endpoints::enabled.eq(input.enabled),
-                webhook_endpoints::slugs.eq(&input.filters.slugs),
-                webhook_endpoints::section_kinds.eq(&input.filters.section_kinds),
-                webhook_endpoints::status.eq(&input.filters.status),
+                EndpointSettings::of(input),
                 webhook_endpoints::disabled_reason.eq(None::<String>),
                 webhook_endpoints::updated_at.eq(Utc::now()),
             ))
