@@ -324,26 +324,39 @@ impl FromRequest for Editor {
     fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
         let req = req.clone();
         Box::pin(async move {
-            let reader = authenticate(req.clone()).await?;
-            let writes = req.method() != actix_web::http::Method::GET;
-            match reader {
-                Reader::Anonymous => Err(unauthorized(
-                    "This needs an editor token: `Authorization: Bearer <token>`.",
-                )),
-                Reader::Token {
-                    role: Role::Preview,
-                    name,
-                } => Err(AppError::Forbidden {
-                    detail: format!("The token {name:?} has the preview role; this needs editor or admin."),
-                }),
-                Reader::Token { name, .. } => {
-                    if writes && let Some(state) = req.app_data::<web::Data<AppState>>() {
-                        state.limits.write(&name)?;
-                    }
-                    Ok(Editor { name })
-                }
-            }
+            Ok(Editor {
+                name: require(req, Role::Editor).await?,
+            })
         })
+    }
+}
+
+/// The name of the token of `req` if its role is `least` or above (its
+/// writes counted against the write limit), else 401 or 403 saying what is needed.
+async fn require(req: HttpRequest, least: Role) -> Result<String, AppError> {
+    let needed = match least {
+        Role::Admin => "admin",
+        _ => "editor or admin",
+    };
+    match authenticate(req.clone()).await? {
+        Reader::Anonymous => Err(unauthorized(&format!(
+            "This needs an {} token: `Authorization: Bearer <token>`.",
+            least.as_str()
+        ))),
+        Reader::Token { name, role } if role < least => Err(AppError::Forbidden {
+            detail: format!(
+                "The token {name:?} has the {} role; this needs {needed}.",
+                role.as_str()
+            ),
+        }),
+        Reader::Token { name, .. } => {
+            if req.method() != actix_web::http::Method::GET
+                && let Some(state) = req.app_data::<web::Data<AppState>>()
+            {
+                state.limits.write(&name)?;
+            }
+            Ok(name)
+        }
     }
 }
 
@@ -361,25 +374,9 @@ impl FromRequest for Admin {
     fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
         let req = req.clone();
         Box::pin(async move {
-            match authenticate(req.clone()).await? {
-                Reader::Anonymous => Err(unauthorized(
-                    "This needs an admin token: `Authorization: Bearer <token>`.",
-                )),
-                Reader::Token {
-                    role: Role::Admin,
-                    name,
-                } => {
-                    if req.method() != actix_web::http::Method::GET
-                        && let Some(state) = req.app_data::<web::Data<AppState>>()
-                    {
-                        state.limits.write(&name)?;
-                    }
-                    Ok(Admin { name })
-                }
-                Reader::Token { name, role } => Err(AppError::Forbidden {
-                    detail: format!("The token {name:?} has the {} role; this needs admin.", role.as_str()),
-                }),
-            }
+            Ok(Admin {
+                name: require(req, Role::Admin).await?,
+            })
         })
     }
 }
