@@ -58,7 +58,7 @@ pub const TEXT_PATTERN: &str = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F\u202A-\u202E\u20
 
 /// Server-owned fields of an article, refused with a hint (a translation
 /// write ignores them: it may send back what it read).
-pub(crate) const ARTICLE_SERVER_OWNED: &[&str] = &[
+pub const ARTICLE_SERVER_OWNED: &[&str] = &[
     "id",
     "version",
     "word_count",
@@ -67,7 +67,7 @@ pub(crate) const ARTICLE_SERVER_OWNED: &[&str] = &[
     "updated_at",
 ];
 /// Server-owned fields of a section, refused with a hint (ignored by a translation write).
-pub(crate) const SECTION_SERVER_OWNED: &[&str] = &["id", "position", "version", "updated_at"];
+pub const SECTION_SERVER_OWNED: &[&str] = &["id", "position", "version", "updated_at"];
 
 /// The order problems are reported in: the order of the fields in the
 /// schemas (unknown fields last, array elements in order).

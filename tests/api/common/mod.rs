@@ -1019,21 +1019,13 @@ pub async fn call(
 /// An article as read, as a write body in the default locale: without what the server owns.
 pub fn as_write(article: &Value) -> Value {
     let mut body = article.clone();
-    for key in [
-        "id",
-        "version",
-        "word_count",
-        "reading_time_minutes",
-        "created_at",
-        "updated_at",
-        "locale",
-        "fallbacks",
-    ] {
-        body.as_object_mut().unwrap().remove(key);
+    use lamina::content::body::{ARTICLE_SERVER_OWNED, SECTION_SERVER_OWNED};
+    for key in ARTICLE_SERVER_OWNED.iter().chain(&["locale", "fallbacks"]) {
+        body.as_object_mut().unwrap().remove(*key);
     }
     for section in body["sections"].as_array_mut().unwrap() {
-        for key in ["id", "position", "version", "updated_at"] {
-            section.as_object_mut().unwrap().remove(key);
+        for key in SECTION_SERVER_OWNED {
+            section.as_object_mut().unwrap().remove(*key);
         }
     }
     body
