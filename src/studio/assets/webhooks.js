@@ -112,7 +112,7 @@ async function list(main, shown = null) {
           say(`Ping queued for ${w.url}: see its deliveries.`);
           await list(main);
         }),
-        act("Rotate secret", `Rotate the secret of ${w.url}`, async () => {
+        act("Rotate secret", `Rotate secret of ${w.url}`, async () => {
           if (!(await confirmDialog("Rotate the secret?", `A new secret for ${w.url}: the old one keeps signing deliveries for a while, then stops.`, "Rotate"))) {
             await list(main);
             return;
