@@ -57,6 +57,7 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
     asset!("revisions.js", JS),
     asset!("releases.js", JS),
     asset!("trash.js", JS),
+    asset!("webhooks.js", JS),
 ];
 
 /// The page, with `{{assets}}` standing for the assets' folder.

@@ -7,6 +7,7 @@
 //   #/a/{slug}/revisions     revisions, diff, restore
 //   #/releases[/{id}]        releases
 //   #/trash                  deleted articles, to restore
+//   #/webhooks[/{id}]        webhook endpoints and deliveries (admin)
 
 import { ApiError, get, roleOf, session } from "./api.js";
 import { clearOldNews, field, h, replace, say, when } from "./dom.js";
@@ -24,6 +25,7 @@ function showChrome() {
   document.getElementById("who").hidden = !signedIn;
   document.getElementById("role").textContent = signedIn ? `${session.role} token` : "";
   for (const element of document.querySelectorAll("[data-needs=editor]")) element.hidden = !session.canEdit;
+  for (const element of document.querySelectorAll("[data-needs=admin]")) element.hidden = session.role !== "admin";
 }
 
 function signIn() {
@@ -266,6 +268,9 @@ async function route() {
     } else if (parts[0] === "releases") {
       const { openReleases } = await load("./releases.js");
       await openReleases(main, parts[1]);
+    } else if (parts[0] === "webhooks") {
+      const { openWebhooks } = await load("./webhooks.js");
+      await openWebhooks(main, parts[1]);
     } else replace(main, h("h1", {}, "Not found"), h("a", { href: "#/" }, "Back to the articles"));
   } catch (error) {
     failed(error);
