@@ -81,6 +81,12 @@ pub async fn run(state: AppState, config: &Config) -> io::Result<()> {
         // `req.peer_addr()` (rate limits, logs).
         fn_service(move |stream: TcpStream| async move {
             let peer = stream.peer_addr().ok();
+            // Answers are written whole or streamed in chunks (a compressed
+            // one): without TCP_NODELAY the last small segment waited for the
+            // client's delayed ACK, 40 ms on Linux.
+            if let Err(err) = stream.set_nodelay(true) {
+                log::debug!("TCP_NODELAY not set: {err}");
+            }
             Ok::<_, ()>((ProblemIo::new(stream, request_time), peer))
         })
         .and_then(http.map_err(|err| log::debug!("connection ended: {err:?}")))
