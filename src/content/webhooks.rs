@@ -118,7 +118,7 @@ pub struct Filters {
 }
 
 /// One attempt of a delivery.
-#[derive(Debug, Clone, Queryable, Selectable)]
+#[derive(Debug, Clone, Queryable, QueryableByName, Selectable)]
 #[diesel(table_name = crate::db::schema::webhook_attempts, check_for_backend(diesel::pg::Pg))]
 pub struct AttemptRow {
     pub delivery_id: Uuid,
@@ -639,11 +639,8 @@ pub async fn deliveries(
         )
         .bind::<diesel::sql_types::Array<diesel::sql_types::Uuid>, _>(&ids)
         .bind::<diesel::sql_types::BigInt, _>(ATTEMPTS_LISTED)
-        .load::<AttemptByName>(conn)
-        .await?
-        .into_iter()
-        .map(AttemptRow::from)
-        .collect();
+        .load(conn)
+        .await?;
         let mut by_delivery: std::collections::HashMap<Uuid, Vec<AttemptRow>> = std::collections::HashMap::new();
         for attempt in attempts {
             by_delivery.entry(attempt.delivery_id).or_default().push(attempt);
@@ -658,31 +655,6 @@ pub async fn deliveries(
         Ok((page, more))
     })
     .await
-}
-
-/// An [`AttemptRow`] read by a raw query.
-#[derive(QueryableByName)]
-#[diesel(table_name = crate::db::schema::webhook_attempts, check_for_backend(diesel::pg::Pg))]
-struct AttemptByName {
-    delivery_id: Uuid,
-    attempted_at: DateTime<Utc>,
-    duration_ms: i32,
-    status: Option<i32>,
-    error: Option<String>,
-    response: Option<String>,
-}
-
-impl From<AttemptByName> for AttemptRow {
-    fn from(row: AttemptByName) -> AttemptRow {
-        AttemptRow {
-            delivery_id: row.delivery_id,
-            attempted_at: row.attempted_at,
-            duration_ms: row.duration_ms,
-            status: row.status,
-            error: row.error,
-            response: row.response,
-        }
-    }
 }
 
 /// Gives an endpoint `secret`; the one it replaces still signs (a second
