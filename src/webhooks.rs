@@ -537,6 +537,10 @@ impl InFlight {
     /// reached or none is due; returns how many were started.
     async fn fill(&mut self, pool: &DbPool, client: &awc::Client, settings: &Settings) -> Result<usize, String> {
         let mut started = 0;
+        if self.tasks.len() >= MAX_IN_FLIGHT {
+            // At the bound: no connection taken, no claim sent.
+            return Ok(started);
+        }
         let mut conn = pool.get().await.map_err(|err| err.to_string())?;
         while self.tasks.len() < MAX_IN_FLIGHT {
             let Some(claimed) = claim(&mut conn, &self.busy()).await.map_err(|err| err.to_string())? else {
