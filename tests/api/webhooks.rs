@@ -1179,14 +1179,7 @@ async fn metrics_show_the_outbox() {
     let receiver = Receiver::start(&[500, 200]).await;
     register(&service, &admin, &receiver.url, json!(["*"])).await;
     let (off, _) = register(&service, &admin, "http://127.0.0.1:9/off", json!(["*"])).await;
-    let disabled = put_as(
-        &service,
-        &format!("/v1/webhooks/{off}"),
-        &admin,
-        &json!({"url": "http://127.0.0.1:9/off", "events": ["*"], "enabled": false}),
-    )
-    .await;
-    assert_eq!(disabled.status, 200);
+    switch(&service, &admin, &off, "http://127.0.0.1:9/off", json!(["*"]), false).await;
     assert_eq!(send(&service, overview_put(&editor, "Counted.")).await.status, 200);
     let settings = lamina::webhooks::Settings {
         metrics: state.metrics.webhooks.clone(),
