@@ -37,6 +37,8 @@ pub enum Code {
     ReleaseNotFound,
     /// 404: no asset (uploaded image) has this id, or its URL names another file name.
     AssetNotFound,
+    /// 409: content uses the asset (the detail says where): remove those uses first.
+    AssetInUse,
     /// 400: an asset's `filename` is not a file name of 1-200 characters.
     InvalidFilename,
     /// 400: `w`, `fm` or `q` of an image URL is not one lamina makes (`w` from the ladder, no wider than the original).
@@ -132,6 +134,7 @@ impl Code {
             Code::DeliveryNotFound => "delivery_not_found",
             Code::ReleaseNotFound => "release_not_found",
             Code::AssetNotFound => "asset_not_found",
+            Code::AssetInUse => "asset_in_use",
             Code::InvalidFilename => "invalid_filename",
             Code::InvalidVariant => "invalid_variant",
             Code::ImageTooLarge => "image_too_large",

@@ -13,17 +13,14 @@ use super::body::{FieldError, Text};
 use super::error::{Error, Precondition, Resource, Version};
 use super::locales::Locales;
 use super::transaction;
+use super::write::Actor;
 use crate::db::DbPool;
 use crate::db::schema::assets;
 use crate::media::Store;
 
 /// Longest file name, in characters.
 pub const MAX_FILENAME_CHARS: usize = 200;
-/// Longest alt text, in characters.
-pub const MAX_ALT_CHARS: usize = 1_000;
-
-/// An alt text: 1..=[`MAX_ALT_CHARS`] characters, trimmed, no control characters.
-pub type AltText = Text<MAX_ALT_CHARS>;
+pub use super::images::{AltText, MAX_ALT_CHARS};
 
 /// A stored asset.
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
@@ -212,16 +209,19 @@ fn check_locales(changes: &AssetChanges, locales: &Locales) -> Result<(), Error>
     }
 }
 
-/// The asset `id`, locked for a write.
-async fn take(conn: &mut AsyncPgConnection, id: Uuid) -> Result<AssetRow, Error> {
-    assets::table
-        .find(id)
-        .select(AssetRow::as_select())
-        .for_update()
-        .first(conn)
-        .await
-        .optional()?
-        .ok_or(Error::AssetNotFound { id })
+/// The asset `id`, locked for a change of its metadata (`for_delete`: for
+/// its deletion, which also waits for the writes that are starting to use it).
+async fn take(conn: &mut AsyncPgConnection, id: Uuid, for_delete: bool) -> Result<AssetRow, Error> {
+    let query = assets::table.find(id).select(AssetRow::as_select());
+    let row = if for_delete {
+        query.for_update().first(conn).await
+    } else {
+        // Not FOR UPDATE: a content write holding its article's lock may
+        // still take the key-share lock that keeps the asset while it is
+        // used (images::check), so the two cannot deadlock.
+        query.for_no_key_update().first(conn).await
+    };
+    row.optional()?.ok_or(Error::AssetNotFound { id })
 }
 
 /// Serializes the writes that place or remove the file of `key` (an upload
@@ -253,7 +253,7 @@ pub async fn create(
             .await
             .map_err(|err| Error::Storage(err.to_string()))?
             .map_err(|err| Error::Storage(err.to_string()))?;
-        Ok(diesel::insert_into(assets::table)
+        let row = diesel::insert_into(assets::table)
             .values((
                 assets::id.eq(Uuid::new_v4()),
                 assets::filename.eq(&new.filename),
@@ -267,7 +267,9 @@ pub async fn create(
             ))
             .returning(AssetRow::as_returning())
             .get_result(conn)
-            .await?)
+            .await?;
+        asset_event(conn, "asset.created", &row).await?;
+        Ok(row)
     })
     .await;
     if result.is_err() {
@@ -321,8 +323,13 @@ impl Cursor {
     }
 }
 
-/// A page of at most `limit` assets, newest first, after `after`; and whether more follow.
-pub async fn list(pool: &DbPool, after: Option<Cursor>, limit: i64) -> Result<(Vec<AssetRow>, bool), Error> {
+/// A page of at most `limit` assets, newest first, after `after`, each with
+/// where content uses it; and whether more follow.
+pub async fn list(
+    pool: &DbPool,
+    after: Option<Cursor>,
+    limit: i64,
+) -> Result<(Vec<(AssetRow, Vec<Use>)>, bool), Error> {
     transaction::read(pool, async |conn| {
         let mut query = assets::table
             .select(AssetRow::as_select())
@@ -339,7 +346,17 @@ pub async fn list(pool: &DbPool, after: Option<Cursor>, limit: i64) -> Result<(V
         let mut rows = query.load(conn).await?;
         let more = rows.len() as i64 > limit;
         rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-        Ok((rows, more))
+        let ids: Vec<Uuid> = rows.iter().map(|row| row.id).collect();
+        let mut all = uses(conn, &ids).await?;
+        let page = rows
+            .into_iter()
+            .map(|row| {
+                let (mine, rest) = all.drain(..).partition(|found| found.asset_id == row.id);
+                all = rest;
+                (row, mine)
+            })
+            .collect();
+        Ok((page, more))
     })
     .await
 }
@@ -360,11 +377,14 @@ pub async fn update(
     id: Uuid,
     precondition: Precondition,
     changes: AssetChanges,
-) -> Result<AssetRow, Error> {
+    actor: &Actor,
+) -> Result<(AssetRow, Vec<Use>), Error> {
     transaction::write(pool, async |conn| {
-        let current = take(conn, id).await?;
+        let current = take(conn, id, false).await?;
         precondition.check(Resource::Asset, current.version())?;
-        check_locales(&changes, &Locales::load(conn).await?)?;
+        let locales = Locales::load(conn).await?;
+        check_locales(&changes, &locales)?;
+        let uses = uses(conn, &[id]).await?;
         let mut next = current.clone();
         if let Some(filename) = &changes.filename {
             next.filename.clone_from(filename);
@@ -379,9 +399,29 @@ pub async fn update(
             (next.focal_x, next.focal_y) = (x, y);
         }
         if next == current {
-            return Ok(current);
+            return Ok((current, uses));
         }
-        Ok(diesel::update(assets::table.find(id))
+        // A published article showing it with no alt text of its own needs the asset's.
+        let default = locales.default_code();
+        let bare: Vec<&Use> = uses
+            .iter()
+            .filter(|found| found.published && !found.needs_no_alt)
+            .collect();
+        if next.alt.get(default).is_none()
+            && let Some(first) = <[&Use]>::first(&bare)
+        {
+            return Err(Error::Invalid(vec![error(
+                format!("/alt/{default}"),
+                format!(
+                    "is required: the published article {:?} shows this image at {} without alt text of its own \
+                     ({} such use(s) in all)",
+                    first.slug,
+                    first.pointer,
+                    bare.len()
+                ),
+            )]));
+        }
+        let row = diesel::update(assets::table.find(id))
             .set((
                 assets::filename.eq(&next.filename),
                 assets::alt.eq(&next.alt),
@@ -393,7 +433,12 @@ pub async fn update(
             ))
             .returning(AssetRow::as_returning())
             .get_result(conn)
-            .await?)
+            .await?;
+        // What the articles using it show changed with it (the database
+        // updated their copies): each is a change of its article.
+        super::write::asset_changed(conn, id, actor).await?;
+        asset_event(conn, "asset.updated", &row).await?;
+        Ok((row, uses))
     })
     .await
 }
@@ -402,10 +447,15 @@ pub async fn update(
 /// file's variants) when no other asset has the same bytes.
 pub async fn delete(pool: &DbPool, store: &Store, id: Uuid, precondition: Precondition) -> Result<(), Error> {
     transaction::write(pool, async |conn| {
-        let current = take(conn, id).await?;
+        let current = take(conn, id, true).await?;
         precondition.check(Resource::Asset, current.version())?;
+        let uses = uses(conn, &[id]).await?;
+        if !uses.is_empty() {
+            return Err(Error::AssetInUse { id, uses });
+        }
         lock_key(conn, &current.storage_key).await?;
         diesel::delete(assets::table.find(id)).execute(conn).await?;
+        asset_event(conn, "asset.deleted", &current).await?;
         let others: i64 = assets::table
             .filter(assets::storage_key.eq(&current.storage_key))
             .count()
@@ -425,4 +475,78 @@ pub async fn delete(pool: &DbPool, store: &Store, id: Uuid, precondition: Precon
         Ok(())
     })
     .await
+}
+
+/// One use of an asset in content.
+#[derive(Debug, Clone, PartialEq, Eq, QueryableByName)]
+pub struct Use {
+    #[diesel(sql_type = diesel::sql_types::Uuid)]
+    pub asset_id: Uuid,
+    #[diesel(sql_type = diesel::sql_types::Uuid)]
+    pub article_id: Uuid,
+    /// The article's slug.
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub slug: String,
+    /// Where in the article's read: `/hero_image`, `/sections/2/items/0/image`.
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub pointer: String,
+    /// Whether the article is published.
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    pub published: bool,
+    /// Whether the use gives alt text of its own, or is decorative: it needs none of the asset's.
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    pub needs_no_alt: bool,
+}
+
+/// Where content uses the assets `ids`, by article slug and pointer.
+pub async fn uses(conn: &mut AsyncPgConnection, ids: &[Uuid]) -> QueryResult<Vec<Use>> {
+    diesel::sql_query(
+        "SELECT hero_asset_id AS asset_id, id AS article_id, slug, '/hero_image' AS pointer, \
+                status = 'published' AS published, (hero_alt IS NOT NULL OR hero_decorative) AS needs_no_alt \
+         FROM articles WHERE hero_asset_id = ANY($1) \
+         UNION ALL \
+         SELECT i.image_asset_id, a.id, a.slug, \
+                '/sections/' || (s.position - 1) || '/items/' || (i.position - 1) || '/image', \
+                a.status = 'published', (i.image_alt IS NOT NULL OR i.image_decorative) \
+         FROM section_items i JOIN sections s ON s.id = i.section_id JOIN articles a ON a.id = s.article_id \
+         WHERE i.image_asset_id = ANY($1) \
+         ORDER BY 3, 4",
+    )
+    .bind::<diesel::sql_types::Array<diesel::sql_types::Uuid>, _>(ids)
+    .load(conn)
+    .await
+}
+
+/// Whether published content shows the asset `id` (so anyone may fetch its file).
+pub async fn is_public(pool: &DbPool, id: Uuid) -> Result<bool, Error> {
+    transaction::read(pool, async |conn| {
+        Ok(uses(conn, &[id]).await?.iter().any(|found| found.published))
+    })
+    .await
+}
+
+/// The asset `id` and where content uses it.
+pub async fn find_with_uses(pool: &DbPool, id: Uuid) -> Result<(AssetRow, Vec<Use>), Error> {
+    transaction::read(pool, async |conn| {
+        let row = assets::table
+            .find(id)
+            .select(AssetRow::as_select())
+            .first(conn)
+            .await
+            .optional()?
+            .ok_or(Error::AssetNotFound { id })?;
+        Ok((row, uses(conn, &[id]).await?))
+    })
+    .await
+}
+
+/// An `asset.*` webhook event of `row`, in the write's transaction.
+async fn asset_event(conn: &mut AsyncPgConnection, event: &str, row: &AssetRow) -> QueryResult<()> {
+    let data = serde_json::json!({
+        "asset_id": row.id,
+        "filename": row.filename,
+        "version": row.version,
+        "url": super::images::file_url(row.id, &row.filename),
+    });
+    super::webhooks::enqueue_event(conn, event, data).await
 }

@@ -23,6 +23,7 @@ use utoipa::openapi::{Ref, RefOr};
 use utoipa::{PartialSchema, ToSchema};
 use uuid::Uuid;
 
+use super::images::Image;
 use super::kinds::{ArticleStatus, ItemField, ItemShape, Phase, SectionField, SectionKind};
 use super::model::{ItemContent, PhaseHeadings, SectionContent, described_ref, kind_union, nullable_ref};
 
@@ -550,6 +551,10 @@ pub struct ArticleWrite {
     #[deserr(from(Prose) = Text::into_string)]
     #[schema(schema_with = article_summary)]
     pub summary: String,
+    /// The image over the article; `null` or left out: none.
+    #[deserr(default)]
+    #[schema(schema_with = hero_image_write)]
+    pub hero_image: Option<Image>,
     /// The sections in order; at most one of each kind. Sections left out are deleted.
     #[deserr(from(Sections) = Sections::into_vec)]
     #[schema(schema_with = sections_schema)]
@@ -597,6 +602,10 @@ fn as_read(object: ObjectBuilder) -> ObjectBuilder {
     object
         .property("locale", locale_as_read())
         .property("fallbacks", fallbacks_as_read())
+}
+
+fn hero_image_write() -> RefOr<Schema> {
+    nullable_ref("ImageWrite", "The image over the article; `null` or left out: none.")
 }
 
 impl Slug {
@@ -785,10 +794,20 @@ fn read_item<V: IntoValue>(
     let accepted: Vec<&str> = ["id", "kind"]
         .into_iter()
         .chain(shape.fields().iter().map(|field| field.name()))
+        .chain(shape.has_image().then_some("image"))
         .collect();
     let mut content = ItemContent::default();
     let mut given = Vec::new();
     for (key, value) in map.into_iter() {
+        if key == "image" && shape.has_image() {
+            let at = location.push_key(&key);
+            content.image = collect(
+                &mut errors,
+                Option::<Image>::deserialize_from_value(value.into_value(), at),
+            )
+            .flatten();
+            continue;
+        }
         let Some(&field) = shape.fields().iter().find(|field| field.name() == key) else {
             errors.extend(BodyErrors::unknown_field(location, &key, &accepted, &[]));
             continue;
@@ -1077,6 +1096,12 @@ fn shape_write_schema(shape: ItemShape) -> Schema {
         };
         object = object.property(field.name(), schema).required(field.name());
     }
+    if shape.has_image() {
+        object = object.property(
+            "image",
+            nullable_ref("ImageWrite", "The image shown with the item; `null` or left out: none."),
+        );
+    }
     // The whole item's example, without `kind`: right in a section of any of these kinds.
     let example: serde_json::Map<String, serde_json::Value> = shape
         .fields()
@@ -1122,6 +1147,10 @@ fn push_shape_schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
         schemas.push((shape_write_name(shape).to_owned(), shape_write_schema(shape).into()));
     }
     schemas.push(("Phase".to_owned(), Phase::schema()));
+    schemas.push((
+        "ImageWrite".to_owned(),
+        <super::images::ImageWriteDoc as PartialSchema>::schema(),
+    ));
 }
 
 kind_union!(
@@ -1161,6 +1190,9 @@ impl serde::Serialize for ItemWrite {
             if let Some(text) = self.content.text(field).and_then(Option::as_ref) {
                 out.serialize_entry(field.name(), text)?;
             }
+        }
+        if let Some(image) = &self.content.image {
+            out.serialize_entry("image", &image.as_write())?;
         }
         out.end()
     }

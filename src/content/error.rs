@@ -155,6 +155,8 @@ pub enum Error {
     DeliveryNotFound { id: Uuid },
     /// No asset has this id.
     AssetNotFound { id: Uuid },
+    /// Content uses the asset: it cannot be deleted.
+    AssetInUse { id: Uuid, uses: Vec<super::assets::Use> },
     /// The asset store failed (a disk error): not the request's fault.
     Storage(String),
 }

@@ -155,6 +155,7 @@ impl ArticleWrite {
             "published_on": self.published_on.format("%Y-%m-%d").to_string(),
             "status": self.status.as_str(),
             "summary": self.summary,
+            "hero_image": self.hero_image.as_ref().map(super::images::Image::as_write),
             "sections": self.sections.iter().map(SectionWrite::to_body).collect::<Vec<_>>(),
         })
     }
@@ -293,7 +294,7 @@ mod tests {
         );
         assert!(
             errors.contains(
-                &"/colour unknown field; expected one of: slug, title, author, published_on, status, summary, sections"
+                &"/colour unknown field; expected one of: slug, title, author, published_on, status, summary, hero_image, sections"
                     .to_owned()
             ),
             "{errors:?}"
@@ -361,7 +362,7 @@ mod tests {
             [
                 "/kind is required: \"steps\", the kind of the item's section",
                 "/body is required",
-                "/bogus unknown field; expected one of: id, kind, title, body",
+                "/bogus unknown field; expected one of: id, kind, title, body, image",
             ]
         );
         assert_eq!(

@@ -203,6 +203,11 @@ impl ItemShape {
         }
     }
 
+    /// Whether items of this shape may show an image (API.md §15).
+    pub fn has_image(self) -> bool {
+        matches!(self, ItemShape::Titled | ItemShape::Phased)
+    }
+
     /// The section kinds whose items have this shape.
     pub fn kinds(self) -> impl Iterator<Item = SectionKind> {
         SectionKind::ALL

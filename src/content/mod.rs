@@ -5,6 +5,7 @@ pub mod assets;
 pub mod body;
 pub mod error;
 pub mod history;
+pub mod images;
 pub mod input;
 pub mod kinds;
 pub mod locales;

@@ -13,6 +13,7 @@ use serde::ser::SerializeStruct;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::images::Image;
 use super::kinds::{ArticleStatus, ItemField, Phase, SectionField, SectionKind};
 
 /// An article's metadata, without its sections.
@@ -40,6 +41,9 @@ pub struct ArticleMeta {
         example = "Micro needling has emerged as a popular skincare treatment, promising to rejuvenate the skin and tackle various skin concerns."
     )]
     pub summary: String,
+    /// The image over the article, or `null` (API.md §15).
+    #[schema(value_type = Option<crate::content::images::ImageRead>, required = true)]
+    pub hero_image: Option<Image>,
     /// round(word_count / 238), at least 1. Derived by the server.
     #[schema(example = 4)]
     pub reading_time_minutes: i32,
@@ -299,7 +303,7 @@ impl<I> SectionContent<I> {
 }
 
 /// The content of an item: the fields of its shape (the others are `None`).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ItemContent {
     /// When an expectation applies.
     pub phase: Option<Phase>,
@@ -309,6 +313,8 @@ pub struct ItemContent {
     pub body: Option<String>,
     /// A target audience's description.
     pub description: Option<String>,
+    /// The image shown with the item, if any (items of shapes that have one).
+    pub image: Option<Image>,
 }
 
 impl ItemContent {
@@ -340,13 +346,18 @@ impl ItemContent {
             .map(String::as_str)
     }
 
-    /// Writes the fields of the shape of `kind`, in order.
+    /// Writes the fields of the shape of `kind`, in order, then its `image`
+    /// (as a read shows it) if the shape has one.
     pub fn serialize_fields<S: SerializeStruct>(&self, kind: SectionKind, out: &mut S) -> Result<(), S::Error> {
-        for &field in kind.item_shape().map_or(&[][..], |shape| shape.fields()) {
+        let shape = kind.item_shape();
+        for &field in shape.map_or(&[][..], |shape| shape.fields()) {
             match field {
                 ItemField::Phase => out.serialize_field("phase", &self.phase)?,
                 _ => out.serialize_field(field.name(), &self.text(field).and_then(Option::as_ref))?,
             }
+        }
+        if shape.is_some_and(ItemShape::has_image) {
+            out.serialize_field("image", &self.image)?;
         }
         Ok(())
     }
@@ -599,6 +610,14 @@ fn item_schema(kind: SectionKind, shape: ItemShape) -> Schema {
         };
         object = object.property(item_field.name(), schema).required(item_field.name());
     }
+    if shape.has_image() {
+        object = object
+            .property(
+                "image",
+                nullable_ref("Image", "The image shown with the item, or `null`."),
+            )
+            .required("image");
+    }
     localized(object, "item").into()
 }
 
@@ -671,5 +690,11 @@ kind_union!(
     "Item",
     "One item of a section, in the shape of its section's kind, tagged by `kind`.",
     |kind| Some(item_schema(kind, kind.item_shape()?)),
-    |schemas| schemas.push(("Phase".to_owned(), Phase::schema()))
+    |schemas| {
+        schemas.push(("Phase".to_owned(), Phase::schema()));
+        schemas.push((
+            "Image".to_owned(),
+            <crate::content::images::ImageRead as utoipa::PartialSchema>::schema(),
+        ));
+    }
 );

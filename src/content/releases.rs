@@ -613,18 +613,9 @@ pub(crate) async fn release_event(
     id: Uuid,
     mut data: Value,
 ) -> Result<(), Error> {
-    if !super::webhooks::wanted(conn, event).await? {
-        return Ok(());
-    }
     if let Some(object) = data.as_object_mut() {
         object.insert("release_id".to_owned(), Value::String(id.to_string()));
         object.insert("url".to_owned(), Value::String(format!("/v1/releases/{id}")));
     }
-    let payload = serde_json::json!({
-        "type": event,
-        "timestamp": Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-        "data": data,
-    });
-    super::webhooks::enqueue(conn, event, None, &payload).await?;
-    Ok(())
+    Ok(super::webhooks::enqueue_event(conn, event, data).await?)
 }

@@ -7,6 +7,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use super::body::AsRead;
+use super::images::Image;
 use super::input::{ArticleInput, ItemInput, SectionInput, reading_time_minutes};
 use super::kinds::{ArticleStatus, Phase, SectionKind};
 use super::model::{ArticleMeta, Item, ItemContent, PhaseHeadings, Section, SectionContent};
@@ -29,6 +30,11 @@ pub struct ArticleRow {
     pub version: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    pub hero_asset_id: Option<Uuid>,
+    pub hero_alt: Option<String>,
+    pub hero_decorative: bool,
+    /// What a read shows of the hero image's asset (kept by the database).
+    pub hero_asset: Option<serde_json::Value>,
 }
 
 /// A `sections` row.
@@ -61,6 +67,11 @@ pub struct ItemRow {
     pub title: Option<String>,
     pub body: Option<String>,
     pub description: Option<String>,
+    pub image_asset_id: Option<Uuid>,
+    pub image_alt: Option<String>,
+    pub image_decorative: bool,
+    /// What a read shows of the image's asset (kept by the database).
+    pub image_asset: Option<serde_json::Value>,
 }
 
 /// A section with its items, as stored.
@@ -106,12 +117,25 @@ impl ArticleRow {
             published_on: self.published_on,
             status,
             summary: self.summary.clone(),
+            hero_image: self.hero_image(),
             reading_time_minutes: self.reading_time_minutes,
             word_count: self.word_count,
             version: self.version,
             created_at: self.created_at,
             updated_at: self.updated_at,
         })
+    }
+}
+
+impl ArticleRow {
+    /// The hero image, as stored.
+    pub fn hero_image(&self) -> Option<Image> {
+        Image::stored(
+            self.hero_asset_id,
+            self.hero_alt.clone(),
+            self.hero_decorative,
+            self.hero_asset.as_ref(),
+        )
     }
 }
 
@@ -153,6 +177,12 @@ impl ItemRow {
             title: self.title.clone(),
             body: self.body.clone(),
             description: self.description.clone(),
+            image: Image::stored(
+                self.image_asset_id,
+                self.image_alt.clone(),
+                self.image_decorative,
+                self.image_asset.as_ref(),
+            ),
         };
         let shape = kind
             .item_shape()
@@ -495,6 +525,11 @@ pub async fn insert_items(
             title: item.content.title.clone(),
             body: item.content.body.clone(),
             description: item.content.description.clone(),
+            image_asset_id: item.content.image.as_ref().map(|image| image.asset_id),
+            image_alt: item.content.image.as_ref().and_then(|image| image.alt.clone()),
+            image_decorative: item.content.image.as_ref().is_some_and(|image| image.decorative),
+            // Filled in by the database from the asset.
+            image_asset: None,
         })
         .collect();
     diesel::insert_into(section_items::table)
@@ -523,6 +558,7 @@ pub async fn insert_article(
             articles::published_on.eq(article.published_on),
             articles::status.eq(article.status.as_str()),
             articles::summary.eq(&article.summary),
+            hero_columns(article.hero_image.as_ref()),
             articles::word_count.eq(word_count),
             articles::reading_time_minutes.eq(reading_time_minutes(word_count)),
             articles::version.eq(version),
@@ -548,6 +584,7 @@ impl ArticleRow {
             status: ArticleStatus::parse(&self.status)
                 .ok_or_else(|| corrupt(format!("bad status {:?}", self.status)))?,
             summary: self.summary.clone(),
+            hero_image: self.hero_image(),
             sections: sections
                 .iter()
                 .map(StoredSection::to_input)
@@ -556,4 +593,21 @@ impl ArticleRow {
             fallbacks: AsRead,
         })
     }
+}
+
+/// The columns of an article's hero image use (what a read shows of the
+/// asset is the database's to fill in).
+#[expect(clippy::type_complexity, reason = "diesel's assignment types")]
+pub fn hero_columns(
+    image: Option<&Image>,
+) -> (
+    diesel::dsl::Eq<articles::hero_asset_id, Option<Uuid>>,
+    diesel::dsl::Eq<articles::hero_alt, Option<String>>,
+    diesel::dsl::Eq<articles::hero_decorative, bool>,
+) {
+    (
+        articles::hero_asset_id.eq(image.map(|image| image.asset_id)),
+        articles::hero_alt.eq(image.and_then(|image| image.alt.clone())),
+        articles::hero_decorative.eq(image.is_some_and(|image| image.decorative)),
+    )
 }

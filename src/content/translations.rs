@@ -182,6 +182,24 @@ fn walk_item(
             );
         }
     }
+    if let Some(image) = &mut content.image {
+        visit(
+            &item_key(kind, id, IMAGE_ALT),
+            &|| format!("{}/image/alt", base()),
+            &mut image.alt,
+        );
+    }
+}
+
+/// The key of an item's image's own alt text, after the item's (`<kind>.<id>.image.alt`).
+pub const IMAGE_ALT: &str = "image.alt";
+/// The key of the hero image's own alt text.
+pub const HERO_ALT_KEY: &str = "hero_image.alt";
+
+/// Whether `key` is an image's own alt text: a read resolves those with the
+/// asset's alt texts ([`Resolver::image`]), not as other texts.
+fn is_image_alt(key: &str) -> bool {
+    key == HERO_ALT_KEY || key.ends_with(".image.alt")
 }
 
 /// Walks the texts of an item read or written on its own (pointers from the root).
@@ -192,10 +210,20 @@ pub fn walk_lone_item<I: ItemTexts>(kind: SectionKind, item: &mut I, visit: &mut
     }
 }
 
-/// Walks an article's own texts (title, summary; pointers below `base`).
-pub fn walk_meta(title: &mut String, summary: &mut String, base: &str, visit: &mut Visit<'_>) {
+/// Walks an article's own texts (title, summary, the hero image's own alt
+/// text if given; pointers below `base`).
+pub fn walk_meta(
+    title: &mut String,
+    summary: &mut String,
+    hero_alt: Option<&mut Option<String>>,
+    base: &str,
+    visit: &mut Visit<'_>,
+) {
     required(title, "title", &|| format!("{base}/title"), visit);
     required(summary, "summary", &|| format!("{base}/summary"), visit);
+    if let Some(slot) = hero_alt {
+        visit(HERO_ALT_KEY, &|| format!("{base}/hero_image/alt"), slot);
+    }
 }
 
 /// The translations of articles a read may use: per article and key, the
@@ -297,7 +325,7 @@ impl<'a> Resolver<'a> {
     pub fn visit(&mut self) -> impl FnMut(&str, &dyn Fn() -> String, &mut Option<String>) + '_ {
         move |key, pointer, slot| {
             let Some(text) = slot else { return };
-            if self.locale.is_default() {
+            if self.locale.is_default() || is_image_alt(key) {
                 return;
             }
             let found = self
@@ -322,7 +350,7 @@ impl<'a> Resolver<'a> {
     pub fn article(mut self, article: &mut Article) {
         if !self.locale.is_default() {
             let mut visit = self.visit();
-            walk_meta(&mut article.meta.title, &mut article.meta.summary, "", &mut visit);
+            walk_meta(&mut article.meta.title, &mut article.meta.summary, None, "", &mut visit);
             for (index, section) in article.sections.iter_mut().enumerate() {
                 walk_section(&mut section.content, &format!("/sections/{index}"), &mut visit);
             }
@@ -335,6 +363,12 @@ impl<'a> Resolver<'a> {
                 }));
             article.meta.word_count = super::input::count_words(texts);
             article.meta.reading_time_minutes = super::input::reading_time_minutes(article.meta.word_count);
+        }
+        if let Some(image) = &mut article.meta.hero_image {
+            self.image(image, HERO_ALT_KEY, &|| "/hero_image/alt".to_owned());
+        }
+        for (index, section) in article.sections.iter_mut().enumerate() {
+            self.images(&mut section.content, &format!("/sections/{index}"));
         }
         article.locale = self.locale.code().to_owned();
         article.fallbacks = self.fallbacks;
@@ -354,7 +388,46 @@ impl<'a> Resolver<'a> {
     pub fn meta(&mut self, meta: &mut ArticleMeta, texts: Option<&'a Texts>, base: &str) {
         if !self.locale.is_default() {
             self.texts = texts;
-            walk_meta(&mut meta.title, &mut meta.summary, base, &mut self.visit());
+            walk_meta(&mut meta.title, &mut meta.summary, None, base, &mut self.visit());
+        }
+        if let Some(image) = &mut meta.hero_image {
+            self.image(image, HERO_ALT_KEY, &|| format!("{base}/hero_image/alt"));
+        }
+    }
+
+    /// Resolves the alt text an image shows (the use's own, under `key`, or
+    /// the asset's) for the locale (its pointer: `pointer`).
+    pub fn image(&mut self, image: &mut Image, key: &str, pointer: &dyn Fn() -> String) {
+        let default = self.locale.chain.len().saturating_sub(1);
+        let own = image.alt.is_some().then(|| {
+            let translated = self
+                .texts
+                .filter(|_| !self.locale.is_default())
+                .and_then(|texts| texts.by_key.get(key))
+                .and_then(|found| found.iter().min_by_key(|(place, _)| *place));
+            match translated {
+                Some((place, text)) => {
+                    image.alt = Some(text.clone());
+                    *place
+                }
+                None => default,
+            }
+        });
+        if let Some(locale) = image.resolve(&self.locale.chain, own) {
+            self.fallbacks.push(pointer(), &locale);
+        }
+    }
+
+    /// Resolves the images of the items of `section` (pointers below `base`).
+    pub fn images(&mut self, section: &mut SectionContent<Item>, base: &str) {
+        let kind = section.kind;
+        for (index, item) in section.items.iter_mut().enumerate() {
+            let id = item.id;
+            if let Some(image) = &mut item.content.image {
+                self.image(image, &item_key(kind, id, IMAGE_ALT), &|| {
+                    format!("{base}/items/{index}/image/alt")
+                });
+            }
         }
     }
 }
@@ -365,6 +438,7 @@ impl<'a> Resolver<'a> {
 use serde_json::{Map, Value};
 
 use super::body::{AS_READ, MAX_BODY_CHARS, MAX_TITLE_CHARS, Prose, Title};
+use super::images::{AltText, Image, MAX_ALT_CHARS};
 use super::input::FieldError;
 
 /// What a translation write may give of a part: each text the default
@@ -456,6 +530,8 @@ impl TextParse {
             Some(Value::String(text)) => {
                 let parsed = if max == MAX_TITLE_CHARS {
                     Title::parse(text).map(Title::into_string)
+                } else if max == MAX_ALT_CHARS {
+                    AltText::parse(text).map(AltText::into_string)
                 } else {
                     Prose::parse(text).map(Prose::into_string)
                 };
@@ -538,6 +614,12 @@ impl TextParse {
                 max,
             );
         }
+        self.image(
+            object.remove("hero_image"),
+            stored.get("hero_image"),
+            HERO_ALT_KEY.to_owned(),
+            "/hero_image".to_owned(),
+        );
         if let Some(sections) = self.list(&mut object, "sections", stored, "") {
             let stored_sections = stored["sections"].as_array().cloned().unwrap_or_default();
             for (index, (section, stored)) in sections.iter().zip(&stored_sections).enumerate() {
@@ -638,7 +720,46 @@ impl TextParse {
                 max,
             );
         }
+        if kind.item_shape().is_some_and(super::kinds::ItemShape::has_image) {
+            self.image(
+                object.remove("image"),
+                stored.get("image"),
+                item_key(kind, id, IMAGE_ALT),
+                format!("{base}/image"),
+            );
+        }
         self.unknown(object, base);
+    }
+
+    /// An image (`given`) against the default locale's (`stored`): which
+    /// asset and whether decorative are structure; its own alt text, if the
+    /// default locale gives one, is a text (`key`). A read's image sent back
+    /// shows the asset's alt where the use has none: that is not translated.
+    fn image(&mut self, given: Option<Value>, stored: Option<&Value>, key: String, pointer: String) {
+        let stored = stored.filter(|stored| !stored.is_null());
+        let stored_alt = stored.and_then(|stored| stored.get("alt")).filter(|alt| !alt.is_null());
+        let Some(given) = given.filter(|given| !given.is_null()) else {
+            if stored_alt.is_some() {
+                self.texts.push((key, None));
+            }
+            return;
+        };
+        let Some(mut object) = self.object(&given, &pointer, &["url", "width", "height", "placeholder", "srcset"])
+        else {
+            return;
+        };
+        for field in ["asset_id", "decorative"] {
+            self.same(
+                format!("{pointer}/{field}"),
+                object.remove(field),
+                stored.and_then(|stored| stored.get(field)),
+            );
+        }
+        let alt = object.remove("alt");
+        if stored_alt.is_some() {
+            self.text(key, format!("{pointer}/alt"), alt, stored_alt, MAX_ALT_CHARS);
+        }
+        self.unknown(object, &pointer);
     }
 }
 
@@ -657,6 +778,7 @@ pub fn source_hash(text: &str) -> String {
 pub fn default_texts(
     title: &str,
     summary: &str,
+    hero_alt: Option<&str>,
     sections: &mut [SectionContent<Item>],
 ) -> Vec<(String, String, String)> {
     let mut texts = Vec::new();
@@ -665,7 +787,13 @@ pub fn default_texts(
             texts.push((key.to_owned(), pointer(), text.clone()));
         }
     };
-    walk_meta(&mut title.to_owned(), &mut summary.to_owned(), "", &mut visit);
+    walk_meta(
+        &mut title.to_owned(),
+        &mut summary.to_owned(),
+        Some(&mut hero_alt.map(str::to_owned)),
+        "",
+        &mut visit,
+    );
     for (index, section) in sections.iter_mut().enumerate() {
         walk_section(section, &format!("/sections/{index}"), &mut visit);
     }
@@ -778,7 +906,8 @@ pub async fn prune(
     article_id: Uuid,
     sections: &[super::store::StoredSection],
 ) -> QueryResult<()> {
-    let mut keys: Vec<String> = vec!["title".to_owned(), "summary".to_owned()];
+    // (A hero alt text's translation goes with the article, not with its hero image.)
+    let mut keys: Vec<String> = vec!["title".to_owned(), "summary".to_owned(), HERO_ALT_KEY.to_owned()];
     for section in sections {
         let Ok(mut content) = section.to_input() else { continue };
         walk_section(
@@ -841,7 +970,12 @@ pub async fn report(
         .iter()
         .map(|section| section.to_api().map(|section| section.content))
         .collect::<QueryResult<Vec<_>>>()?;
-    let defaults = default_texts(&article.title, &article.summary, &mut contents);
+    let defaults = default_texts(
+        &article.title,
+        &article.summary,
+        article.hero_alt.as_deref(),
+        &mut contents,
+    );
     let (rows, statuses) = load_all(conn, article.id).await?;
     Ok(locales
         .all()

@@ -30,7 +30,7 @@ pub const PING: &str = "webhook.ping";
 pub const SYNC_REQUIRED: &str = "sync.required";
 
 /// Every event an endpoint may subscribe to (or `*` for all).
-pub const EVENTS: [&str; 9] = [
+pub const EVENTS: [&str; 12] = [
     "article.created",
     "article.updated",
     "article.deleted",
@@ -38,6 +38,9 @@ pub const EVENTS: [&str; 9] = [
     "article.unpublished",
     "release.published",
     "release.failed",
+    "asset.created",
+    "asset.updated",
+    "asset.deleted",
     PING,
     SYNC_REQUIRED,
 ];
@@ -222,6 +225,22 @@ pub async fn enqueue(
 }
 
 /// Whether any endpoint wants `event` (so a write can skip building the body).
+/// Adds an event that is not an article's (a release's, an asset's) to the
+/// outbox, in the caller's transaction, if an endpoint wants it: `data` is
+/// its `data`.
+pub async fn enqueue_event(conn: &mut AsyncPgConnection, event: &str, data: serde_json::Value) -> QueryResult<()> {
+    if !wanted(conn, event).await? {
+        return Ok(());
+    }
+    let payload = serde_json::json!({
+        "type": event,
+        "timestamp": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        "data": data,
+    });
+    enqueue(conn, event, None, &payload).await?;
+    Ok(())
+}
+
 pub async fn wanted(conn: &mut AsyncPgConnection, event: &str) -> QueryResult<bool> {
     diesel::select(diesel::dsl::exists(
         webhook_endpoints::table.filter(
@@ -266,6 +285,15 @@ pub enum WebhookEvent {
     /// A release failed.
     #[serde(rename = "release.failed")]
     ReleaseFailed,
+    /// An image was uploaded.
+    #[serde(rename = "asset.created")]
+    AssetCreated,
+    /// An asset's metadata changed (each article showing it also gets `article.updated`).
+    #[serde(rename = "asset.updated")]
+    AssetUpdated,
+    /// An asset was deleted.
+    #[serde(rename = "asset.deleted")]
+    AssetDeleted,
     /// A test event (`POST /v1/webhooks/{id}/ping`).
     #[serde(rename = "webhook.ping")]
     WebhookPing,

@@ -15,6 +15,10 @@ diesel::table! {
         version -> Int8,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        hero_asset_id -> Nullable<Uuid>,
+        hero_alt -> Nullable<Text>,
+        hero_decorative -> Bool,
+        hero_asset -> Nullable<Jsonb>,
     }
 }
 
@@ -45,6 +49,10 @@ diesel::table! {
         title -> Nullable<Text>,
         body -> Nullable<Text>,
         description -> Nullable<Text>,
+        image_asset_id -> Nullable<Uuid>,
+        image_alt -> Nullable<Text>,
+        image_decorative -> Bool,
+        image_asset -> Nullable<Jsonb>,
     }
 }
 

@@ -81,6 +81,7 @@ fn article(input: ArticleInput, locale: &str) -> Article {
             published_on: input.published_on,
             status: input.status,
             summary: input.summary,
+            hero_image: input.hero_image,
             reading_time_minutes: reading_time_minutes(word_count),
             word_count,
             version: 1,

@@ -18,7 +18,7 @@ use crate::content::history;
 use crate::content::input;
 use crate::content::model::{Article, ArticleMeta, ArticlePage, ArticleSummary, Deletion};
 use crate::content::store::{self, Cursor};
-use crate::content::translations::{Resolver, load_texts};
+use crate::content::translations::{HERO_ALT_KEY, Resolver, load_texts};
 use crate::content::write;
 use crate::content::{Resource, SectionKind};
 
@@ -116,7 +116,14 @@ pub async fn list_articles(
         let (rows, more) = store::list_articles(&mut conn, after, i64::from(limit), visibility).await?;
         let ids: Vec<uuid::Uuid> = rows.iter().map(|(row, _)| row.id).collect();
         let drafts = visibility == store::Visibility::All;
-        let texts = load_texts(&mut conn, &ids, &locale, drafts, Some(&["title", "summary"])).await?;
+        let texts = load_texts(
+            &mut conn,
+            &ids,
+            &locale,
+            drafts,
+            Some(&["title", "summary", HERO_ALT_KEY]),
+        )
+        .await?;
         let mut resolver = Resolver::new(&locale, None);
         let next_cursor = if more {
             rows.last().map(|(row, _)| {
@@ -234,6 +241,8 @@ async fn list_trash(
                     published_on: article.published_on,
                     status: article.status,
                     summary: article.summary,
+                    // A deleted article's images are not shown (its uses are gone).
+                    hero_image: None,
                     reading_time_minutes: input::reading_time_minutes(word_count),
                     word_count,
                     version: deletion.article_version,

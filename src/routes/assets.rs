@@ -105,22 +105,10 @@ fn texts(value: &serde_json::Value) -> BTreeMap<String, String> {
         .unwrap_or_default()
 }
 
-/// The path of an asset's file.
-fn file_url(id: Uuid, filename: &str) -> String {
-    let segment: String = filename
-        .bytes()
-        .map(|byte| match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => char::from(byte).to_string(),
-            other => format!("%{other:02X}"),
-        })
-        .collect();
-    format!("/v1/assets/{id}/{segment}")
-}
-
-impl From<AssetRow> for Asset {
-    fn from(row: AssetRow) -> Asset {
+impl From<(AssetRow, Vec<store::Use>)> for Asset {
+    fn from((row, uses): (AssetRow, Vec<store::Use>)) -> Asset {
         Asset {
-            url: file_url(row.id, &row.filename),
+            url: crate::content::images::file_url(row.id, &row.filename),
             id: row.id,
             content_type: row.content_type,
             bytes: row.bytes,
@@ -134,7 +122,13 @@ impl From<AssetRow> for Asset {
                 x: row.focal_x,
                 y: row.focal_y,
             },
-            used_by: Vec::new(),
+            used_by: uses
+                .into_iter()
+                .map(|found| AssetUse {
+                    slug: found.slug,
+                    pointer: found.pointer,
+                })
+                .collect(),
             created_at: row.created_at,
             version: row.version,
             filename: row.filename,
@@ -153,7 +147,7 @@ pub struct AssetPage {
 }
 
 /// An asset's metadata, never cached, with its ETag (and `Location` when created).
-fn respond(status: StatusCode, row: AssetRow) -> Result<HttpResponse, AppError> {
+fn respond(status: StatusCode, (row, uses): (AssetRow, Vec<store::Use>)) -> Result<HttpResponse, AppError> {
     let etag = super::etags::etag(Resource::Asset, row.version());
     let mut response = HttpResponse::build(status);
     response
@@ -164,7 +158,7 @@ fn respond(status: StatusCode, row: AssetRow) -> Result<HttpResponse, AppError> 
     }
     Ok(response
         .content_type("application/json")
-        .body(serde_json::to_vec(&Asset::from(row))?))
+        .body(serde_json::to_vec(&Asset::from((row, uses)))?))
 }
 
 /// The query of an upload.
@@ -297,7 +291,7 @@ pub async fn upload_asset(
     };
     respond(
         StatusCode::CREATED,
-        store::create(&state.pool, &media.store, staged, new).await?,
+        (store::create(&state.pool, &media.store, staged, new).await?, Vec::new()),
     )
 }
 
@@ -353,7 +347,7 @@ pub async fn list_assets(
     };
     let (rows, more) = store::list(&state.pool, after, i64::from(limit)).await?;
     let next_cursor = if more {
-        rows.last().map(|row| {
+        rows.last().map(|(row, _)| {
             Cursor {
                 created_at: row.created_at,
                 id: row.id,
@@ -396,7 +390,7 @@ pub async fn get_asset(
     AssetPath { id }: AssetPath,
     _query: Query<NoParams>,
 ) -> Result<HttpResponse, AppError> {
-    respond(StatusCode::OK, store::find(&state.pool, id).await?)
+    respond(StatusCode::OK, store::find_with_uses(&state.pool, id).await?)
 }
 
 /// The body of `PUT /v1/assets/{id}`: each field optional; what is left out stays.
@@ -456,7 +450,8 @@ pub struct FocalPointWrite {
 pub async fn put_asset(
     state: web::Data<AppState>,
     req: HttpRequest,
-    _editor: Editor,
+    editor: Editor,
+    request_id: crate::request_id::RequestId,
     AssetPath { id }: AssetPath,
     _query: Query<NoParams>,
     body: web::Payload,
@@ -464,10 +459,13 @@ pub async fn put_asset(
     let changes = store::parse_write(&read_json(&req, body).await?)
         .map_err(|errors| AppError::from(crate::content::Error::Invalid(errors)))?;
     let precondition = super::etags::precondition(&req, Resource::Asset);
-    respond(
-        StatusCode::OK,
-        store::update(&state.pool, id, precondition, changes).await?,
-    )
+    let actor = super::parts::actor(&state, editor, request_id);
+    let (row, uses) = store::update(&state.pool, id, precondition, changes, &actor).await?;
+    // The articles showing it changed with it.
+    for found in &uses {
+        state.cache.invalidate(&found.slug);
+    }
+    respond(StatusCode::OK, (row, uses))
 }
 
 /// Delete an asset and, if no other asset has the same bytes, its file and variants (editor; needs `If-Match`).
@@ -642,7 +640,7 @@ fn variant_of(
 /// with `w` and `h` crops to exactly that size around the focal point (a
 /// new focal point is a new variant, with its own ETag); `fm=auto`
 /// answers `Vary: Accept`. An image is public once published content uses
-/// it (not yet built: any token reads it; anonymous → 401).
+/// it; until then any token reads it (anonymous → 401).
 #[utoipa::path(
     tag = "assets",
     params(AssetFilePath, FileQuery),
@@ -670,7 +668,7 @@ pub async fn serve_asset(
     AssetFilePath { id, filename }: AssetFilePath,
     query: Query<FileQuery>,
 ) -> Result<HttpResponse, AppError> {
-    if !reader.is_authenticated() {
+    if !reader.is_authenticated() && !store::is_public(&state.pool, id).await? {
         return Err(AppError::Unauthorized {
             detail: "Images are served to any token until published content uses them: send `Authorization: Bearer <token>`."
                 .to_owned(),

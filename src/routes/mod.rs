@@ -359,6 +359,23 @@ impl From<crate::content::Error> for AppError {
             Error::WebhookNotFound { id } => paths::webhook_not_found(id),
             Error::DeliveryNotFound { id } => paths::delivery_not_found(id),
             Error::AssetNotFound { id } => paths::asset_not_found(id),
+            Error::AssetInUse { id, uses } => {
+                let listed: Vec<String> = uses
+                    .iter()
+                    .take(10)
+                    .map(|found| format!("{} at {}", found.slug, found.pointer))
+                    .collect();
+                AppError::Conflict {
+                    code: Code::AssetInUse,
+                    detail: format!(
+                        "The asset {id} is used by {} image(s) in content ({}{}); remove them first \
+                         (GET /v1/assets/{id} lists them in used_by).",
+                        uses.len(),
+                        listed.join(", "),
+                        if uses.len() > listed.len() { ", …" } else { "" }
+                    ),
+                }
+            }
             Error::Storage(cause) => AppError::Internal(format!("asset store: {cause}")),
             Error::ReleaseClosed { id, state } => AppError::Conflict {
                 code: Code::ReleaseClosed,

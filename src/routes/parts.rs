@@ -140,6 +140,7 @@ impl Part {
             let mut body = section.to_api()?;
             let mut resolver = resolver();
             walk_section(&mut body.content, "", &mut resolver.visit());
+            resolver.images(&mut body.content, "");
             Ok(resolver.localized(body))
         };
         match self {
@@ -185,6 +186,11 @@ impl Part {
                 let mut body = item.to_api()?;
                 let mut resolver = resolver();
                 walk_lone_item(*kind, &mut body, &mut resolver.visit());
+                if let Some(image) = &mut body.content.image {
+                    let key =
+                        crate::content::translations::item_key(*kind, *id, crate::content::translations::IMAGE_ALT);
+                    resolver.image(image, &key, &|| "/image/alt".to_owned());
+                }
                 Parts::json(
                     &resolver.localized(body),
                     in_locale(etag(Resource::Item, version), locale),

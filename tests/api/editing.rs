@@ -225,7 +225,7 @@ async fn an_item_put_replaces_one_item() {
     reply.assert_status(200);
     assert_eq!(
         crate::common::in_default_locale(reply.json()),
-        json!({"id": id, "kind": "expectations", "phase": "before", "title": "Numbing cream", "body": "Applied 30 minutes before."})
+        json!({"id": id, "kind": "expectations", "phase": "before", "title": "Numbing cream", "body": "Applied 30 minutes before.", "image": null})
     );
     let after = get(&service, &format!("{SEED}/sections/expectations")).await.json();
     assert_eq!(after["items"][0], section["items"][0]);

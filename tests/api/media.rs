@@ -24,7 +24,7 @@ fn image(width: u32, height: u32, format: image::ImageFormat) -> Vec<u8> {
     bytes.into_inner()
 }
 
-fn png(width: u32, height: u32) -> Vec<u8> {
+pub(crate) fn png(width: u32, height: u32) -> Vec<u8> {
     image(width, height, image::ImageFormat::Png)
 }
 
@@ -688,4 +688,219 @@ async fn variants_past_the_bound_go_least_recently_served_first() {
     let again = get_as(&service, &format!("{url}?w=128"), &editor).await;
     again.assert_status(200);
     assert_eq!(state.media.variants_made(), 4);
+}
+
+// ---------------------------------------------------------------------------
+// Images in content: hero_image and item images.
+
+/// The seed article as the editor reads it, as a write body.
+async fn seed_write<S: TestService<B>, B: actix_web::body::MessageBody>(service: &S, editor: &str) -> Value {
+    crate::common::as_write(&get_as(service, crate::common::SEED, editor).await.json())
+}
+
+/// An editor's service with an uploaded `width`×`height` PNG, `face.png`: the asset and its id.
+async fn with_asset(width: u32, height: u32) -> (TestApp, String, impl crate::common::AppService, Value, String) {
+    let (app, editor, service) = editing().await;
+    let created = upload(&service, Some(&editor), "face.png", "image/png", png(width, height)).await;
+    created.assert_status(201);
+    let asset = created.json();
+    let id = asset["id"].as_str().unwrap().to_owned();
+    (app, editor, service, asset, id)
+}
+
+#[actix_web::test]
+async fn articles_show_images_with_srcset_and_published_ones_need_alt_text() {
+    let (_app, editor, service, asset, id) = with_asset(800, 600).await;
+    let id = id.as_str();
+    let url = format!("/v1/assets/{id}/face.png");
+    // Not used yet: the file is not public.
+    crate::common::get(&service, &url)
+        .await
+        .assert_problem(401, "unauthorized");
+    let before = get_as(&service, crate::common::SEED, &editor).await.json();
+    assert_eq!(before["hero_image"], Value::Null);
+    assert_eq!(before["sections"][1]["kind"], "steps");
+    assert_eq!(before["sections"][1]["items"][0]["image"], Value::Null);
+
+    // A published article: an image needs alt text (its own or the asset's) or decorative.
+    let mut body = seed_write(&service, &editor).await;
+    body["hero_image"] = json!({"asset_id": id});
+    body["sections"][1]["items"][0]["image"] = json!({"asset_id": "00000000-0000-4000-8000-000000000000", "alt": "x"});
+    let refused = crate::common::put_over(&service, crate::common::SEED, &editor, &body).await;
+    crate::common::assert_invalid(&refused, &["/hero_image/alt", "/sections/1/items/0/image/asset_id"]);
+    assert_eq!(get_as(&service, crate::common::SEED, &editor).await.json(), before);
+
+    body["hero_image"] = json!({"asset_id": id, "alt": "A face after treatment"});
+    body["sections"][1]["items"][0]["image"] = json!({"asset_id": id, "decorative": true});
+    let written = crate::common::put_over(&service, crate::common::SEED, &editor, &body).await;
+    written.assert_status(200);
+    let read = crate::common::get(&service, crate::common::SEED).await;
+    read.assert_status(200);
+    let article = read.json();
+    let ladder = [64, 128, 256, 320, 480, 640, 768]
+        .map(|width| format!("{url}?w={width} {width}w"))
+        .join(", ");
+    assert_eq!(
+        article["hero_image"],
+        json!({
+            "asset_id": id,
+            "url": url,
+            "width": 800,
+            "height": 600,
+            "alt": "A face after treatment",
+            "decorative": false,
+            "placeholder": asset["placeholder"],
+            "srcset": format!("{ladder}, {url} 800w"),
+        })
+    );
+    let step = &article["sections"][1]["items"][0]["image"];
+    assert_eq!(
+        (step["alt"].as_str(), step["decorative"].as_bool()),
+        (Some(""), Some(true))
+    );
+    // The section and the item read on their own show it too.
+    let steps = format!("{}/sections/steps", crate::common::SEED);
+    assert_eq!(
+        crate::common::get(&service, &steps).await.json()["items"][0]["image"],
+        *step
+    );
+    let item_id = article["sections"][1]["items"][0]["id"].as_str().unwrap();
+    let item = crate::common::get(&service, &format!("{steps}/items/{item_id}")).await;
+    assert_eq!(item.json()["image"], *step);
+
+    // Used by published content: anyone may fetch the file.
+    crate::common::get(&service, &url).await.assert_status(200);
+    // Where it is used, and no deletion while it is.
+    let path = format!("/v1/assets/{id}");
+    let listed = get_as(&service, &path, &editor).await.json();
+    let slug = "explore-micro-needling-for-flawless-skin-today";
+    assert_eq!(
+        listed["used_by"],
+        json!([
+            {"slug": slug, "pointer": "/hero_image"},
+            {"slug": slug, "pointer": "/sections/1/items/0/image"},
+        ])
+    );
+    let in_use = call_if_match(&service, Method::DELETE, &path, &editor, "*").await;
+    let problem = in_use.assert_problem(409, "asset_in_use");
+    assert!(problem["detail"].as_str().unwrap().contains("/hero_image"), "{problem}");
+    get_as(&service, &path, &editor).await.assert_status(200);
+
+    // The read sent back is the same write: nothing changes.
+    let again = crate::common::put_over(
+        &service,
+        crate::common::SEED,
+        &editor,
+        &crate::common::as_write(&article),
+    )
+    .await;
+    again.assert_status(200);
+    assert_eq!(again.json()["version"], article["version"]);
+    // Images removed: the asset is free again.
+    body["hero_image"] = Value::Null;
+    body["sections"][1]["items"][0].as_object_mut().unwrap().remove("image");
+    crate::common::put_over(&service, crate::common::SEED, &editor, &body)
+        .await
+        .assert_status(200);
+    assert_eq!(get_as(&service, &path, &editor).await.json()["used_by"], json!([]));
+    crate::common::get(&service, &url)
+        .await
+        .assert_problem(401, "unauthorized");
+    call_if_match(&service, Method::DELETE, &path, &editor, "*")
+        .await
+        .assert_status(204);
+}
+
+#[actix_web::test]
+async fn an_asset_change_is_a_change_of_every_article_showing_it() {
+    let (app, editor, service, _, id) = with_asset(300, 200).await;
+    let path = format!("/v1/assets/{id}");
+    let alt = json!({"alt": {"en": "A face"}});
+    let named = crate::common::put_over(&service, &path, &editor, &alt).await;
+    named.assert_status(200);
+    let mut body = seed_write(&service, &editor).await;
+    body["hero_image"] = json!({"asset_id": id});
+    crate::common::put_over(&service, crate::common::SEED, &editor, &body)
+        .await
+        .assert_status(200);
+    let first = crate::common::get(&service, crate::common::SEED).await;
+    assert_eq!(first.json()["hero_image"]["alt"], "A face");
+    let revisions = app.revision_count().await;
+
+    // The asset's alt text is what the article shows: its change is the article's.
+    let renamed = json!({"alt": {"en": "A face, three days later"}, "filename": "later.png"});
+    crate::common::put_over(&service, &path, &editor, &renamed)
+        .await
+        .assert_status(200);
+    let second = crate::common::get(&service, crate::common::SEED).await;
+    let article = second.json();
+    assert_eq!(article["hero_image"]["alt"], "A face, three days later");
+    assert_eq!(article["hero_image"]["url"], format!("/v1/assets/{id}/later.png"));
+    assert_eq!(article["version"], first.json()["version"].as_i64().unwrap() + 1);
+    assert_ne!(second.etag(), first.etag());
+    assert_eq!(app.revision_count().await, revisions + 1);
+
+    // A published use without alt text of its own keeps the asset's.
+    let bare = crate::common::put_over(&service, &path, &editor, &json!({"alt": {}})).await;
+    crate::common::assert_invalid(&bare, &["/alt/en"]);
+    assert_eq!(
+        crate::common::get(&service, crate::common::SEED).await.json()["hero_image"]["alt"],
+        "A face, three days later"
+    );
+}
+
+#[actix_web::test]
+async fn an_image_shows_alt_text_in_the_locale_read() {
+    let (app, editor, service, _, id) = with_asset(300, 200).await;
+    let admin = app.token("admin", lamina::auth::Role::Admin).await;
+    crate::common::put_as(&service, "/v1/locales/de", &admin, &json!({"name": "Deutsch"}))
+        .await
+        .assert_status(201);
+    let path = format!("/v1/assets/{id}");
+    crate::common::put_over(
+        &service,
+        &path,
+        &editor,
+        &json!({"alt": {"en": "A face", "de": "Ein Gesicht"}}),
+    )
+    .await
+    .assert_status(200);
+    let mut body = seed_write(&service, &editor).await;
+    body["hero_image"] = json!({"asset_id": id});
+    body["sections"][1]["items"][0]["image"] = json!({"asset_id": id, "alt": "The first step"});
+    crate::common::put_over(&service, crate::common::SEED, &editor, &body)
+        .await
+        .assert_status(200);
+    let german = get_as(&service, &format!("{}?locale=de", crate::common::SEED), &editor)
+        .await
+        .json();
+    // The asset's German alt text; the use's own (English) one overrides the asset's, a fallback.
+    assert_eq!(german["hero_image"]["alt"], "Ein Gesicht");
+    assert_eq!(german["sections"][1]["items"][0]["image"]["alt"], "The first step");
+    assert_eq!(german["fallbacks"].get("/hero_image/alt"), None);
+    assert_eq!(german["fallbacks"]["/sections/1/items/0/image/alt"], "en");
+
+    // The use's own text translated: a German write of the read.
+    let mut translated = german.clone();
+    translated["sections"][1]["items"][0]["image"]["alt"] = json!("Der erste Schritt");
+    crate::common::write_in_locale(&service, &editor, "de", &translated).await;
+    let german = get_as(&service, &format!("{}?locale=de", crate::common::SEED), &editor)
+        .await
+        .json();
+    assert_eq!(german["sections"][1]["items"][0]["image"]["alt"], "Der erste Schritt");
+    assert_eq!(german["fallbacks"].get("/sections/1/items/0/image/alt"), None);
+    // A different asset in German is structure: refused.
+    translated["hero_image"]["asset_id"] = json!("00000000-0000-4000-8000-000000000000");
+    let refused = crate::common::put_over(
+        &service,
+        &format!("{}?locale=de", crate::common::SEED),
+        &editor,
+        &translated,
+    )
+    .await;
+    crate::common::assert_invalid(&refused, &["/hero_image/asset_id"]);
+    // The default locale still reads its own.
+    let english = get_as(&service, crate::common::SEED, &editor).await.json();
+    assert_eq!(english["hero_image"]["alt"], "A face");
+    assert_eq!(english["sections"][1]["items"][0]["image"]["alt"], "The first step");
 }

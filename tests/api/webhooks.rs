@@ -1204,3 +1204,61 @@ async fn metrics_show_the_outbox() {
     assert_eq!(value("lamina_webhook_endpoints_disabled "), 1.0);
     assert!(value("lamina_webhook_outbox_oldest_pending_seconds ") >= 0.0);
 }
+
+#[actix_web::test]
+async fn asset_changes_are_asset_events_and_updates_of_the_articles_showing_them() {
+    let (app, admin, editor, service) = webhook_service().await;
+    let events = json!(["asset.created", "asset.updated", "asset.deleted", "article.updated"]);
+    let (receiver, (_, secret)) = receiving(&service, &admin, &[200], events).await;
+    let _worker = worker(&app);
+
+    let upload = TestRequest::post()
+        .uri("/v1/assets?filename=face.png")
+        .insert_header(("Content-Type", "image/png"))
+        .insert_header(crate::common::bearer(&editor))
+        .set_payload(crate::media::png(64, 64));
+    let asset = send(&service, upload).await.json();
+    let id = asset["id"].as_str().unwrap().to_owned();
+    let path = format!("/v1/assets/{id}");
+    let mut body = crate::common::as_write(&get_as(&service, SEED, &editor).await.json());
+    body["hero_image"] = json!({"asset_id": id, "decorative": true});
+    crate::common::put_over(&service, SEED, &editor, &body)
+        .await
+        .assert_status(200);
+    crate::common::put_over(&service, &path, &editor, &json!({"alt": {"en": "A face"}}))
+        .await
+        .assert_status(200);
+    body["hero_image"] = Value::Null;
+    crate::common::put_over(&service, SEED, &editor, &body)
+        .await
+        .assert_status(200);
+    call_if_match(&service, Method::DELETE, &path, &editor, "*")
+        .await
+        .assert_status(204);
+
+    // Asset events go apart from the article's, so only each stream's order is fixed.
+    let received = receiver.wait_for(6).await;
+    for delivery in &received {
+        delivery.verify(&secret);
+    }
+    let of = |prefix: &str| -> Vec<Value> {
+        received
+            .iter()
+            .map(Received::json)
+            .filter(|event| event["type"].as_str().unwrap().starts_with(prefix))
+            .collect()
+    };
+    let assets = of("asset.");
+    let types: Vec<&str> = assets.iter().map(|event| event["type"].as_str().unwrap()).collect();
+    assert_eq!(types, ["asset.created", "asset.updated", "asset.deleted"]);
+    assert_eq!(assets[1]["data"]["asset_id"], id.as_str());
+    assert_eq!(assets[1]["data"]["url"], format!("/v1/assets/{id}/face.png"));
+    assert_eq!(assets[1]["data"]["version"], 2);
+    // The hero added, the asset changed under it, the hero removed: three article versions.
+    let versions: Vec<i64> = of("article.")
+        .iter()
+        .map(|event| event["data"]["version"].as_i64().unwrap())
+        .collect();
+    assert_eq!(versions.len(), 3, "{versions:?}");
+    assert!(versions.windows(2).all(|pair| pair[1] == pair[0] + 1), "{versions:?}");
+}

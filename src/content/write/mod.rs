@@ -165,6 +165,9 @@ pub(crate) async fn put_article_in(
 ) -> Result<Written, Error> {
     {
         let now = Utc::now();
+        let mut input = input;
+        let published = input.status == crate::content::kinds::ArticleStatus::Published;
+        crate::content::images::check(conn, crate::content::images::of_article(&mut input), published).await?;
         let Some(current) = lock_article(conn, slug).await? else {
             precondition.check_absent()?;
             // Item ids are the server's: a new article has no items to keep.
@@ -239,6 +242,7 @@ async fn replace_article(
         articles::published_on.eq(input.published_on),
         articles::status.eq(input.status.as_str()),
         articles::summary.eq(&input.summary),
+        store::hero_columns(input.hero_image.as_ref()),
     ))
     .execute(conn)
     .await?;
@@ -290,6 +294,9 @@ pub(crate) async fn put_section_in(
     {
         let now = Utc::now();
         let article = lock_article(conn, slug).await?.ok_or_else(|| article_not_found(slug))?;
+        let published = article.status == crate::content::kinds::ArticleStatus::Published.as_str();
+        let mut input = input;
+        crate::content::images::check(conn, crate::content::images::of_section(&mut input, ""), published).await?;
         let kind = input.kind;
         let existing = store::load_sections(conn, article.id, Some(&[kind]))
             .await?
@@ -413,6 +420,9 @@ pub async fn put_item(
     write_transaction!(conn, |conn| {
         let now = Utc::now();
         let (article, stored) = lock_section(conn, slug, kind).await?;
+        let published = article.status == crate::content::kinds::ArticleStatus::Published.as_str();
+        let mut input = input;
+        crate::content::images::check(conn, crate::content::images::of_item(&mut input), published).await?;
         if !stored.items.iter().any(|item| item.id == item_id) {
             return Err(Error::ItemNotFound {
                 slug: slug.to_owned(),
@@ -460,6 +470,9 @@ pub async fn put_item(
                 section_items::title.eq(&input.content.title),
                 section_items::body.eq(&input.content.body),
                 section_items::description.eq(&input.content.description),
+                section_items::image_asset_id.eq(input.content.image.as_ref().map(|image| image.asset_id)),
+                section_items::image_alt.eq(input.content.image.as_ref().and_then(|image| image.alt.clone())),
+                section_items::image_decorative.eq(input.content.image.as_ref().is_some_and(|image| image.decorative)),
             ))
             .execute(conn)
             .await?;
@@ -574,4 +587,48 @@ pub async fn restore(
             created,
         })
     })
+}
+
+/// An asset changed (its alt text, file name or focal point): every article
+/// showing it changed with it (API.md §15). The database has updated their
+/// copies of what is shown of the asset; this raises the versions of the
+/// sections whose items show it and records a change of each article
+/// (revision, change log, webhook, caches), as any write would.
+pub(crate) async fn asset_changed(conn: &mut AsyncPgConnection, asset_id: Uuid, actor: &Actor) -> Result<(), Error> {
+    let now = Utc::now();
+    let mut ids: Vec<Uuid> = crate::content::assets::uses(conn, &[asset_id])
+        .await?
+        .into_iter()
+        .map(|found| found.article_id)
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    for article_id in ids {
+        let article: ArticleRow = articles::table
+            .find(article_id)
+            .select(ArticleRow::as_select())
+            .for_update()
+            .first(conn)
+            .await?;
+        let showing = section_items::table
+            .filter(section_items::image_asset_id.eq(asset_id))
+            .select(section_items::section_id);
+        diesel::update(
+            sections::table
+                .filter(sections::article_id.eq(article_id))
+                .filter(sections::id.eq_any(showing)),
+        )
+        .set((
+            sections::version.eq(sections::version + 1),
+            sections::updated_at.eq(now),
+        ))
+        .execute(conn)
+        .await?;
+        let change = Change {
+            was_published: Some(article.status == super::kinds::ArticleStatus::Published.as_str()),
+            ..Change::new("replace", "article")
+        };
+        finish(conn, article_id, &article.summary, actor, change, now).await?;
+    }
+    Ok(())
 }

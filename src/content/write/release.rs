@@ -328,7 +328,7 @@ fn parse_kind(kind: Option<&str>) -> Result<Option<SectionKind>, Error> {
 /// Why a preview transaction ended: it always rolls back.
 enum PreviewExit {
     /// The article as the release would leave it (`None`: it would not exist).
-    Done(Option<(store::ArticleRow, Vec<store::StoredSection>)>),
+    Done(Option<Box<(store::ArticleRow, Vec<store::StoredSection>)>>),
     /// Something failed.
     Failed(Error),
 }
@@ -512,12 +512,12 @@ pub async fn preview_article(
                 }
             }
         }
-        Err(PreviewExit::Done(Some((article, sections))))
+        Err(PreviewExit::Done(Some(Box::new((article, sections)))))
     }))
     .await;
     match outcome {
         Ok(()) => Ok(None),
-        Err(PreviewExit::Done(article)) => Ok(article),
+        Err(PreviewExit::Done(article)) => Ok(article.map(|article| *article)),
         Err(PreviewExit::Failed(err)) => Err(err),
     }
 }

@@ -31,7 +31,13 @@ fn default_texts(article: &ArticleRow, sections: &[StoredSection]) -> Result<Has
             texts.insert(key.to_owned(), text.clone());
         }
     };
-    walk_meta(&mut article.title.clone(), &mut article.summary.clone(), "", &mut visit);
+    walk_meta(
+        &mut article.title.clone(),
+        &mut article.summary.clone(),
+        Some(&mut article.hero_alt.clone()),
+        "",
+        &mut visit,
+    );
     for section in sections {
         walk_section(&mut section.to_input()?, "", &mut visit);
     }
