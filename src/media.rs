@@ -171,25 +171,115 @@ pub fn probe(bytes: &[u8], format: Format) -> Result<Probe, ImageError> {
     })
 }
 
-/// The bytes of an upload that are stored and served: a JPEG without its
-/// EXIF and XMP segments (camera metadata, the GPS position among them),
-/// its `orientation` (EXIF 1-8) kept in a minimal EXIF segment of its own;
-/// other formats, and a JPEG whose segments cannot be walked, as uploaded.
+/// The bytes of an upload that are stored and served: without their EXIF
+/// and XMP metadata (camera metadata, the GPS position among them; in a PNG
+/// also its text chunks and time stamp), the `orientation` (EXIF 1-8) kept
+/// in a minimal EXIF block of its own; the image data untouched. A GIF (it
+/// has no such metadata), and a file whose structure cannot be walked, as
+/// uploaded (decoding it succeeded, so that is not expected).
 pub fn strip_metadata(bytes: &[u8], format: Format, orientation: u8) -> Vec<u8> {
-    if format != Format::Jpeg {
-        return bytes.to_vec();
-    }
-    strip_jpeg(bytes, orientation).unwrap_or_else(|| bytes.to_vec())
+    let stripped = match format {
+        Format::Jpeg => strip_jpeg(bytes, orientation),
+        Format::Png => strip_png(bytes, orientation),
+        Format::Webp => strip_webp(bytes, orientation),
+        Format::Gif => None,
+    };
+    stripped.unwrap_or_else(|| bytes.to_vec())
+}
+
+/// A TIFF block (big-endian) holding only an EXIF orientation: the payload
+/// of a JPEG's EXIF segment (after `Exif\0\0`), a PNG's `eXIf` chunk and a
+/// WebP's `EXIF` chunk.
+fn orientation_tiff(orientation: u8) -> Vec<u8> {
+    let mut tiff = b"MM\0\x2a\0\0\0\x08".to_vec();
+    // One entry: 0x0112 (Orientation), SHORT, count 1, the value; no next IFD.
+    tiff.extend_from_slice(&[0x00, 0x01, 0x01, 0x12, 0x00, 0x03, 0, 0, 0, 1, 0, orientation, 0, 0]);
+    tiff.extend_from_slice(&[0, 0, 0, 0]);
+    tiff
 }
 
 /// An APP1 segment holding only an EXIF orientation.
 fn orientation_segment(orientation: u8) -> Vec<u8> {
     let mut segment = vec![0xFF, 0xE1, 0x00, 0x22];
-    segment.extend_from_slice(b"Exif\0\0MM\0\x2a\0\0\0\x08");
-    // One entry: 0x0112 (Orientation), SHORT, count 1, the value; no next IFD.
-    segment.extend_from_slice(&[0x00, 0x01, 0x01, 0x12, 0x00, 0x03, 0, 0, 0, 1, 0, orientation, 0, 0]);
-    segment.extend_from_slice(&[0, 0, 0, 0]);
+    segment.extend_from_slice(b"Exif\0\0");
+    segment.extend_from_slice(&orientation_tiff(orientation));
     segment
+}
+
+/// A PNG without its `eXIf`, text (`tEXt`, `zTXt`, `iTXt`: XMP lives there)
+/// and `tIME` chunks; an `eXIf` with only the orientation before the image
+/// data if it is not 1.
+fn strip_png(bytes: &[u8], orientation: u8) -> Option<Vec<u8>> {
+    const SIGNATURE: &[u8] = b"\x89PNG\r\n\x1a\n";
+    const DROPPED: [&[u8]; 5] = [b"eXIf", b"tEXt", b"zTXt", b"iTXt", b"tIME"];
+    let mut rest = bytes.strip_prefix(SIGNATURE)?;
+    let mut out = Vec::with_capacity(bytes.len());
+    out.extend_from_slice(SIGNATURE);
+    let mut oriented = orientation == 1;
+    while !rest.is_empty() {
+        let length = usize::try_from(u32::from_be_bytes(rest.get(..4)?.try_into().ok()?)).ok()?;
+        let end = length.checked_add(12)?;
+        let chunk = rest.get(..end)?;
+        let kind = &chunk[4..8];
+        if !oriented && (kind == b"IDAT" || kind == b"IEND") {
+            let tiff = orientation_tiff(orientation);
+            let mut exif = Vec::with_capacity(tiff.len() + 12);
+            exif.extend_from_slice(&u32::try_from(tiff.len()).ok()?.to_be_bytes());
+            exif.extend_from_slice(b"eXIf");
+            exif.extend_from_slice(&tiff);
+            let crc = crc32fast::hash(&exif[4..]);
+            exif.extend_from_slice(&crc.to_be_bytes());
+            out.extend_from_slice(&exif);
+            oriented = true;
+        }
+        if !DROPPED.contains(&kind) {
+            out.extend_from_slice(chunk);
+        }
+        rest = &rest[end..];
+    }
+    Some(out)
+}
+
+/// A WebP without its `EXIF` and `XMP ` chunks (and their flags in
+/// `VP8X`); an `EXIF` chunk with only the orientation if it is not 1 (an
+/// extended file only: a simple one cannot hold EXIF).
+fn strip_webp(bytes: &[u8], orientation: u8) -> Option<Vec<u8>> {
+    const EXIF_FLAG: u8 = 0x08;
+    const XMP_FLAG: u8 = 0x04;
+    if bytes.get(..4)? != b"RIFF" || bytes.get(8..12)? != b"WEBP" {
+        return None;
+    }
+    let mut out = bytes[..12].to_vec();
+    let mut rest = &bytes[12..];
+    let mut extended = None;
+    while !rest.is_empty() {
+        let size = usize::try_from(u32::from_le_bytes(rest.get(4..8)?.try_into().ok()?)).ok()?;
+        let end = size.checked_add(8 + size % 2)?;
+        let chunk = rest.get(..end)?;
+        match &chunk[..4] {
+            b"EXIF" | b"XMP " => {}
+            b"VP8X" => {
+                extended = Some(out.len());
+                out.extend_from_slice(chunk);
+            }
+            _ => out.extend_from_slice(chunk),
+        }
+        rest = &rest[end..];
+    }
+    if let Some(at) = extended {
+        let flags = out.get_mut(at + 8)?;
+        *flags &= !(EXIF_FLAG | XMP_FLAG);
+        if orientation != 1 {
+            *flags |= EXIF_FLAG;
+            let tiff = orientation_tiff(orientation);
+            out.extend_from_slice(b"EXIF");
+            out.extend_from_slice(&u32::try_from(tiff.len()).ok()?.to_le_bytes());
+            out.extend_from_slice(&tiff);
+        }
+    }
+    let riff_size = u32::try_from(out.len() - 8).ok()?;
+    out[4..8].copy_from_slice(&riff_size.to_le_bytes());
+    Some(out)
 }
 
 fn strip_jpeg(bytes: &[u8], orientation: u8) -> Option<Vec<u8>> {
@@ -561,6 +651,89 @@ mod tests {
         // To a wide strip: the full width, 100 rows around the focus.
         assert_eq!(cover_rect(400, 200, cover(256, 64, 500, 250)), (0, 0, 400, 100));
         assert_eq!(cover_rect(400, 200, cover(256, 64, 500, 750)), (0, 100, 400, 100));
+    }
+
+    /// A 4×2 PNG with `chunks` (type, data) inserted after its header.
+    fn png_with(chunks: &[(&[u8; 4], &[u8])]) -> Vec<u8> {
+        let mut png = Vec::new();
+        DynamicImage::new_rgb8(4, 2)
+            .write_to(&mut Cursor::new(&mut png), image::ImageFormat::Png)
+            .unwrap();
+        let header_end = 8 + 25;
+        let mut out = png[..header_end].to_vec();
+        for (kind, data) in chunks {
+            out.extend_from_slice(&(data.len() as u32).to_be_bytes());
+            out.extend_from_slice(*kind);
+            out.extend_from_slice(data);
+            let mut crc = crc32fast::Hasher::new();
+            crc.update(*kind);
+            crc.update(data);
+            out.extend_from_slice(&crc.finalize().to_be_bytes());
+        }
+        out.extend_from_slice(&png[header_end..]);
+        out
+    }
+
+    fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+        haystack.windows(needle.len()).any(|window| window == needle)
+    }
+
+    #[test]
+    fn png_metadata_is_removed_and_the_orientation_kept() {
+        let mut exif = orientation_tiff(6);
+        exif.extend_from_slice(b"GPSLatitude 48.2082");
+        let xmp: &[u8] = b"XML:com.adobe.xmp\0\0\0\0\0<x:xmpmeta>GPSLongitude 16.3738</x:xmpmeta>";
+        let png = png_with(&[(b"eXIf", &exif), (b"iTXt", xmp), (b"tEXt", b"Comment\0at home")]);
+        assert_eq!(probe(&png, Format::Png).unwrap().orientation, 6);
+        let stripped = strip_metadata(&png, Format::Png, 6);
+        for secret in [&b"GPSLatitude"[..], b"GPSLongitude", b"at home"] {
+            assert!(contains(&png, secret) && !contains(&stripped, secret));
+        }
+        // Still a PNG every decoder reads, turned as before.
+        let read = probe(&stripped, Format::Png).unwrap();
+        assert_eq!((read.width, read.height, read.orientation), (2, 4, 6));
+        // Without an orientation to keep, no eXIf at all.
+        assert!(!contains(&strip_metadata(&png, Format::Png, 1), b"eXIf"));
+    }
+
+    #[test]
+    fn webp_metadata_is_removed_and_the_orientation_kept() {
+        let mut simple = Vec::new();
+        DynamicImage::new_rgb8(4, 2)
+            .write_to(&mut Cursor::new(&mut simple), image::ImageFormat::WebP)
+            .unwrap();
+        // Made extended: VP8X (EXIF and XMP flags), the image, EXIF, XMP.
+        let mut exif = orientation_tiff(6);
+        exif.extend_from_slice(b"GPSLatitude 48.2082");
+        let xmp = b"<x:xmpmeta>GPSLongitude 16.3738</x:xmpmeta>!";
+        let mut body = b"WEBP".to_vec();
+        body.extend_from_slice(b"VP8X");
+        body.extend_from_slice(&10u32.to_le_bytes());
+        body.extend_from_slice(&[0x0C, 0, 0, 0, 3, 0, 0, 1, 0, 0]);
+        body.extend_from_slice(&simple[12..]);
+        for (kind, data) in [(b"EXIF", &exif[..]), (b"XMP ", &xmp[..])] {
+            body.extend_from_slice(kind);
+            body.extend_from_slice(&(data.len() as u32).to_le_bytes());
+            body.extend_from_slice(data);
+            if data.len() % 2 == 1 {
+                body.push(0);
+            }
+        }
+        let mut webp = b"RIFF".to_vec();
+        webp.extend_from_slice(&(body.len() as u32).to_le_bytes());
+        webp.extend_from_slice(&body);
+        assert_eq!(probe(&webp, Format::Webp).unwrap().orientation, 6);
+        let stripped = strip_metadata(&webp, Format::Webp, 6);
+        for secret in [&b"GPSLatitude"[..], b"GPSLongitude"] {
+            assert!(contains(&webp, secret) && !contains(&stripped, secret));
+        }
+        assert_eq!(stripped[20] & 0x0C, 0x08, "EXIF flag kept, XMP flag cleared");
+        let read = probe(&stripped, Format::Webp).unwrap();
+        assert_eq!((read.width, read.height, read.orientation), (2, 4, 6));
+        assert_eq!(
+            u32::from_le_bytes(stripped[4..8].try_into().unwrap()) as usize,
+            stripped.len() - 8
+        );
     }
 
     #[test]
