@@ -511,25 +511,37 @@ fn differences(at: &str, example: &Value, answered: &Value, found: &mut Vec<Stri
     }
 }
 
-/// `path` with the examples of the operation's query parameters in the spec
-/// (lists joined by commas, as `style: form, explode: false` sends them).
+/// A query parameter's `example` as sent: a string as it is, a list joined
+/// by commas (`style: form, explode: false`), anything else as JSON.
+pub(crate) fn query_value(example: &Value) -> String {
+    match example {
+        Value::String(text) => text.clone(),
+        Value::Array(items) => items.iter().map(query_value).collect::<Vec<_>>().join(","),
+        other => other.to_string(),
+    }
+}
+
+/// `url` with the examples of the operation's query parameters in the spec
+/// (the parameter's, else its schema's first; lists joined by commas, as
+/// `style: form, explode: false` sends them).
 fn with_query_examples(spec: &Value, path: &str, method: &str, url: &str) -> String {
     let mut query = Vec::new();
     for parameter in spec["paths"][path][method]["parameters"].as_array().unwrap() {
         if parameter["in"] != "query" {
             continue;
         }
-        let value = match &parameter["example"] {
-            Value::Null => continue,
-            Value::String(text) => text.clone(),
-            Value::Array(items) => items
-                .iter()
-                .map(|item| item.as_str().map_or_else(|| item.to_string(), str::to_owned))
-                .collect::<Vec<_>>()
-                .join(","),
-            other => other.to_string(),
+        let example = match &parameter["example"] {
+            Value::Null => &parameter["schema"]["examples"][0],
+            example => example,
         };
-        query.push(format!("{}={value}", parameter["name"].as_str().unwrap()));
+        if example.is_null() {
+            continue;
+        }
+        query.push(format!(
+            "{}={}",
+            parameter["name"].as_str().unwrap(),
+            query_value(example)
+        ));
     }
     if query.is_empty() {
         url.to_owned()
@@ -753,4 +765,57 @@ async fn every_other_response_example_is_what_the_server_answers() {
         }
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// Every public read (one an anonymous caller may make) succeeds
+/// anonymously with the examples of its path parameters and of all its
+/// query parameters together, so whatever "Try it out" or a client copies
+/// from the spec works on a fresh server (an item's id, which has no
+/// example, is the section's first item's).
+#[actix_web::test]
+async fn public_reads_succeed_with_every_parameter_example() {
+    let app = TestApp::new().await;
+    let service = app.service().await;
+    let spec = spec();
+    let mut tried = Vec::new();
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        let Some(operation) = item.get("get") else { continue };
+        let anonymous = operation["security"]
+            .as_array()
+            .is_some_and(|options| options.iter().any(|option| option == &json!({})));
+        if !anonymous || !path.starts_with("/v1/") {
+            continue;
+        }
+        let mut url = path.clone();
+        for parameter in operation["parameters"].as_array().unwrap() {
+            if parameter["in"] == "path"
+                && let Some(value) = parameter["example"].as_str()
+            {
+                url = url.replace(&format!("{{{}}}", parameter["name"].as_str().unwrap()), value);
+            }
+        }
+        if url.contains("/items/{id}") {
+            let section = get(&service, url.split("/items/").next().unwrap()).await.json();
+            url = url.replace("{id}", section["items"][0]["id"].as_str().unwrap());
+        }
+        if url.contains('{') {
+            continue;
+        }
+        let url = with_query_examples(&spec, path, "get", &url);
+        let reply = get(&service, &url).await;
+        assert_eq!(reply.status, 200, "GET {url}: {}", String::from_utf8_lossy(&reply.body));
+        tried.push(url);
+    }
+    assert!(
+        tried.iter().any(|url| url.contains("kinds=steps,aftercare_tips")),
+        "{tried:?}"
+    );
+    assert!(tried.len() >= 8, "{tried:?}");
+    // `kinds`, like `sections`, is one comma-separated value of known kinds.
+    get(&service, "/v1/search?q=sunscreen&kinds=steps&kinds=aftercare_tips")
+        .await
+        .assert_problem(400, "invalid_query");
+    get(&service, "/v1/search?q=sunscreen&kinds=steps,bogus")
+        .await
+        .assert_problem(400, "invalid_sections");
 }
