@@ -11,12 +11,12 @@
 //! and an editor publishes the (untranslated) German translation (article
 //! version 2); a release stages the article and its `steps`, unstages them,
 //! stages the article again and is published; an admin registers a
-//! webhook, replaces it and rotates its secret; an editor uploads a
+//! webhook, replaces it, rotates its secret and pings it; an editor uploads a
 //! 160×120 JPEG `face.jpg` and sets its alt text; the first revision is
 //! restored (version 3), then the article deleted and restored again
 //! (version 4, a new row). The requests are `answers` in
-//! `tests/api/spec.rs`, which compares each example with what the server
-//! answered (ids, timestamps, secrets, cursors, ranks and file digests by
+//! `tests/api/spec.rs`, which compares each example (a 202's too) with what
+//! the server answered (ids, timestamps, secrets, cursors, ranks and file digests by
 //! type only).
 
 use chrono::NaiveTime;
@@ -40,6 +40,8 @@ const REVISION_ID: Uuid = Uuid::from_u128(0x4e44_5689_c509_49f3_a0d8_c177_4a1c_a
 const RELEASE_ID: Uuid = Uuid::from_u128(0x7b19_2d0b_ed6a_4bb8_a821_2f5c_fa7b_7151);
 /// The webhook endpoint's id in the examples.
 const WEBHOOK_ID: Uuid = Uuid::from_u128(0xdee6_1a05_a1a1_4d95_b6db_c7a6_862c_1763);
+/// The webhook ping's delivery id in the examples.
+const DELIVERY_ID: Uuid = Uuid::from_u128(0x6a1f_0c2e_8a41_4c3b_9d7e_2f5a_1b3c_4d5e);
 /// The asset's id in the examples.
 const ASSET_ID: Uuid = Uuid::from_u128(0xee00_4b58_cca2_42db_9b65_e901_fe98_74b7);
 /// The locale the story adds, and its translation.
@@ -288,7 +290,7 @@ fn story(article: &Article) -> Vec<(&'static str, &'static str, &'static [&'stat
     use crate::routes::releases::{Release, ReleaseList, ReleaseState, StagedItem};
     use crate::routes::sync::{SyncArticle, SyncArticleType, SyncEntry, SyncPage};
     use crate::routes::system::Health;
-    use crate::routes::webhooks::{DeliveryList, Webhook, WebhookCreated, WebhookList};
+    use crate::routes::webhooks::{Delivery, DeliveryList, DeliveryState, Webhook, WebhookCreated, WebhookList};
 
     let at = article.meta.created_at;
     let mut examples = Vec::new();
@@ -458,12 +460,6 @@ fn story(article: &Article) -> Vec<(&'static str, &'static str, &'static [&'stat
         items: vec![webhook.clone()],
     };
     add("/v1/webhooks", "get", &["200"], json(&list));
-    // The endpoint was registered after the story's writes: nothing to deliver yet.
-    let deliveries = DeliveryList {
-        items: Vec::new(),
-        next_cursor: None,
-    };
-    add("/v1/webhooks/{id}/deliveries", "get", &["200"], json(&deliveries));
     let rotation = chrono::TimeDelta::hours(i64::from(crate::config::DEFAULT_WEBHOOK_ROTATION_HOURS));
     let rotated = WebhookCreated {
         webhook: Webhook {
@@ -473,6 +469,29 @@ fn story(article: &Article) -> Vec<(&'static str, &'static str, &'static [&'stat
         secret: "whsec_VXE6kzM8udUsTuSwX+ZyQVTrn1pMrsdrTDt0o/bkxwQ=".to_owned(),
     };
     add("/v1/webhooks/{id}/rotate-secret", "post", &["200"], json(&rotated));
+    // The ping, queued and not yet sent (the worker runs apart from the API).
+    let ping = Delivery {
+        id: DELIVERY_ID,
+        event: crate::content::webhooks::PING.to_owned(),
+        state: DeliveryState::Pending,
+        attempts: 0,
+        last_status: None,
+        last_error: None,
+        next_attempt_at: Some(at),
+        created_at: at,
+        payload: serde_json::json!({
+            "type": crate::content::webhooks::PING,
+            "timestamp": at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            "data": {"endpoint_id": WEBHOOK_ID},
+        }),
+        attempt_history: Vec::new(),
+    };
+    add("/v1/webhooks/{id}/ping", "post", &["202"], json(&ping));
+    let deliveries = DeliveryList {
+        items: vec![ping],
+        next_cursor: None,
+    };
+    add("/v1/webhooks/{id}/deliveries", "get", &["200"], json(&deliveries));
 
     // What lamina stores for the story's 160×120 JPEG (its size, digest
     // and ThumbHash depend on the encoder that made it).
