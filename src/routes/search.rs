@@ -33,11 +33,16 @@ pub struct SearchQuery {
     /// `Accept-Language` chooses.
     #[param(example = "en", schema_with = crate::content::locales::tag_schema)]
     locale: Option<String>,
-    /// Comma-separated section kinds: only hits in those sections (the
-    /// article's title and summary belong to none). `facets` still counts every kind.
+    /// Section kinds, comma-separated (`steps,aftercare_tips`): only hits in
+    /// those sections (the article's title and summary belong to none).
+    /// `facets` still counts every kind. A kind the server does not know is
+    /// a 400 `invalid_sections`.
     #[param(
-        example = "steps,aftercare_tips",
-        pattern = "^(overview|steps|benefits|expectations|aftercare_tips|target_audiences|risks|conclusion)(,(overview|steps|benefits|expectations|aftercare_tips|target_audiences|risks|conclusion))*$"
+        value_type = Option<Vec<SectionKind>>,
+        style = Form,
+        explode = false,
+        min_items = 1,
+        example = json!(["steps", "aftercare_tips"])
     )]
     kinds: Option<String>,
     /// Hits per page, 1–50 (default 10).

@@ -1,6 +1,6 @@
 //! The committed spec is the generated one, and it documents what clients need.
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::common::{TestApp, get, send, write};
 
@@ -58,6 +58,22 @@ fn sections_are_a_discriminated_one_of() {
     }
 }
 
+/// Every `application/json` response of the spec: path, method, status,
+/// the operation and the response's content.
+fn json_responses(spec: &Value) -> Vec<(&str, &str, &str, &Value, &Value)> {
+    let mut found = Vec::new();
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            for (status, response) in operation["responses"].as_object().unwrap() {
+                if let Some(content) = response.pointer("/content/application~1json") {
+                    found.push((path.as_str(), method.as_str(), status.as_str(), operation, content));
+                }
+            }
+        }
+    }
+    found
+}
+
 /// Without what the server makes when it stores the seed, which an example
 /// cannot know: ids and timestamps.
 fn without_server_values(value: &mut Value) {
@@ -91,6 +107,24 @@ fn read_back(path: &str, read: &Value) -> Value {
     body
 }
 
+/// The examples of reads and writes of the seed itself, which
+/// [`response_examples_are_what_the_server_answers_for_the_seed`] checks by
+/// value; [`every_other_response_example_is_what_the_server_answers`] checks
+/// the rest.
+const SEED_READS_AND_WRITES: [&str; 11] = [
+    "get /v1/articles 200",
+    "get /v1/articles/{slug} 200",
+    "put /v1/articles/{slug} 200",
+    "put /v1/articles/{slug} 201",
+    "get /v1/articles/{slug}/sections 200",
+    "get /v1/articles/{slug}/sections/{kind} 200",
+    "put /v1/articles/{slug}/sections/{kind} 200",
+    "put /v1/articles/{slug}/sections/{kind} 201",
+    "get /v1/articles/{slug}/sections/{kind}/items/{id} 200",
+    "put /v1/articles/{slug}/sections/{kind}/items/{id} 200",
+    "get /v1/locales 200",
+];
+
 /// Every example response body is what a fresh server answers for the
 /// seeded article (ids and timestamps aside): reads with the path
 /// parameters' examples (an item's id, which has none, is the section's
@@ -103,62 +137,50 @@ async fn response_examples_are_what_the_server_answers_for_the_seed() {
     let editor = app.editor().await;
     let spec = spec();
     let mut checked = Vec::new();
-    for (path, item) in spec["paths"].as_object().unwrap() {
-        for (method, operation) in item.as_object().unwrap() {
-            for (status, response) in operation["responses"].as_object().unwrap() {
-                let Some(example) = response.pointer("/content/application~1json/example") else {
-                    continue;
-                };
-                let mut url = path.clone();
-                for parameter in operation["parameters"].as_array().unwrap() {
-                    if parameter["in"] == "path" {
-                        let name = parameter["name"].as_str().unwrap();
-                        if let Some(value) = parameter["example"].as_str() {
-                            url = url.replace(&format!("{{{name}}}"), value);
-                        }
-                    }
+    for (path, method, status, operation, content) in json_responses(&spec) {
+        let Some(example) = content.get("example") else {
+            continue;
+        };
+        if !SEED_READS_AND_WRITES.contains(&format!("{method} {path} {status}").as_str()) {
+            continue;
+        }
+        let mut url = path.to_owned();
+        for parameter in operation["parameters"].as_array().unwrap() {
+            if parameter["in"] == "path" {
+                let name = parameter["name"].as_str().unwrap();
+                if let Some(value) = parameter["example"].as_str() {
+                    url = url.replace(&format!("{{{name}}}"), value);
                 }
-                if url.contains("{id}") {
-                    let section = get(&service, url.split("/items/").next().unwrap()).await.json();
-                    url = url.replace("{id}", section["items"][0]["id"].as_str().unwrap());
-                }
-                let reply = match method.as_str() {
-                    "get" => get(&service, &url).await,
-                    "put" => {
-                        let body = read_back(&url, &get(&service, &url).await.json());
-                        let request = write(actix_web::http::Method::PUT, &url, &editor, &body);
-                        send(&service, request.insert_header(("If-Match", "*"))).await
-                    }
-                    _ => panic!("an example on {method} {path}"),
-                };
-                assert!(
-                    reply.status == 200 || reply.status == 201,
-                    "{method} {url}: {}",
-                    reply.status
-                );
-                let (mut answered, mut example) = (reply.json(), example.clone());
-                without_server_values(&mut answered);
-                without_server_values(&mut example);
-                assert_eq!(
-                    example, answered,
-                    "{method} {path} {status}: the example is not what the server answers"
-                );
-                checked.push(format!("{method} {path} {status}"));
             }
         }
+        if url.contains("{id}") {
+            let section = get(&service, url.split("/items/").next().unwrap()).await.json();
+            url = url.replace("{id}", section["items"][0]["id"].as_str().unwrap());
+        }
+        let reply = match method {
+            "get" => get(&service, &url).await,
+            "put" => {
+                let body = read_back(&url, &get(&service, &url).await.json());
+                let request = write(actix_web::http::Method::PUT, &url, &editor, &body);
+                send(&service, request.insert_header(("If-Match", "*"))).await
+            }
+            _ => panic!("an example on {method} {path}"),
+        };
+        assert!(
+            reply.status == 200 || reply.status == 201,
+            "{method} {url}: {}",
+            reply.status
+        );
+        let (mut answered, mut example) = (reply.json(), example.clone());
+        without_server_values(&mut answered);
+        without_server_values(&mut example);
+        assert_eq!(
+            example, answered,
+            "{method} {path} {status}: the example is not what the server answers"
+        );
+        checked.push(format!("{method} {path} {status}"));
     }
-    for expected in [
-        "get /v1/articles 200",
-        "get /v1/articles/{slug} 200",
-        "put /v1/articles/{slug} 200",
-        "put /v1/articles/{slug} 201",
-        "get /v1/articles/{slug}/sections 200",
-        "get /v1/articles/{slug}/sections/{kind} 200",
-        "put /v1/articles/{slug}/sections/{kind} 200",
-        "get /v1/articles/{slug}/sections/{kind}/items/{id} 200",
-        "put /v1/articles/{slug}/sections/{kind}/items/{id} 200",
-        "get /v1/locales 200",
-    ] {
+    for expected in SEED_READS_AND_WRITES {
         assert!(
             checked.iter().any(|done| done == expected),
             "no example checked for {expected}: {checked:?}"
@@ -403,4 +425,402 @@ fn routes_name_no_table() {
         offenders.is_empty(),
         "routes must leave queries to src/content (HTTP-agnostic); these name db::schema: {offenders:?}"
     );
+}
+
+/// Whether `text` is a UUID.
+fn is_uuid(text: &str) -> bool {
+    text.len() == 36 && uuid::Uuid::parse_str(text).is_ok()
+}
+
+/// `text` with each UUID in it replaced by `{uuid}` (ids, and URLs made of them).
+fn without_uuids(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while !rest.is_empty() {
+        if rest.len() >= 36 && rest.is_char_boundary(36) && is_uuid(&rest[..36]) {
+            out.push_str("{uuid}");
+            rest = &rest[36..];
+        } else {
+            let next = rest.chars().next().unwrap();
+            out.push(next);
+            rest = &rest[next.len_utf8()..];
+        }
+    }
+    out
+}
+
+/// Fields whose values a fresh server makes anew each time (secrets,
+/// request ids, opaque cursors bound to the database, ranks, file digests):
+/// only their type is compared.
+const UNFIXABLE: [&str; 8] = [
+    "secret",
+    "request_id",
+    "next_cursor",
+    "score",
+    "snippet",
+    "sha256",
+    "placeholder",
+    "bytes",
+];
+
+/// Where `example` and `answered` differ: the same keys recursively, the
+/// same types, and equal values except ids (UUIDs, also inside strings),
+/// timestamps (RFC 3339) and the [`UNFIXABLE`] fields, whose type only counts.
+fn differences(at: &str, example: &Value, answered: &Value, found: &mut Vec<String>) {
+    let loose = at.split('/').any(|segment| UNFIXABLE.contains(&segment));
+    match (example, answered) {
+        (Value::Object(example), Value::Object(answered)) => {
+            let keys = |map: &serde_json::Map<String, Value>| map.keys().cloned().collect::<Vec<_>>();
+            if keys(example) != keys(answered) {
+                found.push(format!(
+                    "{at}: keys {:?} != answered {:?}",
+                    keys(example),
+                    keys(answered)
+                ));
+                return;
+            }
+            for (key, value) in example {
+                differences(&format!("{at}/{key}"), value, &answered[key], found);
+            }
+        }
+        (Value::Array(example), Value::Array(answered)) if loose => {
+            for (value, answered) in example.iter().zip(answered) {
+                differences(&format!("{at}/*"), value, answered, found);
+            }
+        }
+        (Value::Array(example), Value::Array(answered)) => {
+            if example.len() != answered.len() {
+                found.push(format!("{at}: {} items != answered {}", example.len(), answered.len()));
+                return;
+            }
+            for (index, (value, answered)) in example.iter().zip(answered).enumerate() {
+                differences(&format!("{at}/{index}"), value, answered, found);
+            }
+        }
+        (Value::String(example), Value::String(answered)) => {
+            let time = |text: &str| chrono::DateTime::parse_from_rfc3339(text).is_ok();
+            let same = loose || (time(example) && time(answered)) || without_uuids(example) == without_uuids(answered);
+            if !same {
+                found.push(format!("{at}: {example:?} != answered {answered:?}"));
+            }
+        }
+        (Value::Number(_), Value::Number(_)) if loose => {}
+        (Value::Null, Value::Null) => {}
+        _ if example == answered => {}
+        _ => found.push(format!("{at}: {example} != answered {answered}")),
+    }
+}
+
+/// A query parameter's `example` as sent: a string as it is, a list joined
+/// by commas (`style: form, explode: false`), anything else as JSON.
+pub(crate) fn query_value(example: &Value) -> String {
+    match example {
+        Value::String(text) => text.clone(),
+        Value::Array(items) => items.iter().map(query_value).collect::<Vec<_>>().join(","),
+        other => other.to_string(),
+    }
+}
+
+/// `url` with the examples of the operation's query parameters in the spec
+/// (the parameter's, else its schema's first; lists joined by commas, as
+/// `style: form, explode: false` sends them).
+fn with_query_examples(spec: &Value, path: &str, method: &str, url: &str) -> String {
+    let mut query = Vec::new();
+    for parameter in spec["paths"][path][method]["parameters"].as_array().unwrap() {
+        if parameter["in"] != "query" {
+            continue;
+        }
+        let example = match &parameter["example"] {
+            Value::Null => &parameter["schema"]["examples"][0],
+            example => example,
+        };
+        if example.is_null() {
+            continue;
+        }
+        query.push(format!(
+            "{}={}",
+            parameter["name"].as_str().unwrap(),
+            query_value(example)
+        ));
+    }
+    if query.is_empty() {
+        url.to_owned()
+    } else {
+        format!("{url}?{}", query.join("&"))
+    }
+}
+
+/// What a fresh server answers, by `method path status`, to the requests
+/// each of the other examples shows: a run through every operation that
+/// has one, from the seed alone. Public reads send the examples of every
+/// query parameter, anonymously (each must succeed).
+async fn answers(spec: &Value) -> Vec<(String, Value)> {
+    use actix_web::http::Method;
+
+    use crate::common::{SEED, as_write, get_as, write_as};
+
+    let mut app = TestApp::new().await;
+    app.config.webhook_allow_private = true;
+    let service = app.service().await;
+    let editor = app.editor().await;
+    let admin = app.token("admin", lamina::auth::Role::Admin).await;
+    let mut answers = Vec::new();
+    let mut keep = |key: &str, status: u16, reply: crate::common::Reply| -> Value {
+        reply.assert_status(status);
+        let body = reply.json();
+        answers.push((format!("{key} {status}"), body.clone()));
+        body
+    };
+    let with_match = |method: Method, url: &str, token: &str, body: &Value| {
+        write(method, url, token, body).insert_header(("If-Match", "*"))
+    };
+
+    keep("get /healthz", 200, get(&service, "/healthz").await);
+    keep("get /readyz", 200, get(&service, "/readyz").await);
+    let search = with_query_examples(spec, "/v1/search", "get", "/v1/search");
+    keep("get /v1/search", 200, get(&service, &search).await);
+    let sync = with_query_examples(spec, "/v1/sync", "get", "/v1/sync");
+    keep("get /v1/sync", 200, get(&service, &sync).await);
+
+    let revisions = format!("{SEED}/revisions");
+    let page = keep(
+        "get /v1/articles/{slug}/revisions",
+        200,
+        get_as(&service, &revisions, &editor).await,
+    );
+    let revision = format!("{revisions}/{}", page["items"][0]["id"].as_str().unwrap());
+    keep(
+        "get /v1/articles/{slug}/revisions/{id}",
+        200,
+        get_as(&service, &revision, &editor).await,
+    );
+
+    let locale = json!({"name": "Deutsch", "fallback": null});
+    for status in [201, 200] {
+        let request = write(Method::PUT, "/v1/locales/de", &admin, &locale);
+        keep("put /v1/locales/{code}", status, send(&service, request).await);
+    }
+    let translations = format!("{SEED}/translations");
+    keep(
+        "get /v1/articles/{slug}/translations",
+        200,
+        get_as(&service, &translations, &editor).await,
+    );
+    let request = with_match(
+        Method::PUT,
+        &format!("{translations}/de"),
+        &editor,
+        &json!({"status": "published"}),
+    );
+    keep(
+        "put /v1/articles/{slug}/translations/{locale}",
+        200,
+        send(&service, request).await,
+    );
+
+    let title = json!({"title": "Spring menu", "publish_at": null});
+    let created = keep(
+        "post /v1/releases",
+        201,
+        write_as(&service, Method::POST, "/v1/releases", &editor, &title).await,
+    );
+    let release = format!("/v1/releases/{}", created["id"].as_str().unwrap());
+    let request = with_match(Method::PUT, &release, &editor, &title);
+    keep("put /v1/releases/{id}", 200, send(&service, request).await);
+    let article = as_write(&get(&service, SEED).await.json());
+    let staged = format!("{release}/articles/explore-micro-needling-for-flawless-skin-today");
+    let stage_article = write(Method::PUT, &staged, &editor, &article);
+    keep(
+        "put /v1/releases/{id}/articles/{slug}",
+        200,
+        send(&service, stage_article).await,
+    );
+    let section = read_back(
+        &format!("{SEED}/sections/steps"),
+        &get(&service, &format!("{SEED}/sections/steps")).await.json(),
+    );
+    let staged_section = format!("{staged}/sections/steps");
+    keep(
+        "put /v1/releases/{id}/articles/{slug}/sections/{kind}",
+        200,
+        send(&service, write(Method::PUT, &staged_section, &editor, &section)).await,
+    );
+    keep("get /v1/releases/{id}", 200, get_as(&service, &release, &editor).await);
+    keep("get /v1/releases", 200, get_as(&service, "/v1/releases", &editor).await);
+    keep(
+        "delete /v1/releases/{id}/articles/{slug}/sections/{kind}",
+        200,
+        send(&service, write(Method::DELETE, &staged_section, &editor, &json!(null))).await,
+    );
+    keep(
+        "delete /v1/releases/{id}/articles/{slug}",
+        200,
+        send(&service, write(Method::DELETE, &staged, &editor, &json!(null))).await,
+    );
+    send(&service, write(Method::PUT, &staged, &editor, &article))
+        .await
+        .assert_status(200);
+    let publish = with_match(Method::POST, &format!("{release}/publish"), &editor, &json!(null));
+    keep("post /v1/releases/{id}/publish", 200, send(&service, publish).await);
+
+    let hook = json!({"url": "https://example.com/hooks/lamina", "events": ["article.updated"], "description": "Purge the CDN"});
+    let created = keep(
+        "post /v1/webhooks",
+        201,
+        write_as(&service, Method::POST, "/v1/webhooks", &admin, &hook).await,
+    );
+    let webhook = format!("/v1/webhooks/{}", created["id"].as_str().unwrap());
+    keep("get /v1/webhooks/{id}", 200, get_as(&service, &webhook, &admin).await);
+    keep(
+        "put /v1/webhooks/{id}",
+        200,
+        send(&service, write(Method::PUT, &webhook, &admin, &hook)).await,
+    );
+    keep("get /v1/webhooks", 200, get_as(&service, "/v1/webhooks", &admin).await);
+    keep(
+        "post /v1/webhooks/{id}/rotate-secret",
+        200,
+        write_as(
+            &service,
+            Method::POST,
+            &format!("{webhook}/rotate-secret"),
+            &admin,
+            &json!(null),
+        )
+        .await,
+    );
+
+    keep(
+        "post /v1/webhooks/{id}/ping",
+        202,
+        write_as(&service, Method::POST, &format!("{webhook}/ping"), &admin, &json!(null)).await,
+    );
+    keep(
+        "get /v1/webhooks/{id}/deliveries",
+        200,
+        get_as(&service, &format!("{webhook}/deliveries"), &admin).await,
+    );
+
+    let image = {
+        let pixels = image::RgbImage::from_fn(160, 120, |x, y| image::Rgb([x as u8, y as u8, 128]));
+        let mut bytes = std::io::Cursor::new(Vec::new());
+        pixels.write_to(&mut bytes, image::ImageFormat::Jpeg).unwrap();
+        bytes.into_inner()
+    };
+    let upload = actix_web::test::TestRequest::post()
+        .uri("/v1/assets?filename=face.jpg")
+        .insert_header(("Content-Type", "image/jpeg"))
+        .insert_header(crate::common::bearer(&editor))
+        .set_payload(image);
+    let created = keep("post /v1/assets", 201, send(&service, upload).await);
+    let asset = format!("/v1/assets/{}", created["id"].as_str().unwrap());
+    keep("get /v1/assets/{id}", 200, get_as(&service, &asset, &editor).await);
+    let alt = json!({"alt": {"en": "A face after treatment"}});
+    keep(
+        "put /v1/assets/{id}",
+        200,
+        send(&service, with_match(Method::PUT, &asset, &editor, &alt)).await,
+    );
+    keep("get /v1/assets", 200, get_as(&service, "/v1/assets", &editor).await);
+
+    let restore = format!("{revision}/restore");
+    keep(
+        "post /v1/articles/{slug}/revisions/{id}/restore",
+        200,
+        send(&service, with_match(Method::POST, &restore, &editor, &json!(null))).await,
+    );
+    send(&service, with_match(Method::DELETE, SEED, &editor, &json!(null)))
+        .await
+        .assert_status(204);
+    keep(
+        "post /v1/articles/{slug}/revisions/{id}/restore",
+        201,
+        write_as(&service, Method::POST, &restore, &editor, &json!(null)).await,
+    );
+    answers
+}
+
+/// Every JSON 200 and 201 of the spec has an example body, and each example
+/// (of any status) besides the seed's reads and writes is what a fresh server answers to
+/// the requests of [`answers`] (by [`differences`]).
+#[actix_web::test]
+async fn every_other_response_example_is_what_the_server_answers() {
+    let spec = spec();
+    let answers = answers(&spec).await;
+    let mut problems = Vec::new();
+    for (path, method, status, _, content) in json_responses(&spec) {
+        let key = format!("{method} {path} {status}");
+        let Some(example) = content.get("example") else {
+            if status == "200" || status == "201" {
+                problems.push(format!("{key}: no example"));
+            }
+            continue;
+        };
+        if SEED_READS_AND_WRITES.contains(&key.as_str()) {
+            continue;
+        }
+        let Some((_, answered)) = answers.iter().find(|(done, _)| *done == key) else {
+            problems.push(format!("{key}: not requested"));
+            continue;
+        };
+        let mut found = Vec::new();
+        differences("", example, answered, &mut found);
+        if !found.is_empty() {
+            problems.push(format!("{key}: {found:?}\n  answered: {answered}"));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// Every public read (one an anonymous caller may make) succeeds
+/// anonymously with the examples of its path parameters and of all its
+/// query parameters together, so whatever "Try it out" or a client copies
+/// from the spec works on a fresh server (an item's id, which has no
+/// example, is the section's first item's).
+#[actix_web::test]
+async fn public_reads_succeed_with_every_parameter_example() {
+    let app = TestApp::new().await;
+    let service = app.service().await;
+    let spec = spec();
+    let mut tried = Vec::new();
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        let Some(operation) = item.get("get") else { continue };
+        let anonymous = operation["security"]
+            .as_array()
+            .is_some_and(|options| options.iter().any(|option| option == &json!({})));
+        if !anonymous || !path.starts_with("/v1/") {
+            continue;
+        }
+        let mut url = path.clone();
+        for parameter in operation["parameters"].as_array().unwrap() {
+            if parameter["in"] == "path"
+                && let Some(value) = parameter["example"].as_str()
+            {
+                url = url.replace(&format!("{{{}}}", parameter["name"].as_str().unwrap()), value);
+            }
+        }
+        if url.contains("/items/{id}") {
+            let section = get(&service, url.split("/items/").next().unwrap()).await.json();
+            url = url.replace("{id}", section["items"][0]["id"].as_str().unwrap());
+        }
+        if url.contains('{') {
+            continue;
+        }
+        let url = with_query_examples(&spec, path, "get", &url);
+        let reply = get(&service, &url).await;
+        assert_eq!(reply.status, 200, "GET {url}: {}", String::from_utf8_lossy(&reply.body));
+        tried.push(url);
+    }
+    assert!(
+        tried.iter().any(|url| url.contains("kinds=steps,aftercare_tips")),
+        "{tried:?}"
+    );
+    assert!(tried.len() >= 8, "{tried:?}");
+    // `kinds`, like `sections`, is one comma-separated value of known kinds.
+    get(&service, "/v1/search?q=sunscreen&kinds=steps&kinds=aftercare_tips")
+        .await
+        .assert_problem(400, "invalid_query");
+    get(&service, "/v1/search?q=sunscreen&kinds=steps,bogus")
+        .await
+        .assert_problem(400, "invalid_sections");
 }

@@ -206,8 +206,11 @@ async fn refused_examples(offset: TimeDelta) -> Vec<String> {
             .filter(|parameter| parameter["in"] == "query")
             .filter_map(|parameter| {
                 let example = parameter.get("example").or(parameter["schema"].get("example"))?;
-                let value = example.as_str().map_or_else(|| example.to_string(), str::to_owned);
-                Some(format!("{}={value}", parameter["name"].as_str()?))
+                Some(format!(
+                    "{}={}",
+                    parameter["name"].as_str()?,
+                    crate::spec::query_value(example)
+                ))
             })
             .collect();
         if query.is_empty() {
