@@ -215,7 +215,7 @@ fn snapshot() -> Option<Value> {
 /// would hold: every default-locale text, as `GET …/translations` counts them.
 fn text_pointers(article: &Article) -> Vec<String> {
     let mut contents: Vec<_> = article.sections.iter().map(|section| section.content.clone()).collect();
-    crate::content::translations::default_texts(&article.meta.title, &article.meta.summary, &mut contents)
+    crate::content::translations::default_texts(&article.meta.title, &article.meta.summary, None, &mut contents)
         .into_iter()
         .map(|(_, pointer, _)| pointer)
         .collect()
