@@ -165,6 +165,17 @@ async fn serve(config: &Config, url: &str, cluster: Option<Arc<ClusterHealth>>) 
         ..lamina::AppState::new(pool.clone(), config)
     };
     lamina::cache::spawn_listener(url.to_owned(), &state.cache)?;
+    // What a crash left in the asset store goes, beside serving.
+    tokio::spawn({
+        let (pool, media) = (pool.clone(), state.media.clone());
+        async move {
+            match lamina::content::assets::sweep(&pool, &media.store).await {
+                Ok(0) => {}
+                Ok(removed) => log::info!("assets: removed {removed} file(s) a crash left behind"),
+                Err(err) => log::warn!("assets: sweeping the store failed: {err}"),
+            }
+        }
+    });
     tokio::spawn(lamina::content::locales::refresh(
         pool.clone(),
         state.locales.clone(),

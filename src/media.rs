@@ -544,6 +544,45 @@ impl Store {
     }
 
     /// Records that the variant at `path` was served (for [`Store::evict_variants`]).
+    /// What may be left over: the keys of the originals stored, and the
+    /// temporary files (of originals and variants) older than `stale`.
+    pub fn leftovers(&self, stale: std::time::Duration) -> std::io::Result<(Vec<String>, Vec<PathBuf>)> {
+        let entries = |dir: PathBuf| -> std::io::Result<Vec<std::fs::DirEntry>> {
+            match std::fs::read_dir(dir) {
+                Ok(entries) => Ok(entries.flatten().collect()),
+                Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+                Err(err) => Err(err),
+            }
+        };
+        let is_stale = |entry: &std::fs::DirEntry| {
+            entry
+                .metadata()
+                .and_then(|metadata| metadata.modified())
+                .ok()
+                .and_then(|modified| modified.elapsed().ok())
+                .is_some_and(|age| age > stale)
+        };
+        let mut keys = Vec::new();
+        let mut temporaries = Vec::new();
+        let mut dirs = vec![self.root.join("originals")];
+        for dir in entries(self.root.join("variants"))? {
+            dirs.push(dir.path());
+        }
+        for (index, dir) in dirs.into_iter().enumerate() {
+            for entry in entries(dir)? {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                if name.starts_with(".tmp-") {
+                    if is_stale(&entry) {
+                        temporaries.push(entry.path());
+                    }
+                } else if index == 0 {
+                    keys.push(name);
+                }
+            }
+        }
+        Ok((keys, temporaries))
+    }
+
     pub fn touch(path: &Path) -> std::io::Result<()> {
         std::fs::File::options()
             .write(true)

@@ -550,3 +550,65 @@ async fn asset_event(conn: &mut AsyncPgConnection, event: &str, row: &AssetRow) 
     });
     super::webhooks::enqueue_event(conn, event, data).await
 }
+
+/// How old a temporary file must be before [`sweep`] removes it: older than
+/// any upload or variant in progress (on any node sharing the store).
+pub const STALE_TEMPORARY: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// What a crash can leave in the store, removed (run at start): a file of
+/// originals that no asset names (its upload was killed between placing the
+/// file and committing the row), with its variants, and temporary files
+/// older than [`STALE_TEMPORARY`]. An original is removed only under its
+/// key's lock with no row found, so an upload of the same bytes in progress
+/// (it places the file under that lock) keeps it. Returns how many files went.
+pub async fn sweep(pool: &DbPool, store: &Store) -> Result<usize, Error> {
+    let listing = store.clone();
+    let (keys, temporaries) = tokio::task::spawn_blocking(move || listing.leftovers(STALE_TEMPORARY))
+        .await
+        .map_err(|err| Error::Storage(err.to_string()))?
+        .map_err(|err| Error::Storage(err.to_string()))?;
+    let mut removed = 0;
+    for path in temporaries {
+        if std::fs::remove_file(&path).is_ok() {
+            removed += 1;
+        }
+    }
+    if keys.is_empty() {
+        return Ok(removed);
+    }
+    let named: Vec<String> = transaction::read(pool, async |conn| {
+        Ok(assets::table
+            .filter(assets::storage_key.eq_any(&keys))
+            .select(assets::storage_key)
+            .distinct()
+            .load(conn)
+            .await?)
+    })
+    .await?;
+    for key in keys.into_iter().filter(|key| !named.contains(key)) {
+        let gone = transaction::write(pool, async |conn| {
+            let locked: bool = diesel::select(
+                diesel::dsl::sql::<diesel::sql_types::Bool>("pg_try_advisory_xact_lock(hashtextextended(")
+                    .bind::<diesel::sql_types::Text, _>(&key)
+                    .sql(", 20))"),
+            )
+            .get_result(conn)
+            .await?;
+            let exists: bool = diesel::select(diesel::dsl::exists(assets::table.filter(assets::storage_key.eq(&key))))
+                .get_result(conn)
+                .await?;
+            if !locked || exists {
+                return Ok(false);
+            }
+            let (store, key) = (store.clone(), key.clone());
+            tokio::task::spawn_blocking(move || store.remove(&key))
+                .await
+                .map_err(|err| Error::Storage(err.to_string()))?
+                .map_err(|err| Error::Storage(err.to_string()))?;
+            Ok(true)
+        })
+        .await?;
+        removed += usize::from(gone);
+    }
+    Ok(removed)
+}

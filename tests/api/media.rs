@@ -904,3 +904,80 @@ async fn an_image_shows_alt_text_in_the_locale_read() {
     assert_eq!(english["hero_image"]["alt"], "A face");
     assert_eq!(english["sections"][1]["items"][0]["image"]["alt"], "The first step");
 }
+
+#[actix_web::test]
+async fn a_kill_during_uploads_leaves_no_file_without_its_row() {
+    use crate::common::LaminaProcess;
+    let app = TestApp::new().await;
+    let editor = app.editor().await;
+    let dir = app.db.asset_dir();
+    let dir_text = dir.to_string_lossy().into_owned();
+    let env = [("LAMINA_ASSET_DIR", dir_text.as_str())];
+    let mut node = LaminaProcess::serve_with(&app.db.url, "uploads", &env);
+    node.wait_ready().await;
+    let stored = dir.join("originals");
+    std::fs::create_dir_all(&stored).unwrap();
+    // What an upload killed between placing its file and committing its
+    // row leaves, an hour-old temporary file, and one being written now.
+    let orphan = stored.join("0".repeat(64));
+    std::fs::write(&orphan, png(8, 8)).unwrap();
+    let stale = stored.join(".tmp-stale");
+    std::fs::write(&stale, b"half an image").unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(&stale)
+        .unwrap()
+        .set_modified(std::time::SystemTime::now() - Duration::from_secs(7200))
+        .unwrap();
+    let fresh = stored.join(".tmp-fresh");
+    std::fs::write(&fresh, b"being written").unwrap();
+
+    // Uploads in flight when the node is killed.
+    let url = node.url("/v1/assets?filename=face.png");
+    let uploads: Vec<_> = (0..6u32)
+        .map(|n| {
+            let (url, editor) = (url.clone(), editor.clone());
+            actix_web::rt::spawn(async move {
+                let client = awc::Client::builder().timeout(Duration::from_secs(10)).finish();
+                for round in 0..50u32 {
+                    let sent = client
+                        .post(&url)
+                        .insert_header(crate::common::bearer(&editor))
+                        .insert_header(("Content-Type", "image/png"))
+                        .send_body(png(16 + n, 16 + round))
+                        .await;
+                    if sent.is_err() {
+                        break;
+                    }
+                }
+            })
+        })
+        .collect();
+    actix_web::rt::time::sleep(Duration::from_millis(400)).await;
+    node.kill();
+    for upload in uploads {
+        let _ = upload.await;
+    }
+    let mut node = LaminaProcess::serve_with(&app.db.url, "uploads-again", &env);
+    node.wait_ready().await;
+    let swept = node.log_with("assets: removed").await;
+    assert!(swept.contains("assets: removed"), "{swept}");
+
+    // Every stored file has its row, every row its file.
+    use diesel::QueryDsl;
+    use diesel_async::RunQueryDsl;
+    let mut keys: Vec<String> = lamina::db::schema::assets::table
+        .select(lamina::db::schema::assets::storage_key)
+        .distinct()
+        .load(&mut app.db.conn().await)
+        .await
+        .unwrap();
+    keys.sort();
+    assert!(!keys.is_empty(), "some uploads finished before the kill");
+    let files: Vec<String> = originals(&app)
+        .into_iter()
+        .filter(|name| !name.starts_with(".tmp-"))
+        .collect();
+    assert_eq!(files, keys);
+    assert!(!orphan.exists() && !stale.exists() && fresh.exists());
+}

@@ -908,6 +908,11 @@ pub struct LaminaProcess {
 impl LaminaProcess {
     /// Starts `lamina serve` on the database at `url`, logging at `info`.
     pub fn serve(url: &str, name: &str) -> LaminaProcess {
+        LaminaProcess::serve_with(url, name, &[])
+    }
+
+    /// [`LaminaProcess::serve`] with more environment variables.
+    pub fn serve_with(url: &str, name: &str, env: &[(&str, &str)]) -> LaminaProcess {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|listener| listener.local_addr())
             .expect("a free port")
@@ -918,6 +923,7 @@ impl LaminaProcess {
             .env("DATABASE_URL", url)
             .env("LAMINA_BIND", format!("127.0.0.1:{port}"))
             .env("RUST_LOG", "info")
+            .envs(env.iter().copied())
             .stdin(std::process::Stdio::null())
             .stdout(std::process::Stdio::null())
             .stderr(std::fs::File::create(&log).expect("a log file"))
