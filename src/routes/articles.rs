@@ -5,7 +5,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::caching::{Representation, etag_of};
-use super::parts::{self, Part, PartProblems, read};
+use super::parts::{self, Part, PartProblems, ReadQuery, read};
 use super::paths::ArticlePath;
 use super::{
     DeleteProblems, Editor, NoParams, ProblemResponses, Query, ReadProblems, Reader, WriteProblems, read_json,
@@ -301,6 +301,33 @@ pub struct PreviewQuery {
     pub locale: Option<String>,
 }
 
+impl ReadQuery for PreviewQuery {
+    fn release(&self) -> Option<&str> {
+        self.release.as_deref()
+    }
+    fn locale(&self) -> Option<&str> {
+        self.locale.as_deref()
+    }
+}
+
+impl ReadQuery for ArticleQuery {
+    fn release(&self) -> Option<&str> {
+        self.release.as_deref()
+    }
+    fn locale(&self) -> Option<&str> {
+        self.locale.as_deref()
+    }
+}
+
+impl ReadQuery for LocaleQuery {
+    fn release(&self) -> Option<&str> {
+        None
+    }
+    fn locale(&self) -> Option<&str> {
+        self.locale.as_deref()
+    }
+}
+
 impl super::KnownParams for PreviewQuery {
     const NAMES: &'static [&'static str] = &["release", "locale"];
 }
@@ -387,17 +414,7 @@ pub async fn get_article(
         .as_deref()
         .map(|text| parse_kinds(text, "sections"))
         .transpose()?;
-    read(
-        &state,
-        &req,
-        &reader,
-        request_id,
-        &slug,
-        Part::Article(kinds),
-        query.release.as_deref(),
-        query.locale.as_deref(),
-    )
-    .await
+    read(&state, &req, &reader, request_id, &slug, Part::Article(kinds), &*query).await
 }
 
 /// Create or replace a whole article.

@@ -367,6 +367,15 @@ pub fn unknown_locale(code: &str, locales: &Locales) -> AppError {
     )
 }
 
+/// What the query of a content read says beside the part: a release to
+/// preview (`?release=`), the locale (`?locale=`).
+pub trait ReadQuery {
+    /// The release to preview, if any.
+    fn release(&self) -> Option<&str>;
+    /// The locale asked for, if any.
+    fn locale(&self) -> Option<&str>;
+}
+
 /// What a read handler answers.
 type Answer = Result<HttpResponse, AppError>;
 
@@ -377,7 +386,6 @@ type Answer = Result<HttpResponse, AppError>;
 ///
 /// Not `async`: a cache hit is answered without awaiting anything, so the
 /// handler's future stays small (see [`cached`]).
-#[expect(clippy::too_many_arguments, reason = "what every content read is given")]
 pub fn read<'a>(
     state: &'a AppState,
     req: &'a HttpRequest,
@@ -385,9 +393,9 @@ pub fn read<'a>(
     request_id: RequestId,
     slug: &'a str,
     part: Part,
-    release: Option<&'a str>,
-    locale: Option<&'a str>,
+    query: &'a impl ReadQuery,
 ) -> Either<Ready<Answer>, Pin<Box<dyn Future<Output = Answer> + 'a>>> {
+    let (release, locale) = (query.release(), query.locale());
     let Some(choice) = choose(state, req, locale).filter(|_| release.is_none()) else {
         return Either::Right(Box::pin(async move {
             let choice = choose_fresh(state, req, locale).await?;

@@ -41,17 +41,7 @@ pub async fn list_sections(
     ArticlePath { slug }: ArticlePath,
     query: Query<super::articles::LocaleQuery>,
 ) -> Result<HttpResponse, AppError> {
-    read(
-        &state,
-        &req,
-        &reader,
-        request_id,
-        &slug,
-        Part::Sections,
-        None,
-        query.locale.as_deref(),
-    )
-    .await
+    read(&state, &req, &reader, request_id, &slug, Part::Sections, &*query).await
 }
 
 /// Get one section of an article.
@@ -87,18 +77,7 @@ pub async fn get_section(
     SectionPath { slug, kind }: SectionPath,
     query: Query<super::articles::PreviewQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let part = Part::Section(kind);
-    read(
-        &state,
-        &req,
-        &reader,
-        request_id,
-        &slug,
-        part,
-        query.release.as_deref(),
-        query.locale.as_deref(),
-    )
-    .await
+    read(&state, &req, &reader, request_id, &slug, Part::Section(kind), &*query).await
 }
 
 /// Get one item of a section.
@@ -133,16 +112,14 @@ pub async fn get_item(
     request_id: RequestId,
     query: Query<super::articles::PreviewQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let part = Part::Item(kind, item_id);
     read(
         &state,
         &req,
         &reader,
         request_id,
         &slug,
-        part,
-        query.release.as_deref(),
-        query.locale.as_deref(),
+        Part::Item(kind, item_id),
+        &*query,
     )
     .await
 }
