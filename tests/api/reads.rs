@@ -61,6 +61,33 @@ async fn the_list_pages_newest_first_and_hides_drafts() {
 }
 
 #[actix_web::test]
+async fn the_list_pages_through_articles_of_one_day_each_once() {
+    let app = TestApp::new().await;
+    for slug in ["same-day-a", "same-day-b", "same-day-c"] {
+        insert(&app.db, slug, "2030-01-01", "published").await;
+    }
+    let service = app.service().await;
+    let mut seen = Vec::new();
+    let mut path = "/v1/articles?limit=1".to_owned();
+    loop {
+        let page = get(&service, &path).await.json();
+        seen.extend(
+            crate::common::strings(&page["items"], "slug")
+                .into_iter()
+                .map(str::to_owned),
+        );
+        match page["next_cursor"].as_str() {
+            Some(cursor) => path = format!("/v1/articles?limit=1&cursor={cursor}"),
+            None => break,
+        }
+    }
+    let mut first_three = seen[..3].to_vec();
+    first_three.sort();
+    assert_eq!(first_three, ["same-day-a", "same-day-b", "same-day-c"], "{seen:?}");
+    assert_eq!(&seen[3..], ["explore-micro-needling-for-flawless-skin-today"]);
+}
+
+#[actix_web::test]
 async fn sections_can_be_selected_and_each_selection_has_its_own_etag() {
     let (_app, service) = serving().await;
     let whole = get(&service, SEED).await;
