@@ -337,10 +337,13 @@ pub async fn list(
             .limit(limit + 1)
             .into_boxed();
         if let Some(after) = after {
+            // A row comparison, so the index scan starts at the cursor (as the article list's).
             query = query.filter(
-                assets::created_at
-                    .lt(after.created_at)
-                    .or(assets::created_at.eq(after.created_at).and(assets::id.lt(after.id))),
+                diesel::dsl::sql::<diesel::sql_types::Bool>("(assets.created_at, assets.id) < (")
+                    .bind::<diesel::sql_types::Timestamptz, _>(after.created_at)
+                    .sql(", ")
+                    .bind::<diesel::sql_types::Uuid, _>(after.id)
+                    .sql(")"),
             );
         }
         let mut rows = query.load(conn).await?;
