@@ -500,14 +500,20 @@ impl Store {
     }
 
     /// Removes the least recently used variants (by modification time, which
-    /// serving a variant renews) until they take at most `max_bytes`, never
-    /// `keep`. Returns how many were removed.
-    pub fn evict_variants(&self, max_bytes: u64, keep: &Path) -> std::io::Result<usize> {
+    /// serving a variant from disk renews, or `served`, when it was last
+    /// served from memory) until they take at most `max_bytes`, never
+    /// `keep`. Returns the paths removed.
+    pub fn evict_variants(
+        &self,
+        max_bytes: u64,
+        keep: &Path,
+        served: impl Fn(&Path) -> Option<std::time::SystemTime>,
+    ) -> std::io::Result<Vec<PathBuf>> {
         let mut files = Vec::new();
         let mut total = 0u64;
         let dirs = match std::fs::read_dir(self.root.join("variants")) {
             Ok(dirs) => dirs,
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
             Err(err) => return Err(err),
         };
         for dir in dirs.flatten() {
@@ -520,12 +526,13 @@ impl Store {
                     continue;
                 }
                 total += metadata.len();
-                let used = metadata.modified().unwrap_or(std::time::SystemTime::UNIX_EPOCH);
+                let modified = metadata.modified().unwrap_or(std::time::SystemTime::UNIX_EPOCH);
+                let used = served(&entry.path()).map_or(modified, |served| served.max(modified));
                 files.push((used, metadata.len(), entry.path()));
             }
         }
         files.sort();
-        let mut removed = 0;
+        let mut removed = Vec::new();
         for (_, length, path) in files {
             if total <= max_bytes {
                 break;
@@ -534,7 +541,7 @@ impl Store {
                 continue;
             }
             match std::fs::remove_file(&path) {
-                Ok(()) => removed += 1,
+                Ok(()) => removed.push(path),
                 Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
                 Err(err) => return Err(err),
             }
@@ -543,7 +550,6 @@ impl Store {
         Ok(removed)
     }
 
-    /// Records that the variant at `path` was served (for [`Store::evict_variants`]).
     /// What may be left over: the keys of the originals stored, and the
     /// temporary files (of originals and variants) older than `stale`.
     pub fn leftovers(&self, stale: std::time::Duration) -> std::io::Result<(Vec<String>, Vec<PathBuf>)> {
@@ -583,6 +589,7 @@ impl Store {
         Ok((keys, temporaries))
     }
 
+    /// Records that the variant at `path` was served (for [`Store::evict_variants`]).
     pub fn touch(path: &Path) -> std::io::Result<()> {
         std::fs::File::options()
             .write(true)
@@ -617,6 +624,37 @@ pub struct Media {
     making: Mutex<HashMap<PathBuf, Arc<tokio::sync::Mutex<()>>>>,
     /// Variants made since start.
     made: std::sync::atomic::AtomicU64,
+    /// The most recently served files' bytes, by path (a path names its
+    /// bytes for good: originals by their hash, variants by hash and
+    /// variant), at most [`FILE_CACHE_BYTES`].
+    files: quick_cache::sync::Cache<PathBuf, Arc<Served>, ByLength>,
+}
+
+/// A file's bytes kept in memory, and when they were last served.
+#[derive(Debug)]
+pub struct Served {
+    bytes: bytes::Bytes,
+    /// Milliseconds since the Unix epoch.
+    at: std::sync::atomic::AtomicU64,
+}
+
+fn now_millis() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |since| u64::try_from(since.as_millis()).unwrap_or(u64::MAX))
+}
+
+/// Most bytes of files kept in memory for serving.
+pub const FILE_CACHE_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Weighs a cached file by its length.
+#[derive(Debug, Clone, Copy)]
+pub struct ByLength;
+
+impl quick_cache::Weighter<PathBuf, Arc<Served>> for ByLength {
+    fn weight(&self, _: &PathBuf, served: &Arc<Served>) -> u64 {
+        served.bytes.len().max(1) as u64
+    }
 }
 
 impl Media {
@@ -631,6 +669,7 @@ impl Media {
             permits: tokio::sync::Semaphore::new(workers),
             making: Mutex::default(),
             made: std::sync::atomic::AtomicU64::new(0),
+            files: quick_cache::sync::Cache::with_weighter(1024, FILE_CACHE_BYTES, ByLength),
         }
     }
 
@@ -648,6 +687,31 @@ impl Media {
     pub async fn run<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> Result<T, String> {
         let _permit = self.permits.acquire().await.map_err(|err| err.to_string())?;
         tokio::task::spawn_blocking(work).await.map_err(|err| err.to_string())
+    }
+
+    /// The bytes of the file at `path` if they are in memory (noting that
+    /// they are served now).
+    pub fn served(&self, path: &Path) -> Option<bytes::Bytes> {
+        let served = self.files.get(path)?;
+        served.at.store(now_millis(), std::sync::atomic::Ordering::Relaxed);
+        Some(served.bytes.clone())
+    }
+
+    /// Keeps the bytes of the file at `path` in memory, served now.
+    pub fn keep(&self, path: &Path, bytes: bytes::Bytes) {
+        let at = std::sync::atomic::AtomicU64::new(now_millis());
+        self.files.insert(path.to_owned(), Arc::new(Served { bytes, at }));
+    }
+
+    /// Forgets the bytes of the file at `path` (removed from the store).
+    pub fn forget(&self, path: &Path) {
+        self.files.remove(path);
+    }
+
+    /// When the file at `path` was last served from memory, if it is there.
+    pub fn last_served(&self, path: &Path) -> Option<std::time::SystemTime> {
+        let at = self.files.peek(path)?.at.load(std::sync::atomic::Ordering::Relaxed);
+        Some(std::time::UNIX_EPOCH + std::time::Duration::from_millis(at))
     }
 
     /// The lock of the variant at `path`.

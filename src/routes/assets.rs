@@ -709,22 +709,13 @@ pub async fn serve_asset(
             .insert_header((ETAG, etag.as_str()))
             .finish());
     }
-    if let Some(variant) = variant
-        && !make_variant(&media, &row, original_format, variant, &path).await?
-    {
-        // Served from storage: now its most recently used variant.
-        let touched = path.clone();
-        drop(tokio::task::spawn_blocking(move || media::Store::touch(&touched)));
-    }
-    let unreadable = |err: std::io::Error| AppError::Internal(format!("reading {}: {err}", path.display()));
-    let bytes = match (tokio::fs::read(&path).await, variant) {
-        (Ok(bytes), _) => bytes,
-        // Evicted since it was found: made again.
-        (Err(err), Some(variant)) if err.kind() == std::io::ErrorKind::NotFound => {
-            make_variant(&media, &row, original_format, variant, &path).await?;
-            tokio::fs::read(&path).await.map_err(unreadable)?
+    let bytes = match media.served(&path) {
+        Some(bytes) => bytes,
+        None => {
+            let bytes = bytes::Bytes::from(read_file(&media, &row, original_format, variant, &path).await?);
+            media.keep(&path, bytes.clone());
+            bytes
         }
-        (Err(err), _) => return Err(unreadable(err)),
     };
     response
         .insert_header((header::ACCEPT_RANGES, "bytes"))
@@ -734,7 +725,7 @@ pub async fn serve_asset(
         return Ok(response
             .status(StatusCode::PARTIAL_CONTENT)
             .insert_header((header::CONTENT_RANGE, format!("bytes {start}-{end}/{total}")))
-            .body(bytes[start..=end].to_vec()));
+            .body(bytes.slice(start..=end)));
     }
     Ok(response.body(bytes))
 }
@@ -801,8 +792,12 @@ async fn make_variant(
                 .store
                 .write(&path, &encoded)
                 .map_err(|err| AppError::Internal(format!("writing {}: {err}", path.display())))?;
-            if let Err(err) = media.store.evict_variants(media.variant_max_bytes, &path) {
-                log::warn!("evicting variants: {err}");
+            match media
+                .store
+                .evict_variants(media.variant_max_bytes, &path, |path| media.last_served(path))
+            {
+                Ok(removed) => removed.iter().for_each(|removed| media.forget(removed)),
+                Err(err) => log::warn!("evicting variants: {err}"),
             }
             Ok(())
         }
@@ -810,4 +805,32 @@ async fn make_variant(
     media.run(work).await.map_err(AppError::Internal)??;
     media.made_variant();
     Ok(true)
+}
+
+/// The bytes of the file at `path` (an original, or `variant` of it, made
+/// first if it is not stored).
+async fn read_file(
+    media: &std::sync::Arc<media::Media>,
+    row: &AssetRow,
+    original_format: Format,
+    variant: Option<Variant>,
+    path: &std::path::Path,
+) -> Result<Vec<u8>, AppError> {
+    if let Some(variant) = variant
+        && !make_variant(media, row, original_format, variant, path).await?
+    {
+        // Served from storage: now its most recently used variant.
+        let touched = path.to_owned();
+        drop(tokio::task::spawn_blocking(move || media::Store::touch(&touched)));
+    }
+    let unreadable = |err: std::io::Error| AppError::Internal(format!("reading {}: {err}", path.display()));
+    match (tokio::fs::read(path).await, variant) {
+        (Ok(bytes), _) => Ok(bytes),
+        // Evicted since it was found: made again.
+        (Err(err), Some(variant)) if err.kind() == std::io::ErrorKind::NotFound => {
+            make_variant(media, row, original_format, variant, path).await?;
+            tokio::fs::read(path).await.map_err(unreadable)
+        }
+        (Err(err), _) => Err(unreadable(err)),
+    }
 }
