@@ -58,6 +58,8 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
     asset!("releases.js", JS),
     asset!("trash.js", JS),
     asset!("webhooks.js", JS),
+    asset!("media.js", JS),
+    asset!("image-picker.js", JS),
 ];
 
 /// The page, with `{{assets}}` standing for the assets' folder.

@@ -5,7 +5,7 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { clone, differences, keepKnownIds, mergeOnTop, readingTime, setByKey, toBody, withoutItemIds, wordCount, wordDiff } from "../../src/studio/assets/model.js";
+import { clone, differences, keepKnownIds, mergeOnTop, readingTime, setByKey, toBody, toWrite, withoutItemIds, wordCount, wordDiff } from "../../src/studio/assets/model.js";
 
 const base = {
   title: "Peels",
@@ -182,4 +182,25 @@ test("a changed item title is no change of order; a move is", () => {
   const moved = clone(base);
   steps(moved).items.reverse();
   assert.deepEqual(differences(base, moved).map((r) => r.key), ["steps.order"]);
+});
+
+test("images: the write shape keeps the hero and item images as read; the merge takes a changed image as one value", () => {
+  const image = (id, alt) => ({ asset_id: id, url: `/v1/assets/${id}/a.png`, width: 300, height: 200, alt, decorative: false, placeholder: "x", srcset: "" });
+  const read = {
+    title: "T", hero_image: image("h1", "Hero"),
+    sections: [{ kind: "steps", heading: "S", intro: null, items: [{ id: "a", title: "A", body: "B", image: image("i1", "One") }, { id: "b", title: "C", body: "D", image: null }] }],
+  };
+  const base = toWrite(read);
+  assert.equal(base.hero_image.asset_id, "h1");
+  assert.deepEqual(base.sections[0].items.map((item) => item.image?.asset_id ?? null), ["i1", null]);
+  assert.equal(toWrite({ title: "T", sections: [] }).hero_image, null, "none: null");
+  const mine = clone(base);
+  mine.hero_image = null;
+  mine.sections[0].items[1].image = image("i2", null);
+  const theirs = clone(base);
+  theirs.sections[0].items[0].image.alt = "Their alt";
+  const merged = mergeOnTop(base, mine, theirs);
+  assert.equal(merged.hero_image, null, "my removal");
+  assert.equal(merged.sections[0].items[0].image.alt, "Their alt", "their change");
+  assert.equal(merged.sections[0].items[1].image.asset_id, "i2", "my choice");
 });

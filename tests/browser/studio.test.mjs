@@ -12,6 +12,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import assert from "node:assert/strict";
 import { chromium } from "playwright-core";
+import { api } from "./studio-page.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
@@ -26,15 +27,6 @@ assert.ok(EDITOR && PREVIEW && ADMIN, "LAMINA_EDITOR_TOKEN, LAMINA_PREVIEW_TOKEN
 mkdirSync(SHOTS, { recursive: true });
 
 // ---- the API, as a second editor and as an anonymous reader ----
-async function api(method, path, { token, body, ifMatch } = {}) {
-  const headers = { Accept: "application/json" };
-  if (token) headers.Authorization = `Bearer ${token}`;
-  if (ifMatch) headers["If-Match"] = ifMatch;
-  if (body !== undefined) headers["Content-Type"] = "application/json";
-  const response = await fetch(BASE + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-  const text = await response.text();
-  return { status: response.status, etag: response.headers.get("etag"), json: text ? JSON.parse(text) : null };
-}
 const publicArticle = async (slug = SLUG) => api("GET", `/v1/articles/${slug}`);
 const section = (article, kind) => article.sections.find((s) => s.kind === kind);
 

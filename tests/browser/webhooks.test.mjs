@@ -8,16 +8,11 @@
 // Env: LAMINA_URL, LAMINA_EDITOR_TOKEN, LAMINA_ADMIN_TOKEN, CHROMIUM.
 
 import { createServer } from "node:http";
-import { readFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import assert from "node:assert/strict";
-import { chromium } from "playwright-core";
+import { BASE, accessible as axeClean, launch, signIn as signInWith, stepper } from "./studio-page.mjs";
 
-const require = createRequire(import.meta.url);
-const BASE = process.env.LAMINA_URL || "http://127.0.0.1:8080";
 const EDITOR = process.env.LAMINA_EDITOR_TOKEN;
 const ADMIN = process.env.LAMINA_ADMIN_TOKEN;
-const AXE = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
 assert.ok(EDITOR && ADMIN, "LAMINA_EDITOR_TOKEN and LAMINA_ADMIN_TOKEN are required");
 
 // ---- the receiver: answers `answer.status` with `answer.body` ----
@@ -35,56 +30,11 @@ const receiver = createServer((request, response) => {
 await new Promise((done) => receiver.listen(0, "127.0.0.1", done));
 const HOOK_URL = `http://127.0.0.1:${receiver.address().port}/hook`;
 
-const results = [];
-const problems = [];
-async function step(name, body) {
-  const t0 = Date.now();
-  try {
-    await body();
-    results.push({ name, ok: true });
-    console.log(`ok   ${name} (${Date.now() - t0} ms)`);
-  } catch (error) {
-    results.push({ name, ok: false });
-    console.log(`FAIL ${name}\n${error.stack || error}`);
-    await page.screenshot({ path: "/tmp/studio-webhooks-failure.png", fullPage: true }).catch(() => {});
-    await browser.close();
-    receiver.close();
-    process.exit(1);
-  }
-}
-
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  args: ["--no-sandbox", "--disable-dev-shm-usage"],
-});
-const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, reducedMotion: "reduce" });
+const { browser, context, page, problems } = await launch();
+const { step, results } = stepper({ browser, page, problems, screenshot: "/tmp/studio-webhooks-failure.png", cleanup: () => receiver.close() });
 await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: BASE });
-const page = await context.newPage();
-page.setDefaultTimeout(15_000);
-page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
-page.on("console", (message) => {
-  if (message.type() !== "error") return;
-  if (/^Failed to load resource: the server responded with a status of 4\d\d/.test(message.text())) return;
-  problems.push(`console error: ${message.text()}`);
-});
-
-async function accessible(screen) {
-  await page.evaluate(AXE);
-  const bad = await page.evaluate(async () => {
-    const result = await window.axe.run(document, { resultTypes: ["violations"] });
-    return result.violations.filter((v) => v.impact === "serious" || v.impact === "critical")
-      .map((v) => ({ id: v.id, impact: v.impact, help: v.help, target: v.nodes[0]?.target?.join(" ") }));
-  });
-  assert.deepEqual(bad, [], `axe on ${screen}: ${JSON.stringify(bad, null, 1)}`);
-}
-async function signIn(token) {
-  await page.goto(`${BASE}/studio/`);
-  await page.evaluate(() => sessionStorage.clear());
-  await page.goto(`${BASE}/studio/#/`);
-  await page.getByLabel("API token").fill(token);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await page.locator("#role").getByText(/token/).waitFor();
-}
+const accessible = (screen) => axeClean(page, screen);
+const signIn = (token) => signInWith(page, token);
 /** Presses Refresh until the deliveries table shows a row matching `state`. */
 async function waitForRow(state, attempts = 1) {
   const deadline = Date.now() + 30_000;

@@ -98,3 +98,60 @@ export async function roleOf(token) {
     throw error;
   }
 }
+
+/** URL of an asset (API.md §15). */
+export const assetPath = (id) => `/v1/assets/${encodeURIComponent(id)}`;
+
+/**
+ * Uploads an image file (POST /v1/assets?filename=…, the raw bytes as the
+ * body). XMLHttpRequest, not fetch: only it reports upload progress, which
+ * `onProgress(loaded, total)` receives. Resolves to { status, etag, data }.
+ */
+export function uploadAsset(file, onProgress) {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open("POST", `/v1/assets?filename=${encodeURIComponent(file.name)}`);
+    xhr.setRequestHeader("Accept", "application/json");
+    xhr.setRequestHeader("Authorization", `Bearer ${session.token}`);
+    xhr.setRequestHeader("Content-Type", file.type || "application/octet-stream");
+    xhr.upload.addEventListener("progress", (event) => {
+      if (event.lengthComputable) onProgress?.(event.loaded, event.total);
+    });
+    xhr.addEventListener("load", () => {
+      let data = null;
+      try {
+        data = JSON.parse(xhr.responseText);
+      } catch {
+        data = null;
+      }
+      if (xhr.status >= 200 && xhr.status < 300) resolve({ status: xhr.status, etag: xhr.getResponseHeader("ETag"), data });
+      else reject(new ApiError(xhr.status, data));
+    });
+    xhr.addEventListener("error", () => reject(new ApiError(0, { title: "Network error", detail: "lamina could not be reached." })));
+    xhr.send(file);
+  });
+}
+
+const imageCache = new Map();
+/**
+ * An image lamina serves only to tokens until published content uses it, as
+ * a data: URL (an <img> sends no token; the page's policy allows data: images).
+ */
+export function imageData(url) {
+  if (!imageCache.has(url)) {
+    const loading = fetch(url, { headers: { Authorization: `Bearer ${session.token}` }, credentials: "omit", referrerPolicy: "no-referrer" })
+      .then((response) => {
+        if (!response.ok) throw new ApiError(response.status, null);
+        return response.blob();
+      })
+      .then((blob) => new Promise((resolve, reject) => {
+        const reader = new FileReader();
+        reader.onload = () => resolve(reader.result);
+        reader.onerror = () => reject(reader.error);
+        reader.readAsDataURL(blob);
+      }));
+    loading.catch(() => imageCache.delete(url));
+    imageCache.set(url, loading);
+  }
+  return imageCache.get(url);
+}

@@ -6,6 +6,7 @@
 //   #/a/{slug}?locale=de     editor of the German translation
 //   #/a/{slug}/revisions     revisions, diff, restore
 //   #/releases[/{id}]        releases
+//   #/media[/{id}]           uploaded images: upload, alt text, focal point, delete
 //   #/trash                  deleted articles, to restore
 //   #/webhooks[/{id}]        webhook endpoints and deliveries (admin)
 
@@ -262,6 +263,9 @@ async function route() {
     else if (parts[0] === "a" && parts[2] === "revisions") {
       const { openRevisions } = await load("./revisions.js");
       await openRevisions(main, parts[1]);
+    } else if (parts[0] === "media") {
+      const { openMedia } = await load("./media.js");
+      await openMedia(main, parts[1]);
     } else if (parts[0] === "trash") {
       const { openTrash } = await load("./trash.js");
       await openTrash(main);

@@ -31,11 +31,13 @@ function translationHint(element, path) {
 /** The JSON pointer of `path` (["sections", 2, "heading"] → "/sections/2/heading"). */
 export const pointerOf = (path) => `/${path.join("/")}`;
 
-function getAt(object, path) {
+/** The value at `path` in `object` (undefined where the path leaves it). */
+export function getAt(object, path) {
   return path.reduce((value, key) => (value == null ? undefined : value[key]), object);
 }
 
-function setAt(object, path, value) {
+/** Sets the value at `path` in `object`. */
+export function setAt(object, path, value) {
   const parent = getAt(object, path.slice(0, -1));
   parent[path[path.length - 1]] = value;
 }

@@ -7,6 +7,7 @@ import { KINDS, META, PHASES, emptySection } from "./model.js";
 import { ed, rerender } from "./editing.js";
 import { control, lineBox, phaseHeading, pointerOf } from "./fields.js";
 import { addItemButton, itemList, move } from "./items.js";
+import { imageField } from "./image-picker.js";
 
 function sectionEditor(sectionIndex) {
   const section = ed.draft.sections[sectionIndex];
@@ -123,7 +124,8 @@ export function renderForm() {
     h("fieldset", { class: "meta", id: "article-meta", tabindex: "-1" },
       h("legend", {}, "Article"),
       field("Slug (URL name)", lineBox({ readonly: true }, ed.slug)),
-      META.map((f) => control([f.name], f, ed.draft[f.name]))),
+      META.map((f) => control([f.name], f, ed.draft[f.name])),
+      imageField(["hero_image"], "Hero image")),
     h("p", { class: "field-error", dataset: { errorFor: "/sections" }, hidden: true }),
     ed.draft.sections.map((_, i) => sectionEditor(i)),
     session.canEdit && !ed.locale && missing.length > 0

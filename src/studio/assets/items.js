@@ -7,6 +7,7 @@ import { h, replace, say, uid } from "./dom.js";
 import { KINDS, PHASES, PHASE_LABELS, emptyItem, keyOf } from "./model.js";
 import { ed, rerender } from "./editing.js";
 import { control, pointerOf } from "./fields.js";
+import { imageField } from "./image-picker.js";
 
 /** Moves `list[from]` to `to`; false when there is nothing to move. */
 export function move(list, from, to) {
@@ -126,7 +127,8 @@ function itemEditor(sectionIndex, itemIndex) {
     h("div", { role: "group", "aria-labelledby": headingId },
       h("div", { class: "item-head" }, h("h3", { id: headingId }, itemName(spec, item, itemIndex)), tools),
       h("p", { class: "field-error", dataset: { errorFor: pointerOf(base) }, hidden: true }),
-      spec.fields.map((f) => control([...base, f.name], f, item[f.name]))));
+      spec.fields.map((f) => control([...base, f.name], f, item[f.name])),
+      spec.image ? imageField([...base, "image"], "Image") : null));
   if (editable) {
     li.addEventListener("keydown", (event) => {
       if (!event.altKey || (event.key !== "ArrowUp" && event.key !== "ArrowDown")) return;

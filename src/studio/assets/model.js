@@ -5,7 +5,7 @@
 
 const line = (name, label, optional = false) => ({ name, label, type: "line", optional });
 const text = (name, label, optional = false) => ({ name, label, type: "text", optional });
-const titled = (label) => ({ label, fields: [line("title", "Title"), text("body", "Text")] });
+const titled = (label) => ({ label, image: true, fields: [line("title", "Title"), text("body", "Text")] });
 
 /** Every section kind, in the order a new article offers them. */
 export const KINDS = {
@@ -18,6 +18,7 @@ export const KINDS = {
     phaseHeadings: true,
     items: {
       label: "Expectation",
+      image: true,
       fields: [{ name: "phase", label: "Phase", type: "phase" }, line("title", "Title"), text("body", "Text")],
     },
   },
@@ -59,9 +60,16 @@ export function newKey() {
 /** An item's identity in the studio: its id, or its temporary key. */
 export const keyOf = (item) => item.id || item._key;
 
-const itemToWrite = (item) => {
+/**
+ * An image use as the studio keeps it: the read as it came (`url`, `srcset`,
+ * `width`… for the preview; a write may send them, the API ignores them).
+ */
+const imageOf = (image) => (image && image.asset_id ? { ...image } : null);
+
+const itemToWrite = (item, spec) => {
   const out = { id: item.id };
   for (const name of ["phase", "title", "body", "description"]) if (name in item) out[name] = item[name];
+  if (spec?.image) out.image = imageOf(item.image);
   return out;
 };
 
@@ -71,7 +79,7 @@ export function sectionToWrite(section) {
   const out = { kind: section.kind };
   for (const f of spec.fields) out[f.name] = section[f.name] ?? null;
   if (spec.phaseHeadings) out.phase_headings = section.phase_headings ?? null;
-  if (spec.items) out.items = (section.items || []).map(itemToWrite);
+  if (spec.items) out.items = (section.items || []).map((item) => itemToWrite(item, spec.items));
   return out;
 }
 
@@ -79,6 +87,7 @@ export function sectionToWrite(section) {
 export function toWrite(article) {
   const out = {};
   for (const f of META) out[f.name] = article[f.name] ?? "";
+  out.hero_image = imageOf(article.hero_image);
   out.sections = (article.sections || []).filter((s) => KINDS[s.kind]).map(sectionToWrite);
   return out;
 }
@@ -97,6 +106,7 @@ export function emptySection(kind) {
 export function emptyItem(kind) {
   const item = { _key: newKey() };
   for (const f of KINDS[kind].items.fields) item[f.name] = f.type === "phase" ? "before" : "";
+  if (KINDS[kind].items.image) item.image = null;
   return item;
 }
 
@@ -223,6 +233,7 @@ const pick = (base, mine, theirs) => (same(mine, base) ? theirs : mine);
 export function mergeOnTop(base, mine, theirs) {
   const out = {};
   for (const f of META) out[f.name] = pick(base[f.name], mine[f.name], theirs[f.name]);
+  if ([base, mine, theirs].some((w) => "hero_image" in w)) out.hero_image = pick(base.hero_image ?? null, mine.hero_image ?? null, theirs.hero_image ?? null);
   const byKind = (w) => new Map((w.sections || []).map((s) => [s.kind, s]));
   const [b, m, t] = [byKind(base), byKind(mine), byKind(theirs)];
   const merged = new Map();
@@ -325,6 +336,7 @@ function mergeItems(spec, base, mine, theirs) {
     } else if (bi && mi) {
       const out = { id: item.id };
       for (const f of spec.items.fields) out[f.name] = pick(bi[f.name], mi[f.name], item[f.name]);
+      if ([bi, mi, item].some((i) => "image" in i)) out.image = pick(bi.image ?? null, mi.image ?? null, item.image ?? null);
       merged.set(key, out);
     } else {
       merged.set(key, item); // Theirs, new.

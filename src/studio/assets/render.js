@@ -1,6 +1,7 @@
 // The article as a reader sees it, drawn from the write shape (the studio's
 // unsaved edit or a server read). Text is always set as text, never as HTML.
 
+import { imageData } from "./api.js";
 import { h } from "./dom.js";
 import { PHASES, readingTime, wordCount, wordDiff } from "./model.js";
 
@@ -18,8 +19,38 @@ const paragraphs = (value, attributes = {}) =>
     .filter((p) => p.trim() !== "")
     .map((p) => h("p", attributes, p));
 
+/**
+ * An image as a reader's page shows it: `srcset` (with `sizes`), its alt text
+ * ("" when decorative) and its size, so the page does not jump as it loads.
+ * An image no published content uses yet is served only to tokens: the
+ * preview then shows it from a token request instead (640 pixels wide at most, no srcset).
+ */
+export function picture(image, sizes, className) {
+  if (!image?.url) return null;
+  const img = h("img", {
+    class: className,
+    src: image.url,
+    srcset: image.srcset || null,
+    sizes: image.srcset ? sizes : null,
+    alt: image.decorative ? "" : image.alt ?? "",
+    width: image.width,
+    height: image.height,
+    decoding: "async",
+  });
+  img.addEventListener("error", () => {
+    imageData(image.width > 640 ? `${image.url}?w=640` : image.url).then((data) => {
+      img.dataset.srcset = img.getAttribute("srcset") || "";
+      img.removeAttribute("srcset");
+      img.src = data;
+    }).catch(() => {});
+  }, { once: true });
+  return img;
+}
+
 function titledList(items, tag) {
-  return h(tag, {}, items.map((item) => h("li", {}, h("strong", {}, item.title || "Untitled"), item.body ? [" ", item.body] : null)));
+  return h(tag, {}, items.map((item) => h("li", {},
+    picture(item.image, "(min-width: 60em) 20em, 90vw", "reader-item-image"),
+    h("strong", {}, item.title || "Untitled"), item.body ? [" ", item.body] : null)));
 }
 
 function renderSection(section, level) {
@@ -68,6 +99,7 @@ export function renderArticle(write, level = 1) {
     { class: "reader" },
     h(`h${level}`, { class: "reader-title" }, write.title || "(untitled)"),
     h("p", { class: "byline" }, [write.author, write.published_on, `${readingTime(words)} min read`].filter(Boolean).join(" · ")),
+    write.hero_image ? h("figure", { class: "reader-hero" }, picture(write.hero_image, "(min-width: 60em) 40em, 100vw", "reader-hero-image")) : null,
     paragraphs(write.summary, { class: "lead" }),
     (write.sections || []).map((section) => renderSection(section, Math.min(level + 1, 6))),
   );
