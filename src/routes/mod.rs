@@ -300,20 +300,13 @@ impl From<crate::content::Error> for AppError {
                     "The article {slug:?} was created by another request just now; read it and retry with If-Match."
                 ),
             },
-            Error::RevisionNotRestorable { id, errors } => {
-                let problems: Vec<String> = errors
-                    .iter()
-                    .take(3)
-                    .map(|error| format!("{} {}", error.pointer, error.message))
-                    .collect();
-                AppError::Conflict {
-                    code: Code::RevisionNotRestorable,
-                    detail: format!(
-                        "Revision {id} was stored under older content rules and breaks today's ({}); edit the article instead.",
-                        problems.join("; ")
-                    ),
-                }
-            }
+            Error::RevisionNotRestorable { id, errors } => AppError::Conflict {
+                code: Code::RevisionNotRestorable,
+                detail: format!(
+                    "Revision {id} was stored under older content rules and breaks today's ({}); edit the article instead.",
+                    first_of(&errors, 3, "; ", |error| format!("{} {}", error.pointer, error.message))
+                ),
+            },
             Error::PreconditionRequired => AppError::PreconditionRequired,
             Error::PreconditionFailed { current: None } => AppError::PreconditionFailed {
                 current_etag: None,
@@ -359,23 +352,16 @@ impl From<crate::content::Error> for AppError {
             Error::WebhookNotFound { id } => paths::webhook_not_found(id),
             Error::DeliveryNotFound { id } => paths::delivery_not_found(id),
             Error::AssetNotFound { id } => paths::asset_not_found(id),
-            Error::AssetInUse { id, uses } => {
-                let listed: Vec<String> = uses
-                    .iter()
-                    .take(10)
-                    .map(|found| format!("{} at {}", found.slug, found.pointer))
-                    .collect();
-                AppError::Conflict {
-                    code: Code::AssetInUse,
-                    detail: format!(
-                        "The asset {id} is used by {} image(s) in content ({}{}); remove them first \
-                         (GET /v1/assets/{id} lists them in used_by).",
-                        uses.len(),
-                        listed.join(", "),
-                        if uses.len() > listed.len() { ", …" } else { "" }
-                    ),
-                }
-            }
+            Error::AssetInUse { id, uses } => AppError::Conflict {
+                code: Code::AssetInUse,
+                detail: format!(
+                    "The asset {id} is used by {} image(s) in content ({}{}); remove them first \
+                     (GET /v1/assets/{id} lists them in used_by).",
+                    uses.len(),
+                    first_of(&uses, 10, ", ", |found| format!("{} at {}", found.slug, found.pointer)),
+                    if uses.len() > 10 { ", …" } else { "" }
+                ),
+            },
             Error::Storage(cause) => AppError::Internal(format!("asset store: {cause}")),
             Error::ReleaseClosed { id, state } => AppError::Conflict {
                 code: Code::ReleaseClosed,
@@ -631,4 +617,9 @@ pub struct NoParams {}
 
 impl KnownParams for NoParams {
     const NAMES: &'static [&'static str] = &[];
+}
+
+/// The first `most` of `items`, each as `show` says, joined by `separator` (for a problem's detail).
+fn first_of<T>(items: &[T], most: usize, separator: &str, show: impl Fn(&T) -> String) -> String {
+    items.iter().take(most).map(show).collect::<Vec<_>>().join(separator)
 }
