@@ -302,8 +302,9 @@ pub struct ImageWriteDoc {
     #[schema(example = "3f0c6f2e-8a41-4c3b-9d7e-2f5a1b3c4d5e")]
     asset_id: Uuid,
     /// This use's own alt text (in the locale written), overriding the
-    /// asset's; `null`: the asset's. 1–1,000 characters.
-    #[schema(example = json!(null), max_length = 1000, min_length = 1)]
+    /// asset's, at most 1,000 characters; `null` or `""` (what a read of a
+    /// decorative image gives): none of its own, the asset's is shown.
+    #[schema(example = json!(null), max_length = 1000)]
     alt: Option<String>,
     /// `true` for an image that adds nothing a screen reader should say.
     #[schema(example = false, default = false)]
