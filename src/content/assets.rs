@@ -522,8 +522,20 @@ pub async fn uses(conn: &mut AsyncPgConnection, ids: &[Uuid]) -> QueryResult<Vec
 
 /// Whether published content shows the asset `id` (so anyone may fetch its file).
 pub async fn is_public(pool: &DbPool, id: Uuid) -> Result<bool, Error> {
+    // One EXISTS on the use indexes, not the listing of every use: this is
+    // asked on every anonymous file GET.
     transaction::read(pool, async |conn| {
-        Ok(uses(conn, &[id]).await?.iter().any(|found| found.published))
+        let published =
+            diesel::dsl::sql::<diesel::sql_types::Bool>("EXISTS (SELECT 1 FROM articles WHERE hero_asset_id = ")
+                .bind::<diesel::sql_types::Uuid, _>(id)
+                .sql(
+                    " AND status = 'published') OR EXISTS (SELECT 1 FROM section_items i \
+             JOIN sections s ON s.id = i.section_id JOIN articles a ON a.id = s.article_id \
+             WHERE i.image_asset_id = ",
+                )
+                .bind::<diesel::sql_types::Uuid, _>(id)
+                .sql(" AND a.status = 'published')");
+        Ok(diesel::select(published).get_result(conn).await?)
     })
     .await
 }
