@@ -77,8 +77,17 @@ impl Image {
             asset_id: asset_id?,
             alt,
             decorative,
-            asset: asset.and_then(|facts| serde_json::from_value(facts.clone()).ok()),
+            asset: asset.and_then(|facts| <ImageAsset as serde::Deserialize>::deserialize(facts).ok()),
             resolved: None,
+        })
+    }
+
+    /// What storage keeps of a use, `None` for none: the asset, the use's
+    /// own alt text, whether decorative (the columns `*_asset_id`, `*_alt`,
+    /// `*_decorative`).
+    pub fn columns(image: Option<&Image>) -> (Option<Uuid>, Option<String>, bool) {
+        image.map_or((None, None, false), |image| {
+            (Some(image.asset_id), image.alt.clone(), image.decorative)
         })
     }
 

@@ -522,20 +522,23 @@ pub async fn insert_items(
     let rows: Vec<ItemRow> = items
         .iter()
         .zip(1..)
-        .map(|(item, position)| ItemRow {
-            id: item.id.unwrap_or_else(Uuid::new_v4),
-            section_id,
-            kind: kind.as_str().to_owned(),
-            position,
-            phase: item.content.phase.map(|phase| phase.as_str().to_owned()),
-            title: item.content.title.clone(),
-            body: item.content.body.clone(),
-            description: item.content.description.clone(),
-            image_asset_id: item.content.image.as_ref().map(|image| image.asset_id),
-            image_alt: item.content.image.as_ref().and_then(|image| image.alt.clone()),
-            image_decorative: item.content.image.as_ref().is_some_and(|image| image.decorative),
-            // Filled in by the database from the asset.
-            image_asset: None,
+        .map(|(item, position)| {
+            let (image_asset_id, image_alt, image_decorative) = Image::columns(item.content.image.as_ref());
+            ItemRow {
+                id: item.id.unwrap_or_else(Uuid::new_v4),
+                section_id,
+                kind: kind.as_str().to_owned(),
+                position,
+                phase: item.content.phase.map(|phase| phase.as_str().to_owned()),
+                title: item.content.title.clone(),
+                body: item.content.body.clone(),
+                description: item.content.description.clone(),
+                image_asset_id,
+                image_alt,
+                image_decorative,
+                // Filled in by the database from the asset.
+                image_asset: None,
+            }
         })
         .collect();
     diesel::insert_into(section_items::table)
@@ -611,9 +614,10 @@ pub fn hero_columns(
     diesel::dsl::Eq<articles::hero_alt, Option<String>>,
     diesel::dsl::Eq<articles::hero_decorative, bool>,
 ) {
+    let (asset_id, alt, decorative) = Image::columns(image);
     (
-        articles::hero_asset_id.eq(image.map(|image| image.asset_id)),
-        articles::hero_alt.eq(image.and_then(|image| image.alt.clone())),
-        articles::hero_decorative.eq(image.is_some_and(|image| image.decorative)),
+        articles::hero_asset_id.eq(asset_id),
+        articles::hero_alt.eq(alt),
+        articles::hero_decorative.eq(decorative),
     )
 }

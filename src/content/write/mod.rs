@@ -423,6 +423,8 @@ pub async fn put_item(
         let published = article.status == crate::content::kinds::ArticleStatus::Published.as_str();
         let mut input = input;
         crate::content::images::check(conn, crate::content::images::of_item(&mut input), published).await?;
+        let (image_asset_id, image_alt, image_decorative) =
+            crate::content::images::Image::columns(input.content.image.as_ref());
         if !stored.items.iter().any(|item| item.id == item_id) {
             return Err(Error::ItemNotFound {
                 slug: slug.to_owned(),
@@ -470,9 +472,9 @@ pub async fn put_item(
                 section_items::title.eq(&input.content.title),
                 section_items::body.eq(&input.content.body),
                 section_items::description.eq(&input.content.description),
-                section_items::image_asset_id.eq(input.content.image.as_ref().map(|image| image.asset_id)),
-                section_items::image_alt.eq(input.content.image.as_ref().and_then(|image| image.alt.clone())),
-                section_items::image_decorative.eq(input.content.image.as_ref().is_some_and(|image| image.decorative)),
+                section_items::image_asset_id.eq(image_asset_id),
+                section_items::image_alt.eq(image_alt),
+                section_items::image_decorative.eq(image_decorative),
             ))
             .execute(conn)
             .await?;
