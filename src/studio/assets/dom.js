@@ -100,30 +100,39 @@ export function when(value) {
   return date.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
 }
 
-/** Asks a yes/no question in a modal dialog; resolves true for yes. */
-export function confirmDialog(title, message, yes = "Yes", no = "Cancel") {
+/**
+ * Opens a modal dialog of class `className` titled `title`; `build(done, cancel)`
+ * returns its content below the title, `done(value)` closes it with that
+ * value, and `cancel` (a button labelled `cancelLabel`, focused first) and
+ * Escape close it with `dismissed`. Resolves to the value it closed with.
+ */
+export function modal(className, title, cancelLabel, dismissed, build) {
   return new Promise((resolve) => {
     const titleId = uid("dialog");
-    const dialog = h("dialog", { class: "confirm", "aria-labelledby": titleId });
-    const done = (answer) => {
+    const dialog = h("dialog", { class: className, "aria-labelledby": titleId });
+    const done = (value) => {
       dialog.close();
       dialog.remove();
-      resolve(answer);
+      resolve(value);
     };
-    const cancel = h("button", { type: "button", onclick: () => done(false) }, no);
-    dialog.append(
-      h("h2", { id: titleId }, title),
-      h("p", {}, message),
-      h("div", { class: "actions" },
-        h("button", { type: "button", class: "danger", onclick: () => done(true) }, yes),
-        cancel),
-    );
+    const cancel = h("button", { type: "button", onclick: () => done(dismissed) }, cancelLabel);
+    dialog.append(h("h2", { id: titleId }, title), ...build(done, cancel));
     dialog.addEventListener("cancel", (event) => {
       event.preventDefault();
-      done(false);
+      done(dismissed);
     });
     document.body.append(dialog);
     dialog.showModal();
     cancel.focus();
   });
+}
+
+/** Asks a yes/no question in a modal dialog; resolves true for yes. */
+export function confirmDialog(title, message, yes = "Yes", no = "Cancel") {
+  return modal("confirm", title, no, false, (done, cancel) => [
+    h("p", {}, message),
+    h("div", { class: "actions" },
+      h("button", { type: "button", class: "danger", onclick: () => done(true) }, yes),
+      cancel),
+  ]);
 }

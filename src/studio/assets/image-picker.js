@@ -6,7 +6,7 @@
 // `/sections/1/items/0/image/alt`), so fields.js shows them here.
 
 import { get, session } from "./api.js";
-import { field, h, say, uid } from "./dom.js";
+import { field, h, modal, say, uid } from "./dom.js";
 import { changed, ed, rerender } from "./editing.js";
 import { getAt, lineBox, pointerOf, setAt } from "./fields.js";
 import { defaultLocale } from "./locale.js";
@@ -28,14 +28,7 @@ function useOf(asset) {
 
 /** Asks for an image in a modal dialog: the media list, newest first, and an uploader. Resolves to an asset, or null. */
 export function chooseImage(title) {
-  return new Promise((resolve) => {
-    const titleId = uid("dialog");
-    const dialog = h("dialog", { class: "picker", "aria-labelledby": titleId });
-    const done = (asset) => {
-      dialog.close();
-      dialog.remove();
-      resolve(asset);
-    };
+  return modal("picker", title, "Cancel", null, (done, cancel) => {
     const grid = h("ul", { class: "picker-grid", "aria-label": "Uploaded images" });
     const more = h("button", { type: "button", hidden: true }, "Load more");
     let cursor = null;
@@ -57,20 +50,12 @@ export function chooseImage(title) {
       }
     };
     more.addEventListener("click", fetchPage);
-    const cancel = h("button", { type: "button", onclick: () => done(null) }, "Cancel");
-    dialog.append(
-      h("h2", { id: titleId }, title),
+    fetchPage();
+    return [
       uploader((asset) => done(asset), "Upload a new image"),
       grid,
-      h("div", { class: "actions" }, more, cancel));
-    dialog.addEventListener("cancel", (event) => {
-      event.preventDefault();
-      done(null);
-    });
-    document.body.append(dialog);
-    dialog.showModal();
-    cancel.focus();
-    fetchPage();
+      h("div", { class: "actions" }, more, cancel),
+    ];
   });
 }
 
