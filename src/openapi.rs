@@ -65,7 +65,7 @@ impl utoipa::Modify for BearerAuth {
 /// and response; conditional headers on cacheable reads (those with a 304),
 /// optional security on public reads, `ETag`/`Last-Modified` on their 304s,
 /// `WWW-Authenticate` on 401s, `Retry-After` on 429s and 503s, and the
-/// `RateLimit-*` headers on 429s.
+/// `RateLimit-*` headers on 429s; and the 503 every API operation may give.
 struct ProtocolHeaders;
 
 fn string_schema() -> utoipa::openapi::schema::Object {
@@ -129,6 +129,11 @@ impl utoipa::Modify for ProtocolHeaders {
                         // Operations: open to anyone who can reach the port.
                         Vec::new()
                     });
+                }
+                if public_api {
+                    // Every API operation needs the database, so any may answer 503.
+                    let mut unavailable = <crate::routes::problems::Unavailable as utoipa::IntoResponses>::responses();
+                    operation.responses.responses.append(&mut unavailable);
                 }
                 for (status, response) in operation.responses.responses.iter_mut() {
                     let RefOr::T(response) = response else { continue };

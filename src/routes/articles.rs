@@ -7,10 +7,7 @@ use utoipa::IntoParams;
 use super::caching::{Representation, etag_of};
 use super::parts::{self, Part, PartProblems, ReadQuery, read};
 use super::paths::ArticlePath;
-use super::{
-    DeleteProblems, Editor, NoParams, ProblemResponses, Query, ReadProblems, Reader, WriteProblems, read_json,
-    with_connection,
-};
+use super::{DeleteProblems, Editor, NoParams, Query, ReadProblems, Reader, WriteProblems, read_json, with_connection};
 use crate::AppState;
 use crate::cache::RepresentationCache;
 use crate::content::body::ArticleWrite;
@@ -80,7 +77,6 @@ impl super::KnownParams for ListQuery {
         (status = 304, description = "The copy named by If-None-Match is current"),
         (status = 400, description = "Bad `limit` or `cursor`", body = crate::error::Problem, content_type = "application/problem+json"),
         ReadProblems,
-        ProblemResponses,
     )
 )]
 #[get("/articles")]
@@ -397,7 +393,6 @@ pub(super) fn parse_kinds(text: &str, parameter: &str) -> Result<Vec<SectionKind
             )),
         PartProblems,
         ReadProblems,
-        ProblemResponses,
     )
 )]
 #[get("/articles/{slug}")]
@@ -438,7 +433,6 @@ pub async fn get_article(
         (status = 201, description = "Created; the stored article", body = Article,
             headers(("ETag" = String, description = "The new version"), ("Location" = String, description = "The article's URL"))),
         WriteProblems,
-        ProblemResponses,
     )
 )]
 #[put("/articles/{slug}")]
@@ -483,7 +477,6 @@ pub async fn put_article(
     responses(
         (status = 204, description = "Deleted"),
         DeleteProblems,
-        ProblemResponses,
     )
 )]
 #[delete("/articles/{slug}")]

@@ -13,9 +13,7 @@ use uuid::Uuid;
 
 use super::articles::page_limit;
 use super::paths::{AssetFilePath, AssetPath};
-use super::{
-    DeleteProblems, Editor, KnownParams, NoParams, ProblemResponses, Query, Reader, WriteProblems, read_body, read_json,
-};
+use super::{DeleteProblems, Editor, KnownParams, NoParams, Query, Reader, WriteProblems, read_body, read_json};
 use crate::AppState;
 use crate::content::Resource;
 use crate::content::assets::{self as store, AssetRow, Cursor};
@@ -249,7 +247,6 @@ fn upload_format(req: &HttpRequest, bytes: &[u8]) -> Result<Format, AppError> {
         (status = 415, description = "Not a JPEG, PNG, WebP or GIF, or not what `Content-Type` says", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 422, description = "More than 50 megapixels (`image_too_large`) or unreadable (`invalid_image`)", body = crate::error::Problem, content_type = "application/problem+json"),
         WriteProblems,
-        ProblemResponses,
     )
 )]
 #[post("/assets")]
@@ -326,7 +323,6 @@ impl KnownParams for AssetListQuery {
     responses(
         (status = 200, description = "A page of assets", body = AssetPage),
         WriteProblems,
-        ProblemResponses,
     )
 )]
 #[get("/assets")]
@@ -380,7 +376,6 @@ pub async fn list_assets(
     responses(
         (status = 200, description = "The asset", body = Asset, headers(("ETag" = String, description = "The asset's version"))),
         WriteProblems,
-        ProblemResponses,
     )
 )]
 #[get("/assets/{id}")]
@@ -443,7 +438,6 @@ pub struct FocalPointWrite {
     responses(
         (status = 200, description = "Changed (or already so)", body = Asset, headers(("ETag" = String, description = "The asset's version"))),
         WriteProblems,
-        ProblemResponses,
     )
 )]
 #[put("/assets/{id}")]
@@ -480,7 +474,6 @@ pub async fn put_asset(
     responses(
         (status = 204, description = "Deleted"),
         DeleteProblems,
-        ProblemResponses,
     )
 )]
 #[delete("/assets/{id}")]
@@ -657,7 +650,6 @@ fn variant_of(
         (status = 400, description = "`w`, `fm` or `q` is not one lamina makes (`invalid_variant`)", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such asset, or another file name (`asset_not_found`)", body = crate::error::Problem, content_type = "application/problem+json"),
         super::ReadProblems,
-        ProblemResponses,
     )
 )]
 #[get("/assets/{id}/{filename}")]

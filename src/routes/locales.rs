@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 
 use super::caching::{Representation, etag_of, respond};
 use super::paths::LocalePath;
-use super::{NoParams, ProblemResponses, Query, ReadProblems, read_json, with_connection};
+use super::{NoParams, Query, ReadProblems, read_json, with_connection};
 use crate::AppState;
 use crate::auth::Admin;
 use crate::content::body::{BodyErrors, Text};
@@ -81,7 +81,6 @@ async fn reload(state: &AppState) -> Result<(), AppError> {
             headers(("ETag" = String, description = "Strong validator of the list"))),
         (status = 304, description = "The copy named by If-None-Match is current"),
         ReadProblems,
-        ProblemResponses,
     )
 )]
 #[get("/locales")]
@@ -116,7 +115,6 @@ pub async fn list_locales(
         (status = 201, description = "Created", body = Locale,
             headers(("Location" = String, description = "The locale's URL"))),
         LocaleProblems,
-        ProblemResponses,
     )
 )]
 #[put("/locales/{code}")]
@@ -165,7 +163,6 @@ pub async fn put_locale(
     responses(
         (status = 204, description = "Deleted"),
         LocaleProblems,
-        ProblemResponses,
     )
 )]
 #[delete("/locales/{code}")]

@@ -154,8 +154,6 @@ macro_rules! problem_set {
 }
 
 problem_set! {
-    /// Responses every operation can give.
-    ProblemResponses = [Unavailable];
     /// The failures of a write with a body.
     WriteProblems = [
         BadRequest, Unauthorized, Forbidden, NotFound, Conflict, PreconditionFailed, TooLarge,

@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use super::articles::LocaleQuery;
 use super::paths::{ReleaseArticlePath, ReleasePath, ReleaseSectionPath};
-use super::{NoParams, ProblemResponses, Query, WriteProblems, read_json};
+use super::{NoParams, Query, WriteProblems, read_json};
 use crate::AppState;
 use crate::auth::Editor;
 use crate::content::error::ReleaseConflict;
@@ -148,7 +148,6 @@ fn respond(status: StatusCode, release: StoredRelease) -> Result<HttpResponse, A
         (status = 201, description = "Created", body = Release,
             headers(("ETag" = String, description = "The release's version"), ("Location" = String, description = "The release's URL"))),
         WriteProblems,
-        ProblemResponses,
     )
 )]
 #[post("/releases")]
@@ -173,7 +172,6 @@ pub async fn create_release(
     responses(
         (status = 200, description = "Every release", body = ReleaseList),
         WriteProblems,
-        ProblemResponses,
     )
 )]
 #[get("/releases")]
@@ -203,7 +201,6 @@ pub async fn list_releases(
     responses(
         (status = 200, description = "The release", body = Release, headers(("ETag" = String, description = "The release's version"))),
         WriteProblems,
-        ProblemResponses,
     )
 )]
 #[get("/releases/{id}")]
@@ -229,7 +226,6 @@ pub async fn get_release(
     responses(
         (status = 200, description = "Changed", body = Release, headers(("ETag" = String, description = "The new version"))),
         WriteProblems,
-        ProblemResponses,
     )
 )]
 #[put("/releases/{id}")]
@@ -261,7 +257,6 @@ pub async fn put_release(
     responses(
         (status = 204, description = "Deleted"),
         WriteProblems,
-        ProblemResponses,
     )
 )]
 #[delete("/releases/{id}")]
@@ -334,7 +329,6 @@ async fn unstage(
     responses(
         (status = 200, description = "Staged; the release", body = Release, headers(("ETag" = String, description = "The release's new version"))),
         WriteProblems,
-        ProblemResponses,
     )
 )]
 #[put("/releases/{id}/articles/{slug}")]
@@ -362,7 +356,6 @@ pub async fn stage_article(
     responses(
         (status = 200, description = "Staged; the release", body = Release, headers(("ETag" = String, description = "The release's new version"))),
         WriteProblems,
-        ProblemResponses,
     )
 )]
 #[put("/releases/{id}/articles/{slug}/sections/{kind}")]
@@ -397,7 +390,6 @@ pub async fn stage_section(
     responses(
         (status = 200, description = "Unstaged; the release", body = Release, headers(("ETag" = String, description = "The release's new version"))),
         WriteProblems,
-        ProblemResponses,
     )
 )]
 #[delete("/releases/{id}/articles/{slug}")]
@@ -423,7 +415,6 @@ pub async fn unstage_article(
     responses(
         (status = 200, description = "Unstaged; the release", body = Release, headers(("ETag" = String, description = "The release's new version"))),
         WriteProblems,
-        ProblemResponses,
     )
 )]
 #[delete("/releases/{id}/articles/{slug}/sections/{kind}")]
@@ -453,7 +444,6 @@ pub async fn unstage_section(
     responses(
         (status = 200, description = "Published; the release", body = Release, headers(("ETag" = String, description = "The release's new version"))),
         WriteProblems,
-        ProblemResponses,
     )
 )]
 #[post("/releases/{id}/publish")]

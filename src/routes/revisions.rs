@@ -6,7 +6,7 @@ use utoipa::IntoParams;
 
 use super::articles::{actor, page_limit};
 use super::paths::{ArticlePath, RevisionPath, article_not_found, revision_not_found};
-use super::{DeleteProblems, Editor, HistoryProblems, NoParams, ProblemResponses, Query};
+use super::{DeleteProblems, Editor, HistoryProblems, NoParams, Query};
 use crate::AppState;
 use crate::content::history::{self, Revision, RevisionPage};
 use crate::content::model::Article;
@@ -60,7 +60,6 @@ fn private_json<T: serde::Serialize>(value: &T) -> Result<HttpResponse, AppError
     responses(
         (status = 200, description = "A page of revisions", body = RevisionPage),
         HistoryProblems,
-        ProblemResponses,
     )
 )]
 #[get("/articles/{slug}/revisions")]
@@ -113,7 +112,6 @@ pub async fn list_revisions(
     responses(
         (status = 200, description = "The revision", body = Revision),
         HistoryProblems,
-        ProblemResponses,
     )
 )]
 #[get("/articles/{slug}/revisions/{id}")]
@@ -154,7 +152,6 @@ pub async fn get_revision(
         (status = 200, description = "Restored; the stored article", body = Article, headers(("ETag" = String, description = "The new version"))),
         (status = 201, description = "A deleted article re-created; the stored article", body = Article, headers(("ETag" = String, description = "The new version"), ("Location" = String, description = "The article's URL"))),
         DeleteProblems,
-        ProblemResponses,
     )
 )]
 #[post("/articles/{slug}/revisions/{id}/restore")]

@@ -10,7 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::caching::{etag_of, not_modified};
-use super::{ProblemResponses, Query, ReadProblems, Reader, with_connection};
+use super::{Query, ReadProblems, Reader, with_connection};
 use crate::AppState;
 use crate::cache::Representation;
 use crate::content::SectionKind;
@@ -196,7 +196,6 @@ pub enum SearchProblems {
         (status = 304, description = "The copy named by If-None-Match is current"),
         SearchProblems,
         ReadProblems,
-        ProblemResponses,
     )
 )]
 #[get("/search")]

@@ -4,10 +4,7 @@ use actix_web::{HttpRequest, HttpResponse, delete, get, put, web};
 
 use super::parts::{self, Part, PartProblems, actor, read};
 use super::paths::{ArticlePath, ItemPath, SectionPath, item_not_found};
-use super::{
-    DeleteProblems, Editor, NoParams, ProblemResponses, Query, ReadProblems, Reader, WriteProblems, read_json,
-    with_connection,
-};
+use super::{DeleteProblems, Editor, NoParams, Query, ReadProblems, Reader, WriteProblems, read_json, with_connection};
 use crate::AppState;
 use crate::content::body::{ItemWrite, SectionWrite};
 use crate::content::model::{Item, Section};
@@ -29,7 +26,6 @@ use crate::request_id::RequestId;
             headers(("ETag" = String, description = "Strong validator; changes whenever any section changes"))),
         PartProblems,
         ReadProblems,
-        ProblemResponses,
     )
 )]
 #[get("/articles/{slug}/sections")]
@@ -65,7 +61,6 @@ pub async fn list_sections(
             )),
         PartProblems,
         ReadProblems,
-        ProblemResponses,
     )
 )]
 #[get("/articles/{slug}/sections/{kind}")]
@@ -96,7 +91,6 @@ pub async fn get_section(
             headers(("ETag" = String, description = "Strong validator; changes whenever the item's section changes"))),
         PartProblems,
         ReadProblems,
-        ProblemResponses,
     )
 )]
 #[get("/articles/{slug}/sections/{kind}/items/{id}")]
@@ -147,7 +141,6 @@ pub async fn get_item(
         (status = 201, description = "Created; the stored section", body = Section,
             headers(("ETag" = String, description = "The new version"), ("Location" = String, description = "The section's URL"))),
         WriteProblems,
-        ProblemResponses,
     )
 )]
 #[put("/articles/{slug}/sections/{kind}")]
@@ -192,7 +185,6 @@ pub async fn put_section(
     responses(
         (status = 204, description = "Deleted"),
         DeleteProblems,
-        ProblemResponses,
     )
 )]
 #[delete("/articles/{slug}/sections/{kind}")]
@@ -228,7 +220,6 @@ pub async fn delete_section(
     responses(
         (status = 200, description = "Replaced; the stored item", body = Item, headers(("ETag" = String, description = "The new version"))),
         WriteProblems,
-        ProblemResponses,
     )
 )]
 #[put("/articles/{slug}/sections/{kind}/items/{id}")]

@@ -7,7 +7,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::articles::article_body;
-use super::{ProblemResponses, Query, ReadProblems, Reader};
+use super::{Query, ReadProblems, Reader};
 use crate::AppState;
 use crate::content::error::Error as ContentError;
 use crate::content::model::Article;
@@ -160,7 +160,6 @@ pub enum SyncProblems {
         (status = 200, description = "A page of the feed", body = SyncPage),
         SyncProblems,
         ReadProblems,
-        ProblemResponses,
     )
 )]
 #[get("/sync")]

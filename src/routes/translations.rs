@@ -7,9 +7,7 @@ use utoipa::ToSchema;
 
 use super::parts::{self, Part};
 use super::paths::{ArticlePath, TranslationPath, article_not_found};
-use super::{
-    Editor, NoParams, ProblemResponses, Query, ReadProblems, Reader, WriteProblems, read_json, with_connection,
-};
+use super::{Editor, NoParams, Query, ReadProblems, Reader, WriteProblems, read_json, with_connection};
 use crate::AppState;
 use crate::content::body::BodyErrors;
 use crate::content::kinds::ArticleStatus;
@@ -32,7 +30,6 @@ use crate::request_id::RequestId;
         (status = 200, description = "One entry per locale other than the default", body = Vec<TranslationStatus>),
         (status = 404, description = "No such article", body = crate::error::Problem, content_type = "application/problem+json"),
         ReadProblems,
-        ProblemResponses,
     )
 )]
 #[get("/articles/{slug}/translations")]
@@ -85,7 +82,6 @@ pub struct TranslationWrite {
         (status = 200, description = "The article as now read in that locale", body = crate::content::model::Article,
             headers(("ETag" = String, description = "The new version, in that locale"))),
         WriteProblems,
-        ProblemResponses,
     )
 )]
 #[put("/articles/{slug}/translations/{locale}")]

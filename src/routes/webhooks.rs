@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::paths::{DeliveryPath, WebhookPath};
-use super::{NoParams, ProblemResponses, Query, WebhookProblems, read_json};
+use super::{NoParams, Query, WebhookProblems, read_json};
 use crate::AppState;
 use crate::auth::Admin;
 use crate::content::webhooks::{self as store, DeliveryRow, EndpointInput, EndpointRow, MAX_URL_CHARS};
@@ -286,7 +286,6 @@ fn json_response<T: Serialize>(status: StatusCode, value: &T) -> Result<HttpResp
         (status = 201, description = "Created; the secret is shown only now", body = WebhookCreated,
             headers(("Location" = String, description = "The endpoint's URL"))),
         WebhookProblems,
-        ProblemResponses,
     )
 )]
 #[post("/webhooks")]
@@ -324,7 +323,6 @@ pub async fn create_webhook(
     responses(
         (status = 200, description = "Every endpoint (without secrets)", body = WebhookList),
         WebhookProblems,
-        ProblemResponses,
     )
 )]
 #[get("/webhooks")]
@@ -353,7 +351,6 @@ pub async fn list_webhooks(
     responses(
         (status = 200, description = "The endpoint (without its secret)", body = Webhook),
         WebhookProblems,
-        ProblemResponses,
     )
 )]
 #[get("/webhooks/{id}")]
@@ -377,7 +374,6 @@ pub async fn get_webhook(
     responses(
         (status = 200, description = "The endpoint as stored", body = Webhook),
         WebhookProblems,
-        ProblemResponses,
     )
 )]
 #[put("/webhooks/{id}")]
@@ -407,7 +403,6 @@ pub async fn put_webhook(
     responses(
         (status = 204, description = "Deleted"),
         WebhookProblems,
-        ProblemResponses,
     )
 )]
 #[delete("/webhooks/{id}")]
@@ -431,7 +426,6 @@ pub async fn delete_webhook(
     responses(
         (status = 200, description = "A page of deliveries, newest first", body = DeliveryList),
         WebhookProblems,
-        ProblemResponses,
     )
 )]
 #[get("/webhooks/{id}/deliveries")]
@@ -497,7 +491,6 @@ pub async fn list_deliveries(
     responses(
         (status = 200, description = "Rotated; the new secret is shown only now", body = WebhookCreated),
         WebhookProblems,
-        ProblemResponses,
     )
 )]
 #[post("/webhooks/{id}/rotate-secret")]
@@ -530,7 +523,6 @@ pub async fn rotate_secret(
     responses(
         (status = 202, description = "Queued again", body = Delivery),
         WebhookProblems,
-        ProblemResponses,
     )
 )]
 #[post("/webhooks/{id}/deliveries/{delivery_id}/retry")]
@@ -556,7 +548,6 @@ pub async fn retry_delivery(
     responses(
         (status = 202, description = "Queued; follow it in the deliveries", body = Delivery),
         WebhookProblems,
-        ProblemResponses,
     )
 )]
 #[post("/webhooks/{id}/ping")]
