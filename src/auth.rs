@@ -310,22 +310,30 @@ impl FromRequest for Reader {
     }
 }
 
-/// The holder of an `editor` or `admin` token: the only ones who write.
+/// The holder of a token of at least some role: [`Editor`] or [`Admin`].
+/// `ADMIN` says which (a `const` parameter: a role is not one yet).
 #[derive(Debug, Clone)]
-pub struct Editor {
+pub struct Holder<const ADMIN: bool> {
     /// The token's name, recorded as the actor of writes.
     pub name: String,
 }
 
-impl FromRequest for Editor {
+/// The holder of an `editor` or `admin` token: the only ones who write.
+pub type Editor = Holder<false>;
+
+/// The holder of an `admin` token: the only ones who manage webhooks.
+pub type Admin = Holder<true>;
+
+impl<const ADMIN: bool> FromRequest for Holder<ADMIN> {
     type Error = AppError;
-    type Future = Pin<Box<dyn Future<Output = Result<Editor, AppError>>>>;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
 
     fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
         let req = req.clone();
+        let least = if ADMIN { Role::Admin } else { Role::Editor };
         Box::pin(async move {
-            Ok(Editor {
-                name: require(req, Role::Editor).await?,
+            Ok(Holder {
+                name: require(req, least).await?,
             })
         })
     }
@@ -357,27 +365,6 @@ async fn require(req: HttpRequest, least: Role) -> Result<String, AppError> {
             }
             Ok(name)
         }
-    }
-}
-
-/// The holder of an `admin` token: the only ones who manage webhooks.
-#[derive(Debug, Clone)]
-pub struct Admin {
-    /// The token's name.
-    pub name: String,
-}
-
-impl FromRequest for Admin {
-    type Error = AppError;
-    type Future = Pin<Box<dyn Future<Output = Result<Admin, AppError>>>>;
-
-    fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
-        let req = req.clone();
-        Box::pin(async move {
-            Ok(Admin {
-                name: require(req, Role::Admin).await?,
-            })
-        })
     }
 }
 

@@ -537,7 +537,13 @@ pub async fn put_translation(
     let actor = actor(state, editor, request_id);
     let locales = state.locales.current();
     let written = with_connection(state, async |conn| {
-        Ok(write::put_texts(conn, slug, of, &choice.code, &locales, body, precondition, actor).await?)
+        let texts = write::Texts {
+            of,
+            locale: &choice.code,
+            locales: &locales,
+            body,
+        };
+        Ok(write::put(conn, slug, write::Put::Texts(texts), precondition, actor).await?)
     })
     .await?;
     written_in(state, slug, part, &written, &choice).await

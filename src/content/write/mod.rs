@@ -46,7 +46,7 @@ macro_rules! write_transaction {
 mod release;
 pub use release::{Outcome, preview_article, publish_due, publish_release};
 mod translate;
-pub use translate::{TranslationOf, put_status, put_texts};
+pub use translate::{Texts, TranslationOf, put_status};
 
 /// Who writes, and under which request.
 #[derive(Debug, Clone)]
@@ -121,20 +121,23 @@ async fn lock_section(
     Ok((article, section))
 }
 
-/// A write of a whole article or of one of its sections.
+/// A write of a whole article, of one of its sections, or of texts in a locale.
 #[derive(Debug, Clone)]
-pub enum Put {
+pub enum Put<'a> {
     /// `PUT /v1/articles/{slug}`: creates the article, or replaces it whole.
     Article(ArticleInput),
     /// `PUT /v1/articles/{slug}/sections/{kind}`: creates or replaces one section.
     Section(SectionInput),
+    /// `PUT …?locale=<locale>`: the texts of an article, section or item in a
+    /// locale other than the default ([`translate::put_texts_in`]).
+    Texts(Texts<'a>),
 }
 
 /// Applies `put` to the article `slug` in a transaction of its own.
 pub async fn put(
     conn: &mut AsyncPgConnection,
     slug: &str,
-    put: Put,
+    put: Put<'_>,
     precondition: Precondition,
     actor: Actor,
 ) -> Result<Written, Error> {
@@ -145,13 +148,14 @@ pub async fn put(
 pub(crate) async fn put_in(
     conn: &mut AsyncPgConnection,
     slug: &str,
-    put: Put,
+    put: Put<'_>,
     precondition: Precondition,
     actor: &Actor,
 ) -> Result<Written, Error> {
     match put {
         Put::Article(input) => put_article_in(conn, slug, input, precondition, actor).await,
         Put::Section(input) => put_section_in(conn, slug, input, precondition, actor).await,
+        Put::Texts(texts) => translate::put_texts_in(conn, slug, texts, precondition, actor).await,
     }
 }
 

@@ -10,7 +10,7 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::translate::{TranslationOf, put_texts_in};
+use super::translate::{Texts, TranslationOf, put_texts_in};
 use super::{Actor, lock_article, put_article_in, put_section_in};
 use crate::content::error::{Error, Precondition, ReleaseConflict, Resource};
 use crate::content::kinds::SectionKind;
@@ -255,17 +255,13 @@ async fn apply_one(conn: &mut AsyncPgConnection, item: &Staged, locales: &Locale
             });
         }
         let of = kind.map_or(TranslationOf::Article, TranslationOf::Section);
-        put_texts_in(
-            conn,
-            &item.slug,
+        let texts = Texts {
             of,
             locale,
             locales,
-            &item.body,
-            Precondition::Any,
-            actor,
-        )
-        .await?;
+            body: &item.body,
+        };
+        put_texts_in(conn, &item.slug, texts, Precondition::Any, actor).await?;
         return Ok(());
     }
     match kind {

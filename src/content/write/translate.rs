@@ -44,36 +44,34 @@ fn default_texts(article: &ArticleRow, sections: &[StoredSection]) -> Result<Has
     Ok(texts)
 }
 
-/// `PUT …?locale=<locale>`: writes the texts of `of` in `locale` from `body`
-/// (the read shape; structure as stored). A text equal to what the locale
-/// would show without its own translation (its fallback's) is not one: it
-/// falls back. Texts that did not change keep their translation's age (an
-/// outdated one stays outdated); a write that changes nothing records nothing.
-#[expect(clippy::too_many_arguments, reason = "a write, its locale and the locales")]
-pub async fn put_texts(
-    conn: &mut AsyncPgConnection,
-    slug: &str,
-    of: TranslationOf,
-    locale: &str,
-    locales: &Locales,
-    body: &Value,
-    precondition: Precondition,
-    actor: Actor,
-) -> Result<Written, Error> {
-    write_transaction!(conn, |conn| {
-        put_texts_in(conn, slug, of, locale, locales, body, precondition, &actor).await
-    })
+/// What a write in a locale other than the default names: the texts of `of`
+/// in `locale` from `body` (the read shape; structure as stored).
+#[derive(Debug, Clone)]
+pub struct Texts<'a> {
+    /// The article, section or item the texts are of.
+    pub of: TranslationOf,
+    /// The locale written.
+    pub locale: &'a str,
+    /// The configured locales (for the fallback chain).
+    pub locales: &'a Locales,
+    /// The body as sent.
+    pub body: &'a Value,
 }
 
-/// [`put_texts`] inside a transaction the caller holds (a release publishes several).
-#[expect(clippy::too_many_arguments, reason = "a write, its locale and the locales")]
+/// `PUT …?locale=<locale>` ([`super::Put::Texts`]), inside a transaction the
+/// caller holds. A text equal to what the locale would show without its own
+/// translation (its fallback's) is not one: it falls back. Texts that did not
+/// change keep their translation's age (an outdated one stays outdated); a
+/// write that changes nothing records nothing.
 pub(crate) async fn put_texts_in(
     conn: &mut AsyncPgConnection,
     slug: &str,
-    of: TranslationOf,
-    locale: &str,
-    locales: &Locales,
-    body: &Value,
+    Texts {
+        of,
+        locale,
+        locales,
+        body,
+    }: Texts<'_>,
     precondition: Precondition,
     actor: &Actor,
 ) -> Result<Written, Error> {
