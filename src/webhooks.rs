@@ -779,7 +779,10 @@ impl Probe {
             .await;
         let (waiting_for, unheard, wait) = match probed {
             Ok(probed) => {
-                let serves = Duration::from_millis(u64::try_from(probed.serves_ms).unwrap_or(0));
+                // At least the default bound: a listener that did not register
+                // (an older lamina) serves that long and says nothing.
+                let serves = Duration::from_millis(u64::try_from(probed.serves_ms).unwrap_or(0))
+                    .max(crate::cache::STALENESS_BOUND);
                 let nobody = probed.live.is_empty() && !probed.unheard;
                 let wait = if nobody { Duration::ZERO } else { serves + ACK_MARGIN };
                 (probed.live.into_iter().collect(), probed.unheard || !listening, wait)
