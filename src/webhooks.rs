@@ -1219,6 +1219,35 @@ mod tests {
         assert_eq!(backoff(base, 60), MAX_DELAY);
     }
 
+    /// A probe is answered once every live listener acknowledged its token
+    /// (an acknowledgement lists tokens after the listener's pid); one that
+    /// some node cannot answer waits for its deadline.
+    #[test]
+    fn probes_are_answered_by_every_listener_or_time_out() {
+        let now = std::time::Instant::now();
+        let probe = |token: &str, unheard: bool| Probe {
+            token: token.to_owned(),
+            sent: now,
+            deadline: now + Duration::from_millis(150),
+            waiting_for: [11, 12].into(),
+            unheard,
+            deliveries: Vec::new(),
+        };
+        let mut in_flight = InFlight::new();
+        in_flight.probes = vec![probe("w.1", false), probe("w.2", false), probe("w.3", true)];
+        in_flight.acknowledged("11 w.1 w.2 w.3");
+        in_flight.acknowledged("12 w.2 w.3 other.9");
+        in_flight.acknowledged("not-a-pid w.1");
+        let ready: Vec<bool> = in_flight.probes.iter().map(|probe| probe.ready(now)).collect();
+        assert_eq!(ready, [false, true, false]);
+        assert!(
+            in_flight.probes[0].ready(now + Duration::from_millis(150)),
+            "the deadline sends"
+        );
+        assert!(in_flight.probes[2].ready(now + Duration::from_millis(150)));
+        assert!(in_flight.next_wake() <= Duration::from_millis(150));
+    }
+
     #[test]
     fn retry_after_is_seconds_or_a_date() {
         assert_eq!(parse_retry_after("120"), Some(Duration::from_secs(120)));
