@@ -1370,8 +1370,10 @@ async fn an_event_waits_for_a_node_that_has_not_applied_its_write() {
         read >= event["data"]["version"].as_i64().unwrap(),
         "B read {read} after {event}"
     );
+    // It waits 150 ms after its probe, which may go out a little before
+    // the write's answer reaches this test.
     assert!(
-        waited >= Duration::from_millis(100),
+        waited >= Duration::from_millis(75),
         "the event did not wait for the silent node: {waited:?}"
     );
 
