@@ -524,9 +524,45 @@ const HEARTBEAT_EVERY: Duration = Duration::from_millis(25);
 /// How long a heartbeat may go unanswered before the connection counts as
 /// lost and is replaced (the cache stopped being served long before).
 const HEARTBEAT_TIMEOUT: Duration = Duration::from_secs(1);
+/// The `NOTIFY` channel of probes: a webhook worker asks every listener
+/// whether it has applied the writes committed so far (payload: a token).
+pub const PROBE_CHANNEL: &str = "lamina_cache_probe";
+/// The `NOTIFY` channel of acknowledgements: `"<listener pid> <token> …"`,
+/// sent once every notification queued before those probes is applied.
+pub const ACK_CHANNEL: &str = "lamina_cache_ack";
+/// Most probe tokens acknowledged in one notification (its payload stays
+/// far below PostgreSQL's 8000 bytes).
+const ACKS_PER_NOTIFICATION: usize = 64;
 
-/// Invalidates what each notification on `conn` names until the connection
-/// fails or stalls, or the cache is gone. Every [`HEARTBEAT_EVERY`] a query
+/// Registers this listener connection in `cache_listeners` (before it
+/// serves anything), so that webhook workers wait for its acknowledgements;
+/// its `(pid, backend_start)`.
+const REGISTER: &str = "INSERT INTO cache_listeners (pid, backend_start, serves_ms) \
+     SELECT pid, backend_start, $1 FROM pg_stat_activity WHERE pid = pg_backend_pid() \
+     RETURNING pid, backend_start";
+
+/// A registered listener connection.
+#[derive(Debug, Clone, Copy, PartialEq, diesel::QueryableByName)]
+struct Registration {
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    pid: i32,
+    #[diesel(sql_type = diesel::sql_types::Timestamptz)]
+    backend_start: DateTime<Utc>,
+}
+
+/// What one notification came to.
+enum Heard {
+    /// A content change, applied.
+    Applied,
+    /// A probe: everything queued before it is applied; acknowledge the token.
+    Probe(String),
+    /// The connection failed or the cache is gone.
+    Lost,
+}
+
+/// Invalidates what each notification on `conn` names, and acknowledges
+/// probes, until the connection fails or stalls, or the cache is gone.
+/// Every [`HEARTBEAT_EVERY`] a query
 /// on the same connection proves that the backend still delivers:
 /// PostgreSQL sends a listener the notifications of writes committed before
 /// a command arrives ahead of that command's answer, so once it is answered
@@ -534,39 +570,63 @@ const HEARTBEAT_TIMEOUT: Duration = Duration::from_secs(1);
 /// heartbeat began has been heard. Entries are served only until
 /// [`STALENESS_BOUND`] after that moment: a stalled or half-open connection
 /// stops the serving within the bound, not at a timeout.
+///
+/// Probes ([`PROBE_CHANNEL`]) are answered at once, by the round trip that
+/// also serves as the heartbeat: PostgreSQL has one notification queue, in
+/// commit order, and delivers it to each listener in that order, so when a
+/// probe is read here every notification queued before it has been applied
+/// (they are handled one after the other). A probe costs its sender one
+/// `NOTIFY` and each listener one; an idle listener sends nothing but its
+/// heartbeat.
 async fn listen_until_lost(conn: &mut AsyncPgConnection, cache: &Weak<RepresentationCache>) {
     use diesel_async::RunQueryDsl;
     use futures_util::FutureExt;
+    let mut probes: Vec<String> = Vec::new();
     loop {
-        let failed = {
+        if probes.is_empty() {
             let mut notifications = std::pin::pin!(conn.notifications_stream());
             let heard = tokio::time::timeout(HEARTBEAT_EVERY, async {
                 while let Some(notification) = notifications.next().await {
-                    if !apply(notification, cache) {
-                        return;
+                    match apply(notification, cache) {
+                        Heard::Applied => {}
+                        Heard::Probe(token) => return Some(token),
+                        Heard::Lost => return None,
                     }
                 }
+                None
             })
             .await;
-            heard.is_ok()
-        };
-        if failed {
+            match heard {
+                Ok(Some(token)) => probes.push(token),
+                Ok(None) => return,
+                Err(_) => {}
+            }
+        }
+        // Whatever came right after a probe (more probes, often) goes with it.
+        if !probes.is_empty() && !drain(conn, cache, &mut probes) {
             return;
         }
         let Some(began) = cache.upgrade().map(|cache| cache.now()) else {
             return;
         };
-        let check = tokio::time::timeout(HEARTBEAT_TIMEOUT, diesel::sql_query("SELECT 1").execute(conn)).await;
+        let acked: Vec<String> = probes.drain(..probes.len().min(ACKS_PER_NOTIFICATION)).collect();
+        let round_trip = if acked.is_empty() {
+            diesel::sql_query("SELECT 1").execute(conn).boxed()
+        } else {
+            diesel::sql_query("SELECT pg_notify($1, pg_backend_pid() || ' ' || $2)")
+                .bind::<diesel::sql_types::Text, _>(ACK_CHANNEL)
+                .bind::<diesel::sql_types::Text, _>(acked.join(" "))
+                .execute(conn)
+                .boxed()
+        };
+        let check = tokio::time::timeout(HEARTBEAT_TIMEOUT, round_trip).await;
         if !matches!(check, Ok(Ok(_))) {
             log::warn!("cache: the notification connection does not answer");
             return;
         }
         // What arrived ahead of the answer is queued already: apply it first.
-        let mut notifications = std::pin::pin!(conn.notifications_stream());
-        while let Some(Some(notification)) = notifications.next().now_or_never() {
-            if !apply(notification, cache) {
-                return;
-            }
+        if !drain(conn, cache, &mut probes) {
+            return;
         }
         match cache.upgrade() {
             Some(cache) => cache.heard_everything_before(began),
@@ -575,20 +635,35 @@ async fn listen_until_lost(conn: &mut AsyncPgConnection, cache: &Weak<Representa
     }
 }
 
-/// Invalidates what a notification names; false when the connection failed
-/// or the cache is gone.
-fn apply(notification: diesel::QueryResult<diesel::pg::PgNotification>, cache: &Weak<RepresentationCache>) -> bool {
+/// Applies the notifications already received, collecting probe tokens;
+/// false when the connection failed or the cache is gone.
+fn drain(conn: &mut AsyncPgConnection, cache: &Weak<RepresentationCache>, probes: &mut Vec<String>) -> bool {
+    use futures_util::FutureExt;
+    let mut notifications = std::pin::pin!(conn.notifications_stream());
+    while let Some(Some(notification)) = notifications.next().now_or_never() {
+        match apply(notification, cache) {
+            Heard::Applied => {}
+            Heard::Probe(token) => probes.push(token),
+            Heard::Lost => return false,
+        }
+    }
+    true
+}
+
+/// Invalidates what a content notification names, or hands over a probe's token.
+fn apply(notification: diesel::QueryResult<diesel::pg::PgNotification>, cache: &Weak<RepresentationCache>) -> Heard {
     let Some(cache) = cache.upgrade() else {
-        return false;
+        return Heard::Lost;
     };
     match notification {
+        Ok(notification) if notification.channel == PROBE_CHANNEL => Heard::Probe(notification.payload),
         Ok(notification) => {
             cache.invalidate(&notification.payload);
-            true
+            Heard::Applied
         }
         Err(err) => {
             log::warn!("cache: notification connection failed: {err}");
-            false
+            Heard::Lost
         }
     }
 }
@@ -611,19 +686,53 @@ pub fn spawn_listener(url: String, cache: &Arc<RepresentationCache>) -> std::io:
     Ok(())
 }
 
+/// Subscribes `conn`: names it, registers it in `cache_listeners` (marking
+/// `previous`, the registration of a connection this node no longer serves
+/// by, as gone: nothing read under it is served) and `LISTEN`s, in one transaction. Registered before it is
+/// subscribed: a worker that does not see the registration probed before
+/// this connection listened, so everything this node reads after
+/// subscribing is newer than what that worker sends.
+async fn register_and_listen(
+    conn: &mut AsyncPgConnection,
+    bound: Duration,
+    previous: Option<Registration>,
+) -> diesel::QueryResult<Registration> {
+    use diesel_async::RunQueryDsl;
+    let serves_ms = i32::try_from(bound.as_millis()).unwrap_or(i32::MAX);
+    conn.transaction(async |conn| {
+        conn.batch_execute(&format!(
+            "SET application_name = '{LISTENER_NAME}'; LISTEN {CHANNEL}; LISTEN {PROBE_CHANNEL}"
+        ))
+        .await?;
+        if let Some(previous) = previous {
+            // Gone for good as far as workers go (kept, so that its backend,
+            // if it lingers, is not taken for an unregistered listener).
+            diesel::sql_query("UPDATE cache_listeners SET gone_at = '-infinity' WHERE pid = $1 AND backend_start = $2")
+                .bind::<diesel::sql_types::Integer, _>(previous.pid)
+                .bind::<diesel::sql_types::Timestamptz, _>(previous.backend_start)
+                .execute(conn)
+                .await?;
+        }
+        diesel::sql_query(REGISTER)
+            .bind::<diesel::sql_types::Integer, _>(serves_ms)
+            .get_result::<Registration>(conn)
+            .await
+    })
+    .await
+}
+
 /// The listener's loop (see [`spawn_listener`]).
 async fn listen(url: String, cache: Weak<RepresentationCache>) {
     let mut delay = Duration::from_millis(100);
+    let mut registered: Option<Registration> = None;
     loop {
-        if cache.strong_count() == 0 {
+        let Some(bound) = cache.upgrade().map(|cache| Duration::from_micros(cache.bound)) else {
             return;
-        }
+        };
         match AsyncPgConnection::establish(&url).await {
-            Ok(mut conn) => match conn
-                .batch_execute(&format!("SET application_name = '{LISTENER_NAME}'; LISTEN {CHANNEL}"))
-                .await
-            {
-                Ok(_) => {
+            Ok(mut conn) => match register_and_listen(&mut conn, bound, registered).await {
+                Ok(registration) => {
+                    registered = Some(registration);
                     if let Some(cache) = cache.upgrade() {
                         let began = cache.now();
                         cache.set_subscribed(true);

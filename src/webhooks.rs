@@ -11,9 +11,13 @@
 //! node that dies mid-send leaves a lease that expires, and another node
 //! sends again (at least once). A delivery waits while an older pending one
 //! of the same endpoint and article exists, so each article's events reach
-//! each endpoint in order. A delivery is sent only once its row is
-//! [`SETTLE`] old: by then every node has seen the write's notification, so
-//! a read through any node returns at least the version the event names.
+//! each endpoint in order. Read-after-event: a claimed delivery is sent once
+//! every node's cache listener has answered a [`Probe`] sent after the claim
+//! (so has applied the write's invalidation), or once no node can still
+//! serve a copy older than the write (the probe's deadline); a read through
+//! any node then returns at least the version the event names. Workers are
+//! woken by a `NOTIFY` on [`WAKE_CHANNEL`] from the transaction that adds
+//! deliveries, so an event leaves within milliseconds of its commit.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -44,11 +48,13 @@ pub const MAX_IN_FLIGHT: usize = 32;
 pub const MAX_PER_ENDPOINT: usize = 4;
 /// Longest wait for one attempt (connect, send, answer).
 pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
-/// How old an outbox row must be before it is sent: longer than the other
-/// nodes need to drop their cached copies (within 100 ms, API.md §6).
-pub const SETTLE: Duration = Duration::from_millis(150);
-/// How often an idle worker looks for due deliveries.
-pub const POLL: Duration = Duration::from_millis(200);
+/// How often an idle worker looks for due deliveries besides its wake-ups
+/// (for other workers' retries and leases that ran out; its own retries it
+/// looks for when they are due).
+pub const POLL: Duration = Duration::from_secs(1);
+/// The `NOTIFY` channel that wakes workers: a transaction added deliveries
+/// or made some due.
+pub const WAKE_CHANNEL: &str = "lamina_webhooks";
 /// How long a claimed delivery is reserved for the worker sending it; past
 /// it, another worker may send it again. Longer than [`ATTEMPT_TIMEOUT`].
 const LEASE_SECONDS: i32 = 60;
@@ -272,7 +278,7 @@ struct Claimed {
     previous_secret: Option<String>,
 }
 
-/// The claim: `$1` the lease in seconds, `$2` [`SETTLE`] in seconds, `$3`
+/// The claim: `$1` the lease in seconds, `$2`
 /// the endpoints this node already sends its most to. Public for `EXPLAIN`
 /// in tests.
 pub const CLAIM: &str = "UPDATE webhook_deliveries d \
@@ -280,9 +286,8 @@ pub const CLAIM: &str = "UPDATE webhook_deliveries d \
          FROM webhook_endpoints e \
          WHERE e.id = d.endpoint_id AND d.id = ( \
              SELECT c.id FROM webhook_deliveries c JOIN webhook_endpoints ce ON ce.id = c.endpoint_id \
-             WHERE c.state = 'pending' AND NOT c.waiting AND ce.enabled AND NOT (ce.id = ANY ($3)) \
+             WHERE c.state = 'pending' AND NOT c.waiting AND ce.enabled AND NOT (ce.id = ANY ($2)) \
                AND c.next_attempt_at <= now() \
-               AND c.created_at <= now() - make_interval(secs => $2) \
                AND (c.leased_until IS NULL OR c.leased_until < now()) \
                AND NOT EXISTS (SELECT 1 FROM webhook_deliveries o \
                    WHERE o.endpoint_id = c.endpoint_id AND o.article_id = c.article_id \
@@ -292,15 +297,13 @@ pub const CLAIM: &str = "UPDATE webhook_deliveries d \
          RETURNING d.id, d.endpoint_id, d.article_id, d.payload::text AS payload, d.attempts, e.url, e.secret, \
              CASE WHEN e.previous_secret_until > now() THEN e.previous_secret END AS previous_secret";
 
-/// Claims the next due delivery: pending and not waiting, not leased, old
-/// enough, of an enabled endpoint not in `busy`, with no older pending
+/// Claims the next due delivery: pending and not waiting, not leased, of an enabled endpoint not in `busy`, with no older pending
 /// delivery of the same endpoint and article. Counts the attempt and leases
 /// it. Its index holds only pending rows that are not waiting: the cost
 /// follows the due rows, not a dead receiver's backlog.
 async fn claim(conn: &mut AsyncPgConnection, busy: &[Uuid]) -> diesel::QueryResult<Option<Claimed>> {
     diesel::sql_query(CLAIM)
         .bind::<Integer, _>(LEASE_SECONDS)
-        .bind::<diesel::sql_types::Double, _>(SETTLE.as_secs_f64())
         .bind::<diesel::sql_types::Array<diesel::sql_types::Uuid>, _>(busy)
         .get_result(conn)
         .await
@@ -416,13 +419,14 @@ pub fn backoff(base: Duration, attempts: u32) -> Duration {
     doubled.mul_f64(jitter).min(MAX_DELAY)
 }
 
-/// Records an attempt of `claimed` and what it means for the delivery.
+/// Records an attempt of `claimed` and what it means for the delivery;
+/// the wait before the next attempt if it stays pending.
 async fn complete(
     conn: &mut AsyncPgConnection,
     claimed: &Claimed,
     attempted: &Attempted,
     settings: &Settings,
-) -> diesel::QueryResult<()> {
+) -> diesel::QueryResult<Option<Duration>> {
     let outcome = &attempted.outcome;
     let attempts = u32::try_from(claimed.attempts).unwrap_or(0);
     let (status, error) = match outcome {
@@ -489,7 +493,7 @@ async fn complete(
         .await?;
         log::info!("webhooks: endpoint {} answered 410 Gone; disabled", claimed.endpoint_id);
     }
-    Ok(())
+    Ok((next_state == state::PENDING).then_some(delay))
 }
 
 /// Releases the oldest pending delivery of endpoint `$1` and article `$2`
@@ -510,10 +514,18 @@ const RELEASE_ORPHANS: &str = "UPDATE webhook_deliveries SET waiting = false WHE
 /// The attempts one node has in flight, at most [`MAX_IN_FLIGHT`] in all and
 /// [`MAX_PER_ENDPOINT`] to one endpoint: each is a task of its own, so a
 /// receiver that hangs holds only its own endpoint's share while every other
-/// endpoint's deliveries go on.
+/// endpoint's deliveries go on. Claimed deliveries first wait for their
+/// [`Probe`] (they count against the bounds meanwhile).
 struct InFlight {
     tasks: tokio::task::JoinSet<(Claimed, Attempted)>,
     per_endpoint: HashMap<Uuid, usize>,
+    probes: Vec<Probe>,
+    /// Probes sent so far (tokens are this worker's id and this count).
+    probed: u64,
+    /// This worker's part of probe tokens.
+    id: String,
+    /// The earliest retry this worker scheduled, to look again then.
+    next_retry: Option<std::time::Instant>,
 }
 
 impl InFlight {
@@ -521,6 +533,10 @@ impl InFlight {
         InFlight {
             tasks: tokio::task::JoinSet::new(),
             per_endpoint: HashMap::new(),
+            probes: Vec::new(),
+            probed: 0,
+            id: Uuid::new_v4().simple().to_string(),
+            next_retry: None,
         }
     }
 
@@ -533,41 +549,95 @@ impl InFlight {
             .collect()
     }
 
-    /// Claims due deliveries and starts sending them until the bound is
-    /// reached or none is due; returns how many were started.
-    async fn fill(&mut self, pool: &DbPool, client: &awc::Client, settings: &Settings) -> Result<usize, String> {
-        let mut started = 0;
-        if self.tasks.len() >= MAX_IN_FLIGHT {
+    /// Attempts running and deliveries claimed and waiting for their probe.
+    fn len(&self) -> usize {
+        self.tasks.len() + self.probes.iter().map(|probe| probe.deliveries.len()).sum::<usize>()
+    }
+
+    /// Claims due deliveries until the bound is reached or none is due, and
+    /// probes the cache listeners for them (see [`Probe`]); `listening`:
+    /// whether this worker hears acknowledgements. Returns how many were claimed.
+    async fn fill(&mut self, pool: &DbPool, listening: bool) -> Result<usize, String> {
+        if self.len() >= MAX_IN_FLIGHT {
             // At the bound: no connection taken, no claim sent.
-            return Ok(started);
+            return Ok(0);
         }
         let mut conn = pool.get().await.map_err(|err| err.to_string())?;
-        while self.tasks.len() < MAX_IN_FLIGHT {
+        let mut deliveries = Vec::new();
+        while self.len() + deliveries.len() < MAX_IN_FLIGHT {
             let Some(claimed) = claim(&mut conn, &self.busy()).await.map_err(|err| err.to_string())? else {
                 break;
             };
             *self.per_endpoint.entry(claimed.endpoint_id).or_default() += 1;
-            let client = client.clone();
-            let allow_private = settings.allow_private;
-            // No connection is held while the receiver takes its time.
-            self.tasks.spawn_local(async move {
-                let attempted = attempt(&client, &claimed, allow_private).await;
-                (claimed, attempted)
-            });
-            started += 1;
+            deliveries.push(claimed);
         }
-        Ok(started)
+        let claimed = deliveries.len();
+        if claimed > 0 {
+            self.probed += 1;
+            let token = format!("{}.{}", self.id, self.probed);
+            let probe = Probe::send(&mut conn, token, listening, deliveries).await;
+            self.probes.push(probe);
+        }
+        Ok(claimed)
     }
 
-    /// Waits up to `wait` for an attempt to end; records it.
-    async fn settle_one(&mut self, pool: &DbPool, settings: &Settings, wait: Duration) -> Result<(), String> {
-        if self.tasks.is_empty() {
-            tokio::time::sleep(wait).await;
-            return Ok(());
+    /// Starts sending the deliveries of every probe that is answered or past its deadline.
+    fn start_ready(&mut self, client: &awc::Client, allow_private: bool) {
+        let now = std::time::Instant::now();
+        let (ready, waiting): (Vec<Probe>, Vec<Probe>) = std::mem::take(&mut self.probes)
+            .into_iter()
+            .partition(|probe| probe.ready(now));
+        self.probes = waiting;
+        for probe in ready {
+            log::debug!(
+                "webhooks: probe {} {} after {:?}: sending {}",
+                probe.token,
+                if probe.answered() { "answered" } else { "timed out" },
+                probe.sent.elapsed(),
+                probe.deliveries.len()
+            );
+            for claimed in probe.deliveries {
+                let client = client.clone();
+                // No connection is held while the receiver takes its time.
+                self.tasks.spawn_local(async move {
+                    let attempted = attempt(&client, &claimed, allow_private).await;
+                    (claimed, attempted)
+                });
+            }
         }
-        let Ok(Some(ended)) = tokio::time::timeout(wait, self.tasks.join_next()).await else {
-            return Ok(());
+    }
+
+    /// Counts an acknowledgement (`"<listener pid> <token> …"`) of the listener's probes.
+    fn acknowledged(&mut self, payload: &str) {
+        let mut words = payload.split(' ');
+        let Some(pid) = words.next().and_then(|pid| pid.parse::<i32>().ok()) else {
+            return;
         };
+        for token in words {
+            if let Some(probe) = self.probes.iter_mut().find(|probe| probe.token == token) {
+                probe.waiting_for.remove(&pid);
+            }
+        }
+    }
+
+    /// When to look again at the latest: [`POLL`], a probe's deadline, a retry this worker scheduled.
+    fn next_wake(&self) -> Duration {
+        let now = std::time::Instant::now();
+        self.probes
+            .iter()
+            .map(|probe| probe.deadline)
+            .chain(self.next_retry)
+            .map(|at| at.saturating_duration_since(now))
+            .fold(POLL, Duration::min)
+    }
+
+    /// Records an attempt that ended.
+    async fn record(
+        &mut self,
+        pool: &DbPool,
+        settings: &Settings,
+        ended: Result<(Claimed, Attempted), tokio::task::JoinError>,
+    ) -> Result<(), String> {
         let (claimed, attempted) = ended.map_err(|err| format!("a delivery task failed: {err}"))?;
         let outcome = match attempted.outcome {
             Outcome::Status(200..=299, _) => "delivered",
@@ -592,9 +662,215 @@ impl InFlight {
             attempted.outcome
         );
         let mut conn = pool.get().await.map_err(|err| err.to_string())?;
-        complete(&mut conn, &claimed, &attempted, settings)
+        let retry_in = complete(&mut conn, &claimed, &attempted, settings)
             .await
-            .map_err(|err| err.to_string())
+            .map_err(|err| err.to_string())?;
+        if let Some(delay) = retry_in {
+            let at = std::time::Instant::now() + delay;
+            self.next_retry = Some(self.next_retry.map_or(at, |earlier| earlier.min(at)));
+        }
+        Ok(())
+    }
+}
+
+/// Read-after-event (API.md §9): deliveries claimed together are sent once
+/// every node that may serve a cached copy has applied their writes'
+/// invalidations, which a probe establishes.
+///
+/// The worker `NOTIFY`s a token on [`crate::cache::PROBE_CHANNEL`] after
+/// claiming; PostgreSQL's notification queue is one, in commit order, and
+/// each listener reads it in order, so when a node's cache listener reads
+/// the probe it has applied the invalidation of every write visible to the
+/// claim (a write queues its notifications before it becomes visible), and
+/// it answers on [`crate::cache::ACK_CHANNEL`]. The nodes to hear from are
+/// the live rows of `cache_listeners`, which each listener connection
+/// registers before it serves (a node not registered when the probe is sent
+/// subscribes later and reads newer data than the events).
+///
+/// Bounded: a node that does not answer (its listener stalled, its backend
+/// stopped, its connection half-open) is waited for only until the deadline,
+/// `serves_ms` (the longest [`crate::cache::STALENESS_BOUND`] of the
+/// registered nodes) plus [`ACK_MARGIN`] after the probe began. That is
+/// safe: a node serves a cached entry only while its last answered heartbeat
+/// began less than `serves_ms` ago; a heartbeat that began after the probe
+/// (and so after the writes) was answered only after their notifications
+/// were delivered ahead of its answer, and applied. So at the deadline a
+/// node either applied the writes or serves nothing from its cache. A
+/// registration whose backend is gone (or a listener that is not
+/// registered, such as an older version's) makes the probe wait for the
+/// deadline too, until `serves_ms` after it was first seen gone.
+struct Probe {
+    token: String,
+    /// When the probe began: every delivery in it was committed before.
+    sent: std::time::Instant,
+    /// When its deliveries go whatever was answered.
+    deadline: std::time::Instant,
+    /// The listeners (backend pids) that have not answered yet.
+    waiting_for: std::collections::HashSet<i32>,
+    /// Whether some node cannot answer (see [`Probe`]): only the deadline sends.
+    unheard: bool,
+    deliveries: Vec<Claimed>,
+}
+
+/// What a probe found.
+#[derive(QueryableByName)]
+struct Probed {
+    #[diesel(sql_type = diesel::sql_types::Array<Integer>)]
+    live: Vec<i32>,
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    unheard: bool,
+    #[diesel(sql_type = Integer)]
+    serves_ms: i32,
+}
+
+/// Added to the nodes' serving bound before a probe stops waiting: covers
+/// the time a heartbeat takes to reach the database and the moment between
+/// a write becoming visible and its notification being signalled.
+pub const ACK_MARGIN: Duration = Duration::from_millis(50);
+
+/// Marks the `cache_listeners` registrations whose backend is gone (a
+/// macro, to be part of [`PROBE`] too).
+macro_rules! mark_gone_listeners {
+    () => {
+        "UPDATE cache_listeners c SET gone_at = clock_timestamp() \
+         WHERE c.gone_at IS NULL AND NOT EXISTS (SELECT 1 FROM pg_stat_activity a \
+             WHERE a.pid = c.pid AND a.backend_start = c.backend_start)"
+    };
+}
+/// See [`mark_gone_listeners`].
+const MARK_GONE_LISTENERS: &str = mark_gone_listeners!();
+
+/// The probe (`$1` the channel, `$2` the token, `$3` [`ACK_MARGIN`] in
+/// seconds, `$4` the listeners' `application_name`): marks registrations
+/// whose backend is gone, sends the token, and answers the live listeners,
+/// whether one cannot answer (gone within its bound, or not registered) and
+/// the longest serving bound.
+pub const PROBE: &str = concat!(
+    "WITH marked AS (",
+    mark_gone_listeners!(),
+    " RETURNING c.pid, c.backend_start, c.gone_at), \
+     listeners AS ( \
+         SELECT c.pid, c.serves_ms, COALESCE(c.gone_at, m.gone_at) AS gone_at \
+         FROM cache_listeners c LEFT JOIN marked m ON m.pid = c.pid AND m.backend_start = c.backend_start), \
+     sent AS (SELECT pg_notify($1, $2)) \
+     SELECT (SELECT count(*) FROM sent) AS sent, \
+         COALESCE((SELECT array_agg(pid) FROM listeners WHERE gone_at IS NULL), '{}') AS live, \
+         EXISTS (SELECT 1 FROM listeners WHERE gone_at > clock_timestamp() - make_interval(secs => serves_ms / 1000.0 + $3)) \
+         OR EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.datname = current_database() AND a.application_name = $4 \
+             AND NOT EXISTS (SELECT 1 FROM cache_listeners c WHERE c.pid = a.pid AND c.backend_start = a.backend_start)) \
+             AS unheard, \
+         COALESCE((SELECT max(serves_ms) FROM listeners), 0) AS serves_ms"
+);
+
+/// Without an answer to the probe statement, how long its deliveries wait.
+const UNPROBED_WAIT: Duration = Duration::from_secs(1);
+
+impl Probe {
+    /// Sends a probe for `deliveries` (claimed on `conn`, before now);
+    /// without `listening` no answer can come and only the deadline sends.
+    async fn send(conn: &mut AsyncPgConnection, token: String, listening: bool, deliveries: Vec<Claimed>) -> Probe {
+        let sent = std::time::Instant::now();
+        let probed = diesel::sql_query(PROBE)
+            .bind::<Text, _>(crate::cache::PROBE_CHANNEL)
+            .bind::<Text, _>(&token)
+            .bind::<diesel::sql_types::Double, _>(ACK_MARGIN.as_secs_f64())
+            .bind::<Text, _>(crate::cache::LISTENER_NAME)
+            .get_result::<Probed>(conn)
+            .await;
+        let (waiting_for, unheard, wait) = match probed {
+            Ok(probed) => {
+                // At least the default bound: a listener that did not register
+                // (an older lamina) serves that long and says nothing.
+                let serves = Duration::from_millis(u64::try_from(probed.serves_ms).unwrap_or(0))
+                    .max(crate::cache::STALENESS_BOUND);
+                let nobody = probed.live.is_empty() && !probed.unheard;
+                let wait = if nobody { Duration::ZERO } else { serves + ACK_MARGIN };
+                (probed.live.into_iter().collect(), probed.unheard || !listening, wait)
+            }
+            Err(err) => {
+                log::warn!("webhooks: probing the cache listeners failed ({err}); waiting {UNPROBED_WAIT:?}");
+                (Default::default(), true, UNPROBED_WAIT)
+            }
+        };
+        Probe {
+            token,
+            sent,
+            deadline: sent + wait,
+            waiting_for,
+            unheard,
+            deliveries,
+        }
+    }
+
+    /// Whether every node answered (and none is unheard).
+    fn answered(&self) -> bool {
+        self.waiting_for.is_empty() && !self.unheard
+    }
+
+    fn ready(&self, now: std::time::Instant) -> bool {
+        self.answered() || now >= self.deadline
+    }
+}
+
+/// The connection a worker hears wake-ups ([`WAKE_CHANNEL`]) and probe
+/// answers ([`crate::cache::ACK_CHANNEL`]) on; replaced when lost.
+struct Signals {
+    url: String,
+    conn: Option<AsyncPgConnection>,
+    tried: Option<std::time::Instant>,
+}
+
+/// The `application_name` of a worker's signal connection.
+pub const SIGNALS_NAME: &str = "lamina webhook worker";
+
+impl Signals {
+    /// Connects and listens, unless connected or tried less than a second ago.
+    async fn ensure(&mut self) {
+        use diesel_async::{AsyncConnection, SimpleAsyncConnection};
+        if self.conn.is_some() || self.tried.is_some_and(|at| at.elapsed() < Duration::from_secs(1)) {
+            return;
+        }
+        self.tried = Some(std::time::Instant::now());
+        let listening = async {
+            let mut conn = AsyncPgConnection::establish(&self.url)
+                .await
+                .map_err(|err| err.to_string())?;
+            conn.batch_execute(&format!(
+                "SET application_name = '{SIGNALS_NAME}'; LISTEN {WAKE_CHANNEL}; LISTEN {}",
+                crate::cache::ACK_CHANNEL
+            ))
+            .await
+            .map_err(|err| err.to_string())?;
+            Ok::<_, String>(conn)
+        };
+        match listening.await {
+            Ok(conn) => self.conn = Some(conn),
+            Err(err) => log::debug!("webhooks: no signal connection (polling meanwhile): {err}"),
+        }
+    }
+
+    fn listening(&self) -> bool {
+        self.conn.is_some()
+    }
+
+    /// The next notification; pending for ever without a connection.
+    async fn next(&mut self) -> Option<diesel::pg::PgNotification> {
+        let Some(conn) = self.conn.as_mut() else {
+            return std::future::pending().await;
+        };
+        let next = futures_util::StreamExt::next(&mut std::pin::pin!(conn.notifications_stream())).await;
+        match next {
+            Some(Ok(notification)) => Some(notification),
+            Some(Err(err)) => {
+                log::warn!("webhooks: lost the signal connection (polling meanwhile): {err}");
+                self.conn = None;
+                None
+            }
+            None => {
+                self.conn = None;
+                None
+            }
+        }
     }
 }
 
@@ -645,6 +921,14 @@ pub async fn prune(conn: &mut AsyncPgConnection, cutoff: DateTime<Utc>) -> diese
     if released > 0 {
         log::info!("webhooks: released {released} deliveries left waiting behind none");
     }
+    // Registrations of cache listeners long gone (each probe marks what is gone, too).
+    diesel::sql_query(MARK_GONE_LISTENERS).execute(conn).await?;
+    diesel::sql_query(
+        "DELETE FROM cache_listeners c WHERE gone_at < clock_timestamp() - interval '1 minute' \
+         AND NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.pid = c.pid AND a.backend_start = c.backend_start)",
+    )
+    .execute(conn)
+    .await?;
     let mut deleted = 0;
     loop {
         let batch = diesel::sql_query(
@@ -725,8 +1009,9 @@ async fn count_outbox(pool: &DbPool, metrics: &crate::metrics::WebhookMetrics) -
     Ok(())
 }
 
-/// The worker's loop: start what is due (within the bounds), then wait
-/// for an attempt to end, or [`POLL`] for more to come due.
+/// The worker's loop: claim what is due (within the bounds) and probe for
+/// it, start what is answered, then wait for a wake-up or an answer (a
+/// notification), an attempt to end, a probe's deadline, or [`POLL`].
 async fn run(url: String, settings: Settings, stop: Arc<AtomicBool>) {
     let pool = match crate::db::build_pool(&url, 2) {
         Ok(pool) => pool,
@@ -736,10 +1021,16 @@ async fn run(url: String, settings: Settings, stop: Arc<AtomicBool>) {
         }
     };
     let client = client(settings.allow_private);
+    let mut signals = Signals {
+        url,
+        conn: None,
+        tried: None,
+    };
     let mut in_flight = InFlight::new();
     let mut failing = false;
     let mut pruned_at: Option<std::time::Instant> = None;
     let mut counted_at: Option<std::time::Instant> = None;
+    let mut claim_now = true;
     while !AtomicBool::load(&stop, Ordering::Relaxed) {
         if pruned_at.is_none_or(|at| at.elapsed() >= PRUNE_EVERY) {
             pruned_at = Some(std::time::Instant::now());
@@ -762,11 +1053,42 @@ async fn run(url: String, settings: Settings, stop: Arc<AtomicBool>) {
                 log::debug!("webhooks: counting the outbox failed: {err}");
             }
         }
-        let started = in_flight.fill(&pool, &client, &settings).await;
-        // With nothing in flight, wait for more to come due; else for the
-        // first attempt to end (or the poll, to start what came due meanwhile).
-        let settled = in_flight.settle_one(&pool, &settings, POLL).await;
-        match started.and(settled) {
+        // Listening before claiming: a write committed after the claim wakes us.
+        signals.ensure().await;
+        if in_flight.next_retry.is_some_and(|at| at <= std::time::Instant::now()) {
+            in_flight.next_retry = None;
+        }
+        let mut result = Ok(());
+        if claim_now {
+            result = in_flight.fill(&pool, signals.listening()).await.map(|_| ());
+        }
+        claim_now = false;
+        in_flight.start_ready(&client, settings.allow_private);
+        let wait = in_flight.next_wake();
+        tokio::select! {
+            notification = signals.next() => {
+                // What else came with it too: one round for all.
+                let mut next = notification;
+                while let Some(notification) = next {
+                    if notification.channel == crate::cache::ACK_CHANNEL {
+                        in_flight.acknowledged(&notification.payload);
+                    } else {
+                        claim_now = true;
+                    }
+                    next = futures_util::FutureExt::now_or_never(signals.next()).flatten();
+                }
+                if !signals.listening() {
+                    claim_now = true;
+                }
+            }
+            Some(ended) = in_flight.tasks.join_next(), if !in_flight.tasks.is_empty() => {
+                claim_now = true;
+                result = result.and(in_flight.record(&pool, &settings, ended).await);
+            }
+            () = tokio::time::sleep(wait) => claim_now = true,
+        }
+        in_flight.start_ready(&client, settings.allow_private);
+        match result {
             Ok(()) => failing = false,
             Err(err) if !failing => {
                 failing = true;
@@ -895,6 +1217,35 @@ mod tests {
             assert!(delay <= expected.mul_f64(1.2).min(MAX_DELAY), "{attempts}: {delay:?}");
         }
         assert_eq!(backoff(base, 60), MAX_DELAY);
+    }
+
+    /// A probe is answered once every live listener acknowledged its token
+    /// (an acknowledgement lists tokens after the listener's pid); one that
+    /// some node cannot answer waits for its deadline.
+    #[test]
+    fn probes_are_answered_by_every_listener_or_time_out() {
+        let now = std::time::Instant::now();
+        let probe = |token: &str, unheard: bool| Probe {
+            token: token.to_owned(),
+            sent: now,
+            deadline: now + Duration::from_millis(150),
+            waiting_for: [11, 12].into(),
+            unheard,
+            deliveries: Vec::new(),
+        };
+        let mut in_flight = InFlight::new();
+        in_flight.probes = vec![probe("w.1", false), probe("w.2", false), probe("w.3", true)];
+        in_flight.acknowledged("11 w.1 w.2 w.3");
+        in_flight.acknowledged("12 w.2 w.3 other.9");
+        in_flight.acknowledged("not-a-pid w.1");
+        let ready: Vec<bool> = in_flight.probes.iter().map(|probe| probe.ready(now)).collect();
+        assert_eq!(ready, [false, true, false]);
+        assert!(
+            in_flight.probes[0].ready(now + Duration::from_millis(150)),
+            "the deadline sends"
+        );
+        assert!(in_flight.probes[2].ready(now + Duration::from_millis(150)));
+        assert!(in_flight.next_wake() <= Duration::from_millis(150));
     }
 
     #[test]

@@ -203,7 +203,7 @@ pub async fn enqueue(
     article_id: Option<Uuid>,
     payload: &serde_json::Value,
 ) -> QueryResult<usize> {
-    diesel::sql_query(
+    let added = diesel::sql_query(
         "INSERT INTO webhook_deliveries (id, endpoint_id, event, payload, article_id, waiting) \
          SELECT gen_random_uuid(), e.id, $1, $2, $3, EXISTS (SELECT 1 FROM webhook_deliveries o \
              WHERE o.endpoint_id = e.id AND o.article_id = $3 AND o.state = 'pending') \
@@ -221,7 +221,22 @@ pub async fn enqueue(
     .bind::<Jsonb, _>(payload)
     .bind::<Nullable<diesel::sql_types::Uuid>, _>(article_id)
     .execute(conn)
-    .await
+    .await?;
+    if added > 0 {
+        wake_workers(conn).await?;
+    }
+    Ok(added)
+}
+
+/// Wakes every node's webhook worker when the caller's transaction commits
+/// (deliveries were added or became due): they claim at once instead of at
+/// their next poll. One notification per transaction however often called.
+pub async fn wake_workers(conn: &mut AsyncPgConnection) -> QueryResult<()> {
+    diesel::sql_query("SELECT pg_notify($1, '')")
+        .bind::<Text, _>(crate::webhooks::WAKE_CHANNEL)
+        .execute(conn)
+        .await?;
+    Ok(())
 }
 
 /// Whether any endpoint wants `event` (so a write can skip building the body).
@@ -584,7 +599,7 @@ pub async fn find(pool: &DbPool, id: Uuid) -> Result<EndpointRow, Error> {
 /// Replaces an endpoint's settings; enabling it clears why it was disabled.
 pub async fn update(pool: &DbPool, id: Uuid, input: &EndpointInput) -> Result<EndpointRow, Error> {
     transaction::write(pool, async |conn| {
-        diesel::update(webhook_endpoints::table.find(id))
+        let row = diesel::update(webhook_endpoints::table.find(id))
             .set((
                 EndpointSettings::of(input),
                 webhook_endpoints::disabled_reason.eq(None::<String>),
@@ -594,7 +609,10 @@ pub async fn update(pool: &DbPool, id: Uuid, input: &EndpointInput) -> Result<En
             .get_result(conn)
             .await
             .optional()?
-            .ok_or(Error::WebhookNotFound { id })
+            .ok_or(Error::WebhookNotFound { id })?;
+        // Enabled again: what it kept is due.
+        wake_workers(conn).await?;
+        Ok(row)
     })
     .await
 }
@@ -711,7 +729,7 @@ pub async fn rotate(pool: &DbPool, id: Uuid, secret: &str, overlap: chrono::Time
 pub async fn retry(pool: &DbPool, id: Uuid, delivery: Uuid) -> Result<DeliveryRow, Error> {
     transaction::write(pool, async |conn| {
         endpoint(conn, id).await?;
-        diesel::update(
+        let row = diesel::update(
             webhook_deliveries::table
                 .filter(webhook_deliveries::id.eq(delivery))
                 .filter(webhook_deliveries::endpoint_id.eq(id)),
@@ -726,7 +744,9 @@ pub async fn retry(pool: &DbPool, id: Uuid, delivery: Uuid) -> Result<DeliveryRo
         .get_result(conn)
         .await
         .optional()?
-        .ok_or(Error::DeliveryNotFound { id: delivery })
+        .ok_or(Error::DeliveryNotFound { id: delivery })?;
+        wake_workers(conn).await?;
+        Ok(row)
     })
     .await
 }
@@ -741,7 +761,7 @@ pub async fn ping(pool: &DbPool, id: Uuid) -> Result<DeliveryRow, Error> {
             "timestamp": Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true),
             "data": { "endpoint_id": id },
         });
-        Ok(diesel::insert_into(webhook_deliveries::table)
+        let row = diesel::insert_into(webhook_deliveries::table)
             .values((
                 webhook_deliveries::id.eq(Uuid::new_v4()),
                 webhook_deliveries::endpoint_id.eq(id),
@@ -750,7 +770,9 @@ pub async fn ping(pool: &DbPool, id: Uuid) -> Result<DeliveryRow, Error> {
             ))
             .returning(DeliveryRow::as_returning())
             .get_result(conn)
-            .await?)
+            .await?;
+        wake_workers(conn).await?;
+        Ok(row)
     })
     .await
 }

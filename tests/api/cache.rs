@@ -7,7 +7,7 @@ use serde_json::json;
 
 use crate::common::{SEED, TestApp, editing_node, editing_two_nodes, get, get_as, get_with, put_over};
 
-async fn wait_until_subscribed(state: &lamina::AppState) {
+pub(crate) async fn wait_until_subscribed(state: &lamina::AppState) {
     let started = Instant::now();
     while !state.cache.is_subscribed() {
         assert!(
@@ -130,7 +130,7 @@ async fn a_lost_notification_connection_drops_the_cache_and_resubscribes() {
 
 /// Sends SIGCONT to the stopped backends when dropped, so a failing
 /// assertion never leaves the cluster with frozen processes.
-struct Stopped(Vec<i32>);
+pub(crate) struct Stopped(Vec<i32>);
 
 impl Stopped {
     fn signal(pids: &[i32], signal: &str) {
@@ -143,7 +143,7 @@ impl Stopped {
         }
     }
 
-    fn stop(pids: Vec<i32>) -> Stopped {
+    pub(crate) fn stop(pids: Vec<i32>) -> Stopped {
         Stopped::signal(&pids, "-STOP");
         Stopped(pids)
     }
