@@ -334,7 +334,7 @@ pub struct Variant {
     pub width: Option<u32>,
     /// Its format (GIF variants are PNG: only the first frame is kept).
     pub format: Format,
-    /// JPEG quality, 1-100 (WebP variants are lossless; PNG has none).
+    /// JPEG and WebP quality, 1-100 (PNG has none).
     pub quality: u8,
     /// Cropped to exactly this size around a focal point (`width` is then unused).
     pub cover: Option<Cover>,
@@ -359,7 +359,10 @@ impl Variant {
             (None, Some(width)) => format!("w{width}"),
             (None, None) => "full".to_owned(),
         };
-        format!("{size}-q{}.{}", self.quality, self.format.extension())
+        // Lossy WebP files are "-l": lossless ones were once stored as `-q100.webp`,
+        // and a variant's name names its bytes for good.
+        let encoding = if self.format == Format::Webp { "-l" } else { "" };
+        format!("{size}-q{}{encoding}.{}", self.quality, self.format.extension())
     }
 }
 
@@ -408,10 +411,17 @@ pub fn render(bytes: &[u8], format: Format, variant: Variant) -> Result<Vec<u8>,
                 .map_err(failed)?;
         }
         Format::Webp => {
-            let encoder = image::codecs::webp::WebPEncoder::new_lossless(&mut out);
-            DynamicImage::ImageRgba8(image.to_rgba8())
-                .write_with_encoder(encoder)
-                .map_err(failed)?;
+            // Lossy at `quality` (libwebp); RGB unless the image has alpha.
+            let quality = f32::from(variant.quality.clamp(1, 100));
+            let encoded = if image.color().has_alpha() {
+                let pixels = image.to_rgba8();
+                webp::Encoder::from_rgba(&pixels, pixels.width(), pixels.height()).encode_simple(false, quality)
+            } else {
+                let pixels = image.to_rgb8();
+                webp::Encoder::from_rgb(&pixels, pixels.width(), pixels.height()).encode_simple(false, quality)
+            };
+            let encoded = encoded.map_err(|err| ImageError::Unreadable(format!("the WebP encoder failed: {err:?}")))?;
+            out.extend_from_slice(&encoded);
         }
         Format::Png | Format::Gif => {
             let encoder = image::codecs::png::PngEncoder::new(&mut out);
@@ -861,5 +871,160 @@ mod tests {
         assert_eq!(Format::sniff(b"<svg"), None);
         assert_eq!(Format::from_content_type("Image/JPEG; x=y"), Some(Format::Jpeg));
         assert_eq!(Format::from_content_type("image/svg+xml"), None);
+    }
+}
+
+#[cfg(test)]
+mod webp_tests {
+    use super::*;
+
+    /// A photo-like image: gradients and noise, so quality matters.
+    fn noisy_jpeg(width: u32, height: u32) -> Vec<u8> {
+        let mut seed = 0x2545_f491_u32;
+        let image = image::RgbImage::from_fn(width, height, |x, y| {
+            seed ^= seed << 13;
+            seed ^= seed >> 17;
+            seed ^= seed << 5;
+            let noise = (seed % 48) as u8;
+            image::Rgb([
+                (x * 255 / width) as u8 ^ noise,
+                (y * 255 / height) as u8,
+                noise.wrapping_mul(3),
+            ])
+        });
+        let mut out = Vec::new();
+        DynamicImage::ImageRgb8(image)
+            .write_to(&mut std::io::Cursor::new(&mut out), ImageFormat::Jpeg)
+            .unwrap();
+        out
+    }
+
+    fn webp(width: Option<u32>, quality: u8) -> Variant {
+        Variant {
+            width,
+            format: Format::Webp,
+            quality,
+            cover: None,
+        }
+    }
+
+    #[test]
+    fn webp_variants_are_lossy_at_the_quality_asked() {
+        let photo = noisy_jpeg(800, 600);
+        let low = render(&photo, Format::Jpeg, webp(Some(640), 30)).unwrap();
+        let high = render(&photo, Format::Jpeg, webp(Some(640), 90)).unwrap();
+        assert!(
+            low.len() < high.len(),
+            "q=30: {} bytes, q=90: {} bytes",
+            low.len(),
+            high.len()
+        );
+        for bytes in [&low, &high] {
+            assert_eq!(&bytes[8..12], b"WEBP");
+            // VP8 (lossy), not VP8L.
+            assert!(bytes.windows(4).any(|chunk| chunk == b"VP8 "), "not lossy");
+            let decoded = image::load_from_memory_with_format(bytes, ImageFormat::WebP).unwrap();
+            assert_eq!((decoded.width(), decoded.height()), (640, 480));
+        }
+    }
+
+    #[test]
+    fn transparency_survives_a_lossy_webp() {
+        let image = image::RgbaImage::from_fn(64, 64, |x, _| image::Rgba([200, 10, 10, if x < 32 { 0 } else { 255 }]));
+        let mut png = Vec::new();
+        DynamicImage::ImageRgba8(image)
+            .write_to(&mut std::io::Cursor::new(&mut png), ImageFormat::Png)
+            .unwrap();
+        let bytes = render(&png, Format::Png, webp(None, 80)).unwrap();
+        let decoded = image::load_from_memory_with_format(&bytes, ImageFormat::WebP)
+            .unwrap()
+            .to_rgba8();
+        assert_eq!(decoded.get_pixel(5, 5)[3], 0);
+        assert_eq!(decoded.get_pixel(50, 5)[3], 255);
+    }
+
+    #[test]
+    fn lossy_webp_files_are_not_named_as_the_lossless_ones_were() {
+        assert_eq!(webp(Some(640), 100).file_name(), "w640-q100-l.webp");
+        let jpeg = Variant {
+            format: Format::Jpeg,
+            ..webp(Some(640), 80)
+        };
+        assert_eq!(jpeg.file_name(), "w640-q80.jpg");
+    }
+
+    /// Sizes and times of a 640w variant of a 12 MP photo (`LAMINA_BENCH_PHOTO`,
+    /// scaled to 4000×3000): lossy WebP, lossless WebP (the encoder before) and JPEG.
+    #[test]
+    #[ignore = "a measurement: LAMINA_BENCH_PHOTO=photo.jpg cargo test --release --lib bench -- --ignored --nocapture"]
+    fn bench_a_640w_variant_of_a_12_megapixel_photo() {
+        let path = std::env::var("LAMINA_BENCH_PHOTO").unwrap();
+        let source = image::open(path)
+            .unwrap()
+            .resize_exact(4000, 3000, image::imageops::FilterType::CatmullRom);
+        let mut photo = Vec::new();
+        source
+            .write_to(&mut std::io::Cursor::new(&mut photo), ImageFormat::Jpeg)
+            .unwrap();
+        let time = |name: &str, run: &dyn Fn() -> usize| {
+            let start = std::time::Instant::now();
+            let size = run();
+            println!(
+                "{name}: {size} bytes in {:?} (decode + resize + encode)",
+                start.elapsed()
+            );
+        };
+        // Encoding alone: the same 640w image, as a PNG original, re-encoded.
+        let mut small = Vec::new();
+        source
+            .resize_exact(640, 480, image::imageops::FilterType::CatmullRom)
+            .write_to(&mut std::io::Cursor::new(&mut small), ImageFormat::Png)
+            .unwrap();
+        for quality in [80, 50] {
+            time(&format!("640w PNG → webp q{quality}"), &|| {
+                render(&small, Format::Png, webp(None, quality)).unwrap().len()
+            });
+        }
+        let jpeg = Variant {
+            format: Format::Jpeg,
+            ..webp(None, 80)
+        };
+        time("640w PNG → jpeg q80", &|| {
+            render(&small, Format::Png, jpeg).unwrap().len()
+        });
+        time("640w PNG → png", &|| {
+            render(
+                &small,
+                Format::Png,
+                Variant {
+                    format: Format::Png,
+                    ..jpeg
+                },
+            )
+            .unwrap()
+            .len()
+        });
+        time("webp lossy q80", &|| {
+            render(&photo, Format::Jpeg, webp(Some(640), 80)).unwrap().len()
+        });
+        time("webp lossy q50", &|| {
+            render(&photo, Format::Jpeg, webp(Some(640), 50)).unwrap().len()
+        });
+        let jpeg = Variant {
+            format: Format::Jpeg,
+            ..webp(Some(640), 80)
+        };
+        time("jpeg q80", &|| render(&photo, Format::Jpeg, jpeg).unwrap().len());
+        time("webp lossless (before)", &|| {
+            let small =
+                decode(&photo, Format::Jpeg)
+                    .unwrap()
+                    .resize_exact(640, 480, image::imageops::FilterType::CatmullRom);
+            let mut out = Vec::new();
+            DynamicImage::ImageRgba8(small.to_rgba8())
+                .write_with_encoder(image::codecs::webp::WebPEncoder::new_lossless(&mut out))
+                .unwrap();
+            out.len()
+        });
     }
 }

@@ -493,7 +493,7 @@ pub async fn delete_asset(
 #[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum FormatChoice {
-    /// WebP (lossless).
+    /// WebP at quality `q` (lossy).
     Webp,
     /// JPEG at quality `q`.
     Jpeg,
@@ -514,7 +514,7 @@ pub struct FileQuery {
     /// Format of the variant (default: the original's; PNG for a GIF).
     #[param(inline)]
     fm: Option<FormatChoice>,
-    /// JPEG quality, 1-100 (default 80).
+    /// JPEG and WebP quality, 1-100 (default 80).
     #[param(minimum = 1, maximum = 100, example = 80)]
     q: Option<u8>,
     /// With `fit=cover`: the height, from the same ladder as `w`, no taller than the original.
@@ -617,8 +617,12 @@ fn variant_of(
             .filter(|width| cover.is_none() && i64::from(*width) < i64::from(row.width)),
         cover,
         format,
-        // Only JPEG has a quality: other formats share one file whatever `q` says.
-        quality: if format == Format::Jpeg { quality } else { 100 },
+        // Only JPEG and WebP have a quality: PNG shares one file whatever `q` says.
+        quality: if matches!(format, Format::Jpeg | Format::Webp) {
+            quality
+        } else {
+            100
+        },
     }))
 }
 

@@ -190,6 +190,29 @@ await step("editor: a step's image without alt text on the published article is 
   assert.equal(json.hero_image.asset_id, faceId, "the hero image stays");
 });
 
+await step("revisions: the hero image, added since the newest revision without one, shows in the diff with its thumbnail and alt", async () => {
+  // The newest revision (on the first page) whose snapshot has no hero image.
+  const { json: list } = await api("GET", `/v1/articles/${SLUG}/revisions`);
+  let before = null;
+  for (const summary of list.items) {
+    const { json: revision } = await api("GET", `/v1/articles/${SLUG}/revisions/${summary.id}`);
+    if (revision.snapshot && !revision.snapshot.hero_image) {
+      before = summary.article_version;
+      break;
+    }
+  }
+  assert.ok(before, "a revision before the hero image");
+  await page.getByRole("link", { name: "Revisions" }).click();
+  await page.getByRole("heading", { name: /^Revisions of/ }).waitFor();
+  await page.getByRole("button", { name: `Compare version ${before}`, exact: true }).click();
+  const row = page.locator(".diff-table tr", { has: page.getByRole("rowheader", { name: "Hero image", exact: true }) }).first();
+  await row.locator(".image-diff .why", { hasText: "added" }).waitFor();
+  const thumb = row.locator("ins img.thumb");
+  await page.waitForFunction((el) => el.complete && el.naturalWidth > 0, await thumb.elementHandle());
+  assert.match(await row.textContent(), /A gradient from dark to light/);
+  await accessible("revisions, with an image change");
+});
+
 await step("media: deleting the image in use is refused (409) and names the article; an unused one is deleted", async () => {
   await page.goto(`${BASE}/studio/#/media`);
   const row = page.locator(`tr[data-id="${faceId}"]`);

@@ -5,7 +5,7 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { clone, differences, keepKnownIds, mergeOnTop, readingTime, setByKey, toBody, toWrite, withoutItemIds, wordCount, wordDiff } from "../../src/studio/assets/model.js";
+import { clone, differences, imageChanges, keepKnownIds, mergeOnTop, readingTime, setByKey, toBody, toWrite, withoutItemIds, wordCount, wordDiff } from "../../src/studio/assets/model.js";
 
 const base = {
   title: "Peels",
@@ -203,4 +203,47 @@ test("images: the write shape keeps the hero and item images as read; the merge 
   assert.equal(merged.hero_image, null, "my removal");
   assert.equal(merged.sections[0].items[0].image.alt, "Their alt", "their change");
   assert.equal(merged.sections[0].items[1].image.asset_id, "i2", "my choice");
+});
+
+test("images in differences: asset, alt and decorative changes, added and removed; the read's url is no change", () => {
+  const image = (id, alt, decorative = false) => ({ asset_id: id, url: `/v1/assets/${id}/a.png`, width: 300, height: 200, alt, decorative, placeholder: "x", srcset: "" });
+  const read = {
+    title: "T", hero_image: image("h1", "Hero"),
+    sections: [{ kind: "steps", heading: "S", intro: null, items: [{ id: "a", title: "A", body: "B", image: image("i1", "One") }, { id: "b", title: "C", body: "D", image: null }] }],
+  };
+  const base = toWrite(read);
+  const same = clone(base);
+  same.hero_image.srcset = "/v1/assets/h1/a.png?w=64 64w";
+  same.hero_image.url = "/v1/assets/h1/b.png";
+  assert.deepEqual(differences(base, same), [], "url/srcset are not what a write says");
+
+  const changed = clone(base);
+  changed.hero_image = image("h2", "Hero");
+  changed.sections[0].items[0].image.decorative = true;
+  changed.sections[0].items[0].image.alt = "";
+  changed.sections[0].items[1].image = image("i3", null);
+  const rows = differences(base, changed);
+  assert.deepEqual(rows.map((r) => r.key), ["hero_image", "steps.item.a.image", "steps.item.b.image"]);
+  assert.ok(rows.every((r) => r.image), "marked as images");
+  assert.equal(rows[0].label, "Hero image");
+  assert.deepEqual(rows.map((r) => imageChanges(r.a, r.b)), [["image replaced"], ["alt text changed", "marked decorative"], ["added"]]);
+  assert.equal(rows[0].b.url, "/v1/assets/h2/a.png", "the value keeps the read's url for a thumbnail");
+
+  const removed = clone(base);
+  removed.hero_image = null;
+  assert.deepEqual(differences(base, removed).map((r) => [r.key, imageChanges(r.a, r.b)]), [["hero_image", ["removed"]]]);
+  assert.deepEqual(imageChanges(image("x", "A", true), image("x", "A")), ["no longer decorative"]);
+  assert.deepEqual(imageChanges(null, undefined), []);
+  // A revision's snapshot (write shape: the use's own alt, null for the asset's) beside a read.
+  const snapshot = { asset_id: "h1", alt: null, decorative: false };
+  assert.deepEqual(imageChanges(snapshot, image("h1", "The asset's alt")), [], "null: the asset's alt");
+  assert.deepEqual(imageChanges({ ...snapshot, alt: "Old" }, image("h1", "New")), ["alt text changed"]);
+  assert.deepEqual(imageChanges(snapshot, { ...snapshot, alt: "Own" }), ["alt text changed"], "two snapshots");
+
+  // A conflict's "theirs" lands on the image too.
+  const write = clone(base);
+  assert.ok(setByKey(write, "hero_image", image("h9", "Theirs")));
+  assert.ok(setByKey(write, "steps.item.b.image", image("i9", null)));
+  assert.equal(write.hero_image.asset_id, "h9");
+  assert.equal(write.sections[0].items[1].image.asset_id, "i9");
 });

@@ -7,7 +7,8 @@ openapi-python-client generated from openapi/openapi.json:
     python roundtrip.py write BASE_URL SLUG TOKEN   # an item written and read back
 
 Reads the seeded article, its section list, every section and every item,
-and the article and its steps in German (.ci/clients writes a translation),
+the article and its steps in German (.ci/clients writes a translation), and
+with CLIENTS_ASSET and CLIENTS_TOKEN the asset its images show,
 through the client's typed models, and writes what the client understood,
 `{path: model.to_dict()}`, to OUT.json for compare.py to check field by field
 against the raw answers. Also fails (exit 1) when a value survived only as an
@@ -18,6 +19,7 @@ types do not know it, which is a loss for its users.
 
 import importlib
 import json
+import os
 import pkgutil
 import sys
 from uuid import UUID
@@ -147,6 +149,15 @@ def main():
                   get_article.sync_detailed(client=client, slug=slug,
                                             sections=[section_kind("steps"), section_kind("risks")]))
     print(f"python: ?sections=steps,risks: {', '.join(str(s.kind) for s in picked.sections)}", file=sys.stderr)
+
+    # The asset the article's images show (.ci/clients uploads it), as an editor.
+    asset_id, token = os.environ.get("CLIENTS_ASSET"), os.environ.get("CLIENTS_TOKEN")
+    if asset_id and token:
+        from lamina_client import AuthenticatedClient
+
+        editor = AuthenticatedClient(base_url=base_url, token=token, raise_on_unexpected_status=True)
+        asset = read(f"/v1/assets/{asset_id}", operation("get_asset").sync_detailed(client=editor, id=UUID(asset_id)))
+        print(f"python: asset {asset.filename}: {asset.width}x{asset.height}, used by {len(asset.used_by)}", file=sys.stderr)
 
     problems = []
     for path, value in parsed.items():

@@ -3,7 +3,8 @@
 // .ci/clients) and openapi-fetch. It reads the seeded article, every section
 // and every item of it, renders each section by switching on its `kind` (no
 // casts: the compiler checks every kind's own fields and that no kind is
-// forgotten), reads the article and a section in German, and prints what the client parsed as {path: object} JSON on
+// forgotten), reads the article and a section in German and (with
+// CLIENTS_ASSET and CLIENTS_TOKEN) the asset its images show, and prints what the client parsed as {path: object} JSON on
 // stdout, for .ci/clients to compare field by field with the raw answers.
 //
 //   node build/sample.js http://127.0.0.1:8080 explore-micro-needling-for-flawless-skin-today
@@ -125,5 +126,23 @@ const picked = expectOk(
 );
 process.stderr.write(`typescript: ?sections=steps,risks: ${picked.sections.map((s) => s.kind).join(", ")}\n`);
 parsed[pickedPath] = picked;
+
+// The asset the article's images show (.ci/clients uploads it), as an editor.
+const assetId = process.env["CLIENTS_ASSET"];
+const token = process.env["CLIENTS_TOKEN"];
+if (assetId !== undefined && token !== undefined) {
+  const assetPath = `/v1/assets/${assetId}`;
+  const asset = expectOk(
+    assetPath,
+    await client.GET("/v1/assets/{id}", {
+      params: { path: { id: assetId } },
+      headers: { Authorization: `Bearer ${token}` },
+    }),
+  );
+  process.stderr.write(`typescript: asset ${asset.filename}: ${asset.width}x${asset.height}\n`);
+  parsed[assetPath] = asset;
+}
+const hero = article.hero_image;
+process.stderr.write(`typescript: hero image ${hero ? `${hero.width}x${hero.height} "${hero.alt}"` : "none"}\n`);
 
 process.stdout.write(JSON.stringify(parsed));

@@ -5,6 +5,7 @@
 import { articlePath, get } from "./api.js";
 import { h, say, uid } from "./dom.js";
 import { clone, differences, mergeOnTop, setByKey, withoutItemIds } from "./model.js";
+import { imageDiff, imageValue } from "./media.js";
 import { diffText } from "./render.js";
 import { applyRead, ed, localePath, readWrite, redrawAll } from "./editing.js";
 
@@ -101,7 +102,8 @@ export async function conflict(then) {
       return h("tr", { class: both ? "both" : mineChanged.has(row.key) ? "mine" : "theirs" },
         h("th", { scope: "row" }, row.label, h("span", { class: "why" }, ` (${note})`)),
         columns.map(([kind, name]) => {
-          let cell = show(values[kind]);
+          let cell = row.image && values[kind] !== undefined ? imageValue(values[kind]) : show(values[kind]);
+          if (row.image && kind === "mine") cell = imageDiff(row);
           if (both && textual(row) && kind === "mine") cell = diffText(row.a, row.b);
           if (both && textual(row) && kind === "merged") cell = choice(row);
           return h("td", { class: kind, dataset: { label: name } }, cell);

@@ -10,6 +10,7 @@ import { assetPath, del, get, imageData, put, session, uploadAsset } from "./api
 import { confirmDialog, field, h, replace, say, when } from "./dom.js";
 import { clearErrors, lineBox, showFieldErrors } from "./fields.js";
 import { locales } from "./locale.js";
+import { imageChanges } from "./model.js";
 
 /** The widths lamina resizes to (`?w=`, API.md §15). */
 const LADDER = [64, 128, 256, 320, 480, 640, 768, 960, 1280, 1600, 1920, 2560, 3840];
@@ -41,6 +42,24 @@ export function thumbnail(image, w = 128, alt = "") {
   imageData(sizedUrl(image, w)).then((data) => { img.src = data; }).catch(() => { img.alt = alt || "(image not available)"; });
   return img;
 }
+
+/**
+ * An image use in a comparison (revision diff, conflict view): its thumbnail
+ * (`?w=128`; the asset id where the value has no `url`, as in a write) and its
+ * alt text, or that it is decorative.
+ */
+export function imageValue(image) {
+  if (!image) return h("em", {}, "(no image)");
+  const picture = image.url ? thumbnail(image, 128) : h("code", {}, image.asset_id);
+  const alt = image.decorative ? h("em", {}, "decorative") : image.alt ? `alt: “${image.alt}”` : h("em", {}, "the image's own alt text");
+  return h("span", { class: "image-value" }, picture, " ", alt);
+}
+
+/** An image use's change (a row of `differences`): what changed in words, then the image before (struck through) and after. */
+export const imageDiff = (row) => h("span", { class: "image-diff" },
+  h("span", { class: "why" }, imageChanges(row.a, row.b).join(", ")), " ",
+  row.a ? h("del", {}, imageValue(row.a)) : "", " ",
+  row.b ? h("ins", {}, imageValue(row.b)) : "");
 
 /** A size in bytes for people. */
 export function size(bytes) {

@@ -143,6 +143,7 @@ const same = (a, b) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
 export function flatten(write) {
   const rows = [];
   for (const f of META) rows.push({ key: f.name, label: f.label, value: write[f.name] ?? null });
+  rows.push(imageRow("hero_image", "Hero image", write.hero_image));
   rows.push({ key: "section-order", label: "Order of sections", value: (write.sections || []).map((s) => KINDS[s.kind]?.label || s.kind).join(ORDER_SEPARATOR) });
   for (const s of write.sections || []) {
     const spec = KINDS[s.kind];
@@ -160,10 +161,46 @@ export function flatten(write) {
         for (const f of spec.items.fields) {
           rows.push({ key: `${at}.item.${keyOf(item)}.${f.name}`, label: `${spec.label} › ${spec.items.label} “${itemName(spec, item, i)}” › ${f.label}`, value: item[f.name] ?? null });
         }
+        if (spec.items.image) rows.push(imageRow(`${at}.item.${keyOf(item)}.image`, `${spec.label} › ${spec.items.label} “${itemName(spec, item, i)}” › Image`, item.image));
       });
     }
   }
   return rows;
+}
+
+/**
+ * An image use's row: the use as kept (for its thumbnail), compared by what a
+ * write says (asset, alt, decorative), not by the read's `url` or `srcset`.
+ */
+function imageRow(key, label, image) {
+  return { key, label, value: imageOf(image), image: true };
+}
+
+/**
+ * Whether two image uses' alt texts differ. A read (it has a `url`) gives the
+ * alt resolved (the asset's where the use has none); a write or a revision's
+ * snapshot gives the use's own, null for the asset's: null beside a read's
+ * alt is taken as the same (the asset's).
+ */
+function altChanged(a, b) {
+  if ((a.url === undefined) !== (b.url === undefined) && (a.url === undefined ? a : b).alt == null) return false;
+  return (a.alt ?? "") !== (b.alt ?? "");
+}
+
+/**
+ * What changed from the image use `a` to `b`, in words: ["added"], ["removed"],
+ * or any of "image replaced", "alt text changed", "marked decorative",
+ * "no longer decorative"; [] when nothing did.
+ */
+export function imageChanges(a, b) {
+  const [before, after] = [imageOf(a), imageOf(b)];
+  if (!before) return after ? ["added"] : [];
+  if (!after) return ["removed"];
+  const out = [];
+  if (before.asset_id !== after.asset_id) out.push("image replaced");
+  if (altChanged(before, after)) out.push("alt text changed");
+  if (Boolean(before.decorative) !== Boolean(after.decorative)) out.push(after.decorative ? "marked decorative" : "no longer decorative");
+  return out;
 }
 
 function itemName(spec, item, index) {
@@ -172,8 +209,9 @@ function itemName(spec, item, index) {
 }
 
 /**
- * Rows where `a` and `b` differ, by key: [{ key, label, a, b }]. A value
- * missing on one side (a section or item that is not there) is `undefined`.
+ * Rows where `a` and `b` differ, by key: [{ key, label, a, b }] (`image:
+ * true` where the values are image uses). A value missing on one side (a
+ * section or item that is not there) is `undefined`.
  */
 export function differences(a, b) {
   const left = new Map(flatten(a).map((r) => [r.key, r]));
@@ -184,8 +222,10 @@ export function differences(a, b) {
   for (const key of keys) {
     const l = left.get(key);
     const r = right.get(key);
-    if (l && r && (l.identity !== undefined && r.identity !== undefined ? l.identity === r.identity : same(l.value, r.value))) continue;
-    rows.push({ key, label: (r || l).label, a: l ? l.value : undefined, b: r ? r.value : undefined });
+    if (l && r && (l.image ? imageChanges(l.value, r.value).length === 0 : l.identity !== undefined && r.identity !== undefined ? l.identity === r.identity : same(l.value, r.value))) continue;
+    const row = { key, label: (r || l).label, a: l ? l.value : undefined, b: r ? r.value : undefined };
+    if ((r || l).image) row.image = true;
+    rows.push(row);
   }
   return rows;
 }
@@ -198,7 +238,7 @@ export function differences(a, b) {
 export function setByKey(write, key, value) {
   const [kind, ...rest] = key.split(".");
   if (rest.length === 0) {
-    if (!META.some((f) => f.name === kind)) return false;
+    if (kind !== "hero_image" && !META.some((f) => f.name === kind)) return false;
     write[kind] = value;
     return true;
   }

@@ -3,6 +3,7 @@
 
 import { articlePath, get, post, session } from "./api.js";
 import { confirmDialog, h, replace, say, when } from "./dom.js";
+import { imageDiff } from "./media.js";
 import { ORDER_SEPARATOR, differences, toWrite } from "./model.js";
 import { diffText } from "./render.js";
 
@@ -21,7 +22,7 @@ function diffTable(before, after, caption = "What changed from this revision to 
     h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Field"), h("th", { scope: "col" }, column))),
     h("tbody", {}, rows.map((row) => h("tr", {},
       h("th", { scope: "row" }, row.label),
-      h("td", {}, row.a === undefined ? h("ins", {}, show(row.b)) : row.b === undefined ? h("del", {}, show(row.a)) : diffText(show(row.a), show(row.b), /order/.test(row.key) ? ORDER_SEPARATOR : undefined)))))));
+      h("td", {}, row.image ? imageDiff(row) : row.a === undefined ? h("ins", {}, show(row.b)) : row.b === undefined ? h("del", {}, show(row.a)) : diffText(show(row.a), show(row.b), /order/.test(row.key) ? ORDER_SEPARATOR : undefined)))))));
 }
 
 /** Release ids → titles, fetched once per page: writes by a release read as its title. */
