@@ -117,14 +117,14 @@ impl Part {
 
     /// The part of the article `row` with `sections`, with its texts in
     /// `locale` (from `texts`) and its validators; 404 if the article does not have it.
-    fn parts(
-        &self,
-        slug: &str,
-        row: &ArticleRow,
-        sections: &[StoredSection],
-        locale: &ReadLocale,
-        texts: &Texts,
-    ) -> Result<Parts, AppError> {
+    fn parts(&self, of: &Loaded<'_>) -> Result<Parts, AppError> {
+        let Loaded {
+            slug,
+            row,
+            sections,
+            locale,
+            texts,
+        } = *of;
         let shown = |kinds: &Option<Vec<SectionKind>>| -> Vec<&StoredSection> {
             sections
                 .iter()
@@ -201,37 +201,47 @@ impl Part {
         }
     }
 
-    /// The part as a response body with its validators, in `locale`.
-    pub fn representation(
-        &self,
-        slug: &str,
-        row: &ArticleRow,
-        sections: &[StoredSection],
-        locale: &ReadLocale,
-        texts: &Texts,
-    ) -> Result<Representation, AppError> {
-        self.represent(slug, row, sections, locale, texts, false)
-    }
-
-    /// The part as a response body; a `preview` (the part as a release will
-    /// leave it) is no stored version, so its tag names its bytes.
-    fn represent(
-        &self,
-        slug: &str,
-        row: &ArticleRow,
-        sections: &[StoredSection],
-        locale: &ReadLocale,
-        texts: &Texts,
-        preview: bool,
-    ) -> Result<Representation, AppError> {
+    /// The part as a response body with its validators, in `of`'s locale; a
+    /// `preview` (the part as a release will leave it) is no stored version,
+    /// so its tag names its bytes.
+    pub fn represent(&self, of: &Loaded<'_>, preview: bool) -> Result<Representation, AppError> {
         let Parts {
             body,
             etag,
             modified,
             keys,
-        } = self.parts(slug, row, sections, locale, texts)?;
+        } = self.parts(of)?;
         let etag = if preview { etag_of("p", &body) } else { etag };
         Ok(Representation::new(body.into(), etag, Some(modified), keys))
+    }
+}
+
+/// An article as loaded for a read: its row, its sections, and its texts in
+/// the locale read.
+#[derive(Clone, Copy)]
+pub struct Loaded<'a> {
+    slug: &'a str,
+    row: &'a ArticleRow,
+    sections: &'a [StoredSection],
+    locale: &'a ReadLocale,
+    texts: &'a Texts,
+}
+
+impl<'a> Loaded<'a> {
+    /// The article `slug` as `row` and `sections`, read in `locale` with `texts`.
+    pub fn new(
+        slug: &'a str,
+        (row, sections): (&'a ArticleRow, &'a [StoredSection]),
+        locale: &'a ReadLocale,
+        texts: &'a Texts,
+    ) -> Loaded<'a> {
+        Loaded {
+            slug,
+            row,
+            sections,
+            locale,
+            texts,
+        }
     }
 }
 
@@ -421,7 +431,7 @@ fn read_in<'a>(
     let group = RepresentationCache::article_group(slug);
     cached_in(state, req, reader, group, key, choice, move |locale| async move {
         let (row, sections, texts) = load_article(state, reader, slug, part.kinds().as_deref(), &locale).await?;
-        part.representation(slug, &row, &sections, &locale, &texts)
+        part.represent(&Loaded::new(slug, (&row, &sections), &locale, &texts), false)
     })
 }
 
@@ -482,7 +492,7 @@ async fn preview_in(
             .remove(&row.id)
             .unwrap_or_default()
     };
-    let representation = part.represent(slug, &row, &sections, &locale, &texts, true)?;
+    let representation = part.represent(&Loaded::new(slug, (&row, &sections), &locale, &texts), true)?;
     Ok(choice.headers(req, respond(req, &representation, &state.cache_policy, true)))
 }
 
@@ -498,7 +508,10 @@ pub fn written(
 ) -> Result<HttpResponse, AppError> {
     state.cache.invalidate(slug);
     let locale = default_locale(state);
-    let representation = part.representation(slug, &written.article, &written.sections, &locale, &Texts::default())?;
+    let representation = part.represent(
+        &Loaded::new(slug, (&written.article, &written.sections), &locale, &Texts::default()),
+        false,
+    )?;
     Ok(super::written(representation, location.filter(|_| written.created)))
 }
 
@@ -567,7 +580,10 @@ pub async fn written_in(
     .await?
     .remove(&id)
     .unwrap_or_default();
-    let representation = part.representation(slug, &written.article, &written.sections, &locale, &texts)?;
+    let representation = part.represent(
+        &Loaded::new(slug, (&written.article, &written.sections), &locale, &texts),
+        false,
+    )?;
     Ok(super::written(representation, None))
 }
 
