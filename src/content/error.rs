@@ -177,6 +177,32 @@ impl From<crate::db::DeadlineExceeded> for Error {
     }
 }
 
+/// `From` the failures of a content query (a `diesel` error, the statement
+/// deadline, an [`Error`]) for an error type that carries an [`Error`] in
+/// the variant `$variant`, so `?` works on queries inside its code.
+macro_rules! wraps_content_errors {
+    ($type:ident :: $variant:ident) => {
+        impl From<diesel::result::Error> for $type {
+            fn from(err: diesel::result::Error) -> $type {
+                $type::$variant(err.into())
+            }
+        }
+
+        impl From<crate::db::DeadlineExceeded> for $type {
+            fn from(err: crate::db::DeadlineExceeded) -> $type {
+                $type::$variant(err.into())
+            }
+        }
+
+        impl From<crate::content::Error> for $type {
+            fn from(err: crate::content::Error) -> $type {
+                $type::$variant(err)
+            }
+        }
+    };
+}
+pub(crate) use wraps_content_errors;
+
 impl From<crate::db::PoolError> for Error {
     fn from(err: crate::db::PoolError) -> Error {
         Error::Unavailable(err.to_string())

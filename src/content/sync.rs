@@ -204,23 +204,7 @@ pub enum SyncError {
     Content(Error),
 }
 
-impl From<diesel::result::Error> for SyncError {
-    fn from(err: diesel::result::Error) -> SyncError {
-        SyncError::Content(err.into())
-    }
-}
-
-impl From<crate::db::DeadlineExceeded> for SyncError {
-    fn from(err: crate::db::DeadlineExceeded) -> SyncError {
-        SyncError::Content(err.into())
-    }
-}
-
-impl From<Error> for SyncError {
-    fn from(err: Error) -> SyncError {
-        SyncError::Content(err)
-    }
-}
+crate::content::error::wraps_content_errors!(SyncError::Content);
 
 /// What the entries of a page are handed to: it returns the length of the
 /// body so far, which the page keeps under [`PageLimits::bytes`].

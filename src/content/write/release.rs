@@ -329,23 +329,7 @@ enum PreviewExit {
     Failed(Error),
 }
 
-impl From<diesel::result::Error> for PreviewExit {
-    fn from(err: diesel::result::Error) -> PreviewExit {
-        PreviewExit::Failed(err.into())
-    }
-}
-
-impl From<crate::db::DeadlineExceeded> for PreviewExit {
-    fn from(err: crate::db::DeadlineExceeded) -> PreviewExit {
-        PreviewExit::Failed(err.into())
-    }
-}
-
-impl From<Error> for PreviewExit {
-    fn from(err: Error) -> PreviewExit {
-        PreviewExit::Failed(err)
-    }
-}
+crate::content::error::wraps_content_errors!(PreviewExit::Failed);
 
 /// The ids of a live article's copy, and of its sections' and items' copies.
 struct Copy {
