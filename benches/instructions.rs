@@ -16,11 +16,12 @@ use actix_web::test;
 const SEED: &str = "/v1/articles/explore-micro-needling-for-flawless-skin-today";
 
 /// The requests of a scenario: path and `If-None-Match`, the status expected.
-fn scenario(name: &str, etag: &str, section_etag: &str) -> Option<(String, Option<String>, StatusCode)> {
+fn scenario(name: &str, etag: &str, section_etag: &str, item: &str) -> Option<(String, Option<String>, StatusCode)> {
     Some(match name {
         "article" => (SEED.to_owned(), None, StatusCode::OK),
         "article-de" => (format!("{SEED}?locale=de"), None, StatusCode::OK),
         "section" => (format!("{SEED}/sections/steps"), None, StatusCode::OK),
+        "item" => (format!("{SEED}/sections/steps/items/{item}"), None, StatusCode::OK),
         "list" => ("/v1/articles".to_owned(), None, StatusCode::OK),
         "revalidate" => (SEED.to_owned(), Some(etag.to_owned()), StatusCode::NOT_MODIFIED),
         "revalidate-section" => (
@@ -107,8 +108,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         .and_then(|value| value.to_str().ok())
         .unwrap_or_default()
         .to_owned();
+    let section: serde_json::Value = serde_json::from_slice(&test::read_body(section).await)?;
+    let item = section["items"][0]["id"].as_str().unwrap_or_default().to_owned();
     let (path, if_none_match, expected) =
-        scenario(&name, &etag, &section_etag).ok_or_else(|| format!("unknown scenario {name:?}"))?;
+        scenario(&name, &etag, &section_etag, &item).ok_or_else(|| format!("unknown scenario {name:?}"))?;
     // The first request of each path fills the cache; those measured are hits
     // of entries whose compressed variants are made (off the request path).
     test::call_service(&service, warm(path.clone())).await;
