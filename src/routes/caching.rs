@@ -125,6 +125,21 @@ pub(crate) fn not_modified(req: &HttpRequest, representation: &Representation) -
     *modified <= since
 }
 
+/// `304` if the client's copy of `representation` is current, else `200`
+/// (whether it is, and the response so far, with its `ETag`; no body yet).
+pub fn validated(req: &HttpRequest, representation: &Representation) -> (bool, HttpResponse) {
+    let fresh = not_modified(req, representation);
+    let mut response = HttpResponse::new(if fresh {
+        StatusCode::NOT_MODIFIED
+    } else {
+        StatusCode::OK
+    });
+    response
+        .headers_mut()
+        .insert(header::ETAG, representation.etag_header().clone());
+    (fresh, response)
+}
+
 /// `200` with the body, or `304` without, each with validators and caching headers.
 /// `private` responses (to authenticated readers) must not be stored by any cache.
 pub fn respond(
@@ -133,15 +148,9 @@ pub fn respond(
     policy: &CachePolicy,
     private: bool,
 ) -> HttpResponse {
-    let fresh = not_modified(req, representation);
-    let mut response = HttpResponse::new(if fresh {
-        StatusCode::NOT_MODIFIED
-    } else {
-        StatusCode::OK
-    });
+    let (fresh, mut response) = validated(req, representation);
     // Straight into the header map: every name and value is already checked.
     let headers = response.headers_mut();
-    headers.insert(header::ETAG, representation.etag_header().clone());
     if let Some((modified, _)) = representation.last_modified() {
         headers.insert(header::LAST_MODIFIED, modified.clone());
     }

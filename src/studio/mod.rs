@@ -9,13 +9,12 @@
 
 use std::sync::LazyLock;
 
-use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use crate::cache::Representation;
 use crate::error::{AppError, Code};
-use crate::routes::caching::{content_hash, etag_of, negotiated_body, not_modified};
+use crate::routes::caching::{content_hash, etag_of, negotiated_body, validated};
 
 /// The policy of every studio response.
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
@@ -164,14 +163,8 @@ fn respond(
     content_type: HeaderValue,
     cache_control: HeaderValue,
 ) -> HttpResponse {
-    let fresh = not_modified(req, representation);
-    let mut response = HttpResponse::new(if fresh {
-        StatusCode::NOT_MODIFIED
-    } else {
-        StatusCode::OK
-    });
+    let (fresh, mut response) = validated(req, representation);
     let headers = response.headers_mut();
-    headers.insert(header::ETAG, representation.etag_header().clone());
     headers.insert(header::CACHE_CONTROL, cache_control);
     headers.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
     headers.insert(
