@@ -37,7 +37,7 @@ const accessible = (screen) => axeClean(page, screen);
 const signIn = (token) => signInWith(page, token);
 /** Presses Refresh until the deliveries table shows a row matching `state`. */
 async function waitForRow(state, attempts = 1) {
-  const deadline = Date.now() + 30_000;
+  const deadline = Date.now() + 60_000;
   for (;;) {
     const row = page.locator(`tr[data-state="${state}"]`).first();
     if (await row.count()) {
@@ -129,7 +129,7 @@ await step("webhooks: a 500 shows as a failed attempt; Retry sends it again and 
   await page.locator("#status").getByText("queued again").waitFor();
   await page.getByLabel("State").selectOption("delivered");
   const done = page.locator('tr[data-state="delivered"]');
-  const deadline = Date.now() + 30_000;
+  const deadline = Date.now() + 60_000;
   while ((await done.count()) < 2) {
     assert.ok(Date.now() < deadline, "the retried delivery is delivered");
     await page.waitForTimeout(300);
