@@ -128,6 +128,25 @@ async fn a_lost_notification_connection_drops_the_cache_and_resubscribes() {
     assert!(state.cache.bytes() > 0, "caching resumes once subscribed again");
 }
 
+/// The backend pids of this database's cache listeners.
+pub(crate) async fn listener_pids(app: &TestApp) -> std::collections::BTreeSet<i32> {
+    use diesel_async::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct Backend {
+        #[diesel(sql_type = diesel::sql_types::Integer)]
+        pid: i32,
+    }
+    let mut conn = app.db.conn().await;
+    let backends: Vec<Backend> = diesel::sql_query(
+        "SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND datname = current_database()",
+    )
+    .bind::<diesel::sql_types::Text, _>(lamina::cache::LISTENER_NAME)
+    .load(&mut conn)
+    .await
+    .unwrap();
+    backends.into_iter().map(|backend| backend.pid).collect()
+}
+
 /// Sends SIGCONT to the stopped backends when dropped, so a failing
 /// assertion never leaves the cluster with frozen processes.
 pub(crate) struct Stopped(Vec<i32>);
@@ -172,22 +191,9 @@ async fn a_stalled_notification_connection_stops_serving_the_cache_within_100_ms
     // Freeze the listeners' backends (as a stuck backend or a silently
     // dropped network path would): their connections stay open, but deliver
     // nothing.
-    #[derive(diesel::QueryableByName)]
-    struct Backend {
-        #[diesel(sql_type = diesel::sql_types::Integer)]
-        pid: i32,
-    }
-    use diesel_async::RunQueryDsl;
-    let mut conn = app.db.conn().await;
-    let listeners: Vec<Backend> = diesel::sql_query(
-        "SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND datname = current_database()",
-    )
-    .bind::<diesel::sql_types::Text, _>(lamina::cache::LISTENER_NAME)
-    .load(&mut conn)
-    .await
-    .unwrap();
+    let listeners = listener_pids(&app).await;
     assert_eq!(listeners.len(), 2, "one listener a node");
-    let stopped = Stopped::stop(listeners.iter().map(|backend| backend.pid).collect());
+    let stopped = Stopped::stop(listeners.into_iter().collect());
 
     let body = json!({"kind": "risks", "heading": "Written while B cannot hear", "items": []});
     let written = put_over(&node_a, &path, &token, &body).await;

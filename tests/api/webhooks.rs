@@ -1262,25 +1262,6 @@ async fn asset_changes_are_asset_events_and_updates_of_the_articles_showing_them
     assert!(versions.windows(2).all(|pair| pair[1] == pair[0] + 1), "{versions:?}");
 }
 
-/// The backend pids of this database's cache listeners.
-async fn listener_pids(app: &TestApp) -> BTreeSet<i32> {
-    use diesel_async::RunQueryDsl;
-    #[derive(diesel::QueryableByName)]
-    struct Backend {
-        #[diesel(sql_type = diesel::sql_types::Integer)]
-        pid: i32,
-    }
-    let mut conn = app.db.conn().await;
-    let backends: Vec<Backend> = diesel::sql_query(
-        "SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND datname = current_database()",
-    )
-    .bind::<diesel::sql_types::Text, _>(lamina::cache::LISTENER_NAME)
-    .load(&mut conn)
-    .await
-    .unwrap();
-    backends.into_iter().map(|backend| backend.pid).collect()
-}
-
 /// Writes through `writer`; the moment its answer came, the event when the
 /// receiver got it (`received` before), how long after the answer, and the
 /// version a read of the article through `reader` returned at once.
@@ -1321,7 +1302,7 @@ where
 /// backend is still there.
 #[actix_web::test]
 async fn an_event_waits_for_a_node_that_has_not_applied_its_write() {
-    use crate::cache::{Stopped, wait_until_subscribed};
+    use crate::cache::{Stopped, listener_pids, wait_until_subscribed};
     let (app, admin, editor) = webhook_app().await;
     let (state_a, node_a) = app.node().await;
     wait_until_subscribed(&state_a).await;
