@@ -197,6 +197,19 @@ pub struct Config {
     #[arg(long, env = "LAMINA_ASSET_DIR", global = true)]
     pub asset_dir: Option<PathBuf>,
 
+    /// An S3-compatible object store for uploaded images and their variants,
+    /// `s3://bucket/prefix`, instead of LAMINA_ASSET_DIR, so several nodes
+    /// share one store. Reached as the AWS tools are configured: AWS_REGION,
+    /// AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, and
+    /// AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL for a store other than AWS's.
+    #[arg(long, env = "LAMINA_ASSET_STORE", value_parser = asset_store_url, global = true)]
+    pub asset_store: Option<String>,
+
+    /// The endpoint of LAMINA_ASSET_STORE (e.g. `http://127.0.0.1:9000`),
+    /// before AWS_ENDPOINT_URL_S3 and AWS_ENDPOINT_URL.
+    #[arg(long, env = "LAMINA_ASSET_STORE_ENDPOINT", global = true)]
+    pub asset_store_endpoint: Option<String>,
+
     /// Most bytes of an uploaded image (then 413).
     #[arg(long, env = "LAMINA_ASSET_MAX_BYTES", default_value_t = crate::media::DEFAULT_MAX_BYTES, global = true)]
     pub asset_max_bytes: usize,
@@ -210,6 +223,11 @@ pub struct Config {
     /// or unspecified address (for tests and local use; refused otherwise).
     #[arg(long, env = "LAMINA_WEBHOOK_ALLOW_PRIVATE", default_value_t = false, action = clap::ArgAction::Set, global = true)]
     pub webhook_allow_private: bool,
+}
+
+/// `LAMINA_ASSET_STORE`, checked to be `s3://bucket/prefix`.
+fn asset_store_url(url: &str) -> Result<String, String> {
+    crate::media::s3::parse_url(url).map(|_| url.to_owned())
 }
 
 impl Config {

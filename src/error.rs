@@ -301,6 +301,9 @@ pub enum AppError {
     },
     /// 503: the database cannot be reached. The cause is logged, not sent.
     Unavailable(String),
+    /// 503: the asset store (an S3-compatible object store) cannot be
+    /// reached, or cannot serve now. The cause is logged, not sent.
+    StoreUnavailable(String),
     /// 503: the database was lost during a write; `maybe_committed` if that
     /// happened while committing, so the write may have been stored.
     WriteInterrupted { maybe_committed: bool, cause: String },
@@ -350,9 +353,10 @@ impl AppError {
             AppError::Validation { .. } => Code::ValidationFailed,
             AppError::PreconditionRequired => Code::PreconditionRequired,
             AppError::TooManyRequests { .. } => Code::TooManyRequests,
-            AppError::Unavailable(_) | AppError::WriteInterrupted { .. } | AppError::TimedOut { .. } => {
-                Code::ServiceUnavailable
-            }
+            AppError::Unavailable(_)
+            | AppError::StoreUnavailable(_)
+            | AppError::WriteInterrupted { .. }
+            | AppError::TimedOut { .. } => Code::ServiceUnavailable,
             AppError::Internal(_) => Code::InternalError,
         }
     }
@@ -387,6 +391,7 @@ impl AppError {
                 "This write changes an existing resource: send If-Match with its current ETag (or `*`).".to_owned()
             }
             AppError::Unavailable(_) => "The database is unreachable; try again shortly.".to_owned(),
+            AppError::StoreUnavailable(_) => "The asset store is unreachable; try again shortly.".to_owned(),
             AppError::WriteInterrupted {
                 maybe_committed: false, ..
             } => "The database connection was lost before this write was committed: nothing was written. \
@@ -464,7 +469,10 @@ impl AppError {
                 // The rest of the body may still come: the connection cannot be reused.
                 response.force_close();
             }
-            AppError::Unavailable(_) | AppError::WriteInterrupted { .. } | AppError::TimedOut { .. } => {
+            AppError::Unavailable(_)
+            | AppError::StoreUnavailable(_)
+            | AppError::WriteInterrupted { .. }
+            | AppError::TimedOut { .. } => {
                 response.insert_header((header::RETRY_AFTER, "1"));
             }
             AppError::TooManyRequests { limit, retry_after, .. } => {
@@ -487,6 +495,7 @@ impl std::fmt::Display for AppError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             AppError::Unavailable(cause)
+            | AppError::StoreUnavailable(cause)
             | AppError::Internal(cause)
             | AppError::WriteInterrupted { cause, .. }
             | AppError::TimedOut { cause, .. } => {
@@ -514,9 +523,10 @@ impl ResponseError for AppError {
             AppError::Validation { .. } | AppError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            AppError::Unavailable(_) | AppError::WriteInterrupted { .. } | AppError::TimedOut { .. } => {
-                StatusCode::SERVICE_UNAVAILABLE
-            }
+            AppError::Unavailable(_)
+            | AppError::StoreUnavailable(_)
+            | AppError::WriteInterrupted { .. }
+            | AppError::TimedOut { .. } => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -524,6 +534,7 @@ impl ResponseError for AppError {
     fn error_response(&self) -> HttpResponse {
         match self {
             AppError::Unavailable(cause) => log::warn!("database unavailable: {cause}"),
+            AppError::StoreUnavailable(cause) => log::warn!("asset store unavailable: {cause}"),
             AppError::WriteInterrupted { maybe_committed, cause } => {
                 log::warn!("database lost during a write (maybe committed: {maybe_committed}): {cause}")
             }

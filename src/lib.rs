@@ -109,7 +109,7 @@ impl AppState {
             clock: clock::Clock::system(),
             locales: std::sync::Arc::default(),
             media: std::sync::Arc::new(media::Media::new(
-                media::asset_dir(config),
+                media::Store::from_config(config),
                 config.asset_max_bytes,
                 config.asset_cache_max_bytes,
             )),

@@ -164,6 +164,12 @@ async fn serve(config: &Config, url: &str, cluster: Option<Arc<ClusterHealth>>) 
         cluster,
         ..lamina::AppState::new(pool.clone(), config)
     };
+    let store = &state.media.store;
+    store
+        .blocking(|store| store.check())
+        .await
+        .map_err(|err| format!("the asset store ({}) cannot be used: {err}", store.describe()))?;
+    log::info!("assets: {}", store.describe());
     lamina::cache::spawn_listener(url.to_owned(), &state.cache)?;
     // What a crash left in the asset store goes, beside serving.
     tokio::spawn({

@@ -16,7 +16,7 @@ use super::transaction;
 use super::write::Actor;
 use crate::db::DbPool;
 use crate::db::schema::assets;
-use crate::media::Store;
+use crate::media::{Staged, Store};
 
 /// Longest file name, in characters.
 pub const MAX_FILENAME_CHARS: usize = 200;
@@ -235,24 +235,18 @@ async fn lock_key(conn: &mut AsyncPgConnection, key: &str) -> Result<(), Error> 
 }
 
 /// Stores a new asset whose bytes are staged in `staged`: the file is
-/// renamed into place, then the row inserted, in one transaction (a file
+/// placed (renamed into place, or written to the object store), then the
+/// row inserted, in one transaction (a file
 /// without a row can be left by a crash between the two; a row without its
 /// file cannot).
-pub async fn create(
-    pool: &DbPool,
-    store: &Store,
-    staged: std::path::PathBuf,
-    new: NewAsset,
-) -> Result<AssetRow, Error> {
+pub async fn create(pool: &DbPool, store: &Store, staged: Staged, new: NewAsset) -> Result<AssetRow, Error> {
     let result = transaction::write(pool, async |conn| {
         lock_key(conn, &new.sha256).await?;
-        let store = store.clone();
-        let path = store.original(&new.sha256);
-        let staged = staged.clone();
-        tokio::task::spawn_blocking(move || store.place(&staged, &path))
+        let (path, staged) = (store.original(&new.sha256), staged.clone());
+        store
+            .blocking(move |store| store.place(&staged, &path))
             .await
-            .map_err(|err| Error::Storage(err.to_string()))?
-            .map_err(|err| Error::Storage(err.to_string()))?;
+            .map_err(Error::store)?;
         let row = diesel::insert_into(assets::table)
             .values((
                 assets::id.eq(Uuid::new_v4()),
@@ -274,7 +268,9 @@ pub async fn create(
     .await;
     if result.is_err() {
         // Placed or not, the staged file is not needed any more.
-        let _ = std::fs::remove_file(&staged);
+        if let Staged::File(temporary) = &staged {
+            let _ = std::fs::remove_file(temporary);
+        }
     }
     result
 }
@@ -468,12 +464,11 @@ pub async fn delete(pool: &DbPool, store: &Store, id: Uuid, precondition: Precon
             // Under the key's lock, so no upload of the same bytes places
             // the file meanwhile; removed before COMMIT, so a failed
             // removal keeps the row.
-            let store = store.clone();
             let key = current.storage_key.clone();
-            tokio::task::spawn_blocking(move || store.remove(&key))
+            store
+                .blocking(move |store| store.remove(&key))
                 .await
-                .map_err(|err| Error::Storage(err.to_string()))?
-                .map_err(|err| Error::Storage(err.to_string()))?;
+                .map_err(Error::store)?;
         }
         Ok(())
     })
@@ -577,14 +572,13 @@ pub const STALE_TEMPORARY: std::time::Duration = std::time::Duration::from_secs(
 /// key's lock with no row found, so an upload of the same bytes in progress
 /// (it places the file under that lock) keeps it. Returns how many files went.
 pub async fn sweep(pool: &DbPool, store: &Store) -> Result<usize, Error> {
-    let listing = store.clone();
-    let (keys, temporaries) = tokio::task::spawn_blocking(move || listing.leftovers(STALE_TEMPORARY))
+    let (keys, temporaries) = store
+        .blocking(|store| store.leftovers(STALE_TEMPORARY))
         .await
-        .map_err(|err| Error::Storage(err.to_string()))?
-        .map_err(|err| Error::Storage(err.to_string()))?;
+        .map_err(Error::store)?;
     let mut removed = 0;
     for path in temporaries {
-        if std::fs::remove_file(&path).is_ok() {
+        if store.blocking(move |store| store.remove_file(&path)).await.is_ok() {
             removed += 1;
         }
     }
@@ -615,11 +609,11 @@ pub async fn sweep(pool: &DbPool, store: &Store) -> Result<usize, Error> {
             if !locked || exists {
                 return Ok(false);
             }
-            let (store, key) = (store.clone(), key.clone());
-            tokio::task::spawn_blocking(move || store.remove(&key))
+            let key = key.clone();
+            store
+                .blocking(move |store| store.remove(&key))
                 .await
-                .map_err(|err| Error::Storage(err.to_string()))?
-                .map_err(|err| Error::Storage(err.to_string()))?;
+                .map_err(Error::store)?;
             Ok(true)
         })
         .await?;

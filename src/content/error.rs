@@ -159,6 +159,20 @@ pub enum Error {
     AssetInUse { id: Uuid, uses: Vec<super::assets::Use> },
     /// The asset store failed (a disk error): not the request's fault.
     Storage(String),
+    /// The asset store cannot be reached now (an object store's network
+    /// error, 5xx or 429): the request may be tried again.
+    StoreUnavailable(String),
+}
+
+impl Error {
+    /// The error of the asset store's `err`.
+    pub fn store(err: std::io::Error) -> Error {
+        if crate::media::s3::is_unreachable(&err) {
+            Error::StoreUnavailable(err.to_string())
+        } else {
+            Error::Storage(err.to_string())
+        }
+    }
 }
 
 impl From<diesel::result::Error> for Error {

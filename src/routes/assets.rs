@@ -268,12 +268,12 @@ pub async fn upload_asset(
         move || -> Result<_, AppError> {
             let probe = media::probe(&bytes, format).map_err(image_problem)?;
             let stored = media::strip_metadata(&bytes, format, probe.orientation);
-            let sha256 = format!("{:x}", Sha256::digest(&stored));
+            let (stored_bytes, sha256) = (stored.len(), format!("{:x}", Sha256::digest(&stored)));
             let staged = media
                 .store
-                .stage(&media.store.original(&sha256), &stored)
-                .map_err(|err| AppError::Internal(format!("staging an upload: {err}")))?;
-            Ok((probe, stored.len(), sha256, staged))
+                .stage(&media.store.original(&sha256), stored)
+                .map_err(|err| store_failed("staging an upload", err))?;
+            Ok((probe, stored_bytes, sha256, staged))
         }
     };
     let (probe, stored_bytes, sha256, staged) = media.run(work).await.map_err(AppError::Internal)??;
@@ -768,26 +768,38 @@ async fn make_variant(
     variant: Variant,
     path: &std::path::Path,
 ) -> Result<bool, AppError> {
-    if tokio::fs::try_exists(path).await.unwrap_or(false) {
+    let stored = || {
+        let path = path.to_owned();
+        media.store.blocking(move |store| store.exists(&path))
+    };
+    if stored()
+        .await
+        .map_err(|err| store_failed("looking for a variant", err))?
+    {
         return Ok(false);
     }
     let lock = media.making(path);
     let _making = lock.lock().await;
-    if tokio::fs::try_exists(path).await.unwrap_or(false) {
+    if stored()
+        .await
+        .map_err(|err| store_failed("looking for a variant", err))?
+    {
         return Ok(false);
     }
     let original = media.store.original(&row.storage_key);
     let work = {
         let (media, path) = (media.clone(), path.to_owned());
         move || -> Result<(), AppError> {
-            let bytes = std::fs::read(&original)
-                .map_err(|err| AppError::Internal(format!("reading {}: {err}", original.display())))?;
+            let bytes = media
+                .store
+                .read(&original)
+                .map_err(|err| store_failed(&format!("reading {}", original.display()), err))?;
             let encoded = media::render(&bytes, format, variant)
                 .map_err(|err| AppError::Internal(format!("rendering {}: {err:?}", path.display())))?;
             media
                 .store
                 .write(&path, &encoded)
-                .map_err(|err| AppError::Internal(format!("writing {}: {err}", path.display())))?;
+                .map_err(|err| store_failed(&format!("writing {}", path.display()), err))?;
             match media
                 .store
                 .evict_variants(media.variant_max_bytes, &path, |path| media.last_served(path))
@@ -816,17 +828,31 @@ async fn read_file(
         && !make_variant(media, row, original_format, variant, path).await?
     {
         // Served from storage: now its most recently used variant.
-        let touched = path.to_owned();
-        drop(tokio::task::spawn_blocking(move || media::Store::touch(&touched)));
+        let (store, touched) = (media.store.clone(), path.to_owned());
+        drop(tokio::task::spawn_blocking(move || store.touch(&touched)));
     }
-    let unreadable = |err: std::io::Error| AppError::Internal(format!("reading {}: {err}", path.display()));
-    match (tokio::fs::read(path).await, variant) {
+    let read = || {
+        let path = path.to_owned();
+        media.store.blocking(move |store| store.read(&path))
+    };
+    let unreadable = |err: std::io::Error| store_failed(&format!("reading {}", path.display()), err);
+    match (read().await, variant) {
         (Ok(bytes), _) => Ok(bytes),
         // Evicted since it was found: made again.
         (Err(err), Some(variant)) if err.kind() == std::io::ErrorKind::NotFound => {
             make_variant(media, row, original_format, variant, path).await?;
-            tokio::fs::read(path).await.map_err(unreadable)
+            read().await.map_err(unreadable)
         }
         (Err(err), _) => Err(unreadable(err)),
+    }
+}
+
+/// The problem of the asset store's `err` while `doing` something: 503 if
+/// the store cannot be reached now, else lamina's own failure.
+fn store_failed(doing: &str, err: std::io::Error) -> AppError {
+    if media::s3::is_unreachable(&err) {
+        AppError::StoreUnavailable(err.to_string())
+    } else {
+        AppError::Internal(format!("{doing}: {err}"))
     }
 }

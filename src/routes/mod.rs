@@ -361,6 +361,7 @@ impl From<crate::content::Error> for AppError {
                 ),
             },
             Error::Storage(cause) => AppError::Internal(format!("asset store: {cause}")),
+            Error::StoreUnavailable(cause) => AppError::StoreUnavailable(cause),
             Error::ReleaseClosed { id, state } => AppError::Conflict {
                 code: Code::ReleaseClosed,
                 detail: format!("The release {id} is {state} and can no longer change."),

@@ -129,18 +129,25 @@ async fn asset_count(app: &TestApp) -> i64 {
         .unwrap()
 }
 
-/// The files in the store's originals directory.
+/// The files below `dir` of the app's store (a directory, or an S3 bucket
+/// under `.ci/s3`), by name.
+fn stored_in(app: &TestApp, dir: &str) -> Vec<lamina::media::store::Listed> {
+    let mut files = app.store().list(dir).unwrap();
+    files.sort_by_key(|file| file.name());
+    files
+}
+
+/// The names of the files in the store's originals directory.
 fn originals(app: &TestApp) -> Vec<String> {
-    let dir = app.db.asset_dir().join("originals");
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .map(|entries| {
-            entries
-                .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
-                .collect()
-        })
-        .unwrap_or_default();
-    names.sort();
-    names
+    stored_in(app, "originals").iter().map(|file| file.name()).collect()
+}
+
+/// The names of the stored variants of the asset with `sha256`.
+fn variants(app: &TestApp, sha256: &str) -> Vec<String> {
+    stored_in(app, &format!("variants/{sha256}"))
+        .iter()
+        .map(|file| file.name())
+        .collect()
 }
 
 #[actix_web::test]
@@ -199,10 +206,8 @@ async fn an_upload_answers_the_asset_and_stores_its_file() {
     let ratio = thumbhash::thumb_hash_to_approximate_aspect_ratio(&hash).unwrap();
     assert!((ratio - 200.0 / 150.0).abs() < 0.1, "{ratio}");
     assert_eq!(originals(&app), std::slice::from_ref(&sha256));
-    assert_eq!(
-        std::fs::read(app.db.asset_dir().join("originals").join(&sha256)).unwrap(),
-        bytes
-    );
+    let store = app.store();
+    assert_eq!(store.read(&store.original(&sha256)).unwrap(), bytes);
 
     let read = get_as(&service, &format!("/v1/assets/{id}"), &editor).await;
     read.assert_status(200);
@@ -409,13 +414,7 @@ async fn delete_needs_if_match_and_removes_the_file() {
         .assert_problem(404, "asset_not_found");
     assert_eq!(asset_count(&app).await, 0);
     assert_eq!(originals(&app), Vec::<String>::new());
-    assert!(
-        !app.db
-            .asset_dir()
-            .join("variants")
-            .join(asset["sha256"].as_str().unwrap())
-            .exists()
-    );
+    assert_eq!(variants(&app, asset["sha256"].as_str().unwrap()), Vec::<String>::new());
     call_if_match(&service, Method::DELETE, &path, &editor, "*")
         .await
         .assert_problem(404, "asset_not_found");
@@ -475,12 +474,7 @@ async fn files_are_served_immutable_with_variants_made_once() {
     assert_eq!((decoded.width(), decoded.height()), (64, 42));
     let small_tag = small.etag();
     assert_ne!(small_tag, tag);
-    let variants = app
-        .db
-        .asset_dir()
-        .join("variants")
-        .join(asset["sha256"].as_str().unwrap());
-    assert_eq!(std::fs::read_dir(&variants).unwrap().count(), 1);
+    assert_eq!(variants(&app, asset["sha256"].as_str().unwrap()).len(), 1);
     let again = get_with(
         &service,
         &format!("{url}?w=64"),
@@ -581,15 +575,7 @@ async fn concurrent_first_requests_make_a_variant_once() {
             (first.status, first.etag(), true)
         );
     }
-    let variants = app
-        .db
-        .asset_dir()
-        .join("variants")
-        .join(asset["sha256"].as_str().unwrap());
-    let files: Vec<_> = std::fs::read_dir(&variants)
-        .unwrap()
-        .map(|entry| entry.unwrap().file_name())
-        .collect();
+    let files = variants(&app, asset["sha256"].as_str().unwrap());
     // Made once: one file, no temporary left behind.
     assert_eq!(state.media.variants_made(), 1);
     assert_eq!(files.len(), 1, "{files:?}");
@@ -648,20 +634,16 @@ async fn variants_past_the_bound_go_least_recently_served_first() {
         .await
         .json();
     let url = asset["url"].as_str().unwrap().to_owned();
-    let variants = app
-        .db
-        .asset_dir()
-        .join("variants")
-        .join(asset["sha256"].as_str().unwrap());
-    let stored = || {
-        let mut names: Vec<String> = std::fs::read_dir(&variants)
+    let sha256 = asset["sha256"].as_str().unwrap();
+    let stored = || variants(&app, sha256);
+    let size = |name: &str| {
+        let dir = format!("variants/{sha256}");
+        stored_in(&app, &dir)
+            .into_iter()
+            .find(|file| file.name() == name)
             .unwrap()
-            .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        names.sort();
-        names
+            .bytes
     };
-    let size = |name: &str| std::fs::metadata(variants.join(name)).unwrap().len();
     assert_eq!(get_as(&service, &format!("{url}?w=64"), &editor).await.status, 200);
     tokio::time::sleep(Duration::from_millis(20)).await;
     assert_eq!(get_as(&service, &format!("{url}?w=128"), &editor).await.status, 200);
@@ -906,31 +888,111 @@ async fn an_image_shows_alt_text_in_the_locale_read() {
 }
 
 #[actix_web::test]
+async fn nodes_sharing_a_store_serve_each_others_images() {
+    // Two nodes, each with its own memory; under `.ci/s3` their store is one
+    // S3 bucket, else one directory.
+    let app = TestApp::new().await;
+    let editor = app.editor().await;
+    let (a_state, a) = app.node().await;
+    let (b_state, b) = app.node().await;
+    let bytes = png(300, 200);
+    let asset = upload(&a, Some(&editor), "face.png", "image/png", bytes.clone())
+        .await
+        .json();
+    let (id, url) = (asset["id"].as_str().unwrap(), asset["url"].as_str().unwrap());
+    assert_eq!(get_as(&b, url, &editor).await.body, bytes);
+    // The variant B makes is the one A serves, without making it again.
+    let made = get_as(&b, &format!("{url}?w=64"), &editor).await;
+    made.assert_status(200);
+    let served = get_as(&a, &format!("{url}?w=64"), &editor).await;
+    assert_eq!((served.etag(), &served.body), (made.etag(), &made.body));
+    assert_eq!((a_state.media.variants_made(), b_state.media.variants_made()), (0, 1));
+    // Deleted through B: gone from the store, and from A.
+    call_if_match(&b, Method::DELETE, &format!("/v1/assets/{id}"), &editor, "*")
+        .await
+        .assert_status(204);
+    get_as(&a, url, &editor).await.assert_problem(404, "asset_not_found");
+    assert_eq!(originals(&app), Vec::<String>::new());
+    assert_eq!(variants(&app, asset["sha256"].as_str().unwrap()), Vec::<String>::new());
+}
+
+#[actix_web::test]
+async fn an_unreachable_object_store_is_503_and_refused_at_start() {
+    use crate::common::LaminaProcess;
+    // A port nothing listens on.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let endpoint = format!("http://127.0.0.1:{port}");
+    let mut app = TestApp::new().await;
+    app.config.asset_store = Some("s3://lamina-test/unreachable".to_owned());
+    app.config.asset_store_endpoint = Some(endpoint.clone());
+    let (_, service) = app.node().await;
+    let editor = app.editor().await;
+    let refused = upload(&service, Some(&editor), "face.png", "image/png", png(20, 20)).await;
+    let problem = refused.assert_problem(503, "service_unavailable");
+    assert_eq!(problem["detail"], "The asset store is unreachable; try again shortly.");
+    assert_eq!(refused.header("retry-after"), Some("1"));
+    assert_eq!(asset_count(&app).await, 0);
+
+    let env = [
+        ("LAMINA_ASSET_STORE", "s3://lamina-test/unreachable"),
+        ("LAMINA_ASSET_STORE_ENDPOINT", endpoint.as_str()),
+    ];
+    let mut node = LaminaProcess::serve_with(&app.db.url, "unreachable-store", &env);
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = node.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "still running:\n{}",
+            node.log()
+        );
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(!status.success());
+    let log = node.log();
+    assert!(
+        log.contains(&format!(
+            "the asset store (s3://lamina-test/unreachable/ at {endpoint}) cannot be used"
+        )),
+        "{log}"
+    );
+}
+
+#[actix_web::test]
 async fn a_kill_during_uploads_leaves_no_file_without_its_row() {
     use crate::common::LaminaProcess;
     let app = TestApp::new().await;
     let editor = app.editor().await;
-    let dir = app.db.asset_dir();
-    let dir_text = dir.to_string_lossy().into_owned();
-    let env = [("LAMINA_ASSET_DIR", dir_text.as_str())];
+    let store = app.store();
+    let env = app.asset_env();
+    let env: Vec<(&str, &str)> = env.iter().map(|(name, value)| (*name, value.as_str())).collect();
     let mut node = LaminaProcess::serve_with(&app.db.url, "uploads", &env);
     node.wait_ready().await;
-    let stored = dir.join("originals");
-    std::fs::create_dir_all(&stored).unwrap();
     // What an upload killed between placing its file and committing its
-    // row leaves, an hour-old temporary file, and one being written now.
-    let orphan = stored.join("0".repeat(64));
-    std::fs::write(&orphan, png(8, 8)).unwrap();
-    let stale = stored.join(".tmp-stale");
-    std::fs::write(&stale, b"half an image").unwrap();
-    std::fs::File::options()
-        .write(true)
-        .open(&stale)
-        .unwrap()
-        .set_modified(std::time::SystemTime::now() - Duration::from_secs(7200))
-        .unwrap();
-    let fresh = stored.join(".tmp-fresh");
-    std::fs::write(&fresh, b"being written").unwrap();
+    // row leaves.
+    let orphan = store.original(&"0".repeat(64));
+    store.write(&orphan, &png(8, 8)).unwrap();
+    // On disk, also an hour-old temporary file, and one being written now
+    // (an object store has none: an object is written by one PUT).
+    let temporaries = matches!(store, lamina::media::Store::Disk(_)).then(|| {
+        let stale = orphan.with_file_name(".tmp-stale");
+        std::fs::write(&stale, b"half an image").unwrap();
+        std::fs::File::options()
+            .write(true)
+            .open(&stale)
+            .unwrap()
+            .set_modified(std::time::SystemTime::now() - Duration::from_secs(7200))
+            .unwrap();
+        let fresh = orphan.with_file_name(".tmp-fresh");
+        std::fs::write(&fresh, b"being written").unwrap();
+        (stale, fresh)
+    });
 
     // Uploads in flight when the node is killed.
     let url = node.url("/v1/assets?filename=face.png");
@@ -979,5 +1041,8 @@ async fn a_kill_during_uploads_leaves_no_file_without_its_row() {
         .filter(|name| !name.starts_with(".tmp-"))
         .collect();
     assert_eq!(files, keys);
-    assert!(!orphan.exists() && !stale.exists() && fresh.exists());
+    assert!(!store.exists(&orphan).unwrap());
+    if let Some((stale, fresh)) = temporaries {
+        assert!(!stale.exists() && fresh.exists());
+    }
 }

@@ -213,7 +213,21 @@ impl TestApp {
         let db = TestDb::new().await;
         let mut config = test_config();
         config.asset_dir = Some(db.asset_dir());
+        config.asset_store = test_asset_store(&db);
         TestApp { db, config }
+    }
+
+    /// The asset store of this test's app (see [`test_asset_store`]).
+    pub fn store(&self) -> lamina::media::Store {
+        lamina::media::Store::from_config(&self.config)
+    }
+
+    /// The environment that gives a `lamina` process this app's asset store.
+    pub fn asset_env(&self) -> Vec<(&'static str, String)> {
+        match &self.config.asset_store {
+            Some(url) => vec![("LAMINA_ASSET_STORE", url.clone())],
+            None => vec![("LAMINA_ASSET_DIR", self.db.asset_dir().to_string_lossy().into_owned())],
+        }
     }
 
     pub fn state(&self) -> lamina::AppState {
@@ -291,6 +305,15 @@ pub async fn editing_two_nodes() -> (
 }
 
 /// The configuration `lamina serve` would have with no environment set.
+/// With `LAMINA_TEST_ASSET_STORE=s3://bucket` (and the `AWS_*` variables
+/// of an S3-compatible server), every test app keeps its images in that
+/// bucket, below a prefix of its own (`.ci/s3` runs the media tests so);
+/// else in a directory of its own.
+pub fn test_asset_store(db: &TestDb) -> Option<String> {
+    let base = std::env::var("LAMINA_TEST_ASSET_STORE").ok()?;
+    Some(format!("{}/{}", base.trim_end_matches('/'), db.name))
+}
+
 pub fn test_config() -> lamina::config::Config {
     use clap::Parser;
     #[derive(Parser)]

@@ -1,16 +1,22 @@
 //! Images (API.md §15), apart from HTTP and the database: what the bytes
 //! are, their size from the header alone, the placeholder, resized and
-//! re-encoded variants, and the files they are kept in.
+//! re-encoded variants, and the files they are kept in ([`store`]: a
+//! directory or an S3-compatible object store, [`s3`]).
 //!
 //! Decoding and encoding run on tokio's blocking pool, at most
 //! [`Media::permits`] at a time, never on the request threads.
 
 use std::collections::HashMap;
-use std::io::{Cursor, Write};
+use std::io::Cursor;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader};
+
+pub mod s3;
+pub mod store;
+
+pub use store::{Staged, Store};
 
 /// Most pixels an upload may have (50 megapixels): more is refused before
 /// anything is decoded (a decompression bomb).
@@ -433,191 +439,6 @@ pub fn render(bytes: &[u8], format: Format, variant: Variant) -> Result<Vec<u8>,
     Ok(out)
 }
 
-/// Where originals and variants are kept: a directory, each file written to
-/// a temporary file beside it, fsynced, then renamed into place (and the
-/// directory fsynced), so a crash never leaves half a file under its name.
-///
-/// Originals are named by the SHA-256 of their bytes (the same bytes are
-/// stored once); variants by their original's name and [`Variant::file_name`].
-#[derive(Debug, Clone)]
-pub struct Store {
-    root: PathBuf,
-}
-
-impl Store {
-    /// A store in `root` (created when first written).
-    pub fn new(root: PathBuf) -> Store {
-        Store { root }
-    }
-
-    /// Its directory.
-    pub fn root(&self) -> &Path {
-        &self.root
-    }
-
-    /// The path of the original stored under `key`.
-    pub fn original(&self, key: &str) -> PathBuf {
-        self.root.join("originals").join(key)
-    }
-
-    /// The path of `variant` of the original `key`.
-    pub fn variant(&self, key: &str, variant: &Variant) -> PathBuf {
-        self.root.join("variants").join(key).join(variant.file_name())
-    }
-
-    /// Writes `bytes` to a new temporary file beside `path`, fsynced; rename
-    /// it into place with [`Store::place`].
-    pub fn stage(&self, path: &Path, bytes: &[u8]) -> std::io::Result<PathBuf> {
-        let dir = path
-            .parent()
-            .ok_or_else(|| std::io::Error::other("a stored file needs a directory"))?;
-        std::fs::create_dir_all(dir)?;
-        let temporary = dir.join(format!(".tmp-{}", uuid::Uuid::new_v4().simple()));
-        let written = (|| {
-            let mut file = std::fs::File::create(&temporary)?;
-            file.write_all(bytes)?;
-            file.sync_all()
-        })();
-        match written {
-            Ok(()) => Ok(temporary),
-            Err(err) => {
-                let _ = std::fs::remove_file(&temporary);
-                Err(err)
-            }
-        }
-    }
-
-    /// Renames the staged `temporary` to `path` (or drops it if `path`
-    /// already holds the same bytes) and fsyncs the directory.
-    pub fn place(&self, temporary: &Path, path: &Path) -> std::io::Result<()> {
-        if path.is_file() {
-            return std::fs::remove_file(temporary);
-        }
-        if let Err(err) = std::fs::rename(temporary, path) {
-            let _ = std::fs::remove_file(temporary);
-            return Err(err);
-        }
-        match path.parent() {
-            Some(dir) => std::fs::File::open(dir)?.sync_all(),
-            None => Ok(()),
-        }
-    }
-
-    /// Writes `bytes` to `path` whole or not at all.
-    pub fn write(&self, path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-        let temporary = self.stage(path, bytes)?;
-        self.place(&temporary, path)
-    }
-
-    /// Removes the least recently used variants (by modification time, which
-    /// serving a variant from disk renews, or `served`, when it was last
-    /// served from memory) until they take at most `max_bytes`, never
-    /// `keep`. Returns the paths removed.
-    pub fn evict_variants(
-        &self,
-        max_bytes: u64,
-        keep: &Path,
-        served: impl Fn(&Path) -> Option<std::time::SystemTime>,
-    ) -> std::io::Result<Vec<PathBuf>> {
-        let mut files = Vec::new();
-        let mut total = 0u64;
-        let dirs = match std::fs::read_dir(self.root.join("variants")) {
-            Ok(dirs) => dirs,
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(err) => return Err(err),
-        };
-        for dir in dirs.flatten() {
-            let Ok(entries) = std::fs::read_dir(dir.path()) else {
-                continue;
-            };
-            for entry in entries.flatten() {
-                let Ok(metadata) = entry.metadata() else { continue };
-                if !metadata.is_file() || entry.file_name().to_string_lossy().starts_with(".tmp-") {
-                    continue;
-                }
-                total += metadata.len();
-                let modified = metadata.modified().unwrap_or(std::time::SystemTime::UNIX_EPOCH);
-                let used = served(&entry.path()).map_or(modified, |served| served.max(modified));
-                files.push((used, metadata.len(), entry.path()));
-            }
-        }
-        files.sort();
-        let mut removed = Vec::new();
-        for (_, length, path) in files {
-            if total <= max_bytes {
-                break;
-            }
-            if path == keep {
-                continue;
-            }
-            match std::fs::remove_file(&path) {
-                Ok(()) => removed.push(path),
-                Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
-                Err(err) => return Err(err),
-            }
-            total = total.saturating_sub(length);
-        }
-        Ok(removed)
-    }
-
-    /// What may be left over: the keys of the originals stored, and the
-    /// temporary files (of originals and variants) older than `stale`.
-    pub fn leftovers(&self, stale: std::time::Duration) -> std::io::Result<(Vec<String>, Vec<PathBuf>)> {
-        let entries = |dir: PathBuf| -> std::io::Result<Vec<std::fs::DirEntry>> {
-            match std::fs::read_dir(dir) {
-                Ok(entries) => Ok(entries.flatten().collect()),
-                Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
-                Err(err) => Err(err),
-            }
-        };
-        let is_stale = |entry: &std::fs::DirEntry| {
-            entry
-                .metadata()
-                .and_then(|metadata| metadata.modified())
-                .ok()
-                .and_then(|modified| modified.elapsed().ok())
-                .is_some_and(|age| age > stale)
-        };
-        let mut keys = Vec::new();
-        let mut temporaries = Vec::new();
-        let mut dirs = vec![self.root.join("originals")];
-        for dir in entries(self.root.join("variants"))? {
-            dirs.push(dir.path());
-        }
-        for (index, dir) in dirs.into_iter().enumerate() {
-            for entry in entries(dir)? {
-                let name = entry.file_name().to_string_lossy().into_owned();
-                if name.starts_with(".tmp-") {
-                    if is_stale(&entry) {
-                        temporaries.push(entry.path());
-                    }
-                } else if index == 0 {
-                    keys.push(name);
-                }
-            }
-        }
-        Ok((keys, temporaries))
-    }
-
-    /// Records that the variant at `path` was served (for [`Store::evict_variants`]).
-    pub fn touch(path: &Path) -> std::io::Result<()> {
-        std::fs::File::options()
-            .write(true)
-            .open(path)?
-            .set_modified(std::time::SystemTime::now())
-    }
-
-    /// Removes the original `key` and its variants (what is already gone is no error).
-    pub fn remove(&self, key: &str) -> std::io::Result<()> {
-        let gone = |result: std::io::Result<()>| match result {
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(()),
-            other => other,
-        };
-        gone(std::fs::remove_dir_all(self.root.join("variants").join(key)))?;
-        gone(std::fs::remove_file(self.original(key)))
-    }
-}
-
 /// The media settings and work of one server.
 #[derive(Debug)]
 pub struct Media {
@@ -668,12 +489,12 @@ impl quick_cache::Weighter<PathBuf, Arc<Served>> for ByLength {
 }
 
 impl Media {
-    /// Media kept in `root`, uploads of at most `max_bytes`, at most
+    /// Media kept in `store`, uploads of at most `max_bytes`, at most
     /// `variant_max_bytes` of variants.
-    pub fn new(root: PathBuf, max_bytes: usize, variant_max_bytes: u64) -> Media {
+    pub fn new(store: Store, max_bytes: usize, variant_max_bytes: u64) -> Media {
         let workers = std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get);
         Media {
-            store: Store::new(root),
+            store,
             max_bytes,
             variant_max_bytes,
             permits: tokio::sync::Semaphore::new(workers),
