@@ -330,25 +330,45 @@ impl RepresentationCache {
     /// hearing other nodes' writes or the group changed since (the read may
     /// be stale: such an entry would never be served anyway).
     pub fn insert(&self, group: &str, key: String, representation: Arc<Representation>, ticket: Ticket) {
-        let Some(entries) = &self.entries else { return };
-        let Some(counter) = self.group_counter(group) else {
-            return;
-        };
-        if !self.subscribed.load(Ordering::Acquire)
-            || ticket.epoch != self.epoch.load(Ordering::Acquire)
-            || ticket.group_generation != counter.load(Ordering::Acquire)
-        {
-            return;
+        if let Some((entries, entry)) = self.entry(group, representation, ticket) {
+            entries.insert(key, entry);
         }
-        entries.insert(
-            key,
-            Arc::new(EntryData {
+    }
+
+    /// Replaces the entry of `key` (its compressed variants made) under the
+    /// same conditions as [`insert`](Self::insert), if it is still there.
+    /// Not a use of the entry: an entry read once stays a candidate for
+    /// eviction, so a scan of many URLs cannot push out what is read often.
+    fn replace(&self, group: &str, key: String, representation: Arc<Representation>, ticket: Ticket) {
+        if let Some((entries, entry)) = self.entry(group, representation, ticket) {
+            // Gone (evicted meanwhile): not stored again.
+            let _ = entries.replace(key, entry, true);
+        }
+    }
+
+    /// The entry to store for `representation` read under `ticket` in
+    /// `group`, unless this node is not hearing other nodes' writes or the
+    /// group changed since.
+    fn entry(
+        &self,
+        group: &str,
+        representation: Arc<Representation>,
+        ticket: Ticket,
+    ) -> Option<(&quick_cache::sync::Cache<String, Entry, ByBytes>, Entry)> {
+        let entries = self.entries.as_ref()?;
+        let counter = self.group_counter(group)?;
+        let current = self.subscribed.load(Ordering::Acquire)
+            && ticket.epoch == self.epoch.load(Ordering::Acquire)
+            && ticket.group_generation == counter.load(Ordering::Acquire);
+        current.then(|| {
+            let entry = Arc::new(EntryData {
                 representation,
                 group: counter,
                 group_generation: ticket.group_generation,
                 epoch: ticket.epoch,
-            }),
-        );
+            });
+            (entries, entry)
+        })
     }
 
     /// Makes every entry an article's change can affect stale: its own and the list pages.
@@ -465,8 +485,9 @@ fn compress_queue() -> Option<&'static std::sync::mpsc::SyncSender<CompressJob>>
                     while let Ok(job) = receiver.recv() {
                         let Some(cache) = job.cache.upgrade() else { continue };
                         let compressed = Arc::new((*job.representation).clone().with_compressed_variants());
-                        // Stored only if nothing changed since the read (the ticket).
-                        cache.insert(&job.group, job.key, compressed, job.ticket);
+                        // Stored only if nothing changed since the read (the
+                        // ticket), in place of the entry if it is still there.
+                        cache.replace(&job.group, job.key, compressed, job.ticket);
                         cache.compressing.fetch_sub(1, Ordering::AcqRel);
                     }
                 });
