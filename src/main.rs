@@ -165,10 +165,13 @@ async fn serve(config: &Config, url: &str, cluster: Option<Arc<ClusterHealth>>) 
         ..lamina::AppState::new(pool.clone(), config)
     };
     let store = &state.media.store;
-    store
+    let created = store
         .blocking(|store| store.check())
         .await
         .map_err(|err| format!("the asset store ({}) cannot be used: {err}", store.describe()))?;
+    if created {
+        log::info!("assets: created the bucket of {}", store.describe());
+    }
     log::info!("assets: {}", store.describe());
     lamina::cache::spawn_listener(url.to_owned(), &state.cache)?;
     // What a crash left in the asset store goes, beside serving.

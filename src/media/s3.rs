@@ -262,6 +262,29 @@ impl S3 {
         self.expect(answer, &[200, 202, 204, 404]).map(drop)
     }
 
+    /// Checks that the bucket answers a listing with these credentials,
+    /// creating it first if it does not exist (and there are credentials to
+    /// create it with). `Ok(true)` if it was created.
+    pub fn check(&self) -> std::io::Result<bool> {
+        let err = match self.list("", Some(1)) {
+            Ok(_) => return Ok(false),
+            Err(err) => err,
+        };
+        let Some(credentials) = self
+            .credentials
+            .as_ref()
+            .filter(|_| err.to_string().contains("NoSuchBucket"))
+        else {
+            return Err(err);
+        };
+        let action = self.bucket.create_bucket(credentials);
+        let (body, url) = (action.body(), action.sign(SIGNED_FOR));
+        let what = format!("creating the bucket {}", self.bucket.name());
+        let response = self.send(&what, |agent| agent.put(url.as_str()).send(body.as_bytes()))?;
+        self.expect((what, response), &[200])?;
+        self.list("", Some(1)).map(|_| true)
+    }
+
     /// The objects whose location starts with `start` (at most `most`, or
     /// all of them, a page of 1,000 at a time).
     pub fn list(&self, start: &str, most: Option<usize>) -> std::io::Result<Vec<Listed>> {

@@ -113,11 +113,12 @@ impl Store {
     }
 
     /// Checks that it can be used: the bucket answers a listing with these
-    /// credentials (a directory is created when first written).
-    pub fn check(&self) -> std::io::Result<()> {
+    /// credentials, made first if it does not exist (a directory is created
+    /// when first written). `Ok(true)` if a bucket was created.
+    pub fn check(&self) -> std::io::Result<bool> {
         match self {
-            Store::Disk(_) => Ok(()),
-            Store::S3(s3) => s3.list("", Some(1)).map(drop),
+            Store::Disk(_) => Ok(false),
+            Store::S3(s3) => s3.check(),
             Store::Unusable(reason) => Err(unusable(reason)),
         }
     }

@@ -964,6 +964,43 @@ async fn an_unreachable_object_store_is_503_and_refused_at_start() {
     );
 }
 
+/// `lamina serve` on an object store whose bucket does not exist yet makes
+/// it, then serves uploads from it. Only under `.ci/s3` (LAMINA_TEST_ASSET_STORE):
+/// a directory has no bucket to make.
+#[actix_web::test]
+async fn serve_makes_a_missing_bucket() {
+    use crate::common::LaminaProcess;
+    let app = TestApp::new().await;
+    let Some(store) = &app.config.asset_store else {
+        eprintln!("serve_makes_a_missing_bucket: the test store is a directory; run under .ci/s3");
+        return;
+    };
+    let (_, prefix) = store.trim_start_matches("s3://").split_once('/').unwrap();
+    let url = format!("s3://{}/{prefix}", prefix.replace('_', "-"));
+    let mut node = LaminaProcess::serve_with(&app.db.url, "new-bucket", &[("LAMINA_ASSET_STORE", url.as_str())]);
+    node.wait_ready().await;
+    assert!(node.log().contains("assets: created the bucket of "), "{}", node.log());
+    let editor = app.editor().await;
+    let client = awc::Client::default();
+    let mut created = client
+        .post(node.url("/v1/assets?filename=face.png"))
+        .insert_header(crate::common::bearer(&editor))
+        .insert_header(("Content-Type", "image/png"))
+        .send_body(png(40, 30))
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    let asset: Value = created.json().await.unwrap();
+    let mut file = client
+        .get(node.url(asset["url"].as_str().unwrap()))
+        .insert_header(crate::common::bearer(&editor))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(file.status(), 200);
+    assert_eq!(file.body().await.unwrap().to_vec(), png(40, 30));
+}
+
 #[actix_web::test]
 async fn a_kill_during_uploads_leaves_no_file_without_its_row() {
     use crate::common::LaminaProcess;
