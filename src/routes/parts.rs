@@ -25,7 +25,7 @@ use crate::content::locales::Locales;
 use crate::content::model::{Article, Localized, Section};
 use crate::content::store::{self, ArticleRow, StoredSection};
 use crate::content::translations::{ReadLocale, Resolver, Texts, walk_lone_item, walk_section};
-use crate::content::{Resource, SectionKind, Version, write};
+use crate::content::{Resource, SectionKind, write};
 use crate::error::{AppError, Code};
 use crate::request_id::RequestId;
 
@@ -179,10 +179,7 @@ impl Part {
                     .iter()
                     .find(|item| item.id == *id)
                     .ok_or_else(|| item_not_found(slug, *kind, *id))?;
-                let version = Version {
-                    id: item.id,
-                    version: section.row.version,
-                };
+                let version = section.item_version(item.id);
                 let mut body = item.to_api()?;
                 let mut resolver = resolver();
                 walk_lone_item(*kind, &mut body, &mut resolver.visit());
