@@ -519,11 +519,16 @@ pub fn missing_docs_file(response: ServiceResponse) -> ServiceResponse {
 /// Every response under `/docs/` carries the UI's Content-Security-Policy
 /// and may not be framed.
 pub fn secure_docs(response: &mut ServiceResponse) {
+    secure_page(response.headers_mut(), DOCS_CONTENT_SECURITY_POLICY);
+}
+
+/// The headers of every page lamina serves to a browser (the API docs, the
+/// studio): its `content_security_policy`, no framing, no sniffing, no referrer.
+pub fn secure_page(headers: &mut actix_web::http::header::HeaderMap, content_security_policy: &'static str) {
     use actix_web::http::header::{self, HeaderValue};
-    let headers = response.headers_mut();
     headers.insert(
         header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(DOCS_CONTENT_SECURITY_POLICY),
+        HeaderValue::from_static(content_security_policy),
     );
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
