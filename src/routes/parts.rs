@@ -81,6 +81,15 @@ impl Parts {
 }
 
 impl Part {
+    /// The resource whose version a write of the part is checked against.
+    fn resource(&self) -> Resource {
+        match self {
+            Part::Section(_) => Resource::Section,
+            Part::Item(..) => Resource::Item,
+            Part::Article(_) | Part::Sections => Resource::Article,
+        }
+    }
+
     /// The kinds of section the part shows (`None`: all).
     fn kinds(&self) -> Option<Vec<SectionKind>> {
         match self {
@@ -493,6 +502,29 @@ async fn preview_in(
     Ok(choice.headers(req, respond(req, &representation, &state.cache_policy, true)))
 }
 
+/// `PUT` of a whole article or section (`part`) in the default locale: `put`
+/// under the request's `If-Match`, answered as [`written`] (its URL the
+/// `Location` if the write created it).
+pub async fn put_whole(
+    state: &AppState,
+    req: &HttpRequest,
+    actor: write::Actor,
+    slug: &str,
+    part: Part,
+    put: write::Put<'static>,
+) -> Result<HttpResponse, AppError> {
+    let precondition = super::etags::precondition(req, part.resource());
+    let written_part = with_connection(state, async |conn| {
+        Ok(write::put(conn, slug, put, precondition, actor).await?)
+    })
+    .await?;
+    let location = match &part {
+        Part::Section(kind) => format!("/v1/articles/{slug}/sections/{kind}"),
+        _ => format!("/v1/articles/{slug}"),
+    };
+    written(state, slug, part, &written_part, Some(location))
+}
+
 /// The answer to a write of `part`: the part as now stored (in the default
 /// locale), with its new ETag (201 with `location` when the write created
 /// it). Drops the article's cached representations first.
@@ -538,12 +570,12 @@ pub async fn put_translation(
     choice: LocaleChoice,
     body: &serde_json::Value,
 ) -> Result<HttpResponse, AppError> {
-    let (of, resource) = match &part {
-        Part::Section(kind) => (write::TranslationOf::Section(*kind), Resource::Section),
-        Part::Item(kind, id) => (write::TranslationOf::Item(*kind, *id), Resource::Item),
-        Part::Article(_) | Part::Sections => (write::TranslationOf::Article, Resource::Article),
+    let of = match &part {
+        Part::Section(kind) => write::TranslationOf::Section(*kind),
+        Part::Item(kind, id) => write::TranslationOf::Item(*kind, *id),
+        Part::Article(_) | Part::Sections => write::TranslationOf::Article,
     };
-    let precondition = super::etags::precondition(req, resource);
+    let precondition = super::etags::precondition(req, part.resource());
     let actor = actor(state, editor, request_id);
     let locales = state.locales.current();
     let written = with_connection(state, async |conn| {
