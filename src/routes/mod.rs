@@ -85,7 +85,7 @@ pub mod problems {
     use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder, response::Response};
 
     /// `status` answered with a problem document, as `description` says.
-    fn problem(status: u16, description: &str) -> BTreeMap<String, RefOr<Response>> {
+    pub(super) fn problem(status: u16, description: &str) -> BTreeMap<String, RefOr<Response>> {
         let content = ContentBuilder::new()
             .schema(Some(Ref::from_schema_name("Problem")))
             .build();
@@ -168,6 +168,24 @@ problem_set! {
     /// The failures of the admin-only webhook routes.
     WebhookProblems = [BadRequest, Unauthorized, Forbidden, NotFound, TooLarge, UnsupportedMediaType, Invalid, TooManyRequests];
 }
+
+/// Declares problem responses described for the operations that list them
+/// (rather than by the shared [`problems`]), one `status => description` each.
+macro_rules! problem_responses {
+    ($(#[doc = $doc:literal])+ $name:ident { $($status:literal => $description:literal,)+ }) => {
+        $(#[doc = $doc])+
+        pub struct $name;
+
+        impl utoipa::IntoResponses for $name {
+            fn responses() -> std::collections::BTreeMap<String, utoipa::openapi::RefOr<utoipa::openapi::response::Response>> {
+                let mut all = std::collections::BTreeMap::new();
+                $(all.append(&mut $crate::routes::problems::problem($status, $description));)+
+                all
+            }
+        }
+    };
+}
+pub(crate) use problem_responses;
 
 pub use crate::auth::{Editor, Reader};
 
