@@ -432,19 +432,13 @@ impl<'a> Target<'a> {
             return Ok(None);
         };
         let Some(kind) = self.kind else {
-            return Ok(Some(Version {
-                id: article.id,
-                version: article.version,
-            }));
+            return Ok(Some(article.version()));
         };
         Ok(store::load_sections(conn, article.id, Some(&[kind]))
             .await?
             .into_iter()
             .next()
-            .map(|section| Version {
-                id: section.row.id,
-                version: section.row.version,
-            }))
+            .map(|section| section.row.version()))
     }
 }
 

@@ -216,6 +216,14 @@ impl ItemRow {
 }
 
 impl StoredSection {
+    /// The version of its item `item_id`: an item changes with its section.
+    pub fn item_version(&self, item_id: Uuid) -> super::Version {
+        super::Version {
+            id: item_id,
+            version: self.row.version,
+        }
+    }
+
     /// The section's content with `items`.
     fn content<I>(&self, items: Vec<I>) -> QueryResult<SectionContent<I>> {
         let row = &self.row;

@@ -1082,10 +1082,7 @@ pub fn part_of(
                     kind,
                     id,
                 })?;
-            let version = super::Version {
-                id,
-                version: section.row.version,
-            };
+            let version = section.item_version(id);
             (item.to_body(), Scope::Item(kind), super::Resource::Item, version)
         }
     })

@@ -446,20 +446,13 @@ pub async fn put_article(
     body: web::Payload,
 ) -> Result<HttpResponse, AppError> {
     let body = read_json(&req, body).await?;
+    let part = Part::Article(None);
     if let Some(choice) = parts::write_locale(&state, &req, query.locale.as_deref()).await? {
-        let part = Part::Article(None);
         return parts::put_translation(&state, &req, editor, request_id, &slug, part, choice, &body).await;
     }
     let input = input::parse_article(&body, &slug).map_err(crate::content::Error::Invalid)?;
-    let precondition = super::etags::precondition(&req, Resource::Article);
     let actor = actor(&state, editor, request_id);
-    let put = write::Put::Article(input);
-    let written = with_connection(&state, async |conn| {
-        Ok(write::put(conn, &slug, put, precondition, actor).await?)
-    })
-    .await?;
-    let location = format!("/v1/articles/{slug}");
-    parts::written(&state, &slug, Part::Article(None), &written, Some(location))
+    parts::put_whole(&state, &req, actor, &slug, part, write::Put::Article(input)).await
 }
 
 /// Delete an article with all its sections. Needs `If-Match`.

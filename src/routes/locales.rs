@@ -30,33 +30,18 @@ pub struct LocaleWrite {
     pub fallback: Option<String>,
 }
 
-/// The failures of the locale admin routes.
-#[derive(utoipa::IntoResponses)]
-pub enum LocaleProblems {
-    /// Malformed JSON or an unknown query parameter.
-    #[response(status = 400, content_type = "application/problem+json")]
-    BadRequest(crate::error::Problem),
-    /// No token, or an unknown, expired or revoked one.
-    #[response(status = 401, content_type = "application/problem+json")]
-    Unauthorized(crate::error::Problem),
-    /// The token is not an admin's.
-    #[response(status = 403, content_type = "application/problem+json")]
-    Forbidden(crate::error::Problem),
-    /// No locale has this code.
-    #[response(status = 404, content_type = "application/problem+json")]
-    NotFound(crate::error::Problem),
-    /// `locale_in_use`: the locale holds text, is another locale's fallback, or is the default.
-    #[response(status = 409, content_type = "application/problem+json")]
-    Conflict(crate::error::Problem),
-    /// The body is not `application/json`.
-    #[response(status = 415, content_type = "application/problem+json")]
-    UnsupportedMediaType(crate::error::Problem),
-    /// A malformed tag, an unknown fallback, a cycle, or a fallback on the default.
-    #[response(status = 422, content_type = "application/problem+json")]
-    Invalid(crate::error::Problem),
-    /// Over a rate limit.
-    #[response(status = 429, content_type = "application/problem+json")]
-    TooManyRequests(crate::error::Problem),
+super::problem_responses! {
+    /// The failures of the locale admin routes.
+    LocaleProblems {
+        400 => "Malformed JSON or an unknown query parameter.",
+        401 => "No token, or an unknown, expired or revoked one.",
+        403 => "The token is not an admin's.",
+        404 => "No locale has this code.",
+        409 => "`locale_in_use`: the locale holds text, is another locale's fallback, or is the default.",
+        415 => "The body is not `application/json`.",
+        422 => "A malformed tag, an unknown fallback, a cycle, or a fallback on the default.",
+        429 => "Over a rate limit.",
+    }
 }
 
 /// Reads the locales again on this node after a change (other nodes do

@@ -85,7 +85,7 @@ pub mod problems {
     use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder, response::Response};
 
     /// `status` answered with a problem document, as `description` says.
-    fn problem(status: u16, description: &str) -> BTreeMap<String, RefOr<Response>> {
+    pub(super) fn problem(status: u16, description: &str) -> BTreeMap<String, RefOr<Response>> {
         let content = ContentBuilder::new()
             .schema(Some(Ref::from_schema_name("Problem")))
             .build();
@@ -168,6 +168,24 @@ problem_set! {
     /// The failures of the admin-only webhook routes.
     WebhookProblems = [BadRequest, Unauthorized, Forbidden, NotFound, TooLarge, UnsupportedMediaType, Invalid, TooManyRequests];
 }
+
+/// Declares problem responses described for the operations that list them
+/// (rather than by the shared [`problems`]), one `status => description` each.
+macro_rules! problem_responses {
+    ($(#[doc = $doc:literal])+ $name:ident { $($status:literal => $description:literal,)+ }) => {
+        $(#[doc = $doc])+
+        pub struct $name;
+
+        impl utoipa::IntoResponses for $name {
+            fn responses() -> std::collections::BTreeMap<String, utoipa::openapi::RefOr<utoipa::openapi::response::Response>> {
+                let mut all = std::collections::BTreeMap::new();
+                $(all.append(&mut $crate::routes::problems::problem($status, $description));)+
+                all
+            }
+        }
+    };
+}
+pub(crate) use problem_responses;
 
 pub use crate::auth::{Editor, Reader};
 
@@ -520,11 +538,16 @@ pub fn missing_docs_file(response: ServiceResponse) -> ServiceResponse {
 /// Every response under `/docs/` carries the UI's Content-Security-Policy
 /// and may not be framed.
 pub fn secure_docs(response: &mut ServiceResponse) {
+    secure_page(response.headers_mut(), DOCS_CONTENT_SECURITY_POLICY);
+}
+
+/// The headers of every page lamina serves to a browser (the API docs, the
+/// studio): its `content_security_policy`, no framing, no sniffing, no referrer.
+pub fn secure_page(headers: &mut actix_web::http::header::HeaderMap, content_security_policy: &'static str) {
     use actix_web::http::header::{self, HeaderValue};
-    let headers = response.headers_mut();
     headers.insert(
         header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(DOCS_CONTENT_SECURITY_POLICY),
+        HeaderValue::from_static(content_security_policy),
     );
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));

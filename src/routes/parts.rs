@@ -25,7 +25,7 @@ use crate::content::locales::Locales;
 use crate::content::model::{Article, Localized, Section};
 use crate::content::store::{self, ArticleRow, StoredSection};
 use crate::content::translations::{ReadLocale, Resolver, Texts, walk_lone_item, walk_section};
-use crate::content::{Resource, SectionKind, Version, write};
+use crate::content::{Resource, SectionKind, write};
 use crate::error::{AppError, Code};
 use crate::request_id::RequestId;
 
@@ -81,6 +81,15 @@ impl Parts {
 }
 
 impl Part {
+    /// The resource whose version a write of the part is checked against.
+    fn resource(&self) -> Resource {
+        match self {
+            Part::Section(_) => Resource::Section,
+            Part::Item(..) => Resource::Item,
+            Part::Article(_) | Part::Sections => Resource::Article,
+        }
+    }
+
     /// The kinds of section the part shows (`None`: all).
     fn kinds(&self) -> Option<Vec<SectionKind>> {
         match self {
@@ -179,10 +188,7 @@ impl Part {
                     .iter()
                     .find(|item| item.id == *id)
                     .ok_or_else(|| item_not_found(slug, *kind, *id))?;
-                let version = Version {
-                    id: item.id,
-                    version: section.row.version,
-                };
+                let version = section.item_version(item.id);
                 let mut body = item.to_api()?;
                 let mut resolver = resolver();
                 walk_lone_item(*kind, &mut body, &mut resolver.visit());
@@ -496,6 +502,29 @@ async fn preview_in(
     Ok(choice.headers(req, respond(req, &representation, &state.cache_policy, true)))
 }
 
+/// `PUT` of a whole article or section (`part`) in the default locale: `put`
+/// under the request's `If-Match`, answered as [`written`] (its URL the
+/// `Location` if the write created it).
+pub async fn put_whole(
+    state: &AppState,
+    req: &HttpRequest,
+    actor: write::Actor,
+    slug: &str,
+    part: Part,
+    put: write::Put<'static>,
+) -> Result<HttpResponse, AppError> {
+    let precondition = super::etags::precondition(req, part.resource());
+    let written_part = with_connection(state, async |conn| {
+        Ok(write::put(conn, slug, put, precondition, actor).await?)
+    })
+    .await?;
+    let location = match &part {
+        Part::Section(kind) => format!("/v1/articles/{slug}/sections/{kind}"),
+        _ => format!("/v1/articles/{slug}"),
+    };
+    written(state, slug, part, &written_part, Some(location))
+}
+
 /// The answer to a write of `part`: the part as now stored (in the default
 /// locale), with its new ETag (201 with `location` when the write created
 /// it). Drops the article's cached representations first.
@@ -541,12 +570,12 @@ pub async fn put_translation(
     choice: LocaleChoice,
     body: &serde_json::Value,
 ) -> Result<HttpResponse, AppError> {
-    let (of, resource) = match &part {
-        Part::Section(kind) => (write::TranslationOf::Section(*kind), Resource::Section),
-        Part::Item(kind, id) => (write::TranslationOf::Item(*kind, *id), Resource::Item),
-        Part::Article(_) | Part::Sections => (write::TranslationOf::Article, Resource::Article),
+    let of = match &part {
+        Part::Section(kind) => write::TranslationOf::Section(*kind),
+        Part::Item(kind, id) => write::TranslationOf::Item(*kind, *id),
+        Part::Article(_) | Part::Sections => write::TranslationOf::Article,
     };
-    let precondition = super::etags::precondition(req, resource);
+    let precondition = super::etags::precondition(req, part.resource());
     let actor = actor(state, editor, request_id);
     let locales = state.locales.current();
     let written = with_connection(state, async |conn| {

@@ -77,10 +77,15 @@ fn kind(req: &HttpRequest) -> Result<SectionKind, AppError> {
     })
 }
 
-/// The `{id}` segment as a UUID, or `missing`.
-fn id(req: &HttpRequest, missing: impl FnOnce(&str) -> AppError) -> Result<Uuid, AppError> {
-    let text = segment(req, "id");
-    Uuid::try_parse(text).map_err(|_| missing(text))
+/// The segment `name` as a UUID, or the 404 `missing` of what it, quoted, would have named.
+fn uuid(req: &HttpRequest, name: &str, missing: impl FnOnce(String) -> AppError) -> Result<Uuid, AppError> {
+    let text = segment(req, name);
+    Uuid::try_parse(text).map_err(|_| missing(format!("{text:?}")))
+}
+
+/// The `{id}` segment as a UUID, or `missing` (see [`uuid`]).
+fn id(req: &HttpRequest, missing: impl FnOnce(String) -> AppError) -> Result<Uuid, AppError> {
+    uuid(req, "id", missing)
 }
 
 /// The documented path parameters of a route, built from these.
@@ -117,12 +122,17 @@ fn kind_param() -> utoipa::openapi::path::Parameter {
     )
 }
 
-fn id_param(description: &str) -> utoipa::openapi::path::Parameter {
+/// A path parameter `name` holding a UUID.
+fn uuid_param(name: &str, description: &str) -> utoipa::openapi::path::Parameter {
     use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
     let schema = ObjectBuilder::new()
         .schema_type(Type::String)
         .format(Some(SchemaFormat::KnownFormat(KnownFormat::Uuid)));
-    path_param("id", description, schema)
+    path_param(name, description, schema)
+}
+
+fn id_param(description: &str) -> utoipa::openapi::path::Parameter {
+    uuid_param("id", description)
 }
 
 /// Implements `FromRequest` (with a parsing function) and `IntoParams`
@@ -146,6 +156,21 @@ macro_rules! path_type {
                 vec![$($param),*]
             }
         }
+    };
+}
+
+/// Declares a path type of one `{id}` segment: its `id` documented as
+/// `$field` (and as `$param` in the spec), 404 `$missing` unless a UUID.
+macro_rules! id_path {
+    ($(#[doc = $doc:literal])* $type:ident, $field:literal, $param:literal, $missing:path) => {
+        $(#[doc = $doc])*
+        #[derive(Debug, Clone)]
+        pub struct $type {
+            #[doc = $field]
+            pub id: Uuid,
+        }
+
+        path_type!($type, [id_param($param)], |req| Ok($type { id: id(req, $missing)? }));
     };
 }
 
@@ -189,7 +214,7 @@ path_type!(
     |req| {
         let kind = kind(req)?;
         let slug = slug(req)?;
-        let id = id(req, |text| item_not_found(&slug, kind, format!("{text:?}")))?;
+        let id = id(req, |id| item_not_found(&slug, kind, id))?;
         Ok(ItemPath { slug, kind, id })
     }
 );
@@ -205,7 +230,7 @@ pub struct RevisionPath {
 
 path_type!(RevisionPath, [slug_param(), id_param("The revision's id.")], |req| {
     let slug = slug(req)?;
-    let id = id(req, |text| revision_not_found(&slug, format!("{text:?}")))?;
+    let id = id(req, |id| revision_not_found(&slug, id))?;
     Ok(RevisionPath { slug, id })
 });
 
@@ -222,17 +247,13 @@ pub fn delivery_not_found(id: impl std::fmt::Display) -> AppError {
     )
 }
 
-/// `/webhooks/{id}`.
-#[derive(Debug, Clone)]
-pub struct WebhookPath {
-    /// The endpoint's id.
-    pub id: Uuid,
-}
-
-path_type!(WebhookPath, [id_param("The webhook endpoint's id.")], |req| {
-    let id = id(req, |text| webhook_not_found(format!("{text:?}")))?;
-    Ok(WebhookPath { id })
-});
+id_path!(
+    /// `/webhooks/{id}`.
+    WebhookPath,
+    "The endpoint's id.",
+    "The webhook endpoint's id.",
+    webhook_not_found
+);
 
 /// `/webhooks/{id}/deliveries/{delivery_id}`.
 #[derive(Debug, Clone)]
@@ -243,21 +264,15 @@ pub struct DeliveryPath {
     pub delivery_id: Uuid,
 }
 
-fn delivery_id_param() -> utoipa::openapi::path::Parameter {
-    use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
-    let schema = ObjectBuilder::new()
-        .schema_type(Type::String)
-        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Uuid)));
-    path_param("delivery_id", "The delivery's id (its `webhook-id` header).", schema)
-}
-
 path_type!(
     DeliveryPath,
-    [id_param("The webhook endpoint's id."), delivery_id_param()],
+    [
+        id_param("The webhook endpoint's id."),
+        uuid_param("delivery_id", "The delivery's id (its `webhook-id` header).")
+    ],
     |req| {
-        let id = id(req, |text| webhook_not_found(format!("{text:?}")))?;
-        let text = segment(req, "delivery_id");
-        let delivery_id = Uuid::try_parse(text).map_err(|_| delivery_not_found(format!("{text:?}")))?;
+        let id = id(req, webhook_not_found)?;
+        let delivery_id = uuid(req, "delivery_id", delivery_not_found)?;
         Ok(DeliveryPath { id, delivery_id })
     }
 );
@@ -267,17 +282,13 @@ pub fn release_not_found(id: impl std::fmt::Display) -> AppError {
     AppError::not_found(Code::ReleaseNotFound, format!("No release has the id {id}."))
 }
 
-/// `/releases/{id}`.
-#[derive(Debug, Clone)]
-pub struct ReleasePath {
-    /// The release's id.
-    pub id: Uuid,
-}
-
-path_type!(ReleasePath, [id_param("The release's id.")], |req| {
-    let id = id(req, |text| release_not_found(format!("{text:?}")))?;
-    Ok(ReleasePath { id })
-});
+id_path!(
+    /// `/releases/{id}`.
+    ReleasePath,
+    "The release's id.",
+    "The release's id.",
+    release_not_found
+);
 
 /// `/releases/{id}/articles/{slug}`.
 #[derive(Debug, Clone)]
@@ -292,7 +303,7 @@ path_type!(
     ReleaseArticlePath,
     [id_param("The release's id."), slug_param()],
     |req| {
-        let id = id(req, |text| release_not_found(format!("{text:?}")))?;
+        let id = id(req, release_not_found)?;
         Ok(ReleaseArticlePath { id, slug: slug(req)? })
     }
 );
@@ -312,7 +323,7 @@ path_type!(
     ReleaseSectionPath,
     [id_param("The release's id."), slug_param(), kind_param()],
     |req| {
-        let id = id(req, |text| release_not_found(format!("{text:?}")))?;
+        let id = id(req, release_not_found)?;
         let kind = kind(req)?;
         Ok(ReleaseSectionPath {
             id,
@@ -379,17 +390,13 @@ pub fn asset_not_found(id: impl std::fmt::Display) -> AppError {
     AppError::not_found(Code::AssetNotFound, format!("No asset has the id {id}."))
 }
 
-/// `/assets/{id}`.
-#[derive(Debug, Clone)]
-pub struct AssetPath {
-    /// The asset's id.
-    pub id: Uuid,
-}
-
-path_type!(AssetPath, [id_param("The asset's id.")], |req| {
-    let id = id(req, |text| asset_not_found(format!("{text:?}")))?;
-    Ok(AssetPath { id })
-});
+id_path!(
+    /// `/assets/{id}`.
+    AssetPath,
+    "The asset's id.",
+    "The asset's id.",
+    asset_not_found
+);
 
 /// `/assets/{id}/{filename}`: an asset's file.
 #[derive(Debug, Clone)]
@@ -410,7 +417,7 @@ fn filename_param() -> utoipa::openapi::path::Parameter {
 }
 
 path_type!(AssetFilePath, [id_param("The asset's id."), filename_param()], |req| {
-    let id = id(req, |text| asset_not_found(format!("{text:?}")))?;
+    let id = id(req, asset_not_found)?;
     Ok(AssetFilePath {
         id,
         filename: segment(req, "filename").to_owned(),

@@ -154,20 +154,13 @@ pub async fn put_section(
     body: web::Payload,
 ) -> Result<HttpResponse, AppError> {
     let body = read_json(&req, body).await?;
+    let part = Part::Section(kind);
     if let Some(choice) = parts::write_locale(&state, &req, query.locale.as_deref()).await? {
-        let part = Part::Section(kind);
         return parts::put_translation(&state, &req, editor, request_id, &slug, part, choice, &body).await;
     }
     let input = input::parse_section(&body, kind).map_err(crate::content::Error::Invalid)?;
-    let precondition = super::etags::precondition(&req, Resource::Section);
     let actor = actor(&state, editor, request_id);
-    let put = write::Put::Section(input);
-    let written = with_connection(&state, async |conn| {
-        Ok(write::put(conn, &slug, put, precondition, actor).await?)
-    })
-    .await?;
-    let location = format!("/v1/articles/{slug}/sections/{kind}");
-    parts::written(&state, &slug, Part::Section(kind), &written, Some(location))
+    parts::put_whole(&state, &req, actor, &slug, part, write::Put::Section(input)).await
 }
 
 /// Delete one section; later sections move up one place. Needs `If-Match`.

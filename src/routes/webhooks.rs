@@ -297,16 +297,10 @@ pub async fn create_webhook(
     body: web::Payload,
 ) -> Result<HttpResponse, AppError> {
     let input = parse_write(&state, read_json(&req, body).await?).await?;
-    let secret = crate::webhooks::new_secret().map_err(|err| AppError::Internal(format!("no randomness: {err}")))?;
+    let secret = new_secret()?;
     let row = store::create(&state.pool, &input, &secret).await?;
     let location = format!("/v1/webhooks/{}", row.id);
-    let mut response = json_response(
-        StatusCode::CREATED,
-        &WebhookCreated {
-            webhook: row.into(),
-            secret,
-        },
-    )?;
+    let mut response = with_secret(StatusCode::CREATED, row, secret)?;
     if let Ok(value) = actix_web::http::header::HeaderValue::from_str(&location) {
         response.headers_mut().insert(actix_web::http::header::LOCATION, value);
     }
@@ -500,10 +494,20 @@ pub async fn rotate_secret(
     WebhookPath { id }: WebhookPath,
     _query: Query<NoParams>,
 ) -> Result<HttpResponse, AppError> {
-    let secret = crate::webhooks::new_secret().map_err(|err| AppError::Internal(format!("no randomness: {err}")))?;
+    let secret = new_secret()?;
     let row = store::rotate(&state.pool, id, &secret, state.webhook_rotation).await?;
+    with_secret(StatusCode::OK, row, secret)
+}
+
+/// A new signing secret (500 if the system has no randomness to give).
+fn new_secret() -> Result<String, AppError> {
+    crate::webhooks::new_secret().map_err(|err| AppError::Internal(format!("no randomness: {err}")))
+}
+
+/// The endpoint `row` with its new `secret`, shown this once.
+fn with_secret(status: StatusCode, row: EndpointRow, secret: String) -> Result<HttpResponse, AppError> {
     json_response(
-        StatusCode::OK,
+        status,
         &WebhookCreated {
             webhook: row.into(),
             secret,

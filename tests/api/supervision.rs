@@ -47,6 +47,13 @@ impl Scratch {
             .ok()
     }
 
+    /// Starts `lamina` (it serves) on a free port, and waits until it answers.
+    fn serving(&self, log: &str) -> Lamina {
+        let mut lamina = self.lamina(&[], free_port(), log);
+        lamina.wait_serving();
+        lamina
+    }
+
     /// Starts `lamina <args>` on this data directory, its log in `<log>.log`.
     fn lamina(&self, args: &[&str], port: u16, log: &str) -> Lamina {
         let log = self.dir.join(format!("{log}.log"));
@@ -176,8 +183,7 @@ fn wait_gone(pid: u32, timeout: Duration) -> bool {
 #[test]
 fn a_killed_postmaster_is_restarted_and_requests_recover() {
     let scratch = Scratch::new("supervise-restart");
-    let mut lamina = scratch.lamina(&[], free_port(), "serve");
-    lamina.wait_serving();
+    let mut lamina = scratch.serving("serve");
     let postmaster = scratch.postmaster().unwrap();
 
     kill9(postmaster);
@@ -243,16 +249,14 @@ fn a_killed_postmaster_is_restarted_and_requests_recover() {
 #[test]
 fn a_server_left_by_a_killed_lamina_is_adopted_and_stopped() {
     let scratch = Scratch::new("supervise-adopt");
-    let mut first = scratch.lamina(&[], free_port(), "first");
-    first.wait_serving();
+    let mut first = scratch.serving("first");
     let postmaster = scratch.postmaster().unwrap();
     kill9(first.child.id());
     first.child.wait().unwrap();
     std::thread::sleep(Duration::from_millis(300));
     assert!(alive(postmaster), "the orphaned server runs on");
 
-    let mut second = scratch.lamina(&[], free_port(), "second");
-    second.wait_serving();
+    let mut second = scratch.serving("second");
     let log = second.log_with("adopting");
     assert!(log.contains("adopting the PostgreSQL server left running in"), "{log}");
     assert_eq!(scratch.postmaster(), Some(postmaster), "the same server, not another");
@@ -269,8 +273,7 @@ fn a_server_left_by_a_killed_lamina_is_adopted_and_stopped() {
 #[test]
 fn a_second_serve_on_the_same_data_dir_refuses_and_leaves_the_first_alone() {
     let scratch = Scratch::new("supervise-lock");
-    let mut first = scratch.lamina(&[], free_port(), "first");
-    first.wait_serving();
+    let mut first = scratch.serving("first");
     let postmaster = scratch.postmaster().unwrap();
 
     let started = Instant::now();
@@ -408,8 +411,7 @@ fn signal(pids: &[u32], name: &str) {
 #[test]
 fn a_stalled_database_answers_503_within_5_s_and_recovers() {
     let scratch = Scratch::new("stall");
-    let mut lamina = scratch.lamina(&[], free_port(), "serve");
-    lamina.wait_serving();
+    let mut lamina = scratch.serving("serve");
     let token = Command::new(env!("CARGO_BIN_EXE_lamina"))
         .args(["token", "create", "--name", "staller", "--role", "editor"])
         .env_remove("DATABASE_URL")

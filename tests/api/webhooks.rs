@@ -195,6 +195,18 @@ async fn receiving<B: actix_web::body::MessageBody>(
     (receiver, endpoint)
 }
 
+/// [`receiving`], and a worker delivering to the endpoint (until it is dropped).
+async fn delivering<B: actix_web::body::MessageBody>(
+    app: &TestApp,
+    service: &impl TestService<B>,
+    admin: &str,
+    statuses: &[u16],
+    events: Value,
+) -> (Receiver, (String, String), lamina::webhooks::Worker) {
+    let (receiver, endpoint) = receiving(service, admin, statuses, events).await;
+    (receiver, endpoint, worker(app))
+}
+
 /// Replaces the seed's overview section.
 fn overview_put(token: &str, text: &str) -> TestRequest {
     let body = json!({"kind": "overview", "heading": "What is it?", "body": text});
@@ -254,8 +266,8 @@ async fn wait_for_state<B: actix_web::body::MessageBody>(
 #[actix_web::test]
 async fn a_section_put_delivers_a_signed_article_updated_event() {
     let (app, admin, editor, service) = webhook_service().await;
-    let (receiver, (id, secret)) = receiving(&service, &admin, &[200], json!(["article.updated"])).await;
-    let _worker = worker(&app);
+    let (receiver, (id, secret), _worker) =
+        delivering(&app, &service, &admin, &[200], json!(["article.updated"])).await;
 
     let reply = send(&service, overview_put(&editor, "Signed and delivered.")).await;
     reply.assert_status(200);
@@ -302,8 +314,7 @@ async fn a_section_put_delivers_a_signed_article_updated_event() {
 #[actix_web::test]
 async fn a_failed_attempt_is_retried_with_the_same_webhook_id() {
     let (app, admin, editor, service) = webhook_service().await;
-    let (receiver, (id, secret)) = receiving(&service, &admin, &[500, 200], json!(["*"])).await;
-    let _worker = worker(&app);
+    let (receiver, (id, secret), _worker) = delivering(&app, &service, &admin, &[500, 200], json!(["*"])).await;
 
     edit_overview(&service, &editor, "Retried.").await;
     let received = receiver.wait_for(2).await;
@@ -341,8 +352,7 @@ async fn events_of_one_article_arrive_in_order() {
 #[actix_web::test]
 async fn a_410_disables_the_endpoint() {
     let (app, admin, editor, service) = webhook_service().await;
-    let (receiver, (id, secret)) = receiving(&service, &admin, &[410, 200], json!(["*"])).await;
-    let _worker = worker(&app);
+    let (receiver, (id, secret), _worker) = delivering(&app, &service, &admin, &[410, 200], json!(["*"])).await;
 
     edit_overview(&service, &editor, "Gone.").await;
     receiver.wait_for(1).await;
@@ -410,8 +420,14 @@ async fn a_delivery_fails_after_the_last_attempt_and_can_be_retried() {
     let (mut app, admin, editor) = webhook_app().await;
     app.config.webhook_max_attempts = 3;
     let service = app.service().await;
-    let (receiver, (id, _)) = receiving(&service, &admin, &[500, 500, 500, 200], json!(["article.updated"])).await;
-    let _worker = worker(&app);
+    let (receiver, (id, _), _worker) = delivering(
+        &app,
+        &service,
+        &admin,
+        &[500, 500, 500, 200],
+        json!(["article.updated"]),
+    )
+    .await;
 
     edit_overview(&service, &editor, "Failing.").await;
     let delivery = wait_for_state(&service, &admin, &id, "failed").await;
@@ -449,8 +465,8 @@ async fn a_delivery_fails_after_the_last_attempt_and_can_be_retried() {
 #[actix_web::test]
 async fn a_ping_is_a_signed_webhook_ping_event() {
     let (app, admin, _, service) = webhook_service().await;
-    let (receiver, (id, secret)) = receiving(&service, &admin, &[204], json!(["article.deleted"])).await;
-    let _worker = worker(&app);
+    let (receiver, (id, secret), _worker) =
+        delivering(&app, &service, &admin, &[204], json!(["article.deleted"])).await;
 
     let reply = call_as(&service, Method::POST, &format!("/v1/webhooks/{id}/ping"), &admin).await;
     reply.assert_status(202);
@@ -1208,8 +1224,7 @@ async fn metrics_show_the_outbox() {
 async fn asset_changes_are_asset_events_and_updates_of_the_articles_showing_them() {
     let (app, admin, editor, service) = webhook_service().await;
     let events = json!(["asset.created", "asset.updated", "asset.deleted", "article.updated"]);
-    let (receiver, (_, secret)) = receiving(&service, &admin, &[200], events).await;
-    let _worker = worker(&app);
+    let (receiver, (_, secret), _worker) = delivering(&app, &service, &admin, &[200], events).await;
 
     let upload = TestRequest::post()
         .uri("/v1/assets?filename=face.png")

@@ -15,7 +15,9 @@ use record::{Change, finish, record};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use chrono::{DateTime, Utc};
+use diesel::pg::Pg;
 use diesel::prelude::*;
+use diesel::sql_types::Bool;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
@@ -75,6 +77,15 @@ pub struct Written {
 }
 
 impl Written {
+    /// The article as `finish` (or a load) left it.
+    fn new((article, sections): (ArticleRow, Vec<StoredSection>), created: bool) -> Self {
+        Written {
+            article,
+            sections,
+            created,
+        }
+    }
+
     /// The written article's section of `kind`.
     pub fn section(&self, kind: SectionKind) -> Result<&StoredSection, Error> {
         self.sections
@@ -82,6 +93,12 @@ impl Written {
             .find(|section| section.row.kind == kind.as_str())
             .ok_or_else(|| Error::Corrupt(format!("the written {kind} section is missing")))
     }
+}
+
+/// The answer to a write that changes nothing: the article as stored, no revision recorded (API.md §3).
+async fn nothing_written(conn: &mut AsyncPgConnection, article: ArticleRow) -> Result<Written, Error> {
+    let sections = store::load_sections(conn, article.id, None).await?;
+    Ok(Written::new((article, sections), false))
 }
 
 fn article_not_found(slug: &str) -> Error {
@@ -141,87 +158,92 @@ pub async fn put(
     precondition: Precondition,
     actor: Actor,
 ) -> Result<Written, Error> {
-    write_transaction!(conn, |conn| { put_in(conn, slug, put, precondition, &actor).await })
-}
-
-/// Applies `put` inside a transaction the caller holds (a release publishes several).
-pub(crate) async fn put_in(
-    conn: &mut AsyncPgConnection,
-    slug: &str,
-    put: Put<'_>,
-    precondition: Precondition,
-    actor: &Actor,
-) -> Result<Written, Error> {
-    match put {
-        Put::Article(input) => put_article_in(conn, slug, input, precondition, actor).await,
-        Put::Section(input) => put_section_in(conn, slug, input, precondition, actor).await,
-        Put::Texts(texts) => translate::put_texts_in(conn, slug, texts, precondition, actor).await,
-    }
-}
-
-/// [`Put::Article`], inside a transaction the caller holds.
-pub(crate) async fn put_article_in(
-    conn: &mut AsyncPgConnection,
-    slug: &str,
-    input: ArticleInput,
-    precondition: Precondition,
-    actor: &Actor,
-) -> Result<Written, Error> {
-    {
-        let now = Utc::now();
-        let mut input = input;
-        let published = input.status == crate::content::kinds::ArticleStatus::Published;
-        crate::content::images::check(conn, crate::content::images::of_article(&mut input), published).await?;
-        let Some(current) = lock_article(conn, slug).await? else {
-            precondition.check_absent()?;
-            // Item ids are the server's: a new article has no items to keep.
-            let errors: Vec<FieldError> = input
-                .sections
-                .iter()
-                .enumerate()
-                .flat_map(|(index, section)| {
-                    foreign_item_ids(&section.items, &[], section.kind, &format!("/sections/{index}"))
-                })
-                .collect();
-            if !errors.is_empty() {
-                return Err(Error::Invalid(errors));
-            }
-            let id = insert_new(conn, (Uuid::new_v4(), 1), slug, &input).await?;
-            let sections = store::load_sections(conn, id, None).await?;
-            let article = store::find_article(conn, slug, Visibility::All)
-                .await?
-                .ok_or_else(|| article_not_found(slug))?;
-            let snapshot = article.to_input(&sections)?.to_body();
-            let change = Change::new("create", "article");
-            record(conn, &article, &sections, actor, change, Some(snapshot), now).await?;
-            return Ok(Written {
-                article,
-                sections,
-                created: true,
-            });
+    write_transaction!(conn, |conn| {
+        let target = Target {
+            slug,
+            precondition,
+            actor: &actor,
         };
-        precondition.check(Resource::Article, current.version())?;
-        // A write that changes nothing records nothing (API.md §3).
-        let stored = store::load_sections(conn, current.id, None).await?;
-        if current.to_input(&stored)?
-            == (ArticleInput {
-                slug: None,
-                ..input.clone()
-            })
-        {
-            return Ok(Written {
-                article: current,
-                sections: stored,
-                created: false,
-            });
-        }
-        let (article, sections) = replace_article(conn, &current, &input, Ids::Existing, actor, "replace", now).await?;
-        Ok(Written {
-            article,
-            sections,
-            created: false,
-        })
+        put_in(conn, target, put).await
+    })
+}
+
+/// Where a write goes and on what terms: the article, the caller's precondition, who writes.
+#[derive(Debug, Clone)]
+pub(crate) struct Target<'a> {
+    /// The article's slug.
+    pub slug: &'a str,
+    /// What the caller's `If-Match` (or the release) asks of the current version.
+    pub precondition: Precondition,
+    /// Who writes.
+    pub actor: &'a Actor,
+}
+
+/// Applies `put` to `target` inside a transaction the caller holds (a release publishes several).
+pub(crate) async fn put_in(conn: &mut AsyncPgConnection, target: Target<'_>, put: Put<'_>) -> Result<Written, Error> {
+    let now = Utc::now();
+    let current = lock_article(conn, target.slug).await?;
+    let existing = |current: Option<ArticleRow>| current.ok_or_else(|| article_not_found(target.slug));
+    match put {
+        Put::Article(input) => put_article_in(conn, &target, current, input, now).await,
+        Put::Section(input) => put_section_in(conn, &target, existing(current)?, input, now).await,
+        Put::Texts(texts) => translate::put_texts_in(conn, &target, existing(current)?, texts, now).await,
     }
+}
+
+/// [`Put::Article`] on the locked article `current` (`None`: it is created).
+async fn put_article_in(
+    conn: &mut AsyncPgConnection,
+    &Target {
+        slug,
+        ref precondition,
+        actor,
+    }: &Target<'_>,
+    current: Option<ArticleRow>,
+    mut input: ArticleInput,
+    now: DateTime<Utc>,
+) -> Result<Written, Error> {
+    let published = input.status == crate::content::kinds::ArticleStatus::Published;
+    crate::content::images::check(conn, crate::content::images::of_article(&mut input), published).await?;
+    let Some(current) = current else {
+        precondition.check_absent()?;
+        // Item ids are the server's: a new article has no items to keep.
+        let errors: Vec<FieldError> = input
+            .sections
+            .iter()
+            .enumerate()
+            .flat_map(|(index, section)| {
+                foreign_item_ids(&section.items, &[], section.kind, &format!("/sections/{index}"))
+            })
+            .collect();
+        if !errors.is_empty() {
+            return Err(Error::Invalid(errors));
+        }
+        let id = insert_new(conn, (Uuid::new_v4(), 1), slug, &input).await?;
+        let sections = store::load_sections(conn, id, None).await?;
+        let article = store::find_article(conn, slug, Visibility::All)
+            .await?
+            .ok_or_else(|| article_not_found(slug))?;
+        let snapshot = article.to_input(&sections)?.to_body();
+        let change = Change::new("create", "article");
+        record(conn, &article, &sections, actor, change, Some(snapshot), now).await?;
+        return Ok(Written::new((article, sections), true));
+    };
+    precondition.check(Resource::Article, current.version())?;
+    // A write that changes nothing records nothing (API.md §3).
+    let stored = store::load_sections(conn, current.id, None).await?;
+    if current.to_input(&stored)?
+        == (ArticleInput {
+            slug: None,
+            ..input.clone()
+        })
+    {
+        return Ok(Written::new((current, stored), false));
+    }
+    Ok(Written::new(
+        replace_article(conn, &current, &input, Ids::Existing, actor, "replace", now).await?,
+        false,
+    ))
 }
 
 /// Overwrites an article's metadata and sections, then finishes the write.
@@ -287,85 +309,71 @@ pub async fn delete_article(
     })
 }
 
-/// [`Put::Section`], inside a transaction the caller holds.
-pub(crate) async fn put_section_in(
+/// [`Put::Section`] on the locked `article`.
+async fn put_section_in(
     conn: &mut AsyncPgConnection,
-    slug: &str,
-    input: SectionInput,
-    precondition: Precondition,
-    actor: &Actor,
+    &Target {
+        ref precondition,
+        actor,
+        ..
+    }: &Target<'_>,
+    article: ArticleRow,
+    mut input: SectionInput,
+    now: DateTime<Utc>,
 ) -> Result<Written, Error> {
-    {
-        let now = Utc::now();
-        let article = lock_article(conn, slug).await?.ok_or_else(|| article_not_found(slug))?;
-        let published = article.status == crate::content::kinds::ArticleStatus::Published.as_str();
-        let mut input = input;
-        crate::content::images::check(conn, crate::content::images::of_section(&mut input, ""), published).await?;
-        let kind = input.kind;
-        let existing = store::load_sections(conn, article.id, Some(&[kind]))
-            .await?
-            .into_iter()
-            .next();
-        let created = existing.is_none();
-        match existing {
-            None => {
-                precondition.check_absent()?;
-                let errors = foreign_item_ids(&input.items, &[], kind, "");
-                if !errors.is_empty() {
-                    return Err(Error::Invalid(errors));
-                }
-                let position: Option<i32> = sections::table
-                    .filter(sections::article_id.eq(article.id))
-                    .select(diesel::dsl::max(sections::position))
-                    .first(conn)
-                    .await?;
-                store::insert_section(conn, article.id, position.unwrap_or(0) + 1, &input, now).await?;
+    let published = article.status == crate::content::kinds::ArticleStatus::Published.as_str();
+    crate::content::images::check(conn, crate::content::images::of_section(&mut input, ""), published).await?;
+    let kind = input.kind;
+    let existing = store::load_sections(conn, article.id, Some(&[kind]))
+        .await?
+        .into_iter()
+        .next();
+    let created = existing.is_none();
+    match existing {
+        None => {
+            precondition.check_absent()?;
+            let errors = foreign_item_ids(&input.items, &[], kind, "");
+            if !errors.is_empty() {
+                return Err(Error::Invalid(errors));
             }
-            Some(stored) => {
-                precondition.check(
-                    Resource::Section,
-                    Version {
-                        id: stored.row.id,
-                        version: stored.row.version,
-                    },
-                )?;
-                if stored.to_input()? == input {
-                    let sections = store::load_sections(conn, article.id, None).await?;
-                    return Ok(Written {
-                        article,
-                        sections,
-                        created: false,
-                    });
-                }
-                let mut errors = Vec::new();
-                replace_section(
-                    conn,
-                    &stored,
-                    &input,
-                    stored.row.position,
-                    "",
-                    Ids::Existing,
-                    true,
-                    now,
-                    &mut errors,
-                )
+            let position: Option<i32> = sections::table
+                .filter(sections::article_id.eq(article.id))
+                .select(diesel::dsl::max(sections::position))
+                .first(conn)
                 .await?;
-                if !errors.is_empty() {
-                    return Err(Error::Invalid(errors));
-                }
+            store::insert_section(conn, article.id, position.unwrap_or(0) + 1, &input, now).await?;
+        }
+        Some(stored) => {
+            precondition.check(Resource::Section, stored.row.version())?;
+            if stored.to_input()? == input {
+                return nothing_written(conn, article).await;
+            }
+            let mut errors = Vec::new();
+            replace_section(
+                conn,
+                &stored,
+                &input,
+                stored.row.position,
+                "",
+                Ids::Existing,
+                true,
+                now,
+                &mut errors,
+            )
+            .await?;
+            if !errors.is_empty() {
+                return Err(Error::Invalid(errors));
             }
         }
-        let change = Change {
-            kind: Some(kind),
-            ..Change::new(if created { "create" } else { "replace" }, "section")
-        };
-        let (article, sections) = finish(conn, article.id, &article.summary, actor, change, now).await?;
-        Ok(Written {
-            article,
-            sections,
-            created,
-        })
     }
+    let change = Change {
+        kind: Some(kind),
+        ..Change::new(if created { "create" } else { "replace" }, "section")
+    };
+    Ok(Written::new(
+        finish(conn, article.id, &article.summary, actor, change, now).await?,
+        created,
+    ))
 }
 
 /// `DELETE /v1/articles/{slug}/sections/{kind}`; later sections move up.
@@ -379,13 +387,7 @@ pub async fn delete_section(
     write_transaction!(conn, |conn| {
         let now = Utc::now();
         let (article, stored) = lock_section(conn, slug, kind).await?;
-        precondition.check(
-            Resource::Section,
-            Version {
-                id: stored.row.id,
-                version: stored.row.version,
-            },
-        )?;
+        precondition.check(Resource::Section, stored.row.version())?;
         diesel::delete(sections::table.find(stored.row.id))
             .execute(conn)
             .await?;
@@ -436,25 +438,14 @@ pub async fn put_item(
                 id: item_id,
             });
         }
-        precondition.check(
-            Resource::Item,
-            Version {
-                id: item_id,
-                version: stored.row.version,
-            },
-        )?;
+        precondition.check(Resource::Item, stored.item_version(item_id))?;
         let unchanged = stored
             .to_input()?
             .items
             .iter()
             .any(|item| item.id == Some(item_id) && item.content == input.content);
         if unchanged {
-            let sections = store::load_sections(conn, article.id, None).await?;
-            return Ok(Written {
-                article,
-                sections,
-                created: false,
-            });
+            return nothing_written(conn, article).await;
         }
         let claimed = diesel::update(
             sections::table
@@ -487,12 +478,10 @@ pub async fn put_item(
             item: Some(item_id),
             ..Change::new("replace", "item")
         };
-        let (article, sections) = finish(conn, article.id, &article.summary, &actor, change, now).await?;
-        Ok(Written {
-            article,
-            sections,
-            created: false,
-        })
+        Ok(Written::new(
+            finish(conn, article.id, &article.summary, &actor, change, now).await?,
+            false,
+        ))
     })
 }
 
@@ -586,13 +575,32 @@ pub async fn restore(
         // restored structure keeps them and the new revision records them.
         let locales = super::locales::Locales::load(conn).await?;
         super::translations::restore(conn, current.id, translations.as_ref(), &locales).await?;
-        let (article, sections) = replace_article(conn, &current, &input, Ids::AsGiven, &actor, "restore", now).await?;
-        Ok(Written {
-            article,
-            sections,
+        Ok(Written::new(
+            replace_article(conn, &current, &input, Ids::AsGiven, &actor, "restore", now).await?,
             created,
-        })
+        ))
     })
+}
+
+/// Gives the sections of the article `article_id` that `which` selects a new
+/// version (and ETag): what they answer changed, though they were not written.
+async fn bump_sections<'a>(
+    conn: &mut AsyncPgConnection,
+    article_id: Uuid,
+    which: Box<dyn BoxableExpression<sections::table, Pg, SqlType = Bool> + 'a>,
+    now: DateTime<Utc>,
+) -> QueryResult<usize> {
+    diesel::update(
+        sections::table
+            .filter(sections::article_id.eq(article_id))
+            .filter(which),
+    )
+    .set((
+        sections::version.eq(sections::version + 1),
+        sections::updated_at.eq(now),
+    ))
+    .execute(conn)
+    .await
 }
 
 /// An asset changed (its alt text, file name or focal point): every article
@@ -619,17 +627,7 @@ pub(crate) async fn asset_changed(conn: &mut AsyncPgConnection, asset_id: Uuid, 
         let showing = section_items::table
             .filter(section_items::image_asset_id.eq(asset_id))
             .select(section_items::section_id);
-        diesel::update(
-            sections::table
-                .filter(sections::article_id.eq(article_id))
-                .filter(sections::id.eq_any(showing)),
-        )
-        .set((
-            sections::version.eq(sections::version + 1),
-            sections::updated_at.eq(now),
-        ))
-        .execute(conn)
-        .await?;
+        bump_sections(conn, article_id, Box::new(sections::id.eq_any(showing)), now).await?;
         let change = Change {
             was_published: Some(article.status == super::kinds::ArticleStatus::Published.as_str()),
             ..Change::new("replace", "article")

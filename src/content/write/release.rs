@@ -10,8 +10,8 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::translate::{Texts, TranslationOf, put_texts_in};
-use super::{Actor, lock_article, put_article_in, put_section_in};
+use super::translate::{Texts, TranslationOf};
+use super::{Actor, Put, Target, lock_article, put_in};
 use crate::content::error::{Error, Precondition, ReleaseConflict, Resource};
 use crate::content::kinds::SectionKind;
 use crate::content::locales::Locales;
@@ -246,6 +246,11 @@ async fn apply(
 /// Applies one staged change through the live write code.
 async fn apply_one(conn: &mut AsyncPgConnection, item: &Staged, locales: &Locales, actor: &Actor) -> Result<(), Error> {
     let kind = parse_kind(item.kind.as_deref())?;
+    let target = |precondition| Target {
+        slug: &item.slug,
+        precondition,
+        actor,
+    };
     if let Some(locale) = &item.locale {
         if locales.get(locale).is_none_or(|found| found.default) {
             return Err(Error::ReleaseUnappliable {
@@ -261,7 +266,7 @@ async fn apply_one(conn: &mut AsyncPgConnection, item: &Staged, locales: &Locale
             locales,
             body: &item.body,
         };
-        put_texts_in(conn, &item.slug, texts, Precondition::Any, actor).await?;
+        put_in(conn, target(Precondition::Any), Put::Texts(texts)).await?;
         return Ok(());
     }
     match kind {
@@ -269,7 +274,7 @@ async fn apply_one(conn: &mut AsyncPgConnection, item: &Staged, locales: &Locale
             // A new article staged whole does not exist yet (its base version is null).
             let exists = lock_article(conn, &item.slug).await?.is_some();
             let input = input::parse_article(&item.body, &item.slug).map_err(Error::Invalid)?;
-            put_article_in(conn, &item.slug, input, any_or_absent(exists), actor).await?;
+            put_in(conn, target(any_or_absent(exists)), Put::Article(input)).await?;
         }
         Some(kind) => {
             let exists = match lock_article(conn, &item.slug).await? {
@@ -277,7 +282,7 @@ async fn apply_one(conn: &mut AsyncPgConnection, item: &Staged, locales: &Locale
                 None => false,
             };
             let input = input::parse_section(&item.body, kind).map_err(Error::Invalid)?;
-            put_section_in(conn, &item.slug, input, any_or_absent(exists), actor).await?;
+            put_in(conn, target(any_or_absent(exists)), Put::Section(input)).await?;
         }
     }
     Ok(())

@@ -5,14 +5,13 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use serde_json::Value;
-use uuid::Uuid;
 
 use super::record::{Change, finish};
-use super::{Actor, Written, article_not_found, lock_article};
+use super::{Actor, Target, Written, article_not_found, bump_sections, lock_article, nothing_written};
 use crate::content::error::{Error, Precondition, Resource};
 use crate::content::kinds::SectionKind;
 use crate::content::locales::Locales;
@@ -63,134 +62,108 @@ pub struct Texts<'a> {
 /// translation (its fallback's) is not one: it falls back. Texts that did not
 /// change keep their translation's age (an outdated one stays outdated); a
 /// write that changes nothing records nothing.
-pub(crate) async fn put_texts_in(
+pub(super) async fn put_texts_in(
     conn: &mut AsyncPgConnection,
-    slug: &str,
+    &Target {
+        slug,
+        ref precondition,
+        actor,
+    }: &Target<'_>,
+    article: ArticleRow,
     Texts {
         of,
         locale,
         locales,
         body,
     }: Texts<'_>,
-    precondition: Precondition,
-    actor: &Actor,
+    now: DateTime<Utc>,
 ) -> Result<Written, Error> {
-    {
-        let now = Utc::now();
-        let article = lock_article(conn, slug).await?.ok_or_else(|| article_not_found(slug))?;
-        let sections = store::load_sections(conn, article.id, None).await?;
-        let (stored, scope, resource, version) = part_of(slug, &article, &sections, of)?;
-        let texts = parse_texts(body, &stored, scope).map_err(Error::Invalid)?;
-        precondition.check(resource, version)?;
-        let defaults = default_texts(&article, &sections)?;
-        let existing: HashMap<String, String> = translations::table
-            .filter(translations::article_id.eq(article.id))
-            .filter(translations::locale.eq(locale))
-            .select((translations::key, translations::text))
-            .load::<(String, String)>(conn)
-            .await?
-            .into_iter()
-            .collect();
-        // What each text would be without this locale's own: a text sent as
-        // that (a read sent back, its fallbacks included) is no translation.
-        let chain = ReadLocale::new(locales, locale);
-        let beneath = load_texts(conn, &[article.id], &chain.beneath(), true, None)
-            .await?
-            .remove(&article.id)
-            .unwrap_or_default();
-        let mut changed: Vec<String> = Vec::new();
-        for (key, text) in texts {
-            let fallback = beneath.text_of(&key).or(defaults.get(&key).map(String::as_str));
-            let text = text.filter(|text| Some(text.as_str()) != fallback);
-            match (text, existing.get(&key)) {
-                (Some(text), Some(old)) if *old == text => {}
-                (Some(text), _) => {
-                    let source = source_hash(defaults.get(&key).map_or("", String::as_str));
-                    diesel::insert_into(translations::table)
-                        .values((
-                            translations::article_id.eq(article.id),
-                            translations::locale.eq(locale),
-                            translations::key.eq(&key),
-                            translations::text.eq(&text),
-                            translations::source_hash.eq(&source),
-                            translations::updated_at.eq(now),
-                        ))
-                        .on_conflict((translations::article_id, translations::locale, translations::key))
-                        .do_update()
-                        .set((
-                            translations::text.eq(&text),
-                            translations::source_hash.eq(&source),
-                            translations::updated_at.eq(now),
-                        ))
-                        .execute(conn)
-                        .await?;
-                    changed.push(key);
-                }
-                (None, Some(_)) => {
-                    diesel::delete(translations::table.find((article.id, locale, &key)))
-                        .execute(conn)
-                        .await?;
-                    changed.push(key);
-                }
-                (None, None) => {}
+    let sections = store::load_sections(conn, article.id, None).await?;
+    let (stored, scope, resource, version) = part_of(slug, &article, &sections, of)?;
+    let texts = parse_texts(body, &stored, scope).map_err(Error::Invalid)?;
+    precondition.check(resource, version)?;
+    let defaults = default_texts(&article, &sections)?;
+    let existing: HashMap<String, String> = translations::table
+        .filter(translations::article_id.eq(article.id))
+        .filter(translations::locale.eq(locale))
+        .select((translations::key, translations::text))
+        .load::<(String, String)>(conn)
+        .await?
+        .into_iter()
+        .collect();
+    // What each text would be without this locale's own: a text sent as
+    // that (a read sent back, its fallbacks included) is no translation.
+    let chain = ReadLocale::new(locales, locale);
+    let beneath = load_texts(conn, &[article.id], &chain.beneath(), true, None)
+        .await?
+        .remove(&article.id)
+        .unwrap_or_default();
+    let mut changed: Vec<String> = Vec::new();
+    for (key, text) in texts {
+        let fallback = beneath.text_of(&key).or(defaults.get(&key).map(String::as_str));
+        let text = text.filter(|text| Some(text.as_str()) != fallback);
+        match (text, existing.get(&key)) {
+            (Some(text), Some(old)) if *old == text => {}
+            (Some(text), _) => {
+                let source = source_hash(defaults.get(&key).map_or("", String::as_str));
+                diesel::insert_into(translations::table)
+                    .values((
+                        translations::article_id.eq(article.id),
+                        translations::locale.eq(locale),
+                        translations::key.eq(&key),
+                        translations::text.eq(&text),
+                        translations::source_hash.eq(&source),
+                        translations::updated_at.eq(now),
+                    ))
+                    .on_conflict((translations::article_id, translations::locale, translations::key))
+                    .do_update()
+                    .set((
+                        translations::text.eq(&text),
+                        translations::source_hash.eq(&source),
+                        translations::updated_at.eq(now),
+                    ))
+                    .execute(conn)
+                    .await?;
+                changed.push(key);
             }
+            (None, Some(_)) => {
+                diesel::delete(translations::table.find((article.id, locale, &key)))
+                    .execute(conn)
+                    .await?;
+                changed.push(key);
+            }
+            (None, None) => {}
         }
-        if changed.is_empty() {
-            return Ok(Written {
-                article,
-                sections,
-                created: false,
-            });
-        }
-        // The sections whose answer in this locale changed get a new version (and ETag).
-        let kinds: Vec<&str> = changed
-            .iter()
-            .filter_map(|key| key.split_once('.').map(|(kind, _)| kind))
-            .collect();
-        bump_sections(conn, article.id, &kinds, now).await?;
-        let (kind, item) = match of {
-            TranslationOf::Article => (None, None),
-            TranslationOf::Section(kind) => (Some(kind), None),
-            TranslationOf::Item(kind, id) => (Some(kind), Some(id)),
-        };
-        let target = match of {
-            TranslationOf::Article => "article",
-            TranslationOf::Section(_) => "section",
-            TranslationOf::Item(..) => "item",
-        };
-        let change = Change {
-            kind,
-            item,
-            locale: Some(locale.to_owned()),
-            ..Change::new("replace", target)
-        };
-        let (article, sections) = finish(conn, article.id, &article.summary, actor, change, now).await?;
-        Ok(Written {
-            article,
-            sections,
-            created: false,
-        })
     }
-}
-
-/// Gives the sections of `kinds` (all if `None`) of an article a new version.
-async fn bump_sections(
-    conn: &mut AsyncPgConnection,
-    article_id: Uuid,
-    kinds: &[&str],
-    now: chrono::DateTime<Utc>,
-) -> QueryResult<usize> {
-    diesel::update(
-        sections::table
-            .filter(sections::article_id.eq(article_id))
-            .filter(sections::kind.eq_any(kinds)),
-    )
-    .set((
-        sections::version.eq(sections::version + 1),
-        sections::updated_at.eq(now),
+    if changed.is_empty() {
+        return Ok(Written::new((article, sections), false));
+    }
+    // The sections whose answer in this locale changed get a new version (and ETag).
+    let kinds: Vec<&str> = changed
+        .iter()
+        .filter_map(|key| key.split_once('.').map(|(kind, _)| kind))
+        .collect();
+    bump_sections(conn, article.id, Box::new(sections::kind.eq_any(kinds)), now).await?;
+    let (kind, item) = match of {
+        TranslationOf::Article => (None, None),
+        TranslationOf::Section(kind) => (Some(kind), None),
+        TranslationOf::Item(kind, id) => (Some(kind), Some(id)),
+    };
+    let target = match of {
+        TranslationOf::Article => "article",
+        TranslationOf::Section(_) => "section",
+        TranslationOf::Item(..) => "item",
+    };
+    let change = Change {
+        kind,
+        item,
+        locale: Some(locale.to_owned()),
+        ..Change::new("replace", target)
+    };
+    Ok(Written::new(
+        finish(conn, article.id, &article.summary, actor, change, now).await?,
+        false,
     ))
-    .execute(conn)
-    .await
 }
 
 /// `PUT /v1/articles/{slug}/translations/{locale}`: publishes (or takes back
@@ -216,12 +189,7 @@ pub async fn put_status(
             .await
             .optional()?;
         if stored.as_deref().unwrap_or("draft") == status {
-            let sections = store::load_sections(conn, article.id, None).await?;
-            return Ok(Written {
-                article,
-                sections,
-                created: false,
-            });
+            return nothing_written(conn, article).await;
         }
         diesel::insert_into(article_locales::table)
             .values((
@@ -236,16 +204,14 @@ pub async fn put_status(
             .execute(conn)
             .await?;
         let kinds: Vec<&str> = SectionKind::ALL.iter().map(|kind| kind.as_str()).collect();
-        bump_sections(conn, article.id, &kinds, now).await?;
+        bump_sections(conn, article.id, Box::new(sections::kind.eq_any(kinds)), now).await?;
         let change = Change {
             locale: Some(locale.to_owned()),
             ..Change::new("replace", "article")
         };
-        let (article, sections) = finish(conn, article.id, &article.summary, &actor, change, now).await?;
-        Ok(Written {
-            article,
-            sections,
-            created: false,
-        })
+        Ok(Written::new(
+            finish(conn, article.id, &article.summary, &actor, change, now).await?,
+            false,
+        ))
     })
 }

@@ -11,7 +11,7 @@
 //   #/webhooks[/{id}]        webhook endpoints and deliveries (admin)
 
 import { ApiError, get, roleOf, session } from "./api.js";
-import { clearOldNews, field, h, replace, say, when } from "./dom.js";
+import { clearOldNews, field, formError, h, listTable, replace, say, showError, when } from "./dom.js";
 
 // The editor and every other screen load when first opened: the sign-in
 // screen and the list need only this module, api.js and dom.js.
@@ -32,7 +32,7 @@ function showChrome() {
 function signIn() {
   // Text, masked by the stylesheet: a password field would make browsers offer to store the token.
   const token = h("input", { type: "text", class: "secret", autocomplete: "off", autocapitalize: "off", spellcheck: "false", required: true });
-  const error = h("p", { class: "field-error", role: "alert", hidden: true });
+  const error = formError();
   const form = h("form", {
     class: "sign-in",
     "aria-labelledby": "sign-in-title",
@@ -41,9 +41,7 @@ function signIn() {
       const secret = token.value.trim();
       error.hidden = true;
       if (!secret) {
-        error.textContent = "Paste a token first.";
-        error.hidden = false;
-        token.focus();
+        showError(error, "Paste a token first.", token);
         return;
       }
       try {
@@ -55,11 +53,10 @@ function signIn() {
         await route();
         settleFocus();
       } catch (failure) {
-        error.textContent = failure.status === 401
+        const message = failure.status === 401
           ? "That token is not valid (unknown, expired or revoked)."
           : `Could not sign in: ${failure.message}`;
-        error.hidden = false;
-        token.focus();
+        showError(error, message, token);
       }
     },
   },
@@ -170,17 +167,9 @@ async function articles() {
       field("Author", author),
       field("Sort by", sort)),
     shown,
-    h("div", { class: "table-scroll" },
-      h("table", { class: "list" },
-        h("caption", {}, "Every article, drafts included"),
-        h("thead", {}, h("tr", {},
-          h("th", { scope: "col" }, "Title"),
-          h("th", { scope: "col" }, "Status"),
-          h("th", { scope: "col" }, "Author"),
-          h("th", { scope: "col" }, "Published on"),
-          h("th", { scope: "col" }, "Updated"),
-          h("th", { scope: "col", class: "num" }, "Minutes"))),
-        table)),
+    listTable("list", "Every article, drafts included",
+      ["Title", "Status", "Author", "Published on", "Updated", { text: "Minutes", class: "num" }],
+      table),
     more);
   // Articles staged in an open or scheduled release are marked "pending in …" (editors list releases).
   if (session.canEdit) {

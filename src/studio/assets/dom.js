@@ -31,6 +31,20 @@ function append(element, children) {
   }
 }
 
+/**
+ * A scrolling table of class `className` with its `caption`, a row of column
+ * headings (text, or `{ text, class }` for a classed one) and then `body`.
+ */
+export function listTable(className, caption, columns, body) {
+  const heading = (column) => typeof column === "string"
+    ? h("th", { scope: "col" }, column)
+    : h("th", { scope: "col", class: column.class }, column.text);
+  return h("div", { class: "table-scroll" }, h("table", { class: className },
+    h("caption", {}, caption),
+    h("thead", {}, h("tr", {}, columns.map(heading))),
+    body));
+}
+
 /** Replaces an element's children. */
 export function replace(element, ...children) {
   element.replaceChildren();
@@ -80,6 +94,33 @@ let counter = 0;
 export function uid(prefix = "f") {
   counter += 1;
   return `${prefix}-${counter}`;
+}
+
+/** Makes `element` take drops of `type` (a drag data type, or "Files"), highlighted while one is over it. */
+export function dropTarget(element, type, onDrop) {
+  element.addEventListener("dragover", (event) => {
+    if (!event.dataTransfer.types.includes(type)) return;
+    event.preventDefault();
+    element.classList.add("drop-target");
+  });
+  element.addEventListener("dragleave", () => element.classList.remove("drop-target"));
+  element.addEventListener("drop", (event) => {
+    event.preventDefault();
+    element.classList.remove("drop-target");
+    onDrop(event.dataTransfer);
+  });
+}
+
+/** A form's error line, hidden until `showError` fills it. */
+export function formError() {
+  return h("p", { class: "field-error", role: "alert", hidden: true });
+}
+
+/** Shows `message` in a form's `error` line (from `formError`), and moves focus to `control` if given. */
+export function showError(error, message, control) {
+  error.textContent = message;
+  error.hidden = false;
+  control?.focus();
 }
 
 /** A labelled input, textarea or select; `attributes` go to the control. */

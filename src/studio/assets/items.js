@@ -3,7 +3,7 @@
 // and drop. Focus follows the moved item and the move is announced.
 
 import { session } from "./api.js";
-import { h, replace, say, uid } from "./dom.js";
+import { dropTarget, h, replace, say, uid } from "./dom.js";
 import { KINDS, PHASES, PHASE_LABELS, emptyItem, keyOf } from "./model.js";
 import { ed, rerender } from "./editing.js";
 import { control, pointerOf } from "./fields.js";
@@ -67,6 +67,14 @@ function itemEditor(sectionIndex, itemIndex) {
   const base = ["sections", sectionIndex, "items", itemIndex];
   const headingId = uid("item");
   const editable = session.canEdit && !ed.locale;
+  // Up or down one place (to `to`; disabled at the end of the list).
+  const moveButton = (direction, to, text) => h("button", {
+    type: "button",
+    disabled: to < 0,
+    dataset: { focus: `item:${key}:${direction}` },
+    "aria-label": `Move ${spec.label.toLowerCase()} ${itemIndex + 1} ${direction}`,
+    onclick: () => moveItem(sectionIndex, itemIndex, to),
+  }, text);
   const li = h("li", {
     class: "item",
     dataset: { pointer: pointerOf(base), key },
@@ -81,20 +89,8 @@ function itemEditor(sectionIndex, itemIndex) {
         "aria-label": `Reorder ${spec.label.toLowerCase()} ${itemIndex + 1} (Alt+Arrow Up or Down)`,
         dataset: { focus: `item:${key}:handle` },
       }, "⠿"),
-      h("button", {
-        type: "button",
-        disabled: near.before < 0,
-        dataset: { focus: `item:${key}:up` },
-        "aria-label": `Move ${spec.label.toLowerCase()} ${itemIndex + 1} up`,
-        onclick: () => moveItem(sectionIndex, itemIndex, near.before),
-      }, "↑ Up"),
-      h("button", {
-        type: "button",
-        disabled: near.after < 0,
-        dataset: { focus: `item:${key}:down` },
-        "aria-label": `Move ${spec.label.toLowerCase()} ${itemIndex + 1} down`,
-        onclick: () => moveItem(sectionIndex, itemIndex, near.after),
-      }, "↓ Down"),
+      moveButton("up", near.before, "↑ Up"),
+      moveButton("down", near.after, "↓ Down"),
       h("button", {
         type: "button",
         class: "danger quiet",
@@ -142,17 +138,8 @@ function itemEditor(sectionIndex, itemIndex) {
       li.classList.add("dragging");
     });
     li.addEventListener("dragend", () => li.classList.remove("dragging"));
-    li.addEventListener("dragover", (event) => {
-      if (event.dataTransfer.types.includes("text/x-lamina-item")) {
-        event.preventDefault();
-        li.classList.add("drop-target");
-      }
-    });
-    li.addEventListener("dragleave", () => li.classList.remove("drop-target"));
-    li.addEventListener("drop", (event) => {
-      event.preventDefault();
-      li.classList.remove("drop-target");
-      const [fromSection, from] = (event.dataTransfer.getData("text/x-lamina-item") || "").split(":").map(Number);
+    dropTarget(li, "text/x-lamina-item", (data) => {
+      const [fromSection, from] = (data.getData("text/x-lamina-item") || "").split(":").map(Number);
       if (fromSection !== sectionIndex || !Number.isInteger(from) || !section.items[from]) return;
       // Dropped among another phase's items, it takes that phase.
       if (phased(spec) && section.items[from].phase !== item.phase) {

@@ -7,7 +7,7 @@
 // parts: thumbnails and the uploader.
 
 import { assetPath, del, get, imageData, put, session, uploadAsset } from "./api.js";
-import { confirmDialog, field, h, replace, say, when } from "./dom.js";
+import { confirmDialog, dropTarget, field, h, listTable, replace, say, when } from "./dom.js";
 import { clearErrors, lineBox, showFieldErrors } from "./fields.js";
 import { locales } from "./locale.js";
 import { imageChanges } from "./model.js";
@@ -115,17 +115,7 @@ export function uploader(onUploaded, label = "Upload images") {
   const zone = h("div", { class: "drop-zone" },
     field(label, input, "JPEG, PNG, WebP or GIF, up to 20 MB. Or drop image files here."),
     progress);
-  zone.addEventListener("dragover", (event) => {
-    if (!event.dataTransfer.types.includes("Files")) return;
-    event.preventDefault();
-    zone.classList.add("drop-target");
-  });
-  zone.addEventListener("dragleave", () => zone.classList.remove("drop-target"));
-  zone.addEventListener("drop", (event) => {
-    event.preventDefault();
-    zone.classList.remove("drop-target");
-    send([...event.dataTransfer.files]);
-  });
+  dropTarget(zone, "Files", (data) => send([...data.files]));
   return zone;
 }
 
@@ -220,18 +210,9 @@ async function list(main) {
     }),
     notice,
     shown,
-    h("div", { class: "table-scroll" },
-      h("table", { class: "list media-list" },
-        h("caption", {}, "Uploaded images, newest first"),
-        h("thead", {}, h("tr", {},
-          h("th", { scope: "col" }, "Image"),
-          h("th", { scope: "col" }, "File"),
-          h("th", { scope: "col", class: "num" }, "Size"),
-          h("th", { scope: "col" }, "Alt text"),
-          h("th", { scope: "col" }, "Used by"),
-          h("th", { scope: "col" }, "Uploaded"),
-          h("th", { scope: "col" }, "Actions"))),
-        rows)),
+    listTable("list media-list", "Uploaded images, newest first",
+      ["Image", "File", { text: "Size", class: "num" }, "Alt text", "Used by", "Uploaded", "Actions"],
+      rows),
     more);
   await fetchPage();
   draw();

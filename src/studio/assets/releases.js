@@ -3,7 +3,7 @@
 // see conflicts.
 
 import { articlePath, del, get, post, put } from "./api.js";
-import { confirmDialog, field, h, replace, say, uid, when } from "./dom.js";
+import { confirmDialog, field, h, listTable, replace, say, uid, when } from "./dom.js";
 import { KINDS, differences, toWrite } from "./model.js";
 import { diffText } from "./render.js";
 
@@ -75,14 +75,12 @@ async function list(main) {
     create,
     data.items.length === 0
       ? h("p", {}, "No releases yet.")
-      : h("div", { class: "table-scroll" }, h("table", { class: "list" },
-        h("caption", {}, "Every release, newest first"),
-        h("thead", {}, h("tr", {}, ["Title", "State", "Publishes at", "Staged"].map((t) => h("th", { scope: "col" }, t)))),
+      : listTable("list", "Every release, newest first", ["Title", "State", "Publishes at", "Staged"],
         h("tbody", {}, data.items.map((r) => h("tr", {},
           h("td", {}, h("a", { href: `#/releases/${r.id}` }, r.title)),
           h("td", {}, h("span", { class: `badge ${r.state}` }, r.state)),
           h("td", {}, r.published_at ? `published ${when(r.published_at)}` : when(r.publish_at)),
-          h("td", { class: "num" }, r.items.length)))))));
+          h("td", { class: "num" }, r.items.length))))));
 }
 
 async function detail(main, id) {

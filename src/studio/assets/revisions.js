@@ -2,7 +2,7 @@
 // revision and the current article, and restoring one (If-Match of the article).
 
 import { articlePath, get, post, session } from "./api.js";
-import { confirmDialog, h, replace, say, when } from "./dom.js";
+import { confirmDialog, h, listTable, replace, say, when } from "./dom.js";
 import { imageDiff } from "./media.js";
 import { ORDER_SEPARATOR, differences, toWrite } from "./model.js";
 import { diffText } from "./render.js";
@@ -166,10 +166,7 @@ export async function openRevisions(main, slug) {
   replace(main,
     h("p", { class: "crumbs" }, h("a", { href: "#/" }, "Articles"), " › ", h("a", { href: `#/a/${encodeURIComponent(slug)}` }, current.data.title), " › Revisions"),
     h("h1", {}, `Revisions of “${current.data.title}”`),
-    h("div", { class: "table-scroll" }, h("table", { class: "list" },
-      h("caption", {}, "Every write, newest first"),
-      h("thead", {}, h("tr", {}, ["When", "Who", "What", "Version", "Diff"].map((t) => h("th", { scope: "col" }, t)))),
-      list)),
+    listTable("list", "Every write, newest first", ["When", "Who", "What", "Version", "Diff"], list),
     more,
     detail);
   await load();

@@ -2,7 +2,7 @@
 // release stages, and taking an article out of a release again.
 
 import { articlePath, del, get, post, put } from "./api.js";
-import { field, h, say, uid, when } from "./dom.js";
+import { field, formError, h, say, showError, uid, when } from "./dom.js";
 import { keepKnownIds, toBody, toWrite } from "./model.js";
 import { busy, ed, updateCounts } from "./editing.js";
 import { clearErrors, showFieldErrors } from "./fields.js";
@@ -21,7 +21,7 @@ export function stageDialog() {
   const name = uid("release");
   const dialog = h("dialog", { class: "confirm staging", "aria-labelledby": titleId });
   const newTitle = h("input", { type: "text", id: uid("new-release"), autocomplete: "off" });
-  const error = h("p", { class: "field-error", role: "alert", hidden: true });
+  const error = formError();
   const preselected = ed.release?.id && open.some((r) => r.id === ed.release.id) ? ed.release.id : open[0]?.id || "new";
   const radio = (value, label, hint) => h("label", { class: "take" },
     h("input", { type: "radio", name, value, checked: value === preselected, onchange: () => { newBox.hidden = value !== "new"; } }),
@@ -39,9 +39,7 @@ export function stageDialog() {
     if (chosen === "new") {
       const title = newTitle.value.trim();
       if (!title) {
-        error.textContent = "Name the new release first.";
-        error.hidden = false;
-        newTitle.focus();
+        showError(error, "Name the new release first.", newTitle);
         return;
       }
       try {
@@ -49,8 +47,7 @@ export function stageDialog() {
         ed.releases = [...(ed.releases || []), data];
         releaseId = data.id;
       } catch (failure) {
-        error.textContent = `The release was not created: ${failure.message}`;
-        error.hidden = false;
+        showError(error, `The release was not created: ${failure.message}`);
         return;
       }
     }

@@ -4,7 +4,7 @@
 // LAMINA_TRASH_KEEP_DAYS (30 unless configured otherwise).
 
 import { articlePath, get, post } from "./api.js";
-import { h, replace, say, when } from "./dom.js";
+import { h, listTable, replace, say, when } from "./dom.js";
 
 export async function openTrash(main) {
   replace(main, h("h1", {}, "Trash"), h("p", { class: "loading" }, "Loading…"));
@@ -53,10 +53,7 @@ export async function openTrash(main) {
   replace(main,
     h("h1", {}, "Trash"),
     h("p", {}, "Deleted articles stay here, with their revisions, for 30 days (unless lamina is configured otherwise); restoring one brings it back as it was when it was deleted."),
-    h("div", { class: "table-scroll" }, h("table", { class: "list" },
-      h("caption", {}, "Deleted articles, most recently deleted first"),
-      h("thead", {}, h("tr", {}, ["Article", "Deleted", "By", "Restore"].map((t) => h("th", { scope: "col" }, t)))),
-      rows)),
+    listTable("list", "Deleted articles, most recently deleted first", ["Article", "Deleted", "By", "Restore"], rows),
     more);
   await load();
   if (rows.rows.length === 0) rows.append(h("tr", {}, h("td", { colspan: 4 }, "The trash is empty.")));

@@ -4,7 +4,7 @@
 // Server text is always rendered as text (h() never parses HTML).
 
 import { del, get, post, put, session } from "./api.js";
-import { confirmDialog, field, h, replace, say, when } from "./dom.js";
+import { confirmDialog, field, formError, h, listTable, replace, say, showError, when } from "./dom.js";
 
 const EVENTS = ["*", "article.created", "article.updated", "article.deleted", "article.published",
   "article.unpublished", "release.published", "release.failed"];
@@ -55,7 +55,7 @@ async function list(main, shown = null) {
   const url = h("input", { type: "url", required: true, autocomplete: "off", placeholder: "https://example.com/hooks" });
   const description = h("input", { type: "text", autocomplete: "off", maxlength: 500 });
   const boxes = EVENTS.map((event) => h("input", { type: "checkbox", value: event, checked: event === "*" }));
-  const error = h("p", { class: "field-error", role: "alert", hidden: true });
+  const error = formError();
   const create = h("form", {
     class: "webhook-form",
     "aria-label": "New webhook endpoint",
@@ -68,9 +68,7 @@ async function list(main, shown = null) {
         say(`Webhook endpoint created for ${created.url}.`);
         await list(main, secretBox(created.secret, `Secret of ${created.url}`));
       } catch (failure) {
-        error.textContent = `Not created: ${problemText(failure)}`;
-        error.hidden = false;
-        url.focus();
+        showError(error, `Not created: ${problemText(failure)}`, url);
       }
     },
   },
@@ -136,10 +134,8 @@ async function list(main, shown = null) {
   replace(main,
     h("h1", {}, "Webhooks"),
     shown,
-    h("div", { class: "table-scroll" }, h("table", { class: "list" },
-      h("caption", {}, "Webhook endpoints, oldest first"),
-      h("thead", {}, h("tr", {}, ["Endpoint", "Events", "State", "Actions"].map((t) => h("th", { scope: "col" }, t)))),
-      h("tbody", {}, rows.length ? rows : h("tr", {}, h("td", { colspan: 4 }, "No endpoints yet."))))),
+    listTable("list", "Webhook endpoints, oldest first", ["Endpoint", "Events", "State", "Actions"],
+      h("tbody", {}, rows.length ? rows : h("tr", {}, h("td", { colspan: 4 }, "No endpoints yet.")))),
     create);
   shown?.querySelector("input")?.focus();
 }
