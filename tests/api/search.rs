@@ -325,6 +325,98 @@ async fn a_german_text_is_found_in_german_once_its_translation_is_published() {
     assert_eq!(pointers(&reply.json()), ["/summary"], "{}", reply.json());
 }
 
+/// Rows of the search index that a rebuild from what is stored would not
+/// make, plus rows it would make that are missing, and the rows indexed.
+async fn index_drift(app: &crate::common::TestApp) -> (i64, i64) {
+    use diesel_async::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct Drift {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        drift: i64,
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        indexed: i64,
+    }
+    let drift: Drift = diesel::sql_query(
+        "WITH indexed AS (
+             SELECT article_id, locale, key, section_id, section_kind, item_id, field, pointer,
+                    rank_weight, public, published_on, text, document FROM search_texts
+         ), rebuilt AS (
+             SELECT a.id, f.*, to_tsvector(search_config(f.locale), f.text)
+               FROM articles a CROSS JOIN LATERAL search_texts_of(a.id) f
+         )
+         SELECT (SELECT count(*) FROM ((TABLE indexed EXCEPT TABLE rebuilt)
+                                       UNION ALL (TABLE rebuilt EXCEPT TABLE indexed)) d) AS drift,
+                (SELECT count(*) FROM indexed) AS indexed",
+    )
+    .get_result(&mut app.db.conn().await)
+    .await
+    .unwrap();
+    (drift.drift, drift.indexed)
+}
+
+/// A write re-indexes only the texts it changed; what is indexed after
+/// edits, reorders, a translation, publishing and a deletion is exactly what
+/// indexing everything again makes.
+#[actix_web::test]
+async fn the_index_after_writes_is_what_indexing_everything_makes() {
+    let (app, editor, service) = editing().await;
+    let (drift, indexed) = index_drift(&app).await;
+    assert_eq!(drift, 0);
+    assert!(indexed > 50, "{indexed} rows indexed");
+    let admin = app.token("admin", lamina::auth::Role::Admin).await;
+    put_as(
+        &service,
+        "/v1/locales/de",
+        &admin,
+        &json!({"name": "Deutsch", "fallback": null}),
+    )
+    .await
+    .assert_status(201);
+
+    // A heading changed and the items reversed: their pointers move.
+    let path = format!("{SEED}/sections/steps");
+    let read = get_as(&service, &path, &editor).await.json();
+    let mut items: Vec<Value> = read["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|item| json!({"id": item["id"], "title": item["title"], "body": item["body"]}))
+        .collect();
+    items.reverse();
+    let mut steps =
+        json!({"kind": "steps", "heading": "The steps, in a new order", "intro": read["intro"], "items": items});
+    put_over(&service, &path, &editor, &steps).await.assert_status(200);
+    assert_eq!(index_drift(&app).await.0, 0, "after the section PUT");
+
+    // A German summary, then published.
+    let mut german = get(&service, SEED).await.json();
+    german["summary"] = json!("Microneedling ist eine beliebte Behandlung für makellose Häute.");
+    let etag = write_in_locale(&service, &editor, "de", &german)
+        .await
+        .header("etag")
+        .unwrap()
+        .to_owned();
+    assert_eq!(index_drift(&app).await.0, 0, "after the translation");
+    publish_translation(&service, &editor, "de", &etag).await;
+    assert_eq!(index_drift(&app).await.0, 0, "after publishing it");
+
+    // An item removed, and a new article.
+    steps["items"].as_array_mut().unwrap().pop();
+    put_over(&service, &path, &editor, &steps).await.assert_status(200);
+    let created = write_as(
+        &service,
+        Method::PUT,
+        "/v1/articles/zebra-care",
+        &editor,
+        &article("Zebra care", "draft", "Brush daily."),
+    )
+    .await;
+    created.assert_status(201);
+    let (drift, after) = index_drift(&app).await;
+    assert_eq!(drift, 0, "after an item removal and a new article");
+    assert!(after > indexed, "{after} rows indexed, {indexed} before");
+}
+
 #[actix_web::test]
 async fn kinds_filter_and_facets_agree_and_paging_returns_each_hit_once() {
     let (_app, service) = serving().await;
