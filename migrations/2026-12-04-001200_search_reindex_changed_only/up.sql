@@ -10,7 +10,7 @@
 
 -- The index rows (all but the document) of one article, from what is
 -- stored: every text of the default locale and every translation.
-CREATE FUNCTION search_texts_of(target uuid)
+CREATE OR REPLACE FUNCTION search_texts_of(target uuid)
 RETURNS TABLE (locale text, key text, section_id uuid, section_kind text, item_id uuid, field text,
                pointer text, rank_weight smallint, public boolean, published_on date, text text)
 LANGUAGE plpgsql STABLE AS $$
