@@ -282,35 +282,37 @@ impl Framing {
 
     /// Whether the current (long) line is a header that decides framing.
     fn framing_line(&self) -> bool {
-        let lower = self.line.to_ascii_lowercase();
         [&b"content-length"[..], b"transfer-encoding", b"upgrade"]
             .iter()
-            .any(|name| lower.starts_with(name))
+            .any(|name| self.line[..name.len()].eq_ignore_ascii_case(name))
     }
 
     fn header_line(&mut self, line: &[u8]) {
         let Some(colon) = line.iter().position(|&byte| byte == b':') else {
             return;
         };
-        let name = line[..colon].to_ascii_lowercase();
-        let value = std::str::from_utf8(&line[colon + 1..]).map(str::trim);
-        match name.as_slice() {
-            b"transfer-encoding" => {
-                self.head.transfer_encodings += 1;
-                match value {
-                    Ok(value) if value.eq_ignore_ascii_case("chunked") => self.head.chunked = true,
-                    Ok(value) if value.eq_ignore_ascii_case("identity") => {}
-                    _ => self.head.unfollowed = true,
-                }
+        // Compared without case and without a lowered copy, the value read
+        // only for the framing headers (every header line of every request
+        // comes here).
+        let name = &line[..colon];
+        let value = || std::str::from_utf8(&line[colon + 1..]).map(str::trim);
+        if name.eq_ignore_ascii_case(b"transfer-encoding") {
+            self.head.transfer_encodings += 1;
+            match value() {
+                Ok(value) if value.eq_ignore_ascii_case("chunked") => self.head.chunked = true,
+                Ok(value) if value.eq_ignore_ascii_case("identity") => {}
+                _ => self.head.unfollowed = true,
             }
-            b"content-length" => match value.ok().and_then(|value| value.parse::<u64>().ok()) {
+        } else if name.eq_ignore_ascii_case(b"content-length") {
+            let value = value();
+            match value.ok().and_then(|value| value.parse::<u64>().ok()) {
                 Some(length) if self.head.content_length.is_none() && !value.is_ok_and(|v| v.starts_with('+')) => {
                     self.head.content_length = Some(length)
                 }
                 _ => self.head.unfollowed = true,
-            },
-            b"upgrade" => self.head.unfollowed = true,
-            _ => {}
+            }
+        } else if name.eq_ignore_ascii_case(b"upgrade") {
+            self.head.unfollowed = true;
         }
     }
 
