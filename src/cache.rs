@@ -59,6 +59,15 @@ impl Coding {
     }
 }
 
+/// One of a representation's bodies: as it is, or pre-compressed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Variant {
+    /// The body as it is.
+    Identity,
+    /// The body pre-compressed.
+    Encoded(Coding),
+}
+
 /// A serialized read response with its validators, ready to send many times.
 #[derive(Debug, Clone)]
 pub struct Representation {
@@ -149,6 +158,28 @@ impl Representation {
         }
     }
 
+    /// Which of this representation's bodies `bytes` is (the very bytes, not a copy).
+    pub fn variant_of(&self, bytes: &Bytes) -> Option<Variant> {
+        let same = |held: &Bytes| held.as_ptr() == bytes.as_ptr() && held.len() == bytes.len();
+        if same(&self.body) {
+            Some(Variant::Identity)
+        } else if self.brotli.as_ref().is_some_and(same) {
+            Some(Variant::Encoded(Coding::Brotli))
+        } else if self.gzip.as_ref().is_some_and(same) {
+            Some(Variant::Encoded(Coding::Gzip))
+        } else {
+            None
+        }
+    }
+
+    /// The body `variant` names, if this representation has it.
+    pub fn variant(&self, variant: Variant) -> Option<&Bytes> {
+        match variant {
+            Variant::Identity => Some(&self.body),
+            Variant::Encoded(coding) => self.encoded(coding),
+        }
+    }
+
     /// The `ETag` header value.
     pub fn etag_header(&self) -> &HeaderValue {
         &self.etag_header
@@ -197,6 +228,16 @@ impl EntryData {
     fn group_unchanged(&self) -> bool {
         self.group.load(Ordering::Acquire) == self.group_generation
     }
+}
+
+/// Which entry of the cache answered a read: its key, and the entry itself
+/// (weakly: an evicted entry's bytes are freed), for
+/// [`RepresentationCache::repeat`]. A cache hit leaves it in the request's
+/// extensions for the fast path of repeated requests (`crate::repeat`).
+#[derive(Clone)]
+pub struct Answered {
+    key: String,
+    entry: Weak<EntryData>,
 }
 
 /// Weighs an entry by the bytes it holds.
@@ -307,15 +348,53 @@ impl RepresentationCache {
     /// The current representation of `key`, counting the hit or miss (the
     /// entry checks its own group's counter).
     pub fn get(&self, key: &str) -> Option<Arc<Representation>> {
-        let found = self.entries.as_ref().and_then(|entries| {
-            let entry = entries.get(key)?;
-            let current =
-                self.is_fresh() && entry.epoch == self.epoch.load(Ordering::Acquire) && entry.group_unchanged();
-            current.then(|| entry.representation.clone())
-        });
+        self.get_entry(key).map(|entry| entry.representation.clone())
+    }
+
+    /// The current entry of `key`, counting the hit or miss.
+    fn get_entry(&self, key: &str) -> Option<Entry> {
+        let found = self.current_entry(key);
         let counter = if found.is_some() { &self.hits } else { &self.misses };
         counter.fetch_add(1, Ordering::Relaxed);
         found
+    }
+
+    /// The current entry of `key`, if any, counting nothing.
+    fn current_entry(&self, key: &str) -> Option<Entry> {
+        let entry = self.entries.as_ref()?.get(key)?;
+        let current = self.is_fresh() && entry.epoch == self.epoch.load(Ordering::Acquire) && entry.group_unchanged();
+        current.then_some(entry)
+    }
+
+    /// As [`get`](Self::get), also saying which entry answered (see
+    /// [`Answered`]); a miss hands `key` back.
+    pub fn get_answered(&self, key: String) -> Result<(Arc<Representation>, Answered), String> {
+        let Some(entry) = self.get_entry(&key) else {
+            return Err(key);
+        };
+        let answered = Answered {
+            key,
+            entry: Arc::downgrade(&entry),
+        };
+        Ok((entry.representation.clone(), answered))
+    }
+
+    /// The representation of the entry `answered` names, current or not,
+    /// if it is still held (by the cache or a response).
+    pub fn peek_answered(&self, answered: &Answered) -> Option<Arc<Representation>> {
+        answered.entry.upgrade().map(|entry| entry.representation.clone())
+    }
+
+    /// The representation `answered` named, if it is still what [`get`](Self::get)
+    /// would answer (the current entry of its key, the very same one),
+    /// counting the hit; `None` otherwise, counting nothing.
+    pub fn repeat(&self, answered: &Answered) -> Option<Arc<Representation>> {
+        let entry = self.current_entry(&answered.key)?;
+        if !std::ptr::eq(Arc::as_ptr(&entry), answered.entry.as_ptr()) {
+            return None;
+        }
+        self.hits.fetch_add(1, Ordering::Relaxed);
+        Some(entry.representation.clone())
     }
 
     /// Taken before reading the database, to pass to [`insert`](Self::insert).

@@ -122,8 +122,16 @@ impl Framing {
                     }
                 }
                 State::Head => {
-                    self.head_byte(bytes[at]);
-                    at += 1;
+                    // The bytes of a line up to its end in bulk, the end byte by byte.
+                    let rest = &bytes[at..];
+                    let end = rest.iter().position(|&byte| byte == b'\n').unwrap_or(rest.len());
+                    if end > 0 {
+                        self.head_run(&rest[..end]);
+                        at += end;
+                    } else {
+                        self.head_byte(bytes[at]);
+                        at += 1;
+                    }
                 }
                 State::Chunked(chunk) => match self.chunk_byte(chunk, bytes[at]) {
                     Some(next) => {
@@ -203,6 +211,24 @@ impl Framing {
         Some(State::Chunked(next))
     }
 
+    /// Bytes of a request head with no line end among them: what
+    /// [`head_byte`](Self::head_byte) does for each, at once.
+    fn head_run(&mut self, run: &[u8]) {
+        if self.head.bytes + run.len() > HEAD_MAX {
+            self.state = State::Off;
+            return;
+        }
+        self.head.bytes += run.len();
+        for &byte in &run[run.len().saturating_sub(16)..] {
+            self.recent = (self.recent << 8) | u128::from(byte);
+        }
+        if self.line_len < LINE_KEEP {
+            let keep = (LINE_KEEP - self.line_len).min(run.len());
+            self.line[self.line_len..self.line_len + keep].copy_from_slice(&run[..keep]);
+        }
+        self.line_len += run.len();
+    }
+
     /// One byte of a request head.
     fn head_byte(&mut self, byte: u8) {
         self.head.bytes += 1;
@@ -256,35 +282,37 @@ impl Framing {
 
     /// Whether the current (long) line is a header that decides framing.
     fn framing_line(&self) -> bool {
-        let lower = self.line.to_ascii_lowercase();
         [&b"content-length"[..], b"transfer-encoding", b"upgrade"]
             .iter()
-            .any(|name| lower.starts_with(name))
+            .any(|name| self.line[..name.len()].eq_ignore_ascii_case(name))
     }
 
     fn header_line(&mut self, line: &[u8]) {
         let Some(colon) = line.iter().position(|&byte| byte == b':') else {
             return;
         };
-        let name = line[..colon].to_ascii_lowercase();
-        let value = std::str::from_utf8(&line[colon + 1..]).map(str::trim);
-        match name.as_slice() {
-            b"transfer-encoding" => {
-                self.head.transfer_encodings += 1;
-                match value {
-                    Ok(value) if value.eq_ignore_ascii_case("chunked") => self.head.chunked = true,
-                    Ok(value) if value.eq_ignore_ascii_case("identity") => {}
-                    _ => self.head.unfollowed = true,
-                }
+        // Compared without case and without a lowered copy, the value read
+        // only for the framing headers (every header line of every request
+        // comes here).
+        let name = &line[..colon];
+        let value = || std::str::from_utf8(&line[colon + 1..]).map(str::trim);
+        if name.eq_ignore_ascii_case(b"transfer-encoding") {
+            self.head.transfer_encodings += 1;
+            match value() {
+                Ok(value) if value.eq_ignore_ascii_case("chunked") => self.head.chunked = true,
+                Ok(value) if value.eq_ignore_ascii_case("identity") => {}
+                _ => self.head.unfollowed = true,
             }
-            b"content-length" => match value.ok().and_then(|value| value.parse::<u64>().ok()) {
+        } else if name.eq_ignore_ascii_case(b"content-length") {
+            let value = value();
+            match value.ok().and_then(|value| value.parse::<u64>().ok()) {
                 Some(length) if self.head.content_length.is_none() && !value.is_ok_and(|v| v.starts_with('+')) => {
                     self.head.content_length = Some(length)
                 }
                 _ => self.head.unfollowed = true,
-            },
-            b"upgrade" => self.head.unfollowed = true,
-            _ => {}
+            }
+        } else if name.eq_ignore_ascii_case(b"upgrade") {
+            self.head.unfollowed = true;
         }
     }
 
@@ -359,6 +387,22 @@ mod tests {
         // A second request's body, after a well-formed first one.
         let first = "PUT /x HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}";
         assert_eq!(stop(&[first, HEAD, "1x\r\n"]), Some(first.len() + at("1")));
+    }
+
+    #[test]
+    fn whole_and_byte_by_byte_agree() {
+        let long_header = format!("X-Long: {}\r\n", "v".repeat(200));
+        for case in [
+            format!("{HEAD}zz\r\n"),
+            format!("{HEAD}5\r\nhello\r\n0\r\n\rX"),
+            format!("PUT /x HTTP/1.1\r\n{long_header}Transfer-Encoding: chunked\r\n\r\n1x\r\n"),
+            format!("PUT /x HTTP/1.1\r\n{long_header}Content-Length: 2\r\n\r\n{{}}{HEAD}q\r\n"),
+            "PUT /x HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n".to_owned(),
+        ] {
+            let bytes: Vec<String> = case.chars().map(String::from).collect();
+            let parts: Vec<&str> = bytes.iter().map(String::as_str).collect();
+            assert_eq!(stop(&[&case]), stop(&parts), "{case:?}");
+        }
     }
 
     #[test]

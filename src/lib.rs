@@ -16,6 +16,7 @@ pub mod media;
 pub mod metrics;
 pub mod openapi;
 pub mod releases;
+pub mod repeat;
 pub mod request_id;
 pub mod routes;
 pub mod server;
@@ -186,6 +187,8 @@ pub fn build_app(
 > {
     let cors = cors(&state.cors_origins);
     let metrics = state.metrics.clone();
+    // Per worker: the application is built on each worker's thread.
+    let repeats = std::rc::Rc::new(repeat::Repeats::new(state.cache.clone(), state.locales.clone()));
     let app = App::new().app_data(web::Data::new(state));
     let (app, api) = api_app(app).split_for_parts();
     let route_table = routes::RouteTable::from_openapi(&api);
@@ -226,17 +229,33 @@ pub fn build_app(
         // Outermost: the request id, metrics, the access log, problem+json for
         // what CORS refuses; and HEAD, which is GET without the body, routed
         // as GET (actix drops the body; logs and metrics still say HEAD).
+        // A repeat of a request the representation cache answered is answered
+        // here again while that answer holds (`repeat`), with the same id,
+        // metrics and access line.
         .wrap_fn(move |mut req, srv| {
-            let id = request_id::assign(&req);
+            let id = request_id::of(&req);
             let (started, method) = metrics::start(&req);
             let head = req.method() == Method::HEAD;
             if head {
                 req.head_mut().method = Method::GET;
             }
             let metrics = metrics.clone();
-            let response = actix_web::dev::Service::call(srv, req);
+            let repeats = repeats.clone();
+            let call = match repeats.answer(&req, method) {
+                Some((response, series)) => Ok((ServiceResponse::new(req.into_parts().0, response), Some(series))),
+                None => {
+                    request_id::attach(&req, &id);
+                    Err(actix_web::dev::Service::call(srv, req))
+                }
+            };
             async move {
-                let mut response = response.await?.map_into_boxed_body();
+                let (mut response, series) = match call {
+                    Ok(repeated) => repeated,
+                    Err(response) => {
+                        let response = response.await?.map_into_boxed_body();
+                        (repeats.remember(response, method, &metrics), None)
+                    }
+                };
                 let refused = response
                     .response()
                     .error()
@@ -249,7 +268,10 @@ pub fn build_app(
                     response = response.into_response(problem);
                 }
                 let elapsed = started.elapsed();
-                metrics.observe(&response, method, elapsed);
+                match &series {
+                    Some(series) => metrics::observe_in(series, elapsed),
+                    None => metrics.observe(&response, method, elapsed),
+                }
                 if logging::access_enabled() {
                     log_access(&response, head, elapsed, &id);
                 }

@@ -95,7 +95,13 @@ pub fn method_label(method: &actix_web::http::Method) -> &'static str {
 
 /// The series a request is counted in: its counter and latency histogram
 /// (handles share the family's values).
-type Series = (Counter, Histogram);
+pub type Series = (Counter, Histogram);
+
+/// Counts a finished request in `series` (from [`Metrics::series`]).
+pub fn observe_in(series: &Series, elapsed: Duration) {
+    series.0.inc();
+    series.1.observe(elapsed.as_secs_f64());
+}
 
 /// A request's series key: the [`Metrics`] it belongs to, route, method, status.
 type SeriesKey = (u64, String, &'static str, u16);
@@ -234,7 +240,7 @@ impl Metrics {
     }
 
     /// The series of a route, method and status, made if new.
-    fn series(&self, route: &str, method: &'static str, status: u16) -> Series {
+    pub fn series(&self, route: &str, method: &'static str, status: u16) -> Series {
         let latency = self
             .latency
             .get_or_create(&RouteLabels {

@@ -12,6 +12,8 @@ use uuid::Uuid;
 
 /// The header carrying the id.
 pub const HEADER: &str = "x-request-id";
+/// The header's name, made once (parsing the name per request costs).
+pub const NAME: HeaderName = HeaderName::from_static(HEADER);
 /// Longest id accepted from a client.
 pub const MAX_LEN: usize = 128;
 
@@ -37,22 +39,25 @@ pub fn generate() -> String {
     id
 }
 
-/// Gives the request its id (the client's, if acceptable) and returns it.
-pub fn assign(req: &ServiceRequest) -> String {
+/// The request's id: the client's, if acceptable, or a new one.
+pub fn of(req: &ServiceRequest) -> String {
     let given = req
         .headers()
-        .get(HeaderName::from_static(HEADER))
+        .get(NAME)
         .and_then(|value| value.to_str().ok())
         .filter(|id| acceptable(id));
-    let id = given.map_or_else(generate, str::to_owned);
-    req.extensions_mut().insert(RequestId(id.clone()));
-    id
+    given.map_or_else(generate, str::to_owned)
+}
+
+/// Gives the request its id (from [`of`]), for handlers and problem documents.
+pub fn attach(req: &ServiceRequest, id: &str) {
+    req.extensions_mut().insert(RequestId(id.to_owned()));
 }
 
 /// Puts the id on the response (its bytes become the header value, uncopied).
 pub fn echo<B>(response: &mut ServiceResponse<B>, id: String) {
     if let Ok(value) = HeaderValue::from_maybe_shared(actix_web::web::Bytes::from(id)) {
-        response.headers_mut().insert(HeaderName::from_static(HEADER), value);
+        response.headers_mut().insert(NAME, value);
     }
 }
 

@@ -307,7 +307,14 @@ pub struct ProblemIo<T> {
     /// starts: a request (head, body and handling) must be answered within
     /// `request_time`. actix-http times only a connection's first head, so
     /// without this a client could trickle a second request forever.
-    request_deadline: Option<Pin<Box<tokio::time::Sleep>>>,
+    request_due: Option<tokio::time::Instant>,
+    /// The connection's one timer for [`Self::request_due`], made at its
+    /// first request and never due later than the current request's
+    /// deadline: when it fires early (it was set for an earlier request) it
+    /// is moved to the current deadline. So a keep-alive connection does
+    /// not register and cancel a timer per request, only about once per
+    /// `request_time`.
+    request_timer: Option<Pin<Box<tokio::time::Sleep>>>,
     request_time: Duration,
     /// Set while a write is blocked (the client does not read): it must
     /// progress within [`WRITE_STALL`].
@@ -329,7 +336,8 @@ impl<T> ProblemIo<T> {
             inner,
             pending: Vec::new(),
             sent: 0,
-            request_deadline: None,
+            request_due: None,
+            request_timer: None,
             request_time,
             write_deadline: None,
             framing: crate::framing::Framing::default(),
@@ -356,16 +364,58 @@ fn watch_stall<R>(
     outcome
 }
 
-/// `TimedOut` once `deadline` has passed (registering the waker until then).
-fn expired(deadline: &mut Option<Pin<Box<tokio::time::Sleep>>>, cx: &mut Context<'_>, what: &str) -> io::Result<()> {
-    let passed = deadline
-        .as_mut()
-        .is_some_and(|sleep| sleep.as_mut().poll(cx).is_ready());
-    if passed {
-        log::debug!("closing a connection: {what}");
-        return Err(io::Error::new(io::ErrorKind::TimedOut, what.to_owned()));
+/// `TimedOut` once `due` has passed; until then `timer` (due no later than
+/// `due`) is kept registered with the waker, and moved to `due` when it
+/// fires early.
+fn expired(
+    due: Option<tokio::time::Instant>,
+    timer: &mut Option<Pin<Box<tokio::time::Sleep>>>,
+    cx: &mut Context<'_>,
+    what: &str,
+) -> io::Result<()> {
+    let (Some(due), Some(timer)) = (due, timer.as_mut()) else {
+        return Ok(());
+    };
+    if timer.as_mut().poll(cx).is_pending() {
+        return Ok(());
     }
-    Ok(())
+    if tokio::time::Instant::now() < due {
+        // Set for an earlier request: wait on for this one.
+        timer.as_mut().reset(due);
+        let _ = timer.as_mut().poll(cx);
+        return Ok(());
+    }
+    log::debug!("closing a connection: {what}");
+    Err(io::Error::new(io::ErrorKind::TimedOut, what.to_owned()))
+}
+
+/// Starts the deadline of a request whose first bytes just arrived: `due`
+/// from now, on the connection's `timer` (made now if it has none; moved
+/// only if it is not still set for an earlier, sooner deadline).
+fn start_deadline(
+    request_time: Duration,
+    timer: &mut Option<Pin<Box<tokio::time::Sleep>>>,
+    cx: &mut Context<'_>,
+) -> tokio::time::Instant {
+    let now = tokio::time::Instant::now();
+    // Far in the future (30 years) for a request time that overflows.
+    let due = now
+        .checked_add(request_time)
+        .unwrap_or_else(|| now + Duration::from_secs(86400 * 365 * 30));
+    match timer {
+        Some(timer) if !timer.is_elapsed() => {}
+        Some(timer) => {
+            timer.as_mut().reset(due);
+            // Registers the waker, so an idle trickle is still cut off.
+            let _ = timer.as_mut().poll(cx);
+        }
+        None => {
+            let mut made = Box::pin(tokio::time::sleep_until(due));
+            let _ = made.as_mut().poll(cx);
+            *timer = Some(made);
+        }
+    }
+    due
 }
 
 impl<T: AsyncWrite + Unpin> ProblemIo<T> {
@@ -389,7 +439,12 @@ impl<T: AsyncWrite + Unpin> ProblemIo<T> {
 impl<T: AsyncRead + Unpin> AsyncRead for ProblemIo<T> {
     fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
         let this = &mut *self;
-        expired(&mut this.request_deadline, cx, "a request was not answered in time")?;
+        expired(
+            this.request_due,
+            &mut this.request_timer,
+            cx,
+            "a request was not answered in time",
+        )?;
         if this.framing.broken() {
             // The end of the stream: actix-http answers the request with a
             // body that ended early instead of dropping the connection.
@@ -403,11 +458,8 @@ impl<T: AsyncRead + Unpin> AsyncRead for ProblemIo<T> {
             log::debug!("a malformed chunked body: the request's stream ends before it");
             buf.set_filled(before + at);
         }
-        if buf.filled().len() > before && this.request_deadline.is_none() {
-            let mut deadline = Box::pin(tokio::time::sleep(this.request_time));
-            // Registers the waker, so an idle trickle is still cut off.
-            let _ = deadline.as_mut().poll(cx);
-            this.request_deadline = Some(deadline);
+        if buf.filled().len() > before && this.request_due.is_none() {
+            this.request_due = Some(start_deadline(this.request_time, &mut this.request_timer, cx));
         }
         read
     }
@@ -417,7 +469,7 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for ProblemIo<T> {
     fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
         let this = &mut *self;
         // A response is under way: its request is answered.
-        this.request_deadline = None;
+        this.request_due = None;
         let written = this.poll_write_inner(cx, buf);
         watch_stall(&mut this.write_deadline, cx, written)
     }

@@ -11,7 +11,7 @@ use actix_web::http::header::{
     self, AcceptEncoding, Encoding, Header as _, HeaderName, HeaderValue, IfModifiedSince, IfNoneMatch, Preference,
     Quality,
 };
-use actix_web::{HttpRequest, HttpResponse};
+use actix_web::{HttpMessage as _, HttpRequest, HttpResponse};
 use futures_util::future::Either;
 
 use crate::AppState;
@@ -212,10 +212,18 @@ where
     Fut: Future<Output = Result<Representation, AppError>> + 'a,
 {
     let public = !reader.is_authenticated();
-    if public && let Some(representation) = state.cache.get(&key) {
-        return Either::Left(ready(Ok(respond(req, &representation, &state.cache_policy, false))));
+    if !public {
+        return Either::Right(Box::pin(build_and_keep(state, req, public, group, key, build)));
     }
-    Either::Right(Box::pin(build_and_keep(state, req, public, group, key, build)))
+    match state.cache.get_answered(key) {
+        Ok((representation, answered)) => {
+            // For the fast path of repeats (`crate::repeat`): this answer
+            // holds while this entry is current.
+            req.extensions_mut().insert(answered);
+            Either::Left(ready(Ok(respond(req, &representation, &state.cache_policy, false))))
+        }
+        Err(key) => Either::Right(Box::pin(build_and_keep(state, req, public, group, key, build))),
+    }
 }
 
 /// The miss path of [`cached`].

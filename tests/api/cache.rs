@@ -229,3 +229,113 @@ async fn a_stalled_notification_connection_stops_serving_the_cache_within_100_ms
     }
     drop(stopped);
 }
+
+/// The series of the article route counted by `/metrics` for `method` and `status`.
+async fn article_requests<S: crate::common::TestService<B>, B: actix_web::body::MessageBody>(
+    service: &S,
+    method: &str,
+    status: u16,
+) -> u64 {
+    let text = String::from_utf8(get(service, "/metrics").await.body).unwrap();
+    let series =
+        format!(r#"lamina_http_requests_total{{route="/v1/articles/{{slug}}",method="{method}",status="{status}"}} "#);
+    text.lines()
+        .find_map(|line| line.strip_prefix(&series))
+        .map_or(0, |count| count.trim().parse().unwrap())
+}
+
+/// Repeats of a cached read are answered in front of the application
+/// (`lamina::repeat`): each repeat is answered exactly as the first, headers
+/// and body, with its own request id, counted in metrics and as a cache
+/// hit; requests differing in any header are answered on their own; and a
+/// write is seen at once.
+#[actix_web::test]
+async fn repeated_reads_are_answered_alike_and_see_writes_at_once() {
+    use actix_web::http::Method;
+    let (_app, token, state, service) = editing_node().await;
+    wait_until_subscribed(&state).await;
+    let path = SEED.to_owned();
+    let first = get(&service, &path).await;
+    let etag = first.header("etag").unwrap().to_owned();
+    // The pre-compressed variants replace the entry once made: wait for them.
+    while state.cache.compressing() > 0 {
+        actix_web::rt::time::sleep(Duration::from_millis(5)).await;
+    }
+    let variants: Vec<(Method, Vec<(&str, &str)>)> = vec![
+        (Method::GET, vec![]),
+        (Method::GET, vec![("Accept-Encoding", "gzip, deflate, br")]),
+        (Method::GET, vec![("Accept-Encoding", "gzip")]),
+        (Method::GET, vec![("If-None-Match", etag.as_str())]),
+        (Method::GET, vec![("Origin", "https://front.example")]),
+        (Method::GET, vec![("Accept-Language", "de, en;q=0.5")]),
+        (Method::HEAD, vec![]),
+    ];
+    let mut answers = Vec::new();
+    for (method, headers) in &variants {
+        let get_before = article_requests(&service, method.as_str(), 200).await;
+        let not_modified_before = article_requests(&service, method.as_str(), 304).await;
+        let mut replies = Vec::new();
+        for n in 0..3 {
+            let (hits, misses) = state.cache.counts();
+            let mut request = actix_web::test::TestRequest::default()
+                .method(method.clone())
+                .uri(&path)
+                .insert_header(("X-Request-Id", format!("repeat-{n}")));
+            for header in headers {
+                request = request.insert_header(*header);
+            }
+            let reply = crate::common::send(&service, request).await;
+            assert_eq!(state.cache.counts(), (hits + 1, misses), "{method} {headers:?}: a hit");
+            assert_eq!(reply.header("x-request-id"), Some(format!("repeat-{n}").as_str()));
+            replies.push(reply);
+        }
+        for reply in &replies[1..] {
+            assert_eq!(reply.status, replies[0].status, "{method} {headers:?}");
+            assert_eq!(reply.body, replies[0].body, "{method} {headers:?}");
+            let without_id = |reply: &crate::common::Reply| {
+                let mut all: Vec<(String, String)> = reply
+                    .headers
+                    .iter()
+                    .filter(|(name, _)| name.as_str() != "x-request-id")
+                    .map(|(name, value)| (name.to_string(), value.to_str().unwrap().to_owned()))
+                    .collect();
+                all.sort();
+                all
+            };
+            assert_eq!(without_id(reply), without_id(&replies[0]), "{method} {headers:?}");
+        }
+        let (counted, before) = if replies[0].status == 304 {
+            (
+                article_requests(&service, method.as_str(), 304).await,
+                not_modified_before,
+            )
+        } else {
+            (article_requests(&service, method.as_str(), 200).await, get_before)
+        };
+        assert_eq!(counted, before + 3, "{method} {headers:?}: each repeat is counted");
+        answers.push(replies.swap_remove(0));
+    }
+    assert_eq!(answers[3].status, 304);
+    assert_eq!(answers[1].header("content-encoding"), Some("br"));
+    assert_eq!(answers[2].header("content-encoding"), Some("gzip"));
+    assert_eq!(answers[0].header("content-encoding"), None);
+    assert!(answers[4].header("access-control-allow-origin").is_some());
+    assert!(answers[0].header("access-control-allow-origin").is_none());
+
+    let section = format!("{SEED}/sections/overview");
+    let body = json!({"kind": "overview", "heading": "What is it?", "body": "Repeated no more."});
+    put_over(&service, &section, &token, &body).await.assert_status(200);
+    for (method, headers) in &variants[..1] {
+        let mut request = actix_web::test::TestRequest::default()
+            .method(method.clone())
+            .uri(&path);
+        for header in headers {
+            request = request.insert_header(*header);
+        }
+        let after = crate::common::send(&service, request).await;
+        assert_eq!(after.json()["sections"][0]["body"], "Repeated no more.");
+        assert_ne!(after.header("etag"), Some(etag.as_str()));
+    }
+    let revalidated = get_with(&service, &path, &[("If-None-Match", etag.as_str())]).await;
+    assert_eq!(revalidated.status, 200, "the old ETag is no longer current");
+}
