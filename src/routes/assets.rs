@@ -758,38 +758,34 @@ fn requested_range(req: &HttpRequest, etag: &str, length: usize) -> Option<(usiz
     (start <= end && start < length).then_some((start, end))
 }
 
+/// The bytes stored at `path`.
+async fn read_stored(media: &media::Media, path: &std::path::Path) -> std::io::Result<Vec<u8>> {
+    let path = path.to_owned();
+    media.store.blocking(move |store| store.read(&path)).await
+}
+
 /// Makes `variant` of `row` at `path` unless it is there: once, however
-/// many requests ask for it at the same time. Then the least recently
-/// served variants go if there are too many. `true` if this call made it.
+/// many requests ask for it at the same time (those that waited read what
+/// the first made). Then the least recently served variants go if there are
+/// too many. Its bytes, as made or as stored.
 async fn make_variant(
     media: &std::sync::Arc<media::Media>,
     row: &AssetRow,
     format: Format,
     variant: Variant,
     path: &std::path::Path,
-) -> Result<bool, AppError> {
-    let stored = || {
-        let path = path.to_owned();
-        media.store.blocking(move |store| store.exists(&path))
-    };
-    if stored()
-        .await
-        .map_err(|err| store_failed("looking for a variant", err))?
-    {
-        return Ok(false);
-    }
+) -> Result<Vec<u8>, AppError> {
     let lock = media.making(path);
     let _making = lock.lock().await;
-    if stored()
-        .await
-        .map_err(|err| store_failed("looking for a variant", err))?
-    {
-        return Ok(false);
+    match read_stored(media, path).await {
+        Ok(bytes) => return Ok(bytes),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
+        Err(err) => return Err(store_failed(&format!("reading {}", path.display()), err)),
     }
     let original = media.store.original(&row.storage_key);
     let work = {
         let (media, path) = (media.clone(), path.to_owned());
-        move || -> Result<(), AppError> {
+        move || -> Result<Vec<u8>, AppError> {
             let bytes = media
                 .store
                 .read(&original)
@@ -807,16 +803,16 @@ async fn make_variant(
                 Ok(removed) => removed.iter().for_each(|removed| media.forget(removed)),
                 Err(err) => log::warn!("evicting variants: {err}"),
             }
-            Ok(())
+            Ok(encoded)
         }
     };
-    media.run(work).await.map_err(AppError::Internal)??;
+    let encoded = media.run(work).await.map_err(AppError::Internal)??;
     media.made_variant();
-    Ok(true)
+    Ok(encoded)
 }
 
-/// The bytes of the file at `path` (an original, or `variant` of it, made
-/// first if it is not stored).
+/// The bytes of the file at `path`: an original, or `variant` of it, made
+/// first if it is not stored (one read of the store when it is).
 async fn read_file(
     media: &std::sync::Arc<media::Media>,
     row: &AssetRow,
@@ -824,26 +820,18 @@ async fn read_file(
     variant: Option<Variant>,
     path: &std::path::Path,
 ) -> Result<Vec<u8>, AppError> {
-    if let Some(variant) = variant
-        && !make_variant(media, row, original_format, variant, path).await?
-    {
-        // Served from storage: now its most recently used variant.
-        let (store, touched) = (media.store.clone(), path.to_owned());
-        drop(tokio::task::spawn_blocking(move || store.touch(&touched)));
-    }
-    let read = || {
-        let path = path.to_owned();
-        media.store.blocking(move |store| store.read(&path))
-    };
-    let unreadable = |err: std::io::Error| store_failed(&format!("reading {}", path.display()), err);
-    match (read().await, variant) {
-        (Ok(bytes), _) => Ok(bytes),
-        // Evicted since it was found: made again.
-        (Err(err), Some(variant)) if err.kind() == std::io::ErrorKind::NotFound => {
-            make_variant(media, row, original_format, variant, path).await?;
-            read().await.map_err(unreadable)
+    match (read_stored(media, path).await, variant) {
+        (Ok(bytes), Some(_)) => {
+            // Served from storage: now its most recently used variant.
+            let (store, touched) = (media.store.clone(), path.to_owned());
+            drop(tokio::task::spawn_blocking(move || store.touch(&touched)));
+            Ok(bytes)
         }
-        (Err(err), _) => Err(unreadable(err)),
+        (Ok(bytes), None) => Ok(bytes),
+        (Err(err), Some(variant)) if err.kind() == std::io::ErrorKind::NotFound => {
+            make_variant(media, row, original_format, variant, path).await
+        }
+        (Err(err), _) => Err(store_failed(&format!("reading {}", path.display()), err)),
     }
 }
 
