@@ -246,7 +246,7 @@ pub async fn create(pool: &DbPool, store: &Store, staged: Staged, new: NewAsset)
         store
             .blocking(move |store| store.place(&staged, &path))
             .await
-            .map_err(Error::store)?;
+            .map_err(|err| Error::store("placing an upload", err))?;
         let row = diesel::insert_into(assets::table)
             .values((
                 assets::id.eq(Uuid::new_v4()),
@@ -468,7 +468,7 @@ pub async fn delete(pool: &DbPool, store: &Store, id: Uuid, precondition: Precon
             store
                 .blocking(move |store| store.remove(&key))
                 .await
-                .map_err(Error::store)?;
+                .map_err(|err| Error::store("removing an asset's files", err))?;
         }
         Ok(())
     })
@@ -575,7 +575,7 @@ pub async fn sweep(pool: &DbPool, store: &Store) -> Result<usize, Error> {
     let (keys, temporaries) = store
         .blocking(|store| store.leftovers(STALE_TEMPORARY))
         .await
-        .map_err(Error::store)?;
+        .map_err(|err| Error::store("listing what a crash left", err))?;
     let mut removed = 0;
     for path in temporaries {
         if store.blocking(move |store| store.remove_file(&path)).await.is_ok() {
@@ -613,7 +613,7 @@ pub async fn sweep(pool: &DbPool, store: &Store) -> Result<usize, Error> {
             store
                 .blocking(move |store| store.remove(&key))
                 .await
-                .map_err(Error::store)?;
+                .map_err(|err| Error::store("removing an asset's files", err))?;
             Ok(true)
         })
         .await?;

@@ -165,12 +165,14 @@ pub enum Error {
 }
 
 impl Error {
-    /// The error of the asset store's `err`.
-    pub fn store(err: std::io::Error) -> Error {
+    /// The error of the asset store's `err` while `doing` something: the
+    /// store cannot be reached now, or it failed.
+    pub fn store(doing: &str, err: std::io::Error) -> Error {
+        let cause = format!("{doing}: {err}");
         if crate::media::s3::is_unreachable(&err) {
-            Error::StoreUnavailable(err.to_string())
+            Error::StoreUnavailable(cause)
         } else {
-            Error::Storage(err.to_string())
+            Error::Storage(cause)
         }
     }
 }

@@ -838,9 +838,5 @@ async fn read_file(
 /// The problem of the asset store's `err` while `doing` something: 503 if
 /// the store cannot be reached now, else lamina's own failure.
 fn store_failed(doing: &str, err: std::io::Error) -> AppError {
-    if media::s3::is_unreachable(&err) {
-        AppError::StoreUnavailable(err.to_string())
-    } else {
-        AppError::Internal(format!("{doing}: {err}"))
-    }
+    crate::content::Error::store(doing, err).into()
 }
