@@ -208,17 +208,6 @@ async fn trusted_proxies_name_the_client_for_rate_limits() {
         .assert_problem(429, "too_many_requests");
 }
 
-async fn wait_until_subscribed(state: &lamina::AppState) {
-    let started = std::time::Instant::now();
-    while !state.cache.is_subscribed() {
-        assert!(
-            started.elapsed() < std::time::Duration::from_secs(10),
-            "the cache listener did not subscribe"
-        );
-        actix_web::rt::time::sleep(std::time::Duration::from_millis(5)).await;
-    }
-}
-
 /// Unknown query parameters are 400s naming them and never reach the cache:
 /// 10,000 distinct junk queries change neither the hits of the real URLs nor
 /// what the cache holds; and a scan of many distinct valid URLs does not push
@@ -228,7 +217,7 @@ async fn junk_queries_neither_flush_nor_grow_the_cache() {
     let mut app = TestApp::new().await;
     app.config.cache_max_bytes = 512 * 1024;
     let (state, service) = app.node().await;
-    wait_until_subscribed(&state).await;
+    crate::cache::wait_until_subscribed(&state).await;
     let steps = format!("{SEED}/sections/steps");
     let item_id = get(&service, &steps).await.json()["items"][0]["id"]
         .as_str()
@@ -242,9 +231,7 @@ async fn junk_queries_neither_flush_nor_grow_the_cache() {
         }
     }
     // Entries weigh more once their compressed variants are made (off the request path).
-    while state.cache.compressing() > 0 {
-        actix_web::rt::time::sleep(std::time::Duration::from_millis(5)).await;
-    }
+    crate::common::compression_done(&state.cache).await;
 
     let typo = get(&service, &format!("{SEED}?section=steps")).await;
     let problem = typo.assert_problem(400, "unknown_query_parameter");
@@ -280,9 +267,7 @@ async fn junk_queries_neither_flush_nor_grow_the_cache() {
         // Its compressed variants, made off the request path, replace it
         // before the next step: the same sequence on a busy machine as on
         // an idle one (it used to depend on how far the compression lagged).
-        while state.cache.compressing() > 0 {
-            actix_web::rt::time::sleep(std::time::Duration::from_millis(1)).await;
-        }
+        crate::common::compression_done(&state.cache).await;
         assert!(
             state.cache.bytes() <= 512 * 1024,
             "{} bytes cached",

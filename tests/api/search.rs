@@ -103,6 +103,17 @@ fn article(title: &str, status: &str, step_body: &str) -> Value {
     })
 }
 
+/// Creates the article `slug` with `body`, which must succeed.
+async fn create<S: TestService<B>, B: actix_web::body::MessageBody>(
+    service: &S,
+    token: &str,
+    slug: &str,
+    body: &Value,
+) {
+    let created = write_as(service, Method::PUT, &format!("/v1/articles/{slug}"), token, body).await;
+    created.assert_status(201);
+}
+
 #[actix_web::test]
 async fn every_sentence_of_the_seed_is_found_at_its_pointer() {
     let (_app, token, service) = editing().await;
@@ -207,15 +218,13 @@ async fn words_match_by_stem_accents_fold_and_the_last_word_is_a_prefix() {
         .collect();
     assert_eq!(matched[0]["text"], "sunscreen");
     // Accents fold both ways.
-    let created = write_as(
+    create(
         &service,
-        Method::PUT,
-        "/v1/articles/creme",
         &token,
+        "creme",
         &article("Crème brûlée facials", "published", "Apply the crème gently."),
     )
     .await;
-    created.assert_status(201);
     let found = search(&service, "creme brulee", "", None).await;
     assert_eq!(found["hits"][0]["pointer"], "/title", "{found}");
     assert_eq!(found["hits"][0]["article"]["slug"], "creme");
@@ -403,15 +412,13 @@ async fn the_index_after_writes_is_what_indexing_everything_makes() {
     // An item removed, and a new article.
     steps["items"].as_array_mut().unwrap().pop();
     put_over(&service, &path, &editor, &steps).await.assert_status(200);
-    let created = write_as(
+    create(
         &service,
-        Method::PUT,
-        "/v1/articles/zebra-care",
         &editor,
+        "zebra-care",
         &article("Zebra care", "draft", "Brush daily."),
     )
     .await;
-    created.assert_status(201);
     let (drift, after) = index_drift(&app).await;
     assert_eq!(drift, 0, "after an item removal and a new article");
     assert!(after > indexed, "{after} rows indexed, {indexed} before");

@@ -1060,6 +1060,14 @@ pub fn as_write(article: &Value) -> Value {
     body
 }
 
+/// Waits until the cache has made every compressed variant queued (off the
+/// request path, they replace their entries and weigh them again).
+pub async fn compression_done(cache: &lamina::cache::RepresentationCache) {
+    while cache.compressing() > 0 {
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(1)).await;
+    }
+}
+
 /// A port free on this machine now.
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
