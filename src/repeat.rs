@@ -140,6 +140,11 @@ impl Repeats {
         if response.is_none() {
             answers.swap_remove(at);
             self.count.set(self.count.get().saturating_sub(1));
+            // No key left without answers: the map holds at most
+            // MAX_REMEMBERED keys, however many URLs come and go.
+            if answers.is_empty() {
+                remembered.remove(target);
+            }
             return None;
         }
         response.map(|response| (response, answer.series.clone()))
