@@ -56,7 +56,17 @@ pub async fn seed(conn: &mut AsyncPgConnection) -> Result<Seeded, String> {
         sync_keep_days: crate::config::DEFAULT_SYNC_KEEP_DAYS.cast_signed(),
         trash_keep_days: crate::config::DEFAULT_TRASH_KEEP_DAYS.cast_signed(),
     };
-    match write::put(conn, SLUG, write::Put::Article(article), Precondition::Absent, actor).await {
+    match write::put(
+        conn,
+        write::Target {
+            slug: SLUG,
+            precondition: Precondition::Absent,
+            actor: &actor,
+        },
+        write::Put::Article(article),
+    )
+    .await
+    {
         Ok(_) => Ok(Seeded::Inserted),
         // Another process seeded it between our check and our write.
         Err(Error::ArticleExists { .. } | Error::PreconditionFailed { .. }) => Ok(Seeded::AlreadyPresent),

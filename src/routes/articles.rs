@@ -7,7 +7,7 @@ use utoipa::IntoParams;
 use super::caching::{Representation, etag_of};
 use super::parts::{self, Part, PartProblems, ReadQuery, read};
 use super::paths::ArticlePath;
-use super::{DeleteProblems, Editor, NoParams, Query, ReadProblems, Reader, WriteProblems, read_json, with_connection};
+use super::{DeleteProblems, NoParams, Query, ReadProblems, Reader, WriteProblems, read_json, with_connection};
 use crate::AppState;
 use crate::cache::RepresentationCache;
 use crate::content::body::ArticleWrite;
@@ -19,7 +19,7 @@ use crate::content::translations::{HERO_ALT_KEY, Resolver, load_texts};
 use crate::content::write;
 use crate::content::{Resource, SectionKind};
 
-pub use super::parts::{actor, article_body};
+pub use super::parts::{Edit, article_body};
 use crate::error::{AppError, Code};
 use crate::request_id::RequestId;
 
@@ -437,22 +437,18 @@ pub async fn get_article(
 )]
 #[put("/articles/{slug}")]
 pub async fn put_article(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    editor: Editor,
-    request_id: RequestId,
+    edit: Edit,
     ArticlePath { slug }: ArticlePath,
     query: Query<LocaleQuery>,
     body: web::Payload,
 ) -> Result<HttpResponse, AppError> {
-    let body = read_json(&req, body).await?;
+    let body = read_json(&edit.req, body).await?;
     let part = Part::Article(None);
-    if let Some(choice) = parts::write_locale(&state, &req, query.locale.as_deref()).await? {
-        return parts::put_translation(&state, &req, editor, request_id, &slug, part, choice, &body).await;
+    if let Some(choice) = parts::write_locale(&edit.state, &edit.req, query.locale.as_deref()).await? {
+        return parts::put_translation(&edit, &slug, part, choice, &body).await;
     }
     let input = input::parse_article(&body, &slug).map_err(crate::content::Error::Invalid)?;
-    let actor = actor(&state, editor, request_id);
-    parts::put_whole(&state, &req, actor, &slug, part, write::Put::Article(input)).await
+    parts::put_whole(&edit, &slug, part, write::Put::Article(input)).await
 }
 
 /// Delete an article with all its sections. Needs `If-Match`.
@@ -474,20 +470,13 @@ pub async fn put_article(
 )]
 #[delete("/articles/{slug}")]
 pub async fn delete_article(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    editor: Editor,
-    request_id: RequestId,
+    edit: Edit,
     ArticlePath { slug }: ArticlePath,
     _query: Query<NoParams>,
 ) -> Result<HttpResponse, AppError> {
-    let precondition = super::etags::precondition(&req, Resource::Article);
-    let actor = actor(&state, editor, request_id);
-    with_connection(&state, async |conn| {
-        Ok(write::delete_article(conn, &slug, precondition, actor).await?)
-    })
-    .await?;
-    Ok(parts::deleted(&state, &slug))
+    let target = edit.on(&slug, Resource::Article);
+    with_connection(&edit.state, async |conn| Ok(write::delete_article(conn, target).await?)).await?;
+    Ok(parts::deleted(&edit.state, &slug))
 }
 
 #[cfg(test)]

@@ -442,22 +442,18 @@ pub struct FocalPointWrite {
 )]
 #[put("/assets/{id}")]
 pub async fn put_asset(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    editor: Editor,
-    request_id: crate::request_id::RequestId,
+    edit: super::parts::Edit,
     AssetPath { id }: AssetPath,
     _query: Query<NoParams>,
     body: web::Payload,
 ) -> Result<HttpResponse, AppError> {
-    let changes = store::parse_write(&read_json(&req, body).await?)
+    let changes = store::parse_write(&read_json(&edit.req, body).await?)
         .map_err(|errors| AppError::from(crate::content::Error::Invalid(errors)))?;
-    let precondition = super::etags::precondition(&req, Resource::Asset);
-    let actor = super::parts::actor(&state, editor, request_id);
-    let (row, uses) = store::update(&state.pool, id, precondition, changes, &actor).await?;
+    let precondition = edit.precondition(Resource::Asset);
+    let (row, uses) = store::update(&edit.state.pool, id, precondition, changes, &edit.actor).await?;
     // The articles showing it changed with it.
     for found in &uses {
-        state.cache.invalidate(&found.slug);
+        edit.state.cache.invalidate(&found.slug);
     }
     respond(StatusCode::OK, (row, uses))
 }

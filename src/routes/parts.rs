@@ -8,8 +8,9 @@ use std::future::{Future, Ready};
 use std::pin::Pin;
 use std::sync::Arc;
 
+use actix_web::dev::Payload;
 use actix_web::http::header::{self, HeaderValue};
-use actix_web::{HttpRequest, HttpResponse};
+use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
 use chrono::{DateTime, Utc};
 use futures_util::FutureExt;
 use futures_util::future::Either;
@@ -25,7 +26,7 @@ use crate::content::locales::Locales;
 use crate::content::model::{Article, Localized, Section};
 use crate::content::store::{self, ArticleRow, StoredSection};
 use crate::content::translations::{ReadLocale, Resolver, Texts, walk_lone_item, walk_section};
-use crate::content::{Resource, SectionKind, write};
+use crate::content::{Precondition, Resource, SectionKind, write};
 use crate::error::{AppError, Code};
 use crate::request_id::RequestId;
 
@@ -506,18 +507,14 @@ async fn preview_in(
 /// under the request's `If-Match`, answered as [`written`] (its URL the
 /// `Location` if the write created it).
 pub async fn put_whole(
-    state: &AppState,
-    req: &HttpRequest,
-    actor: write::Actor,
+    edit: &Edit,
     slug: &str,
     part: Part,
     put: write::Put<'static>,
 ) -> Result<HttpResponse, AppError> {
-    let precondition = super::etags::precondition(req, part.resource());
-    let written_part = with_connection(state, async |conn| {
-        Ok(write::put(conn, slug, put, precondition, actor).await?)
-    })
-    .await?;
+    let state = &edit.state;
+    let target = edit.on(slug, part.resource());
+    let written_part = with_connection(state, async |conn| Ok(write::put(conn, target, put).await?)).await?;
     let location = match &part {
         Part::Section(kind) => format!("/v1/articles/{slug}/sections/{kind}"),
         _ => format!("/v1/articles/{slug}"),
@@ -559,24 +556,20 @@ pub async fn write_locale(
 
 /// `PUT` of `part` with `?locale=` (not the default): writes the texts of
 /// `body` in that locale and answers the part as now read in it.
-#[expect(clippy::too_many_arguments, reason = "what every translation write is given")]
 pub async fn put_translation(
-    state: &AppState,
-    req: &HttpRequest,
-    editor: Editor,
-    request_id: RequestId,
+    edit: &Edit,
     slug: &str,
     part: Part,
     choice: LocaleChoice,
     body: &serde_json::Value,
 ) -> Result<HttpResponse, AppError> {
+    let state = &edit.state;
     let of = match &part {
         Part::Section(kind) => write::TranslationOf::Section(*kind),
         Part::Item(kind, id) => write::TranslationOf::Item(*kind, *id),
         Part::Article(_) | Part::Sections => write::TranslationOf::Article,
     };
-    let precondition = super::etags::precondition(req, part.resource());
-    let actor = actor(state, editor, request_id);
+    let target = edit.on(slug, part.resource());
     let locales = state.locales.current();
     let written = with_connection(state, async |conn| {
         let texts = write::Texts {
@@ -585,7 +578,7 @@ pub async fn put_translation(
             locales: &locales,
             body,
         };
-        Ok(write::put(conn, slug, write::Put::Texts(texts), precondition, actor).await?)
+        Ok(write::put(conn, target, write::Put::Texts(texts)).await?)
     })
     .await?;
     written_in(state, slug, part, &written, &choice).await
@@ -646,9 +639,49 @@ pub fn article_body<'a>(
     Ok(article)
 }
 
-/// The actor of a write.
-pub fn actor(state: &AppState, editor: Editor, request_id: RequestId) -> write::Actor {
-    state.actor(editor.name, request_id.0)
+/// An editor's write (401/403 as [`Editor`], and counted against its write
+/// limit): the app's state, the request (its `If-Match`, its body's
+/// headers) and who writes.
+pub struct Edit {
+    pub state: web::Data<AppState>,
+    pub req: HttpRequest,
+    /// The editor's token name and the request id, recorded with the revision.
+    pub actor: write::Actor,
+}
+
+impl Edit {
+    /// What the request's `If-Match` asks of `resource`'s current version.
+    pub fn precondition(&self, resource: Resource) -> Precondition {
+        super::etags::precondition(&self.req, resource)
+    }
+
+    /// A write to the article `slug` on the terms of the request's `If-Match` for `resource`.
+    pub fn on<'a>(&'a self, slug: &'a str, resource: Resource) -> write::Target<'a> {
+        write::Target {
+            slug,
+            precondition: self.precondition(resource),
+            actor: &self.actor,
+        }
+    }
+}
+
+impl FromRequest for Edit {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Edit, AppError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let editor = Editor::from_request(req, payload);
+        let request_id = RequestId::from_request(req, payload).into_inner();
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let req = req.clone();
+        Box::pin(async move {
+            let editor = editor.await?;
+            let state = state.ok_or_else(|| AppError::Internal("the app has no state".to_owned()))?;
+            let request_id = request_id.map_err(|err| AppError::Internal(err.to_string()))?;
+            let actor = state.actor(editor.name, request_id.0);
+            Ok(Edit { state, req, actor })
+        })
+    }
 }
 
 /// The article as the release `release` will leave it (401 to anonymous

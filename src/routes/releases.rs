@@ -8,7 +8,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::articles::LocaleQuery;
+use super::articles::{Edit, LocaleQuery};
 use super::paths::{ReleaseArticlePath, ReleasePath, ReleaseSectionPath};
 use super::{NoParams, Query, WriteProblems, read_json};
 use crate::AppState;
@@ -17,7 +17,6 @@ use crate::content::error::ReleaseConflict;
 use crate::content::releases::{self, StoredRelease, Target, state};
 use crate::content::{Resource, write};
 use crate::error::AppError;
-use crate::request_id::RequestId;
 
 /// Where a release stands.
 #[derive(Debug, Clone, Copy, Serialize, ToSchema)]
@@ -448,18 +447,14 @@ pub async fn unstage_section(
 )]
 #[post("/releases/{id}/publish")]
 pub async fn publish_release(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    editor: Editor,
-    request_id: RequestId,
+    edit: Edit,
     ReleasePath { id }: ReleasePath,
     _query: Query<NoParams>,
 ) -> Result<HttpResponse, AppError> {
-    let actor = super::articles::actor(&state, editor, request_id);
-    let precondition = super::etags::precondition(&req, Resource::Release);
-    let (slugs, release) = write::publish_release(&state.pool, id, precondition, actor).await?;
+    let precondition = edit.precondition(Resource::Release);
+    let (slugs, release) = write::publish_release(&edit.state.pool, id, precondition, edit.actor).await?;
     for slug in &slugs {
-        state.cache.invalidate(slug);
+        edit.state.cache.invalidate(slug);
     }
     respond(StatusCode::OK, release)
 }

@@ -1,10 +1,10 @@
 //! `/v1/articles/{slug}/revisions…`: the history of an article, for editors.
 
-use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use actix_web::{HttpResponse, get, post, web};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::articles::{actor, page_limit};
+use super::articles::{Edit, page_limit};
 use super::paths::{ArticlePath, RevisionPath, article_not_found, revision_not_found};
 use super::{DeleteProblems, Editor, HistoryProblems, NoParams, Query};
 use crate::AppState;
@@ -12,7 +12,6 @@ use crate::content::history::{self, Revision, RevisionPage};
 use crate::content::model::Article;
 use crate::content::write;
 use crate::error::{AppError, Code};
-use crate::request_id::RequestId;
 
 /// Query of the revision list.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -156,22 +155,18 @@ pub async fn get_revision(
 )]
 #[post("/articles/{slug}/revisions/{id}/restore")]
 pub async fn restore_revision(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    editor: Editor,
-    request_id: RequestId,
+    edit: Edit,
     RevisionPath { slug, id: revision_id }: RevisionPath,
     _query: Query<NoParams>,
 ) -> Result<HttpResponse, AppError> {
-    let precondition = super::etags::precondition(&req, crate::content::Resource::Article);
-    let actor = actor(&state, editor, request_id);
-    let written = super::with_connection(&state, async |conn| {
-        Ok(write::restore(conn, &slug, revision_id, precondition, actor).await?)
+    let target = edit.on(&slug, crate::content::Resource::Article);
+    let written = super::with_connection(&edit.state, async |conn| {
+        Ok(write::restore(conn, target, revision_id).await?)
     })
     .await?;
     let location = format!("/v1/articles/{slug}");
     super::parts::written(
-        &state,
+        &edit.state,
         &slug,
         super::parts::Part::Article(None),
         &written,

@@ -2,9 +2,9 @@
 
 use actix_web::{HttpRequest, HttpResponse, delete, get, put, web};
 
-use super::parts::{self, Part, PartProblems, actor, read};
+use super::parts::{self, Edit, Part, PartProblems, read};
 use super::paths::{ArticlePath, ItemPath, SectionPath, item_not_found};
-use super::{DeleteProblems, Editor, NoParams, Query, ReadProblems, Reader, WriteProblems, read_json, with_connection};
+use super::{DeleteProblems, NoParams, Query, ReadProblems, Reader, WriteProblems, read_json, with_connection};
 use crate::AppState;
 use crate::content::body::{ItemWrite, SectionWrite};
 use crate::content::model::{Item, Section};
@@ -145,22 +145,18 @@ pub async fn get_item(
 )]
 #[put("/articles/{slug}/sections/{kind}")]
 pub async fn put_section(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    editor: Editor,
-    request_id: RequestId,
+    edit: Edit,
     SectionPath { slug, kind }: SectionPath,
     query: Query<super::articles::LocaleQuery>,
     body: web::Payload,
 ) -> Result<HttpResponse, AppError> {
-    let body = read_json(&req, body).await?;
+    let body = read_json(&edit.req, body).await?;
     let part = Part::Section(kind);
-    if let Some(choice) = parts::write_locale(&state, &req, query.locale.as_deref()).await? {
-        return parts::put_translation(&state, &req, editor, request_id, &slug, part, choice, &body).await;
+    if let Some(choice) = parts::write_locale(&edit.state, &edit.req, query.locale.as_deref()).await? {
+        return parts::put_translation(&edit, &slug, part, choice, &body).await;
     }
     let input = input::parse_section(&body, kind).map_err(crate::content::Error::Invalid)?;
-    let actor = actor(&state, editor, request_id);
-    parts::put_whole(&state, &req, actor, &slug, part, write::Put::Section(input)).await
+    parts::put_whole(&edit, &slug, part, write::Put::Section(input)).await
 }
 
 /// Delete one section; later sections move up one place. Needs `If-Match`.
@@ -182,20 +178,16 @@ pub async fn put_section(
 )]
 #[delete("/articles/{slug}/sections/{kind}")]
 pub async fn delete_section(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    editor: Editor,
-    request_id: RequestId,
+    edit: Edit,
     SectionPath { slug, kind }: SectionPath,
     _query: Query<NoParams>,
 ) -> Result<HttpResponse, AppError> {
-    let precondition = super::etags::precondition(&req, Resource::Section);
-    let actor = actor(&state, editor, request_id);
-    with_connection(&state, async |conn| {
-        Ok(write::delete_section(conn, &slug, kind, precondition, actor).await?)
+    let target = edit.on(&slug, Resource::Section);
+    with_connection(&edit.state, async |conn| {
+        Ok(write::delete_section(conn, target, kind).await?)
     })
     .await?;
-    Ok(parts::deleted(&state, &slug))
+    Ok(parts::deleted(&edit.state, &slug))
 }
 
 /// Replace one item of a section. Needs the item's current ETag in `If-Match`, or `*`.
@@ -217,10 +209,7 @@ pub async fn delete_section(
 )]
 #[put("/articles/{slug}/sections/{kind}/items/{id}")]
 pub async fn put_item(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    editor: Editor,
-    request_id: RequestId,
+    edit: Edit,
     ItemPath {
         slug,
         kind,
@@ -230,17 +219,16 @@ pub async fn put_item(
     body: web::Payload,
 ) -> Result<HttpResponse, AppError> {
     let shape = kind.item_shape().ok_or_else(|| item_not_found(&slug, kind, item_id))?;
-    let body = read_json(&req, body).await?;
-    if let Some(choice) = parts::write_locale(&state, &req, query.locale.as_deref()).await? {
+    let body = read_json(&edit.req, body).await?;
+    if let Some(choice) = parts::write_locale(&edit.state, &edit.req, query.locale.as_deref()).await? {
         let part = Part::Item(kind, item_id);
-        return parts::put_translation(&state, &req, editor, request_id, &slug, part, choice, &body).await;
+        return parts::put_translation(&edit, &slug, part, choice, &body).await;
     }
     let input = input::parse_item(&body, kind, shape, item_id).map_err(crate::content::Error::Invalid)?;
-    let precondition = super::etags::precondition(&req, Resource::Item);
-    let actor = actor(&state, editor, request_id);
-    let written = with_connection(&state, async |conn| {
-        Ok(write::put_item(conn, &slug, kind, item_id, input, precondition, actor).await?)
+    let target = edit.on(&slug, Resource::Item);
+    let written = with_connection(&edit.state, async |conn| {
+        Ok(write::put_item(conn, target, kind, item_id, input).await?)
     })
     .await?;
-    parts::written(&state, &slug, Part::Item(kind, item_id), &written, None)
+    parts::written(&edit.state, &slug, Part::Item(kind, item_id), &written, None)
 }

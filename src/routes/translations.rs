@@ -1,20 +1,19 @@
 //! `/v1/articles/{slug}/translations`: where each locale's translation of an
 //! article stands, and publishing it (API.md §13).
 
-use actix_web::{HttpRequest, HttpResponse, get, put, web};
+use actix_web::{HttpResponse, get, put, web};
 use deserr::Deserr;
 use utoipa::ToSchema;
 
-use super::parts::{self, Part};
+use super::parts::{self, Edit, Part};
 use super::paths::{ArticlePath, TranslationPath, article_not_found};
-use super::{Editor, NoParams, Query, ReadProblems, Reader, WriteProblems, read_json, with_connection};
+use super::{NoParams, Query, ReadProblems, Reader, WriteProblems, read_json, with_connection};
 use crate::AppState;
 use crate::content::body::BodyErrors;
 use crate::content::kinds::ArticleStatus;
 use crate::content::translations::{self, TranslationStatus};
 use crate::content::{Resource, store, write};
 use crate::error::{AppError, Code};
-use crate::request_id::RequestId;
 
 /// How far an article's translations are, per locale (any token).
 ///
@@ -86,29 +85,25 @@ pub struct TranslationWrite {
 )]
 #[put("/articles/{slug}/translations/{locale}")]
 pub async fn put_translation_status(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    editor: Editor,
-    request_id: RequestId,
+    edit: Edit,
     TranslationPath { slug, locale }: TranslationPath,
     _query: Query<NoParams>,
     body: web::Payload,
 ) -> Result<HttpResponse, AppError> {
-    let body = read_json(&req, body).await?;
+    let body = read_json(&edit.req, body).await?;
     let write = deserr::deserialize::<TranslationWrite, _, BodyErrors>(body)
         .map_err(|errors| AppError::from(crate::content::Error::Invalid(errors.into_field_errors())))?;
-    let Some(choice) = parts::write_locale(&state, &req, Some(&locale)).await? else {
+    let Some(choice) = parts::write_locale(&edit.state, &edit.req, Some(&locale)).await? else {
         return Err(AppError::bad_request(
             Code::UnknownLocale,
             format!("{locale:?} is the default locale: the article's own `status` publishes it."),
         ));
     };
-    let precondition = super::etags::precondition(&req, Resource::Article);
-    let actor = parts::actor(&state, editor, request_id);
+    let target = edit.on(&slug, Resource::Article);
     let published = write.status == ArticleStatus::Published;
-    let written = with_connection(&state, async |conn| {
-        Ok(write::put_status(conn, &slug, &choice.code, published, precondition, actor).await?)
+    let written = with_connection(&edit.state, async |conn| {
+        Ok(write::put_status(conn, target, &choice.code, published).await?)
     })
     .await?;
-    parts::written_in(&state, &slug, Part::Article(None), &written, &choice).await
+    parts::written_in(&edit.state, &slug, Part::Article(None), &written, &choice).await
 }

@@ -151,26 +151,13 @@ pub enum Put<'a> {
 }
 
 /// Applies `put` to the article `slug` in a transaction of its own.
-pub async fn put(
-    conn: &mut AsyncPgConnection,
-    slug: &str,
-    put: Put<'_>,
-    precondition: Precondition,
-    actor: Actor,
-) -> Result<Written, Error> {
-    write_transaction!(conn, |conn| {
-        let target = Target {
-            slug,
-            precondition,
-            actor: &actor,
-        };
-        put_in(conn, target, put).await
-    })
+pub async fn put(conn: &mut AsyncPgConnection, target: Target<'_>, put: Put<'_>) -> Result<Written, Error> {
+    write_transaction!(conn, |conn| { put_in(conn, target, put).await })
 }
 
 /// Where a write goes and on what terms: the article, the caller's precondition, who writes.
 #[derive(Debug, Clone)]
-pub(crate) struct Target<'a> {
+pub struct Target<'a> {
     /// The article's slug.
     pub slug: &'a str,
     /// What the caller's `If-Match` (or the release) asks of the current version.
@@ -194,19 +181,16 @@ pub(crate) async fn put_in(conn: &mut AsyncPgConnection, target: Target<'_>, put
 /// [`Put::Article`] on the locked article `current` (`None`: it is created).
 async fn put_article_in(
     conn: &mut AsyncPgConnection,
-    &Target {
-        slug,
-        ref precondition,
-        actor,
-    }: &Target<'_>,
+    target: &Target<'_>,
     current: Option<ArticleRow>,
     mut input: ArticleInput,
     now: DateTime<Utc>,
 ) -> Result<Written, Error> {
+    let slug = target.slug;
     let published = input.status == crate::content::kinds::ArticleStatus::Published;
     crate::content::images::check(conn, crate::content::images::of_article(&mut input), published).await?;
     let Some(current) = current else {
-        precondition.check_absent()?;
+        target.precondition.check_absent()?;
         // Item ids are the server's: a new article has no items to keep.
         let errors: Vec<FieldError> = input
             .sections
@@ -226,10 +210,10 @@ async fn put_article_in(
             .ok_or_else(|| article_not_found(slug))?;
         let snapshot = article.to_input(&sections)?.to_body();
         let change = Change::new("create", "article");
-        record(conn, &article, &sections, actor, change, Some(snapshot), now).await?;
+        record(conn, &article, &sections, target.actor, change, Some(snapshot), now).await?;
         return Ok(Written::new((article, sections), true));
     };
-    precondition.check(Resource::Article, current.version())?;
+    target.precondition.check(Resource::Article, current.version())?;
     // A write that changes nothing records nothing (API.md §3).
     let stored = store::load_sections(conn, current.id, None).await?;
     if current.to_input(&stored)?
@@ -241,7 +225,7 @@ async fn put_article_in(
         return Ok(Written::new((current, stored), false));
     }
     Ok(Written::new(
-        replace_article(conn, &current, &input, Ids::Existing, actor, "replace", now).await?,
+        replace_article(conn, &current, &input, Ids::Existing, target.actor, "replace", now).await?,
         false,
     ))
 }
@@ -291,20 +275,25 @@ pub(super) fn stale(resource: Resource, id: Uuid, version: i64) -> Error {
 }
 
 /// `DELETE /v1/articles/{slug}`.
-pub async fn delete_article(
-    conn: &mut AsyncPgConnection,
-    slug: &str,
-    precondition: Precondition,
-    actor: Actor,
-) -> Result<(), Error> {
+pub async fn delete_article(conn: &mut AsyncPgConnection, target: Target<'_>) -> Result<(), Error> {
+    let slug = target.slug;
     write_transaction!(conn, |conn| {
         let current = lock_article(conn, slug).await?.ok_or_else(|| article_not_found(slug))?;
-        precondition.check(Resource::Article, current.version())?;
+        target.precondition.check(Resource::Article, current.version())?;
         let sections = store::load_sections(conn, current.id, None).await?;
         let snapshot = current.to_input(&sections)?.to_body();
         diesel::delete(articles::table.find(current.id)).execute(conn).await?;
         let change = Change::new("delete", "article");
-        record(conn, &current, &sections, &actor, change, Some(snapshot), Utc::now()).await?;
+        record(
+            conn,
+            &current,
+            &sections,
+            target.actor,
+            change,
+            Some(snapshot),
+            Utc::now(),
+        )
+        .await?;
         Ok(())
     })
 }
@@ -377,17 +366,12 @@ async fn put_section_in(
 }
 
 /// `DELETE /v1/articles/{slug}/sections/{kind}`; later sections move up.
-pub async fn delete_section(
-    conn: &mut AsyncPgConnection,
-    slug: &str,
-    kind: SectionKind,
-    precondition: Precondition,
-    actor: Actor,
-) -> Result<(), Error> {
+pub async fn delete_section(conn: &mut AsyncPgConnection, target: Target<'_>, kind: SectionKind) -> Result<(), Error> {
+    let slug = target.slug;
     write_transaction!(conn, |conn| {
         let now = Utc::now();
         let (article, stored) = lock_section(conn, slug, kind).await?;
-        precondition.check(Resource::Section, stored.row.version())?;
+        target.precondition.check(Resource::Section, stored.row.version())?;
         diesel::delete(sections::table.find(stored.row.id))
             .execute(conn)
             .await?;
@@ -408,7 +392,7 @@ pub async fn delete_section(
             section: Some(stored.row.id),
             ..Change::new("delete", "section")
         };
-        finish(conn, article.id, &article.summary, &actor, change, now).await?;
+        finish(conn, article.id, &article.summary, target.actor, change, now).await?;
         Ok(())
     })
 }
@@ -416,13 +400,12 @@ pub async fn delete_section(
 /// `PUT …/sections/{kind}/items/{id}`: replaces one existing item.
 pub async fn put_item(
     conn: &mut AsyncPgConnection,
-    slug: &str,
+    target: Target<'_>,
     kind: SectionKind,
     item_id: Uuid,
     input: ItemInput,
-    precondition: Precondition,
-    actor: Actor,
 ) -> Result<Written, Error> {
+    let slug = target.slug;
     write_transaction!(conn, |conn| {
         let now = Utc::now();
         let (article, stored) = lock_section(conn, slug, kind).await?;
@@ -438,7 +421,9 @@ pub async fn put_item(
                 id: item_id,
             });
         }
-        precondition.check(Resource::Item, stored.item_version(item_id))?;
+        target
+            .precondition
+            .check(Resource::Item, stored.item_version(item_id))?;
         let unchanged = stored
             .to_input()?
             .items
@@ -479,7 +464,7 @@ pub async fn put_item(
             ..Change::new("replace", "item")
         };
         Ok(Written::new(
-            finish(conn, article.id, &article.summary, &actor, change, now).await?,
+            finish(conn, article.id, &article.summary, target.actor, change, now).await?,
             false,
         ))
     })
@@ -528,13 +513,8 @@ async fn revision_of(
 /// the article was deleted (API.md §3: it is in the trash), restoring one of
 /// its revisions re-creates it, under its own id, its version counting on
 /// from where it ended (`created`: 201).
-pub async fn restore(
-    conn: &mut AsyncPgConnection,
-    slug: &str,
-    revision_id: Uuid,
-    precondition: Precondition,
-    actor: Actor,
-) -> Result<Written, Error> {
+pub async fn restore(conn: &mut AsyncPgConnection, target: Target<'_>, revision_id: Uuid) -> Result<Written, Error> {
+    let slug = target.slug;
     write_transaction!(conn, |conn| {
         let now = Utc::now();
         // The live article of the slug, or else the last deleted one: the revision must be its.
@@ -554,8 +534,8 @@ pub async fn restore(
         };
         let (snapshot, translations) = revision_of(conn, slug, article_id, revision_id).await?;
         match &live {
-            Some(current) => precondition.check(Resource::Article, current.version())?,
-            None => precondition.check_absent()?,
+            Some(current) => target.precondition.check(Resource::Article, current.version())?,
+            None => target.precondition.check_absent()?,
         }
         let input = super::input::parse_article(&snapshot, slug).map_err(|errors| Error::RevisionNotRestorable {
             id: revision_id,
@@ -576,7 +556,7 @@ pub async fn restore(
         let locales = super::locales::Locales::load(conn).await?;
         super::translations::restore(conn, current.id, translations.as_ref(), &locales).await?;
         Ok(Written::new(
-            replace_article(conn, &current, &input, Ids::AsGiven, &actor, "restore", now).await?,
+            replace_article(conn, &current, &input, Ids::AsGiven, target.actor, "restore", now).await?,
             created,
         ))
     })

@@ -11,8 +11,8 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use serde_json::Value;
 
 use super::record::{Change, finish};
-use super::{Actor, Target, Written, article_not_found, bump_sections, lock_article, nothing_written};
-use crate::content::error::{Error, Precondition, Resource};
+use super::{Target, Written, article_not_found, bump_sections, lock_article, nothing_written};
+use crate::content::error::{Error, Resource};
 use crate::content::kinds::SectionKind;
 use crate::content::locales::Locales;
 use crate::content::store::{self, ArticleRow, StoredSection};
@@ -64,11 +64,7 @@ pub struct Texts<'a> {
 /// write that changes nothing records nothing.
 pub(super) async fn put_texts_in(
     conn: &mut AsyncPgConnection,
-    &Target {
-        slug,
-        ref precondition,
-        actor,
-    }: &Target<'_>,
+    target: &Target<'_>,
     article: ArticleRow,
     Texts {
         of,
@@ -78,10 +74,11 @@ pub(super) async fn put_texts_in(
     }: Texts<'_>,
     now: DateTime<Utc>,
 ) -> Result<Written, Error> {
+    let slug = target.slug;
     let sections = store::load_sections(conn, article.id, None).await?;
     let (stored, scope, resource, version) = part_of(slug, &article, &sections, of)?;
     let texts = parse_texts(body, &stored, scope).map_err(Error::Invalid)?;
-    precondition.check(resource, version)?;
+    target.precondition.check(resource, version)?;
     let defaults = default_texts(&article, &sections)?;
     let existing: HashMap<String, String> = translations::table
         .filter(translations::article_id.eq(article.id))
@@ -149,7 +146,7 @@ pub(super) async fn put_texts_in(
         TranslationOf::Section(kind) => (Some(kind), None),
         TranslationOf::Item(kind, id) => (Some(kind), Some(id)),
     };
-    let target = match of {
+    let changed = match of {
         TranslationOf::Article => "article",
         TranslationOf::Section(_) => "section",
         TranslationOf::Item(..) => "item",
@@ -158,10 +155,10 @@ pub(super) async fn put_texts_in(
         kind,
         item,
         locale: Some(locale.to_owned()),
-        ..Change::new("replace", target)
+        ..Change::new("replace", changed)
     };
     Ok(Written::new(
-        finish(conn, article.id, &article.summary, actor, change, now).await?,
+        finish(conn, article.id, &article.summary, target.actor, change, now).await?,
         false,
     ))
 }
@@ -171,16 +168,15 @@ pub(super) async fn put_texts_in(
 /// locale: every section's answer in it changes for anonymous readers.
 pub async fn put_status(
     conn: &mut AsyncPgConnection,
-    slug: &str,
+    target: Target<'_>,
     locale: &str,
     published: bool,
-    precondition: Precondition,
-    actor: Actor,
 ) -> Result<Written, Error> {
+    let slug = target.slug;
     write_transaction!(conn, |conn| {
         let now = Utc::now();
         let article = lock_article(conn, slug).await?.ok_or_else(|| article_not_found(slug))?;
-        precondition.check(Resource::Article, article.version())?;
+        target.precondition.check(Resource::Article, article.version())?;
         let status = if published { "published" } else { "draft" };
         let stored: Option<String> = article_locales::table
             .find((article.id, locale))
@@ -210,7 +206,7 @@ pub async fn put_status(
             ..Change::new("replace", "article")
         };
         Ok(Written::new(
-            finish(conn, article.id, &article.summary, &actor, change, now).await?,
+            finish(conn, article.id, &article.summary, target.actor, change, now).await?,
             false,
         ))
     })
