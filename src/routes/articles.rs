@@ -40,6 +40,26 @@ pub fn page_limit(limit: Option<u32>) -> Result<u32, AppError> {
     Ok(limit)
 }
 
+/// A page query's `cursor` as `decode` reads it (400 `invalid_cursor` if it
+/// is not one this server handed out).
+pub fn page_cursor<T>(cursor: Option<&str>, decode: impl FnOnce(&str) -> Option<T>) -> Result<Option<T>, AppError> {
+    cursor
+        .map(|text| {
+            decode(text).ok_or_else(|| {
+                AppError::bad_request(
+                    Code::InvalidCursor,
+                    "`cursor` is not one this server handed out; start again without it.",
+                )
+            })
+        })
+        .transpose()
+}
+
+/// The `next_cursor` of a page whose last row is `last`: `encode`d if there are `more` rows.
+pub fn next_cursor<T>(more: bool, last: Option<&T>, encode: impl FnOnce(&T) -> String) -> Option<String> {
+    last.filter(|_| more).map(encode)
+}
+
 /// Query of the article list.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -90,15 +110,7 @@ pub async fn list_articles(
     if query.deleted == Some(true) {
         return list_trash(&state, &reader, limit, query.cursor.as_deref()).await;
     }
-    let after = match &query.cursor {
-        None => None,
-        Some(text) => Some(Cursor::decode(text).ok_or_else(|| {
-            AppError::bad_request(
-                Code::InvalidCursor,
-                "`cursor` is not one this server handed out; start again without it.",
-            )
-        })?),
-    };
+    let after = page_cursor(query.cursor.as_deref(), Cursor::decode)?;
     let visibility = reader.visibility();
     let key = format!(
         "list?limit={limit}&cursor={}",
@@ -121,17 +133,13 @@ pub async fn list_articles(
         )
         .await?;
         let mut resolver = Resolver::new(&locale, None);
-        let next_cursor = if more {
-            rows.last().map(|(row, _)| {
-                Cursor {
-                    published_on: row.published_on,
-                    id: row.id,
-                }
-                .encode()
-            })
-        } else {
-            None
-        };
+        let next_cursor = next_cursor(more, rows.last(), |(row, _)| {
+            Cursor {
+                published_on: row.published_on,
+                id: row.id,
+            }
+            .encode()
+        });
         let items = rows
             .iter()
             .enumerate()
@@ -193,29 +201,14 @@ async fn list_trash(
         }
         Reader::Token { .. } => {}
     }
-    let before = match cursor {
-        None => None,
-        Some(text) => Some(
-            (text.len() == 38)
-                .then(|| i64::from_str_radix(text, 16).ok())
-                .flatten()
-                .ok_or_else(|| {
-                    AppError::bad_request(
-                        Code::InvalidCursor,
-                        "`cursor` is not one this server handed out; start again without it.",
-                    )
-                })?,
-        ),
-    };
+    let before = page_cursor(cursor, |text| {
+        (text.len() == 38).then(|| i64::from_str_radix(text, 16).ok()).flatten()
+    })?;
     let (trashed, more) = with_connection(state, async |conn| {
         Ok(history::trash(conn, before, i64::from(limit)).await?)
     })
     .await?;
-    let next_cursor = if more {
-        trashed.last().map(|last| format!("{:038x}", last.deletion.seq))
-    } else {
-        None
-    };
+    let next_cursor = next_cursor(more, trashed.last(), |last| format!("{:038x}", last.deletion.seq));
     let items = trashed
         .into_iter()
         .map(|trashed| {

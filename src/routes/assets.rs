@@ -332,27 +332,15 @@ pub async fn list_assets(
     query: Query<AssetListQuery>,
 ) -> Result<HttpResponse, AppError> {
     let limit = page_limit(query.limit)?;
-    let after = match &query.cursor {
-        None => None,
-        Some(text) => Some(Cursor::decode(text).ok_or_else(|| {
-            AppError::bad_request(
-                Code::InvalidCursor,
-                "`cursor` is not one this server handed out; start again without it.",
-            )
-        })?),
-    };
+    let after = super::articles::page_cursor(query.cursor.as_deref(), Cursor::decode)?;
     let (rows, more) = store::list(&state.pool, after, i64::from(limit)).await?;
-    let next_cursor = if more {
-        rows.last().map(|(row, _)| {
-            Cursor {
-                created_at: row.created_at,
-                id: row.id,
-            }
-            .encode()
-        })
-    } else {
-        None
-    };
+    let next_cursor = super::articles::next_cursor(more, rows.last(), |(row, _)| {
+        Cursor {
+            created_at: row.created_at,
+            id: row.id,
+        }
+        .encode()
+    });
     let page = AssetPage {
         items: rows.into_iter().map(Asset::from).collect(),
         next_cursor,

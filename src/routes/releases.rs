@@ -273,34 +273,27 @@ pub async fn delete_release(
 /// Stages the request's body for `target` in the release `id`, in the
 /// locale `?locale=` names (a translation: its texts only).
 async fn stage(
-    state: &AppState,
-    req: &HttpRequest,
+    edit: &Edit,
     id: Uuid,
     target: Target<'_>,
     locale: Option<&str>,
     body: web::Payload,
 ) -> Result<HttpResponse, AppError> {
-    let choice = super::parts::write_locale(state, req, locale).await?;
+    let choice = super::parts::write_locale(&edit.state, &edit.req, locale).await?;
     let target = target.in_locale(choice.as_ref().map(|choice| choice.code.as_str()));
-    let body = read_json(req, body).await?;
-    let if_match = super::etags::precondition(req, target.resource());
+    let body = read_json(&edit.req, body).await?;
+    let if_match = edit.precondition(target.resource());
     respond(
         StatusCode::OK,
-        releases::stage(&state.pool, id, target, &body, if_match).await?,
+        releases::stage(&edit.state.pool, id, target, &body, if_match).await?,
     )
 }
 
 /// Unstages what the release `id` stages for `target` in the locale `?locale=` names.
-async fn unstage(
-    state: &AppState,
-    req: &HttpRequest,
-    id: Uuid,
-    target: Target<'_>,
-    locale: Option<&str>,
-) -> Result<HttpResponse, AppError> {
-    let choice = super::parts::write_locale(state, req, locale).await?;
+async fn unstage(edit: &Edit, id: Uuid, target: Target<'_>, locale: Option<&str>) -> Result<HttpResponse, AppError> {
+    let choice = super::parts::write_locale(&edit.state, &edit.req, locale).await?;
     let target = target.in_locale(choice.as_ref().map(|choice| choice.code.as_str()));
-    respond(StatusCode::OK, releases::unstage(&state.pool, id, target).await?)
+    respond(StatusCode::OK, releases::unstage(&edit.state.pool, id, target).await?)
 }
 
 /// Stage a whole article, new or existing (editor).
@@ -332,14 +325,12 @@ async fn unstage(
 )]
 #[put("/releases/{id}/articles/{slug}")]
 pub async fn stage_article(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    _editor: Editor,
+    edit: Edit,
     ReleaseArticlePath { id, slug }: ReleaseArticlePath,
     query: Query<LocaleQuery>,
     body: web::Payload,
 ) -> Result<HttpResponse, AppError> {
-    stage(&state, &req, id, Target::article(&slug), query.locale.as_deref(), body).await
+    stage(&edit, id, Target::article(&slug), query.locale.as_deref(), body).await
 }
 
 /// Stage one section of an article (editor).
@@ -359,22 +350,12 @@ pub async fn stage_article(
 )]
 #[put("/releases/{id}/articles/{slug}/sections/{kind}")]
 pub async fn stage_section(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    _editor: Editor,
+    edit: Edit,
     ReleaseSectionPath { id, slug, kind }: ReleaseSectionPath,
     query: Query<LocaleQuery>,
     body: web::Payload,
 ) -> Result<HttpResponse, AppError> {
-    stage(
-        &state,
-        &req,
-        id,
-        Target::section(&slug, kind),
-        query.locale.as_deref(),
-        body,
-    )
-    .await
+    stage(&edit, id, Target::section(&slug, kind), query.locale.as_deref(), body).await
 }
 
 /// Unstage a whole article (editor), in the locale `?locale=` names.
@@ -393,13 +374,11 @@ pub async fn stage_section(
 )]
 #[delete("/releases/{id}/articles/{slug}")]
 pub async fn unstage_article(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    _editor: Editor,
+    edit: Edit,
     ReleaseArticlePath { id, slug }: ReleaseArticlePath,
     query: Query<LocaleQuery>,
 ) -> Result<HttpResponse, AppError> {
-    unstage(&state, &req, id, Target::article(&slug), query.locale.as_deref()).await
+    unstage(&edit, id, Target::article(&slug), query.locale.as_deref()).await
 }
 
 /// Unstage one section (editor), in the locale `?locale=` names.
@@ -418,13 +397,11 @@ pub async fn unstage_article(
 )]
 #[delete("/releases/{id}/articles/{slug}/sections/{kind}")]
 pub async fn unstage_section(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    _editor: Editor,
+    edit: Edit,
     ReleaseSectionPath { id, slug, kind }: ReleaseSectionPath,
     query: Query<LocaleQuery>,
 ) -> Result<HttpResponse, AppError> {
-    unstage(&state, &req, id, Target::section(&slug, kind), query.locale.as_deref()).await
+    unstage(&edit, id, Target::section(&slug, kind), query.locale.as_deref()).await
 }
 
 /// Publish a release now (editor; needs `If-Match` of the release).

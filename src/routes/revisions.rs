@@ -4,14 +4,14 @@ use actix_web::{HttpResponse, get, post, web};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::articles::{Edit, page_limit};
+use super::articles::{Edit, next_cursor, page_cursor, page_limit};
 use super::paths::{ArticlePath, RevisionPath, article_not_found, revision_not_found};
 use super::{DeleteProblems, Editor, HistoryProblems, NoParams, Query};
 use crate::AppState;
 use crate::content::history::{self, Revision, RevisionPage};
 use crate::content::model::Article;
 use crate::content::write;
-use crate::error::{AppError, Code};
+use crate::error::AppError;
 
 /// Query of the revision list.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -69,28 +69,16 @@ pub async fn list_revisions(
     query: Query<RevisionQuery>,
 ) -> Result<HttpResponse, AppError> {
     let limit = page_limit(query.limit)?;
-    let before = match &query.cursor {
-        None => None,
-        Some(cursor) => Some(
-            cursor
-                .strip_prefix('r')
-                .and_then(|seq| seq.parse::<i64>().ok())
-                .ok_or_else(|| {
-                    AppError::bad_request(Code::InvalidCursor, "`cursor` is not one this server handed out.")
-                })?,
-        ),
-    };
+    let before = page_cursor(query.cursor.as_deref(), |cursor| {
+        cursor.strip_prefix('r').and_then(|seq| seq.parse::<i64>().ok())
+    })?;
     let (rows, more) = crate::db::deadline(async {
         let article = history_of(&state, &slug).await?;
         let mut conn = state.pool.get().await?;
         Ok::<_, AppError>(history::list(&mut conn, article, before, i64::from(limit)).await?)
     })
     .await?;
-    let next_cursor = if more {
-        rows.last().map(|row| format!("r{}", row.seq))
-    } else {
-        None
-    };
+    let next_cursor = next_cursor(more, rows.last(), |row| format!("r{}", row.seq));
     private_json(&RevisionPage {
         items: rows.iter().map(history::RevisionRow::summary).collect(),
         next_cursor,

@@ -430,15 +430,7 @@ pub async fn list_deliveries(
     query: Query<DeliveryListQuery>,
 ) -> Result<HttpResponse, AppError> {
     let limit = super::articles::page_limit(Some(query.limit.unwrap_or(100)))?;
-    let before = match &query.cursor {
-        None => None,
-        Some(text) => Some(parse_delivery_cursor(text).ok_or_else(|| {
-            AppError::bad_request(
-                Code::InvalidCursor,
-                "`cursor` is not one this server handed out; start again without it.",
-            )
-        })?),
-    };
+    let before = super::articles::page_cursor(query.cursor.as_deref(), parse_delivery_cursor)?;
     let event = match &query.event {
         Some(event) if !store::EVENTS.contains(&event.as_str()) => {
             return Err(AppError::bad_request(
@@ -459,11 +451,7 @@ pub async fn list_deliveries(
         limit: i64::from(limit),
     };
     let (page, more) = store::deliveries(&state.pool, id, &filter).await?;
-    let next_cursor = if more {
-        page.last().map(|(row, _)| delivery_cursor(row.seq))
-    } else {
-        None
-    };
+    let next_cursor = super::articles::next_cursor(more, page.last(), |(row, _)| delivery_cursor(row.seq));
     json_response(
         StatusCode::OK,
         &DeliveryList {
