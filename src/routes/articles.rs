@@ -456,10 +456,7 @@ pub async fn put_article(
     params(ArticlePath,
         ("If-Match" = String, Header, description = "The article's current ETag, or `*`")),
     security(("bearer" = [])),
-    responses(
-        (status = 204, description = "Deleted"),
-        DeleteProblems,
-    )
+    responses(super::Deleted<DeleteProblems>),
 )]
 #[delete("/articles/{slug}")]
 pub async fn delete_article(

@@ -455,10 +455,7 @@ pub async fn put_asset(
     tag = "assets",
     params(AssetPath, ("If-Match" = String, Header, description = "The asset's current ETag, or `*`")),
     security(("bearer" = [])),
-    responses(
-        (status = 204, description = "Deleted"),
-        DeleteProblems,
-    )
+    responses(super::Deleted<DeleteProblems>),
 )]
 #[delete("/assets/{id}")]
 pub async fn delete_asset(

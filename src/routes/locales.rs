@@ -145,10 +145,7 @@ pub async fn put_locale(
     tag = "locales",
     params(LocalePath),
     security(("bearer" = [])),
-    responses(
-        (status = 204, description = "Deleted"),
-        LocaleProblems,
-    )
+    responses(super::Deleted<LocaleProblems>),
 )]
 #[delete("/locales/{code}")]
 pub async fn delete_locale(

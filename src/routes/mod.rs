@@ -169,6 +169,18 @@ problem_set! {
     WebhookProblems = [BadRequest, Unauthorized, Forbidden, NotFound, TooLarge, UnsupportedMediaType, Invalid, TooManyRequests];
 }
 
+/// The answer of a delete: 204 "Deleted", or one of the problems `P`.
+pub struct Deleted<P>(std::marker::PhantomData<P>);
+
+impl<P: IntoResponses> IntoResponses for Deleted<P> {
+    fn responses() -> std::collections::BTreeMap<String, utoipa::openapi::RefOr<utoipa::openapi::response::Response>> {
+        let mut all = P::responses();
+        let deleted = utoipa::openapi::ResponseBuilder::new().description("Deleted").build();
+        all.insert("204".to_owned(), utoipa::openapi::RefOr::T(deleted));
+        all
+    }
+}
+
 /// Declares problem responses described for the operations that list them
 /// (rather than by the shared [`problems`]), one `status => description` each.
 macro_rules! problem_responses {

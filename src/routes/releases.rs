@@ -253,10 +253,7 @@ pub async fn put_release(
     tag = "releases",
     params(ReleasePath, ("If-Match" = String, Header, description = "The release's current ETag, or `*`")),
     security(("bearer" = [])),
-    responses(
-        (status = 204, description = "Deleted"),
-        WriteProblems,
-    )
+    responses(super::Deleted<WriteProblems>),
 )]
 #[delete("/releases/{id}")]
 pub async fn delete_release(

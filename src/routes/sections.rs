@@ -171,10 +171,7 @@ pub async fn put_section(
         ("If-Match" = String, Header, description = "The section's current ETag, or `*`"),
     ),
     security(("bearer" = [])),
-    responses(
-        (status = 204, description = "Deleted"),
-        DeleteProblems,
-    )
+    responses(super::Deleted<DeleteProblems>),
 )]
 #[delete("/articles/{slug}/sections/{kind}")]
 pub async fn delete_section(

@@ -394,10 +394,7 @@ pub async fn put_webhook(
     tag = "webhooks",
     params(WebhookPath),
     security(("bearer" = [])),
-    responses(
-        (status = 204, description = "Deleted"),
-        WebhookProblems,
-    )
+    responses(super::Deleted<WebhookProblems>),
 )]
 #[delete("/webhooks/{id}")]
 pub async fn delete_webhook(
