@@ -336,28 +336,33 @@ impl AppError {
     }
 
     fn code(&self) -> Code {
+        self.kind().0
+    }
+
+    /// The problem's `code` and HTTP status, one arm per variant.
+    fn kind(&self) -> (Code, StatusCode) {
         match self {
-            AppError::BadRequest { code, .. }
-            | AppError::NotFound { code, .. }
-            | AppError::Conflict { code, .. }
-            | AppError::Unprocessable { code, .. }
-            | AppError::Gone { code, .. } => *code,
-            AppError::Unauthorized { .. } => Code::Unauthorized,
-            AppError::Forbidden { .. } => Code::Forbidden,
-            AppError::MethodNotAllowed { .. } => Code::MethodNotAllowed,
-            AppError::PreconditionFailed { .. } => Code::PreconditionFailed,
-            AppError::ReleaseConflict(_) => Code::ReleaseConflict,
-            AppError::RequestTimeout { .. } => Code::RequestTimeout,
-            AppError::PayloadTooLarge { .. } => Code::PayloadTooLarge,
-            AppError::UnsupportedMediaType { .. } => Code::UnsupportedMediaType,
-            AppError::Validation { .. } => Code::ValidationFailed,
-            AppError::PreconditionRequired => Code::PreconditionRequired,
-            AppError::TooManyRequests { .. } => Code::TooManyRequests,
+            AppError::BadRequest { code, .. } => (*code, StatusCode::BAD_REQUEST),
+            AppError::NotFound { code, .. } => (*code, StatusCode::NOT_FOUND),
+            AppError::Conflict { code, .. } => (*code, StatusCode::CONFLICT),
+            AppError::Unprocessable { code, .. } => (*code, StatusCode::UNPROCESSABLE_ENTITY),
+            AppError::Gone { code, .. } => (*code, StatusCode::GONE),
+            AppError::Unauthorized { .. } => (Code::Unauthorized, StatusCode::UNAUTHORIZED),
+            AppError::Forbidden { .. } => (Code::Forbidden, StatusCode::FORBIDDEN),
+            AppError::MethodNotAllowed { .. } => (Code::MethodNotAllowed, StatusCode::METHOD_NOT_ALLOWED),
+            AppError::PreconditionFailed { .. } => (Code::PreconditionFailed, StatusCode::PRECONDITION_FAILED),
+            AppError::ReleaseConflict(_) => (Code::ReleaseConflict, StatusCode::CONFLICT),
+            AppError::RequestTimeout { .. } => (Code::RequestTimeout, StatusCode::REQUEST_TIMEOUT),
+            AppError::PayloadTooLarge { .. } => (Code::PayloadTooLarge, StatusCode::PAYLOAD_TOO_LARGE),
+            AppError::UnsupportedMediaType { .. } => (Code::UnsupportedMediaType, StatusCode::UNSUPPORTED_MEDIA_TYPE),
+            AppError::Validation { .. } => (Code::ValidationFailed, StatusCode::UNPROCESSABLE_ENTITY),
+            AppError::PreconditionRequired => (Code::PreconditionRequired, StatusCode::PRECONDITION_REQUIRED),
+            AppError::TooManyRequests { .. } => (Code::TooManyRequests, StatusCode::TOO_MANY_REQUESTS),
             AppError::Unavailable(_)
             | AppError::StoreUnavailable(_)
             | AppError::WriteInterrupted { .. }
-            | AppError::TimedOut { .. } => Code::ServiceUnavailable,
-            AppError::Internal(_) => Code::InternalError,
+            | AppError::TimedOut { .. } => (Code::ServiceUnavailable, StatusCode::SERVICE_UNAVAILABLE),
+            AppError::Internal(_) => (Code::InternalError, StatusCode::INTERNAL_SERVER_ERROR),
         }
     }
 
@@ -508,27 +513,7 @@ impl std::fmt::Display for AppError {
 
 impl ResponseError for AppError {
     fn status_code(&self) -> StatusCode {
-        match self {
-            AppError::BadRequest { .. } => StatusCode::BAD_REQUEST,
-            AppError::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
-            AppError::Forbidden { .. } => StatusCode::FORBIDDEN,
-            AppError::NotFound { .. } => StatusCode::NOT_FOUND,
-            AppError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
-            AppError::Conflict { .. } | AppError::ReleaseConflict(_) => StatusCode::CONFLICT,
-            AppError::Gone { .. } => StatusCode::GONE,
-            AppError::PreconditionFailed { .. } => StatusCode::PRECONDITION_FAILED,
-            AppError::RequestTimeout { .. } => StatusCode::REQUEST_TIMEOUT,
-            AppError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            AppError::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            AppError::Validation { .. } | AppError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-            AppError::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
-            AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            AppError::Unavailable(_)
-            | AppError::StoreUnavailable(_)
-            | AppError::WriteInterrupted { .. }
-            | AppError::TimedOut { .. } => StatusCode::SERVICE_UNAVAILABLE,
-            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        }
+        self.kind().1
     }
 
     fn error_response(&self) -> HttpResponse {
