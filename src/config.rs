@@ -28,6 +28,11 @@ pub const DEFAULT_TRASH_KEEP_DAYS: u32 = 30;
 /// Most days the change log can be told to keep a change (a century).
 pub const MAX_SYNC_KEEP_DAYS: u32 = 36_500;
 
+/// Default `LAMINA_ASSET_MAX_BYTES`: 20 MiB.
+pub const DEFAULT_ASSET_MAX_BYTES: usize = 20 * 1024 * 1024;
+/// Default `LAMINA_ASSET_CACHE_MAX_BYTES`: 1 GiB of variants.
+pub const DEFAULT_ASSET_CACHE_MAX_BYTES: u64 = 1024 * 1024 * 1024;
+
 /// Default revisions kept per article.
 pub const DEFAULT_REVISIONS_KEEP: u32 = 100;
 /// Default longest wait for a request body, seconds.
@@ -129,8 +134,8 @@ pub struct Config {
 
     /// The forwarding header the trusted proxies write (the other is ignored:
     /// a proxy passes it on as the client sent it).
-    #[arg(long, env = "LAMINA_TRUSTED_PROXY_HEADER", value_enum, default_value_t = crate::limits::ProxyHeader::XForwardedFor, global = true)]
-    pub trusted_proxy_header: crate::limits::ProxyHeader,
+    #[arg(long, env = "LAMINA_TRUSTED_PROXY_HEADER", value_enum, default_value_t = ProxyHeader::XForwardedFor, global = true)]
+    pub trusted_proxy_header: ProxyHeader,
 
     /// Longest wait, in seconds, for a request body to arrive (then 408).
     #[arg(long, env = "LAMINA_BODY_TIMEOUT_SECS", default_value_t = DEFAULT_BODY_TIMEOUT_SECS, value_parser = clap::value_parser!(u64).range(1..), global = true)]
@@ -211,12 +216,12 @@ pub struct Config {
     pub asset_store_endpoint: Option<String>,
 
     /// Most bytes of an uploaded image (then 413).
-    #[arg(long, env = "LAMINA_ASSET_MAX_BYTES", default_value_t = crate::media::DEFAULT_MAX_BYTES, global = true)]
+    #[arg(long, env = "LAMINA_ASSET_MAX_BYTES", default_value_t = DEFAULT_ASSET_MAX_BYTES, global = true)]
     pub asset_max_bytes: usize,
 
     /// Most bytes of resized variants kept on disk; past it the least recently
     /// served are removed (and made again when asked for). Originals never are.
-    #[arg(long, env = "LAMINA_ASSET_CACHE_MAX_BYTES", default_value_t = crate::media::DEFAULT_VARIANT_MAX_BYTES, global = true)]
+    #[arg(long, env = "LAMINA_ASSET_CACHE_MAX_BYTES", default_value_t = DEFAULT_ASSET_CACHE_MAX_BYTES, global = true)]
     pub asset_cache_max_bytes: u64,
 
     /// Allow webhook URLs whose host resolves to a loopback, private, link-local
@@ -227,7 +232,44 @@ pub struct Config {
 
 /// `LAMINA_ASSET_STORE`, checked to be `s3://bucket/prefix`.
 fn asset_store_url(url: &str) -> Result<String, String> {
-    crate::media::s3::parse_url(url).map(|_| url.to_owned())
+    parse_asset_store(url).map(|_| url.to_owned())
+}
+
+/// The bucket and prefix of `s3://bucket/prefix`.
+pub fn parse_asset_store(url: &str) -> Result<(String, String), String> {
+    let rest = url
+        .strip_prefix("s3://")
+        .ok_or_else(|| format!("LAMINA_ASSET_STORE must be s3://bucket/prefix, not {url:?}"))?;
+    let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+    let valid_bucket = (3..=63).contains(&bucket.len())
+        && bucket
+            .bytes()
+            .all(|byte| byte.is_ascii_lowercase() || byte.is_ascii_digit() || byte == b'-' || byte == b'.');
+    if !valid_bucket {
+        return Err(format!(
+            "LAMINA_ASSET_STORE names the bucket {bucket:?}: a bucket name is 3–63 lowercase letters, digits, '-' or '.'"
+        ));
+    }
+    let prefix = prefix.trim_matches('/');
+    if prefix.split('/').any(|part| part == "." || part == "..") {
+        return Err(format!("LAMINA_ASSET_STORE's prefix {prefix:?} may not hold . or .."));
+    }
+    let prefix = if prefix.is_empty() {
+        String::new()
+    } else {
+        format!("{prefix}/")
+    };
+    Ok((bucket.to_owned(), prefix))
+}
+
+/// The forwarding header trusted proxies write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum ProxyHeader {
+    /// `X-Forwarded-For: client, proxy1, …`
+    #[default]
+    XForwardedFor,
+    /// `Forwarded: for=client, for=proxy1, …` (RFC 7239)
+    Forwarded,
 }
 
 impl Config {

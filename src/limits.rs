@@ -17,6 +17,7 @@ use governor::{Quota, RateLimiter};
 
 use actix_web::http::header::{self, HeaderMap, HeaderName};
 
+pub use crate::config::ProxyHeader;
 use crate::error::AppError;
 
 /// Every comma-separated element of every `name` header, in order.
@@ -48,16 +49,6 @@ const MAX_BLOCKED: usize = 10_000;
 
 /// Failed authentications between two sweeps of quiet addresses.
 const FORGET_EVERY: u64 = 1024;
-
-/// The forwarding header trusted proxies write.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
-pub enum ProxyHeader {
-    /// `X-Forwarded-For: client, proxy1, …`
-    #[default]
-    XForwardedFor,
-    /// `Forwarded: for=client, for=proxy1, …` (RFC 7239)
-    Forwarded,
-}
 
 /// The configured limits; a limit of 0 is no limit.
 pub struct Limits {

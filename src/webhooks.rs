@@ -52,9 +52,7 @@ pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
 /// (for other workers' retries and leases that ran out; its own retries it
 /// looks for when they are due).
 pub const POLL: Duration = Duration::from_secs(1);
-/// The `NOTIFY` channel that wakes workers: a transaction added deliveries
-/// or made some due.
-pub const WAKE_CHANNEL: &str = "lamina_webhooks";
+pub use crate::db::WAKE_CHANNEL;
 /// How long a claimed delivery is reserved for the worker sending it; past
 /// it, another worker may send it again. Longer than [`ATTEMPT_TIMEOUT`].
 const LEASE_SECONDS: i32 = 60;

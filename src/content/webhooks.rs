@@ -13,8 +13,8 @@ use uuid::Uuid;
 use deserr::{Deserr, IntoValue, Sequence as _, Value as Found, ValuePointerRef};
 use utoipa::ToSchema;
 
-use crate::content::body::{BodyErrors, Slug};
 use crate::content::error::Error;
+use crate::content::fields::{BodyErrors, Slug};
 use crate::content::kinds::{ArticleStatus, SectionKind};
 use crate::content::store::{ArticleRow, StoredSection};
 use crate::content::transaction;
@@ -233,7 +233,7 @@ pub async fn enqueue(
 /// their next poll. One notification per transaction however often called.
 pub async fn wake_workers(conn: &mut AsyncPgConnection) -> QueryResult<()> {
     diesel::sql_query("SELECT pg_notify($1, '')")
-        .bind::<Text, _>(crate::webhooks::WAKE_CHANNEL)
+        .bind::<Text, _>(crate::db::WAKE_CHANNEL)
         .execute(conn)
         .await?;
     Ok(())

@@ -18,6 +18,10 @@ pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
 /// The `NOTIFY` channel of content changes; the payload is the article's slug.
 pub const CONTENT_CHANNEL: &str = "lamina_content";
 
+/// The `NOTIFY` channel that wakes webhook workers: a transaction added
+/// deliveries or made some due.
+pub const WAKE_CHANNEL: &str = "lamina_webhooks";
+
 /// Why no connection could be had from the pool.
 pub use diesel_async::pooled_connection::deadpool::PoolError;
 

@@ -13,6 +13,7 @@ use std::sync::{Arc, Mutex};
 
 use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader};
 
+mod listed;
 pub mod s3;
 pub mod store;
 
@@ -21,10 +22,6 @@ pub use store::{Staged, Store};
 /// Most pixels an upload may have (50 megapixels): more is refused before
 /// anything is decoded (a decompression bomb).
 pub const MAX_PIXELS: u64 = 50_000_000;
-/// Default `LAMINA_ASSET_MAX_BYTES`: 20 MiB.
-pub const DEFAULT_MAX_BYTES: usize = 20 * 1024 * 1024;
-/// Default `LAMINA_ASSET_CACHE_MAX_BYTES`: 1 GiB of variants.
-pub const DEFAULT_VARIANT_MAX_BYTES: u64 = 1024 * 1024 * 1024;
 /// The widths a variant may have (`?w=`): a fixed ladder, so that no one
 /// can fill the disk with sizes.
 pub const WIDTHS: [u32; 13] = [64, 128, 256, 320, 480, 640, 768, 960, 1280, 1600, 1920, 2560, 3840];

@@ -19,7 +19,8 @@ use std::time::{Duration, SystemTime};
 use rusty_s3::actions::S3Action;
 use rusty_s3::{Bucket, Credentials, UrlStyle};
 
-use super::store::Listed;
+use super::listed::Listed;
+use crate::config::parse_asset_store;
 
 /// How long a signed request stays valid (it is sent at once).
 const SIGNED_FOR: Duration = Duration::from_secs(300);
@@ -68,33 +69,6 @@ pub fn is_unreachable(err: &std::io::Error) -> bool {
     err.get_ref().is_some_and(|inner| inner.is::<Unreachable>())
 }
 
-/// The bucket and prefix of `s3://bucket/prefix`.
-pub fn parse_url(url: &str) -> Result<(String, String), String> {
-    let rest = url
-        .strip_prefix("s3://")
-        .ok_or_else(|| format!("LAMINA_ASSET_STORE must be s3://bucket/prefix, not {url:?}"))?;
-    let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
-    let valid_bucket = (3..=63).contains(&bucket.len())
-        && bucket
-            .bytes()
-            .all(|byte| byte.is_ascii_lowercase() || byte.is_ascii_digit() || byte == b'-' || byte == b'.');
-    if !valid_bucket {
-        return Err(format!(
-            "LAMINA_ASSET_STORE names the bucket {bucket:?}: a bucket name is 3–63 lowercase letters, digits, '-' or '.'"
-        ));
-    }
-    let prefix = prefix.trim_matches('/');
-    if prefix.split('/').any(|part| part == "." || part == "..") {
-        return Err(format!("LAMINA_ASSET_STORE's prefix {prefix:?} may not hold . or .."));
-    }
-    let prefix = if prefix.is_empty() {
-        String::new()
-    } else {
-        format!("{prefix}/")
-    };
-    Ok((bucket.to_owned(), prefix))
-}
-
 /// The first of these environment variables that is set and not empty.
 fn env_var(names: &[&str]) -> Option<String> {
     names
@@ -106,7 +80,7 @@ impl S3 {
     /// The store at `url` (`s3://bucket/prefix`), reached at `endpoint` or
     /// as the `AWS_*` environment variables say (see the module).
     pub fn from_env(url: &str, endpoint: Option<&str>) -> Result<S3, String> {
-        let (bucket, prefix) = parse_url(url)?;
+        let (bucket, prefix) = parse_asset_store(url)?;
         let region = env_var(&["AWS_REGION", "AWS_DEFAULT_REGION"]).unwrap_or_else(|| "us-east-1".to_owned());
         let named = endpoint
             .filter(|endpoint| !endpoint.trim().is_empty())
@@ -344,11 +318,14 @@ mod tests {
     #[test]
     fn a_store_url_names_a_bucket_and_a_prefix() {
         assert_eq!(
-            parse_url("s3://media/lamina/prod/"),
+            parse_asset_store("s3://media/lamina/prod/"),
             Ok(("media".to_owned(), "lamina/prod/".to_owned()))
         );
-        assert_eq!(parse_url("s3://media"), Ok(("media".to_owned(), String::new())));
-        assert_eq!(parse_url("s3://media/"), Ok(("media".to_owned(), String::new())));
+        assert_eq!(parse_asset_store("s3://media"), Ok(("media".to_owned(), String::new())));
+        assert_eq!(
+            parse_asset_store("s3://media/"),
+            Ok(("media".to_owned(), String::new()))
+        );
         for wrong in [
             "media",
             "https://media/x",
@@ -357,7 +334,7 @@ mod tests {
             "s3://m/x",
             "s3://media/a/../b",
         ] {
-            assert!(parse_url(wrong).is_err(), "{wrong}");
+            assert!(parse_asset_store(wrong).is_err(), "{wrong}");
         }
     }
 

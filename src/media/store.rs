@@ -20,6 +20,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::SystemTime;
 
+pub use super::listed::Listed;
 use super::s3::S3;
 
 /// The asset store of a server.
@@ -43,33 +44,13 @@ pub enum Staged {
     Bytes(Arc<Vec<u8>>),
 }
 
-/// A stored file, as a listing finds it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Listed {
-    /// Its location.
-    pub path: PathBuf,
-    /// Its length.
-    pub bytes: u64,
-    /// When it was last written (or, on disk, served: see [`Store::touch`]).
-    pub modified: SystemTime,
-}
-
-impl Listed {
-    /// Its file name.
-    pub fn name(&self) -> String {
-        self.path
-            .file_name()
-            .map(|name| name.to_string_lossy().into_owned())
-            .unwrap_or_default()
-    }
-
-    fn is_temporary(&self) -> bool {
-        self.name().starts_with(TEMPORARY)
-    }
-}
-
 /// How the names of temporary files start.
 const TEMPORARY: &str = ".tmp-";
+
+/// Whether `listed` is a temporary file (a write that has not been placed).
+fn is_temporary(listed: &Listed) -> bool {
+    listed.name().starts_with(TEMPORARY)
+}
 
 /// `Ok(())` for what is already gone.
 fn gone(result: std::io::Result<()>) -> std::io::Result<()> {
@@ -244,7 +225,7 @@ impl Store {
         let mut files: Vec<(SystemTime, Listed)> = self
             .list("variants")?
             .into_iter()
-            .filter(|listed| !listed.is_temporary())
+            .filter(|listed| !is_temporary(listed))
             .map(|listed| {
                 let used = served(&listed.path).map_or(listed.modified, |served| served.max(listed.modified));
                 (used, listed)
@@ -274,14 +255,14 @@ impl Store {
         let mut keys = Vec::new();
         let mut temporaries = Vec::new();
         for listed in self.list("originals")? {
-            if !listed.is_temporary() {
+            if !is_temporary(&listed) {
                 keys.push(listed.name());
             } else if is_stale(&listed) {
                 temporaries.push(listed.path);
             }
         }
         for listed in self.list("variants")? {
-            if listed.is_temporary() && is_stale(&listed) {
+            if is_temporary(&listed) && is_stale(&listed) {
                 temporaries.push(listed.path);
             }
         }
