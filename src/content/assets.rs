@@ -9,8 +9,9 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::body::{FieldError, Text};
+pub use super::error::Use;
 use super::error::{Error, Precondition, Resource, Version};
+use super::fields::{FieldError, Text};
 use super::locales::Locales;
 use super::transaction;
 use super::write::Actor;
@@ -150,7 +151,7 @@ pub fn parse_write(body: &Value) -> Result<AssetChanges, Vec<FieldError>> {
     if let Some(caption) = object.get("caption") {
         changes.caption = Some(match caption {
             Value::Null => None,
-            caption => Some(texts::<{ super::body::MAX_BODY_CHARS }>(
+            caption => Some(texts::<{ super::fields::MAX_BODY_CHARS }>(
                 caption,
                 "/caption",
                 &mut errors,
@@ -218,7 +219,7 @@ async fn take(conn: &mut AsyncPgConnection, id: Uuid, for_delete: bool) -> Resul
     } else {
         // Not FOR UPDATE: a content write holding its article's lock may
         // still take the key-share lock that keeps the asset while it is
-        // used (images::check), so the two cannot deadlock.
+        // used (write::images::check), so the two cannot deadlock.
         query.for_no_key_update().first(conn).await
     };
     row.optional()?.ok_or(Error::AssetNotFound { id })
@@ -435,7 +436,7 @@ pub async fn update(
             .await?;
         // What the articles using it show changed with it (the database
         // updated their copies): each is a change of its article.
-        super::write::asset_changed(conn, id, actor).await?;
+        super::write::asset_changed(conn, id, uses.iter().map(|found| found.article_id), actor).await?;
         asset_event(conn, "asset.updated", &row).await?;
         Ok((row, uses))
     })
@@ -473,27 +474,6 @@ pub async fn delete(pool: &DbPool, store: &Store, id: Uuid, precondition: Precon
         Ok(())
     })
     .await
-}
-
-/// One use of an asset in content.
-#[derive(Debug, Clone, PartialEq, Eq, QueryableByName)]
-pub struct Use {
-    #[diesel(sql_type = diesel::sql_types::Uuid)]
-    pub asset_id: Uuid,
-    #[diesel(sql_type = diesel::sql_types::Uuid)]
-    pub article_id: Uuid,
-    /// The article's slug.
-    #[diesel(sql_type = diesel::sql_types::Text)]
-    pub slug: String,
-    /// Where in the article's read: `/hero_image`, `/sections/2/items/0/image`.
-    #[diesel(sql_type = diesel::sql_types::Text)]
-    pub pointer: String,
-    /// Whether the article is published.
-    #[diesel(sql_type = diesel::sql_types::Bool)]
-    pub published: bool,
-    /// Whether the use gives alt text of its own, or is decorative: it needs none of the asset's.
-    #[diesel(sql_type = diesel::sql_types::Bool)]
-    pub needs_no_alt: bool,
 }
 
 /// Where content uses the assets `ids`, by article slug and pointer.

@@ -3,8 +3,37 @@
 
 use uuid::Uuid;
 
-use super::input::FieldError;
 use super::kinds::SectionKind;
+
+/// One problem with a write body: where (an RFC 6901 pointer) and what.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    /// RFC 6901 pointer to the offending value in the request body (`""` is the whole body).
+    pub pointer: String,
+    /// What is wrong, in plain words.
+    pub message: String,
+}
+
+/// One use of an asset in content (what `asset_in_use` lists).
+#[derive(Debug, Clone, PartialEq, Eq, diesel::QueryableByName)]
+pub struct Use {
+    #[diesel(sql_type = diesel::sql_types::Uuid)]
+    pub asset_id: Uuid,
+    #[diesel(sql_type = diesel::sql_types::Uuid)]
+    pub article_id: Uuid,
+    /// The article's slug.
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub slug: String,
+    /// Where in the article's read: `/hero_image`, `/sections/2/items/0/image`.
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub pointer: String,
+    /// Whether the article is published.
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    pub published: bool,
+    /// Whether the use gives alt text of its own, or is decorative: it needs none of the asset's.
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    pub needs_no_alt: bool,
+}
 
 /// A resource that carries a version, and so can be the target of a precondition.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -156,7 +185,7 @@ pub enum Error {
     /// No asset has this id.
     AssetNotFound { id: Uuid },
     /// Content uses the asset: it cannot be deleted.
-    AssetInUse { id: Uuid, uses: Vec<super::assets::Use> },
+    AssetInUse { id: Uuid, uses: Vec<Use> },
     /// The asset store failed (a disk error): not the request's fault.
     Storage(String),
     /// The asset store cannot be reached now (an object store's network

@@ -9,10 +9,11 @@
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::body::{AS_READ, ArticleWrite, BodyErrors, ItemWrite, SectionWrite};
+use super::body::{AS_READ, ArticleWrite, ItemWrite, SectionWrite};
+use super::fields::BodyErrors;
 use super::kinds::{ItemShape, SectionKind};
 
-pub use super::body::{
+pub use super::fields::{
     FieldError, MAX_BODY_CHARS, MAX_ITEMS, MAX_PUBLISHED_ON, MAX_SLUG_CHARS, MAX_TITLE_CHARS, MIN_PUBLISHED_ON,
     is_valid_slug,
 };

@@ -11,7 +11,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::error::Error;
-use super::input::FieldError;
+use super::error::FieldError;
 use crate::db::schema::{article_locales, locales, translations};
 
 /// Longest locale tag, in characters (BCP 47 recommends supporting 35).

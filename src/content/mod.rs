@@ -4,6 +4,7 @@
 pub mod assets;
 pub mod body;
 pub mod error;
+pub mod fields;
 pub mod history;
 pub mod images;
 pub mod input;

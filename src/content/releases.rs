@@ -10,8 +10,8 @@ use serde_json::Value;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::body::{BodyErrors, Title};
 use super::error::{Error, Precondition, Resource, Version};
+use super::fields::{BodyErrors, Title};
 use super::kinds::SectionKind;
 use super::{input, store, transaction};
 use crate::db::DbPool;

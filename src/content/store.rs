@@ -11,7 +11,6 @@ use super::images::Image;
 use super::input::{ArticleInput, ItemInput, SectionInput, reading_time_minutes};
 use super::kinds::{ArticleStatus, Phase, SectionKind};
 use super::model::{ArticleMeta, Item, ItemContent, PhaseHeadings, Section, SectionContent};
-use super::translations::{ReadLocale, Texts, load_texts};
 use crate::db::schema::{articles, section_items, sections};
 
 /// An `articles` row.
@@ -298,37 +297,6 @@ pub async fn load_article(
             };
             let sections = load_sections(conn, row.id, kinds).await?;
             Ok(Some((row, sections)))
-        })
-        .await
-}
-
-/// The same as [`load_article`], with the article's translations a read in
-/// `locale` may use (drafts too if `drafts`), in the same snapshot.
-pub async fn load_localized(
-    conn: &mut AsyncPgConnection,
-    slug: &str,
-    visibility: Visibility,
-    kinds: Option<&[SectionKind]>,
-    locale: &ReadLocale,
-) -> QueryResult<Option<(ArticleRow, Vec<StoredSection>, Texts)>> {
-    if locale.is_default() {
-        let loaded = load_article(conn, slug, visibility, kinds).await?;
-        return Ok(loaded.map(|(row, sections)| (row, sections, Texts::default())));
-    }
-    conn.build_transaction()
-        .read_only()
-        .repeatable_read()
-        .run(async move |conn| {
-            let Some(row) = find_article(conn, slug, visibility).await? else {
-                return Ok(None);
-            };
-            let sections = load_sections(conn, row.id, kinds).await?;
-            let drafts = visibility == Visibility::All;
-            let texts = load_texts(conn, &[row.id], locale, drafts, None)
-                .await?
-                .remove(&row.id)
-                .unwrap_or_default();
-            Ok(Some((row, sections, texts)))
         })
         .await
 }

@@ -17,6 +17,7 @@ use super::body::ItemWrite;
 use super::kinds::{SectionField, SectionKind};
 use super::locales::Locales;
 use super::model::{Article, ArticleMeta, Fallbacks, Item, ItemContent, Localized, SectionContent};
+use super::store;
 use crate::db::schema::{article_locales, translations};
 
 /// The locale a read is for, with its chain.
@@ -437,7 +438,8 @@ impl<'a> Resolver<'a> {
 
 use serde_json::{Map, Value};
 
-use super::body::{AS_READ, MAX_BODY_CHARS, MAX_TITLE_CHARS, Prose, Title};
+use super::body::AS_READ;
+use super::fields::{MAX_BODY_CHARS, MAX_TITLE_CHARS, Prose, Title};
 use super::images::{AltText, Image, MAX_ALT_CHARS};
 use super::input::FieldError;
 
@@ -484,7 +486,7 @@ struct TextParse {
 /// Structure fields of each level, shared by every locale.
 const ARTICLE_STRUCTURE: &[&str] = &["slug", "author", "published_on", "status"];
 const ITEM_STRUCTURE: &[&str] = &["id", "phase"];
-use super::body::{ARTICLE_SERVER_OWNED, SECTION_SERVER_OWNED};
+use super::fields::{ARTICLE_SERVER_OWNED, SECTION_SERVER_OWNED};
 
 impl TextParse {
     fn problem(&mut self, pointer: String, message: impl Into<String>) {
@@ -904,7 +906,7 @@ pub async fn restore(
 pub async fn prune(
     conn: &mut AsyncPgConnection,
     article_id: Uuid,
-    sections: &[super::store::StoredSection],
+    sections: &[store::StoredSection],
 ) -> QueryResult<()> {
     // (A hero alt text's translation goes with the article, not with its hero image.)
     let mut keys: Vec<String> = vec!["title".to_owned(), "summary".to_owned(), HERO_ALT_KEY.to_owned()];
@@ -962,8 +964,8 @@ pub struct TranslationStatus {
 /// Where the translation of `article` into each locale other than the default stands.
 pub async fn report(
     conn: &mut AsyncPgConnection,
-    article: &super::store::ArticleRow,
-    sections: &[super::store::StoredSection],
+    article: &store::ArticleRow,
+    sections: &[store::StoredSection],
     locales: &Locales,
 ) -> Result<Vec<TranslationStatus>, super::Error> {
     let mut contents = sections
@@ -1035,8 +1037,8 @@ pub enum TranslationOf {
 fn section_of<'a>(
     slug: &str,
     kind: SectionKind,
-    sections: &'a [super::store::StoredSection],
-) -> Result<&'a super::store::StoredSection, super::Error> {
+    sections: &'a [store::StoredSection],
+) -> Result<&'a store::StoredSection, super::Error> {
     sections
         .iter()
         .find(|section| section.row.kind == kind.as_str())
@@ -1051,8 +1053,8 @@ fn section_of<'a>(
 /// precondition on it names; 404 if the article lacks it.
 pub fn part_of(
     slug: &str,
-    article: &super::store::ArticleRow,
-    sections: &[super::store::StoredSection],
+    article: &store::ArticleRow,
+    sections: &[store::StoredSection],
     of: TranslationOf,
 ) -> Result<(Value, Scope, super::Resource, super::Version), super::Error> {
     Ok(match of {
@@ -1096,11 +1098,42 @@ pub async fn check_texts(
     of: TranslationOf,
     body: &Value,
 ) -> Result<(), super::Error> {
-    let article = super::store::find_article(conn, slug, super::store::Visibility::All)
+    let article = store::find_article(conn, slug, store::Visibility::All)
         .await?
         .ok_or_else(|| super::Error::ArticleNotFound { slug: slug.to_owned() })?;
-    let sections = super::store::load_sections(conn, article.id, None).await?;
+    let sections = store::load_sections(conn, article.id, None).await?;
     let (stored, scope, ..) = part_of(slug, &article, &sections, of)?;
     parse_texts(body, &stored, scope).map_err(super::Error::Invalid)?;
     Ok(())
+}
+
+/// The same as [`store::load_article`], with the article's translations a read in
+/// `locale` may use (drafts too if `drafts`), in the same snapshot.
+pub async fn load_localized(
+    conn: &mut AsyncPgConnection,
+    slug: &str,
+    visibility: store::Visibility,
+    kinds: Option<&[SectionKind]>,
+    locale: &ReadLocale,
+) -> QueryResult<Option<(store::ArticleRow, Vec<store::StoredSection>, Texts)>> {
+    if locale.is_default() {
+        let loaded = store::load_article(conn, slug, visibility, kinds).await?;
+        return Ok(loaded.map(|(row, sections)| (row, sections, Texts::default())));
+    }
+    conn.build_transaction()
+        .read_only()
+        .repeatable_read()
+        .run(async move |conn| {
+            let Some(row) = store::find_article(conn, slug, visibility).await? else {
+                return Ok(None);
+            };
+            let sections = store::load_sections(conn, row.id, kinds).await?;
+            let drafts = visibility == store::Visibility::All;
+            let texts = load_texts(conn, &[row.id], locale, drafts, None)
+                .await?
+                .remove(&row.id)
+                .unwrap_or_default();
+            Ok(Some((row, sections, texts)))
+        })
+        .await
 }

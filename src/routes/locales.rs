@@ -10,7 +10,7 @@ use super::paths::LocalePath;
 use super::{NoParams, Query, ReadProblems, read_json, with_connection};
 use crate::AppState;
 use crate::auth::Admin;
-use crate::content::body::{BodyErrors, Text};
+use crate::content::fields::{BodyErrors, Text};
 use crate::content::locales::{self, InUse, Locale, LocaleInput, Locales, MAX_NAME_CHARS};
 use crate::error::{AppError, Code};
 

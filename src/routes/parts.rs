@@ -24,8 +24,8 @@ use crate::AppState;
 use crate::cache::RepresentationCache;
 use crate::content::locales::Locales;
 use crate::content::model::{Article, Localized, Section};
-use crate::content::store::{self, ArticleRow, StoredSection};
-use crate::content::translations::{ReadLocale, Resolver, Texts, walk_lone_item, walk_section};
+use crate::content::store::{ArticleRow, StoredSection};
+use crate::content::translations::{ReadLocale, Resolver, Texts, load_localized, walk_lone_item, walk_section};
 use crate::content::{Precondition, Resource, SectionKind, write};
 use crate::error::{AppError, Code};
 use crate::request_id::RequestId;
@@ -717,7 +717,7 @@ async fn load_article(
     locale: &ReadLocale,
 ) -> Result<(ArticleRow, Vec<StoredSection>, Texts), AppError> {
     let mut conn = state.pool.get().await?;
-    store::load_localized(&mut conn, slug, reader.visibility(), kinds, locale)
+    load_localized(&mut conn, slug, reader.visibility(), kinds, locale)
         .await?
         .ok_or_else(|| article_not_found(slug))
 }

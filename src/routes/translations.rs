@@ -9,7 +9,7 @@ use super::parts::{self, Edit, Part};
 use super::paths::{ArticlePath, TranslationPath, article_not_found};
 use super::{NoParams, Query, ReadProblems, Reader, WriteProblems, read_json, with_connection};
 use crate::AppState;
-use crate::content::body::BodyErrors;
+use crate::content::fields::BodyErrors;
 use crate::content::kinds::ArticleStatus;
 use crate::content::translations::{self, TranslationStatus};
 use crate::content::{Resource, store, write};

@@ -45,6 +45,7 @@ macro_rules! write_transaction {
     }};
 }
 
+mod images;
 mod release;
 pub use release::{Outcome, preview_article, publish_due, publish_release};
 mod translate;
@@ -188,7 +189,7 @@ async fn put_article_in(
 ) -> Result<Written, Error> {
     let slug = target.slug;
     let published = input.status == crate::content::kinds::ArticleStatus::Published;
-    crate::content::images::check(conn, crate::content::images::of_article(&mut input), published).await?;
+    images::check(conn, images::of_article(&mut input), published).await?;
     let Some(current) = current else {
         target.precondition.check_absent()?;
         // Item ids are the server's: a new article has no items to keep.
@@ -311,7 +312,7 @@ async fn put_section_in(
     now: DateTime<Utc>,
 ) -> Result<Written, Error> {
     let published = article.status == crate::content::kinds::ArticleStatus::Published.as_str();
-    crate::content::images::check(conn, crate::content::images::of_section(&mut input, ""), published).await?;
+    images::check(conn, images::of_section(&mut input, ""), published).await?;
     let kind = input.kind;
     let existing = store::load_sections(conn, article.id, Some(&[kind]))
         .await?
@@ -411,7 +412,7 @@ pub async fn put_item(
         let (article, stored) = lock_section(conn, slug, kind).await?;
         let published = article.status == crate::content::kinds::ArticleStatus::Published.as_str();
         let mut input = input;
-        crate::content::images::check(conn, crate::content::images::of_item(&mut input), published).await?;
+        images::check(conn, images::of_item(&mut input), published).await?;
         let (image_asset_id, image_alt, image_decorative) =
             crate::content::images::Image::columns(input.content.image.as_ref());
         if !stored.items.iter().any(|item| item.id == item_id) {
@@ -584,17 +585,19 @@ async fn bump_sections<'a>(
 }
 
 /// An asset changed (its alt text, file name or focal point): every article
-/// showing it changed with it (API.md §15). The database has updated their
-/// copies of what is shown of the asset; this raises the versions of the
-/// sections whose items show it and records a change of each article
-/// (revision, change log, webhook, caches), as any write would.
-pub(crate) async fn asset_changed(conn: &mut AsyncPgConnection, asset_id: Uuid, actor: &Actor) -> Result<(), Error> {
+/// showing it (`showing`: their ids, as the asset's uses name them) changed
+/// with it (API.md §15). The database has updated their copies of what is
+/// shown of the asset; this raises the versions of the sections whose items
+/// show it and records a change of each article (revision, change log,
+/// webhook, caches), as any write would.
+pub(crate) async fn asset_changed(
+    conn: &mut AsyncPgConnection,
+    asset_id: Uuid,
+    showing: impl IntoIterator<Item = Uuid>,
+    actor: &Actor,
+) -> Result<(), Error> {
     let now = Utc::now();
-    let mut ids: Vec<Uuid> = crate::content::assets::uses(conn, &[asset_id])
-        .await?
-        .into_iter()
-        .map(|found| found.article_id)
-        .collect();
+    let mut ids: Vec<Uuid> = showing.into_iter().collect();
     ids.sort_unstable();
     ids.dedup();
     for article_id in ids {

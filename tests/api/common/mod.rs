@@ -1048,7 +1048,7 @@ pub async fn call(
 /// An article as read, as a write body in the default locale: without what the server owns.
 pub fn as_write(article: &Value) -> Value {
     let mut body = article.clone();
-    use lamina::content::body::{ARTICLE_SERVER_OWNED, SECTION_SERVER_OWNED};
+    use lamina::content::fields::{ARTICLE_SERVER_OWNED, SECTION_SERVER_OWNED};
     for key in ARTICLE_SERVER_OWNED.iter().chain(&["locale", "fallbacks"]) {
         body.as_object_mut().unwrap().remove(*key);
     }
