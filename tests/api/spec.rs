@@ -427,6 +427,151 @@ fn routes_name_no_table() {
     );
 }
 
+/// No circle between the files of `src/`: following the paths a file names
+/// (`use crate::…`, `use super::…`, and such paths written out in the code)
+/// from file to file never comes back to where it started, so each file
+/// can be read knowing only what it builds on. A path into a module names
+/// the file of the longest module it names; tests inside a file do not count.
+#[test]
+fn src_files_import_no_circle() {
+    use std::collections::{BTreeMap, BTreeSet};
+
+    let root = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/src"));
+    let mut files = BTreeMap::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|extension| extension == "rs") {
+                let relative = path.strip_prefix(root).unwrap().with_extension("");
+                let mut module: Vec<String> = relative
+                    .iter()
+                    .map(|part| part.to_string_lossy().into_owned())
+                    .collect();
+                if matches!(module.last().map(String::as_str), Some("mod" | "lib" | "main")) {
+                    module.pop();
+                }
+                files.insert(module.join("::"), path);
+            }
+        }
+    }
+    assert!(files.len() >= 40, "the sources were not found: {}", files.len());
+    // `crate::a::b` or `super::c` as seen from `module`: the longest module it names.
+    let resolve = |module: &str, path: &str| -> Option<String> {
+        let mut base: Vec<&str> = if module.is_empty() {
+            vec![]
+        } else {
+            module.split("::").collect()
+        };
+        let mut parts = path.split("::").peekable();
+        match parts.next()? {
+            "crate" => base.clear(),
+            "super" => {
+                base.pop();
+                while parts.next_if_eq(&"super").is_some() {
+                    base.pop();
+                }
+            }
+            _ => return None,
+        }
+        let mut found = None;
+        let mut name: Vec<&str> = base;
+        loop {
+            let joined = name.join("::");
+            if files.contains_key(&joined) {
+                found = Some(joined);
+            }
+            match parts.next() {
+                Some(part) => name.push(part),
+                None => return found,
+            }
+        }
+    };
+    // Each `use` tree spelled out (`a::{b, c::{d}}` → `a::b`, `a::c::d`).
+    fn spell(tree: &str, prefix: &str, out: &mut Vec<String>) {
+        let tree = tree.trim();
+        match tree.find('{') {
+            None => out.push(format!("{prefix}{}", tree.split(" as ").next().unwrap_or(tree).trim())),
+            Some(open) => {
+                let head = &tree[..open];
+                let close = tree.rfind('}').filter(|close| *close > open).unwrap_or(tree.len());
+                let inner = &tree[open + 1..close];
+                let (mut depth, mut start) = (0, 0);
+                for (at, c) in inner.char_indices() {
+                    match c {
+                        '{' => depth += 1,
+                        '}' => depth -= 1,
+                        ',' if depth == 0 => {
+                            spell(&inner[start..at], &format!("{prefix}{head}"), out);
+                            start = at + 1;
+                        }
+                        _ => {}
+                    }
+                }
+                if !inner[start..].trim().is_empty() {
+                    spell(&inner[start..], &format!("{prefix}{head}"), out);
+                }
+            }
+        }
+    }
+    let mut arrows: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
+    for (module, path) in &files {
+        let text = std::fs::read_to_string(path).unwrap();
+        let text = text.split("#[cfg(test)]\nmod tests").next().unwrap_or_default();
+        let code: String = text
+            .lines()
+            .map(|line| line.split("//").next().unwrap_or_default())
+            .collect::<Vec<_>>()
+            .join("\n");
+        let mut paths = Vec::new();
+        let mut rest = code.as_str();
+        while let Some(at) = rest.find("use ") {
+            let line_start = rest[..at].rfind('\n').map_or(0, |newline| newline + 1);
+            let before = rest[line_start..at].trim();
+            let statement_end = rest[at..].find(';').map_or(rest.len(), |length| at + length);
+            if before.is_empty() || before.starts_with("pub") {
+                spell(&rest[at + 4..statement_end].replace('\n', " "), "", &mut paths);
+            }
+            rest = &rest[(at + 4).min(statement_end)..];
+        }
+        for (at, _) in code.match_indices("crate::").chain(code.match_indices("super::")) {
+            let end = code[at..]
+                .find(|c: char| !(c.is_alphanumeric() || c == '_' || c == ':'))
+                .map_or(code.len(), |length| at + length);
+            paths.push(code[at..end].trim_end_matches(':').to_owned());
+        }
+        for named in paths {
+            if let Some(target) = resolve(module, &named).filter(|target| target != module) {
+                arrows.entry(module).or_default().insert(target);
+            }
+        }
+    }
+    // A file from which its own file can be reached is on a circle.
+    let mut on_circle = Vec::new();
+    for start in files.keys() {
+        let mut seen = BTreeSet::new();
+        let mut next: Vec<&String> = arrows.get(start.as_str()).into_iter().flatten().collect();
+        while let Some(module) = next.pop() {
+            if seen.insert(module.clone()) {
+                next.extend(arrows.get(module.as_str()).into_iter().flatten());
+            }
+        }
+        if seen.contains(start) {
+            on_circle.push(start.clone());
+        }
+    }
+    assert!(
+        on_circle.is_empty(),
+        "these files of src/ import each other in a circle: {on_circle:?}; their arrows: {:?}",
+        on_circle
+            .iter()
+            .map(|module| (module, &arrows[module.as_str()]))
+            .collect::<Vec<_>>()
+    );
+}
+
 /// Whether `text` is a UUID.
 fn is_uuid(text: &str) -> bool {
     text.len() == 36 && uuid::Uuid::parse_str(text).is_ok()
