@@ -11,12 +11,10 @@ import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import assert from "node:assert/strict";
-import { chromium } from "playwright-core";
-import { api } from "./studio-page.mjs";
+import { BASE, api, launch } from "./studio-page.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
-const BASE = process.env.LAMINA_URL || "http://127.0.0.1:8080";
 const EDITOR = process.env.LAMINA_EDITOR_TOKEN;
 const PREVIEW = process.env.LAMINA_PREVIEW_TOKEN;
 const ADMIN = process.env.LAMINA_ADMIN_TOKEN;
@@ -31,7 +29,6 @@ const publicArticle = async (slug = SLUG) => api("GET", `/v1/articles/${slug}`);
 const section = (article, kind) => article.sections.find((s) => s.kind === kind);
 
 // ---- the run's bookkeeping ----
-const problems = [];
 const results = [];
 const started = Date.now();
 async function step(name, body) {
@@ -49,12 +46,9 @@ async function step(name, body) {
   }
 }
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  args: ["--no-sandbox", "--disable-dev-shm-usage"],
-});
-const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, reducedMotion: "reduce" });
-const page = await context.newPage();
+// Console errors and page errors are collected in `problems` (4xx answers
+// are checked below against the answers the run provokes).
+const { browser, context, page, problems } = await launch();
 page.setDefaultTimeout(10_000);
 await page.addInitScript(() => {
   window.__csp = [];
@@ -67,14 +61,6 @@ const failedResponses = [];
 page.on("response", (response) => {
   if (response.status() >= 400) failedResponses.push(`${response.status()} ${response.request().method()} ${new URL(response.url()).pathname}`);
 });
-page.on("console", (message) => {
-  if (message.type() !== "error") return;
-  // Chromium logs every 4xx answer to fetch() as a console error; those are
-  // checked below against the answers the run provokes, not counted here.
-  if (/^Failed to load resource: the server responded with a status of 4\d\d/.test(message.text())) return;
-  problems.push(`console error: ${message.text()}`);
-});
-page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
 page.on("dialog", (dialog) => dialog.accept());
 
 /** axe-core on the current screen: no serious or critical violations. */
