@@ -345,7 +345,7 @@ fn log_access<B: MessageBody>(response: &ServiceResponse<B>, head: bool, elapsed
 /// the quoted request field cannot be ended early (the HTTP parser already
 /// refuses control characters in the target).
 fn push_escaped(line: &mut String, text: &str) {
-    if !text.contains(['"', '\\']) {
+    if memchr::memchr2(b'"', b'\\', text.as_bytes()).is_none() {
         line.push_str(text);
         return;
     }

@@ -157,17 +157,7 @@ pub fn access(write: impl FnOnce(&mut String)) {
     });
 }
 
-/// Appends `n` in decimal.
-pub fn push_decimal(text: &mut String, mut n: u64) {
-    let mut digits = [0u8; 20];
-    let mut start = digits.len();
-    loop {
-        start -= 1;
-        digits[start] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    text.push_str(std::str::from_utf8(&digits[start..]).unwrap_or("?"));
+/// Appends `n` in decimal (itoa: no formatting machinery, no UTF-8 check).
+pub fn push_decimal(text: &mut String, n: u64) {
+    text.push_str(itoa::Buffer::new().format(n));
 }
