@@ -437,12 +437,7 @@ impl RepresentationCache {
     /// The entry to store for `representation` read under `ticket` in
     /// `group`, unless this node is not hearing other nodes' writes or the
     /// group changed since.
-    fn entry(
-        &self,
-        group: &str,
-        representation: Arc<Representation>,
-        ticket: Ticket,
-    ) -> Option<(&Entries, Entry)> {
+    fn entry(&self, group: &str, representation: Arc<Representation>, ticket: Ticket) -> Option<(&Entries, Entry)> {
         let entries = self.entries.as_ref()?;
         let counter = self.group_counter(group)?;
         let current = self.subscribed.load(Ordering::Acquire)
