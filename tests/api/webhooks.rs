@@ -87,9 +87,11 @@ impl Receiver {
         self.requests.lock().unwrap().clone()
     }
 
-    /// Waits until `count` requests have arrived.
+    /// Waits until `count` requests have arrived (up to 30 s: the whole
+    /// suite runs in parallel on two cores, and a delivery also waits for the
+    /// node's acknowledgement of its write).
     async fn wait_for(&self, count: usize) -> Vec<Received> {
-        for _ in 0..200 {
+        for _ in 0..600 {
             let received = self.received();
             if received.len() >= count {
                 return received;
