@@ -1,13 +1,13 @@
 //! `/v1/articles` and `/v1/articles/{slug}`.
 
-use actix_web::{HttpRequest, HttpResponse, delete, get, put, web};
+use actix_web::{HttpResponse, delete, get, put, web};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::caching::{Representation, etag_of};
-use super::parts::{self, Part, PartProblems, ReadQuery, read};
+use super::parts::{self, Part, PartProblems, ReadQuery, Reading, read};
 use super::paths::ArticlePath;
-use super::{DeleteProblems, NoParams, Query, ReadProblems, Reader, WriteProblems, read_json, with_connection};
+use super::{DeleteProblems, NoParams, Query, ReadProblems, Reader, WriteProblems, with_connection};
 use crate::AppState;
 use crate::cache::RepresentationCache;
 use crate::content::body::ArticleWrite;
@@ -21,7 +21,6 @@ use crate::content::{Resource, SectionKind};
 
 pub use super::parts::{Edit, article_body};
 use crate::error::{AppError, Code};
-use crate::request_id::RequestId;
 
 /// Default page size of the article list.
 pub const DEFAULT_LIMIT: u32 = 20;
@@ -101,9 +100,7 @@ impl super::KnownParams for ListQuery {
 )]
 #[get("/articles")]
 pub async fn list_articles(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    reader: Reader,
+    Reading { state, req, reader }: Reading,
     query: Query<ListQuery>,
 ) -> Result<HttpResponse, AppError> {
     let limit = page_limit(query.limit)?;
@@ -390,10 +387,7 @@ pub(super) fn parse_kinds(text: &str, parameter: &str) -> Result<Vec<SectionKind
 )]
 #[get("/articles/{slug}")]
 pub async fn get_article(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    reader: Reader,
-    request_id: RequestId,
+    reading: Reading,
     ArticlePath { slug }: ArticlePath,
     query: Query<ArticleQuery>,
 ) -> Result<HttpResponse, AppError> {
@@ -402,7 +396,7 @@ pub async fn get_article(
         .as_deref()
         .map(|text| parse_kinds(text, "sections"))
         .transpose()?;
-    read(&state, &req, &reader, request_id, &slug, Part::Article(kinds), &*query).await
+    read(&reading, &slug, Part::Article(kinds), &*query).await
 }
 
 /// Create or replace a whole article.
@@ -435,13 +429,8 @@ pub async fn put_article(
     query: Query<LocaleQuery>,
     body: web::Payload,
 ) -> Result<HttpResponse, AppError> {
-    let body = read_json(&edit.req, body).await?;
-    let part = Part::Article(None);
-    if let Some(choice) = parts::write_locale(&edit.state, &edit.req, query.locale.as_deref()).await? {
-        return parts::put_translation(&edit, &slug, part, choice, &body).await;
-    }
-    let input = input::parse_article(&body, &slug).map_err(crate::content::Error::Invalid)?;
-    parts::put_whole(&edit, &slug, part, write::Put::Article(input)).await
+    let parse = |body: &_| input::parse_article(body, &slug).map(write::Put::Article);
+    parts::put_part(&edit, &slug, Part::Article(None), query.locale.as_deref(), body, parse).await
 }
 
 /// Delete an article with all its sections. Needs `If-Match`.

@@ -12,8 +12,9 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::articles::page_limit;
+use super::parts::Reading;
 use super::paths::{AssetFilePath, AssetPath};
-use super::{DeleteProblems, Editor, KnownParams, NoParams, Query, Reader, WriteProblems, read_body, read_json};
+use super::{DeleteProblems, Editor, KnownParams, NoParams, Query, WriteProblems, read_body, read_json};
 use crate::AppState;
 use crate::content::Resource;
 use crate::content::assets::{self as store, AssetRow, Cursor};
@@ -639,9 +640,7 @@ fn variant_of(
 )]
 #[get("/assets/{id}/{filename}")]
 pub async fn serve_asset(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    reader: Reader,
+    Reading { state, req, reader }: Reading,
     AssetFilePath { id, filename }: AssetFilePath,
     query: Query<FileQuery>,
 ) -> Result<HttpResponse, AppError> {

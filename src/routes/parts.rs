@@ -404,20 +404,18 @@ type Answer = Result<HttpResponse, AppError>;
 /// Not `async`: a cache hit is answered without awaiting anything, so the
 /// handler's future stays small (see [`cached`]).
 pub fn read<'a>(
-    state: &'a AppState,
-    req: &'a HttpRequest,
-    reader: &'a Reader,
-    request_id: RequestId,
+    reading: &'a Reading,
     slug: &'a str,
     part: Part,
     query: &'a impl ReadQuery,
 ) -> Either<Ready<Answer>, Pin<Box<dyn Future<Output = Answer> + 'a>>> {
+    let Reading { state, req, reader } = reading;
     let (release, locale) = (query.release(), query.locale());
     let Some(choice) = choose(state, req, locale).filter(|_| release.is_none()) else {
         return Either::Right(Box::pin(async move {
             let choice = choose_fresh(state, req, locale).await?;
             match release {
-                Some(release) => preview_in(state, req, reader, request_id, slug, part, release, choice).await,
+                Some(release) => preview_in(reading, slug, part, release, choice).await,
                 None => read_in(state, req, reader, slug, part, choice).await,
             }
         }));
@@ -477,18 +475,9 @@ pub fn default_locale(state: &AppState) -> ReadLocale {
 }
 
 /// The part as the release `release` will leave it, in the chosen locale.
-#[expect(clippy::too_many_arguments, reason = "what every content read is given")]
-async fn preview_in(
-    state: &AppState,
-    req: &HttpRequest,
-    reader: &Reader,
-    request_id: RequestId,
-    slug: &str,
-    part: Part,
-    release: &str,
-    choice: LocaleChoice,
-) -> Answer {
-    let (row, sections) = preview(state, reader, release, slug, request_id).await?;
+async fn preview_in(reading: &Reading, slug: &str, part: Part, release: &str, choice: LocaleChoice) -> Answer {
+    let Reading { state, req, reader } = reading;
+    let (row, sections) = preview(state, reader, release, slug, reading.request_id()?).await?;
     let locale = choice.read_locale();
     let texts = if locale.is_default() {
         Texts::default()
@@ -503,15 +492,29 @@ async fn preview_in(
     Ok(choice.headers(req, respond(req, &representation, &state.cache_policy, true)))
 }
 
-/// `PUT` of a whole article or section (`part`) in the default locale: `put`
-/// under the request's `If-Match`, answered as [`written`] (its URL the
-/// `Location` if the write created it).
-pub async fn put_whole(
+/// `PUT` of a whole article or section (`part`): with `locale` other than the
+/// default, its texts in that locale ([`put_translation`]); otherwise what
+/// `parse` makes of the body (422 with every problem), [`put_whole`].
+pub async fn put_part(
     edit: &Edit,
     slug: &str,
     part: Part,
-    put: write::Put<'static>,
+    locale: Option<&str>,
+    body: web::Payload,
+    parse: impl FnOnce(&serde_json::Value) -> Result<write::Put<'static>, Vec<crate::content::error::FieldError>>,
 ) -> Result<HttpResponse, AppError> {
+    let body = super::read_json(&edit.req, body).await?;
+    if let Some(choice) = write_locale(&edit.state, &edit.req, locale).await? {
+        return put_translation(edit, slug, part, choice, &body).await;
+    }
+    let put = parse(&body).map_err(crate::content::Error::Invalid)?;
+    put_whole(edit, slug, part, put).await
+}
+
+/// `PUT` of a whole article or section (`part`) in the default locale: `put`
+/// under the request's `If-Match`, answered as [`written`] (its URL the
+/// `Location` if the write created it).
+async fn put_whole(edit: &Edit, slug: &str, part: Part, put: write::Put<'static>) -> Result<HttpResponse, AppError> {
     let state = &edit.state;
     let target = edit.on(slug, part.resource());
     let written_part = with_connection(state, async |conn| Ok(write::put(conn, target, put).await?)).await?;
@@ -637,6 +640,52 @@ pub fn article_body<'a>(
     };
     Resolver::new(locale, Some(texts)).article(&mut article);
     Ok(article)
+}
+
+/// A read: the app's state, the request (its validators, `Accept-*` and
+/// `Authorization`) and who reads. What every content read handler is given.
+pub struct Reading {
+    pub state: web::Data<AppState>,
+    pub req: HttpRequest,
+    pub reader: Reader,
+}
+
+impl Reading {
+    /// The request's id (recorded when a preview writes its revision).
+    pub fn request_id(&self) -> Result<RequestId, AppError> {
+        RequestId::extract(&self.req)
+            .into_inner()
+            .map_err(|err| AppError::Internal(err.to_string()))
+    }
+}
+
+impl FromRequest for Reading {
+    type Error = AppError;
+    type Future = Either<Ready<Result<Reading, AppError>>, Pin<Box<dyn Future<Output = Result<Reading, AppError>>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
+            return Either::Left(std::future::ready(Err(AppError::Internal(
+                "the app has no state".to_owned(),
+            ))));
+        };
+        let reading = |reader| Reading {
+            state,
+            req: req.clone(),
+            reader,
+        };
+        // Anonymous reads (most) are answered without a boxed future.
+        match Reader::from_request(req, payload) {
+            Either::Left(ready) => Either::Left(std::future::ready(ready.into_inner().map(reading))),
+            Either::Right(authenticating) => {
+                let reading = reading(Reader::Anonymous);
+                Either::Right(Box::pin(async move {
+                    let reader = authenticating.await?;
+                    Ok(Reading { reader, ..reading })
+                }))
+            }
+        }
+    }
 }
 
 /// An editor's write (401/403 as [`Editor`], and counted against its write

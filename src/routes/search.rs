@@ -4,14 +4,14 @@
 use std::collections::BTreeMap;
 
 use actix_web::http::header::{self, HeaderValue};
-use actix_web::{HttpRequest, HttpResponse, get, web};
+use actix_web::{HttpRequest, HttpResponse, get};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::caching::{etag_of, not_modified};
-use super::{Query, ReadProblems, Reader, with_connection};
-use crate::AppState;
+use super::parts::Reading;
+use super::{Query, ReadProblems, with_connection};
 use crate::cache::Representation;
 use crate::content::SectionKind;
 use crate::content::search::{self as engine, Cursor, DEFAULT_LIMIT, MAX_LIMIT, Search, SearchError};
@@ -200,9 +200,7 @@ pub enum SearchProblems {
 )]
 #[get("/search")]
 pub async fn search(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    reader: Reader,
+    Reading { state, req, reader }: Reading,
     query: Query<SearchQuery>,
 ) -> Result<HttpResponse, AppError> {
     if !reader.is_authenticated() {

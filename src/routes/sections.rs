@@ -1,16 +1,14 @@
 //! `/v1/articles/{slug}/sections…`: an article's sections and their items.
 
-use actix_web::{HttpRequest, HttpResponse, delete, get, put, web};
+use actix_web::{HttpResponse, delete, get, put, web};
 
-use super::parts::{self, Edit, Part, PartProblems, read};
+use super::parts::{self, Edit, Part, PartProblems, Reading, read};
 use super::paths::{ArticlePath, ItemPath, SectionPath, item_not_found};
-use super::{DeleteProblems, NoParams, Query, ReadProblems, Reader, WriteProblems, read_json, with_connection};
-use crate::AppState;
+use super::{DeleteProblems, NoParams, Query, ReadProblems, WriteProblems, read_json, with_connection};
 use crate::content::body::{ItemWrite, SectionWrite};
 use crate::content::model::{Item, Section};
 use crate::content::{Resource, input, write};
 use crate::error::AppError;
-use crate::request_id::RequestId;
 
 /// List an article's sections, in order.
 ///
@@ -30,14 +28,11 @@ use crate::request_id::RequestId;
 )]
 #[get("/articles/{slug}/sections")]
 pub async fn list_sections(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    reader: Reader,
-    request_id: RequestId,
+    reading: Reading,
     ArticlePath { slug }: ArticlePath,
     query: Query<super::articles::LocaleQuery>,
 ) -> Result<HttpResponse, AppError> {
-    read(&state, &req, &reader, request_id, &slug, Part::Sections, &*query).await
+    read(&reading, &slug, Part::Sections, &*query).await
 }
 
 /// Get one section of an article.
@@ -65,14 +60,11 @@ pub async fn list_sections(
 )]
 #[get("/articles/{slug}/sections/{kind}")]
 pub async fn get_section(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    reader: Reader,
-    request_id: RequestId,
+    reading: Reading,
     SectionPath { slug, kind }: SectionPath,
     query: Query<super::articles::PreviewQuery>,
 ) -> Result<HttpResponse, AppError> {
-    read(&state, &req, &reader, request_id, &slug, Part::Section(kind), &*query).await
+    read(&reading, &slug, Part::Section(kind), &*query).await
 }
 
 /// Get one item of a section.
@@ -95,27 +87,11 @@ pub async fn get_section(
 )]
 #[get("/articles/{slug}/sections/{kind}/items/{id}")]
 pub async fn get_item(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    reader: Reader,
-    ItemPath {
-        slug,
-        kind,
-        id: item_id,
-    }: ItemPath,
-    request_id: RequestId,
+    reading: Reading,
+    ItemPath { slug, kind, id }: ItemPath,
     query: Query<super::articles::PreviewQuery>,
 ) -> Result<HttpResponse, AppError> {
-    read(
-        &state,
-        &req,
-        &reader,
-        request_id,
-        &slug,
-        Part::Item(kind, item_id),
-        &*query,
-    )
-    .await
+    read(&reading, &slug, Part::Item(kind, id), &*query).await
 }
 
 /// Create or replace one section.
@@ -150,13 +126,8 @@ pub async fn put_section(
     query: Query<super::articles::LocaleQuery>,
     body: web::Payload,
 ) -> Result<HttpResponse, AppError> {
-    let body = read_json(&edit.req, body).await?;
-    let part = Part::Section(kind);
-    if let Some(choice) = parts::write_locale(&edit.state, &edit.req, query.locale.as_deref()).await? {
-        return parts::put_translation(&edit, &slug, part, choice, &body).await;
-    }
-    let input = input::parse_section(&body, kind).map_err(crate::content::Error::Invalid)?;
-    parts::put_whole(&edit, &slug, part, write::Put::Section(input)).await
+    let parse = |body: &_| input::parse_section(body, kind).map(write::Put::Section);
+    parts::put_part(&edit, &slug, Part::Section(kind), query.locale.as_deref(), body, parse).await
 }
 
 /// Delete one section; later sections move up one place. Needs `If-Match`.

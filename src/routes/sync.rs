@@ -1,14 +1,14 @@
 //! `/v1/sync`: the change feed, for clients that keep a copy of the content
 //! (how it never skips a change: [`crate::content::sync`]).
 
-use actix_web::{HttpResponse, get, web};
+use actix_web::{HttpResponse, get};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::articles::article_body;
-use super::{Query, ReadProblems, Reader};
-use crate::AppState;
+use super::parts::Reading;
+use super::{Query, ReadProblems};
 use crate::content::error::Error as ContentError;
 use crate::content::model::Article;
 use crate::content::sync::{self as feed, Expiry, PageLimits, SyncError};
@@ -163,12 +163,7 @@ pub enum SyncProblems {
     )
 )]
 #[get("/sync")]
-pub async fn sync(
-    state: web::Data<AppState>,
-    req: actix_web::HttpRequest,
-    reader: Reader,
-    query: Query<SyncQuery>,
-) -> Result<HttpResponse, AppError> {
+pub async fn sync(Reading { state, req, reader }: Reading, query: Query<SyncQuery>) -> Result<HttpResponse, AppError> {
     let limit = query.limit.unwrap_or(DEFAULT_LIMIT);
     if !(1..=MAX_LIMIT).contains(&limit) {
         return Err(AppError::bad_request(
