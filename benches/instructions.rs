@@ -94,20 +94,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         actix_web::rt::time::sleep(std::time::Duration::from_millis(10)).await;
     }
     let warm = |path: String| test::TestRequest::get().uri(&path).to_request();
-    let article = test::call_service(&service, warm(SEED.to_owned())).await;
-    let etag = article
-        .headers()
-        .get("etag")
-        .and_then(|value| value.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
+    let etag_of = |headers: &actix_web::http::header::HeaderMap| {
+        let etag = headers.get("etag").and_then(|value| value.to_str().ok());
+        etag.unwrap_or_default().to_owned()
+    };
+    let etag = etag_of(test::call_service(&service, warm(SEED.to_owned())).await.headers());
     let section = test::call_service(&service, warm(format!("{SEED}/sections/steps"))).await;
-    let section_etag = section
-        .headers()
-        .get("etag")
-        .and_then(|value| value.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
+    let section_etag = etag_of(section.headers());
     let section: serde_json::Value = serde_json::from_slice(&test::read_body(section).await)?;
     let item = section["items"][0]["id"].as_str().unwrap_or_default().to_owned();
     let (path, if_none_match, expected) =

@@ -185,21 +185,10 @@ impl Framing {
             Chunk::Body => Chunk::Body,
             Chunk::BodyCr => (byte == b'\r').then_some(Chunk::BodyLf)?,
             Chunk::BodyLf => (byte == b'\n').then_some(Chunk::SizeFirst)?,
-            Chunk::Trailer => {
-                if byte == b'\r' {
-                    Chunk::TrailerLf
-                } else {
-                    Chunk::Trailer
-                }
-            }
+            Chunk::Trailer if byte == b'\r' => Chunk::TrailerLf,
+            Chunk::EndCr if byte == b'\r' => Chunk::EndLf,
+            Chunk::Trailer | Chunk::EndCr => Chunk::Trailer,
             Chunk::TrailerLf => (byte == b'\n').then_some(Chunk::EndCr)?,
-            Chunk::EndCr => {
-                if byte == b'\r' {
-                    Chunk::EndLf
-                } else {
-                    Chunk::Trailer
-                }
-            }
             Chunk::EndLf => {
                 if byte != b'\n' {
                     return None;

@@ -58,21 +58,26 @@ impl WebhookMetrics {
             "Webhook attempts this node made, by outcome (delivered: 2xx; refused: another status; error: no answer)",
             self.attempts.clone(),
         );
-        registry.register(
-            "webhook_outbox_pending",
-            "Webhook deliveries pending (disabled endpoints' included)",
-            self.outbox_pending.clone(),
-        );
-        registry.register(
-            "webhook_outbox_oldest_pending_seconds",
-            "Age of the oldest pending webhook delivery of an enabled endpoint (0: none)",
-            self.oldest_pending_seconds.clone(),
-        );
-        registry.register(
-            "webhook_endpoints_disabled",
-            "Webhook endpoints disabled (by an admin, or after a 410)",
-            self.endpoints_disabled.clone(),
-        );
+        let gauges = [
+            (
+                "webhook_outbox_pending",
+                "Webhook deliveries pending (disabled endpoints' included)",
+                &self.outbox_pending,
+            ),
+            (
+                "webhook_outbox_oldest_pending_seconds",
+                "Age of the oldest pending webhook delivery of an enabled endpoint (0: none)",
+                &self.oldest_pending_seconds,
+            ),
+            (
+                "webhook_endpoints_disabled",
+                "Webhook endpoints disabled (by an admin, or after a 410)",
+                &self.endpoints_disabled,
+            ),
+        ];
+        for (name, help, gauge) in gauges {
+            registry.register(name, help, gauge.clone());
+        }
     }
 }
 

@@ -11,7 +11,7 @@
 //   #/webhooks[/{id}]        webhook endpoints and deliveries (admin)
 
 import { ApiError, get, roleOf, session } from "./api.js";
-import { clearOldNews, field, formError, h, listTable, replace, say, showError, when } from "./dom.js";
+import { clearOldNews, field, formError, h, listTable, replace, say, showError, submitForm, when } from "./dom.js";
 
 // The editor and every other screen load when first opened: the sign-in
 // screen and the list need only this module, api.js and dom.js.
@@ -33,32 +33,26 @@ function signIn() {
   // Text, masked by the stylesheet: a password field would make browsers offer to store the token.
   const token = h("input", { type: "text", class: "secret", autocomplete: "off", autocapitalize: "off", spellcheck: "false", required: true });
   const error = formError();
-  const form = h("form", {
-    class: "sign-in",
-    "aria-labelledby": "sign-in-title",
-    onsubmit: async (event) => {
-      event.preventDefault();
-      const secret = token.value.trim();
-      error.hidden = true;
-      if (!secret) {
-        showError(error, "Paste a token first.", token);
-        return;
-      }
-      try {
-        const role = await roleOf(secret);
-        session.start(secret, role);
-        token.value = "";
-        showChrome();
-        say(`Signed in with ${/^[aeiou]/.test(role) ? "an" : "a"} ${role} token.`);
-        await route();
-        settleFocus();
-      } catch (failure) {
-        const message = failure.status === 401
-          ? "That token is not valid (unknown, expired or revoked)."
-          : `Could not sign in: ${failure.message}`;
-        showError(error, message, token);
-      }
-    },
+  const form = submitForm({ class: "sign-in", "aria-labelledby": "sign-in-title" }, error, async () => {
+    const secret = token.value.trim();
+    if (!secret) {
+      showError(error, "Paste a token first.", token);
+      return;
+    }
+    try {
+      const role = await roleOf(secret);
+      session.start(secret, role);
+      token.value = "";
+      showChrome();
+      say(`Signed in with ${/^[aeiou]/.test(role) ? "an" : "a"} ${role} token.`);
+      await route();
+      settleFocus();
+    } catch (failure) {
+      const message = failure.status === 401
+        ? "That token is not valid (unknown, expired or revoked)."
+        : `Could not sign in: ${failure.message}`;
+      showError(error, message, token);
+    }
   },
   h("h1", { id: "sign-in-title" }, "Sign in"),
   h("p", {}, "Paste a token made with ", h("code", {}, "lamina token create"), ". It is kept in this tab only and forgotten when you sign out or close the tab."),

@@ -116,6 +116,19 @@ export function formError() {
   return h("p", { class: "field-error", role: "alert", hidden: true });
 }
 
+/**
+ * A form that handles its own submit: the browser's is prevented, the form's `error` line (from
+ * `formError`) is hidden, then `submit` runs. `children` are the form's content.
+ */
+export function submitForm(attributes, error, submit, ...children) {
+  const onsubmit = async (event) => {
+    event.preventDefault();
+    error.hidden = true;
+    await submit();
+  };
+  return h("form", { ...attributes, onsubmit }, ...children);
+}
+
 /** Shows `message` in a form's `error` line (from `formError`), and moves focus to `control` if given. */
 export function showError(error, message, control) {
   error.textContent = message;

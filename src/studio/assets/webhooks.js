@@ -4,7 +4,7 @@
 // Server text is always rendered as text (h() never parses HTML).
 
 import { del, get, post, put, session } from "./api.js";
-import { confirmDialog, field, formError, h, listTable, replace, say, showError, when } from "./dom.js";
+import { confirmDialog, field, formError, h, listTable, replace, say, showError, submitForm, when } from "./dom.js";
 
 const EVENTS = ["*", "article.created", "article.updated", "article.deleted", "article.published",
   "article.unpublished", "release.published", "release.failed"];
@@ -56,21 +56,15 @@ async function list(main, shown = null) {
   const description = h("input", { type: "text", autocomplete: "off", maxlength: 500 });
   const boxes = EVENTS.map((event) => h("input", { type: "checkbox", value: event, checked: event === "*" }));
   const error = formError();
-  const create = h("form", {
-    class: "webhook-form",
-    "aria-label": "New webhook endpoint",
-    onsubmit: async (event) => {
-      event.preventDefault();
-      error.hidden = true;
-      const events = boxes.filter((b) => b.checked).map((b) => b.value);
-      try {
-        const { data: created } = await post("/v1/webhooks", { url: url.value.trim(), events, description: description.value });
-        say(`Webhook endpoint created for ${created.url}.`);
-        await list(main, secretBox(created.secret, `Secret of ${created.url}`));
-      } catch (failure) {
-        showError(error, `Not created: ${problemText(failure)}`, url);
-      }
-    },
+  const create = submitForm({ class: "webhook-form", "aria-label": "New webhook endpoint" }, error, async () => {
+    const events = boxes.filter((b) => b.checked).map((b) => b.value);
+    try {
+      const { data: created } = await post("/v1/webhooks", { url: url.value.trim(), events, description: description.value });
+      say(`Webhook endpoint created for ${created.url}.`);
+      await list(main, secretBox(created.secret, `Secret of ${created.url}`));
+    } catch (failure) {
+      showError(error, `Not created: ${problemText(failure)}`, url);
+    }
   },
   h("h2", {}, "New endpoint"),
   field("URL", url),
