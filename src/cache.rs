@@ -150,6 +150,12 @@ impl Representation {
         self
     }
 
+    /// Whether the body is sent as it is whatever the client accepts: too
+    /// small for compression to pay for itself.
+    pub fn sent_as_is(&self) -> bool {
+        self.body.len() < MIN_COMPRESSED_BYTES
+    }
+
     /// The body in `coding`, if a variant was made and is smaller.
     pub fn encoded(&self, coding: Coding) -> Option<&Bytes> {
         match coding {

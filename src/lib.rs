@@ -203,6 +203,7 @@ pub fn build_app(
             let response = actix_web::dev::Service::call(srv, req);
             async move {
                 let mut response = response.await?.map_into_boxed_body();
+                routes::caching::unmark_as_is(&mut response);
                 let docs = response.request().path().starts_with("/docs/");
                 if docs {
                     response = routes::missing_docs_file(response);

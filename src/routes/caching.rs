@@ -172,20 +172,44 @@ pub fn respond(
 }
 
 /// The body in the client's preferred coding when `representation` has it
-/// pre-compressed (setting `Content-Encoding`), otherwise as it is: others are
-/// left to the Compress middleware (off the worker thread, at a cheap level).
+/// pre-compressed (setting `Content-Encoding`), otherwise as it is: a body too
+/// small to compress is marked [`AS_IS`] for the Compress middleware to pass
+/// by, others are left to it (at a cheap level).
 pub(crate) fn negotiated_body(
     req: &HttpRequest,
     representation: &Representation,
     headers: &mut actix_web::http::header::HeaderMap,
 ) -> actix_web::web::Bytes {
-    let encoded = preferred_coding(req).and_then(|coding| representation.encoded(coding).map(|bytes| (coding, bytes)));
+    let coding = preferred_coding(req);
+    let encoded = coding.and_then(|coding| representation.encoded(coding).map(|bytes| (coding, bytes)));
     match encoded {
         Some((coding, bytes)) => {
             headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static(coding.name()));
             bytes.clone()
         }
-        None => representation.body.clone(),
+        None => {
+            if coding.is_some() && representation.sent_as_is() {
+                headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static(AS_IS));
+            }
+            representation.body.clone()
+        }
+    }
+}
+
+/// The `Content-Encoding` that tells the Compress middleware to leave a body
+/// as it is (it compresses any body without one, a 300-byte item on every
+/// request: about 460,000 instructions of brotli set-up). Not for clients:
+/// [`unmark_as_is`] takes it off again outside that middleware.
+const AS_IS: &str = "identity";
+
+/// Takes off the [`AS_IS`] mark (a response leaves with no `Content-Encoding`).
+pub fn unmark_as_is<B>(response: &mut actix_web::dev::ServiceResponse<B>) {
+    let headers = response.headers_mut();
+    if headers
+        .get(header::CONTENT_ENCODING)
+        .is_some_and(|coding| coding == AS_IS)
+    {
+        headers.remove(header::CONTENT_ENCODING);
     }
 }
 

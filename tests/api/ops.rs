@@ -107,3 +107,28 @@ async fn json_is_compressed_for_clients_that_ask() {
     let problem = get_with(&service, "/v1/articles/nope", &[("Accept-Encoding", "gzip")]).await;
     problem.assert_status(404);
 }
+
+#[actix_web::test]
+async fn bodies_too_small_to_pay_for_compression_are_sent_as_they_are() {
+    let (_app, service) = serving().await;
+    let section = get(&service, &format!("{SEED}/sections/steps")).await.json();
+    let id = section["items"][0]["id"].as_str().unwrap();
+    let path = format!("{SEED}/sections/steps/items/{id}");
+    let plain = get(&service, &path).await;
+    plain.assert_status(200);
+    assert!(plain.body.len() < 512, "an item of {} bytes", plain.body.len());
+    for encoding in ["gzip", "br", "gzip, deflate, br"] {
+        // The first fills the cache, the others are answered again as it was.
+        for _ in 0..3 {
+            let reply = get_with(&service, &path, &[("Accept-Encoding", encoding)]).await;
+            reply.assert_status(200);
+            assert_eq!(reply.header("content-encoding"), None, "{encoding}");
+            assert_eq!(reply.body, plain.body, "{encoding}");
+            assert_eq!(reply.header("etag"), plain.header("etag"));
+            assert_eq!(reply.header("vary"), plain.header("vary"));
+        }
+    }
+    // A large body is still compressed for the same client.
+    let article = get_with(&service, SEED, &[("Accept-Encoding", "br")]).await;
+    assert_eq!(article.header("content-encoding"), Some("br"));
+}
