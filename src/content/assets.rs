@@ -334,18 +334,12 @@ pub async fn list(
             .limit(limit + 1)
             .into_boxed();
         if let Some(after) = after {
-            // A row comparison, so the index scan starts at the cursor (as the article list's).
-            query = query.filter(
-                diesel::dsl::sql::<diesel::sql_types::Bool>("(assets.created_at, assets.id) < (")
-                    .bind::<diesel::sql_types::Timestamptz, _>(after.created_at)
-                    .sql(", ")
-                    .bind::<diesel::sql_types::Uuid, _>(after.id)
-                    .sql(")"),
-            );
+            let (columns, at) = ("assets.created_at, assets.id", after.created_at);
+            query = query.filter(crate::db::row_before::<_, diesel::sql_types::Timestamptz, _>(
+                columns, at, after.id,
+            ));
         }
-        let mut rows = query.load(conn).await?;
-        let more = rows.len() as i64 > limit;
-        rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+        let (rows, more) = crate::db::page(query.load(conn).await?, limit);
         let ids: Vec<Uuid> = rows.iter().map(|row| row.id).collect();
         let mut all = uses(conn, &ids).await?;
         let page = rows

@@ -128,10 +128,7 @@ pub async fn list(
     if let Some(before) = before {
         query = query.filter(revisions::seq.lt(before));
     }
-    let mut rows = query.load(conn).await?;
-    let more = rows.len() as i64 > limit;
-    rows.truncate(usize::try_from(limit).unwrap_or(0));
-    Ok((rows, more))
+    Ok(crate::db::page(query.load(conn).await?, limit))
 }
 
 /// One revision of an article.
@@ -188,7 +185,7 @@ pub struct Trashed {
 
 /// The trash, most recently deleted first, older than `before` (a `seq`); plus whether more follow.
 pub async fn trash(conn: &mut AsyncPgConnection, before: Option<i64>, limit: i64) -> QueryResult<(Vec<Trashed>, bool)> {
-    let mut rows: Vec<RevisionRow> = diesel::sql_query(format!(
+    let rows: Vec<RevisionRow> = diesel::sql_query(format!(
         "SELECT r.* FROM revisions r WHERE {TRASHED} AND ($1::bigint IS NULL OR r.seq < $1) \
          ORDER BY r.seq DESC LIMIT $2"
     ))
@@ -196,8 +193,7 @@ pub async fn trash(conn: &mut AsyncPgConnection, before: Option<i64>, limit: i64
     .bind::<diesel::sql_types::BigInt, _>(limit + 1)
     .load(conn)
     .await?;
-    let more = rows.len() as i64 > limit;
-    rows.truncate(usize::try_from(limit).unwrap_or(0));
+    let (rows, more) = crate::db::page(rows, limit);
     let ids: Vec<Uuid> = rows.iter().map(|row| row.article_id).collect();
     let created: Vec<(Uuid, Option<DateTime<Utc>>)> = revisions::table
         .filter(revisions::article_id.eq_any(&ids))

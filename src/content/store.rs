@@ -415,21 +415,12 @@ pub async fn list_articles(
         query = query.filter(articles::status.eq(ArticleStatus::Published.as_str()));
     }
     if let Some(cursor) = after {
-        // A row comparison, not `published_on < … OR (published_on = … AND
-        // id < …)`: the index scan then starts at the cursor instead of
-        // filtering every row before it (with the OR, a walk to the end of
-        // 100,000 articles took quadratic time; benches/scale).
-        query = query.filter(
-            diesel::dsl::sql::<diesel::sql_types::Bool>("(articles.published_on, articles.id) < (")
-                .bind::<diesel::sql_types::Date, _>(cursor.published_on)
-                .sql(", ")
-                .bind::<diesel::sql_types::Uuid, _>(cursor.id)
-                .sql(")"),
-        );
+        let (columns, date) = ("articles.published_on, articles.id", cursor.published_on);
+        query = query.filter(crate::db::row_before::<_, diesel::sql_types::Date, _>(
+            columns, date, cursor.id,
+        ));
     }
-    let mut rows: Vec<ArticleRow> = query.load(conn).await?;
-    let more = rows.len() as i64 > limit;
-    rows.truncate(usize::try_from(limit).unwrap_or(0));
+    let (rows, more) = crate::db::page::<ArticleRow>(query.load(conn).await?, limit);
     let ids: Vec<Uuid> = rows.iter().map(|row| row.id).collect();
     let kinds: Vec<(Uuid, String)> = sections::table
         .filter(sections::article_id.eq_any(&ids))
