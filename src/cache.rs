@@ -238,12 +238,37 @@ impl EntryData {
 
 /// Which entry of the cache answered a read: its key, and the entry itself
 /// (weakly: an evicted entry's bytes are freed), for
-/// [`RepresentationCache::repeat`]. A cache hit leaves it in the request's
+/// [`RepresentationCache::holding`]. A cache hit leaves it in the request's
 /// extensions for the fast path of repeated requests (`crate::repeat`).
 #[derive(Clone)]
 pub struct Answered {
     key: String,
     entry: Weak<EntryData>,
+}
+
+/// What a repeat of an answer checks, taken once when it is remembered
+/// ([`RepresentationCache::holding`]): the answer holds while no write
+/// touched its group, this node hears writes as it did, and the cache was
+/// not cleared. Checked with loads alone (no lock, no reference count), so
+/// workers on other cores repeating the same answer do not contend.
+pub struct Holding {
+    group: Arc<AtomicU64>,
+    group_generation: u64,
+    epoch: u64,
+    cleared: u64,
+}
+
+/// A worker's own count of cache hits (on a cache line of its own), summed
+/// by [`RepresentationCache::counts`].
+#[repr(align(128))]
+#[derive(Default)]
+pub struct WorkerHits(AtomicU64);
+
+impl WorkerHits {
+    /// Counts one hit.
+    pub fn count(&self) {
+        self.0.fetch_add(1, Ordering::Relaxed);
+    }
 }
 
 /// Weighs an entry by the bytes it holds.
@@ -290,9 +315,13 @@ pub struct RepresentationCache {
     bound: u64,
     started: Instant,
     hits: AtomicU64,
+    /// Hits counted by workers themselves ([`WorkerHits`]).
+    worker_hits: std::sync::Mutex<Vec<Arc<WorkerHits>>>,
     misses: AtomicU64,
     /// Entries queued for compression and not yet done.
     compressing: std::sync::atomic::AtomicUsize,
+    /// Bumped by every [`clear`](Self::clear).
+    cleared: AtomicU64,
 }
 
 impl RepresentationCache {
@@ -328,8 +357,10 @@ impl RepresentationCache {
             bound: u64::try_from(bound.as_micros()).unwrap_or(u64::MAX),
             started: Instant::now(),
             hits: AtomicU64::new(0),
+            worker_hits: std::sync::Mutex::default(),
             misses: AtomicU64::new(0),
             compressing: std::sync::atomic::AtomicUsize::new(0),
+            cleared: AtomicU64::new(0),
         }
     }
 
@@ -400,16 +431,39 @@ impl RepresentationCache {
         answered.entry.upgrade().map(|entry| entry.representation.clone())
     }
 
-    /// The representation `answered` named, if it is still what [`get`](Self::get)
-    /// would answer (the current entry of its key, the very same one),
-    /// counting the hit; `None` otherwise, counting nothing.
-    pub fn repeat(&self, answered: &Answered) -> Option<Arc<Representation>> {
+    /// What a repeat of the answer `answered` names checks ([`holds`](Self::holds)),
+    /// if that entry is still what [`get`](Self::get) would answer, its
+    /// compressed variants made (a repeat never answers as it is what the
+    /// cache will soon have compressed).
+    pub fn holding(&self, answered: &Answered) -> Option<Holding> {
+        let cleared = self.cleared.load(Ordering::Acquire);
         let entry = self.current_entry(&answered.key)?;
-        if !std::ptr::eq(Arc::as_ptr(&entry), answered.entry.as_ptr()) {
-            return None;
+        let settled = entry.representation.sent_as_is() || entry.representation.brotli.is_some();
+        (std::ptr::eq(Arc::as_ptr(&entry), answered.entry.as_ptr()) && settled).then(|| Holding {
+            group: entry.group.clone(),
+            group_generation: entry.group_generation,
+            epoch: entry.epoch,
+            cleared,
+        })
+    }
+
+    /// Whether an answer taken as `holding` still holds: no write to its
+    /// group since, entries still served (the node hears writes, under the
+    /// same subscription) and the cache not cleared.
+    pub fn holds(&self, holding: &Holding) -> bool {
+        self.is_fresh()
+            && self.epoch.load(Ordering::Acquire) == holding.epoch
+            && holding.group.load(Ordering::Acquire) == holding.group_generation
+            && self.cleared.load(Ordering::Acquire) == holding.cleared
+    }
+
+    /// A counter of hits for one worker, counted in [`counts`](Self::counts).
+    pub fn worker_hits(&self) -> Arc<WorkerHits> {
+        let hits = Arc::new(WorkerHits::default());
+        if let Ok(mut all) = self.worker_hits.lock() {
+            all.push(hits.clone());
         }
-        self.hits.fetch_add(1, Ordering::Relaxed);
-        Some(entry.representation.clone())
+        hits
     }
 
     /// Taken before reading the database, to pass to [`insert`](Self::insert).
@@ -487,6 +541,7 @@ impl RepresentationCache {
 
     /// Drops everything, stale copies too.
     pub fn clear(&self) {
+        self.cleared.fetch_add(1, Ordering::AcqRel);
         if let Some(entries) = &self.entries {
             entries.clear();
         }
@@ -494,7 +549,13 @@ impl RepresentationCache {
 
     /// (hits, misses) since start.
     pub fn counts(&self) -> (u64, u64) {
-        (self.hits.load(Ordering::Relaxed), self.misses.load(Ordering::Relaxed))
+        let workers = self.worker_hits.lock().map_or(0, |all| {
+            all.iter().map(|hits| hits.0.load(Ordering::Relaxed)).sum::<u64>()
+        });
+        (
+            self.hits.load(Ordering::Relaxed) + workers,
+            self.misses.load(Ordering::Relaxed),
+        )
     }
 
     /// Bytes held (the weight of every entry, current or not yet evicted).

@@ -160,6 +160,17 @@ fn cors(origins: &[String]) -> actix_cors::Cors {
     cors
 }
 
+/// Takes `Access-Control-Expose-Headers` off the answer to a request without
+/// `Origin`: only a browser's cross-origin request reads it, and actix-cors
+/// adds it to every answer (about 180 bytes each). `Vary: Origin` keeps a
+/// shared cache from giving such an answer to a browser.
+fn expose_to_browsers_only<B>(response: &mut ServiceResponse<B>) {
+    use actix_web::http::header;
+    if !response.request().headers().contains_key(header::ORIGIN) {
+        response.headers_mut().remove(header::ACCESS_CONTROL_EXPOSE_HEADERS);
+    }
+}
+
 /// The documented API routes on `app`, collecting their spec.
 pub fn api_app<T>(app: App<T>) -> UtoipaApp<T>
 where
@@ -253,7 +264,8 @@ pub fn build_app(
                 let (mut response, series) = match call {
                     Ok(repeated) => repeated,
                     Err(response) => {
-                        let response = response.await?.map_into_boxed_body();
+                        let mut response = response.await?.map_into_boxed_body();
+                        expose_to_browsers_only(&mut response);
                         (repeats.remember(response, method, &metrics), None)
                     }
                 };

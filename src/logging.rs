@@ -3,15 +3,18 @@
 //! waits for a terminal or a pipe (one line per request would otherwise cost
 //! a system call and a thread wake-up on the request path).
 //!
-//! Only that thread writes. The buffer holds at most [`MAX_BUFFERED`] bytes:
+//! Only that thread writes. A buffer holds at most [`MAX_BUFFERED`] bytes:
 //! when standard error stalls (a pipe nobody reads), the thread blocks, the
 //! buffer fills, and further lines are dropped and counted ([`dropped`],
 //! `lamina_log_lines_dropped_total`) instead of blocking the requests that
 //! log them.
 //!
 //! Access lines ([`access`]) skip env_logger's formatting: they are written
-//! straight into the same buffer, in the same layout, with a timestamp made
-//! once a second per thread.
+//! in the same layout, with a timestamp made once a second per thread, into
+//! a buffer of the thread's own (taken by the writing thread with the
+//! others), so that workers on different cores do not take turns at one lock
+//! and one buffer for every request. Lines of different threads may so
+//! leave in another order than they were logged, within [`FLUSH_EVERY`].
 
 use std::cell::RefCell;
 use std::fmt::Write as _;
@@ -28,6 +31,22 @@ const MAX_BUFFERED: usize = 1 << 20;
 const EXIT_FLUSH_WAIT: Duration = Duration::from_secs(1);
 
 static BUFFER: Mutex<Vec<u8>> = Mutex::new(Vec::new());
+/// The buffers of access lines, one a thread that logged any.
+static OWN_BUFFERS: Mutex<Vec<OwnBuffer>> = Mutex::new(Vec::new());
+
+/// A thread's buffer of access lines.
+type OwnBuffer = std::sync::Arc<Mutex<Vec<u8>>>;
+
+thread_local! {
+    /// This thread's buffer of access lines (known to the writing thread).
+    static OWN_BUFFER: OwnBuffer = {
+        let own = OwnBuffer::default();
+        if let Ok(mut all) = OWN_BUFFERS.lock() {
+            all.push(own.clone());
+        }
+        own
+    };
+}
 /// Lines dropped because the buffer was full.
 static DROPPED: AtomicU64 = AtomicU64::new(0);
 /// Whether env_logger writes through [`BUFFER`] (set by [`init`]).
@@ -43,12 +62,35 @@ pub fn dropped() -> u64 {
 
 /// Writes out everything buffered so far (blocking while standard error does).
 fn write_out() {
-    let pending = match BUFFER.lock() {
+    let mut pending = match BUFFER.lock() {
         Ok(mut buffer) => std::mem::take(&mut *buffer),
         Err(_) => return,
     };
+    if let Ok(mut all) = OWN_BUFFERS.lock() {
+        for own in all.iter() {
+            if let Ok(mut buffer) = own.lock() {
+                pending.append(&mut buffer);
+            }
+        }
+        // The buffers of threads that ended, now written.
+        all.retain(|own| std::sync::Arc::strong_count(own) > 1);
+    }
     if !pending.is_empty() {
         let _ = std::io::stderr().write_all(&pending);
+    }
+}
+
+/// Appends `line` to `buffer` unless it is full (then the line is dropped and counted).
+fn append(buffer: &Mutex<Vec<u8>>, line: &[u8]) {
+    let taken = match buffer.lock() {
+        Ok(mut buffer) if buffer.len() + line.len() <= MAX_BUFFERED => {
+            buffer.extend_from_slice(line);
+            true
+        }
+        _ => false,
+    };
+    if !taken {
+        DROPPED.fetch_add(1, Ordering::Relaxed);
     }
 }
 
@@ -72,16 +114,7 @@ struct Buffered;
 
 impl Write for Buffered {
     fn write(&mut self, line: &[u8]) -> std::io::Result<usize> {
-        let taken = match BUFFER.lock() {
-            Ok(mut buffer) if buffer.len() + line.len() <= MAX_BUFFERED => {
-                buffer.extend_from_slice(line);
-                true
-            }
-            _ => false,
-        };
-        if !taken {
-            DROPPED.fetch_add(1, Ordering::Relaxed);
-        }
+        append(&BUFFER, line);
         Ok(line.len())
     }
 
@@ -149,7 +182,9 @@ pub fn access(write: impl FnOnce(&mut String)) {
         text.push_str(stamp);
         write(text);
         text.push('\n');
-        let _ = Buffered.write(text.as_bytes());
+        if OWN_BUFFER.try_with(|own| append(own, text.as_bytes())).is_err() {
+            append(&BUFFER, text.as_bytes());
+        }
         // Keep the buffer from growing without bound after an odd long line.
         if text.capacity() > 4096 {
             *text = String::new();

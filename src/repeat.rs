@@ -8,8 +8,15 @@
 //! it answered for a request the cache answered ([`Answered`] left in the
 //! request's extensions by `routes::caching::cached`), and answers an
 //! identical request again the same way for as long as the cache would
-//! answer it from the very same entry ([`RepresentationCache::repeat`],
-//! which also counts the hit) and the locales are the same snapshot.
+//! answer it the same ([`RepresentationCache::holds`]: no write to its
+//! group, the node still hearing writes, the cache not cleared) and the
+//! locales are the same snapshot.
+//!
+//! Each worker answers from its own copies (the response headers, and
+//! bodies up to [`MAX_OWN_BODY`]) and counts its own cache hits: two workers
+//! on two cores repeating the same answer share no reference count, lock or
+//! counter, whose cache line would otherwise move between the cores on
+//! every request.
 //!
 //! "Identical" is strict: the method (GET or HEAD), the HTTP version, the
 //! path and query as sent, and every request header with the same values in
@@ -20,7 +27,7 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::sync::{Arc, Weak};
+use std::sync::Arc;
 
 use actix_web::body::{BoxBody, MessageBody as _};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -28,8 +35,8 @@ use actix_web::http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use actix_web::http::{StatusCode, Version};
 use actix_web::{HttpMessage as _, HttpResponse};
 
-use crate::cache::{Answered, RepresentationCache, Variant};
-use crate::content::locales::{LocaleRegistry, Locales};
+use crate::cache::{Answered, Holding, RepresentationCache, Variant, WorkerHits};
+use crate::content::locales::LocaleRegistry;
 use crate::metrics::{Metrics, Series};
 use crate::request_id;
 
@@ -37,6 +44,9 @@ use crate::request_id;
 const MAX_REMEMBERED: usize = 256;
 /// The most answers remembered for one path and query (requests differing in headers).
 const MAX_PER_TARGET: usize = 8;
+/// The largest body a worker keeps a copy of (at most 256 such, 8 MiB a
+/// worker); a larger one is taken from the cache entry on each repeat.
+const MAX_OWN_BODY: usize = 32 * 1024;
 
 /// What a worker remembers of answers to repeat.
 pub struct Repeats {
@@ -45,6 +55,8 @@ pub struct Repeats {
     /// By path and query as sent.
     remembered: RefCell<HashMap<String, Vec<Remembered>, foldhash::fast::RandomState>>,
     count: std::cell::Cell<usize>,
+    /// This worker's cache hits.
+    hits: Arc<WorkerHits>,
 }
 
 /// One answer, and the request it answered.
@@ -58,10 +70,12 @@ struct Remembered {
     header_values: usize,
     /// The cache entry that answered it.
     answered: Answered,
-    /// The locales it was answered under.
-    locales: Weak<Locales>,
+    /// What says it still holds.
+    holding: Holding,
+    /// The generation of the locales it was answered under.
+    locales: u64,
     status: StatusCode,
-    /// The response's headers, in the order they were.
+    /// The response's headers, in the order they were (this worker's copies).
     response_headers: Vec<(HeaderName, HeaderValue)>,
     /// The body sent.
     body: Sent,
@@ -70,14 +84,20 @@ struct Remembered {
 }
 
 /// The body of a remembered answer.
-#[derive(Clone, Copy)]
 enum Sent {
     /// None at all.
     Nothing,
     /// Zero bytes (a 304's, as the Compress middleware passes it on).
     Empty,
-    /// One of the entry's representation's bodies.
+    /// This worker's copy of the body.
+    Own(actix_web::web::Bytes),
+    /// One of the entry's representation's bodies (larger than [`MAX_OWN_BODY`]).
     Of(Variant),
+}
+
+/// `value` in bytes of this worker's own.
+fn own(value: &HeaderValue) -> HeaderValue {
+    HeaderValue::from_bytes(value.as_bytes()).unwrap_or_else(|_| value.clone())
 }
 
 /// The request headers that count, each name with its values in order.
@@ -117,6 +137,7 @@ impl Repeats {
     /// Nothing remembered yet, for an application reading `cache` under `locales`.
     pub fn new(cache: Arc<RepresentationCache>, locales: Arc<LocaleRegistry>) -> Repeats {
         Repeats {
+            hits: cache.worker_hits(),
             cache,
             locales,
             remembered: RefCell::default(),
@@ -152,17 +173,16 @@ impl Repeats {
 
     /// The response `answer` gives again, if it still holds.
     fn replay(&self, answer: &Remembered) -> Option<HttpResponse> {
-        let locales = self.locales.current();
-        if !std::ptr::eq(Arc::as_ptr(&locales), answer.locales.as_ptr()) {
+        if self.locales.generation() != answer.locales || !self.cache.holds(&answer.holding) {
             return None;
         }
-        // Last: it counts the cache hit.
-        let representation = self.cache.repeat(&answer.answered)?;
-        let body = match answer.body {
+        let body = match &answer.body {
             Sent::Nothing => BoxBody::new(actix_web::body::None::new()),
             Sent::Empty => BoxBody::new(actix_web::web::Bytes::new()),
-            Sent::Of(variant) => BoxBody::new(representation.variant(variant)?.clone()),
+            Sent::Own(bytes) => BoxBody::new(bytes.clone()),
+            Sent::Of(variant) => BoxBody::new(self.cache.peek_answered(&answer.answered)?.variant(*variant)?.clone()),
         };
+        self.hits.count();
         let mut response = HttpResponse::with_body(answer.status, body);
         // Into the response head's own (pooled) map: no new table.
         let headers = response.headers_mut();
@@ -209,6 +229,7 @@ impl Repeats {
             // A streamed body (compressed on the fly): not repeated.
             None => return response,
             Some(bytes) if bytes.is_empty() => Sent::Empty,
+            Some(bytes) if bytes.len() <= MAX_OWN_BODY => Sent::Own(actix_web::web::Bytes::copy_from_slice(bytes)),
             Some(bytes) => {
                 // Only the bytes of the entry that answered, not a copy.
                 let Some(representation) = self.cache.peek_answered(&answered) else {
@@ -219,6 +240,10 @@ impl Repeats {
                     None => return response,
                 }
             }
+        };
+        let locales = self.locales.generation();
+        let Some(holding) = self.cache.holding(&answered) else {
+            return response;
         };
         let req = response.request();
         let Some(target) = req.uri().path_and_query().map(|target| target.as_str().to_owned()) else {
@@ -233,13 +258,14 @@ impl Repeats {
             headers,
             header_values,
             answered,
-            locales: Arc::downgrade(&self.locales.current()),
+            holding,
+            locales,
             status,
             response_headers: response
                 .response()
                 .headers()
                 .iter()
-                .map(|(name, value)| (name.clone(), value.clone()))
+                .map(|(name, value)| (name.clone(), own(value)))
                 .collect(),
             body,
             series: metrics.series(&route, method, status.as_u16()),

@@ -237,6 +237,8 @@ fn quality(value: &str) -> Option<u16> {
 #[derive(Debug)]
 pub struct LocaleRegistry {
     current: RwLock<Arc<Locales>>,
+    /// Bumped whenever the snapshot changes (read without a lock).
+    generation: std::sync::atomic::AtomicU64,
     read_at: RwLock<std::time::Instant>,
 }
 
@@ -254,6 +256,7 @@ impl Default for LocaleRegistry {
                     default: true,
                 }],
             })),
+            generation: std::sync::atomic::AtomicU64::new(0),
             read_at: RwLock::new(std::time::Instant::now() - RELOAD_AT_MOST_EVERY),
         }
     }
@@ -265,6 +268,11 @@ impl LocaleRegistry {
         self.current.read().map(|locales| locales.clone()).unwrap_or_default()
     }
 
+    /// Which snapshot is current: changes whenever it does.
+    pub fn generation(&self) -> u64 {
+        std::sync::atomic::AtomicU64::load(&self.generation, std::sync::atomic::Ordering::Acquire)
+    }
+
     /// Keeps `locales` as the snapshot; `true` if they differ from the last.
     pub fn set(&self, locales: Locales) -> bool {
         if let Ok(mut at) = self.read_at.write() {
@@ -273,6 +281,7 @@ impl LocaleRegistry {
         match self.current.write() {
             Ok(mut current) if **current != locales => {
                 *current = Arc::new(locales);
+                self.generation.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
                 true
             }
             _ => false,

@@ -112,6 +112,10 @@ async fn browsers_may_call_the_api_and_read_its_validators() {
         "access-control-expose-headers",
         &["etag", "location", "x-request-id"],
     );
+    // Only a browser's cross-origin request reads it: others go without.
+    let plain = get(&service, SEED).await;
+    assert_eq!(plain.header("access-control-expose-headers"), None);
+    assert!(plain.header("vary").is_some_and(|vary| vary.contains("Origin")));
 
     let preflight = send(
         &service,
