@@ -568,13 +568,8 @@ async fn a_release_stages_translations_and_publishes_them_with_its_structure() {
     .await;
     reply.assert_status(200);
     assert_eq!(reply.json()["items"].as_array().unwrap().len(), 3);
-    let reply = call_as(
-        &service,
-        Method::DELETE,
-        &format!("{staged_article}?locale=de"),
-        &editor,
-    )
-    .await;
+    let german = format!("{staged_article}?locale=de");
+    let reply = call_as(&service, Method::DELETE, &german, &editor).await;
     reply.assert_status(200);
     assert_eq!(reply.json()["items"], items, "only the German article was unstaged");
 

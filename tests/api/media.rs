@@ -11,7 +11,8 @@ use serde_json::{Value, json};
 use sha2::Digest;
 
 use crate::common::{
-    Reply, TestApp, TestService, bearer, call_as, call_if_match, editing, editing_with, get_as, pointers, send, serving,
+    Reply, TestApp, TestService, bearer, call_if_match, delete_current, editing, editing_with, get_as, pointers, send,
+    serving,
 };
 
 /// A `width`×`height` image with a gradient, encoded as `format`.
@@ -398,17 +399,7 @@ async fn delete_needs_if_match_and_removes_the_file() {
     // A variant, to see it go too.
     let variant = get_as(&service, &format!("{}?w=64", asset["url"].as_str().unwrap()), &editor).await;
     variant.assert_status(200);
-    call_as(&service, Method::DELETE, &path, &editor)
-        .await
-        .assert_problem(428, "precondition_required");
-    call_if_match(&service, Method::DELETE, &path, &editor, "\"m.0.1\"")
-        .await
-        .assert_problem(412, "precondition_failed");
-    let deleted = call_if_match(&service, Method::DELETE, &path, &editor, &created.etag()).await;
-    deleted.assert_status(204);
-    get_as(&service, &path, &editor)
-        .await
-        .assert_problem(404, "asset_not_found");
+    delete_current(&service, &path, &editor, &created.etag(), "asset_not_found").await;
     get_as(&service, asset["url"].as_str().unwrap(), &editor)
         .await
         .assert_problem(404, "asset_not_found");

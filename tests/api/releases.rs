@@ -7,8 +7,8 @@ use lamina::auth::Role;
 use serde_json::{Value, json};
 
 use crate::common::{
-    SEED, TestApp, TestService, call_as, call_if_match, create_release, editing, editing_node, editing_two_nodes, get,
-    get_as, get_problem, put_as, put_if_match, put_over, send, write, write_as,
+    SEED, TestApp, TestService, call_as, call_if_match, create_release, delete_current, editing, editing_node,
+    editing_two_nodes, get, get_as, get_problem, new_release, put_as, put_if_match, put_over, send, write,
 };
 
 /// An article read back as a write body: without the fields the server sets.
@@ -54,14 +54,7 @@ async fn releases_are_created_read_changed_and_deleted_by_editors() {
         .await
         .assert_problem(403, "forbidden");
 
-    let created = write_as(
-        &service,
-        Method::POST,
-        "/v1/releases",
-        &token,
-        &json!({"title": "Spring", "publish_at": null}),
-    )
-    .await;
+    let created = new_release(&service, &token, "Spring", None).await;
     created.assert_status(201);
     let release = created.json();
     assert_eq!(release["state"], "open");
@@ -70,15 +63,9 @@ async fn releases_are_created_read_changed_and_deleted_by_editors() {
     assert_eq!(created.header("location"), Some(path.as_str()));
     assert!(created.etag().starts_with("\"r."));
 
-    let past = write_as(
-        &service,
-        Method::POST,
-        "/v1/releases",
-        &token,
-        &json!({"title": "Late", "publish_at": "2020-01-01T00:00:00Z"}),
-    )
-    .await
-    .assert_problem(422, "validation_failed");
+    let past = new_release(&service, &token, "Late", Some("2020-01-01T00:00:00Z"))
+        .await
+        .assert_problem(422, "validation_failed");
     assert_eq!(past["errors"][0]["pointer"], "/publish_at");
 
     let read = get_as(&service, &path, &token).await;
@@ -107,14 +94,7 @@ async fn releases_are_created_read_changed_and_deleted_by_editors() {
     let list = get_as(&service, "/v1/releases", &token).await;
     assert_eq!(list.json()["items"].as_array().unwrap().len(), 1);
 
-    call_as(&service, Method::DELETE, &path, &token)
-        .await
-        .assert_problem(428, "precondition_required");
-    let deleted = call_if_match(&service, Method::DELETE, &path, &token, &changed.etag()).await;
-    deleted.assert_status(204);
-    get_as(&service, &path, &token)
-        .await
-        .assert_problem(404, "release_not_found");
+    delete_current(&service, &path, &token, &changed.etag(), "release_not_found").await;
 }
 
 #[actix_web::test]
@@ -269,16 +249,6 @@ where
 /// The seed article's section `kind` as staged in a release (below `/v1`).
 fn seed_section(kind: &str) -> String {
     format!("{}/sections/{kind}", &SEED[3..])
-}
-
-/// A new release named `title`, scheduled for `publish_at`: the answer.
-async fn scheduled_release<S, B>(service: &S, token: &str, title: &str, publish_at: &str) -> crate::common::Reply
-where
-    S: TestService<B>,
-    B: actix_web::body::MessageBody,
-{
-    let body = json!({"title": title, "publish_at": publish_at});
-    write_as(service, Method::POST, "/v1/releases", token, &body).await
 }
 
 /// The revisions written by a release's actor.
@@ -464,7 +434,7 @@ where
 async fn a_scheduled_release_publishes_once_across_two_nodes() {
     let (app, token, (state_a, service), (state_b, _other)) = editing_two_nodes().await;
     let publish_at = (chrono::Utc::now() + chrono::Duration::seconds(1)).to_rfc3339();
-    let created = scheduled_release(&service, &token, "Soon", &publish_at).await;
+    let created = new_release(&service, &token, "Soon", Some(&publish_at)).await;
     created.assert_status(201);
     assert_eq!(created.json()["state"], "scheduled");
     let release = format!("/v1/releases/{}", created.json()["id"].as_str().unwrap());
@@ -489,7 +459,7 @@ async fn a_scheduled_release_publishes_once_across_two_nodes() {
 async fn a_scheduled_release_with_a_conflict_fails_and_applies_nothing() {
     let (app, token, state, service) = editing_node().await;
     let publish_at = (chrono::Utc::now() + chrono::Duration::milliseconds(800)).to_rfc3339();
-    let created = scheduled_release(&service, &token, "Soon", &publish_at).await;
+    let created = new_release(&service, &token, "Soon", Some(&publish_at)).await;
     let release = format!("/v1/releases/{}", created.json()["id"].as_str().unwrap());
     stage_in(&service, &token, &release, "/articles/peels", &article("Staged")).await;
     // The article appears live before the release is due.
@@ -622,7 +592,7 @@ async fn an_overdue_release_publishes_when_the_scheduler_starts() {
     use diesel_async::RunQueryDsl;
     let (app, token, state, service) = editing_node().await;
     let publish_at = (chrono::Utc::now() + chrono::Duration::hours(1)).to_rfc3339();
-    let created = scheduled_release(&service, &token, "Later", &publish_at).await;
+    let created = new_release(&service, &token, "Later", Some(&publish_at)).await;
     let id: uuid::Uuid = created.json()["id"].as_str().unwrap().parse().unwrap();
     let release = format!("/v1/releases/{id}");
     stage_in(&service, &token, &release, "/articles/peels", &article("Peels")).await;

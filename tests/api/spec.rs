@@ -36,6 +36,17 @@ fn spec() -> Value {
     serde_json::from_str(&lamina::openapi::spec_json()).unwrap()
 }
 
+/// Every operation of `spec`: its path, method and description.
+fn operations(spec: &Value) -> impl Iterator<Item = (&String, &String, &Value)> {
+    let paths = spec["paths"].as_object().unwrap();
+    paths.iter().flat_map(|(path, item)| {
+        item.as_object()
+            .unwrap()
+            .iter()
+            .map(move |(method, operation)| (path, method, operation))
+    })
+}
+
 #[test]
 fn sections_are_a_discriminated_one_of() {
     let spec = spec();
@@ -62,12 +73,10 @@ fn sections_are_a_discriminated_one_of() {
 /// the operation and the response's content.
 fn json_responses(spec: &Value) -> Vec<(&str, &str, &str, &Value, &Value)> {
     let mut found = Vec::new();
-    for (path, item) in spec["paths"].as_object().unwrap() {
-        for (method, operation) in item.as_object().unwrap() {
-            for (status, response) in operation["responses"].as_object().unwrap() {
-                if let Some(content) = response.pointer("/content/application~1json") {
-                    found.push((path.as_str(), method.as_str(), status.as_str(), operation, content));
-                }
+    for (path, method, operation) in operations(&spec) {
+        for (status, response) in operation["responses"].as_object().unwrap() {
+            if let Some(content) = response.pointer("/content/application~1json") {
+                found.push((path.as_str(), method.as_str(), status.as_str(), operation, content));
             }
         }
     }
@@ -194,13 +203,11 @@ async fn response_examples_are_what_the_server_answers_for_the_seed() {
 fn every_operation_has_a_description() {
     let spec = spec();
     let mut missing = Vec::new();
-    for (path, item) in spec["paths"].as_object().unwrap() {
-        for (method, operation) in item.as_object().unwrap() {
-            let summary = operation["summary"].as_str().unwrap_or_default();
-            let description = operation["description"].as_str().unwrap_or_default();
-            if summary.is_empty() || description.trim().is_empty() {
-                missing.push(format!("{method} {path}"));
-            }
+    for (path, method, operation) in operations(&spec) {
+        let summary = operation["summary"].as_str().unwrap_or_default();
+        let description = operation["description"].as_str().unwrap_or_default();
+        if summary.is_empty() || description.trim().is_empty() {
+            missing.push(format!("{method} {path}"));
         }
     }
     assert!(
@@ -251,20 +258,18 @@ fn every_schema_field_is_documented_with_an_example() {
 #[test]
 fn operations_document_problem_responses() {
     let spec = spec();
-    for (path, item) in spec["paths"].as_object().unwrap() {
-        for (method, operation) in item.as_object().unwrap() {
-            let responses = operation["responses"].as_object().unwrap();
-            assert!(
-                responses.contains_key("503") || !path.starts_with("/v1/"),
-                "{method} {path}"
-            );
-            for (status, response) in responses {
-                if status.starts_with('4') || status.starts_with('5') {
-                    assert!(
-                        response["content"].get("application/problem+json").is_some(),
-                        "{method} {path} {status}"
-                    );
-                }
+    for (path, method, operation) in operations(&spec) {
+        let responses = operation["responses"].as_object().unwrap();
+        assert!(
+            responses.contains_key("503") || !path.starts_with("/v1/"),
+            "{method} {path}"
+        );
+        for (status, response) in responses {
+            if status.starts_with('4') || status.starts_with('5') {
+                assert!(
+                    response["content"].get("application/problem+json").is_some(),
+                    "{method} {path} {status}"
+                );
             }
         }
     }
@@ -318,39 +323,37 @@ fn the_spec_gives_generated_clients_what_they_need() {
         );
     }
     assert!(!spec["servers"].as_array().unwrap().is_empty());
-    for (path, item) in spec["paths"].as_object().unwrap() {
-        for (method, operation) in item.as_object().unwrap() {
-            let names: Vec<&str> = operation["parameters"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter(|p| p["in"] == "header")
-                .map(|p| p["name"].as_str().unwrap())
-                .collect();
-            assert!(names.contains(&"X-Request-Id"), "{method} {path}");
-            let responses = operation["responses"].as_object().unwrap();
-            if method == "get" && responses.contains_key("304") {
-                assert!(
-                    names.contains(&"If-None-Match") && names.contains(&"If-Modified-Since"),
-                    "{path}"
-                );
-                assert_eq!(responses["200"]["headers"]["ETag"]["required"], true, "{path}");
-                if path.starts_with("/v1/") && !path.contains("revisions") {
-                    assert_eq!(operation["security"], serde_json::json!([{}, {"bearer": []}]), "{path}");
-                }
+    for (path, method, operation) in operations(&spec) {
+        let names: Vec<&str> = operation["parameters"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|p| p["in"] == "header")
+            .map(|p| p["name"].as_str().unwrap())
+            .collect();
+        assert!(names.contains(&"X-Request-Id"), "{method} {path}");
+        let responses = operation["responses"].as_object().unwrap();
+        if method == "get" && responses.contains_key("304") {
+            assert!(
+                names.contains(&"If-None-Match") && names.contains(&"If-Modified-Since"),
+                "{path}"
+            );
+            assert_eq!(responses["200"]["headers"]["ETag"]["required"], true, "{path}");
+            if path.starts_with("/v1/") && !path.contains("revisions") {
+                assert_eq!(operation["security"], serde_json::json!([{}, {"bearer": []}]), "{path}");
             }
-            for (status, header) in [
-                ("401", "WWW-Authenticate"),
-                ("429", "Retry-After"),
-                ("429", "RateLimit-Reset"),
-                ("503", "Retry-After"),
-            ] {
-                if let Some(response) = responses.get(status) {
-                    assert!(
-                        response["headers"].get(header).is_some(),
-                        "{method} {path} {status} {header}"
-                    );
-                }
+        }
+        for (status, header) in [
+            ("401", "WWW-Authenticate"),
+            ("429", "Retry-After"),
+            ("429", "RateLimit-Reset"),
+            ("503", "Retry-After"),
+        ] {
+            if let Some(response) = responses.get(status) {
+                assert!(
+                    response["headers"].get(header).is_some(),
+                    "{method} {path} {status} {header}"
+                );
             }
         }
     }

@@ -145,6 +145,18 @@ impl Lamina {
         let status = self.wait_exit(Duration::from_secs(30));
         assert!(status.success(), "{status}:\n{}", self.log());
     }
+
+    /// [`terminate`](Self::terminate), then checks that it stopped the
+    /// PostgreSQL server `postmaster` within 10 s and removed its pid file.
+    fn terminate_with_server(&mut self, postmaster: u32, scratch: &Scratch) {
+        self.terminate();
+        assert!(
+            wait_gone(postmaster, Duration::from_secs(10)),
+            "the server was stopped:\n{}",
+            self.log()
+        );
+        assert!(!scratch.pid_file().exists());
+    }
 }
 
 impl Drop for Lamina {
@@ -238,12 +250,7 @@ fn a_killed_postmaster_is_restarted_and_requests_recover() {
     let restarted = scratch.postmaster().unwrap();
     assert_ne!(restarted, postmaster);
 
-    lamina.terminate();
-    assert!(
-        wait_gone(restarted, Duration::from_secs(10)),
-        "the restarted server was stopped"
-    );
-    assert!(!scratch.pid_file().exists());
+    lamina.terminate_with_server(restarted, &scratch);
 }
 
 #[test]
@@ -261,13 +268,7 @@ fn a_server_left_by_a_killed_lamina_is_adopted_and_stopped() {
     assert!(log.contains("adopting the PostgreSQL server left running in"), "{log}");
     assert_eq!(scratch.postmaster(), Some(postmaster), "the same server, not another");
 
-    second.terminate();
-    assert!(
-        wait_gone(postmaster, Duration::from_secs(10)),
-        "the adopted server was stopped:\n{}",
-        second.log()
-    );
-    assert!(!scratch.pid_file().exists());
+    second.terminate_with_server(postmaster, &scratch);
 }
 
 #[test]

@@ -104,15 +104,9 @@ async fn refused_examples(offset: TimeDelta) -> Vec<String> {
     let service = test::init_service(lamina::build_app(state)).await;
     let token = app.token("admin", lamina::auth::Role::Admin).await;
     let slug = SEED.trim_start_matches("/v1/articles/");
-    let release = write_as(
-        &service,
-        Method::POST,
-        "/v1/releases",
-        &token,
-        &json!({"title": "Examples", "publish_at": null}),
-    )
-    .await
-    .json()["id"]
+    let release = crate::common::new_release(&service, &token, "Examples", None)
+        .await
+        .json()["id"]
         .as_str()
         .unwrap_or_default()
         .to_owned();

@@ -657,14 +657,8 @@ async fn deletes_list_the_sections_they_removed() {
     let first = &sections[0];
     let kind = first["kind"].as_str().unwrap();
 
-    let reply = call_if_match(
-        &service,
-        Method::DELETE,
-        &format!("{SEED}/sections/{kind}"),
-        &editor,
-        "*",
-    )
-    .await;
+    let path = format!("{SEED}/sections/{kind}");
+    let reply = call_if_match(&service, Method::DELETE, &path, &editor, "*").await;
     reply.assert_status(204);
     let received = receiver.wait_for(1).await;
     received[0].verify(&secret);
@@ -952,13 +946,8 @@ async fn a_rotated_secret_signs_beside_the_new_one_for_the_overlap() {
     let service = app.service().await;
     let receiver = Receiver::start(&[200]).await;
     let (id, old_secret) = register(&service, &admin, &receiver.url, json!(["*"])).await;
-    let rotated = call_as(
-        &service,
-        Method::POST,
-        &format!("/v1/webhooks/{id}/rotate-secret"),
-        &admin,
-    )
-    .await;
+    let rotate = format!("/v1/webhooks/{id}/rotate-secret");
+    let rotated = call_as(&service, Method::POST, &rotate, &admin).await;
     assert_eq!(rotated.status, 200, "{}", String::from_utf8_lossy(&rotated.body));
     let body = rotated.json();
     let new_secret = body["secret"].as_str().unwrap().to_owned();
@@ -968,14 +957,9 @@ async fn a_rotated_secret_signs_beside_the_new_one_for_the_overlap() {
     let endpoint = get_as(&service, &format!("/v1/webhooks/{id}"), &admin).await.json();
     assert!(endpoint.get("secret").is_none(), "the secret is shown once");
     // An editor may not rotate; an unknown endpoint is 404.
-    call_as(
-        &service,
-        Method::POST,
-        &format!("/v1/webhooks/{id}/rotate-secret"),
-        &editor,
-    )
-    .await
-    .assert_problem(403, "forbidden");
+    call_as(&service, Method::POST, &rotate, &editor)
+        .await
+        .assert_problem(403, "forbidden");
     let unknown = format!("/v1/webhooks/{}/rotate-secret", uuid::Uuid::new_v4());
     call_as(&service, Method::POST, &unknown, &admin)
         .await
@@ -997,13 +981,7 @@ async fn a_rotated_secret_signs_beside_the_new_one_for_the_overlap() {
     strict.webhook_rotation_hours = 0;
     let state = lamina::AppState::new(lamina::db::build_pool(&app.db.url, 4).unwrap(), &strict);
     let service = actix_web::test::init_service(lamina::build_app(state)).await;
-    let rotated = call_as(
-        &service,
-        Method::POST,
-        &format!("/v1/webhooks/{id}/rotate-secret"),
-        &admin,
-    )
-    .await;
+    let rotated = call_as(&service, Method::POST, &rotate, &admin).await;
     let newest = rotated.json()["secret"].as_str().unwrap().to_owned();
     assert!(rotated.json()["previous_secret_expires_at"].is_null());
     let _worker = worker(&app);
@@ -1043,13 +1021,8 @@ async fn deliveries_keep_every_attempt_and_page_and_filter() {
             .all(|attempt| attempt["duration_ms"].as_i64().unwrap() >= 0)
     );
     let delivery = failed["id"].as_str().unwrap();
-    let retried = call_as(
-        &service,
-        Method::POST,
-        &format!("/v1/webhooks/{id}/deliveries/{delivery}/retry"),
-        &admin,
-    )
-    .await;
+    let retry = format!("/v1/webhooks/{id}/deliveries/{delivery}/retry");
+    let retried = call_as(&service, Method::POST, &retry, &admin).await;
     assert_eq!(retried.status, 202);
     let delivered = wait_for_state(&service, &admin, &id, "delivered").await;
     let history = delivered["attempt_history"].as_array().unwrap();

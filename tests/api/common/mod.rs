@@ -433,6 +433,42 @@ pub async fn call_if_match<S: TestService<B>, B: MessageBody>(
 }
 
 /// `GET path` with `token`.
+/// `POST /v1/releases` of a release named `title`, scheduled for `publish_at` (`None`: by hand): the answer.
+pub async fn new_release<S: TestService<B>, B: MessageBody>(
+    service: &S,
+    token: &str,
+    title: &str,
+    publish_at: Option<&str>,
+) -> Reply {
+    let body = serde_json::json!({"title": title, "publish_at": publish_at});
+    write_as(service, actix_web::http::Method::POST, "/v1/releases", token, &body).await
+}
+
+/// Deletes `path` as the contract says a delete goes (API.md §4): 428
+/// without `If-Match`, 412 with a stale one, 204 with the current `etag`;
+/// then `path` reads as 404 `gone`.
+pub async fn delete_current<S: TestService<B>, B: MessageBody>(
+    service: &S,
+    path: &str,
+    token: &str,
+    etag: &str,
+    gone: &str,
+) {
+    use actix_web::http::Method;
+    let precondition = |reply: Reply, status, code| reply.assert_problem(status, code);
+    precondition(
+        call_as(service, Method::DELETE, path, token).await,
+        428,
+        "precondition_required",
+    );
+    let stale = call_if_match(service, Method::DELETE, path, token, "\"x.0.1\"").await;
+    precondition(stale, 412, "precondition_failed");
+    call_if_match(service, Method::DELETE, path, token, etag)
+        .await
+        .assert_status(204);
+    get_as(service, path, token).await.assert_problem(404, gone);
+}
+
 pub async fn get_as<S: TestService<B>, B: MessageBody>(service: &S, path: &str, token: &str) -> Reply {
     call_as(service, actix_web::http::Method::GET, path, token).await
 }
