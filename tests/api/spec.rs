@@ -73,7 +73,7 @@ fn sections_are_a_discriminated_one_of() {
 /// the operation and the response's content.
 fn json_responses(spec: &Value) -> Vec<(&str, &str, &str, &Value, &Value)> {
     let mut found = Vec::new();
-    for (path, method, operation) in operations(&spec) {
+    for (path, method, operation) in operations(spec) {
         for (status, response) in operation["responses"].as_object().unwrap() {
             if let Some(content) = response.pointer("/content/application~1json") {
                 found.push((path.as_str(), method.as_str(), status.as_str(), operation, content));
