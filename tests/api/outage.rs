@@ -99,10 +99,7 @@ async fn a_connection_lost_mid_write_is_503_saying_nothing_was_written() {
     drop(pooled);
 
     let revisions = app.revision_count().await;
-    let (locker, connection) = tokio_postgres::connect(&app.db.url, tokio_postgres::NoTls)
-        .await
-        .unwrap();
-    actix_web::rt::spawn(connection);
+    let locker = app.client().await;
     locker
         .batch_execute("BEGIN; SELECT 1 FROM articles FOR UPDATE")
         .await

@@ -229,10 +229,7 @@ async fn paging_sees_every_article_exactly_once() {
     let mut seen = Vec::new();
     let mut cursor: Option<String> = None;
     loop {
-        let path = match &cursor {
-            Some(cursor) => format!("/v1/articles?limit=1&cursor={cursor}"),
-            None => "/v1/articles?limit=1".to_owned(),
-        };
+        let path = crate::common::from_cursor("/v1/articles?limit=1", cursor.as_deref());
         let page = get(&service, &path).await.json();
         for item in page["items"].as_array().unwrap() {
             seen.push((

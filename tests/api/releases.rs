@@ -658,10 +658,7 @@ async fn a_release_claimed_by_a_killed_node_is_published_once_by_the_other() {
     for node in &mut nodes {
         node.wait_ready().await;
     }
-    let (db, connection) = tokio_postgres::connect(&app.db.url, tokio_postgres::NoTls)
-        .await
-        .unwrap();
-    actix_web::rt::spawn(connection);
+    let db = app.client().await;
     // Release events go to the outbox in the publishing transaction: one is expected.
     db.batch_execute(
         "INSERT INTO webhook_endpoints (id, url, events, secret) VALUES \
@@ -695,10 +692,7 @@ async fn a_release_claimed_by_a_killed_node_is_published_once_by_the_other() {
         assert_eq!(status, 200, "{body}");
     }
 
-    let (blocker, connection) = tokio_postgres::connect(&app.db.url, tokio_postgres::NoTls)
-        .await
-        .unwrap();
-    actix_web::rt::spawn(connection);
+    let blocker = app.client().await;
     let blocker_pid: i32 = blocker.query_one("SELECT pg_backend_pid()", &[]).await.unwrap().get(0);
     blocker
         .batch_execute(
@@ -761,11 +755,7 @@ async fn a_release_claimed_by_a_killed_node_is_published_once_by_the_other() {
         .get(0);
     assert!(wrote, "the claimer had written a revision before it stalled");
     // …which no one else sees, and it holds the claim.
-    let visible: i64 = db
-        .query_one("SELECT count(*) FROM revisions WHERE slug IN ('one', 'two')", &[])
-        .await
-        .unwrap()
-        .get(0);
+    let visible = revisions_of_one_and_two(&db).await;
     assert_eq!(visible, 0);
     let free = db
         .query(
@@ -830,11 +820,7 @@ async fn a_release_claimed_by_a_killed_node_is_published_once_by_the_other() {
     let mut slugs = release_revisions(&app, &path).await;
     slugs.sort();
     assert_eq!(slugs, ["one", "two"]);
-    let all: i64 = db
-        .query_one("SELECT count(*) FROM revisions WHERE slug IN ('one', 'two')", &[])
-        .await
-        .unwrap()
-        .get(0);
+    let all = revisions_of_one_and_two(&db).await;
     assert_eq!(all, 2);
     for slug in ["one", "two"] {
         let (status, live) = call(
@@ -951,10 +937,7 @@ where
 /// A transaction of its own that holds the seed article's row, so a
 /// publication touching it waits into the lock timeout; dropped, it ends.
 async fn hold_the_seed(app: &TestApp) -> tokio_postgres::Client {
-    let (blocker, connection) = tokio_postgres::connect(&app.db.url, tokio_postgres::NoTls)
-        .await
-        .unwrap();
-    actix_web::rt::spawn(connection);
+    let blocker = app.client().await;
     blocker
         .batch_execute(&format!(
             "BEGIN; SELECT 1 FROM articles WHERE slug = '{}' FOR UPDATE",
@@ -1076,10 +1059,7 @@ async fn a_release_stages_at_most_the_documented_number_of_changes() {
         200
     );
     // The rest of the limit, copies of the first (staging each through the API takes long in a debug build).
-    let (client, connection) = tokio_postgres::connect(&app.db.url, tokio_postgres::NoTls)
-        .await
-        .unwrap();
-    actix_web::rt::spawn(connection);
+    let client = app.client().await;
     client
         .batch_execute(&format!(
             "INSERT INTO release_items (id, release_id, slug, kind, body, base_version, staged_at) \
@@ -1177,4 +1157,10 @@ async fn a_preview_in_flight_does_not_block_a_write() {
         took < Duration::from_millis(1000),
         "the write waited {took:?} for the preview"
     );
+}
+
+/// How many revisions the articles `one` and `two` have, as `db` sees them.
+async fn revisions_of_one_and_two(db: &tokio_postgres::Client) -> i64 {
+    let count = "SELECT count(*) FROM revisions WHERE slug IN ('one', 'two')";
+    db.query_one(count, &[]).await.unwrap().get(0)
 }

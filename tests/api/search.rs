@@ -447,10 +447,7 @@ async fn kinds_filter_and_facets_agree_and_paging_returns_each_hit_once() {
     let mut seen = Vec::new();
     let mut cursor: Option<String> = None;
     loop {
-        let rest = match &cursor {
-            Some(cursor) => format!("limit=4&cursor={cursor}"),
-            None => "limit=4".to_owned(),
-        };
+        let rest = crate::common::from_cursor("limit=4", cursor.as_deref());
         let page = search(&service, "skin", &rest, None).await;
         assert_eq!(page["total"], total);
         seen.extend(pointers(&page));

@@ -54,6 +54,13 @@ impl Scratch {
         lamina
     }
 
+    /// [`serving`](Self::serving), and the pid of the PostgreSQL server it runs.
+    fn serving_with_server(&self, log: &str) -> (Lamina, u32) {
+        let lamina = self.serving(log);
+        let postmaster = self.postmaster().expect("a running PostgreSQL server");
+        (lamina, postmaster)
+    }
+
     /// Starts `lamina <args>` on this data directory, its log in `<log>.log`.
     fn lamina(&self, args: &[&str], port: u16, log: &str) -> Lamina {
         let log = self.dir.join(format!("{log}.log"));
@@ -195,8 +202,7 @@ fn wait_gone(pid: u32, timeout: Duration) -> bool {
 #[test]
 fn a_killed_postmaster_is_restarted_and_requests_recover() {
     let scratch = Scratch::new("supervise-restart");
-    let mut lamina = scratch.serving("serve");
-    let postmaster = scratch.postmaster().unwrap();
+    let (mut lamina, postmaster) = scratch.serving_with_server("serve");
 
     kill9(postmaster);
     let killed = Instant::now();
@@ -256,8 +262,7 @@ fn a_killed_postmaster_is_restarted_and_requests_recover() {
 #[test]
 fn a_server_left_by_a_killed_lamina_is_adopted_and_stopped() {
     let scratch = Scratch::new("supervise-adopt");
-    let mut first = scratch.serving("first");
-    let postmaster = scratch.postmaster().unwrap();
+    let (mut first, postmaster) = scratch.serving_with_server("first");
     kill9(first.child.id());
     first.child.wait().unwrap();
     std::thread::sleep(Duration::from_millis(300));
@@ -274,8 +279,7 @@ fn a_server_left_by_a_killed_lamina_is_adopted_and_stopped() {
 #[test]
 fn a_second_serve_on_the_same_data_dir_refuses_and_leaves_the_first_alone() {
     let scratch = Scratch::new("supervise-lock");
-    let mut first = scratch.serving("first");
-    let postmaster = scratch.postmaster().unwrap();
+    let (mut first, postmaster) = scratch.serving_with_server("first");
 
     let started = Instant::now();
     let mut second = scratch.lamina(&["serve"], free_port(), "second");

@@ -110,10 +110,7 @@ impl Client {
     }
 
     fn path(&self, limit: usize) -> String {
-        match &self.cursor {
-            None => format!("/v1/sync?limit={limit}"),
-            Some(cursor) => format!("/v1/sync?limit={limit}&cursor={cursor}"),
-        }
+        crate::common::from_cursor(&format!("/v1/sync?limit={limit}"), self.cursor.as_deref())
     }
 
     fn forget(&mut self, id: &str) {

@@ -217,6 +217,15 @@ impl TestApp {
         TestApp { db, config }
     }
 
+    /// A connection of its own to this app's database (its driver runs on the test's runtime).
+    pub async fn client(&self) -> tokio_postgres::Client {
+        let (client, connection) = tokio_postgres::connect(&self.db.url, tokio_postgres::NoTls)
+            .await
+            .unwrap();
+        actix_web::rt::spawn(connection);
+        client
+    }
+
     /// The asset store of this test's app (see [`test_asset_store`]).
     pub fn store(&self) -> lamina::media::Store {
         lamina::media::Store::from_config(&self.config)
@@ -433,6 +442,14 @@ pub async fn call_if_match<S: TestService<B>, B: MessageBody>(
 }
 
 /// `GET path` with `token`.
+/// `base` (a path or query with its other parameters) going on from `cursor`, if any.
+pub fn from_cursor(base: &str, cursor: Option<&str>) -> String {
+    match cursor {
+        Some(cursor) => format!("{base}&cursor={cursor}"),
+        None => base.to_owned(),
+    }
+}
+
 /// `POST /v1/releases` of a release named `title`, scheduled for `publish_at` (`None`: by hand): the answer.
 pub async fn new_release<S: TestService<B>, B: MessageBody>(
     service: &S,
