@@ -152,12 +152,15 @@ async function deliveries(main, id) {
   const rows = h("tbody", {});
   const more = h("button", { type: "button", hidden: true }, "Load more");
   let cursor = null;
-  const load = async () => {
+  /** The next page's rows (the first page's once `cursor` is null). */
+  const page = async () => {
     const query = new URLSearchParams({ limit: "25" });
     if (cursor) query.set("cursor", cursor);
     if (filter.value) query.set("state", filter.value);
     const { data } = await get(hookPath(id, `/deliveries?${query}`));
-    for (const d of data.items) {
+    cursor = data.next_cursor;
+    more.hidden = !cursor;
+    return data.items.map((d) => {
       const details = h("details", {}, h("summary", {}, `${d.attempts} attempt${d.attempts === 1 ? "" : "s"}`), attemptList(d));
       const retry = d.state === "failed" || (d.state === "pending" && d.attempts > 0)
         ? h("button", {
@@ -176,21 +179,20 @@ async function deliveries(main, id) {
           },
         }, "Retry")
         : null;
-      rows.append(h("tr", { dataset: { state: d.state } },
+      return h("tr", { dataset: { state: d.state } },
         h("td", {}, d.event),
         h("td", {}, when(d.created_at)),
         h("td", {}, d.state, d.last_status != null ? ` (HTTP ${d.last_status})` : "", d.last_error ? ` — ${d.last_error}` : ""),
         h("td", {}, details),
-        h("td", {}, retry)));
-    }
-    cursor = data.next_cursor;
-    more.hidden = !cursor;
+        h("td", {}, retry));
+    });
   };
+  const load = async () => rows.append(...(await page()));
+  // The table keeps its rows until the new ones are there: no empty flash while it loads.
   const reload = async () => {
     cursor = null;
-    rows.replaceChildren();
-    await load();
-    if (!rows.rows.length) rows.append(h("tr", {}, h("td", { colspan: 5 }, "No deliveries.")));
+    const fresh = await page();
+    rows.replaceChildren(...(fresh.length ? fresh : [h("tr", {}, h("td", { colspan: 5 }, "No deliveries."))]));
   };
   filter.addEventListener("change", () => reload().catch((e) => say(`Could not load: ${problemText(e)}`, "error")));
   more.addEventListener("click", () => load().catch((e) => say(`Could not load more: ${problemText(e)}`, "error")));

@@ -441,7 +441,6 @@ pub async fn call_if_match<S: TestService<B>, B: MessageBody>(
     send(service, request).await
 }
 
-/// `GET path` with `token`.
 /// `base` (a path or query with its other parameters) going on from `cursor`, if any.
 pub fn from_cursor(base: &str, cursor: Option<&str>) -> String {
     match cursor {
@@ -486,6 +485,7 @@ pub async fn delete_current<S: TestService<B>, B: MessageBody>(
     get_as(service, path, token).await.assert_problem(404, gone);
 }
 
+/// `GET path` with `token`.
 pub async fn get_as<S: TestService<B>, B: MessageBody>(service: &S, path: &str, token: &str) -> Reply {
     call_as(service, actix_web::http::Method::GET, path, token).await
 }
