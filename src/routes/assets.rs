@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use actix_web::http::StatusCode;
-use actix_web::http::header::{self, CACHE_CONTROL, ETAG, LOCATION};
+use actix_web::http::header::{self, CACHE_CONTROL, ETAG};
 use actix_web::{HttpRequest, HttpResponse, delete, get, post, put, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -148,16 +148,8 @@ pub struct AssetPage {
 /// An asset's metadata, never cached, with its ETag (and `Location` when created).
 fn respond(status: StatusCode, (row, uses): (AssetRow, Vec<store::Use>)) -> Result<HttpResponse, AppError> {
     let etag = super::etags::etag(Resource::Asset, row.version());
-    let mut response = HttpResponse::build(status);
-    response
-        .insert_header((CACHE_CONTROL, "private, no-store"))
-        .insert_header((ETAG, etag));
-    if status == StatusCode::CREATED {
-        response.insert_header((LOCATION, format!("/v1/assets/{}", row.id)));
-    }
-    Ok(response
-        .content_type("application/json")
-        .body(serde_json::to_vec(&Asset::from((row, uses)))?))
+    let id = row.id;
+    super::private_resource(status, etag, || format!("/v1/assets/{id}"), &Asset::from((row, uses)))
 }
 
 /// The query of an upload.
@@ -346,10 +338,7 @@ pub async fn list_assets(
         items: rows.into_iter().map(Asset::from).collect(),
         next_cursor,
     };
-    Ok(HttpResponse::Ok()
-        .insert_header((CACHE_CONTROL, "private, no-store"))
-        .content_type("application/json")
-        .body(serde_json::to_vec(&page)?))
+    super::private_json(StatusCode::OK, &page)
 }
 
 /// Read an asset's metadata (editor).

@@ -221,6 +221,37 @@ pub async fn with_connection<T>(
         .unwrap_or_else(|_| Err(AppError::Unavailable(crate::db::deadline_cause())))
 }
 
+/// A JSON answer no cache may keep (what tokens see of editors' and admins' resources).
+pub(crate) fn private_json<T: serde::Serialize>(
+    status: actix_web::http::StatusCode,
+    value: &T,
+) -> Result<HttpResponse, AppError> {
+    Ok(HttpResponse::build(status)
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "private, no-store"))
+        .content_type("application/json")
+        .body(serde_json::to_vec(value)?))
+}
+
+/// A private JSON resource with its `etag`, and its `location` when `status` says it was created.
+pub(crate) fn private_resource<T: serde::Serialize>(
+    status: actix_web::http::StatusCode,
+    etag: String,
+    location: impl FnOnce() -> String,
+    value: &T,
+) -> Result<HttpResponse, AppError> {
+    let mut response = private_json(status, value)?;
+    let headers = response.headers_mut();
+    headers.insert(actix_web::http::header::ETAG, header_value(etag)?);
+    if status == actix_web::http::StatusCode::CREATED {
+        headers.insert(actix_web::http::header::LOCATION, header_value(location())?);
+    }
+    Ok(response)
+}
+
+fn header_value(text: String) -> Result<actix_web::http::header::HeaderValue, AppError> {
+    actix_web::http::header::HeaderValue::try_from(text).map_err(|err| AppError::Internal(err.to_string()))
+}
+
 /// Largest accepted request body.
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
 

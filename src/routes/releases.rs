@@ -1,7 +1,6 @@
 //! `/v1/releases`: changes staged to go live together (API.md §10).
 
 use actix_web::http::StatusCode;
-use actix_web::http::header::{CACHE_CONTROL, ETAG, LOCATION};
 use actix_web::{HttpRequest, HttpResponse, delete, get, post, put, web};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -123,16 +122,7 @@ impl From<StoredRelease> for Release {
 fn respond(status: StatusCode, release: StoredRelease) -> Result<HttpResponse, AppError> {
     let etag = super::etags::etag(Resource::Release, release.row.version());
     let id = release.row.id;
-    let mut response = HttpResponse::build(status);
-    response
-        .insert_header((CACHE_CONTROL, "private, no-store"))
-        .insert_header((ETAG, etag));
-    if status == StatusCode::CREATED {
-        response.insert_header((LOCATION, format!("/v1/releases/{id}")));
-    }
-    Ok(response
-        .content_type("application/json")
-        .body(serde_json::to_vec(&Release::from(release))?))
+    super::private_resource(status, etag, || format!("/v1/releases/{id}"), &Release::from(release))
 }
 
 /// Create a release (editor).
@@ -180,12 +170,12 @@ pub async fn list_releases(
     _query: Query<NoParams>,
 ) -> Result<HttpResponse, AppError> {
     let items = releases::list(&state.pool).await?;
-    Ok(HttpResponse::Ok()
-        .insert_header((CACHE_CONTROL, "private, no-store"))
-        .content_type("application/json")
-        .body(serde_json::to_vec(&ReleaseList {
+    super::private_json(
+        StatusCode::OK,
+        &ReleaseList {
             items: items.into_iter().map(Release::from).collect(),
-        })?))
+        },
+    )
 }
 
 /// Read a release (editor).

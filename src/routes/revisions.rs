@@ -38,14 +38,6 @@ async fn history_of(state: &AppState, slug: &str) -> Result<uuid::Uuid, AppError
         .ok_or_else(|| article_not_found(slug))
 }
 
-fn private_json<T: serde::Serialize>(value: &T) -> Result<HttpResponse, AppError> {
-    let body = serde_json::to_vec(value).map_err(|err| AppError::Internal(err.to_string()))?;
-    Ok(HttpResponse::Ok()
-        .insert_header((actix_web::http::header::CACHE_CONTROL, "private, no-store"))
-        .content_type("application/json")
-        .body(body))
-}
-
 /// List an article's revisions, newest first (editor or admin).
 ///
 /// Every successful write records a revision: who, when, what changed and the request id.
@@ -79,10 +71,13 @@ pub async fn list_revisions(
     })
     .await?;
     let next_cursor = next_cursor(more, rows.last(), |row| format!("r{}", row.seq));
-    private_json(&RevisionPage {
-        items: rows.iter().map(history::RevisionRow::summary).collect(),
-        next_cursor,
-    })
+    super::private_json(
+        actix_web::http::StatusCode::OK,
+        &RevisionPage {
+            items: rows.iter().map(history::RevisionRow::summary).collect(),
+            next_cursor,
+        },
+    )
 }
 
 /// Get one revision with its snapshot (editor or admin).
@@ -115,11 +110,14 @@ pub async fn get_revision(
     })
     .await?
     .ok_or_else(|| revision_not_found(&slug, revision_id))?;
-    private_json(&Revision {
-        summary: row.summary(),
-        snapshot: row.snapshot,
-        translations: row.translations,
-    })
+    super::private_json(
+        actix_web::http::StatusCode::OK,
+        &Revision {
+            summary: row.summary(),
+            snapshot: row.snapshot,
+            translations: row.translations,
+        },
+    )
 }
 
 /// Write a revision's snapshot back as the current article (a new revision).

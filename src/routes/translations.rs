@@ -51,9 +51,7 @@ pub async fn list_translations(
         Ok::<_, AppError>(translations::report(&mut conn, &row, &sections, &state.locales.current()).await?)
     })
     .await?;
-    Ok(HttpResponse::Ok()
-        .insert_header((actix_web::http::header::CACHE_CONTROL, "private, no-store"))
-        .json(report))
+    super::private_json(actix_web::http::StatusCode::OK, &report)
 }
 
 /// Whether an article's translation is live.

@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::paths::{DeliveryPath, WebhookPath};
-use super::{NoParams, Query, WebhookProblems, read_json};
+use super::{NoParams, Query, WebhookProblems, private_json, read_json};
 use crate::AppState;
 use crate::auth::Admin;
 use crate::content::webhooks::{self as store, DeliveryRow, EndpointInput, EndpointRow, MAX_URL_CHARS};
@@ -266,13 +266,6 @@ async fn parse_write(state: &AppState, body: Value) -> Result<EndpointInput, App
     Ok(store::parse_write(body, url_problem)?)
 }
 
-fn json_response<T: Serialize>(status: StatusCode, value: &T) -> Result<HttpResponse, AppError> {
-    Ok(HttpResponse::build(status)
-        .insert_header((actix_web::http::header::CACHE_CONTROL, "private, no-store"))
-        .content_type("application/json")
-        .body(serde_json::to_vec(value)?))
-}
-
 /// Register a webhook endpoint (admin).
 ///
 /// Answers with the endpoint and its signing `secret`, shown this once.
@@ -326,7 +319,7 @@ pub async fn list_webhooks(
     _query: Query<NoParams>,
 ) -> Result<HttpResponse, AppError> {
     let items = store::list(&state.pool).await?;
-    json_response(
+    private_json(
         StatusCode::OK,
         &WebhookList {
             items: items.into_iter().map(Webhook::from).collect(),
@@ -354,7 +347,7 @@ pub async fn get_webhook(
     WebhookPath { id }: WebhookPath,
     _query: Query<NoParams>,
 ) -> Result<HttpResponse, AppError> {
-    json_response(StatusCode::OK, &Webhook::from(store::find(&state.pool, id).await?))
+    private_json(StatusCode::OK, &Webhook::from(store::find(&state.pool, id).await?))
 }
 
 /// Replace a webhook endpoint's URL, events, description and `enabled` (admin).
@@ -380,7 +373,7 @@ pub async fn put_webhook(
     body: web::Payload,
 ) -> Result<HttpResponse, AppError> {
     let input = parse_write(&state, read_json(&req, body).await?).await?;
-    json_response(
+    private_json(
         StatusCode::OK,
         &Webhook::from(store::update(&state.pool, id, &input).await?),
     )
@@ -449,7 +442,7 @@ pub async fn list_deliveries(
     };
     let (page, more) = store::deliveries(&state.pool, id, &filter).await?;
     let next_cursor = super::articles::next_cursor(more, page.last(), |(row, _)| delivery_cursor(row.seq));
-    json_response(
+    private_json(
         StatusCode::OK,
         &DeliveryList {
             items: page.into_iter().map(Delivery::from).collect(),
@@ -491,7 +484,7 @@ fn new_secret() -> Result<String, AppError> {
 
 /// The endpoint `row` with its new `secret`, shown this once.
 fn with_secret(status: StatusCode, row: EndpointRow, secret: String) -> Result<HttpResponse, AppError> {
-    json_response(
+    private_json(
         status,
         &WebhookCreated {
             webhook: row.into(),
@@ -522,7 +515,7 @@ pub async fn retry_delivery(
     _query: Query<NoParams>,
 ) -> Result<HttpResponse, AppError> {
     let row = store::retry(&state.pool, id, delivery_id).await?;
-    json_response(StatusCode::ACCEPTED, &Delivery::from((row, Vec::new())))
+    private_json(StatusCode::ACCEPTED, &Delivery::from((row, Vec::new())))
 }
 
 /// Send a `webhook.ping` event to an endpoint (admin).
@@ -547,7 +540,7 @@ pub async fn ping_webhook(
     _query: Query<NoParams>,
 ) -> Result<HttpResponse, AppError> {
     let row = store::ping(&state.pool, id).await?;
-    json_response(StatusCode::ACCEPTED, &Delivery::from((row, Vec::new())))
+    private_json(StatusCode::ACCEPTED, &Delivery::from((row, Vec::new())))
 }
 
 #[cfg(test)]
