@@ -3,7 +3,9 @@
 //! lamina's overhead over the cheapest possible server of the same stack.
 //!
 //! `cargo bench --bench baseline -- <port> <dir>` serves every `<dir>/<name>.json`
-//! at `/<name>`, with the ETag in `<dir>/<name>.etag`; `If-None-Match` → 304.
+//! at `/<name>` and at the request target in `<dir>/<name>.path` (lamina's own
+//! path and query, so both servers read the same requests), with the ETag in
+//! `<dir>/<name>.etag`; `If-None-Match` → 304.
 //! Run by `benches/run`, not by `cargo bench` alone.
 
 use std::collections::HashMap;
@@ -17,9 +19,9 @@ struct Static {
     etag: String,
 }
 
-async fn serve(req: HttpRequest, statics: web::Data<Arc<HashMap<String, Static>>>) -> HttpResponse {
-    let name = req.path().trim_start_matches('/');
-    let Some(found) = statics.get(name) else {
+async fn serve(req: HttpRequest, statics: web::Data<Arc<HashMap<String, Arc<Static>>>>) -> HttpResponse {
+    let target = req.uri().path_and_query().map_or("", |target| target.as_str());
+    let Some(found) = statics.get(target) else {
         return HttpResponse::NotFound().finish();
     };
     let matches = req
@@ -60,13 +62,14 @@ async fn main() -> std::io::Result<()> {
                 .unwrap_or_default()
                 .trim()
                 .to_owned();
-            statics.insert(
-                name,
-                Static {
-                    body: std::fs::read(&path)?.into(),
-                    etag,
-                },
-            );
+            let found = Arc::new(Static {
+                body: std::fs::read(&path)?.into(),
+                etag,
+            });
+            if let Ok(target) = std::fs::read_to_string(path.with_extension("path")) {
+                statics.insert(target.trim().to_owned(), found.clone());
+            }
+            statics.insert(format!("/{name}"), found);
         }
     }
     let statics = web::Data::new(Arc::new(statics));

@@ -124,7 +124,7 @@ impl Framing {
                 State::Head => {
                     // The bytes of a line up to its end in bulk, the end byte by byte.
                     let rest = &bytes[at..];
-                    let end = rest.iter().position(|&byte| byte == b'\n').unwrap_or(rest.len());
+                    let end = memchr::memchr(b'\n', rest).unwrap_or(rest.len());
                     if end > 0 {
                         self.head_run(&rest[..end]);
                         at += end;
