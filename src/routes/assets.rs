@@ -149,7 +149,12 @@ pub struct AssetPage {
 fn respond(status: StatusCode, (row, uses): (AssetRow, Vec<store::Use>)) -> Result<HttpResponse, AppError> {
     let etag = super::etags::etag(Resource::Asset, row.version());
     let id = row.id;
-    super::private_resource(status, etag, || format!("/v1/assets/{id}"), &Asset::from((row, uses)))
+    super::private_resource(
+        status,
+        Some(etag),
+        || format!("/v1/assets/{id}"),
+        &Asset::from((row, uses)),
+    )
 }
 
 /// The query of an upload.

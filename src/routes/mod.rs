@@ -232,16 +232,19 @@ pub(crate) fn private_json<T: serde::Serialize>(
         .body(serde_json::to_vec(value)?))
 }
 
-/// A private JSON resource with its `etag`, and its `location` when `status` says it was created.
+/// A private JSON resource with its `etag` (if it has one), and its
+/// `location` when `status` says it was created.
 pub(crate) fn private_resource<T: serde::Serialize>(
     status: actix_web::http::StatusCode,
-    etag: String,
+    etag: Option<String>,
     location: impl FnOnce() -> String,
     value: &T,
 ) -> Result<HttpResponse, AppError> {
     let mut response = private_json(status, value)?;
     let headers = response.headers_mut();
-    headers.insert(actix_web::http::header::ETAG, header_value(etag)?);
+    if let Some(etag) = etag {
+        headers.insert(actix_web::http::header::ETAG, header_value(etag)?);
+    }
     if status == actix_web::http::StatusCode::CREATED {
         headers.insert(actix_web::http::header::LOCATION, header_value(location())?);
     }

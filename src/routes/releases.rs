@@ -122,7 +122,12 @@ impl From<StoredRelease> for Release {
 fn respond(status: StatusCode, release: StoredRelease) -> Result<HttpResponse, AppError> {
     let etag = super::etags::etag(Resource::Release, release.row.version());
     let id = release.row.id;
-    super::private_resource(status, etag, || format!("/v1/releases/{id}"), &Release::from(release))
+    super::private_resource(
+        status,
+        Some(etag),
+        || format!("/v1/releases/{id}"),
+        &Release::from(release),
+    )
 }
 
 /// Create a release (editor).

@@ -292,12 +292,7 @@ pub async fn create_webhook(
     let input = parse_write(&state, read_json(&req, body).await?).await?;
     let secret = new_secret()?;
     let row = store::create(&state.pool, &input, &secret).await?;
-    let location = format!("/v1/webhooks/{}", row.id);
-    let mut response = with_secret(StatusCode::CREATED, row, secret)?;
-    if let Ok(value) = actix_web::http::header::HeaderValue::from_str(&location) {
-        response.headers_mut().insert(actix_web::http::header::LOCATION, value);
-    }
-    Ok(response)
+    with_secret(StatusCode::CREATED, row, secret)
 }
 
 /// List webhook endpoints, oldest first (admin).
@@ -482,10 +477,13 @@ fn new_secret() -> Result<String, AppError> {
     crate::webhooks::new_secret().map_err(|err| AppError::Internal(format!("no randomness: {err}")))
 }
 
-/// The endpoint `row` with its new `secret`, shown this once.
+/// The endpoint `row` with its new `secret`, shown this once (with its `Location` when created).
 fn with_secret(status: StatusCode, row: EndpointRow, secret: String) -> Result<HttpResponse, AppError> {
-    private_json(
+    let id = row.id;
+    super::private_resource(
         status,
+        None,
+        || format!("/v1/webhooks/{id}"),
         &WebhookCreated {
             webhook: row.into(),
             secret,

@@ -179,6 +179,8 @@ async fn register<B: actix_web::body::MessageBody>(
     .await;
     reply.assert_status(201);
     let body = reply.json();
+    let id = body["id"].as_str().unwrap();
+    assert_eq!(reply.header("location"), Some(format!("/v1/webhooks/{id}").as_str()));
     (
         body["id"].as_str().unwrap().to_owned(),
         body["secret"].as_str().unwrap().to_owned(),
